@@ -1,0 +1,63 @@
+package v1alpha1
+
+// Reasons for conditions and Events. An Event that tells the same story as a condition
+// uses the condition's reason, so `kubectl describe` and `kubectl get -o yaml` agree.
+const (
+	// ReasonServing: every desired worker is up to date, has the model loaded and serves it.
+	ReasonServing = "Serving"
+	// ReasonSuspended: spec.suspend is true, so the workers are scaled to zero.
+	ReasonSuspended = "Suspended"
+	// ReasonScaledToZero: spec.replicas is 0.
+	ReasonScaledToZero = "ScaledToZero"
+	// ReasonWorkersStarting: worker pods are being created, scheduled or started.
+	ReasonWorkersStarting = "WorkersStarting"
+	// ReasonModelLoading: worker containers run but have not loaded the model yet.
+	ReasonModelLoading = "ModelLoading"
+	// ReasonModelLoaded: at least one worker has the model loaded.
+	ReasonModelLoaded = "ModelLoaded"
+	// ReasonNoWorkers: no worker pod exists, so no model is loaded.
+	ReasonNoWorkers = "NoWorkers"
+	// ReasonRolloutComplete: nothing is progressing, all workers run the current spec.
+	ReasonRolloutComplete = "RolloutComplete"
+	// ReasonAsExpected: nothing is degraded.
+	ReasonAsExpected = "AsExpected"
+
+	// ReasonUnschedulable: a worker pod cannot be placed; the message says what is missing.
+	ReasonUnschedulable = "Unschedulable"
+	// ReasonCrashLoopBackOff: a worker container keeps exiting.
+	ReasonCrashLoopBackOff = "CrashLoopBackOff"
+	// ReasonImagePullError: the worker image cannot be pulled.
+	ReasonImagePullError = "ImagePullError"
+	// ReasonModelFetchFailed: the init container could not download or verify the model.
+	ReasonModelFetchFailed = "ModelFetchFailed"
+	// ReasonModelLoadFailed: the worker could not load the model file (missing, corrupt,
+	// wrong architecture, too large); the worker exits with WorkerExitModelLoadFailed.
+	ReasonModelLoadFailed = "ModelLoadFailed"
+	// ReasonInvalidModelSource: the model source refers to something that does not exist.
+	ReasonInvalidModelSource = "InvalidModelSource"
+
+	// Event-only reasons for what the operator did.
+	ReasonCreated = "Created"
+	ReasonUpdated = "Updated"
+	ReasonScaled  = "Scaled"
+)
+
+// The contract between the operator and the worker pods it creates.
+const (
+	// LabelWorker holds the InferenceWorker's name on every child object and worker pod.
+	LabelWorker = "inference.kubeinfer.dev/worker"
+
+	// Environment of the worker container, filled from the InferenceWorker and the downward API,
+	// so a worker knows which object to narrate its Events on.
+	EnvInferenceWorkerName      = "KUBEINFER_INFERENCEWORKER_NAME"
+	EnvInferenceWorkerNamespace = "KUBEINFER_INFERENCEWORKER_NAMESPACE"
+	EnvInferenceWorkerUID       = "KUBEINFER_INFERENCEWORKER_UID"
+	EnvPodName                  = "KUBEINFER_POD_NAME"
+	EnvPodUID                   = "KUBEINFER_POD_UID"
+
+	// WorkerExitModelLoadFailed is the worker's exit code when the model cannot be loaded,
+	// so the operator can tell a bad model from a crash.
+	WorkerExitModelLoadFailed = 3
+	// FetchExitFailed is the exit code of `kubeinfer-worker fetch` on a failed download or digest mismatch.
+	FetchExitFailed = 4
+)

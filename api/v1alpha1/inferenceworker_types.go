@@ -1,0 +1,390 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Architecture is the model family the worker runs.
+// +kubebuilder:validation:Enum=llama;gpt
+type Architecture string
+
+const (
+	// ArchitectureLlama covers Llama-2/3, TinyLlama, Mistral-style and Qwen2 checkpoints:
+	// RMSNorm, RoPE, SwiGLU and grouped-query attention.
+	ArchitectureLlama Architecture = "llama"
+	// ArchitectureGPT covers GPT-2 style checkpoints: LayerNorm, GELU, multi-head
+	// attention and learned positions.
+	ArchitectureGPT Architecture = "gpt"
+)
+
+// ModelFormat is the on-disk format of the model file.
+// +kubebuilder:validation:Enum=gguf
+type ModelFormat string
+
+// ModelFormatGGUF is llama.cpp's GGUF container, the only format read today.
+const ModelFormatGGUF ModelFormat = "gguf"
+
+// InferenceEventsMode says which inference completions the worker narrates as Events.
+// +kubebuilder:validation:Enum=All;Sampled;Off
+type InferenceEventsMode string
+
+const (
+	// InferenceEventsAll emits an Event for every completed request.
+	InferenceEventsAll InferenceEventsMode = "All"
+	// InferenceEventsSampled emits at most one Event per minIntervalSeconds, summarising the requests in between.
+	InferenceEventsSampled InferenceEventsMode = "Sampled"
+	// InferenceEventsOff emits no inference Events; model load Events are still emitted.
+	InferenceEventsOff InferenceEventsMode = "Off"
+)
+
+// InferenceWorkerSpec declares a model to serve and how its workers are scheduled.
+type InferenceWorkerSpec struct {
+	// model says which model file to serve and how to read it.
+	// +required
+	Model ModelSpec `json:"model"`
+
+	// replicas is the number of worker pods, each holding a full copy of the model.
+	// Changed by `kubectl scale` and HorizontalPodAutoscalers through the scale subresource.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// suspend scales the workers to zero without deleting anything, freeing their GPUs.
+	// Set it back to false to resume.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+
+	// gpu says how many GPUs each worker needs and which ones.
+	// +kubebuilder:default={}
+	// +optional
+	GPU GPUSpec `json:"gpu,omitempty"`
+
+	// serving configures the worker's OpenAI-compatible HTTP API.
+	// +kubebuilder:default={}
+	// +optional
+	Serving ServingSpec `json:"serving,omitempty"`
+
+	// narration configures the Kubernetes Events that workers emit on this InferenceWorker.
+	// +kubebuilder:default={}
+	// +optional
+	Narration NarrationSpec `json:"narration,omitempty"`
+
+	// image overrides the worker container image. Empty uses the operator's default
+	// (its --worker-image flag), which is what you want unless testing a custom build.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Image string `json:"image,omitempty"`
+
+	// pod adds scheduling and environment settings to the worker pods.
+	// +optional
+	Pod PodOverlay `json:"pod,omitempty"`
+}
+
+// ModelSpec names the model file and its architecture.
+type ModelSpec struct {
+	// architecture is the model family: llama (also Qwen2, Mistral-style) or gpt (GPT-2 style).
+	// The worker checks it against the file and refuses a mismatch.
+	// +required
+	Architecture Architecture `json:"architecture"`
+
+	// source is where the model file comes from: exactly one of pvc, url or image.
+	// +required
+	Source ModelSource `json:"source"`
+
+	// servedName is the name clients pass as `model` in OpenAI API requests.
+	// Defaults to the InferenceWorker's name.
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`
+	// +optional
+	ServedName string `json:"servedName,omitempty"`
+
+	// format is the file format of the model.
+	// +kubebuilder:default=gguf
+	// +optional
+	Format ModelFormat `json:"format,omitempty"`
+}
+
+// ModelSource locates the model file. Exactly one field must be set.
+// +kubebuilder:validation:XValidation:rule="[has(self.pvc), has(self.url), has(self.image)].filter(x, x).size() == 1",message="set exactly one of pvc, url or image"
+type ModelSource struct {
+	// pvc reads the model from a PersistentVolumeClaim, mounted read-only.
+	// +optional
+	PVC *PVCModelSource `json:"pvc,omitempty"`
+
+	// url downloads the model over HTTP(S) in an init container and checks its sha256.
+	// +optional
+	URL *URLModelSource `json:"url,omitempty"`
+
+	// image mounts an OCI image (or artifact) holding the model as a read-only volume.
+	// Needs Kubernetes 1.33 or later (image volumes).
+	// +optional
+	Image *ImageModelSource `json:"image,omitempty"`
+}
+
+// PVCModelSource reads the model from a file on a PersistentVolumeClaim.
+type PVCModelSource struct {
+	// claimName is the name of a PersistentVolumeClaim in the InferenceWorker's namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	ClaimName string `json:"claimName"`
+
+	// path is the model file's path inside the volume, relative, e.g. `llama/tinyllama.Q8_0.gguf`.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') && !self.matches('(^|/)[.][.](/|$)')",message="path must be relative to the volume and must not contain '..'"
+	// +required
+	Path string `json:"path"`
+}
+
+// URLModelSource downloads the model over HTTP(S).
+type URLModelSource struct {
+	// url is the http or https address of the model file.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https']",message="url must be an http:// or https:// URL"
+	// +required
+	URL string `json:"url"`
+
+	// sha256 is the file's SHA-256 digest as 64 lower-case hex digits. The download is
+	// refused if it does not match, so a changed file never starts serving silently.
+	// +kubebuilder:validation:Pattern=`^[a-f0-9]{64}$`
+	// +required
+	SHA256 string `json:"sha256"`
+}
+
+// ImageModelSource mounts the model from an OCI image volume.
+type ImageModelSource struct {
+	// reference is the image reference, e.g. `registry.example.com/models/tinyllama:q8`.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +required
+	Reference string `json:"reference"`
+
+	// path is the model file's path inside the image, relative, e.g. `model.gguf`.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') && !self.matches('(^|/)[.][.](/|$)')",message="path must be relative to the image root and must not contain '..'"
+	// +required
+	Path string `json:"path"`
+
+	// pullPolicy is the image volume's pull policy.
+	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
+	// +kubebuilder:default=IfNotPresent
+	// +optional
+	PullPolicy corev1.PullPolicy `json:"pullPolicy,omitempty"`
+}
+
+// GPUSpec says which GPUs each worker needs.
+// +kubebuilder:validation:XValidation:rule="self.count > 0 || (!has(self.product) && !has(self.minMemoryMiB))",message="product and minMemoryMiB select GPUs, so they need count > 0"
+type GPUSpec struct {
+	// count is the number of GPUs per worker. 0 runs the pure-Go CPU engine, which is slow
+	// but needs no accelerator (useful for tests and tiny models).
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=16
+	// +optional
+	Count int32 `json:"count"`
+
+	// resourceName is the extended resource the device plugin advertises.
+	// +kubebuilder:default="nvidia.com/gpu"
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`
+	// +optional
+	ResourceName string `json:"resourceName,omitempty"`
+
+	// product restricts workers to nodes whose GPU feature discovery label
+	// `nvidia.com/gpu.product` equals this value, e.g. `NVIDIA-H100-80GB-HBM3`.
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`
+	// +optional
+	Product string `json:"product,omitempty"`
+
+	// minMemoryMiB restricts workers to nodes whose GPUs have at least this much memory,
+	// read from the GPU feature discovery label `nvidia.com/gpu.memory` (MiB).
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	MinMemoryMiB *int64 `json:"minMemoryMiB,omitempty"`
+}
+
+// ServingSpec configures the worker's HTTP API.
+type ServingSpec struct {
+	// port is the container and Service port of the OpenAI-compatible API.
+	// +kubebuilder:default=8000
+	// +kubebuilder:validation:Minimum=1024
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+
+	// maxContextLength caps the tokens (prompt + completion) of one request, and so the
+	// KV cache each sequence reserves. Empty uses the model's trained context length.
+	// +kubebuilder:validation:Minimum=16
+	// +kubebuilder:validation:Maximum=1048576
+	// +optional
+	MaxContextLength *int32 `json:"maxContextLength,omitempty"`
+
+	// maxConcurrentRequests is how many requests one worker decodes at once; more wait in
+	// a bounded queue and past it get HTTP 429.
+	// +kubebuilder:default=8
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1024
+	// +optional
+	MaxConcurrentRequests int32 `json:"maxConcurrentRequests,omitempty"`
+}
+
+// NarrationSpec configures the Events workers emit on the InferenceWorker.
+type NarrationSpec struct {
+	// inferenceEvents says which completed requests become InferenceComplete Events:
+	// All, Sampled (at most one per minIntervalSeconds, summarising the rest) or Off.
+	// ModelLoaded and ModelLoadFailed Events are always emitted.
+	// +kubebuilder:default=Sampled
+	// +optional
+	InferenceEvents InferenceEventsMode `json:"inferenceEvents,omitempty"`
+
+	// minIntervalSeconds is the least time between two InferenceComplete Events of one
+	// worker when inferenceEvents is Sampled.
+	// +kubebuilder:default=30
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=86400
+	// +optional
+	MinIntervalSeconds int32 `json:"minIntervalSeconds,omitempty"`
+}
+
+// PodOverlay adds settings to the worker pods. The operator's own settings (GPU limits,
+// probes, security context) are kept; these are merged on top.
+type PodOverlay struct {
+	// nodeSelector is added to the operator's own node selector.
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// tolerations are added to the operator's own (which tolerate the GPU resource taint).
+	// +optional
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// affinity replaces the operator's node affinity for GPU selection when set.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// resources are the worker container's CPU and memory requests and limits.
+	// GPU limits come from spec.gpu and need not be repeated here.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// env adds environment variables to the worker container.
+	// +optional
+	Env []corev1.EnvVar `json:"env,omitempty"`
+
+	// priorityClassName is the worker pods' PriorityClass.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	PriorityClassName string `json:"priorityClassName,omitempty"`
+
+	// runtimeClassName is the worker pods' RuntimeClass, e.g. `nvidia` where the GPU
+	// runtime is not the default.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	RuntimeClassName *string `json:"runtimeClassName,omitempty"`
+}
+
+// Condition types reported on an InferenceWorker.
+const (
+	// ConditionReady is True when every desired worker is up to date and serving.
+	ConditionReady = "Ready"
+	// ConditionProgressing is True while workers are being created, rolled, scaled or loading the model.
+	ConditionProgressing = "Progressing"
+	// ConditionModelLoaded is True when at least one worker has the model loaded and serves it.
+	ConditionModelLoaded = "ModelLoaded"
+	// ConditionDegraded is True when something needs a person: crash loops, image pull errors,
+	// failed model downloads or loads, an invalid model source.
+	ConditionDegraded = "Degraded"
+)
+
+// ModelStatus is what the workers report about the loaded model.
+type ModelStatus struct {
+	// servedName is the name clients pass as `model` in API requests.
+	// +optional
+	ServedName string `json:"servedName,omitempty"`
+	// parameters is the model's parameter count, as reported by a worker after loading.
+	// +optional
+	Parameters int64 `json:"parameters,omitempty"`
+	// memoryMiB is the accelerator (or host, on the CPU engine) memory a worker used for the model.
+	// +optional
+	MemoryMiB int64 `json:"memoryMiB,omitempty"`
+	// device is where the last load ran, e.g. `GPU0` or `CPU`.
+	// +optional
+	Device string `json:"device,omitempty"`
+	// loadMillis is how long the last load took, in milliseconds.
+	// +optional
+	LoadMillis int64 `json:"loadMillis,omitempty"`
+}
+
+// InferenceWorkerStatus is the observed state of an InferenceWorker.
+type InferenceWorkerStatus struct {
+	// observedGeneration is the metadata.generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// replicas is the number of worker pods that exist (the scale subresource reads it).
+	// +optional
+	Replicas int32 `json:"replicas"`
+	// readyReplicas is the number of workers serving requests.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+	// updatedReplicas is the number of workers running the current spec.
+	// +optional
+	UpdatedReplicas int32 `json:"updatedReplicas,omitempty"`
+	// readyText is readyReplicas/desired replicas, for kubectl's Ready column.
+	// +optional
+	ReadyText string `json:"readyText,omitempty"`
+	// selector is the label selector of the worker pods (the scale subresource and HPAs read it).
+	// +optional
+	Selector string `json:"selector,omitempty"`
+	// endpoint is the in-cluster base URL of the OpenAI-compatible API.
+	// +optional
+	Endpoint string `json:"endpoint,omitempty"`
+	// model is what the workers report about the model.
+	// +optional
+	Model ModelStatus `json:"model,omitempty"`
+	// conditions are Ready, Progressing, ModelLoaded and Degraded.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// InferenceWorker runs an LLM on GPUs (or the CPU engine) behind an OpenAI-compatible API.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.replicas,selectorpath=.status.selector
+// +kubebuilder:resource:shortName=iw,categories=kubeinfer
+// +kubebuilder:printcolumn:name="Arch",type=string,JSONPath=`.spec.model.architecture`
+// +kubebuilder:printcolumn:name="Model",type=string,JSONPath=`.status.model.servedName`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.readyText`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.status.endpoint`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type InferenceWorker struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired state: which model, on which GPUs, how many replicas.
+	// +required
+	Spec InferenceWorkerSpec `json:"spec"`
+	// status is what the operator and the workers observed.
+	// +optional
+	Status InferenceWorkerStatus `json:"status,omitempty"`
+}
+
+// InferenceWorkerList is a list of InferenceWorkers.
+// +kubebuilder:object:root=true
+type InferenceWorkerList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []InferenceWorker `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&InferenceWorker{}, &InferenceWorkerList{})
+}

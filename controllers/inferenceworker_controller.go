@@ -1,0 +1,273 @@
+// Package controllers holds the InferenceWorker reconciler.
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+)
+
+// FieldOwner is the server-side apply field manager of everything the operator writes.
+// One owner for all children keeps the operator and GitOps tools (which own the
+// InferenceWorker's spec) from fighting over fields.
+const FieldOwner = "kubeinfer-operator"
+
+// InferenceWorkerReconciler turns an InferenceWorker into the Deployment, Service and RBAC
+// that run its workers, and reports what it sees back in status, conditions and Events.
+type InferenceWorkerReconciler struct {
+	client.Client
+	// APIReader reads objects the manager does not cache (PersistentVolumeClaims).
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	// WorkerImage is the worker image used when spec.image is empty.
+	WorkerImage string
+}
+
+// +kubebuilder:rbac:groups=inference.kubeinfer.dev,resources=inferenceworkers,verbs=get;list;watch
+// +kubebuilder:rbac:groups=inference.kubeinfer.dev,resources=inferenceworkers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=inference.kubeinfer.dev,resources=inferenceworkers/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=services;serviceaccounts,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile reads like a table of contents: get, apply the children, compute status, write
+// status once, then tell people what happened.
+func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	iw := &inferencev1alpha1.InferenceWorker{}
+	if err := r.Get(ctx, req.NamespacedName, iw); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !iw.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // owner references let the garbage collector remove the children
+	}
+	log := ctrl.LoggerFrom(ctx).WithValues("inferenceworker", klog.KObj(iw))
+	ctx = ctrl.LoggerInto(ctx, log)
+
+	evs, deploy, err := r.applyChildren(ctx, iw)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	obs := observed{deployment: deploy}
+	if obs.pods, err = r.listWorkerPods(ctx, iw); err != nil {
+		return ctrl.Result{}, err
+	}
+	if obs.sourceProblem, err = r.checkModelSource(ctx, iw); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	status := computeStatus(iw, obs)
+	evs = append(evs, transitionEvents(&iw.Status, &status)...)
+	if !equality.Semantic.DeepEqual(iw.Status, status) {
+		iw.Status = status
+		if err := r.Status().Update(ctx, iw); err != nil {
+			if apierrors.IsConflict(err) {
+				return ctrl.Result{Requeue: true}, nil
+			}
+			return ctrl.Result{}, fmt.Errorf("update status: %w", err)
+		}
+		log.V(2).Info("updated status", "ready", status.ReadyText)
+	}
+	for _, e := range evs {
+		r.Recorder.Eventf(iw, nil, e.eventType, e.reason, e.action, "%s", e.note)
+	}
+	return ctrl.Result{}, nil
+}
+
+// applyChildren applies every child and returns the Events that describe what changed,
+// plus the Deployment as it now exists.
+func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *inferencev1alpha1.InferenceWorker) ([]event, *appsv1.Deployment, error) {
+	opts := childOptions{WorkerImage: r.WorkerImage}
+	var created []string
+	steps := []struct {
+		kind     string
+		existing client.Object
+		desired  runtime.ApplyConfiguration
+		name     string
+		extract  func(client.Object) (any, error)
+	}{
+		{"ServiceAccount", &corev1.ServiceAccount{}, desiredServiceAccount(iw), workerServiceAccountName(iw),
+			func(o client.Object) (any, error) {
+				return corev1ac.ExtractServiceAccount(o.(*corev1.ServiceAccount), FieldOwner)
+			}},
+		{"Role", &rbacv1.Role{}, desiredRole(iw), workerServiceAccountName(iw),
+			func(o client.Object) (any, error) { return rbacv1ac.ExtractRole(o.(*rbacv1.Role), FieldOwner) }},
+		{"RoleBinding", &rbacv1.RoleBinding{}, desiredRoleBinding(iw), workerServiceAccountName(iw),
+			func(o client.Object) (any, error) {
+				return rbacv1ac.ExtractRoleBinding(o.(*rbacv1.RoleBinding), FieldOwner)
+			}},
+		{"Service", &corev1.Service{}, desiredService(iw), workerName(iw),
+			func(o client.Object) (any, error) { return corev1ac.ExtractService(o.(*corev1.Service), FieldOwner) }},
+	}
+	for _, s := range steps {
+		existed, changed, err := r.applyIfChanged(ctx, client.ObjectKey{Namespace: iw.Namespace, Name: s.name}, s.existing, s.desired, s.extract)
+		if err != nil {
+			return nil, nil, fmt.Errorf("apply %s %s: %w", s.kind, s.name, err)
+		}
+		if changed && !existed {
+			created = append(created, s.kind)
+		}
+	}
+
+	desired := desiredDeployment(iw, opts)
+	deploy := &appsv1.Deployment{}
+	key := client.ObjectKey{Namespace: iw.Namespace, Name: workerName(iw)}
+	var before *appsv1ac.DeploymentApplyConfiguration
+	existed, changed, err := r.applyIfChanged(ctx, key, deploy, desired, func(o client.Object) (any, error) {
+		var err error
+		before, err = appsv1ac.ExtractDeployment(o.(*appsv1.Deployment), FieldOwner)
+		return before, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("apply Deployment %s: %w", key.Name, err)
+	}
+
+	var evs []event
+	switch {
+	case changed && !existed:
+		created = append(created, "Deployment")
+	case changed:
+		// Apply fills desired with the server's response, so compare a fresh copy.
+		evs = append(evs, deploymentChangeEvents(before, desiredDeployment(iw, opts))...)
+	}
+	if len(created) > 0 {
+		evs = append([]event{{corev1.EventTypeNormal, inferencev1alpha1.ReasonCreated, "Create",
+			fmt.Sprintf("Created %s for %s model %s", strings.Join(created, ", "), archTitle(iw), servedName(iw))}}, evs...)
+	}
+	return evs, deploy, nil
+}
+
+// applyIfChanged server-side applies desired unless the fields this operator owns in the
+// existing object already hold exactly those values, so an unchanged world sees no writes.
+// existing is filled with the object as it is after the call.
+func (r *InferenceWorkerReconciler) applyIfChanged(ctx context.Context, key client.ObjectKey, existing client.Object,
+	desired runtime.ApplyConfiguration, extract func(client.Object) (any, error)) (existed, changed bool, err error) {
+	switch err := r.Get(ctx, key, existing); {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return false, false, err
+	default:
+		existed = true
+		owned, err := extract(existing)
+		if err != nil {
+			return true, false, fmt.Errorf("extract owned fields: %w", err)
+		}
+		if equality.Semantic.DeepEqual(owned, desired) {
+			return true, false, nil
+		}
+	}
+	ctrl.LoggerFrom(ctx).V(2).Info("applying", "kind", fmt.Sprintf("%T", existing), "name", key.Name, "existed", existed)
+	if err := r.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return existed, false, err
+	}
+	// Read back what the apply produced (the cache may lag; the caller only needs status,
+	// which a fresh object does not have yet anyway).
+	if err := r.Get(ctx, key, existing); err != nil && !apierrors.IsNotFound(err) {
+		return existed, true, err
+	}
+	return existed, true, nil
+}
+
+// deploymentChangeEvents tells a scale apart from a change of the pods' template.
+func deploymentChangeEvents(before, after *appsv1ac.DeploymentApplyConfiguration) []event {
+	var evs []event
+	var oldReplicas, newReplicas int32
+	if before != nil && before.Spec != nil && before.Spec.Replicas != nil {
+		oldReplicas = *before.Spec.Replicas
+	}
+	if after.Spec != nil && after.Spec.Replicas != nil {
+		newReplicas = *after.Spec.Replicas
+	}
+	if oldReplicas != newReplicas {
+		evs = append(evs, event{corev1.EventTypeNormal, inferencev1alpha1.ReasonScaled, "Scale",
+			fmt.Sprintf("Scaled workers from %d to %d", oldReplicas, newReplicas)})
+	}
+	var oldTemplate, newTemplate any
+	if before != nil && before.Spec != nil {
+		oldTemplate = before.Spec.Template
+	}
+	if after.Spec != nil {
+		newTemplate = after.Spec.Template
+	}
+	if !equality.Semantic.DeepEqual(oldTemplate, newTemplate) {
+		evs = append(evs, event{corev1.EventTypeNormal, inferencev1alpha1.ReasonUpdated, "Update",
+			"Updated the worker pod template: workers roll to the new spec"})
+	}
+	return evs
+}
+
+func (r *InferenceWorkerReconciler) listWorkerPods(ctx context.Context, iw *inferencev1alpha1.InferenceWorker) ([]corev1.Pod, error) {
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(iw.Namespace), client.MatchingLabels(selectorLabels(iw))); err != nil {
+		return nil, fmt.Errorf("list worker pods: %w", err)
+	}
+	return pods.Items, nil
+}
+
+// checkModelSource reports a model source that cannot work, in words that say what to fix.
+func (r *InferenceWorkerReconciler) checkModelSource(ctx context.Context, iw *inferencev1alpha1.InferenceWorker) (string, error) {
+	src := iw.Spec.Model.Source.PVC
+	if src == nil {
+		return "", nil
+	}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: iw.Namespace, Name: src.ClaimName}, &corev1.PersistentVolumeClaim{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return fmt.Sprintf("PersistentVolumeClaim %q does not exist in namespace %s: create it or change spec.model.source.pvc.claimName",
+			src.ClaimName, iw.Namespace), nil
+	case err != nil:
+		return "", fmt.Errorf("get PersistentVolumeClaim %s: %w", src.ClaimName, err)
+	}
+	return "", nil
+}
+
+// archTitle is the architecture as people write it in sentences.
+func archTitle(iw *inferencev1alpha1.InferenceWorker) string {
+	if iw.Spec.Model.Architecture == inferencev1alpha1.ArchitectureGPT {
+		return "GPT"
+	}
+	return "Llama"
+}
+
+// SetupWithManager watches InferenceWorkers, their children, and their pods (which carry
+// the InferenceWorker's name in a label, since the ReplicaSet sits between them).
+func (r *InferenceWorkerReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&inferencev1alpha1.InferenceWorker{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToInferenceWorker)).
+		Named("inferenceworker").
+		Complete(r)
+}
+
+func podToInferenceWorker(_ context.Context, o client.Object) []reconcile.Request {
+	name, ok := o.GetLabels()[inferencev1alpha1.LabelWorker]
+	if !ok {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
+}
