@@ -50,7 +50,7 @@ func workerServiceAccountName(iw *inferencev1alpha1.InferenceWorker) string {
 // since a Deployment's selector is immutable.
 func selectorLabels(iw *inferencev1alpha1.InferenceWorker) map[string]string {
 	return map[string]string{
-		"app.kubernetes.io/name":     "kubeinfer-worker",
+		"app.kubernetes.io/name":      "kubeinfer-worker",
 		inferencev1alpha1.LabelWorker: iw.Name,
 	}
 }
