@@ -1,0 +1,63 @@
+// Package engine runs models: the Backend interface that the serving layer
+// drives, a pure-Go CPU reference backend, sampling, and the Generate loop.
+package engine
+
+import (
+	"errors"
+
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// SeqID names a sequence's KV state inside a backend.
+type SeqID uint64
+
+// DecodeInput is one step of one sequence: the token to append.
+type DecodeInput struct {
+	Seq   SeqID
+	Token int
+}
+
+// Errors a Backend returns; callers branch on them with errors.Is.
+var (
+	ErrUnknownSequence = errors.New("unknown sequence")
+	// ErrSequenceFull means the tokens would not fit in the KV space the
+	// sequence reserved; the server finishes such a request with "length".
+	ErrSequenceFull = errors.New("sequence is full")
+	ErrClosed       = errors.New("backend is closed")
+)
+
+// Backend runs a model's forward pass. It is shaped for continuous batching:
+// the serving layer keeps many sequences alive, prefills new ones as they
+// arrive and advances all running ones together with one Decode call per
+// step, so a GPU backend can batch the step into one set of kernels while
+// each sequence keeps its own KV state. Nothing here names a device type, so
+// the server does not know whether the CPU or the CUDA engine runs.
+//
+// Implementations are safe for concurrent use, but calls may be serialized
+// internally; a scheduler gets throughput by batching, not by parallel calls.
+// Returned logit slices belong to the caller.
+type Backend interface {
+	// Name is the engine name, "cpu" or "cuda".
+	Name() string
+	// Device names where the model runs, "CPU" or "GPU0".
+	Device() string
+	// Model is the loaded model: hyperparameters, vocabulary, tensor names.
+	Model() *model.Model
+	// NewSequence reserves KV state for up to maxTokens tokens (prompt plus
+	// generated); maxTokens <= 0 means the model's context length. Reserving
+	// up front lets a backend refuse work it cannot hold instead of failing
+	// halfway through a request.
+	NewSequence(maxTokens int) (SeqID, error)
+	// Prefill appends tokens to the sequence and returns the logits of the
+	// last position, or of every position when allLogits is set (used to
+	// score prompts and to test fidelity).
+	Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, error)
+	// Decode appends one token to each listed sequence (each at most once)
+	// and returns each one's next-token logits, in input order.
+	Decode(batch []DecodeInput) ([][]float32, error)
+	// FreeSequence releases a sequence's KV state; unknown ids are ignored
+	// so that cleanup paths can call it unconditionally.
+	FreeSequence(seq SeqID)
+	// Close releases everything; further calls return ErrClosed.
+	Close() error
+}

@@ -1,0 +1,398 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// CPU is the pure-Go reference backend. It dequantizes every weight to
+// float32 at construction, trading memory for simple, exact-as-possible
+// arithmetic: it is the yardstick the CUDA kernels are tested against and
+// the fallback on nodes without a GPU.
+type CPU struct {
+	m    *model.Model
+	h    model.Hyper
+	rope ropeTable
+
+	tokEmbd, posEmbd  []float32
+	outNorm, outNormB []float32
+	output            []float32 // aliases tokEmbd when embeddings are tied
+	layers            []cpuLayer
+
+	mu     sync.Mutex // guards seqs, nextID, closed and serializes forward passes
+	seqs   map[SeqID]*cpuSeq
+	nextID SeqID
+	closed bool
+}
+
+type cpuLayer struct {
+	attnNorm, attnNormB []float32
+	q, qb, k, kb, v, vb []float32
+	qkv, qkvb           []float32
+	o, ob               []float32
+	ffnNorm, ffnNormB   []float32
+	gate, up, upb       []float32
+	down, downb         []float32
+}
+
+// cpuSeq is one sequence's KV cache: per layer, capacity × n_kv_heads × head_dim.
+type cpuSeq struct {
+	capacity int
+	length   int
+	k, v     [][]float32
+}
+
+var _ Backend = (*CPU)(nil)
+
+// NewCPU dequantizes the model's weights. The model's file may be closed
+// afterwards.
+func NewCPU(m *model.Model) (*CPU, error) {
+	c := &CPU{m: m, h: m.Hyper, rope: newRopeTable(m.Hyper), seqs: map[SeqID]*cpuSeq{}}
+	var err error
+	load := func(t *model.Tensor) []float32 {
+		if t == nil || err != nil {
+			return nil
+		}
+		var v []float32
+		if v, err = t.Float32(); err != nil {
+			err = fmt.Errorf("load weights: %w", err)
+		}
+		return v
+	}
+	w := &m.Weights
+	c.tokEmbd = load(w.TokenEmbedding)
+	c.posEmbd = load(w.PositionEmbedding)
+	c.outNorm = load(w.OutputNorm)
+	c.outNormB = load(w.OutputNormBias)
+	c.output = load(w.Output)
+	if w.Output == nil {
+		c.output = c.tokEmbd
+	}
+	c.layers = make([]cpuLayer, len(w.Layers))
+	for i, l := range w.Layers {
+		c.layers[i] = cpuLayer{
+			attnNorm: load(l.AttnNorm), attnNormB: load(l.AttnNormBias),
+			q: load(l.Q), qb: load(l.QBias), k: load(l.K), kb: load(l.KBias), v: load(l.V), vb: load(l.VBias),
+			qkv: load(l.QKV), qkvb: load(l.QKVBias), o: load(l.Output), ob: load(l.OutputBias),
+			ffnNorm: load(l.FFNNorm), ffnNormB: load(l.FFNNormBias),
+			gate: load(l.Gate), up: load(l.Up), upb: load(l.UpBias), down: load(l.Down), downb: load(l.DownBias),
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Name implements Backend.
+func (c *CPU) Name() string { return "cpu" }
+
+// Device implements Backend.
+func (c *CPU) Device() string { return "CPU" }
+
+// Model implements Backend.
+func (c *CPU) Model() *model.Model { return c.m }
+
+// NewSequence implements Backend.
+func (c *CPU) NewSequence(maxTokens int) (SeqID, error) {
+	if maxTokens <= 0 || maxTokens > c.h.ContextLength {
+		maxTokens = c.h.ContextLength
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, ErrClosed
+	}
+	kvSize := maxTokens * c.h.HeadsKV * c.h.HeadDim
+	s := &cpuSeq{capacity: maxTokens, k: make([][]float32, c.h.Blocks), v: make([][]float32, c.h.Blocks)}
+	for l := range s.k {
+		s.k[l] = make([]float32, kvSize)
+		s.v[l] = make([]float32, kvSize)
+	}
+	c.nextID++
+	c.seqs[c.nextID] = s
+	return c.nextID, nil
+}
+
+// FreeSequence implements Backend.
+func (c *CPU) FreeSequence(seq SeqID) {
+	c.mu.Lock()
+	delete(c.seqs, seq)
+	c.mu.Unlock()
+}
+
+// Close implements Backend.
+func (c *CPU) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	c.seqs = nil
+	return nil
+}
+
+// item is one token to run: which sequence, which token, at which position.
+type item struct {
+	seq    *cpuSeq
+	token  int
+	pos    int
+	logits bool
+}
+
+func (c *CPU) lookup(id SeqID) (*cpuSeq, error) {
+	if c.closed {
+		return nil, ErrClosed
+	}
+	s, ok := c.seqs[id]
+	if !ok {
+		return nil, fmt.Errorf("sequence %d: %w", id, ErrUnknownSequence)
+	}
+	return s, nil
+}
+
+func (c *CPU) checkToken(tok int) error {
+	if tok < 0 || tok >= c.h.VocabSize {
+		return fmt.Errorf("token %d is outside the vocabulary of %d", tok, c.h.VocabSize)
+	}
+	return nil
+}
+
+// Prefill implements Backend.
+func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, error) {
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("prefill sequence %d: no tokens", seq)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, err := c.lookup(seq)
+	if err != nil {
+		return nil, err
+	}
+	if s.length+len(tokens) > s.capacity {
+		return nil, fmt.Errorf("prefill %d tokens at position %d of %d: %w", len(tokens), s.length, s.capacity, ErrSequenceFull)
+	}
+	items := make([]item, len(tokens))
+	for i, tok := range tokens {
+		if err := c.checkToken(tok); err != nil {
+			return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
+		}
+		items[i] = item{seq: s, token: tok, pos: s.length + i, logits: allLogits || i == len(tokens)-1}
+	}
+	out := c.forward(items)
+	s.length += len(tokens)
+	return out, nil
+}
+
+// Decode implements Backend.
+func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	items := make([]item, len(batch))
+	seen := make(map[SeqID]bool, len(batch))
+	for i, in := range batch {
+		s, err := c.lookup(in.Seq)
+		if err != nil {
+			return nil, err
+		}
+		if seen[in.Seq] {
+			return nil, fmt.Errorf("decode: sequence %d appears twice in one batch", in.Seq)
+		}
+		seen[in.Seq] = true
+		if s.length >= s.capacity {
+			return nil, fmt.Errorf("decode sequence %d at position %d: %w", in.Seq, s.length, ErrSequenceFull)
+		}
+		if err := c.checkToken(in.Token); err != nil {
+			return nil, fmt.Errorf("decode sequence %d: %w", in.Seq, err)
+		}
+		items[i] = item{seq: s, token: in.Token, pos: s.length, logits: true}
+	}
+	out := c.forward(items)
+	for _, it := range items {
+		it.seq.length++
+	}
+	return out, nil
+}
+
+// forward runs the model over items (a prefill's tokens in position order,
+// or one token for each of several sequences), writing their keys and
+// values into the caches, and returns logits for the items that asked.
+func (c *CPU) forward(items []item) [][]float32 {
+	h := &c.h
+	n, nEmbd := len(items), h.Embedding
+	nQ, nKV := h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
+	gpt := h.Family == model.FamilyGPT
+
+	x := make([]float32, n*nEmbd)
+	for i, it := range items {
+		row := x[i*nEmbd : (i+1)*nEmbd]
+		copy(row, c.tokEmbd[it.token*nEmbd:])
+		if gpt {
+			pe := c.posEmbd[it.pos*nEmbd:]
+			for j := range row {
+				row[j] += pe[j]
+			}
+		}
+	}
+	norm := make([]float32, n*nEmbd)
+	q := make([]float32, n*nQ)
+	k := make([]float32, n*nKV)
+	v := make([]float32, n*nKV)
+	att := make([]float32, n*nQ)
+	proj := make([]float32, n*nEmbd)
+	ff1 := make([]float32, n*h.FeedForward)
+	var ff2, qkv []float32
+	if gpt {
+		qkv = make([]float32, n*3*nEmbd)
+	} else {
+		ff2 = make([]float32, n*h.FeedForward)
+	}
+
+	normRows := func(w, b []float32) {
+		for i := range n {
+			src, dst := x[i*nEmbd:(i+1)*nEmbd], norm[i*nEmbd:(i+1)*nEmbd]
+			if gpt {
+				layerNorm(dst, src, w, b, h.NormEps)
+			} else {
+				rmsNorm(dst, src, w, h.NormEps)
+			}
+		}
+	}
+	addInto := func(dst, src []float32) {
+		for i := range dst {
+			dst[i] += src[i]
+		}
+	}
+
+	for li := range c.layers {
+		l := &c.layers[li]
+		normRows(l.attnNorm, l.attnNormB)
+		if gpt {
+			matmul(qkv, norm, l.qkv, l.qkvb, n, nEmbd, 3*nEmbd)
+			for i := range n {
+				row := qkv[i*3*nEmbd:]
+				copy(q[i*nQ:(i+1)*nQ], row[:nEmbd])
+				copy(k[i*nKV:(i+1)*nKV], row[nEmbd:2*nEmbd])
+				copy(v[i*nKV:(i+1)*nKV], row[2*nEmbd:3*nEmbd])
+			}
+		} else {
+			matmul(q, norm, l.q, l.qb, n, nEmbd, nQ)
+			matmul(k, norm, l.k, l.kb, n, nEmbd, nKV)
+			matmul(v, norm, l.v, l.vb, n, nEmbd, nKV)
+			for i, it := range items {
+				for hh := range h.Heads {
+					c.rope.apply(q[i*nQ+hh*h.HeadDim:i*nQ+(hh+1)*h.HeadDim], it.pos)
+				}
+				for hh := range h.HeadsKV {
+					c.rope.apply(k[i*nKV+hh*h.HeadDim:i*nKV+(hh+1)*h.HeadDim], it.pos)
+				}
+			}
+		}
+		for i, it := range items {
+			copy(it.seq.k[li][it.pos*nKV:(it.pos+1)*nKV], k[i*nKV:(i+1)*nKV])
+			copy(it.seq.v[li][it.pos*nKV:(it.pos+1)*nKV], v[i*nKV:(i+1)*nKV])
+		}
+		c.attention(att, q, items, li)
+		matmul(proj, att, l.o, l.ob, n, nQ, nEmbd)
+		addInto(x, proj)
+
+		normRows(l.ffnNorm, l.ffnNormB)
+		nFF := h.FeedForward
+		if gpt {
+			matmul(ff1, norm, l.up, l.upb, n, nEmbd, nFF)
+			for i, a := range ff1 {
+				ff1[i] = gelu(a)
+			}
+		} else {
+			matmul(ff1, norm, l.gate, nil, n, nEmbd, nFF)
+			matmul(ff2, norm, l.up, nil, n, nEmbd, nFF)
+			for i, g := range ff1 {
+				ff1[i] = silu(g) * ff2[i]
+			}
+		}
+		matmul(proj, ff1, l.down, l.downb, n, nFF, nEmbd)
+		addInto(x, proj)
+	}
+
+	// Final norm and projection only for the rows that want logits: the
+	// vocab projection is the largest matmul, and a prefill needs one row.
+	var rows []int
+	for i, it := range items {
+		if it.logits {
+			rows = append(rows, i)
+		}
+	}
+	sel := make([]float32, len(rows)*nEmbd)
+	for j, i := range rows {
+		src := x[i*nEmbd : (i+1)*nEmbd]
+		dst := sel[j*nEmbd : (j+1)*nEmbd]
+		if gpt {
+			layerNorm(dst, src, c.outNorm, c.outNormB, h.NormEps)
+		} else {
+			rmsNorm(dst, src, c.outNorm, h.NormEps)
+		}
+	}
+	logits := make([]float32, len(rows)*h.VocabSize)
+	matmul(logits, sel, c.output, nil, len(rows), nEmbd, h.VocabSize)
+	out := make([][]float32, len(rows))
+	for j := range rows {
+		out[j] = logits[j*h.VocabSize : (j+1)*h.VocabSize : (j+1)*h.VocabSize]
+	}
+	return out
+}
+
+// attention computes causal scaled dot-product attention for every item and
+// query head; a query head reads KV head hh/(Heads/HeadsKV) (grouped-query
+// attention; plain multi-head when the counts are equal).
+func (c *CPU) attention(out, q []float32, items []item, layer int) {
+	h := &c.h
+	hd, nQ, nKV := h.HeadDim, h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
+	group := h.Heads / h.HeadsKV
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	parallelFor(len(items)*h.Heads, func(job int) {
+		i, hh := job/h.Heads, job%h.Heads
+		it := items[i]
+		kv := (hh / group) * hd
+		qh := q[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
+		kc, vc := it.seq.k[layer], it.seq.v[layer]
+		scores := make([]float32, it.pos+1)
+		for p := range scores {
+			scores[p] = dot(qh, kc[p*nKV+kv:p*nKV+kv+hd]) * scale
+		}
+		softmax(scores)
+		o := out[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
+		clear(o)
+		for p, w := range scores {
+			vr := vc[p*nKV+kv : p*nKV+kv+hd]
+			for d := range o {
+				o[d] += w * vr[d]
+			}
+		}
+	})
+}
+
+// parallelFor runs fn(0..n-1) on up to GOMAXPROCS goroutines.
+func parallelFor(n int, fn func(int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// The ops work on float32 slices with float32 accumulation, as the reference
+// implementations (PyTorch fp32, ggml CPU) do; norms and softmax accumulate
+// in float64 because they are cheap and that keeps them closest to exact.
+
+// dot is an unrolled float32 dot product.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// minRowsPerWorker keeps goroutine overhead below the work it parallelizes.
+const minRowsPerWorker = 16
+
+// matmul computes out[t][r] = x[t]·w[r] (+ bias[r]) for n tokens: x is n×in,
+// w is rows×in row-major (a linear layer's weight), out is n×rows. Work is
+// split over weight rows so each goroutine streams its own slice of w once
+// for all tokens.
+func matmul(out, x, w, bias []float32, n, in, rows int) {
+	workers := min(runtime.GOMAXPROCS(0), (rows+minRowsPerWorker-1)/minRowsPerWorker)
+	if workers <= 1 {
+		matmulRows(out, x, w, bias, n, in, rows, 0, rows)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (rows + workers - 1) / workers
+	for lo := 0; lo < rows; lo += chunk {
+		hi := min(lo+chunk, rows)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			matmulRows(out, x, w, bias, n, in, rows, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+func matmulRows(out, x, w, bias []float32, n, in, rows, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		wr := w[r*in : (r+1)*in]
+		var b float32
+		if bias != nil {
+			b = bias[r]
+		}
+		for t := range n {
+			out[t*rows+r] = dot(x[t*in:(t+1)*in], wr) + b
+		}
+	}
+}
+
+// rmsNorm writes x / sqrt(mean(x²) + eps) * w.
+func rmsNorm(out, x, w []float32, eps float32) {
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	scale := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
+	for i, v := range x {
+		out[i] = v * scale * w[i]
+	}
+}
+
+// layerNorm writes (x - mean) / sqrt(var + eps) * w + b (biased variance, as torch).
+func layerNorm(out, x, w, b []float32, eps float32) {
+	var sum float64
+	for _, v := range x {
+		sum += float64(v)
+	}
+	mean := sum / float64(len(x))
+	var ss float64
+	for _, v := range x {
+		d := float64(v) - mean
+		ss += d * d
+	}
+	inv := 1 / math.Sqrt(ss/float64(len(x))+float64(eps))
+	for i, v := range x {
+		out[i] = float32((float64(v)-mean)*inv)*w[i] + b[i]
+	}
+}
+
+// softmax normalizes x in place.
+func softmax(x []float32) {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		m = max(m, v)
+	}
+	var sum float64
+	for i, v := range x {
+		e := math.Exp(float64(v - m))
+		x[i] = float32(e)
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range x {
+		x[i] = float32(float64(x[i]) * inv)
+	}
+}
+
+func silu(x float32) float32 { return x / (1 + float32(math.Exp(-float64(x)))) }
+
+// gelu is the tanh approximation GPT-2 ("gelu_new") and ggml use.
+func gelu(x float32) float32 {
+	const c = 0.7978845608028654 // sqrt(2/pi)
+	xf := float64(x)
+	return float32(0.5 * xf * (1 + math.Tanh(c*(xf+0.044715*xf*xf*xf))))
+}
+
+// ropeTable precomputes each rotated pair's inverse frequency.
+type ropeTable struct {
+	mode    model.RopeMode
+	dim     int       // rotated dimensions per head
+	invFreq []float32 // per pair: scale * base^(-2i/dim) / factor[i]
+}
+
+func newRopeTable(h model.Hyper) ropeTable {
+	t := ropeTable{mode: h.RopeMode, dim: h.RopeDim}
+	if h.RopeMode == model.RopeNone {
+		return t
+	}
+	t.invFreq = make([]float32, h.RopeDim/2)
+	for i := range t.invFreq {
+		// Rounded to float32 like HF's inv_freq buffer, so angles match it.
+		f := float32(1 / math.Pow(float64(h.RopeFreqBase), float64(2*i)/float64(h.RopeDim)))
+		if h.RopeFreqFactors != nil {
+			f /= h.RopeFreqFactors[i]
+		}
+		t.invFreq[i] = f * h.RopeFreqScale
+	}
+	return t
+}
+
+// apply rotates one head vector in place for position pos.
+func (t ropeTable) apply(head []float32, pos int) {
+	half := t.dim / 2
+	for i, f := range t.invFreq {
+		theta := float64(float32(pos) * f)
+		sin, cos := math.Sincos(theta)
+		c, s := float32(cos), float32(sin)
+		var a, b int
+		if t.mode == model.RopeNorm {
+			a, b = 2*i, 2*i+1
+		} else {
+			a, b = i, i+half
+		}
+		x0, x1 := head[a], head[b]
+		head[a] = x0*c - x1*s
+		head[b] = x0*s + x1*c
+	}
+}

@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"math"
+	"sort"
+)
+
+// SamplingParams chooses how the next token is picked from logits. The zero
+// value is greedy decoding with no penalties.
+type SamplingParams struct {
+	// Temperature divides logits before softmax; <= 0 means greedy (argmax).
+	Temperature float32
+	// TopK keeps the K most likely tokens; 0 disables.
+	TopK int
+	// TopP keeps the smallest set of most likely tokens whose probability
+	// reaches P; 0 or >= 1 disables.
+	TopP float32
+	// MinP drops tokens whose probability is below MinP times the most
+	// likely token's; 0 disables.
+	MinP float32
+	// RepetitionPenalty divides positive and multiplies negative logits of
+	// tokens already seen (CTRL-style, as llama.cpp and HF); 0 or 1 disables.
+	RepetitionPenalty float32
+	// PresencePenalty is subtracted once from each seen token's logit and
+	// FrequencyPenalty once per occurrence (OpenAI semantics).
+	PresencePenalty  float32
+	FrequencyPenalty float32
+	// PenaltyLastN limits the penalties to the last N tokens of the
+	// history; 0 means the whole history.
+	PenaltyLastN int
+	// Seed makes sampling reproducible: the same seed, logits and history
+	// give the same tokens.
+	Seed uint64
+}
+
+// Sampler picks tokens. It owns its random state, so it is not safe for
+// concurrent use; make one per request.
+type Sampler struct {
+	p   SamplingParams
+	rng rng
+	// scratch reused between calls to avoid a vocab-sized allocation per token
+	cand []candidate
+}
+
+type candidate struct {
+	id int
+	p  float32 // logit, then probability
+}
+
+// NewSampler returns a sampler for p.
+func NewSampler(p SamplingParams) *Sampler {
+	return &Sampler{p: p, rng: newRNG(p.Seed)}
+}
+
+// Sample returns the next token for logits given the tokens so far (prompt
+// and generated; used only for penalties). logits is not modified.
+//
+// The order is penalties, temperature, top-k, top-p, min-p, then a draw, as
+// in HF transformers and vLLM: temperature first means top-p and min-p see
+// the distribution that is actually sampled from.
+func (s *Sampler) Sample(logits []float32, history []int) int {
+	p := s.p
+	s.cand = s.cand[:0]
+	for id, l := range logits {
+		s.cand = append(s.cand, candidate{id: id, p: l})
+	}
+	s.applyPenalties(history)
+	if p.Temperature <= 0 {
+		best := 0
+		for i, c := range s.cand {
+			// ties go to the lowest id, as torch.argmax does
+			if c.p > s.cand[best].p {
+				best = i
+			}
+		}
+		return s.cand[best].id
+	}
+	for i := range s.cand {
+		s.cand[i].p /= p.Temperature
+	}
+	// Sorting by logit (stable on id) makes filtering and the draw
+	// independent of map or scheduling order, which determinism needs.
+	sort.SliceStable(s.cand, func(a, b int) bool { return s.cand[a].p > s.cand[b].p })
+	if p.TopK > 0 && p.TopK < len(s.cand) {
+		s.cand = s.cand[:p.TopK]
+	}
+	softmaxCandidates(s.cand)
+	if p.TopP > 0 && p.TopP < 1 {
+		var cum float32
+		for i, c := range s.cand {
+			cum += c.p
+			if cum >= p.TopP {
+				s.cand = s.cand[:i+1]
+				break
+			}
+		}
+	}
+	if p.MinP > 0 {
+		floor := s.cand[0].p * p.MinP
+		keep := 1
+		for keep < len(s.cand) && s.cand[keep].p >= floor {
+			keep++
+		}
+		s.cand = s.cand[:keep]
+	}
+	var total float64
+	for _, c := range s.cand {
+		total += float64(c.p)
+	}
+	r := s.rng.float64() * total
+	for _, c := range s.cand {
+		r -= float64(c.p)
+		if r < 0 {
+			return c.id
+		}
+	}
+	return s.cand[len(s.cand)-1].id
+}
+
+func (s *Sampler) applyPenalties(history []int) {
+	p := s.p
+	rep := p.RepetitionPenalty != 0 && p.RepetitionPenalty != 1
+	if !rep && p.PresencePenalty == 0 && p.FrequencyPenalty == 0 {
+		return
+	}
+	if p.PenaltyLastN > 0 && len(history) > p.PenaltyLastN {
+		history = history[len(history)-p.PenaltyLastN:]
+	}
+	counts := map[int]int{}
+	for _, id := range history {
+		if id >= 0 && id < len(s.cand) {
+			counts[id]++
+		}
+	}
+	// cand is still indexed by token id here.
+	for id, n := range counts {
+		l := s.cand[id].p
+		if rep {
+			if l > 0 {
+				l /= p.RepetitionPenalty
+			} else {
+				l *= p.RepetitionPenalty
+			}
+		}
+		l -= float32(n)*p.FrequencyPenalty + p.PresencePenalty
+		s.cand[id].p = l
+	}
+}
+
+// softmaxCandidates turns logits into probabilities, in place.
+func softmaxCandidates(c []candidate) {
+	m := float32(math.Inf(-1))
+	for _, x := range c {
+		m = max(m, x.p)
+	}
+	var sum float64
+	for i := range c {
+		e := math.Exp(float64(c[i].p - m))
+		c[i].p = float32(e)
+		sum += e
+	}
+	for i := range c {
+		c[i].p = float32(float64(c[i].p) / sum)
+	}
+}
+
+// rng is xoshiro256** seeded through splitmix64. It is implemented here, not
+// taken from math/rand, so a seed's token sequence can never change with a
+// Go release.
+type rng struct{ s [4]uint64 }
+
+func newRNG(seed uint64) rng {
+	var r rng
+	for i := range r.s {
+		seed += 0x9e3779b97f4a7c15
+		z := seed
+		z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+		z = (z ^ z>>27) * 0x94d049bb133111eb
+		r.s[i] = z ^ z>>31
+	}
+	return r
+}
+
+func rotl(x uint64, k uint) uint64 { return x<<k | x>>(64-k) }
+
+func (r *rng) next() uint64 {
+	s := &r.s
+	result := rotl(s[1]*5, 7) * 9
+	t := s[1] << 17
+	s[2] ^= s[0]
+	s[3] ^= s[1]
+	s[1] ^= s[2]
+	s[0] ^= s[3]
+	s[2] ^= t
+	s[3] = rotl(s[3], 45)
+	return result
+}
+
+// float64 returns a uniform value in [0, 1).
+func (r *rng) float64() float64 { return float64(r.next()>>11) / (1 << 53) }

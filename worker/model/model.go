@@ -1,0 +1,273 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
+)
+
+// Tensor is a named weight in the file. Matrices are row-major with Rows =
+// product of the GGUF dims after the first and Cols = the first dim, so a
+// linear layer's Rows is its output size and Cols its input size.
+type Tensor struct {
+	Info gguf.TensorInfo
+	Rows int
+	Cols int
+	file *gguf.File
+}
+
+// Float32 dequantizes the tensor into a new slice of Rows*Cols values.
+func (t *Tensor) Float32() ([]float32, error) {
+	return gguf.Dequantize(t.Info, t.file.TensorData(t.Info))
+}
+
+// Layer holds one transformer block's weights; absent optional tensors are nil.
+type Layer struct {
+	AttnNorm, AttnNormBias *Tensor
+	Q, QBias               *Tensor // llama family
+	K, KBias               *Tensor
+	V, VBias               *Tensor
+	QKV, QKVBias           *Tensor // gpt family: rows are q, then k, then v
+	Output, OutputBias     *Tensor
+	FFNNorm, FFNNormBias   *Tensor
+	Gate                   *Tensor // llama family (SwiGLU)
+	Up, UpBias             *Tensor
+	Down, DownBias         *Tensor
+}
+
+// Weights are the shape-checked tensors of a model.
+type Weights struct {
+	TokenEmbedding    *Tensor // n_vocab rows × n_embd
+	PositionEmbedding *Tensor // gpt family: n_ctx rows × n_embd
+	OutputNorm        *Tensor
+	OutputNormBias    *Tensor
+	// Output projects to logits; nil when the embeddings are tied, in which
+	// case TokenEmbedding is used, as llama.cpp does.
+	Output *Tensor
+	Layers []Layer
+}
+
+// Model is a loaded GGUF model. Tensor data stays in the file mapping until
+// a backend reads it, so Close only after the backend has copied what it needs.
+type Model struct {
+	Path    string
+	Hyper   Hyper
+	Weights Weights
+	Vocab   tokenizer.Vocab
+	File    *gguf.File
+}
+
+// Load opens a GGUF model. When declared is not empty the file's family
+// must match it, so a misconfigured worker fails at startup, not mid-request.
+func Load(path string, declared Family) (*Model, error) {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return nil, err // already names the path
+	}
+	m, err := FromFile(f, declared)
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	m.Path = path
+	return m, nil
+}
+
+// FromFile builds a Model from an opened file; the Model takes ownership.
+func FromFile(f *gguf.File, declared Family) (*Model, error) {
+	h, err := readHyper(f)
+	if err != nil {
+		return nil, err
+	}
+	if declared != "" && declared != h.Family {
+		return nil, fmt.Errorf("file is %s (%s family) but %s was declared", h.Arch, h.Family, declared)
+	}
+	m := &Model{Hyper: h, File: f}
+	if err := m.bindWeights(); err != nil {
+		return nil, err
+	}
+	if m.Vocab, err = VocabFromGGUF(f); err != nil {
+		return nil, err
+	}
+	if len(m.Vocab.Tokens) != m.Hyper.VocabSize {
+		return nil, fmt.Errorf("tokenizer has %d tokens but token_embd has %d rows", len(m.Vocab.Tokens), m.Hyper.VocabSize)
+	}
+	return m, nil
+}
+
+// Close releases the file mapping.
+func (m *Model) Close() error { return m.File.Close() }
+
+// binder looks tensors up and checks their shapes, keeping the first error.
+type binder struct {
+	f   *gguf.File
+	err error
+}
+
+// get returns the named tensor with GGUF dims want; missing optional
+// tensors give nil. Types the engine cannot dequantize are rejected here so
+// a Q4_K file fails at load with the tensor's name.
+func (b *binder) get(name string, optional bool, want ...int) *Tensor {
+	if b.err != nil {
+		return nil
+	}
+	info, ok := b.f.Tensor(name)
+	if !ok {
+		if !optional {
+			b.err = fmt.Errorf("tensor %s is missing", name)
+		}
+		return nil
+	}
+	if !info.Type.Dequantizable() {
+		b.err = fmt.Errorf("unsupported tensor type %s in tensor %s", info.Type, name)
+		return nil
+	}
+	if len(info.Dims) != len(want) {
+		b.err = fmt.Errorf("tensor %s has shape %v, want %v", name, info.Dims, want)
+		return nil
+	}
+	for i, d := range want {
+		if info.Dims[i] != uint64(d) {
+			b.err = fmt.Errorf("tensor %s has shape %v, want %v", name, info.Dims, want)
+			return nil
+		}
+	}
+	rows := 1
+	for _, d := range want[1:] {
+		rows *= d
+	}
+	return &Tensor{Info: info, Rows: rows, Cols: want[0], file: b.f}
+}
+
+func (m *Model) bindWeights() error {
+	h := &m.Hyper
+	tok, ok := m.File.Tensor("token_embd.weight")
+	if !ok || len(tok.Dims) != 2 || tok.Dims[0] != uint64(h.Embedding) || tok.Dims[1] == 0 || tok.Dims[1] > 1<<24 {
+		return fmt.Errorf("tensor token_embd.weight is missing or not [%d, n_vocab]", h.Embedding)
+	}
+	h.VocabSize = int(tok.Dims[1])
+
+	b := &binder{f: m.File}
+	nEmbd, nFF, nVocab := h.Embedding, h.FeedForward, h.VocabSize
+	nQ, nKV := h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
+	w := &m.Weights
+	gpt := h.Family == FamilyGPT
+	w.TokenEmbedding = b.get("token_embd.weight", false, nEmbd, nVocab)
+	if gpt {
+		w.PositionEmbedding = b.get("position_embd.weight", false, nEmbd, h.ContextLength)
+	}
+	w.OutputNorm = b.get("output_norm.weight", false, nEmbd)
+	w.OutputNormBias = b.get("output_norm.bias", !gpt, nEmbd)
+	w.Output = b.get("output.weight", true, nEmbd, nVocab)
+
+	w.Layers = make([]Layer, h.Blocks)
+	for i := range w.Layers {
+		l := &w.Layers[i]
+		p := fmt.Sprintf("blk.%d.", i)
+		l.AttnNorm = b.get(p+"attn_norm.weight", false, nEmbd)
+		l.FFNNorm = b.get(p+"ffn_norm.weight", false, nEmbd)
+		l.Up = b.get(p+"ffn_up.weight", false, nEmbd, nFF)
+		l.Down = b.get(p+"ffn_down.weight", false, nFF, nEmbd)
+		if gpt {
+			l.AttnNormBias = b.get(p+"attn_norm.bias", false, nEmbd)
+			l.FFNNormBias = b.get(p+"ffn_norm.bias", false, nEmbd)
+			l.QKV = b.get(p+"attn_qkv.weight", false, nEmbd, 3*nEmbd)
+			l.QKVBias = b.get(p+"attn_qkv.bias", false, 3*nEmbd)
+			l.Output = b.get(p+"attn_output.weight", false, nEmbd, nEmbd)
+			l.OutputBias = b.get(p+"attn_output.bias", false, nEmbd)
+			l.UpBias = b.get(p+"ffn_up.bias", false, nFF)
+			l.DownBias = b.get(p+"ffn_down.bias", false, nEmbd)
+			continue
+		}
+		l.Q = b.get(p+"attn_q.weight", false, nEmbd, nQ)
+		l.K = b.get(p+"attn_k.weight", false, nEmbd, nKV)
+		l.V = b.get(p+"attn_v.weight", false, nEmbd, nKV)
+		l.Output = b.get(p+"attn_output.weight", false, nQ, nEmbd)
+		l.Gate = b.get(p+"ffn_gate.weight", false, nEmbd, nFF)
+		// Biases are optional: qwen2 has q/k/v biases, llama has none.
+		l.QBias = b.get(p+"attn_q.bias", true, nQ)
+		l.KBias = b.get(p+"attn_k.bias", true, nKV)
+		l.VBias = b.get(p+"attn_v.bias", true, nKV)
+		l.OutputBias = b.get(p+"attn_output.bias", true, nEmbd)
+	}
+	if b.err != nil {
+		return b.err
+	}
+	if !gpt {
+		if rf := b.get("rope_freqs.weight", true, h.RopeDim/2); rf != nil {
+			if h.RopeFreqFactors, b.err = rf.Float32(); b.err != nil {
+				return b.err
+			}
+		}
+	}
+	return b.err
+}
+
+// TensorRow is one line of the inspect table.
+type TensorRow struct {
+	Name  string
+	Type  string
+	Shape []uint64 // GGUF order, fastest-varying first
+	Bytes uint64
+}
+
+// Info summarises a GGUF file for `inspect`. It is filled from the file
+// alone, so it also describes files this engine cannot run.
+type Info struct {
+	Architecture   string
+	Family         Family // empty when the architecture is unsupported
+	Name           string // general.name
+	Parameters     uint64
+	ContextLength  int
+	TokenizerModel string
+	VocabSize      int
+	Hyper          *Hyper // nil when the hyperparameters are unusable
+	HyperErr       error
+	Tensors        []TensorRow
+	BytesByType    map[string]uint64
+	TotalBytes     uint64
+}
+
+// Inspect describes a GGUF file.
+func Inspect(f *gguf.File) Info {
+	info := Info{BytesByType: map[string]uint64{}}
+	info.Architecture, _ = optString(f, "general.architecture")
+	info.Name, _ = optString(f, "general.name")
+	info.TokenizerModel, _ = optString(f, "tokenizer.ggml.model")
+	if v, ok := f.Get("tokenizer.ggml.tokens"); ok {
+		info.VocabSize = v.Len()
+	}
+	if fam, ok := archFamilies[info.Architecture]; ok {
+		info.Family = fam.family
+	}
+	info.ContextLength = optInt(f, info.Architecture+".context_length", 0)
+	if h, err := readHyper(f); err == nil {
+		info.Hyper = &h
+	} else {
+		info.HyperErr = err
+	}
+	for _, t := range f.Tensors {
+		info.Parameters += t.Elements()
+		info.TotalBytes += t.Size
+		info.BytesByType[t.Type.String()] += t.Size
+		info.Tensors = append(info.Tensors, TensorRow{Name: t.Name, Type: t.Type.String(), Shape: t.Dims, Bytes: t.Size})
+	}
+	return info
+}
+
+// SortedTypes returns the keys of BytesByType, largest first.
+func (i Info) SortedTypes() []string {
+	types := make([]string, 0, len(i.BytesByType))
+	for t := range i.BytesByType {
+		types = append(types, t)
+	}
+	sort.Slice(types, func(a, b int) bool {
+		if i.BytesByType[types[a]] != i.BytesByType[types[b]] {
+			return i.BytesByType[types[a]] > i.BytesByType[types[b]]
+		}
+		return types[a] < types[b]
+	})
+	return types
+}

@@ -1,0 +1,214 @@
+// Package modeltest builds tiny random GGUF models with the tensor names and
+// layouts llama.cpp's converter writes, for tests of the loader and engines.
+package modeltest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
+)
+
+// Config describes a tiny model.
+type Config struct {
+	Arch        string // "llama", "qwen2" or "gpt2"
+	Embedding   int
+	Heads       int
+	HeadsKV     int // 0 means Heads
+	FeedForward int
+	Blocks      int
+	Vocab       int
+	Context     int
+	Type        gguf.GGMLType // of the 2-D weights; norms and biases stay F32
+	TiedOutput  bool          // omit output.weight
+	QKVBias     bool          // llama family: add q/k/v biases (qwen2 style)
+	RopeFreqs   []float32     // written as rope_freqs.weight when set
+	RopeBase    float32       // 0 means 10000
+	Seed        uint64
+}
+
+// Tensor is a tensor to write: GGUF dims (fastest first) and values.
+type Tensor struct {
+	Name   string
+	Dims   []uint64
+	Values []float32
+}
+
+// Small returns a config that runs in milliseconds.
+func Small(arch string) Config {
+	return Config{Arch: arch, Embedding: 32, Heads: 4, HeadsKV: 2, FeedForward: 48, Blocks: 2, Vocab: 40, Context: 64, Type: gguf.TypeF32, Seed: 1}
+}
+
+// Tensors returns random weights for cfg, in the order the converter writes them.
+func Tensors(cfg Config) []Tensor {
+	r := rand.New(rand.NewPCG(cfg.Seed, 99))
+	kv := cfg.HeadsKV
+	if kv == 0 {
+		kv = cfg.Heads
+	}
+	hd := cfg.Embedding / cfg.Heads
+	e, ff := uint64(cfg.Embedding), uint64(cfg.FeedForward)
+	var out []Tensor
+	add := func(name string, scale, offset float64, dims ...uint64) {
+		n := uint64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(offset + scale*r.NormFloat64())
+		}
+		out = append(out, Tensor{Name: name, Dims: dims, Values: v})
+	}
+	gpt := cfg.Arch == "gpt2"
+	w := 0.5 / float64(cfg.Embedding) * 4
+	add("token_embd.weight", 1, 0, e, uint64(cfg.Vocab))
+	if gpt {
+		add("position_embd.weight", 0.3, 0, e, uint64(cfg.Context))
+	}
+	for b := range cfg.Blocks {
+		p := fmt.Sprintf("blk.%d.", b)
+		add(p+"attn_norm.weight", 0.1, 1, e)
+		if gpt {
+			add(p+"attn_norm.bias", 0.1, 0, e)
+			add(p+"attn_qkv.weight", w, 0, e, 3*e)
+			add(p+"attn_qkv.bias", 0.1, 0, 3*e)
+			add(p+"attn_output.weight", w, 0, e, e)
+			add(p+"attn_output.bias", 0.1, 0, e)
+			add(p+"ffn_norm.weight", 0.1, 1, e)
+			add(p+"ffn_norm.bias", 0.1, 0, e)
+			add(p+"ffn_up.weight", w, 0, e, ff)
+			add(p+"ffn_up.bias", 0.1, 0, ff)
+			add(p+"ffn_down.weight", w, 0, ff, e)
+			add(p+"ffn_down.bias", 0.1, 0, e)
+			continue
+		}
+		q, k := uint64(cfg.Heads*hd), uint64(kv*hd)
+		add(p+"attn_q.weight", w, 0, e, q)
+		add(p+"attn_k.weight", w, 0, e, k)
+		add(p+"attn_v.weight", w, 0, e, k)
+		if cfg.QKVBias {
+			add(p+"attn_q.bias", 0.2, 0, q)
+			add(p+"attn_k.bias", 0.2, 0, k)
+			add(p+"attn_v.bias", 0.2, 0, k)
+		}
+		add(p+"attn_output.weight", w, 0, q, e)
+		add(p+"ffn_norm.weight", 0.1, 1, e)
+		add(p+"ffn_gate.weight", w, 0, e, ff)
+		add(p+"ffn_up.weight", w, 0, e, ff)
+		add(p+"ffn_down.weight", w, 0, ff, e)
+	}
+	add("output_norm.weight", 0.1, 1, e)
+	if gpt {
+		add("output_norm.bias", 0.1, 0, e)
+	}
+	if !cfg.TiedOutput {
+		add("output.weight", w, 0, e, uint64(cfg.Vocab))
+	}
+	if cfg.RopeFreqs != nil {
+		out = append(out, Tensor{Name: "rope_freqs.weight", Dims: []uint64{uint64(len(cfg.RopeFreqs))}, Values: cfg.RopeFreqs})
+	}
+	return out
+}
+
+// Writer returns a GGUF writer holding cfg's metadata and the given tensors.
+func Writer(cfg Config, tensors []Tensor) (*gguf.Writer, error) {
+	w := gguf.NewWriter()
+	a := cfg.Arch
+	kv := cfg.HeadsKV
+	if kv == 0 {
+		kv = cfg.Heads
+	}
+	w.Set("general.architecture", gguf.String(a))
+	w.Set("general.name", gguf.String("tiny-"+a))
+	w.Set(a+".context_length", gguf.Uint32(uint32(cfg.Context)))
+	w.Set(a+".embedding_length", gguf.Uint32(uint32(cfg.Embedding)))
+	w.Set(a+".block_count", gguf.Uint32(uint32(cfg.Blocks)))
+	w.Set(a+".feed_forward_length", gguf.Uint32(uint32(cfg.FeedForward)))
+	w.Set(a+".attention.head_count", gguf.Uint32(uint32(cfg.Heads)))
+	if a == "gpt2" {
+		w.Set(a+".attention.layer_norm_epsilon", gguf.Float32(1e-5))
+	} else {
+		w.Set(a+".attention.head_count_kv", gguf.Uint32(uint32(kv)))
+		w.Set(a+".attention.layer_norm_rms_epsilon", gguf.Float32(1e-6))
+		base := cfg.RopeBase
+		if base == 0 {
+			base = 10000
+		}
+		w.Set(a+".rope.freq_base", gguf.Float32(base))
+		w.Set(a+".rope.dimension_count", gguf.Uint32(uint32(cfg.Embedding/cfg.Heads)))
+	}
+	tokens := make([]string, cfg.Vocab)
+	types := make([]int32, cfg.Vocab)
+	for i := range tokens {
+		// Printable single characters, so decoded text is easy to read.
+		tokens[i] = string(rune('!' + i))
+		types[i] = 1
+	}
+	// One merge, so the byte-level BPE tokenizer has something to apply.
+	tokens[len(tokens)-1] = "AB"
+	if a == "llama" {
+		w.Set("tokenizer.ggml.model", gguf.String("llama"))
+		w.Set("tokenizer.ggml.pre", gguf.String("default"))
+		w.Set("tokenizer.ggml.scores", gguf.Float32s(make([]float32, len(tokens))))
+	} else {
+		w.Set("tokenizer.ggml.model", gguf.String("gpt2"))
+		w.Set("tokenizer.ggml.pre", gguf.String("gpt2"))
+		w.Set("tokenizer.ggml.merges", gguf.Strings([]string{"A B"}))
+	}
+	w.Set("tokenizer.ggml.tokens", gguf.Strings(tokens))
+	w.Set("tokenizer.ggml.token_type", gguf.Int32s(types))
+	w.Set("tokenizer.ggml.bos_token_id", gguf.Uint32(1))
+	w.Set("tokenizer.ggml.eos_token_id", gguf.Uint32(2))
+	for _, t := range tensors {
+		typ := gguf.TypeF32
+		if len(t.Dims) == 2 && t.Name != "rope_freqs.weight" {
+			typ = cfg.Type
+		}
+		if err := w.AddF32(t.Name, typ, t.Dims, t.Values); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// WriteFile writes cfg with random weights to path.
+func WriteFile(path string, cfg Config) error {
+	return WriteTensors(path, cfg, Tensors(cfg))
+}
+
+// WriteTensors writes cfg with the given tensors to path.
+func WriteTensors(path string, cfg Config, tensors []Tensor) error {
+	w, err := Writer(cfg, tensors)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := w.WriteTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// PermuteQK reorders the rows of a q or k weight (rows × cols, HF layout)
+// the way llama.cpp's LlamaModel converter does, so that rotating adjacent
+// pairs (RoPE "norm" mode) in the result equals HF's half-split rotation of
+// the original: within each head, row 2i comes from i and row 2i+1 from
+// i + head_dim/2.
+func PermuteQK(w []float32, rows, cols, heads int) []float32 {
+	out := slices.Clone(w)
+	hd := rows / heads
+	for h := range heads {
+		for i := range hd / 2 {
+			copy(out[(h*hd+2*i)*cols:(h*hd+2*i+1)*cols], w[(h*hd+i)*cols:])
+			copy(out[(h*hd+2*i+1)*cols:(h*hd+2*i+2)*cols], w[(h*hd+i+hd/2)*cols:])
+		}
+	}
+	return out
+}
