@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
 
 // fidelityDir holds fixtures made by hack/fixtures/make_fixtures.py from
@@ -43,7 +44,7 @@ func TestFidelity(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(paths) == 0 {
-		t.Skipf("no fixtures in %s yet (hack/fixtures/make_fixtures.py writes them)", dir)
+		t.Fatalf("no fixtures in %s (hack/fixtures/make_fixtures.py writes them)", dir)
 	}
 	for _, path := range paths {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".json"), func(t *testing.T) {
@@ -70,6 +71,14 @@ func runFixture(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	// The file must be servable as a whole, tokenizer included.
+	tok, err := tokenizer.New(m.Vocab)
+	if err != nil {
+		t.Fatalf("tokenizer from %s: %v", path, err)
+	}
+	if text := "Hello, fidelity!"; tok.Decode(tok.Encode(text, false)) != text {
+		t.Errorf("tokenizer round trip of %q gave %q", text, tok.Decode(tok.Encode(text, false)))
+	}
 	b, err := NewCPU(m)
 	if err != nil {
 		t.Fatal(err)

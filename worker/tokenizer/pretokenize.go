@@ -17,6 +17,7 @@ import (
 // U+FEFF and excludes U+0085.
 var preTokenizers = map[string]func(string) []string{
 	"gpt2":      splitGPT2,
+	"gpt-2":     splitGPT2, // what llama.cpp's converter writes for GPT-2
 	"default":   splitGPT2,
 	"llama-bpe": func(s string) []string { return splitLlama3(s, 3) },
 	"llama3":    func(s string) []string { return splitLlama3(s, 3) },
