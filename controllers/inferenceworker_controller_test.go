@@ -381,6 +381,7 @@ func TestSpecChangeRollsPodsAndSuspend(t *testing.T) {
 	if err := k8sClient.Update(context.Background(), iw); err != nil {
 		t.Fatal(err)
 	}
+	checkArgoCDSample(t, "generation-ahead", getIW(t, iw))
 	r.reconcile(t, iw)
 	after := getObj(t, ns, "gpt2", &appsv1.Deployment{})
 	if after.Generation == before.Generation {
@@ -407,6 +408,7 @@ func TestSpecChangeRollsPodsAndSuspend(t *testing.T) {
 		t.Errorf("suspended deployment replicas = %d", *d.Spec.Replicas)
 	}
 	iw = getIW(t, iw)
+	checkArgoCDSample(t, "suspended", iw)
 	assertCondition(t, iw, inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonSuspended)
 	assertCondition(t, iw, inferencev1alpha1.ConditionProgressing, metav1.ConditionFalse, inferencev1alpha1.ReasonSuspended)
 	if ev := hasEvent(r.recorder.take(), inferencev1alpha1.ReasonScaled); ev == nil || ev.Note != "Scaled workers from 1 to 0" {
@@ -454,6 +456,7 @@ func TestMissingPVCIsReported(t *testing.T) {
 	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_llama.yaml"))
 	r.reconcile(t, iw)
 	iw = getIW(t, iw)
+	checkArgoCDSample(t, "invalid-model-source", iw)
 	c := assertCondition(t, iw, inferencev1alpha1.ConditionDegraded, metav1.ConditionTrue, inferencev1alpha1.ReasonInvalidModelSource)
 	if !strings.Contains(c.Message, `PersistentVolumeClaim "models" does not exist`) || !strings.Contains(c.Message, "spec.model.source.pvc.claimName") {
 		t.Errorf("message does not say what to fix: %q", c.Message)

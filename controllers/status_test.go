@@ -142,7 +142,9 @@ func TestStatusFollowsWorkers(t *testing.T) {
 	ns := newNamespace(t)
 	r := newTestReconciler(t)
 	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
+	checkArgoCDSample(t, "no-status", getIW(t, iw))
 	r.reconcile(t, iw)
+	checkArgoCDSample(t, "workers-starting", getIW(t, iw))
 	r.recorder.take()
 	sim := newWorkerSim(t, ns, "gpt2")
 	sim.setDeployment(1, 0, 1)
@@ -192,6 +194,7 @@ func TestStatusFollowsWorkers(t *testing.T) {
 			sim.pod(podName, s.pod)
 			r.reconcile(t, iw)
 			got := getIW(t, iw)
+			checkArgoCDSample(t, strings.ReplaceAll(s.name, " ", "-"), got)
 			c := assertCondition(t, got, inferencev1alpha1.ConditionReady, s.readyCond, s.reason)
 			if !strings.Contains(c.Message, s.msgHas) {
 				t.Errorf("Ready message %q does not contain %q", c.Message, s.msgHas)

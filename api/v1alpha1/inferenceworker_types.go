@@ -80,7 +80,7 @@ type InferenceWorkerSpec struct {
 
 	// pod adds scheduling and environment settings to the worker pods.
 	// +optional
-	Pod PodOverlay `json:"pod,omitempty"`
+	Pod PodOverlay `json:"pod,omitzero"`
 }
 
 // ModelSpec names the model file and its architecture.
@@ -271,7 +271,7 @@ type PodOverlay struct {
 	// resources are the worker container's CPU and memory requests and limits.
 	// GPU limits come from spec.gpu and need not be repeated here.
 	// +optional
-	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	Resources corev1.ResourceRequirements `json:"resources,omitzero"`
 
 	// env adds environment variables to the worker container.
 	// +optional
