@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,7 @@ type InferenceWorkerReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=list
 
 // Reconcile reads like a table of contents: get, apply the children, compute status, write
 // status once, then tell people what happened.
@@ -73,6 +75,9 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, err
 	}
 	if obs.sourceProblem, err = r.checkModelSource(ctx, iw); err != nil {
+		return ctrl.Result{}, err
+	}
+	if obs.lastLoad, err = r.lastModelLoad(ctx, iw, obs.pods); err != nil {
 		return ctrl.Result{}, err
 	}
 
@@ -239,6 +244,44 @@ func (r *InferenceWorkerReconciler) checkModelSource(ctx context.Context, iw *in
 		return "", fmt.Errorf("get PersistentVolumeClaim %s: %w", src.ClaimName, err)
 	}
 	return "", nil
+}
+
+// lastModelLoad reads the newest ModelLoaded narration Event of this InferenceWorker's
+// workers, which carries the load's figures as annotations: the workers may only write
+// Events, so that is how they report. It is read only while a worker is ready.
+func (r *InferenceWorkerReconciler) lastModelLoad(ctx context.Context, iw *inferencev1alpha1.InferenceWorker, pods []corev1.Pod) (*loadReport, error) {
+	if _, ready := countLoading(activePods(pods)); ready == 0 {
+		return nil, nil
+	}
+	var list corev1.EventList
+	err := r.APIReader.List(ctx, &list, client.InNamespace(iw.Namespace), client.MatchingFields{
+		"involvedObject.uid": string(iw.UID),
+		"reason":             inferencev1alpha1.ReasonModelLoaded,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list ModelLoaded events: %w", err)
+	}
+	var newest *corev1.Event
+	for i := range list.Items {
+		e := &list.Items[i]
+		if e.ReportingController != inferencev1alpha1.EventReportingController {
+			continue
+		}
+		if newest == nil || eventTime(e).After(eventTime(newest)) {
+			newest = e
+		}
+	}
+	if newest == nil {
+		return nil, nil
+	}
+	return parseLoadReport(newest.Annotations), nil
+}
+
+func eventTime(e *corev1.Event) time.Time {
+	if !e.EventTime.IsZero() {
+		return e.EventTime.Time
+	}
+	return e.LastTimestamp.Time
 }
 
 // archTitle is the architecture as people write it in sentences.

@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -19,6 +20,48 @@ type observed struct {
 	pods       []corev1.Pod
 	// sourceProblem says why the model source cannot work (e.g. a missing PVC); empty if fine.
 	sourceProblem string
+	// lastLoad is what the newest ModelLoaded narration reported; nil if none.
+	lastLoad *loadReport
+}
+
+// loadReport is a worker's account of its last model load.
+type loadReport struct {
+	device     string
+	memoryMiB  int64
+	memoryKind string // "VRAM" or "RAM"
+	loadMillis int64
+	parameters int64
+}
+
+func parseLoadReport(ann map[string]string) *loadReport {
+	num := func(key string) int64 {
+		v, _ := strconv.ParseInt(ann[key], 10, 64)
+		return v
+	}
+	lr := &loadReport{
+		device:     ann[inferencev1alpha1.AnnotationDevice],
+		loadMillis: num(inferencev1alpha1.AnnotationDurationMS),
+		parameters: num(inferencev1alpha1.AnnotationParameters),
+	}
+	if v := num(inferencev1alpha1.AnnotationVRAMMiB); v > 0 {
+		lr.memoryMiB, lr.memoryKind = v, "VRAM"
+	} else if v := num(inferencev1alpha1.AnnotationRAMMiB); v > 0 {
+		lr.memoryMiB, lr.memoryKind = v, "RAM"
+	}
+	return lr
+}
+
+// String gives the figures as the ModelLoaded message shows them.
+func (lr *loadReport) String() string {
+	var parts []string
+	if lr.memoryMiB > 0 {
+		parts = append(parts, fmt.Sprintf("%d MB %s", lr.memoryMiB, lr.memoryKind))
+	}
+	if lr.device != "" {
+		parts = append(parts, "on "+lr.device)
+	}
+	parts = append(parts, fmt.Sprintf("%d ms", lr.loadMillis))
+	return strings.Join(parts, ", ")
 }
 
 // event is an Event to emit once the status write has succeeded.
@@ -79,8 +122,15 @@ func computeStatus(iw *inferencev1alpha1.InferenceWorker, obs observed) inferenc
 	// ModelLoaded: from the workers' readiness, which the worker only reports after loading.
 	switch {
 	case readyPods > 0:
-		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionTrue, inferencev1alpha1.ReasonModelLoaded,
-			fmt.Sprintf("Model %s is loaded on %d of %d workers", servedName(iw), readyPods, len(pods)))
+		msg := fmt.Sprintf("Model %s is loaded on %d of %d workers", servedName(iw), readyPods, len(pods))
+		if lr := obs.lastLoad; lr != nil {
+			msg += " (last load: " + lr.String() + ")"
+			st.Model.Device, st.Model.MemoryMiB, st.Model.LoadMillis = lr.device, lr.memoryMiB, lr.loadMillis
+			if lr.parameters > 0 {
+				st.Model.Parameters = lr.parameters
+			}
+		}
+		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionTrue, inferencev1alpha1.ReasonModelLoaded, msg)
 	case prob != nil && prob.reason == inferencev1alpha1.ReasonModelLoadFailed:
 		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, prob.reason, prob.message)
 	case loading > 0:

@@ -2,11 +2,14 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -225,5 +228,51 @@ func TestStatusFollowsWorkers(t *testing.T) {
 				t.Errorf("event type %s, want %s", ev.Type, wantType)
 			}
 		})
+	}
+}
+
+// TestModelLoadedCarriesWorkerFigures: the worker reports its load in a ModelLoaded
+// narration Event (it may only write Events); the operator copies the figures into
+// status.model and the ModelLoaded condition's message.
+func TestModelLoadedCarriesWorkerFigures(t *testing.T) {
+	ns := newNamespace(t)
+	r := newTestReconciler(t)
+	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
+	r.reconcile(t, iw)
+	iw = getIW(t, iw)
+	sim := newWorkerSim(t, ns, "gpt2")
+	sim.setDeployment(1, 1, 1)
+	sim.pod("gpt2-0", readyPod)
+
+	now := time.Now()
+	for i, ms := range []string{"900", "1500"} { // the newer one wins
+		ev := &eventsv1.Event{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("gpt2.load%d", i), Namespace: ns, Annotations: map[string]string{
+				inferencev1alpha1.AnnotationDurationMS: ms, inferencev1alpha1.AnnotationDevice: "CPU",
+				inferencev1alpha1.AnnotationRAMMiB: "310", inferencev1alpha1.AnnotationParameters: "7012352",
+			}},
+			EventTime:           metav1.NewMicroTime(now.Add(time.Duration(i) * time.Second)),
+			ReportingController: inferencev1alpha1.EventReportingController,
+			ReportingInstance:   "gpt2-0",
+			Action:              "model_load",
+			Reason:              inferencev1alpha1.ReasonModelLoaded,
+			Type:                corev1.EventTypeNormal,
+			Note:                "Loaded GPT model gpt2 on CPU (310 MB RAM, " + ms + " ms)",
+			Regarding: corev1.ObjectReference{APIVersion: inferencev1alpha1.GroupVersion.String(), Kind: "InferenceWorker",
+				Name: iw.Name, Namespace: ns, UID: iw.UID},
+		}
+		if err := k8sClient.Create(context.Background(), ev); err != nil {
+			t.Fatalf("create event: %v", err)
+		}
+	}
+	r.reconcile(t, iw)
+	got := getIW(t, iw)
+	c := assertCondition(t, got, inferencev1alpha1.ConditionModelLoaded, metav1.ConditionTrue, inferencev1alpha1.ReasonModelLoaded)
+	if want := "Model gpt2 is loaded on 1 of 1 workers (last load: 310 MB RAM, on CPU, 1500 ms)"; c.Message != want {
+		t.Errorf("ModelLoaded message = %q, want %q", c.Message, want)
+	}
+	m := got.Status.Model
+	if m.LoadMillis != 1500 || m.MemoryMiB != 310 || m.Device != "CPU" || m.Parameters != 7012352 {
+		t.Errorf("status.model = %+v", m)
 	}
 }

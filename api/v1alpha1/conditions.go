@@ -58,6 +58,22 @@ const (
 	// WorkerExitModelLoadFailed is the worker's exit code when the model cannot be loaded,
 	// so the operator can tell a bad model from a crash.
 	WorkerExitModelLoadFailed = 3
+	// EventReportingController names the worker as the source of its narration Events.
+	EventReportingController = "kubeinfer.dev/worker"
+
+	// Annotations carrying the machine fields of a worker's narration Events; the
+	// operator reads the ModelLoaded ones into status.model.
+	AnnotationAction        = "kubeinfer.dev/action"
+	AnnotationDurationMS    = "kubeinfer.dev/duration-ms"
+	AnnotationTokensIn      = "kubeinfer.dev/tokens-in"
+	AnnotationTokensOut     = "kubeinfer.dev/tokens-out"
+	AnnotationCorrelationID = "kubeinfer.dev/correlation-id"
+	AnnotationDevice        = "kubeinfer.dev/device"
+	AnnotationModel         = "kubeinfer.dev/model"
+	AnnotationParameters    = "kubeinfer.dev/parameters"
+	AnnotationVRAMMiB       = "kubeinfer.dev/vram-mib"
+	AnnotationRAMMiB        = "kubeinfer.dev/ram-mib"
+
 	// FetchExitFailed is the exit code of `kubeinfer-worker fetch` on a failed download or digest mismatch.
 	FetchExitFailed = 4
 )

@@ -1,0 +1,318 @@
+// Package narration tells people what a worker did, in plain words: one structured log
+// line for every narration, and, when the worker runs in a cluster, an events.k8s.io/v1
+// Event on its InferenceWorker that `kubectl describe inferenceworker` shows, e.g.
+//
+//	Normal  ModelLoaded        Loaded Llama model tinyllama (2212 MB VRAM, 834 ms)
+//	Normal  InferenceComplete  Llama inference complete: 128 tokens in 842 ms
+//
+// Emitting never blocks inference: narrations go through a bounded queue to one sender
+// goroutine, and what does not fit is dropped and counted.
+package narration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+
+	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/worker/server"
+)
+
+// Actions: the machine-readable name of what happened, in logs and on Events.
+const (
+	ActionModelLoad         = "model_load"
+	ActionModelLoadFailed   = "model_load_failed"
+	ActionInferenceComplete = "inference_complete"
+	ActionWorkerDraining    = "worker_draining"
+)
+
+// Event reasons, CamelCase as Kubernetes convention wants.
+const (
+	ReasonModelLoaded       = "ModelLoaded"
+	ReasonModelLoadFailed   = "ModelLoadFailed"
+	ReasonInferenceComplete = "InferenceComplete"
+	ReasonWorkerDraining    = "WorkerDraining"
+)
+
+// Fields are the machine fields of one narration plus its human sentence.
+type Fields struct {
+	Actor         string // the worker: "kubeinfer-worker/<pod>"
+	Action        string // one of the Action constants
+	Reason        string // the Event reason
+	Warning       bool   // a Warning Event rather than Normal
+	Target        string // "InferenceWorker <namespace>/<name>", or the model path outside a cluster
+	Device        string // "GPU0", "CPU"
+	ModelRef      string // the served model name
+	Parameters    int64  // the model's parameter count (model_load only)
+	DurationMS    int64
+	TokensIn      int
+	TokensOut     int
+	CorrelationID string
+	// MemoryMiB is the accelerator memory the process holds (GPU) or its resident
+	// memory (CPU); 0 when unknown. MemoryKind says which: "VRAM" or "RAM".
+	MemoryMiB  int64
+	MemoryKind string
+	Sentence   string
+}
+
+// Sink delivers narrations somewhere people read them (Kubernetes Events).
+type Sink interface {
+	Emit(ctx context.Context, f Fields) error
+}
+
+// MemoryProbe reports the memory the process holds on device ("GPU0" or "CPU"), in MiB,
+// and its kind ("VRAM" or "RAM"); ok is false when it cannot be measured.
+type MemoryProbe func(device string) (mib int64, kind string, ok bool)
+
+// Config configures a Narrator.
+type Config struct {
+	Log logr.Logger
+	// Sink receives narrations besides the log; nil narrates to the log only (no cluster).
+	Sink Sink
+	// Mode and MinInterval come from spec.narration of the InferenceWorker.
+	Mode        inferencev1alpha1.InferenceEventsMode
+	MinInterval time.Duration
+	// Arch is the declared architecture, "llama" or "gpt".
+	Arch       string
+	ServedName string
+	Actor      string
+	Target     string
+	Memory     MemoryProbe
+	// QueueSize bounds the narrations waiting for the Sink; 0 means 256.
+	QueueSize int
+	// Registerer receives the narration metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// Narrator implements server.Narrator.
+type Narrator struct {
+	cfg     Config
+	queue   chan Fields
+	dropped prometheus.Counter
+	emitted *prometheus.CounterVec
+	done    chan struct{}
+
+	mu sync.Mutex
+	// Sampled mode: when the last InferenceComplete Event went out, and what was
+	// skipped since.
+	lastEvent      time.Time
+	skippedReqs    int
+	skippedTokens  int
+	device         string
+}
+
+var _ server.Narrator = (*Narrator)(nil)
+
+// New returns a Narrator; call Run to start delivering to the Sink.
+func New(cfg Config) *Narrator {
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 256
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = inferencev1alpha1.InferenceEventsSampled
+	}
+	if cfg.MinInterval <= 0 {
+		cfg.MinInterval = 30 * time.Second
+	}
+	n := &Narrator{
+		cfg:   cfg,
+		queue: make(chan Fields, cfg.QueueSize),
+		done:  make(chan struct{}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kubeinfer_narration_events_dropped_total",
+			Help: "Narration Events dropped because the queue to the API server was full.",
+		}),
+		emitted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kubeinfer_narration_events_total",
+			Help: "Narration Events sent to the API server, by reason and result.",
+		}, []string{"reason", "result"}),
+	}
+	if cfg.Registerer != nil {
+		cfg.Registerer.MustRegister(n.dropped, n.emitted)
+	}
+	return n
+}
+
+// archTitle is the architecture as people write it: "Llama" or "GPT".
+func archTitle(arch string) string {
+	if strings.EqualFold(arch, string(inferencev1alpha1.ArchitectureGPT)) {
+		return "GPT"
+	}
+	return "Llama"
+}
+
+func (n *Narrator) base(action, reason string) Fields {
+	return Fields{
+		Actor:    n.cfg.Actor,
+		Action:   action,
+		Reason:   reason,
+		Target:   n.cfg.Target,
+		ModelRef: n.cfg.ServedName,
+	}
+}
+
+// OnModelLoaded narrates a finished load; always emitted, whatever the mode.
+func (n *Narrator) OnModelLoaded(rec server.ModelLoadedRecord) {
+	n.mu.Lock()
+	n.device = rec.Device
+	n.mu.Unlock()
+	f := n.base(ActionModelLoad, ReasonModelLoaded)
+	f.Device = rec.Device
+	f.DurationMS = rec.LoadTime.Milliseconds()
+	if n.cfg.Memory != nil {
+		if mib, kind, ok := n.cfg.Memory(rec.Device); ok {
+			f.MemoryMiB, f.MemoryKind = mib, kind
+		}
+	}
+	f.Sentence = modelLoadedSentence(n.cfg.Arch, n.cfg.ServedName, f)
+	n.narrate(f)
+}
+
+func modelLoadedSentence(arch, name string, f Fields) string {
+	where := ""
+	if f.Device == "CPU" {
+		where = " on CPU"
+	}
+	if f.MemoryMiB > 0 {
+		return fmt.Sprintf("Loaded %s model %s%s (%d MB %s, %d ms)", archTitle(arch), name, where, f.MemoryMiB, f.MemoryKind, f.DurationMS)
+	}
+	return fmt.Sprintf("Loaded %s model %s%s (%d ms)", archTitle(arch), name, where, f.DurationMS)
+}
+
+// OnModelLoadFailed narrates a failed load as a Warning; always emitted.
+func (n *Narrator) OnModelLoadFailed(err error) {
+	f := n.base(ActionModelLoadFailed, ReasonModelLoadFailed)
+	f.Warning = true
+	f.Sentence = fmt.Sprintf("Failed to load %s model %s: %v", archTitle(n.cfg.Arch), n.cfg.ServedName, err)
+	n.narrate(f)
+}
+
+// OnDraining narrates the start of a graceful shutdown.
+func (n *Narrator) OnDraining(running int) {
+	f := n.base(ActionWorkerDraining, ReasonWorkerDraining)
+	n.mu.Lock()
+	f.Device = n.device
+	n.mu.Unlock()
+	f.Sentence = fmt.Sprintf("%s worker draining: finishing %d running requests before shutdown", archTitle(n.cfg.Arch), running)
+	n.narrate(f)
+}
+
+// OnComplete narrates a finished request, as the mode says: every one (All), at most one
+// per MinInterval with a summary of the rest (Sampled), or only in the log (Off).
+func (n *Narrator) OnComplete(rec server.CompletionRecord) {
+	f := n.base(ActionInferenceComplete, ReasonInferenceComplete)
+	f.DurationMS = rec.Duration.Milliseconds()
+	f.TokensIn, f.TokensOut = rec.PromptTokens, rec.CompletionTokens
+	f.CorrelationID = rec.CorrelationID
+	f.Sentence = fmt.Sprintf("%s inference complete: %d tokens in %d ms", archTitle(n.cfg.Arch), rec.CompletionTokens, f.DurationMS)
+	if rec.Finish != "stop" && rec.Finish != "length" && rec.Finish != "" {
+		f.Sentence += " (" + rec.Finish + ")"
+	}
+
+	n.mu.Lock()
+	f.Device = n.device
+	toSink := true
+	switch n.cfg.Mode {
+	case inferencev1alpha1.InferenceEventsOff:
+		toSink = false
+	case inferencev1alpha1.InferenceEventsSampled:
+		now := n.cfg.Now()
+		if !n.lastEvent.IsZero() && now.Sub(n.lastEvent) < n.cfg.MinInterval {
+			n.skippedReqs++
+			n.skippedTokens += rec.CompletionTokens
+			toSink = false
+		} else {
+			if n.skippedReqs > 0 {
+				f.Sentence += fmt.Sprintf(" (+%d requests, %d tokens since last event)", n.skippedReqs, n.skippedTokens)
+			}
+			n.lastEvent, n.skippedReqs, n.skippedTokens = now, 0, 0
+		}
+	}
+	n.mu.Unlock()
+
+	n.log(f)
+	if toSink {
+		n.enqueue(f)
+	}
+}
+
+func (n *Narrator) narrate(f Fields) {
+	n.log(f)
+	n.enqueue(f)
+}
+
+// log writes the narration as one structured line; it is the record of every narration,
+// sampled away or not.
+func (n *Narrator) log(f Fields) {
+	kv := []any{"narration", true, "action", f.Action, "reason", f.Reason, "actor", f.Actor, "target", f.Target,
+		"device", f.Device, "model", f.ModelRef, "durationMs", f.DurationMS}
+	if f.Action == ActionInferenceComplete {
+		kv = append(kv, "tokensIn", f.TokensIn, "tokensOut", f.TokensOut, "correlationId", f.CorrelationID)
+	}
+	if f.MemoryMiB > 0 {
+		kv = append(kv, "memoryMiB", f.MemoryMiB, "memoryKind", f.MemoryKind)
+	}
+	n.cfg.Log.Info(f.Sentence, kv...)
+}
+
+func (n *Narrator) enqueue(f Fields) {
+	if n.cfg.Sink == nil {
+		return
+	}
+	select {
+	case n.queue <- f:
+	default:
+		n.dropped.Inc()
+	}
+}
+
+// Run delivers queued narrations to the Sink until ctx ends, then sends what is still
+// queued (bounded by a short deadline) so the last words of a worker are not lost.
+func (n *Narrator) Run(ctx context.Context) {
+	defer close(n.done)
+	if n.cfg.Sink == nil {
+		<-ctx.Done()
+		return
+	}
+	for {
+		select {
+		case f := <-n.queue:
+			n.send(context.Background(), f)
+		case <-ctx.Done():
+			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			for {
+				select {
+				case f := <-n.queue:
+					n.send(flush, f)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// Wait returns when Run has returned.
+func (n *Narrator) Wait() { <-n.done }
+
+func (n *Narrator) send(ctx context.Context, f Fields) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := n.cfg.Sink.Emit(ctx, f); err != nil {
+		n.emitted.WithLabelValues(f.Reason, "error").Inc()
+		n.cfg.Log.Error(err, "emit narration event", "reason", f.Reason)
+		return
+	}
+	n.emitted.WithLabelValues(f.Reason, "ok").Inc()
+}
