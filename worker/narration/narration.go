@@ -102,10 +102,10 @@ type Narrator struct {
 	mu sync.Mutex
 	// Sampled mode: when the last InferenceComplete Event went out, and what was
 	// skipped since.
-	lastEvent      time.Time
-	skippedReqs    int
-	skippedTokens  int
-	device         string
+	lastEvent     time.Time
+	skippedReqs   int
+	skippedTokens int
+	device        string
 }
 
 var _ server.Narrator = (*Narrator)(nil)
