@@ -34,6 +34,15 @@ type env struct {
 // commands maps subcommand names to implementations; files add to it in init.
 var commands = map[string]command{}
 
+// exitCodeError makes the process exit with code instead of 1.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e exitCodeError) Error() string { return e.err.Error() }
+func (e exitCodeError) Unwrap() error { return e.err }
+
 // errUsage means the flags were wrong; the subcommand has printed its usage.
 var errUsage = errors.New("usage")
 
@@ -60,8 +69,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	log := funcr.New(func(prefix, args string) {
-		fmt.Fprintln(stderr, prefix, args)
+	// One JSON object per line: what log collectors parse, and what narration promises.
+	log := funcr.NewJSON(func(obj string) {
+		fmt.Fprintln(stderr, obj)
 	}, funcr.Options{Verbosity: *verbosity, LogTimestamp: true}).WithName(name)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -71,6 +81,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		fmt.Fprintf(stderr, "kubeinfer-worker %s: %v\n", name, err)
+		var ec exitCodeError
+		if errors.As(err, &ec) {
+			return ec.code
+		}
 		return 1
 	}
 	return 0

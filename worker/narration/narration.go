@@ -85,8 +85,6 @@ type Config struct {
 	Memory     MemoryProbe
 	// QueueSize bounds the narrations waiting for the Sink; 0 means 256.
 	QueueSize int
-	// Registerer receives the narration metrics; nil registers nothing.
-	Registerer prometheus.Registerer
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -137,10 +135,12 @@ func New(cfg Config) *Narrator {
 			Help: "Narration Events sent to the API server, by reason and result.",
 		}, []string{"reason", "result"}),
 	}
-	if cfg.Registerer != nil {
-		cfg.Registerer.MustRegister(n.dropped, n.emitted)
-	}
 	return n
+}
+
+// Collectors are the narration metrics, to be served with the worker's.
+func (n *Narrator) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{n.dropped, n.emitted}
 }
 
 // archTitle is the architecture as people write it: "Llama" or "GPT".
@@ -169,6 +169,7 @@ func (n *Narrator) OnModelLoaded(rec server.ModelLoadedRecord) {
 	f := n.base(ActionModelLoad, ReasonModelLoaded)
 	f.Device = rec.Device
 	f.DurationMS = rec.LoadTime.Milliseconds()
+	f.Parameters = rec.Parameters
 	if n.cfg.Memory != nil {
 		if mib, kind, ok := n.cfg.Memory(rec.Device); ok {
 			f.MemoryMiB, f.MemoryKind = mib, kind

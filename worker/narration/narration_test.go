@@ -176,8 +176,8 @@ func TestOffKeepsLoadEvents(t *testing.T) {
 // TestFullQueueDropsAndCounts: a stuck API server never blocks the request path.
 func TestFullQueueDropsAndCounts(t *testing.T) {
 	sink := &memSink{block: make(chan struct{})}
-	reg := prometheus.NewRegistry()
-	n := New(Config{Sink: sink, Mode: inferencev1alpha1.InferenceEventsAll, QueueSize: 4, Registerer: reg, Arch: "llama"})
+	n := New(Config{Sink: sink, Mode: inferencev1alpha1.InferenceEventsAll, QueueSize: 4, Arch: "llama"})
+	prometheus.NewRegistry().MustRegister(n.Collectors()...)
 	ctx, cancel := context.WithCancel(context.Background())
 	go n.Run(ctx)
 	done := make(chan struct{})

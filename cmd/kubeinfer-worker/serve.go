@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/narration"
+	"github.com/kubeinfer/kubeinfer/worker/server"
+)
+
+func init() {
+	commands["serve"] = command{summary: "serve a model over an OpenAI-compatible HTTP API", run: runServe}
+}
+
+// serveConfig is everything serve is configured with, from flags or
+// KUBEINFER_* environment variables (a flag wins).
+type serveConfig struct {
+	Model         string
+	Arch          string
+	ServedName    string
+	Host          string
+	Port          int
+	MaxConcurrent int
+	MaxQueue      int
+	MaxContext    int
+	Device        string
+	ShutdownGrace time.Duration
+	// InferenceEvents (All, Sampled or Off) and InferenceEventsInterval
+	// configure the narration of requests as Kubernetes Events.
+	InferenceEvents         string
+	InferenceEventsInterval time.Duration
+	TerminationLog          string
+}
+
+// terminationLogPath is where Kubernetes reads a container's last words.
+const terminationLogPath = "/dev/termination-log"
+
+func (c *serveConfig) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Model, "model", "", "GGUF model file (required)")
+	fs.StringVar(&c.Arch, "arch", "", "declared architecture family, llama or gpt (required)")
+	fs.StringVar(&c.ServedName, "served-name", "", "model name in the API (default: the file name without .gguf)")
+	fs.StringVar(&c.Host, "host", "", "address to listen on (default: all)")
+	fs.IntVar(&c.Port, "port", 8000, "port to listen on")
+	fs.IntVar(&c.MaxConcurrent, "max-concurrent", 8, "sequences generated together")
+	fs.IntVar(&c.MaxQueue, "max-queue", -1, "requests waiting for a slot before 429 (default 4 × max-concurrent)")
+	fs.IntVar(&c.MaxContext, "max-context", 0, "tokens per request, prompt included (default: the model's context)")
+	fs.StringVar(&c.Device, "device", server.DeviceAuto, "auto, cpu or cuda")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 25*time.Second, "time running requests get to finish after SIGTERM")
+	fs.StringVar(&c.InferenceEvents, "inference-events", "Sampled", "narrate requests as Kubernetes Events: All, Sampled or Off")
+	fs.DurationVar(&c.InferenceEventsInterval, "inference-events-interval", 30*time.Second, "at most one sampled inference event per interval")
+	fs.StringVar(&c.TerminationLog, "termination-log", terminationLogPath, "file the model load error is written to")
+}
+
+// envName maps a flag name to its environment variable: max-context →
+// KUBEINFER_MAX_CONTEXT.
+func envName(flagName string) string {
+	return "KUBEINFER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseWithEnv sets flags from the environment, then from args.
+func parseWithEnv(fs *flag.FlagSet, args []string) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := os.LookupEnv(envName(f.Name)); ok && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return parseFlags(fs, args)
+}
+
+func (c *serveConfig) validate() error {
+	var errs []error
+	if c.Model == "" {
+		errs = append(errs, errors.New("--model is required"))
+	}
+	if c.Arch == "" {
+		errs = append(errs, errors.New("--arch is required"))
+	}
+	if c.MaxConcurrent < 1 {
+		errs = append(errs, errors.New("--max-concurrent must be at least 1"))
+	}
+	switch c.Device {
+	case server.DeviceAuto, server.DeviceCPU, server.DeviceCUDA:
+	default:
+		errs = append(errs, fmt.Errorf("--device %q: want auto, cpu or cuda", c.Device))
+	}
+	switch c.InferenceEvents {
+	case "All", "Sampled", "Off":
+	default:
+		errs = append(errs, fmt.Errorf("--inference-events %q: want All, Sampled or Off", c.InferenceEvents))
+	}
+	if c.ServedName == "" {
+		base := c.Model[strings.LastIndex(c.Model, "/")+1:]
+		c.ServedName = strings.TrimSuffix(base, ".gguf")
+	}
+	return errors.Join(errs...)
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	var c serveConfig
+	fs := newFlagSet("serve", "--model FILE --arch llama|gpt [flags]", e.stderr)
+	c.flags(fs)
+	if err := parseWithEnv(fs, args); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(e.stderr, err)
+		}
+		return errUsage
+	}
+	if err := c.validate(); err != nil || fs.NArg() != 0 {
+		fmt.Fprintln(e.stderr, err)
+		fs.Usage()
+		return errUsage
+	}
+	family, err := model.ParseFamily(c.Arch)
+	if err != nil {
+		return err
+	}
+	log := e.log
+	narrator := newNarrator(c, log)
+	// Narration outlives the serving context: its last words (draining, a failed
+	// load) are sent after SIGTERM, then flushed before exit.
+	narrCtx, stopNarration := context.WithCancel(context.Background())
+	go narrator.Run(narrCtx)
+	defer func() { stopNarration(); narrator.Wait() }()
+
+	srv := server.New(server.Config{ServedName: c.ServedName, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue,
+		MaxContext: c.MaxContext, Narrator: narrator, Collectors: narrator.Collectors(), Log: log})
+
+	// Listen before loading, so that liveness probes pass while a big model loads.
+	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, fmt.Sprint(c.Port)))
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	log.Info("listening", "address", ln.Addr().String(), "servedName", c.ServedName, "inferenceEvents", c.InferenceEvents,
+		"inferenceEventsInterval", c.InferenceEventsInterval.String())
+
+	m, err := server.Load(server.LoadOptions{Path: c.Model, Family: family, Device: c.Device, Log: log})
+	if err == nil {
+		if err = srv.Start(ctx, m); err != nil {
+			m.Close()
+		}
+	}
+	if err != nil {
+		srv.ModelLoadFailed(err)
+		writeTerminationLog(c.TerminationLog, "model load failed: "+err.Error())
+		_ = httpSrv.Close()
+		return exitCodeError{code: v1alpha1.WorkerExitModelLoadFailed, err: fmt.Errorf("model load failed: %w", err)}
+	}
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", c.ShutdownGrace.String())
+	narrator.OnDraining(srv.Stats().Running)
+	grace, cancel := context.WithTimeout(context.Background(), c.ShutdownGrace)
+	defer cancel()
+	_ = srv.Shutdown(grace)
+	// Handlers return once the scheduler has finished or cut their requests.
+	stop, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	if err := httpSrv.Shutdown(stop); err != nil {
+		_ = httpSrv.Close()
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// writeTerminationLog writes msg as one line to path when path exists and
+// is writable; Kubernetes shows it as the container's termination message.
+func writeTerminationLog(path, msg string) {
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintln(f, strings.ReplaceAll(msg, "\n", " "))
+}
+
+// newNarrator tells people what this worker does: always in the log, and as Events on
+// the InferenceWorker when the operator's environment says which one (in a cluster).
+func newNarrator(c serveConfig, log logr.Logger) *narration.Narrator {
+	cfg := narration.Config{
+		Log:         log.WithName("narration"),
+		Mode:        v1alpha1.InferenceEventsMode(c.InferenceEvents),
+		MinInterval: c.InferenceEventsInterval,
+		Arch:        c.Arch,
+		ServedName:  c.ServedName,
+		Target:      c.Model,
+		Memory:      narration.ProcessMemory,
+	}
+	host, _ := os.Hostname()
+	cfg.Actor = "kubeinfer-worker/" + host
+	if target, ok := narration.TargetFromEnv(os.Getenv); ok {
+		cfg.Actor = "kubeinfer-worker/" + target.PodName
+		cfg.Target = target.String()
+		sink, err := narration.NewEventSink(target)
+		if err != nil {
+			log.Error(err, "narrating to the log only: cannot reach the API server", "target", target.String())
+		} else {
+			cfg.Sink = sink
+		}
+	}
+	return narration.New(cfg)
+}

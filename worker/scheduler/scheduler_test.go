@@ -1,0 +1,241 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
+	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
+)
+
+// load builds a tiny byte-level model whose vocabulary covers every byte,
+// so any text encodes.
+func load(t *testing.T) (*engine.CPU, *tokenizer.Tokenizer) {
+	t.Helper()
+	cfg := modeltest.Small("gpt2")
+	cfg.Vocab, cfg.Context = 320, 256
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := modeltest.WriteFile(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	tok, err := tokenizer.New(m.Vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := engine.NewCPU(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b, tok
+}
+
+func collect(t *testing.T, h *Handle) ([]Event, Result) {
+	t.Helper()
+	var evs []Event
+	for {
+		ev, ok := h.Next(context.Background())
+		if !ok {
+			return evs, h.Result()
+		}
+		evs = append(evs, ev)
+	}
+}
+
+func TestGreedyMatchesGenerate(t *testing.T) {
+	b, tok := load(t)
+	s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 64})
+	defer s.Drain(context.Background())
+
+	type job struct {
+		prompt string
+		max    int
+		stop   []string
+	}
+	var jobs []job
+	for i := range 12 {
+		jobs = append(jobs, job{prompt: fmt.Sprintf("prompt %d: %s", i, "xyz"[:i%3+1]), max: 5 + 3*i})
+	}
+	jobs = append(jobs, job{prompt: "with a stop", max: 40, stop: []string{"e", "Q"}})
+	want := make([]engine.Result, len(jobs))
+	for i, j := range jobs {
+		var err error
+		want[i], err = engine.Generate(context.Background(), b, tok, engine.Request{Prompt: tok.Encode(j.prompt, true), MaxTokens: j.max, Stop: j.stop}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Submit them all at once so that they interleave in the batch.
+	handles := make([]*Handle, len(jobs))
+	for i, j := range jobs {
+		var err error
+		if handles[i], err = s.Submit(context.Background(), Request{Prompt: tok.Encode(j.prompt, true), MaxTokens: j.max, Stop: j.stop}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, h := range handles {
+		evs, got := collect(t, h)
+		if got.Err != nil {
+			t.Fatalf("job %d: %v", i, got.Err)
+		}
+		var text string
+		for _, ev := range evs {
+			text += ev.Text
+		}
+		if text != got.Text || got.Text != want[i].Text || got.Finish != want[i].Finish || fmt.Sprint(got.Tokens) != fmt.Sprint(want[i].Tokens) || got.StopSequence != want[i].StopSequence {
+			t.Errorf("job %d: scheduler %q %v %s %q (streamed %q), Generate %q %v %s %q", i,
+				got.Text, got.Tokens, got.Finish, got.StopSequence, text, want[i].Text, want[i].Tokens, want[i].Finish, want[i].StopSequence)
+		}
+	}
+	if st := s.Stats(); st.Running != 0 || st.Queued != 0 || st.KVReserved != 0 {
+		t.Errorf("stats after all finished = %+v", st)
+	}
+}
+
+func TestLogprobs(t *testing.T) {
+	b, tok := load(t)
+	s := New(b, tok, Config{MaxConcurrent: 1, MaxQueue: 1})
+	defer s.Drain(context.Background())
+	h, err := s.Submit(context.Background(), Request{Prompt: tok.Encode("abc", true), MaxTokens: 4, Logprobs: true, TopLogprobs: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, res := collect(t, h)
+	if res.Err != nil || len(evs) == 0 {
+		t.Fatalf("res %+v, %d events", res, len(evs))
+	}
+	for _, ev := range evs {
+		if ev.Logprob == nil || len(ev.Top) != 3 {
+			t.Fatalf("event %+v lacks logprobs", ev)
+		}
+		// Greedy: the chosen token is the most likely one.
+		if ev.Top[0].Token != ev.Token || ev.Top[0].Logprob != ev.Logprob.Logprob || ev.Logprob.Logprob > 0 {
+			t.Errorf("event %+v: chosen token is not the top one", ev)
+		}
+		if !(ev.Top[0].Logprob >= ev.Top[1].Logprob && ev.Top[1].Logprob >= ev.Top[2].Logprob) {
+			t.Errorf("top logprobs not sorted: %+v", ev.Top)
+		}
+	}
+}
+
+func TestCancelFreesSlot(t *testing.T) {
+	b, tok := load(t)
+	s := New(b, tok, Config{MaxConcurrent: 1, MaxQueue: 2})
+	defer s.Drain(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	h, err := s.Submit(ctx, Request{Prompt: tok.Encode("long", true), MaxTokens: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Also a queued one behind it, cancelled while waiting.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	h2, err := s.Submit(ctx2, Request{Prompt: tok.Encode("queued", true), MaxTokens: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.Next(context.Background()); !ok {
+		t.Fatal("no first token")
+	}
+	cancel2()
+	cancel()
+	_, res := collect(t, h)
+	if !errors.Is(res.Err, context.Canceled) {
+		t.Errorf("running: err = %v, want context.Canceled", res.Err)
+	}
+	_, res2 := collect(t, h2)
+	if res2.Err == nil && len(res2.Tokens) == 3 {
+		t.Log("queued request ran before its cancellation was seen")
+	}
+	h3, err := s.Submit(context.Background(), Request{Prompt: tok.Encode("after", true), MaxTokens: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, res := collect(t, h3); res.Err != nil || len(res.Tokens) == 0 {
+		t.Errorf("request after cancellation: %+v", res)
+	}
+	if st := s.Stats(); st.Running != 0 || st.KVReserved != 0 {
+		t.Errorf("stats = %+v, want nothing running", st)
+	}
+}
+
+func TestQueueFullAndPromptTooLong(t *testing.T) {
+	b, tok := load(t)
+	s := New(b, tok, Config{MaxConcurrent: 1, MaxQueue: 1, MaxContext: 32})
+	defer s.Drain(context.Background())
+	if _, err := s.Submit(context.Background(), Request{Prompt: make([]int, 32)}); !errors.Is(err, ErrPromptTooLong) {
+		t.Errorf("prompt of the whole context: err = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// One runs (it generates until the 32-token context is full), one waits, the third is refused.
+	var hs []*Handle
+	for i := range 2 {
+		h, err := s.Submit(ctx, Request{Prompt: tok.Encode("x", true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+		if i == 0 {
+			// Wait until the first runs, so that the second surely waits.
+			if _, ok := h.Next(context.Background()); !ok {
+				t.Fatal("no token")
+			}
+		}
+	}
+	if _, err := s.Submit(ctx, Request{Prompt: tok.Encode("y", true)}); !errors.Is(err, ErrQueueFull) {
+		t.Errorf("third request: err = %v, want ErrQueueFull", err)
+	}
+	cancel()
+	for _, h := range hs {
+		collect(t, h)
+	}
+}
+
+func TestDrain(t *testing.T) {
+	b, tok := load(t)
+	s := New(b, tok, Config{MaxConcurrent: 2, MaxQueue: 4})
+	h, err := s.Submit(context.Background(), Request{Prompt: tok.Encode("drain", true), MaxTokens: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var res Result
+	wg.Go(func() { _, res = collect(t, h) })
+	if err := s.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if res.Err != nil || len(res.Tokens) == 0 {
+		t.Errorf("running request during drain: %+v", res)
+	}
+	if _, err := s.Submit(context.Background(), Request{Prompt: []int{5}}); !errors.Is(err, ErrShuttingDown) {
+		t.Errorf("submit after drain: err = %v", err)
+	}
+
+	// A grace period that has already ended cuts what runs.
+	s2 := New(b, tok, Config{MaxConcurrent: 1, MaxQueue: 4})
+	h2, err := s2.Submit(context.Background(), Request{Prompt: tok.Encode("cut", true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2.Next(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s2.Drain(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("drain past grace: err = %v", err)
+	}
+	if _, res := collect(t, h2); !errors.Is(res.Err, ErrCut) {
+		t.Errorf("cut request: err = %v, want ErrCut", res.Err)
+	}
+}
