@@ -35,6 +35,7 @@ var (
 	testScheme = runtime.NewScheme()
 	cfg        *rest.Config
 	k8sClient  client.Client
+	testEnv    *envtest.Environment
 )
 
 const testWorkerImage = "registry.test/kubeinfer:test"
@@ -55,7 +56,7 @@ func TestMain(m *testing.M) {
 			"  KUBEBUILDER_ASSETS=\"$(hack/setup-envtest.sh)\" go test ./controllers/")
 		os.Exit(1)
 	}
-	testEnv := &envtest.Environment{
+	testEnv = &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
