@@ -14,6 +14,8 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/worker/cudabackend"
+	"github.com/kubeinfer/kubeinfer/worker/engine"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/narration"
 	"github.com/kubeinfer/kubeinfer/worker/server"
@@ -35,6 +37,7 @@ type serveConfig struct {
 	MaxQueue      int
 	MaxContext    int
 	Device        string
+	CUDALib       string
 	ShutdownGrace time.Duration
 	// InferenceEvents (All, Sampled or Off) and InferenceEventsInterval
 	// configure the narration of requests as Kubernetes Events.
@@ -55,7 +58,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", 8, "sequences generated together")
 	fs.IntVar(&c.MaxQueue, "max-queue", -1, "requests waiting for a slot before 429 (default 4 × max-concurrent)")
 	fs.IntVar(&c.MaxContext, "max-context", 0, "tokens per request, prompt included (default: the model's context)")
-	fs.StringVar(&c.Device, "device", server.DeviceAuto, "auto, cpu or cuda")
+	fs.StringVar(&c.Device, "device", server.DeviceAuto, "auto (the GPU if there is one, else the CPU engine), cpu or cuda")
+	fs.StringVar(&c.CUDALib, "cuda-lib", "", "path of libkubeinfer_cuda.so (default: $KUBEINFER_CUDA_LIB, next to this binary, the library path)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 25*time.Second, "time running requests get to finish after SIGTERM")
 	fs.StringVar(&c.InferenceEvents, "inference-events", "Sampled", "narrate requests as Kubernetes Events: All, Sampled or Off")
 	fs.DurationVar(&c.InferenceEventsInterval, "inference-events-interval", 30*time.Second, "at most one sampled inference event per interval")
@@ -153,7 +157,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	log.Info("listening", "address", ln.Addr().String(), "servedName", c.ServedName, "inferenceEvents", c.InferenceEvents,
 		"inferenceEventsInterval", c.InferenceEventsInterval.String())
 
-	m, err := server.Load(server.LoadOptions{Path: c.Model, Family: family, Device: c.Device, Log: log})
+	m, err := server.Load(server.LoadOptions{Path: c.Model, Family: family, Backend: c.newBackend(log), Log: log})
 	if err == nil {
 		if err = srv.Start(ctx, m); err != nil {
 			m.Close()
@@ -225,4 +229,20 @@ func newNarrator(c serveConfig, log logr.Logger) *narration.Narrator {
 		}
 	}
 	return narration.New(cfg)
+}
+
+// newBackend applies the --device rules: cuda must get the GPU, auto falls back to the
+// CPU engine and says why, cpu is the CPU engine.
+func (c serveConfig) newBackend(log logr.Logger) server.NewBackend {
+	return func(m *model.Model) (engine.Backend, error) {
+		opts := cudabackend.Options{LibPath: c.CUDALib}
+		if c.MaxContext > 0 {
+			opts.KVCacheTokens = c.MaxContext * c.MaxConcurrent
+		}
+		b, note, err := cudabackend.Select(m, c.Device, opts)
+		if note != "" {
+			log.Info(note, "device", c.Device)
+		}
+		return b, err
+	}
 }

@@ -28,7 +28,7 @@ func TestServeModelLoadFailureExits3(t *testing.T) {
 			if !strings.HasPrefix(string(msg), "model load failed: ") || strings.Count(string(msg), "\n") != 1 {
 				t.Errorf("termination log %q", msg)
 			}
-			if name == "no cuda" && !strings.Contains(string(msg), "CUDA backend not available") {
+			if name == "no cuda" && !strings.Contains(string(msg), "--device cuda:") {
 				t.Errorf("termination log %q does not say CUDA is unavailable", msg)
 			}
 		})

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -20,46 +19,17 @@ const (
 	DeviceCUDA = "cuda"
 )
 
-// ErrCUDAUnavailable is returned for --device cuda until a CUDA backend is
-// built in.
-var ErrCUDAUnavailable = errors.New("CUDA backend not available: this build has only the CPU engine")
-
-// newCUDA is where the CUDA backend plugs in: set it from a file built with
-// the CUDA engine. It returns an error wrapping ErrCUDAUnavailable when no
-// usable GPU or driver is found.
-var newCUDA func(m *model.Model) (engine.Backend, error)
-
-// SelectBackend builds the engine for device: "cuda" must get the GPU,
-// "auto" tries it and falls back to the CPU engine, "cpu" is the CPU engine.
-func SelectBackend(device string, m *model.Model, log logr.Logger) (engine.Backend, error) {
-	switch device {
-	case DeviceCPU:
-		return engine.NewCPU(m)
-	case DeviceCUDA, DeviceAuto:
-		if newCUDA != nil {
-			b, err := newCUDA(m)
-			if err == nil || device == DeviceCUDA {
-				return b, err
-			}
-			log.Info("CUDA backend unavailable, falling back to the CPU engine", "reason", err.Error())
-			return engine.NewCPU(m)
-		}
-		if device == DeviceCUDA {
-			return nil, ErrCUDAUnavailable
-		}
-		log.Info("no CUDA backend in this build, falling back to the CPU engine")
-		return engine.NewCPU(m)
-	default:
-		return nil, fmt.Errorf("unknown device %q: want auto, cpu or cuda", device)
-	}
-}
+// NewBackend builds the engine that runs a loaded model. The serve command passes
+// cudabackend.Select, which knows the --device rules; tests pass the CPU engine.
+type NewBackend func(m *model.Model) (engine.Backend, error)
 
 // LoadOptions says what to load.
 type LoadOptions struct {
 	Path   string
 	Family model.Family // declared architecture family; empty skips the check
-	Device string
-	Log    logr.Logger
+	// Backend builds the engine; nil means the CPU engine.
+	Backend NewBackend
+	Log     logr.Logger
 }
 
 // Load reads the model, builds its tokenizer, chat template and backend.
@@ -83,7 +53,11 @@ func Load(o LoadOptions) (*Model, error) {
 	} else if tpl.Plain() {
 		o.Log.Info("the model has no chat template; chat prompts use the plain role: content format")
 	}
-	b, err := SelectBackend(o.Device, m, o.Log)
+	newBackend := o.Backend
+	if newBackend == nil {
+		newBackend = func(m *model.Model) (engine.Backend, error) { return engine.NewCPU(m) }
+	}
+	b, err := newBackend(m)
 	if err != nil {
 		m.Close()
 		return nil, err

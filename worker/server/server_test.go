@@ -147,13 +147,13 @@ func (g *gate) Decode(batch []engine.DecodeInput) ([][]float32, error) {
 func start(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	log := testr.NewWithOptions(t, testr.Options{Verbosity: 0})
-	m, err := Load(LoadOptions{Path: modelPath, Device: DeviceAuto, Log: log})
+	m, err := Load(LoadOptions{Path: modelPath, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := newGate(m.Backend)
 	m.Backend = g
-	ref, err := Load(LoadOptions{Path: modelPath, Device: DeviceCPU, Log: log})
+	ref, err := Load(LoadOptions{Path: modelPath, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/kubeinfer/kubeinfer/worker/cudabackend"
+	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
+)
+
+func init() {
+	commands["bench"] = command{summary: "measure prefill and decode speed (and GPU roofline) of a model", run: runBench}
+}
+
+func runBench(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("bench", "--model FILE [--prompt-tokens N] [--gen-tokens N] [--device auto|cpu|cuda]", e.stderr)
+	path := fs.String("model", "", "GGUF model file (required)")
+	arch := fs.String("arch", "", "declared architecture family, llama or gpt (optional)")
+	promptTokens := fs.Int("prompt-tokens", 128, "prompt length")
+	genTokens := fs.Int("gen-tokens", 256, "tokens to decode")
+	device := fs.String("device", "auto", "engine: cpu, cuda, or auto (CUDA when available)")
+	cudaLib := fs.String("cuda-lib", "", "path of libkubeinfer_cuda.so (default: $KUBEINFER_CUDA_LIB, next to the binary, system paths)")
+	noGraphs := fs.Bool("no-graphs", false, "run CUDA decode steps without graph capture")
+	synthetic := fs.String("synthetic", "", "first write a random model of this shape to --model if it is missing (llama3.2-1b: bf16, tied embeddings)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *path == "" || *promptTokens <= 0 || *genTokens <= 0 || fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if *synthetic != "" {
+		if err := writeSynthetic(e, *path, *synthetic); err != nil {
+			return err
+		}
+	}
+	var family model.Family
+	if *arch != "" {
+		f, err := model.ParseFamily(*arch)
+		if err != nil {
+			return err
+		}
+		family = f
+	}
+	m, err := model.Load(*path, family)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	start := time.Now()
+	backend, note, err := cudabackend.Select(m, *device, cudabackend.Options{LibPath: *cudaLib, DisableGraphs: *noGraphs})
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	if note != "" {
+		e.log.Info(note)
+	}
+	fmt.Fprintf(e.stdout, "model %s (%s), engine %s on %s, loaded in %s\n", *path, m.Hyper.Arch, backend.Name(),
+		backend.Device(), time.Since(start).Round(time.Millisecond))
+
+	vocab := m.Hyper.VocabSize
+	prompt := make([]int, *promptTokens)
+	for i := range prompt {
+		prompt[i] = (i*7919 + 1) % vocab
+	}
+	if len(prompt)+*genTokens > m.Hyper.ContextLength {
+		return fmt.Errorf("%d prompt + %d generated tokens exceed the context length %d", len(prompt), *genTokens, m.Hyper.ContextLength)
+	}
+	// Warm up: kernel loading, cuBLAS heuristics, graph capture for batch 1.
+	if _, _, err := benchRun(ctx, backend, prompt[:min(len(prompt), 16)], 4); err != nil {
+		return err
+	}
+	prefill, decode, err := benchRun(ctx, backend, prompt, *genTokens)
+	if err != nil {
+		return err
+	}
+	prefillRate := float64(len(prompt)) / prefill.Seconds()
+	decodeRate := float64(*genTokens-1) / decode.Seconds()
+	fmt.Fprintf(e.stdout, "prefill: %d tokens in %s, %.1f tok/s\n", len(prompt), prefill.Round(time.Microsecond), prefillRate)
+	fmt.Fprintf(e.stdout, "decode:  %d tokens in %s, %.1f tok/s (%.3f ms/token)\n", *genTokens-1,
+		decode.Round(time.Microsecond), decodeRate, 1e3/decodeRate)
+
+	gpu, ok := backend.(*cudabackend.Backend)
+	if !ok {
+		fmt.Fprintln(e.stdout, "roofline: GPU only (the CPU engine has no bandwidth measurement)")
+		return nil
+	}
+	bw, err := gpu.MeasureBandwidth(1 << 30)
+	if err != nil {
+		return err
+	}
+	wb := gpu.WeightBytes()
+	fmt.Fprintf(e.stdout, "roofline: weights %.1f MiB x %.1f tok/s = %.1f GB/s of %.1f GB/s measured device copy bandwidth: %.1f%%\n",
+		float64(wb)/(1<<20), decodeRate, float64(wb)*decodeRate/1e9, bw/1e9, 100*float64(wb)*decodeRate/bw)
+	return nil
+}
+
+// benchRun prefills prompt in a new sequence and decodes gen tokens greedily
+// (gen-1 Decode calls: the first token comes from the prefill's logits).
+func benchRun(ctx context.Context, b engine.Backend, prompt []int, gen int) (prefill, decode time.Duration, err error) {
+	seq, err := b.NewSequence(len(prompt) + gen)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer b.FreeSequence(seq)
+	t0 := time.Now()
+	out, err := b.Prefill(seq, prompt, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	prefill = time.Since(t0)
+	logits := out[0]
+	t1 := time.Now()
+	for range gen - 1 {
+		if ctx.Err() != nil {
+			return 0, 0, errors.New("interrupted")
+		}
+		out, err := b.Decode([]engine.DecodeInput{{Seq: seq, Token: argmaxTok(logits)}})
+		if err != nil {
+			return 0, 0, err
+		}
+		logits = out[0]
+	}
+	return prefill, time.Since(t1), nil
+}
+
+// writeSynthetic writes a random-weight model of a known shape, so the
+// roofline of a real model size can be measured where no weights can be
+// downloaded. The weights' values do not matter to speed.
+func writeSynthetic(e *env, path, shape string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	var cfg modeltest.Config
+	switch shape {
+	case "llama3.2-1b":
+		cfg = modeltest.Config{Arch: "llama", Embedding: 2048, Heads: 32, HeadsKV: 8, FeedForward: 8192, Blocks: 16,
+			Vocab: 128256, Context: 131072, Type: gguf.TypeBF16, TiedOutput: true, RopeBase: 500000, Seed: 1}
+	default:
+		return fmt.Errorf("unknown synthetic shape %q (want llama3.2-1b)", shape)
+	}
+	start := time.Now()
+	if err := modeltest.WriteFile(path, cfg); err != nil {
+		return err
+	}
+	e.log.Info("synthetic model written", "path", path, "shape", shape, "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+func argmaxTok(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}

@@ -1,0 +1,181 @@
+/*
+ * kubeinfer_cuda.h: the whole ABI of libkubeinfer_cuda.so.
+ *
+ * The Go worker dlopens the library and dlsyms every function declared here
+ * (worker/cudabackend), so this file is the contract between them:
+ *   - plain C: opaque handles, fixed-width integers, no C++ types;
+ *   - every fallible function returns a kic_status; on failure
+ *     kic_last_error() returns a message for the calling thread (thread-local,
+ *     valid until that thread's next call into the library);
+ *   - kic_abi_version() lets a loader refuse a library built from another
+ *     header: bump KIC_ABI_VERSION on any change to a signature or struct.
+ *
+ * Threading: a kic_model may be used from one thread at a time (the Go side
+ * serializes calls). Device selection is per model.
+ *
+ * Layout conventions: matrices are row-major, a linear layer's weight is
+ * rows (outputs) x cols (inputs), as GGUF stores it. Activations are fp32.
+ */
+#ifndef KUBEINFER_CUDA_H
+#define KUBEINFER_CUDA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KIC_ABI_VERSION 1
+
+#if defined(__GNUC__)
+#define KIC_API __attribute__((visibility("default")))
+#else
+#define KIC_API
+#endif
+
+typedef enum kic_status {
+	KIC_OK = 0,
+	KIC_ERR_INVALID = 1,      /* bad argument: a shape, a type, a null pointer */
+	KIC_ERR_NO_DEVICE = 2,    /* no CUDA driver or no device */
+	KIC_ERR_OUT_OF_MEMORY = 3,
+	KIC_ERR_CUDA = 4,         /* a CUDA runtime call failed */
+	KIC_ERR_CUBLAS = 5,
+	KIC_ERR_UNSUPPORTED = 6,  /* a tensor type or shape the kernels do not handle */
+} kic_status;
+
+/* Tensor element types, numbered as ggml's enum ggml_type (and gguf.GGMLType). */
+typedef enum kic_dtype {
+	KIC_F32 = 0,
+	KIC_F16 = 1,
+	KIC_Q8_0 = 8,
+	KIC_BF16 = 30,
+} kic_dtype;
+
+typedef enum kic_family { KIC_FAMILY_LLAMA = 0, KIC_FAMILY_GPT = 1 } kic_family;
+typedef enum kic_rope_mode { KIC_ROPE_NONE = 0, KIC_ROPE_NORM = 1, KIC_ROPE_NEOX = 2 } kic_rope_mode;
+
+typedef struct kic_device_info {
+	char name[256];
+	int32_t ordinal;
+	int32_t cc_major, cc_minor;
+	int32_t sm_count;
+	int32_t memory_clock_khz;   /* from cudaDeviceGetAttribute; 0 if unknown */
+	int32_t memory_bus_width;   /* bits; 0 if unknown */
+	uint64_t total_bytes, free_bytes;
+	int32_t driver_version, runtime_version;
+} kic_device_info;
+
+/* Hyperparameters, mirroring model.Hyper. rope_inv_freq (rope_dim/2 floats)
+ * holds each pair's final inverse frequency (freq scale and Llama-3 factors
+ * already applied), computed by the caller exactly as the CPU engine does so
+ * both engines rotate by bit-identical angles. */
+typedef struct kic_model_config {
+	int32_t family;             /* kic_family */
+	int32_t vocab, embd, layers, ffn;
+	int32_t heads, heads_kv, head_dim;
+	int32_t context;            /* max positions (learned position table size for gpt) */
+	float norm_eps;
+	int32_t rope_mode;          /* kic_rope_mode */
+	int32_t rope_dim;
+	const float *rope_inv_freq;
+	int32_t tied_output;        /* 1: logits use token_embd */
+
+	/* Runtime sizing. */
+	int32_t kv_block_tokens;    /* tokens per KV block (e.g. 16) */
+	int32_t kv_blocks;          /* blocks in the pool */
+	int32_t max_seq_blocks;     /* block-table width: ceil(context / kv_block_tokens) */
+	int32_t max_batch;          /* most tokens one kic_forward call takes */
+	int32_t gemm_min_tokens;    /* use cuBLAS for a call of at least this many tokens; <=0: 16 */
+	int32_t use_graphs;         /* capture decode steps in CUDA graphs */
+} kic_model_config;
+
+/* Where an uploaded tensor goes. Per-layer slots take a layer index. */
+typedef enum kic_slot {
+	KIC_TOK_EMBD = 0, KIC_POS_EMBD, KIC_OUT_NORM, KIC_OUT_NORM_B, KIC_OUTPUT,
+	KIC_ATTN_NORM = 16, KIC_ATTN_NORM_B, KIC_Q, KIC_Q_B, KIC_K, KIC_K_B, KIC_V, KIC_V_B,
+	KIC_QKV, KIC_QKV_B, KIC_O, KIC_O_B, KIC_FFN_NORM, KIC_FFN_NORM_B,
+	KIC_GATE, KIC_UP, KIC_UP_B, KIC_DOWN, KIC_DOWN_B,
+} kic_slot;
+
+/* Sampling parameters for kic_sample (on the GPU). temperature <= 0 is greedy. */
+typedef struct kic_sampling {
+	float temperature;
+	int32_t top_k;              /* 0 disables */
+	float top_p;                /* 0 or >= 1 disables */
+	uint64_t seed;
+	uint64_t step;              /* mixed into the seed so each step draws anew */
+} kic_sampling;
+
+typedef struct kic_model kic_model;
+
+/* ---- library and devices ---------------------------------------------- */
+KIC_API int32_t kic_abi_version(void);
+KIC_API const char *kic_version(void);          /* e.g. "kubeinfer-cuda 1 (cudart 11080)" */
+KIC_API const char *kic_last_error(void);
+KIC_API kic_status kic_device_count(int32_t *count);
+KIC_API kic_status kic_device_info_get(int32_t ordinal, kic_device_info *out);
+/* Device-to-device copy bandwidth in bytes/s over bytes (read + write counted). */
+KIC_API kic_status kic_measure_bandwidth(int32_t ordinal, uint64_t bytes, double *bytes_per_sec);
+
+/* ---- model ------------------------------------------------------------- */
+/* Allocates the arena (weights are uploaded later), KV pool and scratch. */
+KIC_API kic_status kic_model_create(int32_t ordinal, const kic_model_config *cfg, kic_model **out);
+KIC_API void kic_model_destroy(kic_model *m);
+/* Device bytes allocated so far by the model. */
+KIC_API uint64_t kic_model_device_bytes(const kic_model *m);
+/* Uploads one tensor from host memory (e.g. the mmapped GGUF) as stored:
+ * dtype F32/F16/BF16/Q8_0 for matrices and embeddings; 1-D tensors (norms,
+ * biases) must be F32. Copies go through a pinned staging buffer. */
+KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t layer, int32_t dtype,
+                              int64_t rows, int64_t cols, const void *host, uint64_t bytes);
+/* Checks every required tensor is present and waits for the uploads. */
+KIC_API kic_status kic_model_ready(kic_model *m);
+
+/* ---- forward ----------------------------------------------------------- */
+/* Runs n tokens. tokens[i] goes at position pos[i] of sequence seq[i], whose
+ * KV blocks are block_tables[seq[i] * max_seq_blocks ...] (nseq rows given).
+ * Blocks are owned by the caller (the Go side allocates them). When prefill
+ * is 1 all tokens belong to seq 0 at consecutive positions (flash attention
+ * kernel); otherwise each token is one sequence's decode step.
+ * Logits of the rows with want_logits[i] != 0 are written in order to
+ * logits_out (count x vocab floats, host memory) and left on the device for
+ * kic_sample. */
+KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos,
+                               const int32_t *seq, int32_t nseq, const int32_t *block_tables,
+                               int32_t prefill, const uint8_t *want_logits, float *logits_out);
+/* Samples one token per logit row of the last kic_forward (rows in order). */
+KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_sampling *params, int32_t *tokens_out);
+KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled);
+
+/* ---- kernel entry points for cuda/test (host pointers in and out, fp32
+ * unless noted; each copies to the device, runs one kernel, copies back) -- */
+/* y[t][r] = sum_c W[r][c] x[t][c] (+ bias[r]) (+ y[t][r] when accumulate);
+ * W in dtype (Q8_0 as stored by GGUF), through the matvec kernel when
+ * use_gemm is 0 and cuBLAS otherwise. */
+KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows, int64_t cols,
+                                   const float *x, int32_t n, const float *bias, int32_t accumulate,
+                                   int32_t use_gemm, float *y);
+KIC_API kic_status kic_test_rmsnorm(const float *x, const float *w, int32_t n, int32_t dim, float eps, float *y);
+KIC_API kic_status kic_test_layernorm(const float *x, const float *w, const float *b, int32_t n, int32_t dim,
+                                      float eps, float *y);
+KIC_API kic_status kic_test_rope(float *x, const int32_t *pos, int32_t n, int32_t heads, int32_t head_dim,
+                                 int32_t mode, int32_t rope_dim, const float *inv_freq);
+KIC_API kic_status kic_test_swiglu(const float *gate, const float *up, int64_t count, float *y);
+KIC_API kic_status kic_test_gelu(const float *x, int64_t count, float *y);
+KIC_API kic_status kic_test_embed(int32_t dtype, const void *table, int32_t dim, const int32_t *tokens, int32_t n,
+                                  const float *pos_table, const int32_t *pos, float *y);
+KIC_API kic_status kic_test_dequant_q8_0(const void *blocks, int64_t count, float *y);
+/* Causal attention of n queries (n x heads x head_dim) at positions pos[i]
+ * over a contiguous cache (len x heads_kv x head_dim) holding keys 0..len-1;
+ * prefill selects the flash kernel, otherwise split-K decode + combine. */
+KIC_API kic_status kic_test_attention(const float *q, const float *k, const float *v, int32_t len,
+                                      const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
+                                      int32_t head_dim, int32_t prefill, float *out);
+KIC_API kic_status kic_test_sample(const float *logits, int32_t rows, int32_t vocab, const kic_sampling *params,
+                                   int32_t *tokens_out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KUBEINFER_CUDA_H */

@@ -1,0 +1,304 @@
+// api.cu: library-level entry points (version, errors, devices, bandwidth) and the single-kernel test
+// entry points cuda/test drives.
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cublas_v2.h>
+
+#include "add.cuh"
+#include "attention.cuh"
+#include "dequant.cuh"
+#include "embed.cuh"
+#include "gelu.cuh"
+#include "gemm.cuh"
+#include "glu.cuh"
+#include "matvec.cuh"
+#include "norm.cuh"
+#include "rope.cuh"
+#include "sample.cuh"
+
+static thread_local char last_error[1024];
+
+kic_status kic_set_error(kic_status status, const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof last_error, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+
+extern "C" KIC_API int32_t kic_abi_version(void) { return KIC_ABI_VERSION; }
+
+extern "C" KIC_API const char *kic_version(void) {
+	return "kubeinfer-cuda abi " STR(KIC_ABI_VERSION) " (cudart " STR(CUDART_VERSION) ", built " __DATE__ ")";
+}
+
+extern "C" KIC_API const char *kic_last_error(void) { return last_error; }
+
+static kic_status no_device(cudaError_t err) {
+	return kic_set_error(KIC_ERR_NO_DEVICE, "no CUDA device: %s (%s)", cudaGetErrorString(err), cudaGetErrorName(err));
+}
+
+extern "C" KIC_API kic_status kic_device_count(int32_t *count) {
+	if (!count) return kic_set_error(KIC_ERR_INVALID, "kic_device_count: null argument");
+	*count = 0;
+	int n = 0;
+	cudaError_t err = cudaGetDeviceCount(&n);
+	if (err != cudaSuccess) return no_device(err);
+	if (n == 0) return kic_set_error(KIC_ERR_NO_DEVICE, "no CUDA device: the driver reports 0 devices");
+	*count = n;
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_device_info_get(int32_t ordinal, kic_device_info *out) {
+	if (!out) return kic_set_error(KIC_ERR_INVALID, "kic_device_info_get: null argument");
+	memset(out, 0, sizeof *out);
+	int n = 0;
+	cudaError_t err = cudaGetDeviceCount(&n);
+	if (err != cudaSuccess) return no_device(err);
+	if (ordinal < 0 || ordinal >= n) return kic_set_error(KIC_ERR_NO_DEVICE, "no CUDA device %d (%d present)", ordinal, n);
+	cudaDeviceProp p;
+	KIC_CUDA(cudaGetDeviceProperties(&p, ordinal));
+	snprintf(out->name, sizeof out->name, "%s", p.name);
+	out->ordinal = ordinal;
+	out->cc_major = p.major, out->cc_minor = p.minor;
+	out->sm_count = p.multiProcessorCount;
+	// CUDA 13 removed cudaDeviceProp::memoryClockRate; the attributes exist in every version.
+	int v = 0;
+#if CUDART_VERSION < 13000 // informational only; not relied on where CUDA 13 may have dropped it
+	if (cudaDeviceGetAttribute(&v, cudaDevAttrMemoryClockRate, ordinal) == cudaSuccess) out->memory_clock_khz = v;
+#endif
+	if (cudaDeviceGetAttribute(&v, cudaDevAttrGlobalMemoryBusWidth, ordinal) == cudaSuccess) out->memory_bus_width = v;
+	cudaGetLastError();
+	KIC_CUDA(cudaSetDevice(ordinal));
+	size_t free_b = 0, total_b = 0;
+	KIC_CUDA(cudaMemGetInfo(&free_b, &total_b));
+	out->free_bytes = free_b, out->total_bytes = total_b;
+	cudaDriverGetVersion(&out->driver_version);
+	cudaRuntimeGetVersion(&out->runtime_version);
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_measure_bandwidth(int32_t ordinal, uint64_t bytes, double *bytes_per_sec) {
+	if (!bytes_per_sec || bytes < (1u << 20)) return kic_set_error(KIC_ERR_INVALID, "kic_measure_bandwidth: bytes >= 1 MiB");
+	*bytes_per_sec = 0;
+	KIC_CUDA(cudaSetDevice(ordinal));
+	void *a = nullptr, *b = nullptr;
+	cudaEvent_t e0 = nullptr, e1 = nullptr;
+	kic_status st = KIC_OK;
+	float ms = 0;
+	const int reps = 20;
+	if (cudaMalloc(&a, bytes) != cudaSuccess || cudaMalloc(&b, bytes) != cudaSuccess) {
+		st = kic_set_error(KIC_ERR_OUT_OF_MEMORY, "bandwidth test: cannot allocate 2 x %llu bytes", (unsigned long long)bytes);
+		goto out;
+	}
+	cudaEventCreate(&e0);
+	cudaEventCreate(&e1);
+	cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice); // warm up
+	cudaEventRecord(e0);
+	for (int i = 0; i < reps; i++) cudaMemcpyAsync(i % 2 ? a : b, i % 2 ? b : a, bytes, cudaMemcpyDeviceToDevice);
+	cudaEventRecord(e1);
+	if (cudaEventSynchronize(e1) != cudaSuccess || cudaEventElapsedTime(&ms, e0, e1) != cudaSuccess || ms <= 0) {
+		st = kic_set_error(KIC_ERR_CUDA, "bandwidth test: %s", cudaGetErrorString(cudaGetLastError()));
+		goto out;
+	}
+	*bytes_per_sec = 2.0 * (double)bytes * reps / (ms / 1e3); // each copy reads and writes bytes
+out:
+	if (e0) cudaEventDestroy(e0);
+	if (e1) cudaEventDestroy(e1);
+	if (a) cudaFree(a);
+	if (b) cudaFree(b);
+	return st;
+}
+
+// ---- test entry points ---------------------------------------------------------------------------------
+
+// dbuf is a device buffer freed on scope exit.
+struct dbuf {
+	void *p = nullptr;
+	~dbuf() {
+		if (p) cudaFree(p);
+	}
+	template <typename T> T *as() const { return (T *)p; }
+};
+
+static kic_status to_dev(dbuf &d, const void *host, uint64_t bytes) {
+	KIC_CUDA(cudaMalloc(&d.p, bytes ? bytes : 1));
+	if (host && bytes) KIC_CUDA(cudaMemcpy(d.p, host, bytes, cudaMemcpyHostToDevice));
+	return KIC_OK;
+}
+
+static kic_status finish(void *host, const dbuf &d, uint64_t bytes) {
+	KIC_CUDA(cudaDeviceSynchronize());
+	KIC_CUDA(cudaMemcpy(host, d.p, bytes, cudaMemcpyDeviceToHost));
+	return KIC_OK;
+}
+
+static kic_status test_mat(kic_mat &w, dbuf &data, dbuf &scales, int32_t dtype, const void *host, uint64_t bytes,
+                           int64_t rows, int64_t cols) {
+	w.dtype = dtype, w.rows = rows, w.cols = cols;
+	if (dtype != KIC_Q8_0) {
+		KIC_TRY(to_dev(data, host, bytes));
+		w.data = data.p;
+		return KIC_OK;
+	}
+	dbuf raw;
+	int64_t nb = rows * cols / 32;
+	KIC_TRY(to_dev(raw, host, bytes));
+	KIC_TRY(to_dev(data, nullptr, nb * 32));
+	KIC_TRY(to_dev(scales, nullptr, nb * 2));
+	KIC_TRY(launch_q8_0_split(raw.as<uint8_t>(), nb, data.as<int8_t>(), scales.as<__half>(), 0));
+	KIC_CUDA(cudaDeviceSynchronize());
+	w.data = data.p, w.scales = scales.as<__half>();
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows,
+                                              int64_t cols, const float *x, int32_t n, const float *bias,
+                                              int32_t accumulate, int32_t use_gemm, float *y) {
+	kic_mat w;
+	dbuf wd, ws, xd, bd, yd;
+	KIC_TRY(test_mat(w, wd, ws, dtype, w_host, w_bytes, rows, cols));
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * cols));
+	KIC_TRY(to_dev(yd, y, sizeof(float) * n * rows));
+	if (bias) KIC_TRY(to_dev(bd, bias, sizeof(float) * rows));
+	if (use_gemm) {
+		cublasHandle_t h;
+		if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
+		kic_gemm_scratch sc;
+		dbuf a16, w16;
+		sc.act16_elems = (int64_t)n * cols;
+		sc.w16_elems = rows * cols;
+		kic_status st = to_dev(a16, nullptr, sc.act16_elems * 2);
+		if (st == KIC_OK) st = to_dev(w16, nullptr, sc.w16_elems * 2);
+		sc.act16 = a16.p, sc.w16 = w16.as<__half>();
+		if (st == KIC_OK) st = launch_gemm(h, w, xd.as<float>(), n, bd.as<float>(), accumulate, yd.as<float>(), sc, 0);
+		if (st == KIC_OK) st = finish(y, yd, sizeof(float) * n * rows);
+		cublasDestroy(h);
+		return st;
+	}
+	KIC_TRY(launch_matvec(w, xd.as<float>(), n, bd.as<float>(), accumulate, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * n * rows);
+}
+
+extern "C" KIC_API kic_status kic_test_rmsnorm(const float *x, const float *w, int32_t n, int32_t dim, float eps, float *y) {
+	dbuf xd, wd, yd;
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * dim));
+	KIC_TRY(to_dev(wd, w, sizeof(float) * dim));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * dim));
+	KIC_TRY(launch_rmsnorm(xd.as<float>(), wd.as<float>(), n, dim, eps, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * n * dim);
+}
+
+extern "C" KIC_API kic_status kic_test_layernorm(const float *x, const float *w, const float *b, int32_t n, int32_t dim,
+                                                 float eps, float *y) {
+	dbuf xd, wd, bd, yd;
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * dim));
+	KIC_TRY(to_dev(wd, w, sizeof(float) * dim));
+	KIC_TRY(to_dev(bd, b, sizeof(float) * dim));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * dim));
+	KIC_TRY(launch_layernorm(xd.as<float>(), wd.as<float>(), bd.as<float>(), n, dim, eps, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * n * dim);
+}
+
+extern "C" KIC_API kic_status kic_test_rope(float *x, const int32_t *pos, int32_t n, int32_t heads, int32_t head_dim,
+                                            int32_t mode, int32_t rope_dim, const float *inv_freq) {
+	dbuf xd, pd, fd;
+	uint64_t bytes = sizeof(float) * n * heads * head_dim;
+	KIC_TRY(to_dev(xd, x, bytes));
+	KIC_TRY(to_dev(pd, pos, sizeof(int32_t) * n));
+	KIC_TRY(to_dev(fd, inv_freq, sizeof(float) * (rope_dim / 2)));
+	KIC_TRY(launch_rope(xd.as<float>(), (int64_t)heads * head_dim, pd.as<int32_t>(), n, heads, head_dim, mode, rope_dim,
+	                    fd.as<float>(), 0));
+	return finish(x, xd, bytes);
+}
+
+extern "C" KIC_API kic_status kic_test_swiglu(const float *gate, const float *up, int64_t count, float *y) {
+	dbuf gd, ud, yd;
+	KIC_TRY(to_dev(gd, gate, sizeof(float) * count));
+	KIC_TRY(to_dev(ud, up, sizeof(float) * count));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * count));
+	KIC_TRY(launch_swiglu(gd.as<float>(), ud.as<float>(), count, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * count);
+}
+
+extern "C" KIC_API kic_status kic_test_gelu(const float *x, int64_t count, float *y) {
+	dbuf xd, yd;
+	KIC_TRY(to_dev(xd, x, sizeof(float) * count));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * count));
+	KIC_TRY(launch_gelu(xd.as<float>(), count, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * count);
+}
+
+extern "C" KIC_API kic_status kic_test_embed(int32_t dtype, const void *table, int32_t dim, const int32_t *tokens,
+                                             int32_t n, const float *pos_table, const int32_t *pos, float *y) {
+	int32_t maxtok = 0, maxpos = 0;
+	for (int i = 0; i < n; i++) {
+		maxtok = tokens[i] > maxtok ? tokens[i] : maxtok;
+		if (pos) maxpos = pos[i] > maxpos ? pos[i] : maxpos;
+	}
+	int64_t rows = maxtok + 1;
+	uint64_t bytes = dtype == KIC_Q8_0 ? rows * dim / 32 * 34 : rows * dim * (dtype == KIC_F32 ? 4 : 2);
+	kic_mat w;
+	dbuf wd, ws, td, pt, pd, yd;
+	KIC_TRY(test_mat(w, wd, ws, dtype, table, bytes, rows, dim));
+	KIC_TRY(to_dev(td, tokens, sizeof(int32_t) * n));
+	if (pos_table) {
+		KIC_TRY(to_dev(pt, pos_table, sizeof(float) * (maxpos + 1) * dim));
+		KIC_TRY(to_dev(pd, pos, sizeof(int32_t) * n));
+	}
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * dim));
+	KIC_TRY(launch_embed(w, td.as<int32_t>(), n, pt.as<float>(), pd.as<int32_t>(), yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * n * dim);
+}
+
+extern "C" KIC_API kic_status kic_test_dequant_q8_0(const void *blocks, int64_t count, float *y) {
+	kic_mat w;
+	dbuf wd, ws, yd;
+	KIC_TRY(test_mat(w, wd, ws, KIC_Q8_0, blocks, count / 32 * 34, 1, count));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * count));
+	KIC_TRY(launch_q8_0_to_f32(wd.as<int8_t>(), ws.as<__half>(), 0, count, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * count);
+}
+
+extern "C" KIC_API kic_status kic_test_attention(const float *q, const float *k, const float *v, int32_t len,
+                                                 const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
+                                                 int32_t head_dim, int32_t prefill, float *out) {
+	int64_t nq = (int64_t)heads * head_dim, nkv = (int64_t)heads_kv * head_dim;
+	int32_t table = 0;
+	dbuf qd, kd, vd, od, pd, sd, td, part;
+	KIC_TRY(to_dev(qd, q, sizeof(float) * n * nq));
+	KIC_TRY(to_dev(kd, k, sizeof(float) * len * nkv));
+	KIC_TRY(to_dev(vd, v, sizeof(float) * len * nkv));
+	KIC_TRY(to_dev(od, nullptr, sizeof(float) * n * nq));
+	KIC_TRY(to_dev(pd, pos, sizeof(int32_t) * n));
+	KIC_TRY(to_dev(sd, nullptr, sizeof(int32_t) * n));
+	KIC_CUDA(cudaMemset(sd.p, 0, sizeof(int32_t) * n));
+	KIC_TRY(to_dev(td, &table, sizeof table));
+	KIC_TRY(to_dev(part, nullptr, sizeof(float) * kic_attn_partials(n, heads, head_dim)));
+	kic_kv_view kv;
+	kv.k = kd.as<float>(), kv.v = vd.as<float>(), kv.tables = td.as<int32_t>();
+	kv.max_blocks = 1, kv.block_tokens = len, kv.kv_dim = (int)nkv;
+	kic_attn_args a;
+	a.q = qd.as<float>(), a.q_stride = nq, a.out = od.as<float>(), a.seq = sd.as<int32_t>(), a.pos = pd.as<int32_t>();
+	a.n = n, a.heads = heads, a.heads_kv = heads_kv, a.head_dim = head_dim, a.scale = (float)(1.0 / sqrt((double)head_dim));
+	if (prefill)
+		KIC_TRY(launch_attn_prefill(a, kv, 0));
+	else
+		KIC_TRY(launch_attn_decode(a, kv, part.as<float>(), 0));
+	return finish(out, od, sizeof(float) * n * nq);
+}
+
+extern "C" KIC_API kic_status kic_test_sample(const float *logits, int32_t rows, int32_t vocab, const kic_sampling *params,
+                                              int32_t *tokens_out) {
+	if (!params) return kic_set_error(KIC_ERR_INVALID, "kic_test_sample: null params");
+	dbuf ld, td;
+	KIC_TRY(to_dev(ld, logits, sizeof(float) * rows * vocab));
+	KIC_TRY(to_dev(td, nullptr, sizeof(int32_t) * rows));
+	KIC_TRY(launch_sample(ld.as<float>(), rows, vocab, *params, td.as<int32_t>(), 0));
+	return finish(tokens_out, td, sizeof(int32_t) * rows);
+}

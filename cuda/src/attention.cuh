@@ -1,0 +1,58 @@
+// attention.cuh: causal scaled dot-product attention over the paged KV cache, GQA and MHA
+// (query head h reads KV head h / (heads / heads_kv)), head_dim up to 256.
+//
+// Query i sits at position pos[i] of sequence seq[i] and attends keys 0..pos[i], already stored.
+// Two kernels share the online-softmax core (one warp per query and head, one lane per key of a tile):
+//   - prefill (attn_prefill.cu): flash-style; a block takes 8 consecutive queries of one sequence and one
+//     head and stages each 32-key K/V tile in shared memory once for all of them;
+//   - decode (attn_decode.cu): split-K; the keys of each query are cut into up to kic_attn_splits chunks
+//     worked on by separate blocks, whose partial (max, sum, output) are merged by a combine kernel. The
+//     chunking is decided on the device from pos[], so a captured CUDA graph stays valid as sequences grow.
+#pragma once
+#include "kvcache.cuh"
+
+constexpr int kic_attn_splits = 16;
+
+struct kic_attn_args {
+	const float *q = nullptr;  // n rows, stride q_stride
+	int64_t q_stride = 0;
+	float *out = nullptr;      // n rows of heads * head_dim, dense
+	const int32_t *seq = nullptr, *pos = nullptr;
+	int n = 0, heads = 0, heads_kv = 0, head_dim = 0;
+	float scale = 0.f;         // 1/sqrt(head_dim), rounded to fp32 as the CPU engine does
+};
+
+// Partial results of the decode kernel: n * heads * kic_attn_splits * (head_dim + 2) floats.
+static inline int64_t kic_attn_partials(int n, int heads, int head_dim) {
+	return (int64_t)n * heads * kic_attn_splits * (head_dim + 2);
+}
+
+kic_status launch_attn_prefill(const kic_attn_args &a, const kic_kv_view &kv, cudaStream_t s);
+kic_status launch_attn_decode(const kic_attn_args &a, const kic_kv_view &kv, float *partials, cudaStream_t s);
+
+// The online-softmax step shared by both kernels: the lane's score for one key of a 32-key tile (or -inf),
+// and row(kk) giving the value row of tile key kk. acc holds dims lane + 32*j.
+template <typename VRow>
+__device__ __forceinline__ void attn_tile_update(float score, int tile_keys, VRow row, int head_dim, float &m,
+                                                 float &l, float acc[8]) {
+	int lane = threadIdx.x & 31;
+	float tile_max = warp_max(score);
+	float m_new = fmaxf(m, tile_max);
+	if (m_new == -INFINITY) return; // nothing visible yet
+	float corr = m == -INFINITY ? 0.f : __expf(m - m_new);
+	float p = score == -INFINITY ? 0.f : __expf(score - m_new);
+	l = l * corr + warp_sum(p);
+#pragma unroll
+	for (int j = 0; j < 8; j++) acc[j] *= corr;
+	for (int kk = 0; kk < tile_keys; kk++) {
+		float pk = __shfl_sync(0xffffffffu, p, kk);
+		if (pk == 0.f) continue;
+		const float *vr = row(kk);
+#pragma unroll
+		for (int j = 0; j < 8; j++) {
+			int d = lane + 32 * j;
+			if (d < head_dim) acc[j] += pk * vr[d];
+		}
+	}
+	m = m_new;
+}

@@ -1,0 +1,65 @@
+#include "attention.cuh"
+
+constexpr int kQueriesPerBlock = 8;
+
+// grid (ceil(n / 8), heads), 8 warps; dynamic shared memory: K tile [tk][hd+1], V tile [tk][hd], q [8][hd].
+// Queries are consecutive positions of one sequence (a prefill), so the block's key range ends at its
+// last query's position.
+__global__ void attn_prefill_kernel(kic_attn_args a, kic_kv_view kv, int tk) {
+	extern __shared__ float smem[];
+	int hd = a.head_dim, h = blockIdx.y, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+	int kvh = h / (a.heads / a.heads_kv);
+	float *ks = smem, *vs = ks + tk * (hd + 1), *qs = vs + tk * hd;
+	int first = blockIdx.x * kQueriesPerBlock;
+	int last = min(a.n, first + kQueriesPerBlock) - 1;
+	int i = first + warp;
+	bool active = i <= last;
+	int sq = a.seq[first];
+	int qpos = active ? a.pos[i] : -1;
+	int keys = a.pos[last] + 1;
+	float *myq = qs + warp * hd;
+	if (active)
+		for (int d = lane; d < hd; d += 32) myq[d] = a.q[(int64_t)i * a.q_stride + (int64_t)h * hd + d];
+
+	float m = -INFINITY, l = 0.f, acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+	for (int k0 = 0; k0 < keys; k0 += tk) {
+		int tile = min(tk, keys - k0);
+		__syncthreads();
+		for (int e = threadIdx.x; e < tile * hd; e += blockDim.x) {
+			int kk = e / hd, d = e % hd;
+			int64_t off = kv_offset(kv, sq, k0 + kk) + (int64_t)kvh * hd + d;
+			ks[kk * (hd + 1) + d] = kv.k[off];
+			vs[kk * hd + d] = kv.v[off];
+		}
+		__syncthreads();
+		if (!active || k0 > qpos) continue;
+		float score = -INFINITY;
+		if (lane < tile && k0 + lane <= qpos) {
+			const float *kr = ks + lane * (hd + 1);
+			float dot = 0.f;
+			for (int d = 0; d < hd; d++) dot += myq[d] * kr[d];
+			score = dot * a.scale;
+		}
+		attn_tile_update(score, tile, [&](int kk) { return (const float *)vs + kk * hd; }, hd, m, l, acc);
+	}
+	if (!active) return;
+	float *out = a.out + (int64_t)i * a.heads * hd + (int64_t)h * hd;
+#pragma unroll
+	for (int j = 0; j < 8; j++) {
+		int d = lane + 32 * j;
+		if (d < hd) out[d] = acc[j] / l;
+	}
+}
+
+kic_status launch_attn_prefill(const kic_attn_args &a, const kic_kv_view &kv, cudaStream_t s) {
+	if (a.n <= 0) return KIC_OK;
+	if (a.head_dim > 256 || a.heads % a.heads_kv != 0)
+		return kic_set_error(KIC_ERR_UNSUPPORTED, "attention: head_dim %d, heads %d/%d", a.head_dim, a.heads, a.heads_kv);
+	int tk = a.head_dim <= 128 ? 32 : 16;
+	size_t smem = sizeof(float) * ((size_t)tk * (a.head_dim + 1) + (size_t)tk * a.head_dim +
+	                               (size_t)kQueriesPerBlock * a.head_dim);
+	dim3 grid(kic_div_up(a.n, kQueriesPerBlock), a.heads);
+	attn_prefill_kernel<<<grid, kQueriesPerBlock * 32, smem, s>>>(a, kv, tk);
+	KIC_LAUNCHED();
+	return KIC_OK;
+}

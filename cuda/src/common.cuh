@@ -1,0 +1,86 @@
+// common.cuh: error plumbing, element conversions and warp reductions shared by every kernel file.
+#pragma once
+
+#include <cuda_runtime.h>
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+#include <stdint.h>
+
+#include "kubeinfer_cuda.h"
+
+// kic_set_error records a printf-style message for kic_last_error and returns status.
+kic_status kic_set_error(kic_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define KIC_CUDA(call)                                                                                   \
+	do {                                                                                                 \
+		cudaError_t err_ = (call);                                                                       \
+		if (err_ != cudaSuccess)                                                                         \
+			return kic_set_error(err_ == cudaErrorMemoryAllocation ? KIC_ERR_OUT_OF_MEMORY : KIC_ERR_CUDA, \
+			                     "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(err_));  \
+	} while (0)
+
+#define KIC_TRY(call)                          \
+	do {                                       \
+		kic_status st_ = (call);               \
+		if (st_ != KIC_OK) return st_;         \
+	} while (0)
+
+// KIC_LAUNCHED checks a kernel launch (configuration errors surface here; faults surface at the next sync).
+#define KIC_LAUNCHED() KIC_CUDA(cudaGetLastError())
+
+// A weight matrix on the device, as stored: F32/F16/BF16 rows, or Q8_0 split
+// into int8 quants (rows*cols) and one half scale per 32 quants.
+struct kic_mat {
+	int32_t dtype = -1;
+	int64_t rows = 0, cols = 0;
+	void *data = nullptr;
+	__half *scales = nullptr; // Q8_0 only
+};
+
+static inline int kic_div_up(int64_t a, int64_t b) { return (int)((a + b - 1) / b); }
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+	for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+	for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+	return v;
+}
+
+// block_sum reduces over a block of up to 1024 threads; every thread gets the result.
+// scratch holds 32 floats and is reused, so a __syncthreads separates two calls.
+__device__ __forceinline__ float block_sum(float v, float *scratch) {
+	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = (blockDim.x + 31) >> 5;
+	v = warp_sum(v);
+	__syncthreads();
+	if (lane == 0) scratch[warp] = v;
+	__syncthreads();
+	v = lane < nwarps ? scratch[lane] : 0.f;
+	return warp_sum(v);
+}
+
+__device__ __forceinline__ float block_max(float v, float *scratch) {
+	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = (blockDim.x + 31) >> 5;
+	v = warp_max(v);
+	__syncthreads();
+	if (lane == 0) scratch[warp] = v;
+	__syncthreads();
+	v = lane < nwarps ? scratch[lane] : -INFINITY;
+	return warp_max(v);
+}
+
+__device__ __forceinline__ float bf16_bits_to_float(uint16_t b) { return __uint_as_float((uint32_t)b << 16); }
+__device__ __forceinline__ float half_bits_to_float(uint16_t b) { return __half2float(__ushort_as_half(b)); }
+
+// load_elem reads element i of a plain (non-quantized) array of dtype as float.
+__device__ __forceinline__ float load_elem(int dtype, const void *p, int64_t i) {
+	switch (dtype) {
+	case KIC_F16: return half_bits_to_float(((const uint16_t *)p)[i]);
+	case KIC_BF16: return bf16_bits_to_float(((const uint16_t *)p)[i]);
+	default: return ((const float *)p)[i];
+	}
+}

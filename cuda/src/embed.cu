@@ -1,0 +1,26 @@
+#include "embed.cuh"
+
+__global__ void embed_kernel(int dtype, const void *table, const __half *scales, int dim, const int32_t *tokens,
+                             const float *pos_table, const int32_t *pos, float *y) {
+	int i = blockIdx.x;
+	int64_t row = tokens[i];
+	float *out = y + (int64_t)i * dim;
+	for (int c = threadIdx.x; c < dim; c += blockDim.x) {
+		int64_t idx = row * dim + c;
+		float v;
+		if (dtype == KIC_Q8_0)
+			v = (float)((const int8_t *)table)[idx] * __half2float(scales[idx / 32]);
+		else
+			v = load_elem(dtype, table, idx);
+		if (pos_table) v += pos_table[(int64_t)pos[i] * dim + c];
+		out[c] = v;
+	}
+}
+
+kic_status launch_embed(const kic_mat &table, const int32_t *tokens, int n, const float *pos_table, const int32_t *pos,
+                        float *y, cudaStream_t s) {
+	if (n <= 0) return KIC_OK;
+	embed_kernel<<<n, 256, 0, s>>>(table.dtype, table.data, table.scales, (int)table.cols, tokens, pos_table, pos, y);
+	KIC_LAUNCHED();
+	return KIC_OK;
+}

@@ -1,0 +1,429 @@
+// model.cu: model creation, weight upload and the forward pass for both families.
+#include <stdio.h>
+#include <string.h>
+
+#include "add.cuh"
+#include "dequant.cuh"
+#include "embed.cuh"
+#include "gelu.cuh"
+#include "glu.cuh"
+#include "matvec.cuh"
+#include "model.cuh"
+#include "norm.cuh"
+#include "rope.cuh"
+#include "sample.cuh"
+
+constexpr size_t kStageBytes = 16u << 20;
+
+static kic_status arena_alloc(kic_model *m, uint64_t bytes, void **out) {
+	void *p = nullptr;
+	cudaError_t err = cudaMalloc(&p, bytes ? bytes : 1);
+	if (err != cudaSuccess) {
+		size_t free_b = 0, total_b = 0;
+		cudaMemGetInfo(&free_b, &total_b);
+		return kic_set_error(KIC_ERR_OUT_OF_MEMORY, "cudaMalloc of %llu bytes failed (%s); %llu MiB in use by the model, %llu MiB free",
+		                     (unsigned long long)bytes, cudaGetErrorString(err),
+		                     (unsigned long long)(m->device_bytes >> 20), (unsigned long long)(free_b >> 20));
+	}
+	m->allocs.push_back(p);
+	m->device_bytes += bytes;
+	*out = p;
+	return KIC_OK;
+}
+
+template <typename T> static kic_status arena(kic_model *m, uint64_t count, T **out) {
+	return arena_alloc(m, count * sizeof(T), (void **)out);
+}
+
+static void release(kic_model *m) {
+	if (!m) return;
+	cudaSetDevice(m->ordinal);
+	if (m->stream) cudaStreamSynchronize(m->stream);
+	for (auto &g : m->graphs) cudaGraphExecDestroy(g.second);
+	for (void *p : m->allocs) cudaFree(p);
+	for (int b = 0; b < 2; b++) {
+		if (m->stage[b]) cudaFreeHost(m->stage[b]);
+		if (m->stage_done[b]) cudaEventDestroy(m->stage_done[b]);
+	}
+	if (m->in_host) cudaFreeHost(m->in_host);
+	if (m->logits_host) cudaFreeHost(m->logits_host);
+	if (m->sampled_host) cudaFreeHost(m->sampled_host);
+	if (m->blas) cublasDestroy(m->blas);
+	if (m->stream) cudaStreamDestroy(m->stream);
+	delete m;
+}
+
+static int64_t in_words(const kic_model_config &c) { return 4 * (int64_t)c.max_batch + (int64_t)c.max_batch * c.max_seq_blocks; }
+
+static kic_status create(int32_t ordinal, const kic_model_config *cfg, kic_model *m) {
+	const kic_model_config &c = *cfg;
+	if (c.vocab <= 0 || c.embd <= 0 || c.layers <= 0 || c.ffn <= 0 || c.heads <= 0 || c.heads_kv <= 0 ||
+	    c.head_dim <= 0 || c.heads % c.heads_kv != 0 || c.context <= 0 || c.kv_block_tokens <= 0 || c.kv_blocks <= 0 ||
+	    c.max_seq_blocks <= 0 || c.max_batch <= 0)
+		return kic_set_error(KIC_ERR_INVALID, "model config has a non-positive size or heads %% heads_kv != 0");
+	if (c.head_dim > 256) return kic_set_error(KIC_ERR_UNSUPPORTED, "head_dim %d > 256", c.head_dim);
+	if (c.family == KIC_FAMILY_LLAMA && c.rope_mode != KIC_ROPE_NONE &&
+	    (!c.rope_inv_freq || c.rope_dim <= 0 || c.rope_dim > c.head_dim || c.rope_dim % 2))
+		return kic_set_error(KIC_ERR_INVALID, "rope: dim %d with head_dim %d, inv_freq %p", c.rope_dim, c.head_dim,
+		                     (const void *)c.rope_inv_freq);
+	m->ordinal = ordinal;
+	m->cfg = c;
+	m->cfg.rope_inv_freq = nullptr; // the caller's array is not kept
+	if (m->cfg.gemm_min_tokens <= 0) m->cfg.gemm_min_tokens = 16;
+	KIC_CUDA(cudaSetDevice(ordinal));
+	KIC_CUDA(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking));
+	if (cublasCreate(&m->blas) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
+	cublasSetStream(m->blas, m->stream);
+	// A fixed workspace keeps cuBLAS from allocating while a decode step is being captured.
+	void *ws = nullptr;
+	KIC_TRY(arena_alloc(m, 32u << 20, &ws));
+	if (cublasSetWorkspace(m->blas, ws, 32u << 20) != CUBLAS_STATUS_SUCCESS)
+		return kic_set_error(KIC_ERR_CUBLAS, "cublasSetWorkspace failed");
+
+	int64_t B = c.max_batch, E = c.embd, F = c.ffn, V = c.vocab;
+	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
+	int64_t qw = c.family == KIC_FAMILY_GPT ? 3 * E : nq;
+	if (c.family == KIC_FAMILY_LLAMA && c.rope_mode != KIC_ROPE_NONE) {
+		KIC_TRY(arena(m, c.rope_dim / 2, &m->rope_inv_freq));
+		KIC_CUDA(cudaMemcpy(m->rope_inv_freq, c.rope_inv_freq, sizeof(float) * (c.rope_dim / 2), cudaMemcpyHostToDevice));
+	}
+	uint64_t pool = (uint64_t)c.layers * c.kv_blocks * c.kv_block_tokens * nkv;
+	KIC_TRY(arena(m, pool, &m->k_pool));
+	KIC_TRY(arena(m, pool, &m->v_pool));
+	KIC_TRY(arena(m, B * E, &m->x));
+	KIC_TRY(arena(m, B * (E > nq ? E : nq), &m->xn));
+	KIC_TRY(arena(m, B * qw, &m->q));
+	KIC_TRY(arena(m, B * nkv, &m->k));
+	KIC_TRY(arena(m, B * nkv, &m->v));
+	KIC_TRY(arena(m, B * nq, &m->att));
+	KIC_TRY(arena(m, B * F, &m->ff1));
+	KIC_TRY(arena(m, B * F, &m->ff2));
+	KIC_TRY(arena(m, B * V, &m->logits));
+	KIC_TRY(arena(m, kic_attn_partials((int)B, c.heads, c.head_dim), &m->partials));
+	int64_t widest = E > F ? E : F;
+	widest = widest > nq ? widest : nq;
+	m->gemm.act16_elems = B * widest;
+	KIC_TRY(arena_alloc(m, m->gemm.act16_elems * 2, &m->gemm.act16));
+	m->gemm.w16_elems = 8ll << 20;
+	KIC_TRY(arena(m, m->gemm.w16_elems, &m->gemm.w16));
+	KIC_TRY(arena(m, in_words(c), &m->in_dev));
+	KIC_TRY(arena(m, B, &m->sampled_dev));
+	KIC_TRY(arena(m, (kStageBytes / 34) * 34, &m->q8_raw));
+	KIC_CUDA(cudaMallocHost(&m->in_host, sizeof(int32_t) * in_words(c)));
+	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * B * V));
+	KIC_CUDA(cudaMallocHost(&m->sampled_host, sizeof(int32_t) * B));
+	for (int b = 0; b < 2; b++) {
+		KIC_CUDA(cudaMallocHost(&m->stage[b], kStageBytes));
+		KIC_CUDA(cudaEventCreateWithFlags(&m->stage_done[b], cudaEventDisableTiming));
+	}
+	m->layers.resize(c.layers);
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_model_create(int32_t ordinal, const kic_model_config *cfg, kic_model **out) {
+	if (!cfg || !out) return kic_set_error(KIC_ERR_INVALID, "kic_model_create: null argument");
+	*out = nullptr;
+	kic_model *m = new kic_model();
+	kic_status st = create(ordinal, cfg, m);
+	if (st != KIC_OK) {
+		release(m);
+		return st;
+	}
+	*out = m;
+	return KIC_OK;
+}
+
+extern "C" KIC_API void kic_model_destroy(kic_model *m) { release(m); }
+
+extern "C" KIC_API uint64_t kic_model_device_bytes(const kic_model *m) { return m ? m->device_bytes : 0; }
+
+// stage_copy copies host bytes to dst (device) through the pinned double buffer. For Q8_0, dst is null
+// and each chunk of whole blocks lands in q8_raw and is split into qs/d at block offset.
+static kic_status stage_copy(kic_model *m, void *dst, const void *host, uint64_t bytes, int8_t *qs, __half *d) {
+	uint64_t chunk = qs ? (kStageBytes / 34) * 34 : kStageBytes;
+	for (uint64_t off = 0; off < bytes; off += chunk) {
+		uint64_t len = bytes - off < chunk ? bytes - off : chunk;
+		int b = m->stage_next;
+		m->stage_next ^= 1;
+		KIC_CUDA(cudaEventSynchronize(m->stage_done[b]));
+		memcpy(m->stage[b], (const uint8_t *)host + off, len);
+		if (qs) {
+			KIC_CUDA(cudaMemcpyAsync(m->q8_raw, m->stage[b], len, cudaMemcpyHostToDevice, m->stream));
+			uint64_t first = off / 34;
+			KIC_TRY(launch_q8_0_split(m->q8_raw, (int64_t)(len / 34), qs + first * 32, d + first, m->stream));
+		} else {
+			KIC_CUDA(cudaMemcpyAsync((uint8_t *)dst + off, m->stage[b], len, cudaMemcpyHostToDevice, m->stream));
+		}
+		KIC_CUDA(cudaEventRecord(m->stage_done[b], m->stream));
+	}
+	return KIC_OK;
+}
+
+static kic_status upload_mat(kic_model *m, kic_mat *w, int32_t dtype, int64_t rows, int64_t cols, const void *host,
+                             uint64_t bytes) {
+	uint64_t n = (uint64_t)rows * cols, want = 0;
+	switch (dtype) {
+	case KIC_F32: want = n * 4; break;
+	case KIC_F16:
+	case KIC_BF16: want = n * 2; break;
+	case KIC_Q8_0:
+		if (cols % 32) return kic_set_error(KIC_ERR_INVALID, "Q8_0 tensor with %lld columns", (long long)cols);
+		want = n / 32 * 34;
+		break;
+	default: return kic_set_error(KIC_ERR_UNSUPPORTED, "tensor type %d (supported: F32, F16, BF16, Q8_0)", dtype);
+	}
+	if (bytes != want)
+		return kic_set_error(KIC_ERR_INVALID, "tensor of %lld x %lld type %d has %llu bytes, want %llu", (long long)rows,
+		                     (long long)cols, dtype, (unsigned long long)bytes, (unsigned long long)want);
+	if (w->data) return kic_set_error(KIC_ERR_INVALID, "tensor uploaded twice");
+	w->dtype = dtype, w->rows = rows, w->cols = cols;
+	if (dtype == KIC_Q8_0) {
+		KIC_TRY(arena_alloc(m, n, &w->data));
+		KIC_TRY(arena(m, n / 32, &w->scales));
+		return stage_copy(m, nullptr, host, bytes, (int8_t *)w->data, w->scales);
+	}
+	KIC_TRY(arena_alloc(m, bytes, &w->data));
+	return stage_copy(m, w->data, host, bytes, nullptr, nullptr);
+}
+
+static kic_status upload_vec(kic_model *m, float **dst, int32_t dtype, int64_t count, const void *host,
+                             uint64_t bytes) {
+	if (dtype != KIC_F32 || bytes != (uint64_t)count * 4)
+		return kic_set_error(KIC_ERR_INVALID, "vector tensors must be F32 with %lld values (got type %d, %llu bytes)",
+		                     (long long)count, dtype, (unsigned long long)bytes);
+	if (*dst) return kic_set_error(KIC_ERR_INVALID, "tensor uploaded twice");
+	KIC_TRY(arena(m, count, dst));
+	return stage_copy(m, *dst, host, bytes, nullptr, nullptr);
+}
+
+extern "C" KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t layer, int32_t dtype, int64_t rows,
+                                         int64_t cols, const void *host, uint64_t bytes) {
+	if (!m || (!host && bytes)) return kic_set_error(KIC_ERR_INVALID, "kic_upload: null argument");
+	KIC_CUDA(cudaSetDevice(m->ordinal));
+	const kic_model_config &c = m->cfg;
+	int64_t n = rows * cols;
+	switch (slot) {
+	case KIC_TOK_EMBD: return upload_mat(m, &m->tok_embd, dtype, rows, cols, host, bytes);
+	case KIC_OUTPUT: return upload_mat(m, &m->output, dtype, rows, cols, host, bytes);
+	case KIC_POS_EMBD: return upload_vec(m, &m->pos_embd, dtype, n, host, bytes);
+	case KIC_OUT_NORM: return upload_vec(m, &m->out_norm, dtype, n, host, bytes);
+	case KIC_OUT_NORM_B: return upload_vec(m, &m->out_norm_b, dtype, n, host, bytes);
+	}
+	if (layer < 0 || layer >= c.layers) return kic_set_error(KIC_ERR_INVALID, "layer %d of %d", layer, c.layers);
+	kic_layer &l = m->layers[layer];
+	switch (slot) {
+	case KIC_ATTN_NORM: return upload_vec(m, &l.attn_norm, dtype, n, host, bytes);
+	case KIC_ATTN_NORM_B: return upload_vec(m, &l.attn_norm_b, dtype, n, host, bytes);
+	case KIC_Q: return upload_mat(m, &l.q, dtype, rows, cols, host, bytes);
+	case KIC_Q_B: return upload_vec(m, &l.q_b, dtype, n, host, bytes);
+	case KIC_K: return upload_mat(m, &l.k, dtype, rows, cols, host, bytes);
+	case KIC_K_B: return upload_vec(m, &l.k_b, dtype, n, host, bytes);
+	case KIC_V: return upload_mat(m, &l.v, dtype, rows, cols, host, bytes);
+	case KIC_V_B: return upload_vec(m, &l.v_b, dtype, n, host, bytes);
+	case KIC_QKV: return upload_mat(m, &l.qkv, dtype, rows, cols, host, bytes);
+	case KIC_QKV_B: return upload_vec(m, &l.qkv_b, dtype, n, host, bytes);
+	case KIC_O: return upload_mat(m, &l.o, dtype, rows, cols, host, bytes);
+	case KIC_O_B: return upload_vec(m, &l.o_b, dtype, n, host, bytes);
+	case KIC_FFN_NORM: return upload_vec(m, &l.ffn_norm, dtype, n, host, bytes);
+	case KIC_FFN_NORM_B: return upload_vec(m, &l.ffn_norm_b, dtype, n, host, bytes);
+	case KIC_GATE: return upload_mat(m, &l.gate, dtype, rows, cols, host, bytes);
+	case KIC_UP: return upload_mat(m, &l.up, dtype, rows, cols, host, bytes);
+	case KIC_UP_B: return upload_vec(m, &l.up_b, dtype, n, host, bytes);
+	case KIC_DOWN: return upload_mat(m, &l.down, dtype, rows, cols, host, bytes);
+	case KIC_DOWN_B: return upload_vec(m, &l.down_b, dtype, n, host, bytes);
+	}
+	return kic_set_error(KIC_ERR_INVALID, "unknown tensor slot %d", slot);
+}
+
+static kic_status need_mat(const kic_mat &w, int64_t rows, int64_t cols, const char *name, int layer) {
+	if (!w.data) return kic_set_error(KIC_ERR_INVALID, "tensor %s of layer %d was not uploaded", name, layer);
+	if (w.rows != rows || w.cols != cols)
+		return kic_set_error(KIC_ERR_INVALID, "tensor %s of layer %d is %lld x %lld, want %lld x %lld", name, layer,
+		                     (long long)w.rows, (long long)w.cols, (long long)rows, (long long)cols);
+	return KIC_OK;
+}
+
+static kic_status need_vec(const float *p, const char *name, int layer) {
+	if (!p) return kic_set_error(KIC_ERR_INVALID, "tensor %s of layer %d was not uploaded", name, layer);
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_model_ready(kic_model *m) {
+	if (!m) return kic_set_error(KIC_ERR_INVALID, "kic_model_ready: null model");
+	const kic_model_config &c = m->cfg;
+	bool gpt = c.family == KIC_FAMILY_GPT;
+	int64_t E = c.embd, F = c.ffn, nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
+	KIC_TRY(need_mat(m->tok_embd, c.vocab, E, "token_embd", -1));
+	if (!c.tied_output) KIC_TRY(need_mat(m->output, c.vocab, E, "output", -1));
+	KIC_TRY(need_vec(m->out_norm, "output_norm", -1));
+	if (gpt) {
+		KIC_TRY(need_vec(m->out_norm_b, "output_norm.bias", -1));
+		KIC_TRY(need_vec(m->pos_embd, "position_embd", -1));
+	}
+	for (int i = 0; i < c.layers; i++) {
+		kic_layer &l = m->layers[i];
+		KIC_TRY(need_vec(l.attn_norm, "attn_norm", i));
+		KIC_TRY(need_vec(l.ffn_norm, "ffn_norm", i));
+		KIC_TRY(need_mat(l.up, F, E, "ffn_up", i));
+		KIC_TRY(need_mat(l.down, E, F, "ffn_down", i));
+		if (gpt) {
+			KIC_TRY(need_vec(l.attn_norm_b, "attn_norm.bias", i));
+			KIC_TRY(need_vec(l.ffn_norm_b, "ffn_norm.bias", i));
+			KIC_TRY(need_mat(l.qkv, 3 * E, E, "attn_qkv", i));
+			KIC_TRY(need_mat(l.o, E, E, "attn_output", i));
+		} else {
+			KIC_TRY(need_mat(l.q, nq, E, "attn_q", i));
+			KIC_TRY(need_mat(l.k, nkv, E, "attn_k", i));
+			KIC_TRY(need_mat(l.v, nkv, E, "attn_v", i));
+			KIC_TRY(need_mat(l.o, E, nq, "attn_output", i));
+			KIC_TRY(need_mat(l.gate, F, E, "ffn_gate", i));
+		}
+	}
+	KIC_CUDA(cudaSetDevice(m->ordinal));
+	KIC_CUDA(cudaStreamSynchronize(m->stream));
+	return KIC_OK;
+}
+
+static kic_status linear(kic_model *m, const kic_mat &w, const float *x, int n, const float *bias, bool acc, float *y) {
+	if (n >= m->cfg.gemm_min_tokens) return launch_gemm(m->blas, w, x, n, bias, acc, y, m->gemm, m->stream);
+	return launch_matvec(w, x, n, bias, acc, y, m->stream);
+}
+
+// run enqueues the whole forward pass for n tokens whose inputs are already in in_dev.
+static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
+	const kic_model_config &c = m->cfg;
+	cudaStream_t s = m->stream;
+	bool gpt = c.family == KIC_FAMILY_GPT;
+	int64_t B = c.max_batch, E = c.embd, F = c.ffn;
+	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
+	const int32_t *tokens = m->in_dev, *pos = m->in_dev + B, *seq = m->in_dev + 2 * B, *rows = m->in_dev + 3 * B;
+	const int32_t *tables = m->in_dev + 4 * B;
+
+	KIC_TRY(launch_embed(m->tok_embd, tokens, n, gpt ? m->pos_embd : nullptr, pos, m->x, s));
+	kic_attn_args a;
+	a.out = m->att, a.seq = seq, a.pos = pos, a.n = n, a.heads = c.heads, a.heads_kv = c.heads_kv;
+	a.head_dim = c.head_dim, a.scale = (float)(1.0 / sqrt((double)c.head_dim));
+	uint64_t layer_pool = (uint64_t)c.kv_blocks * c.kv_block_tokens * nkv;
+	for (int li = 0; li < c.layers; li++) {
+		kic_layer &l = m->layers[li];
+		kic_kv_view kv;
+		kv.k = m->k_pool + li * layer_pool, kv.v = m->v_pool + li * layer_pool, kv.tables = tables;
+		kv.max_blocks = c.max_seq_blocks, kv.block_tokens = c.kv_block_tokens, kv.kv_dim = (int)nkv;
+
+		KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, l.attn_norm, l.attn_norm_b, n, (int)E, c.norm_eps, m->xn, s));
+		const float *kp, *vp;
+		int64_t kv_stride;
+		if (gpt) {
+			KIC_TRY(linear(m, l.qkv, m->xn, n, l.qkv_b, false, m->q));
+			a.q = m->q, a.q_stride = 3 * E, kp = m->q + E, vp = m->q + 2 * E, kv_stride = 3 * E;
+		} else {
+			KIC_TRY(linear(m, l.q, m->xn, n, l.q_b, false, m->q));
+			KIC_TRY(linear(m, l.k, m->xn, n, l.k_b, false, m->k));
+			KIC_TRY(linear(m, l.v, m->xn, n, l.v_b, false, m->v));
+			KIC_TRY(launch_rope(m->q, nq, pos, n, c.heads, c.head_dim, c.rope_mode, c.rope_dim, m->rope_inv_freq, s));
+			KIC_TRY(launch_rope(m->k, nkv, pos, n, c.heads_kv, c.head_dim, c.rope_mode, c.rope_dim, m->rope_inv_freq, s));
+			a.q = m->q, a.q_stride = nq, kp = m->k, vp = m->v, kv_stride = nkv;
+		}
+		KIC_TRY(launch_kv_store(kv, kp, vp, kv_stride, seq, pos, n, s));
+		if (prefill)
+			KIC_TRY(launch_attn_prefill(a, kv, s));
+		else
+			KIC_TRY(launch_attn_decode(a, kv, m->partials, s));
+		KIC_TRY(linear(m, l.o, m->att, n, l.o_b, true, m->x));
+
+		KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, l.ffn_norm, l.ffn_norm_b, n, (int)E, c.norm_eps, m->xn, s));
+		if (gpt) {
+			KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff1));
+			KIC_TRY(launch_gelu(m->ff1, (int64_t)n * F, m->ff1, s));
+		} else {
+			KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1));
+			KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2));
+			KIC_TRY(launch_swiglu(m->ff1, m->ff2, (int64_t)n * F, m->ff1, s));
+		}
+		KIC_TRY(linear(m, l.down, m->ff1, n, l.down_b, true, m->x));
+	}
+	// Final norm and vocab projection only for the rows that want logits.
+	KIC_TRY(launch_norm_rows(gpt, m->x, rows, m->out_norm, m->out_norm_b, nrows, (int)E, c.norm_eps, m->xn, s));
+	const kic_mat &out = c.tied_output ? m->tok_embd : m->output;
+	return linear(m, out, m->xn, nrows, nullptr, false, m->logits);
+}
+
+static kic_status run_graph(kic_model *m, int n) {
+	auto it = m->graphs.find(n);
+	if (it == m->graphs.end()) {
+		cudaGraph_t g = nullptr;
+		KIC_CUDA(cudaStreamBeginCapture(m->stream, cudaStreamCaptureModeThreadLocal));
+		kic_status st = run(m, n, false, n);
+		cudaError_t err = cudaStreamEndCapture(m->stream, &g);
+		if (st != KIC_OK) {
+			if (g) cudaGraphDestroy(g);
+			return st;
+		}
+		KIC_CUDA(err);
+		cudaGraphExec_t exec = nullptr;
+		err = cudaGraphInstantiateWithFlags(&exec, g, 0);
+		cudaGraphDestroy(g);
+		KIC_CUDA(err);
+		it = m->graphs.emplace(n, exec).first;
+	}
+	KIC_CUDA(cudaGraphLaunch(it->second, m->stream));
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos,
+                                          const int32_t *seq, int32_t nseq, const int32_t *block_tables,
+                                          int32_t prefill, const uint8_t *want_logits, float *logits_out) {
+	if (!m || !tokens || !pos || !seq || !block_tables || !want_logits)
+		return kic_set_error(KIC_ERR_INVALID, "kic_forward: null argument");
+	const kic_model_config &c = m->cfg;
+	if (n <= 0 || n > c.max_batch || nseq <= 0 || nseq > c.max_batch)
+		return kic_set_error(KIC_ERR_INVALID, "kic_forward: %d tokens of %d sequences (max %d)", n, nseq, c.max_batch);
+	KIC_CUDA(cudaSetDevice(m->ordinal));
+	int64_t B = c.max_batch;
+	int32_t *h = m->in_host;
+	int nrows = 0;
+	for (int i = 0; i < n; i++) {
+		if (tokens[i] < 0 || tokens[i] >= c.vocab) return kic_set_error(KIC_ERR_INVALID, "token %d outside the vocabulary", tokens[i]);
+		if (pos[i] < 0 || pos[i] >= c.max_seq_blocks * c.kv_block_tokens || (c.family == KIC_FAMILY_GPT && pos[i] >= c.context))
+			return kic_set_error(KIC_ERR_INVALID, "position %d out of range", pos[i]);
+		if (seq[i] < 0 || seq[i] >= nseq) return kic_set_error(KIC_ERR_INVALID, "sequence index %d of %d", seq[i], nseq);
+		int32_t blk = block_tables[(int64_t)seq[i] * c.max_seq_blocks + pos[i] / c.kv_block_tokens];
+		if (blk < 0 || blk >= c.kv_blocks) return kic_set_error(KIC_ERR_INVALID, "KV block %d of %d", blk, c.kv_blocks);
+		if (want_logits[i]) h[3 * B + nrows++] = i;
+	}
+	memcpy(h, tokens, sizeof(int32_t) * n);
+	memcpy(h + B, pos, sizeof(int32_t) * n);
+	memcpy(h + 2 * B, seq, sizeof(int32_t) * n);
+	memcpy(h + 4 * B, block_tables, sizeof(int32_t) * nseq * c.max_seq_blocks);
+	KIC_CUDA(cudaMemcpyAsync(m->in_dev, h, sizeof(int32_t) * (4 * B + (int64_t)nseq * c.max_seq_blocks),
+	                         cudaMemcpyHostToDevice, m->stream));
+	if (!prefill && c.use_graphs && nrows == n)
+		KIC_TRY(run_graph(m, n));
+	else
+		KIC_TRY(run(m, n, prefill != 0, nrows));
+	if (logits_out && nrows > 0)
+		KIC_CUDA(cudaMemcpyAsync(m->logits_host, m->logits, sizeof(float) * nrows * c.vocab, cudaMemcpyDeviceToHost,
+		                         m->stream));
+	KIC_CUDA(cudaStreamSynchronize(m->stream));
+	if (logits_out && nrows > 0) memcpy(logits_out, m->logits_host, sizeof(float) * nrows * c.vocab);
+	m->last_rows = nrows;
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_sampling *params, int32_t *tokens_out) {
+	if (!m || !params || !tokens_out) return kic_set_error(KIC_ERR_INVALID, "kic_sample: null argument");
+	if (rows <= 0 || rows > m->last_rows)
+		return kic_set_error(KIC_ERR_INVALID, "kic_sample: %d rows but the last forward left %d", rows, m->last_rows);
+	KIC_CUDA(cudaSetDevice(m->ordinal));
+	KIC_TRY(launch_sample(m->logits, rows, m->cfg.vocab, *params, m->sampled_dev, m->stream));
+	KIC_CUDA(cudaMemcpyAsync(m->sampled_host, m->sampled_dev, sizeof(int32_t) * rows, cudaMemcpyDeviceToHost, m->stream));
+	KIC_CUDA(cudaStreamSynchronize(m->stream));
+	memcpy(tokens_out, m->sampled_host, sizeof(int32_t) * rows);
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled) {
+	if (!m) return kic_set_error(KIC_ERR_INVALID, "kic_set_graphs: null model");
+	m->cfg.use_graphs = enabled;
+	return KIC_OK;
+}

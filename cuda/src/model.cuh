@@ -1,0 +1,49 @@
+// model.cuh: the model object behind the kic_model handle: arena, weights, KV pools, scratch, graphs.
+#pragma once
+#include <cublas_v2.h>
+#include <map>
+#include <vector>
+
+#include "attention.cuh"
+#include "gemm.cuh"
+
+struct kic_layer {
+	kic_mat q, k, v, qkv, o, gate, up, down;
+	float *attn_norm = nullptr, *attn_norm_b = nullptr, *q_b = nullptr, *k_b = nullptr, *v_b = nullptr;
+	float *qkv_b = nullptr, *o_b = nullptr, *ffn_norm = nullptr, *ffn_norm_b = nullptr, *up_b = nullptr;
+	float *down_b = nullptr;
+};
+
+struct kic_model {
+	int ordinal = 0;
+	kic_model_config cfg{};
+	cudaStream_t stream = nullptr;
+	cublasHandle_t blas = nullptr;
+
+	// Arena: every device allocation, freed together.
+	std::vector<void *> allocs;
+	uint64_t device_bytes = 0;
+
+	kic_mat tok_embd, output;
+	float *pos_embd = nullptr, *out_norm = nullptr, *out_norm_b = nullptr, *rope_inv_freq = nullptr;
+	std::vector<kic_layer> layers;
+	float *k_pool = nullptr, *v_pool = nullptr; // layers x kv_blocks x block_tokens x kv_dim
+
+	// Scratch sized for max_batch tokens.
+	float *x = nullptr, *xn = nullptr, *q = nullptr, *k = nullptr, *v = nullptr, *att = nullptr;
+	float *ff1 = nullptr, *ff2 = nullptr, *logits = nullptr, *partials = nullptr;
+	kic_gemm_scratch gemm;
+	int32_t *in_dev = nullptr, *sampled_dev = nullptr; // tokens | pos | seq | rows | block tables
+	int32_t *in_host = nullptr;                         // pinned mirror of in_dev
+	float *logits_host = nullptr;                       // pinned
+	int32_t *sampled_host = nullptr;                    // pinned
+
+	// Upload staging: two pinned buffers, each guarded by an event, and a device landing zone for Q8_0.
+	void *stage[2] = {nullptr, nullptr};
+	cudaEvent_t stage_done[2] = {nullptr, nullptr};
+	int stage_next = 0;
+	uint8_t *q8_raw = nullptr;
+
+	std::map<int, cudaGraphExec_t> graphs; // decode batch size -> captured step
+	int last_rows = 0;
+};

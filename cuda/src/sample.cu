@@ -1,0 +1,126 @@
+#include "sample.cuh"
+
+constexpr int kSampleThreads = 1024;
+
+__device__ __forceinline__ uint64_t splitmix64(uint64_t x) {
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+__global__ void __launch_bounds__(kSampleThreads)
+    sample_kernel(const float *logits, int vocab, kic_sampling p, int32_t *tokens) {
+	__shared__ float scratch[32];
+	__shared__ float scan[kSampleThreads];
+	__shared__ float best_v[kSampleThreads];
+	__shared__ int best_i[kSampleThreads];
+	__shared__ int found;
+	int row = blockIdx.x, tid = threadIdx.x;
+	const float *l = logits + (int64_t)row * vocab;
+
+	// Argmax: needed for greedy and as the fallback when rounding leaves the draw unresolved.
+	float bv = -INFINITY;
+	int bi = vocab;
+	for (int j = tid; j < vocab; j += blockDim.x)
+		if (l[j] > bv) bv = l[j], bi = j;
+	best_v[tid] = bv, best_i[tid] = bi;
+	__syncthreads();
+	for (int st = blockDim.x / 2; st > 0; st >>= 1) {
+		if (tid < st) {
+			float ov = best_v[tid + st];
+			int oi = best_i[tid + st];
+			if (ov > best_v[tid] || (ov == best_v[tid] && oi < best_i[tid])) best_v[tid] = ov, best_i[tid] = oi;
+		}
+		__syncthreads();
+	}
+	int argmax = best_i[0];
+	float mx = best_v[0];
+	if (p.temperature <= 0.f || argmax >= vocab) {
+		if (tid == 0) tokens[row] = argmax < vocab ? argmax : 0;
+		return;
+	}
+	float inv_t = 1.f / p.temperature;
+
+	// Top-k: the largest logit threshold t with count(l >= t) >= k.
+	float tk = -INFINITY;
+	if (p.top_k > 0 && p.top_k < vocab) {
+		float mn = INFINITY;
+		for (int j = tid; j < vocab; j += blockDim.x) mn = fminf(mn, l[j]);
+		__syncthreads();
+		mn = -block_max(-mn, scratch);
+		float lo = mn, hi = mx;
+		for (int it = 0; it < 40; it++) {
+			float mid = 0.5f * (lo + hi), c = 0.f;
+			for (int j = tid; j < vocab; j += blockDim.x) c += l[j] >= mid ? 1.f : 0.f;
+			__syncthreads();
+			if (block_sum(c, scratch) >= (float)p.top_k) lo = mid; else hi = mid;
+		}
+		tk = lo;
+	}
+	float z = 0.f;
+	for (int j = tid; j < vocab; j += blockDim.x)
+		if (l[j] >= tk) z += __expf((l[j] - mx) * inv_t);
+	__syncthreads();
+	z = block_sum(z, scratch);
+
+	// Top-p: the largest probability threshold u with mass(prob >= u) >= top_p.
+	float tp = 0.f;
+	if (p.top_p > 0.f && p.top_p < 1.f) {
+		float lo = 0.f, hi = 1.f;
+		for (int it = 0; it < 40; it++) {
+			float mid = 0.5f * (lo + hi), mass = 0.f;
+			for (int j = tid; j < vocab; j += blockDim.x) {
+				if (l[j] < tk) continue;
+				float pr = __expf((l[j] - mx) * inv_t) / z;
+				if (pr >= mid) mass += pr;
+			}
+			__syncthreads();
+			if (block_sum(mass, scratch) >= p.top_p) lo = mid; else hi = mid;
+		}
+		tp = lo * z;
+	}
+
+	// Draw: each thread owns a contiguous chunk; a prefix sum over the chunks finds the owner of r.
+	int cs = (vocab + blockDim.x - 1) / blockDim.x, j0 = tid * cs, j1 = min(vocab, j0 + cs);
+	float mine = 0.f;
+	for (int j = j0; j < j1; j++) {
+		float e = l[j] >= tk ? __expf((l[j] - mx) * inv_t) : 0.f;
+		if (e >= tp) mine += e;
+	}
+	scan[tid] = mine;
+	if (tid == 0) found = vocab;
+	__syncthreads();
+	for (int off = 1; off < (int)blockDim.x; off <<= 1) {
+		float add = tid >= off ? scan[tid - off] : 0.f;
+		__syncthreads();
+		scan[tid] += add;
+		__syncthreads();
+	}
+	float total = scan[blockDim.x - 1];
+	uint64_t bits = splitmix64(p.seed ^ splitmix64(p.step * 0x100000001b3ull + (uint64_t)row));
+	float r = (float)((bits >> 11) * (1.0 / 9007199254740992.0)) * total;
+	float before = scan[tid] - mine;
+	if (mine > 0.f && r >= before && r < scan[tid]) {
+		float acc = before;
+		int pick = -1;
+		for (int j = j0; j < j1; j++) {
+			float e = l[j] >= tk ? __expf((l[j] - mx) * inv_t) : 0.f;
+			if (e < tp || e == 0.f) continue;
+			pick = j;
+			acc += e;
+			if (r < acc) break;
+		}
+		if (pick >= 0) atomicMin(&found, pick);
+	}
+	__syncthreads();
+	if (tid == 0) tokens[row] = found < vocab ? found : argmax;
+}
+
+kic_status launch_sample(const float *logits, int rows, int vocab, const kic_sampling &p, int32_t *tokens,
+                         cudaStream_t s) {
+	if (rows <= 0) return KIC_OK;
+	sample_kernel<<<rows, kSampleThreads, 0, s>>>(logits, vocab, p, tokens);
+	KIC_LAUNCHED();
+	return KIC_OK;
+}

@@ -1,0 +1,370 @@
+// kernels: checks every kernel of libkubeinfer_cuda.so against a CPU reference written here, each with
+// its tolerance next to the check. Needs a GPU; run by hack/cuda-device-test.sh (or `make -C cuda test`).
+//
+// A check passes when |got - want| <= tol * (|want| + mean|want|) for every element: relative, with the
+// row's mean magnitude as the floor so values near zero are not held to an impossible relative bound.
+// Tolerances: fp32 arithmetic 1e-5; products whose inputs were rounded to bf16 2e-2, to fp16 5e-3.
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kubeinfer_cuda.h"
+
+#define TOL_F32 1e-5
+#define TOL_BF16 2e-2
+#define TOL_F16 5e-3
+
+static int failures, checks;
+
+#define CALL(x)                                                                                      \
+	do {                                                                                             \
+		kic_status st_ = (x);                                                                        \
+		if (st_ != KIC_OK) {                                                                         \
+			printf("FAIL %s:%d %s: status %d: %s\n", __FILE__, __LINE__, #x, st_, kic_last_error()); \
+			failures++;                                                                              \
+			return;                                                                                  \
+		}                                                                                            \
+	} while (0)
+
+static void check(const char *name, const float *got, const float *want, long n, double tol) {
+	double mean = 0, worst = 0;
+	for (long i = 0; i < n; i++) mean += fabs(want[i]);
+	mean = mean / n + 1e-30;
+	long at = 0;
+	for (long i = 0; i < n; i++) {
+		double e = fabs((double)got[i] - want[i]) / (fabs(want[i]) + mean);
+		if (!(e <= worst)) worst = e, at = i;
+	}
+	checks++;
+	int ok = worst <= tol;
+	if (!ok) failures++;
+	printf("%s %-40s worst rel err %.3g (tol %.0e) at %ld: got %.7g want %.7g\n", ok ? "ok  " : "FAIL", name, worst, tol,
+	       at, got[at], want[at]);
+}
+
+static uint64_t rng = 88172645463325252ull;
+static float frand(void) { // uniform in [-1, 1)
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2.f - 1.f;
+}
+static void fill(float *x, long n, float scale) {
+	for (long i = 0; i < n; i++) x[i] = frand() * scale;
+}
+
+static uint16_t to_bf16(float f, float *back) { // truncates; back is the value the GPU will see
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	uint16_t b = (uint16_t)(u >> 16);
+	u = (uint32_t)b << 16;
+	memcpy(back, &u, 4);
+	return b;
+}
+
+static uint16_t to_f16(float f, float *back) { // normals and zero, truncating the mantissa
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	uint32_t sign = (u >> 16) & 0x8000u;
+	int e = (int)((u >> 23) & 0xff) - 127 + 15;
+	uint16_t h;
+	if (f == 0.f || e <= 0) h = (uint16_t)sign;
+	else h = (uint16_t)(sign | (uint32_t)e << 10 | ((u >> 13) & 0x3ffu));
+	int he = (h >> 10) & 0x1f;
+	float v = he ? ldexpf(1.f + (h & 0x3ff) / 1024.f, he - 15) : 0.f;
+	*back = (h & 0x8000) ? -v : v;
+	return h;
+}
+
+// Encodes rows*cols values (cols % 32 == 0) as GGUF Q8_0 blocks with power-of-two scales, so the
+// dequantized values are exact; back receives them.
+static uint8_t *to_q8_0(const float *x, long n, float *back) {
+	uint8_t *blocks = malloc(n / 32 * 34);
+	for (long b = 0; b < n / 32; b++) {
+		float amax = 0;
+		for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[b * 32 + j]));
+		int e = (int)ceilf(log2f(amax / 127.f + 1e-30f));
+		if (e < -14) e = -14;
+		float d = ldexpf(1.f, e);
+		uint16_t hb = (uint16_t)((e + 15) << 10);
+		blocks[b * 34] = hb & 0xff, blocks[b * 34 + 1] = hb >> 8;
+		for (int j = 0; j < 32; j++) {
+			int q = (int)lrintf(x[b * 32 + j] / d);
+			q = q > 127 ? 127 : q < -127 ? -127 : q;
+			blocks[b * 34 + 2 + j] = (uint8_t)(int8_t)q;
+			back[b * 32 + j] = q * d;
+		}
+	}
+	return blocks;
+}
+
+static void ref_linear(const float *w, const float *x, const float *bias, int acc, long rows, long cols, int n, float *y) {
+	for (int t = 0; t < n; t++)
+		for (long r = 0; r < rows; r++) {
+			double s = 0;
+			for (long c = 0; c < cols; c++) s += (double)w[r * cols + c] * x[t * cols + c];
+			if (bias) s += bias[r];
+			y[t * rows + r] = (float)(acc ? y[t * rows + r] + s : s);
+		}
+}
+
+static float round_act(int dtype, float v) {
+	float back = v;
+	if (dtype == KIC_BF16) to_bf16(v, &back); // the GEMM path rounds activations to the weight type
+	if (dtype == KIC_F16 || dtype == KIC_Q8_0) to_f16(v, &back);
+	return back;
+}
+
+static void test_linear(int dtype, long rows, long cols, int n, int gemm) {
+	long nw = rows * cols;
+	float *w = malloc(sizeof(float) * nw), *wq = malloc(sizeof(float) * nw), *x = malloc(sizeof(float) * n * cols);
+	float *xr = malloc(sizeof(float) * n * cols), *bias = malloc(sizeof(float) * rows);
+	float *y = malloc(sizeof(float) * n * rows), *want = malloc(sizeof(float) * n * rows);
+	float *y0 = malloc(sizeof(float) * n * rows);
+	fill(w, nw, 1), fill(x, n * cols, 1), fill(bias, rows, 1), fill(y, n * rows, 1);
+	memcpy(want, y, sizeof(float) * n * rows);
+	memcpy(y0, y, sizeof(float) * n * rows);
+	void *raw;
+	uint64_t bytes;
+	if (dtype == KIC_Q8_0) {
+		raw = to_q8_0(w, nw, wq), bytes = nw / 32 * 34;
+	} else if (dtype == KIC_F32) {
+		raw = malloc(nw * 4), bytes = nw * 4;
+		memcpy(raw, w, bytes), memcpy(wq, w, bytes);
+	} else {
+		uint16_t *h = malloc(nw * 2);
+		for (long i = 0; i < nw; i++) h[i] = dtype == KIC_BF16 ? to_bf16(w[i], &wq[i]) : to_f16(w[i], &wq[i]);
+		raw = h, bytes = nw * 2;
+	}
+	for (long i = 0; i < n * cols; i++) xr[i] = gemm && dtype != KIC_F32 ? round_act(dtype, x[i]) : x[i];
+	ref_linear(wq, xr, bias, 1, rows, cols, n, want);
+	char name[96];
+	snprintf(name, sizeof name, "linear %s %ldx%ld n=%d %s", dtype == KIC_F32 ? "f32" : dtype == KIC_F16 ? "f16" : dtype == KIC_BF16 ? "bf16" : "q8_0",
+	         rows, cols, n, gemm ? "cublas" : "matvec");
+	kic_status st = kic_test_linear(dtype, raw, bytes, rows, cols, x, n, bias, 1, gemm, y);
+	if (st != KIC_OK) {
+		printf("FAIL %s: %s\n", name, kic_last_error());
+		failures++;
+	} else {
+		// Against the reference on the rounded inputs the error is fp32 summation order only; the
+		// rounding of activations to 16 bits is what the per-type tolerances cover, checked below.
+		check(name, y, want, n * rows, TOL_F32 * 10);
+		if (gemm && dtype != KIC_F32) {
+			// Against the fp32 activations: the 16-bit rounding of x is the whole difference.
+			float *exact = malloc(sizeof(float) * n * rows);
+			for (long i = 0; i < n * rows; i++) exact[i] = y0[i];
+			ref_linear(wq, x, bias, 1, rows, cols, n, exact);
+			snprintf(name + strlen(name), sizeof name - strlen(name), " vs fp32 x");
+			check(name, y, exact, n * rows, dtype == KIC_BF16 ? TOL_BF16 : TOL_F16);
+			free(exact);
+		}
+	}
+	free(w), free(wq), free(x), free(xr), free(bias), free(y), free(want), free(raw), free(y0);
+}
+
+static void test_norms(void) {
+	int n = 5, dim = 1000;
+	float *x = malloc(sizeof(float) * n * dim), *w = malloc(sizeof(float) * dim), *b = malloc(sizeof(float) * dim);
+	float *y = malloc(sizeof(float) * n * dim), *want = malloc(sizeof(float) * n * dim);
+	fill(x, n * dim, 3), fill(w, dim, 1), fill(b, dim, 1);
+	for (int i = 0; i < n; i++) {
+		double ss = 0, sum = 0, var = 0;
+		for (int c = 0; c < dim; c++) ss += (double)x[i * dim + c] * x[i * dim + c], sum += x[i * dim + c];
+		double scale = 1 / sqrt(ss / dim + 1e-5);
+		for (int c = 0; c < dim; c++) want[i * dim + c] = (float)(x[i * dim + c] * scale * w[c]);
+		double mean = sum / dim;
+		for (int c = 0; c < dim; c++) var += (x[i * dim + c] - mean) * (x[i * dim + c] - mean);
+		(void)var;
+	}
+	CALL(kic_test_rmsnorm(x, w, n, dim, 1e-5f, y));
+	check("rmsnorm 5x1000", y, want, n * dim, TOL_F32);
+	for (int i = 0; i < n; i++) {
+		double sum = 0, var = 0;
+		for (int c = 0; c < dim; c++) sum += x[i * dim + c];
+		double mean = sum / dim;
+		for (int c = 0; c < dim; c++) var += (x[i * dim + c] - mean) * (x[i * dim + c] - mean);
+		double inv = 1 / sqrt(var / dim + 1e-5);
+		for (int c = 0; c < dim; c++) want[i * dim + c] = (float)((x[i * dim + c] - mean) * inv * w[c] + b[c]);
+	}
+	CALL(kic_test_layernorm(x, w, b, n, dim, 1e-5f, y));
+	check("layernorm 5x1000", y, want, n * dim, TOL_F32);
+	free(x), free(w), free(b), free(y), free(want);
+}
+
+static void test_rope(int mode, int rope_dim) {
+	int n = 7, heads = 4, hd = 64;
+	float *x = malloc(sizeof(float) * n * heads * hd), *want = malloc(sizeof(float) * n * heads * hd);
+	float inv[64];
+	int32_t pos[7] = {0, 1, 2, 5, 100, 1000, 4095};
+	for (int j = 0; j < rope_dim / 2; j++) inv[j] = (float)(1 / pow(10000.0, 2.0 * j / rope_dim)) / (j % 3 ? 1.f : 8.f);
+	fill(x, n * heads * hd, 1);
+	memcpy(want, x, sizeof(float) * n * heads * hd);
+	for (int i = 0; i < n; i++)
+		for (int h = 0; h < heads; h++)
+			for (int j = 0; j < rope_dim / 2; j++) {
+				float *head = want + (i * heads + h) * hd;
+				double th = (double)((float)pos[i] * inv[j]);
+				float c = (float)cos(th), s = (float)sin(th);
+				int a = mode == KIC_ROPE_NORM ? 2 * j : j, b = mode == KIC_ROPE_NORM ? 2 * j + 1 : j + rope_dim / 2;
+				float x0 = head[a], x1 = head[b];
+				head[a] = x0 * c - x1 * s, head[b] = x0 * s + x1 * c;
+			}
+	CALL(kic_test_rope(x, pos, n, heads, hd, mode, rope_dim, inv));
+	char name[64];
+	snprintf(name, sizeof name, "rope %s dim %d/%d", mode == KIC_ROPE_NORM ? "norm" : "neox", rope_dim, hd);
+	check(name, x, want, n * heads * hd, TOL_F32);
+	free(x), free(want);
+}
+
+static void test_activations(void) {
+	long n = 10000;
+	float *g = malloc(sizeof(float) * n), *u = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n);
+	fill(g, n, 8), fill(u, n, 2);
+	for (long i = 0; i < n; i++) want[i] = (float)(g[i] / (1 + exp(-(double)g[i])) * u[i]);
+	CALL(kic_test_swiglu(g, u, n, y));
+	check("swiglu", y, want, n, TOL_F32);
+	for (long i = 0; i < n; i++) {
+		double v = g[i];
+		want[i] = (float)(0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))));
+	}
+	CALL(kic_test_gelu(g, n, y));
+	check("gelu (tanh)", y, want, n, TOL_F32);
+	free(g), free(u), free(y), free(want);
+}
+
+static void test_embed_dequant(void) {
+	int dim = 64, vocab = 50, n = 6;
+	float *t = malloc(sizeof(float) * vocab * dim), *tq = malloc(sizeof(float) * vocab * dim);
+	float *pt = malloc(sizeof(float) * 16 * dim), *y = malloc(sizeof(float) * n * dim), *want = malloc(sizeof(float) * n * dim);
+	int32_t tok[6] = {0, 49, 3, 3, 17, 8}, pos[6] = {0, 1, 2, 3, 4, 15};
+	fill(t, vocab * dim, 1), fill(pt, 16 * dim, 1);
+	uint16_t *bf = malloc(2 * vocab * dim);
+	for (int i = 0; i < vocab * dim; i++) bf[i] = to_bf16(t[i], &tq[i]);
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < dim; c++) want[i * dim + c] = tq[tok[i] * dim + c] + pt[pos[i] * dim + c];
+	CALL(kic_test_embed(KIC_BF16, bf, dim, tok, n, pt, pos, y));
+	check("embed bf16 + positions", y, want, n * dim, TOL_F32);
+	uint8_t *q8 = to_q8_0(t, vocab * dim, tq);
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < dim; c++) want[i * dim + c] = tq[tok[i] * dim + c];
+	CALL(kic_test_embed(KIC_Q8_0, q8, dim, tok, n, NULL, NULL, y));
+	check("embed q8_0", y, want, n * dim, TOL_F32);
+	float *all = malloc(sizeof(float) * vocab * dim);
+	CALL(kic_test_dequant_q8_0(q8, vocab * dim, all));
+	check("dequant q8_0", all, tq, vocab * dim, 0); // exact: power-of-two scales
+	free(t), free(tq), free(pt), free(y), free(want), free(bf), free(q8), free(all);
+}
+
+static void ref_attention(const float *q, const float *k, const float *v, const int32_t *pos, int n, int heads, int hkv,
+                          int hd, float *out) {
+	float scale = (float)(1 / sqrt((double)hd));
+	for (int i = 0; i < n; i++)
+		for (int h = 0; h < heads; h++) {
+			int kvh = h / (heads / hkv), len = pos[i] + 1;
+			double *s = malloc(sizeof(double) * len), mx = -1e300, sum = 0;
+			for (int p = 0; p < len; p++) {
+				double d = 0;
+				for (int j = 0; j < hd; j++) d += (double)q[(i * heads + h) * hd + j] * k[(p * hkv + kvh) * hd + j];
+				s[p] = d * scale, mx = fmax(mx, s[p]);
+			}
+			for (int p = 0; p < len; p++) s[p] = exp(s[p] - mx), sum += s[p];
+			for (int j = 0; j < hd; j++) {
+				double o = 0;
+				for (int p = 0; p < len; p++) o += s[p] / sum * v[(p * hkv + kvh) * hd + j];
+				out[(i * heads + h) * hd + j] = (float)o;
+			}
+			free(s);
+		}
+}
+
+static void test_attention(int heads, int hkv, int hd, int len, int prefill) {
+	int n = prefill ? len : 5;
+	int32_t *pos = malloc(sizeof(int32_t) * n);
+	for (int i = 0; i < n; i++) pos[i] = prefill ? i : (int32_t)((long)len * (i + 1) / n - 1); // decode: various lengths
+	float *q = malloc(sizeof(float) * n * heads * hd), *k = malloc(sizeof(float) * len * hkv * hd);
+	float *v = malloc(sizeof(float) * len * hkv * hd), *y = malloc(sizeof(float) * n * heads * hd);
+	float *want = malloc(sizeof(float) * n * heads * hd);
+	fill(q, n * heads * hd, 1), fill(k, len * hkv * hd, 1), fill(v, len * hkv * hd, 1);
+	ref_attention(q, k, v, pos, n, heads, hkv, hd, want);
+	char name[96];
+	snprintf(name, sizeof name, "attention %s heads %d/%d hd %d len %d", prefill ? "prefill" : "decode", heads, hkv, hd, len);
+	CALL(kic_test_attention(q, k, v, len, pos, n, heads, hkv, hd, prefill, y));
+	check(name, y, want, n * heads * hd, 1e-4); // fp32, but __expf and a long softmax sum: 1e-4
+	free(pos), free(q), free(k), free(v), free(y), free(want);
+}
+
+static void test_sample(void) {
+	int rows = 3, vocab = 5000;
+	float *l = malloc(sizeof(float) * rows * vocab);
+	fill(l, rows * vocab, 4);
+	int32_t best[3], got[3];
+	for (int r = 0; r < rows; r++) {
+		best[r] = 0;
+		for (int j = 1; j < vocab; j++)
+			if (l[r * vocab + j] > l[r * vocab + best[r]]) best[r] = j;
+	}
+	kic_sampling p = {0};
+	CALL(kic_test_sample(l, rows, vocab, &p, got));
+	checks++;
+	int ok = got[0] == best[0] && got[1] == best[1] && got[2] == best[2];
+	failures += !ok;
+	printf("%s greedy sample = argmax\n", ok ? "ok  " : "FAIL");
+	p.temperature = 1, p.top_k = 1, p.seed = 7;
+	CALL(kic_test_sample(l, rows, vocab, &p, got));
+	checks++;
+	ok = got[0] == best[0] && got[1] == best[1] && got[2] == best[2];
+	failures += !ok;
+	printf("%s top-k 1 sample = argmax\n", ok ? "ok  " : "FAIL");
+	// top-k 10: every draw is among the 10 largest logits, and the draws vary with the step.
+	p.top_k = 10, p.top_p = 0.9f;
+	int inside = 1, distinct = 0, first = -1;
+	for (int step = 0; step < 50; step++) {
+		p.step = (uint64_t)step;
+		CALL(kic_test_sample(l, 1, vocab, &p, got));
+		int above = 0;
+		for (int j = 0; j < vocab; j++) above += l[j] > l[got[0]];
+		inside &= above < 10;
+		if (first < 0) first = got[0];
+		distinct |= got[0] != first;
+	}
+	checks++;
+	failures += !(inside && distinct);
+	printf("%s top-k 10 / top-p 0.9 draws stay in the top 10 and vary (%d, %d)\n", inside && distinct ? "ok  " : "FAIL", inside, distinct);
+	free(l);
+}
+
+int main(void) {
+	int32_t count = 0;
+	printf("%s, abi %d\n", kic_version(), kic_abi_version());
+	if (kic_device_count(&count) != KIC_OK) {
+		printf("FAIL no device: %s\n", kic_last_error());
+		return 1;
+	}
+	kic_device_info info;
+	if (kic_device_info_get(0, &info) == KIC_OK)
+		printf("device 0: %s, cc %d.%d, %d SMs, %llu MiB free of %llu\n", info.name, info.cc_major, info.cc_minor,
+		       info.sm_count, (unsigned long long)(info.free_bytes >> 20), (unsigned long long)(info.total_bytes >> 20));
+	int dtypes[4] = {KIC_F32, KIC_F16, KIC_BF16, KIC_Q8_0};
+	for (int d = 0; d < 4; d++) {
+		test_linear(dtypes[d], 300, 512, 1, 0);
+		test_linear(dtypes[d], 257, 1024, 11, 0);
+		test_linear(dtypes[d], 384, 512, 40, 1);
+	}
+	test_linear(KIC_BF16, 65, 172, 3, 0); // cols % 8 != 0: scalar path
+	test_linear(KIC_F32, 65, 172, 3, 0);
+	test_norms();
+	test_rope(KIC_ROPE_NORM, 64);
+	test_rope(KIC_ROPE_NEOX, 64);
+	test_rope(KIC_ROPE_NEOX, 32);
+	test_activations();
+	test_embed_dequant();
+	int shapes[4][3] = {{8, 2, 16}, {4, 4, 64}, {32, 8, 128}, {8, 1, 256}};
+	for (int s = 0; s < 4; s++) {
+		test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 77, 1);
+		test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 77, 0);
+		test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 1500, 0);
+	}
+	test_sample();
+	printf("%d passed, %d failed\n", checks - failures, failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The on-device proof of the CUDA backend, as ONE command for a GPU machine that has nvcc but no Go.
+#
+# Here (with Go), first:   hack/cuda-device-test.sh prepare
+#   builds into .cuda-device/ (git-ignored through the repository's info/exclude): the cudabackend test binary,
+#   the kubeinfer-worker binary (cgo), and nothing else; the library is built on the GPU machine,
+#   whose CUDA version differs from Debian's 11.8.
+# There (the device tool), with carry [".cuda-device"]:
+#   bash hack/cuda-device-test.sh run
+#   1. make -C cuda: libkubeinfer_cuda.so for sm_80/sm_90 with that machine's nvcc
+#   2. cuda/build/kernels: every kernel against its CPU reference
+#   3. compute-sanitizer memcheck over the kernel tests and one fidelity fixture
+#   4. the Go tests (fidelity of every fixture against the CPU engine, batching, sampling), no skips allowed
+#   5. kubeinfer-worker bench on a synthetic Llama-3.2-1B-shaped bf16 model, with and without graphs
+# Logs land in $OUT (when set) so they come back even when a step fails; the exit code is the number of
+# failed steps.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+dir=.cuda-device
+
+prepare() {
+	set -e
+	local exclude
+	exclude=$(git rev-parse --git-path info/exclude)
+	mkdir -p "$(dirname "$exclude")"
+	grep -qx "/$dir/" "$exclude" 2>/dev/null || echo "/$dir/" >>"$exclude"
+	mkdir -p "$dir"
+	CGO_ENABLED=1 go test -c -o "$dir/cudabackend.test" ./worker/cudabackend
+	CGO_ENABLED=1 go build -o "$dir/kubeinfer-worker" ./cmd/kubeinfer-worker
+	ls -la "$dir"
+}
+
+run() {
+	local out=${OUT:-/tmp/cuda-device-out} failed=0
+	mkdir -p "$out"
+	step() { # step NAME CMD...: runs CMD, logs to $out/NAME.log, counts a failure
+		local name=$1
+		shift
+		echo "=== $name: $*"
+		if "$@" 2>&1 | tee "$out/$name.log"; then echo "=== $name: ok"; else echo "=== $name: FAILED"; failed=$((failed + 1)); fi
+	}
+	export PATH=$PATH:/usr/local/cuda/bin
+	# libcublas/libcublasLt of the toolkit the library was built with (cudart is linked statically).
+	export LD_LIBRARY_PATH=/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv 2>&1 | tee "$out/gpu.log"
+	nvcc --version | tail -2
+	step build make -C cuda -j"$(nproc)" all build/kernels || true
+	export KUBEINFER_CUDA_LIB=$PWD/cuda/build/libkubeinfer_cuda.so
+	step kernels cuda/build/kernels
+	local sanitizer
+	sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
+	if [ -n "$sanitizer" ]; then
+		step memcheck-kernels "$sanitizer" --tool memcheck --error-exitcode 9 cuda/build/kernels
+		step memcheck-model bash -c "cd worker/cudabackend && '$sanitizer' --tool memcheck --error-exitcode 9 \
+			../../$dir/cudabackend.test -test.run 'TestFidelityAgainstCPU/llama_gqa/nographs|TestDecodeBatchMatchesSingle' -test.v"
+	else
+		echo "=== memcheck: compute-sanitizer not found"; failed=$((failed + 1))
+	fi
+	# The Go tests skip without a GPU; here a skip is a failure.
+	step gotest bash -c "cd worker/cudabackend && ../../$dir/cudabackend.test -test.v -test.count=1 | tee /dev/stderr | { ! grep -q -- '--- SKIP'; }"
+	local model=/tmp/llama3.2-1b-synthetic.gguf
+	step bench "$dir/kubeinfer-worker" bench --synthetic llama3.2-1b --model $model --device cuda --prompt-tokens 128 --gen-tokens 256
+	step bench-nographs "$dir/kubeinfer-worker" bench --model $model --device cuda --no-graphs --prompt-tokens 128 --gen-tokens 256
+	echo "=== $failed step(s) failed; logs in $out"
+	return "$failed"
+}
+
+case "${1:-}" in
+prepare) prepare ;;
+run) run ;;
+*) echo "usage: $0 prepare|run" >&2; exit 2 ;;
+esac

@@ -1,0 +1,458 @@
+//go:build cgo && linux
+
+package cudabackend
+
+/*
+#include "kic_api.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// Backend is the CUDA engine. It implements engine.Backend with the CPU
+// engine's semantics; calls are serialized, and a Decode batch runs as one
+// set of kernels (one CUDA graph launch per batch size when graphs are on).
+type Backend struct {
+	lib     *library
+	m       *model.Model
+	h       model.Hyper
+	ordinal int
+	sz      sizing
+	plan    MemoryPlan
+
+	mu     sync.Mutex // guards everything below and serializes calls into the library
+	cm     *C.kic_model
+	pool   *blockPool
+	seqs   map[engine.SeqID]*cudaSeq
+	nextID engine.SeqID
+	closed bool
+}
+
+type cudaSeq struct {
+	capacity int
+	length   int
+	blocks   []int32
+}
+
+var _ engine.Backend = (*Backend)(nil)
+
+// Open loads m onto the GPU. It checks the plan against the device's free
+// memory before allocating; m's file may be closed once Open returns.
+func Open(m *model.Model, opts Options) (*Backend, error) {
+	if m == nil {
+		return nil, errors.New("cuda: no model")
+	}
+	opts = opts.withDefaults(m.Hyper)
+	l, err := loadLibrary(opts.LibPath)
+	if err != nil {
+		return nil, err
+	}
+	info, err := l.deviceInfo(opts.Device)
+	if err != nil {
+		return nil, err
+	}
+	h := m.Hyper
+	sz := opts.sizing(h)
+	b := &Backend{lib: l, m: m, h: h, ordinal: opts.Device, sz: sz, seqs: map[engine.SeqID]*cudaSeq{}, pool: newBlockPool(sz.blocks)}
+	b.plan = planMemory(h, weightBytes(m), sz)
+	if err := b.plan.Check(b.Device(), info.FreeBytes); err != nil {
+		return nil, err
+	}
+	if err := b.create(opts); err != nil {
+		return nil, err
+	}
+	if err := b.upload(); err != nil {
+		b.destroy()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *Backend) create(opts Options) error {
+	h := b.h
+	inv := ropeInvFreq(h)
+	cfg := C.kic_model_config{
+		family: C.int32_t(C.KIC_FAMILY_LLAMA), vocab: C.int32_t(h.VocabSize), embd: C.int32_t(h.Embedding),
+		layers: C.int32_t(h.Blocks), ffn: C.int32_t(h.FeedForward), heads: C.int32_t(h.Heads),
+		heads_kv: C.int32_t(h.HeadsKV), head_dim: C.int32_t(h.HeadDim), context: C.int32_t(h.ContextLength),
+		norm_eps: C.float(h.NormEps), rope_mode: C.int32_t(h.RopeMode), rope_dim: C.int32_t(h.RopeDim),
+		kv_block_tokens: C.int32_t(b.sz.blockTokens), kv_blocks: C.int32_t(b.sz.blocks),
+		max_seq_blocks: C.int32_t(b.sz.maxSeqBlocks), max_batch: C.int32_t(b.sz.maxBatch),
+		gemm_min_tokens: C.int32_t(b.sz.gemmMinTokens),
+	}
+	if h.Family == model.FamilyGPT {
+		cfg.family = C.KIC_FAMILY_GPT
+	}
+	if b.m.Weights.Output == nil {
+		cfg.tied_output = 1
+	}
+	if !opts.DisableGraphs {
+		cfg.use_graphs = 1
+	}
+	var cinv *C.float
+	if len(inv) > 0 {
+		cinv = (*C.float)(C.malloc(C.size_t(4 * len(inv))))
+		defer C.free(unsafe.Pointer(cinv))
+		copy(unsafe.Slice((*float32)(unsafe.Pointer(cinv)), len(inv)), inv)
+	}
+	cfg.rope_inv_freq = cinv
+	return b.lib.call("create model", func() C.kic_status {
+		return C.call_model_create(b.lib.api, C.int32_t(b.ordinal), &cfg, &b.cm)
+	})
+}
+
+func (b *Backend) upload() error {
+	w := &b.m.Weights
+	if err := b.put(C.KIC_TOK_EMBD, -1, w.TokenEmbedding, false); err != nil {
+		return err
+	}
+	steps := []struct {
+		slot int
+		t    *model.Tensor
+		vec  bool
+	}{{C.KIC_POS_EMBD, w.PositionEmbedding, true}, {C.KIC_OUT_NORM, w.OutputNorm, true},
+		{C.KIC_OUT_NORM_B, w.OutputNormBias, true}, {C.KIC_OUTPUT, w.Output, false}}
+	for _, s := range steps {
+		if err := b.put(s.slot, -1, s.t, s.vec); err != nil {
+			return err
+		}
+	}
+	for i, l := range w.Layers {
+		steps = steps[:0]
+		steps = append(steps,
+			struct {
+				slot int
+				t    *model.Tensor
+				vec  bool
+			}{C.KIC_ATTN_NORM, l.AttnNorm, true})
+		for _, s := range []struct {
+			slot int
+			t    *model.Tensor
+			vec  bool
+		}{
+			{C.KIC_ATTN_NORM_B, l.AttnNormBias, true}, {C.KIC_Q, l.Q, false}, {C.KIC_Q_B, l.QBias, true},
+			{C.KIC_K, l.K, false}, {C.KIC_K_B, l.KBias, true}, {C.KIC_V, l.V, false}, {C.KIC_V_B, l.VBias, true},
+			{C.KIC_QKV, l.QKV, false}, {C.KIC_QKV_B, l.QKVBias, true}, {C.KIC_O, l.Output, false},
+			{C.KIC_O_B, l.OutputBias, true}, {C.KIC_FFN_NORM, l.FFNNorm, true}, {C.KIC_FFN_NORM_B, l.FFNNormBias, true},
+			{C.KIC_GATE, l.Gate, false}, {C.KIC_UP, l.Up, false}, {C.KIC_UP_B, l.UpBias, true},
+			{C.KIC_DOWN, l.Down, false}, {C.KIC_DOWN_B, l.DownBias, true},
+		} {
+			steps = append(steps, s)
+		}
+		for _, s := range steps {
+			if err := b.put(s.slot, i, s.t, s.vec); err != nil {
+				return err
+			}
+		}
+	}
+	return b.lib.call("upload weights", func() C.kic_status { return C.call_model_ready(b.lib.api, b.cm) })
+}
+
+// put uploads one tensor: matrices straight from the file mapping as
+// stored, vectors (norms, biases, GPT-2's position table) as float32.
+func (b *Backend) put(slot, layer int, t *model.Tensor, vec bool) error {
+	if t == nil {
+		return nil
+	}
+	var (
+		data  []byte
+		dtype int32
+		err   error
+	)
+	if vec {
+		f, err := t.Float32()
+		if err != nil {
+			return fmt.Errorf("tensor %s: %w", t.Info.Name, err)
+		}
+		data, dtype = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), 4*len(f)), int32(C.KIC_F32)
+	} else {
+		if dtype, err = deviceType(t.Info.Type); err != nil {
+			return fmt.Errorf("tensor %s: %w", t.Info.Name, err)
+		}
+		data = b.m.File.TensorData(t.Info)
+	}
+	var p unsafe.Pointer
+	if len(data) > 0 {
+		p = unsafe.Pointer(unsafe.SliceData(data))
+	}
+	return b.lib.call("upload "+t.Info.Name, func() C.kic_status {
+		return C.call_upload(b.lib.api, b.cm, C.int32_t(slot), C.int32_t(layer), C.int32_t(dtype),
+			C.int64_t(t.Rows), C.int64_t(t.Cols), p, C.uint64_t(len(data)))
+	})
+}
+
+func (b *Backend) destroy() {
+	if b.cm != nil {
+		C.call_model_destroy(b.lib.api, b.cm)
+		b.cm = nil
+	}
+}
+
+// Name implements engine.Backend.
+func (b *Backend) Name() string { return "cuda" }
+
+// Device implements engine.Backend.
+func (b *Backend) Device() string { return fmt.Sprintf("GPU%d", b.ordinal) }
+
+// Model implements engine.Backend.
+func (b *Backend) Model() *model.Model { return b.m }
+
+// Plan is the memory plan Open checked.
+func (b *Backend) Plan() MemoryPlan { return b.plan }
+
+// WeightBytes is what one pass over the weights reads, for roofline figures.
+func (b *Backend) WeightBytes() uint64 { return b.plan.Weights }
+
+// NewSequence implements engine.Backend: it reserves the KV blocks for
+// maxTokens tokens up front (the model's context length when <= 0).
+func (b *Backend) NewSequence(maxTokens int) (engine.SeqID, error) {
+	if maxTokens <= 0 || maxTokens > b.h.ContextLength {
+		maxTokens = b.h.ContextLength
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, engine.ErrClosed
+	}
+	need := blocksFor(maxTokens, b.sz.blockTokens)
+	blocks, ok := b.pool.alloc(need)
+	if !ok {
+		return 0, fmt.Errorf("reserve %d tokens: %w (%d of %d blocks of %d tokens free)", maxTokens, ErrKVCacheFull,
+			b.pool.available(), b.sz.blocks, b.sz.blockTokens)
+	}
+	b.nextID++
+	b.seqs[b.nextID] = &cudaSeq{capacity: maxTokens, blocks: blocks}
+	return b.nextID, nil
+}
+
+// FreeSequence implements engine.Backend.
+func (b *Backend) FreeSequence(seq engine.SeqID) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s, ok := b.seqs[seq]; ok {
+		b.pool.release(s.blocks)
+		delete(b.seqs, seq)
+	}
+}
+
+// Close implements engine.Backend.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	b.seqs = nil
+	b.destroy()
+	return nil
+}
+
+func (b *Backend) lookup(id engine.SeqID) (*cudaSeq, error) {
+	if b.closed {
+		return nil, engine.ErrClosed
+	}
+	s, ok := b.seqs[id]
+	if !ok {
+		return nil, fmt.Errorf("sequence %d: %w", id, engine.ErrUnknownSequence)
+	}
+	return s, nil
+}
+
+func (b *Backend) checkToken(tok int) error {
+	if tok < 0 || tok >= b.h.VocabSize {
+		return fmt.Errorf("token %d is outside the vocabulary of %d", tok, b.h.VocabSize)
+	}
+	return nil
+}
+
+// Prefill implements engine.Backend. Prompts longer than the batch limit run
+// in chunks, each attending to the chunks before it through the KV cache.
+func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]float32, error) {
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("prefill sequence %d: no tokens", seq)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, err := b.lookup(seq)
+	if err != nil {
+		return nil, err
+	}
+	if s.length+len(tokens) > s.capacity {
+		return nil, fmt.Errorf("prefill %d tokens at position %d of %d: %w", len(tokens), s.length, s.capacity, engine.ErrSequenceFull)
+	}
+	for _, tok := range tokens {
+		if err := b.checkToken(tok); err != nil {
+			return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
+		}
+	}
+	table := b.table(nil, s)
+	var out [][]float32
+	for start := 0; start < len(tokens); start += b.sz.maxBatch {
+		chunk := tokens[start:min(len(tokens), start+b.sz.maxBatch)]
+		n := len(chunk)
+		tok, pos, seqIdx, want := make([]int32, n), make([]int32, n), make([]int32, n), make([]uint8, n)
+		for i, t := range chunk {
+			tok[i], pos[i] = int32(t), int32(s.length+start+i)
+			if allLogits || start+i == len(tokens)-1 {
+				want[i] = 1
+			}
+		}
+		logits, err := b.forward(tok, pos, seqIdx, 1, table, true, want)
+		if err != nil {
+			return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
+		}
+		out = append(out, logits...)
+	}
+	s.length += len(tokens)
+	return out, nil
+}
+
+// Decode implements engine.Backend.
+func (b *Backend) Decode(batch []engine.DecodeInput) ([][]float32, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seqs := make([]*cudaSeq, len(batch))
+	seen := make(map[engine.SeqID]bool, len(batch))
+	for i, in := range batch {
+		s, err := b.lookup(in.Seq)
+		if err != nil {
+			return nil, err
+		}
+		if seen[in.Seq] {
+			return nil, fmt.Errorf("decode: sequence %d appears twice in one batch", in.Seq)
+		}
+		seen[in.Seq] = true
+		if s.length >= s.capacity {
+			return nil, fmt.Errorf("decode sequence %d at position %d: %w", in.Seq, s.length, engine.ErrSequenceFull)
+		}
+		if err := b.checkToken(in.Token); err != nil {
+			return nil, fmt.Errorf("decode sequence %d: %w", in.Seq, err)
+		}
+		seqs[i] = s
+	}
+	out := make([][]float32, 0, len(batch))
+	for start := 0; start < len(batch); start += b.sz.maxBatch {
+		part := batch[start:min(len(batch), start+b.sz.maxBatch)]
+		n := len(part)
+		tok, pos, seqIdx, want := make([]int32, n), make([]int32, n), make([]int32, n), make([]uint8, n)
+		var tables []int32
+		for i, in := range part {
+			s := seqs[start+i]
+			tok[i], pos[i], seqIdx[i], want[i] = int32(in.Token), int32(s.length), int32(i), 1
+			tables = b.table(tables, s)
+		}
+		logits, err := b.forward(tok, pos, seqIdx, n, tables, false, want)
+		if err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+		out = append(out, logits...)
+	}
+	for _, s := range seqs {
+		s.length++
+	}
+	return out, nil
+}
+
+// table appends s's block table row, padded to the library's width.
+func (b *Backend) table(dst []int32, s *cudaSeq) []int32 {
+	row := make([]int32, b.sz.maxSeqBlocks)
+	copy(row, s.blocks)
+	return append(dst, row...)
+}
+
+func (b *Backend) forward(tok, pos, seq []int32, nseq int, tables []int32, prefill bool, want []uint8) ([][]float32, error) {
+	rows := 0
+	for _, w := range want {
+		rows += int(w)
+	}
+	V := b.h.VocabSize
+	flat := make([]float32, rows*V)
+	var outp *C.float
+	if rows > 0 {
+		outp = (*C.float)(unsafe.Pointer(unsafe.SliceData(flat)))
+	}
+	pf := C.int32_t(0)
+	if prefill {
+		pf = 1
+	}
+	err := b.lib.call("forward", func() C.kic_status {
+		return C.call_forward(b.lib.api, b.cm, C.int32_t(len(tok)), (*C.int32_t)(unsafe.Pointer(&tok[0])),
+			(*C.int32_t)(unsafe.Pointer(&pos[0])), (*C.int32_t)(unsafe.Pointer(&seq[0])), C.int32_t(nseq),
+			(*C.int32_t)(unsafe.Pointer(&tables[0])), pf, (*C.uint8_t)(unsafe.Pointer(&want[0])), outp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float32, rows)
+	for i := range out {
+		out[i] = flat[i*V : (i+1)*V : (i+1)*V]
+	}
+	return out, nil
+}
+
+// Sampling chooses how SampleLast picks tokens on the GPU.
+type Sampling struct {
+	Temperature float32 // <= 0: greedy
+	TopK        int
+	TopP        float32
+	Seed, Step  uint64
+}
+
+// SampleLast samples one token per logit row of the last Prefill or Decode,
+// on the GPU, without copying logits back: greedy is exact argmax (lowest id
+// on ties); otherwise temperature, top-k and top-p with a seeded draw.
+func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, engine.ErrClosed
+	}
+	if rows <= 0 {
+		return nil, errors.New("sample: no rows")
+	}
+	cp := C.kic_sampling{temperature: C.float(p.Temperature), top_k: C.int32_t(p.TopK), top_p: C.float(p.TopP),
+		seed: C.uint64_t(p.Seed), step: C.uint64_t(p.Step)}
+	toks := make([]int32, rows)
+	if err := b.lib.call("sample", func() C.kic_status {
+		return C.call_sample(b.lib.api, b.cm, C.int32_t(rows), &cp, (*C.int32_t)(unsafe.Pointer(&toks[0])))
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]int, rows)
+	for i, t := range toks {
+		out[i] = int(t)
+	}
+	return out, nil
+}
+
+// SetGraphs turns CUDA graph capture of decode steps on or off.
+func (b *Backend) SetGraphs(on bool) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v := C.int32_t(0)
+	if on {
+		v = 1
+	}
+	return b.lib.call("set graphs", func() C.kic_status { return C.call_set_graphs(b.lib.api, b.cm, v) })
+}
+
+// MeasureBandwidth times device-to-device copies of bytes (read + write
+// counted) on the backend's GPU, the denominator of a roofline figure.
+func (b *Backend) MeasureBandwidth(bytes uint64) (float64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var bw C.double
+	err := b.lib.call("measure bandwidth", func() C.kic_status {
+		return C.call_measure_bandwidth(b.lib.api, C.int32_t(b.ordinal), C.uint64_t(bytes), &bw)
+	})
+	return float64(bw), err
+}

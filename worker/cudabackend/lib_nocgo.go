@@ -1,0 +1,49 @@
+//go:build !cgo || !linux
+
+package cudabackend
+
+import (
+	"errors"
+
+	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// ErrNoDevice wraps the library's "no CUDA device" answers.
+var ErrNoDevice = errors.New("no CUDA device")
+
+var errNoCgo = errors.New(LibName + " cannot be loaded: this worker was built without cgo (CGO_ENABLED=0) or not for Linux")
+
+// DeviceInfo describes one GPU.
+type DeviceInfo struct {
+	Name              string
+	Ordinal           int
+	ComputeCapability string
+	SMs               int
+	TotalBytes        uint64
+	FreeBytes         uint64
+	MemoryClockKHz    int
+	MemoryBusWidth    int
+	DriverVersion     int
+	RuntimeVersion    int
+}
+
+// Available always fails in a build without cgo.
+func Available(libPath string) error { return errNoCgo }
+
+// Device always fails in a build without cgo.
+func Device(libPath string, ordinal int) (DeviceInfo, string, error) {
+	return DeviceInfo{}, "", errNoCgo
+}
+
+// Backend is the CUDA engine; a build without cgo cannot open one.
+type Backend struct{ engine.Backend }
+
+// Open always fails in a build without cgo.
+func Open(m *model.Model, opts Options) (*Backend, error) { return nil, errNoCgo }
+
+// WeightBytes is what one pass over the weights reads.
+func (b *Backend) WeightBytes() uint64 { return 0 }
+
+// MeasureBandwidth always fails in a build without cgo.
+func (b *Backend) MeasureBandwidth(bytes uint64) (float64, error) { return 0, errNoCgo }

@@ -1,0 +1,76 @@
+package cudabackend
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// llama32_1b has Llama-3.2-1B's shape.
+var llama32_1b = model.Hyper{Family: model.FamilyLlama, ContextLength: 131072, Embedding: 2048, Blocks: 16,
+	FeedForward: 8192, Heads: 32, HeadsKV: 8, HeadDim: 64, VocabSize: 128256}
+
+func TestMemoryPlan(t *testing.T) {
+	o := Options{KVCacheTokens: 8192}.withDefaults(llama32_1b)
+	sz := o.sizing(llama32_1b)
+	if sz.blocks != 512 || sz.maxSeqBlocks != 8192 || sz.maxBatch != 256 || sz.blockTokens != 16 {
+		t.Fatalf("sizing = %+v", sz)
+	}
+	const weights = 2471 << 20 // bf16 Llama-3.2-1B with tied embeddings
+	p := planMemory(llama32_1b, weights, sz)
+	// KV: 2 (K, V) x 16 layers x 8192 tokens x 512 (8 heads x 64) x 4 bytes = 512 MiB.
+	if p.KVCache != 512<<20 {
+		t.Errorf("KV cache = %d MiB, want 512", p.KVCache>>20)
+	}
+	if got := kvBytesPerToken(llama32_1b) * 8192; got != p.KVCache {
+		t.Errorf("kvBytesPerToken x tokens = %d, plan %d", got, p.KVCache)
+	}
+	// Logits dominate the buffers: 256 rows x 128256 x 4 bytes = 125 MiB.
+	if p.Buffers < 125<<20 || p.Buffers > 1<<30 {
+		t.Errorf("buffers = %d MiB, want between 125 MiB and 1 GiB", p.Buffers>>20)
+	}
+	if p.Total() != p.Weights+p.KVCache+p.Buffers {
+		t.Error("Total is not the sum of the parts")
+	}
+	if err := p.Check("GPU0", 80<<30); err != nil {
+		t.Errorf("fits in 80 GiB: %v", err)
+	}
+	err := p.Check("GPU0", 2<<30)
+	if err == nil {
+		t.Fatal("fits in 2 GiB?")
+	}
+	want := "model needs " // then X MiB (weights Y + KV cache Z + buffers S) but GPU0 has only 2048 MiB free
+	msg := err.Error()
+	if !strings.HasPrefix(msg, want) || !strings.Contains(msg, "(weights 2471 + KV cache 512 + buffers ") ||
+		!strings.HasSuffix(msg, "but GPU0 has only 2048 MiB free") {
+		t.Errorf("message %q", msg)
+	}
+}
+
+func TestMemoryPlanGPTQKV(t *testing.T) {
+	h := model.Hyper{Family: model.FamilyGPT, ContextLength: 1024, Embedding: 768, Blocks: 12, FeedForward: 3072,
+		Heads: 12, HeadsKV: 12, HeadDim: 64, VocabSize: 50257}
+	l := model.Hyper(h)
+	l.Family = model.FamilyLlama
+	sz := Options{}.withDefaults(h).sizing(h)
+	// GPT-2's fused QKV output row is 3 x n_embd wide, llama's q row n_embd.
+	if d := planMemory(h, 0, sz).Buffers - planMemory(l, 0, sz).Buffers; d != 256*2*768*4 {
+		t.Errorf("gpt - llama buffers = %d, want the 2 x n_embd extra qkv columns for 256 tokens", d)
+	}
+	if sz.blocks != 64 { // min(context 1024, 32768) / 16
+		t.Errorf("blocks = %d", sz.blocks)
+	}
+}
+
+func TestRopeInvFreqMatchesCPUFormula(t *testing.T) {
+	h := model.Hyper{Family: model.FamilyLlama, RopeMode: model.RopeNorm, RopeDim: 8, RopeFreqBase: 10000,
+		RopeFreqScale: 0.5, RopeFreqFactors: []float32{1, 2, 4, 8}}
+	got := ropeInvFreq(h)
+	want := []float32{1 * 0.5, 0.1 / 2 * 0.5, 0.01 / 4 * 0.5, 0.001 / 8 * 0.5}
+	for i := range want {
+		if d := got[i] - want[i]; d > 1e-9 || d < -1e-9 {
+			t.Errorf("inv_freq[%d] = %g, want %g", i, got[i], want[i])
+		}
+	}
+}

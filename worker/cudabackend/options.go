@@ -1,0 +1,59 @@
+package cudabackend
+
+import (
+	"errors"
+
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// ErrKVCacheFull means the KV block pool cannot hold another sequence of the
+// requested length; free sequences or open with a larger KVCacheTokens.
+var ErrKVCacheFull = errors.New("KV cache is full")
+
+// Options configure Open.
+type Options struct {
+	// LibPath is the --cuda-lib value: the library to load instead of
+	// searching ($KUBEINFER_CUDA_LIB, next to the executable, system paths).
+	LibPath string
+	// Device is the CUDA device ordinal.
+	Device int
+	// KVCacheTokens is the KV cache size in tokens, over all sequences;
+	// 0 means the model's context length, at most 32768.
+	KVCacheTokens int
+	// KVBlockTokens is the KV block size in tokens; 0 means 16.
+	KVBlockTokens int
+	// MaxBatch is the most tokens one forward call runs (a prefill chunk or
+	// a decode batch); 0 means 256.
+	MaxBatch int
+	// GemmMinTokens is the token count from which linear layers use cuBLAS
+	// instead of the matvec kernel; 0 means 16.
+	GemmMinTokens int
+	// DisableGraphs runs decode steps without CUDA graph capture.
+	DisableGraphs bool
+}
+
+func (o Options) withDefaults(h model.Hyper) Options {
+	if o.KVBlockTokens <= 0 {
+		o.KVBlockTokens = 16
+	}
+	if o.KVCacheTokens <= 0 {
+		o.KVCacheTokens = min(h.ContextLength, 32768)
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 256
+	}
+	if o.GemmMinTokens <= 0 {
+		o.GemmMinTokens = 16
+	}
+	return o
+}
+
+func (o Options) sizing(h model.Hyper) sizing {
+	return sizing{
+		blockTokens:   o.KVBlockTokens,
+		blocks:        blocksFor(o.KVCacheTokens, o.KVBlockTokens),
+		maxSeqBlocks:  blocksFor(h.ContextLength, o.KVBlockTokens),
+		maxBatch:      o.MaxBatch,
+		gemmMinTokens: o.GemmMinTokens,
+	}
+}

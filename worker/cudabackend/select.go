@@ -1,0 +1,40 @@
+package cudabackend
+
+import (
+	"fmt"
+
+	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// Select picks the engine for the --device flag value:
+//
+//   - "cpu": the CPU engine.
+//   - "cuda": the CUDA engine, or Available's / Open's error (library not
+//     found, no CUDA device, model does not fit), never a silent fallback.
+//   - "auto" (or ""): the CUDA engine when Available; otherwise the CPU engine,
+//     with note saying why CUDA was not used. A model that does not fit on
+//     the GPU is still an error: the operator sized the pod for the GPU.
+//
+// note is empty unless the choice deserves a log line.
+func Select(m *model.Model, device string, opts Options) (b engine.Backend, note string, err error) {
+	switch device {
+	case "cpu":
+		b, err = engine.NewCPU(m)
+		return b, "", err
+	case "cuda":
+		if err := Available(opts.LibPath); err != nil {
+			return nil, "", fmt.Errorf("--device cuda: %w", err)
+		}
+		b, err = Open(m, opts)
+		return b, "", err
+	case "auto", "":
+		if aerr := Available(opts.LibPath); aerr != nil {
+			b, err = engine.NewCPU(m)
+			return b, fmt.Sprintf("CUDA unavailable (%v); using the CPU engine", aerr), err
+		}
+		b, err = Open(m, opts)
+		return b, "", err
+	}
+	return nil, "", fmt.Errorf("unknown device %q (want cpu, cuda or auto)", device)
+}
