@@ -56,7 +56,7 @@ func TestDevcluster(t *testing.T) {
 		t.Fatalf("build testapp: %v\n%s", err, out)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	start := time.Now()
 	c, err := startCluster(ctx, config{
@@ -254,7 +254,7 @@ func waitPod(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns, sel
 	t.Helper()
 	var last []corev1.Pod
 	var found *corev1.Pod
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 90*time.Second, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
 		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
 			return false, nil
