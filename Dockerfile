@@ -23,6 +23,8 @@ COPY api/ api/
 COPY cmd/ cmd/
 COPY controllers/ controllers/
 COPY worker/ worker/
+# The cgo binding includes the CUDA backend's C header (the ABI is defined once).
+COPY cuda/include/ cuda/include/
 # The manager is static. The worker needs cgo only for dlopen: it links nothing from
 # CUDA or the driver, so the same binary starts on nodes without a GPU.
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/manager ./cmd/manager \

@@ -22,7 +22,6 @@
 // to the executable, then the plain name through the dynamic loader's usual
 // paths (LD_LIBRARY_PATH, ld.so.cache).
 //
-// The C header kubeinfer_cuda.h in this directory is a copy of
-// cuda/include/kubeinfer_cuda.h (a test keeps them identical) so the package
-// builds from the Go module alone.
+// The cgo files include cuda/include/kubeinfer_cuda.h itself (it is part of
+// the Go module), so the ABI has one definition.
 package cudabackend

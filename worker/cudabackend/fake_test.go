@@ -24,7 +24,7 @@ func buildFake(t *testing.T, dir, name string, flags ...string) string {
 		t.Skipf("no C compiler: %v", err)
 	}
 	out := filepath.Join(dir, name)
-	args := append([]string{"-shared", "-fPIC", "-I.", "-DABI_SKEW=0", "-o", out, "testdata/fake.c"}, flags...)
+	args := append([]string{"-shared", "-fPIC", "-I../../cuda/include", "-DABI_SKEW=0", "-o", out, "testdata/fake.c"}, flags...)
 	if b, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", cc, args, err, b)
 	}

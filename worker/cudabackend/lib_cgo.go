@@ -3,6 +3,7 @@
 package cudabackend
 
 /*
+#cgo CFLAGS: -I${SRCDIR}/../../cuda/include
 #cgo LDFLAGS: -ldl
 #include "kic_api.h"
 */

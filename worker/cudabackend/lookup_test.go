@@ -38,16 +38,3 @@ func TestCandidatesOrder(t *testing.T) {
 	}
 }
 
-func TestHeaderCopyInSync(t *testing.T) {
-	a, err := os.ReadFile("kubeinfer_cuda.h")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile("../../cuda/include/kubeinfer_cuda.h")
-	if err != nil {
-		t.Skipf("cuda/ not in this tree: %v", err)
-	}
-	if string(a) != string(b) {
-		t.Fatal("worker/cudabackend/kubeinfer_cuda.h differs from cuda/include/kubeinfer_cuda.h: copy it over")
-	}
-}

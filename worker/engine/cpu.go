@@ -61,6 +61,7 @@ func NewCPU(m *model.Model) (*CPU, error) {
 		if v, err = t.Float32(); err != nil {
 			err = fmt.Errorf("load weights: %w", err)
 		}
+		m.Loaded(t) // progress: the bytes converted so far
 		return v
 	}
 	w := &m.Weights

@@ -88,7 +88,7 @@ func Generate(ctx context.Context, b Backend, d Detokenizer, req Request, onToke
 
 	sampler := NewSampler(req.Sampling)
 	history := append([]int(nil), req.Prompt...)
-	text := newTextTracker(d, req.Prompt, req.Stop)
+	text := NewTextTracker(d, req.Prompt, req.Stop)
 	start = time.Now()
 	defer func() { res.DecodeTime = time.Since(start) }()
 	res.Finish = FinishLength
@@ -103,7 +103,7 @@ func Generate(ctx context.Context, b Backend, d Detokenizer, req Request, onToke
 		}
 		history = append(history, tok)
 		res.Tokens = append(res.Tokens, tok)
-		piece, stop := text.add(tok)
+		piece, stop := text.Add(tok)
 		if onToken != nil {
 			if err := onToken(Event{Token: tok, Text: piece}); err != nil {
 				return res, err
@@ -122,21 +122,21 @@ func Generate(ctx context.Context, b Backend, d Detokenizer, req Request, onToke
 	}
 	if res.StopSequence == "" {
 		// Release text held back for a stop-sequence prefix that never completed.
-		if rest := text.flush(); rest != "" && onToken != nil {
+		if rest := text.Flush(); rest != "" && onToken != nil {
 			if err := onToken(Event{Token: -1, Text: rest}); err != nil {
 				return res, err
 			}
 		}
 	}
-	res.Text = text.emittedText()
+	res.Text = text.EmittedText()
 	return res, nil
 }
 
-// textTracker turns the generated tokens into final text. It re-decodes the
+// TextTracker turns the generated tokens into final text. It re-decodes the
 // generated tokens after the last prompt token each step, because
 // tokenizers decode differently at the start of text (SentencePiece drops a
 // leading space) and bytes of one character can span tokens.
-type textTracker struct {
+type TextTracker struct {
 	d       Detokenizer
 	context []int // the last prompt token, so the first piece keeps its space
 	prefix  string
@@ -146,8 +146,8 @@ type textTracker struct {
 	stops   []string
 }
 
-func newTextTracker(d Detokenizer, prompt []int, stops []string) *textTracker {
-	t := &textTracker{d: d, context: prompt[len(prompt)-1:]}
+func NewTextTracker(d Detokenizer, prompt []int, stops []string) *TextTracker {
+	t := &TextTracker{d: d, context: prompt[len(prompt)-1:]}
 	t.prefix = d.Decode(t.context)
 	for _, s := range stops {
 		if s != "" {
@@ -159,7 +159,7 @@ func newTextTracker(d Detokenizer, prompt []int, stops []string) *textTracker {
 
 // add appends tok and returns the text that became final, and the stop
 // sequence if one now appears.
-func (t *textTracker) add(tok int) (string, string) {
+func (t *TextTracker) Add(tok int) (string, string) {
 	t.gen = append(t.gen, tok)
 	full := t.d.Decode(append(append([]int(nil), t.context...), t.gen...))
 	if strings.HasPrefix(full, t.prefix) {
@@ -198,7 +198,7 @@ func (t *textTracker) add(tok int) (string, string) {
 	return t.take(safe), ""
 }
 
-func (t *textTracker) take(upTo int) string {
+func (t *TextTracker) take(upTo int) string {
 	if upTo <= t.emitted {
 		return ""
 	}
@@ -207,6 +207,6 @@ func (t *textTracker) take(upTo int) string {
 	return s
 }
 
-func (t *textTracker) flush() string { return t.take(len(t.text)) }
+func (t *TextTracker) Flush() string { return t.take(len(t.text)) }
 
-func (t *textTracker) emittedText() string { return t.text[:t.emitted] }
+func (t *TextTracker) EmittedText() string { return t.text[:t.emitted] }

@@ -168,10 +168,10 @@ func (bytesText) Decode(ids []int) string {
 func (bytesText) IsEOG(int) bool { return false }
 
 func TestTextTrackerHoldsBackPartialRunesAndStopPrefixes(t *testing.T) {
-	tr := newTextTracker(bytesText{}, []int{'>'}, []string{"ab"})
+	tr := NewTextTracker(bytesText{}, []int{'>'}, []string{"ab"})
 	var got []string
 	for _, b := range []byte("x\xc3\xa9a") {
-		piece, stop := tr.add(int(b))
+		piece, stop := tr.Add(int(b))
 		if stop != "" {
 			t.Fatalf("unexpected stop")
 		}
@@ -181,12 +181,12 @@ func TestTextTrackerHoldsBackPartialRunesAndStopPrefixes(t *testing.T) {
 	if want := []string{"x", "", "é", ""}; !slices.Equal(got, want) {
 		t.Fatalf("pieces %q, want %q", got, want)
 	}
-	if piece, stop := tr.add('b'); piece != "" || stop != "ab" || tr.emittedText() != "xé" {
-		t.Fatalf("stop: %q %q %q", piece, stop, tr.emittedText())
+	if piece, stop := tr.Add('b'); piece != "" || stop != "ab" || tr.EmittedText() != "xé" {
+		t.Fatalf("stop: %q %q %q", piece, stop, tr.EmittedText())
 	}
-	tr = newTextTracker(bytesText{}, []int{'>'}, []string{"ab"})
-	tr.add('a')
-	if rest := tr.flush(); rest != "a" {
+	tr = NewTextTracker(bytesText{}, []int{'>'}, []string{"ab"})
+	tr.Add('a')
+	if rest := tr.Flush(); rest != "a" {
 		t.Fatalf("flush = %q", rest)
 	}
 }

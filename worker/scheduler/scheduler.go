@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -168,7 +169,7 @@ type running struct {
 	seq     engine.SeqID
 	sampler *engine.Sampler
 	history []int
-	text    *textTracker
+	text    *engine.TextTracker
 	logits  []float32
 	gen     []int
 	step    int
@@ -367,7 +368,7 @@ func (s *Scheduler) prefill(h *Handle) *running {
 	return &running{
 		h: h, seq: seq, sampler: engine.NewSampler(h.req.Sampling),
 		history: append([]int(nil), h.req.Prompt...),
-		text:    newTextTracker(s.d, h.req.Prompt, h.req.Stop),
+		text:    engine.NewTextTracker(s.d, h.req.Prompt, h.req.Stop),
 		logits:  logits[0],
 	}
 }
@@ -385,7 +386,7 @@ func (s *Scheduler) release(h *Handle, seq engine.SeqID, hasSeq bool, res Result
 }
 
 func (r *running) result() Result {
-	return Result{Tokens: r.gen, Text: r.text.emittedText(), PromptTokens: len(r.h.req.Prompt)}
+	return Result{Tokens: r.gen, Text: r.text.EmittedText(), PromptTokens: len(r.h.req.Prompt)}
 }
 
 // step samples one token for every running sequence, then decodes those
@@ -445,7 +446,7 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 	}
 	r.history = append(r.history, tok)
 	r.gen = append(r.gen, tok)
-	piece, stop := r.text.add(tok)
+	piece, stop := r.text.Add(tok)
 	ev.Text = piece
 	r.h.push(ev)
 	r.step++
@@ -460,7 +461,7 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 
 func (s *Scheduler) final(r *running, finish engine.FinishReason, stop string) Result {
 	if stop == "" {
-		if rest := r.text.flush(); rest != "" {
+		if rest := r.text.Flush(); rest != "" {
 			r.h.push(Event{Token: -1, Text: rest})
 		}
 	}
@@ -524,4 +525,14 @@ func (s *Scheduler) cutAll(run []*running) {
 	for _, h := range q {
 		h.finish(Result{PromptTokens: len(h.req.Prompt), Err: ErrCut})
 	}
+}
+
+// tokenText is the text one token adds after prev, for logprobs: decoding
+// the pair keeps a SentencePiece token's leading space.
+func tokenText(d engine.Detokenizer, prev, tok int) string {
+	p := d.Decode([]int{prev})
+	if both := d.Decode([]int{prev, tok}); strings.HasPrefix(both, p) {
+		return both[len(p):]
+	}
+	return d.Decode([]int{tok})
 }
