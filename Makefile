@@ -50,6 +50,28 @@ test: manifests generate vet ## Run unit and envtest suites against a real kube-
 	@git diff --exit-code --stat -- api config || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) test ./... -count=1 -coverprofile cover.out
 
+.PHONY: test-e2e
+test-e2e: build ## End-to-end tests: the real operator and workers on a devcluster (KWOK GPU nodes + local node), ~5 minutes.
+	$(GO) test -tags e2e ./hack/e2e -count=1 -v -timeout 20m
+
+##@ Run it on this machine
+
+.PHONY: demo
+demo: ## Build, start a devcluster, run the operator and config/samples, ask each model, show kubectl; DEMO_FLAGS=--keep keeps it running.
+	$(GO) run ./hack/demo $(DEMO_FLAGS)
+
+.PHONY: devcluster
+devcluster: build ## Run a devcluster (control plane, KWOK GPU nodes, a local node running pods) until Ctrl-C; DEVCLUSTER_FLAGS for its flags.
+	$(GO) run ./hack/devcluster up $(DEVCLUSTER_FLAGS)
+
+.PHONY: bench-operator
+bench-operator: ## Scale benchmark of the operator on KWOK GPU nodes vs. the cluster's floor, ~15 min at the default scale; BENCH_FLAGS, e.g. --workers 100 --nodes 25.
+	$(GO) run ./hack/bench-operator $(BENCH_FLAGS)
+
+.PHONY: devcluster-binaries
+devcluster-binaries: ## Build (once per machine, minutes) the devcluster's etcd, kube-apiserver, controller-manager, scheduler and KWOK.
+	$(GO) run ./hack/devcluster build
+
 ##@ Build
 
 .PHONY: build
@@ -90,3 +112,7 @@ undeploy: ## Remove the operator.
 controller-gen: $(CONTROLLER_GEN)
 $(CONTROLLER_GEN):
 	GOBIN=$(LOCALBIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+
+.PHONY: test-gitops
+test-gitops: ## Issue 9 end to end: a real Argo CD (built once per machine) syncs InferenceWorkers into devcluster (~2 min once Argo CD is built; not in `make test`).
+	$(GO) test -tags gitops ./hack/argocd -run TestGitOps -v -count=1 -timeout 40m

@@ -37,6 +37,13 @@ const (
 type childOptions struct {
 	// WorkerImage is used when spec.image is empty.
 	WorkerImage string
+	// RequiredGPUMemoryMiB, when not 0, is the GPU memory the model needs: the pods get a
+	// node affinity on the GPU memory label for it, unless the user chose the GPUs
+	// (gpu.product, gpu.minMemoryMiB or pod.affinity).
+	RequiredGPUMemoryMiB int64
+	// ModelTooLarge scales the workers to zero: no node can hold the model, and pods that
+	// would wait in Pending forever help nobody.
+	ModelTooLarge bool
 }
 
 func workerName(iw *inferencev1alpha1.InferenceWorker) string { return iw.Name }
@@ -94,6 +101,14 @@ func desiredReplicas(iw *inferencev1alpha1.InferenceWorker) int32 {
 	default:
 		return *iw.Spec.Replicas
 	}
+}
+
+// deploymentReplicas is desiredReplicas, or zero while the model fits no node.
+func deploymentReplicas(iw *inferencev1alpha1.InferenceWorker, opts childOptions) int32 {
+	if opts.ModelTooLarge {
+		return 0
+	}
+	return desiredReplicas(iw)
 }
 
 func servingPort(iw *inferencev1alpha1.InferenceWorker) int32 {
@@ -180,7 +195,7 @@ func desiredDeployment(iw *inferencev1alpha1.InferenceWorker, opts childOptions)
 		WithLabels(childLabels(iw)).
 		WithOwnerReferences(ownerReference(iw)).
 		WithSpec(appsv1ac.DeploymentSpec().
-			WithReplicas(desiredReplicas(iw)).
+			WithReplicas(deploymentReplicas(iw, opts)).
 			WithSelector(metav1ac.LabelSelector().WithMatchLabels(selectorLabels(iw))).
 			WithStrategy(rolloutStrategy(iw)).
 			WithTemplate(corev1ac.PodTemplateSpec().
@@ -222,7 +237,7 @@ func workerPodSpec(iw *inferencev1alpha1.InferenceWorker, opts childOptions) *co
 	if ns := nodeSelector(iw); len(ns) > 0 {
 		spec.WithNodeSelector(ns)
 	}
-	if aff := affinity(iw); aff != nil {
+	if aff := affinity(iw, opts); aff != nil {
 		spec.WithAffinity(aff)
 	}
 	for _, t := range tolerations(iw) {
@@ -287,16 +302,21 @@ func fetchContainer(iw *inferencev1alpha1.InferenceWorker, opts childOptions, sr
 			corev1ac.VolumeMount().WithName(tmpVolumeName).WithMountPath("/tmp"))
 }
 
+// maxConcurrent is the worker's --max-concurrent.
+func maxConcurrent(iw *inferencev1alpha1.InferenceWorker) int32 {
+	if iw.Spec.Serving.MaxConcurrentRequests == 0 {
+		return 8
+	}
+	return iw.Spec.Serving.MaxConcurrentRequests
+}
+
 // workerArgs is the `kubeinfer-worker serve` command line for this InferenceWorker.
 func workerArgs(iw *inferencev1alpha1.InferenceWorker) []string {
 	device := "cuda"
 	if iw.Spec.GPU.Count == 0 {
 		device = "cpu"
 	}
-	maxConcurrent := iw.Spec.Serving.MaxConcurrentRequests
-	if maxConcurrent == 0 {
-		maxConcurrent = 8
-	}
+	maxConcurrent := maxConcurrent(iw)
 	events := iw.Spec.Narration.InferenceEvents
 	if events == "" {
 		events = inferencev1alpha1.InferenceEventsSampled
@@ -413,15 +433,27 @@ func nodeSelector(iw *inferencev1alpha1.InferenceWorker) map[string]string {
 	return ns
 }
 
-// affinity is the overlay's affinity if set, else a node affinity on the GPU memory label
-// when spec.gpu.minMemoryMiB asks for it.
-func affinity(iw *inferencev1alpha1.InferenceWorker) *corev1ac.AffinityApplyConfiguration {
+// affinity is the overlay's affinity if set, else a node affinity on the GPU memory
+// label for spec.gpu.minMemoryMiB, else (unless gpu.product pins the GPU) for the
+// memory the model needs.
+func affinity(iw *inferencev1alpha1.InferenceWorker, opts childOptions) *corev1ac.AffinityApplyConfiguration {
 	if iw.Spec.Pod.Affinity != nil {
 		return affinityApply(iw.Spec.Pod.Affinity)
 	}
-	if iw.Spec.GPU.Count == 0 || iw.Spec.GPU.MinMemoryMiB == nil {
+	if iw.Spec.GPU.Count == 0 {
 		return nil
 	}
+	switch {
+	case iw.Spec.GPU.MinMemoryMiB != nil:
+		return gpuMemoryAffinity(*iw.Spec.GPU.MinMemoryMiB)
+	case iw.Spec.GPU.Product == "" && opts.RequiredGPUMemoryMiB > 0:
+		return gpuMemoryAffinity(opts.RequiredGPUMemoryMiB)
+	}
+	return nil
+}
+
+// gpuMemoryAffinity requires nodes whose GPUs have at least minMiB.
+func gpuMemoryAffinity(minMiB int64) *corev1ac.AffinityApplyConfiguration {
 	// Node affinity has no "greater or equal": Gt min-1 says the same for integers.
 	return corev1ac.Affinity().WithNodeAffinity(corev1ac.NodeAffinity().
 		WithRequiredDuringSchedulingIgnoredDuringExecution(corev1ac.NodeSelector().
@@ -429,7 +461,7 @@ func affinity(iw *inferencev1alpha1.InferenceWorker) *corev1ac.AffinityApplyConf
 				WithMatchExpressions(corev1ac.NodeSelectorRequirement().
 					WithKey(labelGPUMemory).
 					WithOperator(corev1.NodeSelectorOpGt).
-					WithValues(strconv.FormatInt(*iw.Spec.GPU.MinMemoryMiB-1, 10))))))
+					WithValues(strconv.FormatInt(minMiB-1, 10))))))
 }
 
 // tolerations: GPU nodes are commonly tainted with the GPU resource name so that only

@@ -159,3 +159,42 @@ func TestDesiredReplicas(t *testing.T) {
 		t.Errorf("suspended replicas = %d", got)
 	}
 }
+
+// TestModelMemoryAffinity: the memory the model needs becomes a node affinity unless the
+// user chose the GPUs; ModelTooLarge runs no pods.
+func TestModelMemoryAffinity(t *testing.T) {
+	opts := childOptions{WorkerImage: "w:1", RequiredGPUMemoryMiB: 30000}
+	gtValue := func(iw *inferencev1alpha1.InferenceWorker, o childOptions) string {
+		a := affinity(iw, o)
+		if a == nil {
+			return ""
+		}
+		return a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions[0].Values[0]
+	}
+	iw := baseIW()
+	if got := gtValue(iw, opts); got != "29999" {
+		t.Errorf("model memory affinity Gt %q, want 29999", got)
+	}
+	pinnedMem := baseIW()
+	pinnedMem.Spec.GPU.MinMemoryMiB = ptr.To[int64](16000)
+	if got := gtValue(pinnedMem, opts); got != "15999" {
+		t.Errorf("user's minMemoryMiB must win: Gt %q", got)
+	}
+	pinnedProduct := baseIW()
+	pinnedProduct.Spec.GPU.Product = "NVIDIA-H100-80GB-HBM3"
+	if got := gtValue(pinnedProduct, opts); got != "" {
+		t.Errorf("user's gpu.product must win: Gt %q", got)
+	}
+	cpu := baseIW()
+	cpu.Spec.GPU.Count = 0
+	if got := gtValue(cpu, opts); got != "" {
+		t.Errorf("CPU workers need no GPU memory: Gt %q", got)
+	}
+	if got := gtValue(iw, childOptions{}); got != "" {
+		t.Errorf("unknown size: Gt %q", got)
+	}
+	d := desiredDeployment(iw, childOptions{ModelTooLarge: true})
+	if *d.Spec.Replicas != 0 {
+		t.Errorf("ModelTooLarge replicas = %d", *d.Spec.Replicas)
+	}
+}

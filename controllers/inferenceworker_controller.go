@@ -12,6 +12,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -19,8 +20,11 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crevent "sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
@@ -40,6 +44,9 @@ type InferenceWorkerReconciler struct {
 	Recorder  events.EventRecorder
 	// WorkerImage is the worker image used when spec.image is empty.
 	WorkerImage string
+	// Sizer reads URL models' headers to learn their GPU memory need; nil skips that
+	// (image and PVC models are sized by what their workers report).
+	Sizer *ModelSizer
 }
 
 // +kubebuilder:rbac:groups=inference.kubeinfer.dev,resources=inferenceworkers,verbs=get;list;watch
@@ -51,7 +58,7 @@ type InferenceWorkerReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups="",resources=events,verbs=list
+// +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch
 
 // Reconcile reads like a table of contents: get, apply the children, compute status, write
 // status once, then tell people what happened.
@@ -66,18 +73,24 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	log := ctrl.LoggerFrom(ctx).WithValues("inferenceworker", klog.KObj(iw))
 	ctx = ctrl.LoggerInto(ctx, log)
 
-	evs, deploy, err := r.applyChildren(ctx, iw)
+	fit, err := r.observeModelFit(ctx, iw)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	obs := observed{deployment: deploy}
+	evs, deploy, err := r.applyChildren(ctx, iw, childOptions{
+		WorkerImage: r.WorkerImage, RequiredGPUMemoryMiB: fit.affinityMiB(), ModelTooLarge: fit.tooLarge(),
+	})
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	obs := observed{deployment: deploy, fit: fit}
 	if obs.pods, err = r.listWorkerPods(ctx, iw); err != nil {
 		return ctrl.Result{}, err
 	}
 	if obs.sourceProblem, err = r.checkModelSource(ctx, iw); err != nil {
 		return ctrl.Result{}, err
 	}
-	if obs.lastLoad, err = r.lastModelLoad(ctx, iw, obs.pods); err != nil {
+	if obs.lastLoad, obs.loading, err = r.modelLoads(ctx, iw, obs.pods); err != nil {
 		return ctrl.Result{}, err
 	}
 
@@ -101,8 +114,7 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 // applyChildren applies every child and returns the Events that describe what changed,
 // plus the Deployment as it now exists.
-func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *inferencev1alpha1.InferenceWorker) ([]event, *appsv1.Deployment, error) {
-	opts := childOptions{WorkerImage: r.WorkerImage}
+func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *inferencev1alpha1.InferenceWorker, opts childOptions) ([]event, *appsv1.Deployment, error) {
 	var created []string
 	steps := []struct {
 		kind     string
@@ -246,35 +258,61 @@ func (r *InferenceWorkerReconciler) checkModelSource(ctx context.Context, iw *in
 	return "", nil
 }
 
-// lastModelLoad reads the newest ModelLoaded narration Event of this InferenceWorker's
-// workers, which carries the load's figures as annotations: the workers may only write
-// Events, so that is how they report. It is read only while a worker is ready.
-func (r *InferenceWorkerReconciler) lastModelLoad(ctx context.Context, iw *inferencev1alpha1.InferenceWorker, pods []corev1.Pod) (*loadReport, error) {
-	if _, ready := countLoading(activePods(pods)); ready == 0 {
-		return nil, nil
+// modelLoads reads the workers' narration Events of this InferenceWorker (the workers
+// may only write Events, so that is how they report): the newest ModelLoaded, whose
+// annotations carry the load's figures, and the progress of each pod still loading, from
+// its ModelLoading Event. The Events come from the manager's cache, which holds only
+// Events labelled with an InferenceWorker (worker/narration sets the label).
+func (r *InferenceWorkerReconciler) modelLoads(ctx context.Context, iw *inferencev1alpha1.InferenceWorker, pods []corev1.Pod) (*loadReport, []loadingReport, error) {
+	loadingPods := map[string]bool{}
+	ready := 0
+	for _, p := range activePods(pods) {
+		switch l, rd := countLoading([]corev1.Pod{p}); {
+		case rd > 0:
+			ready++
+		case l > 0:
+			loadingPods[p.Name] = true
+		}
+	}
+	if ready == 0 && len(loadingPods) == 0 {
+		return nil, nil, nil
 	}
 	var list corev1.EventList
-	err := r.APIReader.List(ctx, &list, client.InNamespace(iw.Namespace), client.MatchingFields{
-		"involvedObject.uid": string(iw.UID),
-		"reason":             inferencev1alpha1.ReasonModelLoaded,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list ModelLoaded events: %w", err)
+	if err := r.List(ctx, &list, client.InNamespace(iw.Namespace), client.MatchingLabels{inferencev1alpha1.LabelWorker: iw.Name}); err != nil {
+		return nil, nil, fmt.Errorf("list worker events: %w", err)
 	}
 	var newest *corev1.Event
+	progress := map[string]*corev1.Event{} // the newest ModelLoading Event per loading pod
 	for i := range list.Items {
 		e := &list.Items[i]
-		if e.ReportingController != inferencev1alpha1.EventReportingController {
+		if e.ReportingController != inferencev1alpha1.EventReportingController || e.InvolvedObject.UID != iw.UID {
 			continue
 		}
-		if newest == nil || eventTime(e).After(eventTime(newest)) {
-			newest = e
+		switch e.Reason {
+		case inferencev1alpha1.ReasonModelLoaded:
+			if ready > 0 && (newest == nil || eventTime(e).After(eventTime(newest))) {
+				newest = e
+			}
+		case inferencev1alpha1.ReasonModelLoading:
+			if e.Related == nil || !loadingPods[e.Related.Name] {
+				continue
+			}
+			if old := progress[e.Related.Name]; old == nil || eventTime(e).After(eventTime(old)) {
+				progress[e.Related.Name] = e
+			}
 		}
 	}
-	if newest == nil {
-		return nil, nil
+	var loading []loadingReport
+	for pod, e := range progress {
+		if p, ok := inferencev1alpha1.ParseLoadProgress(e.Annotations); ok {
+			loading = append(loading, loadingReport{pod: pod, progress: p})
+		}
 	}
-	return parseLoadReport(newest.Annotations), nil
+	var last *loadReport
+	if newest != nil {
+		last = parseLoadReport(newest.Annotations)
+	}
+	return last, loading, nil
 }
 
 func eventTime(e *corev1.Event) time.Time {
@@ -303,8 +341,56 @@ func (r *InferenceWorkerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToInferenceWorker)).
+		// The workers' load Events: progress, loaded, failed. Their label names the
+		// InferenceWorker, as on pods.
+		Watches(&corev1.Event{}, handler.EnqueueRequestsFromMapFunc(podToInferenceWorker),
+			builder.WithPredicates(predicate.NewPredicateFuncs(isLoadEvent))).
+		// A GPU node that joins, leaves or is relabelled may fit a model that fit nowhere.
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.nodeToInferenceWorkers),
+			builder.WithPredicates(nodeChanged())).
 		Named("inferenceworker").
 		Complete(r)
+}
+
+func isLoadEvent(o client.Object) bool {
+	e, ok := o.(*corev1.Event)
+	if !ok || e.ReportingController != inferencev1alpha1.EventReportingController {
+		return false
+	}
+	switch e.Reason {
+	case inferencev1alpha1.ReasonModelLoading, inferencev1alpha1.ReasonModelLoaded, inferencev1alpha1.ReasonModelLoadFailed:
+		return true
+	}
+	return false
+}
+
+// nodeChanged passes node creations, deletions and label changes, not the status
+// heartbeats that update every node every few seconds.
+func nodeChanged() predicate.Predicate {
+	return predicate.Or(predicate.LabelChangedPredicate{}, predicate.Funcs{
+		CreateFunc:  func(crevent.CreateEvent) bool { return true },
+		DeleteFunc:  func(crevent.DeleteEvent) bool { return true },
+		UpdateFunc:  func(crevent.UpdateEvent) bool { return false },
+		GenericFunc: func(crevent.GenericEvent) bool { return false },
+	})
+}
+
+// nodeToInferenceWorkers enqueues the InferenceWorkers whose scheduling depends on the
+// GPU nodes: those in ModelTooLarge, and those whose pods carry a GPU memory affinity.
+func (r *InferenceWorkerReconciler) nodeToInferenceWorkers(ctx context.Context, _ client.Object) []reconcile.Request {
+	var list inferencev1alpha1.InferenceWorkerList
+	if err := r.List(ctx, &list); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "list InferenceWorkers for a node change")
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, iw := range list.Items {
+		ready := meta.FindStatusCondition(iw.Status.Conditions, inferencev1alpha1.ConditionReady)
+		if (ready != nil && ready.Reason == inferencev1alpha1.ReasonModelTooLarge) || iw.Status.Model.RequiredMiB > 0 {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&iw)})
+		}
+	}
+	return reqs
 }
 
 func podToInferenceWorker(_ context.Context, o client.Object) []reconcile.Request {

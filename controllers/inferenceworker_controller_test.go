@@ -169,7 +169,7 @@ func TestLlamaSampleCreatesChildren(t *testing.T) {
 		t.Errorf("worker container image/command = %s %v %v", w.Image, w.Command, w.Args)
 	}
 	for flag, want := range map[string]string{
-		"--model": "/models/tinyllama/tinyllama-1.1b-chat.Q8_0.gguf", "--arch": "llama", "--served-name": "tinyllama",
+		"--model": "/models/demo/llama.gguf", "--arch": "llama", "--served-name": "tinyllama",
 		"--port": "8000", "--device": "cuda", "--max-context": "2048", "--max-concurrent": "8", "--inference-events": "Sampled",
 	} {
 		if got := argValue(w.Args, flag); got != want {

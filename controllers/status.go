@@ -22,6 +22,28 @@ type observed struct {
 	sourceProblem string
 	// lastLoad is what the newest ModelLoaded narration reported; nil if none.
 	lastLoad *loadReport
+	// loading is the progress of each worker still loading, from its ModelLoading Event.
+	loading []loadingReport
+	// fit is the model's GPU memory need and the cluster's GPU nodes.
+	fit modelFit
+}
+
+// loadingReport is one loading worker's progress.
+type loadingReport struct {
+	pod      string
+	progress inferencev1alpha1.LoadProgress
+}
+
+// slowest is the loading worker furthest from done: the one the InferenceWorker waits for.
+func slowest(ls []loadingReport) *loadingReport {
+	var s *loadingReport
+	for i := range ls {
+		l := &ls[i]
+		if s == nil || l.progress.Percent() < s.progress.Percent() || (l.progress.Percent() == s.progress.Percent() && l.pod < s.pod) {
+			s = l
+		}
+	}
+	return s
 }
 
 // loadReport is a worker's account of its last model load.
@@ -31,6 +53,9 @@ type loadReport struct {
 	memoryKind string // "VRAM" or "RAM"
 	loadMillis int64
 	parameters int64
+	// requiredMiB and weightsBytes are the model's GPU memory plan, as the worker computed it.
+	requiredMiB  int64
+	weightsBytes int64
 }
 
 func parseLoadReport(ann map[string]string) *loadReport {
@@ -39,9 +64,11 @@ func parseLoadReport(ann map[string]string) *loadReport {
 		return v
 	}
 	lr := &loadReport{
-		device:     ann[inferencev1alpha1.AnnotationDevice],
-		loadMillis: num(inferencev1alpha1.AnnotationDurationMS),
-		parameters: num(inferencev1alpha1.AnnotationParameters),
+		device:       ann[inferencev1alpha1.AnnotationDevice],
+		loadMillis:   num(inferencev1alpha1.AnnotationDurationMS),
+		parameters:   num(inferencev1alpha1.AnnotationParameters),
+		requiredMiB:  num(inferencev1alpha1.AnnotationRequiredMiB),
+		weightsBytes: num(inferencev1alpha1.AnnotationWeightsBytes),
 	}
 	if v := num(inferencev1alpha1.AnnotationVRAMMiB); v > 0 {
 		lr.memoryMiB, lr.memoryKind = v, "VRAM"
@@ -103,6 +130,12 @@ func computeStatus(iw *inferencev1alpha1.InferenceWorker, obs observed) inferenc
 	if obs.sourceProblem != "" {
 		prob = &problem{reason: inferencev1alpha1.ReasonInvalidModelSource, message: obs.sourceProblem}
 	}
+	if obs.fit.plan != "" { // read from the model's header
+		st.Model.RequiredMiB, st.Model.WeightsBytes = obs.fit.requiredMiB, obs.fit.weightsBytes
+	}
+	if obs.fit.tooLarge() {
+		prob = &problem{reason: inferencev1alpha1.ReasonModelTooLarge, message: obs.fit.tooLargeMessage(iw)}
+	}
 	unschedulable := unschedulableMessage(pods)
 	loading, readyPods := countLoading(pods)
 
@@ -119,6 +152,12 @@ func computeStatus(iw *inferencev1alpha1.InferenceWorker, obs observed) inferenc
 		set(inferencev1alpha1.ConditionDegraded, metav1.ConditionFalse, inferencev1alpha1.ReasonAsExpected, "No worker problems observed")
 	}
 
+	// The Progress column: how far the slowest loading worker is.
+	st.Model.LoadProgress = ""
+	if s := slowest(obs.loading); s != nil && loading > 0 {
+		st.Model.LoadProgress = fmt.Sprintf("%d%%", s.progress.Percent())
+	}
+
 	// ModelLoaded: from the workers' readiness, which the worker only reports after loading.
 	switch {
 	case readyPods > 0:
@@ -129,13 +168,22 @@ func computeStatus(iw *inferencev1alpha1.InferenceWorker, obs observed) inferenc
 			if lr.parameters > 0 {
 				st.Model.Parameters = lr.parameters
 			}
+			if lr.requiredMiB > 0 {
+				st.Model.RequiredMiB, st.Model.WeightsBytes = lr.requiredMiB, lr.weightsBytes
+			}
 		}
 		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionTrue, inferencev1alpha1.ReasonModelLoaded, msg)
 	case prob != nil && prob.reason == inferencev1alpha1.ReasonModelLoadFailed:
 		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, prob.reason, prob.message)
 	case loading > 0:
-		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoading,
-			fmt.Sprintf("%d workers are loading model %s", loading, servedName(iw)))
+		msg := fmt.Sprintf("%d workers are loading model %s", loading, servedName(iw))
+		if s := slowest(obs.loading); s != nil {
+			msg = s.progress.String()
+			if loading > 1 {
+				msg += fmt.Sprintf(" on pod %s, the slowest of %d loading workers", s.pod, loading)
+			}
+		}
+		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoading, msg)
 	default:
 		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, inferencev1alpha1.ReasonNoWorkers,
 			"No worker is running, so no model is loaded")

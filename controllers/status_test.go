@@ -247,10 +247,11 @@ func TestModelLoadedCarriesWorkerFigures(t *testing.T) {
 	now := time.Now()
 	for i, ms := range []string{"900", "1500"} { // the newer one wins
 		ev := &eventsv1.Event{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("gpt2.load%d", i), Namespace: ns, Annotations: map[string]string{
-				inferencev1alpha1.AnnotationDurationMS: ms, inferencev1alpha1.AnnotationDevice: "CPU",
-				inferencev1alpha1.AnnotationRAMMiB: "310", inferencev1alpha1.AnnotationParameters: "7012352",
-			}},
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("gpt2.load%d", i), Namespace: ns,
+				Labels: map[string]string{inferencev1alpha1.LabelWorker: iw.Name}, Annotations: map[string]string{
+					inferencev1alpha1.AnnotationDurationMS: ms, inferencev1alpha1.AnnotationDevice: "CPU",
+					inferencev1alpha1.AnnotationRAMMiB: "310", inferencev1alpha1.AnnotationParameters: "7012352",
+				}},
 			EventTime:           metav1.NewMicroTime(now.Add(time.Duration(i) * time.Second)),
 			ReportingController: inferencev1alpha1.EventReportingController,
 			ReportingInstance:   "gpt2-0",

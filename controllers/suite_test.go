@@ -183,6 +183,7 @@ func newTestReconciler(t *testing.T) *testReconciler {
 			APIReader:   direct,
 			Recorder:    rec,
 			WorkerImage: testWorkerImage,
+			Sizer:       NewModelSizer(),
 		},
 		writes:   wc,
 		recorder: rec,

@@ -35,6 +35,10 @@ const (
 	ReasonModelLoadFailed = "ModelLoadFailed"
 	// ReasonInvalidModelSource: the model source refers to something that does not exist.
 	ReasonInvalidModelSource = "InvalidModelSource"
+	// ReasonModelTooLarge: the model needs more GPU memory (weights + KV cache + buffers) than
+	// any node's GPUs have (label nvidia.com/gpu.memory), so the workers are scaled to zero
+	// instead of waiting in Pending; a node that fits brings them back.
+	ReasonModelTooLarge = "ModelTooLarge"
 
 	// Event-only reasons for what the operator did.
 	ReasonCreated = "Created"
@@ -61,6 +65,9 @@ const (
 	// EventReportingController names the worker as the source of its narration Events.
 	EventReportingController = "kubeinfer.dev/worker"
 
+	// LabelWorker is also set on the workers' narration Events, so the operator caches
+	// and watches only those.
+
 	// Annotations carrying the machine fields of a worker's narration Events; the
 	// operator reads the ModelLoaded ones into status.model.
 	AnnotationAction        = "kubeinfer.dev/action"
@@ -73,6 +80,16 @@ const (
 	AnnotationParameters    = "kubeinfer.dev/parameters"
 	AnnotationVRAMMiB       = "kubeinfer.dev/vram-mib"
 	AnnotationRAMMiB        = "kubeinfer.dev/ram-mib"
+	// AnnotationRequiredMiB is the GPU memory plan (weights + KV cache + buffers) of the
+	// loaded model at the worker's context and concurrency, on ModelLoaded Events.
+	AnnotationRequiredMiB = "kubeinfer.dev/required-mib"
+	// AnnotationWeightsBytes is the device bytes of the weights, on ModelLoaded Events.
+	AnnotationWeightsBytes = "kubeinfer.dev/weights-bytes"
+	// Load progress, on the one ModelLoading Event of a load, patched as it goes.
+	AnnotationLoadedBytes    = "kubeinfer.dev/loaded-bytes"
+	AnnotationTotalBytes     = "kubeinfer.dev/total-bytes"
+	AnnotationBytesPerSecond = "kubeinfer.dev/bytes-per-second"
+	AnnotationETASeconds     = "kubeinfer.dev/eta-seconds"
 
 	// FetchExitFailed is the exit code of `kubeinfer-worker fetch` on a failed download or digest mismatch.
 	FetchExitFailed = 4

@@ -319,6 +319,19 @@ type ModelStatus struct {
 	// loadMillis is how long the last load took, in milliseconds.
 	// +optional
 	LoadMillis int64 `json:"loadMillis,omitempty"`
+	// requiredMiB is the GPU memory one worker needs for the model (weights + KV cache +
+	// buffers at the configured context and concurrency), by the plan the CUDA loader
+	// allocates with: read from a URL source's header, or reported by a worker after a load.
+	// The operator schedules workers only onto nodes whose GPUs have this much.
+	// +optional
+	RequiredMiB int64 `json:"requiredMiB,omitempty"`
+	// weightsBytes is the device memory the model's weights take, in bytes.
+	// +optional
+	WeightsBytes int64 `json:"weightsBytes,omitempty"`
+	// loadProgress is how far the slowest loading worker is, e.g. `50%`; empty when no
+	// worker is loading.
+	// +optional
+	LoadProgress string `json:"loadProgress,omitempty"`
 }
 
 // InferenceWorkerStatus is the observed state of an InferenceWorker.
@@ -363,6 +376,7 @@ type InferenceWorkerStatus struct {
 // +kubebuilder:printcolumn:name="Model",type=string,JSONPath=`.status.model.servedName`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.readyText`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Progress",type=string,JSONPath=`.status.model.loadProgress`
 // +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.status.endpoint`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type InferenceWorker struct {

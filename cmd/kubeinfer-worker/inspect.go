@@ -2,42 +2,129 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/kubeinfer/kubeinfer/worker/fetch"
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
 func init() {
-	commands["inspect"] = command{summary: "describe a GGUF model file", run: runInspect}
+	commands["inspect"] = command{summary: "describe a GGUF model (file or URL, header only) and its GPU memory plan", run: runInspect}
 }
 
-func runInspect(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet("inspect", "[--metadata] FILE", e.stderr)
+func runInspect(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("inspect", "[--metadata] [--context N] [--concurrency N] [-o text|json] (--model PATH|URL | FILE)", e.stderr)
 	showMeta := fs.Bool("metadata", false, "also print every metadata key")
+	modelRef := fs.String("model", "", "GGUF file path, or an http(s) URL whose header is read with Range requests")
+	contextLen := fs.Int("context", 0, "tokens per request for the GPU memory plan, as serve --max-context (default: the model's context)")
+	concurrency := fs.Int("concurrency", 8, "requests decoded at once for the GPU memory plan, as serve --max-concurrent")
+	output := fs.String("o", "text", "output format: text or json")
+	timeout := fs.Duration("timeout", 30*time.Second, "time limit for reading a URL's header")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	ref := *modelRef
+	if ref == "" && fs.NArg() == 1 {
+		ref = fs.Arg(0)
+	}
+	if ref == "" || fs.NArg() > 1 || (*modelRef != "" && fs.NArg() != 0) || (*output != "text" && *output != "json") || *concurrency < 1 {
 		fs.Usage()
 		return errUsage
 	}
-	path := fs.Arg(0)
-	f, err := gguf.Open(path)
+	f, source, err := openHeader(ctx, ref, *timeout)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	info := model.Inspect(f)
+	rep := inspectReport(f, source, memplan.KVCacheTokens(*contextLen, *concurrency), *contextLen, *concurrency)
+	if *output == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return printInspect(e, f, rep, *showMeta)
+}
 
+// openHeader opens a local file (memory-mapped: only the header pages are read) or
+// reads a URL's header with Range requests, never its tensor data.
+func openHeader(ctx context.Context, ref string, timeout time.Duration) (*gguf.File, string, error) {
+	if !strings.HasPrefix(ref, "http://") && !strings.HasPrefix(ref, "https://") {
+		f, err := gguf.Open(ref)
+		return f, ref, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	f, st, err := fetch.ReadHeader(ctx, nil, ref, 0)
+	if err != nil {
+		return nil, "", err
+	}
+	return f, fmt.Sprintf("%s (header: %d bytes in %d requests)", ref, st.BytesRead, st.Requests), nil
+}
+
+// inspectJSON is `inspect -o json`.
+type inspectJSON struct {
+	Source        string            `json:"source"`
+	Version       uint32            `json:"ggufVersion"`
+	FileBytes     uint64            `json:"fileBytes"`
+	HeaderBytes   uint64            `json:"headerBytes"`
+	Name          string            `json:"name,omitempty"`
+	Architecture  string            `json:"architecture"`
+	Family        string            `json:"family,omitempty"`
+	Parameters    uint64            `json:"parameters"`
+	ContextLength int               `json:"contextLength"`
+	Tokenizer     string            `json:"tokenizer,omitempty"`
+	VocabSize     int               `json:"vocabSize"`
+	TensorBytes   uint64            `json:"tensorBytes"`
+	BytesByType   map[string]uint64 `json:"tensorBytesByType"`
+	GPUMemory     *gpuMemoryJSON    `json:"gpuMemory,omitempty"`
+	GPUMemoryErr  string            `json:"gpuMemoryError,omitempty"`
+	Tensors       []model.TensorRow `json:"tensors"`
+}
+
+// gpuMemoryJSON is the CUDA loader's plan (memplan, the function it allocates by).
+type gpuMemoryJSON struct {
+	Context       int    `json:"context"` // 0: the model's
+	Concurrency   int    `json:"concurrency"`
+	KVCacheTokens int    `json:"kvCacheTokens"`
+	WeightsBytes  uint64 `json:"weightsBytes"`
+	KVCacheBytes  uint64 `json:"kvCacheBytes"`
+	BuffersBytes  uint64 `json:"buffersBytes"`
+	TotalBytes    uint64 `json:"totalBytes"`
+	RequiredMiB   int64  `json:"requiredMiB"`
+}
+
+func inspectReport(f *gguf.File, source string, kvTokens, contextLen, concurrency int) inspectJSON {
+	info := model.Inspect(f)
+	rep := inspectJSON{Source: source, Version: f.Version, FileBytes: f.Size, HeaderBytes: f.HeaderSize, Name: info.Name,
+		Architecture: info.Architecture, Family: string(info.Family), Parameters: info.Parameters, ContextLength: info.ContextLength,
+		Tokenizer: info.TokenizerModel, VocabSize: info.VocabSize, TensorBytes: info.TotalBytes, BytesByType: info.BytesByType,
+		Tensors: info.Tensors}
+	m, err := model.FromFile(f, "")
+	if err != nil {
+		rep.GPUMemoryErr = err.Error()
+		return rep
+	}
+	opts := memplan.Options{KVCacheTokens: kvTokens}
+	plan := memplan.ForModel(m, opts)
+	rep.GPUMemory = &gpuMemoryJSON{Context: contextLen, Concurrency: concurrency, KVCacheTokens: opts.WithDefaults(m.Hyper).KVCacheTokens,
+		WeightsBytes: plan.Weights, KVCacheBytes: plan.KVCache, BuffersBytes: plan.Buffers, TotalBytes: plan.Total(), RequiredMiB: plan.TotalMiB()}
+	return rep
+}
+
+func printInspect(e *env, f *gguf.File, rep inspectJSON, showMeta bool) error {
+	info := model.Inspect(f)
 	w := tabwriter.NewWriter(e.stdout, 0, 2, 2, ' ', 0)
 	family := string(info.Family)
 	if family == "" {
 		family = "unsupported"
 	}
-	fmt.Fprintf(w, "file:\t%s (GGUF v%d)\n", path, f.Version)
+	fmt.Fprintf(w, "file:\t%s (GGUF v%d)\n", rep.Source, f.Version)
 	if info.Name != "" {
 		fmt.Fprintf(w, "name:\t%s\n", info.Name)
 	}
@@ -57,12 +144,22 @@ func runInspect(_ context.Context, e *env, args []string) error {
 	}
 	sizes := make([]string, 0, len(info.BytesByType))
 	for _, t := range info.SortedTypes() {
-		sizes = append(sizes, fmt.Sprintf("%s %s", t, humanBytes(info.BytesByType[t])))
+		sizes = append(sizes, fmt.Sprintf("%s %s (%d)", t, humanBytes(info.BytesByType[t]), info.BytesByType[t]))
 	}
-	fmt.Fprintf(w, "tensor data:\t%s (%s)\n", humanBytes(info.TotalBytes), strings.Join(sizes, ", "))
+	fmt.Fprintf(w, "tensor data:\t%s (%d bytes: %s)\n", humanBytes(info.TotalBytes), info.TotalBytes, strings.Join(sizes, ", "))
+	if g := rep.GPUMemory; g != nil {
+		ctxText := "model's context"
+		if g.Context > 0 {
+			ctxText = fmt.Sprintf("context %d", g.Context)
+		}
+		fmt.Fprintf(w, "gpu memory:\t%d MiB at %s × %d concurrent (%d KV tokens): weights %s + KV cache %s + buffers %s\n",
+			g.RequiredMiB, ctxText, g.Concurrency, g.KVCacheTokens, humanBytes(g.WeightsBytes), humanBytes(g.KVCacheBytes), humanBytes(g.BuffersBytes))
+	} else {
+		fmt.Fprintf(w, "gpu memory:\tunknown (%s)\n", rep.GPUMemoryErr)
+	}
 	w.Flush()
 
-	if *showMeta {
+	if showMeta {
 		fmt.Fprintln(e.stdout, "\nmetadata:")
 		for _, kv := range f.KVs {
 			fmt.Fprintf(w, "  %s\t%s\t%s\n", kv.Key, kv.Value.Type, kv.Value.Format())

@@ -16,6 +16,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/worker/cudabackend"
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/narration"
 	"github.com/kubeinfer/kubeinfer/worker/server"
@@ -44,6 +45,8 @@ type serveConfig struct {
 	InferenceEvents         string
 	InferenceEventsInterval time.Duration
 	TerminationLog          string
+	// LoadStallTimeout fails a load that makes no progress for this long; 0 never does.
+	LoadStallTimeout time.Duration
 }
 
 // terminationLogPath is where Kubernetes reads a container's last words.
@@ -64,6 +67,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.InferenceEvents, "inference-events", "Sampled", "narrate requests as Kubernetes Events: All, Sampled or Off")
 	fs.DurationVar(&c.InferenceEventsInterval, "inference-events-interval", 30*time.Second, "at most one sampled inference event per interval")
 	fs.StringVar(&c.TerminationLog, "termination-log", terminationLogPath, "file the model load error is written to")
+	fs.DurationVar(&c.LoadStallTimeout, "load-stall-timeout", 5*time.Minute,
+		"fail the model load (exit code 3) when it makes no progress for this long; 0 disables the check")
 }
 
 // envName maps a flag name to its environment variable: max-context →
@@ -157,7 +162,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	log.Info("listening", "address", ln.Addr().String(), "servedName", c.ServedName, "inferenceEvents", c.InferenceEvents,
 		"inferenceEventsInterval", c.InferenceEventsInterval.String())
 
-	m, err := server.Load(server.LoadOptions{Path: c.Model, Family: family, Backend: c.newBackend(log), Log: log})
+	tracker := server.NewLoadTracker(narrator.OnModelLoading, nil)
+	m, err := server.WatchLoad(ctx, tracker, c.LoadStallTimeout, stallCheckInterval(c.LoadStallTimeout), func() (*server.Model, error) {
+		return server.Load(server.LoadOptions{Path: c.Model, Family: family, Backend: c.newBackend(log), Log: log,
+			Plan: c.memoryPlan, Progress: tracker.Update})
+	})
 	if err == nil {
 		if err = srv.Start(ctx, m); err != nil {
 			m.Close()
@@ -231,15 +240,28 @@ func newNarrator(c serveConfig, log logr.Logger) *narration.Narrator {
 	return narration.New(cfg)
 }
 
+// stallCheckInterval is how often the load watchdog looks: often enough to honour short
+// timeouts (tests), rarely enough to cost nothing.
+func stallCheckInterval(timeout time.Duration) time.Duration {
+	return min(max(timeout/10, 10*time.Millisecond), time.Second)
+}
+
+// cudaOptions are the CUDA loader's options for this configuration.
+func (c serveConfig) cudaOptions() cudabackend.Options {
+	return cudabackend.Options{LibPath: c.CUDALib, KVCacheTokens: memplan.KVCacheTokens(c.MaxContext, c.MaxConcurrent)}
+}
+
+// memoryPlan is what the CUDA loader allocates for m with this configuration, reported
+// with the load (kubeinfer.dev/required-mib) so the operator schedules by it.
+func (c serveConfig) memoryPlan(m *model.Model) memplan.Plan {
+	return cudabackend.PlanMemory(m, c.cudaOptions())
+}
+
 // newBackend applies the --device rules: cuda must get the GPU, auto falls back to the
 // CPU engine and says why, cpu is the CPU engine.
 func (c serveConfig) newBackend(log logr.Logger) server.NewBackend {
 	return func(m *model.Model) (engine.Backend, error) {
-		opts := cudabackend.Options{LibPath: c.CUDALib}
-		if c.MaxContext > 0 {
-			opts.KVCacheTokens = c.MaxContext * c.MaxConcurrent
-		}
-		b, note, err := cudabackend.Select(m, c.Device, opts)
+		b, note, err := cudabackend.Select(m, c.Device, c.cudaOptions())
 		if note != "" {
 			log.Info(note, "device", c.Device)
 		}

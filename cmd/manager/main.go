@@ -11,6 +11,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -81,6 +82,10 @@ func main() {
 			&rbacv1.Role{}:           ownChildren,
 			&rbacv1.RoleBinding{}:    ownChildren,
 			&corev1.Pod{}:            ownChildren,
+			// Only the workers' narration Events (labelled with their InferenceWorker), and
+			// only GPU nodes labelled by gpu-feature-discovery with their memory.
+			&corev1.Event{}: {Label: labelExists(inferencev1alpha1.LabelWorker)},
+			&corev1.Node{}:  {Label: labelExists("nvidia.com/gpu.memory")},
 		}},
 	})
 	if err != nil {
@@ -93,6 +98,7 @@ func main() {
 		APIReader:   mgr.GetAPIReader(),
 		Recorder:    mgr.GetEventRecorder("kubeinfer-operator"),
 		WorkerImage: workerImage,
+		Sizer:       controllers.NewModelSizer(),
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to create controller", "controller", "InferenceWorker")
 		os.Exit(1)
@@ -111,4 +117,13 @@ func main() {
 		log.Error(err, "problem running manager")
 		os.Exit(1)
 	}
+}
+
+// labelExists selects objects that carry the label key, whatever its value.
+func labelExists(key string) labels.Selector {
+	req, err := labels.NewRequirement(key, selection.Exists, nil)
+	if err != nil {
+		panic(err) // a constant, valid key
+	}
+	return labels.NewSelector().Add(*req)
 }

@@ -183,6 +183,11 @@ func startCluster(ctx context.Context, cfg config, bins binaries) (_ *cluster, e
 		// A simulated or local node does not go away on its own; the default 5 minutes
 		// would keep orphaned pods of a removed node around for as long.
 		"--terminated-pod-gc-threshold=100",
+		// The ReplicaSet controller waits until its informer has seen its own last write; over
+		// etcd 3.4 (no progress notifications) the informer's resource version can stay behind
+		// until some other change, so a ReplicaSet's readyReplicas could stay stale for minutes
+		// (seen with two pods turning Ready one after the other).
+		"--feature-gates=StaleControllerConsistencyReplicaSet=false",
 	); err != nil {
 		return nil, err
 	}

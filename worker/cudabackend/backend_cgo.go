@@ -27,6 +27,8 @@ type Backend struct {
 	ordinal int
 	sz      sizing
 	plan    MemoryPlan
+	// usedBytes is the device memory the load took, measured; 0 if unknown.
+	usedBytes uint64
 
 	mu     sync.Mutex // guards everything below and serializes calls into the library
 	cm     *C.kic_model
@@ -62,7 +64,7 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 	h := m.Hyper
 	sz := opts.sizing(h)
 	b := &Backend{lib: l, m: m, h: h, ordinal: opts.Device, sz: sz, seqs: map[engine.SeqID]*cudaSeq{}, pool: newBlockPool(sz.blocks)}
-	b.plan = planMemory(h, weightBytes(m), sz)
+	b.plan = PlanMemory(m, opts) // the same pure function inspect and the operator use
 	if err := b.plan.Check(b.Device(), info.FreeBytes); err != nil {
 		return nil, err
 	}
@@ -72,6 +74,11 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 	if err := b.upload(); err != nil {
 		b.destroy()
 		return nil, err
+	}
+	// What the load really took on the device: free memory before minus after,
+	// to compare with the plan (other processes on the GPU blur it).
+	if after, err := l.deviceInfo(opts.Device); err == nil && info.FreeBytes > after.FreeBytes {
+		b.usedBytes = info.FreeBytes - after.FreeBytes
 	}
 	return b, nil
 }
@@ -183,10 +190,14 @@ func (b *Backend) put(slot, layer int, t *model.Tensor, vec bool) error {
 	if len(data) > 0 {
 		p = unsafe.Pointer(unsafe.SliceData(data))
 	}
-	return b.lib.call("upload "+t.Info.Name, func() C.kic_status {
+	err = b.lib.call("upload "+t.Info.Name, func() C.kic_status {
 		return C.call_upload(b.lib.api, b.cm, C.int32_t(slot), C.int32_t(layer), C.int32_t(dtype),
 			C.int64_t(t.Rows), C.int64_t(t.Cols), p, C.uint64_t(len(data)))
 	})
+	if err == nil {
+		b.m.Loaded(t) // progress: the bytes uploaded so far
+	}
+	return err
 }
 
 func (b *Backend) destroy() {
@@ -207,6 +218,10 @@ func (b *Backend) Model() *model.Model { return b.m }
 
 // Plan is the memory plan Open checked.
 func (b *Backend) Plan() MemoryPlan { return b.plan }
+
+// UsedBytes is the device memory the load really took (free memory before Open
+// minus after), to compare with Plan; 0 when it could not be measured.
+func (b *Backend) UsedBytes() uint64 { return b.usedBytes }
 
 // WeightBytes is what one pass over the weights reads, for roofline figures.
 func (b *Backend) WeightBytes() uint64 { return b.plan.Weights }

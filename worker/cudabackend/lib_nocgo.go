@@ -45,5 +45,8 @@ func Open(m *model.Model, opts Options) (*Backend, error) { return nil, errNoCgo
 // WeightBytes is what one pass over the weights reads.
 func (b *Backend) WeightBytes() uint64 { return 0 }
 
+// UsedBytes is 0 in a build without cgo.
+func (b *Backend) UsedBytes() uint64 { return 0 }
+
 // MeasureBandwidth always fails in a build without cgo.
 func (b *Backend) MeasureBandwidth(bytes uint64) (float64, error) { return 0, errNoCgo }

@@ -3,6 +3,7 @@ package cudabackend
 import (
 	"errors"
 
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -32,28 +33,20 @@ type Options struct {
 	DisableGraphs bool
 }
 
+// plan is the part of the options the memory plan depends on.
+func (o Options) plan() memplan.Options {
+	return memplan.Options{KVCacheTokens: o.KVCacheTokens, KVBlockTokens: o.KVBlockTokens,
+		MaxBatch: o.MaxBatch, GemmMinTokens: o.GemmMinTokens}
+}
+
 func (o Options) withDefaults(h model.Hyper) Options {
-	if o.KVBlockTokens <= 0 {
-		o.KVBlockTokens = 16
-	}
-	if o.KVCacheTokens <= 0 {
-		o.KVCacheTokens = min(h.ContextLength, 32768)
-	}
-	if o.MaxBatch <= 0 {
-		o.MaxBatch = 256
-	}
-	if o.GemmMinTokens <= 0 {
-		o.GemmMinTokens = 16
-	}
+	d := o.plan().WithDefaults(h)
+	o.KVCacheTokens, o.KVBlockTokens, o.MaxBatch, o.GemmMinTokens = d.KVCacheTokens, d.KVBlockTokens, d.MaxBatch, d.GemmMinTokens
 	return o
 }
 
 func (o Options) sizing(h model.Hyper) sizing {
-	return sizing{
-		blockTokens:   o.KVBlockTokens,
-		blocks:        blocksFor(o.KVCacheTokens, o.KVBlockTokens),
-		maxSeqBlocks:  blocksFor(h.ContextLength, o.KVBlockTokens),
-		maxBatch:      o.MaxBatch,
-		gemmMinTokens: o.GemmMinTokens,
-	}
+	s := o.plan().Sizing(h)
+	return sizing{blockTokens: s.BlockTokens, blocks: s.Blocks, maxSeqBlocks: s.MaxSeqBlocks,
+		maxBatch: s.MaxBatch, gemmMinTokens: s.GemmMinTokens}
 }

@@ -3,6 +3,7 @@ package gguf
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"os"
@@ -55,6 +56,11 @@ type File struct {
 	Tensors    []TensorInfo
 	Alignment  uint64
 	DataOffset uint64 // absolute offset of the data section
+	// HeaderSize is where the last tensor info ends: the bytes a header-only
+	// read needs (the data section starts at the next alignment boundary).
+	HeaderSize uint64
+	// Size is the file size the header was checked against.
+	Size uint64
 
 	kv      map[string]int
 	tensor  map[string]int
@@ -95,8 +101,64 @@ func (f *File) Close() error {
 
 // Parse reads a GGUF file held in memory. The File keeps references to data.
 func Parse(data []byte) (*File, error) {
-	p := &parser{buf: data}
-	f := &File{data: data, kv: map[string]int{}, tensor: map[string]int{}, Alignment: DefaultAlignment}
+	p := &parser{buf: data, size: uint64(len(data))}
+	f, err := p.file()
+	if err != nil {
+		return nil, err
+	}
+	f.data = data
+	return f, nil
+}
+
+// MaxHeaderBytes bounds what ParseHeader reads: real headers are a few MiB
+// (a 150k-token vocabulary and its merges), so more is a hostile file.
+const MaxHeaderBytes = 64 << 20
+
+// ParseHeader reads only the header of a GGUF file of size bytes from r: the
+// metadata and tensor infos, never the tensor data. It reads in growing
+// prefixes, and each read ends at a lower bound of the header's end that the
+// parser knows from the counts and lengths it has read (every remaining key,
+// tensor info and array element takes at least a few bytes), so it never
+// asks for a byte past the header, and reads at most MaxHeaderBytes. Counts
+// and lengths are checked against size, with the same bounds as Parse. The
+// File has no tensor data: TensorData returns nil and HasData is false.
+func ParseHeader(r io.ReaderAt, size int64) (*File, error) {
+	return ParseHeaderLimit(r, size, MaxHeaderBytes)
+}
+
+// ParseHeaderLimit is ParseHeader reading at most limit bytes.
+func ParseHeaderLimit(r io.ReaderAt, size int64, limit uint64) (*File, error) {
+	if size < 0 {
+		return nil, fmt.Errorf("gguf: negative file size %d", size)
+	}
+	p := &parser{size: uint64(size)}
+	p.grow = func(need, floor uint64) error {
+		if need > limit {
+			return fmt.Errorf("gguf: header is larger than the %d MiB read limit (needs byte %d)", limit>>20, need)
+		}
+		target := min(max(need, floor), limit, p.size)
+		have := uint64(len(p.buf))
+		buf := make([]byte, target)
+		copy(buf, p.buf)
+		n, err := r.ReadAt(buf[have:], int64(have))
+		if uint64(n) < target-have {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("gguf: read header bytes [%d, %d): %w", have, target, err)
+		}
+		p.buf = buf
+		return nil
+	}
+	return p.file()
+}
+
+// HasData says whether tensor data can be read (false after ParseHeader).
+func (f *File) HasData() bool { return f.data != nil }
+
+// file parses the header and checks the tensors against the file size.
+func (p *parser) file() (*File, error) {
+	f := &File{kv: map[string]int{}, tensor: map[string]int{}, Alignment: DefaultAlignment, Size: p.size}
 
 	magicAt := p.off
 	magic, err := p.bytes(4, "magic")
@@ -116,6 +178,12 @@ func Parse(data []byte) (*File, error) {
 	if f.Version != 2 && f.Version != 3 {
 		return nil, p.errorf(versionAt, "unsupported version %d", f.Version)
 	}
+	// Read both counts at once: they are 16 bytes of any valid header.
+	if p.size-p.off >= 16 {
+		if _, err := p.peek(16); err != nil {
+			return nil, err
+		}
+	}
 	tensorCountAt := p.off
 	tensorCount, err := p.u64("tensor count")
 	if err != nil {
@@ -132,9 +200,12 @@ func Parse(data []byte) (*File, error) {
 	if tensorCount > p.remaining()/minTensorBytes {
 		return nil, p.errorf(tensorCountAt, "tensor count %d exceeds file size", tensorCount)
 	}
+	// Both products are at most the file size, checked just above.
+	p.pending = kvCount*minKVBytes + tensorCount*minTensorBytes
 
 	f.KVs = make([]KV, 0, kvCount)
 	for i := uint64(0); i < kvCount; i++ {
+		p.pending -= minKVBytes
 		keyAt := p.off
 		key, err := p.str("metadata key")
 		if err != nil {
@@ -166,6 +237,7 @@ func Parse(data []byte) (*File, error) {
 
 	f.Tensors = make([]TensorInfo, 0, tensorCount)
 	for i := uint64(0); i < tensorCount; i++ {
+		p.pending -= minTensorBytes
 		t, err := p.tensorInfo()
 		if err != nil {
 			return nil, err
@@ -176,6 +248,7 @@ func Parse(data []byte) (*File, error) {
 		f.tensor[t.Name] = len(f.Tensors)
 		f.Tensors = append(f.Tensors, t)
 	}
+	f.HeaderSize = p.off
 
 	// The data section starts at the next multiple of the alignment. A file
 	// without tensors may end before the padding.
@@ -184,10 +257,10 @@ func Parse(data []byte) (*File, error) {
 	if len(f.Tensors) == 0 {
 		return f, nil
 	}
-	if f.DataOffset > uint64(len(data)) {
+	if f.DataOffset > p.size {
 		return nil, p.errorf(p.off, "data section padding exceeds file size")
 	}
-	dataLen := uint64(len(data)) - f.DataOffset
+	dataLen := p.size - f.DataOffset
 	for _, t := range f.Tensors {
 		if t.Offset%f.Alignment != 0 {
 			return nil, fmt.Errorf("gguf: tensor %s: data offset %d is not a multiple of the alignment %d", t.Name, t.Offset, f.Alignment)
@@ -218,8 +291,12 @@ func (f *File) Tensor(name string) (TensorInfo, bool) {
 	return f.Tensors[i], true
 }
 
-// TensorData returns the encoded bytes of a tensor, a view into the mapping.
+// TensorData returns the encoded bytes of a tensor, a view into the mapping;
+// nil for a header-only File.
 func (f *File) TensorData(t TensorInfo) []byte {
+	if f.data == nil {
+		return nil
+	}
 	start := f.DataOffset + t.Offset
 	return f.data[start : start+t.Size : start+t.Size]
 }
@@ -233,13 +310,36 @@ func (f *File) Float32(name string) ([]float32, error) {
 	return Dequantize(t, f.TensorData(t))
 }
 
-// parser walks the buffer; every read checks the bytes remaining first.
+// parser walks the buffer; every read checks the bytes remaining in the file
+// first. buf may hold only a prefix of the file: grow extends it.
 type parser struct {
-	buf []byte
-	off uint64
+	buf  []byte
+	size uint64 // the file size: every count and length is checked against it
+	off  uint64
+	// pending is a lower bound of the header bytes still to come after the
+	// item being read: the least encoding of each key, tensor info and array
+	// element not started yet. off + pending never passes the header's end.
+	pending uint64
+	// grow makes buf hold at least need bytes, and may read up to floor, a
+	// lower bound of the header's end; nil when buf is the whole file.
+	grow func(need, floor uint64) error
 }
 
-func (p *parser) remaining() uint64 { return uint64(len(p.buf)) - p.off }
+func (p *parser) remaining() uint64 { return p.size - p.off }
+
+// peek makes the next n bytes (n <= remaining) available without consuming them.
+func (p *parser) peek(n uint64) ([]byte, error) {
+	end := p.off + n
+	if end > uint64(len(p.buf)) {
+		if p.grow == nil {
+			return nil, p.errorf(p.off, "need %d bytes, %d buffered", n, uint64(len(p.buf))-p.off)
+		}
+		if err := p.grow(end, end+p.pending); err != nil {
+			return nil, err
+		}
+	}
+	return p.buf[p.off:end], nil
+}
 
 func (p *parser) errorf(at uint64, format string, args ...any) error {
 	return fmt.Errorf("gguf: offset %d: %s", at, fmt.Sprintf(format, args...))
@@ -249,7 +349,10 @@ func (p *parser) bytes(n uint64, field string) ([]byte, error) {
 	if n > p.remaining() {
 		return nil, p.errorf(p.off, "%s: need %d bytes, %d left", field, n, p.remaining())
 	}
-	b := p.buf[p.off : p.off+n]
+	b, err := p.peek(n)
+	if err != nil {
+		return nil, err
+	}
 	p.off += n
 	return b, nil
 }
@@ -279,7 +382,10 @@ func (p *parser) str(field string) (string, error) {
 	if n > p.remaining() {
 		return "", p.errorf(at, "%s length %d exceeds file size", field, n)
 	}
-	b, _ := p.bytes(n, field)
+	b, err := p.bytes(n, field)
+	if err != nil {
+		return "", err // a failed read of the header prefix
+	}
 	return string(b), nil
 }
 
@@ -352,9 +458,11 @@ func (p *parser) array(key string, depth int) (Value, error) {
 		return Value{}, p.errorf(countAt, "array length %d of %s exceeds file size", n, key)
 	}
 	out := Value{Type: ValueArray, Elem: elem}
+	p.pending += n * minSize // at most the bytes remaining, checked above
 	if elem == ValueString {
 		s := make([]string, n)
 		for i := range s {
+			p.pending -= minSize
 			if s[i], err = p.str("array element of " + key); err != nil {
 				return Value{}, err
 			}
@@ -365,6 +473,7 @@ func (p *parser) array(key string, depth int) (Value, error) {
 	if elem == ValueArray {
 		s := make([]Value, n)
 		for i := range s {
+			p.pending -= minSize
 			if s[i], err = p.array(key, depth+1); err != nil {
 				return Value{}, err
 			}
@@ -372,7 +481,11 @@ func (p *parser) array(key string, depth int) (Value, error) {
 		out.V = s
 		return out, nil
 	}
-	b, _ := p.bytes(n*minSize, "array of "+key) // length checked above
+	p.pending -= n * minSize
+	b, err := p.bytes(n*minSize, "array of "+key) // length checked above
+	if err != nil {
+		return Value{}, err // a failed read of the header prefix
+	}
 	switch elem {
 	case ValueUint8:
 		out.V = append([]uint8(nil), b...)

@@ -19,8 +19,9 @@ type Writer struct {
 }
 
 type writerTensor struct {
-	info TensorInfo
-	data []byte
+	info     TensorInfo
+	data     []byte
+	declared bool // DeclareTensor: no data
 }
 
 // NewWriter returns an empty writer.
@@ -61,6 +62,23 @@ func (w *Writer) AddTensor(name string, typ GGMLType, dims []uint64, data []byte
 	return nil
 }
 
+// DeclareTensor appends a tensor without data, for WriteHeader: a header
+// that declares tensors of any size, e.g. to test header-only readers.
+func (w *Writer) DeclareTensor(name string, typ GGMLType, dims []uint64) error {
+	t := TensorInfo{Name: name, Dims: append([]uint64(nil), dims...), Type: typ}
+	if w.names[name] || len(dims) == 0 || len(dims) > maxDims || !typ.Known() || dims[0]%typ.BlockSize() != 0 {
+		return fmt.Errorf("tensor %s: added twice, or dims %v do not fit type %s", name, dims, typ)
+	}
+	size, err := tensorBytes(typ, t.Elements())
+	if err != nil {
+		return fmt.Errorf("tensor %s: %w", name, err)
+	}
+	t.Size = size
+	w.names[name] = true
+	w.tensors = append(w.tensors, writerTensor{info: t, declared: true})
+	return nil
+}
+
 // AddF32 encodes values as F32 or as typ (F16, BF16, Q8_0) and adds the tensor.
 func (w *Writer) AddF32(name string, typ GGMLType, dims []uint64, values []float32) error {
 	var data []byte
@@ -91,9 +109,40 @@ func (w *Writer) alignment() uint64 {
 	return DefaultAlignment
 }
 
-// WriteTo writes the file.
+// WriteTo writes the file; it refuses tensors added with DeclareTensor.
 func (w *Writer) WriteTo(out io.Writer) (int64, error) {
+	for _, t := range w.tensors {
+		if t.declared {
+			return 0, fmt.Errorf("tensor %s has no data: use WriteHeader", t.info.Name)
+		}
+	}
 	cw := &countingWriter{w: bufio.NewWriter(out)}
+	align := w.alignment()
+	w.header(cw)
+	for _, t := range w.tensors {
+		cw.bytes(t.data)
+		cw.pad(align)
+	}
+	if cw.err == nil {
+		cw.err = cw.w.Flush()
+	}
+	return cw.n, cw.err
+}
+
+// WriteHeader writes only the header and its padding, and returns the size
+// the whole file would have with every tensor's data.
+func (w *Writer) WriteHeader(out io.Writer) (fileSize uint64, err error) {
+	cw := &countingWriter{w: bufio.NewWriter(out)}
+	end := w.header(cw)
+	if cw.err == nil {
+		cw.err = cw.w.Flush()
+	}
+	return uint64(cw.n) + end, cw.err
+}
+
+// header writes everything before the tensor data and returns the data
+// section's size.
+func (w *Writer) header(cw *countingWriter) uint64 {
 	align := w.alignment()
 	cw.bytes([]byte(Magic))
 	cw.u32(3)
@@ -102,8 +151,8 @@ func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 	for _, kv := range w.kvs {
 		cw.str(kv.Key)
 		cw.u32(uint32(kv.Value.Type))
-		if err := cw.value(kv.Value); err != nil {
-			return cw.n, fmt.Errorf("metadata %s: %w", kv.Key, err)
+		if err := cw.value(kv.Value); err != nil && cw.err == nil {
+			cw.err = fmt.Errorf("metadata %s: %w", kv.Key, err)
 		}
 	}
 	var offset uint64
@@ -118,14 +167,7 @@ func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 		offset += (t.info.Size + align - 1) / align * align
 	}
 	cw.pad(align)
-	for _, t := range w.tensors {
-		cw.bytes(t.data)
-		cw.pad(align)
-	}
-	if cw.err == nil {
-		cw.err = cw.w.Flush()
-	}
-	return cw.n, cw.err
+	return offset
 }
 
 type countingWriter struct {

@@ -57,6 +57,11 @@ type Model struct {
 	Weights Weights
 	Vocab   tokenizer.Vocab
 	File    *gguf.File
+	// OnProgress, when set, is called by the backend building from this model after
+	// each tensor it has read; calls come from the one goroutine that loads.
+	OnProgress ProgressFunc
+
+	progressDone, progressTotal uint64
 }
 
 // Load opens a GGUF model. When declared is not empty the file's family
@@ -75,7 +80,9 @@ func Load(path string, declared Family) (*Model, error) {
 	return m, nil
 }
 
-// FromFile builds a Model from an opened file; the Model takes ownership.
+// FromFile builds a Model from an opened file; the Model takes ownership. A
+// header-only file (gguf.ParseHeader) gives a Model with every shape and size
+// but no data: enough for the memory plan, not for a backend.
 func FromFile(f *gguf.File, declared Family) (*Model, error) {
 	h, err := readHyper(f)
 	if err != nil {
@@ -99,6 +106,50 @@ func FromFile(f *gguf.File, declared Family) (*Model, error) {
 
 // Close releases the file mapping.
 func (m *Model) Close() error { return m.File.Close() }
+
+// ProgressFunc is told the weight bytes a backend has read (converted by the CPU
+// engine, uploaded by the CUDA backend) so far, of the total; see Model.OnProgress.
+type ProgressFunc func(done, total uint64)
+
+// Tensors lists the bound weights, each once, in load order.
+func (m *Model) Tensors() []*Tensor {
+	w := &m.Weights
+	var out []*Tensor
+	add := func(ts ...*Tensor) {
+		for _, t := range ts {
+			if t != nil {
+				out = append(out, t)
+			}
+		}
+	}
+	add(w.TokenEmbedding, w.PositionEmbedding, w.OutputNorm, w.OutputNormBias, w.Output)
+	for _, l := range w.Layers {
+		add(l.AttnNorm, l.AttnNormBias, l.Q, l.QBias, l.K, l.KBias, l.V, l.VBias, l.QKV, l.QKVBias,
+			l.Output, l.OutputBias, l.FFNNorm, l.FFNNormBias, l.Gate, l.Up, l.UpBias, l.Down, l.DownBias)
+	}
+	return out
+}
+
+// TensorBytes is the stored size of the bound weights: the total of load progress.
+func (m *Model) TensorBytes() uint64 {
+	var n uint64
+	for _, t := range m.Tensors() {
+		n += t.Info.Size
+	}
+	return n
+}
+
+// Loaded tells OnProgress that a backend has read t; backends call it after each tensor.
+func (m *Model) Loaded(t *Tensor) {
+	if t == nil || m.OnProgress == nil {
+		return
+	}
+	if m.progressTotal == 0 {
+		m.progressTotal = m.TensorBytes()
+	}
+	m.progressDone += t.Info.Size
+	m.OnProgress(min(m.progressDone, m.progressTotal), m.progressTotal)
+}
 
 // binder looks tensors up and checks their shapes, keeping the first error.
 type binder struct {
@@ -196,7 +247,7 @@ func (m *Model) bindWeights() error {
 		return b.err
 	}
 	if !gpt {
-		if rf := b.get("rope_freqs.weight", true, h.RopeDim/2); rf != nil {
+		if rf := b.get("rope_freqs.weight", true, h.RopeDim/2); rf != nil && m.File.HasData() {
 			if h.RopeFreqFactors, b.err = rf.Float32(); b.err != nil {
 				return b.err
 			}
@@ -207,10 +258,10 @@ func (m *Model) bindWeights() error {
 
 // TensorRow is one line of the inspect table.
 type TensorRow struct {
-	Name  string
-	Type  string
-	Shape []uint64 // GGUF order, fastest-varying first
-	Bytes uint64
+	Name  string   `json:"name"`
+	Type  string   `json:"type"`
+	Shape []uint64 `json:"shape"` // GGUF order, fastest-varying first
+	Bytes uint64   `json:"bytes"`
 }
 
 // Info summarises a GGUF file for `inspect`. It is filled from the file

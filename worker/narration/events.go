@@ -2,7 +2,9 @@ package narration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
 	"time"
@@ -32,6 +34,8 @@ const (
 	AnnotationParameters    = inferencev1alpha1.AnnotationParameters
 	AnnotationVRAMMiB       = inferencev1alpha1.AnnotationVRAMMiB
 	AnnotationRAMMiB        = inferencev1alpha1.AnnotationRAMMiB
+	AnnotationRequiredMiB   = inferencev1alpha1.AnnotationRequiredMiB
+	AnnotationWeightsBytes  = inferencev1alpha1.AnnotationWeightsBytes
 )
 
 // Target is the InferenceWorker and Pod a worker narrates about, from the downward-API
@@ -92,13 +96,33 @@ func restConfig() (*rest.Config, error) {
 // maxNoteBytes is the API server's limit on an Event's note.
 const maxNoteBytes = 1024
 
-// Emit creates one Event.
+// Emit creates one Event, or for Fields.Patch updates the annotations of the Event
+// named Fields.EventName (an Event's note is immutable; its metadata is not).
 func (s *EventSink) Emit(ctx context.Context, f Fields) error {
-	_, err := s.Client.EventsV1().Events(s.Target.Namespace).Create(ctx, s.event(f), metav1.CreateOptions{})
-	if err != nil {
+	events := s.Client.EventsV1().Events(s.Target.Namespace)
+	if f.Patch {
+		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": f.Progress.Annotations()}})
+		if err != nil {
+			return err
+		}
+		if _, err := events.Patch(ctx, s.eventName(f, time.Time{}), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			return fmt.Errorf("patch event %s on %s: %w", f.Reason, s.Target, err)
+		}
+		return nil
+	}
+	if _, err := events.Create(ctx, s.event(f), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create event %s on %s: %w", f.Reason, s.Target, err)
 	}
 	return nil
+}
+
+// eventName is unique per regarding object and time, as client-go's recorder makes
+// them, or the InferenceWorker's name and Fields.EventName for an Event that is patched later.
+func (s *EventSink) eventName(f Fields, now time.Time) string {
+	if f.EventName != "" {
+		return s.Target.Name + "." + f.EventName
+	}
+	return fmt.Sprintf("%s.%x", s.Target.Name, now.UnixNano())
 }
 
 func (s *EventSink) event(f Fields) *eventsv1.Event {
@@ -126,6 +150,15 @@ func (s *EventSink) event(f Fields) *eventsv1.Event {
 		ann[AnnotationTokensOut] = strconv.Itoa(f.TokensOut)
 		ann[AnnotationCorrelationID] = f.CorrelationID
 	}
+	if f.RequiredMiB > 0 {
+		ann[AnnotationRequiredMiB] = strconv.FormatInt(f.RequiredMiB, 10)
+	}
+	if f.WeightsBytes > 0 {
+		ann[AnnotationWeightsBytes] = strconv.FormatInt(f.WeightsBytes, 10)
+	}
+	if f.Progress != nil {
+		maps.Copy(ann, f.Progress.Annotations())
+	}
 	switch {
 	case f.MemoryMiB > 0 && f.MemoryKind == "VRAM":
 		ann[AnnotationVRAMMiB] = strconv.FormatInt(f.MemoryMiB, 10)
@@ -135,9 +168,10 @@ func (s *EventSink) event(f Fields) *eventsv1.Event {
 	t := s.Target
 	ev := &eventsv1.Event{
 		ObjectMeta: metav1.ObjectMeta{
-			// The same scheme as client-go's recorder: unique per regarding object and time.
-			Name:        fmt.Sprintf("%s.%x", t.Name, now.UnixNano()),
-			Namespace:   t.Namespace,
+			Name:      s.eventName(f, now),
+			Namespace: t.Namespace,
+			// The operator caches and watches only Events with this label.
+			Labels:      map[string]string{inferencev1alpha1.LabelWorker: t.Name},
 			Annotations: ann,
 		},
 		EventTime:           metav1.NewMicroTime(now),

@@ -26,6 +26,7 @@ import (
 // Actions: the machine-readable name of what happened, in logs and on Events.
 const (
 	ActionModelLoad         = "model_load"
+	ActionModelLoading      = "model_loading"
 	ActionModelLoadFailed   = "model_load_failed"
 	ActionInferenceComplete = "inference_complete"
 	ActionWorkerDraining    = "worker_draining"
@@ -34,6 +35,7 @@ const (
 // Event reasons, CamelCase as Kubernetes convention wants.
 const (
 	ReasonModelLoaded       = "ModelLoaded"
+	ReasonModelLoading      = inferencev1alpha1.ReasonModelLoading
 	ReasonModelLoadFailed   = "ModelLoadFailed"
 	ReasonInferenceComplete = "InferenceComplete"
 	ReasonWorkerDraining    = "WorkerDraining"
@@ -57,7 +59,17 @@ type Fields struct {
 	// memory (CPU); 0 when unknown. MemoryKind says which: "VRAM" or "RAM".
 	MemoryMiB  int64
 	MemoryKind string
-	Sentence   string
+	// RequiredMiB and WeightsBytes are the GPU memory plan of the model (model_load only).
+	RequiredMiB  int64
+	WeightsBytes int64
+	// Progress is the load progress (model_loading only).
+	Progress *inferencev1alpha1.LoadProgress
+	// EventName names the Event (below the InferenceWorker's name) so that it can be
+	// patched later; empty gives a unique name. Patch updates that Event's progress
+	// annotations instead of creating one.
+	EventName string
+	Patch     bool
+	Sentence  string
 }
 
 // Sink delivers narrations somewhere people read them (Kubernetes Events).
@@ -87,6 +99,10 @@ type Config struct {
 	QueueSize int
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+	// ProgressInterval is the least time between two patches of a load's ModelLoading
+	// Event; 0 means 3 s. A patch also needs 10 more percent than the last, so a load
+	// writes at most 1 create + 10 patches, however long it takes.
+	ProgressInterval time.Duration
 }
 
 // Narrator implements server.Narrator.
@@ -104,6 +120,12 @@ type Narrator struct {
 	skippedReqs   int
 	skippedTokens int
 	device        string
+	// The current load's ModelLoading Event: its name, when it was last written, the
+	// tenth of the load it showed, and when progress was last logged.
+	loadingEvent  string
+	loadingPatch  time.Time
+	loadingStep   int
+	loadingLogged time.Time
 }
 
 var _ server.Narrator = (*Narrator)(nil)
@@ -121,6 +143,9 @@ func New(cfg Config) *Narrator {
 	}
 	if cfg.MinInterval <= 0 {
 		cfg.MinInterval = 30 * time.Second
+	}
+	if cfg.ProgressInterval <= 0 {
+		cfg.ProgressInterval = 3 * time.Second
 	}
 	n := &Narrator{
 		cfg:   cfg,
@@ -161,6 +186,44 @@ func (n *Narrator) base(action, reason string) Fields {
 	}
 }
 
+// OnModelLoading narrates a load's progress: in the log at most once a second, and as
+// one ModelLoading Event per load, created on the first call and then patched with the
+// progress at most every ProgressInterval and only on a new tenth of the load, so a load
+// costs the API server at most 11 writes. Always emitted, whatever the mode.
+func (n *Narrator) OnModelLoading(p inferencev1alpha1.LoadProgress) {
+	now := n.cfg.Now()
+	f := n.base(ActionModelLoading, ReasonModelLoading)
+	f.Progress = &p
+	n.mu.Lock()
+	logIt := now.Sub(n.loadingLogged) >= time.Second || n.loadingEvent == ""
+	if logIt {
+		n.loadingLogged = now
+	}
+	step := p.Percent() / 10
+	send := false
+	switch {
+	case n.loadingEvent == "":
+		n.loadingEvent = fmt.Sprintf("loading.%x", now.UnixNano())
+		n.loadingPatch, n.loadingStep, send = now, step, true
+		f.Sentence = fmt.Sprintf("Loading %s model %s (%s of weights)", archTitle(n.cfg.Arch), n.cfg.ServedName, decimalBytes(p.Total))
+	case step > n.loadingStep && now.Sub(n.loadingPatch) >= n.cfg.ProgressInterval:
+		n.loadingPatch, n.loadingStep, send = now, step, true
+		f.Patch = true
+	}
+	f.EventName = n.loadingEvent
+	n.mu.Unlock()
+	if f.Sentence == "" {
+		f.Sentence = p.String()
+	}
+	if logIt {
+		n.cfg.Log.Info(p.String(), "narration", true, "action", f.Action, "loadedBytes", p.Done, "totalBytes", p.Total,
+			"bytesPerSecond", p.BytesPerSecond, "etaSeconds", int64(p.ETA/time.Second), "model", f.ModelRef)
+	}
+	if send {
+		n.enqueue(f)
+	}
+}
+
 // OnModelLoaded narrates a finished load; always emitted, whatever the mode.
 func (n *Narrator) OnModelLoaded(rec server.ModelLoadedRecord) {
 	n.mu.Lock()
@@ -170,7 +233,11 @@ func (n *Narrator) OnModelLoaded(rec server.ModelLoadedRecord) {
 	f.Device = rec.Device
 	f.DurationMS = rec.LoadTime.Milliseconds()
 	f.Parameters = rec.Parameters
-	if n.cfg.Memory != nil {
+	f.RequiredMiB, f.WeightsBytes = rec.RequiredMiB, rec.WeightsBytes
+	if rec.DeviceBytes > 0 && rec.Device != "CPU" {
+		// Measured by the backend: what the load really took on the GPU.
+		f.MemoryMiB, f.MemoryKind = int64((rec.DeviceBytes+1<<20-1)>>20), "VRAM"
+	} else if n.cfg.Memory != nil {
 		if mib, kind, ok := n.cfg.Memory(rec.Device); ok {
 			f.MemoryMiB, f.MemoryKind = mib, kind
 		}
@@ -316,4 +383,15 @@ func (n *Narrator) send(ctx context.Context, f Fields) {
 		return
 	}
 	n.emitted.WithLabelValues(f.Reason, "ok").Inc()
+}
+
+// decimalBytes writes n in kB, MB or GB, as the progress messages do.
+func decimalBytes(n uint64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1f kB", float64(n)/1e3)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubeinfer/kubeinfer/worker/chattemplate"
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
@@ -30,6 +31,10 @@ type LoadOptions struct {
 	// Backend builds the engine; nil means the CPU engine.
 	Backend NewBackend
 	Log     logr.Logger
+	// Plan computes the model's GPU memory plan, reported with the load; nil skips it.
+	Plan func(*model.Model) memplan.Plan
+	// Progress is told the weight bytes the backend has read so far; nil ignores it.
+	Progress model.ProgressFunc
 }
 
 // Load reads the model, builds its tokenizer, chat template and backend.
@@ -57,10 +62,19 @@ func Load(o LoadOptions) (*Model, error) {
 	if newBackend == nil {
 		newBackend = func(m *model.Model) (engine.Backend, error) { return engine.NewCPU(m) }
 	}
+	var plan memplan.Plan
+	if o.Plan != nil {
+		plan = o.Plan(m)
+	}
+	m.OnProgress = o.Progress
+	if o.Progress != nil {
+		o.Progress(0, m.TensorBytes()) // the load starts: the ModelLoading Event goes out now
+	}
 	b, err := newBackend(m)
+	m.OnProgress = nil
 	if err != nil {
 		m.Close()
 		return nil, err
 	}
-	return &Model{Backend: b, Tokenizer: tok, Template: tpl, LoadTime: time.Since(start), file: m}, nil
+	return &Model{Backend: b, Tokenizer: tok, Template: tpl, LoadTime: time.Since(start), Plan: plan, file: m}, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kubeinfer/kubeinfer/worker/chattemplate"
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/scheduler"
 	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
@@ -31,7 +32,9 @@ type Model struct {
 	Template  *chattemplate.Template
 	// LoadTime is how long loading took; Start adds the warm-up.
 	LoadTime time.Duration
-	file     *model.Model
+	// Plan is the model's GPU memory plan, when LoadOptions.Plan computed it.
+	Plan memplan.Plan
+	file *model.Model
 }
 
 // Close releases the backend and the file mapping.
@@ -66,7 +69,12 @@ type ModelLoadedRecord struct {
 	Device        string
 	ContextLength int
 	Parameters    int64
-	LoadTime      time.Duration // warm-up included
+	// RequiredMiB and WeightsBytes are the model's GPU memory plan (LoadOptions.Plan).
+	RequiredMiB  int64
+	WeightsBytes int64
+	// DeviceBytes is the GPU memory the load really took, as the backend measured it; 0 if unknown.
+	DeviceBytes uint64
+	LoadTime    time.Duration // warm-up included
 }
 
 // Narrator is told what the worker does; the narration work plugs
@@ -190,6 +198,12 @@ func (s *Server) Start(ctx context.Context, m *Model) error {
 		ContextLength: sched.ContextLength(), LoadTime: m.LoadTime}
 	if f := m.Backend.Model().File; f != nil {
 		rec.Parameters = int64(model.Inspect(f).Parameters)
+	}
+	if m.Plan.Total() > 0 {
+		rec.RequiredMiB, rec.WeightsBytes = m.Plan.TotalMiB(), int64(m.Plan.Weights)
+	}
+	if u, ok := m.Backend.(interface{ UsedBytes() uint64 }); ok {
+		rec.DeviceBytes = u.UsedBytes()
 	}
 	s.log.Info("model ready", "servedName", rec.ServedName, "arch", rec.Arch, "backend", rec.Backend, "device", rec.Device,
 		"contextLength", rec.ContextLength, "loadSeconds", rec.LoadTime.Seconds())

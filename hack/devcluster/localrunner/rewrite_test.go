@@ -128,6 +128,7 @@ func TestTailBuffer(t *testing.T) {
 
 func TestIPPool(t *testing.T) {
 	p := newIPPool()
+	p.start = 0 // random by default, so devclusters side by side get different addresses
 	a, b := p.get(), p.get()
 	if a != "10.244.128.1" || b != "10.244.128.2" {
 		t.Fatalf("got %s %s", a, b)
@@ -147,5 +148,10 @@ func TestIPPool(t *testing.T) {
 	}
 	if ip := p.get(); !strings.HasPrefix(ip, "10.244.129.") {
 		t.Errorf("after 302 addresses got %s", ip)
+	}
+	last := newIPPool()
+	last.start = ipPoolSize - 1
+	if a, b := last.get(), last.get(); a != "10.244.255.254" || b != "10.244.128.1" {
+		t.Errorf("at the end of the range got %s then %s, want 10.244.255.254 then 10.244.128.1", a, b)
 	}
 }

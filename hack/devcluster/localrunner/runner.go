@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"strconv"
@@ -345,19 +346,25 @@ func LocalAddress(podIP string) string {
 	return ""
 }
 
-// ipPool hands each pod its own pod IP, 10.244.128.1 upwards.
+// ipPool hands each pod its own pod IP in 10.244.128.1-10.244.255.254, upwards from a
+// random start: devclusters running side by side on one machine (tests of several
+// packages) share the loopback addresses, and would otherwise all give their first pod
+// 127.244.128.1 and collide on its ports.
 type ipPool struct {
-	mu   sync.Mutex
-	used map[int]bool
+	mu    sync.Mutex
+	used  map[int]bool
+	start int
 }
 
-func newIPPool() *ipPool { return &ipPool{used: map[int]bool{}} }
+const ipPoolSize = 128 * 254
+
+func newIPPool() *ipPool { return &ipPool{used: map[int]bool{}, start: rand.IntN(ipPoolSize)} }
 
 func (p *ipPool) get() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for n := 0; ; n++ {
-		if !p.used[n] {
+	for i := 0; ; i++ {
+		if n := (p.start + i) % ipPoolSize; !p.used[n] {
 			p.used[n] = true
 			return fmt.Sprintf("10.244.%d.%d", 128+n/254, 1+n%254)
 		}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// fixtureFigures are the exact figures of the fidelity fixtures: parameters, header
+// bytes, tensor bytes by type, and the GPU memory plan at the serve defaults (the
+// model's context, 8 concurrent requests).
+var fixtureFigures = map[string]struct {
+	params, header, tensorBytes uint64
+	byType                      map[string]uint64
+	weights, planTotal          uint64
+}{
+	"gpt2.gguf":                {128768, 7630, 515072, map[string]uint64{"F32": 515072}, 515072, 338890752},
+	"gpt2_f16.gguf":            {128768, 7634, 277504, map[string]uint64{"F16": 237568, "F32": 39936}, 277504, 338653184},
+	"llama3_rope_scaling.gguf": {119112, 7960, 476448, map[string]uint64{"F32": 476448}, 476416, 338499840},
+	"llama_gqa.gguf":           {428672, 9222, 1714688, map[string]uint64{"F32": 1714688}, 1714688, 341495296},
+	"llama_gqa_bf16.gguf":      {428672, 9227, 858624, map[string]uint64{"BF16": 856064, "F32": 2560}, 858624, 340639232},
+	"llama_mha.gguf":           {140096, 9222, 560384, map[string]uint64{"F32": 560384}, 560384, 338589952},
+	"qwen2.gguf":               {127552, 8053, 510208, map[string]uint64{"F32": 510208}, 510208, 338377984},
+}
+
+func inspectJSONOf(t *testing.T, args ...string) inspectJSON {
+	t.Helper()
+	code, out, errOut := runCLI(append([]string{"inspect", "-o", "json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("inspect %v: exit %d: %s", args, code, errOut)
+	}
+	var rep inspectJSON
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("inspect -o json: %v\n%s", err, out)
+	}
+	return rep
+}
+
+func TestInspectFixturesExactBytes(t *testing.T) {
+	paths, _ := filepath.Glob("../../worker/testdata/fidelity/*.gguf")
+	if len(paths) != len(fixtureFigures) {
+		t.Fatalf("%d fixtures, %d expected figures", len(paths), len(fixtureFigures))
+	}
+	for _, p := range paths {
+		name := filepath.Base(p)
+		want := fixtureFigures[name]
+		t.Run(name, func(t *testing.T) {
+			rep := inspectJSONOf(t, "--model", p)
+			g := rep.GPUMemory
+			if rep.Parameters != want.params || rep.HeaderBytes != want.header || rep.TensorBytes != want.tensorBytes ||
+				!reflect.DeepEqual(rep.BytesByType, want.byType) || g == nil || g.WeightsBytes != want.weights || g.TotalBytes != want.planTotal {
+				t.Fatalf("got params %d header %d tensors %d %v plan %+v", rep.Parameters, rep.HeaderBytes, rep.TensorBytes, rep.BytesByType, g)
+			}
+			// Independent checks: F32 tensors take 4 bytes a parameter; the plan is the
+			// one the CUDA loader allocates by, on the fully loaded model.
+			if len(want.byType) == 1 && want.byType["F32"] != 4*want.params {
+				t.Errorf("F32 bytes %d != 4 × %d parameters", want.byType["F32"], want.params)
+			}
+			m, err := model.Load(p, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if plan := memplan.ForModel(m, memplan.Options{}); plan.Total() != g.TotalBytes || plan.TotalMiB() != g.RequiredMiB {
+				t.Errorf("the loader's plan %v differs from inspect's %+v", plan, g)
+			}
+			// The text form says the same.
+			_, out, _ := runCLI("inspect", p)
+			if !strings.Contains(out, fmt.Sprintf("(%d bytes: ", want.tensorBytes)) || !strings.Contains(out, fmt.Sprintf("gpu memory:    %d MiB", g.RequiredMiB)) {
+				t.Errorf("text output:\n%s", out)
+			}
+		})
+	}
+	// Context and concurrency size the KV cache as serve does.
+	rep := inspectJSONOf(t, "--context", "64", "--concurrency", "4", "../../worker/testdata/fidelity/llama_gqa.gguf")
+	if g := rep.GPUMemory; g.KVCacheTokens != 256 || g.KVCacheBytes != 2*2*256*2*16*4 { // K+V × layers × tokens × kv heads × head dim × f32
+		t.Errorf("KV cache for 64 × 4: %+v", g)
+	}
+}
+
+// headerOnlyServer serves a file with Range requests and fails any range that reaches
+// past the header, remembering every range asked for.
+type headerOnlyServer struct {
+	data       []byte
+	headerSize int64
+	mu         sync.Mutex
+	ranges     []string
+	pastHeader []string
+}
+
+func (s *headerOnlyServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rng := r.Header.Get("Range")
+	s.mu.Lock()
+	s.ranges = append(s.ranges, rng)
+	s.mu.Unlock()
+	spec, ok := strings.CutPrefix(rng, "bytes=")
+	from, to, ok2 := strings.Cut(spec, "-")
+	start, err1 := strconv.ParseInt(from, 10, 64)
+	end, err2 := strconv.ParseInt(to, 10, 64)
+	if !ok || !ok2 || err1 != nil || err2 != nil || end < start {
+		http.Error(w, "only bytes=A-B ranges", http.StatusBadRequest)
+		return
+	}
+	if end >= s.headerSize {
+		s.mu.Lock()
+		s.pastHeader = append(s.pastHeader, rng)
+		s.mu.Unlock()
+		http.Error(w, "this server serves the header only", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end, len(s.data)))
+	w.Header().Set("Content-Length", strconv.FormatInt(end-start+1, 10))
+	w.WriteHeader(http.StatusPartialContent)
+	_, _ = w.Write(s.data[start : end+1])
+}
+
+func TestInspectURLReadsOnlyTheHeader(t *testing.T) {
+	path := "../../worker/testdata/fidelity/qwen2.gguf"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &headerOnlyServer{data: data, headerSize: int64(f.HeaderSize)}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	remote := inspectJSONOf(t, "--model", ts.URL+"/qwen2.gguf")
+	local := inspectJSONOf(t, path)
+	if len(srv.pastHeader) > 0 {
+		t.Fatalf("asked for bytes past the %d-byte header: %v", srv.headerSize, srv.pastHeader)
+	}
+	remote.Source, local.Source = "", ""
+	if !reflect.DeepEqual(remote, local) {
+		t.Errorf("the URL's header gives other figures than the file:\nremote %+v\nlocal  %+v", remote, local)
+	}
+	if remote.FileBytes != uint64(len(data)) || remote.GPUMemory == nil {
+		t.Errorf("file bytes %d, plan %+v", remote.FileBytes, remote.GPUMemory)
+	}
+	t.Logf("%d range requests: %v", len(srv.ranges), srv.ranges)
+
+	// The text form names the source and what the header cost.
+	_, out, _ := runCLI("inspect", "--model", ts.URL+"/qwen2.gguf")
+	if !strings.Contains(out, "header: 8053 bytes in") {
+		t.Errorf("text output:\n%s", out)
+	}
+	// A server without Range support is refused, not downloaded from.
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(data) }))
+	defer plain.Close()
+	if code, _, errOut := runCLI("inspect", "--model", plain.URL+"/m.gguf"); code != 1 || !strings.Contains(errOut, "Range") {
+		t.Errorf("server without Range: exit %d %s", code, errOut)
+	}
+}

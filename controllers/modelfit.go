@@ -1,0 +1,168 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/worker/fetch"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// ModelSizer learns a URL model's size without downloading it: it reads the GGUF
+// header with HTTP Range requests (bounded in bytes and time) and keeps the result per
+// sha256 digest, which names the content, so each model is read once per operator.
+type ModelSizer struct {
+	Client *http.Client
+	// Timeout bounds one header read; 0 means 10 s.
+	Timeout time.Duration
+	// MaxBytes bounds one header read; 0 means 64 MiB.
+	MaxBytes uint64
+	// RetryAfter is how long a failed read is remembered before trying again; 0 means 1 min.
+	RetryAfter time.Duration
+
+	mu    sync.Mutex
+	cache map[string]sizerEntry
+}
+
+type sizerEntry struct {
+	m   *model.Model // header only: shapes and sizes, no data
+	err error
+	at  time.Time
+}
+
+// NewModelSizer returns a sizer with the default bounds.
+func NewModelSizer() *ModelSizer { return &ModelSizer{} }
+
+// Plan is the GPU memory plan of the URL model with the worker's options.
+func (s *ModelSizer) Plan(ctx context.Context, src *inferencev1alpha1.URLModelSource, opts memplan.Options) (memplan.Plan, error) {
+	m, err := s.header(ctx, src)
+	if err != nil {
+		return memplan.Plan{}, err
+	}
+	return memplan.ForModel(m, opts), nil
+}
+
+func (s *ModelSizer) header(ctx context.Context, src *inferencev1alpha1.URLModelSource) (*model.Model, error) {
+	retry := s.RetryAfter
+	if retry <= 0 {
+		retry = time.Minute
+	}
+	s.mu.Lock()
+	if s.cache == nil {
+		s.cache = map[string]sizerEntry{}
+	}
+	e, ok := s.cache[src.SHA256]
+	s.mu.Unlock()
+	if ok && (e.err == nil || time.Since(e.at) < retry) {
+		return e.m, e.err
+	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	f, _, err := fetch.ReadHeader(rctx, s.Client, src.URL, s.MaxBytes)
+	var m *model.Model
+	if err == nil {
+		if m, err = model.FromFile(f, ""); err != nil {
+			err = fmt.Errorf("%s: %w", src.URL, err)
+		}
+	}
+	s.mu.Lock()
+	s.cache[src.SHA256] = sizerEntry{m: m, err: err, at: time.Now()}
+	s.mu.Unlock()
+	return m, err
+}
+
+// workerPlanOptions are the memory plan options of the worker args this
+// InferenceWorker's pods run with (see workerArgs): the same KV cache sizing as serve.
+func workerPlanOptions(iw *inferencev1alpha1.InferenceWorker) memplan.Options {
+	maxContext := 0
+	if mc := iw.Spec.Serving.MaxContextLength; mc != nil {
+		maxContext = int(*mc)
+	}
+	return memplan.Options{KVCacheTokens: memplan.KVCacheTokens(maxContext, int(maxConcurrent(iw)))}
+}
+
+// modelFit is what the operator knows about the model's size and the cluster's GPUs.
+type modelFit struct {
+	// requiredMiB is the GPU memory one worker needs; 0 when unknown (or a CPU worker).
+	requiredMiB  int64
+	weightsBytes int64
+	plan         string // the plan in words, when read from the header
+	// gpuNodes is the number of nodes with the GPU memory label, largestMiB the most memory among them.
+	gpuNodes   int
+	largestMiB int64
+}
+
+// tooLarge says no labelled node can hold the model.
+func (f modelFit) tooLarge() bool {
+	return f.requiredMiB > 0 && f.gpuNodes > 0 && f.requiredMiB > f.largestMiB
+}
+
+// affinityMiB is the GPU memory the pods' node affinity should ask for: only when the
+// cluster labels its GPUs' memory (gpu-feature-discovery), else no node would match.
+func (f modelFit) affinityMiB() int64 {
+	if f.gpuNodes == 0 {
+		return 0
+	}
+	return f.requiredMiB
+}
+
+func (f modelFit) tooLargeMessage(iw *inferencev1alpha1.InferenceWorker) string {
+	need := fmt.Sprintf("%d MiB", f.requiredMiB)
+	if f.plan != "" {
+		need = f.plan
+	}
+	return fmt.Sprintf("model %s needs %s of GPU memory but the largest GPU on the cluster's %d GPU nodes has %d MiB (label %s): "+
+		"workers are scaled to 0 until a node with enough GPU memory joins; lower spec.serving.maxContextLength or "+
+		"maxConcurrentRequests, or use a smaller model", servedName(iw), need, f.gpuNodes, f.largestMiB, labelGPUMemory)
+}
+
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
+
+// observeModelFit reads the model's size (a URL's header, else what a worker reported)
+// and the GPU memory of the cluster's nodes. Only GPU workers are sized.
+func (r *InferenceWorkerReconciler) observeModelFit(ctx context.Context, iw *inferencev1alpha1.InferenceWorker) (modelFit, error) {
+	var fit modelFit
+	if iw.Spec.GPU.Count == 0 {
+		return fit, nil
+	}
+	if src := iw.Spec.Model.Source.URL; src != nil && r.Sizer != nil {
+		plan, err := r.Sizer.Plan(ctx, src, workerPlanOptions(iw))
+		if err != nil {
+			// Not knowing the size is not an error of the InferenceWorker: the workers
+			// still start, and report the size after their first load.
+			ctrl.LoggerFrom(ctx).V(2).Info("cannot read the model's header", "error", err.Error())
+		} else {
+			fit.requiredMiB, fit.weightsBytes, fit.plan = plan.TotalMiB(), int64(plan.Weights), plan.String()
+		}
+	}
+	if fit.requiredMiB == 0 {
+		fit.requiredMiB, fit.weightsBytes = iw.Status.Model.RequiredMiB, iw.Status.Model.WeightsBytes
+	}
+	var nodes corev1.NodeList
+	if err := r.List(ctx, &nodes, client.HasLabels{labelGPUMemory}); err != nil {
+		return fit, fmt.Errorf("list GPU nodes: %w", err)
+	}
+	for _, n := range nodes.Items {
+		mib, err := strconv.ParseInt(n.Labels[labelGPUMemory], 10, 64)
+		if err != nil || mib <= 0 {
+			continue
+		}
+		fit.gpuNodes++
+		fit.largestMiB = max(fit.largestMiB, mib)
+	}
+	return fit, nil
+}

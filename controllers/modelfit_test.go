@@ -1,0 +1,341 @@
+package controllers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
+	"github.com/kubeinfer/kubeinfer/worker/narration"
+	"github.com/kubeinfer/kubeinfer/worker/server"
+)
+
+// bigModelHeader is the GGUF header of a Llama model with 32 blocks of 8192 wide F16
+// weights (about 55 GB): only the header exists, the tensors are declared, not written.
+func bigModelHeader(t *testing.T) (header []byte, fileSize int64) {
+	t.Helper()
+	cfg := modeltest.Config{Arch: "llama", Embedding: 8192, Heads: 64, HeadsKV: 8, FeedForward: 28672, Blocks: 32,
+		Vocab: 40, Context: 4096, Type: gguf.TypeF16}
+	w, err := modeltest.Writer(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ff, v, nkv := uint64(cfg.Embedding), uint64(cfg.FeedForward), uint64(cfg.Vocab), uint64(cfg.Embedding/cfg.Heads*cfg.HeadsKV)
+	declare := func(name string, typ gguf.GGMLType, dims ...uint64) {
+		if err := w.DeclareTensor(name, typ, dims); err != nil {
+			t.Fatal(err)
+		}
+	}
+	declare("token_embd.weight", gguf.TypeF16, e, v)
+	declare("output_norm.weight", gguf.TypeF32, e)
+	for i := range cfg.Blocks {
+		p := fmt.Sprintf("blk.%d.", i)
+		declare(p+"attn_norm.weight", gguf.TypeF32, e)
+		declare(p+"attn_q.weight", gguf.TypeF16, e, e)
+		declare(p+"attn_k.weight", gguf.TypeF16, e, nkv)
+		declare(p+"attn_v.weight", gguf.TypeF16, e, nkv)
+		declare(p+"attn_output.weight", gguf.TypeF16, e, e)
+		declare(p+"ffn_norm.weight", gguf.TypeF32, e)
+		declare(p+"ffn_gate.weight", gguf.TypeF16, e, ff)
+		declare(p+"ffn_up.weight", gguf.TypeF16, e, ff)
+		declare(p+"ffn_down.weight", gguf.TypeF16, ff, e)
+	}
+	var buf bytes.Buffer
+	size, err := w.WriteHeader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), int64(size)
+}
+
+// headerServer serves a model whose header is all it has: any range past the header
+// fails and is remembered, so a test can assert it was never asked for.
+func headerServer(t *testing.T, header []byte, fileSize int64) (*httptest.Server, *atomic.Int64) {
+	var past atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var start, end int64
+		if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &start, &end); err != nil || end < start {
+			http.Error(w, "ranges only", http.StatusBadRequest)
+			return
+		}
+		if end >= int64(len(header)) {
+			past.Add(1)
+			http.Error(w, "no tensor data here", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end, fileSize))
+		w.WriteHeader(http.StatusPartialContent)
+		_, _ = w.Write(header[start : end+1])
+	}))
+	t.Cleanup(ts.Close)
+	return ts, &past
+}
+
+// gpuNode creates a node labelled by gpu-feature-discovery with its GPU memory.
+func gpuNode(t *testing.T, name string, memMiB int64) *corev1.Node {
+	t.Helper()
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
+		labelGPUMemory: strconv.FormatInt(memMiB, 10), labelGPUProduct: "TEST-GPU"}}}
+	if err := k8sClient.Create(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), n) })
+	return n
+}
+
+func TestModelTooLargeScalesToZeroUntilANodeFits(t *testing.T) {
+	ns := newNamespace(t)
+	r := newTestReconciler(t)
+	header, size := bigModelHeader(t)
+	ts, past := headerServer(t, header, size)
+	gpuNode(t, "gpu-small-"+ns, 24576)
+	gpuNode(t, "gpu-medium-"+ns, 40960)
+
+	iw := loadSample(t, "inference_v1alpha1_inferenceworker_llama.yaml")
+	iw.Spec.Model.Source = inferencev1alpha1.ModelSource{URL: &inferencev1alpha1.URLModelSource{
+		URL: ts.URL + "/big.gguf", SHA256: strings.Repeat("b1", 32)}}
+	iw.Spec.GPU = inferencev1alpha1.GPUSpec{Count: 1}
+	iw = createIW(t, ns, iw)
+	r.reconcile(t, iw)
+
+	got := getIW(t, iw)
+	ready := assertCondition(t, got, inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelTooLarge)
+	assertCondition(t, got, inferencev1alpha1.ConditionDegraded, metav1.ConditionTrue, inferencev1alpha1.ReasonModelTooLarge)
+	need := got.Status.Model.RequiredMiB
+	if need <= 40960 || need > 60000 || got.Status.Model.WeightsBytes < 25e9 {
+		t.Fatalf("status.model = %+v, want about 55 GB of weights and more than 40960 MiB", got.Status.Model)
+	}
+	for _, want := range []string{fmt.Sprintf("needs %d MiB (weights ", need), "has 40960 MiB", "scaled to 0"} {
+		if !strings.Contains(ready.Message, want) {
+			t.Errorf("Ready message %q lacks %q", ready.Message, want)
+		}
+	}
+	ev := hasEvent(r.recorder.take(), inferencev1alpha1.ReasonModelTooLarge)
+	if ev == nil || ev.Type != corev1.EventTypeWarning || !strings.Contains(ev.Note, strconv.FormatInt(need, 10)) || !strings.Contains(ev.Note, "40960 MiB") {
+		t.Fatalf("ModelTooLarge warning event = %+v", ev)
+	}
+	// No pod can be created, let alone wait in Pending: the Deployment runs none.
+	d := getObj(t, ns, iw.Name, &appsv1.Deployment{})
+	if *d.Spec.Replicas != 0 {
+		t.Errorf("deployment replicas = %d while the model fits no node", *d.Spec.Replicas)
+	}
+	if past.Load() != 0 {
+		t.Errorf("the operator asked for %d ranges past the header", past.Load())
+	}
+
+	// Nothing changed: no write, no event, and the header is not read again (cached per digest).
+	before := r.writes.n.Load()
+	r.reconcile(t, iw)
+	if w := r.writes.n.Load() - before; w != 0 {
+		t.Errorf("unchanged reconcile in ModelTooLarge made %d writes", w)
+	}
+	if evs := r.recorder.take(); len(evs) != 0 {
+		t.Errorf("unchanged reconcile emitted %v", evs)
+	}
+
+	// A node that fits joins: the node watch enqueues this InferenceWorker, which leaves
+	// ModelTooLarge and runs its workers with the memory affinity.
+	big := gpuNode(t, "gpu-large-"+ns, 81920)
+	reqs := r.nodeToInferenceWorkers(context.Background(), big)
+	if !containsRequest(reqs, client.ObjectKeyFromObject(iw)) {
+		t.Fatalf("node watch enqueued %v, want %s", reqs, iw.Name)
+	}
+	r.reconcile(t, iw)
+	got = getIW(t, iw)
+	if c := condition(t, got, inferencev1alpha1.ConditionReady); c.Reason == inferencev1alpha1.ReasonModelTooLarge {
+		t.Fatalf("still ModelTooLarge: %s", c.Message)
+	}
+	assertCondition(t, got, inferencev1alpha1.ConditionDegraded, metav1.ConditionFalse, inferencev1alpha1.ReasonAsExpected)
+	d = getObj(t, ns, iw.Name, &appsv1.Deployment{})
+	if *d.Spec.Replicas != 1 {
+		t.Errorf("deployment replicas = %d after a node fits", *d.Spec.Replicas)
+	}
+	assertMemoryAffinity(t, d.Spec.Template.Spec, need)
+}
+
+func containsRequest(reqs []reconcile.Request, key client.ObjectKey) bool {
+	for _, r := range reqs {
+		if r.NamespacedName == key {
+			return true
+		}
+	}
+	return false
+}
+
+func assertMemoryAffinity(t *testing.T, spec corev1.PodSpec, minMiB int64) {
+	t.Helper()
+	a := spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		t.Fatalf("no required node affinity: %+v", a)
+	}
+	terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	if len(terms) != 1 || len(terms[0].MatchExpressions) != 1 {
+		t.Fatalf("node selector terms %+v", terms)
+	}
+	e := terms[0].MatchExpressions[0]
+	if e.Key != labelGPUMemory || e.Operator != corev1.NodeSelectorOpGt || len(e.Values) != 1 || e.Values[0] != strconv.FormatInt(minMiB-1, 10) {
+		t.Errorf("memory affinity %+v, want %s Gt %d", e, labelGPUMemory, minMiB-1)
+	}
+}
+
+// countingConfig counts the requests that write (anything but GET, LIST, WATCH).
+func countingConfig(c *rest.Config, writes *atomic.Int64) *rest.Config {
+	c = rest.CopyConfig(c)
+	c.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if req.Method != http.MethodGet {
+				writes.Add(1)
+			}
+			return rt.RoundTrip(req)
+		})
+	}
+	return c
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// fakeClock is a settable clock for the worker's progress code.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestLoadProgressIsShownAndBounded drives the worker's real progress path (LoadTracker,
+// Narrator, EventSink) against the API server with a fake clock, 1% of a 2.4 GB load
+// every 100 ms, and checks the operator's condition message and Progress column move,
+// and that the load costs a bounded number of writes on both sides.
+func TestLoadProgressIsShownAndBounded(t *testing.T) {
+	ns := newNamespace(t)
+	r := newTestReconciler(t)
+	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
+	r.reconcile(t, iw)
+	iw = getIW(t, iw)
+	sim := newWorkerSim(t, ns, "gpt2")
+	sim.setDeployment(1, 0, 1)
+	sim.pod("gpt2-0", loadingPod)
+	pod := getObj(t, ns, "gpt2-0", &corev1.Pod{})
+
+	var workerWrites atomic.Int64
+	cs, err := kubernetes.NewForConfig(countingConfig(cfg, &workerWrites))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{now: time.Now()}
+	sink := &narration.EventSink{Client: cs, Target: narration.Target{Name: iw.Name, Namespace: ns, UID: string(iw.UID),
+		PodName: pod.Name, PodUID: string(pod.UID)}}
+	n := narration.New(narration.Config{Sink: sink, Arch: "gpt", ServedName: "gpt2", Now: clock.Now})
+	ctx, stop := context.WithCancel(context.Background())
+	go n.Run(ctx)
+	tracker := server.NewLoadTracker(n.OnModelLoading, clock.Now)
+
+	const total = 2_400_000_000
+	statusWrites := r.writes.n.Load()
+	loadTo := func(from, to int) {
+		for pct := from; pct <= to; pct++ {
+			tracker.Update(uint64(pct)*total/100, total)
+			clock.Advance(100 * time.Millisecond)
+		}
+	}
+	progressAnnotation := func() string {
+		var list corev1.EventList
+		_ = k8sClient.List(context.Background(), &list, client.InNamespace(ns), client.MatchingLabels{inferencev1alpha1.LabelWorker: iw.Name})
+		for _, e := range list.Items {
+			if e.Reason == inferencev1alpha1.ReasonModelLoading {
+				return e.Annotations[inferencev1alpha1.AnnotationLoadedBytes]
+			}
+		}
+		return ""
+	}
+
+	loadTo(0, 0)
+	eventually(t, "the ModelLoading event", func() bool { return progressAnnotation() == "0" })
+	r.reconcile(t, iw)
+	got := getIW(t, iw)
+	c := assertCondition(t, got, inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoading)
+	if c.Message != "Loading 0.0 of 2.4 GB (0%)" || got.Status.Model.LoadProgress != "0%" {
+		t.Errorf("at the start: message %q, progress %q", c.Message, got.Status.Model.LoadProgress)
+	}
+
+	loadTo(1, 50) // 5 s: the 3 s interval and a new tenth allow one patch, at 30%
+	eventually(t, "the 30% patch", func() bool { return progressAnnotation() == "720000000" })
+	r.reconcile(t, iw)
+	got = getIW(t, iw)
+	c = condition(t, got, inferencev1alpha1.ConditionModelLoaded)
+	if c.Message != "Loading 0.7 of 2.4 GB (30%, 240.0 MB/s, about 7 s left)" || got.Status.Model.LoadProgress != "30%" {
+		t.Errorf("at 30%%: message %q, progress %q", c.Message, got.Status.Model.LoadProgress)
+	}
+
+	loadTo(51, 100)
+	stop()
+	n.Wait()
+	if got := progressAnnotation(); got != "2160000000" {
+		t.Errorf("last patch shows %s bytes, want the 90%% step", got)
+	}
+	r.reconcile(t, iw)
+	if got := getIW(t, iw).Status.Model.LoadProgress; got != "90%" {
+		t.Errorf("Progress column %q", got)
+	}
+	// The bound: one create and at most one patch per tenth of the load (here one per
+	// 3 s as well: 30, 60, 90%), and one status write per change the operator saw.
+	if w := workerWrites.Load(); w < 2 || w > 11 {
+		t.Errorf("the worker made %d writes for one load, want 2 to 11", w)
+	}
+	if w := r.writes.n.Load() - statusWrites; w > workerWrites.Load() {
+		t.Errorf("the operator made %d status writes for %d progress writes", w, workerWrites.Load())
+	}
+	t.Logf("one load: %d worker writes, %d operator writes", workerWrites.Load(), r.writes.n.Load()-statusWrites)
+
+	// Loaded and ready: the Progress column empties.
+	sim.setDeployment(1, 1, 1)
+	sim.pod("gpt2-0", readyPod)
+	r.reconcile(t, iw)
+	if got := getIW(t, iw).Status.Model.LoadProgress; got != "" {
+		t.Errorf("Progress column %q once loaded", got)
+	}
+}
+
+// TestStalledLoadIsModelLoadFailed: a worker whose load stalls exits with code 3 and the
+// stall in its termination message (cmd/kubeinfer-worker, --load-stall-timeout); the
+// operator shows ModelLoadFailed with the last progress.
+func TestStalledLoadIsModelLoadFailed(t *testing.T) {
+	ns := newNamespace(t)
+	r := newTestReconciler(t)
+	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
+	r.reconcile(t, iw)
+	stall := &server.StallError{Timeout: 5 * time.Minute, Last: inferencev1alpha1.LoadProgress{Done: 1.2e9, Total: 2.4e9, BytesPerSecond: 1e8, ETA: 12 * time.Second}}
+	newWorkerSim(t, ns, "gpt2").pod("gpt2-0", crashingPod(inferencev1alpha1.WorkerExitModelLoadFailed, "model load failed: "+stall.Error()))
+	r.reconcile(t, iw)
+	got := getIW(t, iw)
+	c := assertCondition(t, got, inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoadFailed)
+	if !strings.Contains(c.Message, "no progress for 5m0s (last: Loading 1.2 of 2.4 GB (50%") {
+		t.Errorf("ModelLoadFailed message %q", c.Message)
+	}
+	assertCondition(t, got, inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoadFailed)
+}

@@ -1,0 +1,171 @@
+// Package memplan is the GPU memory plan of a model: the bytes the CUDA loader
+// allocates for weights, KV cache and buffers. It is pure (no cgo, no device),
+// so the CUDA backend allocates by it, `kubeinfer-worker inspect` prints it and
+// the operator schedules by it, and the three cannot disagree.
+package memplan
+
+import (
+	"fmt"
+
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// MiB is a mebibyte.
+const MiB = 1 << 20
+
+// Options are the sizing knobs of the CUDA loader; zero values take the defaults.
+type Options struct {
+	// KVCacheTokens is the KV cache size in tokens, over all sequences;
+	// 0 means the model's context length, at most 32768.
+	KVCacheTokens int
+	// KVBlockTokens is the KV block size in tokens; 0 means 16.
+	KVBlockTokens int
+	// MaxBatch is the most tokens one forward call runs; 0 means 256.
+	MaxBatch int
+	// GemmMinTokens is the token count from which linear layers use cuBLAS; 0 means 16.
+	GemmMinTokens int
+}
+
+// KVCacheTokens is what `serve --max-context C --max-concurrent N` reserves:
+// C tokens for each of N sequences, or 0 (the model's default) when C is unset.
+func KVCacheTokens(maxContext, concurrency int) int {
+	if maxContext <= 0 {
+		return 0
+	}
+	return maxContext * max(concurrency, 1)
+}
+
+// WithDefaults fills the zero knobs for the model's hyperparameters.
+func (o Options) WithDefaults(h model.Hyper) Options {
+	if o.KVBlockTokens <= 0 {
+		o.KVBlockTokens = 16
+	}
+	if o.KVCacheTokens <= 0 {
+		o.KVCacheTokens = min(h.ContextLength, 32768)
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 256
+	}
+	if o.GemmMinTokens <= 0 {
+		o.GemmMinTokens = 16
+	}
+	return o
+}
+
+// Sizing is what the library is asked to allocate besides the weights.
+type Sizing struct {
+	BlockTokens   int // tokens per KV block
+	Blocks        int // KV blocks in the pool
+	MaxSeqBlocks  int // block-table width
+	MaxBatch      int // tokens per forward call
+	GemmMinTokens int
+}
+
+// Sizing derives the allocation sizes from options that WithDefaults filled.
+func (o Options) Sizing(h model.Hyper) Sizing {
+	return Sizing{
+		BlockTokens:   o.KVBlockTokens,
+		Blocks:        blocksFor(o.KVCacheTokens, o.KVBlockTokens),
+		MaxSeqBlocks:  blocksFor(h.ContextLength, o.KVBlockTokens),
+		MaxBatch:      o.MaxBatch,
+		GemmMinTokens: o.GemmMinTokens,
+	}
+}
+
+func blocksFor(tokens, blockTokens int) int { return (tokens + blockTokens - 1) / blockTokens }
+
+// Plan is the device memory a model needs, in bytes.
+type Plan struct {
+	Weights uint64
+	KVCache uint64
+	Buffers uint64 // activations, logits, cuBLAS workspace, staging, a reserve for the CUDA libraries
+}
+
+// Total is the sum of the parts.
+func (p Plan) Total() uint64 { return p.Weights + p.KVCache + p.Buffers }
+
+// TotalMiB is Total rounded up to whole MiB, the unit of the nvidia.com/gpu.memory label.
+func (p Plan) TotalMiB() int64 { return int64(CeilMiB(p.Total())) }
+
+// Check refuses a plan larger than free bytes on device (e.g. "GPU0").
+func (p Plan) Check(device string, free uint64) error {
+	if p.Total() <= free {
+		return nil
+	}
+	return fmt.Errorf("model needs %d MiB (weights %d + KV cache %d + buffers %d) but %s has only %d MiB free",
+		CeilMiB(p.Total()), CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers), device, free/MiB)
+}
+
+// String is the plan in MiB, as inspect and the operator show it.
+func (p Plan) String() string {
+	return fmt.Sprintf("%d MiB (weights %d + KV cache %d + buffers %d)",
+		CeilMiB(p.Total()), CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers))
+}
+
+// CeilMiB rounds bytes up to MiB.
+func CeilMiB(b uint64) uint64 { return (b + MiB - 1) / MiB }
+
+// ForModel is the plan the CUDA loader allocates for m with o. m may come from
+// a header-only file (model.FromHeader): only tensor shapes and types are read.
+func ForModel(m *model.Model, o Options) Plan {
+	o = o.WithDefaults(m.Hyper)
+	return Compute(m.Hyper, WeightBytes(m), o.Sizing(m.Hyper))
+}
+
+// WeightBytes is what the tensors take on the device: matrices as stored
+// (Q8_0's 34-byte blocks become 32 quants and a 2-byte scale, the same
+// size), vectors and the position table as float32.
+func WeightBytes(m *model.Model) uint64 {
+	var total uint64
+	add := func(t *model.Tensor, asF32 bool) {
+		if t == nil {
+			return
+		}
+		if asF32 {
+			total += uint64(t.Rows) * uint64(t.Cols) * 4
+			return
+		}
+		total += t.Info.Size
+	}
+	w := &m.Weights
+	add(w.TokenEmbedding, false)
+	add(w.PositionEmbedding, true)
+	add(w.OutputNorm, true)
+	add(w.OutputNormBias, true)
+	add(w.Output, false)
+	for _, l := range w.Layers {
+		for _, t := range []*model.Tensor{l.Q, l.K, l.V, l.QKV, l.Output, l.Gate, l.Up, l.Down} {
+			add(t, false)
+		}
+		for _, t := range []*model.Tensor{l.AttnNorm, l.AttnNormBias, l.QBias, l.KBias, l.VBias, l.QKVBias,
+			l.OutputBias, l.FFNNorm, l.FFNNormBias, l.UpBias, l.DownBias} {
+			add(t, true)
+		}
+	}
+	return total
+}
+
+// Compute mirrors the allocations of kic_model_create (cuda/src/model.cu).
+func Compute(h model.Hyper, weights uint64, s Sizing) Plan {
+	const f32 = 4
+	B, E, F, V := uint64(s.MaxBatch), uint64(h.Embedding), uint64(h.FeedForward), uint64(h.VocabSize)
+	nq, nkv := uint64(h.Heads*h.HeadDim), uint64(h.HeadsKV*h.HeadDim)
+	qw := nq
+	if h.Family == model.FamilyGPT {
+		qw = 3 * E
+	}
+	kv := 2 * uint64(h.Blocks) * uint64(s.Blocks) * uint64(s.BlockTokens) * nkv * f32
+	widest := max(E, F, nq)
+	buf := B * (E + max(E, nq) + qw + 2*nkv + nq + 2*F + V) * f32   // activations and logits
+	buf += B * uint64(h.Heads) * 16 * (uint64(h.HeadDim) + 2) * f32 // attention split partials
+	buf += B*widest*2 + 8*MiB*2                                     // 16-bit GEMM operands
+	buf += 32*MiB + 16*MiB                                          // cuBLAS workspace, Q8_0 landing zone
+	buf += (4*B + B*uint64(s.MaxSeqBlocks) + B) * 4                 // inputs and block tables
+	buf += 256 * MiB                                                // cuBLAS handles, graphs, fragmentation
+	return Plan{Weights: weights, KVCache: kv, Buffers: buf}
+}
+
+// KVBytesPerToken is the KV cache cost of one token over all layers.
+func KVBytesPerToken(h model.Hyper) uint64 {
+	return 2 * uint64(h.Blocks) * uint64(h.HeadsKV*h.HeadDim) * 4
+}

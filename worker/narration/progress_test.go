@@ -1,0 +1,75 @@
+package narration
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+)
+
+// TestLoadProgressWritesAreBounded: a load that reports progress 1000 times, even with
+// no time limit between patches, costs one create and at most one patch per tenth.
+func TestLoadProgressWritesAreBounded(t *testing.T) {
+	sink := &memSink{}
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	var logs []string
+	n := newTestNarrator(t, inferencev1alpha1.InferenceEventsAll, sink, clock, &logs)
+	n.cfg.ProgressInterval = time.Nanosecond
+	stop := runNarrator(t, n)
+	const total = 1000
+	for i := 0; i <= total; i++ {
+		n.OnModelLoading(inferencev1alpha1.LoadProgress{Done: uint64(i), Total: total, ETA: -1})
+		clock.t = clock.t.Add(10 * time.Millisecond) // 10 s in all
+	}
+	stop()
+	got := sink.fields()
+	if len(got) != 11 || got[0].Patch || got[0].Reason != ReasonModelLoading {
+		t.Fatalf("%d writes (first %+v), want 1 create + 10 patches", len(got), got[0])
+	}
+	for i, f := range got[1:] {
+		if !f.Patch || f.EventName != got[0].EventName || f.Progress.Percent() != (i+1)*10 {
+			t.Errorf("write %d: patch %v name %q at %d%%", i+1, f.Patch, f.EventName, f.Progress.Percent())
+		}
+	}
+	if got[0].Sentence != "Loading Llama model tinyllama (1.0 kB of weights)" {
+		t.Errorf("note %q", got[0].Sentence)
+	}
+	// The log gets progress at most once a second: 10 s, so 11 lines at most.
+	if len(logs) > 11 {
+		t.Errorf("%d progress log lines in 10 s", len(logs))
+	}
+}
+
+// TestEventSinkLabelsAndPatchesProgress: the Event carries the InferenceWorker label the
+// operator's cache selects on, and a patch changes only its progress annotations.
+func TestEventSinkLabelsAndPatchesProgress(t *testing.T) {
+	cs := fake.NewClientset()
+	s := &EventSink{Client: cs, Target: Target{Name: "tinyllama", Namespace: "ns", UID: "u1", PodName: "tinyllama-0"}}
+	p := inferencev1alpha1.LoadProgress{Done: 0, Total: 100, ETA: -1}
+	f := Fields{Action: ActionModelLoading, Reason: ReasonModelLoading, EventName: "loading.1", Progress: &p, Sentence: "Loading"}
+	ctx := context.Background()
+	if err := s.Emit(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	p2 := inferencev1alpha1.LoadProgress{Done: 50, Total: 100, BytesPerSecond: 10, ETA: 5 * time.Second}
+	f.Patch, f.Progress = true, &p2
+	if err := s.Emit(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := cs.EventsV1().Events("ns").Get(ctx, "tinyllama.loading.1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Labels[inferencev1alpha1.LabelWorker] != "tinyllama" || ev.Type != corev1.EventTypeNormal {
+		t.Errorf("labels %v type %s", ev.Labels, ev.Type)
+	}
+	back, ok := inferencev1alpha1.ParseLoadProgress(ev.Annotations)
+	if !ok || back.Done != 50 || ev.Annotations[AnnotationAction] != ActionModelLoading {
+		t.Errorf("annotations after the patch: %v", ev.Annotations)
+	}
+}
