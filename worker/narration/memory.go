@@ -7,11 +7,22 @@ import (
 	"strings"
 )
 
-// ProcessMemory is the MemoryProbe of the CPU engine: the worker's resident memory, which
-// is where the model's weights live there. A GPU device reports nothing until a probe
-// that asks the driver (NVML) is plugged in by the CUDA backend, so no VRAM figure is
-// ever invented.
+// ProcessMemory is the worker's MemoryProbe. On the CPU engine it is the resident memory,
+// which is where the model's weights live there. On a GPU ("GPU0", "GPU1", ...) it is what
+// the driver says this process holds on that device, asked through NVML; without the
+// driver's answer there is no figure, so no VRAM is ever invented.
 func ProcessMemory(device string) (mib int64, kind string, ok bool) {
+	if ordinal, isGPU := strings.CutPrefix(device, "GPU"); isGPU {
+		idx, err := strconv.Atoi(ordinal)
+		if err != nil {
+			return 0, "", false
+		}
+		used, ok := gpuMemoryOfProcess(idx, os.Getpid())
+		if !ok {
+			return 0, "", false
+		}
+		return int64((used + 1<<20 - 1) >> 20), "VRAM", true
+	}
 	if device != "CPU" {
 		return 0, "", false
 	}

@@ -234,13 +234,15 @@ func (n *Narrator) OnModelLoaded(rec server.ModelLoadedRecord) {
 	f.DurationMS = rec.LoadTime.Milliseconds()
 	f.Parameters = rec.Parameters
 	f.RequiredMiB, f.WeightsBytes = rec.RequiredMiB, rec.WeightsBytes
-	if rec.DeviceBytes > 0 && rec.Device != "CPU" {
-		// Measured by the backend: what the load really took on the GPU.
-		f.MemoryMiB, f.MemoryKind = int64((rec.DeviceBytes+1<<20-1)>>20), "VRAM"
-	} else if n.cfg.Memory != nil {
+	if n.cfg.Memory != nil {
 		if mib, kind, ok := n.cfg.Memory(rec.Device); ok {
 			f.MemoryMiB, f.MemoryKind = mib, kind
 		}
+	}
+	if f.MemoryMiB == 0 && rec.DeviceBytes > 0 && rec.Device != "CPU" {
+		// No driver figure (e.g. NVML cannot see this process's PID inside a container):
+		// what the backend measured the load to take on the GPU.
+		f.MemoryMiB, f.MemoryKind = int64((rec.DeviceBytes+1<<20-1)>>20), "VRAM"
 	}
 	f.Sentence = modelLoadedSentence(n.cfg.Arch, n.cfg.ServedName, f)
 	n.narrate(f)
