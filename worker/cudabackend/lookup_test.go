@@ -37,4 +37,3 @@ func TestCandidatesOrder(t *testing.T) {
 		})
 	}
 }
-
