@@ -17,6 +17,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -40,6 +41,7 @@ func main() {
 		probeAddr            string
 		enableLeaderElection bool
 		workerImage          string
+		concurrentReconciles int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
@@ -50,6 +52,8 @@ func main() {
 		"Elect a leader so that only one replica of the manager reconciles at a time.")
 	flag.StringVar(&workerImage, "worker-image", "ghcr.io/kubeinfer/kubeinfer:dev",
 		"Worker image for InferenceWorkers that do not set spec.image.")
+	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", 4,
+		"InferenceWorkers reconciled at once; each reconcile mostly waits on API round trips.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -75,6 +79,7 @@ func main() {
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       "kubeinfer-operator.inference.kubeinfer.dev",
+		Controller:             config.Controller{MaxConcurrentReconciles: concurrentReconciles},
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&appsv1.Deployment{}:     ownChildren,
 			&corev1.Service{}:        ownChildren,

@@ -154,6 +154,10 @@ func startCluster(ctx context.Context, cfg config, bins binaries) (_ *cluster, e
 		"--service-cluster-ip-range="+serviceCIDR,
 		"--authorization-mode=Node,RBAC",
 		"--allow-privileged=true",
+		// WatchList turns a watch from resourceVersion "" or "0" into a watch-list stream,
+		// which needs etcd progress notifications that Debian's etcd 3.4 lacks: such watches
+		// (KWOK's) end at once and their clients only catch up on relists, with backoff.
+		"--feature-gates=WatchList=false",
 		// New nodes would start with the not-ready taint until the node lifecycle controller
 		// notices they are Ready, which takes up to a minute and holds pods back meanwhile.
 		"--disable-admission-plugins=TaintNodesByCondition",
