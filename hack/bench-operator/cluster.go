@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,37 +39,6 @@ options:
   nodePlayStageParallelism: %d
   nodeLeaseParallelism: %d
 `, podParallelism, nodeParallelism, nodeParallelism)
-}
-
-// apiserverWithoutWatchList makes a KUBEBUILDER_ASSETS directory whose kube-apiserver
-// runs the cached one with --feature-gates=WatchList=false; devcluster takes etcd and the
-// kube-apiserver from hack/setup-envtest.sh, which returns KUBEBUILDER_ASSETS when set.
-//
-// Why: with WatchList on (the 1.37 default) the API server turns every watch that starts
-// at resourceVersion "" or "0" into a watch-list stream, which it refuses on Debian's etcd
-// 3.4.23 ("a watch stream was requested by the client but the required storage feature
-// RequestWatchProgress is disabled"). KWOK (v0.8.0) watches pods, nodes and leases from
-// resourceVersion "0", so each of its watches ends at once and its reflectors only see
-// new pods when they relist, with backoff (1s, 2s, 4s ... 30s): simulated pods go Running
-// in bursts tens of seconds apart, which would swamp what the bench measures.
-func apiserverWithoutWatchList(repo, dir string) (string, error) {
-	cmd := exec.Command(filepath.Join(repo, "hack", "setup-envtest.sh"))
-	cmd.Dir = repo
-	cmd.Env = slices.DeleteFunc(os.Environ(), func(e string) bool { return strings.HasPrefix(e, "KUBEBUILDER_ASSETS=") })
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("hack/setup-envtest.sh: %w", err)
-	}
-	real := strings.TrimSpace(string(out))
-	assets := filepath.Join(dir, "assets")
-	if err := os.MkdirAll(assets, 0o755); err != nil {
-		return "", err
-	}
-	if err := os.Symlink(filepath.Join(real, "etcd"), filepath.Join(assets, "etcd")); err != nil {
-		return "", err
-	}
-	script := fmt.Sprintf("#!/bin/sh\nexec %q \"$@\" --feature-gates=WatchList=false\n", filepath.Join(real, "kube-apiserver"))
-	return assets, os.WriteFile(filepath.Join(assets, "kube-apiserver"), []byte(script), 0o755)
 }
 
 // fasterControlPlane makes a KUBEINFER_CACHE whose kube-controller-manager and
@@ -143,13 +111,6 @@ func startDevcluster(ctx context.Context, o options, devclusterBin, dir string) 
 			return nil, err
 		}
 		cmd.Env = append(cmd.Env, "KUBEINFER_CACHE="+cache)
-	}
-	if !o.apiserverWatchList {
-		assets, err := apiserverWithoutWatchList(o.repo, dir)
-		if err != nil {
-			return nil, err
-		}
-		cmd.Env = append(cmd.Env, "KUBEBUILDER_ASSETS="+assets)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

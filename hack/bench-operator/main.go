@@ -53,7 +53,6 @@ type options struct {
 	createParallelism   int
 	kwokPodParallelism  int
 	kwokNodeParallelism int
-	apiserverWatchList  bool
 	controlPlaneQPS     int
 	manager             string
 	build               bool
@@ -83,7 +82,6 @@ func run() error {
 	flag.IntVar(&o.createParallelism, "create-parallelism", 16, "concurrent creates by the bench")
 	flag.IntVar(&o.kwokPodParallelism, "kwok-pod-parallelism", 16, "KWOK podPlayStageParallelism (KWOK default 4)")
 	flag.IntVar(&o.kwokNodeParallelism, "kwok-node-parallelism", 8, "KWOK nodePlayStageParallelism and nodeLeaseParallelism (KWOK default 4)")
-	flag.BoolVar(&o.apiserverWatchList, "apiserver-watch-list", false, "leave the kube-apiserver's WatchList feature on, as devcluster does (KWOK's watches then fail on etcd 3.4 and pods go Running in bursts; see cluster.go)")
 	flag.IntVar(&o.controlPlaneQPS, "control-plane-qps", 0, "client QPS of kube-controller-manager and kube-scheduler (burst twice that); 0 keeps devcluster's (their defaults: 20 and 50)")
 	flag.StringVar(&o.manager, "manager", "bin/manager", "operator binary (relative to the repository root)")
 	flag.BoolVar(&o.build, "build", true, "go build ./cmd/manager into --manager first")
