@@ -248,7 +248,7 @@ func TestLoadProgressIsShownAndBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := &fakeClock{now: time.Now()}
-	sink := &narration.EventSink{Client: cs, Target: narration.Target{Name: iw.Name, Namespace: ns, UID: string(iw.UID),
+	sink := &narration.EventSink{Client: cs.EventsV1(), Target: narration.Target{Name: iw.Name, Namespace: ns, UID: string(iw.UID),
 		PodName: pod.Name, PodUID: string(pod.UID)}}
 	n := narration.New(narration.Config{Sink: sink, Arch: "gpt", ServedName: "gpt2", Now: clock.Now})
 	ctx, stop := context.WithCancel(context.Background())

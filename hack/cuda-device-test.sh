@@ -25,8 +25,8 @@ prepare() {
 	mkdir -p "$(dirname "$exclude")"
 	grep -qx "/$dir/" "$exclude" 2>/dev/null || echo "/$dir/" >>"$exclude"
 	mkdir -p "$dir"
-	CGO_ENABLED=1 go test -c -o "$dir/cudabackend.test" ./worker/cudabackend
-	CGO_ENABLED=1 go build -o "$dir/kubeinfer-worker" ./cmd/kubeinfer-worker
+	CGO_ENABLED=1 go test -c -ldflags "-s -w" -o "$dir/cudabackend.test" ./worker/cudabackend
+	CGO_ENABLED=1 go build -trimpath -ldflags "-s -w" -o "$dir/kubeinfer-worker" ./cmd/kubeinfer-worker
 	ls -la "$dir"
 }
 

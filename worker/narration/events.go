@@ -14,7 +14,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
+	eventsv1client "k8s.io/client-go/kubernetes/typed/events/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -64,7 +64,8 @@ func (t Target) String() string { return "InferenceWorker " + t.Namespace + "/" 
 // related to the worker's Pod. The worker's Role allows only creating and patching
 // Events in its namespace, which is all this needs.
 type EventSink struct {
-	Client kubernetes.Interface
+	// Client is only the events.k8s.io client: the whole clientset would triple the binary.
+	Client eventsv1client.EventsV1Interface
 	Target Target
 	now    func() time.Time
 }
@@ -76,7 +77,7 @@ func NewEventSink(t Target) (*EventSink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client config: %w", err)
 	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := eventsv1client.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
@@ -99,7 +100,7 @@ const maxNoteBytes = 1024
 // Emit creates one Event, or for Fields.Patch updates the annotations of the Event
 // named Fields.EventName (an Event's note is immutable; its metadata is not).
 func (s *EventSink) Emit(ctx context.Context, f Fields) error {
-	events := s.Client.EventsV1().Events(s.Target.Namespace)
+	events := s.Client.Events(s.Target.Namespace)
 	if f.Patch {
 		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": f.Progress.Annotations()}})
 		if err != nil {

@@ -49,7 +49,7 @@ func TestLoadProgressWritesAreBounded(t *testing.T) {
 // operator's cache selects on, and a patch changes only its progress annotations.
 func TestEventSinkLabelsAndPatchesProgress(t *testing.T) {
 	cs := fake.NewClientset()
-	s := &EventSink{Client: cs, Target: Target{Name: "tinyllama", Namespace: "ns", UID: "u1", PodName: "tinyllama-0"}}
+	s := &EventSink{Client: cs.EventsV1(), Target: Target{Name: "tinyllama", Namespace: "ns", UID: "u1", PodName: "tinyllama-0"}}
 	p := inferencev1alpha1.LoadProgress{Done: 0, Total: 100, ETA: -1}
 	f := Fields{Action: ActionModelLoading, Reason: ReasonModelLoading, EventName: "loading.1", Progress: &p, Sentence: "Loading"}
 	ctx := context.Background()
