@@ -505,55 +505,33 @@ func (p *parser) array(key string, depth int) (Value, error) {
 		}
 		out.V = s
 	case ValueUint16:
-		s := make([]uint16, n)
-		for i := range s {
-			s[i] = binary.LittleEndian.Uint16(b[2*i:])
-		}
-		out.V = s
+		out.V = decodeFixed(b, n, 2, func(b []byte) uint16 { return binary.LittleEndian.Uint16(b) })
 	case ValueInt16:
-		s := make([]int16, n)
-		for i := range s {
-			s[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-		}
-		out.V = s
+		out.V = decodeFixed(b, n, 2, func(b []byte) int16 { return int16(binary.LittleEndian.Uint16(b)) })
 	case ValueUint32:
-		s := make([]uint32, n)
-		for i := range s {
-			s[i] = binary.LittleEndian.Uint32(b[4*i:])
-		}
-		out.V = s
+		out.V = decodeFixed(b, n, 4, binary.LittleEndian.Uint32)
 	case ValueInt32:
-		s := make([]int32, n)
-		for i := range s {
-			s[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		out.V = s
+		out.V = decodeFixed(b, n, 4, func(b []byte) int32 { return int32(binary.LittleEndian.Uint32(b)) })
 	case ValueFloat32:
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		out.V = s
+		out.V = decodeFixed(b, n, 4, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
 	case ValueUint64:
-		s := make([]uint64, n)
-		for i := range s {
-			s[i] = binary.LittleEndian.Uint64(b[8*i:])
-		}
-		out.V = s
+		out.V = decodeFixed(b, n, 8, binary.LittleEndian.Uint64)
 	case ValueInt64:
-		s := make([]int64, n)
-		for i := range s {
-			s[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
-		}
-		out.V = s
+		out.V = decodeFixed(b, n, 8, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
 	case ValueFloat64:
-		s := make([]float64, n)
-		for i := range s {
-			s[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-		}
-		out.V = s
+		out.V = decodeFixed(b, n, 8, func(b []byte) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(b)) })
 	}
 	return out, nil
+}
+
+// decodeFixed decodes n little-endian elements of size bytes each from b, whose length
+// the caller has checked.
+func decodeFixed[T any](b []byte, n uint64, size int, decode func([]byte) T) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = decode(b[size*i:])
+	}
+	return s
 }
 
 func (p *parser) tensorInfo() (TensorInfo, error) {
