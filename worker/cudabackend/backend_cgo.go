@@ -282,13 +282,6 @@ func (b *Backend) lookup(id engine.SeqID) (*cudaSeq, error) {
 	return s, nil
 }
 
-func (b *Backend) checkToken(tok int) error {
-	if tok < 0 || tok >= b.h.VocabSize {
-		return fmt.Errorf("token %d is outside the vocabulary of %d", tok, b.h.VocabSize)
-	}
-	return nil
-}
-
 // Prefill implements engine.Backend. Prompts longer than the batch limit run
 // in chunks, each attending to the chunks before it through the KV cache.
 func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]float32, error) {
@@ -301,13 +294,8 @@ func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]f
 	if err != nil {
 		return nil, err
 	}
-	if s.length+len(tokens) > s.capacity {
-		return nil, fmt.Errorf("prefill %d tokens at position %d of %d: %w", len(tokens), s.length, s.capacity, engine.ErrSequenceFull)
-	}
-	for _, tok := range tokens {
-		if err := b.checkToken(tok); err != nil {
-			return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
-		}
+	if err := engine.CheckPrefill(seq, tokens, s.length, s.capacity, b.h.VocabSize); err != nil {
+		return nil, err
 	}
 	table := b.table(nil, s)
 	var out [][]float32
@@ -349,7 +337,7 @@ func (b *Backend) Decode(batch []engine.DecodeInput) ([][]float32, error) {
 		if s.length >= s.capacity {
 			return nil, fmt.Errorf("decode sequence %d at position %d: %w", in.Seq, s.length, engine.ErrSequenceFull)
 		}
-		if err := b.checkToken(in.Token); err != nil {
+		if err := engine.CheckToken(in.Token, b.h.VocabSize); err != nil {
 			return nil, fmt.Errorf("decode sequence %d: %w", in.Seq, err)
 		}
 		seqs[i] = s

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
@@ -60,4 +61,27 @@ type Backend interface {
 	FreeSequence(seq SeqID)
 	// Close releases everything; further calls return ErrClosed.
 	Close() error
+}
+
+// CheckToken says whether tok is an id of a vocabulary of vocabSize tokens; every
+// Backend validates its input with it so all engines reject the same ids.
+func CheckToken(tok, vocabSize int) error {
+	if tok < 0 || tok >= vocabSize {
+		return fmt.Errorf("token %d is outside the vocabulary of %d", tok, vocabSize)
+	}
+	return nil
+}
+
+// CheckPrefill validates a Prefill of tokens into a sequence holding length of its
+// capacity tokens, the same way for every Backend.
+func CheckPrefill(seq SeqID, tokens []int, length, capacity, vocabSize int) error {
+	if length+len(tokens) > capacity {
+		return fmt.Errorf("prefill %d tokens at position %d of %d: %w", len(tokens), length, capacity, ErrSequenceFull)
+	}
+	for _, tok := range tokens {
+		if err := CheckToken(tok, vocabSize); err != nil {
+			return fmt.Errorf("prefill sequence %d: %w", seq, err)
+		}
+	}
+	return nil
 }

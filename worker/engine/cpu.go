@@ -154,13 +154,6 @@ func (c *CPU) lookup(id SeqID) (*cpuSeq, error) {
 	return s, nil
 }
 
-func (c *CPU) checkToken(tok int) error {
-	if tok < 0 || tok >= c.h.VocabSize {
-		return fmt.Errorf("token %d is outside the vocabulary of %d", tok, c.h.VocabSize)
-	}
-	return nil
-}
-
 // Prefill implements Backend.
 func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, error) {
 	if len(tokens) == 0 {
@@ -172,14 +165,11 @@ func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, err
 	if err != nil {
 		return nil, err
 	}
-	if s.length+len(tokens) > s.capacity {
-		return nil, fmt.Errorf("prefill %d tokens at position %d of %d: %w", len(tokens), s.length, s.capacity, ErrSequenceFull)
+	if err := CheckPrefill(seq, tokens, s.length, s.capacity, c.h.VocabSize); err != nil {
+		return nil, err
 	}
 	items := make([]item, len(tokens))
 	for i, tok := range tokens {
-		if err := c.checkToken(tok); err != nil {
-			return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
-		}
 		items[i] = item{seq: s, token: tok, pos: s.length + i, logits: allLogits || i == len(tokens)-1}
 	}
 	out := c.forward(items)
@@ -205,7 +195,7 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 		if s.length >= s.capacity {
 			return nil, fmt.Errorf("decode sequence %d at position %d: %w", in.Seq, s.length, ErrSequenceFull)
 		}
-		if err := c.checkToken(in.Token); err != nil {
+		if err := CheckToken(in.Token, c.h.VocabSize); err != nil {
 			return nil, fmt.Errorf("decode sequence %d: %w", in.Seq, err)
 		}
 		items[i] = item{seq: s, token: in.Token, pos: s.length, logits: true}
