@@ -12,8 +12,8 @@
 #   3. compute-sanitizer memcheck over the kernel tests and one fidelity fixture
 #   4. the Go tests (fidelity of every fixture against the CPU engine, batching, sampling), no skips allowed
 #   5. kubeinfer-worker bench on a synthetic Llama-3.2-1B-shaped bf16 model, with and without graphs
-# Logs land in $OUT (when set) so they come back even when a step fails; the exit code is the number of
-# failed steps.
+# Logs are packed into $OUT/cuda-device-logs.tgz (when OUT is set) so they come back even when a step fails;
+# the exit code is the number of failed steps.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dir=.cuda-device
@@ -31,7 +31,10 @@ prepare() {
 }
 
 run() {
-	local out=${OUT:-/tmp/cuda-device-out} failed=0
+	# Logs go to a folder that is packed into $OUT/cuda-device-logs.tgz at the end (the device tool returns
+	# at most 8 files).
+	local out=/tmp/cuda-device-logs failed=0
+	rm -rf "$out"
 	mkdir -p "$out"
 	step() { # step NAME CMD...: runs CMD, logs to $out/NAME.log, counts a failure
 		local name=$1
@@ -61,7 +64,8 @@ run() {
 	local model=/tmp/llama3.2-1b-synthetic.gguf
 	step bench "$dir/kubeinfer-worker" bench --synthetic llama3.2-1b --model $model --device cuda --prompt-tokens 128 --gen-tokens 256
 	step bench-nographs "$dir/kubeinfer-worker" bench --model $model --device cuda --no-graphs --prompt-tokens 128 --gen-tokens 256
-	echo "=== $failed step(s) failed; logs in $out"
+	if [ -n "${OUT:-}" ]; then tar czf "$OUT/cuda-device-logs.tgz" -C "$(dirname "$out")" "$(basename "$out")"; fi
+	echo "=== $failed step(s) failed; logs in $out${OUT:+ and \$OUT/cuda-device-logs.tgz}"
 	return "$failed"
 }
 

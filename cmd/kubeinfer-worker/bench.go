@@ -92,14 +92,54 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "roofline: GPU only (the CPU engine has no bandwidth measurement)")
 		return nil
 	}
+	// The same decode with greedy sampling on the GPU: no logits cross to the host.
+	onDevice, err := benchDeviceSampled(ctx, gpu, prompt, *genTokens)
+	if err != nil {
+		return err
+	}
+	sampledRate := float64(*genTokens-1) / onDevice.Seconds()
+	fmt.Fprintf(e.stdout, "decode, sampled on the GPU: %d tokens in %s, %.1f tok/s (%.3f ms/token)\n", *genTokens-1,
+		onDevice.Round(time.Microsecond), sampledRate, 1e3/sampledRate)
 	bw, err := gpu.MeasureBandwidth(1 << 30)
 	if err != nil {
 		return err
 	}
 	wb := gpu.WeightBytes()
-	fmt.Fprintf(e.stdout, "roofline: weights %.1f MiB x %.1f tok/s = %.1f GB/s of %.1f GB/s measured device copy bandwidth: %.1f%%\n",
-		float64(wb)/(1<<20), decodeRate, float64(wb)*decodeRate/1e9, bw/1e9, 100*float64(wb)*decodeRate/bw)
+	for _, r := range []struct {
+		name string
+		rate float64
+	}{{"logits to host", decodeRate}, {"sampled on the GPU", sampledRate}} {
+		fmt.Fprintf(e.stdout, "roofline (%s): weights %.1f MiB x %.1f tok/s = %.1f GB/s of %.1f GB/s measured device copy bandwidth: %.1f%%\n",
+			r.name, float64(wb)/(1<<20), r.rate, float64(wb)*r.rate/1e9, bw/1e9, 100*float64(wb)*r.rate/bw)
+	}
 	return nil
+}
+
+// benchDeviceSampled decodes gen-1 tokens after a prefill of prompt with
+// greedy sampling on the GPU, and returns the decode time.
+func benchDeviceSampled(ctx context.Context, b *cudabackend.Backend, prompt []int, gen int) (time.Duration, error) {
+	seq, err := b.NewSequence(len(prompt) + gen)
+	if err != nil {
+		return 0, err
+	}
+	defer b.FreeSequence(seq)
+	if _, err := b.Prefill(seq, prompt, false); err != nil {
+		return 0, err
+	}
+	toks, err := b.SampleLast(1, cudabackend.Sampling{})
+	if err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	for range gen - 1 {
+		if ctx.Err() != nil {
+			return 0, errors.New("interrupted")
+		}
+		if toks, err = b.DecodeSample([]engine.DecodeInput{{Seq: seq, Token: toks[0]}}, cudabackend.Sampling{}); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(t0), nil
 }
 
 // benchRun prefills prompt in a new sequence and decodes gen tokens greedily

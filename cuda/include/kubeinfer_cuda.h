@@ -156,6 +156,15 @@ KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled);
 KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows, int64_t cols,
                                    const float *x, int32_t n, const float *bias, int32_t accumulate,
                                    int32_t use_gemm, float *y);
+/* The fused SwiGLU projection: W is [gate; up] (rows = 2F), y[t][r] =
+ * silu(gate_r . x_t) * (up_r . x_t) for r < F. */
+KIC_API kic_status kic_test_linear_swiglu(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows,
+                                          int64_t cols, const float *x, int32_t n, float *y);
+/* Times iters back-to-back batch-1 matvec launches (swiglu: the fused
+ * projection) on a rows x cols matrix of dtype: weight bytes read per second
+ * and microseconds per call. */
+KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t iters,
+                                    double *bytes_per_sec, double *us_per_call);
 KIC_API kic_status kic_test_rmsnorm(const float *x, const float *w, int32_t n, int32_t dim, float eps, float *y);
 KIC_API kic_status kic_test_layernorm(const float *x, const float *w, const float *b, int32_t n, int32_t dim,
                                       float eps, float *y);

@@ -173,7 +173,7 @@ extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host,
 		dbuf a16, w16;
 		sc.act16_elems = (int64_t)n * cols;
 		sc.w16_elems = rows * cols;
-		kic_status st = to_dev(a16, nullptr, sc.act16_elems * 2);
+		kic_status st = to_dev(a16, nullptr, sc.act16_elems * 4); // hi and lo halves
 		if (st == KIC_OK) st = to_dev(w16, nullptr, sc.w16_elems * 2);
 		sc.act16 = a16.p, sc.w16 = w16.as<__half>();
 		if (st == KIC_OK) st = launch_gemm(h, w, xd.as<float>(), n, bd.as<float>(), accumulate, yd.as<float>(), sc, 0);
@@ -183,6 +183,59 @@ extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host,
 	}
 	KIC_TRY(launch_matvec(w, xd.as<float>(), n, bd.as<float>(), accumulate, yd.as<float>(), 0));
 	return finish(y, yd, sizeof(float) * n * rows);
+}
+
+extern "C" KIC_API kic_status kic_test_linear_swiglu(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows,
+                                                     int64_t cols, const float *x, int32_t n, float *y) {
+	kic_mat w;
+	dbuf wd, ws, xd, yd;
+	KIC_TRY(test_mat(w, wd, ws, dtype, w_host, w_bytes, rows, cols));
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * cols));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * (rows / 2)));
+	KIC_TRY(launch_matvec_swiglu(w, xd.as<float>(), n, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * n * (rows / 2));
+}
+
+extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t iters,
+                                               double *bytes_per_sec, double *us_per_call) {
+	if (!bytes_per_sec || !us_per_call || iters <= 0) return kic_set_error(KIC_ERR_INVALID, "kic_bench_matvec: bad argument");
+	uint64_t n = (uint64_t)rows * cols;
+	uint64_t bytes = dtype == KIC_F32 ? 4 * n : dtype == KIC_Q8_0 ? n / 32 * 34 : 2 * n;
+	kic_mat w;
+	w.dtype = dtype, w.rows = rows, w.cols = cols;
+	dbuf wd, ws, xd, yd;
+	KIC_TRY(to_dev(wd, nullptr, dtype == KIC_Q8_0 ? n : bytes));
+	KIC_CUDA(cudaMemset(wd.p, 0x11, dtype == KIC_Q8_0 ? n : bytes));
+	if (dtype == KIC_Q8_0) {
+		KIC_TRY(to_dev(ws, nullptr, n / 32 * 2));
+		KIC_CUDA(cudaMemset(ws.p, 0x11, n / 32 * 2));
+	}
+	w.data = wd.p, w.scales = ws.as<__half>();
+	KIC_TRY(to_dev(xd, nullptr, sizeof(float) * cols));
+	KIC_CUDA(cudaMemset(xd.p, 0, sizeof(float) * cols));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * rows));
+	auto once = [&]() {
+		return swiglu ? launch_matvec_swiglu(w, xd.as<float>(), 1, yd.as<float>(), 0)
+		              : launch_matvec(w, xd.as<float>(), 1, nullptr, false, yd.as<float>(), 0);
+	};
+	for (int i = 0; i < 3; i++) KIC_TRY(once());
+	cudaEvent_t e0, e1;
+	KIC_CUDA(cudaEventCreate(&e0));
+	KIC_CUDA(cudaEventCreate(&e1));
+	cudaEventRecord(e0);
+	kic_status st = KIC_OK;
+	for (int i = 0; i < iters && st == KIC_OK; i++) st = once();
+	cudaEventRecord(e1);
+	float ms = 0;
+	cudaEventSynchronize(e1);
+	cudaEventElapsedTime(&ms, e0, e1);
+	cudaEventDestroy(e0);
+	cudaEventDestroy(e1);
+	KIC_TRY(st);
+	KIC_CUDA(cudaDeviceSynchronize());
+	*bytes_per_sec = (double)bytes * iters / (ms / 1e3);
+	*us_per_call = ms * 1e3 / iters;
+	return KIC_OK;
 }
 
 extern "C" KIC_API kic_status kic_test_rmsnorm(const float *x, const float *w, int32_t n, int32_t dim, float eps, float *y) {

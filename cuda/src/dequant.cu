@@ -19,6 +19,9 @@ __global__ void q8_0_split_kernel(const uint8_t *raw, int64_t nblocks, int8_t *q
 template <typename T> __device__ __forceinline__ T from_float(float v);
 template <> __device__ __forceinline__ float from_float<float>(float v) { return v; }
 template <> __device__ __forceinline__ __half from_float<__half>(float v) { return __float2half_rn(v); }
+template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+__device__ __forceinline__ float to_float(__half v) { return __half2float(v); }
+__device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
 
 template <typename T>
 __global__ void q8_0_dequant_kernel(const int8_t *qs, const __half *d, int64_t first, int64_t count, T *y) {
@@ -36,6 +39,18 @@ __global__ void f32_to_f16_kernel(const float *x, int64_t count, __half *y) {
 __global__ void f32_to_bf16_kernel(const float *x, int64_t count, __nv_bfloat16 *y) {
 	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < count; i += (int64_t)gridDim.x * blockDim.x)
 		y[i] = __float2bfloat16_rn(x[i]);
+}
+
+// The hi/lo split: hi = round(x), lo = round(x - hi), so hi + lo carries about twice the type's mantissa
+// (16 bits for bf16, 22 for f16), enough for the GEMM path to match fp32 activations.
+template <typename T>
+__global__ void f32_split_kernel(const float *x, int64_t count, T *hi, T *lo) {
+	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < count; i += (int64_t)gridDim.x * blockDim.x) {
+		float v = x[i];
+		T h = from_float<T>(v);
+		hi[i] = h;
+		lo[i] = from_float<T>(v - to_float(h));
+	}
 }
 
 kic_status launch_q8_0_split(const uint8_t *raw, int64_t nblocks, int8_t *qs, __half *d, cudaStream_t s) {
@@ -69,6 +84,18 @@ kic_status launch_f32_to(int dtype, const float *x, int64_t count, void *y, cuda
 		f32_to_bf16_kernel<<<grid_for(count), 256, 0, s>>>(x, count, (__nv_bfloat16 *)y);
 	else
 		return kic_set_error(KIC_ERR_INVALID, "f32_to: dtype %d", dtype);
+	KIC_LAUNCHED();
+	return KIC_OK;
+}
+
+kic_status launch_f32_split(int dtype, const float *x, int64_t count, void *hi, void *lo, cudaStream_t s) {
+	if (count <= 0) return KIC_OK;
+	if (dtype == KIC_F16)
+		f32_split_kernel<<<grid_for(count), 256, 0, s>>>(x, count, (__half *)hi, (__half *)lo);
+	else if (dtype == KIC_BF16)
+		f32_split_kernel<<<grid_for(count), 256, 0, s>>>(x, count, (__nv_bfloat16 *)hi, (__nv_bfloat16 *)lo);
+	else
+		return kic_set_error(KIC_ERR_INVALID, "f32_split: dtype %d", dtype);
 	KIC_LAUNCHED();
 	return KIC_OK;
 }

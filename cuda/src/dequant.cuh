@@ -15,3 +15,5 @@ kic_status launch_q8_0_to_f16(const int8_t *qs, const __half *d, int64_t first, 
                               cudaStream_t s);
 // Converts count fp32 values to dtype (KIC_F16 or KIC_BF16).
 kic_status launch_f32_to(int dtype, const float *x, int64_t count, void *y, cudaStream_t s);
+// Splits count fp32 values into hi = dtype(x) and lo = dtype(x - hi) (KIC_F16 or KIC_BF16).
+kic_status launch_f32_split(int dtype, const float *x, int64_t count, void *hi, void *lo, cudaStream_t s);

@@ -32,21 +32,28 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 		break;
 	case KIC_F16:
 	case KIC_BF16: {
+		// Two products, W*hi + W*lo: activations keep ~16 (bf16) / 22 (f16) mantissa bits instead of 8 / 11,
+		// which is what holds prefill logits to the fp32 reference (bf16 alone is off by ~0.1 on logits).
 		if (need > sc.act16_elems) return kic_set_error(KIC_ERR_INVALID, "gemm: %lld activations exceed scratch", (long long)need);
 		cudaDataType t = w.dtype == KIC_F16 ? CUDA_R_16F : CUDA_R_16BF;
-		KIC_TRY(launch_f32_to(w.dtype, x, need, sc.act16, s));
+		void *lo = (uint16_t *)sc.act16 + sc.act16_elems;
+		KIC_TRY(launch_f32_split(w.dtype, x, need, sc.act16, lo, s));
 		KIC_TRY(gemm_ex(h, w.data, t, sc.act16, t, w.rows, n, w.cols, y, w.rows, beta));
+		KIC_TRY(gemm_ex(h, w.data, t, lo, t, w.rows, n, w.cols, y, w.rows, 1.f));
 		break;
 	}
 	case KIC_Q8_0: {
+		// Weights are dequantized to fp16 (d*q rounded to 11 bits); activations are split as above.
 		if (need > sc.act16_elems) return kic_set_error(KIC_ERR_INVALID, "gemm: %lld activations exceed scratch", (long long)need);
 		int64_t chunk = sc.w16_elems / w.cols;
 		if (chunk <= 0) return kic_set_error(KIC_ERR_INVALID, "gemm: Q8_0 scratch smaller than one row");
-		KIC_TRY(launch_f32_to(KIC_F16, x, need, sc.act16, s));
+		void *lo = (uint16_t *)sc.act16 + sc.act16_elems;
+		KIC_TRY(launch_f32_split(KIC_F16, x, need, sc.act16, lo, s));
 		for (int64_t r0 = 0; r0 < w.rows; r0 += chunk) {
 			int64_t m = w.rows - r0 < chunk ? w.rows - r0 : chunk;
 			KIC_TRY(launch_q8_0_to_f16((const int8_t *)w.data, w.scales, r0 * w.cols, m * w.cols, sc.w16, s));
 			KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, sc.act16, CUDA_R_16F, m, n, w.cols, y + r0, w.rows, beta));
+			KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, lo, CUDA_R_16F, m, n, w.cols, y + r0, w.rows, 1.f));
 		}
 		break;
 	}

@@ -16,7 +16,3 @@ __device__ __forceinline__ int64_t kv_offset(const kic_kv_view &kv, int seq, int
 	int blk = kv.tables[(int64_t)seq * kv.max_blocks + p / kv.block_tokens];
 	return ((int64_t)blk * kv.block_tokens + p % kv.block_tokens) * kv.kv_dim;
 }
-
-// Writes token i's key and value rows (row stride src_stride floats) at position pos[i] of sequence seq[i].
-kic_status launch_kv_store(const kic_kv_view &kv, const float *k, const float *v, int64_t src_stride, const int32_t *seq,
-                           const int32_t *pos, int n, cudaStream_t s);

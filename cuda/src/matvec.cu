@@ -1,12 +1,17 @@
 #include "matvec.cuh"
 
-constexpr int kWarpsPerBlock = 4;
+constexpr int kWarpsPerBlock = 8;
 
-// load8 reads W[row][c..c+7] as floats with one 16-byte (or 8-byte for Q8_0) load.
-template <int DT> struct Loader;
-template <> struct Loader<KIC_BF16> {
-	static __device__ __forceinline__ void load8(const void *w, const __half *, int64_t idx, float out[8]) {
-		uint4 u = *reinterpret_cast<const uint4 *>((const uint16_t *)w + idx);
+// A weight chunk is 8 consecutive values of one row, fetched with one load (16 bytes for bf16/f16, 8 bytes
+// plus a scale for Q8_0, two 16-byte loads for f32). Loading and converting are split so a warp can issue
+// all its loads for several chunks before the first conversion waits on memory.
+template <int DT> struct Chunk;
+template <> struct Chunk<KIC_BF16> {
+	uint4 u;
+	__device__ __forceinline__ void load(const void *w, const __half *, int64_t idx) {
+		u = __ldcs(reinterpret_cast<const uint4 *>((const uint16_t *)w + idx));
+	}
+	__device__ __forceinline__ void get(float out[8]) const {
 		uint32_t p[4] = {u.x, u.y, u.z, u.w};
 #pragma unroll
 		for (int k = 0; k < 4; k++) {
@@ -14,13 +19,16 @@ template <> struct Loader<KIC_BF16> {
 			out[2 * k + 1] = __uint_as_float(p[k] & 0xffff0000u);
 		}
 	}
-	static __device__ __forceinline__ float load1(const void *w, const __half *, int64_t idx) {
+	static __device__ __forceinline__ float one(const void *w, const __half *, int64_t idx) {
 		return bf16_bits_to_float(((const uint16_t *)w)[idx]);
 	}
 };
-template <> struct Loader<KIC_F16> {
-	static __device__ __forceinline__ void load8(const void *w, const __half *, int64_t idx, float out[8]) {
-		uint4 u = *reinterpret_cast<const uint4 *>((const uint16_t *)w + idx);
+template <> struct Chunk<KIC_F16> {
+	uint4 u;
+	__device__ __forceinline__ void load(const void *w, const __half *, int64_t idx) {
+		u = __ldcs(reinterpret_cast<const uint4 *>((const uint16_t *)w + idx));
+	}
+	__device__ __forceinline__ void get(float out[8]) const {
 		const __half2 *h = reinterpret_cast<const __half2 *>(&u);
 #pragma unroll
 		for (int k = 0; k < 4; k++) {
@@ -29,113 +37,198 @@ template <> struct Loader<KIC_F16> {
 			out[2 * k + 1] = f.y;
 		}
 	}
-	static __device__ __forceinline__ float load1(const void *w, const __half *, int64_t idx) {
+	static __device__ __forceinline__ float one(const void *w, const __half *, int64_t idx) {
 		return half_bits_to_float(((const uint16_t *)w)[idx]);
 	}
 };
-template <> struct Loader<KIC_F32> {
-	static __device__ __forceinline__ void load8(const void *w, const __half *, int64_t idx, float out[8]) {
+template <> struct Chunk<KIC_F32> {
+	float4 a, b;
+	__device__ __forceinline__ void load(const void *w, const __half *, int64_t idx) {
 		const float4 *p = reinterpret_cast<const float4 *>((const float *)w + idx);
-		float4 a = p[0], b = p[1];
+		a = __ldcs(p), b = __ldcs(p + 1);
+	}
+	__device__ __forceinline__ void get(float out[8]) const {
 		out[0] = a.x, out[1] = a.y, out[2] = a.z, out[3] = a.w;
 		out[4] = b.x, out[5] = b.y, out[6] = b.z, out[7] = b.w;
 	}
-	static __device__ __forceinline__ float load1(const void *w, const __half *, int64_t idx) {
+	static __device__ __forceinline__ float one(const void *w, const __half *, int64_t idx) {
 		return ((const float *)w)[idx];
 	}
 };
-template <> struct Loader<KIC_Q8_0> {
-	static __device__ __forceinline__ void load8(const void *w, const __half *d, int64_t idx, float out[8]) {
-		uint2 u = *reinterpret_cast<const uint2 *>((const int8_t *)w + idx);
-		float sc = __half2float(d[idx / 32]);
+template <> struct Chunk<KIC_Q8_0> {
+	uint2 u;
+	float sc;
+	__device__ __forceinline__ void load(const void *w, const __half *d, int64_t idx) {
+		u = __ldcs(reinterpret_cast<const uint2 *>((const int8_t *)w + idx));
+		sc = __half2float(d[idx / 32]);
+	}
+	__device__ __forceinline__ void get(float out[8]) const {
 		const int8_t *q = reinterpret_cast<const int8_t *>(&u);
 #pragma unroll
 		for (int k = 0; k < 8; k++) out[k] = (float)q[k] * sc;
 	}
-	static __device__ __forceinline__ float load1(const void *w, const __half *d, int64_t idx) {
+	static __device__ __forceinline__ float one(const void *w, const __half *d, int64_t idx) {
 		return (float)((const int8_t *)w)[idx] * __half2float(d[idx / 32]);
 	}
 };
 
-// One warp per row; VEC: cols % 8 == 0 so every lane takes 8 consecutive values per step.
-template <int DT, int NT, bool VEC>
+// dot8 adds the 8 products of a weight chunk with x[c..c+7] to acc.
+__device__ __forceinline__ float dot8(const float wv[8], const float *x, float acc) {
+	const float4 *xp = reinterpret_cast<const float4 *>(x);
+	float4 a = __ldg(xp), b = __ldg(xp + 1);
+	acc += wv[0] * a.x + wv[1] * a.y + wv[2] * a.z + wv[3] * a.w;
+	return acc + wv[4] * b.x + wv[5] * b.y + wv[6] * b.z + wv[7] * b.w;
+}
+
+// row_dots computes, for R rows (R = 2 for the fused gate/up pair) and NT tokens, the dot products of the
+// rows starting at bases[r] with the token rows of x, reduced across the warp (every lane gets them).
+// VEC: cols % 8 == 0, so each lane takes 8-value chunks; U chunks per row are in flight per lane.
+template <int DT, int NT, int R, int U, bool VEC>
+__device__ __forceinline__ void row_dots(const void *w, const __half *scales, const int64_t bases[R], int64_t cols,
+                                         const float *x, float acc[R][NT]) {
+	int lane = threadIdx.x & 31;
+#pragma unroll
+	for (int r = 0; r < R; r++)
+#pragma unroll
+		for (int t = 0; t < NT; t++) acc[r][t] = 0.f;
+	if (VEC) {
+		for (int64_t c0 = lane * 8; c0 < cols; c0 += 32 * 8 * U) {
+			Chunk<DT> ch[R][U];
+#pragma unroll
+			for (int u = 0; u < U; u++) {
+				int64_t c = c0 + u * 32 * 8;
+				if (c < cols)
+#pragma unroll
+					for (int r = 0; r < R; r++) ch[r][u].load(w, scales, bases[r] + c);
+			}
+#pragma unroll
+			for (int u = 0; u < U; u++) {
+				int64_t c = c0 + u * 32 * 8;
+				if (c >= cols) break;
+#pragma unroll
+				for (int r = 0; r < R; r++) {
+					float wv[8];
+					ch[r][u].get(wv);
+#pragma unroll
+					for (int t = 0; t < NT; t++) acc[r][t] = dot8(wv, x + t * cols + c, acc[r][t]);
+				}
+			}
+		}
+	} else {
+		for (int64_t c = lane; c < cols; c += 32)
+#pragma unroll
+			for (int r = 0; r < R; r++) {
+				float wv = Chunk<DT>::one(w, scales, bases[r] + c);
+#pragma unroll
+				for (int t = 0; t < NT; t++) acc[r][t] += wv * x[t * cols + c];
+			}
+	}
+#pragma unroll
+	for (int r = 0; r < R; r++)
+#pragma unroll
+		for (int t = 0; t < NT; t++) acc[r][t] = warp_sum(acc[r][t]);
+}
+
+// One warp per output row, kWarpsPerBlock rows per block.
+template <int DT, int NT, int U, bool VEC>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     matvec_kernel(const void *w, const __half *scales, int64_t rows, int64_t cols, const float *x, const float *bias,
                   int accumulate, float *y) {
 	int64_t row = (int64_t)blockIdx.x * kWarpsPerBlock + (threadIdx.x >> 5);
-	int lane = threadIdx.x & 31;
 	if (row >= rows) return;
-	float acc[NT];
-#pragma unroll
-	for (int t = 0; t < NT; t++) acc[t] = 0.f;
-	int64_t base = row * cols;
-	if (VEC) {
-		for (int64_t c = lane * 8; c < cols; c += 32 * 8) {
-			float wv[8];
-			Loader<DT>::load8(w, scales, base + c, wv);
-#pragma unroll
-			for (int t = 0; t < NT; t++) {
-				const float4 *xp = reinterpret_cast<const float4 *>(x + t * cols + c);
-				float4 a = __ldg(xp), b = __ldg(xp + 1);
-				acc[t] += wv[0] * a.x + wv[1] * a.y + wv[2] * a.z + wv[3] * a.w + wv[4] * b.x + wv[5] * b.y +
-				          wv[6] * b.z + wv[7] * b.w;
-			}
-		}
-	} else {
-		for (int64_t c = lane; c < cols; c += 32) {
-			float wv = Loader<DT>::load1(w, scales, base + c);
-#pragma unroll
-			for (int t = 0; t < NT; t++) acc[t] += wv * x[t * cols + c];
-		}
-	}
+	int64_t base[1] = {row * cols};
+	float acc[1][NT];
+	row_dots<DT, NT, 1, U, VEC>(w, scales, base, cols, x, acc);
+	int lane = threadIdx.x & 31;
 #pragma unroll
 	for (int t = 0; t < NT; t++) {
-		float v = warp_sum(acc[t]);
-		if (lane == 0) {
-			if (bias) v += bias[row];
-			float *out = y + t * rows + row;
-			*out = accumulate ? *out + v : v;
-		}
+		if (lane != t % 32) continue; // spread the stores over lanes
+		float v = acc[0][t];
+		if (bias) v += bias[row];
+		float *out = y + t * rows + row;
+		*out = accumulate ? *out + v : v;
 	}
 }
 
+// The fused SwiGLU projection: W holds [gate; up] (2*half rows); row r of the output is
+// silu(gate_r . x) * (up_r . x), computed as the CPU engine does (g / (1 + exp(-g)) * u).
+template <int DT, int NT, int U, bool VEC>
+__global__ void __launch_bounds__(kWarpsPerBlock * 32)
+    matvec_glu_kernel(const void *w, const __half *scales, int64_t half, int64_t cols, const float *x, float *y) {
+	int64_t row = (int64_t)blockIdx.x * kWarpsPerBlock + (threadIdx.x >> 5);
+	if (row >= half) return;
+	int64_t base[2] = {row * cols, (row + half) * cols};
+	float acc[2][NT];
+	row_dots<DT, NT, 2, U, VEC>(w, scales, base, cols, x, acc);
+	int lane = threadIdx.x & 31;
+#pragma unroll
+	for (int t = 0; t < NT; t++) {
+		if (lane != t % 32) continue;
+		float g = acc[0][t];
+		y[t * half + row] = g / (1.f + expf(-g)) * acc[1][t];
+	}
+}
+
+// Batch 1 keeps 8 chunks (2048 bf16 values) of a row in flight per warp; batches of tokens reuse each
+// chunk NT times, so fewer chunks hide the latency and keep the registers in check.
+template <int NT> struct Unroll { static constexpr int value = NT == 1 ? 8 : 4; };
+
 template <int DT, int NT>
-static void launch_dt_nt(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, cudaStream_t s) {
-	int blocks = kic_div_up(w.rows, kWarpsPerBlock);
-	if (w.cols % 8 == 0)
-		matvec_kernel<DT, NT, true><<<blocks, kWarpsPerBlock * 32, 0, s>>>(w.data, w.scales, w.rows, w.cols, x, bias,
-		                                                                    acc, y);
-	else
-		matvec_kernel<DT, NT, false><<<blocks, kWarpsPerBlock * 32, 0, s>>>(w.data, w.scales, w.rows, w.cols, x, bias,
-		                                                                     acc, y);
+static void launch_dt_nt(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, bool glu,
+                         cudaStream_t s) {
+	constexpr int U = Unroll<NT>::value;
+	int64_t out_rows = glu ? w.rows / 2 : w.rows;
+	int blocks = kic_div_up(out_rows, kWarpsPerBlock);
+	bool vec = w.cols % 8 == 0;
+	if (glu) {
+		if (vec)
+			matvec_glu_kernel<DT, NT, U / 2, true><<<blocks, kWarpsPerBlock * 32, 0, s>>>(w.data, w.scales, out_rows, w.cols, x, y);
+		else
+			matvec_glu_kernel<DT, NT, 1, false><<<blocks, kWarpsPerBlock * 32, 0, s>>>(w.data, w.scales, out_rows, w.cols, x, y);
+	} else if (vec) {
+		matvec_kernel<DT, NT, U, true><<<blocks, kWarpsPerBlock * 32, 0, s>>>(w.data, w.scales, w.rows, w.cols, x, bias, acc, y);
+	} else {
+		matvec_kernel<DT, NT, 1, false><<<blocks, kWarpsPerBlock * 32, 0, s>>>(w.data, w.scales, w.rows, w.cols, x, bias, acc, y);
+	}
 }
 
 template <int DT>
-static void launch_dt(const kic_mat &w, const float *x, int nt, const float *bias, bool acc, float *y,
+static void launch_dt(const kic_mat &w, const float *x, int nt, const float *bias, bool acc, float *y, bool glu,
                       cudaStream_t s) {
 	switch (nt) {
-	case 1: launch_dt_nt<DT, 1>(w, x, bias, acc, y, s); break;
-	case 2: launch_dt_nt<DT, 2>(w, x, bias, acc, y, s); break;
-	case 4: launch_dt_nt<DT, 4>(w, x, bias, acc, y, s); break;
-	default: launch_dt_nt<DT, 8>(w, x, bias, acc, y, s); break;
+	case 1: launch_dt_nt<DT, 1>(w, x, bias, acc, y, glu, s); break;
+	case 2: launch_dt_nt<DT, 2>(w, x, bias, acc, y, glu, s); break;
+	case 4: launch_dt_nt<DT, 4>(w, x, bias, acc, y, glu, s); break;
+	default: launch_dt_nt<DT, 8>(w, x, bias, acc, y, glu, s); break;
 	}
 }
 
-kic_status launch_matvec(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
-                         cudaStream_t s) {
+static kic_status launch(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
+                         bool glu, cudaStream_t s) {
+	int64_t out_rows = glu ? w.rows / 2 : w.rows;
 	// Passes of 8, 4, 2 and 1 tokens: four instantiations per dtype cover any n.
 	for (int t0 = 0, nt = 8; t0 < n; t0 += nt) {
 		while (nt > n - t0) nt /= 2;
 		const float *xt = x + (int64_t)t0 * w.cols;
-		float *yt = y + (int64_t)t0 * w.rows;
+		float *yt = y + (int64_t)t0 * out_rows;
 		switch (w.dtype) {
-		case KIC_BF16: launch_dt<KIC_BF16>(w, xt, nt, bias, accumulate, yt, s); break;
-		case KIC_F16: launch_dt<KIC_F16>(w, xt, nt, bias, accumulate, yt, s); break;
-		case KIC_F32: launch_dt<KIC_F32>(w, xt, nt, bias, accumulate, yt, s); break;
-		case KIC_Q8_0: launch_dt<KIC_Q8_0>(w, xt, nt, bias, accumulate, yt, s); break;
+		case KIC_BF16: launch_dt<KIC_BF16>(w, xt, nt, bias, accumulate, yt, glu, s); break;
+		case KIC_F16: launch_dt<KIC_F16>(w, xt, nt, bias, accumulate, yt, glu, s); break;
+		case KIC_F32: launch_dt<KIC_F32>(w, xt, nt, bias, accumulate, yt, glu, s); break;
+		case KIC_Q8_0: launch_dt<KIC_Q8_0>(w, xt, nt, bias, accumulate, yt, glu, s); break;
 		default: return kic_set_error(KIC_ERR_UNSUPPORTED, "matvec: dtype %d", w.dtype);
 		}
 		KIC_LAUNCHED();
 	}
 	return KIC_OK;
+}
+
+kic_status launch_matvec(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
+                         cudaStream_t s) {
+	return launch(w, x, n, bias, accumulate, y, false, s);
+}
+
+kic_status launch_matvec_swiglu(const kic_mat &w, const float *x, int n, float *y, cudaStream_t s) {
+	if (w.rows % 2) return kic_set_error(KIC_ERR_INVALID, "swiglu matvec: %lld rows is not a [gate; up] pair", (long long)w.rows);
+	return launch(w, x, n, nullptr, false, y, true, s);
 }

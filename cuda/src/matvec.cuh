@@ -1,9 +1,11 @@
 // matvec.cuh: the batch-1 (and small-batch) decode hot path, y = W x for up to 8 tokens per weight pass.
 //
 // Decode at batch 1 is bound by reading the weights once per token, so the kernel streams each row with
-// 16-byte loads (8 bf16/f16 values, 16 int8 Q8_0 quants, 4 f32), one warp per row and several rows per
-// block, keeps the activations in fp32 (L1/L2-resident, they are tiny next to the weights), accumulates in
-// fp32, and fuses the bias and the residual add into the store so a projection is one kernel.
+// 16-byte loads (8 bf16/f16 values, 8 int8 Q8_0 quants plus their scale, 8 f32 as two loads), one warp per
+// row and eight rows per block, with several loads per lane issued before the first is used so enough
+// bytes are in flight to cover the memory latency. Activations stay fp32 (L1/L2-resident, tiny next to
+// the weights), sums are fp32, and the bias and the residual add are fused into the store so a projection
+// is one kernel.
 #pragma once
 #include "common.cuh"
 
@@ -11,3 +13,7 @@
 // processed 8 at a time per pass over the weights).
 kic_status launch_matvec(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
                          cudaStream_t s);
+
+// The Llama MLP's first half in one pass: W is [gate; up] (2F x E, the two matrices stacked), and
+// y[t][r] = silu(gate_r . x_t) * (up_r . x_t) for r < F.
+kic_status launch_matvec_swiglu(const kic_mat &w, const float *x, int n, float *y, cudaStream_t s);

@@ -82,7 +82,7 @@ static kic_status create(int32_t ordinal, const kic_model_config *cfg, kic_model
 
 	int64_t B = c.max_batch, E = c.embd, F = c.ffn, V = c.vocab;
 	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
-	int64_t qw = c.family == KIC_FAMILY_GPT ? 3 * E : nq;
+	int64_t qw = c.family == KIC_FAMILY_GPT ? 3 * E : nq + 2 * nkv; // room for a fused [q; k; v] row
 	if (c.family == KIC_FAMILY_LLAMA && c.rope_mode != KIC_ROPE_NONE) {
 		KIC_TRY(arena(m, c.rope_dim / 2, &m->rope_inv_freq));
 		KIC_CUDA(cudaMemcpy(m->rope_inv_freq, c.rope_inv_freq, sizeof(float) * (c.rope_dim / 2), cudaMemcpyHostToDevice));
@@ -103,7 +103,7 @@ static kic_status create(int32_t ordinal, const kic_model_config *cfg, kic_model
 	int64_t widest = E > F ? E : F;
 	widest = widest > nq ? widest : nq;
 	m->gemm.act16_elems = B * widest;
-	KIC_TRY(arena_alloc(m, m->gemm.act16_elems * 2, &m->gemm.act16));
+	KIC_TRY(arena_alloc(m, m->gemm.act16_elems * 4, &m->gemm.act16)); // hi and lo halves
 	m->gemm.w16_elems = 8ll << 20;
 	KIC_TRY(arena(m, m->gemm.w16_elems, &m->gemm.w16));
 	KIC_TRY(arena(m, in_words(c), &m->in_dev));
@@ -159,31 +159,89 @@ static kic_status stage_copy(kic_model *m, void *dst, const void *host, uint64_t
 	return KIC_OK;
 }
 
-static kic_status upload_mat(kic_model *m, kic_mat *w, int32_t dtype, int64_t rows, int64_t cols, const void *host,
-                             uint64_t bytes) {
-	uint64_t n = (uint64_t)rows * cols, want = 0;
+static uint64_t mat_bytes(int32_t dtype, uint64_t n) {
 	switch (dtype) {
-	case KIC_F32: want = n * 4; break;
+	case KIC_F32: return n * 4;
 	case KIC_F16:
-	case KIC_BF16: want = n * 2; break;
-	case KIC_Q8_0:
-		if (cols % 32) return kic_set_error(KIC_ERR_INVALID, "Q8_0 tensor with %lld columns", (long long)cols);
-		want = n / 32 * 34;
-		break;
-	default: return kic_set_error(KIC_ERR_UNSUPPORTED, "tensor type %d (supported: F32, F16, BF16, Q8_0)", dtype);
+	case KIC_BF16: return n * 2;
+	case KIC_Q8_0: return n / 32 * 34;
 	}
-	if (bytes != want)
+	return 0;
+}
+
+static kic_status check_mat(int32_t dtype, int64_t rows, int64_t cols, uint64_t bytes) {
+	uint64_t n = (uint64_t)rows * cols;
+	if (dtype != KIC_F32 && dtype != KIC_F16 && dtype != KIC_BF16 && dtype != KIC_Q8_0)
+		return kic_set_error(KIC_ERR_UNSUPPORTED, "tensor type %d (supported: F32, F16, BF16, Q8_0)", dtype);
+	if (dtype == KIC_Q8_0 && cols % 32)
+		return kic_set_error(KIC_ERR_INVALID, "Q8_0 tensor with %lld columns", (long long)cols);
+	if (bytes != mat_bytes(dtype, n))
 		return kic_set_error(KIC_ERR_INVALID, "tensor of %lld x %lld type %d has %llu bytes, want %llu", (long long)rows,
-		                     (long long)cols, dtype, (unsigned long long)bytes, (unsigned long long)want);
-	if (w->data) return kic_set_error(KIC_ERR_INVALID, "tensor uploaded twice");
+		                     (long long)cols, dtype, (unsigned long long)bytes, (unsigned long long)mat_bytes(dtype, n));
+	return KIC_OK;
+}
+
+// alloc_mat gives w device storage for rows x cols of dtype (Q8_0: quants and scales apart).
+static kic_status alloc_mat(kic_model *m, kic_mat *w, int32_t dtype, int64_t rows, int64_t cols) {
+	uint64_t n = (uint64_t)rows * cols;
 	w->dtype = dtype, w->rows = rows, w->cols = cols;
 	if (dtype == KIC_Q8_0) {
 		KIC_TRY(arena_alloc(m, n, &w->data));
-		KIC_TRY(arena(m, n / 32, &w->scales));
-		return stage_copy(m, nullptr, host, bytes, (int8_t *)w->data, w->scales);
+		return arena(m, n / 32, &w->scales);
 	}
-	KIC_TRY(arena_alloc(m, bytes, &w->data));
-	return stage_copy(m, w->data, host, bytes, nullptr, nullptr);
+	return arena_alloc(m, mat_bytes(dtype, n), &w->data);
+}
+
+static kic_status copy_mat(kic_model *m, const kic_mat &w, const void *host, uint64_t bytes) {
+	if (w.dtype == KIC_Q8_0) return stage_copy(m, nullptr, host, bytes, (int8_t *)w.data, w.scales);
+	return stage_copy(m, w.data, host, bytes, nullptr, nullptr);
+}
+
+static kic_status upload_mat(kic_model *m, kic_mat *w, int32_t dtype, int64_t rows, int64_t cols, const void *host,
+                             uint64_t bytes) {
+	KIC_TRY(check_mat(dtype, rows, cols, bytes));
+	if (w->data) return kic_set_error(KIC_ERR_INVALID, "tensor uploaded twice");
+	KIC_TRY(alloc_mat(m, w, dtype, rows, cols));
+	return copy_mat(m, *w, host, bytes);
+}
+
+// upload_grouped places w at rows [row0, row0+rows) of group (group_rows x cols, allocated by the first
+// member with that member's dtype) and counts it in *parts; a member that does not fit the group (another
+// dtype or width) gets its own storage, which leaves the group incomplete and unused.
+static kic_status upload_grouped(kic_model *m, kic_mat *group, int64_t group_rows, int64_t row0, int *parts,
+                                 kic_mat *w, int32_t dtype, int64_t rows, int64_t cols, const void *host,
+                                 uint64_t bytes) {
+	KIC_TRY(check_mat(dtype, rows, cols, bytes));
+	if (w->data) return kic_set_error(KIC_ERR_INVALID, "tensor uploaded twice");
+	if (!group->data && *parts == 0) KIC_TRY(alloc_mat(m, group, dtype, group_rows, cols));
+	if (group->dtype != dtype || group->cols != cols || row0 + rows > group_rows) {
+		KIC_TRY(alloc_mat(m, w, dtype, rows, cols));
+		return copy_mat(m, *w, host, bytes);
+	}
+	*w = *group;
+	w->rows = rows;
+	uint64_t elem = dtype == KIC_F32 ? 4 : dtype == KIC_Q8_0 ? 1 : 2; // Q8_0: the int8 quants
+	w->data = (uint8_t *)group->data + (uint64_t)row0 * cols * elem;
+	if (dtype == KIC_Q8_0) w->scales = group->scales + row0 * cols / 32;
+	(*parts)++;
+	return copy_mat(m, *w, host, bytes);
+}
+
+// upload_vec_grouped is upload_grouped for bias vectors (always F32).
+static kic_status upload_vec_grouped(kic_model *m, float **group, int64_t group_len, int64_t off, int *parts,
+                                     float **dst, int32_t dtype, int64_t count, const void *host, uint64_t bytes) {
+	if (dtype != KIC_F32 || bytes != (uint64_t)count * 4)
+		return kic_set_error(KIC_ERR_INVALID, "vector tensors must be F32 with %lld values (got type %d, %llu bytes)",
+		                     (long long)count, dtype, (unsigned long long)bytes);
+	if (*dst) return kic_set_error(KIC_ERR_INVALID, "tensor uploaded twice");
+	if (off + count > group_len) {
+		KIC_TRY(arena(m, count, dst));
+	} else {
+		if (!*group) KIC_TRY(arena(m, group_len, group));
+		*dst = *group + off;
+		(*parts)++;
+	}
+	return stage_copy(m, *dst, host, bytes, nullptr, nullptr);
 }
 
 static kic_status upload_vec(kic_model *m, float **dst, int32_t dtype, int64_t count, const void *host,
@@ -211,23 +269,24 @@ extern "C" KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t lay
 	}
 	if (layer < 0 || layer >= c.layers) return kic_set_error(KIC_ERR_INVALID, "layer %d of %d", layer, c.layers);
 	kic_layer &l = m->layers[layer];
+	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim, qkv_rows = nq + 2 * nkv;
 	switch (slot) {
 	case KIC_ATTN_NORM: return upload_vec(m, &l.attn_norm, dtype, n, host, bytes);
 	case KIC_ATTN_NORM_B: return upload_vec(m, &l.attn_norm_b, dtype, n, host, bytes);
-	case KIC_Q: return upload_mat(m, &l.q, dtype, rows, cols, host, bytes);
-	case KIC_Q_B: return upload_vec(m, &l.q_b, dtype, n, host, bytes);
-	case KIC_K: return upload_mat(m, &l.k, dtype, rows, cols, host, bytes);
-	case KIC_K_B: return upload_vec(m, &l.k_b, dtype, n, host, bytes);
-	case KIC_V: return upload_mat(m, &l.v, dtype, rows, cols, host, bytes);
-	case KIC_V_B: return upload_vec(m, &l.v_b, dtype, n, host, bytes);
+	case KIC_Q: return upload_grouped(m, &l.qkv, qkv_rows, 0, &l.qkv_parts, &l.q, dtype, rows, cols, host, bytes);
+	case KIC_K: return upload_grouped(m, &l.qkv, qkv_rows, nq, &l.qkv_parts, &l.k, dtype, rows, cols, host, bytes);
+	case KIC_V: return upload_grouped(m, &l.qkv, qkv_rows, nq + nkv, &l.qkv_parts, &l.v, dtype, rows, cols, host, bytes);
+	case KIC_Q_B: return upload_vec_grouped(m, &l.qkv_b, qkv_rows, 0, &l.qkv_b_parts, &l.q_b, dtype, n, host, bytes);
+	case KIC_K_B: return upload_vec_grouped(m, &l.qkv_b, qkv_rows, nq, &l.qkv_b_parts, &l.k_b, dtype, n, host, bytes);
+	case KIC_V_B: return upload_vec_grouped(m, &l.qkv_b, qkv_rows, nq + nkv, &l.qkv_b_parts, &l.v_b, dtype, n, host, bytes);
 	case KIC_QKV: return upload_mat(m, &l.qkv, dtype, rows, cols, host, bytes);
 	case KIC_QKV_B: return upload_vec(m, &l.qkv_b, dtype, n, host, bytes);
 	case KIC_O: return upload_mat(m, &l.o, dtype, rows, cols, host, bytes);
 	case KIC_O_B: return upload_vec(m, &l.o_b, dtype, n, host, bytes);
 	case KIC_FFN_NORM: return upload_vec(m, &l.ffn_norm, dtype, n, host, bytes);
 	case KIC_FFN_NORM_B: return upload_vec(m, &l.ffn_norm_b, dtype, n, host, bytes);
-	case KIC_GATE: return upload_mat(m, &l.gate, dtype, rows, cols, host, bytes);
-	case KIC_UP: return upload_mat(m, &l.up, dtype, rows, cols, host, bytes);
+	case KIC_GATE: return upload_grouped(m, &l.gate_up, 2 * c.ffn, 0, &l.gate_up_parts, &l.gate, dtype, rows, cols, host, bytes);
+	case KIC_UP: return upload_grouped(m, &l.gate_up, 2 * c.ffn, c.ffn, &l.gate_up_parts, &l.up, dtype, rows, cols, host, bytes);
 	case KIC_UP_B: return upload_vec(m, &l.up_b, dtype, n, host, bytes);
 	case KIC_DOWN: return upload_mat(m, &l.down, dtype, rows, cols, host, bytes);
 	case KIC_DOWN_B: return upload_vec(m, &l.down_b, dtype, n, host, bytes);
@@ -311,20 +370,23 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 		kv.max_blocks = c.max_seq_blocks, kv.block_tokens = c.kv_block_tokens, kv.kv_dim = (int)nkv;
 
 		KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, l.attn_norm, l.attn_norm_b, n, (int)E, c.norm_eps, m->xn, s));
-		const float *kp, *vp;
-		int64_t kv_stride;
+		kic_qkv_rows r;
+		r.heads = c.heads, r.heads_kv = c.heads_kv, r.head_dim = c.head_dim;
 		if (gpt) {
 			KIC_TRY(linear(m, l.qkv, m->xn, n, l.qkv_b, false, m->q));
-			a.q = m->q, a.q_stride = 3 * E, kp = m->q + E, vp = m->q + 2 * E, kv_stride = 3 * E;
+			r.q = m->q, r.k = m->q + E, r.v = m->q + 2 * E, r.q_stride = r.kv_stride = 3 * E;
+		} else if (l.qkv_parts == 3 && (l.qkv_b_parts == 0 || l.qkv_b_parts == 3)) {
+			KIC_TRY(linear(m, l.qkv, m->xn, n, l.qkv_b_parts ? l.qkv_b : nullptr, false, m->q));
+			r.q = m->q, r.k = m->q + nq, r.v = m->q + nq + nkv, r.q_stride = r.kv_stride = nq + 2 * nkv;
 		} else {
 			KIC_TRY(linear(m, l.q, m->xn, n, l.q_b, false, m->q));
 			KIC_TRY(linear(m, l.k, m->xn, n, l.k_b, false, m->k));
 			KIC_TRY(linear(m, l.v, m->xn, n, l.v_b, false, m->v));
-			KIC_TRY(launch_rope(m->q, nq, pos, n, c.heads, c.head_dim, c.rope_mode, c.rope_dim, m->rope_inv_freq, s));
-			KIC_TRY(launch_rope(m->k, nkv, pos, n, c.heads_kv, c.head_dim, c.rope_mode, c.rope_dim, m->rope_inv_freq, s));
-			a.q = m->q, a.q_stride = nq, kp = m->k, vp = m->v, kv_stride = nkv;
+			r.q = m->q, r.k = m->k, r.v = m->v, r.q_stride = nq, r.kv_stride = nkv;
 		}
-		KIC_TRY(launch_kv_store(kv, kp, vp, kv_stride, seq, pos, n, s));
+		KIC_TRY(launch_rope_store_kv(r, pos, seq, n, gpt ? KIC_ROPE_NONE : c.rope_mode, c.rope_dim, m->rope_inv_freq,
+		                             kv, s));
+		a.q = r.q, a.q_stride = r.q_stride;
 		if (prefill)
 			KIC_TRY(launch_attn_prefill(a, kv, s));
 		else
@@ -335,6 +397,8 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 		if (gpt) {
 			KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff1));
 			KIC_TRY(launch_gelu(m->ff1, (int64_t)n * F, m->ff1, s));
+		} else if (n < c.gemm_min_tokens && l.gate_up_parts == 2 && !l.up_b) {
+			KIC_TRY(launch_matvec_swiglu(l.gate_up, m->xn, n, m->ff1, s));
 		} else {
 			KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1));
 			KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2));

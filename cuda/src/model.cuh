@@ -7,11 +7,17 @@
 #include "attention.cuh"
 #include "gemm.cuh"
 
+// For llama-family layers, q, k and v are uploaded into one [q; k; v] matrix (qkv, with qkv_b for their
+// biases) and gate and up into one [gate; up] matrix (gate_up), so a decode step reads each group in one
+// kernel; q, k, v, gate and up are then views into them. The *_parts counters say how many members landed
+// in the group (a member of another dtype goes to its own allocation and the group is not used).
+// For gpt2, qkv is the file's own fused tensor.
 struct kic_layer {
-	kic_mat q, k, v, qkv, o, gate, up, down;
+	kic_mat q, k, v, qkv, o, gate, up, gate_up, down;
 	float *attn_norm = nullptr, *attn_norm_b = nullptr, *q_b = nullptr, *k_b = nullptr, *v_b = nullptr;
 	float *qkv_b = nullptr, *o_b = nullptr, *ffn_norm = nullptr, *ffn_norm_b = nullptr, *up_b = nullptr;
 	float *down_b = nullptr;
+	int qkv_parts = 0, qkv_b_parts = 0, gate_up_parts = 0;
 };
 
 struct kic_model {

@@ -1,32 +1,84 @@
 #include "rope.cuh"
 
-__global__ void rope_kernel(float *x, int64_t row_stride, const int32_t *pos, int heads, int head_dim, int mode,
-                            int rope_dim, const float *inv_freq) {
-	int i = blockIdx.x, half = rope_dim / 2;
-	float p = (float)pos[i];
+constexpr int kRopeThreads = 256;
+
+// rotate applies the rotation of token position p to heads head vectors of one row. The angle is computed
+// once per frequency into shared memory: in fp32 as the CPU engine's float32(pos)*f, sin/cos in double to
+// match math.Sincos.
+__device__ void rotate(float *row, int heads, int head_dim, int mode, int rope_dim, const float *cs, const float *sn) {
+	int half = rope_dim / 2;
 	for (int t = threadIdx.x; t < heads * half; t += blockDim.x) {
 		int h = t / half, j = t % half;
-		// Angle in fp32 as the CPU engine's float32(pos)*f; sin/cos in double to match math.Sincos.
-		double theta = (double)(p * inv_freq[j]);
-		double sn, cs;
-		sincos(theta, &sn, &cs);
-		float c = (float)cs, sv = (float)sn;
-		float *head = x + (int64_t)i * row_stride + (int64_t)h * head_dim;
+		float *head = row + (int64_t)h * head_dim;
 		int a = mode == KIC_ROPE_NORM ? 2 * j : j;
 		int b = mode == KIC_ROPE_NORM ? 2 * j + 1 : j + half;
 		float x0 = head[a], x1 = head[b];
-		head[a] = x0 * c - x1 * sv;
-		head[b] = x0 * sv + x1 * c;
+		head[a] = x0 * cs[j] - x1 * sn[j];
+		head[b] = x0 * sn[j] + x1 * cs[j];
 	}
+}
+
+__device__ void angles(float p, int half, const float *inv_freq, float *cs, float *sn) {
+	for (int j = threadIdx.x; j < half; j += blockDim.x) {
+		double s, c;
+		sincos((double)(p * inv_freq[j]), &s, &c);
+		cs[j] = (float)c, sn[j] = (float)s;
+	}
+	__syncthreads();
+}
+
+// One block per token. store: also append k and v to the cache (after k is rotated).
+__global__ void __launch_bounds__(kRopeThreads)
+    rope_store_kv_kernel(kic_qkv_rows r, const int32_t *pos, const int32_t *seq, int mode, int rope_dim,
+                         const float *inv_freq, kic_kv_view kv, bool store) {
+	__shared__ float cs[128], sn[128];
+	int i = blockIdx.x;
+	if (mode != KIC_ROPE_NONE) {
+		float p = (float)pos[i];
+		angles(p, rope_dim / 2, inv_freq, cs, sn);
+		rotate(r.q + (int64_t)i * r.q_stride, r.heads, r.head_dim, mode, rope_dim, cs, sn);
+		if (r.k) rotate(r.k + (int64_t)i * r.kv_stride, r.heads_kv, r.head_dim, mode, rope_dim, cs, sn);
+		__syncthreads();
+	}
+	if (!store) return;
+	int64_t off = kv_offset(kv, seq[i], pos[i]);
+	const float4 *k = reinterpret_cast<const float4 *>(r.k + (int64_t)i * r.kv_stride);
+	const float4 *v = reinterpret_cast<const float4 *>(r.v + (int64_t)i * r.kv_stride);
+	float4 *kd = reinterpret_cast<float4 *>(kv.k + off), *vd = reinterpret_cast<float4 *>(kv.v + off);
+	bool vec = kv.kv_dim % 4 == 0 && r.kv_stride % 4 == 0 && off % 4 == 0 &&
+	           ((uintptr_t)r.k % 16) == 0 && ((uintptr_t)r.v % 16) == 0;
+	if (vec) {
+		for (int c = threadIdx.x; c < kv.kv_dim / 4; c += blockDim.x) kd[c] = k[c], vd[c] = v[c];
+	} else {
+		const float *ks = r.k + (int64_t)i * r.kv_stride, *vs = r.v + (int64_t)i * r.kv_stride;
+		for (int c = threadIdx.x; c < kv.kv_dim; c += blockDim.x) kv.k[off + c] = ks[c], kv.v[off + c] = vs[c];
+	}
+}
+
+static kic_status check_mode(int mode, int rope_dim) {
+	if (mode != KIC_ROPE_NONE && mode != KIC_ROPE_NORM && mode != KIC_ROPE_NEOX)
+		return kic_set_error(KIC_ERR_INVALID, "rope mode %d", mode);
+	if (mode != KIC_ROPE_NONE && (rope_dim <= 0 || rope_dim > 256 || rope_dim % 2))
+		return kic_set_error(KIC_ERR_INVALID, "rope dim %d", rope_dim);
+	return KIC_OK;
 }
 
 kic_status launch_rope(float *x, int64_t row_stride, const int32_t *pos, int n, int heads, int head_dim, int mode,
                        int rope_dim, const float *inv_freq, cudaStream_t s) {
 	if (n <= 0 || mode == KIC_ROPE_NONE) return KIC_OK;
-	if (mode != KIC_ROPE_NORM && mode != KIC_ROPE_NEOX) return kic_set_error(KIC_ERR_INVALID, "rope mode %d", mode);
-	int threads = heads * (rope_dim / 2);
-	threads = threads >= 256 ? 256 : ((threads + 31) / 32) * 32;
-	rope_kernel<<<n, threads, 0, s>>>(x, row_stride, pos, heads, head_dim, mode, rope_dim, inv_freq);
+	KIC_TRY(check_mode(mode, rope_dim));
+	kic_qkv_rows r;
+	r.q = x, r.q_stride = row_stride, r.heads = heads, r.head_dim = head_dim;
+	rope_store_kv_kernel<<<n, kRopeThreads, 0, s>>>(r, pos, nullptr, mode, rope_dim, inv_freq, kic_kv_view{}, false);
+	KIC_LAUNCHED();
+	return KIC_OK;
+}
+
+kic_status launch_rope_store_kv(const kic_qkv_rows &r, const int32_t *pos, const int32_t *seq, int n, int mode,
+                                int rope_dim, const float *inv_freq, const kic_kv_view &kv, cudaStream_t s) {
+	if (n <= 0) return KIC_OK;
+	KIC_TRY(check_mode(mode, rope_dim));
+	rope_store_kv_kernel<<<n, kRopeThreads, 0, s>>>(r, pos, seq, mode, rope_dim, inv_freq, kv, true);
 	KIC_LAUNCHED();
 	return KIC_OK;
 }

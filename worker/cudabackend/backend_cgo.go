@@ -309,7 +309,7 @@ func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]f
 				want[i] = 1
 			}
 		}
-		logits, err := b.forward(tok, pos, seqIdx, 1, table, true, want)
+		logits, err := b.forward(tok, pos, seqIdx, 1, table, true, want, true)
 		if err != nil {
 			return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
 		}
@@ -323,26 +323,55 @@ func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]f
 func (b *Backend) Decode(batch []engine.DecodeInput) ([][]float32, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	var out [][]float32
+	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
+		logits, err := b.forward(tok, pos, seq, len(tok), tables, false, want, true)
+		out = append(out, logits...)
+		return err
+	})
+	return out, err
+}
+
+// DecodeSample is Decode with the next token chosen on the GPU: the logits
+// stay on the device and only one token id per sequence comes back, which is
+// the whole per-token traffic of a greedy or plainly sampled decode.
+func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []int
+	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
+		if _, err := b.forward(tok, pos, seq, len(tok), tables, false, want, false); err != nil {
+			return err
+		}
+		toks, err := b.sampleLast(len(tok), p)
+		out = append(out, toks...)
+		return err
+	})
+	return out, err
+}
+
+// decode validates batch, runs step on each part of at most maxBatch
+// sequences, and advances every sequence by one token. b.mu is held.
+func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, tables []int32, want []uint8) error) error {
 	seqs := make([]*cudaSeq, len(batch))
 	seen := make(map[engine.SeqID]bool, len(batch))
 	for i, in := range batch {
 		s, err := b.lookup(in.Seq)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if seen[in.Seq] {
-			return nil, fmt.Errorf("decode: sequence %d appears twice in one batch", in.Seq)
+			return fmt.Errorf("decode: sequence %d appears twice in one batch", in.Seq)
 		}
 		seen[in.Seq] = true
 		if s.length >= s.capacity {
-			return nil, fmt.Errorf("decode sequence %d at position %d: %w", in.Seq, s.length, engine.ErrSequenceFull)
+			return fmt.Errorf("decode sequence %d at position %d: %w", in.Seq, s.length, engine.ErrSequenceFull)
 		}
 		if err := engine.CheckToken(in.Token, b.h.VocabSize); err != nil {
-			return nil, fmt.Errorf("decode sequence %d: %w", in.Seq, err)
+			return fmt.Errorf("decode sequence %d: %w", in.Seq, err)
 		}
 		seqs[i] = s
 	}
-	out := make([][]float32, 0, len(batch))
 	for start := 0; start < len(batch); start += b.sz.maxBatch {
 		part := batch[start:min(len(batch), start+b.sz.maxBatch)]
 		n := len(part)
@@ -353,16 +382,14 @@ func (b *Backend) Decode(batch []engine.DecodeInput) ([][]float32, error) {
 			tok[i], pos[i], seqIdx[i], want[i] = int32(in.Token), int32(s.length), int32(i), 1
 			tables = b.table(tables, s)
 		}
-		logits, err := b.forward(tok, pos, seqIdx, n, tables, false, want)
-		if err != nil {
-			return nil, fmt.Errorf("decode: %w", err)
+		if err := step(tok, pos, seqIdx, tables, want); err != nil {
+			return fmt.Errorf("decode: %w", err)
 		}
-		out = append(out, logits...)
 	}
 	for _, s := range seqs {
 		s.length++
 	}
-	return out, nil
+	return nil
 }
 
 // table appends s's block table row, padded to the library's width.
@@ -372,10 +399,15 @@ func (b *Backend) table(dst []int32, s *cudaSeq) []int32 {
 	return append(dst, row...)
 }
 
-func (b *Backend) forward(tok, pos, seq []int32, nseq int, tables []int32, prefill bool, want []uint8) ([][]float32, error) {
+// forward runs the model on the tokens; with copyLogits the rows that want
+// them come back, else they stay on the device for sampleLast.
+func (b *Backend) forward(tok, pos, seq []int32, nseq int, tables []int32, prefill bool, want []uint8, copyLogits bool) ([][]float32, error) {
 	rows := 0
 	for _, w := range want {
 		rows += int(w)
+	}
+	if !copyLogits {
+		rows = 0
 	}
 	V := b.h.VocabSize
 	flat := make([]float32, rows*V)
@@ -402,20 +434,16 @@ func (b *Backend) forward(tok, pos, seq []int32, nseq int, tables []int32, prefi
 	return out, nil
 }
 
-// Sampling chooses how SampleLast picks tokens on the GPU.
-type Sampling struct {
-	Temperature float32 // <= 0: greedy
-	TopK        int
-	TopP        float32
-	Seed, Step  uint64
-}
-
 // SampleLast samples one token per logit row of the last Prefill or Decode,
 // on the GPU, without copying logits back: greedy is exact argmax (lowest id
 // on ties); otherwise temperature, top-k and top-p with a seeded draw.
 func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.sampleLast(rows, p)
+}
+
+func (b *Backend) sampleLast(rows int, p Sampling) ([]int, error) {
 	if b.closed {
 		return nil, engine.ErrClosed
 	}

@@ -4,6 +4,7 @@ package cudabackend
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -231,8 +232,23 @@ func TestDecodeBatchMatchesSingle(t *testing.T) {
 			t.Errorf("sequence %d: batched vs alone differ by %.3g", i, d)
 		}
 	}
-	if _, err := gpu.NewSequence(1 << 20); err == nil {
-		t.Error("a sequence larger than the KV pool was accepted")
+	// Reserving full-context sequences must run out of KV blocks with ErrKVCacheFull, not overcommit.
+	var held []engine.SeqID
+	for len(held) < 1<<16 {
+		id, err := gpu.NewSequence(0)
+		if err != nil {
+			if !errors.Is(err, ErrKVCacheFull) {
+				t.Errorf("KV pool exhausted with %v, want ErrKVCacheFull", err)
+			}
+			break
+		}
+		held = append(held, id)
+	}
+	if len(held) == 1<<16 {
+		t.Error("65536 full-context sequences were reserved: the KV pool never ran out")
+	}
+	for _, id := range held {
+		gpu.FreeSequence(id)
 	}
 	if _, err := gpu.SampleLast(len(out), Sampling{}); err != nil {
 		t.Errorf("greedy sampling on the GPU: %v", err)

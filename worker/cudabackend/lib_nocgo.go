@@ -50,3 +50,11 @@ func (b *Backend) UsedBytes() uint64 { return 0 }
 
 // MeasureBandwidth always fails in a build without cgo.
 func (b *Backend) MeasureBandwidth(bytes uint64) (float64, error) { return 0, errNoCgo }
+
+// DecodeSample needs cgo.
+func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, error) {
+	return nil, errNoCgo
+}
+
+// SampleLast needs cgo.
+func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) { return nil, errNoCgo }

@@ -52,11 +52,13 @@ func TestMemoryPlanGPTQKV(t *testing.T) {
 	h := model.Hyper{Family: model.FamilyGPT, ContextLength: 1024, Embedding: 768, Blocks: 12, FeedForward: 3072,
 		Heads: 12, HeadsKV: 12, HeadDim: 64, VocabSize: 50257}
 	l := model.Hyper(h)
-	l.Family = model.FamilyLlama
+	l.Family, l.HeadsKV = model.FamilyLlama, 4
 	sz := Options{}.withDefaults(h).sizing(h)
-	// GPT-2's fused QKV output row is 3 x n_embd wide, llama's q row n_embd.
-	if d := planMemory(h, 0, sz).Buffers - planMemory(l, 0, sz).Buffers; d != 256*2*768*4 {
-		t.Errorf("gpt - llama buffers = %d, want the 2 x n_embd extra qkv columns for 256 tokens", d)
+	// GPT-2's fused QKV output row is 3 x n_embd wide; llama's fused [q; k; v] row is n_embd + 2 x kv dim, and
+	// its KV scratch rows are kv dim wide instead of n_embd.
+	kvDim := uint64(4 * 64)
+	if d := planMemory(h, 0, sz).Buffers - planMemory(l, 0, sz).Buffers; d != 256*4*4*(768-kvDim) {
+		t.Errorf("gpt - llama buffers = %d, want %d for 256 tokens", d, 256*4*4*(768-kvDim))
 	}
 	if sz.blocks != 64 { // min(context 1024, 32768) / 16
 		t.Errorf("blocks = %d", sz.blocks)

@@ -50,3 +50,11 @@ func (o Options) sizing(h model.Hyper) sizing {
 	return sizing{blockTokens: s.BlockTokens, blocks: s.Blocks, maxSeqBlocks: s.MaxSeqBlocks,
 		maxBatch: s.MaxBatch, gemmMinTokens: s.GemmMinTokens}
 }
+
+// Sampling chooses how SampleLast picks tokens on the GPU.
+type Sampling struct {
+	Temperature float32 // <= 0: greedy
+	TopK        int
+	TopP        float32
+	Seed, Step  uint64
+}

@@ -150,7 +150,7 @@ func Compute(h model.Hyper, weights uint64, s Sizing) Plan {
 	const f32 = 4
 	B, E, F, V := uint64(s.MaxBatch), uint64(h.Embedding), uint64(h.FeedForward), uint64(h.VocabSize)
 	nq, nkv := uint64(h.Heads*h.HeadDim), uint64(h.HeadsKV*h.HeadDim)
-	qw := nq
+	qw := nq + 2*nkv // llama: room for a fused [q; k; v] row
 	if h.Family == model.FamilyGPT {
 		qw = 3 * E
 	}
@@ -158,7 +158,7 @@ func Compute(h model.Hyper, weights uint64, s Sizing) Plan {
 	widest := max(E, F, nq)
 	buf := B * (E + max(E, nq) + qw + 2*nkv + nq + 2*F + V) * f32   // activations and logits
 	buf += B * uint64(h.Heads) * 16 * (uint64(h.HeadDim) + 2) * f32 // attention split partials
-	buf += B*widest*2 + 8*MiB*2                                     // 16-bit GEMM operands
+	buf += B*widest*2*2 + 8*MiB*2                                   // 16-bit GEMM operands (activations as hi + lo)
 	buf += 32*MiB + 16*MiB                                          // cuBLAS workspace, Q8_0 landing zone
 	buf += (4*B + B*uint64(s.MaxSeqBlocks) + B) * 4                 // inputs and block tables
 	buf += 256 * MiB                                                // cuBLAS handles, graphs, fragmentation
