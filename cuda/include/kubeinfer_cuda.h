@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 1
+#define KIC_ABI_VERSION 2
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -88,6 +88,8 @@ typedef struct kic_model_config {
 	int32_t max_batch;          /* most tokens one kic_forward call takes */
 	int32_t gemm_min_tokens;    /* use cuBLAS for a call of at least this many tokens; <=0: 16 */
 	int32_t use_graphs;         /* capture decode steps in CUDA graphs */
+	uint64_t weight_bytes;      /* one allocation for every tensor: the sum of their device sizes (Q8_0:
+	                             * quants and scales apart), each rounded up to 256; 0: one per tensor */
 } kic_model_config;
 
 /* Where an uploaded tensor goes. Per-layer slots take a layer index. */
@@ -140,7 +142,9 @@ KIC_API kic_status kic_model_ready(kic_model *m);
  * kernel); otherwise each token is one sequence's decode step.
  * Logits of the rows with want_logits[i] != 0 are written in order to
  * logits_out (count x vocab floats, host memory) and left on the device for
- * kic_sample. */
+ * kic_sample. With logits_out NULL the step is only enqueued: kic_sample
+ * (or the next call) waits for it, so a decode step sampled on the GPU costs
+ * one host-device round trip. */
 KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos,
                                const int32_t *seq, int32_t nseq, const int32_t *block_tables,
                                int32_t prefill, const uint8_t *want_logits, float *logits_out);

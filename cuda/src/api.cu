@@ -20,6 +20,8 @@
 
 static thread_local char last_error[1024];
 
+bool kic_pdl = false;
+
 kic_status kic_set_error(kic_status status, const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
@@ -341,8 +343,16 @@ extern "C" KIC_API kic_status kic_test_attention(const float *q, const float *k,
 	a.n = n, a.heads = heads, a.heads_kv = heads_kv, a.head_dim = head_dim, a.scale = (float)(1.0 / sqrt((double)head_dim));
 	if (prefill)
 		KIC_TRY(launch_attn_prefill(a, kv, 0));
-	else
-		KIC_TRY(launch_attn_decode(a, kv, part.as<float>(), 0));
+	else {
+		// Twice, with the output poisoned in between: the second call only writes it if the first left the
+		// merge counters at zero, as a replayed graph needs.
+		dbuf counters;
+		KIC_TRY(to_dev(counters, nullptr, sizeof(int) * n * heads_kv));
+		KIC_CUDA(cudaMemset(counters.p, 0, sizeof(int) * n * heads_kv));
+		KIC_TRY(launch_attn_decode(a, kv, part.as<float>(), counters.as<int>(), 0));
+		KIC_CUDA(cudaMemset(od.p, 0xff, sizeof(float) * n * nq));
+		KIC_TRY(launch_attn_decode(a, kv, part.as<float>(), counters.as<int>(), 0));
+	}
 	return finish(out, od, sizeof(float) * n * nq);
 }
 

@@ -6,8 +6,9 @@
 //   - prefill (attn_prefill.cu): flash-style; a block takes 8 consecutive queries of one sequence and one
 //     head and stages each 32-key K/V tile in shared memory once for all of them;
 //   - decode (attn_decode.cu): split-K; the keys of each query are cut into up to kic_attn_splits chunks
-//     worked on by separate blocks, whose partial (max, sum, output) are merged by a combine kernel. The
-//     chunking is decided on the device from pos[], so a captured CUDA graph stays valid as sequences grow.
+//     worked on by separate blocks (one per KV head, its query heads as warps), whose partial (max, sum,
+//     output) are merged by the last block to finish. The chunking is decided on the device from pos[], so
+//     a captured CUDA graph stays valid as sequences grow.
 #pragma once
 #include "kvcache.cuh"
 
@@ -28,7 +29,9 @@ static inline int64_t kic_attn_partials(int n, int heads, int head_dim) {
 }
 
 kic_status launch_attn_prefill(const kic_attn_args &a, const kic_kv_view &kv, cudaStream_t s);
-kic_status launch_attn_decode(const kic_attn_args &a, const kic_kv_view &kv, float *partials, cudaStream_t s);
+// counters: n * heads_kv ints, zero before the first call (each call leaves them at zero).
+kic_status launch_attn_decode(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,
+                              cudaStream_t s);
 
 // The online-softmax step shared by both kernels: the lane's score for one key of a 32-key tile (or -inf),
 // and row(kk) giving the value row of tile key kk. acc holds dims lane + 32*j.

@@ -39,6 +39,40 @@ struct kic_mat {
 
 static inline int kic_div_up(int64_t a, int64_t b) { return (int)((a + b - 1) / b); }
 
+// Programmatic dependent launch (Hopper): a decode step is ~100 small kernels, and without it each one
+// starts only after the previous has drained, paying the launch and ramp-up every time. Kernels launched
+// through kic_launch may start while their predecessor finishes; each calls pdl_wait() before it reads
+// anything an earlier kernel wrote (and before it writes anything), and may do independent work, such as
+// loading weights, before that. pdl_launch_dependents() lets the next kernel begin launching. Both are
+// no-ops on older GPUs and for kernels launched without the attribute.
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pdl_launch_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	asm volatile("griddepcontrol.launch_dependents;" :::);
+#endif
+}
+
+// kic_pdl turns the launch attribute on; set once a Hopper-or-newer device is in use (kic_model_create).
+extern bool kic_pdl;
+
+template <typename... Params, typename... Args>
+static kic_status kic_launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, cudaStream_t s,
+                             Args &&...args) {
+	cudaLaunchConfig_t cfg = {};
+	cfg.gridDim = grid, cfg.blockDim = block, cfg.dynamicSmemBytes = smem, cfg.stream = s;
+	cudaLaunchAttribute attr[1];
+	attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+	attr[0].val.programmaticStreamSerializationAllowed = 1;
+	cfg.attrs = attr, cfg.numAttrs = kic_pdl ? 1 : 0;
+	KIC_CUDA(cudaLaunchKernelEx(&cfg, kernel, static_cast<Args &&>(args)...));
+	return KIC_OK;
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
 	for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

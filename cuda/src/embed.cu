@@ -2,6 +2,8 @@
 
 __global__ void embed_kernel(int dtype, const void *table, const __half *scales, int dim, const int32_t *tokens,
                              const float *pos_table, const int32_t *pos, float *y) {
+	pdl_wait();
+	pdl_launch_dependents();
 	int i = blockIdx.x;
 	int64_t row = tokens[i];
 	float *out = y + (int64_t)i * dim;
@@ -20,7 +22,6 @@ __global__ void embed_kernel(int dtype, const void *table, const __half *scales,
 kic_status launch_embed(const kic_mat &table, const int32_t *tokens, int n, const float *pos_table, const int32_t *pos,
                         float *y, cudaStream_t s) {
 	if (n <= 0) return KIC_OK;
-	embed_kernel<<<n, 256, 0, s>>>(table.dtype, table.data, table.scales, (int)table.cols, tokens, pos_table, pos, y);
-	KIC_LAUNCHED();
-	return KIC_OK;
+	return kic_launch(embed_kernel, dim3(n), dim3(256), 0, s, (int)table.dtype, (const void *)table.data,
+	                  (const __half *)table.scales, (int)table.cols, tokens, pos_table, pos, y);
 }

@@ -1,6 +1,9 @@
 #include "matvec.cuh"
+#include "gelu.cuh"
 
 constexpr int kWarpsPerBlock = 8;
+enum { kActNone, kActGELU, kActSwiGLU };
+enum { kNormNone, kNormRMS, kNormLayer };
 
 // A weight chunk is 8 consecutive values of one row, fetched with one load (16 bytes for bf16/f16, 8 bytes
 // plus a scale for Q8_0, two 16-byte loads for f32). Loading and converting are split so a warp can issue
@@ -72,35 +75,85 @@ template <> struct Chunk<KIC_Q8_0> {
 	}
 };
 
-// dot8 adds the 8 products of a weight chunk with x[c..c+7] to acc.
-__device__ __forceinline__ float dot8(const float wv[8], const float *x, float acc) {
+// dot8 adds the 8 products of a weight chunk with x[c..c+7] to acc; SHARED: x is the block's normalized copy.
+template <bool SHARED> __device__ __forceinline__ float dot8(const float wv[8], const float *x, float acc) {
 	const float4 *xp = reinterpret_cast<const float4 *>(x);
-	float4 a = __ldg(xp), b = __ldg(xp + 1);
+	float4 a, b;
+	if (SHARED)
+		a = xp[0], b = xp[1];
+	else
+		a = __ldg(xp), b = __ldg(xp + 1);
 	acc += wv[0] * a.x + wv[1] * a.y + wv[2] * a.z + wv[3] * a.w;
 	return acc + wv[4] * b.x + wv[5] * b.y + wv[6] * b.z + wv[7] * b.w;
 }
 
+template <int DT, int R, int U>
+__device__ __forceinline__ void load_chunks(Chunk<DT> ch[R][U], const void *w, const __half *scales,
+                                            const int64_t bases[R], int64_t c0, int64_t cols) {
+#pragma unroll
+	for (int u = 0; u < U; u++) {
+		int64_t c = c0 + u * 32 * 8;
+		if (c < cols)
+#pragma unroll
+			for (int r = 0; r < R; r++) ch[r][u].load(w, scales, bases[r] + c);
+	}
+}
+
+// normalize is the RMSNorm / LayerNorm of the decode token, done by every block into shared memory: the
+// input is 2-32 KB that the whole grid reads from L2 at once, so this costs less than a kernel of its own
+// on the critical path. The arithmetic is norm_kernel's (fp32 partial sums combined across the block).
+template <int NORM>
+__device__ float *normalize(const float *x, int64_t cols, const kic_matvec_norm &nrm) {
+	extern __shared__ float xs[];
+	__shared__ float scratch[32];
+	int n = (int)cols;
+	float mean = 0.f;
+	if (NORM == kNormLayer) {
+		float sum = 0.f;
+		for (int c = threadIdx.x; c < n; c += blockDim.x) sum += xs[c] = x[c];
+		mean = block_sum(sum, scratch) / n;
+	} else {
+		for (int c = threadIdx.x; c < n; c += blockDim.x) xs[c] = x[c];
+	}
+	float ss = 0.f;
+	for (int c = threadIdx.x; c < n; c += blockDim.x) {
+		float d = xs[c] - mean;
+		ss += d * d;
+	}
+	__syncthreads();
+	float scale = rsqrtf(block_sum(ss, scratch) / n + nrm.eps);
+	for (int c = threadIdx.x; c < n; c += blockDim.x) {
+		float v = (xs[c] - mean) * scale * nrm.w[c];
+		xs[c] = NORM == kNormLayer ? v + nrm.b[c] : v;
+	}
+	__syncthreads();
+	return xs;
+}
+
 // row_dots computes, for R rows (R = 2 for the fused gate/up pair) and NT tokens, the dot products of the
 // rows starting at bases[r] with the token rows of x, reduced across the warp (every lane gets them).
-// VEC: cols % 8 == 0, so each lane takes 8-value chunks; U chunks per row are in flight per lane.
-template <int DT, int NT, int R, int U, bool VEC>
+// VEC: cols % 8 == 0, so each lane takes 8-value chunks, U per row per step; the next step's chunks are
+// loaded before this step's are used, and the first step's before pdl_wait(): weights never depend on the
+// previous kernel, so their fetch overlaps its tail.
+template <int DT, int NT, int R, int U, bool VEC, int NORM>
 __device__ __forceinline__ void row_dots(const void *w, const __half *scales, const int64_t bases[R], int64_t cols,
-                                         const float *x, float acc[R][NT]) {
+                                         const float *x, const kic_matvec_norm &nrm, float acc[R][NT]) {
 	int lane = threadIdx.x & 31;
 #pragma unroll
 	for (int r = 0; r < R; r++)
 #pragma unroll
 		for (int t = 0; t < NT; t++) acc[r][t] = 0.f;
 	if (VEC) {
-		for (int64_t c0 = lane * 8; c0 < cols; c0 += 32 * 8 * U) {
-			Chunk<DT> ch[R][U];
-#pragma unroll
-			for (int u = 0; u < U; u++) {
-				int64_t c = c0 + u * 32 * 8;
-				if (c < cols)
-#pragma unroll
-					for (int r = 0; r < R; r++) ch[r][u].load(w, scales, bases[r] + c);
-			}
+		constexpr int kStep = 32 * 8 * U;
+		Chunk<DT> cur[R][U];
+		load_chunks<DT, R, U>(cur, w, scales, bases, lane * 8, cols);
+		pdl_wait();
+		pdl_launch_dependents();
+		if (NORM != kNormNone) x = normalize<NORM>(x, cols, nrm);
+		for (int64_t c0 = lane * 8; c0 < cols; c0 += kStep) {
+			Chunk<DT> next[R][U];
+			bool more = c0 + kStep < cols;
+			if (more) load_chunks<DT, R, U>(next, w, scales, bases, c0 + kStep, cols);
 #pragma unroll
 			for (int u = 0; u < U; u++) {
 				int64_t c = c0 + u * 32 * 8;
@@ -108,13 +161,20 @@ __device__ __forceinline__ void row_dots(const void *w, const __half *scales, co
 #pragma unroll
 				for (int r = 0; r < R; r++) {
 					float wv[8];
-					ch[r][u].get(wv);
+					cur[r][u].get(wv);
 #pragma unroll
-					for (int t = 0; t < NT; t++) acc[r][t] = dot8(wv, x + t * cols + c, acc[r][t]);
+					for (int t = 0; t < NT; t++) acc[r][t] = dot8<NORM != kNormNone>(wv, x + t * cols + c, acc[r][t]);
 				}
 			}
+			if (more)
+#pragma unroll
+				for (int u = 0; u < U; u++)
+#pragma unroll
+					for (int r = 0; r < R; r++) cur[r][u] = next[r][u];
 		}
 	} else {
+		pdl_wait();
+		pdl_launch_dependents();
 		for (int64_t c = lane; c < cols; c += 32)
 #pragma unroll
 			for (int r = 0; r < R; r++) {
@@ -129,22 +189,24 @@ __device__ __forceinline__ void row_dots(const void *w, const __half *scales, co
 		for (int t = 0; t < NT; t++) acc[r][t] = warp_sum(acc[r][t]);
 }
 
-// One warp per output row, kWarpsPerBlock rows per block.
-template <int DT, int NT, int U, bool VEC>
+// One warp per output row, kWarpsPerBlock rows per block. ACT: the epilogue's activation after the bias
+// (kActGELU for GPT-2's MLP up projection).
+template <int DT, int NT, int U, bool VEC, int ACT, int NORM>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     matvec_kernel(const void *w, const __half *scales, int64_t rows, int64_t cols, const float *x, const float *bias,
-                  int accumulate, float *y) {
+                  int accumulate, float *y, kic_matvec_norm nrm) {
 	int64_t row = (int64_t)blockIdx.x * kWarpsPerBlock + (threadIdx.x >> 5);
-	if (row >= rows) return;
-	int64_t base[1] = {row * cols};
+	int64_t base[1] = {(row < rows ? row : rows - 1) * cols}; // a spare warp reads a valid row and stores nothing
 	float acc[1][NT];
-	row_dots<DT, NT, 1, U, VEC>(w, scales, base, cols, x, acc);
+	row_dots<DT, NT, 1, U, VEC, NORM>(w, scales, base, cols, x, nrm, acc);
+	if (row >= rows) return;
 	int lane = threadIdx.x & 31;
 #pragma unroll
 	for (int t = 0; t < NT; t++) {
 		if (lane != t % 32) continue; // spread the stores over lanes
 		float v = acc[0][t];
 		if (bias) v += bias[row];
+		if (ACT == kActGELU) v = gelu_tanh(v);
 		float *out = y + t * rows + row;
 		*out = accumulate ? *out + v : v;
 	}
@@ -152,14 +214,16 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 
 // The fused SwiGLU projection: W holds [gate; up] (2*half rows); row r of the output is
 // silu(gate_r . x) * (up_r . x), computed as the CPU engine does (g / (1 + exp(-g)) * u).
-template <int DT, int NT, int U, bool VEC>
+template <int DT, int NT, int U, bool VEC, int NORM>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
-    matvec_glu_kernel(const void *w, const __half *scales, int64_t half, int64_t cols, const float *x, float *y) {
+    matvec_glu_kernel(const void *w, const __half *scales, int64_t half, int64_t cols, const float *x, float *y,
+                      kic_matvec_norm nrm) {
 	int64_t row = (int64_t)blockIdx.x * kWarpsPerBlock + (threadIdx.x >> 5);
-	if (row >= half) return;
-	int64_t base[2] = {row * cols, (row + half) * cols};
+	int64_t r = row < half ? row : half - 1;
+	int64_t base[2] = {r * cols, (r + half) * cols};
 	float acc[2][NT];
-	row_dots<DT, NT, 2, U, VEC>(w, scales, base, cols, x, acc);
+	row_dots<DT, NT, 2, U, VEC, NORM>(w, scales, base, cols, x, nrm, acc);
+	if (row >= half) return;
 	int lane = threadIdx.x & 31;
 #pragma unroll
 	for (int t = 0; t < NT; t++) {
@@ -169,66 +233,95 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 	}
 }
 
-// Batch 1 keeps 8 chunks (2048 bf16 values) of a row in flight per warp; batches of tokens reuse each
-// chunk NT times, so fewer chunks hide the latency and keep the registers in check.
-template <int NT> struct Unroll { static constexpr int value = NT == 1 ? 8 : 4; };
+// Batch 1 keeps 2 x 4 chunks (2 x 1024 bf16 values) of a row in flight per warp; batches of tokens reuse
+// each chunk NT times, so fewer chunks hide the latency and keep the registers in check.
+template <int NT> struct Unroll { static constexpr int value = NT == 1 ? 4 : 2; };
 
-template <int DT, int NT>
-static void launch_dt_nt(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, bool glu,
-                         cudaStream_t s) {
-	constexpr int U = Unroll<NT>::value;
-	int64_t out_rows = glu ? w.rows / 2 : w.rows;
-	int blocks = kic_div_up(out_rows, kWarpsPerBlock);
-	bool vec = w.cols % 8 == 0;
-	if (glu) {
-		if (vec)
-			matvec_glu_kernel<DT, NT, U / 2, true><<<blocks, kWarpsPerBlock * 32, 0, s>>>(w.data, w.scales, out_rows, w.cols, x, y);
-		else
-			matvec_glu_kernel<DT, NT, 1, false><<<blocks, kWarpsPerBlock * 32, 0, s>>>(w.data, w.scales, out_rows, w.cols, x, y);
-	} else if (vec) {
-		matvec_kernel<DT, NT, U, true><<<blocks, kWarpsPerBlock * 32, 0, s>>>(w.data, w.scales, w.rows, w.cols, x, bias, acc, y);
-	} else {
-		matvec_kernel<DT, NT, 1, false><<<blocks, kWarpsPerBlock * 32, 0, s>>>(w.data, w.scales, w.rows, w.cols, x, bias, acc, y);
+template <int DT, int NT, int U, bool VEC, int NORM>
+static kic_status launch_kernel(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int act,
+                                const kic_matvec_norm &nrm, cudaStream_t s) {
+	int64_t out_rows = act == kActSwiGLU ? w.rows / 2 : w.rows;
+	dim3 grid(kic_div_up(out_rows, kWarpsPerBlock)), block(kWarpsPerBlock * 32);
+	size_t smem = NORM == kNormNone ? 0 : sizeof(float) * w.cols;
+	const void *d = w.data;
+	const __half *sc = w.scales;
+	int a = acc ? 1 : 0;
+	switch (act) {
+	case kActSwiGLU:
+		return kic_launch(matvec_glu_kernel<DT, NT, U, VEC, NORM>, grid, block, smem, s, d, sc, out_rows, w.cols, x, y, nrm);
+	case kActGELU:
+		return kic_launch(matvec_kernel<DT, NT, U, VEC, kActGELU, NORM>, grid, block, smem, s, d, sc, w.rows, w.cols, x,
+		                  bias, a, y, nrm);
+	default:
+		return kic_launch(matvec_kernel<DT, NT, U, VEC, kActNone, NORM>, grid, block, smem, s, d, sc, w.rows, w.cols, x,
+		                  bias, a, y, nrm);
 	}
 }
 
+template <int DT, int NT>
+static kic_status launch_dt_nt(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int act,
+                               const kic_matvec_norm *nrm, cudaStream_t s) {
+	constexpr int U = Unroll<NT>::value;
+	kic_matvec_norm none;
+	if (w.cols % 8) return launch_kernel<DT, NT, 1, false, kNormNone>(w, x, bias, acc, y, act, none, s);
+	// The fused norm is built for single-token steps only (one row of x in shared memory).
+	// The gate/up pair reads two rows per warp: half the chunks per row keep the same bytes in flight.
+	constexpr int UG = U > 1 ? U / 2 : 1;
+	if (act == kActSwiGLU) {
+		if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, UG, true, kNormLayer>(w, x, bias, acc, y, act, *nrm, s);
+		if (NT == 1 && nrm) return launch_kernel<DT, 1, UG, true, kNormRMS>(w, x, bias, acc, y, act, *nrm, s);
+		return launch_kernel<DT, NT, UG, true, kNormNone>(w, x, bias, acc, y, act, none, s);
+	}
+	if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, U, true, kNormLayer>(w, x, bias, acc, y, act, *nrm, s);
+	if (NT == 1 && nrm) return launch_kernel<DT, 1, U, true, kNormRMS>(w, x, bias, acc, y, act, *nrm, s);
+	return launch_kernel<DT, NT, U, true, kNormNone>(w, x, bias, acc, y, act, none, s);
+}
+
 template <int DT>
-static void launch_dt(const kic_mat &w, const float *x, int nt, const float *bias, bool acc, float *y, bool glu,
-                      cudaStream_t s) {
+static kic_status launch_dt(const kic_mat &w, const float *x, int nt, const float *bias, bool acc, float *y, int act,
+                            const kic_matvec_norm *nrm, cudaStream_t s) {
 	switch (nt) {
-	case 1: launch_dt_nt<DT, 1>(w, x, bias, acc, y, glu, s); break;
-	case 2: launch_dt_nt<DT, 2>(w, x, bias, acc, y, glu, s); break;
-	case 4: launch_dt_nt<DT, 4>(w, x, bias, acc, y, glu, s); break;
-	default: launch_dt_nt<DT, 8>(w, x, bias, acc, y, glu, s); break;
+	case 1: return launch_dt_nt<DT, 1>(w, x, bias, acc, y, act, nrm, s);
+	case 2: return launch_dt_nt<DT, 2>(w, x, bias, acc, y, act, nullptr, s);
+	case 4: return launch_dt_nt<DT, 4>(w, x, bias, acc, y, act, nullptr, s);
+	default: return launch_dt_nt<DT, 8>(w, x, bias, acc, y, act, nullptr, s);
 	}
 }
 
 static kic_status launch(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
-                         bool glu, cudaStream_t s) {
-	int64_t out_rows = glu ? w.rows / 2 : w.rows;
+                         int act, const kic_matvec_norm *nrm, cudaStream_t s) {
+	if (nrm && (n != 1 || !kic_matvec_can_norm(w)))
+		return kic_set_error(KIC_ERR_INVALID, "matvec: a fused norm needs one token and %lld columns (a multiple of 8, at most %d)",
+		                     (long long)w.cols, kic_matvec_norm_max_cols);
+	int64_t out_rows = act == kActSwiGLU ? w.rows / 2 : w.rows;
 	// Passes of 8, 4, 2 and 1 tokens: four instantiations per dtype cover any n.
 	for (int t0 = 0, nt = 8; t0 < n; t0 += nt) {
 		while (nt > n - t0) nt /= 2;
 		const float *xt = x + (int64_t)t0 * w.cols;
 		float *yt = y + (int64_t)t0 * out_rows;
 		switch (w.dtype) {
-		case KIC_BF16: launch_dt<KIC_BF16>(w, xt, nt, bias, accumulate, yt, glu, s); break;
-		case KIC_F16: launch_dt<KIC_F16>(w, xt, nt, bias, accumulate, yt, glu, s); break;
-		case KIC_F32: launch_dt<KIC_F32>(w, xt, nt, bias, accumulate, yt, glu, s); break;
-		case KIC_Q8_0: launch_dt<KIC_Q8_0>(w, xt, nt, bias, accumulate, yt, glu, s); break;
+		case KIC_BF16: KIC_TRY(launch_dt<KIC_BF16>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
+		case KIC_F16: KIC_TRY(launch_dt<KIC_F16>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
+		case KIC_F32: KIC_TRY(launch_dt<KIC_F32>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
+		case KIC_Q8_0: KIC_TRY(launch_dt<KIC_Q8_0>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
 		default: return kic_set_error(KIC_ERR_UNSUPPORTED, "matvec: dtype %d", w.dtype);
 		}
-		KIC_LAUNCHED();
 	}
 	return KIC_OK;
 }
 
 kic_status launch_matvec(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
-                         cudaStream_t s) {
-	return launch(w, x, n, bias, accumulate, y, false, s);
+                         cudaStream_t s, const kic_matvec_norm *nrm) {
+	return launch(w, x, n, bias, accumulate, y, kActNone, nrm, s);
 }
 
-kic_status launch_matvec_swiglu(const kic_mat &w, const float *x, int n, float *y, cudaStream_t s) {
+kic_status launch_matvec_gelu(const kic_mat &w, const float *x, int n, const float *bias, float *y, cudaStream_t s,
+                              const kic_matvec_norm *nrm) {
+	return launch(w, x, n, bias, false, y, kActGELU, nrm, s);
+}
+
+kic_status launch_matvec_swiglu(const kic_mat &w, const float *x, int n, float *y, cudaStream_t s,
+                                const kic_matvec_norm *nrm) {
 	if (w.rows % 2) return kic_set_error(KIC_ERR_INVALID, "swiglu matvec: %lld rows is not a [gate; up] pair", (long long)w.rows);
-	return launch(w, x, n, nullptr, false, y, true, s);
+	return launch(w, x, n, nullptr, false, y, kActSwiGLU, nrm, s);
 }

@@ -9,11 +9,25 @@
 #pragma once
 #include "common.cuh"
 
+// A norm fused into the projection's prologue (decode steps of one token): each block normalizes x into
+// shared memory, RMSNorm with weight w, or LayerNorm when b is set, as norm_kernel would.
+struct kic_matvec_norm {
+	const float *w = nullptr, *b = nullptr;
+	float eps = 0.f;
+};
+constexpr int kic_matvec_norm_max_cols = 12288; // 48 KB of shared memory
+static inline bool kic_matvec_can_norm(const kic_mat &w) { return w.cols % 8 == 0 && w.cols <= kic_matvec_norm_max_cols; }
+
 // y[t][r] = sum_c W[r][c] x[t][c] (+ bias[r]) (+ y[t][r] if accumulate), for t < n (any n; tokens are
-// processed 8 at a time per pass over the weights).
+// processed 8 at a time per pass over the weights). With nrm (n == 1 only), x is normalized first.
 kic_status launch_matvec(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
-                         cudaStream_t s);
+                         cudaStream_t s, const kic_matvec_norm *nrm = nullptr);
+
+// GPT-2's MLP up projection: y[t][r] = gelu_tanh(W_r . x_t + bias[r]).
+kic_status launch_matvec_gelu(const kic_mat &w, const float *x, int n, const float *bias, float *y, cudaStream_t s,
+                              const kic_matvec_norm *nrm = nullptr);
 
 // The Llama MLP's first half in one pass: W is [gate; up] (2F x E, the two matrices stacked), and
 // y[t][r] = silu(gate_r . x_t) * (up_r . x_t) for r < F.
-kic_status launch_matvec_swiglu(const kic_mat &w, const float *x, int n, float *y, cudaStream_t s);
+kic_status launch_matvec_swiglu(const kic_mat &w, const float *x, int n, float *y, cudaStream_t s,
+                                const kic_matvec_norm *nrm = nullptr);

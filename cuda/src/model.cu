@@ -1,5 +1,6 @@
 // model.cu: model creation, weight upload and the forward pass for both families.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "add.cuh"
@@ -31,9 +32,6 @@ static kic_status arena_alloc(kic_model *m, uint64_t bytes, void **out) {
 	return KIC_OK;
 }
 
-template <typename T> static kic_status arena(kic_model *m, uint64_t count, T **out) {
-	return arena_alloc(m, count * sizeof(T), (void **)out);
-}
 
 static void release(kic_model *m) {
 	if (!m) return;
@@ -45,6 +43,7 @@ static void release(kic_model *m) {
 		if (m->stage[b]) cudaFreeHost(m->stage[b]);
 		if (m->stage_done[b]) cudaEventDestroy(m->stage_done[b]);
 	}
+	if (m->inputs_sent) cudaEventDestroy(m->inputs_sent);
 	if (m->in_host) cudaFreeHost(m->in_host);
 	if (m->logits_host) cudaFreeHost(m->logits_host);
 	if (m->sampled_host) cudaFreeHost(m->sampled_host);
@@ -54,6 +53,50 @@ static void release(kic_model *m) {
 }
 
 static int64_t in_words(const kic_model_config &c) { return 4 * (int64_t)c.max_batch + (int64_t)c.max_batch * c.max_seq_blocks; }
+
+constexpr uint64_t kCublasWorkspace = 32u << 20;
+constexpr uint64_t kSlabAlign = 256;
+
+// take places count Ts at the slab's next aligned offset (base null: only sizes the slab).
+template <typename T> static void take(kic_slab &s, uint64_t count, T **out) {
+	uint64_t off = (s.used + kSlabAlign - 1) / kSlabAlign * kSlabAlign;
+	s.used = off + count * sizeof(T);
+	*out = s.base ? (T *)(s.base + off) : nullptr;
+}
+
+// layout_scratch places every buffer kic_model_create allocates, in a fixed order (memplan.Compute's).
+static void layout_scratch(kic_model *m, kic_slab &s) {
+	const kic_model_config &c = m->cfg;
+	int64_t B = c.max_batch, E = c.embd, F = c.ffn, V = c.vocab;
+	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
+	int64_t qw = c.family == KIC_FAMILY_GPT ? 3 * E : nq + 2 * nkv; // room for a fused [q; k; v] row
+	take(s, kCublasWorkspace, (uint8_t **)&m->cublas_ws);
+	m->rope_inv_freq = nullptr;
+	if (c.family == KIC_FAMILY_LLAMA && c.rope_mode != KIC_ROPE_NONE) take(s, c.rope_dim / 2, &m->rope_inv_freq);
+	uint64_t pool = (uint64_t)c.layers * c.kv_blocks * c.kv_block_tokens * nkv;
+	take(s, pool, &m->k_pool);
+	take(s, pool, &m->v_pool);
+	take(s, B * E, &m->x);
+	take(s, B * (E > nq ? E : nq), &m->xn);
+	take(s, B * qw, &m->q);
+	take(s, B * nkv, &m->k);
+	take(s, B * nkv, &m->v);
+	take(s, B * nq, &m->att);
+	take(s, B * F, &m->ff1);
+	take(s, B * F, &m->ff2);
+	take(s, B * V, &m->logits);
+	take(s, kic_attn_partials((int)B, c.heads, c.head_dim), &m->partials);
+	take(s, B * c.heads_kv, &m->attn_counters);
+	int64_t widest = E > F ? E : F;
+	widest = widest > nq ? widest : nq;
+	m->gemm.act16_elems = B * widest;
+	take(s, m->gemm.act16_elems * 2, (uint16_t **)&m->gemm.act16); // hi and lo halves
+	m->gemm.w16_elems = 8ll << 20;
+	take(s, m->gemm.w16_elems, &m->gemm.w16);
+	take(s, in_words(c), &m->in_dev);
+	take(s, B, &m->sampled_dev);
+	take(s, (kStageBytes / 34) * 34, &m->q8_raw);
+}
 
 static kic_status create(int32_t ordinal, const kic_model_config *cfg, kic_model *m) {
 	const kic_model_config &c = *cfg;
@@ -71,47 +114,32 @@ static kic_status create(int32_t ordinal, const kic_model_config *cfg, kic_model
 	m->cfg.rope_inv_freq = nullptr; // the caller's array is not kept
 	if (m->cfg.gemm_min_tokens <= 0) m->cfg.gemm_min_tokens = 16;
 	KIC_CUDA(cudaSetDevice(ordinal));
+	int cc_major = 0;
+	KIC_CUDA(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, ordinal));
+	const char *pdl_env = getenv("KUBEINFER_CUDA_PDL");
+	kic_pdl = cc_major >= 9 && !(pdl_env && strcmp(pdl_env, "0") == 0);
 	KIC_CUDA(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking));
 	if (cublasCreate(&m->blas) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
 	cublasSetStream(m->blas, m->stream);
+	// Scratch, KV pool and the cuBLAS workspace are one allocation, laid out twice: once to size it, once to
+	// place the pointers (worker/memplan mirrors this layout, so its estimate is the allocation).
+	kic_slab scratch;
+	layout_scratch(m, scratch);
+	KIC_TRY(arena_alloc(m, scratch.used, (void **)&scratch.base));
+	scratch.used = 0;
+	layout_scratch(m, scratch);
 	// A fixed workspace keeps cuBLAS from allocating while a decode step is being captured.
-	void *ws = nullptr;
-	KIC_TRY(arena_alloc(m, 32u << 20, &ws));
-	if (cublasSetWorkspace(m->blas, ws, 32u << 20) != CUBLAS_STATUS_SUCCESS)
+	if (cublasSetWorkspace(m->blas, m->cublas_ws, kCublasWorkspace) != CUBLAS_STATUS_SUCCESS)
 		return kic_set_error(KIC_ERR_CUBLAS, "cublasSetWorkspace failed");
-
-	int64_t B = c.max_batch, E = c.embd, F = c.ffn, V = c.vocab;
-	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
-	int64_t qw = c.family == KIC_FAMILY_GPT ? 3 * E : nq + 2 * nkv; // room for a fused [q; k; v] row
-	if (c.family == KIC_FAMILY_LLAMA && c.rope_mode != KIC_ROPE_NONE) {
-		KIC_TRY(arena(m, c.rope_dim / 2, &m->rope_inv_freq));
+	if (m->rope_inv_freq)
 		KIC_CUDA(cudaMemcpy(m->rope_inv_freq, c.rope_inv_freq, sizeof(float) * (c.rope_dim / 2), cudaMemcpyHostToDevice));
-	}
-	uint64_t pool = (uint64_t)c.layers * c.kv_blocks * c.kv_block_tokens * nkv;
-	KIC_TRY(arena(m, pool, &m->k_pool));
-	KIC_TRY(arena(m, pool, &m->v_pool));
-	KIC_TRY(arena(m, B * E, &m->x));
-	KIC_TRY(arena(m, B * (E > nq ? E : nq), &m->xn));
-	KIC_TRY(arena(m, B * qw, &m->q));
-	KIC_TRY(arena(m, B * nkv, &m->k));
-	KIC_TRY(arena(m, B * nkv, &m->v));
-	KIC_TRY(arena(m, B * nq, &m->att));
-	KIC_TRY(arena(m, B * F, &m->ff1));
-	KIC_TRY(arena(m, B * F, &m->ff2));
-	KIC_TRY(arena(m, B * V, &m->logits));
-	KIC_TRY(arena(m, kic_attn_partials((int)B, c.heads, c.head_dim), &m->partials));
-	int64_t widest = E > F ? E : F;
-	widest = widest > nq ? widest : nq;
-	m->gemm.act16_elems = B * widest;
-	KIC_TRY(arena_alloc(m, m->gemm.act16_elems * 4, &m->gemm.act16)); // hi and lo halves
-	m->gemm.w16_elems = 8ll << 20;
-	KIC_TRY(arena(m, m->gemm.w16_elems, &m->gemm.w16));
-	KIC_TRY(arena(m, in_words(c), &m->in_dev));
-	KIC_TRY(arena(m, B, &m->sampled_dev));
-	KIC_TRY(arena(m, (kStageBytes / 34) * 34, &m->q8_raw));
+	KIC_CUDA(cudaMemset(m->attn_counters, 0, sizeof(int) * c.max_batch * c.heads_kv));
+	if (c.weight_bytes) KIC_TRY(arena_alloc(m, c.weight_bytes, (void **)&m->weights.base));
+	m->weights.size = c.weight_bytes;
 	KIC_CUDA(cudaMallocHost(&m->in_host, sizeof(int32_t) * in_words(c)));
-	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * B * V));
-	KIC_CUDA(cudaMallocHost(&m->sampled_host, sizeof(int32_t) * B));
+	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * c.max_batch * c.vocab));
+	KIC_CUDA(cudaMallocHost(&m->sampled_host, sizeof(int32_t) * c.max_batch));
+	KIC_CUDA(cudaEventCreateWithFlags(&m->inputs_sent, cudaEventDisableTiming));
 	for (int b = 0; b < 2; b++) {
 		KIC_CUDA(cudaMallocHost(&m->stage[b], kStageBytes));
 		KIC_CUDA(cudaEventCreateWithFlags(&m->stage_done[b], cudaEventDisableTiming));
@@ -181,15 +209,32 @@ static kic_status check_mat(int32_t dtype, int64_t rows, int64_t cols, uint64_t 
 	return KIC_OK;
 }
 
+// weight_alloc places a tensor in the weights slab (sized by the caller from the file's tensors), or in an
+// allocation of its own once the slab is full.
+static kic_status weight_alloc(kic_model *m, uint64_t bytes, void **out) {
+	kic_slab &s = m->weights;
+	uint64_t off = (s.used + kSlabAlign - 1) / kSlabAlign * kSlabAlign;
+	if (s.base && off + bytes <= s.size) {
+		s.used = off + bytes;
+		*out = s.base + off;
+		return KIC_OK;
+	}
+	return arena_alloc(m, bytes, out);
+}
+
+template <typename T> static kic_status weight(kic_model *m, uint64_t count, T **out) {
+	return weight_alloc(m, count * sizeof(T), (void **)out);
+}
+
 // alloc_mat gives w device storage for rows x cols of dtype (Q8_0: quants and scales apart).
 static kic_status alloc_mat(kic_model *m, kic_mat *w, int32_t dtype, int64_t rows, int64_t cols) {
 	uint64_t n = (uint64_t)rows * cols;
 	w->dtype = dtype, w->rows = rows, w->cols = cols;
 	if (dtype == KIC_Q8_0) {
-		KIC_TRY(arena_alloc(m, n, &w->data));
-		return arena(m, n / 32, &w->scales);
+		KIC_TRY(weight_alloc(m, n, &w->data));
+		return weight(m, n / 32, &w->scales);
 	}
-	return arena_alloc(m, mat_bytes(dtype, n), &w->data);
+	return weight_alloc(m, mat_bytes(dtype, n), &w->data);
 }
 
 static kic_status copy_mat(kic_model *m, const kic_mat &w, const void *host, uint64_t bytes) {
@@ -235,9 +280,9 @@ static kic_status upload_vec_grouped(kic_model *m, float **group, int64_t group_
 		                     (long long)count, dtype, (unsigned long long)bytes);
 	if (*dst) return kic_set_error(KIC_ERR_INVALID, "tensor uploaded twice");
 	if (off + count > group_len) {
-		KIC_TRY(arena(m, count, dst));
+		KIC_TRY(weight(m, count, dst));
 	} else {
-		if (!*group) KIC_TRY(arena(m, group_len, group));
+		if (!*group) KIC_TRY(weight(m, group_len, group));
 		*dst = *group + off;
 		(*parts)++;
 	}
@@ -250,7 +295,7 @@ static kic_status upload_vec(kic_model *m, float **dst, int32_t dtype, int64_t c
 		return kic_set_error(KIC_ERR_INVALID, "vector tensors must be F32 with %lld values (got type %d, %llu bytes)",
 		                     (long long)count, dtype, (unsigned long long)bytes);
 	if (*dst) return kic_set_error(KIC_ERR_INVALID, "tensor uploaded twice");
-	KIC_TRY(arena(m, count, dst));
+	KIC_TRY(weight(m, count, dst));
 	return stage_copy(m, *dst, host, bytes, nullptr, nullptr);
 }
 
@@ -286,7 +331,9 @@ extern "C" KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t lay
 	case KIC_FFN_NORM: return upload_vec(m, &l.ffn_norm, dtype, n, host, bytes);
 	case KIC_FFN_NORM_B: return upload_vec(m, &l.ffn_norm_b, dtype, n, host, bytes);
 	case KIC_GATE: return upload_grouped(m, &l.gate_up, 2 * c.ffn, 0, &l.gate_up_parts, &l.gate, dtype, rows, cols, host, bytes);
-	case KIC_UP: return upload_grouped(m, &l.gate_up, 2 * c.ffn, c.ffn, &l.gate_up_parts, &l.up, dtype, rows, cols, host, bytes);
+	case KIC_UP:
+		if (c.family == KIC_FAMILY_GPT) return upload_mat(m, &l.up, dtype, rows, cols, host, bytes); // no gate to pair
+		return upload_grouped(m, &l.gate_up, 2 * c.ffn, c.ffn, &l.gate_up_parts, &l.up, dtype, rows, cols, host, bytes);
 	case KIC_UP_B: return upload_vec(m, &l.up_b, dtype, n, host, bytes);
 	case KIC_DOWN: return upload_mat(m, &l.down, dtype, rows, cols, host, bytes);
 	case KIC_DOWN_B: return upload_vec(m, &l.down_b, dtype, n, host, bytes);
@@ -348,6 +395,12 @@ static kic_status linear(kic_model *m, const kic_mat &w, const float *x, int n, 
 	return launch_matvec(w, x, n, bias, acc, y, m->stream);
 }
 
+// matvec_norm says whether a layer norm can run inside the projection w: single-token steps on the matvec
+// path (shared memory holds one normalized row).
+static bool matvec_norm(const kic_model *m, int n, const kic_mat &w) {
+	return n == 1 && n < m->cfg.gemm_min_tokens && kic_matvec_can_norm(w);
+}
+
 // run enqueues the whole forward pass for n tokens whose inputs are already in in_dev.
 static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 	const kic_model_config &c = m->cfg;
@@ -369,19 +422,27 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 		kv.k = m->k_pool + li * layer_pool, kv.v = m->v_pool + li * layer_pool, kv.tables = tables;
 		kv.max_blocks = c.max_seq_blocks, kv.block_tokens = c.kv_block_tokens, kv.kv_dim = (int)nkv;
 
-		KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, l.attn_norm, l.attn_norm_b, n, (int)E, c.norm_eps, m->xn, s));
 		kic_qkv_rows r;
 		r.heads = c.heads, r.heads_kv = c.heads_kv, r.head_dim = c.head_dim;
-		if (gpt) {
-			KIC_TRY(linear(m, l.qkv, m->xn, n, l.qkv_b, false, m->q));
-			r.q = m->q, r.k = m->q + E, r.v = m->q + 2 * E, r.q_stride = r.kv_stride = 3 * E;
-		} else if (l.qkv_parts == 3 && (l.qkv_b_parts == 0 || l.qkv_b_parts == 3)) {
-			KIC_TRY(linear(m, l.qkv, m->xn, n, l.qkv_b_parts ? l.qkv_b : nullptr, false, m->q));
-			r.q = m->q, r.k = m->q + nq, r.v = m->q + nq + nkv, r.q_stride = r.kv_stride = nq + 2 * nkv;
+		bool fused_qkv = gpt || (l.qkv_parts == 3 && (l.qkv_b_parts == 0 || l.qkv_b_parts == 3));
+		const float *qkv_b = gpt || l.qkv_b_parts ? l.qkv_b : nullptr;
+		if (fused_qkv && matvec_norm(m, n, l.qkv)) { // decode: the norm runs inside the projection
+			kic_matvec_norm nrm{l.attn_norm, l.attn_norm_b, c.norm_eps};
+			KIC_TRY(launch_matvec(l.qkv, m->x, n, qkv_b, false, m->q, s, &nrm));
 		} else {
-			KIC_TRY(linear(m, l.q, m->xn, n, l.q_b, false, m->q));
-			KIC_TRY(linear(m, l.k, m->xn, n, l.k_b, false, m->k));
-			KIC_TRY(linear(m, l.v, m->xn, n, l.v_b, false, m->v));
+			KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, l.attn_norm, l.attn_norm_b, n, (int)E, c.norm_eps, m->xn, s));
+			if (fused_qkv) {
+				KIC_TRY(linear(m, l.qkv, m->xn, n, qkv_b, false, m->q));
+			} else {
+				KIC_TRY(linear(m, l.q, m->xn, n, l.q_b, false, m->q));
+				KIC_TRY(linear(m, l.k, m->xn, n, l.k_b, false, m->k));
+				KIC_TRY(linear(m, l.v, m->xn, n, l.v_b, false, m->v));
+			}
+		}
+		if (fused_qkv) {
+			int64_t w = gpt ? 3 * E : nq + 2 * nkv, kq = gpt ? E : nq, vq = gpt ? 2 * E : nq + nkv;
+			r.q = m->q, r.k = m->q + kq, r.v = m->q + vq, r.q_stride = r.kv_stride = w;
+		} else {
 			r.q = m->q, r.k = m->k, r.v = m->v, r.q_stride = nq, r.kv_stride = nkv;
 		}
 		KIC_TRY(launch_rope_store_kv(r, pos, seq, n, gpt ? KIC_ROPE_NONE : c.rope_mode, c.rope_dim, m->rope_inv_freq,
@@ -390,15 +451,23 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 		if (prefill)
 			KIC_TRY(launch_attn_prefill(a, kv, s));
 		else
-			KIC_TRY(launch_attn_decode(a, kv, m->partials, s));
+			KIC_TRY(launch_attn_decode(a, kv, m->partials, m->attn_counters, s));
 		KIC_TRY(linear(m, l.o, m->att, n, l.o_b, true, m->x));
 
-		KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, l.ffn_norm, l.ffn_norm_b, n, (int)E, c.norm_eps, m->xn, s));
-		if (gpt) {
+		kic_matvec_norm ffn_nrm{l.ffn_norm, l.ffn_norm_b, c.norm_eps};
+		bool fused_glu = !gpt && n < c.gemm_min_tokens && l.gate_up_parts == 2 && !l.up_b;
+		const kic_mat &first = gpt ? l.up : l.gate_up;
+		bool fused_norm = (gpt || fused_glu) && matvec_norm(m, n, first);
+		if (!fused_norm)
+			KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, l.ffn_norm, l.ffn_norm_b, n, (int)E, c.norm_eps, m->xn, s));
+		const float *ffn_in = fused_norm ? m->x : m->xn;
+		if (gpt && n < c.gemm_min_tokens) {
+			KIC_TRY(launch_matvec_gelu(l.up, ffn_in, n, l.up_b, m->ff1, s, fused_norm ? &ffn_nrm : nullptr));
+		} else if (gpt) {
 			KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff1));
 			KIC_TRY(launch_gelu(m->ff1, (int64_t)n * F, m->ff1, s));
-		} else if (n < c.gemm_min_tokens && l.gate_up_parts == 2 && !l.up_b) {
-			KIC_TRY(launch_matvec_swiglu(l.gate_up, m->xn, n, m->ff1, s));
+		} else if (fused_glu) {
+			KIC_TRY(launch_matvec_swiglu(l.gate_up, ffn_in, n, m->ff1, s, fused_norm ? &ffn_nrm : nullptr));
 		} else {
 			KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1));
 			KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2));
@@ -445,6 +514,7 @@ extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t
 	KIC_CUDA(cudaSetDevice(m->ordinal));
 	int64_t B = c.max_batch;
 	int32_t *h = m->in_host;
+	KIC_CUDA(cudaEventSynchronize(m->inputs_sent)); // the last step's input copy has left in_host
 	int nrows = 0;
 	for (int i = 0; i < n; i++) {
 		if (tokens[i] < 0 || tokens[i] >= c.vocab) return kic_set_error(KIC_ERR_INVALID, "token %d outside the vocabulary", tokens[i]);
@@ -461,16 +531,17 @@ extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t
 	memcpy(h + 4 * B, block_tables, sizeof(int32_t) * nseq * c.max_seq_blocks);
 	KIC_CUDA(cudaMemcpyAsync(m->in_dev, h, sizeof(int32_t) * (4 * B + (int64_t)nseq * c.max_seq_blocks),
 	                         cudaMemcpyHostToDevice, m->stream));
+	KIC_CUDA(cudaEventRecord(m->inputs_sent, m->stream));
 	if (!prefill && c.use_graphs && nrows == n)
 		KIC_TRY(run_graph(m, n));
 	else
 		KIC_TRY(run(m, n, prefill != 0, nrows));
-	if (logits_out && nrows > 0)
-		KIC_CUDA(cudaMemcpyAsync(m->logits_host, m->logits, sizeof(float) * nrows * c.vocab, cudaMemcpyDeviceToHost,
-		                         m->stream));
-	KIC_CUDA(cudaStreamSynchronize(m->stream));
-	if (logits_out && nrows > 0) memcpy(logits_out, m->logits_host, sizeof(float) * nrows * c.vocab);
 	m->last_rows = nrows;
+	if (!logits_out || nrows == 0) return KIC_OK; // kic_sample (or the next call) waits for the step
+	KIC_CUDA(cudaMemcpyAsync(m->logits_host, m->logits, sizeof(float) * nrows * c.vocab, cudaMemcpyDeviceToHost,
+	                         m->stream));
+	KIC_CUDA(cudaStreamSynchronize(m->stream));
+	memcpy(logits_out, m->logits_host, sizeof(float) * nrows * c.vocab);
 	return KIC_OK;
 }
 

@@ -20,6 +20,12 @@ struct kic_layer {
 	int qkv_parts = 0, qkv_b_parts = 0, gate_up_parts = 0;
 };
 
+// A slab is one device allocation handed out in 256-byte-aligned pieces.
+struct kic_slab {
+	uint8_t *base = nullptr;
+	uint64_t size = 0, used = 0;
+};
+
 struct kic_model {
 	int ordinal = 0;
 	kic_model_config cfg{};
@@ -30,6 +36,8 @@ struct kic_model {
 	std::vector<void *> allocs;
 	uint64_t device_bytes = 0;
 
+	kic_slab weights; // every tensor, when the caller sized it (kic_model_config.weight_bytes)
+	void *cublas_ws = nullptr;
 	kic_mat tok_embd, output;
 	float *pos_embd = nullptr, *out_norm = nullptr, *out_norm_b = nullptr, *rope_inv_freq = nullptr;
 	std::vector<kic_layer> layers;
@@ -38,9 +46,11 @@ struct kic_model {
 	// Scratch sized for max_batch tokens.
 	float *x = nullptr, *xn = nullptr, *q = nullptr, *k = nullptr, *v = nullptr, *att = nullptr;
 	float *ff1 = nullptr, *ff2 = nullptr, *logits = nullptr, *partials = nullptr;
+	int *attn_counters = nullptr; // decode attention: splits finished per (token, KV head)
 	kic_gemm_scratch gemm;
 	int32_t *in_dev = nullptr, *sampled_dev = nullptr; // tokens | pos | seq | rows | block tables
 	int32_t *in_host = nullptr;                         // pinned mirror of in_dev
+	cudaEvent_t inputs_sent = nullptr;                  // in_host may be rewritten once this has passed
 	float *logits_host = nullptr;                       // pinned
 	int32_t *sampled_host = nullptr;                    // pinned
 

@@ -6,6 +6,8 @@
 __global__ void norm_kernel(bool layer, const float *x, const int32_t *rows, const float *w, const float *b, int dim,
                             float eps, float *y) {
 	__shared__ float scratch[32];
+	pdl_wait();
+	pdl_launch_dependents();
 	int i = blockIdx.x;
 	const float *in = x + (int64_t)(rows ? rows[i] : i) * dim;
 	float *out = y + (int64_t)i * dim;
@@ -33,9 +35,7 @@ static int norm_threads(int dim) { return dim >= 1024 ? 1024 : ((dim + 31) / 32)
 kic_status launch_norm_rows(bool layer, const float *x, const int32_t *rows, const float *w, const float *b, int n,
                             int dim, float eps, float *y, cudaStream_t s) {
 	if (n <= 0) return KIC_OK;
-	norm_kernel<<<n, norm_threads(dim), 0, s>>>(layer, x, rows, w, b, dim, eps, y);
-	KIC_LAUNCHED();
-	return KIC_OK;
+	return kic_launch(norm_kernel, dim3(n), dim3(norm_threads(dim)), 0, s, layer, x, rows, w, b, dim, eps, y);
 }
 
 kic_status launch_rmsnorm(const float *x, const float *w, int n, int dim, float eps, float *y, cudaStream_t s) {

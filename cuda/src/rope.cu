@@ -32,6 +32,8 @@ __global__ void __launch_bounds__(kRopeThreads)
     rope_store_kv_kernel(kic_qkv_rows r, const int32_t *pos, const int32_t *seq, int mode, int rope_dim,
                          const float *inv_freq, kic_kv_view kv, bool store) {
 	__shared__ float cs[128], sn[128];
+	pdl_wait();
+	pdl_launch_dependents();
 	int i = blockIdx.x;
 	if (mode != KIC_ROPE_NONE) {
 		float p = (float)pos[i];
@@ -69,16 +71,14 @@ kic_status launch_rope(float *x, int64_t row_stride, const int32_t *pos, int n, 
 	KIC_TRY(check_mode(mode, rope_dim));
 	kic_qkv_rows r;
 	r.q = x, r.q_stride = row_stride, r.heads = heads, r.head_dim = head_dim;
-	rope_store_kv_kernel<<<n, kRopeThreads, 0, s>>>(r, pos, nullptr, mode, rope_dim, inv_freq, kic_kv_view{}, false);
-	KIC_LAUNCHED();
-	return KIC_OK;
+	return kic_launch(rope_store_kv_kernel, dim3(n), dim3(kRopeThreads), 0, s, r, pos, (const int32_t *)nullptr, mode,
+	                  rope_dim, inv_freq, kic_kv_view{}, false);
 }
 
 kic_status launch_rope_store_kv(const kic_qkv_rows &r, const int32_t *pos, const int32_t *seq, int n, int mode,
                                 int rope_dim, const float *inv_freq, const kic_kv_view &kv, cudaStream_t s) {
 	if (n <= 0) return KIC_OK;
 	KIC_TRY(check_mode(mode, rope_dim));
-	rope_store_kv_kernel<<<n, kRopeThreads, 0, s>>>(r, pos, seq, mode, rope_dim, inv_freq, kv, true);
-	KIC_LAUNCHED();
-	return KIC_OK;
+	return kic_launch(rope_store_kv_kernel, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, mode, rope_dim, inv_freq,
+	                  kv, true);
 }

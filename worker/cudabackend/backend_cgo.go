@@ -93,7 +93,7 @@ func (b *Backend) create(opts Options) error {
 		norm_eps: C.float(h.NormEps), rope_mode: C.int32_t(h.RopeMode), rope_dim: C.int32_t(h.RopeDim),
 		kv_block_tokens: C.int32_t(b.sz.blockTokens), kv_blocks: C.int32_t(b.sz.blocks),
 		max_seq_blocks: C.int32_t(b.sz.maxSeqBlocks), max_batch: C.int32_t(b.sz.maxBatch),
-		gemm_min_tokens: C.int32_t(b.sz.gemmMinTokens),
+		gemm_min_tokens: C.int32_t(b.sz.gemmMinTokens), weight_bytes: C.uint64_t(weightBytes(b.m)),
 	}
 	if h.Family == model.FamilyGPT {
 		cfg.family = C.KIC_FAMILY_GPT

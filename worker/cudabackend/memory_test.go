@@ -55,10 +55,12 @@ func TestMemoryPlanGPTQKV(t *testing.T) {
 	l.Family, l.HeadsKV = model.FamilyLlama, 4
 	sz := Options{}.withDefaults(h).sizing(h)
 	// GPT-2's fused QKV output row is 3 x n_embd wide; llama's fused [q; k; v] row is n_embd + 2 x kv dim, and
-	// its KV scratch rows are kv dim wide instead of n_embd.
+	// its KV scratch rows are kv dim wide instead of n_embd; decode attention keeps a counter per KV head.
 	kvDim := uint64(4 * 64)
-	if d := planMemory(h, 0, sz).Buffers - planMemory(l, 0, sz).Buffers; d != 256*4*4*(768-kvDim) {
-		t.Errorf("gpt - llama buffers = %d, want %d for 256 tokens", d, 256*4*4*(768-kvDim))
+	// The slab is rounded up to the driver's 2 MiB granule, so the difference is known to within one granule.
+	want := 256*4*4*(768-kvDim) + 256*4*(12-4)
+	if d := planMemory(h, 0, sz).Buffers - planMemory(l, 0, sz).Buffers; d+2<<20 <= want || d >= want+2<<20 {
+		t.Errorf("gpt - llama buffers = %d, want %d (within 2 MiB) for 256 tokens", d, want)
 	}
 	if sz.blocks != 64 { // min(context 1024, 32768) / 16
 		t.Errorf("blocks = %d", sz.blocks)

@@ -7,6 +7,7 @@ package memplan
 import (
 	"fmt"
 
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -112,20 +113,43 @@ func ForModel(m *model.Model, o Options) Plan {
 	return Compute(m.Hyper, WeightBytes(m), o.Sizing(m.Hyper))
 }
 
-// WeightBytes is what the tensors take on the device: matrices as stored
-// (Q8_0's 34-byte blocks become 32 quants and a 2-byte scale, the same
-// size), vectors and the position table as float32.
+// slabAlign is the alignment of every piece of the library's two slabs
+// (cuda/src/model.cu), and allocGranule the granule the driver rounds each
+// allocation up to.
+const (
+	slabAlign    = 256
+	allocGranule = 2 * MiB
+)
+
+// ContextReserve is device memory the process uses besides its allocations:
+// the CUDA context, cuBLAS and the library's kernels. Measured with go-nvml on
+// an H100 (driver 580, CUDA 13, the library built for sm_90 by
+// hack/realshape/run.sh): 584-586 MiB over the two slabs, for the seven
+// fidelity fixtures and three real-shape models alike; 600 leaves a margin.
+const ContextReserve = 600 * MiB
+
+func align(b, to uint64) uint64 { return (b + to - 1) / to * to }
+
+// WeightBytes is the weights slab the CUDA loader allocates: every tensor as
+// stored (Q8_0's 34-byte blocks become 32 quants and a 2-byte scale, two
+// pieces), vectors and the position table as float32, each piece aligned to
+// 256 bytes. The loader's grouped [q; k; v] and [gate; up] pieces need no more
+// than their members' pieces.
 func WeightBytes(m *model.Model) uint64 {
 	var total uint64
 	add := func(t *model.Tensor, asF32 bool) {
 		if t == nil {
 			return
 		}
-		if asF32 {
-			total += uint64(t.Rows) * uint64(t.Cols) * 4
-			return
+		n := uint64(t.Rows) * uint64(t.Cols)
+		switch {
+		case asF32:
+			total += align(n*4, slabAlign)
+		case t.Info.Type == gguf.TypeQ8_0:
+			total += align(n, slabAlign) + align(n/32*2, slabAlign)
+		default:
+			total += align(t.Info.Size, slabAlign)
 		}
-		total += t.Info.Size
 	}
 	w := &m.Weights
 	add(w.TokenEmbedding, false)
@@ -145,7 +169,10 @@ func WeightBytes(m *model.Model) uint64 {
 	return total
 }
 
-// Compute mirrors the allocations of kic_model_create (cuda/src/model.cu).
+// Compute mirrors the allocations of kic_model_create (layout_scratch in
+// cuda/src/model.cu, piece by piece in the same order): one slab for the
+// cuBLAS workspace, KV pool and buffers, one for the weights, each rounded up
+// to the driver's granule, plus the context reserve.
 func Compute(h model.Hyper, weights uint64, s Sizing) Plan {
 	const f32 = 4
 	B, E, F, V := uint64(s.MaxBatch), uint64(h.Embedding), uint64(h.FeedForward), uint64(h.VocabSize)
@@ -154,14 +181,30 @@ func Compute(h model.Hyper, weights uint64, s Sizing) Plan {
 	if h.Family == model.FamilyGPT {
 		qw = 3 * E
 	}
-	kv := 2 * uint64(h.Blocks) * uint64(s.Blocks) * uint64(s.BlockTokens) * nkv * f32
-	widest := max(E, F, nq)
-	buf := B * (E + max(E, nq) + qw + 2*nkv + nq + 2*F + V) * f32   // activations and logits
-	buf += B * uint64(h.Heads) * 16 * (uint64(h.HeadDim) + 2) * f32 // attention split partials
-	buf += B*widest*2*2 + 8*MiB*2                                   // 16-bit GEMM operands (activations as hi + lo)
-	buf += 32*MiB + 16*MiB                                          // cuBLAS workspace, Q8_0 landing zone
-	buf += (4*B + B*uint64(s.MaxSeqBlocks) + B) * 4                 // inputs and block tables
-	buf += 256 * MiB                                                // cuBLAS handles, graphs, fragmentation
+	var used uint64
+	take := func(bytes uint64) { used = align(used, slabAlign) + bytes }
+	take(32 * MiB) // cuBLAS workspace
+	if h.Family == model.FamilyLlama && h.RopeMode != model.RopeNone {
+		take(uint64(h.RopeDim/2) * f32)
+	}
+	pool := uint64(h.Blocks) * uint64(s.Blocks) * uint64(s.BlockTokens) * nkv * f32
+	take(pool) // K
+	kvStart := used - pool
+	take(pool) // V
+	kv := used - kvStart
+	for _, n := range []uint64{B * E, B * max(E, nq), B * qw, B * nkv, B * nkv, B * nq, B * F, B * F, B * V,
+		B * uint64(h.Heads) * 16 * (uint64(h.HeadDim) + 2), // attention split partials
+		B * uint64(h.HeadsKV),                              // and their merge counters
+	} {
+		take(n * f32)
+	}
+	take(B * max(E, F, nq) * 2 * 2)            // 16-bit GEMM activations, hi and lo
+	take(8 * MiB * 2)                          // Q8_0 rows dequantized to fp16
+	take((4*B + B*uint64(s.MaxSeqBlocks)) * 4) // inputs and block tables
+	take(B * 4)                                // sampled tokens
+	take((16 * MiB / 34) * 34)                 // Q8_0 landing zone
+	scratch := align(used, allocGranule)
+	buf := scratch - kv + (align(weights, allocGranule) - weights) + ContextReserve
 	return Plan{Weights: weights, KVCache: kv, Buffers: buf}
 }
 
