@@ -350,6 +350,11 @@ func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, e
 	return out, err
 }
 
+// DecodeGreedy implements engine.GreedyDecoder: the argmax is taken on the GPU.
+func (b *Backend) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) {
+	return b.DecodeSample(batch, Sampling{})
+}
+
 // decode validates batch, runs step on each part of at most maxBatch
 // sequences, and advances every sequence by one token. b.mu is held.
 func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, tables []int32, want []uint8) error) error {

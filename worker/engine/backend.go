@@ -18,6 +18,15 @@ type DecodeInput struct {
 	Token int
 }
 
+// GreedyDecoder is implemented by backends that can take the greedy next
+// token where the logits are (the CUDA backend: on the GPU), so a decode step
+// returns one id per sequence instead of a vocabulary-sized row of logits.
+// DecodeGreedy is Decode followed by the argmax of each row, lowest id on
+// ties, as a Sampler with Greedy parameters picks.
+type GreedyDecoder interface {
+	DecodeGreedy(batch []DecodeInput) ([]int, error)
+}
+
 // Errors a Backend returns; callers branch on them with errors.Is.
 var (
 	ErrUnknownSequence = errors.New("unknown sequence")

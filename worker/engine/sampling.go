@@ -33,6 +33,13 @@ type SamplingParams struct {
 	Seed uint64
 }
 
+// Greedy says whether the parameters pick the plain argmax of the logits:
+// temperature <= 0 and no penalty that would move a logit first.
+func (p SamplingParams) Greedy() bool {
+	return p.Temperature <= 0 && (p.RepetitionPenalty == 0 || p.RepetitionPenalty == 1) &&
+		p.PresencePenalty == 0 && p.FrequencyPenalty == 0
+}
+
 // Sampler picks tokens. It owns its random state, so it is not safe for
 // concurrent use; make one per request.
 type Sampler struct {

@@ -171,6 +171,7 @@ type running struct {
 	history []int
 	text    *engine.TextTracker
 	logits  []float32
+	picked  int // the next token when the backend chose it (GreedyDecoder), else -1
 	gen     []int
 	step    int
 }
@@ -366,7 +367,7 @@ func (s *Scheduler) prefill(h *Handle) *running {
 	}
 	s.log.V(2).Info("admitted", "promptTokens", len(h.req.Prompt), "reserved", h.reserve, "queued", time.Since(h.enqueued).String())
 	return &running{
-		h: h, seq: seq, sampler: engine.NewSampler(h.req.Sampling),
+		h: h, seq: seq, sampler: engine.NewSampler(h.req.Sampling), picked: -1,
 		history: append([]int(nil), h.req.Prompt...),
 		text:    engine.NewTextTracker(s.d, h.req.Prompt, h.req.Stop),
 		logits:  logits[0],
@@ -412,7 +413,7 @@ func (s *Scheduler) step(run []*running) []*running {
 	if len(batch) == 0 {
 		return next
 	}
-	logits, err := s.b.Decode(batch)
+	logits, picked, err := s.decode(next, batch)
 	if err != nil {
 		for _, r := range next {
 			res := r.result()
@@ -426,9 +427,34 @@ func (s *Scheduler) step(run []*running) []*running {
 		return next[:0]
 	}
 	for i, r := range next {
-		r.logits = logits[i]
+		if picked != nil {
+			r.logits, r.picked = nil, picked[i]
+		} else {
+			r.logits, r.picked = logits[i], -1
+		}
 	}
 	return next
+}
+
+// decode runs one step for the batch. When every request in it samples
+// greedily and wants no logprobs, a GreedyDecoder backend picks the tokens
+// itself and no logits cross to the host: the same tokens, less traffic.
+func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]float32, []int, error) {
+	if gd, ok := s.b.(engine.GreedyDecoder); ok && allGreedy(run) {
+		picked, err := gd.DecodeGreedy(batch)
+		return nil, picked, err
+	}
+	logits, err := s.b.Decode(batch)
+	return logits, nil, err
+}
+
+func allGreedy(run []*running) bool {
+	for _, r := range run {
+		if !r.h.req.Sampling.Greedy() || r.h.req.Logprobs {
+			return false
+		}
+	}
+	return true
 }
 
 // sample picks r's next token and streams it; it reports whether the
@@ -436,7 +462,10 @@ func (s *Scheduler) step(run []*running) []*running {
 // step so that the outputs are identical.
 func (s *Scheduler) sample(r *running) (bool, Result) {
 	req := &r.h.req
-	tok := r.sampler.Sample(r.logits, r.history)
+	tok := r.picked
+	if tok < 0 {
+		tok = r.sampler.Sample(r.logits, r.history)
+	}
 	if s.d.IsEOG(tok) {
 		return true, s.final(r, engine.FinishStop, "")
 	}

@@ -239,3 +239,81 @@ func TestDrain(t *testing.T) {
 		t.Errorf("cut request: err = %v, want ErrCut", res.Err)
 	}
 }
+
+// greedyCPU is the CPU engine with engine.GreedyDecoder on top, counting the
+// steps it decides itself, as the CUDA backend's argmax on the GPU would.
+type greedyCPU struct {
+	*engine.CPU
+	mu          sync.Mutex
+	greedySteps int
+	logitsSteps int
+}
+
+func (g *greedyCPU) Decode(batch []engine.DecodeInput) ([][]float32, error) {
+	g.mu.Lock()
+	g.logitsSteps++
+	g.mu.Unlock()
+	return g.CPU.Decode(batch)
+}
+
+func (g *greedyCPU) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) {
+	g.mu.Lock()
+	g.greedySteps++
+	g.mu.Unlock()
+	rows, err := g.CPU.Decode(batch)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(rows))
+	for i, row := range rows {
+		for id, l := range row {
+			if l > row[out[i]] {
+				out[i] = id
+			}
+		}
+	}
+	return out, nil
+}
+
+func TestGreedyDecoderPicksTheSameTokens(t *testing.T) {
+	cpu, tok := load(t)
+	g := &greedyCPU{CPU: cpu}
+	s := New(g, tok, Config{MaxConcurrent: 4, MaxQueue: 16})
+	defer s.Drain(context.Background())
+	run := func(req Request) Result {
+		t.Helper()
+		h, err := s.Submit(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, res := collect(t, h)
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		return res
+	}
+	prompt := tok.Encode("greedy on the device", true)
+	want, err := engine.Generate(context.Background(), cpu, tok, engine.Request{Prompt: prompt, MaxTokens: 24}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := run(Request{Prompt: prompt, MaxTokens: 24})
+	if fmt.Sprint(got.Tokens) != fmt.Sprint(want.Tokens) || got.Text != want.Text {
+		t.Errorf("greedy through DecodeGreedy %v %q, Generate %v %q", got.Tokens, got.Text, want.Tokens, want.Text)
+	}
+	if g.greedySteps == 0 || g.logitsSteps != 0 {
+		t.Errorf("greedy request: %d DecodeGreedy steps, %d Decode steps; want only DecodeGreedy", g.greedySteps, g.logitsSteps)
+	}
+	// Requests that need the logits on the host keep the Decode path.
+	for _, req := range []Request{
+		{Prompt: prompt, MaxTokens: 8, Logprobs: true},
+		{Prompt: prompt, MaxTokens: 8, Sampling: engine.SamplingParams{Temperature: 0.8, Seed: 1}},
+		{Prompt: prompt, MaxTokens: 8, Sampling: engine.SamplingParams{PresencePenalty: 0.5}},
+	} {
+		before := g.greedySteps
+		run(req)
+		if g.greedySteps != before || g.logitsSteps == 0 {
+			t.Errorf("%+v: %d DecodeGreedy steps, want none", req.Sampling, g.greedySteps-before)
+		}
+	}
+}
