@@ -36,16 +36,20 @@ import (
 const (
 	namespace  = "default"
 	samplesDir = "config/samples"
-	fixtureDir = "worker/testdata/fidelity"
+	modelsDir  = "worker/testdata/models"
 )
 
 // demoModels maps the model files the samples name (a PVC path, or the path of a URL) to
-// the project's small models. Trained models need a GPU machine; until they exist these
-// are the committed fidelity fixtures, tiny models with random weights.
+// the project's small models (hack/train): a llama and a GPT-2 trained on the Go
+// toolchain's source, whose chat template turns the question into a Go comment.
 var demoModels = map[string]string{
-	"demo/llama.gguf": "llama3_rope_scaling.gguf", // Llama-3 architecture with its chat template
-	"demo/gpt2.gguf":  "gpt2.gguf",
+	"demo/llama-go.gguf": "llama-go.gguf",
+	"demo/gpt-go.gguf":   "gpt-go.gguf",
 }
+
+// demoPrompt is what the demo asks each model. The models write Go, so the question is a
+// doc comment; their answer is the code that follows it.
+const demoPrompt = "Reverse returns s with its runes in reverse order."
 
 func main() {
 	keep := flag.Bool("keep", false, "keep the cluster, operator and workers running until Ctrl-C")
@@ -61,9 +65,9 @@ func main() {
 
 // sample is one InferenceWorker of config/samples and the model file the demo provides.
 type sample struct {
-	file    string
-	iw      *inferencev1alpha1.InferenceWorker
-	fixture string // path of the model file in the repository
+	file  string
+	iw    *inferencev1alpha1.InferenceWorker
+	model string // path of the model file in the repository
 }
 
 func run(ctx context.Context, out io.Writer, keep bool, stateDir string) (err error) {
@@ -136,17 +140,20 @@ func run(ctx context.Context, out io.Writer, keep bool, stateDir string) (err er
 			return err
 		}
 		proxies[s.iw.Name] = base
-		prompt := "Say hello in French."
-		fmt.Fprintf(out, "POST %s/chat/completions  model=%s  %q\n", base, servedName(s.iw), prompt)
-		reply, err := devenv.Chat(ctx, base, servedName(s.iw), prompt, 24, "demo-"+s.iw.Name)
+		fmt.Fprintf(out, "POST %s/chat/completions  model=%s  %q\n", base, servedName(s.iw), demoPrompt)
+		reply, err := devenv.Chat(ctx, base, servedName(s.iw), demoPrompt, 32, "demo-"+s.iw.Name)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "  %s answered in %s (%d prompt tokens, %d generated, finish %s, correlation id %s):\n    %q\n",
-			s.iw.Name, reply.Elapsed.Round(time.Millisecond), reply.PromptTokens, reply.OutputTokens, reply.FinishReason, reply.CorrelationID, reply.Content)
+		fmt.Fprintf(out, "  %s answered in %s (%d prompt tokens, %d generated, finish %s, correlation id %s):\n",
+			s.iw.Name, reply.Elapsed.Round(time.Millisecond), reply.PromptTokens, reply.OutputTokens, reply.FinishReason, reply.CorrelationID)
+		fmt.Fprintf(out, "    | // %s\n", demoPrompt)
+		for _, line := range strings.Split(strings.TrimRight(reply.Content, "\n"), "\n") {
+			fmt.Fprintf(out, "    | %s\n", strings.ReplaceAll(line, "\t", "    "))
+		}
 	}
-	fmt.Fprintf(out, "  (the demo models %s are tiny test models with random weights: the words are noise;\n"+
-		"   the trained small models will replace them in %s)\n", strings.Join(fixtureNames(samples), " and "), samplesDir)
+	fmt.Fprintf(out, "  (%s: models of about 4M parameters trained for a few minutes on the Go source tree\n"+
+		"   by hack/train; they write Go-shaped code, not correct code)\n", strings.Join(modelNames(samples), " and "))
 
 	// Narration goes through a queue in the worker: wait until the Events are there.
 	for _, s := range samples {
@@ -200,11 +207,11 @@ func loadSamples(repo string) ([]sample, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
-		fixture, ok := demoModels[name]
+		file, ok := demoModels[name]
 		if !ok {
 			return nil, fmt.Errorf("%s points at model %q, which the demo does not provide (it knows %v)", f, name, keys(demoModels))
 		}
-		out = append(out, sample{file: f, iw: iw, fixture: filepath.Join(repo, fixtureDir, fixture)})
+		out = append(out, sample{file: f, iw: iw, model: filepath.Join(repo, modelsDir, file)})
 	}
 	return out, nil
 }
@@ -232,7 +239,7 @@ func provideModels(ctx context.Context, env *devenv.Env, out io.Writer, samples 
 	claims := map[string]bool{}
 	for _, s := range samples {
 		src := s.iw.Spec.Model.Source
-		rel, _ := filepath.Rel(env.Repo, s.fixture)
+		rel, _ := filepath.Rel(env.Repo, s.model)
 		switch {
 		case src.PVC != nil:
 			if !claims[src.PVC.ClaimName] {
@@ -243,19 +250,19 @@ func provideModels(ctx context.Context, env *devenv.Env, out io.Writer, samples 
 				fmt.Fprintf(out, "PersistentVolumeClaim %s: bound to a hostPath volume at %s\n", src.PVC.ClaimName, env.PVCDir(namespace, src.PVC.ClaimName))
 			}
 			dst := filepath.Join(env.PVCDir(namespace, src.PVC.ClaimName), filepath.FromSlash(src.PVC.Path))
-			if err := devenv.CopyFile(s.fixture, dst); err != nil {
+			if err := devenv.CopyFile(s.model, dst); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "%s: %s -> claim %s, path %s\n", s.iw.Name, rel, src.PVC.ClaimName, src.PVC.Path)
 		case src.URL != nil:
-			sum, err := fileSHA256(s.fixture)
+			sum, err := fileSHA256(s.model)
 			if err != nil {
 				return err
 			}
 			if sum != src.URL.SHA256 {
 				return fmt.Errorf("%s: sha256 %s, but %s has %s: update the sample", s.file, src.URL.SHA256, rel, sum)
 			}
-			if err := serveFile(ctx, src.URL.URL, s.fixture); err != nil {
+			if err := serveFile(ctx, src.URL.URL, s.model); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "%s: serving %s at %s (sha256 %s…); the worker's init container downloads it\n", s.iw.Name, rel, src.URL.URL, sum[:12])
@@ -341,10 +348,10 @@ func servedName(iw *inferencev1alpha1.InferenceWorker) string {
 	return iw.Name
 }
 
-func fixtureNames(samples []sample) []string {
+func modelNames(samples []sample) []string {
 	var out []string
 	for _, s := range samples {
-		out = append(out, filepath.Base(s.fixture))
+		out = append(out, filepath.Base(s.model))
 	}
 	return out
 }

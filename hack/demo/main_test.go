@@ -23,12 +23,12 @@ func TestSamplesPointAtDemoModels(t *testing.T) {
 	for _, s := range samples {
 		archs[string(s.iw.Spec.Model.Architecture)] = true
 		if u := s.iw.Spec.Model.Source.URL; u != nil {
-			sum, err := fileSHA256(s.fixture)
+			sum, err := fileSHA256(s.model)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if sum != u.SHA256 {
-				t.Errorf("%s: sha256 %s, but %s has %s", s.file, u.SHA256, s.fixture, sum)
+				t.Errorf("%s: sha256 %s, but %s has %s", s.file, u.SHA256, s.model, sum)
 			}
 		}
 	}
