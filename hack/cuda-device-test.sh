@@ -25,9 +25,21 @@ prepare() {
 	mkdir -p "$(dirname "$exclude")"
 	grep -qx "/$dir/" "$exclude" 2>/dev/null || echo "/$dir/" >>"$exclude"
 	mkdir -p "$dir"
+	rm -f "$dir"/*
 	CGO_ENABLED=1 go test -c -ldflags "-s -w" -o "$dir/cudabackend.test" ./worker/cudabackend
 	CGO_ENABLED=1 go build -trimpath -ldflags "-s -w" -o "$dir/kubeinfer-worker" ./cmd/kubeinfer-worker
+	# Compressed, so the repository (with its trained models) and these fit the device tool's 64 MiB.
+	gzip -9 "$dir/cudabackend.test" "$dir/kubeinfer-worker"
 	ls -la "$dir"
+}
+
+# unpack restores the binaries prepare compressed (idempotent).
+unpack() {
+	local f
+	for f in "$dir"/*.gz; do
+		[ -e "$f" ] || continue
+		gunzip -f "$f" && chmod +x "${f%.gz}"
+	done
 }
 
 run() {
@@ -42,6 +54,7 @@ run() {
 		echo "=== $name: $*"
 		if "$@" 2>&1 | tee "$out/$name.log"; then echo "=== $name: ok"; else echo "=== $name: FAILED"; failed=$((failed + 1)); fi
 	}
+	unpack
 	export PATH=$PATH:/usr/local/cuda/bin
 	# libcublas/libcublasLt of the toolkit the library was built with (cudart is linked statically).
 	export LD_LIBRARY_PATH=/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -71,6 +84,7 @@ run() {
 
 case "${1:-}" in
 prepare) prepare ;;
+unpack) unpack ;;
 run) run ;;
-*) echo "usage: $0 prepare|run" >&2; exit 2 ;;
+*) echo "usage: $0 prepare|unpack|run" >&2; exit 2 ;;
 esac

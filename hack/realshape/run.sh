@@ -48,6 +48,7 @@ phase() { # phase NAME CMD...: runs CMD, counts a failure
 }
 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv
 python3 -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'
+bash hack/cuda-device-test.sh unpack # prepare leaves the binaries gzipped
 [ -x "$bin" ] || { echo "$bin missing: run hack/cuda-device-test.sh prepare here and carry .cuda-device"; exit 99; }
 
 done_file=$dir/build.done
