@@ -289,12 +289,15 @@ func restrictedSecurityContext() *corev1ac.SecurityContextApplyConfiguration {
 		WithCapabilities(corev1ac.Capabilities().WithDrop("ALL"))
 }
 
+// fetchContainer downloads a URL model and narrates its progress (a ModelDownloading
+// Event the operator shows), so it gets the narration environment the worker has.
 func fetchContainer(iw *inferencev1alpha1.InferenceWorker, opts childOptions, src *inferencev1alpha1.URLModelSource) *corev1ac.ContainerApplyConfiguration {
 	return corev1ac.Container().
 		WithName(fetchContainerName).
 		WithImage(workerImage(iw, opts)).
 		WithCommand(workerBinary).
-		WithArgs("fetch", "--url", src.URL, "--sha256", src.SHA256, "--dest", modelMountPath).
+		WithArgs("fetch", "--url", src.URL, "--sha256", src.SHA256, "--dest", modelMountPath, "--served-name", servedName(iw)).
+		WithEnv(narrationEnv(iw)...).
 		WithTerminationMessagePolicy(corev1.TerminationMessageFallbackToLogsOnError).
 		WithSecurityContext(restrictedSecurityContext()).
 		WithVolumeMounts(
@@ -372,18 +375,24 @@ func httpProbe(path string, periodSeconds, failureThreshold int32) *corev1ac.Pro
 		WithFailureThreshold(failureThreshold)
 }
 
-func workerEnv(iw *inferencev1alpha1.InferenceWorker) []*corev1ac.EnvVarApplyConfiguration {
+// narrationEnv tells a worker process which InferenceWorker and Pod it narrates about.
+func narrationEnv(iw *inferencev1alpha1.InferenceWorker) []*corev1ac.EnvVarApplyConfiguration {
 	fieldRef := func(name, path string) *corev1ac.EnvVarApplyConfiguration {
 		return corev1ac.EnvVar().WithName(name).WithValueFrom(corev1ac.EnvVarSource().
 			WithFieldRef(corev1ac.ObjectFieldSelector().WithAPIVersion("v1").WithFieldPath(path)))
 	}
-	env := []*corev1ac.EnvVarApplyConfiguration{
+	return []*corev1ac.EnvVarApplyConfiguration{
 		corev1ac.EnvVar().WithName(inferencev1alpha1.EnvInferenceWorkerName).WithValue(iw.Name),
 		fieldRef(inferencev1alpha1.EnvInferenceWorkerNamespace, "metadata.namespace"),
 		corev1ac.EnvVar().WithName(inferencev1alpha1.EnvInferenceWorkerUID).WithValue(string(iw.UID)),
 		fieldRef(inferencev1alpha1.EnvPodName, "metadata.name"),
 		fieldRef(inferencev1alpha1.EnvPodUID, "metadata.uid"),
 	}
+}
+
+// workerEnv is the narration environment plus the overlay's.
+func workerEnv(iw *inferencev1alpha1.InferenceWorker) []*corev1ac.EnvVarApplyConfiguration {
+	env := narrationEnv(iw)
 	for i := range iw.Spec.Pod.Env {
 		env = append(env, envVarApply(iw.Spec.Pod.Env[i]))
 	}

@@ -90,7 +90,7 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if obs.sourceProblem, err = r.checkModelSource(ctx, iw); err != nil {
 		return ctrl.Result{}, err
 	}
-	if obs.lastLoad, obs.loading, err = r.modelLoads(ctx, iw, obs.pods); err != nil {
+	if obs.lastLoad, obs.loading, obs.downloading, err = r.modelLoads(ctx, iw, obs.pods); err != nil {
 		return ctrl.Result{}, err
 	}
 
@@ -260,11 +260,14 @@ func (r *InferenceWorkerReconciler) checkModelSource(ctx context.Context, iw *in
 
 // modelLoads reads the workers' narration Events of this InferenceWorker (the workers
 // may only write Events, so that is how they report): the newest ModelLoaded, whose
-// annotations carry the load's figures, and the progress of each pod still loading, from
-// its ModelLoading Event. The Events come from the manager's cache, which holds only
-// Events labelled with an InferenceWorker (worker/narration sets the label).
-func (r *InferenceWorkerReconciler) modelLoads(ctx context.Context, iw *inferencev1alpha1.InferenceWorker, pods []corev1.Pod) (*loadReport, []loadingReport, error) {
+// annotations carry the load's figures, the progress of each pod still loading, from its
+// ModelLoading Event, and of each pod still downloading a URL model, from the
+// ModelDownloading Event of its init container. The Events come from the manager's cache,
+// which holds only Events labelled with an InferenceWorker (worker/narration sets the label).
+func (r *InferenceWorkerReconciler) modelLoads(ctx context.Context, iw *inferencev1alpha1.InferenceWorker, pods []corev1.Pod) (
+	last *loadReport, loading, downloading []loadingReport, err error) {
 	loadingPods := map[string]bool{}
+	downloadingPods := map[string]bool{}
 	ready := 0
 	for _, p := range activePods(pods) {
 		switch l, rd := countLoading([]corev1.Pod{p}); {
@@ -272,17 +275,28 @@ func (r *InferenceWorkerReconciler) modelLoads(ctx context.Context, iw *inferenc
 			ready++
 		case l > 0:
 			loadingPods[p.Name] = true
+		case countDownloading([]corev1.Pod{p}) > 0:
+			downloadingPods[p.Name] = true
 		}
 	}
-	if ready == 0 && len(loadingPods) == 0 {
-		return nil, nil, nil
+	if ready == 0 && len(loadingPods) == 0 && len(downloadingPods) == 0 {
+		return nil, nil, nil, nil
 	}
 	var list corev1.EventList
 	if err := r.List(ctx, &list, client.InNamespace(iw.Namespace), client.MatchingLabels{inferencev1alpha1.LabelWorker: iw.Name}); err != nil {
-		return nil, nil, fmt.Errorf("list worker events: %w", err)
+		return nil, nil, nil, fmt.Errorf("list worker events: %w", err)
 	}
 	var newest *corev1.Event
-	progress := map[string]*corev1.Event{} // the newest ModelLoading Event per loading pod
+	// The newest ModelLoading Event per loading pod, and ModelDownloading per downloading pod.
+	loadProgress, downloadProgress := map[string]*corev1.Event{}, map[string]*corev1.Event{}
+	keepNewest := func(m map[string]*corev1.Event, pods map[string]bool, e *corev1.Event) {
+		if e.Related == nil || !pods[e.Related.Name] {
+			return
+		}
+		if old := m[e.Related.Name]; old == nil || eventTime(e).After(eventTime(old)) {
+			m[e.Related.Name] = e
+		}
+	}
 	for i := range list.Items {
 		e := &list.Items[i]
 		if e.ReportingController != inferencev1alpha1.EventReportingController || e.InvolvedObject.UID != iw.UID {
@@ -294,25 +308,24 @@ func (r *InferenceWorkerReconciler) modelLoads(ctx context.Context, iw *inferenc
 				newest = e
 			}
 		case inferencev1alpha1.ReasonModelLoading:
-			if e.Related == nil || !loadingPods[e.Related.Name] {
-				continue
-			}
-			if old := progress[e.Related.Name]; old == nil || eventTime(e).After(eventTime(old)) {
-				progress[e.Related.Name] = e
-			}
+			keepNewest(loadProgress, loadingPods, e)
+		case inferencev1alpha1.ReasonModelDownloading:
+			keepNewest(downloadProgress, downloadingPods, e)
 		}
 	}
-	var loading []loadingReport
-	for pod, e := range progress {
-		if p, ok := inferencev1alpha1.ParseLoadProgress(e.Annotations); ok {
-			loading = append(loading, loadingReport{pod: pod, progress: p})
+	reports := func(m map[string]*corev1.Event) []loadingReport {
+		var out []loadingReport
+		for pod, e := range m {
+			if p, ok := inferencev1alpha1.ParseLoadProgress(e.Annotations); ok {
+				out = append(out, loadingReport{pod: pod, progress: p})
+			}
 		}
+		return out
 	}
-	var last *loadReport
 	if newest != nil {
 		last = parseLoadReport(newest.Annotations)
 	}
-	return last, loading, nil
+	return last, reports(loadProgress), reports(downloadProgress), nil
 }
 
 func eventTime(e *corev1.Event) time.Time {
@@ -341,7 +354,7 @@ func (r *InferenceWorkerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToInferenceWorker)).
-		// The workers' load Events: progress, loaded, failed. Their label names the
+		// The workers' download and load Events: progress, loaded, failed. Their label names the
 		// InferenceWorker, as on pods.
 		Watches(&corev1.Event{}, handler.EnqueueRequestsFromMapFunc(podToInferenceWorker),
 			builder.WithPredicates(predicate.NewPredicateFuncs(isLoadEvent))).
@@ -358,7 +371,8 @@ func isLoadEvent(o client.Object) bool {
 		return false
 	}
 	switch e.Reason {
-	case inferencev1alpha1.ReasonModelLoading, inferencev1alpha1.ReasonModelLoaded, inferencev1alpha1.ReasonModelLoadFailed:
+	case inferencev1alpha1.ReasonModelDownloading, inferencev1alpha1.ReasonModelLoading, inferencev1alpha1.ReasonModelLoaded,
+		inferencev1alpha1.ReasonModelLoadFailed:
 		return true
 	}
 	return false

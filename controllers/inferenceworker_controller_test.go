@@ -154,7 +154,7 @@ func TestLlamaSampleCreatesChildren(t *testing.T) {
 		t.Errorf("schema defaults not applied: %+v", iw.Spec)
 	}
 
-	d := getObj(t, ns, "tinyllama", &appsv1.Deployment{})
+	d := getObj(t, ns, "llama-go", &appsv1.Deployment{})
 	assertControllerOwner(t, d, iw)
 	if *d.Spec.Replicas != 1 {
 		t.Errorf("replicas = %d, want 1", *d.Spec.Replicas)
@@ -169,7 +169,7 @@ func TestLlamaSampleCreatesChildren(t *testing.T) {
 		t.Errorf("worker container image/command = %s %v %v", w.Image, w.Command, w.Args)
 	}
 	for flag, want := range map[string]string{
-		"--model": "/models/demo/llama.gguf", "--arch": "llama", "--served-name": "tinyllama",
+		"--model": "/models/demo/llama-go.gguf", "--arch": "llama", "--served-name": "llama-go",
 		"--port": "8000", "--device": "cuda", "--max-context": "2048", "--max-concurrent": "8", "--inference-events": "Sampled",
 	} {
 		if got := argValue(w.Args, flag); got != want {
@@ -196,7 +196,7 @@ func TestLlamaSampleCreatesChildren(t *testing.T) {
 	for _, e := range w.Env {
 		env[e.Name] = e
 	}
-	if env[inferencev1alpha1.EnvInferenceWorkerName].Value != "tinyllama" || env[inferencev1alpha1.EnvInferenceWorkerUID].Value != string(iw.UID) {
+	if env[inferencev1alpha1.EnvInferenceWorkerName].Value != "llama-go" || env[inferencev1alpha1.EnvInferenceWorkerUID].Value != string(iw.UID) {
 		t.Errorf("InferenceWorker env: %+v", env)
 	}
 	if e := env[inferencev1alpha1.EnvPodName]; e.ValueFrom == nil || e.ValueFrom.FieldRef.FieldPath != "metadata.name" {
@@ -217,41 +217,41 @@ func TestLlamaSampleCreatesChildren(t *testing.T) {
 	if !slices.ContainsFunc(pod.Tolerations, func(tl corev1.Toleration) bool { return tl.Key == "nvidia.com/gpu" }) {
 		t.Errorf("GPU taint not tolerated: %+v", pod.Tolerations)
 	}
-	if pod.ServiceAccountName != "tinyllama-worker" {
+	if pod.ServiceAccountName != "llama-go-worker" {
 		t.Errorf("service account = %q", pod.ServiceAccountName)
 	}
 
-	svc := getObj(t, ns, "tinyllama", &corev1.Service{})
+	svc := getObj(t, ns, "llama-go", &corev1.Service{})
 	assertControllerOwner(t, svc, iw)
 	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 8000 || svc.Spec.Ports[0].TargetPort.StrVal != "http" {
 		t.Errorf("service ports: %+v", svc.Spec.Ports)
 	}
-	if svc.Spec.Selector[inferencev1alpha1.LabelWorker] != "tinyllama" {
+	if svc.Spec.Selector[inferencev1alpha1.LabelWorker] != "llama-go" {
 		t.Errorf("service selector: %v", svc.Spec.Selector)
 	}
 
-	sa := getObj(t, ns, "tinyllama-worker", &corev1.ServiceAccount{})
+	sa := getObj(t, ns, "llama-go-worker", &corev1.ServiceAccount{})
 	assertControllerOwner(t, sa, iw)
-	role := getObj(t, ns, "tinyllama-worker", &rbacv1.Role{})
+	role := getObj(t, ns, "llama-go-worker", &rbacv1.Role{})
 	assertControllerOwner(t, role, iw)
 	wantRules := []rbacv1.PolicyRule{{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}}}
 	if len(role.Rules) != 1 || !slices.Equal(role.Rules[0].Verbs, wantRules[0].Verbs) || !slices.Equal(role.Rules[0].Resources, wantRules[0].Resources) ||
 		!slices.Equal(role.Rules[0].APIGroups, wantRules[0].APIGroups) {
 		t.Errorf("worker role must only create/patch Events: %+v", role.Rules)
 	}
-	rb := getObj(t, ns, "tinyllama-worker", &rbacv1.RoleBinding{})
+	rb := getObj(t, ns, "llama-go-worker", &rbacv1.RoleBinding{})
 	assertControllerOwner(t, rb, iw)
-	if rb.RoleRef.Name != "tinyllama-worker" || len(rb.Subjects) != 1 || rb.Subjects[0].Name != "tinyllama-worker" || rb.Subjects[0].Namespace != ns {
+	if rb.RoleRef.Name != "llama-go-worker" || len(rb.Subjects) != 1 || rb.Subjects[0].Name != "llama-go-worker" || rb.Subjects[0].Namespace != ns {
 		t.Errorf("role binding: %+v %+v", rb.RoleRef, rb.Subjects)
 	}
 
-	if iw.Status.Endpoint != "http://tinyllama."+ns+".svc:8000/v1" || iw.Status.Model.ServedName != "tinyllama" || iw.Status.ReadyText != "0/1" {
+	if iw.Status.Endpoint != "http://llama-go."+ns+".svc:8000/v1" || iw.Status.Model.ServedName != "llama-go" || iw.Status.ReadyText != "0/1" {
 		t.Errorf("status: endpoint %q served %q ready %q", iw.Status.Endpoint, iw.Status.Model.ServedName, iw.Status.ReadyText)
 	}
 	assertCondition(t, iw, inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonWorkersStarting)
 	assertCondition(t, iw, inferencev1alpha1.ConditionDegraded, metav1.ConditionFalse, inferencev1alpha1.ReasonAsExpected)
 	ev := hasEvent(r.recorder.take(), inferencev1alpha1.ReasonCreated)
-	if ev == nil || !strings.Contains(ev.Note, "Deployment") || !strings.Contains(ev.Note, "Llama model tinyllama") {
+	if ev == nil || !strings.Contains(ev.Note, "Deployment") || !strings.Contains(ev.Note, "Llama model llama-go") {
 		t.Errorf("Created event: %+v", ev)
 	}
 }
@@ -264,12 +264,21 @@ func TestGPTSampleFetchesModelOnCPU(t *testing.T) {
 	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
 	r.reconcile(t, iw)
 
-	d := getObj(t, ns, "gpt2", &appsv1.Deployment{})
+	d := getObj(t, ns, "gpt-go", &appsv1.Deployment{})
 	pod := d.Spec.Template.Spec
 	fetch := container(t, pod, fetchContainerName, true)
 	src := iw.Spec.Model.Source.URL
-	if !slices.Equal(fetch.Args, []string{"fetch", "--url", src.URL, "--sha256", src.SHA256, "--dest", "/models"}) {
+	if !slices.Equal(fetch.Args, []string{"fetch", "--url", src.URL, "--sha256", src.SHA256, "--dest", "/models", "--served-name", "gpt-go"}) {
 		t.Errorf("fetch args = %v", fetch.Args)
+	}
+	// The download narrates its progress on the InferenceWorker, as the worker does its load.
+	var fetchEnv []string
+	for _, e := range fetch.Env {
+		fetchEnv = append(fetchEnv, e.Name)
+	}
+	if want := []string{inferencev1alpha1.EnvInferenceWorkerName, inferencev1alpha1.EnvInferenceWorkerNamespace,
+		inferencev1alpha1.EnvInferenceWorkerUID, inferencev1alpha1.EnvPodName, inferencev1alpha1.EnvPodUID}; !slices.Equal(fetchEnv, want) {
+		t.Errorf("fetch env %v, want %v", fetchEnv, want)
 	}
 	w := container(t, pod, workerContainerName, false)
 	if got := argValue(w.Args, "--model"); got != "/models/model.gguf" {
@@ -312,9 +321,9 @@ func TestSecondReconcileWritesNothing(t *testing.T) {
 	}
 
 	// Steady state: the worker serves.
-	sim := newWorkerSim(t, ns, "gpt2")
+	sim := newWorkerSim(t, ns, "gpt-go")
 	sim.setDeployment(1, 1, 1)
-	sim.pod("gpt2-0", readyPod)
+	sim.pod("gpt-go-0", readyPod)
 	r.reconcile(t, iw)
 	assertCondition(t, getIW(t, iw), inferencev1alpha1.ConditionReady, metav1.ConditionTrue, inferencev1alpha1.ReasonServing)
 	r.writes.n.Store(0)
@@ -342,7 +351,7 @@ func TestScaleSubresource(t *testing.T) {
 	if err := k8sClient.SubResource("scale").Get(context.Background(), iw, scale); err != nil {
 		t.Fatalf("get scale: %v", err)
 	}
-	if scale.Spec.Replicas != 1 || !strings.Contains(scale.Status.Selector, "inference.kubeinfer.dev/worker=gpt2") {
+	if scale.Spec.Replicas != 1 || !strings.Contains(scale.Status.Selector, "inference.kubeinfer.dev/worker=gpt-go") {
 		t.Errorf("scale = %+v", scale)
 	}
 	scale.Spec.Replicas = 3
@@ -350,7 +359,7 @@ func TestScaleSubresource(t *testing.T) {
 		t.Fatalf("update scale: %v", err)
 	}
 	r.reconcile(t, iw)
-	if d := getObj(t, ns, "gpt2", &appsv1.Deployment{}); *d.Spec.Replicas != 3 {
+	if d := getObj(t, ns, "gpt-go", &appsv1.Deployment{}); *d.Spec.Replicas != 3 {
 		t.Errorf("deployment replicas = %d after scaling to 3", *d.Spec.Replicas)
 	}
 	evs := r.recorder.take()
@@ -372,7 +381,7 @@ func TestSpecChangeRollsPodsAndSuspend(t *testing.T) {
 	r := newTestReconciler(t)
 	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
 	r.reconcile(t, iw)
-	before := getObj(t, ns, "gpt2", &appsv1.Deployment{})
+	before := getObj(t, ns, "gpt-go", &appsv1.Deployment{})
 	r.recorder.take()
 
 	iw = getIW(t, iw)
@@ -383,7 +392,7 @@ func TestSpecChangeRollsPodsAndSuspend(t *testing.T) {
 	}
 	checkArgoCDSample(t, "generation-ahead", getIW(t, iw))
 	r.reconcile(t, iw)
-	after := getObj(t, ns, "gpt2", &appsv1.Deployment{})
+	after := getObj(t, ns, "gpt-go", &appsv1.Deployment{})
 	if after.Generation == before.Generation {
 		t.Errorf("deployment generation unchanged (%d): the pods would not roll", after.Generation)
 	}
@@ -404,7 +413,7 @@ func TestSpecChangeRollsPodsAndSuspend(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.reconcile(t, iw)
-	if d := getObj(t, ns, "gpt2", &appsv1.Deployment{}); *d.Spec.Replicas != 0 {
+	if d := getObj(t, ns, "gpt-go", &appsv1.Deployment{}); *d.Spec.Replicas != 0 {
 		t.Errorf("suspended deployment replicas = %d", *d.Spec.Replicas)
 	}
 	iw = getIW(t, iw)
@@ -420,7 +429,7 @@ func TestSpecChangeRollsPodsAndSuspend(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.reconcile(t, iw)
-	if d := getObj(t, ns, "gpt2", &appsv1.Deployment{}); *d.Spec.Replicas != 1 {
+	if d := getObj(t, ns, "gpt-go", &appsv1.Deployment{}); *d.Spec.Replicas != 1 {
 		t.Errorf("resumed deployment replicas = %d", *d.Spec.Replicas)
 	}
 }
@@ -433,10 +442,10 @@ func TestOwnerReferencesAndDeletion(t *testing.T) {
 	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
 	r.reconcile(t, iw)
 	for _, obj := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}} {
-		assertControllerOwner(t, getObj(t, ns, "gpt2", obj), iw)
+		assertControllerOwner(t, getObj(t, ns, "gpt-go", obj), iw)
 	}
 	for _, obj := range []client.Object{&corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{}} {
-		assertControllerOwner(t, getObj(t, ns, "gpt2-worker", obj), iw)
+		assertControllerOwner(t, getObj(t, ns, "gpt-go-worker", obj), iw)
 	}
 	if err := k8sClient.Delete(context.Background(), iw); err != nil {
 		t.Fatal(err)
@@ -499,11 +508,11 @@ func TestManagerReconcilesThroughWatches(t *testing.T) {
 
 	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
 	eventually(t, "deployment created", func() bool {
-		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "gpt2"}, &appsv1.Deployment{}) == nil
+		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "gpt-go"}, &appsv1.Deployment{}) == nil
 	})
-	sim := newWorkerSim(t, ns, "gpt2")
+	sim := newWorkerSim(t, ns, "gpt-go")
 	sim.setDeployment(1, 1, 1)
-	sim.pod("gpt2-0", readyPod)
+	sim.pod("gpt-go-0", readyPod)
 	eventually(t, "Ready=True", func() bool {
 		got := &inferencev1alpha1.InferenceWorker{}
 		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(iw), got); err != nil {
@@ -518,7 +527,7 @@ func TestManagerReconcilesThroughWatches(t *testing.T) {
 		}
 		var reasons []string
 		for _, e := range list.Items {
-			if e.Regarding.Name == "gpt2" && e.Regarding.Kind == "InferenceWorker" && e.ReportingController == "kubeinfer-operator" {
+			if e.Regarding.Name == "gpt-go" && e.Regarding.Kind == "InferenceWorker" && e.ReportingController == "kubeinfer-operator" {
 				reasons = append(reasons, e.Reason)
 			}
 		}

@@ -109,14 +109,21 @@ func TestModelTooLargeScalesToZeroUntilANodeFits(t *testing.T) {
 	gpuNode(t, "gpu-small-"+ns, 24576)
 	gpuNode(t, "gpu-medium-"+ns, 40960)
 
+	// A stable URL (recorded for Argo CD below) that leads to the test server.
+	r.Sizer = &ModelSizer{Client: &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		req = req.Clone(req.Context())
+		req.URL.Scheme, req.URL.Host = "http", strings.TrimPrefix(ts.URL, "http://")
+		return http.DefaultTransport.RoundTrip(req)
+	})}}
 	iw := loadSample(t, "inference_v1alpha1_inferenceworker_llama.yaml")
 	iw.Spec.Model.Source = inferencev1alpha1.ModelSource{URL: &inferencev1alpha1.URLModelSource{
-		URL: ts.URL + "/big.gguf", SHA256: strings.Repeat("b1", 32)}}
+		URL: "https://models.example.com/big.gguf", SHA256: strings.Repeat("b1", 32)}}
 	iw.Spec.GPU = inferencev1alpha1.GPUSpec{Count: 1}
 	iw = createIW(t, ns, iw)
 	r.reconcile(t, iw)
 
 	got := getIW(t, iw)
+	checkArgoCDSample(t, "model-too-large", got)
 	ready := assertCondition(t, got, inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelTooLarge)
 	assertCondition(t, got, inferencev1alpha1.ConditionDegraded, metav1.ConditionTrue, inferencev1alpha1.ReasonModelTooLarge)
 	need := got.Status.Model.RequiredMiB
@@ -237,10 +244,10 @@ func TestLoadProgressIsShownAndBounded(t *testing.T) {
 	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
 	r.reconcile(t, iw)
 	iw = getIW(t, iw)
-	sim := newWorkerSim(t, ns, "gpt2")
+	sim := newWorkerSim(t, ns, "gpt-go")
 	sim.setDeployment(1, 0, 1)
-	sim.pod("gpt2-0", loadingPod)
-	pod := getObj(t, ns, "gpt2-0", &corev1.Pod{})
+	sim.pod("gpt-go-0", loadingPod)
+	pod := getObj(t, ns, "gpt-go-0", &corev1.Pod{})
 
 	var workerWrites atomic.Int64
 	cs, err := kubernetes.NewForConfig(countingConfig(cfg, &workerWrites))
@@ -250,7 +257,7 @@ func TestLoadProgressIsShownAndBounded(t *testing.T) {
 	clock := &fakeClock{now: time.Now()}
 	sink := &narration.EventSink{Client: cs.EventsV1(), Target: narration.Target{Name: iw.Name, Namespace: ns, UID: string(iw.UID),
 		PodName: pod.Name, PodUID: string(pod.UID)}}
-	n := narration.New(narration.Config{Sink: sink, Arch: "gpt", ServedName: "gpt2", Now: clock.Now})
+	n := narration.New(narration.Config{Sink: sink, Arch: "gpt", ServedName: "gpt-go", Now: clock.Now})
 	ctx, stop := context.WithCancel(context.Background())
 	go n.Run(ctx)
 	tracker := server.NewLoadTracker(n.OnModelLoading, clock.Now)
@@ -314,7 +321,7 @@ func TestLoadProgressIsShownAndBounded(t *testing.T) {
 
 	// Loaded and ready: the Progress column empties.
 	sim.setDeployment(1, 1, 1)
-	sim.pod("gpt2-0", readyPod)
+	sim.pod("gpt-go-0", readyPod)
 	r.reconcile(t, iw)
 	if got := getIW(t, iw).Status.Model.LoadProgress; got != "" {
 		t.Errorf("Progress column %q once loaded", got)
@@ -330,7 +337,7 @@ func TestStalledLoadIsModelLoadFailed(t *testing.T) {
 	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
 	r.reconcile(t, iw)
 	stall := &server.StallError{Timeout: 5 * time.Minute, Last: inferencev1alpha1.LoadProgress{Done: 1.2e9, Total: 2.4e9, BytesPerSecond: 1e8, ETA: 12 * time.Second}}
-	newWorkerSim(t, ns, "gpt2").pod("gpt2-0", crashingPod(inferencev1alpha1.WorkerExitModelLoadFailed, "model load failed: "+stall.Error()))
+	newWorkerSim(t, ns, "gpt-go").pod("gpt-go-0", crashingPod(inferencev1alpha1.WorkerExitModelLoadFailed, "model load failed: "+stall.Error()))
 	r.reconcile(t, iw)
 	got := getIW(t, iw)
 	c := assertCondition(t, got, inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoadFailed)

@@ -176,7 +176,7 @@ func (p *workerProc) waitReady(t *testing.T) {
 // complete sends one completion and returns the completion tokens the worker reported.
 func (p *workerProc) complete(t *testing.T, correlationID string, maxTokens int) int {
 	t.Helper()
-	body := fmt.Sprintf(`{"model":"gpt2","prompt":"Hello there","max_tokens":%d,"temperature":0}`, maxTokens)
+	body := fmt.Sprintf(`{"model":"gpt-go","prompt":"Hello there","max_tokens":%d,"temperature":0}`, maxTokens)
 	req, _ := http.NewRequest(http.MethodPost, p.url+"/v1/completions", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Correlation-ID", correlationID)
@@ -253,10 +253,10 @@ func TestWorkerNarratesOnInferenceWorker(t *testing.T) {
 	iw := createIW(t, ns, sample)
 	r.reconcile(t, iw)
 	iw = getIW(t, iw)
-	d := getObj(t, ns, "gpt2", &appsv1.Deployment{})
-	sim := newWorkerSim(t, ns, "gpt2")
-	sim.pod("gpt2-7d9f-x2x", loadingPod)
-	pod := getObj(t, ns, "gpt2-7d9f-x2x", &corev1.Pod{})
+	d := getObj(t, ns, "gpt-go", &appsv1.Deployment{})
+	sim := newWorkerSim(t, ns, "gpt-go")
+	sim.pod("gpt-go-7d9f-x2x", loadingPod)
+	pod := getObj(t, ns, "gpt-go-7d9f-x2x", &corev1.Pod{})
 
 	// The worker authenticates as its ServiceAccount; only the operator's Role lets it narrate.
 	sa := d.Spec.Template.Spec.ServiceAccountName
@@ -272,7 +272,7 @@ func TestWorkerNarratesOnInferenceWorker(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, kubeconfigData, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	model, err := filepath.Abs("../worker/testdata/fidelity/gpt2.gguf")
+	model, err := filepath.Abs("../worker/testdata/models/gpt-go.gguf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestWorkerNarratesOnInferenceWorker(t *testing.T) {
 	}
 
 	loaded := waitEvents(t, iw, "ModelLoaded", 1)[0]
-	if !regexp.MustCompile(`^Loaded GPT model gpt2 on CPU \(\d+ MB RAM, \d+ ms\)$`).MatchString(loaded.Note) {
+	if !regexp.MustCompile(`^Loaded GPT model gpt-go on CPU \(\d+ MB RAM, \d+ ms\)$`).MatchString(loaded.Note) {
 		t.Errorf("ModelLoaded note = %q", loaded.Note)
 	}
 	assertNarrationEvent(t, loaded, iw, pod, "model_load", corev1.EventTypeNormal)
@@ -319,17 +319,17 @@ func TestWorkerNarratesOnInferenceWorker(t *testing.T) {
 	}
 
 	// kubectl describe shows the narration in plain words.
-	describe := kubectlDescribe(t, ns, "gpt2")
-	for _, want := range []string{"ModelLoaded", "kubeinfer.dev/worker", "Loaded GPT model gpt2 on CPU", "InferenceComplete", "GPT inference complete:"} {
+	describe := kubectlDescribe(t, ns, "gpt-go")
+	for _, want := range []string{"ModelLoaded", "kubeinfer.dev/worker", "Loaded GPT model gpt-go on CPU", "InferenceComplete", "GPT inference complete:"} {
 		if !strings.Contains(describe, want) {
 			t.Errorf("kubectl describe does not show %q:\n%s", want, describe)
 		}
 	}
-	t.Logf("kubectl describe inferenceworker gpt2 (events):\n%s", eventsSection(describe))
+	t.Logf("kubectl describe inferenceworker gpt-go (events):\n%s", eventsSection(describe))
 
 	// The operator reads the load figures back once the pod is ready.
 	sim.setDeployment(1, 1, 1)
-	sim.pod("gpt2-7d9f-x2x", readyPod)
+	sim.pod("gpt-go-7d9f-x2x", readyPod)
 	r.reconcile(t, iw)
 	got := getIW(t, iw)
 	c := condition(t, got, inferencev1alpha1.ConditionModelLoaded)
@@ -353,13 +353,13 @@ func TestSampledNarrationIsBounded(t *testing.T) {
 	iw := createIW(t, ns, sample)
 	r.reconcile(t, iw)
 	iw = getIW(t, iw)
-	d := getObj(t, ns, "gpt2", &appsv1.Deployment{})
+	d := getObj(t, ns, "gpt-go", &appsv1.Deployment{})
 	if got := argValue(container(t, d.Spec.Template.Spec, workerContainerName, false).Args, "--inference-events-interval"); got != "2s" {
 		t.Fatalf("--inference-events-interval = %q", got)
 	}
-	newWorkerSim(t, ns, "gpt2").pod("gpt2-0", loadingPod)
-	pod := getObj(t, ns, "gpt2-0", &corev1.Pod{})
-	model, _ := filepath.Abs("../worker/testdata/fidelity/gpt2.gguf")
+	newWorkerSim(t, ns, "gpt-go").pod("gpt-go-0", loadingPod)
+	pod := getObj(t, ns, "gpt-go-0", &corev1.Pod{})
+	model, _ := filepath.Abs("../worker/testdata/models/gpt-go.gguf")
 	w := startWorker(t, d, pod, adminKubeconfig(t), model)
 	w.waitReady(t)
 
@@ -412,9 +412,9 @@ func TestModelLoadFailureIsNarrated(t *testing.T) {
 	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
 	r.reconcile(t, iw)
 	iw = getIW(t, iw)
-	d := getObj(t, ns, "gpt2", &appsv1.Deployment{})
-	newWorkerSim(t, ns, "gpt2").pod("gpt2-0", loadingPod)
-	pod := getObj(t, ns, "gpt2-0", &corev1.Pod{})
+	d := getObj(t, ns, "gpt-go", &appsv1.Deployment{})
+	newWorkerSim(t, ns, "gpt-go").pod("gpt-go-0", loadingPod)
+	pod := getObj(t, ns, "gpt-go-0", &corev1.Pod{})
 	corrupt := filepath.Join(t.TempDir(), "model.gguf")
 	if err := os.WriteFile(corrupt, []byte("this is not a GGUF file at all"), 0o644); err != nil {
 		t.Fatal(err)
@@ -432,7 +432,7 @@ func TestModelLoadFailureIsNarrated(t *testing.T) {
 	}
 	ev := waitEvents(t, iw, "ModelLoadFailed", 1)[0]
 	assertNarrationEvent(t, ev, iw, pod, "model_load_failed", corev1.EventTypeWarning)
-	if !strings.HasPrefix(ev.Note, "Failed to load GPT model gpt2: ") || !strings.Contains(ev.Note, corrupt) {
+	if !strings.HasPrefix(ev.Note, "Failed to load GPT model gpt-go: ") || !strings.Contains(ev.Note, corrupt) {
 		t.Errorf("ModelLoadFailed note = %q", ev.Note)
 	}
 }

@@ -24,11 +24,14 @@ type observed struct {
 	lastLoad *loadReport
 	// loading is the progress of each worker still loading, from its ModelLoading Event.
 	loading []loadingReport
+	// downloading is the progress of each worker whose init container downloads the URL
+	// model, from its ModelDownloading Event.
+	downloading []loadingReport
 	// fit is the model's GPU memory need and the cluster's GPU nodes.
 	fit modelFit
 }
 
-// loadingReport is one loading worker's progress.
+// loadingReport is one loading (or downloading) worker's progress.
 type loadingReport struct {
 	pod      string
 	progress inferencev1alpha1.LoadProgress
@@ -138,6 +141,7 @@ func computeStatus(iw *inferencev1alpha1.InferenceWorker, obs observed) inferenc
 	}
 	unschedulable := unschedulableMessage(pods)
 	loading, readyPods := countLoading(pods)
+	downloading := countDownloading(pods)
 
 	set := func(condType string, status metav1.ConditionStatus, reason, msg string) {
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
@@ -152,10 +156,17 @@ func computeStatus(iw *inferencev1alpha1.InferenceWorker, obs observed) inferenc
 		set(inferencev1alpha1.ConditionDegraded, metav1.ConditionFalse, inferencev1alpha1.ReasonAsExpected, "No worker problems observed")
 	}
 
-	// The Progress column: how far the slowest loading worker is.
+	// The Progress column: how far the slowest worker is, downloading before loading.
 	st.Model.LoadProgress = ""
-	if s := slowest(obs.loading); s != nil && loading > 0 {
-		st.Model.LoadProgress = fmt.Sprintf("%d%%", s.progress.Percent())
+	switch {
+	case downloading > 0:
+		if s := slowest(obs.downloading); s != nil {
+			st.Model.LoadProgress = s.progress.Short()
+		}
+	case loading > 0:
+		if s := slowest(obs.loading); s != nil {
+			st.Model.LoadProgress = s.progress.Short()
+		}
 	}
 
 	// ModelLoaded: from the workers' readiness, which the worker only reports after loading.
@@ -173,8 +184,17 @@ func computeStatus(iw *inferencev1alpha1.InferenceWorker, obs observed) inferenc
 			}
 		}
 		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionTrue, inferencev1alpha1.ReasonModelLoaded, msg)
-	case prob != nil && prob.reason == inferencev1alpha1.ReasonModelLoadFailed:
+	case prob != nil && (prob.reason == inferencev1alpha1.ReasonModelLoadFailed || prob.reason == inferencev1alpha1.ReasonModelFetchFailed):
 		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, prob.reason, prob.message)
+	case downloading > 0:
+		msg := fmt.Sprintf("%d workers are downloading model %s", downloading, servedName(iw))
+		if s := slowest(obs.downloading); s != nil {
+			msg = s.progress.Sentence("Downloading")
+			if downloading > 1 {
+				msg += fmt.Sprintf(" on pod %s, the slowest of %d downloading workers", s.pod, downloading)
+			}
+		}
+		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, inferencev1alpha1.ReasonModelDownloading, msg)
 	case loading > 0:
 		msg := fmt.Sprintf("%d workers are loading model %s", loading, servedName(iw))
 		if s := slowest(obs.loading); s != nil {
@@ -212,6 +232,10 @@ func computeStatus(iw *inferencev1alpha1.InferenceWorker, obs observed) inferenc
 		// Waiting for capacity is progress that may yet complete (an autoscaler may add a node).
 		set(inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonUnschedulable, unschedulable)
 		set(inferencev1alpha1.ConditionProgressing, metav1.ConditionTrue, inferencev1alpha1.ReasonUnschedulable, unschedulable)
+	case downloading > 0:
+		msg := fmt.Sprintf("%d of %d workers ready; %d downloading model %s", ready, desired, downloading, servedName(iw))
+		set(inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelDownloading, msg)
+		set(inferencev1alpha1.ConditionProgressing, metav1.ConditionTrue, inferencev1alpha1.ReasonModelDownloading, msg)
 	case loading > 0:
 		msg := fmt.Sprintf("%d of %d workers ready; %d loading model %s", ready, desired, loading, servedName(iw))
 		set(inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoading, msg)
@@ -262,6 +286,19 @@ func countLoading(pods []corev1.Pod) (loading, ready int) {
 		}
 	}
 	return loading, ready
+}
+
+// countDownloading counts the pods whose fetch init container runs: downloading the URL model.
+func countDownloading(pods []corev1.Pod) int {
+	n := 0
+	for _, p := range pods {
+		for _, cs := range p.Status.InitContainerStatuses {
+			if cs.Name == fetchContainerName && cs.State.Running != nil {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // workerProblem finds the first failure among the pods that a person must act on.

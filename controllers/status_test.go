@@ -149,7 +149,7 @@ func TestStatusFollowsWorkers(t *testing.T) {
 	r.reconcile(t, iw)
 	checkArgoCDSample(t, "workers-starting", getIW(t, iw))
 	r.recorder.take()
-	sim := newWorkerSim(t, ns, "gpt2")
+	sim := newWorkerSim(t, ns, "gpt-go")
 	sim.setDeployment(1, 0, 1)
 
 	type step struct {
@@ -169,10 +169,10 @@ func TestStatusFollowsWorkers(t *testing.T) {
 			metav1.ConditionFalse, metav1.ConditionFalse, inferencev1alpha1.ReasonNoWorkers,
 			inferencev1alpha1.ReasonUnschedulable, "Insufficient nvidia.com/gpu"},
 		{"loading", loadingPod, 0, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoading,
-			metav1.ConditionFalse, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoading, "", "loading model gpt2"},
+			metav1.ConditionFalse, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoading, "", "loading model gpt-go"},
 		{"serving", readyPod, 1, metav1.ConditionTrue, inferencev1alpha1.ReasonServing,
 			metav1.ConditionFalse, metav1.ConditionTrue, inferencev1alpha1.ReasonModelLoaded,
-			inferencev1alpha1.ReasonServing, "serve model gpt2"},
+			inferencev1alpha1.ReasonServing, "serve model gpt-go"},
 		{"crash loop", crashingPod(2, "panic: runtime error: index out of range"), 0, metav1.ConditionFalse, inferencev1alpha1.ReasonCrashLoopBackOff,
 			metav1.ConditionTrue, metav1.ConditionFalse, inferencev1alpha1.ReasonNoWorkers,
 			inferencev1alpha1.ReasonCrashLoopBackOff, "panic: runtime error"},
@@ -184,14 +184,14 @@ func TestStatusFollowsWorkers(t *testing.T) {
 			metav1.ConditionTrue, metav1.ConditionFalse, inferencev1alpha1.ReasonNoWorkers,
 			inferencev1alpha1.ReasonImagePullError, "registry.test/missing:v9"},
 		{"fetch failed", fetchFailedPod, 0, metav1.ConditionFalse, inferencev1alpha1.ReasonModelFetchFailed,
-			metav1.ConditionTrue, metav1.ConditionFalse, inferencev1alpha1.ReasonNoWorkers,
+			metav1.ConditionTrue, metav1.ConditionFalse, inferencev1alpha1.ReasonModelFetchFailed,
 			inferencev1alpha1.ReasonModelFetchFailed, "sha256 mismatch"},
 	}
 	for i, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			podName := "gpt2-" + strings.ReplaceAll(s.name, " ", "-")
+			podName := "gpt-go-" + strings.ReplaceAll(s.name, " ", "-")
 			if i > 0 {
-				sim.deletePod("gpt2-" + strings.ReplaceAll(steps[i-1].name, " ", "-"))
+				sim.deletePod("gpt-go-" + strings.ReplaceAll(steps[i-1].name, " ", "-"))
 			}
 			sim.setDeployment(1, s.ready, 1)
 			sim.pod(podName, s.pod)
@@ -240,25 +240,25 @@ func TestModelLoadedCarriesWorkerFigures(t *testing.T) {
 	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
 	r.reconcile(t, iw)
 	iw = getIW(t, iw)
-	sim := newWorkerSim(t, ns, "gpt2")
+	sim := newWorkerSim(t, ns, "gpt-go")
 	sim.setDeployment(1, 1, 1)
-	sim.pod("gpt2-0", readyPod)
+	sim.pod("gpt-go-0", readyPod)
 
 	now := time.Now()
 	for i, ms := range []string{"900", "1500"} { // the newer one wins
 		ev := &eventsv1.Event{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("gpt2.load%d", i), Namespace: ns,
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("gpt-go.load%d", i), Namespace: ns,
 				Labels: map[string]string{inferencev1alpha1.LabelWorker: iw.Name}, Annotations: map[string]string{
 					inferencev1alpha1.AnnotationDurationMS: ms, inferencev1alpha1.AnnotationDevice: "CPU",
 					inferencev1alpha1.AnnotationRAMMiB: "310", inferencev1alpha1.AnnotationParameters: "7012352",
 				}},
 			EventTime:           metav1.NewMicroTime(now.Add(time.Duration(i) * time.Second)),
 			ReportingController: inferencev1alpha1.EventReportingController,
-			ReportingInstance:   "gpt2-0",
+			ReportingInstance:   "gpt-go-0",
 			Action:              "model_load",
 			Reason:              inferencev1alpha1.ReasonModelLoaded,
 			Type:                corev1.EventTypeNormal,
-			Note:                "Loaded GPT model gpt2 on CPU (310 MB RAM, " + ms + " ms)",
+			Note:                "Loaded GPT model gpt-go on CPU (310 MB RAM, " + ms + " ms)",
 			Regarding: corev1.ObjectReference{APIVersion: inferencev1alpha1.GroupVersion.String(), Kind: "InferenceWorker",
 				Name: iw.Name, Namespace: ns, UID: iw.UID},
 		}
@@ -269,7 +269,7 @@ func TestModelLoadedCarriesWorkerFigures(t *testing.T) {
 	r.reconcile(t, iw)
 	got := getIW(t, iw)
 	c := assertCondition(t, got, inferencev1alpha1.ConditionModelLoaded, metav1.ConditionTrue, inferencev1alpha1.ReasonModelLoaded)
-	if want := "Model gpt2 is loaded on 1 of 1 workers (last load: 310 MB RAM, on CPU, 1500 ms)"; c.Message != want {
+	if want := "Model gpt-go is loaded on 1 of 1 workers (last load: 310 MB RAM, on CPU, 1500 ms)"; c.Message != want {
 		t.Errorf("ModelLoaded message = %q, want %q", c.Message, want)
 	}
 	m := got.Status.Model

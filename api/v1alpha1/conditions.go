@@ -11,6 +11,8 @@ const (
 	ReasonScaledToZero = "ScaledToZero"
 	// ReasonWorkersStarting: worker pods are being created, scheduled or started.
 	ReasonWorkersStarting = "WorkersStarting"
+	// ReasonModelDownloading: the init container of a worker downloads the URL model.
+	ReasonModelDownloading = "ModelDownloading"
 	// ReasonModelLoading: worker containers run but have not loaded the model yet.
 	ReasonModelLoading = "ModelLoading"
 	// ReasonModelLoaded: at least one worker has the model loaded.
@@ -51,8 +53,9 @@ const (
 	// LabelWorker holds the InferenceWorker's name on every child object and worker pod.
 	LabelWorker = "inference.kubeinfer.dev/worker"
 
-	// Environment of the worker container, filled from the InferenceWorker and the downward API,
-	// so a worker knows which object to narrate its Events on.
+	// Environment of the worker container (and of the fetch init container of a URL model),
+	// filled from the InferenceWorker and the downward API, so a worker knows which object
+	// to narrate its Events on.
 	EnvInferenceWorkerName      = "KUBEINFER_INFERENCEWORKER_NAME"
 	EnvInferenceWorkerNamespace = "KUBEINFER_INFERENCEWORKER_NAMESPACE"
 	EnvInferenceWorkerUID       = "KUBEINFER_INFERENCEWORKER_UID"
@@ -85,11 +88,14 @@ const (
 	AnnotationRequiredMiB = "kubeinfer.dev/required-mib"
 	// AnnotationWeightsBytes is the device bytes of the weights, on ModelLoaded Events.
 	AnnotationWeightsBytes = "kubeinfer.dev/weights-bytes"
-	// Load progress, on the one ModelLoading Event of a load, patched as it goes.
+	// Load progress, on the one ModelLoading Event of a load (or ModelDownloading Event of
+	// a download), patched as it goes.
 	AnnotationLoadedBytes    = "kubeinfer.dev/loaded-bytes"
 	AnnotationTotalBytes     = "kubeinfer.dev/total-bytes"
 	AnnotationBytesPerSecond = "kubeinfer.dev/bytes-per-second"
 	AnnotationETASeconds     = "kubeinfer.dev/eta-seconds"
+	// AnnotationStalledSince (RFC 3339) is when data last arrived, while a download gets none.
+	AnnotationStalledSince = "kubeinfer.dev/stalled-since"
 
 	// FetchExitFailed is the exit code of `kubeinfer-worker fetch` on a failed download or digest mismatch.
 	FetchExitFailed = 4

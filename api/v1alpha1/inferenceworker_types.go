@@ -328,8 +328,9 @@ type ModelStatus struct {
 	// weightsBytes is the device memory the model's weights take, in bytes.
 	// +optional
 	WeightsBytes int64 `json:"weightsBytes,omitempty"`
-	// loadProgress is how far the slowest loading worker is, e.g. `50%`; empty when no
-	// worker is loading.
+	// loadProgress is how far the slowest worker is with downloading (a URL source) or
+	// loading the model, e.g. `50%` (the Ready reason says which); empty when no worker
+	// downloads or loads.
 	// +optional
 	LoadProgress string `json:"loadProgress,omitempty"`
 }

@@ -2,19 +2,26 @@ package v1alpha1
 
 import (
 	"fmt"
+	"math/bits"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// LoadProgress is how far a worker's model load is, as the worker reports it in the
-// annotations of its ModelLoading Event and the operator shows it in the ModelLoaded
-// condition: bytes read (CPU engine) or uploaded (CUDA), of the total, and the rate.
+// LoadProgress is how far a worker's model load (or the download of a URL model before
+// it) is, as the worker reports it in the annotations of its ModelLoading (or
+// ModelDownloading) Event and the operator shows it in the ModelLoaded condition: bytes
+// read (CPU engine), uploaded (CUDA) or downloaded, of the total, and the rate.
 // +kubebuilder:object:generate=false
 type LoadProgress struct {
+	// Total is 0 when unknown (a download without a Content-Length).
 	Done, Total    uint64
 	BytesPerSecond uint64
 	// ETA is the time left at the current rate; negative when unknown.
 	ETA time.Duration
+	// StalledSince is when data last arrived, set while none does (a stalled or
+	// interrupted download); zero while the bytes flow.
+	StalledSince time.Time
 }
 
 // Percent is Done of Total, 0 to 100.
@@ -26,22 +33,57 @@ func (p LoadProgress) Percent() int {
 }
 
 // String is the sentence people read, e.g. "Loading 1.2 of 2.4 GB (50%, 1.1 GB/s, about 1 s left)".
-func (p LoadProgress) String() string {
-	unit, div := "kB", 1e3
+func (p LoadProgress) String() string { return p.Sentence("Loading") }
+
+// Sentence is String with another verb, e.g. "Downloading 1.2 of 2.4 GB (50%, 110.0 MB/s,
+// about 11 s left)", "Downloading 1.2 GB (110.0 MB/s)" when the total is unknown, or
+// "Downloading 1.2 of 2.4 GB (50%, no data since 2026-01-01T12:00:00Z)" while stalled.
+func (p LoadProgress) Sentence(verb string) string {
+	var what string
+	var parts []string
+	if p.Total == 0 && p.Done > 0 {
+		what = decimal(p.Done)
+	} else {
+		unit, div := "kB", 1e3
+		switch {
+		case p.Total >= 1e9:
+			unit, div = "GB", 1e9
+		case p.Total >= 1e6:
+			unit, div = "MB", 1e6
+		}
+		what = fmt.Sprintf("%.1f of %.1f %s", float64(p.Done)/div, float64(p.Total)/div, unit)
+		parts = append(parts, fmt.Sprintf("%d%%", p.Percent()))
+	}
 	switch {
-	case p.Total >= 1e9:
-		unit, div = "GB", 1e9
-	case p.Total >= 1e6:
-		unit, div = "MB", 1e6
+	case !p.StalledSince.IsZero():
+		parts = append(parts, "no data since "+p.StalledSince.UTC().Format(time.RFC3339))
+	case p.BytesPerSecond > 0:
+		parts = append(parts, decimal(p.BytesPerSecond)+"/s")
+		if p.ETA >= 0 && p.Total > 0 {
+			parts = append(parts, fmt.Sprintf("about %s left", humanDuration(p.ETA)))
+		}
 	}
-	s := fmt.Sprintf("Loading %.1f of %.1f %s (%d%%", float64(p.Done)/div, float64(p.Total)/div, unit, p.Percent())
-	if p.BytesPerSecond > 0 {
-		s += ", " + decimal(p.BytesPerSecond) + "/s"
+	if len(parts) == 0 {
+		return verb + " " + what
 	}
-	if p.ETA >= 0 && p.BytesPerSecond > 0 {
-		s += fmt.Sprintf(", about %s left", humanDuration(p.ETA))
+	return fmt.Sprintf("%s %s (%s)", verb, what, strings.Join(parts, ", "))
+}
+
+// Short is the Progress column: "50%", or the bytes so far when the total is unknown.
+func (p LoadProgress) Short() string {
+	if p.Total == 0 && p.Done > 0 {
+		return decimal(p.Done)
 	}
-	return s + ")"
+	return fmt.Sprintf("%d%%", p.Percent())
+}
+
+// Step is how far the progress is in coarse steps, for writers that report only a new
+// step: a tenth of the total, or each doubling past 1 MiB when the total is unknown.
+func (p LoadProgress) Step() int {
+	if p.Total == 0 {
+		return bits.Len64(p.Done >> 20)
+	}
+	return p.Percent() / 10
 }
 
 // decimal writes n in kB, MB or GB by its own size.
@@ -76,8 +118,16 @@ func (p LoadProgress) Annotations() map[string]string {
 	if p.ETA >= 0 {
 		ann[AnnotationETASeconds] = strconv.FormatInt(int64(p.ETA.Round(time.Second)/time.Second), 10)
 	}
+	if !p.StalledSince.IsZero() {
+		ann[AnnotationStalledSince] = p.StalledSince.UTC().Format(time.RFC3339)
+	}
 	return ann
 }
+
+// ProgressAnnotationKeys are the annotations Annotations may set; a merge patch must
+// clear those it no longer sets.
+var ProgressAnnotationKeys = []string{AnnotationLoadedBytes, AnnotationTotalBytes, AnnotationBytesPerSecond,
+	AnnotationETASeconds, AnnotationStalledSince}
 
 // ParseLoadProgress reads the progress annotations; ok is false when there are none.
 func ParseLoadProgress(ann map[string]string) (p LoadProgress, ok bool) {
@@ -91,6 +141,9 @@ func ParseLoadProgress(ann map[string]string) (p LoadProgress, ok bool) {
 	p.ETA = -1
 	if eta, err := strconv.ParseInt(ann[AnnotationETASeconds], 10, 64); err == nil && eta >= 0 {
 		p.ETA = time.Duration(eta) * time.Second
+	}
+	if since, err := time.Parse(time.RFC3339, ann[AnnotationStalledSince]); err == nil {
+		p.StalledSince = since
 	}
 	return p, true
 }

@@ -65,7 +65,13 @@ if ready ~= nil and ready.reason == "ScaledToZero" then
 end
 
 hs.status = "Progressing"
-if ready ~= nil then
+local progress = obj.status.model ~= nil and obj.status.model.loadProgress or ""
+if ready ~= nil and (ready.reason == "ModelDownloading" or ready.reason == "ModelLoading") and progress ~= ""
+    and modelLoaded ~= nil and modelLoaded.reason == ready.reason then
+  -- A worker reports how far its download or load is: show that, e.g.
+  -- "ModelDownloading: Downloading 1.2 of 2.4 GB (50%, 110.0 MB/s, about 11 s left)".
+  hs.message = ready.reason .. ": " .. modelLoaded.message
+elseif ready ~= nil then
   hs.message = ready.reason .. ": " .. ready.message
 else
   hs.message = "Waiting for workers"

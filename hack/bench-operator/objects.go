@@ -121,6 +121,13 @@ func floorDeployment(ns, name, source string) *appsv1.Deployment {
 	gpu := corev1.ResourceList{"nvidia.com/gpu": resource.MustParse("1")}
 	model := corev1.Volume{Name: "model", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
 	modelFile := "/models/model.gguf"
+	narrationEnv := []corev1.EnvVar{
+		{Name: "KUBEINFER_INFERENCEWORKER_NAME", Value: name},
+		fieldEnv("KUBEINFER_INFERENCEWORKER_NAMESPACE", "metadata.namespace"),
+		{Name: "KUBEINFER_INFERENCEWORKER_UID", Value: "00000000-0000-0000-0000-000000000000"},
+		fieldEnv("KUBEINFER_POD_NAME", "metadata.name"),
+		fieldEnv("KUBEINFER_POD_UID", "metadata.uid"),
+	}
 	var initContainers []corev1.Container
 	if source == "pvc" {
 		model.VolumeSource = corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claimName, ReadOnly: true}}
@@ -128,7 +135,8 @@ func floorDeployment(ns, name, source string) *appsv1.Deployment {
 	} else {
 		initContainers = []corev1.Container{{
 			Name: "fetch-model", Image: workerImage, Command: []string{"kubeinfer-worker"},
-			Args:                     []string{"fetch", "--url", modelURL, "--sha256", modelSHA256, "--dest", "/models"},
+			Args:                     []string{"fetch", "--url", modelURL, "--sha256", modelSHA256, "--dest", "/models", "--served-name", name},
+			Env:                      narrationEnv,
 			TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 			SecurityContext:          restricted,
 			VolumeMounts:             []corev1.VolumeMount{{Name: "model", MountPath: "/models"}, {Name: "tmp", MountPath: "/tmp"}},
@@ -163,14 +171,8 @@ func floorDeployment(ns, name, source string) *appsv1.Deployment {
 						Args: []string{"serve", "--model", modelFile, "--arch", "llama", "--served-name", name,
 							"--port", "8000", "--max-concurrent", "8", "--device", "cuda",
 							"--inference-events", "Sampled", "--inference-events-interval", "30s"},
-						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8000, Protocol: corev1.ProtocolTCP}},
-						Env: []corev1.EnvVar{
-							{Name: "KUBEINFER_INFERENCEWORKER_NAME", Value: name},
-							fieldEnv("KUBEINFER_INFERENCEWORKER_NAMESPACE", "metadata.namespace"),
-							{Name: "KUBEINFER_INFERENCEWORKER_UID", Value: "00000000-0000-0000-0000-000000000000"},
-							fieldEnv("KUBEINFER_POD_NAME", "metadata.name"),
-							fieldEnv("KUBEINFER_POD_UID", "metadata.uid"),
-						},
+						Ports:                    []corev1.ContainerPort{{Name: "http", ContainerPort: 8000, Protocol: corev1.ProtocolTCP}},
+						Env:                      narrationEnv,
 						Resources:                corev1.ResourceRequirements{Limits: gpu, Requests: gpu},
 						StartupProbe:             probe("/readyz", 10, 180),
 						ReadinessProbe:           probe("/readyz", 5, 2),

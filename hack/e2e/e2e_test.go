@@ -3,11 +3,21 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -366,4 +376,150 @@ func podNodes(pods []corev1.Pod) []string {
 		out = append(out, p.Name+"@"+p.Spec.NodeName)
 	}
 	return out
+}
+
+// TestDownloadProgress: a URL model served slowly (a throttled local server, ~10 s for
+// the 523 kB GPT-2 test model) is downloaded by the init container, which reports its
+// progress: `kubectl get iw -w` shows the Progress column rise while the STATUS is
+// ModelDownloading, and the ModelLoaded condition reads "Downloading ... of 522.7 kB
+// (N%, ...)", before the worker loads the model and serves. The captured watch is logged
+// and written to $TMPDIR/kubeinfer-e2e/kubectl-get-iw-w.txt.
+func TestDownloadProgress(t *testing.T) {
+	const name = "downloaded"
+	model, err := os.ReadFile(filepath.Join(env.Repo, "worker", "testdata", "fidelity", "gpt2.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := throttledServer(t, model, 50_000)
+	sum := sha256.Sum256(model)
+	manifest := fmt.Sprintf(`apiVersion: inference.kubeinfer.dev/v1alpha1
+kind: InferenceWorker
+metadata:
+  name: %s
+  namespace: %s
+spec:
+  model:
+    architecture: gpt
+    servedName: gpt2
+    source:
+      url: {url: %q, sha256: %s}
+  replicas: 1
+  gpu: {count: 0}
+`, name, ns, srv.URL+"/models/gpt2.gguf", hex.EncodeToString(sum[:]))
+	applyManifest(t, name, manifest)
+
+	// kubectl get iw -w, as a person would watch it, until the worker serves.
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	watch := exec.CommandContext(watchCtx, "kubectl", "-n", ns, "get", "inferenceworker", name, "-w")
+	watch.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig)
+	var watched lockedBuffer
+	watch.Stdout, watch.Stderr = &watched, &watched
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	watchDone := make(chan struct{})
+	go func() { _ = watch.Wait(); close(watchDone) }()
+
+	// Meanwhile the ModelLoaded condition, as `kubectl describe` shows it.
+	var messages []string
+	waitIW(t, name, "Ready", 2*time.Minute, func(iw *inferencev1alpha1.InferenceWorker) bool {
+		if c := devenv.Condition(iw, inferencev1alpha1.ConditionModelLoaded); c != nil && c.Reason == inferencev1alpha1.ReasonModelDownloading &&
+			strings.HasPrefix(c.Message, "Downloading ") && (len(messages) == 0 || messages[len(messages)-1] != c.Message) {
+			messages = append(messages, c.Message)
+		}
+		return devenv.IsReady(iw)
+	})
+	time.Sleep(time.Second) // let the watch print the Ready line
+	stopWatch()
+	<-watchDone
+	out := watched.String()
+	t.Logf("kubectl get inferenceworker %s -w:\n%s", name, out)
+	t.Logf("ModelLoaded condition while downloading:\n  %s", strings.Join(messages, "\n  "))
+	if dir := filepath.Join(os.TempDir(), "kubeinfer-e2e"); os.MkdirAll(dir, 0o755) == nil {
+		path := filepath.Join(dir, "kubectl-get-iw-w.txt")
+		if err := os.WriteFile(path, []byte("$ kubectl get inferenceworker "+name+" -w\n"+out), 0o644); err == nil {
+			t.Logf("saved to %s", path)
+		}
+	}
+
+	// The Progress column rose through at least two values while downloading, then Serving.
+	var progress []int
+	served := false
+	pct := regexp.MustCompile(`\s(\d+)%\s`)
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.Contains(line, " "+inferencev1alpha1.ReasonModelDownloading+" "):
+			if m := pct.FindStringSubmatch(line); m != nil {
+				v, _ := strconv.Atoi(m[1])
+				if len(progress) == 0 || progress[len(progress)-1] != v {
+					progress = append(progress, v)
+				}
+			}
+		case strings.Contains(line, " "+inferencev1alpha1.ReasonServing+" "):
+			served = true
+		}
+	}
+	if len(progress) < 2 || !slices.IsSorted(progress) {
+		t.Errorf("Progress column while downloading: %v, want at least two rising values", progress)
+	}
+	if !served {
+		t.Errorf("the watch never showed Serving")
+	}
+	if len(messages) < 2 {
+		t.Errorf("ModelLoaded messages while downloading: %q, want the progress to move", messages)
+	}
+	for _, m := range messages {
+		if !regexp.MustCompile(`^Downloading \d+\.\d of 522\.7 kB \(\d+%`).MatchString(m) {
+			t.Errorf("ModelLoaded message %q", m)
+		}
+	}
+	waitEvent(t, name, "ModelDownloaded from the init container", func(ev *eventView) bool {
+		return ev.Reason == "ModelDownloaded" && ev.Controller == inferencev1alpha1.EventReportingController
+	})
+}
+
+// throttledServer serves data at about bytesPerSecond (flushed 4 kB chunks), with Range.
+func throttledServer(t *testing.T, data []byte, bytesPerSecond int) *httptest.Server {
+	t.Helper()
+	const chunk = 4 << 10
+	pause := time.Duration(float64(chunk) / float64(bytesPerSecond) * float64(time.Second))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := 0
+		if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &start); err == nil && start > 0 && start < len(data) {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, len(data)-1, len(data)))
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)-start))
+			w.WriteHeader(http.StatusPartialContent)
+		} else {
+			start = 0
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		}
+		for off := start; off < len(data); off += chunk {
+			if _, err := w.Write(data[off:min(off+chunk, len(data))]); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			time.Sleep(pause)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// lockedBuffer is a bytes.Buffer that a process and the test may use at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -104,7 +104,8 @@ func runMain(m *testing.M) int {
 }
 
 // setupNamespace creates the test namespace with a "models" claim holding the project's
-// small models: gpt2.gguf and llama.gguf.
+// small models (worker/testdata/models, made by hack/train): gpt2.gguf (gpt-go, a GPT-2)
+// and llama.gguf (llama-go).
 func setupNamespace(ctx context.Context) error {
 	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return err
@@ -118,8 +119,8 @@ func setupNamespace(ctx context.Context) error {
 	if err := env.CreateModelsPVC(ctx, ns, "models"); err != nil {
 		return err
 	}
-	for dst, src := range map[string]string{"gpt2.gguf": "gpt2.gguf", "llama.gguf": "llama3_rope_scaling.gguf"} {
-		if err := devenv.CopyFile(filepath.Join(env.Repo, "worker", "testdata", "fidelity", src), filepath.Join(env.PVCDir(ns, "models"), dst)); err != nil {
+	for dst, src := range map[string]string{"gpt2.gguf": "gpt-go.gguf", "llama.gguf": "llama-go.gguf"} {
+		if err := devenv.CopyFile(filepath.Join(env.Repo, "worker", "testdata", "models", src), filepath.Join(env.PVCDir(ns, "models"), dst)); err != nil {
 			return err
 		}
 	}
@@ -175,19 +176,25 @@ func gptOnCPU(name string) worker {
 // waiting until its pods are gone so the next test has the GPUs and CPU to itself.
 func apply(t *testing.T, w worker) {
 	t.Helper()
-	kubectl(t, []byte(w.manifest()), "apply", "-f", "-")
+	applyManifest(t, w.name, w.manifest())
+}
+
+// applyManifest applies the manifest of the InferenceWorker name, as apply does.
+func applyManifest(t *testing.T, name, manifest string) {
+	t.Helper()
+	kubectl(t, []byte(manifest), "apply", "-f", "-")
 	t.Cleanup(func() {
 		ctx := context.Background()
-		if _, err := env.Kubectl(ctx, nil, "-n", ns, "delete", "inferenceworker", w.name, "--ignore-not-found", "--wait=false"); err != nil {
+		if _, err := env.Kubectl(ctx, nil, "-n", ns, "delete", "inferenceworker", name, "--ignore-not-found", "--wait=false"); err != nil {
 			t.Errorf("cleanup: %v", err)
 			return
 		}
 		err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-			pods, err := workerPods(ctx, w.name, true)
+			pods, err := workerPods(ctx, name, true)
 			return err == nil && len(pods) == 0, nil
 		})
 		if err != nil {
-			t.Errorf("cleanup: pods of %s still exist after 2 minutes", w.name)
+			t.Errorf("cleanup: pods of %s still exist after 2 minutes", name)
 		}
 	})
 }

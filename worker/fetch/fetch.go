@@ -1,6 +1,8 @@
 // Package fetch downloads a model file: resumable (HTTP Range on a partial
-// file), retried with backoff, verified against a SHA-256 digest, and
-// written atomically, so a reader never sees a half-written model.
+// file), retried with backoff (also when no data arrives for a while),
+// verified against a SHA-256 digest, and written atomically, so a reader
+// never sees a half-written model. It reports its progress at most once a
+// second.
 package fetch
 
 import (
@@ -16,9 +18,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
+
+	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
 )
 
 // File names inside the destination directory.
@@ -48,8 +53,32 @@ type Options struct {
 	// 30s; 0 means 1s.
 	Backoff time.Duration
 	Log     logr.Logger
-	// ProgressEvery is the least time between progress logs; 0 means 1s.
+	// ProgressEvery is the least time between progress reports; 0 means 1s.
 	ProgressEvery time.Duration
+	// Progress, when set, receives the progress (at most once per ProgressEvery, at the
+	// end of each attempt, and when an attempt fails) instead of the progress log lines.
+	// While no data arrives for StallNotice, or after a failed attempt until data
+	// arrives again, it has StalledSince set.
+	Progress func(v1alpha1.LoadProgress)
+	// StallTimeout gives up an attempt (request or body) that receives no data for this
+	// long; the next attempt resumes. 0 means 1 min; negative never gives up.
+	StallTimeout time.Duration
+	// StallNotice is how long without data before the progress says stalled; 0 means
+	// 10 s, or half the StallTimeout when that is shorter.
+	StallNotice time.Duration
+	// Downloaded, when set, is told the size and duration of a download once it is
+	// verified (not when the file was already there).
+	Downloaded func(size int64, took time.Duration)
+}
+
+// StallError is an attempt that received no data for the stall timeout.
+type StallError struct {
+	Timeout time.Duration
+	Last    v1alpha1.LoadProgress
+}
+
+func (e *StallError) Error() string {
+	return fmt.Sprintf("download stalled: no data for %s (last: %s)", e.Timeout, e.Last.Sentence("Downloading"))
 }
 
 // Fetch makes Dest/model.gguf hold the verified file and returns its path.
@@ -71,6 +100,15 @@ func Fetch(ctx context.Context, o Options) (string, error) {
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = time.Second
 	}
+	if o.StallTimeout == 0 {
+		o.StallTimeout = time.Minute
+	}
+	if o.StallNotice <= 0 {
+		o.StallNotice = 10 * time.Second
+		if o.StallTimeout > 0 {
+			o.StallNotice = min(o.StallNotice, o.StallTimeout/2)
+		}
+	}
 	if err := os.MkdirAll(o.Dest, 0o755); err != nil {
 		return "", err
 	}
@@ -85,14 +123,17 @@ func Fetch(ctx context.Context, o Options) (string, error) {
 	partial := filepath.Join(o.Dest, partialName)
 	wait := o.Backoff
 	var err error
+	started := time.Now()
+	p := newProgress(o, started)
 	for attempt := 1; attempt <= o.Attempts; attempt++ {
-		if err = download(ctx, o, partial); err == nil {
+		if err = download(ctx, o, partial, p); err == nil {
 			break
 		}
 		var perm permanentError
 		if errors.As(err, &perm) || ctx.Err() != nil || attempt == o.Attempts {
 			return "", err
 		}
+		p.interrupted()
 		o.Log.Info("download interrupted; retrying", "attempt", attempt, "wait", wait.String(), "error", err.Error())
 		select {
 		case <-time.After(wait):
@@ -117,6 +158,11 @@ func Fetch(ctx context.Context, o Options) (string, error) {
 		d.Close()
 	}
 	o.Log.Info("model downloaded and verified", "path", final, "sha256", got)
+	if o.Downloaded != nil {
+		if fi, err := os.Stat(final); err == nil {
+			o.Downloaded(fi.Size(), time.Since(started))
+		}
+	}
 	return final, nil
 }
 
@@ -124,8 +170,9 @@ func Fetch(ctx context.Context, o Options) (string, error) {
 type permanentError struct{ error }
 
 // download appends the rest of the file to partial, resuming after the
-// bytes already there, and fsyncs it.
-func download(ctx context.Context, o Options, partial string) error {
+// bytes already there, and fsyncs it. It gives up with a *StallError when no
+// data arrives for the stall timeout.
+func download(ctx context.Context, o Options, partial string, p *progress) (err error) {
 	f, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return permanentError{err}
@@ -135,6 +182,18 @@ func download(ctx context.Context, o Options, partial string) error {
 	if err != nil {
 		return err
 	}
+	p.begin(have)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopWatch := p.watch(cancel)
+	defer stopWatch()
+	defer func() {
+		// A stall cancels the request: say so rather than "context canceled".
+		var stall *StallError
+		if err != nil && errors.As(context.Cause(ctx), &stall) {
+			err = stall
+		}
+	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.URL, nil)
 	if err != nil {
 		return permanentError{err}
@@ -176,16 +235,17 @@ func download(ctx context.Context, o Options, partial string) error {
 	default:
 		return permanentError{fmt.Errorf("GET %s: %s", o.URL, resp.Status)}
 	}
-	p := &progress{log: o.Log, every: o.ProgressEvery, done: have, total: total, start: time.Now(), startBytes: have, last: time.Now()}
+	p.setTotal(have, total)
 	_, err = io.Copy(f, io.TeeReader(resp.Body, p))
 	if serr := f.Sync(); err == nil {
 		err = serr
 	}
+	done := p.bytes()
 	if err != nil {
-		return fmt.Errorf("after %d bytes: %w", p.done, err)
+		return fmt.Errorf("after %d bytes: %w", done, err)
 	}
-	if total >= 0 && p.done != total {
-		return fmt.Errorf("got %d of %d bytes", p.done, total)
+	if total >= 0 && done != total {
+		return fmt.Errorf("got %d of %d bytes", done, total)
 	}
 	p.report(true)
 	return nil
@@ -213,29 +273,141 @@ func parseContentRange(v string) (start, size int64, ok bool) {
 	return start, size, true
 }
 
-// progress logs bytes, total and rate at most once per interval.
+// progress follows a download across its attempts and reports it (to
+// Options.Progress, else the log) at most once per interval.
 type progress struct {
-	log         logr.Logger
-	every       time.Duration
-	done, total int64
-	start, last time.Time
-	startBytes  int64
+	o Options
+
+	mu          sync.Mutex
+	done, total int64 // total is -1 while unknown
+	// start and startBytes are the current attempt's start, for its rate; lastData is
+	// when data last arrived (or the download started), over all attempts.
+	start, lastData time.Time
+	startBytes      int64
+	lastReport      time.Time
+	failed          bool // an attempt failed and no data arrived since
+}
+
+func newProgress(o Options, now time.Time) *progress {
+	return &progress{o: o, total: -1, start: now, lastData: now}
+}
+
+// begin starts an attempt with have bytes already on disk.
+func (p *progress) begin(have int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done, p.startBytes, p.start = have, have, time.Now()
+}
+
+// setTotal records the response: the bytes kept (0 when the server ignored Range) and
+// the file's size, -1 when unknown.
+func (p *progress) setTotal(have, total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done, p.startBytes = have, have
+	if total >= 0 || have == 0 {
+		p.total = total
+	}
 }
 
 func (p *progress) Write(b []byte) (int, error) {
+	p.mu.Lock()
 	p.done += int64(len(b))
+	p.lastData, p.failed = time.Now(), false
+	p.mu.Unlock()
 	p.report(false)
 	return len(b), nil
 }
 
+func (p *progress) bytes() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done
+}
+
+// watch reports the progress on a ticker, so that a stall is reported while no data
+// comes, and cancels the attempt with a *StallError once the attempt has had no data
+// for the stall timeout. The returned func stops it.
+func (p *progress) watch(cancel context.CancelCauseFunc) func() {
+	check := p.o.ProgressEvery
+	if p.o.StallTimeout > 0 {
+		check = min(check, max(p.o.StallTimeout/10, time.Millisecond))
+	}
+	stop := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(check)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tick.C:
+				p.mu.Lock()
+				idle := now.Sub(p.start)
+				if p.lastData.After(p.start) {
+					idle = now.Sub(p.lastData)
+				}
+				last := p.snapshot(now, false)
+				p.mu.Unlock()
+				if p.o.StallTimeout > 0 && idle >= p.o.StallTimeout {
+					cancel(&StallError{Timeout: p.o.StallTimeout, Last: last})
+					return
+				}
+				p.report(false)
+			}
+		}
+	}()
+	return func() { close(stop) }
+}
+
+// interrupted reports, once per failed attempt, that the download is not moving.
+func (p *progress) interrupted() {
+	p.mu.Lock()
+	p.failed = true
+	p.lastReport = time.Time{}
+	p.mu.Unlock()
+	p.report(false)
+}
+
+// snapshot is the progress now; stalled marks it with when data last came. p.mu is held.
+func (p *progress) snapshot(now time.Time, stalled bool) v1alpha1.LoadProgress {
+	lp := v1alpha1.LoadProgress{Done: uint64(max(p.done, 0)), ETA: -1}
+	if p.total > 0 {
+		lp.Total = uint64(p.total)
+	}
+	// No rate from the first few bytes: it would be nonsense.
+	if el := now.Sub(p.start); el >= p.o.ProgressEvery/2 && p.done > p.startBytes {
+		rate := float64(p.done-p.startBytes) / el.Seconds()
+		lp.BytesPerSecond = uint64(rate)
+		if p.total > 0 {
+			lp.ETA = time.Duration(float64(max(p.total-p.done, 0)) / rate * float64(time.Second))
+		}
+	}
+	if stalled {
+		lp.StalledSince = p.lastData
+	}
+	return lp
+}
+
+// report sends the progress at most once per interval (final: now).
 func (p *progress) report(final bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	now := time.Now()
-	if !final && now.Sub(p.last) < p.every {
+	if !final && now.Sub(p.lastReport) < p.o.ProgressEvery {
 		return
 	}
-	p.last = now
-	rate := float64(p.done-p.startBytes) / max(now.Sub(p.start).Seconds(), 1e-9)
-	p.log.Info("download progress", "bytes", p.done, "total", p.total, "bytesPerSecond", int64(rate))
+	p.lastReport = now
+	lp := p.snapshot(now, p.failed || now.Sub(p.lastData) >= p.o.StallNotice)
+	if p.o.Progress != nil {
+		p.o.Progress(lp)
+		return
+	}
+	kv := []any{"bytes", p.done, "total", p.total, "bytesPerSecond", lp.BytesPerSecond}
+	if !lp.StalledSince.IsZero() {
+		kv = append(kv, "noDataSince", lp.StalledSince.UTC().Format(time.RFC3339))
+	}
+	p.o.Log.Info("download progress", kv...)
 }
 
 func fileDigest(path string) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
 )
 
 var payload = []byte(strings.Repeat("kubeinfer model bytes ", 5000))
@@ -110,5 +113,194 @@ func TestFetchNotFoundIsNotRetried(t *testing.T) {
 	defer srv.Close()
 	if _, err := Fetch(context.Background(), opts(srv.URL, t.TempDir(), digest(payload))); err == nil || n != 1 {
 		t.Errorf("err = %v after %d requests, want an error after 1", err, n)
+	}
+}
+
+// progressLog keeps every progress report with when it came.
+type progressLog struct {
+	mu    sync.Mutex
+	got   []v1alpha1.LoadProgress
+	times []time.Time
+}
+
+func (l *progressLog) add(p v1alpha1.LoadProgress) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, p)
+	l.times = append(l.times, time.Now())
+}
+
+func (l *progressLog) all() ([]v1alpha1.LoadProgress, []time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]v1alpha1.LoadProgress(nil), l.got...), append([]time.Time(nil), l.times...)
+}
+
+// throttled serves payload in chunks of chunk bytes, one every pause; hangAt > 0 stops
+// sending after that many bytes of the first hangs requests, until the client gives up.
+type throttled struct {
+	chunk     int
+	pause     time.Duration
+	hangAt    int
+	hangs     int
+	chunked   bool // no Content-Length
+	mu        sync.Mutex
+	requests  int
+	ranges    []string
+	sentBytes int
+}
+
+func (s *throttled) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests++
+	n := s.requests
+	s.ranges = append(s.ranges, r.Header.Get("Range"))
+	s.mu.Unlock()
+	start := 0
+	if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &start); err == nil && start > 0 {
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, len(payload)-1, len(payload)))
+		w.Header().Set("Content-Length", strconv.Itoa(len(payload)-start))
+		w.WriteHeader(http.StatusPartialContent)
+	} else {
+		if !s.chunked {
+			w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
+		}
+		w.WriteHeader(http.StatusOK)
+	}
+	for off := start; off < len(payload); off += s.chunk {
+		if s.hangAt > 0 && n <= s.hangs && off >= s.hangAt {
+			<-r.Context().Done() // no more data, the connection stays open
+			return
+		}
+		if _, err := w.Write(payload[off:min(off+s.chunk, len(payload))]); err != nil {
+			return
+		}
+		w.(http.Flusher).Flush()
+		time.Sleep(s.pause)
+	}
+}
+
+// TestFetchReportsProgressOncePerInterval: a slow download reports rising progress with
+// the total, a rate and a time left, no more than once per interval, and ends at 100%.
+func TestFetchReportsProgressOncePerInterval(t *testing.T) {
+	srv := httptest.NewServer(&throttled{chunk: len(payload) / 40, pause: 15 * time.Millisecond})
+	defer srv.Close()
+	var log progressLog
+	o := opts(srv.URL, t.TempDir(), digest(payload))
+	o.ProgressEvery = 100 * time.Millisecond
+	o.Progress = log.add
+	var size int64
+	o.Downloaded = func(n int64, took time.Duration) { size = n }
+	if _, err := Fetch(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	got, times := log.all()
+	if len(got) < 3 {
+		t.Fatalf("%d progress reports for a ~600 ms download, want several", len(got))
+	}
+	for i, p := range got {
+		if p.Total != uint64(len(payload)) || !p.StalledSince.IsZero() {
+			t.Errorf("report %d: %+v", i, p)
+		}
+		if i > 0 && p.Done < got[i-1].Done {
+			t.Errorf("report %d went back: %d after %d", i, p.Done, got[i-1].Done)
+		}
+		// The last report (the end of the transfer) may come at once; the others are spaced.
+		if i > 0 && i < len(got)-1 && times[i].Sub(times[i-1]) < 90*time.Millisecond {
+			t.Errorf("reports %d and %d %s apart", i-1, i, times[i].Sub(times[i-1]))
+		}
+	}
+	if mid := got[len(got)/2]; mid.BytesPerSecond == 0 || mid.ETA <= 0 || mid.Percent() == 0 || mid.Percent() == 100 {
+		t.Errorf("a report halfway: %+v (%s)", mid, mid.Sentence("Downloading"))
+	}
+	if last := got[len(got)-1]; last.Percent() != 100 {
+		t.Errorf("last report %s", last.Sentence("Downloading"))
+	}
+	if size != int64(len(payload)) {
+		t.Errorf("Downloaded told %d bytes", size)
+	}
+	t.Logf("%d reports, e.g. %s", len(got), got[len(got)/2].Sentence("Downloading"))
+}
+
+// TestFetchStallIsReportedAndResumed: a server that stops sending mid-file is reported
+// as stalled after StallNotice, given up on after StallTimeout, and the next attempt
+// resumes where the data stopped and reports the download moving again.
+func TestFetchStallIsReportedAndResumed(t *testing.T) {
+	ts := &throttled{chunk: len(payload) / 20, pause: 5 * time.Millisecond, hangAt: len(payload) / 2, hangs: 1}
+	srv := httptest.NewServer(ts)
+	defer srv.Close()
+	var log progressLog
+	o := opts(srv.URL, t.TempDir(), digest(payload))
+	o.ProgressEvery = 20 * time.Millisecond
+	o.StallTimeout, o.StallNotice = 1200*time.Millisecond, 300*time.Millisecond
+	o.Progress = log.add
+	start := time.Now()
+	if _, err := Fetch(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < o.StallTimeout {
+		t.Errorf("done in %s, before the stall timeout", took)
+	}
+	if len(ts.ranges) != 2 || ts.ranges[0] != "" || ts.ranges[1] != fmt.Sprintf("bytes=%d-", len(payload)/2) {
+		t.Errorf("Range headers %q, want none then a resume at the stall", ts.ranges)
+	}
+	got, _ := log.all()
+	firstStalled, movedAgain := -1, false
+	for i, p := range got {
+		switch {
+		case !p.StalledSince.IsZero() && firstStalled < 0:
+			firstStalled = i
+			if p.Done != uint64(len(payload)/2) || p.Percent() != 50 {
+				t.Errorf("stalled report at %d bytes", p.Done)
+			}
+			if s := p.Sentence("Downloading"); !strings.Contains(s, "(50%, no data since ") {
+				t.Errorf("stalled sentence %q", s)
+			}
+		case p.StalledSince.IsZero() && firstStalled >= 0:
+			movedAgain = true
+		}
+	}
+	if firstStalled < 0 || !movedAgain {
+		t.Errorf("reports never stalled (%d) or never moved again (%v): %+v", firstStalled, movedAgain, got)
+	}
+}
+
+// TestFetchStallGivesUp: when every attempt stalls, the error says so with the last
+// progress, as the init container's termination message (ModelFetchFailed) shows it.
+func TestFetchStallGivesUp(t *testing.T) {
+	srv := httptest.NewServer(&throttled{chunk: len(payload) / 10, pause: time.Millisecond, hangAt: len(payload) / 5, hangs: 99})
+	defer srv.Close()
+	o := opts(srv.URL, t.TempDir(), digest(payload))
+	o.Attempts = 2
+	o.StallTimeout = 200 * time.Millisecond
+	_, err := Fetch(context.Background(), o)
+	var stall *StallError
+	if !errors.As(err, &stall) {
+		t.Fatalf("err = %v, want a StallError", err)
+	}
+	if !strings.Contains(err.Error(), "download stalled: no data for 200ms (last: Downloading 22.0 of 110.0 kB (20%") {
+		t.Errorf("error %q", err)
+	}
+}
+
+// TestFetchUnknownSize: without a Content-Length the progress has bytes and a rate, no
+// total, and says so in words.
+func TestFetchUnknownSize(t *testing.T) {
+	srv := httptest.NewServer(&throttled{chunk: len(payload) / 10, pause: 20 * time.Millisecond, chunked: true})
+	defer srv.Close()
+	var log progressLog
+	o := opts(srv.URL, t.TempDir(), digest(payload))
+	o.ProgressEvery = 50 * time.Millisecond
+	o.Progress = log.add
+	if _, err := Fetch(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := log.all()
+	last := got[len(got)-1]
+	if last.Total != 0 || last.Done != uint64(len(payload)) {
+		t.Fatalf("last report %+v", last)
+	}
+	if s := last.Sentence("Downloading"); !strings.HasPrefix(s, "Downloading 110.0 kB (") || !strings.HasSuffix(s, "kB/s)") {
+		t.Errorf("sentence %q", s)
 	}
 }

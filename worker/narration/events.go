@@ -102,7 +102,16 @@ const maxNoteBytes = 1024
 func (s *EventSink) Emit(ctx context.Context, f Fields) error {
 	events := s.Client.Events(s.Target.Namespace)
 	if f.Patch {
-		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": f.Progress.Annotations()}})
+		// A merge patch keeps what it does not name: clear the progress annotations this
+		// progress does not set (an ETA no longer known, a stall that is over).
+		ann := map[string]any{}
+		for _, k := range inferencev1alpha1.ProgressAnnotationKeys {
+			ann[k] = nil
+		}
+		for k, v := range f.Progress.Annotations() {
+			ann[k] = v
+		}
+		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": ann}})
 		if err != nil {
 			return err
 		}

@@ -27,6 +27,8 @@ import (
 const (
 	ActionModelLoad         = "model_load"
 	ActionModelLoading      = "model_loading"
+	ActionModelDownloading  = "model_downloading"
+	ActionModelDownloaded   = "model_downloaded"
 	ActionModelLoadFailed   = "model_load_failed"
 	ActionInferenceComplete = "inference_complete"
 	ActionWorkerDraining    = "worker_draining"
@@ -36,6 +38,8 @@ const (
 const (
 	ReasonModelLoaded       = "ModelLoaded"
 	ReasonModelLoading      = inferencev1alpha1.ReasonModelLoading
+	ReasonModelDownloading  = inferencev1alpha1.ReasonModelDownloading
+	ReasonModelDownloaded   = "ModelDownloaded"
 	ReasonModelLoadFailed   = "ModelLoadFailed"
 	ReasonInferenceComplete = "InferenceComplete"
 	ReasonWorkerDraining    = "WorkerDraining"
@@ -62,7 +66,7 @@ type Fields struct {
 	// RequiredMiB and WeightsBytes are the GPU memory plan of the model (model_load only).
 	RequiredMiB  int64
 	WeightsBytes int64
-	// Progress is the load progress (model_loading only).
+	// Progress is the load or download progress (model_loading, model_downloading).
 	Progress *inferencev1alpha1.LoadProgress
 	// EventName names the Event (below the InferenceWorker's name) so that it can be
 	// patched later; empty gives a unique name. Patch updates that Event's progress
@@ -94,14 +98,19 @@ type Config struct {
 	ServedName string
 	Actor      string
 	Target     string
-	Memory     MemoryProbe
+	// ModelSource says where a downloaded model comes from (the URL's host), for the
+	// download narration.
+	ModelSource string
+	Memory      MemoryProbe
 	// QueueSize bounds the narrations waiting for the Sink; 0 means 256.
 	QueueSize int
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 	// ProgressInterval is the least time between two patches of a load's ModelLoading
-	// Event; 0 means 3 s. A patch also needs 10 more percent than the last, so a load
-	// writes at most 1 create + 10 patches, however long it takes.
+	// Event (or a download's ModelDownloading Event); 0 means 3 s. A patch also needs 10
+	// more percent than the last, so a load writes at most 1 create + 10 patches, however
+	// long it takes; a download as much, plus one patch when it stalls and one when it
+	// moves again.
 	ProgressInterval time.Duration
 }
 
@@ -120,12 +129,18 @@ type Narrator struct {
 	skippedReqs   int
 	skippedTokens int
 	device        string
-	// The current load's ModelLoading Event: its name, when it was last written, the
-	// tenth of the load it showed, and when progress was last logged.
-	loadingEvent  string
-	loadingPatch  time.Time
-	loadingStep   int
-	loadingLogged time.Time
+	// The current load's ModelLoading Event and download's ModelDownloading Event.
+	loading, downloading progressEvent
+}
+
+// progressEvent is the one Event that shows a load's or download's progress: its name,
+// when it was last written, the step and stall it showed, and when progress was last logged.
+type progressEvent struct {
+	name    string
+	patched time.Time
+	step    int
+	stalled bool
+	logged  time.Time
 }
 
 var _ server.Narrator = (*Narrator)(nil)
@@ -191,37 +206,81 @@ func (n *Narrator) base(action, reason string) Fields {
 // progress at most every ProgressInterval and only on a new tenth of the load, so a load
 // costs the API server at most 11 writes. Always emitted, whatever the mode.
 func (n *Narrator) OnModelLoading(p inferencev1alpha1.LoadProgress) {
+	n.progress(&n.loading, ActionModelLoading, ReasonModelLoading, "Loading", p, func() string {
+		return fmt.Sprintf("Loading %s model %s (%s of weights)", archTitle(n.cfg.Arch), n.cfg.ServedName, decimalBytes(p.Total))
+	})
+}
+
+// OnModelDownloading narrates the progress of the download of a URL model (the fetch init
+// container) as OnModelLoading does a load's, on one ModelDownloading Event, which is also
+// patched when the download stalls (p.StalledSince set) and when it moves again.
+func (n *Narrator) OnModelDownloading(p inferencev1alpha1.LoadProgress) {
+	n.progress(&n.downloading, ActionModelDownloading, ReasonModelDownloading, "Downloading", p, func() string {
+		size := "size unknown"
+		if p.Total > 0 {
+			size = decimalBytes(p.Total)
+		}
+		s := fmt.Sprintf("Downloading model %s (%s)", n.cfg.ServedName, size)
+		if n.cfg.ModelSource != "" {
+			s += " from " + n.cfg.ModelSource
+		}
+		return s
+	})
+}
+
+// progress logs p at most once a second (and on a stall or recovery) and writes pe's
+// Event: created on the first call, then patched on a new step or a change of stall, no
+// sooner than ProgressInterval after the last write.
+func (n *Narrator) progress(pe *progressEvent, action, reason, verb string, p inferencev1alpha1.LoadProgress, first func() string) {
 	now := n.cfg.Now()
-	f := n.base(ActionModelLoading, ReasonModelLoading)
+	f := n.base(action, reason)
 	f.Progress = &p
+	stalled := !p.StalledSince.IsZero()
 	n.mu.Lock()
-	logIt := now.Sub(n.loadingLogged) >= time.Second || n.loadingEvent == ""
+	logIt := now.Sub(pe.logged) >= time.Second || pe.name == "" || stalled != pe.stalled
 	if logIt {
-		n.loadingLogged = now
+		pe.logged = now
 	}
-	step := p.Percent() / 10
+	step := p.Step()
 	send := false
 	switch {
-	case n.loadingEvent == "":
-		n.loadingEvent = fmt.Sprintf("loading.%x", now.UnixNano())
-		n.loadingPatch, n.loadingStep, send = now, step, true
-		f.Sentence = fmt.Sprintf("Loading %s model %s (%s of weights)", archTitle(n.cfg.Arch), n.cfg.ServedName, decimalBytes(p.Total))
-	case step > n.loadingStep && now.Sub(n.loadingPatch) >= n.cfg.ProgressInterval:
-		n.loadingPatch, n.loadingStep, send = now, step, true
+	case pe.name == "":
+		pe.name = fmt.Sprintf("%s.%x", strings.ToLower(verb), now.UnixNano())
+		pe.patched, pe.step, pe.stalled, send = now, step, stalled, true
+		f.Sentence = first()
+	case (step > pe.step || stalled != pe.stalled) && now.Sub(pe.patched) >= n.cfg.ProgressInterval:
+		pe.patched, pe.step, pe.stalled, send = now, max(step, pe.step), stalled, true
 		f.Patch = true
 	}
-	f.EventName = n.loadingEvent
+	f.EventName = pe.name
 	n.mu.Unlock()
+	sentence := p.Sentence(verb)
 	if f.Sentence == "" {
-		f.Sentence = p.String()
+		f.Sentence = sentence
 	}
 	if logIt {
-		n.cfg.Log.Info(p.String(), "narration", true, "action", f.Action, "loadedBytes", p.Done, "totalBytes", p.Total,
-			"bytesPerSecond", p.BytesPerSecond, "etaSeconds", int64(p.ETA/time.Second), "model", f.ModelRef)
+		kv := []any{"narration", true, "action", f.Action, "loadedBytes", p.Done, "totalBytes", p.Total,
+			"bytesPerSecond", p.BytesPerSecond, "etaSeconds", int64(p.ETA / time.Second), "model", f.ModelRef}
+		if stalled {
+			kv = append(kv, "stalledSince", p.StalledSince.UTC().Format(time.RFC3339))
+		}
+		n.cfg.Log.Info(sentence, kv...)
 	}
 	if send {
 		n.enqueue(f)
 	}
+}
+
+// OnModelDownloaded narrates a finished, verified download; always emitted.
+func (n *Narrator) OnModelDownloaded(bytes uint64, took time.Duration) {
+	f := n.base(ActionModelDownloaded, ReasonModelDownloaded)
+	f.DurationMS = took.Milliseconds()
+	f.Sentence = fmt.Sprintf("Downloaded model %s (%s in %s", n.cfg.ServedName, decimalBytes(bytes), took.Round(100*time.Millisecond))
+	if s := took.Seconds(); s > 0 {
+		f.Sentence += ", " + decimalBytes(uint64(float64(bytes)/s)) + "/s"
+	}
+	f.Sentence += "), sha256 verified"
+	n.narrate(f)
 }
 
 // OnModelLoaded narrates a finished load; always emitted, whatever the mode.

@@ -2,6 +2,7 @@ package narration
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,95 @@ func TestEventSinkLabelsAndPatchesProgress(t *testing.T) {
 	}
 	back, ok := inferencev1alpha1.ParseLoadProgress(ev.Annotations)
 	if !ok || back.Done != 50 || ev.Annotations[AnnotationAction] != ActionModelLoading {
+		t.Errorf("annotations after the patch: %v", ev.Annotations)
+	}
+}
+
+// TestDownloadProgressWritesAreBounded: a download narrates like a load (one create, at
+// most one patch per tenth, no closer than the interval) on its own ModelDownloading
+// Event, plus one patch when it stalls and one when it moves again.
+func TestDownloadProgressWritesAreBounded(t *testing.T) {
+	sink := &memSink{}
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	var logs []string
+	n := newTestNarrator(t, inferencev1alpha1.InferenceEventsAll, sink, clock, &logs)
+	n.cfg.ModelSource = "models.example.com"
+	stop := runNarrator(t, n)
+	const total = 2_400_000_000
+	report := func(pct int, stalledSince time.Time) {
+		n.OnModelDownloading(inferencev1alpha1.LoadProgress{Done: uint64(pct) * total / 100, Total: total,
+			BytesPerSecond: 110e6, ETA: time.Second, StalledSince: stalledSince})
+		clock.t = clock.t.Add(time.Second) // once a second, as worker/fetch reports
+	}
+	for pct := 0; pct <= 40; pct += 2 {
+		report(pct, time.Time{})
+	}
+	since := clock.t
+	for range 30 { // 30 s without data, reported once a second
+		report(42, since)
+	}
+	for pct := 42; pct <= 100; pct += 2 {
+		report(pct, time.Time{})
+	}
+	stop()
+	got := sink.fields()
+	if len(got) < 2 || got[0].Patch || got[0].Reason != ReasonModelDownloading || got[0].Action != ActionModelDownloading {
+		t.Fatalf("first write %+v", got[0])
+	}
+	if want := "Downloading model tinyllama (2.4 GB) from models.example.com"; got[0].Sentence != want {
+		t.Errorf("note %q, want %q", got[0].Sentence, want)
+	}
+	stalls, recoveries := 0, 0
+	wasStalled := false
+	for i, f := range got[1:] {
+		if !f.Patch || f.EventName != got[0].EventName || !strings.HasPrefix(f.EventName, "downloading.") {
+			t.Errorf("write %d: patch %v name %q", i+1, f.Patch, f.EventName)
+		}
+		stalled := !f.Progress.StalledSince.IsZero()
+		switch {
+		case stalled && !wasStalled:
+			stalls++
+			if !f.Progress.StalledSince.Equal(since) {
+				t.Errorf("stall patch says since %s, want %s", f.Progress.StalledSince, since)
+			}
+		case !stalled && wasStalled:
+			recoveries++
+		}
+		wasStalled = stalled
+	}
+	// 10 tenths + the stall + the recovery (which may carry a new tenth).
+	if stalls != 1 || recoveries != 1 || len(got) > 1+10+2 {
+		t.Errorf("%d writes, %d stall and %d recovery patches", len(got), stalls, recoveries)
+	}
+	if last := got[len(got)-1]; last.Progress.Percent() != 100 {
+		t.Errorf("last patch at %d%%", last.Progress.Percent())
+	}
+	if len(logs) > 81 {
+		t.Errorf("%d progress log lines for 81 reports", len(logs))
+	}
+}
+
+// TestProgressPatchClearsStall: a patch removes the stall annotation of the patch before.
+func TestProgressPatchClearsStall(t *testing.T) {
+	cs := fake.NewClientset()
+	s := &EventSink{Client: cs.EventsV1(), Target: Target{Name: "tinyllama", Namespace: "ns", UID: "u1", PodName: "tinyllama-0"}}
+	ctx := context.Background()
+	p := inferencev1alpha1.LoadProgress{Done: 10, Total: 100, ETA: -1, StalledSince: time.Unix(1000, 0)}
+	f := Fields{Action: ActionModelDownloading, Reason: ReasonModelDownloading, EventName: "downloading.1", Progress: &p, Sentence: "Downloading"}
+	if err := s.Emit(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	p2 := inferencev1alpha1.LoadProgress{Done: 60, Total: 100, BytesPerSecond: 10, ETA: 4 * time.Second}
+	f.Patch, f.Progress = true, &p2
+	if err := s.Emit(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := cs.EventsV1().Events("ns").Get(ctx, "tinyllama.downloading.1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, ok := inferencev1alpha1.ParseLoadProgress(ev.Annotations)
+	if !ok || back.Done != 60 || !back.StalledSince.IsZero() || back.ETA != 4*time.Second {
 		t.Errorf("annotations after the patch: %v", ev.Annotations)
 	}
 }
