@@ -2,9 +2,9 @@
 // (query head h reads KV head h / (heads / heads_kv)), head_dim up to 256.
 //
 // Query i sits at position pos[i] of sequence seq[i] and attends keys 0..pos[i], already stored.
-// Two kernels share the online-softmax core (one warp per query and head, one lane per key of a tile):
-//   - prefill (attn_prefill.cu): flash-style; a block takes 8 consecutive queries of one sequence and one
-//     head and stages each 32-key K/V tile in shared memory once for all of them;
+// Both kernels use the same online softmax (one warp per query and head, one lane per key of a tile):
+//   - prefill (attn_prefill.cu): flash-style; a block takes 16 consecutive queries of one sequence and one
+//     head and stages each K/V tile (32 keys, 8 for head_dim > 128) in shared memory once for all of them;
 //   - decode (attn_decode.cu): split-K; the keys of each query are cut into up to kic_attn_splits chunks
 //     worked on by separate blocks (one per KV head, its query heads as warps), whose partial (max, sum,
 //     output) are merged by the last block to finish. The chunking is decided on the device from pos[], so
@@ -33,8 +33,9 @@ kic_status launch_attn_prefill(const kic_attn_args &a, const kic_kv_view &kv, cu
 kic_status launch_attn_decode(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,
                               cudaStream_t s);
 
-// The online-softmax step shared by both kernels: the lane's score for one key of a 32-key tile (or -inf),
-// and row(kk) giving the value row of tile key kk. acc holds dims lane + 32*j.
+// The prefill kernel's online-softmax step (the decode kernel inlines it to batch its value loads): the
+// lane's score for one key of a tile of up to 32 keys (or -inf), and row(kk) giving the value row of tile
+// key kk. acc holds dims lane + 32*j.
 template <typename VRow>
 __device__ __forceinline__ void attn_tile_update(float score, int tile_keys, VRow row, int head_dim, float &m,
                                                  float &l, float acc[8]) {
