@@ -9,7 +9,8 @@
 #   bash hack/cuda-device-test.sh run
 #   1. make -C cuda: libkubeinfer_cuda.so for sm_80/sm_90 with that machine's nvcc
 #   2. cuda/build/kernels: every kernel against its CPU reference
-#   3. compute-sanitizer memcheck over the kernel tests and one fidelity fixture
+#   3. compute-sanitizer memcheck over the kernel tests and the whole fidelity suite (every fixture, every
+#      variant: graphs, no graphs, cuBLAS for every size, chunked prefill) and the batching test
 #   4. the Go tests (fidelity of every fixture against the CPU engine, batching, sampling), no skips allowed
 #   5. kubeinfer-worker bench on a synthetic Llama-3.2-1B-shaped bf16 model, with and without graphs
 # Logs are packed into $OUT/cuda-device-logs.tgz (when OUT is set) so they come back even when a step fails;
@@ -68,7 +69,7 @@ run() {
 	if [ -n "$sanitizer" ]; then
 		step memcheck-kernels "$sanitizer" --tool memcheck --error-exitcode 9 cuda/build/kernels
 		step memcheck-model bash -c "cd worker/cudabackend && '$sanitizer' --tool memcheck --error-exitcode 9 \
-			../../$dir/cudabackend.test -test.run 'TestFidelityAgainstCPU/llama_gqa/nographs|TestDecodeBatchMatchesSingle' -test.v"
+			../../$dir/cudabackend.test -test.run 'TestFidelityAgainstCPU|TestDecodeBatchMatchesSingle' -test.v"
 	else
 		echo "=== memcheck: compute-sanitizer not found"; failed=$((failed + 1))
 	fi
