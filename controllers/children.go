@@ -41,6 +41,9 @@ type childOptions struct {
 	// node affinity on the GPU memory label for it, unless the user chose the GPUs
 	// (gpu.product, gpu.minMemoryMiB or pod.affinity).
 	RequiredGPUMemoryMiB int64
+	// ReportedGPUMemory: RequiredGPUMemoryMiB is what the workers reported after loading,
+	// not what the model's header said before scheduling.
+	ReportedGPUMemory bool
 	// ModelTooLarge scales the workers to zero: no node can hold the model, and pods that
 	// would wait in Pending forever help nobody.
 	ModelTooLarge bool

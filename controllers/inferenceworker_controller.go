@@ -78,7 +78,8 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, err
 	}
 	evs, deploy, err := r.applyChildren(ctx, iw, childOptions{
-		WorkerImage: r.WorkerImage, RequiredGPUMemoryMiB: fit.affinityMiB(), ModelTooLarge: fit.tooLarge(),
+		WorkerImage: r.WorkerImage, RequiredGPUMemoryMiB: fit.affinityMiB(), ReportedGPUMemory: !fit.fromHeader,
+		ModelTooLarge: fit.tooLarge(),
 	})
 	if err != nil {
 		return ctrl.Result{}, err
@@ -146,9 +147,13 @@ func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *infer
 		}
 	}
 
-	desired := desiredDeployment(iw, opts)
 	deploy := &appsv1.Deployment{}
 	key := client.ObjectKey{Namespace: iw.Namespace, Name: workerName(iw)}
+	opts, err := keepRunningPodsPlaced(ctx, r.Client, key, iw, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get Deployment %s: %w", key.Name, err)
+	}
+	desired := desiredDeployment(iw, opts)
 	var before *appsv1ac.DeploymentApplyConfiguration
 	existed, changed, err := r.applyIfChanged(ctx, key, deploy, desired, func(o client.Object) (any, error) {
 		var err error
@@ -172,6 +177,35 @@ func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *infer
 			fmt.Sprintf("Created %s for %s model %s", strings.Join(created, ", "), archTitle(iw), servedName(iw))}}, evs...)
 	}
 	return evs, deploy, nil
+}
+
+// keepRunningPodsPlaced drops a GPU memory affinity that comes from the workers' own report
+// (a PVC or image model, sized only once loaded) when it would be the pod template's only
+// change: the pods already run where the model fits, and adding it would restart every
+// worker to load the model a second time. The affinity joins the template with the next
+// change that rolls the pods anyway, and a new Deployment gets it from the start.
+func keepRunningPodsPlaced(ctx context.Context, c client.Client, key client.ObjectKey, iw *inferencev1alpha1.InferenceWorker,
+	opts childOptions) (childOptions, error) {
+	if !opts.ReportedGPUMemory || opts.RequiredGPUMemoryMiB == 0 {
+		return opts, nil
+	}
+	existing := &appsv1.Deployment{}
+	switch err := c.Get(ctx, key, existing); {
+	case apierrors.IsNotFound(err):
+		return opts, nil
+	case err != nil:
+		return opts, err
+	}
+	owned, err := appsv1ac.ExtractDeployment(existing, FieldOwner)
+	if err != nil || owned.Spec == nil {
+		return opts, err
+	}
+	keep := opts
+	keep.RequiredGPUMemoryMiB = memoryAffinityMiB(existing.Spec.Template.Spec.Affinity)
+	if equality.Semantic.DeepEqual(owned.Spec.Template, desiredDeployment(iw, keep).Spec.Template) {
+		return keep, nil
+	}
+	return opts, nil
 }
 
 // applyIfChanged server-side applies desired unless the fields this operator owns in the

@@ -98,7 +98,10 @@ func workerPlanOptions(iw *inferencev1alpha1.InferenceWorker) memplan.Options {
 // modelFit is what the operator knows about the model's size and the cluster's GPUs.
 type modelFit struct {
 	// requiredMiB is the GPU memory one worker needs; 0 when unknown (or a CPU worker).
-	requiredMiB  int64
+	requiredMiB int64
+	// fromHeader: requiredMiB was read from the model's header before any worker ran, rather
+	// than reported by a worker after its load.
+	fromHeader   bool
 	weightsBytes int64
 	plan         string // the plan in words, when read from the header
 	// gpuNodes is the number of nodes with the GPU memory label, largestMiB the most memory among them.
@@ -118,6 +121,23 @@ func (f modelFit) affinityMiB() int64 {
 		return 0
 	}
 	return f.requiredMiB
+}
+
+// memoryAffinityMiB reads back the minimum gpuMemoryAffinity asks for; 0 if there is none.
+func memoryAffinityMiB(a *corev1.Affinity) int64 {
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return 0
+	}
+	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		for _, e := range term.MatchExpressions {
+			if e.Key == labelGPUMemory && e.Operator == corev1.NodeSelectorOpGt && len(e.Values) == 1 {
+				if v, err := strconv.ParseInt(e.Values[0], 10, 64); err == nil {
+					return v + 1
+				}
+			}
+		}
+	}
+	return 0
 }
 
 func (f modelFit) tooLargeMessage(iw *inferencev1alpha1.InferenceWorker) string {
@@ -147,6 +167,7 @@ func (r *InferenceWorkerReconciler) observeModelFit(ctx context.Context, iw *inf
 			ctrl.LoggerFrom(ctx).V(2).Info("cannot read the model's header", "error", err.Error())
 		} else {
 			fit.requiredMiB, fit.weightsBytes, fit.plan = plan.TotalMiB(), int64(plan.Weights), plan.String()
+			fit.fromHeader = true
 		}
 	}
 	if fit.requiredMiB == 0 {

@@ -15,9 +15,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -345,4 +347,81 @@ func TestStalledLoadIsModelLoadFailed(t *testing.T) {
 		t.Errorf("ModelLoadFailed message %q", c.Message)
 	}
 	assertCondition(t, got, inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoadFailed)
+}
+
+// TestReportedSizeDoesNotRollRunningWorkers: a PVC model is sized only by its workers' first
+// load. That size must not restart the workers that just loaded it (each would load it a
+// second time): the pods' GPU memory affinity waits for the next change that rolls them anyway,
+// a scale does not count, and a new Deployment has it from the start.
+func TestReportedSizeDoesNotRollRunningWorkers(t *testing.T) {
+	ns := newNamespace(t)
+	r := newTestReconciler(t)
+	gpuNode(t, "gpu-"+ns, 81559)
+	iw := loadSample(t, "inference_v1alpha1_inferenceworker_llama.yaml") // PVC source, 1 GPU
+	iw = createIW(t, ns, iw)
+	r.reconcile(t, iw)
+	d := getObj(t, ns, iw.Name, &appsv1.Deployment{})
+	if a := memoryAffinityMiB(d.Spec.Template.Spec.Affinity); a != 0 {
+		t.Fatalf("affinity for %d MiB before any worker reported a size", a)
+	}
+	sim := newWorkerSim(t, ns, iw.Name)
+	sim.setDeployment(1, 1, 1)
+	sim.pod(iw.Name+"-0", readyPod)
+	ev := &eventsv1.Event{
+		ObjectMeta: metav1.ObjectMeta{Name: iw.Name + ".load", Namespace: ns,
+			Labels: map[string]string{inferencev1alpha1.LabelWorker: iw.Name}, Annotations: map[string]string{
+				inferencev1alpha1.AnnotationDurationMS: "900", inferencev1alpha1.AnnotationDevice: "GPU0",
+				inferencev1alpha1.AnnotationVRAMMiB: "5258", inferencev1alpha1.AnnotationRequiredMiB: "5272",
+			}},
+		EventTime:           metav1.NewMicroTime(time.Now()),
+		ReportingController: inferencev1alpha1.EventReportingController,
+		ReportingInstance:   iw.Name + "-0",
+		Action:              "model_load",
+		Reason:              inferencev1alpha1.ReasonModelLoaded,
+		Type:                corev1.EventTypeNormal,
+		Note:                "Loaded Llama model llama-go on GPU0 (5258 MB VRAM, 900 ms)",
+		Regarding: corev1.ObjectReference{APIVersion: inferencev1alpha1.GroupVersion.String(), Kind: "InferenceWorker",
+			Name: iw.Name, Namespace: ns, UID: iw.UID},
+	}
+	if err := k8sClient.Create(context.Background(), ev); err != nil {
+		t.Fatalf("create event: %v", err)
+	}
+	r.reconcile(t, iw)
+	if got := getIW(t, iw); got.Status.Model.RequiredMiB != 5272 {
+		t.Fatalf("status.model.requiredMiB = %d, want the reported 5272", got.Status.Model.RequiredMiB)
+	}
+	r.reconcile(t, iw) // the reconcile that sees the size in status
+	template := func() *appsv1.Deployment { return getObj(t, ns, iw.Name, &appsv1.Deployment{}) }
+	if d2 := template(); d2.Generation != d.Generation || memoryAffinityMiB(d2.Spec.Template.Spec.Affinity) != 0 {
+		t.Errorf("the reported size changed the running pods' template (generation %d -> %d, affinity %d MiB)",
+			d.Generation, d2.Generation, memoryAffinityMiB(d2.Spec.Template.Spec.Affinity))
+	}
+
+	// A scale keeps the template as it is.
+	iw = getIW(t, iw)
+	iw.Spec.Replicas = ptr.To[int32](2)
+	if err := k8sClient.Update(context.Background(), iw); err != nil {
+		t.Fatal(err)
+	}
+	r.reconcile(t, iw)
+	if d2 := template(); *d2.Spec.Replicas != 2 || memoryAffinityMiB(d2.Spec.Template.Spec.Affinity) != 0 {
+		t.Errorf("after a scale: replicas %d, affinity %d MiB; want 2 and none", *d2.Spec.Replicas,
+			memoryAffinityMiB(d2.Spec.Template.Spec.Affinity))
+	}
+
+	// A change that rolls the pods anyway brings the affinity along.
+	iw = getIW(t, iw)
+	iw.Spec.Serving.MaxConcurrentRequests = iw.Spec.Serving.MaxConcurrentRequests + 1
+	if err := k8sClient.Update(context.Background(), iw); err != nil {
+		t.Fatal(err)
+	}
+	r.reconcile(t, iw)
+	assertMemoryAffinity(t, template().Spec.Template.Spec, 5272)
+
+	// And a Deployment made anew has it from the start.
+	if err := k8sClient.Delete(context.Background(), template()); err != nil {
+		t.Fatal(err)
+	}
+	r.reconcile(t, iw)
+	assertMemoryAffinity(t, template().Spec.Template.Spec, 5272)
 }
