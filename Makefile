@@ -65,7 +65,7 @@ devcluster: build ## Run a devcluster (control plane, KWOK GPU nodes, a local no
 	$(GO) run ./hack/devcluster up $(DEVCLUSTER_FLAGS)
 
 .PHONY: bench-operator
-bench-operator: ## Scale benchmark of the operator on KWOK GPU nodes vs. the cluster's floor, ~15 min at the default scale; BENCH_FLAGS, e.g. --workers 100 --nodes 25.
+bench-operator: ## Scale benchmark of the operator on KWOK GPU nodes vs. the cluster's floor, then every worker loading its model at once (API writes of load progress), ~11 min at the default scale (the load phase included); BENCH_FLAGS, e.g. --workers 100 --nodes 25.
 	$(GO) run ./hack/bench-operator $(BENCH_FLAGS)
 
 .PHONY: devcluster-binaries

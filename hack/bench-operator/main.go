@@ -2,7 +2,11 @@
 // devcluster with simulated GPU nodes (KWOK), creates many one-GPU InferenceWorkers, and
 // reports how long they take to become Ready compared with creating the same Deployments
 // and Services directly (the cluster's floor), the operator's API writes per
-// InferenceWorker, its peak memory and CPU, and its writes at rest. See README.md.
+// InferenceWorker, its peak memory and CPU, and its writes at rest. Then (issue 10) every
+// worker pod downloads and loads its model at once, narrating its progress with the
+// worker's own code (load.go), and it reports the API writes of the workers and the
+// operator per load, the peak write rate, and how long until every InferenceWorker shows
+// its model loaded. See README.md.
 //
 //	go run ./hack/bench-operator --workers 1000 --nodes 250 --gpus-per-node 4
 package main
@@ -57,6 +61,11 @@ type options struct {
 	manager             string
 	build               bool
 	managerArgs         []string
+	// The load phase (load.go), in the operator phase's cluster after its rest window.
+	loadPhase        bool
+	loadDuration     time.Duration
+	downloadDuration time.Duration
+	loadTimeout      time.Duration
 }
 
 const namespace = "bench"
@@ -75,7 +84,7 @@ func run() error {
 	flag.IntVar(&o.nodes, "nodes", 250, "simulated GPU nodes (KWOK)")
 	flag.IntVar(&o.gpusPerNode, "gpus-per-node", 4, "nvidia.com/gpu capacity of each node")
 	flag.StringVar(&o.source, "source", "url", "model source of every InferenceWorker: url (init container fetches it) or pvc (a pre-bound claim)")
-	flag.StringVar(&phases, "phases", "floor,operator", "phases to run, in order, each on a fresh devcluster: floor, operator")
+	flag.StringVar(&phases, "phases", "floor,operator,load", "phases to run, in order: floor, operator (each on a fresh devcluster), load (every worker loads its model at once, in the operator phase's cluster after its rest window; needs operator)")
 	flag.DurationVar(&o.rest, "rest", 60*time.Second, "how long to count the operator's writes at rest once everything is Ready")
 	flag.DurationVar(&o.settle, "settle", 10*time.Second, "pause between all Ready and the rest window (Events the operator queued may still be sent)")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up waiting for Ready after this long (per phase)")
@@ -86,9 +95,25 @@ func run() error {
 	flag.StringVar(&o.manager, "manager", "bin/manager", "operator binary (relative to the repository root)")
 	flag.BoolVar(&o.build, "build", true, "go build ./cmd/manager into --manager first")
 	flag.StringVar(&managerArgs, "manager-args", "", "extra operator flags, space separated (e.g. --zap-log-level=info)")
+	flag.DurationVar(&o.loadDuration, "load-duration", 12*time.Second, "load phase: how long each simulated worker's model load takes (0 to 100%), ±15% between workers")
+	flag.DurationVar(&o.downloadDuration, "download-duration", 6*time.Second, "load phase: how long each simulated fetch init container downloads before the load (url source), ±15%; 0 skips the download")
+	flag.DurationVar(&o.loadTimeout, "load-timeout", 3*time.Minute, "load phase: give up waiting for every InferenceWorker to be loaded and Ready again after this long")
 	flag.StringVar(&o.dir, "dir", filepath.Join(os.TempDir(), "kubeinfer-bench-operator"), "work directory: devcluster state, logs, kubeconfigs (emptied per phase)")
 	flag.Parse()
-	o.phases = strings.Split(phases, ",")
+	sawOperator := false
+	for _, ph := range strings.Split(phases, ",") {
+		switch ph = strings.TrimSpace(ph); ph {
+		case "load":
+			if !sawOperator {
+				return fmt.Errorf("--phases: load runs in the operator phase's cluster, so it must follow operator")
+			}
+			o.loadPhase = true
+			continue
+		case "operator":
+			sawOperator = true
+		}
+		o.phases = append(o.phases, ph)
+	}
 	o.managerArgs = strings.Fields(managerArgs)
 	if o.source != "url" && o.source != "pvc" {
 		return fmt.Errorf("--source must be url or pvc")
@@ -125,7 +150,7 @@ func run() error {
 	for _, ph := range o.phases {
 		var r *result
 		var err error
-		switch strings.TrimSpace(ph) {
+		switch ph {
 		case "floor":
 			r, err = runFloor(ctx, o, devclusterBin)
 		case "operator":
@@ -180,6 +205,7 @@ type result struct {
 	components map[string]procStat // control plane CPU over the phase
 	loadAvg    string
 	operator   *operatorResult
+	load       *loadResult // the load phase, run in this (the operator) phase's cluster
 }
 
 type operatorResult struct {
@@ -254,18 +280,24 @@ func setupNamespace(ctx context.Context, cs kubernetes.Interface, o options) err
 // createAll runs create(i) for every worker with the bench's parallelism and returns how
 // long it took.
 func createAll(o options, create func(i int) error) (time.Duration, error) {
+	return createAllN(o.workers, o.createParallelism, create)
+}
+
+// createAllN runs create(i) for i in [0, n) on parallelism goroutines; it stops at the
+// first error.
+func createAllN(n, parallelism int, create func(i int) error) (time.Duration, error) {
 	start := time.Now()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
-	for range o.createParallelism {
+	for range parallelism {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= o.workers {
+				if i >= n {
 					return
 				}
 				if err := create(i); err != nil {
@@ -499,6 +531,12 @@ func runOperator(ctx context.Context, o options, devclusterBin string) (*result,
 	or.atEnd, _ = readStat(op.pid())
 	or.reconciles = scrapeOperatorMetrics(metricsPort)
 	or.statusPutsCheck = crossCheckStatusWrites(ctx, cs, or.writeKinds)
+	if o.loadPhase {
+		logf("load: every InferenceWorker's pod downloads and loads its model at once")
+		if r.load, err = runLoad(ctx, o, d, cs, dc, proxy, op, metricsPort); err != nil {
+			return nil, fmt.Errorf("load phase: %w", err)
+		}
+	}
 	return r, nil
 }
 
@@ -710,6 +748,9 @@ func printTable(w io.Writer, o options, results []*result) {
 		fmt.Fprintf(tw, "InferenceWorkers that went Ready and back (flaps)\t%d\t\n", op.flaps)
 	}
 	tw.Flush()
+	if op != nil && op.load != nil {
+		printLoad(w, op.load)
+	}
 	for _, r := range results {
 		fmt.Fprintf(w, "\n%s: CPU seconds per process over the phase (apply -> all Ready):\n", r.phase)
 		var names []string
