@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	eventsv1client "k8s.io/client-go/kubernetes/typed/events/v1"
@@ -115,10 +116,16 @@ func (s *EventSink) Emit(ctx context.Context, f Fields) error {
 		if err != nil {
 			return err
 		}
-		if _, err := events.Patch(ctx, s.eventName(f, time.Time{}), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-			return fmt.Errorf("patch event %s on %s: %w", f.Reason, s.Target, err)
+		_, err = events.Patch(ctx, s.eventName(f, time.Time{}), types.MergePatchType, patch, metav1.PatchOptions{})
+		if !apierrors.IsNotFound(err) {
+			if err != nil {
+				return fmt.Errorf("patch event %s on %s: %w", f.Reason, s.Target, err)
+			}
+			return nil
 		}
-		return nil
+		// The Event is not there: its create was refused or timed out (a thousand workers
+		// loading at once can meet API Priority and Fairness), or it expired. Make it again,
+		// with this progress, rather than patch nothing until the load ends.
 	}
 	if _, err := events.Create(ctx, s.event(f), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create event %s on %s: %w", f.Reason, s.Target, err)

@@ -163,3 +163,36 @@ func TestProgressPatchClearsStall(t *testing.T) {
 		t.Errorf("annotations after the patch: %v", ev.Annotations)
 	}
 }
+
+// TestPatchOfALostEventCreatesIt: when the first write of a progress Event was lost (refused
+// by the API server's rate limiting, or timed out), the next patch finds nothing to patch and
+// creates the Event with the current progress instead.
+func TestPatchOfALostEventCreatesIt(t *testing.T) {
+	cs := fake.NewClientset()
+	s := &EventSink{Client: cs.EventsV1(), Target: Target{Name: "llama-go", Namespace: "ns", UID: "u1", PodName: "llama-go-0"}}
+	p := inferencev1alpha1.LoadProgress{Done: 60, Total: 100, BytesPerSecond: 10, ETA: 4 * time.Second}
+	f := Fields{Action: ActionModelLoading, Reason: ReasonModelLoading, EventName: "loading.2", Progress: &p,
+		Sentence: "Loading 60 of 100 B", Patch: true}
+	ctx := context.Background()
+	if err := s.Emit(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := cs.EventsV1().Events("ns").Get(ctx, "llama-go.loading.2", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the lost Event was not made again: %v", err)
+	}
+	back, ok := inferencev1alpha1.ParseLoadProgress(ev.Annotations)
+	if !ok || back.Done != 60 || ev.Reason != ReasonModelLoading || ev.Note != "Loading 60 of 100 B" {
+		t.Errorf("re-created Event: reason %s note %q annotations %v", ev.Reason, ev.Note, ev.Annotations)
+	}
+	// Later patches patch it.
+	p2 := inferencev1alpha1.LoadProgress{Done: 90, Total: 100, BytesPerSecond: 10, ETA: time.Second}
+	f.Progress = &p2
+	if err := s.Emit(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := cs.EventsV1().Events("ns").List(ctx, metav1.ListOptions{})
+	if back, _ := inferencev1alpha1.ParseLoadProgress(list.Items[0].Annotations); len(list.Items) != 1 || back.Done != 90 {
+		t.Errorf("after the next patch: %d Events, progress %+v", len(list.Items), back)
+	}
+}
