@@ -293,14 +293,15 @@ func restrictedSecurityContext() *corev1ac.SecurityContextApplyConfiguration {
 }
 
 // fetchContainer downloads a URL model and narrates its progress (a ModelDownloading
-// Event the operator shows), so it gets the narration environment the worker has.
+// Event the operator shows), so it gets the environment the worker has: the narration's,
+// and the overlay's (a proxy or CA setting is for the download first of all).
 func fetchContainer(iw *inferencev1alpha1.InferenceWorker, opts childOptions, src *inferencev1alpha1.URLModelSource) *corev1ac.ContainerApplyConfiguration {
 	return corev1ac.Container().
 		WithName(fetchContainerName).
 		WithImage(workerImage(iw, opts)).
 		WithCommand(workerBinary).
 		WithArgs("fetch", "--url", src.URL, "--sha256", src.SHA256, "--dest", modelMountPath, "--served-name", servedName(iw)).
-		WithEnv(narrationEnv(iw)...).
+		WithEnv(workerEnv(iw)...).
 		WithTerminationMessagePolicy(corev1.TerminationMessageFallbackToLogsOnError).
 		WithSecurityContext(restrictedSecurityContext()).
 		WithVolumeMounts(

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -146,6 +147,23 @@ func TestOverlayMergesWithOperatorSettings(t *testing.T) {
 	}
 	if *spec.PriorityClassName != "inference-high" || *spec.RuntimeClassName != "nvidia" {
 		t.Errorf("priority/runtime class: %v %v", spec.PriorityClassName, spec.RuntimeClassName)
+	}
+
+	// A URL model's download gets the same environment (a proxy is for the download first).
+	iw.Spec.Model.Source = inferencev1alpha1.ModelSource{URL: &inferencev1alpha1.URLModelSource{
+		URL: "https://models.example.com/m.gguf", SHA256: strings.Repeat("ab", 32)}}
+	iw.Spec.Pod.Env = append(iw.Spec.Pod.Env, corev1.EnvVar{Name: "HTTPS_PROXY", Value: "http://proxy:3128"})
+	spec = workerPodSpec(iw, childOptions{})
+	if len(spec.InitContainers) != 1 {
+		t.Fatalf("%d init containers for a URL model", len(spec.InitContainers))
+	}
+	var fetchEnv []string
+	for _, e := range spec.InitContainers[0].Env {
+		fetchEnv = append(fetchEnv, *e.Name)
+	}
+	if !slices.Contains(fetchEnv, "HTTPS_PROXY") || !slices.Contains(fetchEnv, "HF_HOME") ||
+		!slices.Contains(fetchEnv, inferencev1alpha1.EnvInferenceWorkerName) {
+		t.Errorf("download container env %v lacks the overlay's or the narration's", fetchEnv)
 	}
 }
 

@@ -273,7 +273,8 @@ type PodOverlay struct {
 	// +optional
 	Resources corev1.ResourceRequirements `json:"resources,omitzero"`
 
-	// env adds environment variables to the worker container.
+	// env adds environment variables to the worker container and to the init container
+	// that downloads a URL model (proxy settings, for example).
 	// +optional
 	Env []corev1.EnvVar `json:"env,omitempty"`
 
