@@ -435,8 +435,21 @@ func (n *Narrator) Run(ctx context.Context) {
 // Wait returns when Run has returned.
 func (n *Narrator) Wait() { <-n.done }
 
+// Deadlines of one delivery, client-go's retries of a refused request included. A progress
+// Event can give up sooner: the next patch says more. The others carry what the operator
+// reads back (a load's size and device, a failure), so they wait out a rate-limited API
+// server longer, as when a thousand workers start at once (hack/bench-operator).
+const (
+	progressDeadline = 10 * time.Second
+	factDeadline     = 30 * time.Second
+)
+
 func (n *Narrator) send(ctx context.Context, f Fields) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	deadline := factDeadline
+	if f.Progress != nil {
+		deadline = progressDeadline
+	}
+	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	if err := n.cfg.Sink.Emit(ctx, f); err != nil {
 		n.emitted.WithLabelValues(f.Reason, "error").Inc()

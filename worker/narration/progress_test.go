@@ -3,6 +3,7 @@ package narration
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/worker/server"
 )
 
 // TestLoadProgressWritesAreBounded: a load that reports progress 1000 times, even with
@@ -194,5 +196,41 @@ func TestPatchOfALostEventCreatesIt(t *testing.T) {
 	list, _ := cs.EventsV1().Events("ns").List(ctx, metav1.ListOptions{})
 	if back, _ := inferencev1alpha1.ParseLoadProgress(list.Items[0].Annotations); len(list.Items) != 1 || back.Done != 90 {
 		t.Errorf("after the next patch: %d Events, progress %+v", len(list.Items), back)
+	}
+}
+
+// deadlineSink records how long each delivery may take.
+type deadlineSink struct {
+	mu   sync.Mutex
+	left map[string]time.Duration
+}
+
+func (s *deadlineSink) Emit(ctx context.Context, f Fields) error {
+	d, ok := ctx.Deadline()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok {
+		s.left[f.Reason] = time.Until(d)
+	}
+	return nil
+}
+
+// TestFactsOutwaitARateLimitedServer: a progress Event gives up after progressDeadline (the
+// next patch supersedes it), a ModelLoaded Event, which the operator reads sizes from, after
+// factDeadline.
+func TestFactsOutwaitARateLimitedServer(t *testing.T) {
+	sink := &deadlineSink{left: map[string]time.Duration{}}
+	n := newTestNarrator(t, inferencev1alpha1.InferenceEventsAll, sink, nil, nil)
+	stop := runNarrator(t, n)
+	n.OnModelLoading(inferencev1alpha1.LoadProgress{Done: 1, Total: 10, ETA: time.Second})
+	n.OnModelLoaded(server.ModelLoadedRecord{Device: "GPU0", LoadTime: time.Second})
+	stop()
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if l := sink.left[ReasonModelLoading]; l <= 0 || l > progressDeadline {
+		t.Errorf("ModelLoading deadline %s, want at most %s", l, progressDeadline)
+	}
+	if l := sink.left[ReasonModelLoaded]; l <= progressDeadline || l > factDeadline {
+		t.Errorf("ModelLoaded deadline %s, want more than %s, at most %s", l, progressDeadline, factDeadline)
 	}
 }
