@@ -10,7 +10,6 @@ import (
 
 	"github.com/kubeinfer/kubeinfer/worker/engine"
 	"github.com/kubeinfer/kubeinfer/worker/model"
-	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
 
 func init() {
@@ -60,19 +59,11 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := model.Load(*path, family)
+	m, tok, backend, err := openCPU(*path, family)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	tok, err := tokenizer.New(m.Vocab)
-	if err != nil {
-		return fmt.Errorf("tokenizer: %w", err)
-	}
-	backend, err := engine.NewCPU(m)
-	if err != nil {
-		return err
-	}
 	defer backend.Close()
 	ids := tok.Encode(string(text), false)
 	if *maxTokens > 0 && len(ids) > *maxTokens {

@@ -60,19 +60,11 @@ func runGenerate(ctx context.Context, e *env, args []string) error {
 	p.Seed = uint64(*seed)
 
 	start := time.Now()
-	m, err := model.Load(*path, family)
+	m, tok, backend, err := openCPU(*path, family)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	tok, err := tokenizer.New(m.Vocab)
-	if err != nil {
-		return fmt.Errorf("tokenizer: %w", err)
-	}
-	backend, err := engine.NewCPU(m)
-	if err != nil {
-		return err
-	}
 	defer backend.Close()
 	e.log.Info("model loaded", "path", *path, "arch", m.Hyper.Arch, "family", m.Hyper.Family,
 		"backend", backend.Name(), "device", backend.Device(), "seconds", time.Since(start).Seconds())
@@ -104,4 +96,24 @@ func rate(n int, d time.Duration) float64 {
 		return 0
 	}
 	return float64(n) / d.Seconds()
+}
+
+// openCPU loads the model at path, its tokenizer and the CPU engine on it, as generate and
+// eval run it. The caller closes the model and the engine.
+func openCPU(path string, family model.Family) (*model.Model, *tokenizer.Tokenizer, *engine.CPU, error) {
+	m, err := model.Load(path, family)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tok, err := tokenizer.New(m.Vocab)
+	if err != nil {
+		m.Close()
+		return nil, nil, nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	backend, err := engine.NewCPU(m)
+	if err != nil {
+		m.Close()
+		return nil, nil, nil, err
+	}
+	return m, tok, backend, nil
 }
