@@ -224,6 +224,16 @@ func TestFactsOutwaitARateLimitedServer(t *testing.T) {
 	stop := runNarrator(t, n)
 	n.OnModelLoading(inferencev1alpha1.LoadProgress{Done: 1, Total: 10, ETA: time.Second})
 	n.OnModelLoaded(server.ModelLoadedRecord{Device: "GPU0", LoadTime: time.Second})
+	// Wait for both deliveries before stopping: what is still queued at the stop goes out
+	// within the shutdown flush's own, shorter deadline.
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		sink.mu.Lock()
+		done := len(sink.left) == 2
+		sink.mu.Unlock()
+		if done || time.Since(start) > 5*time.Second {
+			break
+		}
+	}
 	stop()
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
