@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 )
@@ -9,9 +8,7 @@ import (
 // TestSamplesPointAtDemoModels: every sample names a model the demo provides, and a URL
 // sample's digest is the file's, so `make demo` keeps working as the samples change.
 func TestSamplesPointAtDemoModels(t *testing.T) {
-	if err := os.Chdir(filepath.Join("..", "..")); err != nil {
-		t.Fatal(err)
-	}
+	t.Chdir(filepath.Join("..", "..")) // restored when the test ends
 	samples, err := loadSamples(".")
 	if err != nil {
 		t.Fatal(err)
