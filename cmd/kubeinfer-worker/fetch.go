@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path"
 	"strings"
 	"time"
@@ -74,18 +73,7 @@ func newFetchNarrator(rawURL, servedName string, log logr.Logger) *narration.Nar
 		}
 	}
 	cfg := narration.Config{Log: log.WithName("narration"), ServedName: servedName, ModelSource: host, Target: host}
-	hostname, _ := os.Hostname()
-	cfg.Actor = "kubeinfer-worker/" + hostname
-	if target, ok := narration.TargetFromEnv(os.Getenv); ok {
-		cfg.Actor = "kubeinfer-worker/" + target.PodName
-		cfg.Target = target.String()
-		sink, err := narration.NewEventSink(target)
-		if err != nil {
-			log.Error(err, "narrating to the log only: cannot reach the API server", "target", target.String())
-		} else {
-			cfg.Sink = sink
-		}
-	}
+	narrateToPod(&cfg, log)
 	return narration.New(cfg)
 }
 

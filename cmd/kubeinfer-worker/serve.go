@@ -225,19 +225,28 @@ func newNarrator(c serveConfig, log logr.Logger) *narration.Narrator {
 		Target:      c.Model,
 		Memory:      narration.ProcessMemory,
 	}
+	narrateToPod(&cfg, log)
+	return narration.New(cfg)
+}
+
+// narrateToPod names the narrating process after its pod and, when the operator's environment
+// says which InferenceWorker it works for, sends the narration there as Events; elsewhere
+// (a laptop, a test) it narrates to the log only.
+func narrateToPod(cfg *narration.Config, log logr.Logger) {
 	host, _ := os.Hostname()
 	cfg.Actor = "kubeinfer-worker/" + host
-	if target, ok := narration.TargetFromEnv(os.Getenv); ok {
-		cfg.Actor = "kubeinfer-worker/" + target.PodName
-		cfg.Target = target.String()
-		sink, err := narration.NewEventSink(target)
-		if err != nil {
-			log.Error(err, "narrating to the log only: cannot reach the API server", "target", target.String())
-		} else {
-			cfg.Sink = sink
-		}
+	target, ok := narration.TargetFromEnv(os.Getenv)
+	if !ok {
+		return
 	}
-	return narration.New(cfg)
+	cfg.Actor = "kubeinfer-worker/" + target.PodName
+	cfg.Target = target.String()
+	sink, err := narration.NewEventSink(target)
+	if err != nil {
+		log.Error(err, "narrating to the log only: cannot reach the API server", "target", target.String())
+		return
+	}
+	cfg.Sink = sink
 }
 
 // stallCheckInterval is how often the load watchdog looks: often enough to honour short
