@@ -4,9 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +24,7 @@ import (
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/worker/fetch"
+	"github.com/kubeinfer/kubeinfer/worker/fetch/fetchtest"
 	"github.com/kubeinfer/kubeinfer/worker/narration"
 )
 
@@ -192,33 +190,6 @@ func TestStalledDownloadIsModelFetchFailed(t *testing.T) {
 	assertCondition(t, got, inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelFetchFailed)
 }
 
-// throttledModel serves a file at about bytesPerSecond, in small flushed chunks, with Range.
-func throttledModel(t *testing.T, data []byte, bytesPerSecond int) *httptest.Server {
-	t.Helper()
-	const chunk = 8 << 10
-	pause := time.Duration(float64(chunk) / float64(bytesPerSecond) * float64(time.Second))
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := 0
-		if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &start); err == nil && start > 0 && start < len(data) {
-			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, len(data)-1, len(data)))
-			w.Header().Set("Content-Length", strconv.Itoa(len(data)-start))
-			w.WriteHeader(http.StatusPartialContent)
-		} else {
-			start = 0
-			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-		}
-		for off := start; off < len(data); off += chunk {
-			if _, err := w.Write(data[off:min(off+chunk, len(data))]); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			time.Sleep(pause)
-		}
-	}))
-	t.Cleanup(ts.Close)
-	return ts
-}
-
 // TestFetchInitContainerNarratesDownload runs the real `kubeinfer-worker fetch` with the
 // args and env of the operator's init container, authenticated as the worker
 // ServiceAccount (so its Role is proven sufficient for the download narration too),
@@ -230,7 +201,7 @@ func TestFetchInitContainerNarratesDownload(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(model)
-	ts := throttledModel(t, model, 75_000) // ~7 s for 523 kB
+	ts := fetchtest.ThrottledServer(t, model, 75_000) // ~7 s for 523 kB
 	ns := newNamespace(t)
 	r := newTestReconciler(t)
 	sample := loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml")

@@ -8,8 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +28,7 @@ import (
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/hack/devenv"
+	"github.com/kubeinfer/kubeinfer/worker/fetch/fetchtest"
 )
 
 const (
@@ -390,7 +389,7 @@ func TestDownloadProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := throttledServer(t, model, 50_000)
+	srv := fetchtest.ThrottledServer(t, model, 50_000)
 	sum := sha256.Sum256(model)
 	manifest := fmt.Sprintf(`apiVersion: inference.kubeinfer.dev/v1alpha1
 kind: InferenceWorker
@@ -477,33 +476,6 @@ spec:
 	waitEvent(t, name, "ModelDownloaded from the init container", func(ev *eventView) bool {
 		return ev.Reason == "ModelDownloaded" && ev.Controller == inferencev1alpha1.EventReportingController
 	})
-}
-
-// throttledServer serves data at about bytesPerSecond (flushed 4 kB chunks), with Range.
-func throttledServer(t *testing.T, data []byte, bytesPerSecond int) *httptest.Server {
-	t.Helper()
-	const chunk = 4 << 10
-	pause := time.Duration(float64(chunk) / float64(bytesPerSecond) * float64(time.Second))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := 0
-		if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &start); err == nil && start > 0 && start < len(data) {
-			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, len(data)-1, len(data)))
-			w.Header().Set("Content-Length", strconv.Itoa(len(data)-start))
-			w.WriteHeader(http.StatusPartialContent)
-		} else {
-			start = 0
-			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-		}
-		for off := start; off < len(data); off += chunk {
-			if _, err := w.Write(data[off:min(off+chunk, len(data))]); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			time.Sleep(pause)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
 }
 
 // lockedBuffer is a bytes.Buffer that a process and the test may use at once.
