@@ -11,14 +11,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -68,18 +66,8 @@ func TestDownloadProgressIsShown(t *testing.T) {
 		t.Errorf("before any report: message %q, progress %q", c.Message, got.Status.Model.LoadProgress)
 	}
 
-	var workerWrites atomic.Int64
-	cs, err := kubernetes.NewForConfig(countingConfig(cfg, &workerWrites))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &fakeClock{now: time.Now()}
-	sink := &narration.EventSink{Client: cs.EventsV1(), Target: narration.Target{Name: iw.Name, Namespace: ns, UID: string(iw.UID),
-		PodName: pod.Name, PodUID: string(pod.UID)}}
-	n := narration.New(narration.Config{Sink: sink, ServedName: "gpt-go", ModelSource: "models.example.com", Now: clock.Now})
-	ctx, stop := context.WithCancel(context.Background())
-	go n.Run(ctx)
-	defer func() { stop(); n.Wait() }()
+	n, workerWrites, clock, stop := podNarrator(t, iw, pod, narration.Config{ServedName: "gpt-go", ModelSource: "models.example.com"})
+	defer stop()
 
 	const total, rate = 2_400_000_000, 110_000_000
 	progress := func(done uint64) inferencev1alpha1.LoadProgress {

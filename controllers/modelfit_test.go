@@ -224,6 +224,27 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // fakeClock is a settable clock for the worker's progress code.
+// podNarrator runs the worker's narration as the worker pod would: through an events client
+// whose writes are counted, on a clock the test moves. nc's Sink and Now are filled in; stop
+// ends the narrator after delivering what is queued.
+func podNarrator(t *testing.T, iw *inferencev1alpha1.InferenceWorker, pod *corev1.Pod, nc narration.Config) (
+	n *narration.Narrator, writes *atomic.Int64, clock *fakeClock, stop func()) {
+	t.Helper()
+	writes = &atomic.Int64{}
+	cs, err := kubernetes.NewForConfig(countingConfig(cfg, writes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock = &fakeClock{now: time.Now()}
+	nc.Sink = &narration.EventSink{Client: cs.EventsV1(), Target: narration.Target{Name: iw.Name, Namespace: iw.Namespace,
+		UID: string(iw.UID), PodName: pod.Name, PodUID: string(pod.UID)}}
+	nc.Now = clock.Now
+	n = narration.New(nc)
+	ctx, cancel := context.WithCancel(context.Background())
+	go n.Run(ctx)
+	return n, writes, clock, func() { cancel(); n.Wait() }
+}
+
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -251,17 +272,7 @@ func TestLoadProgressIsShownAndBounded(t *testing.T) {
 	sim.pod("gpt-go-0", loadingPod)
 	pod := getObj(t, ns, "gpt-go-0", &corev1.Pod{})
 
-	var workerWrites atomic.Int64
-	cs, err := kubernetes.NewForConfig(countingConfig(cfg, &workerWrites))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &fakeClock{now: time.Now()}
-	sink := &narration.EventSink{Client: cs.EventsV1(), Target: narration.Target{Name: iw.Name, Namespace: ns, UID: string(iw.UID),
-		PodName: pod.Name, PodUID: string(pod.UID)}}
-	n := narration.New(narration.Config{Sink: sink, Arch: "gpt", ServedName: "gpt-go", Now: clock.Now})
-	ctx, stop := context.WithCancel(context.Background())
-	go n.Run(ctx)
+	n, workerWrites, clock, stop := podNarrator(t, iw, pod, narration.Config{Arch: "gpt", ServedName: "gpt-go"})
 	tracker := server.NewLoadTracker(n.OnModelLoading, clock.Now)
 
 	const total = 2_400_000_000
@@ -303,7 +314,6 @@ func TestLoadProgressIsShownAndBounded(t *testing.T) {
 
 	loadTo(51, 100)
 	stop()
-	n.Wait()
 	if got := progressAnnotation(); got != "2160000000" {
 		t.Errorf("last patch shows %s bytes, want the 90%% step", got)
 	}
