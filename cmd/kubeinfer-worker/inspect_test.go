@@ -26,13 +26,13 @@ var fixtureFigures = map[string]struct {
 	byType                      map[string]uint64
 	weights, planTotal          uint64
 }{
-	"gpt2.gguf":                {128768, 7630, 515072, map[string]uint64{"F32": 515072}, 515072, 702545920},
-	"gpt2_f16.gguf":            {128768, 7634, 277504, map[string]uint64{"F16": 237568, "F32": 39936}, 277504, 702545920},
-	"llama3_rope_scaling.gguf": {119112, 7960, 476448, map[string]uint64{"F32": 476448}, 476416, 702545920},
-	"llama_gqa.gguf":           {428672, 9222, 1714688, map[string]uint64{"F32": 1714688}, 1714688, 704643072},
-	"llama_gqa_bf16.gguf":      {428672, 9227, 858624, map[string]uint64{"BF16": 856064, "F32": 2560}, 858624, 704643072},
-	"llama_mha.gguf":           {140096, 9222, 560384, map[string]uint64{"F32": 560384}, 560384, 702545920},
-	"qwen2.gguf":               {127552, 8053, 510208, map[string]uint64{"F32": 510208}, 510720, 702545920},
+	"gpt2.gguf":                {128768, 7630, 515072, map[string]uint64{"F32": 515072}, 515072, 706740224},
+	"gpt2_f16.gguf":            {128768, 7634, 277504, map[string]uint64{"F16": 237568, "F32": 39936}, 277504, 706740224},
+	"llama3_rope_scaling.gguf": {119112, 7960, 476448, map[string]uint64{"F32": 476448}, 476416, 704643072},
+	"llama_gqa.gguf":           {428672, 9222, 1714688, map[string]uint64{"F32": 1714688}, 1714688, 708837376},
+	"llama_gqa_bf16.gguf":      {428672, 9227, 858624, map[string]uint64{"BF16": 856064, "F32": 2560}, 858624, 708837376},
+	"llama_mha.gguf":           {140096, 9222, 560384, map[string]uint64{"F32": 560384}, 560384, 704643072},
+	"qwen2.gguf":               {127552, 8053, 510208, map[string]uint64{"F32": 510208}, 510720, 704643072},
 }
 
 func inspectJSONOf(t *testing.T, args ...string) inspectJSON {

@@ -55,6 +55,10 @@ typedef enum kic_dtype {
 typedef enum kic_family { KIC_FAMILY_LLAMA = 0, KIC_FAMILY_GPT = 1 } kic_family;
 typedef enum kic_rope_mode { KIC_ROPE_NONE = 0, KIC_ROPE_NORM = 1, KIC_ROPE_NEOX = 2 } kic_rope_mode;
 
+/* Logits and decode-attention scratch are sized for this many rows, so a long
+ * prefill chunk (max_batch tokens) does not cost max_batch x vocab floats. */
+#define KIC_MAX_LOGIT_ROWS 256
+
 typedef struct kic_device_info {
 	char name[256];
 	int32_t ordinal;
@@ -85,7 +89,9 @@ typedef struct kic_model_config {
 	int32_t kv_block_tokens;    /* tokens per KV block (e.g. 16) */
 	int32_t kv_blocks;          /* blocks in the pool */
 	int32_t max_seq_blocks;     /* block-table width: ceil(context / kv_block_tokens) */
-	int32_t max_batch;          /* most tokens one kic_forward call takes */
+	int32_t max_batch;          /* most tokens one kic_forward call takes; of them,
+	                               at most min(max_batch, KIC_MAX_LOGIT_ROWS) may want
+	                               logits, and a decode call takes at most that many */
 	int32_t gemm_min_tokens;    /* use cuBLAS for a call of at least this many tokens; <=0: 16 */
 	int32_t use_graphs;         /* capture decode steps in CUDA graphs */
 	uint64_t weight_bytes;      /* one allocation for every tensor: the sum of their device sizes (Q8_0:
@@ -180,8 +186,11 @@ KIC_API kic_status kic_test_embed(int32_t dtype, const void *table, int32_t dim,
                                   const float *pos_table, const int32_t *pos, float *y);
 KIC_API kic_status kic_test_dequant_q8_0(const void *blocks, int64_t count, float *y);
 /* Causal attention of n queries (n x heads x head_dim) at positions pos[i]
- * over a contiguous cache (len x heads_kv x head_dim) holding keys 0..len-1;
- * prefill selects the flash kernel, otherwise split-K decode + combine. */
+ * over a cache (len x heads_kv x head_dim) holding keys 0..len-1, which is
+ * copied into 16-token blocks in reverse order to exercise the block table;
+ * prefill 1 selects the flash kernel (on the tensor cores, split-K, where the
+ * device can), 2 the SIMT flash kernel, 0 split-K decode. Each runs twice, so
+ * the second run checks that the first left its merge counters at zero. */
 KIC_API kic_status kic_test_attention(const float *q, const float *k, const float *v, int32_t len,
                                       const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
                                       int32_t head_dim, int32_t prefill, float *out);

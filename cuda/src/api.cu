@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <vector>
 
 #include <cublas_v2.h>
 
@@ -324,34 +325,43 @@ extern "C" KIC_API kic_status kic_test_attention(const float *q, const float *k,
                                                  const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
                                                  int32_t head_dim, int32_t prefill, float *out) {
 	int64_t nq = (int64_t)heads * head_dim, nkv = (int64_t)heads_kv * head_dim;
-	int32_t table = 0;
+	// A paged cache: 16-token blocks, the block table in reverse order.
+	const int block_tokens = 16, blocks = (len + block_tokens - 1) / block_tokens;
+	std::vector<int32_t> table(blocks);
+	std::vector<float> kp((size_t)blocks * block_tokens * nkv, 0.f), vp(kp.size(), 0.f);
+	for (int b = 0; b < blocks; b++) table[b] = blocks - 1 - b;
+	for (int p = 0; p < len; p++) {
+		size_t dst = ((size_t)table[p / block_tokens] * block_tokens + p % block_tokens) * nkv;
+		memcpy(&kp[dst], k + (size_t)p * nkv, sizeof(float) * nkv);
+		memcpy(&vp[dst], v + (size_t)p * nkv, sizeof(float) * nkv);
+	}
 	dbuf qd, kd, vd, od, pd, sd, td, part;
 	KIC_TRY(to_dev(qd, q, sizeof(float) * n * nq));
-	KIC_TRY(to_dev(kd, k, sizeof(float) * len * nkv));
-	KIC_TRY(to_dev(vd, v, sizeof(float) * len * nkv));
+	KIC_TRY(to_dev(kd, kp.data(), sizeof(float) * kp.size()));
+	KIC_TRY(to_dev(vd, vp.data(), sizeof(float) * vp.size()));
 	KIC_TRY(to_dev(od, nullptr, sizeof(float) * n * nq));
 	KIC_TRY(to_dev(pd, pos, sizeof(int32_t) * n));
 	KIC_TRY(to_dev(sd, nullptr, sizeof(int32_t) * n));
 	KIC_CUDA(cudaMemset(sd.p, 0, sizeof(int32_t) * n));
-	KIC_TRY(to_dev(td, &table, sizeof table));
+	KIC_TRY(to_dev(td, table.data(), sizeof(int32_t) * blocks));
 	KIC_TRY(to_dev(part, nullptr, sizeof(float) * kic_attn_partials(n, heads, head_dim)));
 	kic_kv_view kv;
 	kv.k = kd.as<float>(), kv.v = vd.as<float>(), kv.tables = td.as<int32_t>();
-	kv.max_blocks = 1, kv.block_tokens = len, kv.kv_dim = (int)nkv;
+	kv.max_blocks = blocks, kv.block_tokens = block_tokens, kv.kv_dim = (int)nkv;
 	kic_attn_args a;
 	a.q = qd.as<float>(), a.q_stride = nq, a.out = od.as<float>(), a.seq = sd.as<int32_t>(), a.pos = pd.as<int32_t>();
 	a.n = n, a.heads = heads, a.heads_kv = heads_kv, a.head_dim = head_dim, a.scale = (float)(1.0 / sqrt((double)head_dim));
-	if (prefill)
-		KIC_TRY(launch_attn_prefill(a, kv, 0));
-	else {
-		// Twice, with the output poisoned in between: the second call only writes it if the first left the
-		// merge counters at zero, as a replayed graph needs.
-		dbuf counters;
-		KIC_TRY(to_dev(counters, nullptr, sizeof(int) * n * heads_kv));
-		KIC_CUDA(cudaMemset(counters.p, 0, sizeof(int) * n * heads_kv));
-		KIC_TRY(launch_attn_decode(a, kv, part.as<float>(), counters.as<int>(), 0));
-		KIC_CUDA(cudaMemset(od.p, 0xff, sizeof(float) * n * nq));
-		KIC_TRY(launch_attn_decode(a, kv, part.as<float>(), counters.as<int>(), 0));
+	dbuf counters;
+	KIC_TRY(to_dev(counters, nullptr, sizeof(int) * n * heads_kv));
+	KIC_CUDA(cudaMemset(counters.p, 0, sizeof(int) * n * heads_kv));
+	// Twice, with the output poisoned in between: the second call only writes it if the first left the
+	// merge counters at zero, as the next layer (or a replayed graph) needs.
+	for (int run = 0; run < 2; run++) {
+		KIC_CUDA(cudaMemset(od.p, 0xff, sizeof(float) * n * nq)); // NaN: a row the kernel skips shows up
+		if (prefill) // 2: the SIMT kernel
+			KIC_TRY(launch_attn_prefill(a, kv, part.as<float>(), counters.as<int>(), n * heads_kv, 0, prefill == 1));
+		else
+			KIC_TRY(launch_attn_decode(a, kv, part.as<float>(), counters.as<int>(), 0));
 	}
 	return finish(out, od, sizeof(float) * n * nq);
 }

@@ -3,8 +3,9 @@
 //
 // Query i sits at position pos[i] of sequence seq[i] and attends keys 0..pos[i], already stored.
 // Both kernels use the same online softmax (one warp per query and head, one lane per key of a tile):
-//   - prefill (attn_prefill.cu): flash-style; a block takes 16 consecutive queries of one sequence and one
-//     head and stages each K/V tile (32 keys, 8 for head_dim > 128) in shared memory once for all of them;
+//   - prefill (attn_prefill_tc.cu): flash-style on the tensor cores, 64 (query, head) rows per block, the
+//     fp32 operands split into bf16 hi + lo halves; attn_prefill.cu is the SIMT fallback, which takes 16
+//     consecutive queries of one sequence and one head and stages each K/V tile in shared memory once;
 //   - decode (attn_decode.cu): split-K; the keys of each query are cut into up to kic_attn_splits chunks
 //     worked on by separate blocks (one per KV head, its query heads as warps), whose partial (max, sum,
 //     output) are merged by the last block to finish. The chunking is decided on the device from pos[], so
@@ -28,7 +29,16 @@ static inline int64_t kic_attn_partials(int n, int heads, int head_dim) {
 	return (int64_t)n * heads * kic_attn_splits * (head_dim + 2);
 }
 
-kic_status launch_attn_prefill(const kic_attn_args &a, const kic_kv_view &kv, cudaStream_t s);
+// Prefill runs on the tensor cores (attn_prefill_tc.cu) where the device has the shared memory for the
+// head size, else (or with tensor_cores false, for tests) on the SIMT kernel. The tensor-core kernel splits
+// long key ranges over several blocks when partials (kic_attn_partials(n, ...) floats) and counters
+// (max_tiles ints at zero, left at zero; n * heads_kv is always enough) are given.
+kic_status launch_attn_prefill(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,
+                               int max_tiles, cudaStream_t s, bool tensor_cores = true);
+// launch_attn_prefill_tc launches the tensor-core kernel and sets *launched, or leaves the call to the SIMT
+// kernel (*launched false) when this device or head size cannot take it.
+kic_status launch_attn_prefill_tc(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,
+                                  int max_tiles, cudaStream_t s, bool *launched);
 // counters: n * heads_kv ints, zero before the first call (each call leaves them at zero).
 kic_status launch_attn_decode(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,
                               cudaStream_t s);

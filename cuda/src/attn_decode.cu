@@ -10,7 +10,7 @@
 // sequences grow; the counter is back at 0 after each merge, ready for the next replay.
 //
 // J = ceil(head_dim / 32): a lane holds output dims lane + 32*j and reads a key row as head_dim/4 float4s,
-// all issued before the first is used.
+// all issued before the first is used; value rows are read up to 32 keys at a time, likewise.
 template <int J>
 __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *partials, int *counters) {
 	__shared__ float qs[32][J * 32];
@@ -65,11 +65,14 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 #pragma unroll
 		for (int j = 0; j < J; j++) acc[j] *= corr;
 		m = m_new;
+		// U value rows in flight per lane (64 registers): the whole tile for head_dim <= 64, where a tile
+		// used to take four round trips to memory.
+		constexpr int U = J == 1 ? 32 : 64 / J;
 		int tile = min(32, end - k0);
-		for (int t0 = 0; t0 < tile; t0 += 8) {
-			float pk[8], vv[8][J];
+		for (int t0 = 0; t0 < tile; t0 += U) {
+			float pk[U], vv[U][J];
 #pragma unroll
-			for (int u = 0; u < 8; u++) {
+			for (int u = 0; u < U; u++) {
 				int t = t0 + u;
 				pk[u] = __shfl_sync(0xffffffffu, p, t & 31);
 				long long o = __shfl_sync(0xffffffffu, (long long)off, t & 31);
@@ -80,7 +83,7 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 				}
 			}
 #pragma unroll
-			for (int u = 0; u < 8; u++)
+			for (int u = 0; u < U; u++)
 #pragma unroll
 				for (int j = 0; j < J; j++) acc[j] += pk[u] * vv[u][j];
 		}

@@ -63,11 +63,17 @@ __global__ void attn_prefill_kernel(kic_attn_args a, kic_kv_view kv, int tk) {
 	}
 }
 
-kic_status launch_attn_prefill(const kic_attn_args &a, const kic_kv_view &kv, cudaStream_t s) {
+kic_status launch_attn_prefill(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,
+                               int max_tiles, cudaStream_t s, bool tensor_cores) {
 	if (a.n <= 0) return KIC_OK;
 	if (a.head_dim > 256 || a.head_dim % 4 || a.heads % a.heads_kv != 0)
 		return kic_set_error(KIC_ERR_UNSUPPORTED, "attention: head_dim %d (a multiple of 4 up to 256), heads %d/%d",
 		                     a.head_dim, a.heads, a.heads_kv);
+	if (tensor_cores) {
+		bool launched = false;
+		KIC_TRY(launch_attn_prefill_tc(a, kv, partials, counters, max_tiles, s, &launched));
+		if (launched) return KIC_OK;
+	}
 	int tk = a.head_dim <= 128 ? 32 : 8; // under the 48 KB of shared memory a launch gets by default
 	size_t smem = sizeof(float) * ((size_t)tk * (a.head_dim + 1) + (size_t)tk * a.head_dim +
 	                               (size_t)kQueriesPerBlock * a.head_dim) +

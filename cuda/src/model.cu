@@ -67,7 +67,7 @@ template <typename T> static void take(kic_slab &s, uint64_t count, T **out) {
 // layout_scratch places every buffer kic_model_create allocates, in a fixed order (memplan.Compute's).
 static void layout_scratch(kic_model *m, kic_slab &s) {
 	const kic_model_config &c = m->cfg;
-	int64_t B = c.max_batch, E = c.embd, F = c.ffn, V = c.vocab;
+	int64_t B = c.max_batch, L = kic_logit_rows(c), E = c.embd, F = c.ffn, V = c.vocab;
 	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
 	int64_t qw = c.family == KIC_FAMILY_GPT ? 3 * E : nq + 2 * nkv; // room for a fused [q; k; v] row
 	take(s, kCublasWorkspace, (uint8_t **)&m->cublas_ws);
@@ -84,9 +84,9 @@ static void layout_scratch(kic_model *m, kic_slab &s) {
 	take(s, B * nq, &m->att);
 	take(s, B * F, &m->ff1);
 	take(s, B * F, &m->ff2);
-	take(s, B * V, &m->logits);
-	take(s, kic_attn_partials((int)B, c.heads, c.head_dim), &m->partials);
-	take(s, B * c.heads_kv, &m->attn_counters);
+	take(s, L * V, &m->logits);
+	take(s, kic_attn_partials((int)L, c.heads, c.head_dim), &m->partials);
+	take(s, L * c.heads_kv, &m->attn_counters);
 	int64_t widest = E > F ? E : F;
 	widest = widest > nq ? widest : nq;
 	m->gemm.act16_elems = B * widest;
@@ -133,11 +133,11 @@ static kic_status create(int32_t ordinal, const kic_model_config *cfg, kic_model
 		return kic_set_error(KIC_ERR_CUBLAS, "cublasSetWorkspace failed");
 	if (m->rope_inv_freq)
 		KIC_CUDA(cudaMemcpy(m->rope_inv_freq, c.rope_inv_freq, sizeof(float) * (c.rope_dim / 2), cudaMemcpyHostToDevice));
-	KIC_CUDA(cudaMemset(m->attn_counters, 0, sizeof(int) * c.max_batch * c.heads_kv));
+	KIC_CUDA(cudaMemset(m->attn_counters, 0, sizeof(int) * kic_logit_rows(c) * c.heads_kv));
 	if (c.weight_bytes) KIC_TRY(arena_alloc(m, c.weight_bytes, (void **)&m->weights.base));
 	m->weights.size = c.weight_bytes;
 	KIC_CUDA(cudaMallocHost(&m->in_host, sizeof(int32_t) * in_words(c)));
-	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * c.max_batch * c.vocab));
+	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * kic_logit_rows(c) * c.vocab));
 	KIC_CUDA(cudaMallocHost(&m->sampled_host, sizeof(int32_t) * c.max_batch));
 	KIC_CUDA(cudaEventCreateWithFlags(&m->inputs_sent, cudaEventDisableTiming));
 	for (int b = 0; b < 2; b++) {
@@ -448,10 +448,13 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 		KIC_TRY(launch_rope_store_kv(r, pos, seq, n, gpt ? KIC_ROPE_NONE : c.rope_mode, c.rope_dim, m->rope_inv_freq,
 		                             kv, s));
 		a.q = r.q, a.q_stride = r.q_stride;
-		if (prefill)
-			KIC_TRY(launch_attn_prefill(a, kv, s));
-		else
+		if (prefill) {
+			// Split-K needs partials for every query row: chunks of up to kic_logit_rows tokens.
+			int max_tiles = n <= kic_logit_rows(c) ? (int)(kic_logit_rows(c) * c.heads_kv) : 0;
+			KIC_TRY(launch_attn_prefill(a, kv, m->partials, m->attn_counters, max_tiles, s));
+		} else {
 			KIC_TRY(launch_attn_decode(a, kv, m->partials, m->attn_counters, s));
+		}
 		KIC_TRY(linear(m, l.o, m->att, n, l.o_b, true, m->x));
 
 		kic_matvec_norm ffn_nrm{l.ffn_norm, l.ffn_norm_b, c.norm_eps};
@@ -525,6 +528,9 @@ extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t
 		if (blk < 0 || blk >= c.kv_blocks) return kic_set_error(KIC_ERR_INVALID, "KV block %d of %d", blk, c.kv_blocks);
 		if (want_logits[i]) h[3 * B + nrows++] = i;
 	}
+	if (nrows > kic_logit_rows(c) || (!prefill && n > kic_logit_rows(c)))
+		return kic_set_error(KIC_ERR_INVALID, "kic_forward: %d rows want logits, %d decode tokens (max %d each)", nrows,
+		                     prefill ? 0 : n, (int)kic_logit_rows(c));
 	memcpy(h, tokens, sizeof(int32_t) * n);
 	memcpy(h + B, pos, sizeof(int32_t) * n);
 	memcpy(h + 2 * B, seq, sizeof(int32_t) * n);

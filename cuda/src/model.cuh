@@ -43,7 +43,7 @@ struct kic_model {
 	std::vector<kic_layer> layers;
 	float *k_pool = nullptr, *v_pool = nullptr; // layers x kv_blocks x block_tokens x kv_dim
 
-	// Scratch sized for max_batch tokens.
+	// Scratch sized for max_batch tokens; logits, partials and counters for kic_logit_rows.
 	float *x = nullptr, *xn = nullptr, *q = nullptr, *k = nullptr, *v = nullptr, *att = nullptr;
 	float *ff1 = nullptr, *ff2 = nullptr, *logits = nullptr, *partials = nullptr;
 	int *attn_counters = nullptr; // decode attention: splits finished per (token, KV head)
@@ -63,3 +63,8 @@ struct kic_model {
 	std::map<int, cudaGraphExec_t> graphs; // decode batch size -> captured step
 	int last_rows = 0;
 };
+
+// Rows of logits (and of decode-attention partials) the scratch holds.
+static inline int64_t kic_logit_rows(const kic_model_config &c) {
+	return c.max_batch < KIC_MAX_LOGIT_ROWS ? c.max_batch : KIC_MAX_LOGIT_ROWS;
+}

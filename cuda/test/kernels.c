@@ -331,19 +331,23 @@ static void ref_attention(const float *q, const float *k, const float *v, const 
 		}
 }
 
-static void test_attention(int heads, int hkv, int hd, int len, int prefill) {
-	int n = prefill ? len : 5;
+// kernel: 0 decode, 1 prefill (tensor cores where the device can), 2 prefill on the SIMT kernel. A prefill
+// of n < len queries is the last chunk of a longer prompt: positions len-n .. len-1.
+static void test_attention(int heads, int hkv, int hd, int len, int n, int kernel) {
 	int32_t *pos = malloc(sizeof(int32_t) * n);
-	for (int i = 0; i < n; i++) pos[i] = prefill ? i : (int32_t)((long)len * (i + 1) / n - 1); // decode: various lengths
+	for (int i = 0; i < n; i++) // decode: various lengths
+		pos[i] = kernel ? len - n + i : (int32_t)((long)len * (i + 1) / n - 1);
 	float *q = malloc(sizeof(float) * n * heads * hd), *k = malloc(sizeof(float) * len * hkv * hd);
 	float *v = malloc(sizeof(float) * len * hkv * hd), *y = malloc(sizeof(float) * n * heads * hd);
 	float *want = malloc(sizeof(float) * n * heads * hd);
 	fill(q, n * heads * hd, 1), fill(k, len * hkv * hd, 1), fill(v, len * hkv * hd, 1);
 	ref_attention(q, k, v, pos, n, heads, hkv, hd, want);
+	static const char *kinds[] = {"decode", "prefill", "prefill simt"};
 	char name[96];
-	snprintf(name, sizeof name, "attention %s heads %d/%d hd %d len %d", prefill ? "prefill" : "decode", heads, hkv, hd, len);
-	CALL(kic_test_attention(q, k, v, len, pos, n, heads, hkv, hd, prefill, y));
-	check(name, y, want, n * heads * hd, 1e-4); // fp32, but __expf and a long softmax sum: 1e-4
+	snprintf(name, sizeof name, "attention %s heads %d/%d hd %d len %d n %d", kinds[kernel], heads, hkv, hd, len, n);
+	CALL(kic_test_attention(q, k, v, len, pos, n, heads, hkv, hd, kernel, y));
+	// fp32, or bf16 hi + lo halves (~2^-17) on the tensor cores, with exp2f/__expf and a long softmax sum: 1e-4
+	check(name, y, want, n * heads * hd, 1e-4);
 	free(pos), free(q), free(k), free(v), free(y), free(want);
 }
 
@@ -416,11 +420,15 @@ int main(void) {
 	test_rope(KIC_ROPE_NEOX, 32);
 	test_activations();
 	test_embed_dequant();
-	int shapes[4][3] = {{8, 2, 16}, {4, 4, 64}, {32, 8, 128}, {8, 1, 256}};
-	for (int s = 0; s < 4; s++) {
-		test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 77, 1);
-		test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 77, 0);
-		test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 1500, 0);
+	// heads / KV heads / head_dim: GQA, MHA, Llama-3-8B-like, MQA at 256, Qwen2.5-0.5B's group of 7, 80 wide
+	int shapes[6][3] = {{8, 2, 16}, {4, 4, 64}, {32, 8, 128}, {8, 1, 256}, {14, 2, 64}, {4, 2, 80}};
+	for (int s = 0; s < 6; s++) {
+		for (int kernel = 1; kernel <= 2; kernel++) {
+			test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 77, 77, kernel);
+			test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 1500, 200, kernel);
+		}
+		test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 77, 5, 0);
+		test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0);
 	}
 	test_sample();
 	bench_matvec();

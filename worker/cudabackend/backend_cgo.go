@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -282,8 +283,13 @@ func (b *Backend) lookup(id engine.SeqID) (*cudaSeq, error) {
 	return s, nil
 }
 
+// The library sizes its logits scratch by KIC_MAX_LOGIT_ROWS and memplan
+// mirrors it; this line stops compiling when the two differ.
+var _ = [1]struct{}{}[memplan.MaxLogitRows-C.KIC_MAX_LOGIT_ROWS]
+
 // Prefill implements engine.Backend. Prompts longer than the batch limit run
-// in chunks, each attending to the chunks before it through the KV cache.
+// in chunks, each attending to the chunks before it through the KV cache;
+// with allLogits the chunks are as small as the logits scratch.
 func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]float32, error) {
 	if len(tokens) == 0 {
 		return nil, fmt.Errorf("prefill sequence %d: no tokens", seq)
@@ -299,8 +305,12 @@ func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]f
 	}
 	table := b.table(nil, s)
 	var out [][]float32
-	for start := 0; start < len(tokens); start += b.sz.maxBatch {
-		chunk := tokens[start:min(len(tokens), start+b.sz.maxBatch)]
+	step := b.sz.maxBatch
+	if allLogits {
+		step = b.sz.logitRows()
+	}
+	for start := 0; start < len(tokens); start += step {
+		chunk := tokens[start:min(len(tokens), start+step)]
 		n := len(chunk)
 		tok, pos, seqIdx, want := make([]int32, n), make([]int32, n), make([]int32, n), make([]uint8, n)
 		for i, t := range chunk {
@@ -355,7 +365,7 @@ func (b *Backend) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) {
 	return b.DecodeSample(batch, Sampling{})
 }
 
-// decode validates batch, runs step on each part of at most maxBatch
+// decode validates batch, runs step on each part of at most logitRows
 // sequences, and advances every sequence by one token. b.mu is held.
 func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, tables []int32, want []uint8) error) error {
 	seqs := make([]*cudaSeq, len(batch))
@@ -377,8 +387,8 @@ func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, ta
 		}
 		seqs[i] = s
 	}
-	for start := 0; start < len(batch); start += b.sz.maxBatch {
-		part := batch[start:min(len(batch), start+b.sz.maxBatch)]
+	for start := 0; start < len(batch); start += b.sz.logitRows() {
+		part := batch[start:min(len(batch), start+b.sz.logitRows())]
 		n := len(part)
 		tok, pos, seqIdx, want := make([]int32, n), make([]int32, n), make([]int32, n), make([]uint8, n)
 		var tables []int32

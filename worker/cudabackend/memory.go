@@ -19,6 +19,10 @@ type sizing struct {
 	gemmMinTokens int
 }
 
+// logitRows is how many tokens of a call may want logits: the chunk of a
+// prefill that returns every position's logits, and a decode batch.
+func (s sizing) logitRows() int { return s.plan().LogitRows() }
+
 func (s sizing) plan() memplan.Sizing {
 	return memplan.Sizing{BlockTokens: s.blockTokens, Blocks: s.blocks, MaxSeqBlocks: s.maxSeqBlocks,
 		MaxBatch: s.maxBatch, GemmMinTokens: s.gemmMinTokens}

@@ -14,7 +14,7 @@ var llama32_1b = model.Hyper{Family: model.FamilyLlama, ContextLength: 131072, E
 func TestMemoryPlan(t *testing.T) {
 	o := Options{KVCacheTokens: 8192}.withDefaults(llama32_1b)
 	sz := o.sizing(llama32_1b)
-	if sz.blocks != 512 || sz.maxSeqBlocks != 8192 || sz.maxBatch != 256 || sz.blockTokens != 16 {
+	if sz.blocks != 512 || sz.maxSeqBlocks != 8192 || sz.maxBatch != 1024 || sz.logitRows() != 256 || sz.blockTokens != 16 {
 		t.Fatalf("sizing = %+v", sz)
 	}
 	const weights = 2471 << 20 // bf16 Llama-3.2-1B with tied embeddings
@@ -58,9 +58,11 @@ func TestMemoryPlanGPTQKV(t *testing.T) {
 	// its KV scratch rows are kv dim wide instead of n_embd; decode attention keeps a counter per KV head.
 	kvDim := uint64(4 * 64)
 	// The slab is rounded up to the driver's 2 MiB granule, so the difference is known to within one granule.
-	want := 256*4*4*(768-kvDim) + 256*4*(12-4)
+	// Token rows are max batch (1024) long; the counters, like the logits, have 256 rows.
+	B, L := uint64(sz.maxBatch), uint64(sz.logitRows())
+	want := B*4*4*(768-kvDim) + L*4*(12-4)
 	if d := planMemory(h, 0, sz).Buffers - planMemory(l, 0, sz).Buffers; d+2<<20 <= want || d >= want+2<<20 {
-		t.Errorf("gpt - llama buffers = %d, want %d (within 2 MiB) for 256 tokens", d, want)
+		t.Errorf("gpt - llama buffers = %d, want %d (within 2 MiB) for %d tokens", d, want, B)
 	}
 	if sz.blocks != 64 { // min(context 1024, 32768) / 16
 		t.Errorf("blocks = %d", sz.blocks)

@@ -23,8 +23,9 @@ type Options struct {
 	KVCacheTokens int
 	// KVBlockTokens is the KV block size in tokens; 0 means 16.
 	KVBlockTokens int
-	// MaxBatch is the most tokens one forward call runs (a prefill chunk or
-	// a decode batch); 0 means 256.
+	// MaxBatch is the most tokens one forward call runs (a prefill chunk);
+	// 0 means 1024. Decode batches and the chunks of a prefill that returns
+	// every position's logits take at most min(MaxBatch, 256).
 	MaxBatch int
 	// GemmMinTokens is the token count from which linear layers use cuBLAS
 	// instead of the matvec kernel; 0 means 16.

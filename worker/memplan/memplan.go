@@ -21,11 +21,20 @@ type Options struct {
 	KVCacheTokens int
 	// KVBlockTokens is the KV block size in tokens; 0 means 16.
 	KVBlockTokens int
-	// MaxBatch is the most tokens one forward call runs; 0 means 256.
+	// MaxBatch is the most tokens one forward call runs (a prefill chunk);
+	// 0 means 1024. Of them, at most LogitRows want logits.
 	MaxBatch int
 	// GemmMinTokens is the token count from which linear layers use cuBLAS; 0 means 16.
 	GemmMinTokens int
 }
+
+// MaxLogitRows is the library's KIC_MAX_LOGIT_ROWS: logits and decode
+// attention scratch hold this many rows, so long prefill chunks stay cheap.
+const MaxLogitRows = 256
+
+// LogitRows is how many tokens of one forward call may want logits, and the
+// largest decode batch of one call.
+func (s Sizing) LogitRows() int { return min(s.MaxBatch, MaxLogitRows) }
 
 // KVCacheTokens is what `serve --max-context C --max-concurrent N` reserves:
 // C tokens for each of N sequences, or 0 (the model's default) when C is unset.
@@ -45,7 +54,7 @@ func (o Options) WithDefaults(h model.Hyper) Options {
 		o.KVCacheTokens = min(h.ContextLength, 32768)
 	}
 	if o.MaxBatch <= 0 {
-		o.MaxBatch = 256
+		o.MaxBatch = 1024
 	}
 	if o.GemmMinTokens <= 0 {
 		o.GemmMinTokens = 16
@@ -192,9 +201,10 @@ func Compute(h model.Hyper, weights uint64, s Sizing) Plan {
 	kvStart := used - pool
 	take(pool) // V
 	kv := used - kvStart
-	for _, n := range []uint64{B * E, B * max(E, nq), B * qw, B * nkv, B * nkv, B * nq, B * F, B * F, B * V,
-		B * uint64(h.Heads) * 16 * (uint64(h.HeadDim) + 2), // attention split partials
-		B * uint64(h.HeadsKV),                              // and their merge counters
+	L := uint64(s.LogitRows())
+	for _, n := range []uint64{B * E, B * max(E, nq), B * qw, B * nkv, B * nkv, B * nq, B * F, B * F, L * V,
+		L * uint64(h.Heads) * 16 * (uint64(h.HeadDim) + 2), // attention split partials
+		L * uint64(h.HeadsKV),                              // and their merge counters
 	} {
 		take(n * f32)
 	}
