@@ -165,7 +165,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	tracker := server.NewLoadTracker(narrator.OnModelLoading, nil)
 	m, err := server.WatchLoad(ctx, tracker, c.LoadStallTimeout, stallCheckInterval(c.LoadStallTimeout), func() (*server.Model, error) {
 		return server.Load(server.LoadOptions{Path: c.Model, Family: family, Backend: c.newBackend(log), Log: log,
-			Plan: c.memoryPlan, Progress: tracker.Update})
+			Plan: c.memoryPlan, Progress: tracker.Update, Prewarm: c.prewarm()})
 	})
 	if err == nil {
 		if err = srv.Start(ctx, m); err != nil {
@@ -264,6 +264,14 @@ func (c serveConfig) cudaOptions() cudabackend.Options {
 // with the load (kubeinfer.dev/required-mib) so the operator schedules by it.
 func (c serveConfig) memoryPlan(m *model.Model) memplan.Plan {
 	return cudabackend.PlanMemory(m, c.cudaOptions())
+}
+
+// prewarm starts the GPU's context while the model file is parsed (nil for --device cpu).
+func (c serveConfig) prewarm() func() {
+	if c.Device == server.DeviceCPU {
+		return nil
+	}
+	return func() { _ = cudabackend.Available(c.CUDALib) }
 }
 
 // newBackend applies the --device rules: cuda must get the GPU, auto falls back to the

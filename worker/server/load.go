@@ -35,29 +35,41 @@ type LoadOptions struct {
 	Plan func(*model.Model) memplan.Plan
 	// Progress is told the weight bytes the backend has read so far; nil ignores it.
 	Progress model.ProgressFunc
+	// Prewarm, when set, runs while the model file is parsed, before Backend is
+	// called: the CUDA serve path starts the driver's context there, which
+	// otherwise sits on the load's critical path. Its errors resurface in Backend.
+	Prewarm func()
 }
 
-// Load reads the model, builds its tokenizer, chat template and backend.
+// Load reads the model, builds its tokenizer, chat template and backend. The
+// tokenizer and chat template are built while the backend loads the weights.
 func Load(o LoadOptions) (*Model, error) {
 	start := time.Now()
+	prewarmed := make(chan struct{})
+	if o.Prewarm != nil {
+		go func() { defer close(prewarmed); o.Prewarm() }()
+	} else {
+		close(prewarmed)
+	}
 	m, err := model.Load(o.Path, o.Family)
 	if err != nil {
+		<-prewarmed
 		return nil, err
 	}
-	tok, err := tokenizer.New(m.Vocab)
-	if err != nil {
-		m.Close()
-		return nil, fmt.Errorf("tokenizer: %w", err)
+	type text struct {
+		tok *tokenizer.Tokenizer
+		tpl *chattemplate.Template
+		err error
 	}
-	src, _ := m.File.Get(chattemplate.MetadataKey)
-	source, _ := src.String()
-	tpl, err := chattemplate.New(source, tok.TokenText(tok.BOS()), tok.TokenText(tok.EOS()))
-	if err != nil {
-		o.Log.Info("the model's chat template does not parse; using the plain role: content format", "error", err.Error())
-		tpl, _ = chattemplate.New("", "", "")
-	} else if tpl.Plain() {
-		o.Log.Info("the model has no chat template; chat prompts use the plain role: content format")
-	}
+	texts := make(chan text, 1)
+	go func() {
+		tok, err := tokenizer.New(m.Vocab)
+		if err != nil {
+			texts <- text{err: fmt.Errorf("tokenizer: %w", err)}
+			return
+		}
+		texts <- text{tok: tok, tpl: chatTemplate(m, tok, o.Log)}
+	}()
 	newBackend := o.Backend
 	if newBackend == nil {
 		newBackend = func(m *model.Model) (engine.Backend, error) { return engine.NewCPU(m) }
@@ -70,11 +82,34 @@ func Load(o LoadOptions) (*Model, error) {
 	if o.Progress != nil {
 		o.Progress(0, m.TensorBytes()) // the load starts: the ModelLoading Event goes out now
 	}
+	<-prewarmed
 	b, err := newBackend(m)
 	m.OnProgress = nil
+	t := <-texts
+	if err == nil {
+		err = t.err
+		if err != nil {
+			b.Close()
+		}
+	}
 	if err != nil {
 		m.Close()
 		return nil, err
 	}
-	return &Model{Backend: b, Tokenizer: tok, Template: tpl, LoadTime: time.Since(start), Plan: plan, file: m}, nil
+	return &Model{Backend: b, Tokenizer: t.tok, Template: t.tpl, LoadTime: time.Since(start), Plan: plan, file: m}, nil
+}
+
+// chatTemplate is the model's chat template, or the plain role: content format
+// when it has none or it does not parse.
+func chatTemplate(m *model.Model, tok *tokenizer.Tokenizer, log logr.Logger) *chattemplate.Template {
+	src, _ := m.File.Get(chattemplate.MetadataKey)
+	source, _ := src.String()
+	tpl, err := chattemplate.New(source, tok.TokenText(tok.BOS()), tok.TokenText(tok.EOS()))
+	if err != nil {
+		log.Info("the model's chat template does not parse; using the plain role: content format", "error", err.Error())
+		tpl, _ = chattemplate.New("", "", "")
+	} else if tpl.Plain() {
+		log.Info("the model has no chat template; chat prompts use the plain role: content format")
+	}
+	return tpl
 }

@@ -1,0 +1,47 @@
+package server
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"github.com/go-logr/logr/testr"
+
+	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// The prewarm (the GPU context on the serve path) has finished before the
+// backend is built, and the tokenizer built beside the backend is the model's.
+func TestLoadPrewarmsBeforeTheBackend(t *testing.T) {
+	var prewarmed, sawPrewarmed atomic.Bool
+	m, err := Load(LoadOptions{
+		Path: modelPath, Log: testr.New(t),
+		Prewarm: func() { prewarmed.Store(true) },
+		Backend: func(m *model.Model) (engine.Backend, error) {
+			sawPrewarmed.Store(prewarmed.Load())
+			return engine.NewCPU(m)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if !sawPrewarmed.Load() {
+		t.Error("the backend was built before the prewarm finished")
+	}
+	if m.Tokenizer == nil || m.Template == nil || len(m.Tokenizer.Encode("func main() {}", false)) == 0 {
+		t.Errorf("tokenizer %v, template %v", m.Tokenizer, m.Template)
+	}
+}
+
+// A failed parse still waits for the prewarm, so no goroutine outlives Load.
+func TestLoadFailureWaitsForThePrewarm(t *testing.T) {
+	var done atomic.Bool
+	_, err := Load(LoadOptions{Path: t.TempDir() + "/missing.gguf", Log: testr.New(t), Prewarm: func() { done.Store(true) }})
+	if err == nil {
+		t.Fatal("loaded a missing file")
+	}
+	if !done.Load() {
+		t.Error("Load returned before its prewarm finished")
+	}
+}
