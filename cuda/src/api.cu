@@ -372,6 +372,8 @@ extern "C" KIC_API kic_status kic_test_sample(const float *logits, int32_t rows,
 	dbuf ld, td;
 	KIC_TRY(to_dev(ld, logits, sizeof(float) * rows * vocab));
 	KIC_TRY(to_dev(td, nullptr, sizeof(int32_t) * rows));
-	KIC_TRY(launch_sample(ld.as<float>(), rows, vocab, *params, td.as<int32_t>(), 0));
+	dbuf scratch;
+	KIC_TRY(to_dev(scratch, nullptr, sizeof(float) * kic_sample_scratch_floats(rows)));
+	KIC_TRY(launch_sample(ld.as<float>(), rows, vocab, *params, td.as<int32_t>(), scratch.as<float>(), 0));
 	return finish(tokens_out, td, sizeof(int32_t) * rows);
 }

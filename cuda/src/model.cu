@@ -556,7 +556,11 @@ extern "C" KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_s
 	if (rows <= 0 || rows > m->last_rows)
 		return kic_set_error(KIC_ERR_INVALID, "kic_sample: %d rows but the last forward left %d", rows, m->last_rows);
 	KIC_CUDA(cudaSetDevice(m->ordinal));
-	KIC_TRY(launch_sample(m->logits, rows, m->cfg.vocab, *params, m->sampled_dev, m->stream));
+	// Greedy's scratch is the attention partials, free between steps (and larger for any real head size).
+	if (kic_sample_scratch_floats(rows) > kic_attn_partials(rows, m->cfg.heads, m->cfg.head_dim))
+		return kic_set_error(KIC_ERR_UNSUPPORTED, "kic_sample: %d heads of dim %d leave too little scratch for sampling",
+		                     m->cfg.heads, m->cfg.head_dim);
+	KIC_TRY(launch_sample(m->logits, rows, m->cfg.vocab, *params, m->sampled_dev, m->partials, m->stream));
 	KIC_CUDA(cudaMemcpyAsync(m->sampled_host, m->sampled_dev, sizeof(int32_t) * rows, cudaMemcpyDeviceToHost, m->stream));
 	KIC_CUDA(cudaStreamSynchronize(m->stream));
 	memcpy(tokens_out, m->sampled_host, sizeof(int32_t) * rows);

@@ -1,9 +1,11 @@
-// sample.cuh: token sampling on the GPU, one block per logit row: greedy (argmax, lowest index on ties),
-// or temperature with optional top-k and top-p and a seeded draw. Top-k and top-p thresholds are found by
+// sample.cuh: token sampling on the GPU: greedy (argmax, lowest index on ties; 128 blocks per row, then one
+// warp), or, one block per logit row, temperature with optional top-k and top-p and a seeded draw. Top-k and top-p thresholds are found by
 // bisection over the row (no sort), the draw by a block-wide prefix sum. Reproducible for a given seed and
 // step; the random stream is not the CPU sampler's, so only greedy results match it token for token.
 #pragma once
 #include "common.cuh"
 
+// scratch: kic_sample_scratch_floats(rows) floats (greedy's per-block partial results).
+int64_t kic_sample_scratch_floats(int rows);
 kic_status launch_sample(const float *logits, int rows, int vocab, const kic_sampling &p, int32_t *tokens,
-                         cudaStream_t s);
+                         float *scratch, cudaStream_t s);

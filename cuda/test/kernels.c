@@ -389,6 +389,20 @@ static void test_sample(void) {
 	failures += !(inside && distinct);
 	printf("%s top-k 10 / top-p 0.9 draws stay in the top 10 and vary (%d, %d)\n", inside && distinct ? "ok  " : "FAIL", inside, distinct);
 	free(l);
+	// Greedy over a Qwen-sized vocabulary, spread over many blocks: the maximum planted twice in row 0 (the
+	// lower index wins), near the end in row 1.
+	vocab = 151936;
+	l = malloc(sizeof(float) * 2 * vocab);
+	fill(l, 2 * vocab, 4);
+	l[70001] = l[140003] = 50.f;
+	l[vocab + vocab - 2] = 60.f;
+	p = (kic_sampling){0};
+	CALL(kic_test_sample(l, 2, vocab, &p, got));
+	checks++;
+	ok = got[0] == 70001 && got[1] == vocab - 2;
+	failures += !ok;
+	printf("%s greedy over %d tokens: lowest index of a tie, last block (%d, %d)\n", ok ? "ok  " : "FAIL", vocab, got[0], got[1]);
+	free(l);
 }
 
 int main(void) {
