@@ -68,8 +68,10 @@ run() {
 	sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
 	if [ -n "$sanitizer" ]; then
 		step memcheck-kernels "$sanitizer" --tool memcheck --error-exitcode 9 cuda/build/kernels
-		step memcheck-model bash -c "cd worker/cudabackend && '$sanitizer' --tool memcheck --error-exitcode 9 \
-			../../$dir/cudabackend.test -test.run 'TestFidelityAgainstCPU|TestDecodeBatchMatchesSingle' -test.v"
+		# Bounded (MEMCHECK_TIMEOUT seconds, default 420), so the Go tests and the benchmark still run in one
+		# device call; a timeout counts as a failed step.
+		step memcheck-model timeout "${MEMCHECK_TIMEOUT:-420}" bash -c "cd worker/cudabackend && '$sanitizer' --tool memcheck \
+			--error-exitcode 9 ../../$dir/cudabackend.test -test.run 'TestFidelityAgainstCPU|TestDecodeBatchMatchesSingle' -test.v"
 	else
 		echo "=== memcheck: compute-sanitizer not found"; failed=$((failed + 1))
 	fi

@@ -237,6 +237,83 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 // each chunk NT times, so fewer chunks hide the latency and keep the registers in check.
 template <int NT> struct Unroll { static constexpr int value = NT == 1 ? 4 : 2; };
 
+// The fused [q; k; v] step (see kic_qkv_store). Slot s of the grid computes row row_of(s): for rows in the
+// rotated part of a q or k head, the two rows of pair j sit in slots 2j and 2j + 1 of the head; heads start
+// at even slots (head_dim is even) and blocks at multiples of kWarpsPerBlock (even), so a pair is never split.
+template <int DT, int U, int NORM>
+__global__ void __launch_bounds__(kWarpsPerBlock * 32)
+    matvec_qkv_kernel(const void *w, const __half *scales, int64_t rows, int64_t cols, const float *x, const float *bias,
+                      float *y, kic_matvec_norm nrm, kic_qkv_store st) {
+	__shared__ float vals[kWarpsPerBlock];
+	int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, hd = st.head_dim;
+	int64_t slot = (int64_t)blockIdx.x * kWarpsPerBlock + warp, row = slot;
+	bool rotate = false;
+	int pair = 0;
+	if (st.rope_mode != KIC_ROPE_NONE && slot < st.nq + st.nkv && slot % hd < st.rope_dim) {
+		int local = (int)(slot % hd);
+		rotate = true, pair = local / 2;
+		if (st.rope_mode == KIC_ROPE_NEOX) row = slot - local + pair + (local & 1) * (st.rope_dim / 2);
+	}
+	// Inputs the host wrote before the step (not an earlier kernel), so they may be read before pdl_wait,
+	// and their loads overlap the weights'.
+	float p = (float)st.pos[0];
+	float freq = rotate ? st.inv_freq[pair] : 0.f;
+	int64_t cache = row >= st.nq ? kv_offset(st.kv, st.seq[0], st.pos[0]) : 0;
+	int64_t base[1] = {(row < rows ? row : rows - 1) * cols};
+	float acc[1][1];
+	row_dots<DT, 1, 1, U, true, NORM>(w, scales, base, cols, x, nrm, acc);
+	float v = acc[0][0];
+	if (row < rows && bias) v += bias[row];
+	if (lane == 0) vals[warp] = v;
+	__syncthreads();
+	if (row >= rows || lane != 0) return;
+	if (rotate) { // as rope_rotate: x0 is the pair's first row, x1 its second
+		double sd, cd;
+		sincos((double)(p * freq), &sd, &cd);
+		float cs = (float)cd, sn = (float)sd, x0 = vals[warp & ~1], x1 = vals[warp | 1];
+		v = warp & 1 ? x0 * sn + x1 * cs : x0 * cs - x1 * sn;
+	}
+	y[row] = v;
+	if (row >= st.nq + st.nkv) st.kv.v[cache + row - st.nq - st.nkv] = v;
+	else if (row >= st.nq) st.kv.k[cache + row - st.nq] = v;
+}
+
+bool kic_matvec_can_qkv(const kic_mat &w, int n, const kic_qkv_store &st) {
+	return n == 1 && kic_matvec_can_norm(w) && st.head_dim % 2 == 0 && kWarpsPerBlock % 2 == 0 &&
+	       w.rows == st.nq + 2 * st.nkv && st.nq % st.head_dim == 0 && st.nkv % st.head_dim == 0 &&
+	       (st.rope_mode == KIC_ROPE_NONE || (st.rope_dim % 2 == 0 && st.rope_dim <= st.head_dim && st.inv_freq));
+}
+
+template <int DT, int NORM>
+static kic_status launch_qkv_dt(const kic_mat &w, const float *x, const float *bias, float *y, const kic_matvec_norm &nrm,
+                                const kic_qkv_store &st, cudaStream_t s) {
+	return kic_launch(matvec_qkv_kernel<DT, Unroll<1>::value, NORM>, dim3(kic_div_up(w.rows, kWarpsPerBlock)),
+	                  dim3(kWarpsPerBlock * 32), sizeof(float) * w.cols, s, (const void *)w.data,
+	                  (const __half *)w.scales, w.rows, w.cols, x, bias, y, nrm, st);
+}
+
+template <int NORM>
+static kic_status launch_qkv_norm(const kic_mat &w, const float *x, const float *bias, float *y,
+                                  const kic_matvec_norm &nrm, const kic_qkv_store &st, cudaStream_t s) {
+	switch (w.dtype) {
+	case KIC_BF16: return launch_qkv_dt<KIC_BF16, NORM>(w, x, bias, y, nrm, st, s);
+	case KIC_F16: return launch_qkv_dt<KIC_F16, NORM>(w, x, bias, y, nrm, st, s);
+	case KIC_F32: return launch_qkv_dt<KIC_F32, NORM>(w, x, bias, y, nrm, st, s);
+	case KIC_Q8_0: return launch_qkv_dt<KIC_Q8_0, NORM>(w, x, bias, y, nrm, st, s);
+	default: return kic_set_error(KIC_ERR_UNSUPPORTED, "qkv matvec: dtype %d", w.dtype);
+	}
+}
+
+kic_status launch_matvec_qkv(const kic_mat &w, const float *x, const float *bias, float *y, const kic_matvec_norm &nrm,
+                             const kic_qkv_store &st, cudaStream_t s) {
+	if (!kic_matvec_can_qkv(w, 1, st))
+		return kic_set_error(KIC_ERR_INVALID, "qkv matvec: %lld x %lld rows/cols for q %lld, kv %lld, head_dim %d, rope %d",
+		                     (long long)w.rows, (long long)w.cols, (long long)st.nq, (long long)st.nkv, st.head_dim,
+		                     st.rope_dim);
+	return nrm.b ? launch_qkv_norm<kNormLayer>(w, x, bias, y, nrm, st, s) : launch_qkv_norm<kNormRMS>(w, x, bias, y, nrm, st, s);
+}
+
+
 template <int DT, int NT, int U, bool VEC, int NORM>
 static kic_status launch_kernel(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int act,
                                 const kic_matvec_norm &nrm, cudaStream_t s) {

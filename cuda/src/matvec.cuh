@@ -8,6 +8,7 @@
 // is one kernel.
 #pragma once
 #include "common.cuh"
+#include "kvcache.cuh"
 
 // A norm fused into the projection's prologue (decode steps of one token): each block normalizes x into
 // shared memory, RMSNorm with weight w, or LayerNorm when b is set, as norm_kernel would.
@@ -31,3 +32,19 @@ kic_status launch_matvec_gelu(const kic_mat &w, const float *x, int n, const flo
 // y[t][r] = silu(gate_r . x_t) * (up_r . x_t) for r < F.
 kic_status launch_matvec_swiglu(const kic_mat &w, const float *x, int n, float *y, cudaStream_t s,
                                 const kic_matvec_norm *nrm = nullptr);
+
+// A one-token decode step's [q; k; v] projection that also does what follows it: rotary embedding of q and
+// k (rope_mode KIC_ROPE_NONE: none) and the append of k and v to the KV cache at (seq[0], pos[0]). Rows
+// are nq of q, then nkv of k, then nkv of v, head_dim apart within each. A block's warps take the two rows
+// of a rotation pair, which they exchange in shared memory; the angles are computed as rope.cu does.
+struct kic_qkv_store {
+	const int32_t *pos = nullptr, *seq = nullptr;
+	int64_t nq = 0, nkv = 0;
+	int head_dim = 0, rope_mode = KIC_ROPE_NONE, rope_dim = 0;
+	const float *inv_freq = nullptr;
+	kic_kv_view kv;
+};
+// Whether launch_matvec_qkv can take this step: one token, a norm it can fuse, whole pairs in a block.
+bool kic_matvec_can_qkv(const kic_mat &w, int n, const kic_qkv_store &st);
+kic_status launch_matvec_qkv(const kic_mat &w, const float *x, const float *bias, float *y, const kic_matvec_norm &nrm,
+                             const kic_qkv_store &st, cudaStream_t s);

@@ -426,7 +426,16 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 		r.heads = c.heads, r.heads_kv = c.heads_kv, r.head_dim = c.head_dim;
 		bool fused_qkv = gpt || (l.qkv_parts == 3 && (l.qkv_b_parts == 0 || l.qkv_b_parts == 3));
 		const float *qkv_b = gpt || l.qkv_b_parts ? l.qkv_b : nullptr;
-		if (fused_qkv && matvec_norm(m, n, l.qkv)) { // decode: the norm runs inside the projection
+		int rope_mode = gpt ? KIC_ROPE_NONE : c.rope_mode;
+		// One-token decode: the norm runs inside the projection, and rope and the KV append in its epilogue.
+		kic_qkv_store st;
+		st.pos = pos, st.seq = seq, st.nq = nq, st.nkv = nkv, st.head_dim = c.head_dim, st.rope_mode = rope_mode;
+		st.rope_dim = c.rope_dim, st.inv_freq = m->rope_inv_freq, st.kv = kv;
+		bool fused_store = fused_qkv && matvec_norm(m, n, l.qkv) && kic_matvec_can_qkv(l.qkv, n, st);
+		if (fused_store) {
+			kic_matvec_norm nrm{l.attn_norm, l.attn_norm_b, c.norm_eps};
+			KIC_TRY(launch_matvec_qkv(l.qkv, m->x, qkv_b, m->q, nrm, st, s));
+		} else if (fused_qkv && matvec_norm(m, n, l.qkv)) {
 			kic_matvec_norm nrm{l.attn_norm, l.attn_norm_b, c.norm_eps};
 			KIC_TRY(launch_matvec(l.qkv, m->x, n, qkv_b, false, m->q, s, &nrm));
 		} else {
@@ -445,8 +454,8 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 		} else {
 			r.q = m->q, r.k = m->k, r.v = m->v, r.q_stride = nq, r.kv_stride = nkv;
 		}
-		KIC_TRY(launch_rope_store_kv(r, pos, seq, n, gpt ? KIC_ROPE_NONE : c.rope_mode, c.rope_dim, m->rope_inv_freq,
-		                             kv, s));
+		if (!fused_store)
+			KIC_TRY(launch_rope_store_kv(r, pos, seq, n, rope_mode, c.rope_dim, m->rope_inv_freq, kv, s));
 		a.q = r.q, a.q_stride = r.q_stride;
 		if (prefill) {
 			// Split-K needs partials for every query row: chunks of up to kic_logit_rows tokens.
