@@ -73,8 +73,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if len(prompt)+*genTokens > m.Hyper.ContextLength {
 		return fmt.Errorf("%d prompt + %d generated tokens exceed the context length %d", len(prompt), *genTokens, m.Hyper.ContextLength)
 	}
-	// Warm up: kernel loading, cuBLAS heuristics, graph capture for batch 1.
-	if _, _, err := benchRun(ctx, backend, prompt[:min(len(prompt), 16)], 4); err != nil {
+	// Warm up at the measured shape, as the transformers side of hack/realshape does: kernel loading,
+	// cuBLAS heuristics for the prompt's GEMM shapes, graph capture for batch 1.
+	if _, _, err := benchRun(ctx, backend, prompt, min(*genTokens, 4)); err != nil {
 		return err
 	}
 	prefill, decode, err := benchRun(ctx, backend, prompt, *genTokens)

@@ -680,7 +680,7 @@ def cmd_report(a):
         bws = [b["bench"].get("bandwidth_gbs") for _, b in speed_rows if b.get("bench", {}).get("bandwidth_gbs")]
         bw = float(np.median(bws)) * 1e9 if bws else None
         tbw = [e.get("torch_copy_bandwidth") for e, _ in speed_rows if e.get("torch_copy_bandwidth")]
-        lines += ["## Speed at batch 1 (provisional: the CUDA kernels are still being optimized)", "",
+        lines += ["## Speed at batch 1", "",
                   f"Ours: `kubeinfer-worker bench --device cuda --prompt-tokens {PROMPT_TOKENS} --gen-tokens {GEN_TOKENS}` "
                   "(decode with logits copied to the host every token; `sampled` = greedy sampling on the GPU) and a "
                   f"long prefill of {LONG_PREFILL} tokens (GPT-2 XL: 1022, its context is 1024). transformers "
