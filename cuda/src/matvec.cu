@@ -1,7 +1,21 @@
 #include "matvec.cuh"
 #include "gelu.cuh"
 
-constexpr int kWarpsPerBlock = 8;
+// Rows (warps) per block, for dtype DT and NT tokens a pass, and 16-byte chunks per lane in flight at
+// batch 1. At batch 1 whole-SM blocks measured fastest on the H100 (bf16 Llama-3.2-1B decode, 128 + 256
+// tokens, greedy on the GPU: 8 warps 742-746 tok/s, 16: 772-775, 32: 791-794; 4 chunks beat 8 at every
+// size), though at 32 the [gate; up] kernel spills ~170 bytes. Batches and f32 weights, which would spill
+// much more (1.3 KB), keep 8. Overridable at build time (-DKIC_MATVEC_WARPS=..., -DKIC_MATVEC_UNROLL=...).
+#ifndef KIC_MATVEC_WARPS
+#define KIC_MATVEC_WARPS 32
+#endif
+#ifndef KIC_MATVEC_UNROLL
+#define KIC_MATVEC_UNROLL 4
+#endif
+template <int DT, int NT> struct Warps {
+	static constexpr int value = NT == 1 && DT != KIC_F32 ? KIC_MATVEC_WARPS : 8;
+};
+static_assert(KIC_MATVEC_WARPS % 2 == 0, "the fused qkv kernel keeps rotation pairs in one block");
 enum { kActNone, kActGELU, kActSwiGLU };
 enum { kNormNone, kNormRMS, kNormLayer };
 
@@ -189,13 +203,13 @@ __device__ __forceinline__ void row_dots(const void *w, const __half *scales, co
 		for (int t = 0; t < NT; t++) acc[r][t] = warp_sum(acc[r][t]);
 }
 
-// One warp per output row, kWarpsPerBlock rows per block. ACT: the epilogue's activation after the bias
+// One warp per output row, Warps<DT, NT> rows per block. ACT: the epilogue's activation after the bias
 // (kActGELU for GPT-2's MLP up projection).
 template <int DT, int NT, int U, bool VEC, int ACT, int NORM>
-__global__ void __launch_bounds__(kWarpsPerBlock * 32)
+__global__ void __launch_bounds__(Warps<DT, NT>::value * 32)
     matvec_kernel(const void *w, const __half *scales, int64_t rows, int64_t cols, const float *x, const float *bias,
                   int accumulate, float *y, kic_matvec_norm nrm) {
-	int64_t row = (int64_t)blockIdx.x * kWarpsPerBlock + (threadIdx.x >> 5);
+	int64_t row = (int64_t)blockIdx.x * Warps<DT, NT>::value + (threadIdx.x >> 5);
 	int64_t base[1] = {(row < rows ? row : rows - 1) * cols}; // a spare warp reads a valid row and stores nothing
 	float acc[1][NT];
 	row_dots<DT, NT, 1, U, VEC, NORM>(w, scales, base, cols, x, nrm, acc);
@@ -215,10 +229,10 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 // The fused SwiGLU projection: W holds [gate; up] (2*half rows); row r of the output is
 // silu(gate_r . x) * (up_r . x), computed as the CPU engine does (g / (1 + exp(-g)) * u).
 template <int DT, int NT, int U, bool VEC, int NORM>
-__global__ void __launch_bounds__(kWarpsPerBlock * 32)
+__global__ void __launch_bounds__(Warps<DT, NT>::value * 32)
     matvec_glu_kernel(const void *w, const __half *scales, int64_t half, int64_t cols, const float *x, float *y,
                       kic_matvec_norm nrm) {
-	int64_t row = (int64_t)blockIdx.x * kWarpsPerBlock + (threadIdx.x >> 5);
+	int64_t row = (int64_t)blockIdx.x * Warps<DT, NT>::value + (threadIdx.x >> 5);
 	int64_t r = row < half ? row : half - 1;
 	int64_t base[2] = {r * cols, (r + half) * cols};
 	float acc[2][NT];
@@ -235,18 +249,18 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 
 // Batch 1 keeps 2 x 4 chunks (2 x 1024 bf16 values) of a row in flight per warp; batches of tokens reuse
 // each chunk NT times, so fewer chunks hide the latency and keep the registers in check.
-template <int NT> struct Unroll { static constexpr int value = NT == 1 ? 4 : 2; };
+template <int NT> struct Unroll { static constexpr int value = NT == 1 ? KIC_MATVEC_UNROLL : 2; };
 
 // The fused [q; k; v] step (see kic_qkv_store). Slot s of the grid computes row row_of(s): for rows in the
 // rotated part of a q or k head, the two rows of pair j sit in slots 2j and 2j + 1 of the head; heads start
-// at even slots (head_dim is even) and blocks at multiples of kWarpsPerBlock (even), so a pair is never split.
+// at even slots (head_dim is even) and blocks at multiples of Warps<DT, 1> (even), so a pair is never split.
 template <int DT, int U, int NORM>
-__global__ void __launch_bounds__(kWarpsPerBlock * 32)
+__global__ void __launch_bounds__(Warps<DT, 1>::value * 32)
     matvec_qkv_kernel(const void *w, const __half *scales, int64_t rows, int64_t cols, const float *x, const float *bias,
                       float *y, kic_matvec_norm nrm, kic_qkv_store st) {
-	__shared__ float vals[kWarpsPerBlock];
+	__shared__ float vals[Warps<DT, 1>::value];
 	int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, hd = st.head_dim;
-	int64_t slot = (int64_t)blockIdx.x * kWarpsPerBlock + warp, row = slot;
+	int64_t slot = (int64_t)blockIdx.x * Warps<DT, 1>::value + warp, row = slot;
 	bool rotate = false;
 	int pair = 0;
 	if (st.rope_mode != KIC_ROPE_NONE && slot < st.nq + st.nkv && slot % hd < st.rope_dim) {
@@ -279,7 +293,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 }
 
 bool kic_matvec_can_qkv(const kic_mat &w, int n, const kic_qkv_store &st) {
-	return n == 1 && kic_matvec_can_norm(w) && st.head_dim % 2 == 0 && kWarpsPerBlock % 2 == 0 &&
+	return n == 1 && kic_matvec_can_norm(w) && st.head_dim % 2 == 0 &&
 	       w.rows == st.nq + 2 * st.nkv && st.nq % st.head_dim == 0 && st.nkv % st.head_dim == 0 &&
 	       (st.rope_mode == KIC_ROPE_NONE || (st.rope_dim % 2 == 0 && st.rope_dim <= st.head_dim && st.inv_freq));
 }
@@ -287,8 +301,8 @@ bool kic_matvec_can_qkv(const kic_mat &w, int n, const kic_qkv_store &st) {
 template <int DT, int NORM>
 static kic_status launch_qkv_dt(const kic_mat &w, const float *x, const float *bias, float *y, const kic_matvec_norm &nrm,
                                 const kic_qkv_store &st, cudaStream_t s) {
-	return kic_launch(matvec_qkv_kernel<DT, Unroll<1>::value, NORM>, dim3(kic_div_up(w.rows, kWarpsPerBlock)),
-	                  dim3(kWarpsPerBlock * 32), sizeof(float) * w.cols, s, (const void *)w.data,
+	return kic_launch(matvec_qkv_kernel<DT, Unroll<1>::value, NORM>, dim3(kic_div_up(w.rows, Warps<DT, 1>::value)),
+	                  dim3(Warps<DT, 1>::value * 32), sizeof(float) * w.cols, s, (const void *)w.data,
 	                  (const __half *)w.scales, w.rows, w.cols, x, bias, y, nrm, st);
 }
 
@@ -318,7 +332,7 @@ template <int DT, int NT, int U, bool VEC, int NORM>
 static kic_status launch_kernel(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int act,
                                 const kic_matvec_norm &nrm, cudaStream_t s) {
 	int64_t out_rows = act == kActSwiGLU ? w.rows / 2 : w.rows;
-	dim3 grid(kic_div_up(out_rows, kWarpsPerBlock)), block(kWarpsPerBlock * 32);
+	dim3 grid(kic_div_up(out_rows, Warps<DT, NT>::value)), block(Warps<DT, NT>::value * 32);
 	size_t smem = NORM == kNormNone ? 0 : sizeof(float) * w.cols;
 	const void *d = w.data;
 	const __half *sc = w.scales;

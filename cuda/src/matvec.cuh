@@ -2,7 +2,7 @@
 //
 // Decode at batch 1 is bound by reading the weights once per token, so the kernel streams each row with
 // 16-byte loads (8 bf16/f16 values, 8 int8 Q8_0 quants plus their scale, 8 f32 as two loads), one warp per
-// row and eight rows per block, with several loads per lane issued before the first is used so enough
+// row and 32 rows per block (8 for batches), with several loads per lane issued before the first is used so enough
 // bytes are in flight to cover the memory latency. Activations stay fp32 (L1/L2-resident, tiny next to
 // the weights), sums are fp32, and the bias and the residual add are fused into the store so a projection
 // is one kernel.
