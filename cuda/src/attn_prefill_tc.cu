@@ -54,8 +54,8 @@ __device__ __forceinline__ uint32_t lds32(const uint16_t *p) { return *reinterpr
 
 template <int HD>
 struct tc_shape {
-	// Keys per tile: each thread prefetches TK * HD / 256 pairs of K and V values (16, 64 registers) into
-	// registers while the tile before is computed.
+	// Keys per tile, chosen so that each thread holds P = TK * HD / 256 = 16 pairs of K and of V values
+	// (64 registers) of the next tile while the current one is computed.
 	static constexpr int TK = HD <= 64 ? 64 : HD == 128 ? 32 : 16;
 	static constexpr int S = HD + 8; // row stride in bf16: conflict-free fragment loads
 	static constexpr int P = TK * HD / 2 / kThreads;
@@ -65,7 +65,8 @@ struct tc_shape {
 
 // Split-K: a block's keys are cut into up to kic_attn_splits parts of at least kSplitKeys, worked on by
 // separate blocks whose partial (max, sum, output) the last one to finish merges, as in decode attention.
-// Without it a 256-token chunk gives only ~128 blocks of 4 warps, one per SM, each walking every key.
+// Without it a chunk of 256 queries of a long prompt gives only ~128 blocks of 4 warps, one per SM, each
+// walking every key. (Longer chunks have blocks enough, and no room in the partials: they are not split.)
 constexpr int kSplitKeys = 256;
 
 // grid (ceil(n / queries_per_block), heads_kv * chunks, splits), 128 threads. group_block query heads of
