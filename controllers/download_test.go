@@ -18,7 +18,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/worker/fetch"
@@ -203,19 +202,7 @@ func TestFetchInitContainerNarratesDownload(t *testing.T) {
 	sim.pod("gpt-go-0", downloadingPod)
 	pod := getObj(t, ns, "gpt-go-0", &corev1.Pod{})
 
-	user, err := testEnv.AddUser(envtest.User{Name: "system:serviceaccount:" + ns + ":" + d.Spec.Template.Spec.ServiceAccountName,
-		Groups: []string{"system:serviceaccounts"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := user.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := serviceAccountKubeconfig(t, ns, d.Spec.Template.Spec.ServiceAccountName)
 	c := container(t, d.Spec.Template.Spec, fetchContainerName, true)
 	dest := t.TempDir()
 	args := slices.Clone(c.Args)

@@ -259,19 +259,7 @@ func TestWorkerNarratesOnInferenceWorker(t *testing.T) {
 	pod := getObj(t, ns, "gpt-go-7d9f-x2x", &corev1.Pod{})
 
 	// The worker authenticates as its ServiceAccount; only the operator's Role lets it narrate.
-	sa := d.Spec.Template.Spec.ServiceAccountName
-	user, err := testEnv.AddUser(envtest.User{Name: "system:serviceaccount:" + ns + ":" + sa, Groups: []string{"system:serviceaccounts"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfigData, err := user.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kubeconfigData, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := serviceAccountKubeconfig(t, ns, d.Spec.Template.Spec.ServiceAccountName)
 	model, err := filepath.Abs("../worker/testdata/models/gpt-go.gguf")
 	if err != nil {
 		t.Fatal(err)
@@ -497,4 +485,23 @@ func eventsSection(describe string) string {
 		}
 	}
 	return b.String()
+}
+
+// serviceAccountKubeconfig writes a kubeconfig that authenticates to the test
+// API server as ServiceAccount sa of namespace ns, as a worker pod would.
+func serviceAccountKubeconfig(t *testing.T, ns, sa string) string {
+	t.Helper()
+	user, err := testEnv.AddUser(envtest.User{Name: "system:serviceaccount:" + ns + ":" + sa, Groups: []string{"system:serviceaccounts"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
