@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/worker/modelsize"
 )
 
 // FieldOwner is the server-side apply field manager of everything the operator writes.
@@ -46,7 +47,7 @@ type InferenceWorkerReconciler struct {
 	WorkerImage string
 	// Sizer reads URL models' headers to learn their GPU memory need; nil skips that
 	// (image and PVC models are sized by what their workers report).
-	Sizer *ModelSizer
+	Sizer *modelsize.Sizer
 }
 
 // +kubebuilder:rbac:groups=inference.kubeinfer.dev,resources=inferenceworkers,verbs=get;list;watch

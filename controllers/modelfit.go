@@ -3,87 +3,15 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strconv"
-	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
-	"github.com/kubeinfer/kubeinfer/worker/fetch"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
-	"github.com/kubeinfer/kubeinfer/worker/model"
 )
-
-// ModelSizer learns a URL model's size without downloading it: it reads the GGUF
-// header with HTTP Range requests (bounded in bytes and time) and keeps the result per
-// sha256 digest, which names the content, so each model is read once per operator.
-type ModelSizer struct {
-	Client *http.Client
-	// Timeout bounds one header read; 0 means 10 s.
-	Timeout time.Duration
-	// MaxBytes bounds one header read; 0 means 64 MiB.
-	MaxBytes uint64
-	// RetryAfter is how long a failed read is remembered before trying again; 0 means 1 min.
-	RetryAfter time.Duration
-
-	mu    sync.Mutex
-	cache map[string]sizerEntry
-}
-
-type sizerEntry struct {
-	m   *model.Model // header only: shapes and sizes, no data
-	err error
-	at  time.Time
-}
-
-// NewModelSizer returns a sizer with the default bounds.
-func NewModelSizer() *ModelSizer { return &ModelSizer{} }
-
-// Plan is the GPU memory plan of the URL model with the worker's options.
-func (s *ModelSizer) Plan(ctx context.Context, src *inferencev1alpha1.URLModelSource, opts memplan.Options) (memplan.Plan, error) {
-	m, err := s.header(ctx, src)
-	if err != nil {
-		return memplan.Plan{}, err
-	}
-	return memplan.ForModel(m, opts), nil
-}
-
-func (s *ModelSizer) header(ctx context.Context, src *inferencev1alpha1.URLModelSource) (*model.Model, error) {
-	retry := s.RetryAfter
-	if retry <= 0 {
-		retry = time.Minute
-	}
-	s.mu.Lock()
-	if s.cache == nil {
-		s.cache = map[string]sizerEntry{}
-	}
-	e, ok := s.cache[src.SHA256]
-	s.mu.Unlock()
-	if ok && (e.err == nil || time.Since(e.at) < retry) {
-		return e.m, e.err
-	}
-	timeout := s.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	f, _, err := fetch.ReadHeader(rctx, s.Client, src.URL, s.MaxBytes)
-	var m *model.Model
-	if err == nil {
-		if m, err = model.FromFile(f, ""); err != nil {
-			err = fmt.Errorf("%s: %w", src.URL, err)
-		}
-	}
-	s.mu.Lock()
-	s.cache[src.SHA256] = sizerEntry{m: m, err: err, at: time.Now()}
-	s.mu.Unlock()
-	return m, err
-}
 
 // workerPlanOptions are the memory plan options of the worker args this
 // InferenceWorker's pods run with (see workerArgs): the same KV cache sizing as serve.
@@ -160,7 +88,7 @@ func (r *InferenceWorkerReconciler) observeModelFit(ctx context.Context, iw *inf
 		return fit, nil
 	}
 	if src := iw.Spec.Model.Source.URL; src != nil && r.Sizer != nil {
-		plan, err := r.Sizer.Plan(ctx, src, workerPlanOptions(iw))
+		plan, err := r.Sizer.Plan(ctx, src.URL, src.SHA256, workerPlanOptions(iw))
 		if err != nil {
 			// Not knowing the size is not an error of the InferenceWorker: the workers
 			// still start, and report the size after their first load.

@@ -25,9 +25,10 @@ import (
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/load"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
+	"github.com/kubeinfer/kubeinfer/worker/modelsize"
 	"github.com/kubeinfer/kubeinfer/worker/narration"
-	"github.com/kubeinfer/kubeinfer/worker/server"
 )
 
 // bigModelHeader is the GGUF header of a Llama model with 32 blocks of 8192 wide F16
@@ -112,7 +113,7 @@ func TestModelTooLargeScalesToZeroUntilANodeFits(t *testing.T) {
 	gpuNode(t, "gpu-medium-"+ns, 40960)
 
 	// A stable URL (recorded for Argo CD below) that leads to the test server.
-	r.Sizer = &ModelSizer{Client: &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+	r.Sizer = &modelsize.Sizer{Client: &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		req = req.Clone(req.Context())
 		req.URL.Scheme, req.URL.Host = "http", strings.TrimPrefix(ts.URL, "http://")
 		return http.DefaultTransport.RoundTrip(req)
@@ -273,7 +274,7 @@ func TestLoadProgressIsShownAndBounded(t *testing.T) {
 	pod := getObj(t, ns, "gpt-go-0", &corev1.Pod{})
 
 	n, workerWrites, clock, stop := podNarrator(t, iw, pod, narration.Config{Arch: "gpt", ServedName: "gpt-go"})
-	tracker := server.NewLoadTracker(n.OnModelLoading, clock.Now)
+	tracker := load.NewTracker(n.OnModelLoading, clock.Now)
 
 	const total = 2_400_000_000
 	statusWrites := r.writes.n.Load()
@@ -348,7 +349,7 @@ func TestStalledLoadIsModelLoadFailed(t *testing.T) {
 	r := newTestReconciler(t)
 	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
 	r.reconcile(t, iw)
-	stall := &server.StallError{Timeout: 5 * time.Minute, Last: inferencev1alpha1.LoadProgress{Done: 1.2e9, Total: 2.4e9, BytesPerSecond: 1e8, ETA: 12 * time.Second}}
+	stall := &load.StallError{Timeout: 5 * time.Minute, Last: inferencev1alpha1.LoadProgress{Done: 1.2e9, Total: 2.4e9, BytesPerSecond: 1e8, ETA: 12 * time.Second}}
 	newWorkerSim(t, ns, "gpt-go").pod("gpt-go-0", crashingPod(inferencev1alpha1.WorkerExitModelLoadFailed, "model load failed: "+stall.Error()))
 	r.reconcile(t, iw)
 	got := getIW(t, iw)

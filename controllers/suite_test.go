@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/worker/modelsize"
 )
 
 // The envtest suite: one real kube-apiserver + etcd for the whole package, started in
@@ -183,7 +184,7 @@ func newTestReconciler(t *testing.T) *testReconciler {
 			APIReader:   direct,
 			Recorder:    rec,
 			WorkerImage: testWorkerImage,
-			Sizer:       NewModelSizer(),
+			Sizer:       &modelsize.Sizer{},
 		},
 		writes:   wc,
 		recorder: rec,

@@ -105,7 +105,7 @@ func openCPU(path string, family model.Family) (*model.Model, *tokenizer.Tokeniz
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tok, err := tokenizer.New(m.Vocab)
+	tok, err := tokenizer.FromGGUF(m.File)
 	if err != nil {
 		m.Close()
 		return nil, nil, nil, fmt.Errorf("tokenizer: %w", err)

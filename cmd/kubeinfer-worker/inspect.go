@@ -8,10 +8,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/kubeinfer/kubeinfer/worker/fetch"
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/modelsize"
 )
 
 func init() {
@@ -60,7 +60,7 @@ func openHeader(ctx context.Context, ref string, timeout time.Duration) (*gguf.F
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	f, st, err := fetch.ReadHeader(ctx, nil, ref, 0)
+	f, st, err := modelsize.ReadHeader(ctx, nil, ref, 0)
 	if err != nil {
 		return nil, "", err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/worker/cudabackend"
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/load"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/narration"
@@ -61,7 +62,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", 8, "sequences generated together")
 	fs.IntVar(&c.MaxQueue, "max-queue", -1, "requests waiting for a slot before 429 (default 4 × max-concurrent)")
 	fs.IntVar(&c.MaxContext, "max-context", 0, "tokens per request, prompt included (default: the model's context)")
-	fs.StringVar(&c.Device, "device", server.DeviceAuto, "auto (the GPU if there is one, else the CPU engine), cpu or cuda")
+	fs.StringVar(&c.Device, "device", cudabackend.DeviceAuto, "auto (the GPU if there is one, else the CPU engine), cpu or cuda")
 	fs.StringVar(&c.CUDALib, "cuda-lib", "", "path of libkubeinfer_cuda.so (default: $KUBEINFER_CUDA_LIB, next to this binary, the library path)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 25*time.Second, "time running requests get to finish after SIGTERM")
 	fs.StringVar(&c.InferenceEvents, "inference-events", "Sampled", "narrate requests as Kubernetes Events: All, Sampled or Off")
@@ -105,7 +106,7 @@ func (c *serveConfig) validate() error {
 		errs = append(errs, errors.New("--max-concurrent must be at least 1"))
 	}
 	switch c.Device {
-	case server.DeviceAuto, server.DeviceCPU, server.DeviceCUDA:
+	case cudabackend.DeviceAuto, cudabackend.DeviceCPU, cudabackend.DeviceCUDA:
 	default:
 		errs = append(errs, fmt.Errorf("--device %q: want auto, cpu or cuda", c.Device))
 	}
@@ -162,9 +163,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	log.Info("listening", "address", ln.Addr().String(), "servedName", c.ServedName, "inferenceEvents", c.InferenceEvents,
 		"inferenceEventsInterval", c.InferenceEventsInterval.String())
 
-	tracker := server.NewLoadTracker(narrator.OnModelLoading, nil)
-	m, err := server.WatchLoad(ctx, tracker, c.LoadStallTimeout, stallCheckInterval(c.LoadStallTimeout), func() (*server.Model, error) {
-		return server.Load(server.LoadOptions{Path: c.Model, Family: family, Backend: c.newBackend(log), Log: log,
+	tracker := load.NewTracker(narrator.OnModelLoading, nil)
+	m, err := load.Watch(ctx, tracker, c.LoadStallTimeout, stallCheckInterval(c.LoadStallTimeout), func() (*load.Model, error) {
+		return load.Load(load.Options{Path: c.Model, Family: family, Backend: c.newBackend(log), Log: log,
 			Plan: c.memoryPlan, Progress: tracker.Update, Prewarm: c.prewarm()})
 	})
 	if err == nil {
@@ -268,7 +269,7 @@ func (c serveConfig) memoryPlan(m *model.Model) memplan.Plan {
 
 // prewarm starts the GPU's context while the model file is parsed (nil for --device cpu).
 func (c serveConfig) prewarm() func() {
-	if c.Device == server.DeviceCPU {
+	if c.Device == cudabackend.DeviceCPU {
 		return nil
 	}
 	return func() { _ = cudabackend.Available(c.CUDALib) }
@@ -276,7 +277,7 @@ func (c serveConfig) prewarm() func() {
 
 // newBackend applies the --device rules: cuda must get the GPU, auto falls back to the
 // CPU engine and says why, cpu is the CPU engine.
-func (c serveConfig) newBackend(log logr.Logger) server.NewBackend {
+func (c serveConfig) newBackend(log logr.Logger) load.NewBackend {
 	return func(m *model.Model) (engine.Backend, error) {
 		b, note, err := cudabackend.Select(m, c.Device, c.cudaOptions())
 		if note != "" {

@@ -25,6 +25,7 @@ import (
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/controllers"
+	"github.com/kubeinfer/kubeinfer/worker/modelsize"
 )
 
 var scheme = runtime.NewScheme()
@@ -103,7 +104,7 @@ func main() {
 		APIReader:   mgr.GetAPIReader(),
 		Recorder:    mgr.GetEventRecorder("kubeinfer-operator"),
 		WorkerImage: workerImage,
-		Sizer:       controllers.NewModelSizer(),
+		Sizer:       &modelsize.Sizer{},
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to create controller", "controller", "InferenceWorker")
 		os.Exit(1)

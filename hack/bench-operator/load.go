@@ -7,7 +7,7 @@ package main
 //   - the download of a URL model: worker/fetch.Fetch from a throttled local HTTP server,
 //     reporting through a narration.Narrator configured as `kubeinfer-worker fetch`
 //     configures it (ModelDownloading Event created, then patched; ModelDownloaded);
-//   - the load: a server.LoadTracker fed by a progress source the bench drives (0 to 100%
+//   - the load: a load.Tracker fed by a progress source the bench drives (0 to 100%
 //     of 1.17 GB over --load-duration), reporting through a Narrator configured as
 //     `kubeinfer-worker serve` configures it (ModelLoading Event created, then patched;
 //     ModelLoaded at the end);
@@ -61,8 +61,9 @@ import (
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/worker/fetch"
+	"github.com/kubeinfer/kubeinfer/worker/load"
 	"github.com/kubeinfer/kubeinfer/worker/narration"
-	"github.com/kubeinfer/kubeinfer/worker/server"
+	"github.com/kubeinfer/kubeinfer/worker/report"
 )
 
 const (
@@ -424,7 +425,7 @@ func (w *simWorker) run(ctx context.Context, phase context.Context) {
 	nctx, stop := context.WithCancel(context.Background())
 	w.stopNarr = stop
 	go w.serve.Run(nctx)
-	tracker := server.NewLoadTracker(w.serve.OnModelLoading, nil)
+	tracker := load.NewTracker(w.serve.OnModelLoading, nil)
 	start := time.Now()
 	tick := time.NewTicker(simLoadTick)
 	for {
@@ -450,7 +451,7 @@ func (w *simWorker) run(ctx context.Context, phase context.Context) {
 	// left out: the operator cannot read the header of the bench's URL, so a reported
 	// requiredMiB would become every Deployment's GPU memory affinity and roll all the
 	// workers (a separate question from the load's writes; see README.md).
-	w.serve.OnModelLoaded(server.ModelLoadedRecord{ServedName: w.target.Name, Arch: "llama", Backend: "cuda", Device: "GPU0",
+	w.serve.OnModelLoaded(report.ModelLoaded{ServedName: w.target.Name, Arch: "llama", Backend: "cuda", Device: "GPU0",
 		ContextLength: 2048, Parameters: 1_100_048_384, DeviceBytes: 1_500_000_000, LoadTime: time.Since(start)})
 	if w.err = w.kubeletWrite(phase, podServing); w.err != nil {
 		return
@@ -1090,7 +1091,7 @@ func printLoad(w io.Writer, lr *loadResult) {
 	if lr.download {
 		what = fmt.Sprintf("download %s then load %s", lr.downloadDuration, lr.loadDuration)
 	}
-	fmt.Fprintf(w, "\nload phase: %d workers start at once, each %s (±15%%), narrating with worker/narration, worker/fetch and server.LoadTracker "+
+	fmt.Fprintf(w, "\nload phase: %d workers start at once, each %s (±15%%), narrating with worker/narration, worker/fetch and load.Tracker "+
 		"as their pod's ServiceAccount (pod-bound tokens, %s to get); the bench writes the pods' status as their kubelets would\n\n",
 		lr.loads, what, sec(lr.tokens))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

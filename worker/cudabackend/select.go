@@ -7,6 +7,13 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
+// Devices the --device flag accepts.
+const (
+	DeviceAuto = "auto"
+	DeviceCPU  = "cpu"
+	DeviceCUDA = "cuda"
+)
+
 // Select picks the engine for the --device flag value:
 //
 //   - "cpu": the CPU engine.
@@ -19,16 +26,16 @@ import (
 // note is empty unless the choice deserves a log line.
 func Select(m *model.Model, device string, opts Options) (b engine.Backend, note string, err error) {
 	switch device {
-	case "cpu":
+	case DeviceCPU:
 		b, err = engine.NewCPU(m)
 		return b, "", err
-	case "cuda":
+	case DeviceCUDA:
 		if err := Available(opts.LibPath); err != nil {
 			return nil, "", fmt.Errorf("--device cuda: %w", err)
 		}
 		b, err = Open(m, opts)
 		return b, "", err
-	case "auto", "":
+	case DeviceAuto, "":
 		if aerr := Available(opts.LibPath); aerr != nil {
 			b, err = engine.NewCPU(m)
 			return b, fmt.Sprintf("CUDA unavailable (%v); using the CPU engine", aerr), err

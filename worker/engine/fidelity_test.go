@@ -72,7 +72,7 @@ func runFixture(t *testing.T, path string) {
 	}
 	defer m.Close()
 	// The file must be servable as a whole, tokenizer included.
-	tok, err := tokenizer.New(m.Vocab)
+	tok, err := tokenizer.FromGGUF(m.File)
 	if err != nil {
 		t.Fatalf("tokenizer from %s: %v", path, err)
 	}

@@ -118,7 +118,7 @@ func checkTrained(t *testing.T, tm trainedModel) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	tok, err := tokenizer.New(m.Vocab)
+	tok, err := tokenizer.FromGGUF(m.File)
 	if err != nil {
 		t.Fatal(err)
 	}

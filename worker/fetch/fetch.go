@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/internal/httprange"
 )
 
 // File names inside the destination directory.
@@ -209,7 +209,7 @@ func download(ctx context.Context, o Options, partial string, p *progress) (err 
 	var total int64 = -1
 	switch {
 	case resp.StatusCode == http.StatusPartialContent && have > 0:
-		if start, size, ok := parseContentRange(resp.Header.Get("Content-Range")); ok {
+		if start, size, ok := httprange.ParseContentRange(resp.Header.Get("Content-Range")); ok {
 			if start != have {
 				return fmt.Errorf("server resumed at byte %d, not %d", start, have)
 			}
@@ -249,28 +249,6 @@ func download(ctx context.Context, o Options, partial string, p *progress) (err 
 	}
 	p.report(true)
 	return nil
-}
-
-// parseContentRange reads "bytes START-END/SIZE".
-func parseContentRange(v string) (start, size int64, ok bool) {
-	v, found := strings.CutPrefix(v, "bytes ")
-	if !found {
-		return 0, 0, false
-	}
-	rng, sz, found := strings.Cut(v, "/")
-	s, _, found2 := strings.Cut(rng, "-")
-	if !found || !found2 {
-		return 0, 0, false
-	}
-	start, err1 := strconv.ParseInt(s, 10, 64)
-	size, err2 := strconv.ParseInt(sz, 10, 64)
-	if err1 != nil {
-		return 0, 0, false
-	}
-	if err2 != nil {
-		size = -1
-	}
-	return start, size, true
 }
 
 // progress follows a download across its attempts and reports it (to

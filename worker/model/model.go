@@ -5,7 +5,6 @@ import (
 	"sort"
 
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
-	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
 
 // Tensor is a named weight in the file. Matrices are row-major with Rows =
@@ -49,13 +48,13 @@ type Weights struct {
 	Layers []Layer
 }
 
-// Model is a loaded GGUF model. Tensor data stays in the file mapping until
+// Model is a loaded GGUF model: its hyperparameters and shape-checked weights.
+// The tokenizer is built from the same file by worker/tokenizer (FromGGUF). Tensor data stays in the file mapping until
 // a backend reads it, so Close only after the backend has copied what it needs.
 type Model struct {
 	Path    string
 	Hyper   Hyper
 	Weights Weights
-	Vocab   tokenizer.Vocab
 	File    *gguf.File
 	// OnProgress, when set, is called by the backend building from this model after
 	// each tensor it has read; calls come from the one goroutine that loads.
@@ -95,11 +94,13 @@ func FromFile(f *gguf.File, declared Family) (*Model, error) {
 	if err := m.bindWeights(); err != nil {
 		return nil, err
 	}
-	if m.Vocab, err = VocabFromGGUF(f); err != nil {
-		return nil, err
+	// The tokenizer itself is built by worker/tokenizer; its size must match the embeddings.
+	tokens, ok := f.Get("tokenizer.ggml.tokens")
+	if !ok {
+		return nil, fmt.Errorf("metadata tokenizer.ggml.tokens is missing")
 	}
-	if len(m.Vocab.Tokens) != m.Hyper.VocabSize {
-		return nil, fmt.Errorf("tokenizer has %d tokens but token_embd has %d rows", len(m.Vocab.Tokens), m.Hyper.VocabSize)
+	if n := tokens.Len(); n != m.Hyper.VocabSize {
+		return nil, fmt.Errorf("tokenizer has %d tokens but token_embd has %d rows", n, m.Hyper.VocabSize)
 	}
 	return m, nil
 }

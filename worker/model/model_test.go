@@ -9,6 +9,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
+	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
 
 func write(t *testing.T, cfg modeltest.Config) string {
@@ -60,12 +61,16 @@ func TestLoadFamilies(t *testing.T) {
 			} else if l.K.Rows != 16 || l.K.Cols != 32 || (l.QBias != nil) != cfg.QKVBias || h.HeadsKV != 2 {
 				t.Fatalf("llama layer k %dx%d qbias %v", l.K.Rows, l.K.Cols, l.QBias)
 			}
-			if len(m.Vocab.Tokens) != 40 || m.Vocab.BOS != 1 || m.Vocab.EOS != 2 || m.Vocab.UNK != -1 {
-				t.Fatalf("vocab = %+v", m.Vocab)
+			v, err := tokenizer.VocabFromGGUF(m.File)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(v.Tokens) != 40 || v.BOS != 1 || v.EOS != 2 || v.UNK != -1 {
+				t.Fatalf("vocab = %+v", v)
 			}
 			// SentencePiece vocabularies add BOS unless told otherwise.
-			if m.Vocab.AddBOS != (c.arch == "llama") {
-				t.Fatalf("AddBOS = %v", m.Vocab.AddBOS)
+			if v.AddBOS != (c.arch == "llama") {
+				t.Fatalf("AddBOS = %v", v.AddBOS)
 			}
 		})
 	}
@@ -148,7 +153,7 @@ func TestRopeScaling(t *testing.T) {
 	}
 	w.Set("llama.rope.scaling.type", gguf.String("linear"))
 	w.Set("llama.rope.scaling.factor", gguf.Float32(4))
-	f, err := parseWriter(w)
+	f, err := modeltest.Parse(w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,44 +162,9 @@ func TestRopeScaling(t *testing.T) {
 		t.Fatalf("linear scaling: %v, %v", lm, err)
 	}
 	w.Set("llama.rope.scaling.type", gguf.String("yarn"))
-	f, _ = parseWriter(w)
+	f, _ = modeltest.Parse(w)
 	if _, err := model.FromFile(f, ""); err == nil || !strings.Contains(err.Error(), `rope scaling type "yarn" is not supported`) {
 		t.Fatalf("yarn: %v", err)
-	}
-}
-
-func parseWriter(w *gguf.Writer) (*gguf.File, error) {
-	var b strings.Builder
-	if _, err := w.WriteTo(&b); err != nil {
-		return nil, err
-	}
-	return gguf.Parse([]byte(b.String()))
-}
-
-func TestVocabErrors(t *testing.T) {
-	cfg := modeltest.Small("gpt2")
-	cfg.HeadsKV = 0
-	w, err := modeltest.Writer(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Set("tokenizer.ggml.eos_token_id", gguf.Uint32(40))
-	f, _ := parseWriter(w)
-	if _, err := model.VocabFromGGUF(f); err == nil || !strings.Contains(err.Error(), "eos_token_id = 40 is not a token id below 40") {
-		t.Fatalf("err = %v", err)
-	}
-	w.Set("tokenizer.ggml.eos_token_id", gguf.Uint32(3))
-	w.Set("tokenizer.ggml.add_bos_token", gguf.Bool(true))
-	w.Set("tokenizer.ggml.scores", gguf.Float32s([]float32{1}))
-	f, _ = parseWriter(w)
-	if _, err := model.VocabFromGGUF(f); err == nil || !strings.Contains(err.Error(), "scores is not 40 floats") {
-		t.Fatalf("err = %v", err)
-	}
-	w.Set("tokenizer.ggml.scores", gguf.Float32s(make([]float32, 40)))
-	f, _ = parseWriter(w)
-	v, err := model.VocabFromGGUF(f)
-	if err != nil || v.EOS != 3 || !v.AddBOS || v.Model != "gpt2" || v.Pre != "gpt2" || len(v.Merges) != 1 || len(v.TokenTypes) != 40 {
-		t.Fatalf("vocab = %+v, %v", v, err)
 	}
 }
 

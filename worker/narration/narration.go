@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
-	"github.com/kubeinfer/kubeinfer/worker/server"
+	"github.com/kubeinfer/kubeinfer/worker/report"
 )
 
 // Actions: the machine-readable name of what happened, in logs and on Events.
@@ -114,7 +114,7 @@ type Config struct {
 	ProgressInterval time.Duration
 }
 
-// Narrator implements server.Narrator.
+// Narrator implements report.Narrator.
 type Narrator struct {
 	cfg     Config
 	queue   chan Fields
@@ -143,7 +143,7 @@ type progressEvent struct {
 	logged  time.Time
 }
 
-var _ server.Narrator = (*Narrator)(nil)
+var _ report.Narrator = (*Narrator)(nil)
 
 // New returns a Narrator; call Run to start delivering to the Sink.
 func New(cfg Config) *Narrator {
@@ -284,7 +284,7 @@ func (n *Narrator) OnModelDownloaded(bytes uint64, took time.Duration) {
 }
 
 // OnModelLoaded narrates a finished load; always emitted, whatever the mode.
-func (n *Narrator) OnModelLoaded(rec server.ModelLoadedRecord) {
+func (n *Narrator) OnModelLoaded(rec report.ModelLoaded) {
 	n.mu.Lock()
 	n.device = rec.Device
 	n.mu.Unlock()
@@ -338,7 +338,7 @@ func (n *Narrator) OnDraining(running int) {
 
 // OnComplete narrates a finished request, as the mode says: every one (All), at most one
 // per MinInterval with a summary of the rest (Sampled), or only in the log (Off).
-func (n *Narrator) OnComplete(rec server.CompletionRecord) {
+func (n *Narrator) OnComplete(rec report.Completion) {
 	f := n.base(ActionInferenceComplete, ReasonInferenceComplete)
 	f.DurationMS = rec.Duration.Milliseconds()
 	f.TokensIn, f.TokensOut = rec.PromptTokens, rec.CompletionTokens

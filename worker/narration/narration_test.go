@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
-	"github.com/kubeinfer/kubeinfer/worker/server"
+	"github.com/kubeinfer/kubeinfer/worker/report"
 )
 
 // memSink keeps what it is sent; block makes Emit wait until released.
@@ -80,9 +80,9 @@ func TestSentences(t *testing.T) {
 	sink := &memSink{}
 	n := newTestNarrator(t, inferencev1alpha1.InferenceEventsAll, sink, nil, nil)
 	stop := runNarrator(t, n)
-	n.OnModelLoaded(server.ModelLoadedRecord{Device: "GPU0", LoadTime: 834 * time.Millisecond})
-	n.OnModelLoaded(server.ModelLoadedRecord{Device: "CPU", LoadTime: 1500 * time.Millisecond})
-	n.OnComplete(server.CompletionRecord{CompletionTokens: 128, PromptTokens: 12, Duration: 842 * time.Millisecond, Finish: "length", CorrelationID: "abc"})
+	n.OnModelLoaded(report.ModelLoaded{Device: "GPU0", LoadTime: 834 * time.Millisecond})
+	n.OnModelLoaded(report.ModelLoaded{Device: "CPU", LoadTime: 1500 * time.Millisecond})
+	n.OnComplete(report.Completion{CompletionTokens: 128, PromptTokens: 12, Duration: 842 * time.Millisecond, Finish: "length", CorrelationID: "abc"})
 	n.OnModelLoadFailed(errString("load /models/x.gguf: gguf: offset 0: bad magic"))
 	n.OnDraining(3)
 	stop()
@@ -111,7 +111,7 @@ func TestSentences(t *testing.T) {
 	}
 
 	gpt := New(Config{Arch: "gpt", ServedName: "gpt2", Sink: sink, Mode: inferencev1alpha1.InferenceEventsAll})
-	gpt.OnComplete(server.CompletionRecord{CompletionTokens: 5, Duration: 20 * time.Millisecond})
+	gpt.OnComplete(report.Completion{CompletionTokens: 5, Duration: 20 * time.Millisecond})
 	if f := <-gpt.queue; f.Sentence != "GPT inference complete: 5 tokens in 20 ms" {
 		t.Errorf("gpt sentence = %q", f.Sentence)
 	}
@@ -131,10 +131,10 @@ func TestSampledSummarisesSkippedRequests(t *testing.T) {
 	stop := runNarrator(t, n)
 	for i := range 50 {
 		clock.t = clock.t.Add(100 * time.Millisecond)
-		n.OnComplete(server.CompletionRecord{CompletionTokens: 10 + i, Duration: 90 * time.Millisecond})
+		n.OnComplete(report.Completion{CompletionTokens: 10 + i, Duration: 90 * time.Millisecond})
 	}
 	clock.t = clock.t.Add(30 * time.Second)
-	n.OnComplete(server.CompletionRecord{CompletionTokens: 7, Duration: 50 * time.Millisecond})
+	n.OnComplete(report.Completion{CompletionTokens: 7, Duration: 50 * time.Millisecond})
 	stop()
 
 	got := sink.fields()
@@ -162,9 +162,9 @@ func TestOffKeepsLoadEvents(t *testing.T) {
 	sink := &memSink{}
 	n := newTestNarrator(t, inferencev1alpha1.InferenceEventsOff, sink, nil, nil)
 	stop := runNarrator(t, n)
-	n.OnModelLoaded(server.ModelLoadedRecord{Device: "CPU", LoadTime: time.Second})
+	n.OnModelLoaded(report.ModelLoaded{Device: "CPU", LoadTime: time.Second})
 	for range 5 {
-		n.OnComplete(server.CompletionRecord{CompletionTokens: 3})
+		n.OnComplete(report.Completion{CompletionTokens: 3})
 	}
 	stop()
 	got := sink.fields()
@@ -183,7 +183,7 @@ func TestFullQueueDropsAndCounts(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		for range 20 {
-			n.OnComplete(server.CompletionRecord{CompletionTokens: 1})
+			n.OnComplete(report.Completion{CompletionTokens: 1})
 		}
 		close(done)
 	}()

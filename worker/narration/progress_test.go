@@ -12,7 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
-	"github.com/kubeinfer/kubeinfer/worker/server"
+	"github.com/kubeinfer/kubeinfer/worker/report"
 )
 
 // TestLoadProgressWritesAreBounded: a load that reports progress 1000 times, even with
@@ -223,7 +223,7 @@ func TestFactsOutwaitARateLimitedServer(t *testing.T) {
 	n := newTestNarrator(t, inferencev1alpha1.InferenceEventsAll, sink, nil, nil)
 	stop := runNarrator(t, n)
 	n.OnModelLoading(inferencev1alpha1.LoadProgress{Done: 1, Total: 10, ETA: time.Second})
-	n.OnModelLoaded(server.ModelLoadedRecord{Device: "GPU0", LoadTime: time.Second})
+	n.OnModelLoaded(report.ModelLoaded{Device: "GPU0", LoadTime: time.Second})
 	// Wait for both deliveries before stopping: what is still queued at the stop goes out
 	// within the shutdown flush's own, shorter deadline.
 	for start := time.Now(); ; time.Sleep(time.Millisecond) {

@@ -29,7 +29,7 @@ func load(t *testing.T) (*engine.CPU, *tokenizer.Tokenizer) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	tok, err := tokenizer.New(m.Vocab)
+	tok, err := tokenizer.FromGGUF(m.File)
 	if err != nil {
 		t.Fatal(err)
 	}

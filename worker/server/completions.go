@@ -13,6 +13,8 @@ import (
 
 	"github.com/kubeinfer/kubeinfer/worker/chattemplate"
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/load"
+	"github.com/kubeinfer/kubeinfer/worker/report"
 	"github.com/kubeinfer/kubeinfer/worker/scheduler"
 )
 
@@ -43,7 +45,7 @@ func decode(r *http.Request, v any) *apiError {
 
 // available checks that the server takes requests and that the model name
 // is ours; it returns the scheduler and model to use.
-func (s *Server) available(name string) (*scheduler.Scheduler, *Model, *apiError) {
+func (s *Server) available(name string) (*scheduler.Scheduler, *load.Model, *apiError) {
 	if s.draining.Load() {
 		return nil, nil, &apiError{Status: http.StatusServiceUnavailable, Type: "service_unavailable", Code: strp("shutting_down"),
 			Message: "The server is shutting down; retry on another replica."}
@@ -312,7 +314,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 	default:
 		finish = "error"
 	}
-	rec := CompletionRecord{CorrelationID: ri.id, Endpoint: j.endpoint, Model: s.cfg.ServedName, PromptTokens: u.PromptTokens,
+	rec := report.Completion{CorrelationID: ri.id, Endpoint: j.endpoint, Model: s.cfg.ServedName, PromptTokens: u.PromptTokens,
 		CompletionTokens: u.CompletionTokens, Duration: time.Since(start), TimeToFirstToken: ttft, Finish: finish, Err: res.Err}
 	ri.log.Info("completion", "promptTokens", rec.PromptTokens, "completionTokens", rec.CompletionTokens,
 		"finish", rec.Finish, "seconds", rec.Duration.Seconds(), "ttftSeconds", ttft.Seconds(), "stream", j.stream)

@@ -16,82 +16,13 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/kubeinfer/kubeinfer/worker/chattemplate"
-	"github.com/kubeinfer/kubeinfer/worker/engine"
-	"github.com/kubeinfer/kubeinfer/worker/memplan"
-	"github.com/kubeinfer/kubeinfer/worker/model"
-	"github.com/kubeinfer/kubeinfer/worker/scheduler"
-	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kubeinfer/kubeinfer/worker/load"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/report"
+	"github.com/kubeinfer/kubeinfer/worker/scheduler"
 )
-
-// Model is a loaded model ready to serve.
-type Model struct {
-	Backend   engine.Backend
-	Tokenizer *tokenizer.Tokenizer
-	Template  *chattemplate.Template
-	// LoadTime is how long loading took; Start adds the warm-up.
-	LoadTime time.Duration
-	// Plan is the model's GPU memory plan, when LoadOptions.Plan computed it.
-	Plan memplan.Plan
-	file *model.Model
-}
-
-// Close releases the backend and the file mapping.
-func (m *Model) Close() error {
-	err := m.Backend.Close()
-	if m.file != nil {
-		err = errors.Join(err, m.file.Close())
-	}
-	return err
-}
-
-// CompletionRecord describes one finished generation request, for Narrator.
-type CompletionRecord struct {
-	CorrelationID    string
-	Endpoint         string // "/v1/completions" or "/v1/chat/completions"
-	Model            string
-	PromptTokens     int
-	CompletionTokens int
-	Duration         time.Duration
-	TimeToFirstToken time.Duration // 0 when no token was generated
-	// Finish is "stop" or "length", or "cancelled" (client went away),
-	// "cut" (shutdown grace ended) or "error".
-	Finish string
-	Err    error
-}
-
-// ModelLoadedRecord describes a model that is ready to serve.
-type ModelLoadedRecord struct {
-	ServedName    string
-	Arch          string
-	Backend       string // "cpu" or "cuda"
-	Device        string
-	ContextLength int
-	Parameters    int64
-	// RequiredMiB and WeightsBytes are the model's GPU memory plan (LoadOptions.Plan).
-	RequiredMiB  int64
-	WeightsBytes int64
-	// DeviceBytes is the GPU memory the load really took, as the backend measured it; 0 if unknown.
-	DeviceBytes uint64
-	LoadTime    time.Duration // warm-up included
-}
-
-// Narrator is told what the worker does; the narration work plugs
-// Kubernetes Events in here. Calls happen on request goroutines and must not
-// block for long.
-type Narrator interface {
-	OnModelLoaded(ModelLoadedRecord)
-	OnModelLoadFailed(err error)
-	OnComplete(CompletionRecord)
-}
-
-// NopNarrator ignores everything.
-type NopNarrator struct{}
-
-func (NopNarrator) OnModelLoaded(ModelLoadedRecord) {}
-func (NopNarrator) OnModelLoadFailed(error)         {}
-func (NopNarrator) OnComplete(CompletionRecord)     {}
 
 // Config configures the server.
 type Config struct {
@@ -104,7 +35,7 @@ type Config struct {
 	MaxContext    int
 	// RetryAfter is the Retry-After seconds of a 429; 0 means 1.
 	RetryAfter int
-	Narrator   Narrator
+	Narrator   report.Narrator
 	// Collectors are served on /metrics with the server's own (e.g. narration's).
 	Collectors []prometheus.Collector
 	Log        logr.Logger
@@ -120,7 +51,7 @@ type Server struct {
 	created int64
 
 	mu    sync.RWMutex
-	model *Model
+	model *load.Model
 	sched *scheduler.Scheduler
 
 	ready    atomic.Bool
@@ -139,7 +70,7 @@ func New(cfg Config) *Server {
 		cfg.RetryAfter = 1
 	}
 	if cfg.Narrator == nil {
-		cfg.Narrator = NopNarrator{}
+		cfg.Narrator = report.Nop{}
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, created: time.Now().Unix()}
 	s.metrics = newMetrics(s.stats)
@@ -167,7 +98,7 @@ func (s *Server) ModelLoadFailed(err error) { s.cfg.Narrator.OnModelLoadFailed(e
 
 // Start serves m: it starts the scheduler, generates one warm-up token,
 // and then reports ready. The server owns m from now on.
-func (s *Server) Start(ctx context.Context, m *Model) error {
+func (s *Server) Start(ctx context.Context, m *load.Model) error {
 	start := time.Now()
 	sched := scheduler.New(m.Backend, m.Tokenizer, scheduler.Config{
 		MaxConcurrent: s.cfg.MaxConcurrent, MaxQueue: s.cfg.MaxQueue, MaxContext: s.cfg.MaxContext,
@@ -194,7 +125,7 @@ func (s *Server) Start(ctx context.Context, m *Model) error {
 	s.metrics.modelLoadSeconds.Set(m.LoadTime.Seconds())
 	s.ready.Store(true)
 	h0 := m.Backend.Model().Hyper
-	rec := ModelLoadedRecord{ServedName: s.cfg.ServedName, Arch: h0.Arch, Backend: m.Backend.Name(), Device: m.Backend.Device(),
+	rec := report.ModelLoaded{ServedName: s.cfg.ServedName, Arch: h0.Arch, Backend: m.Backend.Name(), Device: m.Backend.Device(),
 		ContextLength: sched.ContextLength(), LoadTime: m.LoadTime}
 	if f := m.Backend.Model().File; f != nil {
 		rec.Parameters = int64(model.Inspect(f).Parameters)

@@ -23,7 +23,9 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/chattemplate"
 	"github.com/kubeinfer/kubeinfer/worker/engine"
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/load"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
+	"github.com/kubeinfer/kubeinfer/worker/report"
 )
 
 const (
@@ -84,7 +86,7 @@ type harness struct {
 	s      *Server
 	http   *httptest.Server
 	client openai.Client
-	ref    *Model
+	ref    *load.Model
 	narr   *recorder
 	gate   *gate
 	// ended counts requests whose context ended: the handler returned or
@@ -94,17 +96,17 @@ type harness struct {
 
 type recorder struct {
 	mu      sync.Mutex
-	records []CompletionRecord
-	loaded  []ModelLoadedRecord
+	records []report.Completion
+	loaded  []report.ModelLoaded
 }
 
-func (r *recorder) OnModelLoaded(m ModelLoadedRecord) {
+func (r *recorder) OnModelLoaded(m report.ModelLoaded) {
 	r.mu.Lock()
 	r.loaded = append(r.loaded, m)
 	r.mu.Unlock()
 }
 func (r *recorder) OnModelLoadFailed(error) {}
-func (r *recorder) OnComplete(c CompletionRecord) {
+func (r *recorder) OnComplete(c report.Completion) {
 	r.mu.Lock()
 	r.records = append(r.records, c)
 	r.mu.Unlock()
@@ -147,13 +149,13 @@ func (g *gate) Decode(batch []engine.DecodeInput) ([][]float32, error) {
 func start(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	log := testr.NewWithOptions(t, testr.Options{Verbosity: 0})
-	m, err := Load(LoadOptions{Path: modelPath, Log: log})
+	m, err := load.Load(load.Options{Path: modelPath, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := newGate(m.Backend)
 	m.Backend = g
-	ref, err := Load(LoadOptions{Path: modelPath, Log: log})
+	ref, err := load.Load(load.Options{Path: modelPath, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@
 package modeltest
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -211,4 +212,13 @@ func PermuteQK(w []float32, rows, cols, heads int) []float32 {
 		}
 	}
 	return out
+}
+
+// Parse reads back what w would write, without a file.
+func Parse(w *gguf.Writer) (*gguf.File, error) {
+	var b bytes.Buffer
+	if _, err := w.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return gguf.Parse(b.Bytes())
 }

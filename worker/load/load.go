@@ -1,6 +1,11 @@
-package server
+// Package load turns a GGUF file into a model ready to serve: the backend that runs it
+// (CPU or CUDA, with its weights loaded), its tokenizer and chat template, and the
+// progress of the load with its stall watchdog. The serve command, the server and
+// the narration use it; it knows nothing of HTTP or Kubernetes.
+package load
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,19 +18,33 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
 
-// Devices --device accepts.
-const (
-	DeviceAuto = "auto"
-	DeviceCPU  = "cpu"
-	DeviceCUDA = "cuda"
-)
+// Model is a loaded model ready to serve.
+type Model struct {
+	Backend   engine.Backend
+	Tokenizer *tokenizer.Tokenizer
+	Template  *chattemplate.Template
+	// LoadTime is how long loading took; Start adds the warm-up.
+	LoadTime time.Duration
+	// Plan is the model's GPU memory plan, when Options.Plan computed it.
+	Plan memplan.Plan
+	file *model.Model
+}
+
+// Close releases the backend and the file mapping.
+func (m *Model) Close() error {
+	err := m.Backend.Close()
+	if m.file != nil {
+		err = errors.Join(err, m.file.Close())
+	}
+	return err
+}
 
 // NewBackend builds the engine that runs a loaded model. The serve command passes
 // cudabackend.Select, which knows the --device rules; tests pass the CPU engine.
 type NewBackend func(m *model.Model) (engine.Backend, error)
 
-// LoadOptions says what to load.
-type LoadOptions struct {
+// Options says what to load.
+type Options struct {
 	Path   string
 	Family model.Family // declared architecture family; empty skips the check
 	// Backend builds the engine; nil means the CPU engine.
@@ -43,7 +62,7 @@ type LoadOptions struct {
 
 // Load reads the model, builds its tokenizer, chat template and backend. The
 // tokenizer and chat template are built while the backend loads the weights.
-func Load(o LoadOptions) (*Model, error) {
+func Load(o Options) (*Model, error) {
 	start := time.Now()
 	prewarmed := make(chan struct{})
 	if o.Prewarm != nil {
@@ -63,7 +82,7 @@ func Load(o LoadOptions) (*Model, error) {
 	}
 	texts := make(chan text, 1)
 	go func() {
-		tok, err := tokenizer.New(m.Vocab)
+		tok, err := tokenizer.FromGGUF(m.File)
 		if err != nil {
 			texts <- text{err: fmt.Errorf("tokenizer: %w", err)}
 			return

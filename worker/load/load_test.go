@@ -1,6 +1,7 @@
-package server
+package load
 
 import (
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -8,13 +9,20 @@ import (
 
 	"github.com/kubeinfer/kubeinfer/worker/engine"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 )
 
 // The prewarm (the GPU context on the serve path) has finished before the
 // backend is built, and the tokenizer built beside the backend is the model's.
 func TestLoadPrewarmsBeforeTheBackend(t *testing.T) {
+	modelPath := filepath.Join(t.TempDir(), "tiny.gguf")
+	cfg := modeltest.Small("gpt2")
+	cfg.Vocab = 320 // a byte-level vocabulary: every byte encodes
+	if err := modeltest.WriteFile(modelPath, cfg); err != nil {
+		t.Fatal(err)
+	}
 	var prewarmed, sawPrewarmed atomic.Bool
-	m, err := Load(LoadOptions{
+	m, err := Load(Options{
 		Path: modelPath, Log: testr.New(t),
 		Prewarm: func() { prewarmed.Store(true) },
 		Backend: func(m *model.Model) (engine.Backend, error) {
@@ -29,7 +37,7 @@ func TestLoadPrewarmsBeforeTheBackend(t *testing.T) {
 	if !sawPrewarmed.Load() {
 		t.Error("the backend was built before the prewarm finished")
 	}
-	if m.Tokenizer == nil || m.Template == nil || len(m.Tokenizer.Encode("func main() {}", false)) == 0 {
+	if m.Tokenizer == nil || m.Template == nil || len(m.Tokenizer.Encode("hello", false)) == 0 {
 		t.Errorf("tokenizer %v, template %v", m.Tokenizer, m.Template)
 	}
 }
@@ -37,7 +45,7 @@ func TestLoadPrewarmsBeforeTheBackend(t *testing.T) {
 // A failed parse still waits for the prewarm, so no goroutine outlives Load.
 func TestLoadFailureWaitsForThePrewarm(t *testing.T) {
 	var done atomic.Bool
-	_, err := Load(LoadOptions{Path: t.TempDir() + "/missing.gguf", Log: testr.New(t), Prewarm: func() { done.Store(true) }})
+	_, err := Load(Options{Path: t.TempDir() + "/missing.gguf", Log: testr.New(t), Prewarm: func() { done.Store(true) }})
 	if err == nil {
 		t.Fatal("loaded a missing file")
 	}

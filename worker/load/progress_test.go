@@ -1,4 +1,4 @@
-package server
+package load
 
 import (
 	"context"
@@ -12,10 +12,10 @@ import (
 // TestWatchLoadFailsAStalledLoad: progress, then nothing for the stall timeout, gives a
 // StallError carrying the last progress; a load that keeps moving is left alone.
 func TestWatchLoadFailsAStalledLoad(t *testing.T) {
-	tr := NewLoadTracker(nil, nil)
+	tr := NewTracker(nil, nil)
 	block := make(chan struct{})
 	defer close(block)
-	_, err := WatchLoad(context.Background(), tr, 150*time.Millisecond, 10*time.Millisecond, func() (*Model, error) {
+	_, err := Watch(context.Background(), tr, 150*time.Millisecond, 10*time.Millisecond, func() (*Model, error) {
 		tr.Update(0, 1000)
 		tr.Update(500, 1000)
 		<-block // stuck, e.g. on a dead network volume
@@ -29,9 +29,9 @@ func TestWatchLoadFailsAStalledLoad(t *testing.T) {
 		t.Errorf("message %q", err.Error())
 	}
 
-	tr = NewLoadTracker(nil, nil)
+	tr = NewTracker(nil, nil)
 	var mu sync.Mutex
-	_, err = WatchLoad(context.Background(), tr, 150*time.Millisecond, 10*time.Millisecond, func() (*Model, error) {
+	_, err = Watch(context.Background(), tr, 150*time.Millisecond, 10*time.Millisecond, func() (*Model, error) {
 		for i := range 10 { // 400 ms in all, never 150 ms without progress
 			mu.Lock()
 			tr.Update(uint64(i+1)*100, 1000)
@@ -47,7 +47,7 @@ func TestWatchLoadFailsAStalledLoad(t *testing.T) {
 
 func TestLoadTrackerRateAndETA(t *testing.T) {
 	now := time.Unix(0, 0)
-	tr := NewLoadTracker(nil, func() time.Time { return now })
+	tr := NewTracker(nil, func() time.Time { return now })
 	now = now.Add(2 * time.Second)
 	tr.Update(1e9, 3e9)
 	p := tr.Progress()

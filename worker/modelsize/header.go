@@ -1,4 +1,4 @@
-package fetch
+package modelsize
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/kubeinfer/kubeinfer/internal/httprange"
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 )
 
@@ -86,7 +87,7 @@ func (r *rangeReader) fetch(from, to int64) ([]byte, error) {
 	if resp.StatusCode != http.StatusPartialContent {
 		return nil, fmt.Errorf("read header of %s: %s (want 206 Partial Content: the server must support Range requests)", r.url, resp.Status)
 	}
-	start, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
+	start, size, ok := httprange.ParseContentRange(resp.Header.Get("Content-Range"))
 	if !ok || start != from || size <= 0 {
 		return nil, fmt.Errorf("read header of %s: bad Content-Range %q for bytes %d-%d", r.url, resp.Header.Get("Content-Range"), from, to-1)
 	}

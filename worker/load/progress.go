@@ -1,4 +1,4 @@
-package server
+package load
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
 )
 
-// LoadTracker turns a backend's progress calls (bytes read so far, of the total) into
+// Tracker turns a backend's progress calls (bytes read so far, of the total) into
 // progress with a rate and a time left, and tells when the load has stalled.
-type LoadTracker struct {
+type Tracker struct {
 	report func(v1alpha1.LoadProgress)
 	now    func() time.Time
 
@@ -20,9 +20,9 @@ type LoadTracker struct {
 	p           v1alpha1.LoadProgress
 }
 
-// NewLoadTracker returns a tracker that passes every update to report (which may
+// NewTracker returns a tracker that passes every update to report (which may
 // rate-limit); now is the clock, nil for time.Now.
-func NewLoadTracker(report func(v1alpha1.LoadProgress), now func() time.Time) *LoadTracker {
+func NewTracker(report func(v1alpha1.LoadProgress), now func() time.Time) *Tracker {
 	if now == nil {
 		now = time.Now
 	}
@@ -30,11 +30,11 @@ func NewLoadTracker(report func(v1alpha1.LoadProgress), now func() time.Time) *L
 		report = func(v1alpha1.LoadProgress) {}
 	}
 	t := now()
-	return &LoadTracker{report: report, now: now, start: t, last: t, p: v1alpha1.LoadProgress{ETA: -1}}
+	return &Tracker{report: report, now: now, start: t, last: t, p: v1alpha1.LoadProgress{ETA: -1}}
 }
 
 // Update records done of total bytes; it is a model.ProgressFunc.
-func (t *LoadTracker) Update(done, total uint64) {
+func (t *Tracker) Update(done, total uint64) {
 	now := t.now()
 	t.mu.Lock()
 	if done > t.p.Done || t.p.Total != total {
@@ -53,14 +53,14 @@ func (t *LoadTracker) Update(done, total uint64) {
 }
 
 // Progress is the last progress recorded.
-func (t *LoadTracker) Progress() v1alpha1.LoadProgress {
+func (t *Tracker) Progress() v1alpha1.LoadProgress {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.p
 }
 
 // idle is how long the load has not moved.
-func (t *LoadTracker) idle() time.Duration {
+func (t *Tracker) idle() time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.now().Sub(t.last)
@@ -76,10 +76,10 @@ func (e *StallError) Error() string {
 	return fmt.Sprintf("model load stalled: no progress for %s (last: %s)", e.Timeout, e.Last)
 }
 
-// WatchLoad runs load and returns its result, or a *StallError once the tracker has
+// Watch runs load and returns its result, or a *StallError once the tracker has
 // seen no progress for timeout (checked every check interval). A stalled load cannot
 // be interrupted (it is blocked in page faults or the driver), so the caller exits.
-func WatchLoad(ctx context.Context, t *LoadTracker, timeout, check time.Duration, load func() (*Model, error)) (*Model, error) {
+func Watch(ctx context.Context, t *Tracker, timeout, check time.Duration, load func() (*Model, error)) (*Model, error) {
 	type result struct {
 		m   *Model
 		err error

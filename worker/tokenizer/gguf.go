@@ -1,22 +1,26 @@
-package model
+package tokenizer
 
 import (
 	"fmt"
 
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
-	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
 
 // VocabFromGGUF reads the tokenizer.ggml.* keys into the tokenizer's input.
 // Array lengths and special token ids are checked against the token list so
 // the tokenizer never indexes out of range on a bad file.
-func VocabFromGGUF(f *gguf.File) (tokenizer.Vocab, error) {
-	v := tokenizer.Vocab{BOS: -1, EOS: -1, UNK: -1, PAD: -1}
-	var err error
-	if v.Model, err = metaString(f, "tokenizer.ggml.model"); err != nil {
-		return v, err
+func VocabFromGGUF(f *gguf.File) (Vocab, error) {
+	v := Vocab{BOS: -1, EOS: -1, UNK: -1, PAD: -1}
+	model, ok := f.Get("tokenizer.ggml.model")
+	if !ok {
+		return v, fmt.Errorf("metadata tokenizer.ggml.model is missing")
 	}
-	v.Pre, _ = optString(f, "tokenizer.ggml.pre")
+	if v.Model, ok = model.String(); !ok {
+		return v, fmt.Errorf("metadata tokenizer.ggml.model is %s, want string", model.Type)
+	}
+	if pre, ok := f.Get("tokenizer.ggml.pre"); ok {
+		v.Pre, _ = pre.String()
+	}
 	tokens, ok := f.Get("tokenizer.ggml.tokens")
 	if !ok {
 		return v, fmt.Errorf("metadata tokenizer.ggml.tokens is missing")
@@ -62,4 +66,13 @@ func VocabFromGGUF(f *gguf.File) (tokenizer.Vocab, error) {
 		v.AddEOS, _ = b.Bool()
 	}
 	return v, nil
+}
+
+// FromGGUF builds the tokenizer of a GGUF file.
+func FromGGUF(f *gguf.File) (*Tokenizer, error) {
+	v, err := VocabFromGGUF(f)
+	if err != nil {
+		return nil, err
+	}
+	return New(v)
 }
