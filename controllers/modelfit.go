@@ -20,7 +20,7 @@ func workerPlanOptions(iw *inferencev1alpha1.InferenceWorker) memplan.Options {
 	if mc := iw.Spec.Serving.MaxContextLength; mc != nil {
 		maxContext = int(*mc)
 	}
-	return memplan.Options{KVCacheTokens: memplan.KVCacheTokens(maxContext, int(maxConcurrent(iw)))}
+	return memplan.Options{MaxContext: maxContext, Concurrency: int(maxConcurrent(iw))}
 }
 
 // modelFit is what the operator knows about the model's size and the cluster's GPUs.

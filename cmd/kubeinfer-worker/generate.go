@@ -110,7 +110,7 @@ func openCPU(path string, family model.Family) (*model.Model, *tokenizer.Tokeniz
 		m.Close()
 		return nil, nil, nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	backend, err := engine.NewCPU(m)
+	backend, err := engine.NewCPU(m, engine.CPUOptions{})
 	if err != nil {
 		m.Close()
 		return nil, nil, nil, err

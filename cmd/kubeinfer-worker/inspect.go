@@ -42,7 +42,7 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	rep := inspectReport(f, source, memplan.KVCacheTokens(*contextLen, *concurrency), *contextLen, *concurrency)
+	rep := inspectReport(f, source, *contextLen, *concurrency)
 	if *output == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -99,7 +99,7 @@ type gpuMemoryJSON struct {
 	RequiredMiB   int64  `json:"requiredMiB"`
 }
 
-func inspectReport(f *gguf.File, source string, kvTokens, contextLen, concurrency int) inspectJSON {
+func inspectReport(f *gguf.File, source string, contextLen, concurrency int) inspectJSON {
 	info := model.Inspect(f)
 	rep := inspectJSON{Source: source, Version: f.Version, FileBytes: f.Size, HeaderBytes: f.HeaderSize, Name: info.Name,
 		Architecture: info.Architecture, Family: string(info.Family), Parameters: info.Parameters, ContextLength: info.ContextLength,
@@ -110,7 +110,8 @@ func inspectReport(f *gguf.File, source string, kvTokens, contextLen, concurrenc
 		rep.GPUMemoryErr = err.Error()
 		return rep
 	}
-	opts := memplan.Options{KVCacheTokens: kvTokens}
+	// The same options serve --max-context and --max-concurrent give the loader.
+	opts := memplan.Options{MaxContext: contextLen, Concurrency: concurrency}
 	plan := memplan.ForModel(m, opts)
 	rep.GPUMemory = &gpuMemoryJSON{Context: contextLen, Concurrency: concurrency, KVCacheTokens: opts.WithDefaults(m.Hyper).KVCacheTokens,
 		WeightsBytes: plan.Weights, KVCacheBytes: plan.KVCache, BuffersBytes: plan.Buffers, TotalBytes: plan.Total(), RequiredMiB: plan.TotalMiB()}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubeinfer/kubeinfer/worker/cudabackend"
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -61,7 +62,7 @@ func runLogits(ctx context.Context, e *env, args []string) error {
 	defer m.Close()
 	start := time.Now()
 	backend, note, err := cudabackend.Select(m, *device, cudabackend.Options{LibPath: *cudaLib, DisableGraphs: *noGraphs,
-		KVCacheTokens: len(ids)})
+		Memory: memplan.Options{KVCacheTokens: len(ids)}})
 	if err != nil {
 		return err
 	}

@@ -258,13 +258,19 @@ func stallCheckInterval(timeout time.Duration) time.Duration {
 
 // cudaOptions are the CUDA loader's options for this configuration.
 func (c serveConfig) cudaOptions() cudabackend.Options {
-	return cudabackend.Options{LibPath: c.CUDALib, KVCacheTokens: memplan.KVCacheTokens(c.MaxContext, c.MaxConcurrent)}
+	return cudabackend.Options{LibPath: c.CUDALib, Memory: c.memoryOptions()}
+}
+
+// memoryOptions size the KV cache and buffers: the operator computes the same from the
+// InferenceWorker's serving fields (controllers.workerPlanOptions).
+func (c serveConfig) memoryOptions() memplan.Options {
+	return memplan.Options{MaxContext: c.MaxContext, Concurrency: c.MaxConcurrent}
 }
 
 // memoryPlan is what the CUDA loader allocates for m with this configuration, reported
 // with the load (kubeinfer.dev/required-mib) so the operator schedules by it.
 func (c serveConfig) memoryPlan(m *model.Model) memplan.Plan {
-	return cudabackend.PlanMemory(m, c.cudaOptions())
+	return memplan.ForModel(m, c.memoryOptions())
 }
 
 // prewarm starts the GPU's context while the model file is parsed (nil for --device cpu).

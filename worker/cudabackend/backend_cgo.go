@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
@@ -26,14 +27,15 @@ type Backend struct {
 	m       *model.Model
 	h       model.Hyper
 	ordinal int
-	sz      sizing
-	plan    MemoryPlan
+	sz      memplan.Sizing
+	plan    memplan.Plan
 	// usedBytes is the device memory the load took, measured; 0 if unknown.
 	usedBytes uint64
 
+	kv *kvcache.Pool // the blocks of the library's KV pool, by index
+
 	mu     sync.Mutex // guards everything below and serializes calls into the library
 	cm     *C.kic_model
-	pool   *blockPool
 	seqs   map[engine.SeqID]*cudaSeq
 	nextID engine.SeqID
 	closed bool
@@ -53,7 +55,7 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 	if m == nil {
 		return nil, errors.New("cuda: no model")
 	}
-	opts = opts.withDefaults(m.Hyper)
+	opts.Memory = opts.Memory.WithDefaults(m.Hyper)
 	l, err := loadLibrary(opts.LibPath)
 	if err != nil {
 		return nil, err
@@ -63,9 +65,10 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 		return nil, err
 	}
 	h := m.Hyper
-	sz := opts.sizing(h)
-	b := &Backend{lib: l, m: m, h: h, ordinal: opts.Device, sz: sz, seqs: map[engine.SeqID]*cudaSeq{}, pool: newBlockPool(sz.blocks)}
-	b.plan = PlanMemory(m, opts) // the same pure function inspect and the operator use
+	sz := opts.Memory.Sizing(h)
+	b := &Backend{lib: l, m: m, h: h, ordinal: opts.Device, sz: sz, seqs: map[engine.SeqID]*cudaSeq{},
+		kv: kvcache.NewPool(sz.Blocks*sz.BlockTokens, sz.BlockTokens)}
+	b.plan = memplan.ForModel(m, opts.Memory) // the same pure function inspect and the operator use
 	if err := b.plan.Check(b.Device(), info.FreeBytes); err != nil {
 		return nil, err
 	}
@@ -92,9 +95,9 @@ func (b *Backend) create(opts Options) error {
 		layers: C.int32_t(h.Blocks), ffn: C.int32_t(h.FeedForward), heads: C.int32_t(h.Heads),
 		heads_kv: C.int32_t(h.HeadsKV), head_dim: C.int32_t(h.HeadDim), context: C.int32_t(h.ContextLength),
 		norm_eps: C.float(h.NormEps), rope_mode: C.int32_t(h.RopeMode), rope_dim: C.int32_t(h.RopeDim),
-		kv_block_tokens: C.int32_t(b.sz.blockTokens), kv_blocks: C.int32_t(b.sz.blocks),
-		max_seq_blocks: C.int32_t(b.sz.maxSeqBlocks), max_batch: C.int32_t(b.sz.maxBatch),
-		gemm_min_tokens: C.int32_t(b.sz.gemmMinTokens), weight_bytes: C.uint64_t(weightBytes(b.m)),
+		kv_block_tokens: C.int32_t(b.sz.BlockTokens), kv_blocks: C.int32_t(b.kv.Blocks()),
+		max_seq_blocks: C.int32_t(b.sz.MaxSeqBlocks), max_batch: C.int32_t(b.sz.MaxBatch),
+		gemm_min_tokens: C.int32_t(b.sz.GemmMinTokens), weight_bytes: C.uint64_t(b.plan.Weights),
 	}
 	if h.Family == model.FamilyGPT {
 		cfg.family = C.KIC_FAMILY_GPT
@@ -218,7 +221,10 @@ func (b *Backend) Device() string { return fmt.Sprintf("GPU%d", b.ordinal) }
 func (b *Backend) Model() *model.Model { return b.m }
 
 // Plan is the memory plan Open checked.
-func (b *Backend) Plan() MemoryPlan { return b.plan }
+func (b *Backend) Plan() memplan.Plan { return b.plan }
+
+// KV implements engine.Backend.
+func (b *Backend) KV() *kvcache.Pool { return b.kv }
 
 // UsedBytes is the device memory the load really took (free memory before Open
 // minus after), to compare with Plan; 0 when it could not be measured.
@@ -227,8 +233,8 @@ func (b *Backend) UsedBytes() uint64 { return b.usedBytes }
 // WeightBytes is what one pass over the weights reads, for roofline figures.
 func (b *Backend) WeightBytes() uint64 { return b.plan.Weights }
 
-// NewSequence implements engine.Backend: it reserves the KV blocks for
-// maxTokens tokens up front (the model's context length when <= 0).
+// NewSequence implements engine.Backend: a sequence of up to maxTokens tokens
+// (the model's context length when <= 0) that takes KV blocks as it grows.
 func (b *Backend) NewSequence(maxTokens int) (engine.SeqID, error) {
 	if maxTokens <= 0 || maxTokens > b.h.ContextLength {
 		maxTokens = b.h.ContextLength
@@ -238,14 +244,8 @@ func (b *Backend) NewSequence(maxTokens int) (engine.SeqID, error) {
 	if b.closed {
 		return 0, engine.ErrClosed
 	}
-	need := blocksFor(maxTokens, b.sz.blockTokens)
-	blocks, ok := b.pool.alloc(need)
-	if !ok {
-		return 0, fmt.Errorf("reserve %d tokens: %w (%d of %d blocks of %d tokens free)", maxTokens, ErrKVCacheFull,
-			b.pool.available(), b.sz.blocks, b.sz.blockTokens)
-	}
 	b.nextID++
-	b.seqs[b.nextID] = &cudaSeq{capacity: maxTokens, blocks: blocks}
+	b.seqs[b.nextID] = &cudaSeq{capacity: maxTokens}
 	return b.nextID, nil
 }
 
@@ -254,7 +254,7 @@ func (b *Backend) FreeSequence(seq engine.SeqID) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if s, ok := b.seqs[seq]; ok {
-		b.pool.release(s.blocks)
+		b.kv.Release(s.blocks)
 		delete(b.seqs, seq)
 	}
 }
@@ -303,11 +303,14 @@ func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]f
 	if err := engine.CheckPrefill(seq, tokens, s.length, s.capacity, b.h.VocabSize); err != nil {
 		return nil, err
 	}
+	if s.blocks, err = b.kv.Grow(s.blocks, s.length+len(tokens)); err != nil {
+		return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
+	}
 	table := b.table(nil, s)
 	var out [][]float32
-	step := b.sz.maxBatch
+	step := b.sz.MaxBatch
 	if allLogits {
-		step = b.sz.logitRows()
+		step = b.sz.LogitRows()
 	}
 	for start := 0; start < len(tokens); start += step {
 		chunk := tokens[start:min(len(tokens), start+step)]
@@ -387,8 +390,15 @@ func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, ta
 		}
 		seqs[i] = s
 	}
-	for start := 0; start < len(batch); start += b.sz.logitRows() {
-		part := batch[start:min(len(batch), start+b.sz.logitRows())]
+	held, lengths := make([]*[]int32, len(seqs)), make([]int, len(seqs))
+	for i, s := range seqs {
+		held[i], lengths[i] = &s.blocks, s.length+1
+	}
+	if err := b.kv.GrowAll(held, lengths); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	for start := 0; start < len(batch); start += b.sz.LogitRows() {
+		part := batch[start:min(len(batch), start+b.sz.LogitRows())]
 		n := len(part)
 		tok, pos, seqIdx, want := make([]int32, n), make([]int32, n), make([]int32, n), make([]uint8, n)
 		var tables []int32
@@ -409,7 +419,7 @@ func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, ta
 
 // table appends s's block table row, padded to the library's width.
 func (b *Backend) table(dst []int32, s *cudaSeq) []int32 {
-	row := make([]int32, b.sz.maxSeqBlocks)
+	row := make([]int32, b.sz.MaxSeqBlocks)
 	copy(row, s.blocks)
 	return append(dst, row...)
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -62,8 +64,8 @@ func TestFidelityAgainstCPU(t *testing.T) {
 	}{
 		{"graphs", Options{}},
 		{"nographs", Options{DisableGraphs: true}},
-		{"cublas", Options{GemmMinTokens: 1}},
-		{"chunked", Options{MaxBatch: 3, DisableGraphs: true}},
+		{"cublas", Options{Memory: memplan.Options{GemmMinTokens: 1}}},
+		{"chunked", Options{Memory: memplan.Options{MaxBatch: 3}, DisableGraphs: true}},
 	}
 	for _, path := range paths {
 		name := strings.TrimSuffix(filepath.Base(path), ".json")
@@ -82,7 +84,7 @@ func TestFidelityAgainstCPU(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer m.Close()
-				cpu, err := engine.NewCPU(m)
+				cpu, err := engine.NewCPU(m, engine.CPUOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -92,7 +94,7 @@ func TestFidelityAgainstCPU(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer gpu.Close()
-				tol := tolerance(fx.DType, v.opts.GemmMinTokens == 1)
+				tol := tolerance(fx.DType, v.opts.Memory.GemmMinTokens == 1)
 				for pi, p := range fx.Prompts {
 					compare(t, cpu, gpu, p.IDs, 32, tol, pi)
 				}
@@ -188,7 +190,7 @@ func TestDecodeBatchMatchesSingle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	gpu, err := Open(m, Options{KVCacheTokens: 256})
+	gpu, err := Open(m, Options{Memory: memplan.Options{KVCacheTokens: 256}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,20 +234,29 @@ func TestDecodeBatchMatchesSingle(t *testing.T) {
 			t.Errorf("sequence %d: batched vs alone differ by %.3g", i, d)
 		}
 	}
-	// Reserving full-context sequences must run out of KV blocks with ErrKVCacheFull, not overcommit.
+	// Growing sequences must run out of KV blocks with kvcache.ErrFull, not overcommit, and a
+	// failed prefill takes no blocks.
 	var held []engine.SeqID
+	prompt := make([]int, 32)
 	for len(held) < 1<<16 {
 		id, err := gpu.NewSequence(0)
 		if err != nil {
-			if !errors.Is(err, ErrKVCacheFull) {
-				t.Errorf("KV pool exhausted with %v, want ErrKVCacheFull", err)
+			t.Fatal(err)
+		}
+		held = append(held, id)
+		free := gpu.KV().FreeBlocks()
+		if _, err := gpu.Prefill(id, prompt, false); err != nil {
+			if !errors.Is(err, kvcache.ErrFull) {
+				t.Errorf("KV pool exhausted with %v, want kvcache.ErrFull", err)
+			}
+			if gpu.KV().FreeBlocks() != free {
+				t.Errorf("a failed prefill changed the free blocks from %d to %d", free, gpu.KV().FreeBlocks())
 			}
 			break
 		}
-		held = append(held, id)
 	}
 	if len(held) == 1<<16 {
-		t.Error("65536 full-context sequences were reserved: the KV pool never ran out")
+		t.Error("65536 sequences of 32 tokens were prefilled: the KV pool never ran out")
 	}
 	for _, id := range held {
 		gpu.FreeSequence(id)

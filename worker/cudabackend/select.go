@@ -27,7 +27,7 @@ const (
 func Select(m *model.Model, device string, opts Options) (b engine.Backend, note string, err error) {
 	switch device {
 	case DeviceCPU:
-		b, err = engine.NewCPU(m)
+		b, err = newCPU(m, opts)
 		return b, "", err
 	case DeviceCUDA:
 		if err := Available(opts.LibPath); err != nil {
@@ -37,11 +37,20 @@ func Select(m *model.Model, device string, opts Options) (b engine.Backend, note
 		return b, "", err
 	case DeviceAuto, "":
 		if aerr := Available(opts.LibPath); aerr != nil {
-			b, err = engine.NewCPU(m)
+			b, err = newCPU(m, opts)
 			return b, fmt.Sprintf("CUDA unavailable (%v); using the CPU engine", aerr), err
 		}
 		b, err = Open(m, opts)
 		return b, "", err
 	}
 	return nil, "", fmt.Errorf("unknown device %q (want cpu, cuda or auto)", device)
+}
+
+// newCPU is the CPU engine with the KV cache the same options give the GPU.
+func newCPU(m *model.Model, opts Options) (engine.Backend, error) {
+	c, err := engine.NewCPU(m, engine.CPUOptions{KVCacheTokens: opts.Memory.WithDefaults(m.Hyper).KVCacheTokens})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -30,8 +31,8 @@ type GreedyDecoder interface {
 // Errors a Backend returns; callers branch on them with errors.Is.
 var (
 	ErrUnknownSequence = errors.New("unknown sequence")
-	// ErrSequenceFull means the tokens would not fit in the KV space the
-	// sequence reserved; the server finishes such a request with "length".
+	// ErrSequenceFull means the tokens would not fit in the length the
+	// sequence was started with; the server finishes such a request with "length".
 	ErrSequenceFull = errors.New("sequence is full")
 	ErrClosed       = errors.New("backend is closed")
 )
@@ -53,10 +54,14 @@ type Backend interface {
 	Device() string
 	// Model is the loaded model: hyperparameters, vocabulary, tensor names.
 	Model() *model.Model
-	// NewSequence reserves KV state for up to maxTokens tokens (prompt plus
-	// generated); maxTokens <= 0 means the model's context length. Reserving
-	// up front lets a backend refuse work it cannot hold instead of failing
-	// halfway through a request.
+	// KV is the pool of KV cache blocks every sequence of this backend draws
+	// from: the scheduler admits and preempts by what it has free.
+	KV() *kvcache.Pool
+	// NewSequence starts a sequence of up to maxTokens tokens (prompt plus
+	// generated); maxTokens <= 0 means the model's context length. It takes no
+	// KV space: Prefill and Decode take blocks from KV as the sequence grows,
+	// all or none per call, and fail with kvcache.ErrFull when the pool has
+	// too few free.
 	NewSequence(maxTokens int) (SeqID, error)
 	// Prefill appends tokens to the sequence and returns the logits of the
 	// last position, or of every position when allLogits is set (used to

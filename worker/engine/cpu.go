@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -23,10 +24,16 @@ type CPU struct {
 	output            []float32 // aliases tokEmbd when embeddings are tied
 	layers            []cpuLayer
 
-	mu     sync.Mutex // guards seqs, nextID, closed and serializes forward passes
+	kv      *kvcache.Pool
+	kvWidth int // floats of one layer's keys (or values) in one block: BlockTokens × HeadsKV × HeadDim
+
+	mu     sync.Mutex // guards seqs, nextID, closed, blocks and serializes forward passes
 	seqs   map[SeqID]*cpuSeq
 	nextID SeqID
 	closed bool
+	// blocks is the KV storage by pool block id: per layer, the block's keys then
+	// its values. A block's storage is allocated when first used and kept for reuse.
+	blocks [][]float32
 }
 
 type cpuLayer struct {
@@ -39,19 +46,34 @@ type cpuLayer struct {
 	down, downb         []float32
 }
 
-// cpuSeq is one sequence's KV cache: per layer, capacity × n_kv_heads × head_dim.
+// cpuSeq is one sequence: the pool blocks that hold its keys and values, in
+// position order (block i holds positions i×BlockTokens onwards).
 type cpuSeq struct {
 	capacity int
 	length   int
-	k, v     [][]float32
+	blocks   []int32
+}
+
+// CPUOptions size the CPU engine.
+type CPUOptions struct {
+	// KVCacheTokens is the KV pool size in tokens over all sequences; 0 means
+	// kvcache.Tokens of the model's context (see there).
+	KVCacheTokens int
 }
 
 var _ Backend = (*CPU)(nil)
 
 // NewCPU dequantizes the model's weights. The model's file may be closed
 // afterwards.
-func NewCPU(m *model.Model) (*CPU, error) {
-	c := &CPU{m: m, h: m.Hyper, rope: newRopeTable(m.Hyper), seqs: map[SeqID]*cpuSeq{}}
+func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
+	tokens := opts.KVCacheTokens
+	if tokens <= 0 {
+		tokens = kvcache.Tokens(m.Hyper.ContextLength, 0, 1)
+	}
+	c := &CPU{m: m, h: m.Hyper, rope: newRopeTable(m.Hyper), seqs: map[SeqID]*cpuSeq{},
+		kv: kvcache.NewPool(tokens, kvcache.DefaultBlockTokens)}
+	c.kvWidth = c.kv.BlockTokens() * m.Hyper.HeadsKV * m.Hyper.HeadDim
+	c.blocks = make([][]float32, c.kv.Blocks())
 	var err error
 	load := func(t *model.Tensor) []float32 {
 		if t == nil || err != nil {
@@ -98,6 +120,9 @@ func (c *CPU) Device() string { return "CPU" }
 // Model implements Backend.
 func (c *CPU) Model() *model.Model { return c.m }
 
+// KV implements Backend.
+func (c *CPU) KV() *kvcache.Pool { return c.kv }
+
 // NewSequence implements Backend.
 func (c *CPU) NewSequence(maxTokens int) (SeqID, error) {
 	if maxTokens <= 0 || maxTokens > c.h.ContextLength {
@@ -108,22 +133,49 @@ func (c *CPU) NewSequence(maxTokens int) (SeqID, error) {
 	if c.closed {
 		return 0, ErrClosed
 	}
-	kvSize := maxTokens * c.h.HeadsKV * c.h.HeadDim
-	s := &cpuSeq{capacity: maxTokens, k: make([][]float32, c.h.Blocks), v: make([][]float32, c.h.Blocks)}
-	for l := range s.k {
-		s.k[l] = make([]float32, kvSize)
-		s.v[l] = make([]float32, kvSize)
-	}
 	c.nextID++
-	c.seqs[c.nextID] = s
+	c.seqs[c.nextID] = &cpuSeq{capacity: maxTokens}
 	return c.nextID, nil
 }
 
 // FreeSequence implements Backend.
 func (c *CPU) FreeSequence(seq SeqID) {
 	c.mu.Lock()
-	delete(c.seqs, seq)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if s, ok := c.seqs[seq]; ok {
+		c.kv.Release(s.blocks)
+		delete(c.seqs, seq)
+	}
+}
+
+// grow gives each sequence the blocks for its new length, all or none: a
+// failure (kvcache.ErrFull) leaves every sequence as it was. c.mu is held.
+func (c *CPU) grow(seqs []*cpuSeq, lengths []int) error {
+	held := make([]*[]int32, len(seqs))
+	for i, s := range seqs {
+		held[i] = &s.blocks
+	}
+	if err := c.kv.GrowAll(held, lengths); err != nil {
+		return err
+	}
+	for _, s := range seqs {
+		for _, b := range s.blocks {
+			if c.blocks[b] == nil {
+				c.blocks[b] = make([]float32, 2*c.h.Blocks*c.kvWidth)
+			}
+		}
+	}
+	return nil
+}
+
+// kvAt returns the key and value rows (HeadsKV × HeadDim each) of a sequence's
+// position in a layer.
+func (c *CPU) kvAt(s *cpuSeq, layer, pos int) (k, v []float32) {
+	bt := c.kv.BlockTokens()
+	nKV := c.h.HeadsKV * c.h.HeadDim
+	blk := c.blocks[s.blocks[pos/bt]]
+	off := 2*layer*c.kvWidth + (pos%bt)*nKV
+	return blk[off : off+nKV], blk[off+c.kvWidth : off+c.kvWidth+nKV]
 }
 
 // Close implements Backend.
@@ -132,6 +184,7 @@ func (c *CPU) Close() error {
 	defer c.mu.Unlock()
 	c.closed = true
 	c.seqs = nil
+	c.blocks = nil
 	return nil
 }
 
@@ -168,6 +221,9 @@ func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, err
 	if err := CheckPrefill(seq, tokens, s.length, s.capacity, c.h.VocabSize); err != nil {
 		return nil, err
 	}
+	if err := c.grow([]*cpuSeq{s}, []int{s.length + len(tokens)}); err != nil {
+		return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
+	}
 	items := make([]item, len(tokens))
 	for i, tok := range tokens {
 		items[i] = item{seq: s, token: tok, pos: s.length + i, logits: allLogits || i == len(tokens)-1}
@@ -182,6 +238,7 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	items := make([]item, len(batch))
+	seqs, lengths := make([]*cpuSeq, len(batch)), make([]int, len(batch))
 	seen := make(map[SeqID]bool, len(batch))
 	for i, in := range batch {
 		s, err := c.lookup(in.Seq)
@@ -199,6 +256,10 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 			return nil, fmt.Errorf("decode sequence %d: %w", in.Seq, err)
 		}
 		items[i] = item{seq: s, token: in.Token, pos: s.length, logits: true}
+		seqs[i], lengths[i] = s, s.length+1
+	}
+	if err := c.grow(seqs, lengths); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
 	}
 	out := c.forward(items)
 	for _, it := range items {
@@ -282,8 +343,9 @@ func (c *CPU) forward(items []item) [][]float32 {
 			}
 		}
 		for i, it := range items {
-			copy(it.seq.k[li][it.pos*nKV:(it.pos+1)*nKV], k[i*nKV:(i+1)*nKV])
-			copy(it.seq.v[li][it.pos*nKV:(it.pos+1)*nKV], v[i*nKV:(i+1)*nKV])
+			kc, vc := c.kvAt(it.seq, li, it.pos)
+			copy(kc, k[i*nKV:(i+1)*nKV])
+			copy(vc, v[i*nKV:(i+1)*nKV])
 		}
 		c.attention(att, q, items, li)
 		matmul(proj, att, l.o, l.ob, n, nQ, nEmbd)
@@ -339,7 +401,7 @@ func (c *CPU) forward(items []item) [][]float32 {
 // attention; plain multi-head when the counts are equal).
 func (c *CPU) attention(out, q []float32, items []item, layer int) {
 	h := &c.h
-	hd, nQ, nKV := h.HeadDim, h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
+	hd, nQ := h.HeadDim, h.Heads*h.HeadDim
 	group := h.Heads / h.HeadsKV
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	parallelFor(len(items)*h.Heads, func(job int) {
@@ -347,16 +409,17 @@ func (c *CPU) attention(out, q []float32, items []item, layer int) {
 		it := items[i]
 		kv := (hh / group) * hd
 		qh := q[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
-		kc, vc := it.seq.k[layer], it.seq.v[layer]
 		scores := make([]float32, it.pos+1)
 		for p := range scores {
-			scores[p] = dot(qh, kc[p*nKV+kv:p*nKV+kv+hd]) * scale
+			kr, _ := c.kvAt(it.seq, layer, p)
+			scores[p] = dot(qh, kr[kv:kv+hd]) * scale
 		}
 		softmax(scores)
 		o := out[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
 		clear(o)
 		for p, w := range scores {
-			vr := vc[p*nKV+kv : p*nKV+kv+hd]
+			_, vr := c.kvAt(it.seq, layer, p)
+			vr = vr[kv : kv+hd]
 			for d := range o {
 				o[d] += w * vr[d]
 			}

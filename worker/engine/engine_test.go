@@ -31,7 +31,7 @@ func newBackend(t *testing.T, cfg modeltest.Config, tensors []modeltest.Tensor) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewCPU(m)
+	b, err := NewCPU(m, CPUOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

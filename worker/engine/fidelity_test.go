@@ -79,7 +79,7 @@ func runFixture(t *testing.T, path string) {
 	if text := "Hello, fidelity!"; tok.Decode(tok.Encode(text, false)) != text {
 		t.Errorf("tokenizer round trip of %q gave %q", text, tok.Decode(tok.Encode(text, false)))
 	}
-	b, err := NewCPU(m)
+	b, err := NewCPU(m, CPUOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -144,7 +144,7 @@ func checkTrained(t *testing.T, tm trainedModel) {
 		t.Error("the held-out sample does not decode to itself")
 	}
 
-	b, err := NewCPU(m)
+	b, err := NewCPU(m, CPUOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

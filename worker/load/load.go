@@ -91,7 +91,7 @@ func Load(o Options) (*Model, error) {
 	}()
 	newBackend := o.Backend
 	if newBackend == nil {
-		newBackend = func(m *model.Model) (engine.Backend, error) { return engine.NewCPU(m) }
+		newBackend = func(m *model.Model) (engine.Backend, error) { return engine.NewCPU(m, engine.CPUOptions{}) }
 	}
 	var plan memplan.Plan
 	if o.Plan != nil {

@@ -27,7 +27,7 @@ func TestLoadPrewarmsBeforeTheBackend(t *testing.T) {
 		Prewarm: func() { prewarmed.Store(true) },
 		Backend: func(m *model.Model) (engine.Backend, error) {
 			sawPrewarmed.Store(prewarmed.Load())
-			return engine.NewCPU(m)
+			return engine.NewCPU(m, engine.CPUOptions{})
 		},
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -16,10 +17,13 @@ const MiB = 1 << 20
 
 // Options are the sizing knobs of the CUDA loader; zero values take the defaults.
 type Options struct {
-	// KVCacheTokens is the KV cache size in tokens, over all sequences;
-	// 0 means the model's context length, at most 32768.
+	// MaxContext and Concurrency are what the worker serves (serve's
+	// --max-context and --max-concurrent): they size the KV cache through
+	// kvcache.Tokens unless KVCacheTokens is set. MaxContext 0 means the model's.
+	MaxContext, Concurrency int
+	// KVCacheTokens, when set, is the KV cache size in tokens over all sequences.
 	KVCacheTokens int
-	// KVBlockTokens is the KV block size in tokens; 0 means 16.
+	// KVBlockTokens is the KV block size in tokens; 0 means kvcache.DefaultBlockTokens.
 	KVBlockTokens int
 	// MaxBatch is the most tokens one forward call runs (a prefill chunk);
 	// 0 means 1024. Of them, at most LogitRows want logits.
@@ -36,22 +40,13 @@ const MaxLogitRows = 256
 // largest decode batch of one call.
 func (s Sizing) LogitRows() int { return min(s.MaxBatch, MaxLogitRows) }
 
-// KVCacheTokens is what `serve --max-context C --max-concurrent N` reserves:
-// C tokens for each of N sequences, or 0 (the model's default) when C is unset.
-func KVCacheTokens(maxContext, concurrency int) int {
-	if maxContext <= 0 {
-		return 0
-	}
-	return maxContext * max(concurrency, 1)
-}
-
 // WithDefaults fills the zero knobs for the model's hyperparameters.
 func (o Options) WithDefaults(h model.Hyper) Options {
 	if o.KVBlockTokens <= 0 {
-		o.KVBlockTokens = 16
+		o.KVBlockTokens = kvcache.DefaultBlockTokens
 	}
 	if o.KVCacheTokens <= 0 {
-		o.KVCacheTokens = min(h.ContextLength, 32768)
+		o.KVCacheTokens = kvcache.Tokens(h.ContextLength, o.MaxContext, o.Concurrency)
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 1024
@@ -75,14 +70,12 @@ type Sizing struct {
 func (o Options) Sizing(h model.Hyper) Sizing {
 	return Sizing{
 		BlockTokens:   o.KVBlockTokens,
-		Blocks:        blocksFor(o.KVCacheTokens, o.KVBlockTokens),
-		MaxSeqBlocks:  blocksFor(h.ContextLength, o.KVBlockTokens),
+		Blocks:        kvcache.BlocksFor(o.KVCacheTokens, o.KVBlockTokens),
+		MaxSeqBlocks:  kvcache.BlocksFor(h.ContextLength, o.KVBlockTokens),
 		MaxBatch:      o.MaxBatch,
 		GemmMinTokens: o.GemmMinTokens,
 	}
 }
-
-func blocksFor(tokens, blockTokens int) int { return (tokens + blockTokens - 1) / blockTokens }
 
 // Plan is the device memory a model needs, in bytes.
 type Plan struct {
@@ -196,7 +189,7 @@ func Compute(h model.Hyper, weights uint64, s Sizing) Plan {
 	if h.Family == model.FamilyLlama && h.RopeMode != model.RopeNone {
 		take(uint64(h.RopeDim/2) * f32)
 	}
-	pool := uint64(h.Blocks) * uint64(s.Blocks) * uint64(s.BlockTokens) * nkv * f32
+	pool := uint64(s.Blocks) * uint64(s.BlockTokens) * kvcache.BytesPerToken(h) / 2
 	take(pool) // K
 	kvStart := used - pool
 	take(pool) // V
@@ -216,9 +209,4 @@ func Compute(h model.Hyper, weights uint64, s Sizing) Plan {
 	scratch := align(used, allocGranule)
 	buf := scratch - kv + (align(weights, allocGranule) - weights) + ContextReserve
 	return Plan{Weights: weights, KVCache: kv, Buffers: buf}
-}
-
-// KVBytesPerToken is the KV cache cost of one token over all layers.
-func KVBytesPerToken(h model.Hyper) uint64 {
-	return 2 * uint64(h.Blocks) * uint64(h.HeadsKV*h.HeadDim) * 4
 }

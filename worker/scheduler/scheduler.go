@@ -3,13 +3,21 @@
 // admits waiting requests (prefill), samples the next token of every running
 // sequence, streams it to its request, and advances all sequences that go on
 // with one Decode call. It works with any engine.Backend.
+//
+// KV space comes from the backend's kvcache.Pool as sequences grow. A request
+// is admitted when the pool has room for its prompt; when a step needs more
+// blocks than are free, the newest sequences are preempted (their blocks
+// freed) and resumed later by recomputing their tokens, so a full pool makes
+// requests wait, never fail.
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +26,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 )
 
 // Errors Submit returns; the server maps them to HTTP statuses.
@@ -40,12 +49,9 @@ type Config struct {
 	// returns ErrQueueFull.
 	MaxQueue int
 	// MaxContext caps prompt plus generated tokens of one request; 0 or
-	// more than the model's context means the model's context.
+	// more than the model's context (or the KV pool) means the smaller of those.
 	MaxContext int
-	// KVBudget caps the tokens reserved by all running sequences together;
-	// 0 means MaxContext × MaxConcurrent.
-	KVBudget int
-	Log      logr.Logger
+	Log        logr.Logger
 }
 
 // Request is one generation.
@@ -91,8 +97,13 @@ type Result struct {
 
 // Stats is a snapshot for metrics.
 type Stats struct {
-	Queued, Running        int
-	KVReserved, KVCapacity int
+	// Queued requests wait for a first admission; Running ones were admitted
+	// and have not finished (Preempted of them wait to be resumed).
+	Queued, Running, Preempted int
+	// KVUsedTokens is the capacity of the KV blocks sequences hold, of KVCapacityTokens.
+	KVUsedTokens, KVCapacityTokens int
+	// Preemptions counts sequences preempted for KV space since the start.
+	Preemptions uint64
 }
 
 // Handle is a submitted request. Read its events with Next until it
@@ -100,7 +111,7 @@ type Stats struct {
 type Handle struct {
 	ctx      context.Context
 	req      Request
-	reserve  int
+	limit    int // prompt plus the most generated tokens: the sequence's length limit
 	maxNew   int
 	enqueued time.Time
 
@@ -166,7 +177,9 @@ func (h *Handle) wake() {
 // running is the scheduler's state for one admitted request.
 type running struct {
 	h       *Handle
+	order   uint64 // admission order: preemption takes the newest first
 	seq     engine.SeqID
+	hasSeq  bool // false while preempted
 	sampler *engine.Sampler
 	history []int
 	text    *engine.TextTracker
@@ -184,19 +197,24 @@ type Scheduler struct {
 	ctxLen int
 	log    logr.Logger
 
-	mu         sync.Mutex
-	queue      []*Handle
-	nRunning   int
-	kvReserved int
-	draining   bool
-	cut        bool
-	wakeCh     chan struct{}
-	stopped    chan struct{}
+	kv     *kvcache.Pool
+	admits uint64 // admissions so far, the next running.order
+
+	mu          sync.Mutex
+	queue       []*Handle
+	nRunning    int // admitted, not finished: running or preempted
+	nPreempted  int
+	preemptions uint64
+	draining    bool
+	cut         bool
+	wakeCh      chan struct{}
+	stopped     chan struct{}
 }
 
 // New starts the scheduling goroutine.
 func New(b engine.Backend, d engine.Detokenizer, cfg Config) *Scheduler {
-	ctxLen := b.Model().Hyper.ContextLength
+	// One request may hold the whole pool, never more: a sequence alone always fits.
+	ctxLen := min(b.Model().Hyper.ContextLength, b.KV().CapacityTokens())
 	if cfg.MaxContext > 0 && cfg.MaxContext < ctxLen {
 		ctxLen = cfg.MaxContext
 	}
@@ -205,10 +223,7 @@ func New(b engine.Backend, d engine.Detokenizer, cfg Config) *Scheduler {
 	if cfg.MaxQueue < 0 {
 		cfg.MaxQueue = 0
 	}
-	if cfg.KVBudget <= 0 {
-		cfg.KVBudget = ctxLen * cfg.MaxConcurrent
-	}
-	s := &Scheduler{b: b, d: d, cfg: cfg, ctxLen: ctxLen, log: cfg.Log,
+	s := &Scheduler{b: b, d: d, cfg: cfg, ctxLen: ctxLen, log: cfg.Log, kv: b.KV(),
 		wakeCh: make(chan struct{}, 1), stopped: make(chan struct{})}
 	go s.loop()
 	return s
@@ -221,7 +236,8 @@ func (s *Scheduler) ContextLength() int { return s.ctxLen }
 func (s *Scheduler) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Queued: len(s.queue), Running: s.nRunning, KVReserved: s.kvReserved, KVCapacity: s.cfg.KVBudget}
+	return Stats{Queued: len(s.queue), Running: s.nRunning, Preempted: s.nPreempted, Preemptions: s.preemptions,
+		KVUsedTokens: s.kv.UsedTokens(), KVCapacityTokens: s.kv.CapacityTokens()}
 }
 
 // Submit queues req. ctx is the request's: when it ends, the request stops
@@ -237,25 +253,21 @@ func (s *Scheduler) Submit(ctx context.Context, req Request) (*Handle, error) {
 	if req.MaxTokens > 0 {
 		maxNew = min(maxNew, req.MaxTokens)
 	}
-	h := &Handle{ctx: ctx, req: req, maxNew: maxNew, reserve: len(req.Prompt) + maxNew,
+	h := &Handle{ctx: ctx, req: req, maxNew: maxNew, limit: len(req.Prompt) + maxNew,
 		enqueued: time.Now(), notify: make(chan struct{}, 1)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.draining:
 		return nil, ErrShuttingDown
-	case len(s.queue) >= s.cfg.MaxQueue && !s.canAdmitNowLocked(h):
+	// Slots and queue are counted together, so a burst of MaxConcurrent + MaxQueue
+	// requests is taken whole even before the loop has moved any into a slot.
+	case s.nRunning+len(s.queue) >= s.cfg.MaxConcurrent+s.cfg.MaxQueue:
 		return nil, ErrQueueFull
 	}
 	s.queue = append(s.queue, h)
 	s.wake()
 	return h, nil
-}
-
-// canAdmitNowLocked reports whether h would be admitted at the next step
-// even with a full queue: with MaxQueue 0 a free slot still takes work.
-func (s *Scheduler) canAdmitNowLocked(h *Handle) bool {
-	return len(s.queue) == 0 && s.nRunning < s.cfg.MaxConcurrent && s.kvReserved+h.reserve <= s.cfg.KVBudget
 }
 
 func (s *Scheduler) wake() {
@@ -296,14 +308,14 @@ func (s *Scheduler) Draining() bool {
 
 func (s *Scheduler) loop() {
 	defer close(s.stopped)
-	var run []*running
+	var run, pre []*running // running, and preempted in admission order
 	for {
 		s.mu.Lock()
 		cut, draining := s.cut, s.draining
-		idle := len(run) == 0 && len(s.queue) == 0
+		idle := len(run) == 0 && len(pre) == 0 && len(s.queue) == 0
 		s.mu.Unlock()
 		if cut {
-			s.cutAll(run)
+			s.cutAll(append(run, pre...))
 			return
 		}
 		if idle {
@@ -313,15 +325,36 @@ func (s *Scheduler) loop() {
 			<-s.wakeCh
 			continue
 		}
-		run = s.admit(run)
-		run = s.step(run)
+		run, pre = s.admit(run, pre)
+		run, pre = s.step(run, pre)
 	}
 }
 
-// admit drops cancelled waiting requests and prefills those that fit,
-// first come first served.
-func (s *Scheduler) admit(run []*running) []*running {
-	for {
+// admit drops cancelled requests, resumes preempted sequences while the pool
+// has room for them, then prefills waiting requests that fit, first come first
+// served: nothing newer starts while an older sequence waits for KV space.
+func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
+	kept := pre[:0]
+	for _, r := range pre {
+		if err := r.h.ctx.Err(); err != nil {
+			res := r.result()
+			res.Err = err
+			s.release(r, res)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	clear(pre[len(kept):])
+	pre = kept
+	for len(pre) > 0 && s.kv.FreeBlocks() >= s.kvNeed(len(pre[0].history)) {
+		r := pre[0]
+		pre = pre[1:]
+		s.mu.Lock()
+		s.nPreempted--
+		s.mu.Unlock()
+		run, pre = s.start(r, run, pre)
+	}
+	for len(pre) == 0 {
 		s.mu.Lock()
 		kept := s.queue[:0]
 		var gone []*Handle
@@ -335,85 +368,142 @@ func (s *Scheduler) admit(run []*running) []*running {
 		clear(s.queue[len(kept):])
 		s.queue = kept
 		var h *Handle
-		if len(s.queue) > 0 && s.nRunning < s.cfg.MaxConcurrent && s.kvReserved+s.queue[0].reserve <= s.cfg.KVBudget {
+		if len(s.queue) > 0 && s.nRunning < s.cfg.MaxConcurrent && s.kv.FreeBlocks() >= s.kvNeed(len(s.queue[0].req.Prompt)) {
 			h = s.queue[0]
 			s.queue = s.queue[1:]
 			s.nRunning++
-			s.kvReserved += h.reserve
 		}
 		s.mu.Unlock()
 		for _, g := range gone {
 			g.finish(Result{PromptTokens: len(g.req.Prompt), Err: g.ctx.Err()})
 		}
 		if h == nil {
-			return run
+			break
 		}
-		if r := s.prefill(h); r != nil {
-			run = append(run, r)
-		}
+		s.admits++
+		r := &running{h: h, order: s.admits, sampler: engine.NewSampler(h.req.Sampling), picked: -1,
+			history: append([]int(nil), h.req.Prompt...),
+			text:    engine.NewTextTracker(s.d, h.req.Prompt, h.req.Stop)}
+		s.log.V(2).Info("admitted", "promptTokens", len(h.req.Prompt), "queued", time.Since(h.enqueued).String())
+		run, pre = s.start(r, run, pre)
 	}
+	return run, pre
 }
 
-func (s *Scheduler) prefill(h *Handle) *running {
-	seq, err := s.b.NewSequence(h.reserve)
+// kvNeed is the blocks a sequence of n tokens needs to run its next step: the
+// n tokens and the one it decodes next.
+func (s *Scheduler) kvNeed(n int) int { return kvcache.BlocksFor(n+1, s.kv.BlockTokens()) }
+
+// start prefills r's tokens (its prompt, or everything it had when it was
+// preempted) into a new sequence and adds r to run. When the pool has no room
+// after all, r goes back to pre; any other failure finishes r.
+func (s *Scheduler) start(r *running, run, pre []*running) ([]*running, []*running) {
+	seq, err := s.b.NewSequence(r.h.limit)
 	if err != nil {
-		s.release(h, 0, false, Result{PromptTokens: len(h.req.Prompt), Err: fmt.Errorf("new sequence: %w", err)})
-		return nil
+		s.release(r, Result{PromptTokens: len(r.h.req.Prompt), Err: fmt.Errorf("new sequence: %w", err)})
+		return run, pre
 	}
-	logits, err := s.b.Prefill(seq, h.req.Prompt, false)
-	if err != nil {
-		s.release(h, seq, true, Result{PromptTokens: len(h.req.Prompt), Err: fmt.Errorf("prefill: %w", err)})
-		return nil
+	r.seq, r.hasSeq = seq, true
+	logits, err := s.b.Prefill(seq, r.history, false)
+	switch {
+	case errors.Is(err, kvcache.ErrFull):
+		return run, s.preempted(pre, r)
+	case err != nil:
+		res := r.result()
+		res.Err = fmt.Errorf("prefill: %w", err)
+		s.release(r, res)
+		return run, pre
 	}
-	s.log.V(2).Info("admitted", "promptTokens", len(h.req.Prompt), "reserved", h.reserve, "queued", time.Since(h.enqueued).String())
-	return &running{
-		h: h, seq: seq, sampler: engine.NewSampler(h.req.Sampling), picked: -1,
-		history: append([]int(nil), h.req.Prompt...),
-		text:    engine.NewTextTracker(s.d, h.req.Prompt, h.req.Stop),
-		logits:  logits[0],
-	}
+	r.logits, r.picked = logits[0], -1
+	return append(run, r), pre
 }
 
-// release frees a sequence's slot and KV reservation and finishes its handle.
-func (s *Scheduler) release(h *Handle, seq engine.SeqID, hasSeq bool, res Result) {
-	if hasSeq {
-		s.b.FreeSequence(seq)
+// preempted frees r's sequence and files it among pre by admission order.
+func (s *Scheduler) preempted(pre []*running, r *running) []*running {
+	if r.hasSeq {
+		s.b.FreeSequence(r.seq)
+		r.hasSeq = false
+	}
+	r.logits, r.picked = nil, -1
+	s.mu.Lock()
+	s.nPreempted++
+	s.preemptions++
+	s.mu.Unlock()
+	i, _ := slices.BinarySearchFunc(pre, r.order, func(p *running, o uint64) int { return cmp.Compare(p.order, o) })
+	s.log.V(2).Info("preempted for KV space", "tokens", len(r.history), "freeBlocks", s.kv.FreeBlocks())
+	return slices.Insert(pre, i, r)
+}
+
+// release frees a request's slot and its sequence, if it holds one, and
+// finishes its handle.
+func (s *Scheduler) release(r *running, res Result) {
+	if r.hasSeq {
+		s.b.FreeSequence(r.seq)
+		r.hasSeq = false
 	}
 	s.mu.Lock()
 	s.nRunning--
-	s.kvReserved -= h.reserve
 	s.mu.Unlock()
-	h.finish(res)
+	r.h.finish(res)
 }
 
 func (r *running) result() Result {
 	return Result{Tokens: r.gen, Text: r.text.EmittedText(), PromptTokens: len(r.h.req.Prompt)}
 }
 
-// step samples one token for every running sequence, then decodes those
-// that go on, all in one Decode call.
-func (s *Scheduler) step(run []*running) []*running {
+// step samples one token for every running sequence, preempts the newest
+// while the pool cannot hold the step, then decodes those that go on, all in
+// one Decode call. A sequence's KV holds its history but the token just
+// sampled, which the decode appends.
+func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 	next := run[:0]
-	var batch []engine.DecodeInput
 	for _, r := range run {
 		if err := r.h.ctx.Err(); err != nil {
 			res := r.result()
 			res.Err = err
-			s.release(r.h, r.seq, true, res)
+			s.release(r, res)
 			continue
 		}
 		if done, res := s.sample(r); done {
-			s.release(r.h, r.seq, true, res)
+			s.release(r, res)
 			continue
 		}
 		next = append(next, r)
-		batch = append(batch, engine.DecodeInput{Seq: r.seq, Token: r.gen[len(r.gen)-1]})
 	}
 	clear(run[len(next):])
-	if len(batch) == 0 {
-		return next
+	need := 0
+	for _, r := range next {
+		need += s.kv.Need(len(r.history)-1, len(r.history))
+	}
+	for need > s.kv.FreeBlocks() && len(next) > 0 {
+		newest := 0
+		for i, r := range next {
+			if r.order > next[newest].order {
+				newest = i
+			}
+		}
+		r := next[newest]
+		need -= s.kv.Need(len(r.history)-1, len(r.history))
+		next = slices.Delete(next, newest, newest+1)
+		pre = s.preempted(pre, r)
+	}
+	if len(next) == 0 {
+		return next, pre
+	}
+	batch := make([]engine.DecodeInput, len(next))
+	for i, r := range next {
+		batch[i] = engine.DecodeInput{Seq: r.seq, Token: r.history[len(r.history)-1]}
 	}
 	logits, picked, err := s.decode(next, batch)
+	if errors.Is(err, kvcache.ErrFull) {
+		// The check above makes this a bug in the accounting; recomputing later is still
+		// right, so the requests wait rather than fail.
+		s.log.Error(err, "decode step ran out of KV blocks after the scheduler's check; preempting the batch")
+		for _, r := range next {
+			pre = s.preempted(pre, r)
+		}
+		return next[:0], pre
+	}
 	if err != nil {
 		for _, r := range next {
 			res := r.result()
@@ -422,9 +512,9 @@ func (s *Scheduler) step(run []*running) []*running {
 			} else {
 				res.Err = fmt.Errorf("decode: %w", err)
 			}
-			s.release(r.h, r.seq, true, res)
+			s.release(r, res)
 		}
-		return next[:0]
+		return next[:0], pre
 	}
 	for i, r := range next {
 		if picked != nil {
@@ -433,7 +523,7 @@ func (s *Scheduler) step(run []*running) []*running {
 			r.logits, r.picked = logits[i], -1
 		}
 	}
-	return next
+	return next, pre
 }
 
 // decode runs one step for the batch. When every request in it samples
@@ -545,11 +635,11 @@ func (s *Scheduler) cutAll(run []*running) {
 	for _, r := range run {
 		res := r.result()
 		res.Err = ErrCut
-		s.release(r.h, r.seq, true, res)
+		s.release(r, res)
 	}
 	s.mu.Lock()
 	q := s.queue
-	s.queue = nil
+	s.queue, s.nPreempted = nil, 0
 	s.mu.Unlock()
 	for _, h := range q {
 		h.finish(Result{PromptTokens: len(h.req.Prompt), Err: ErrCut})

@@ -33,7 +33,7 @@ func load(t *testing.T) (*engine.CPU, *tokenizer.Tokenizer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := engine.NewCPU(m)
+	b, err := engine.NewCPU(m, engine.CPUOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestGreedyMatchesGenerate(t *testing.T) {
 				got.Text, got.Tokens, got.Finish, got.StopSequence, text, want[i].Text, want[i].Tokens, want[i].Finish, want[i].StopSequence)
 		}
 	}
-	if st := s.Stats(); st.Running != 0 || st.Queued != 0 || st.KVReserved != 0 {
+	if st := s.Stats(); st.Running != 0 || st.Queued != 0 || st.KVUsedTokens != 0 {
 		t.Errorf("stats after all finished = %+v", st)
 	}
 }
@@ -164,7 +164,7 @@ func TestCancelFreesSlot(t *testing.T) {
 	if _, res := collect(t, h3); res.Err != nil || len(res.Tokens) == 0 {
 		t.Errorf("request after cancellation: %+v", res)
 	}
-	if st := s.Stats(); st.Running != 0 || st.KVReserved != 0 {
+	if st := s.Stats(); st.Running != 0 || st.KVUsedTokens != 0 {
 		t.Errorf("stats = %+v, want nothing running", st)
 	}
 }
@@ -314,6 +314,104 @@ func TestGreedyDecoderPicksTheSameTokens(t *testing.T) {
 		run(req)
 		if g.greedySteps != before || g.logitsSteps == 0 {
 			t.Errorf("%+v: %d DecodeGreedy steps, want none", req.Sampling, g.greedySteps-before)
+		}
+	}
+}
+
+// loadKV is load with a KV pool of tokens tokens.
+func loadKV(t *testing.T, tokens int) (*engine.CPU, *tokenizer.Tokenizer) {
+	t.Helper()
+	b, tok := load(t)
+	small, err := engine.NewCPU(b.Model(), engine.CPUOptions{KVCacheTokens: tokens})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { small.Close() })
+	return small, tok
+}
+
+// A KV pool far smaller than the slots' needs makes requests wait and sequences take
+// turns (preempted, then resumed by recomputing their tokens), never fail; each output
+// equals the request run alone, sampled ones included.
+func TestSmallKVPoolMakesRequestsWaitNotFail(t *testing.T) {
+	b, tok := loadKV(t, 48) // 3 blocks of 16 tokens for 4 slots
+	ref, _ := load(t)
+	s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 16})
+	defer s.Drain(context.Background())
+	if s.ContextLength() != 48 {
+		t.Errorf("context length %d, want the pool's 48 tokens", s.ContextLength())
+	}
+	var reqs []Request
+	for i := range 8 {
+		req := Request{Prompt: tok.Encode(fmt.Sprintf("request %d", i), true), MaxTokens: 20 + i}
+		if i%2 == 1 {
+			req.Sampling = engine.SamplingParams{Temperature: 0.9, Seed: uint64(i)}
+		}
+		reqs = append(reqs, req)
+	}
+	handles := make([]*Handle, len(reqs))
+	for i, req := range reqs {
+		var err error
+		if handles[i], err = s.Submit(context.Background(), req); err != nil {
+			t.Fatalf("request %d refused: %v", i, err)
+		}
+	}
+	for i, h := range handles {
+		_, got := collect(t, h)
+		want, err := engine.Generate(context.Background(), ref, tok, engine.Request{Prompt: reqs[i].Prompt,
+			MaxTokens: reqs[i].MaxTokens, Sampling: reqs[i].Sampling}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Err != nil || fmt.Sprint(got.Tokens) != fmt.Sprint(want.Tokens) || got.Finish != want.Finish {
+			t.Errorf("request %d: %v %v %v, alone %v %v", i, got.Err, got.Tokens, got.Finish, want.Tokens, want.Finish)
+		}
+	}
+	st := s.Stats()
+	if st.Preemptions == 0 {
+		t.Error("no sequence was preempted: the test did not exercise a full pool")
+	}
+	if st.Running != 0 || st.Preempted != 0 || st.KVUsedTokens != 0 || b.KV().FreeBlocks() != 3 {
+		t.Errorf("after all finished: %+v, %d free blocks", st, b.KV().FreeBlocks())
+	}
+}
+
+// blockedPrefill holds every Prefill until release is closed, so requests pile up
+// while the scheduler's goroutine is busy.
+type blockedPrefill struct {
+	engine.Backend
+	release chan struct{}
+}
+
+func (b *blockedPrefill) Prefill(seq engine.SeqID, tokens []int, all bool) ([][]float32, error) {
+	<-b.release
+	return b.Backend.Prefill(seq, tokens, all)
+}
+
+// A burst of exactly slots + queue requests is taken whole, and the next is refused,
+// however far the scheduler's goroutine has got in moving requests into slots.
+func TestBurstOfSlotsPlusQueueIsAccepted(t *testing.T) {
+	cpu, tok := load(t)
+	b := &blockedPrefill{Backend: cpu, release: make(chan struct{})}
+	s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 8})
+	defer s.Drain(context.Background())
+	release := sync.OnceFunc(func() { close(b.release) })
+	defer release() // before Drain, also when the test fails early
+	var hs []*Handle
+	for i := range 12 {
+		h, err := s.Submit(context.Background(), Request{Prompt: tok.Encode("burst", true), MaxTokens: 2})
+		if err != nil {
+			t.Fatalf("request %d of 12 (4 slots + 8 queued) refused: %v", i+1, err)
+		}
+		hs = append(hs, h)
+	}
+	if _, err := s.Submit(context.Background(), Request{Prompt: tok.Encode("one more", true)}); !errors.Is(err, ErrQueueFull) {
+		t.Errorf("request 13: err = %v, want ErrQueueFull", err)
+	}
+	release()
+	for i, h := range hs {
+		if _, res := collect(t, h); res.Err != nil {
+			t.Errorf("request %d: %v", i, res.Err)
 		}
 	}
 }

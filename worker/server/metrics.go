@@ -49,18 +49,25 @@ func newMetrics(stats func() (scheduler.Stats, bool)) *metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "queue_depth",
 			Help: "Requests waiting for a slot."}, stat(func(s scheduler.Stats) int { return s.Queued })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "running_sequences",
-			Help: "Sequences being generated."}, stat(func(s scheduler.Stats) int { return s.Running })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "kv_cache_reserved_tokens",
-			Help: "KV cache tokens reserved by running sequences."}, stat(func(s scheduler.Stats) int { return s.KVReserved })),
+			Help: "Requests admitted and not finished, preempted ones included."}, stat(func(s scheduler.Stats) int { return s.Running })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "preempted_sequences",
+			Help: "Admitted requests waiting for KV space to resume."}, stat(func(s scheduler.Stats) int { return s.Preempted })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: "preemptions_total",
+			Help: "Sequences preempted for KV space (their tokens recomputed on resume)."}, func() float64 {
+			st, _ := stats()
+			return float64(st.Preemptions)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "kv_cache_used_tokens",
+			Help: "KV cache tokens in the blocks sequences hold."}, stat(func(s scheduler.Stats) int { return s.KVUsedTokens })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "kv_cache_capacity_tokens",
-			Help: "KV cache tokens the scheduler may reserve in all."}, stat(func(s scheduler.Stats) int { return s.KVCapacity })),
+			Help: "KV cache tokens in all."}, stat(func(s scheduler.Stats) int { return s.KVCapacityTokens })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "kv_cache_usage_ratio",
-			Help: "Reserved over capacity, 0 to 1."}, func() float64 {
+			Help: "Used over capacity, 0 to 1."}, func() float64 {
 			st, ok := stats()
-			if !ok || st.KVCapacity == 0 {
+			if !ok || st.KVCapacityTokens == 0 {
 				return 0
 			}
-			return float64(st.KVReserved) / float64(st.KVCapacity)
+			return float64(st.KVUsedTokens) / float64(st.KVCapacityTokens)
 		}),
 	)
 	return m

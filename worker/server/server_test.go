@@ -24,6 +24,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/engine"
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/load"
+	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 	"github.com/kubeinfer/kubeinfer/worker/report"
 )
@@ -155,7 +156,10 @@ func start(t *testing.T, cfg Config) *harness {
 	}
 	g := newGate(m.Backend)
 	m.Backend = g
-	ref, err := load.Load(load.Options{Path: modelPath, Log: log})
+	// The reference runs many sequences at once outside any scheduler: room for all of them.
+	ref, err := load.Load(load.Options{Path: modelPath, Log: log, Backend: func(m *model.Model) (engine.Backend, error) {
+		return engine.NewCPU(m, engine.CPUOptions{KVCacheTokens: 1 << 16})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +378,7 @@ func TestConcurrentStreams(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if st := h.s.Stats(); st.Running != 0 || st.Queued != 0 || st.KVReserved != 0 {
+	if st := h.s.Stats(); st.Running != 0 || st.Queued != 0 || st.KVUsedTokens != 0 {
 		t.Errorf("stats after all clients finished: %+v", st)
 	}
 }
@@ -433,7 +437,7 @@ func TestCancelledClientsFreeSlots(t *testing.T) {
 			t.Errorf("request %d finished %q, want cancelled", i, r.Finish)
 		}
 	}
-	waitFor(t, "running sequences to drop to 0", func() bool { return h.s.Stats().Running == 0 && h.s.Stats().KVReserved == 0 })
+	waitFor(t, "running sequences to drop to 0", func() bool { return h.s.Stats().Running == 0 && h.s.Stats().KVUsedTokens == 0 })
 	if v := metricValue(t, h, "kubeinfer_worker_running_sequences"); v != "0" {
 		t.Errorf("running_sequences metric = %q, want 0", v)
 	}

@@ -1,9 +1,10 @@
-package cudabackend
+package memplan
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -12,19 +13,19 @@ var llama32_1b = model.Hyper{Family: model.FamilyLlama, ContextLength: 131072, E
 	FeedForward: 8192, Heads: 32, HeadsKV: 8, HeadDim: 64, VocabSize: 128256}
 
 func TestMemoryPlan(t *testing.T) {
-	o := Options{KVCacheTokens: 8192}.withDefaults(llama32_1b)
-	sz := o.sizing(llama32_1b)
-	if sz.blocks != 512 || sz.maxSeqBlocks != 8192 || sz.maxBatch != 1024 || sz.logitRows() != 256 || sz.blockTokens != 16 {
+	o := Options{KVCacheTokens: 8192}.WithDefaults(llama32_1b)
+	sz := o.Sizing(llama32_1b)
+	if sz.Blocks != 512 || sz.MaxSeqBlocks != 8192 || sz.MaxBatch != 1024 || sz.LogitRows() != 256 || sz.BlockTokens != 16 {
 		t.Fatalf("sizing = %+v", sz)
 	}
 	const weights = 2471 << 20 // bf16 Llama-3.2-1B with tied embeddings
-	p := planMemory(llama32_1b, weights, sz)
+	p := Compute(llama32_1b, weights, sz)
 	// KV: 2 (K, V) x 16 layers x 8192 tokens x 512 (8 heads x 64) x 4 bytes = 512 MiB.
 	if p.KVCache != 512<<20 {
 		t.Errorf("KV cache = %d MiB, want 512", p.KVCache>>20)
 	}
-	if got := kvBytesPerToken(llama32_1b) * 8192; got != p.KVCache {
-		t.Errorf("kvBytesPerToken x tokens = %d, plan %d", got, p.KVCache)
+	if got := kvcache.BytesPerToken(llama32_1b) * 8192; got != p.KVCache {
+		t.Errorf("kvcache.BytesPerToken x tokens = %d, plan %d", got, p.KVCache)
 	}
 	// Logits dominate the buffers: 256 rows x 128256 x 4 bytes = 125 MiB.
 	if p.Buffers < 125<<20 || p.Buffers > 1<<30 {
@@ -53,30 +54,37 @@ func TestMemoryPlanGPTQKV(t *testing.T) {
 		Heads: 12, HeadsKV: 12, HeadDim: 64, VocabSize: 50257}
 	l := model.Hyper(h)
 	l.Family, l.HeadsKV = model.FamilyLlama, 4
-	sz := Options{}.withDefaults(h).sizing(h)
+	sz := Options{}.WithDefaults(h).Sizing(h)
 	// GPT-2's fused QKV output row is 3 x n_embd wide; llama's fused [q; k; v] row is n_embd + 2 x kv dim, and
 	// its KV scratch rows are kv dim wide instead of n_embd; decode attention keeps a counter per KV head.
 	kvDim := uint64(4 * 64)
 	// The slab is rounded up to the driver's 2 MiB granule, so the difference is known to within one granule.
 	// Token rows are max batch (1024) long; the counters, like the logits, have 256 rows.
-	B, L := uint64(sz.maxBatch), uint64(sz.logitRows())
+	B, L := uint64(sz.MaxBatch), uint64(sz.LogitRows())
 	want := B*4*4*(768-kvDim) + L*4*(12-4)
-	if d := planMemory(h, 0, sz).Buffers - planMemory(l, 0, sz).Buffers; d+2<<20 <= want || d >= want+2<<20 {
+	if d := Compute(h, 0, sz).Buffers - Compute(l, 0, sz).Buffers; d+2<<20 <= want || d >= want+2<<20 {
 		t.Errorf("gpt - llama buffers = %d, want %d (within 2 MiB) for %d tokens", d, want, B)
 	}
-	if sz.blocks != 64 { // min(context 1024, 32768) / 16
-		t.Errorf("blocks = %d", sz.blocks)
+	if sz.Blocks != 64 { // min(context 1024, 32768) / 16
+		t.Errorf("blocks = %d", sz.Blocks)
 	}
 }
 
-func TestRopeInvFreqMatchesCPUFormula(t *testing.T) {
-	h := model.Hyper{Family: model.FamilyLlama, RopeMode: model.RopeNorm, RopeDim: 8, RopeFreqBase: 10000,
-		RopeFreqScale: 0.5, RopeFreqFactors: []float32{1, 2, 4, 8}}
-	got := ropeInvFreq(h)
-	want := []float32{1 * 0.5, 0.1 / 2 * 0.5, 0.01 / 4 * 0.5, 0.001 / 8 * 0.5}
-	for i := range want {
-		if d := got[i] - want[i]; d > 1e-9 || d < -1e-9 {
-			t.Errorf("inv_freq[%d] = %g, want %g", i, got[i], want[i])
+
+// The serving options size the KV cache with kvcache.Tokens: the model's context
+// (at most 32768) by default, every slot's context when --max-context is set.
+func TestServingOptionsSizeTheKVCache(t *testing.T) {
+	for _, c := range []struct {
+		o    Options
+		want int
+	}{
+		{Options{Concurrency: 8}, 32768},
+		{Options{MaxContext: 4096, Concurrency: 8}, 32768},
+		{Options{MaxContext: 1024, Concurrency: 3}, 3072},
+		{Options{MaxContext: 1024, Concurrency: 3, KVCacheTokens: 100}, 100},
+	} {
+		if got := c.o.WithDefaults(llama32_1b).KVCacheTokens; got != c.want {
+			t.Errorf("%+v: %d KV tokens, want %d", c.o, got, c.want)
 		}
 	}
 }
