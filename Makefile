@@ -30,8 +30,9 @@ manifests: controller-gen ## Generate the CRD and RBAC manifests from the API ty
 	$(GO) run ./hack/argocd-health
 
 .PHONY: generate
-generate: controller-gen ## Generate DeepCopy methods for the API types.
+generate: controller-gen ## Generate DeepCopy methods for the API types and the Go side's table of the CUDA library's ABI.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+	$(GO) run ./hack/gen-kic-api
 
 .PHONY: fmt
 fmt: ## Run go fmt.
@@ -47,7 +48,7 @@ envtest: ## Print (building once per machine if needed) the KUBEBUILDER_ASSETS d
 
 .PHONY: test
 test: manifests generate vet ## Run unit and envtest suites against a real kube-apiserver + etcd.
-	@git diff --exit-code --stat -- api config || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+	@git diff --exit-code --stat -- api config worker/cudabackend/kic_api.h || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) test ./... -count=1 -coverprofile cover.out
 
 .PHONY: test-e2e

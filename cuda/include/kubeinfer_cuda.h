@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 2
+#define KIC_ABI_VERSION 3
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -127,6 +127,9 @@ KIC_API kic_status kic_device_info_get(int32_t ordinal, kic_device_info *out);
 KIC_API kic_status kic_measure_bandwidth(int32_t ordinal, uint64_t bytes, double *bytes_per_sec);
 
 /* ---- model ------------------------------------------------------------- */
+/* The bytes of the scratch slab kic_model_create allocates for cfg (the cuBLAS workspace, the KV pool and
+ * the buffers) and of its KV pool, without a device: the loader checks its memory plan against them. */
+KIC_API kic_status kic_scratch_bytes(const kic_model_config *cfg, uint64_t *scratch_bytes, uint64_t *kv_bytes);
 /* Allocates the arena (weights are uploaded later), KV pool and scratch. */
 KIC_API kic_status kic_model_create(int32_t ordinal, const kic_model_config *cfg, kic_model **out);
 KIC_API void kic_model_destroy(kic_model *m);
@@ -157,45 +160,6 @@ KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, c
 /* Samples one token per logit row of the last kic_forward (rows in order). */
 KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_sampling *params, int32_t *tokens_out);
 KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled);
-
-/* ---- kernel entry points for cuda/test (host pointers in and out, fp32
- * unless noted; each copies to the device, runs one kernel, copies back) -- */
-/* y[t][r] = sum_c W[r][c] x[t][c] (+ bias[r]) (+ y[t][r] when accumulate);
- * W in dtype (Q8_0 as stored by GGUF), through the matvec kernel when
- * use_gemm is 0 and cuBLAS otherwise. */
-KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows, int64_t cols,
-                                   const float *x, int32_t n, const float *bias, int32_t accumulate,
-                                   int32_t use_gemm, float *y);
-/* The fused SwiGLU projection: W is [gate; up] (rows = 2F), y[t][r] =
- * silu(gate_r . x_t) * (up_r . x_t) for r < F. */
-KIC_API kic_status kic_test_linear_swiglu(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows,
-                                          int64_t cols, const float *x, int32_t n, float *y);
-/* Times iters back-to-back batch-1 matvec launches (swiglu: the fused
- * projection) on a rows x cols matrix of dtype: weight bytes read per second
- * and microseconds per call. */
-KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t iters,
-                                    double *bytes_per_sec, double *us_per_call);
-KIC_API kic_status kic_test_rmsnorm(const float *x, const float *w, int32_t n, int32_t dim, float eps, float *y);
-KIC_API kic_status kic_test_layernorm(const float *x, const float *w, const float *b, int32_t n, int32_t dim,
-                                      float eps, float *y);
-KIC_API kic_status kic_test_rope(float *x, const int32_t *pos, int32_t n, int32_t heads, int32_t head_dim,
-                                 int32_t mode, int32_t rope_dim, const float *inv_freq);
-KIC_API kic_status kic_test_swiglu(const float *gate, const float *up, int64_t count, float *y);
-KIC_API kic_status kic_test_gelu(const float *x, int64_t count, float *y);
-KIC_API kic_status kic_test_embed(int32_t dtype, const void *table, int32_t dim, const int32_t *tokens, int32_t n,
-                                  const float *pos_table, const int32_t *pos, float *y);
-KIC_API kic_status kic_test_dequant_q8_0(const void *blocks, int64_t count, float *y);
-/* Causal attention of n queries (n x heads x head_dim) at positions pos[i]
- * over a cache (len x heads_kv x head_dim) holding keys 0..len-1, which is
- * copied into 16-token blocks in reverse order to exercise the block table;
- * prefill 1 selects the flash kernel (on the tensor cores, split-K, where the
- * device can), 2 the SIMT flash kernel, 0 split-K decode. Each runs twice, so
- * the second run checks that the first left its merge counters at zero. */
-KIC_API kic_status kic_test_attention(const float *q, const float *k, const float *v, int32_t len,
-                                      const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
-                                      int32_t head_dim, int32_t prefill, float *out);
-KIC_API kic_status kic_test_sample(const float *logits, int32_t rows, int32_t vocab, const kic_sampling *params,
-                                   int32_t *tokens_out);
 
 #ifdef __cplusplus
 }

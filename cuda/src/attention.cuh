@@ -12,8 +12,9 @@
 //     a captured CUDA graph stays valid as sequences grow.
 #pragma once
 #include "kvcache.cuh"
+#include "layout.h"
 
-constexpr int kic_attn_splits = 16;
+constexpr int kic_attn_splits = KIC_ATTN_SPLITS;
 
 struct kic_attn_args {
 	const float *q = nullptr;  // n rows, stride q_stride
@@ -23,11 +24,6 @@ struct kic_attn_args {
 	int n = 0, heads = 0, heads_kv = 0, head_dim = 0;
 	float scale = 0.f;         // 1/sqrt(head_dim), rounded to fp32 as the CPU engine does
 };
-
-// Partial results of the decode kernel: n * heads * kic_attn_splits * (head_dim + 2) floats.
-static inline int64_t kic_attn_partials(int n, int heads, int head_dim) {
-	return (int64_t)n * heads * kic_attn_splits * (head_dim + 2);
-}
 
 // Prefill runs on the tensor cores (attn_prefill_tc.cu) where the device has the shared memory for the
 // head size, else (or with tensor_cores false, for tests) on the SIMT kernel. The tensor-core kernel splits

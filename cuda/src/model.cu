@@ -14,7 +14,6 @@
 #include "rope.cuh"
 #include "sample.cuh"
 
-constexpr size_t kStageBytes = 16u << 20;
 
 static kic_status arena_alloc(kic_model *m, uint64_t bytes, void **out) {
 	void *p = nullptr;
@@ -52,50 +51,32 @@ static void release(kic_model *m) {
 	delete m;
 }
 
-static int64_t in_words(const kic_model_config &c) { return 4 * (int64_t)c.max_batch + (int64_t)c.max_batch * c.max_seq_blocks; }
-
-constexpr uint64_t kCublasWorkspace = 32u << 20;
-constexpr uint64_t kSlabAlign = 256;
-
-// take places count Ts at the slab's next aligned offset (base null: only sizes the slab).
-template <typename T> static void take(kic_slab &s, uint64_t count, T **out) {
-	uint64_t off = (s.used + kSlabAlign - 1) / kSlabAlign * kSlabAlign;
-	s.used = off + count * sizeof(T);
-	*out = s.base ? (T *)(s.base + off) : nullptr;
-}
-
-// layout_scratch places every buffer kic_model_create allocates, in a fixed order (memplan.Compute's).
-static void layout_scratch(kic_model *m, kic_slab &s) {
-	const kic_model_config &c = m->cfg;
-	int64_t B = c.max_batch, L = kic_logit_rows(c), E = c.embd, F = c.ffn, V = c.vocab;
-	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
-	int64_t qw = c.family == KIC_FAMILY_GPT ? 3 * E : nq + 2 * nkv; // room for a fused [q; k; v] row
-	take(s, kCublasWorkspace, (uint8_t **)&m->cublas_ws);
-	m->rope_inv_freq = nullptr;
-	if (c.family == KIC_FAMILY_LLAMA && c.rope_mode != KIC_ROPE_NONE) take(s, c.rope_dim / 2, &m->rope_inv_freq);
-	uint64_t pool = (uint64_t)c.layers * c.kv_blocks * c.kv_block_tokens * nkv;
-	take(s, pool, &m->k_pool);
-	take(s, pool, &m->v_pool);
-	take(s, B * E, &m->x);
-	take(s, B * (E > nq ? E : nq), &m->xn);
-	take(s, B * qw, &m->q);
-	take(s, B * nkv, &m->k);
-	take(s, B * nkv, &m->v);
-	take(s, B * nq, &m->att);
-	take(s, B * F, &m->ff1);
-	take(s, B * F, &m->ff2);
-	take(s, L * V, &m->logits);
-	take(s, kic_attn_partials((int)L, c.heads, c.head_dim), &m->partials);
-	take(s, L * c.heads_kv, &m->attn_counters);
-	int64_t widest = E > F ? E : F;
-	widest = widest > nq ? widest : nq;
-	m->gemm.act16_elems = B * widest;
-	take(s, m->gemm.act16_elems * 2, (uint16_t **)&m->gemm.act16); // hi and lo halves
-	m->gemm.w16_elems = 8ll << 20;
-	take(s, m->gemm.w16_elems, &m->gemm.w16);
-	take(s, in_words(c), &m->in_dev);
-	take(s, B, &m->sampled_dev);
-	take(s, (kStageBytes / 34) * 34, &m->q8_raw);
+// place_scratch points every scratch buffer into the slab by layout.h, the layout kic_scratch_bytes reports
+// and worker/memplan computes.
+static void place_scratch(kic_model *m, uint8_t *base, const kic_scratch_layout &l) {
+	m->cublas_ws = base + l.cublas_ws;
+	m->rope_inv_freq = m->cfg.family == KIC_FAMILY_LLAMA && m->cfg.rope_mode != KIC_ROPE_NONE
+	                       ? (float *)(base + l.rope_inv_freq) : nullptr;
+	m->k_pool = (float *)(base + l.k_pool);
+	m->v_pool = (float *)(base + l.v_pool);
+	m->x = (float *)(base + l.x);
+	m->xn = (float *)(base + l.xn);
+	m->q = (float *)(base + l.q);
+	m->k = (float *)(base + l.k);
+	m->v = (float *)(base + l.v);
+	m->att = (float *)(base + l.att);
+	m->ff1 = (float *)(base + l.ff1);
+	m->ff2 = (float *)(base + l.ff2);
+	m->logits = (float *)(base + l.logits);
+	m->partials = (float *)(base + l.partials);
+	m->attn_counters = (int *)(base + l.attn_counters);
+	m->gemm.act16 = base + l.act16;
+	m->gemm.act16_elems = l.act16_elems;
+	m->gemm.w16 = (__half *)(base + l.w16);
+	m->gemm.w16_elems = l.w16_elems;
+	m->in_dev = (int32_t *)(base + l.in_dev);
+	m->sampled_dev = (int32_t *)(base + l.sampled_dev);
+	m->q8_raw = base + l.q8_raw;
 }
 
 static kic_status create(int32_t ordinal, const kic_model_config *cfg, kic_model *m) {
@@ -121,27 +102,26 @@ static kic_status create(int32_t ordinal, const kic_model_config *cfg, kic_model
 	KIC_CUDA(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking));
 	if (cublasCreate(&m->blas) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
 	cublasSetStream(m->blas, m->stream);
-	// Scratch, KV pool and the cuBLAS workspace are one allocation, laid out twice: once to size it, once to
-	// place the pointers (worker/memplan mirrors this layout, so its estimate is the allocation).
-	kic_slab scratch;
-	layout_scratch(m, scratch);
-	KIC_TRY(arena_alloc(m, scratch.used, (void **)&scratch.base));
-	scratch.used = 0;
-	layout_scratch(m, scratch);
+	// Scratch, KV pool and the cuBLAS workspace are one allocation, placed by layout.h (worker/memplan computes
+	// the same bytes, so its estimate is the allocation).
+	kic_scratch_layout lay = kic_scratch_layout_of(&m->cfg);
+	uint8_t *scratch = nullptr;
+	KIC_TRY(arena_alloc(m, lay.size, (void **)&scratch));
+	place_scratch(m, scratch, lay);
 	// A fixed workspace keeps cuBLAS from allocating while a decode step is being captured.
-	if (cublasSetWorkspace(m->blas, m->cublas_ws, kCublasWorkspace) != CUBLAS_STATUS_SUCCESS)
+	if (cublasSetWorkspace(m->blas, m->cublas_ws, KIC_CUBLAS_WORKSPACE) != CUBLAS_STATUS_SUCCESS)
 		return kic_set_error(KIC_ERR_CUBLAS, "cublasSetWorkspace failed");
 	if (m->rope_inv_freq)
 		KIC_CUDA(cudaMemcpy(m->rope_inv_freq, c.rope_inv_freq, sizeof(float) * (c.rope_dim / 2), cudaMemcpyHostToDevice));
-	KIC_CUDA(cudaMemset(m->attn_counters, 0, sizeof(int) * kic_logit_rows(c) * c.heads_kv));
+	KIC_CUDA(cudaMemset(m->attn_counters, 0, sizeof(int) * kic_logit_rows(&c) * c.heads_kv));
 	if (c.weight_bytes) KIC_TRY(arena_alloc(m, c.weight_bytes, (void **)&m->weights.base));
 	m->weights.size = c.weight_bytes;
-	KIC_CUDA(cudaMallocHost(&m->in_host, sizeof(int32_t) * in_words(c)));
-	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * kic_logit_rows(c) * c.vocab));
+	KIC_CUDA(cudaMallocHost(&m->in_host, sizeof(int32_t) * kic_input_words(&c)));
+	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * kic_logit_rows(&c) * c.vocab));
 	KIC_CUDA(cudaMallocHost(&m->sampled_host, sizeof(int32_t) * c.max_batch));
 	KIC_CUDA(cudaEventCreateWithFlags(&m->inputs_sent, cudaEventDisableTiming));
 	for (int b = 0; b < 2; b++) {
-		KIC_CUDA(cudaMallocHost(&m->stage[b], kStageBytes));
+		KIC_CUDA(cudaMallocHost(&m->stage[b], KIC_STAGE_BYTES));
 		KIC_CUDA(cudaEventCreateWithFlags(&m->stage_done[b], cudaEventDisableTiming));
 	}
 	m->layers.resize(c.layers);
@@ -163,12 +143,20 @@ extern "C" KIC_API kic_status kic_model_create(int32_t ordinal, const kic_model_
 
 extern "C" KIC_API void kic_model_destroy(kic_model *m) { release(m); }
 
+extern "C" KIC_API kic_status kic_scratch_bytes(const kic_model_config *cfg, uint64_t *scratch_bytes, uint64_t *kv_bytes) {
+	if (!cfg || !scratch_bytes || !kv_bytes) return kic_set_error(KIC_ERR_INVALID, "kic_scratch_bytes: null argument");
+	kic_scratch_layout l = kic_scratch_layout_of(cfg);
+	*scratch_bytes = l.size;
+	*kv_bytes = l.kv_bytes;
+	return KIC_OK;
+}
+
 extern "C" KIC_API uint64_t kic_model_device_bytes(const kic_model *m) { return m ? m->device_bytes : 0; }
 
 // stage_copy copies host bytes to dst (device) through the pinned double buffer. For Q8_0, dst is null
 // and each chunk of whole blocks lands in q8_raw and is split into qs/d at block offset.
 static kic_status stage_copy(kic_model *m, void *dst, const void *host, uint64_t bytes, int8_t *qs, __half *d) {
-	uint64_t chunk = qs ? (kStageBytes / 34) * 34 : kStageBytes;
+	uint64_t chunk = qs ? (KIC_STAGE_BYTES / 34) * 34 : KIC_STAGE_BYTES;
 	for (uint64_t off = 0; off < bytes; off += chunk) {
 		uint64_t len = bytes - off < chunk ? bytes - off : chunk;
 		int b = m->stage_next;
@@ -213,9 +201,9 @@ static kic_status check_mat(int32_t dtype, int64_t rows, int64_t cols, uint64_t 
 // allocation of its own once the slab is full.
 static kic_status weight_alloc(kic_model *m, uint64_t bytes, void **out) {
 	kic_slab &s = m->weights;
-	uint64_t off = (s.used + kSlabAlign - 1) / kSlabAlign * kSlabAlign;
-	if (s.base && off + bytes <= s.size) {
-		s.used = off + bytes;
+	uint64_t used = s.used, off = kic_slab_take(&used, bytes);
+	if (s.base && used <= s.size) {
+		s.used = used;
 		*out = s.base + off;
 		return KIC_OK;
 	}
@@ -459,7 +447,7 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 		a.q = r.q, a.q_stride = r.q_stride;
 		if (prefill) {
 			// Split-K needs partials for every query row: chunks of up to kic_logit_rows tokens.
-			int max_tiles = n <= kic_logit_rows(c) ? (int)(kic_logit_rows(c) * c.heads_kv) : 0;
+			int max_tiles = n <= kic_logit_rows(&c) ? (int)(kic_logit_rows(&c) * c.heads_kv) : 0;
 			KIC_TRY(launch_attn_prefill(a, kv, m->partials, m->attn_counters, max_tiles, s));
 		} else {
 			KIC_TRY(launch_attn_decode(a, kv, m->partials, m->attn_counters, s));
@@ -537,9 +525,9 @@ extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t
 		if (blk < 0 || blk >= c.kv_blocks) return kic_set_error(KIC_ERR_INVALID, "KV block %d of %d", blk, c.kv_blocks);
 		if (want_logits[i]) h[3 * B + nrows++] = i;
 	}
-	if (nrows > kic_logit_rows(c) || (!prefill && n > kic_logit_rows(c)))
+	if (nrows > kic_logit_rows(&c) || (!prefill && n > kic_logit_rows(&c)))
 		return kic_set_error(KIC_ERR_INVALID, "kic_forward: %d rows want logits, %d decode tokens (max %d each)", nrows,
-		                     prefill ? 0 : n, (int)kic_logit_rows(c));
+		                     prefill ? 0 : n, (int)kic_logit_rows(&c));
 	memcpy(h, tokens, sizeof(int32_t) * n);
 	memcpy(h + B, pos, sizeof(int32_t) * n);
 	memcpy(h + 2 * B, seq, sizeof(int32_t) * n);

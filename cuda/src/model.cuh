@@ -6,6 +6,7 @@
 
 #include "attention.cuh"
 #include "gemm.cuh"
+#include "layout.h"
 
 // For llama-family layers, q, k and v are uploaded into one [q; k; v] matrix (qkv, with qkv_b for their
 // biases) and gate and up into one [gate; up] matrix (gate_up), so a decode step reads each group in one
@@ -20,7 +21,7 @@ struct kic_layer {
 	int qkv_parts = 0, qkv_b_parts = 0, gate_up_parts = 0;
 };
 
-// A slab is one device allocation handed out in 256-byte-aligned pieces.
+// A slab is one device allocation handed out in 256-byte-aligned pieces (kic_slab_take).
 struct kic_slab {
 	uint8_t *base = nullptr;
 	uint64_t size = 0, used = 0;
@@ -63,8 +64,3 @@ struct kic_model {
 	std::map<int, cudaGraphExec_t> graphs; // decode batch size -> captured step
 	int last_rows = 0;
 };
-
-// Rows of logits (and of decode-attention partials) the scratch holds.
-static inline int64_t kic_logit_rows(const kic_model_config &c) {
-	return c.max_batch < KIC_MAX_LOGIT_ROWS ? c.max_batch : KIC_MAX_LOGIT_ROWS;
-}

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kubeinfer_cuda.h"
+#include "kic_test.h"
 
 #define TOL_F32 1e-5
 #define TOL_BF16 2e-2

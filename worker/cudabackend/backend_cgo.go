@@ -115,9 +115,28 @@ func (b *Backend) create(opts Options) error {
 		copy(unsafe.Slice((*float32)(unsafe.Pointer(cinv)), len(inv)), inv)
 	}
 	cfg.rope_inv_freq = cinv
+	if err := b.checkLayout(&cfg); err != nil {
+		return err
+	}
 	return b.lib.call("create model", func() C.kic_status {
 		return C.call_model_create(b.lib.api, C.int32_t(b.ordinal), &cfg, &b.cm)
 	})
+}
+
+// checkLayout compares the library's scratch slab for cfg with the memory plan's: they are one layout
+// (cuda/layout/layout.h, mirrored by memplan.Scratch and tested so), but a library built from another
+// commit could differ, and then the plan the operator scheduled by would be wrong.
+func (b *Backend) checkLayout(cfg *C.kic_model_config) error {
+	var size, kv C.uint64_t
+	if err := b.lib.call("scratch bytes", func() C.kic_status { return C.call_scratch_bytes(b.lib.api, cfg, &size, &kv) }); err != nil {
+		return err
+	}
+	wantSize, wantKV := memplan.Scratch(b.h, b.sz)
+	if uint64(size) != wantSize || uint64(kv) != wantKV {
+		return fmt.Errorf("%s lays out %d scratch bytes (KV %d) where the memory plan has %d (KV %d): rebuild it from this commit",
+			b.lib.path, uint64(size), uint64(kv), wantSize, wantKV)
+	}
+	return nil
 }
 
 func (b *Backend) upload() error {

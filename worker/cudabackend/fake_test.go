@@ -4,16 +4,74 @@ package cudabackend
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kubeinfer/kubeinfer/internal/kicabi"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
-// buildFake compiles testdata/fake.c into dir/name with extra gcc flags.
+// fakeSource is a stand-in for libkubeinfer_cuda.so written from the library's header, so it has
+// exactly the ABI's symbols: it answers as the real library does on a machine without a GPU. With
+// -DMISSING_FORWARD it lacks kic_forward; -DABI_SKEW=n shifts its ABI version.
+func fakeSource(t *testing.T) string {
+	t.Helper()
+	header, err := os.ReadFile(filepath.Join("..", "..", kicabi.HeaderPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	funcs, err := kicabi.Parse(string(header))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[string]string{
+		"kic_abi_version":  "return KIC_ABI_VERSION + ABI_SKEW;",
+		"kic_version":      `return "fake";`,
+		"kic_last_error":   "return err;",
+		"kic_device_count": "*count = 0; return no_device();",
+	}
+	var b strings.Builder
+	b.WriteString(`#include "kubeinfer_cuda.h"
+static __thread const char *err = "";
+static kic_status no_device(void) {
+	err = "no CUDA device: fake library (cudaErrorNoDevice)";
+	return KIC_ERR_NO_DEVICE;
+}
+`)
+	for _, f := range funcs {
+		body, ok := bodies[f.Name]
+		switch {
+		case ok:
+		case f.Return == "kic_status":
+			body = "return no_device();"
+		case f.Return == "void":
+			body = ""
+		default:
+			body = "return 0;"
+		}
+		var params []string
+		for _, p := range f.Params {
+			params = append(params, p.Type+" "+p.Name)
+		}
+		if len(params) == 0 {
+			params = []string{"void"}
+		}
+		if f.Name == "kic_forward" {
+			b.WriteString("#ifndef MISSING_FORWARD\n")
+		}
+		fmt.Fprintf(&b, "%s %s(%s) { %s }\n", f.Return, f.Name, strings.Join(params, ", "), body)
+		if f.Name == "kic_forward" {
+			b.WriteString("#endif\n")
+		}
+	}
+	return b.String()
+}
+
+// buildFake compiles the fake library into dir/name with extra gcc flags.
 func buildFake(t *testing.T, dir, name string, flags ...string) string {
 	t.Helper()
 	cc := os.Getenv("CC")
@@ -21,10 +79,15 @@ func buildFake(t *testing.T, dir, name string, flags ...string) string {
 		cc = "gcc"
 	}
 	if _, err := exec.LookPath(cc); err != nil {
-		t.Skipf("no C compiler: %v", err)
+		t.Fatalf("no C compiler: %v", err)
+	}
+	src := filepath.Join(dir, name+".c")
+	if err := os.WriteFile(src, []byte(fakeSource(t)), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	out := filepath.Join(dir, name)
-	args := append([]string{"-shared", "-fPIC", "-I../../cuda/include", "-DABI_SKEW=0", "-o", out, "testdata/fake.c"}, flags...)
+	args := append([]string{"-shared", "-fPIC", "-Wall", "-Werror", "-Wno-unused-parameter", "-I../../cuda/include",
+		"-DABI_SKEW=0", "-o", out, src}, flags...)
 	if b, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", cc, args, err, b)
 	}

@@ -10,7 +10,6 @@ package cudabackend
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -23,9 +22,6 @@ const (
 	statusNoDevice    = 2
 	statusOutOfMemory = 3
 )
-
-// ErrNoDevice wraps the library's "no CUDA device" answers.
-var ErrNoDevice = errors.New("no CUDA device")
 
 // library is one dlopened libkubeinfer_cuda.so. Libraries are never closed:
 // the CUDA runtime does not support being unloaded and reloaded in-process.
@@ -103,20 +99,6 @@ func (l *library) call(what string, fn func() C.kic_status) error {
 }
 
 func (l *library) version() string { return C.GoString(C.call_version(l.api)) }
-
-// DeviceInfo describes one GPU.
-type DeviceInfo struct {
-	Name              string
-	Ordinal           int
-	ComputeCapability string
-	SMs               int
-	TotalBytes        uint64
-	FreeBytes         uint64
-	MemoryClockKHz    int
-	MemoryBusWidth    int
-	DriverVersion     int
-	RuntimeVersion    int
-}
 
 func (l *library) deviceInfo(ordinal int) (DeviceInfo, error) {
 	var n C.int32_t

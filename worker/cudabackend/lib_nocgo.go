@@ -9,24 +9,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
-// ErrNoDevice wraps the library's "no CUDA device" answers.
-var ErrNoDevice = errors.New("no CUDA device")
-
 var errNoCgo = errors.New(LibName + " cannot be loaded: this worker was built without cgo (CGO_ENABLED=0) or not for Linux")
-
-// DeviceInfo describes one GPU.
-type DeviceInfo struct {
-	Name              string
-	Ordinal           int
-	ComputeCapability string
-	SMs               int
-	TotalBytes        uint64
-	FreeBytes         uint64
-	MemoryClockKHz    int
-	MemoryBusWidth    int
-	DriverVersion     int
-	RuntimeVersion    int
-}
 
 // Available always fails in a build without cgo.
 func Available(libPath string) error { return errNoCgo }

@@ -116,8 +116,8 @@ func ForModel(m *model.Model, o Options) Plan {
 }
 
 // slabAlign is the alignment of every piece of the library's two slabs
-// (cuda/src/model.cu), and allocGranule the granule the driver rounds each
-// allocation up to.
+// (KIC_SLAB_ALIGN in cuda/layout/layout.h), and allocGranule the granule the
+// driver rounds each allocation up to.
 const (
 	slabAlign    = 256
 	allocGranule = 2 * MiB
@@ -171,42 +171,61 @@ func WeightBytes(m *model.Model) uint64 {
 	return total
 }
 
-// Compute mirrors the allocations of kic_model_create (layout_scratch in
-// cuda/src/model.cu, piece by piece in the same order): one slab for the
-// cuBLAS workspace, KV pool and buffers, one for the weights, each rounded up
-// to the driver's granule, plus the context reserve.
+// Compute is the plan of kic_model_create's allocations: one slab for the
+// cuBLAS workspace, KV pool and buffers (Scratch), one for the weights, each
+// rounded up to the driver's granule, plus the context reserve.
 func Compute(h model.Hyper, weights uint64, s Sizing) Plan {
-	const f32 = 4
+	used, kv := Scratch(h, s)
+	scratch := align(used, allocGranule)
+	buf := scratch - kv + (align(weights, allocGranule) - weights) + ContextReserve
+	return Plan{Weights: weights, KVCache: kv, Buffers: buf}
+}
+
+// Scratch is the size of the library's scratch slab and of the KV pool in it:
+// cuda/layout/layout.h's kic_scratch_layout_of, piece by piece in the same order
+// (a test compiles that file and compares the two on random shapes, and the
+// CUDA loader checks the library's own figure against this one at load).
+func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
+	const f32, i32 = 4, 4
 	B, E, F, V := uint64(s.MaxBatch), uint64(h.Embedding), uint64(h.FeedForward), uint64(h.VocabSize)
 	nq, nkv := uint64(h.Heads*h.HeadDim), uint64(h.HeadsKV*h.HeadDim)
 	qw := nq + 2*nkv // llama: room for a fused [q; k; v] row
 	if h.Family == model.FamilyGPT {
 		qw = 3 * E
 	}
+	L := uint64(s.LogitRows())
 	var used uint64
-	take := func(bytes uint64) { used = align(used, slabAlign) + bytes }
-	take(32 * MiB) // cuBLAS workspace
+	take := func(bytes uint64) uint64 {
+		off := align(used, slabAlign)
+		used = off + bytes
+		return off
+	}
+	take(cublasWorkspace)
 	if h.Family == model.FamilyLlama && h.RopeMode != model.RopeNone {
 		take(uint64(h.RopeDim/2) * f32)
 	}
 	pool := uint64(s.Blocks) * uint64(s.BlockTokens) * kvcache.BytesPerToken(h) / 2
-	take(pool) // K
-	kvStart := used - pool
-	take(pool) // V
-	kv := used - kvStart
-	L := uint64(s.LogitRows())
+	kStart := take(pool) // K
+	take(pool)           // V
+	kv = used - kStart
 	for _, n := range []uint64{B * E, B * max(E, nq), B * qw, B * nkv, B * nkv, B * nq, B * F, B * F, L * V,
-		L * uint64(h.Heads) * 16 * (uint64(h.HeadDim) + 2), // attention split partials
-		L * uint64(h.HeadsKV),                              // and their merge counters
+		L * uint64(h.Heads) * attnSplits * (uint64(h.HeadDim) + 2), // decode attention partials
 	} {
 		take(n * f32)
 	}
-	take(B * max(E, F, nq) * 2 * 2)            // 16-bit GEMM activations, hi and lo
-	take(8 * MiB * 2)                          // Q8_0 rows dequantized to fp16
-	take((4*B + B*uint64(s.MaxSeqBlocks)) * 4) // inputs and block tables
-	take(B * 4)                                // sampled tokens
-	take((16 * MiB / 34) * 34)                 // Q8_0 landing zone
-	scratch := align(used, allocGranule)
-	buf := scratch - kv + (align(weights, allocGranule) - weights) + ContextReserve
-	return Plan{Weights: weights, KVCache: kv, Buffers: buf}
+	take(L * uint64(h.HeadsKV) * i32)            // and their merge counters
+	take(B * max(E, F, nq) * 2 * 2)              // 16-bit GEMM activations, hi and lo
+	take(w16Elems * 2)                           // Q8_0 rows dequantized to fp16
+	take((4*B + B*uint64(s.MaxSeqBlocks)) * i32) // inputs and block tables
+	take(B * i32)                                // sampled tokens
+	take((stageBytes / 34) * 34)                 // Q8_0 landing zone: whole blocks of one staging buffer
+	return used, kv
 }
+
+// The constants of cuda/layout/layout.h.
+const (
+	cublasWorkspace = 32 * MiB
+	attnSplits      = 16
+	w16Elems        = 8 * MiB
+	stageBytes      = 16 * MiB
+)

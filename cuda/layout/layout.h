@@ -1,0 +1,103 @@
+/*
+ * layout.h: where kic_model_create puts every piece of its scratch slab (the cuBLAS workspace, the KV pool
+ * and the activation buffers), as a pure function of the model config.
+ *
+ * This is the one description of the layout. model.cu places its pointers by it; kic_scratch_bytes reports
+ * it through the ABI; worker/memplan computes the same bytes in Go for the operator (which has no library),
+ * and its test compiles this file with gcc and compares the two on random configs, so a change here that
+ * memplan does not follow fails `make test`. Plain C: no CUDA types, so gcc compiles it too.
+ */
+#ifndef KIC_LAYOUT_H
+#define KIC_LAYOUT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "kubeinfer_cuda.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+	KIC_SLAB_ALIGN = 256,                 /* every piece starts at a multiple of this */
+	KIC_ATTN_SPLITS = 16,                 /* decode attention splits a query's keys into at most this many chunks */
+	KIC_STAGE_BYTES = 16 << 20,           /* one pinned upload staging buffer */
+};
+#define KIC_CUBLAS_WORKSPACE ((uint64_t)32 << 20)
+#define KIC_W16_ELEMS ((int64_t)8 << 20)  /* Q8_0 weight rows dequantized to fp16 for a GEMM, a chunk at a time */
+
+/* Rows of logits (and of decode-attention partials) the scratch holds. */
+static inline int64_t kic_logit_rows(const kic_model_config *c) {
+	return c->max_batch < KIC_MAX_LOGIT_ROWS ? c->max_batch : KIC_MAX_LOGIT_ROWS;
+}
+
+/* Partial results of the decode attention kernel for n query rows. */
+static inline int64_t kic_attn_partials(int64_t n, int64_t heads, int64_t head_dim) {
+	return n * heads * KIC_ATTN_SPLITS * (head_dim + 2);
+}
+
+/* The int32 inputs of one forward call: tokens | pos | seq | rows, then the block tables. */
+static inline int64_t kic_input_words(const kic_model_config *c) {
+	return 4 * (int64_t)c->max_batch + (int64_t)c->max_batch * c->max_seq_blocks;
+}
+
+/* Byte offsets of the pieces in the slab, the element counts the kernels need, and the totals. */
+typedef struct kic_scratch_layout {
+	uint64_t cublas_ws, rope_inv_freq, k_pool, v_pool, x, xn, q, k, v, att, ff1, ff2, logits, partials,
+	    attn_counters, act16, w16, in_dev, sampled_dev, q8_raw;
+	int64_t act16_elems, w16_elems;
+	uint64_t kv_bytes; /* the K and V pools together */
+	uint64_t size;     /* bytes from the slab's start to the end of its last piece */
+} kic_scratch_layout;
+
+/* kic_slab_take places bytes at the next aligned offset of a slab of used bytes. */
+static inline uint64_t kic_slab_take(uint64_t *used, uint64_t bytes) {
+	uint64_t off = (*used + KIC_SLAB_ALIGN - 1) / KIC_SLAB_ALIGN * KIC_SLAB_ALIGN;
+	*used = off + bytes;
+	return off;
+}
+
+static inline kic_scratch_layout kic_scratch_layout_of(const kic_model_config *c) {
+	kic_scratch_layout l;
+	memset(&l, 0, sizeof l);
+	uint64_t u = 0;
+	int64_t B = c->max_batch, L = kic_logit_rows(c), E = c->embd, F = c->ffn, V = c->vocab;
+	int64_t nq = (int64_t)c->heads * c->head_dim, nkv = (int64_t)c->heads_kv * c->head_dim;
+	int64_t qw = c->family == KIC_FAMILY_GPT ? 3 * E : nq + 2 * nkv; /* room for a fused [q; k; v] row */
+	int64_t widest = E > F ? E : F;
+	widest = widest > nq ? widest : nq;
+	uint64_t f = sizeof(float);
+	l.cublas_ws = kic_slab_take(&u, KIC_CUBLAS_WORKSPACE);
+	if (c->family == KIC_FAMILY_LLAMA && c->rope_mode != KIC_ROPE_NONE)
+		l.rope_inv_freq = kic_slab_take(&u, (uint64_t)(c->rope_dim / 2) * f);
+	uint64_t pool = (uint64_t)c->layers * c->kv_blocks * c->kv_block_tokens * nkv * f;
+	l.k_pool = kic_slab_take(&u, pool);
+	l.v_pool = kic_slab_take(&u, pool);
+	l.kv_bytes = u - l.k_pool;
+	l.x = kic_slab_take(&u, B * E * f);
+	l.xn = kic_slab_take(&u, B * (E > nq ? E : nq) * f);
+	l.q = kic_slab_take(&u, B * qw * f);
+	l.k = kic_slab_take(&u, B * nkv * f);
+	l.v = kic_slab_take(&u, B * nkv * f);
+	l.att = kic_slab_take(&u, B * nq * f);
+	l.ff1 = kic_slab_take(&u, B * F * f);
+	l.ff2 = kic_slab_take(&u, B * F * f);
+	l.logits = kic_slab_take(&u, L * V * f);
+	l.partials = kic_slab_take(&u, kic_attn_partials(L, c->heads, c->head_dim) * f);
+	l.attn_counters = kic_slab_take(&u, L * c->heads_kv * sizeof(int32_t));
+	l.act16_elems = B * widest;
+	l.act16 = kic_slab_take(&u, l.act16_elems * 2 * 2); /* hi and lo 16-bit halves */
+	l.w16_elems = KIC_W16_ELEMS;
+	l.w16 = kic_slab_take(&u, l.w16_elems * 2);
+	l.in_dev = kic_slab_take(&u, kic_input_words(c) * sizeof(int32_t));
+	l.sampled_dev = kic_slab_take(&u, B * sizeof(int32_t));
+	l.q8_raw = kic_slab_take(&u, (KIC_STAGE_BYTES / 34) * 34); /* whole Q8_0 blocks of one staging buffer */
+	l.size = u;
+	return l;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KIC_LAYOUT_H */

@@ -1,0 +1,18 @@
+//go:build !cgo
+
+package layout
+
+// Available reports whether this build can compile the C layout (it needs cgo).
+const Available = false
+
+// Config is the part of kic_model_config the layout depends on.
+type Config struct {
+	GPT                                           bool
+	RopeMode, RopeDim                             int
+	Layers, KVBlocks, KVBlockTokens               int
+	Heads, HeadsKV, HeadDim                       int
+	MaxBatch, MaxSeqBlocks, Embedding, FFN, Vocab int
+}
+
+// Scratch needs cgo.
+func Scratch(Config) (size, kv uint64) { panic("cuda/layout: built without cgo") }

@@ -1,0 +1,281 @@
+// entry.cu: single-kernel entry points for cuda/test/kernels.c (host pointers in and out; each copies to the
+// device, runs one kernel, copies back). They are built into libkubeinfer_cuda_test.so with the library's
+// own objects, never into the shipped libkubeinfer_cuda.so.
+#include <stdio.h>
+#include <string.h>
+#include <vector>
+
+#include <cublas_v2.h>
+
+#include "add.cuh"
+#include "attention.cuh"
+#include "dequant.cuh"
+#include "embed.cuh"
+#include "gelu.cuh"
+#include "gemm.cuh"
+#include "glu.cuh"
+#include "matvec.cuh"
+#include "norm.cuh"
+#include "rope.cuh"
+#include "sample.cuh"
+#include "kic_test.h"
+
+// ---- test entry points ---------------------------------------------------------------------------------
+
+// dbuf is a device buffer freed on scope exit.
+struct dbuf {
+	void *p = nullptr;
+	~dbuf() {
+		if (p) cudaFree(p);
+	}
+	template <typename T> T *as() const { return (T *)p; }
+};
+
+static kic_status to_dev(dbuf &d, const void *host, uint64_t bytes) {
+	KIC_CUDA(cudaMalloc(&d.p, bytes ? bytes : 1));
+	if (host && bytes) KIC_CUDA(cudaMemcpy(d.p, host, bytes, cudaMemcpyHostToDevice));
+	return KIC_OK;
+}
+
+static kic_status finish(void *host, const dbuf &d, uint64_t bytes) {
+	KIC_CUDA(cudaDeviceSynchronize());
+	KIC_CUDA(cudaMemcpy(host, d.p, bytes, cudaMemcpyDeviceToHost));
+	return KIC_OK;
+}
+
+static kic_status test_mat(kic_mat &w, dbuf &data, dbuf &scales, int32_t dtype, const void *host, uint64_t bytes,
+                           int64_t rows, int64_t cols) {
+	w.dtype = dtype, w.rows = rows, w.cols = cols;
+	if (dtype != KIC_Q8_0) {
+		KIC_TRY(to_dev(data, host, bytes));
+		w.data = data.p;
+		return KIC_OK;
+	}
+	dbuf raw;
+	int64_t nb = rows * cols / 32;
+	KIC_TRY(to_dev(raw, host, bytes));
+	KIC_TRY(to_dev(data, nullptr, nb * 32));
+	KIC_TRY(to_dev(scales, nullptr, nb * 2));
+	KIC_TRY(launch_q8_0_split(raw.as<uint8_t>(), nb, data.as<int8_t>(), scales.as<__half>(), 0));
+	KIC_CUDA(cudaDeviceSynchronize());
+	w.data = data.p, w.scales = scales.as<__half>();
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows,
+                                              int64_t cols, const float *x, int32_t n, const float *bias,
+                                              int32_t accumulate, int32_t use_gemm, float *y) {
+	kic_mat w;
+	dbuf wd, ws, xd, bd, yd;
+	KIC_TRY(test_mat(w, wd, ws, dtype, w_host, w_bytes, rows, cols));
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * cols));
+	KIC_TRY(to_dev(yd, y, sizeof(float) * n * rows));
+	if (bias) KIC_TRY(to_dev(bd, bias, sizeof(float) * rows));
+	if (use_gemm) {
+		cublasHandle_t h;
+		if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
+		kic_gemm_scratch sc;
+		dbuf a16, w16;
+		sc.act16_elems = (int64_t)n * cols;
+		sc.w16_elems = rows * cols;
+		kic_status st = to_dev(a16, nullptr, sc.act16_elems * 4); // hi and lo halves
+		if (st == KIC_OK) st = to_dev(w16, nullptr, sc.w16_elems * 2);
+		sc.act16 = a16.p, sc.w16 = w16.as<__half>();
+		if (st == KIC_OK) st = launch_gemm(h, w, xd.as<float>(), n, bd.as<float>(), accumulate, yd.as<float>(), sc, 0);
+		if (st == KIC_OK) st = finish(y, yd, sizeof(float) * n * rows);
+		cublasDestroy(h);
+		return st;
+	}
+	KIC_TRY(launch_matvec(w, xd.as<float>(), n, bd.as<float>(), accumulate, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * n * rows);
+}
+
+extern "C" KIC_API kic_status kic_test_linear_swiglu(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows,
+                                                     int64_t cols, const float *x, int32_t n, float *y) {
+	kic_mat w;
+	dbuf wd, ws, xd, yd;
+	KIC_TRY(test_mat(w, wd, ws, dtype, w_host, w_bytes, rows, cols));
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * cols));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * (rows / 2)));
+	KIC_TRY(launch_matvec_swiglu(w, xd.as<float>(), n, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * n * (rows / 2));
+}
+
+extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t iters,
+                                               double *bytes_per_sec, double *us_per_call) {
+	if (!bytes_per_sec || !us_per_call || iters <= 0) return kic_set_error(KIC_ERR_INVALID, "kic_bench_matvec: bad argument");
+	uint64_t n = (uint64_t)rows * cols;
+	uint64_t bytes = dtype == KIC_F32 ? 4 * n : dtype == KIC_Q8_0 ? n / 32 * 34 : 2 * n;
+	kic_mat w;
+	w.dtype = dtype, w.rows = rows, w.cols = cols;
+	dbuf wd, ws, xd, yd;
+	KIC_TRY(to_dev(wd, nullptr, dtype == KIC_Q8_0 ? n : bytes));
+	KIC_CUDA(cudaMemset(wd.p, 0x11, dtype == KIC_Q8_0 ? n : bytes));
+	if (dtype == KIC_Q8_0) {
+		KIC_TRY(to_dev(ws, nullptr, n / 32 * 2));
+		KIC_CUDA(cudaMemset(ws.p, 0x11, n / 32 * 2));
+	}
+	w.data = wd.p, w.scales = ws.as<__half>();
+	KIC_TRY(to_dev(xd, nullptr, sizeof(float) * cols));
+	KIC_CUDA(cudaMemset(xd.p, 0, sizeof(float) * cols));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * rows));
+	auto once = [&]() {
+		return swiglu ? launch_matvec_swiglu(w, xd.as<float>(), 1, yd.as<float>(), 0)
+		              : launch_matvec(w, xd.as<float>(), 1, nullptr, false, yd.as<float>(), 0);
+	};
+	for (int i = 0; i < 3; i++) KIC_TRY(once());
+	cudaEvent_t e0, e1;
+	KIC_CUDA(cudaEventCreate(&e0));
+	KIC_CUDA(cudaEventCreate(&e1));
+	cudaEventRecord(e0);
+	kic_status st = KIC_OK;
+	for (int i = 0; i < iters && st == KIC_OK; i++) st = once();
+	cudaEventRecord(e1);
+	float ms = 0;
+	cudaEventSynchronize(e1);
+	cudaEventElapsedTime(&ms, e0, e1);
+	cudaEventDestroy(e0);
+	cudaEventDestroy(e1);
+	KIC_TRY(st);
+	KIC_CUDA(cudaDeviceSynchronize());
+	*bytes_per_sec = (double)bytes * iters / (ms / 1e3);
+	*us_per_call = ms * 1e3 / iters;
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_test_rmsnorm(const float *x, const float *w, int32_t n, int32_t dim, float eps, float *y) {
+	dbuf xd, wd, yd;
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * dim));
+	KIC_TRY(to_dev(wd, w, sizeof(float) * dim));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * dim));
+	KIC_TRY(launch_rmsnorm(xd.as<float>(), wd.as<float>(), n, dim, eps, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * n * dim);
+}
+
+extern "C" KIC_API kic_status kic_test_layernorm(const float *x, const float *w, const float *b, int32_t n, int32_t dim,
+                                                 float eps, float *y) {
+	dbuf xd, wd, bd, yd;
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * dim));
+	KIC_TRY(to_dev(wd, w, sizeof(float) * dim));
+	KIC_TRY(to_dev(bd, b, sizeof(float) * dim));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * dim));
+	KIC_TRY(launch_layernorm(xd.as<float>(), wd.as<float>(), bd.as<float>(), n, dim, eps, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * n * dim);
+}
+
+extern "C" KIC_API kic_status kic_test_rope(float *x, const int32_t *pos, int32_t n, int32_t heads, int32_t head_dim,
+                                            int32_t mode, int32_t rope_dim, const float *inv_freq) {
+	dbuf xd, pd, fd;
+	uint64_t bytes = sizeof(float) * n * heads * head_dim;
+	KIC_TRY(to_dev(xd, x, bytes));
+	KIC_TRY(to_dev(pd, pos, sizeof(int32_t) * n));
+	KIC_TRY(to_dev(fd, inv_freq, sizeof(float) * (rope_dim / 2)));
+	KIC_TRY(launch_rope(xd.as<float>(), (int64_t)heads * head_dim, pd.as<int32_t>(), n, heads, head_dim, mode, rope_dim,
+	                    fd.as<float>(), 0));
+	return finish(x, xd, bytes);
+}
+
+extern "C" KIC_API kic_status kic_test_swiglu(const float *gate, const float *up, int64_t count, float *y) {
+	dbuf gd, ud, yd;
+	KIC_TRY(to_dev(gd, gate, sizeof(float) * count));
+	KIC_TRY(to_dev(ud, up, sizeof(float) * count));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * count));
+	KIC_TRY(launch_swiglu(gd.as<float>(), ud.as<float>(), count, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * count);
+}
+
+extern "C" KIC_API kic_status kic_test_gelu(const float *x, int64_t count, float *y) {
+	dbuf xd, yd;
+	KIC_TRY(to_dev(xd, x, sizeof(float) * count));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * count));
+	KIC_TRY(launch_gelu(xd.as<float>(), count, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * count);
+}
+
+extern "C" KIC_API kic_status kic_test_embed(int32_t dtype, const void *table, int32_t dim, const int32_t *tokens,
+                                             int32_t n, const float *pos_table, const int32_t *pos, float *y) {
+	int32_t maxtok = 0, maxpos = 0;
+	for (int i = 0; i < n; i++) {
+		maxtok = tokens[i] > maxtok ? tokens[i] : maxtok;
+		if (pos) maxpos = pos[i] > maxpos ? pos[i] : maxpos;
+	}
+	int64_t rows = maxtok + 1;
+	uint64_t bytes = dtype == KIC_Q8_0 ? rows * dim / 32 * 34 : rows * dim * (dtype == KIC_F32 ? 4 : 2);
+	kic_mat w;
+	dbuf wd, ws, td, pt, pd, yd;
+	KIC_TRY(test_mat(w, wd, ws, dtype, table, bytes, rows, dim));
+	KIC_TRY(to_dev(td, tokens, sizeof(int32_t) * n));
+	if (pos_table) {
+		KIC_TRY(to_dev(pt, pos_table, sizeof(float) * (maxpos + 1) * dim));
+		KIC_TRY(to_dev(pd, pos, sizeof(int32_t) * n));
+	}
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * dim));
+	KIC_TRY(launch_embed(w, td.as<int32_t>(), n, pt.as<float>(), pd.as<int32_t>(), yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * n * dim);
+}
+
+extern "C" KIC_API kic_status kic_test_dequant_q8_0(const void *blocks, int64_t count, float *y) {
+	kic_mat w;
+	dbuf wd, ws, yd;
+	KIC_TRY(test_mat(w, wd, ws, KIC_Q8_0, blocks, count / 32 * 34, 1, count));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * count));
+	KIC_TRY(launch_q8_0_to_f32(wd.as<int8_t>(), ws.as<__half>(), 0, count, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * count);
+}
+
+extern "C" KIC_API kic_status kic_test_attention(const float *q, const float *k, const float *v, int32_t len,
+                                                 const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
+                                                 int32_t head_dim, int32_t prefill, float *out) {
+	int64_t nq = (int64_t)heads * head_dim, nkv = (int64_t)heads_kv * head_dim;
+	// A paged cache: 16-token blocks, the block table in reverse order.
+	const int block_tokens = 16, blocks = (len + block_tokens - 1) / block_tokens;
+	std::vector<int32_t> table(blocks);
+	std::vector<float> kp((size_t)blocks * block_tokens * nkv, 0.f), vp(kp.size(), 0.f);
+	for (int b = 0; b < blocks; b++) table[b] = blocks - 1 - b;
+	for (int p = 0; p < len; p++) {
+		size_t dst = ((size_t)table[p / block_tokens] * block_tokens + p % block_tokens) * nkv;
+		memcpy(&kp[dst], k + (size_t)p * nkv, sizeof(float) * nkv);
+		memcpy(&vp[dst], v + (size_t)p * nkv, sizeof(float) * nkv);
+	}
+	dbuf qd, kd, vd, od, pd, sd, td, part;
+	KIC_TRY(to_dev(qd, q, sizeof(float) * n * nq));
+	KIC_TRY(to_dev(kd, kp.data(), sizeof(float) * kp.size()));
+	KIC_TRY(to_dev(vd, vp.data(), sizeof(float) * vp.size()));
+	KIC_TRY(to_dev(od, nullptr, sizeof(float) * n * nq));
+	KIC_TRY(to_dev(pd, pos, sizeof(int32_t) * n));
+	KIC_TRY(to_dev(sd, nullptr, sizeof(int32_t) * n));
+	KIC_CUDA(cudaMemset(sd.p, 0, sizeof(int32_t) * n));
+	KIC_TRY(to_dev(td, table.data(), sizeof(int32_t) * blocks));
+	KIC_TRY(to_dev(part, nullptr, sizeof(float) * kic_attn_partials(n, heads, head_dim)));
+	kic_kv_view kv;
+	kv.k = kd.as<float>(), kv.v = vd.as<float>(), kv.tables = td.as<int32_t>();
+	kv.max_blocks = blocks, kv.block_tokens = block_tokens, kv.kv_dim = (int)nkv;
+	kic_attn_args a;
+	a.q = qd.as<float>(), a.q_stride = nq, a.out = od.as<float>(), a.seq = sd.as<int32_t>(), a.pos = pd.as<int32_t>();
+	a.n = n, a.heads = heads, a.heads_kv = heads_kv, a.head_dim = head_dim, a.scale = (float)(1.0 / sqrt((double)head_dim));
+	dbuf counters;
+	KIC_TRY(to_dev(counters, nullptr, sizeof(int) * n * heads_kv));
+	KIC_CUDA(cudaMemset(counters.p, 0, sizeof(int) * n * heads_kv));
+	// Twice, with the output poisoned in between: the second call only writes it if the first left the
+	// merge counters at zero, as the next layer (or a replayed graph) needs.
+	for (int run = 0; run < 2; run++) {
+		KIC_CUDA(cudaMemset(od.p, 0xff, sizeof(float) * n * nq)); // NaN: a row the kernel skips shows up
+		if (prefill) // 2: the SIMT kernel
+			KIC_TRY(launch_attn_prefill(a, kv, part.as<float>(), counters.as<int>(), n * heads_kv, 0, prefill == 1));
+		else
+			KIC_TRY(launch_attn_decode(a, kv, part.as<float>(), counters.as<int>(), 0));
+	}
+	return finish(out, od, sizeof(float) * n * nq);
+}
+
+extern "C" KIC_API kic_status kic_test_sample(const float *logits, int32_t rows, int32_t vocab, const kic_sampling *params,
+                                              int32_t *tokens_out) {
+	if (!params) return kic_set_error(KIC_ERR_INVALID, "kic_test_sample: null params");
+	dbuf ld, td;
+	KIC_TRY(to_dev(ld, logits, sizeof(float) * rows * vocab));
+	KIC_TRY(to_dev(td, nullptr, sizeof(int32_t) * rows));
+	dbuf scratch;
+	KIC_TRY(to_dev(scratch, nullptr, sizeof(float) * kic_sample_scratch_floats(rows)));
+	KIC_TRY(launch_sample(ld.as<float>(), rows, vocab, *params, td.as<int32_t>(), scratch.as<float>(), 0));
+	return finish(tokens_out, td, sizeof(int32_t) * rows);
+}

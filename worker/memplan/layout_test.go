@@ -1,0 +1,39 @@
+package memplan
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/kubeinfer/kubeinfer/cuda/layout"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// Scratch is the library's layout (cuda/layout/layout.h, compiled here by cgo) on random
+// shapes and sizings: when one side changes without the other, this fails.
+func TestScratchMatchesTheLibraryLayout(t *testing.T) {
+	if !layout.Available {
+		t.Fatal("this test compiles cuda/layout/layout.h: run it with cgo (CGO_ENABLED=1 and a C compiler)")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(vs ...int) int { return vs[rng.IntN(len(vs))] }
+	for i := range 2000 {
+		kvHeads := pick(1, 2, 4, 8)
+		h := model.Hyper{Family: model.FamilyLlama, Embedding: pick(64, 768, 2048, 4096, 8192), Blocks: 1 + rng.IntN(80),
+			FeedForward: pick(128, 3072, 8192, 14336, 28672), HeadsKV: kvHeads, Heads: kvHeads * pick(1, 2, 4, 7, 8),
+			HeadDim: pick(16, 64, 80, 128, 256), VocabSize: 1 + rng.IntN(200000), ContextLength: 1 + rng.IntN(131072),
+			RopeMode: model.RopeMode(rng.IntN(3)), RopeDim: 2 * (1 + rng.IntN(64))}
+		if rng.IntN(3) == 0 {
+			h.Family, h.RopeMode = model.FamilyGPT, model.RopeNone
+		}
+		o := Options{KVCacheTokens: 1 + rng.IntN(1<<20), KVBlockTokens: pick(0, 8, 16, 32), MaxBatch: pick(0, 1, 3, 256, 512, 4096)}
+		s := o.WithDefaults(h).Sizing(h)
+		size, kv := Scratch(h, s)
+		csize, ckv := layout.Scratch(layout.Config{GPT: h.Family == model.FamilyGPT, RopeMode: int(h.RopeMode),
+			RopeDim: h.RopeDim, Layers: h.Blocks, KVBlocks: s.Blocks, KVBlockTokens: s.BlockTokens, Heads: h.Heads,
+			HeadsKV: h.HeadsKV, HeadDim: h.HeadDim, MaxBatch: s.MaxBatch, MaxSeqBlocks: s.MaxSeqBlocks,
+			Embedding: h.Embedding, FFN: h.FeedForward, Vocab: h.VocabSize})
+		if size != csize || kv != ckv {
+			t.Fatalf("case %d %+v %+v: memplan scratch %d (KV %d), cuda/layout/layout.h %d (KV %d)", i, h, s, size, kv, csize, ckv)
+		}
+	}
+}
