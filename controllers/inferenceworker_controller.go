@@ -31,6 +31,9 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/modelsize"
 )
 
+// requeueAfterConflict is when a status write that lost to a newer version is retried.
+const requeueAfterConflict = time.Second
+
 // FieldOwner is the server-side apply field manager of everything the operator writes.
 // One owner for all children keeps the operator and GitOps tools (which own the
 // InferenceWorker's spec) from fighting over fields.
@@ -102,7 +105,8 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		iw.Status = status
 		if err := r.Status().Update(ctx, iw); err != nil {
 			if apierrors.IsConflict(err) {
-				return ctrl.Result{Requeue: true}, nil
+				// A newer InferenceWorker exists; its watch event reconciles it again, this is the fallback.
+				return ctrl.Result{RequeueAfter: requeueAfterConflict}, nil
 			}
 			return ctrl.Result{}, fmt.Errorf("update status: %w", err)
 		}
@@ -139,7 +143,12 @@ func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *infer
 			func(o client.Object) (any, error) { return corev1ac.ExtractService(o.(*corev1.Service), FieldOwner) }},
 	}
 	for _, s := range steps {
-		existed, changed, err := r.applyIfChanged(ctx, client.ObjectKey{Namespace: iw.Namespace, Name: s.name}, s.existing, s.desired, s.extract)
+		key := client.ObjectKey{Namespace: iw.Namespace, Name: s.name}
+		existed, err := r.getIfExists(ctx, key, s.existing)
+		if err != nil {
+			return nil, nil, fmt.Errorf("get %s %s: %w", s.kind, s.name, err)
+		}
+		changed, err := r.applyIfChanged(ctx, key, existed, s.existing, s.desired, s.extract)
 		if err != nil {
 			return nil, nil, fmt.Errorf("apply %s %s: %w", s.kind, s.name, err)
 		}
@@ -148,15 +157,24 @@ func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *infer
 		}
 	}
 
+	// The Deployment is read once: for the placement rule, the comparison and the status.
 	deploy := &appsv1.Deployment{}
 	key := client.ObjectKey{Namespace: iw.Namespace, Name: workerName(iw)}
-	opts, err := keepRunningPodsPlaced(ctx, r.Client, key, iw, opts)
+	existed, err := r.getIfExists(ctx, key, deploy)
 	if err != nil {
 		return nil, nil, fmt.Errorf("get Deployment %s: %w", key.Name, err)
 	}
+	var current *appsv1.Deployment
+	if existed {
+		current = deploy
+	}
+	opts, err = keepRunningPodsPlaced(current, iw, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("Deployment %s: %w", key.Name, err)
+	}
 	desired := desiredDeployment(iw, opts)
 	var before *appsv1ac.DeploymentApplyConfiguration
-	existed, changed, err := r.applyIfChanged(ctx, key, deploy, desired, func(o client.Object) (any, error) {
+	changed, err := r.applyIfChanged(ctx, key, existed, deploy, desired, func(o client.Object) (any, error) {
 		var err error
 		before, err = appsv1ac.ExtractDeployment(o.(*appsv1.Deployment), FieldOwner)
 		return before, err
@@ -170,6 +188,11 @@ func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *infer
 	case changed && !existed:
 		created = append(created, "Deployment")
 	case changed:
+		// Apply filled desired with the server's answer: the new generation, which the Deployment
+		// controller has not observed yet, so the status shows the rollout starting at once.
+		if desired.Generation != nil {
+			deploy.Generation = *desired.Generation
+		}
 		// Apply fills desired with the server's response, so compare a fresh copy.
 		evs = append(evs, deploymentChangeEvents(before, desiredDeployment(iw, opts))...)
 	}
@@ -177,7 +200,8 @@ func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *infer
 		evs = append([]event{{corev1.EventTypeNormal, inferencev1alpha1.ReasonCreated, "Create",
 			fmt.Sprintf("Created %s for %s model %s", strings.Join(created, ", "), archTitle(iw), servedName(iw))}}, evs...)
 	}
-	return evs, deploy, nil
+	// A Deployment created just now has no status yet: as good as none.
+	return evs, current, nil
 }
 
 // keepRunningPodsPlaced drops a GPU memory affinity that comes from the workers' own report
@@ -185,17 +209,10 @@ func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *infer
 // change: the pods already run where the model fits, and adding it would restart every
 // worker to load the model a second time. The affinity joins the template with the next
 // change that rolls the pods anyway, and a new Deployment gets it from the start.
-func keepRunningPodsPlaced(ctx context.Context, c client.Client, key client.ObjectKey, iw *inferencev1alpha1.InferenceWorker,
-	opts childOptions) (childOptions, error) {
-	if !opts.ReportedGPUMemory || opts.RequiredGPUMemoryMiB == 0 {
+// existing is the Deployment as it is, nil when there is none.
+func keepRunningPodsPlaced(existing *appsv1.Deployment, iw *inferencev1alpha1.InferenceWorker, opts childOptions) (childOptions, error) {
+	if !opts.ReportedGPUMemory || opts.RequiredGPUMemoryMiB == 0 || existing == nil {
 		return opts, nil
-	}
-	existing := &appsv1.Deployment{}
-	switch err := c.Get(ctx, key, existing); {
-	case apierrors.IsNotFound(err):
-		return opts, nil
-	case err != nil:
-		return opts, err
 	}
 	owned, err := appsv1ac.ExtractDeployment(existing, FieldOwner)
 	if err != nil || owned.Spec == nil {
@@ -209,35 +226,36 @@ func keepRunningPodsPlaced(ctx context.Context, c client.Client, key client.Obje
 	return opts, nil
 }
 
-// applyIfChanged server-side applies desired unless the fields this operator owns in the
-// existing object already hold exactly those values, so an unchanged world sees no writes.
-// existing is filled with the object as it is after the call.
-func (r *InferenceWorkerReconciler) applyIfChanged(ctx context.Context, key client.ObjectKey, existing client.Object,
-	desired runtime.ApplyConfiguration, extract func(client.Object) (any, error)) (existed, changed bool, err error) {
-	switch err := r.Get(ctx, key, existing); {
+// getIfExists reads key into obj (from the manager's cache) and says whether it exists.
+func (r *InferenceWorkerReconciler) getIfExists(ctx context.Context, key client.ObjectKey, obj client.Object) (bool, error) {
+	switch err := r.Get(ctx, key, obj); {
 	case apierrors.IsNotFound(err):
+		return false, nil
 	case err != nil:
-		return false, false, err
-	default:
-		existed = true
+		return false, err
+	}
+	return true, nil
+}
+
+// applyIfChanged server-side applies desired unless the fields this operator owns in the
+// existing object (read by the caller; existed says whether there was one) already hold
+// exactly those values, so an unchanged world sees no writes.
+func (r *InferenceWorkerReconciler) applyIfChanged(ctx context.Context, key client.ObjectKey, existed bool, existing client.Object,
+	desired runtime.ApplyConfiguration, extract func(client.Object) (any, error)) (changed bool, err error) {
+	if existed {
 		owned, err := extract(existing)
 		if err != nil {
-			return true, false, fmt.Errorf("extract owned fields: %w", err)
+			return false, fmt.Errorf("extract owned fields: %w", err)
 		}
 		if equality.Semantic.DeepEqual(owned, desired) {
-			return true, false, nil
+			return false, nil
 		}
 	}
 	ctrl.LoggerFrom(ctx).V(2).Info("applying", "kind", fmt.Sprintf("%T", existing), "name", key.Name, "existed", existed)
 	if err := r.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-		return existed, false, err
+		return false, err
 	}
-	// Read back what the apply produced (the cache may lag; the caller only needs status,
-	// which a fresh object does not have yet anyway).
-	if err := r.Get(ctx, key, existing); err != nil && !apierrors.IsNotFound(err) {
-		return existed, true, err
-	}
-	return existed, true, nil
+	return true, nil
 }
 
 // deploymentChangeEvents tells a scale apart from a change of the pods' template.

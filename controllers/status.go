@@ -108,153 +108,204 @@ type problem struct {
 	message string
 }
 
+// workers is what the Deployment and the pods say, the input of every condition.
+type workers struct {
+	desired, replicas, ready, updated int32
+	// rolledOut: the Deployment's controller has seen its current spec.
+	rolledOut bool
+	pods      []corev1.Pod // active pods, by name
+	// loading pods run the worker, not yet ready; readyPods are ready; downloading pods run
+	// the model download init container.
+	loading, readyPods, downloading int
+	unschedulable                   string // the scheduler's message for the first unschedulable pod
+	problem                         *problem
+}
+
+// observeWorkers summarises the Deployment and pods, and finds the problem that needs a person.
+func observeWorkers(iw *inferencev1alpha1.InferenceWorker, obs observed) workers {
+	w := workers{desired: desiredReplicas(iw)}
+	if d := obs.deployment; d != nil {
+		w.replicas, w.ready, w.updated = d.Status.Replicas, d.Status.ReadyReplicas, d.Status.UpdatedReplicas
+		w.rolledOut = d.Status.ObservedGeneration >= d.Generation
+	}
+	w.pods = activePods(obs.pods)
+	w.problem = workerProblem(w.pods)
+	if obs.sourceProblem != "" {
+		w.problem = &problem{reason: inferencev1alpha1.ReasonInvalidModelSource, message: obs.sourceProblem}
+	}
+	if obs.fit.tooLarge() {
+		w.problem = &problem{reason: inferencev1alpha1.ReasonModelTooLarge, message: obs.fit.tooLargeMessage(iw)}
+	}
+	w.unschedulable = unschedulableMessage(w.pods)
+	w.loading, w.readyPods = countLoading(w.pods)
+	w.downloading = countDownloading(w.pods)
+	return w
+}
+
 // computeStatus derives the whole status from the InferenceWorker and what exists. It is
 // pure: the same inputs give the same status, and so a reconcile of an unchanged world
 // writes nothing. Condition transition times are kept by meta.SetStatusCondition.
 func computeStatus(iw *inferencev1alpha1.InferenceWorker, obs observed) inferencev1alpha1.InferenceWorkerStatus {
 	st := *iw.Status.DeepCopy()
+	w := observeWorkers(iw, obs)
 	st.ObservedGeneration = iw.Generation
 	st.Endpoint = endpointURL(iw)
 	st.Selector = metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: selectorLabels(iw)})
-	st.Model.ServedName = servedName(iw)
-
-	desired := desiredReplicas(iw)
-	var replicas, ready, updated int32
-	rolloutObserved := false
-	if d := obs.deployment; d != nil {
-		replicas, ready, updated = d.Status.Replicas, d.Status.ReadyReplicas, d.Status.UpdatedReplicas
-		rolloutObserved = d.Status.ObservedGeneration >= d.Generation
-	}
-	st.Replicas, st.ReadyReplicas, st.UpdatedReplicas = replicas, ready, updated
-	st.ReadyText = fmt.Sprintf("%d/%d", ready, desired)
-
-	pods := activePods(obs.pods)
-	prob := workerProblem(pods)
-	if obs.sourceProblem != "" {
-		prob = &problem{reason: inferencev1alpha1.ReasonInvalidModelSource, message: obs.sourceProblem}
-	}
-	if obs.fit.plan != "" { // read from the model's header
-		st.Model.RequiredMiB, st.Model.WeightsBytes = obs.fit.requiredMiB, obs.fit.weightsBytes
-	}
-	if obs.fit.tooLarge() {
-		prob = &problem{reason: inferencev1alpha1.ReasonModelTooLarge, message: obs.fit.tooLargeMessage(iw)}
-	}
-	unschedulable := unschedulableMessage(pods)
-	loading, readyPods := countLoading(pods)
-	downloading := countDownloading(pods)
-
-	set := func(condType string, status metav1.ConditionStatus, reason, msg string) {
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: condType, Status: status, Reason: reason, Message: msg, ObservedGeneration: iw.Generation,
-		})
-	}
-
-	// Degraded: something needs a person.
-	if prob != nil {
-		set(inferencev1alpha1.ConditionDegraded, metav1.ConditionTrue, prob.reason, prob.message)
-	} else {
-		set(inferencev1alpha1.ConditionDegraded, metav1.ConditionFalse, inferencev1alpha1.ReasonAsExpected, "No worker problems observed")
-	}
-
-	// The Progress column: how far the slowest worker is, downloading before loading.
-	st.Model.LoadProgress = ""
-	switch {
-	case downloading > 0:
-		if s := slowest(obs.downloading); s != nil {
-			st.Model.LoadProgress = s.progress.Short()
-		}
-	case loading > 0:
-		if s := slowest(obs.loading); s != nil {
-			st.Model.LoadProgress = s.progress.Short()
-		}
-	}
-
-	// ModelLoaded: from the workers' readiness, which the worker only reports after loading.
-	switch {
-	case readyPods > 0:
-		msg := fmt.Sprintf("Model %s is loaded on %d of %d workers", servedName(iw), readyPods, len(pods))
-		if lr := obs.lastLoad; lr != nil {
-			msg += " (last load: " + lr.String() + ")"
-			st.Model.Device, st.Model.MemoryMiB, st.Model.LoadMillis = lr.device, lr.memoryMiB, lr.loadMillis
-			if lr.parameters > 0 {
-				st.Model.Parameters = lr.parameters
-			}
-			if lr.requiredMiB > 0 {
-				st.Model.RequiredMiB, st.Model.WeightsBytes = lr.requiredMiB, lr.weightsBytes
-			}
-		}
-		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionTrue, inferencev1alpha1.ReasonModelLoaded, msg)
-	case prob != nil && (prob.reason == inferencev1alpha1.ReasonModelLoadFailed || prob.reason == inferencev1alpha1.ReasonModelFetchFailed):
-		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, prob.reason, prob.message)
-	case downloading > 0:
-		msg := fmt.Sprintf("%d workers are downloading model %s", downloading, servedName(iw))
-		if s := slowest(obs.downloading); s != nil {
-			msg = s.progress.Sentence("Downloading")
-			if downloading > 1 {
-				msg += fmt.Sprintf(" on pod %s, the slowest of %d downloading workers", s.pod, downloading)
-			}
-		}
-		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, inferencev1alpha1.ReasonModelDownloading, msg)
-	case loading > 0:
-		msg := fmt.Sprintf("%d workers are loading model %s", loading, servedName(iw))
-		if s := slowest(obs.loading); s != nil {
-			msg = s.progress.String()
-			if loading > 1 {
-				msg += fmt.Sprintf(" on pod %s, the slowest of %d loading workers", s.pod, loading)
-			}
-		}
-		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoading, msg)
-	default:
-		set(inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, inferencev1alpha1.ReasonNoWorkers,
-			"No worker is running, so no model is loaded")
-	}
-
-	// Ready and Progressing tell one story; the first matching case wins.
-	allReady := obs.deployment != nil && rolloutObserved && ready >= desired && updated >= desired && replicas == desired
-	switch {
-	case iw.Spec.Suspend:
-		msg := "spec.suspend is true: workers are scaled to zero; set it to false to resume"
-		set(inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonSuspended, msg)
-		progressing(set, replicas > 0, inferencev1alpha1.ReasonSuspended, msg)
-	case prob != nil:
-		set(inferencev1alpha1.ConditionReady, metav1.ConditionFalse, prob.reason, prob.message)
-		set(inferencev1alpha1.ConditionProgressing, metav1.ConditionFalse, prob.reason, "Stopped: "+prob.message)
-	case desired == 0:
-		msg := "spec.replicas is 0: no workers run"
-		set(inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonScaledToZero, msg)
-		progressing(set, replicas > 0, inferencev1alpha1.ReasonScaledToZero, msg)
-	case allReady:
-		set(inferencev1alpha1.ConditionReady, metav1.ConditionTrue, inferencev1alpha1.ReasonServing,
-			fmt.Sprintf("%d of %d workers serve model %s at %s", ready, desired, servedName(iw), st.Endpoint))
-		set(inferencev1alpha1.ConditionProgressing, metav1.ConditionFalse, inferencev1alpha1.ReasonRolloutComplete,
-			"All workers run the current spec")
-	case unschedulable != "":
-		// Waiting for capacity is progress that may yet complete (an autoscaler may add a node).
-		set(inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonUnschedulable, unschedulable)
-		set(inferencev1alpha1.ConditionProgressing, metav1.ConditionTrue, inferencev1alpha1.ReasonUnschedulable, unschedulable)
-	case downloading > 0:
-		msg := fmt.Sprintf("%d of %d workers ready; %d downloading model %s", ready, desired, downloading, servedName(iw))
-		set(inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelDownloading, msg)
-		set(inferencev1alpha1.ConditionProgressing, metav1.ConditionTrue, inferencev1alpha1.ReasonModelDownloading, msg)
-	case loading > 0:
-		msg := fmt.Sprintf("%d of %d workers ready; %d loading model %s", ready, desired, loading, servedName(iw))
-		set(inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoading, msg)
-		set(inferencev1alpha1.ConditionProgressing, metav1.ConditionTrue, inferencev1alpha1.ReasonModelLoading, msg)
-	default:
-		msg := fmt.Sprintf("%d of %d workers ready, %d up to date; waiting for workers to start", ready, desired, updated)
-		set(inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonWorkersStarting, msg)
-		set(inferencev1alpha1.ConditionProgressing, metav1.ConditionTrue, inferencev1alpha1.ReasonWorkersStarting, msg)
+	st.Replicas, st.ReadyReplicas, st.UpdatedReplicas = w.replicas, w.ready, w.updated
+	st.ReadyText = fmt.Sprintf("%d/%d", w.ready, w.desired)
+	st.Model = modelStatus(iw, obs, w, st.Model)
+	for _, c := range []metav1.Condition{
+		degradedCondition(w),
+		modelLoadedCondition(iw, obs, w),
+		readyCondition(iw, w),
+		progressingCondition(iw, w),
+	} {
+		c.ObservedGeneration = iw.Generation
+		meta.SetStatusCondition(&st.Conditions, c)
 	}
 	return st
 }
 
-// progressing sets Progressing for the scaled-down states: True while pods still terminate.
-func progressing(set func(string, metav1.ConditionStatus, string, string), stillRunning bool, reason, msg string) {
-	if stillRunning {
-		set(inferencev1alpha1.ConditionProgressing, metav1.ConditionTrue, reason, msg+" (workers are stopping)")
-		return
+// modelStatus is status.model: the served name, the memory plan read from the model's header,
+// the figures of the last load a worker reported, and the slowest worker's progress.
+func modelStatus(iw *inferencev1alpha1.InferenceWorker, obs observed, w workers, m inferencev1alpha1.ModelStatus) inferencev1alpha1.ModelStatus {
+	m.ServedName = servedName(iw)
+	if obs.fit.plan != "" { // read from the model's header
+		m.RequiredMiB, m.WeightsBytes = obs.fit.requiredMiB, obs.fit.weightsBytes
 	}
-	set(inferencev1alpha1.ConditionProgressing, metav1.ConditionFalse, reason, msg)
+	if lr := obs.lastLoad; lr != nil && w.readyPods > 0 {
+		m.Device, m.MemoryMiB, m.LoadMillis = lr.device, lr.memoryMiB, lr.loadMillis
+		if lr.parameters > 0 {
+			m.Parameters = lr.parameters
+		}
+		if lr.requiredMiB > 0 {
+			m.RequiredMiB, m.WeightsBytes = lr.requiredMiB, lr.weightsBytes
+		}
+	}
+	// The Progress column: how far the slowest worker is, downloading before loading.
+	m.LoadProgress = ""
+	switch {
+	case w.downloading > 0:
+		if s := slowest(obs.downloading); s != nil {
+			m.LoadProgress = s.progress.Short()
+		}
+	case w.loading > 0:
+		if s := slowest(obs.loading); s != nil {
+			m.LoadProgress = s.progress.Short()
+		}
+	}
+	return m
+}
+
+func newCondition(t string, status metav1.ConditionStatus, reason, msg string) metav1.Condition {
+	return metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg}
+}
+
+// degradedCondition: something needs a person.
+func degradedCondition(w workers) metav1.Condition {
+	if p := w.problem; p != nil {
+		return newCondition(inferencev1alpha1.ConditionDegraded, metav1.ConditionTrue, p.reason, p.message)
+	}
+	return newCondition(inferencev1alpha1.ConditionDegraded, metav1.ConditionFalse, inferencev1alpha1.ReasonAsExpected,
+		"No worker problems observed")
+}
+
+// modelLoadedCondition follows the workers' readiness, which a worker only reports after loading.
+func modelLoadedCondition(iw *inferencev1alpha1.InferenceWorker, obs observed, w workers) metav1.Condition {
+	const t = inferencev1alpha1.ConditionModelLoaded
+	switch p := w.problem; {
+	case w.readyPods > 0:
+		msg := fmt.Sprintf("Model %s is loaded on %d of %d workers", servedName(iw), w.readyPods, len(w.pods))
+		if lr := obs.lastLoad; lr != nil {
+			msg += " (last load: " + lr.String() + ")"
+		}
+		return newCondition(t, metav1.ConditionTrue, inferencev1alpha1.ReasonModelLoaded, msg)
+	case p != nil && (p.reason == inferencev1alpha1.ReasonModelLoadFailed || p.reason == inferencev1alpha1.ReasonModelFetchFailed):
+		return newCondition(t, metav1.ConditionFalse, p.reason, p.message)
+	case w.downloading > 0:
+		msg := fmt.Sprintf("%d workers are downloading model %s", w.downloading, servedName(iw))
+		if s := slowest(obs.downloading); s != nil {
+			msg = s.progress.Sentence("Downloading")
+			if w.downloading > 1 {
+				msg += fmt.Sprintf(" on pod %s, the slowest of %d downloading workers", s.pod, w.downloading)
+			}
+		}
+		return newCondition(t, metav1.ConditionFalse, inferencev1alpha1.ReasonModelDownloading, msg)
+	case w.loading > 0:
+		msg := fmt.Sprintf("%d workers are loading model %s", w.loading, servedName(iw))
+		if s := slowest(obs.loading); s != nil {
+			msg = s.progress.String()
+			if w.loading > 1 {
+				msg += fmt.Sprintf(" on pod %s, the slowest of %d loading workers", s.pod, w.loading)
+			}
+		}
+		return newCondition(t, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoading, msg)
+	}
+	return newCondition(t, metav1.ConditionFalse, inferencev1alpha1.ReasonNoWorkers, "No worker is running, so no model is loaded")
+}
+
+// stage is where the InferenceWorker is on its way to serving. Ready and Progressing tell
+// its one story; the first stage that applies wins.
+type stage struct {
+	reason, message string
+	serving         bool // Ready
+	moving          bool // Progressing: still on the way (or, scaled down, pods still stopping)
+}
+
+func currentStage(iw *inferencev1alpha1.InferenceWorker, w workers) stage {
+	name := servedName(iw)
+	switch {
+	case iw.Spec.Suspend:
+		return scaledDown(inferencev1alpha1.ReasonSuspended, "spec.suspend is true: workers are scaled to zero; set it to false to resume", w)
+	case w.problem != nil:
+		return stage{reason: w.problem.reason, message: w.problem.message}
+	case w.desired == 0:
+		return scaledDown(inferencev1alpha1.ReasonScaledToZero, "spec.replicas is 0: no workers run", w)
+	case w.rolledOut && w.ready >= w.desired && w.updated >= w.desired && w.replicas == w.desired:
+		return stage{reason: inferencev1alpha1.ReasonServing, serving: true,
+			message: fmt.Sprintf("%d of %d workers serve model %s at %s", w.ready, w.desired, name, endpointURL(iw))}
+	case w.unschedulable != "":
+		// Waiting for capacity is progress that may yet complete (an autoscaler may add a node).
+		return stage{reason: inferencev1alpha1.ReasonUnschedulable, message: w.unschedulable, moving: true}
+	case w.downloading > 0:
+		return stage{reason: inferencev1alpha1.ReasonModelDownloading, moving: true,
+			message: fmt.Sprintf("%d of %d workers ready; %d downloading model %s", w.ready, w.desired, w.downloading, name)}
+	case w.loading > 0:
+		return stage{reason: inferencev1alpha1.ReasonModelLoading, moving: true,
+			message: fmt.Sprintf("%d of %d workers ready; %d loading model %s", w.ready, w.desired, w.loading, name)}
+	}
+	return stage{reason: inferencev1alpha1.ReasonWorkersStarting, moving: true,
+		message: fmt.Sprintf("%d of %d workers ready, %d up to date; waiting for workers to start", w.ready, w.desired, w.updated)}
+}
+
+// scaledDown is a stage with no workers wanted: still moving while pods terminate.
+func scaledDown(reason, msg string, w workers) stage {
+	return stage{reason: reason, message: msg, moving: w.replicas > 0}
+}
+
+func readyCondition(iw *inferencev1alpha1.InferenceWorker, w workers) metav1.Condition {
+	s := currentStage(iw, w)
+	status := metav1.ConditionFalse
+	if s.serving {
+		status = metav1.ConditionTrue
+	}
+	return newCondition(inferencev1alpha1.ConditionReady, status, s.reason, s.message)
+}
+
+func progressingCondition(iw *inferencev1alpha1.InferenceWorker, w workers) metav1.Condition {
+	const t = inferencev1alpha1.ConditionProgressing
+	s := currentStage(iw, w)
+	switch {
+	case s.serving:
+		return newCondition(t, metav1.ConditionFalse, inferencev1alpha1.ReasonRolloutComplete, "All workers run the current spec")
+	case w.problem != nil && !iw.Spec.Suspend:
+		return newCondition(t, metav1.ConditionFalse, s.reason, "Stopped: "+s.message)
+	case s.moving && (iw.Spec.Suspend || w.desired == 0):
+		return newCondition(t, metav1.ConditionTrue, s.reason, s.message+" (workers are stopping)")
+	case s.moving:
+		return newCondition(t, metav1.ConditionTrue, s.reason, s.message)
+	}
+	return newCondition(t, metav1.ConditionFalse, s.reason, s.message)
 }
 
 // activePods drops pods that are terminating or finished, which say nothing about the
