@@ -38,42 +38,59 @@ generate: controller-gen ## Generate DeepCopy methods for the API types and the 
 fmt: ## Run go fmt.
 	$(GO) fmt ./...
 
+# Build tags of the suites outside `make test`, so that vet and staticcheck read them too.
+SUITE_TAGS := e2e,gitops
+
 .PHONY: vet
 vet: ## Run go vet.
-	$(GO) vet ./...
+	$(GO) vet -tags $(SUITE_TAGS) ./...
+
+.PHONY: lint
+lint: vet ## go vet and staticcheck (built once per machine) over every package and suite.
+	"$$(hack/prereqs.sh --path staticcheck)" -tags $(SUITE_TAGS) ./...
 
 .PHONY: envtest
 envtest: ## Print (building once per machine if needed) the KUBEBUILDER_ASSETS directory.
 	@hack/setup-envtest.sh
 
 .PHONY: test
-test: manifests generate vet ## Run unit and envtest suites against a real kube-apiserver + etcd.
+test: ## Run unit and envtest suites against a real kube-apiserver + etcd, after lint and the generated-code check.
+	hack/prereqs.sh go gcc kubectl npm etcd
+	$(MAKE) manifests generate lint
 	@git diff --exit-code --stat -- api config worker/cudabackend/kic_api.h || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) test ./... -count=1 -coverprofile cover.out
 
 .PHONY: test-e2e
-test-e2e: build ## End-to-end tests: the real operator and workers on a devcluster (KWOK GPU nodes + local node), ~5 minutes.
-	$(GO) test -tags e2e ./hack/e2e -count=1 -v -timeout 20m
+test-e2e: prereqs-cluster build ## End-to-end tests: the real operator and workers on a devcluster (KWOK GPU nodes + local node), ~5 minutes.
+	$(GO) test -tags e2e ./test/e2e -count=1 -v -timeout 20m
 
 ##@ Run it on this machine
 
 .PHONY: demo
-demo: ## Build, start a devcluster, run the operator and config/samples, ask each model, show kubectl; DEMO_FLAGS=--keep keeps it running.
+demo: prereqs-cluster ## Build, start a devcluster, run the operator and config/samples, ask each model, show kubectl; DEMO_FLAGS=--keep keeps it running.
 	$(GO) run ./hack/demo $(DEMO_FLAGS)
 
 .PHONY: devcluster
-devcluster: build ## Run a devcluster (control plane, KWOK GPU nodes, a local node running pods) until Ctrl-C; DEVCLUSTER_FLAGS for its flags.
+devcluster: prereqs-cluster build ## Run a devcluster (control plane, KWOK GPU nodes, a local node running pods) until Ctrl-C; DEVCLUSTER_FLAGS for its flags.
 	$(GO) run ./hack/devcluster up $(DEVCLUSTER_FLAGS)
 
 .PHONY: bench-operator
-bench-operator: ## Scale benchmark of the operator on KWOK GPU nodes vs. the cluster's floor, then every worker loading its model at once (API writes of load progress), ~11 min at the default scale (the load phase included); BENCH_FLAGS, e.g. --workers 100 --nodes 25.
-	$(GO) run ./hack/bench-operator $(BENCH_FLAGS)
+bench-operator: prereqs-cluster ## Scale benchmark of the operator on KWOK GPU nodes vs. the cluster's floor, then every worker loading its model at once (API writes of load progress), ~11 min at the default scale (the load phase included); BENCH_FLAGS, e.g. --workers 100 --nodes 25.
+	$(GO) run ./test/bench $(BENCH_FLAGS)
 
 .PHONY: devcluster-binaries
-devcluster-binaries: ## Build (once per machine, minutes) the devcluster's etcd, kube-apiserver, controller-manager, scheduler and KWOK.
+devcluster-binaries: prereqs-build ## Build (once per machine, minutes) the devcluster's etcd, kube-apiserver, controller-manager, scheduler and KWOK.
 	$(GO) run ./hack/devcluster build
 
 ##@ Build
+
+# What the targets need before their long part: checked, and installed where a fresh Debian
+# machine can (hack/prereqs.sh).
+.PHONY: prereqs-build prereqs-cluster
+prereqs-build:
+	@hack/prereqs.sh go gcc
+prereqs-cluster: prereqs-build
+	@hack/prereqs.sh kubectl
 
 .PHONY: build
 build: ## Build the manager and worker binaries into ./bin.
@@ -115,5 +132,6 @@ $(CONTROLLER_GEN):
 	GOBIN=$(LOCALBIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 
 .PHONY: test-gitops
-test-gitops: ## Issue 9 end to end: a real Argo CD (built once per machine) syncs InferenceWorkers into devcluster (~2 min once Argo CD is built; not in `make test`).
-	$(GO) test -tags gitops ./hack/argocd -run TestGitOps -v -count=1 -timeout 40m
+test-gitops: prereqs-cluster ## A real Argo CD (built once per machine, ~7 min) syncs InferenceWorkers from a local Git repository into a devcluster (~2 min once built; not in `make test`).
+	hack/prereqs.sh git redis
+	$(GO) test -tags gitops ./test/gitops -run TestGitOps -v -count=1 -timeout 40m

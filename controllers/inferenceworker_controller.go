@@ -170,7 +170,7 @@ func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *infer
 	}
 	opts, err = keepRunningPodsPlaced(current, iw, opts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("Deployment %s: %w", key.Name, err)
+		return nil, nil, fmt.Errorf("placement of Deployment %s: %w", key.Name, err)
 	}
 	desired := desiredDeployment(iw, opts)
 	var before *appsv1ac.DeploymentApplyConfiguration

@@ -103,7 +103,7 @@ func (r *InferenceWorkerReconciler) observeModelFit(ctx context.Context, iw *inf
 	}
 	var nodes corev1.NodeList
 	// Read-only scan of every GPU node on each reconcile: skip the cache's deep copy, which
-	// was a sixth of the operator's CPU at 250 nodes (hack/bench-operator).
+	// was a sixth of the operator's CPU at 250 nodes (test/bench).
 	if err := r.List(ctx, &nodes, client.HasLabels{labelGPUMemory}, client.UnsafeDisableDeepCopy); err != nil {
 		return fit, fmt.Errorf("list GPU nodes: %w", err)
 	}

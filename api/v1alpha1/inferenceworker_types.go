@@ -401,6 +401,3 @@ type InferenceWorkerList struct {
 	Items           []InferenceWorker `json:"items"`
 }
 
-func init() {
-	SchemeBuilder.Register(&InferenceWorker{}, &InferenceWorkerList{})
-}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Real-shape models on the GPU machine, as ONE command (issue 6 "Real shapes" and the
-# benchmark table; issue 10 "Estimates are checked against reality").
+# Real-shape models on the GPU machine, as ONE command: logits against transformers, speed
+# against transformers, and the GPU memory estimate against what the load really took.
 #
 # Here (with Go), first:   hack/cuda-device-test.sh prepare
 #   builds .cuda-device/kubeinfer-worker (cgo; git-ignored through info/exclude).

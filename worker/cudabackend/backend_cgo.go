@@ -139,45 +139,29 @@ func (b *Backend) checkLayout(cfg *C.kic_model_config) error {
 	return nil
 }
 
+// upload puts every tensor in its slot: the model-wide ones, then each layer's.
 func (b *Backend) upload() error {
-	w := &b.m.Weights
-	if err := b.put(C.KIC_TOK_EMBD, -1, w.TokenEmbedding, false); err != nil {
-		return err
-	}
-	steps := []struct {
+	type step struct {
 		slot int
 		t    *model.Tensor
-		vec  bool
-	}{{C.KIC_POS_EMBD, w.PositionEmbedding, true}, {C.KIC_OUT_NORM, w.OutputNorm, true},
-		{C.KIC_OUT_NORM_B, w.OutputNormBias, true}, {C.KIC_OUTPUT, w.Output, false}}
-	for _, s := range steps {
+		vec  bool // norms, biases and GPT-2's position table go up as float32
+	}
+	w := &b.m.Weights
+	for _, s := range []step{{C.KIC_TOK_EMBD, w.TokenEmbedding, false}, {C.KIC_POS_EMBD, w.PositionEmbedding, true},
+		{C.KIC_OUT_NORM, w.OutputNorm, true}, {C.KIC_OUT_NORM_B, w.OutputNormBias, true}, {C.KIC_OUTPUT, w.Output, false}} {
 		if err := b.put(s.slot, -1, s.t, s.vec); err != nil {
 			return err
 		}
 	}
 	for i, l := range w.Layers {
-		steps = steps[:0]
-		steps = append(steps,
-			struct {
-				slot int
-				t    *model.Tensor
-				vec  bool
-			}{C.KIC_ATTN_NORM, l.AttnNorm, true})
-		for _, s := range []struct {
-			slot int
-			t    *model.Tensor
-			vec  bool
-		}{
-			{C.KIC_ATTN_NORM_B, l.AttnNormBias, true}, {C.KIC_Q, l.Q, false}, {C.KIC_Q_B, l.QBias, true},
-			{C.KIC_K, l.K, false}, {C.KIC_K_B, l.KBias, true}, {C.KIC_V, l.V, false}, {C.KIC_V_B, l.VBias, true},
-			{C.KIC_QKV, l.QKV, false}, {C.KIC_QKV_B, l.QKVBias, true}, {C.KIC_O, l.Output, false},
+		for _, s := range []step{
+			{C.KIC_ATTN_NORM, l.AttnNorm, true}, {C.KIC_ATTN_NORM_B, l.AttnNormBias, true}, {C.KIC_Q, l.Q, false},
+			{C.KIC_Q_B, l.QBias, true}, {C.KIC_K, l.K, false}, {C.KIC_K_B, l.KBias, true}, {C.KIC_V, l.V, false},
+			{C.KIC_V_B, l.VBias, true}, {C.KIC_QKV, l.QKV, false}, {C.KIC_QKV_B, l.QKVBias, true}, {C.KIC_O, l.Output, false},
 			{C.KIC_O_B, l.OutputBias, true}, {C.KIC_FFN_NORM, l.FFNNorm, true}, {C.KIC_FFN_NORM_B, l.FFNNormBias, true},
 			{C.KIC_GATE, l.Gate, false}, {C.KIC_UP, l.Up, false}, {C.KIC_UP_B, l.UpBias, true},
 			{C.KIC_DOWN, l.Down, false}, {C.KIC_DOWN_B, l.DownBias, true},
 		} {
-			steps = append(steps, s)
-		}
-		for _, s := range steps {
 			if err := b.put(s.slot, i, s.t, s.vec); err != nil {
 				return err
 			}

@@ -147,7 +147,6 @@ type throttled struct {
 	mu        sync.Mutex
 	requests  int
 	ranges    []string
-	sentBytes int
 }
 
 func (s *throttled) ServeHTTP(w http.ResponseWriter, r *http.Request) {

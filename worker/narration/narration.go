@@ -438,7 +438,7 @@ func (n *Narrator) Wait() { <-n.done }
 // Deadlines of one delivery, client-go's retries of a refused request included. A progress
 // Event can give up sooner: the next patch says more. The others carry what the operator
 // reads back (a load's size and device, a failure), so they wait out a rate-limited API
-// server longer, as when a thousand workers start at once (hack/bench-operator).
+// server longer, as when a thousand workers start at once (test/bench).
 const (
 	progressDeadline = 10 * time.Second
 	factDeadline     = 30 * time.Second

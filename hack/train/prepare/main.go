@@ -90,7 +90,7 @@ func run(out, goroot string, maxBytes int, mod uint32) error {
 	if goroot == "" {
 		var err error
 		if goroot, err = goEnv("GOROOT"); err != nil || goroot == "" {
-			goroot = runtime.GOROOT()
+			return fmt.Errorf("cannot find the Go source: pass --goroot (go env GOROOT: %v)", err)
 		}
 	}
 	version := runtime.Version()

@@ -1,6 +1,6 @@
 //go:build gitops
 
-package argocd
+package gitops
 
 import (
 	"bytes"
@@ -34,7 +34,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// argoCDVersion must match hack/argocd/tools/go.mod. v3.6.x needs Go 1.27, which the go
+// argoCDVersion must match test/gitops/tools/go.mod. v3.6.x needs Go 1.27, which the go
 // command fetches through the module proxy (GOTOOLCHAIN below).
 const (
 	argoCDVersion   = "v3.6.1"
@@ -73,7 +73,7 @@ func findRepoRoot(t *testing.T) string {
 type argoCD struct{ Binary, CRDDir, ScriptDir string }
 
 // ensureArgoCD builds Argo CD's single binary (cmd/, which dispatches on argv[0]:
-// argocd-application-controller, argocd-repo-server, ...) from hack/argocd/tools unless
+// argocd-application-controller, argocd-repo-server, ...) from test/gitops/tools unless
 // it is cached, and copies the module's manifests/crds next to it. ~20-30 minutes on 2
 // cores the first time per machine.
 func ensureArgoCD(t *testing.T, repo string) argoCD {

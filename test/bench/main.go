@@ -1,14 +1,14 @@
-// Command bench-operator measures the kubeinfer operator at scale (issue 7): it starts a
+// Command bench measures the kubeinfer operator at scale (make bench-operator): it starts a
 // devcluster with simulated GPU nodes (KWOK), creates many one-GPU InferenceWorkers, and
 // reports how long they take to become Ready compared with creating the same Deployments
 // and Services directly (the cluster's floor), the operator's API writes per
-// InferenceWorker, its peak memory and CPU, and its writes at rest. Then (issue 10) every
+// InferenceWorker, its peak memory and CPU, and its writes at rest. Then every
 // worker pod downloads and loads its model at once, narrating its progress with the
 // worker's own code (load.go), and it reports the API writes of the workers and the
 // operator per load, the peak write rate, and how long until every InferenceWorker shows
 // its model loaded. See README.md.
 //
-//	go run ./hack/bench-operator --workers 1000 --nodes 250 --gpus-per-node 4
+//	go run ./test/bench --workers 1000 --nodes 250 --gpus-per-node 4
 package main
 
 import (

@@ -300,7 +300,7 @@ wait:
 	if w.err != nil {
 		t.Fatal(w.err)
 	}
-	if took := w.readyTime().Sub(time.Now()); took > 0 {
+	if took := time.Until(w.readyTime()); took > 0 {
 		t.Errorf("ready in the future: %s", took)
 	}
 

@@ -1,7 +1,7 @@
 package main
 
-// The load phase (issue 10: "writes are rate-limited so that a thousand workers loading at
-// once do not flood the API server"). On KWOK nodes no worker runs, so the bench plays
+// The load phase: do a thousand workers loading at once, each narrating its progress, stay
+// within what the API server takes? On KWOK nodes no worker runs, so the bench plays
 // every worker itself, with the worker's own progress code:
 //
 //   - the download of a URL model: worker/fetch.Fetch from a throttled local HTTP server,

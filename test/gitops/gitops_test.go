@@ -1,6 +1,6 @@
 //go:build gitops
 
-package argocd
+package gitops
 
 import (
 	"context"
@@ -49,7 +49,7 @@ type gitops struct {
 	git        *gitRepo
 }
 
-// TestGitOps is issue 9's end to end: a real Argo CD syncs a Git directory holding a llama
+// TestGitOps: a real Argo CD syncs a Git directory holding a llama
 // and a gpt InferenceWorker into a devcluster, where the operator creates the workers and
 // the local node runs them (they really load the fixture models), and the Application's
 // sync and health, as Argo CD reports them, follow each commit.

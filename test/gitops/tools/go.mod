@@ -1,9 +1,9 @@
-// Module that pins Argo CD for `make test-gitops` (hack/argocd). Argo CD is built from its
+// Module that pins Argo CD for `make test-gitops` (test/gitops). Argo CD is built from its
 // Go module because release downloads are unreachable here; the replace block below is
 // copied from github.com/argoproj/argo-cd/v3@v3.6.1's go.mod (replace directives of a
 // dependency are ignored, so its k8s.io pins must be repeated), except its local
 // ./gitops-engine replace: that module is published as gitops-engine/v3 at the same tag.
-module github.com/kubeinfer/kubeinfer/hack/argocd/tools
+module github.com/kubeinfer/kubeinfer/test/gitops/tools
 
 go 1.27.0
 

@@ -1,9 +1,0 @@
-// Package argocd holds the GitOps end-to-end test (issue 9): a real Argo CD, built from
-// its Go module (hack/argocd/tools), syncs InferenceWorkers from a local Git repository
-// into a devcluster where the kubeinfer operator runs and the worker pods really load
-// their models. It is behind the build tag "gitops", so `go test ./...` skips it:
-//
-//	make test-gitops    # go test -tags gitops ./hack/argocd -run TestGitOps -v -timeout 40m
-//
-// See README.md in this directory.
-package argocd
