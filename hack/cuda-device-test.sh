@@ -11,6 +11,7 @@
 #   2. cuda/build/kernels: every kernel against its CPU reference
 #   3. compute-sanitizer memcheck over the kernel tests and the whole fidelity suite (every fixture, every
 #      variant: graphs, no graphs, cuBLAS for every size, chunked prefill) and the batching test
+#      (MEMCHECK=0 skips it, for a quick run)
 #   4. the Go tests (fidelity of every fixture against the CPU engine, batching, sampling), no skips allowed
 #   5. kubeinfer-worker bench on a synthetic Llama-3.2-1B-shaped bf16 model, with and without graphs
 # Logs are packed into $OUT/cuda-device-logs.tgz (when OUT is set) so they come back even when a step fails;
@@ -66,7 +67,9 @@ run() {
 	step kernels cuda/build/kernels
 	local sanitizer
 	sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
-	if [ -n "$sanitizer" ]; then
+	if [ "${MEMCHECK:-1}" = 0 ]; then
+		echo "=== memcheck: skipped (MEMCHECK=0)"
+	elif [ -n "$sanitizer" ]; then
 		step memcheck-kernels "$sanitizer" --tool memcheck --error-exitcode 9 cuda/build/kernels
 		# Bounded (MEMCHECK_TIMEOUT seconds, default 420), so the Go tests and the benchmark still run in one
 		# device call; a timeout counts as a failed step.
