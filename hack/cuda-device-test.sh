@@ -78,8 +78,9 @@ run() {
 	else
 		echo "=== memcheck: compute-sanitizer not found"; failed=$((failed + 1))
 	fi
-	# The Go tests skip without a GPU; here a skip is a failure.
-	step gotest bash -c "cd worker/cudabackend && ../../$dir/cudabackend.test -test.v -test.count=1 | tee /dev/stderr | { ! grep -q -- '--- SKIP'; }"
+	# The Go tests skip without a GPU; here a skip is a failure, and so is a failing test (pipefail: the
+	# pipeline's status is the test binary's, not the grep's).
+	step gotest bash -c "set -o pipefail; cd worker/cudabackend && ../../$dir/cudabackend.test -test.v -test.count=1 | tee /dev/stderr | { ! grep -q -- '--- SKIP'; }"
 	local model=/tmp/llama3.2-1b-synthetic.gguf
 	step bench "$dir/kubeinfer-worker" bench --synthetic llama3.2-1b --model $model --device cuda --prompt-tokens 128 --gen-tokens 256
 	step bench-nographs "$dir/kubeinfer-worker" bench --model $model --device cuda --no-graphs --prompt-tokens 128 --gen-tokens 256

@@ -234,6 +234,11 @@ func TestDecodeBatchMatchesSingle(t *testing.T) {
 			t.Errorf("sequence %d: batched vs alone differ by %.3g", i, d)
 		}
 	}
+	if _, err := gpu.SampleLast(len(out), Sampling{}); err != nil {
+		t.Errorf("greedy sampling on the GPU: %v", err)
+	} else if toks, _ := gpu.SampleLast(len(out), Sampling{}); toks[0] != argmax(out[0]) {
+		t.Errorf("GPU greedy %d, argmax %d", toks[0], argmax(out[0]))
+	}
 	// Growing sequences must run out of KV blocks with kvcache.ErrFull, not overcommit, and a
 	// failed prefill takes no blocks.
 	var held []engine.SeqID
@@ -260,10 +265,5 @@ func TestDecodeBatchMatchesSingle(t *testing.T) {
 	}
 	for _, id := range held {
 		gpu.FreeSequence(id)
-	}
-	if _, err := gpu.SampleLast(len(out), Sampling{}); err != nil {
-		t.Errorf("greedy sampling on the GPU: %v", err)
-	} else if toks, _ := gpu.SampleLast(len(out), Sampling{}); toks[0] != argmax(out[0]) {
-		t.Errorf("GPU greedy %d, argmax %d", toks[0], argmax(out[0]))
 	}
 }
