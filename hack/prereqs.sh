@@ -9,7 +9,7 @@
 set -euo pipefail
 
 STATICCHECK_VERSION=v0.8.2
-tools="${KUBEINFER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeinfer}/tools"
+tools="$("$(dirname "${BASH_SOURCE[0]}")/cache-dir.sh")/tools"
 
 sudo_cmd=""
 [[ "$(id -u)" -ne 0 ]] && sudo_cmd="sudo"

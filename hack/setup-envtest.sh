@@ -17,7 +17,7 @@ if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
 fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cache="${KUBEINFER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeinfer}/envtest/${K8S_VERSION}"
+cache="$("$root/hack/cache-dir.sh")/envtest/${K8S_VERSION}"
 mkdir -p "$cache"
 
 # Two test runs on one machine must not build into the same directory at once.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kubeinfer/kubeinfer/internal/devpaths"
 )
 
 // Versions of the components devcluster runs. k8sVersion must match hack/k8s/go.mod and
@@ -25,32 +26,6 @@ type binaries struct {
 	Etcd, APIServer, ControllerManager, Scheduler, KWOK string
 }
 
-// cacheRoot is where binaries are cached per machine, shared by every clone of the repo.
-func cacheRoot() string {
-	if d := os.Getenv("KUBEINFER_CACHE"); d != "" {
-		return d
-	}
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(base, "kubeinfer")
-}
-
-// findRepoRoot walks up from dir to the root module's go.mod.
-func findRepoRoot(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err == nil && bytes.Contains(data, []byte("module github.com/kubeinfer/kubeinfer\n")) {
-			return d, nil
-		}
-		if d == filepath.Dir(d) {
-			return "", fmt.Errorf("no kubeinfer repository above %s", dir)
-		}
-	}
-}
-
 // ensureBinaries returns the control-plane binaries, building the missing ones from the
 // Go module proxy (minutes on first use per machine). Progress goes to log.
 func ensureBinaries(repo string, log io.Writer) (binaries, error) {
@@ -63,8 +38,8 @@ func ensureBinaries(repo string, log io.Writer) (binaries, error) {
 		return binaries{}, fmt.Errorf("hack/setup-envtest.sh: %w", err)
 	}
 	envtest := strings.TrimSpace(string(out))
-	k8sDir := filepath.Join(cacheRoot(), "k8s", k8sVersion)
-	kwokDir := filepath.Join(cacheRoot(), "kwok", kwokVersion)
+	k8sDir := filepath.Join(devpaths.CacheRoot(), "k8s", k8sVersion)
+	kwokDir := filepath.Join(devpaths.CacheRoot(), "kwok", kwokVersion)
 	b := binaries{
 		Etcd:              filepath.Join(envtest, "etcd"),
 		APIServer:         filepath.Join(envtest, "kube-apiserver"),

@@ -27,6 +27,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubeinfer/kubeinfer/hack/devcluster/localrunner"
+	"github.com/kubeinfer/kubeinfer/internal/devpaths"
 )
 
 // testWriter sends progress (the first build of the binaries takes minutes) to the test log.
@@ -42,7 +43,7 @@ func (w testWriter) Write(b []byte) (int, error) {
 // well under a minute.
 func TestDevcluster(t *testing.T) {
 	wd, _ := os.Getwd()
-	repo, err := findRepoRoot(wd)
+	repo, err := devpaths.RepoRoot(wd)
 	if err != nil {
 		t.Fatal(err)
 	}

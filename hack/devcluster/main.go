@@ -21,6 +21,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubeinfer/kubeinfer/internal/devpaths"
 )
 
 func main() {
@@ -51,7 +53,7 @@ func run(args []string) error {
 
 func defaultStateDir() string {
 	wd, _ := os.Getwd()
-	if repo, err := findRepoRoot(wd); err == nil {
+	if repo, err := devpaths.RepoRoot(wd); err == nil {
 		return filepath.Join(repo, ".devcluster")
 	}
 	return ".devcluster"
@@ -72,7 +74,7 @@ func up(args []string) error {
 	_ = fs.Parse(args)
 
 	wd, _ := os.Getwd()
-	repo, err := findRepoRoot(wd)
+	repo, err := devpaths.RepoRoot(wd)
 	if err != nil {
 		return err
 	}
@@ -126,7 +128,7 @@ func build(args []string) error {
 	fs := flag.NewFlagSet("devcluster build", flag.ExitOnError)
 	_ = fs.Parse(args)
 	wd, _ := os.Getwd()
-	repo, err := findRepoRoot(wd)
+	repo, err := devpaths.RepoRoot(wd)
 	if err != nil {
 		return err
 	}

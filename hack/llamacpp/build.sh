@@ -35,7 +35,7 @@ CMAKE_FLAGS=(
 TARGETS=(llama-quantize llama ggml)
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=${KUBEINFER_CACHE:-$HOME/.cache/kubeinfer}/llama.cpp/$NLC_VERSION
+ROOT=$("$HERE/../cache-dir.sh")/llama.cpp/$NLC_VERSION
 SRC=$ROOT/src
 BUILD=$ROOT/build
 BIN=$BUILD/bin

