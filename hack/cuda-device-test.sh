@@ -62,8 +62,8 @@ run() {
 	export LD_LIBRARY_PATH=/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 	nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv 2>&1 | tee "$out/gpu.log"
 	nvcc --version | tail -2
-	step build make -C cuda -j"$(nproc)" all build/kernels || true
-	export KUBEINFER_CUDA_LIB=$PWD/cuda/build/libkubeinfer_cuda.so
+	step build make -C cuda -j"$(nproc)" all build/kernels build/quant-golden || true
+	export KUBEINFER_CUDA_LIB=$PWD/cuda/build/libkubeinfer_cuda.so KIC_QUANT_GOLDEN=$PWD/cuda/build/quant-golden
 	step kernels cuda/build/kernels
 	local sanitizer
 	sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)

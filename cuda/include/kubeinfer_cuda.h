@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 3
+#define KIC_ABI_VERSION 4
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -48,7 +48,18 @@ typedef enum kic_status {
 typedef enum kic_dtype {
 	KIC_F32 = 0,
 	KIC_F16 = 1,
+	KIC_Q4_0 = 2,
+	KIC_Q4_1 = 3,
+	KIC_Q5_0 = 6,
+	KIC_Q5_1 = 7,
 	KIC_Q8_0 = 8,
+	KIC_Q2_K = 10,
+	KIC_Q3_K = 11,
+	KIC_Q4_K = 12,
+	KIC_Q5_K = 13,
+	KIC_Q6_K = 14,
+	KIC_IQ4_NL = 20,
+	KIC_IQ4_XS = 23,
 	KIC_BF16 = 30,
 } kic_dtype;
 
@@ -136,10 +147,17 @@ KIC_API void kic_model_destroy(kic_model *m);
 /* Device bytes allocated so far by the model. */
 KIC_API uint64_t kic_model_device_bytes(const kic_model *m);
 /* Uploads one tensor from host memory (e.g. the mmapped GGUF) as stored:
- * dtype F32/F16/BF16/Q8_0 for matrices and embeddings; 1-D tensors (norms,
- * biases) must be F32. Copies go through a pinned staging buffer. */
+ * matrices and embeddings in any kic_dtype (cuda/layout/types.h: ggml's block
+ * layouts, byte for byte; Q8_0 is split into quants and scales on the way);
+ * 1-D tensors (norms, biases) must be F32. Copies go through a pinned staging
+ * buffer. */
 KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t layer, int32_t dtype,
                               int64_t rows, int64_t cols, const void *host, uint64_t bytes);
+/* Whether layer's q, k, v (and gate, up) are uploaded into one [q; k; v] (and [gate; up]) matrix, so a decode
+ * step reads each group in one kernel: the default, for members of one type; 0 when they differ (e.g. a
+ * llama-quantize mix with v in Q6_K and q, k in Q4_K), so each gets storage of its own. Called before the
+ * layer's tensors are uploaded. */
+KIC_API kic_status kic_set_groups(kic_model *m, int32_t layer, int32_t qkv, int32_t gate_up);
 /* Checks every required tensor is present and waits for the uploads. */
 KIC_API kic_status kic_model_ready(kic_model *m);
 

@@ -1,14 +1,19 @@
 //go:build cgo
 
-// Package layout compiles the CUDA library's scratch layout (layout.h, plain C,
-// which the library's own build includes) with the host compiler, so
-// worker/memplan's test compares its Go figures with the library's without a
-// GPU. The header lives in this directory so that Go's build cache sees it change.
+// Package layout compiles the CUDA library's plain-C descriptions, which the
+// library's own build includes, with the host compiler: its scratch layout
+// (layout.h), which worker/memplan's test compares with its Go figures without a
+// GPU, and its table of weight types (types.h), which the CUDA backend uploads by
+// and worker/gguf's test compares with its own. The headers live in this
+// directory so that Go's build cache sees them change.
 package layout
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../include
 #include "layout.h"
+#include "types.h"
+
+static const kic_type_traits *kic_type_at(int i) { return &kic_types[i]; }
 */
 import "C"
 
@@ -22,6 +27,23 @@ type Config struct {
 	Layers, KVBlocks, KVBlockTokens               int
 	Heads, HeadsKV, HeadDim                       int
 	MaxBatch, MaxSeqBlocks, Embedding, FFN, Vocab int
+}
+
+// Type is a row of types.h: a weight type the library takes, as ggml stores it.
+type Type struct {
+	DType             int // ggml's number
+	Name              string
+	Block, BlockBytes int
+}
+
+// Types is types.h's table.
+func Types() []Type {
+	out := make([]Type, int(C.KIC_TYPE_COUNT))
+	for i := range out {
+		t := C.kic_type_at(C.int(i))
+		out[i] = Type{DType: int(t.dtype), Name: C.GoString(t.name), Block: int(t.block), BlockBytes: int(t.block_bytes)}
+	}
+	return out
 }
 
 // Scratch returns kic_scratch_layout_of's slab size and KV pool bytes.

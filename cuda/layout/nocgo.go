@@ -14,5 +14,15 @@ type Config struct {
 	MaxBatch, MaxSeqBlocks, Embedding, FFN, Vocab int
 }
 
+// Type is a row of types.h: a weight type the library takes, as ggml stores it.
+type Type struct {
+	DType             int // ggml's number
+	Name              string
+	Block, BlockBytes int
+}
+
+// Types needs cgo.
+func Types() []Type { panic("cuda/layout: built without cgo") }
+
 // Scratch needs cgo.
 func Scratch(Config) (size, kv uint64) { panic("cuda/layout: built without cgo") }

@@ -1,6 +1,7 @@
 #include "gemm.cuh"
 #include "add.cuh"
 #include "dequant.cuh"
+#include "quant.cuh"
 
 #define KIC_CUBLAS(call)                                                                                  \
 	do {                                                                                                  \
@@ -57,8 +58,23 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 		}
 		break;
 	}
-	default:
-		return kic_set_error(KIC_ERR_UNSUPPORTED, "gemm: dtype %d", w.dtype);
+	default: {
+		// Block formats, as Q8_0: a chunk of rows at a time dequantized to fp16 (values rounded to 11 bits, far
+		// finer than the quantization's own steps), activations split into hi + lo.
+		if (!kic_is_block_quant(w.dtype)) return kic_set_error(KIC_ERR_UNSUPPORTED, "gemm: dtype %d", w.dtype);
+		if (need > sc.act16_elems) return kic_set_error(KIC_ERR_INVALID, "gemm: %lld activations exceed scratch", (long long)need);
+		int64_t chunk = sc.w16_elems / w.cols;
+		if (chunk <= 0) return kic_set_error(KIC_ERR_INVALID, "gemm: dequantization scratch smaller than one row");
+		void *lo = (uint16_t *)sc.act16 + sc.act16_elems;
+		KIC_TRY(launch_f32_split(KIC_F16, x, need, sc.act16, lo, s));
+		for (int64_t r0 = 0; r0 < w.rows; r0 += chunk) {
+			int64_t m = w.rows - r0 < chunk ? w.rows - r0 : chunk;
+			KIC_TRY(launch_dequant_rows(w.dtype, w.data, w.cols, r0, m, sc.w16, s));
+			KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, sc.act16, CUDA_R_16F, m, n, w.cols, y + r0, w.rows, beta));
+			KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, lo, CUDA_R_16F, m, n, w.cols, y + r0, w.rows, 1.f));
+		}
+		break;
+	}
 	}
 	return launch_add_bias(y, bias, n, (int)w.rows, s);
 }

@@ -1,5 +1,6 @@
 #include "matvec.cuh"
 #include "gelu.cuh"
+#include "quant.cuh"
 
 // Rows (warps) per block, for dtype DT and NT tokens a pass, and 16-byte chunks per lane in flight at
 // batch 1. At batch 1 whole-SM blocks measured fastest on the H100 (bf16 Llama-3.2-1B decode, 128 + 256
@@ -88,6 +89,28 @@ template <> struct Chunk<KIC_Q8_0> {
 		return (float)((const int8_t *)w)[idx] * __half2float(d[idx / 32]);
 	}
 };
+
+// The block formats (quant.cuh): a chunk holds the raw words of 8 values and their scales, decoded in get.
+// Rows are whole blocks, so cols % 8 == 0 and the scalar path (one) is never taken; it decodes the chunk anyway.
+template <int DT> struct QuantChunk {
+	using Q = Quant<DT>;
+	typename Q::Raw raw;
+	int j;
+	__device__ __forceinline__ void load(const void *w, const __half *, int64_t idx) {
+		j = (int)(idx % Q::QK);
+		raw = Q::load((const uint8_t *)w + (idx / Q::QK) * Q::BYTES, j);
+	}
+	__device__ __forceinline__ void get(float out[8]) const { Q::convert(raw, j, out); }
+	static __device__ __forceinline__ float one(const void *w, const __half *, int64_t idx) {
+		float v[8];
+		dequant8<DT>(w, idx & ~(int64_t)7, v);
+		return v[idx & 7];
+	}
+};
+#define CHUNK(DT) \
+	template <> struct Chunk<DT> : QuantChunk<DT> {};
+KIC_FOR_EACH_BLOCK_QUANT(CHUNK)
+#undef CHUNK
 
 // dot8 adds the 8 products of a weight chunk with x[c..c+7] to acc; SHARED: x is the block's normalized copy.
 template <bool SHARED> __device__ __forceinline__ float dot8(const float wv[8], const float *x, float acc) {
@@ -314,6 +337,10 @@ static kic_status launch_qkv_norm(const kic_mat &w, const float *x, const float 
 	case KIC_F16: return launch_qkv_dt<KIC_F16, NORM>(w, x, bias, y, nrm, st, s);
 	case KIC_F32: return launch_qkv_dt<KIC_F32, NORM>(w, x, bias, y, nrm, st, s);
 	case KIC_Q8_0: return launch_qkv_dt<KIC_Q8_0, NORM>(w, x, bias, y, nrm, st, s);
+#define CASE(DT) \
+	case DT: return launch_qkv_dt<DT, NORM>(w, x, bias, y, nrm, st, s);
+		KIC_FOR_EACH_BLOCK_QUANT(CASE)
+#undef CASE
 	default: return kic_set_error(KIC_ERR_UNSUPPORTED, "qkv matvec: dtype %d", w.dtype);
 	}
 }
@@ -395,6 +422,10 @@ static kic_status launch(const kic_mat &w, const float *x, int n, const float *b
 		case KIC_F16: KIC_TRY(launch_dt<KIC_F16>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
 		case KIC_F32: KIC_TRY(launch_dt<KIC_F32>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
 		case KIC_Q8_0: KIC_TRY(launch_dt<KIC_Q8_0>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
+#define CASE(DT) \
+	case DT: KIC_TRY(launch_dt<DT>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
+			KIC_FOR_EACH_BLOCK_QUANT(CASE)
+#undef CASE
 		default: return kic_set_error(KIC_ERR_UNSUPPORTED, "matvec: dtype %d", w.dtype);
 		}
 	}

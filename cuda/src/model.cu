@@ -13,6 +13,7 @@
 #include "norm.cuh"
 #include "rope.cuh"
 #include "sample.cuh"
+#include "types.h"
 
 
 static kic_status arena_alloc(kic_model *m, uint64_t bytes, void **out) {
@@ -175,25 +176,17 @@ static kic_status stage_copy(kic_model *m, void *dst, const void *host, uint64_t
 	return KIC_OK;
 }
 
-static uint64_t mat_bytes(int32_t dtype, uint64_t n) {
-	switch (dtype) {
-	case KIC_F32: return n * 4;
-	case KIC_F16:
-	case KIC_BF16: return n * 2;
-	case KIC_Q8_0: return n / 32 * 34;
-	}
-	return 0;
-}
-
+// check_mat accepts a matrix of any type of types.h whose rows are whole blocks, with the bytes it takes.
 static kic_status check_mat(int32_t dtype, int64_t rows, int64_t cols, uint64_t bytes) {
-	uint64_t n = (uint64_t)rows * cols;
-	if (dtype != KIC_F32 && dtype != KIC_F16 && dtype != KIC_BF16 && dtype != KIC_Q8_0)
-		return kic_set_error(KIC_ERR_UNSUPPORTED, "tensor type %d (supported: F32, F16, BF16, Q8_0)", dtype);
-	if (dtype == KIC_Q8_0 && cols % 32)
-		return kic_set_error(KIC_ERR_INVALID, "Q8_0 tensor with %lld columns", (long long)cols);
-	if (bytes != mat_bytes(dtype, n))
-		return kic_set_error(KIC_ERR_INVALID, "tensor of %lld x %lld type %d has %llu bytes, want %llu", (long long)rows,
-		                     (long long)cols, dtype, (unsigned long long)bytes, (unsigned long long)mat_bytes(dtype, n));
+	const kic_type_traits *t = kic_type(dtype);
+	if (!t) return kic_set_error(KIC_ERR_UNSUPPORTED, "tensor type %d is not one the library takes (cuda/layout/types.h)", dtype);
+	if (cols % t->block)
+		return kic_set_error(KIC_ERR_INVALID, "%s tensor with %lld columns, not whole blocks of %d", t->name, (long long)cols,
+		                     t->block);
+	uint64_t want = kic_type_bytes(dtype, (uint64_t)rows * cols);
+	if (bytes != want)
+		return kic_set_error(KIC_ERR_INVALID, "tensor of %lld x %lld %s has %llu bytes, want %llu", (long long)rows,
+		                     (long long)cols, t->name, (unsigned long long)bytes, (unsigned long long)want);
 	return KIC_OK;
 }
 
@@ -222,7 +215,7 @@ static kic_status alloc_mat(kic_model *m, kic_mat *w, int32_t dtype, int64_t row
 		KIC_TRY(weight_alloc(m, n, &w->data));
 		return weight(m, n / 32, &w->scales);
 	}
-	return weight_alloc(m, mat_bytes(dtype, n), &w->data);
+	return weight_alloc(m, kic_type_bytes(dtype, n), &w->data);
 }
 
 static kic_status copy_mat(kic_model *m, const kic_mat &w, const void *host, uint64_t bytes) {
@@ -239,23 +232,31 @@ static kic_status upload_mat(kic_model *m, kic_mat *w, int32_t dtype, int64_t ro
 }
 
 // upload_grouped places w at rows [row0, row0+rows) of group (group_rows x cols, allocated by the first
-// member with that member's dtype) and counts it in *parts; a member that does not fit the group (another
-// dtype or width) gets its own storage, which leaves the group incomplete and unused.
-static kic_status upload_grouped(kic_model *m, kic_mat *group, int64_t group_rows, int64_t row0, int *parts,
+// member with that member's dtype) and counts it in *parts. When the layer's members are not all of one type
+// (grouped false, from kic_set_groups) each gets its own storage and no group is allocated, so the weights
+// take exactly their members' bytes, which is what worker/memplan counts.
+static kic_status upload_grouped(kic_model *m, bool grouped, kic_mat *group, int64_t group_rows, int64_t row0, int *parts,
                                  kic_mat *w, int32_t dtype, int64_t rows, int64_t cols, const void *host,
                                  uint64_t bytes) {
 	KIC_TRY(check_mat(dtype, rows, cols, bytes));
 	if (w->data) return kic_set_error(KIC_ERR_INVALID, "tensor uploaded twice");
-	if (!group->data && *parts == 0) KIC_TRY(alloc_mat(m, group, dtype, group_rows, cols));
-	if (group->dtype != dtype || group->cols != cols || row0 + rows > group_rows) {
+	if (!grouped) {
 		KIC_TRY(alloc_mat(m, w, dtype, rows, cols));
 		return copy_mat(m, *w, host, bytes);
 	}
+	if (!group->data && *parts == 0) KIC_TRY(alloc_mat(m, group, dtype, group_rows, cols));
+	if (group->dtype != dtype || group->cols != cols || row0 + rows > group_rows)
+		return kic_set_error(KIC_ERR_INVALID, "a grouped tensor of type %d, %lld x %lld does not fit its group (type %d, %lld x %lld): "
+		                     "kic_set_groups should have been told", dtype, (long long)rows, (long long)cols, group->dtype,
+		                     (long long)group_rows, (long long)group->cols);
 	*w = *group;
 	w->rows = rows;
-	uint64_t elem = dtype == KIC_F32 ? 4 : dtype == KIC_Q8_0 ? 1 : 2; // Q8_0: the int8 quants
-	w->data = (uint8_t *)group->data + (uint64_t)row0 * cols * elem;
-	if (dtype == KIC_Q8_0) w->scales = group->scales + row0 * cols / 32;
+	if (dtype == KIC_Q8_0) { // the int8 quants and the scales apart
+		w->data = (int8_t *)group->data + (uint64_t)row0 * cols;
+		w->scales = group->scales + row0 * cols / 32;
+	} else {
+		w->data = (uint8_t *)group->data + kic_type_bytes(dtype, (uint64_t)row0 * cols);
+	}
 	(*parts)++;
 	return copy_mat(m, *w, host, bytes);
 }
@@ -287,6 +288,16 @@ static kic_status upload_vec(kic_model *m, float **dst, int32_t dtype, int64_t c
 	return stage_copy(m, *dst, host, bytes, nullptr, nullptr);
 }
 
+extern "C" KIC_API kic_status kic_set_groups(kic_model *m, int32_t layer, int32_t qkv, int32_t gate_up) {
+	if (!m) return kic_set_error(KIC_ERR_INVALID, "kic_set_groups: null model");
+	if (layer < 0 || layer >= m->cfg.layers) return kic_set_error(KIC_ERR_INVALID, "layer %d of %d", layer, m->cfg.layers);
+	kic_layer &l = m->layers[layer];
+	if (l.qkv_parts || l.gate_up_parts || l.q.data || l.gate.data)
+		return kic_set_error(KIC_ERR_INVALID, "kic_set_groups after layer %d's tensors were uploaded", layer);
+	l.group_qkv = qkv != 0, l.group_gate_up = gate_up != 0;
+	return KIC_OK;
+}
+
 extern "C" KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t layer, int32_t dtype, int64_t rows,
                                          int64_t cols, const void *host, uint64_t bytes) {
 	if (!m || (!host && bytes)) return kic_set_error(KIC_ERR_INVALID, "kic_upload: null argument");
@@ -306,9 +317,9 @@ extern "C" KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t lay
 	switch (slot) {
 	case KIC_ATTN_NORM: return upload_vec(m, &l.attn_norm, dtype, n, host, bytes);
 	case KIC_ATTN_NORM_B: return upload_vec(m, &l.attn_norm_b, dtype, n, host, bytes);
-	case KIC_Q: return upload_grouped(m, &l.qkv, qkv_rows, 0, &l.qkv_parts, &l.q, dtype, rows, cols, host, bytes);
-	case KIC_K: return upload_grouped(m, &l.qkv, qkv_rows, nq, &l.qkv_parts, &l.k, dtype, rows, cols, host, bytes);
-	case KIC_V: return upload_grouped(m, &l.qkv, qkv_rows, nq + nkv, &l.qkv_parts, &l.v, dtype, rows, cols, host, bytes);
+	case KIC_Q: return upload_grouped(m, l.group_qkv, &l.qkv, qkv_rows, 0, &l.qkv_parts, &l.q, dtype, rows, cols, host, bytes);
+	case KIC_K: return upload_grouped(m, l.group_qkv, &l.qkv, qkv_rows, nq, &l.qkv_parts, &l.k, dtype, rows, cols, host, bytes);
+	case KIC_V: return upload_grouped(m, l.group_qkv, &l.qkv, qkv_rows, nq + nkv, &l.qkv_parts, &l.v, dtype, rows, cols, host, bytes);
 	case KIC_Q_B: return upload_vec_grouped(m, &l.qkv_b, qkv_rows, 0, &l.qkv_b_parts, &l.q_b, dtype, n, host, bytes);
 	case KIC_K_B: return upload_vec_grouped(m, &l.qkv_b, qkv_rows, nq, &l.qkv_b_parts, &l.k_b, dtype, n, host, bytes);
 	case KIC_V_B: return upload_vec_grouped(m, &l.qkv_b, qkv_rows, nq + nkv, &l.qkv_b_parts, &l.v_b, dtype, n, host, bytes);
@@ -318,10 +329,10 @@ extern "C" KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t lay
 	case KIC_O_B: return upload_vec(m, &l.o_b, dtype, n, host, bytes);
 	case KIC_FFN_NORM: return upload_vec(m, &l.ffn_norm, dtype, n, host, bytes);
 	case KIC_FFN_NORM_B: return upload_vec(m, &l.ffn_norm_b, dtype, n, host, bytes);
-	case KIC_GATE: return upload_grouped(m, &l.gate_up, 2 * c.ffn, 0, &l.gate_up_parts, &l.gate, dtype, rows, cols, host, bytes);
+	case KIC_GATE: return upload_grouped(m, l.group_gate_up, &l.gate_up, 2 * c.ffn, 0, &l.gate_up_parts, &l.gate, dtype, rows, cols, host, bytes);
 	case KIC_UP:
 		if (c.family == KIC_FAMILY_GPT) return upload_mat(m, &l.up, dtype, rows, cols, host, bytes); // no gate to pair
-		return upload_grouped(m, &l.gate_up, 2 * c.ffn, c.ffn, &l.gate_up_parts, &l.up, dtype, rows, cols, host, bytes);
+		return upload_grouped(m, l.group_gate_up, &l.gate_up, 2 * c.ffn, c.ffn, &l.gate_up_parts, &l.up, dtype, rows, cols, host, bytes);
 	case KIC_UP_B: return upload_vec(m, &l.up_b, dtype, n, host, bytes);
 	case KIC_DOWN: return upload_mat(m, &l.down, dtype, rows, cols, host, bytes);
 	case KIC_DOWN_B: return upload_vec(m, &l.down_b, dtype, n, host, bytes);

@@ -19,6 +19,7 @@ struct kic_layer {
 	float *qkv_b = nullptr, *o_b = nullptr, *ffn_norm = nullptr, *ffn_norm_b = nullptr, *up_b = nullptr;
 	float *down_b = nullptr;
 	int qkv_parts = 0, qkv_b_parts = 0, gate_up_parts = 0;
+	bool group_qkv = true, group_gate_up = true; // kic_set_groups: members of one type are grouped
 };
 
 // A slab is one device allocation handed out in 256-byte-aligned pieces (kic_slab_take).

@@ -17,6 +17,7 @@
 #include "matvec.cuh"
 #include "norm.cuh"
 #include "rope.cuh"
+#include "quant.cuh"
 #include "sample.cuh"
 #include "kic_test.h"
 
@@ -220,6 +221,17 @@ extern "C" KIC_API kic_status kic_test_dequant_q8_0(const void *blocks, int64_t 
 	KIC_TRY(test_mat(w, wd, ws, KIC_Q8_0, blocks, count / 32 * 34, 1, count));
 	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * count));
 	KIC_TRY(launch_q8_0_to_f32(wd.as<int8_t>(), ws.as<__half>(), 0, count, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * count);
+}
+
+extern "C" KIC_API kic_status kic_test_dequant(int32_t dtype, const void *blocks, uint64_t bytes, int64_t count, float *y) {
+	if (kic_type_bytes(dtype, (uint64_t)count) != bytes || !kic_is_block_quant(dtype))
+		return kic_set_error(KIC_ERR_INVALID, "kic_test_dequant: %llu bytes are not %lld values of block type %d",
+		                     (unsigned long long)bytes, (long long)count, dtype);
+	dbuf bd, yd;
+	KIC_TRY(to_dev(bd, blocks, bytes));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * count));
+	KIC_TRY(launch_dequant_rows_f32(dtype, bd.p, count, 0, 1, yd.as<float>(), 0));
 	return finish(y, yd, sizeof(float) * count);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kic_test.h"
+#include "types.h"
 
 #define TOL_F32 1e-5
 #define TOL_BF16 2e-2
@@ -405,6 +406,107 @@ static void test_sample(void) {
 	free(l);
 }
 
+// read_file loads a whole file; NULL (and a FAIL) when it cannot.
+static void *read_file(const char *dir, const char *name, const char *ext, long *len) {
+	char path[1024], lower[32];
+	int i = 0;
+	for (; name[i] && i < 31; i++) lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+	lower[i] = 0;
+	snprintf(path, sizeof path, "%s/%s%s", dir, lower, ext);
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		printf("FAIL cannot open %s\n", path);
+		failures++;
+		return NULL;
+	}
+	fseek(f, 0, SEEK_END);
+	*len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	void *buf = malloc(*len > 0 ? *len : 1);
+	if (fread(buf, 1, *len, f) != (size_t)*len) *len = -1;
+	fclose(f);
+	return buf;
+}
+
+// test_block_quant checks one block format on ggml's own golden data (worker/gguf/testdata/quant, made by
+// hack/quant/make-golden.sh): <type>.rand holds blocks of random bytes (every bit pattern of the packed scales
+// and quants, finite fp16 fields) and <type>.rand.f32 ggml's to_float of them, which the decoding must equal
+// bit for bit; <type>.quant holds ggml's quantization of real-looking rows. Then the matvec (batch 1 and 5,
+// 1e-5: fp32 arithmetic on exact values) and the GEMM path (fp16 weights, 5e-3) against a float64 dot of the
+// decoded values.
+static void test_block_quant(const char *dir, const kic_type_traits *t) {
+	long nb = 0, nf = 0, nq = 0;
+	uint8_t *blocks = read_file(dir, t->name, ".rand", &nb);
+	float *want = read_file(dir, t->name, ".rand.f32", &nf);
+	uint8_t *quant = read_file(dir, t->name, ".quant", &nq);
+	if (!blocks || !want || !quant) goto out;
+	long count = nb / t->block_bytes * t->block;
+	if (nf != count * 4 || nb % t->block_bytes || nq % t->block_bytes) {
+		printf("FAIL %s golden data: %ld bytes of blocks, %ld of floats\n", t->name, nb, nf);
+		failures++;
+		goto out;
+	}
+	float *got = malloc(sizeof(float) * count);
+	kic_status st = kic_test_dequant(t->dtype, blocks, nb, count, got);
+	checks++;
+	if (st != KIC_OK) {
+		printf("FAIL dequant %s: %s\n", t->name, kic_last_error());
+		failures++;
+	} else {
+		long diff = 0, first = -1;
+		for (long i = 0; i < count; i++)
+			if (memcmp(&got[i], &want[i], 4)) diff++, first = first < 0 ? i : first;
+		if (diff) failures++;
+		printf("%s dequant %-32s %ld of %ld values differ from ggml's bits", diff ? "FAIL" : "ok  ", t->name, diff, count);
+		if (diff) printf(" (first at %ld: got %.9g want %.9g)", first, got[first], want[first]);
+		printf("\n");
+	}
+	// Products: 256 columns, as many rows as the data holds.
+	long qcount = nq / t->block_bytes * t->block, cols = 256, rows = qcount / cols;
+	float *vals = malloc(sizeof(float) * qcount);
+	if (kic_test_dequant(t->dtype, quant, nq, qcount, vals) != KIC_OK || rows < 1) {
+		printf("FAIL dequant %s .quant: %s\n", t->name, kic_last_error());
+		failures++;
+	} else {
+		for (int pass = 0; pass < 3; pass++) {
+			int n = pass == 0 ? 1 : 5, gemm = pass == 2;
+			float *x = malloc(sizeof(float) * n * cols), *y = malloc(sizeof(float) * n * rows), *ref = malloc(sizeof(float) * n * rows);
+			fill(x, n * cols, 1);
+			for (int tk = 0; tk < n; tk++)
+				for (long r = 0; r < rows; r++) {
+					double d = 0;
+					for (long c = 0; c < cols; c++) d += (double)vals[r * cols + c] * x[tk * cols + c];
+					ref[tk * rows + r] = (float)d;
+				}
+			char name[64];
+			snprintf(name, sizeof name, "%s %s n=%d", gemm ? "gemm" : "matvec", t->name, n);
+			if (kic_test_linear(t->dtype, quant, nq, rows, cols, x, n, NULL, 0, gemm, y) != KIC_OK) {
+				printf("FAIL %s: %s\n", name, kic_last_error());
+				failures++;
+			} else {
+				check(name, y, ref, n * rows, gemm ? TOL_F16 : TOL_F32);
+			}
+			free(x), free(y), free(ref);
+		}
+	}
+	free(vals), free(got);
+out:
+	free(blocks), free(want), free(quant);
+}
+
+static void test_block_quants(void) {
+	const char *dir = getenv("KIC_QUANT_GOLDEN");
+	if (!dir) {
+		printf("FAIL KIC_QUANT_GOLDEN is not set: the directory of worker/gguf/testdata/quant, .gz files unpacked\n");
+		failures++;
+		return;
+	}
+	for (int i = 0; i < KIC_TYPE_COUNT; i++) {
+		int dt = kic_types[i].dtype;
+		if (dt != KIC_F32 && dt != KIC_F16 && dt != KIC_BF16 && dt != KIC_Q8_0) test_block_quant(dir, &kic_types[i]);
+	}
+}
+
 int main(void) {
 	int32_t count = 0;
 	printf("%s, abi %d\n", kic_version(), kic_abi_version());
@@ -434,6 +536,7 @@ int main(void) {
 	test_rope(KIC_ROPE_NEOX, 32);
 	test_activations();
 	test_embed_dequant();
+	test_block_quants();
 	// heads / KV heads / head_dim: GQA, MHA, Llama-3-8B-like, MQA at 256, Qwen2.5-0.5B's group of 7, 80 wide
 	int shapes[6][3] = {{8, 2, 16}, {4, 4, 64}, {32, 8, 128}, {8, 1, 256}, {14, 2, 64}, {4, 2, 80}};
 	for (int s = 0; s < 6; s++) {

@@ -43,6 +43,9 @@ KIC_API kic_status kic_test_dequant_q8_0(const void *blocks, int64_t count, floa
  * prefill 1 selects the flash kernel (on the tensor cores, split-K, where the
  * device can), 2 the SIMT flash kernel, 0 split-K decode. Each runs twice, so
  * the second run checks that the first left its merge counters at zero. */
+/* Decodes count values of a block-quantized tensor (a type of cuda/layout/types.h other than F32, F16, BF16
+ * and Q8_0) stored as in GGUF. */
+KIC_API kic_status kic_test_dequant(int32_t dtype, const void *blocks, uint64_t bytes, int64_t count, float *y);
 KIC_API kic_status kic_test_attention(const float *q, const float *k, const float *v, int32_t len,
                                       const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
                                       int32_t head_dim, int32_t prefill, float *out);

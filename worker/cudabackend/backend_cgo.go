@@ -154,6 +154,13 @@ func (b *Backend) upload() error {
 		}
 	}
 	for i, l := range w.Layers {
+		// q, k, v (and gate, up) share one matrix when they share a type; a llama-quantize mix may differ.
+		qkv, gateUp := sameType(l.Q, l.K, l.V), sameType(l.Gate, l.Up)
+		if err := b.lib.call("set groups", func() C.kic_status {
+			return C.call_set_groups(b.lib.api, b.cm, C.int32_t(i), cBool(qkv), cBool(gateUp))
+		}); err != nil {
+			return err
+		}
 		for _, s := range []step{
 			{C.KIC_ATTN_NORM, l.AttnNorm, true}, {C.KIC_ATTN_NORM_B, l.AttnNormBias, true}, {C.KIC_Q, l.Q, false},
 			{C.KIC_Q_B, l.QBias, true}, {C.KIC_K, l.K, false}, {C.KIC_K_B, l.KBias, true}, {C.KIC_V, l.V, false},
@@ -168,6 +175,23 @@ func (b *Backend) upload() error {
 		}
 	}
 	return b.lib.call("upload weights", func() C.kic_status { return C.call_model_ready(b.lib.api, b.cm) })
+}
+
+// sameType reports whether the tensors present all have one type.
+func sameType(ts ...*model.Tensor) bool {
+	for _, t := range ts {
+		if t != nil && t.Info.Type != ts[0].Info.Type {
+			return false
+		}
+	}
+	return true
+}
+
+func cBool(v bool) C.int32_t {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // put uploads one tensor: matrices straight from the file mapping as

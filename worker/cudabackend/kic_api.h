@@ -22,6 +22,7 @@ typedef struct kic_api {
 	void (*model_destroy)(kic_model *);
 	uint64_t (*model_device_bytes)(const kic_model *);
 	kic_status (*upload)(kic_model *, int32_t, int32_t, int32_t, int64_t, int64_t, const void *, uint64_t);
+	kic_status (*set_groups)(kic_model *, int32_t, int32_t, int32_t);
 	kic_status (*model_ready)(kic_model *);
 	kic_status (*forward)(kic_model *, int32_t, const int32_t *, const int32_t *, const int32_t *, int32_t, const int32_t *, int32_t, const uint8_t *, float *);
 	kic_status (*sample)(kic_model *, int32_t, const kic_sampling *, int32_t *);
@@ -50,6 +51,7 @@ static const char *kic_resolve(void *h, kic_api *api) {
 	SYM(model_destroy, "kic_model_destroy")
 	SYM(model_device_bytes, "kic_model_device_bytes")
 	SYM(upload, "kic_upload")
+	SYM(set_groups, "kic_set_groups")
 	SYM(model_ready, "kic_model_ready")
 	SYM(forward, "kic_forward")
 	SYM(sample, "kic_sample")
@@ -69,6 +71,7 @@ static kic_status call_model_create(kic_api *a, int32_t ordinal, const kic_model
 static void call_model_destroy(kic_api *a, kic_model *m) { a->model_destroy(m); }
 static uint64_t call_model_device_bytes(kic_api *a, const kic_model *m) { return a->model_device_bytes(m); }
 static kic_status call_upload(kic_api *a, kic_model *m, int32_t slot, int32_t layer, int32_t dtype, int64_t rows, int64_t cols, const void *host, uint64_t bytes) { return a->upload(m, slot, layer, dtype, rows, cols, host, bytes); }
+static kic_status call_set_groups(kic_api *a, kic_model *m, int32_t layer, int32_t qkv, int32_t gate_up) { return a->set_groups(m, layer, qkv, gate_up); }
 static kic_status call_model_ready(kic_api *a, kic_model *m) { return a->model_ready(m); }
 static kic_status call_forward(kic_api *a, kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos, const int32_t *seq, int32_t nseq, const int32_t *block_tables, int32_t prefill, const uint8_t *want_logits, float *logits_out) { return a->forward(m, n, tokens, pos, seq, nseq, block_tables, prefill, want_logits, logits_out); }
 static kic_status call_sample(kic_api *a, kic_model *m, int32_t rows, const kic_sampling *params, int32_t *tokens_out) { return a->sample(m, rows, params, tokens_out); }

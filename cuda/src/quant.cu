@@ -1,0 +1,45 @@
+// quant.cu: whole-row dequantization of the block formats (quant.cuh), for the prefill GEMMs (fp16 rows that
+// cuBLAS multiplies), embedding tables and the kernel tests.
+#include "quant.cuh"
+
+// One thread per 8 values: thread i decodes elements 8i..8i+7 of rows [r0, r0 + nrows).
+template <int DT, typename T>
+__global__ void dequant_rows_kernel(const void *data, int64_t cols, int64_t first, int64_t count, T *y) {
+	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < count / 8; i += (int64_t)gridDim.x * blockDim.x) {
+		float v[8];
+		dequant8<DT>(data, first + 8 * i, v);
+#pragma unroll
+		for (int k = 0; k < 8; k++) y[8 * i + k] = (T)v[k];
+	}
+}
+
+template <typename T>
+static kic_status launch_rows(int dtype, const void *data, int64_t cols, int64_t r0, int64_t nrows, T *y, cudaStream_t s) {
+	const kic_type_traits *t = kic_type(dtype);
+	if (!t || !kic_is_block_quant(dtype) || cols % t->block)
+		return kic_set_error(KIC_ERR_INVALID, "dequant: type %d with %lld columns", dtype, (long long)cols);
+	int64_t count = nrows * cols;
+	if (count <= 0) return KIC_OK;
+	int64_t threads = count / 8;
+	int grid = (int)(threads / 256 + 1 < 65535 ? threads / 256 + 1 : 65535);
+	switch (dtype) {
+#define CASE(DT)                                                                               \
+	case DT:                                                                                   \
+		dequant_rows_kernel<DT, T><<<grid, 256, 0, s>>>(data, cols, r0 * cols, count, y); \
+		break;
+		KIC_FOR_EACH_BLOCK_QUANT(CASE)
+#undef CASE
+	}
+	KIC_LAUNCHED();
+	return KIC_OK;
+}
+
+kic_status launch_dequant_rows(int dtype, const void *data, int64_t cols, int64_t r0, int64_t nrows, __half *y,
+                               cudaStream_t s) {
+	return launch_rows(dtype, data, cols, r0, nrows, y, s);
+}
+
+kic_status launch_dequant_rows_f32(int dtype, const void *data, int64_t cols, int64_t r0, int64_t nrows, float *y,
+                                   cudaStream_t s) {
+	return launch_rows(dtype, data, cols, r0, nrows, y, s);
+}
