@@ -79,7 +79,7 @@ func ensureArgoCD(t *testing.T, repo string) argoCD {
 		t.Fatal(err)
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing releases it too
-	modDir := filepath.Join(repo, "hack", "argocd", "tools")
+	modDir := filepath.Join(repo, "test", "gitops", "tools")
 	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-buildvcs=false", "GOTOOLCHAIN="+argoCDToolchain)
 	if !isExecutable(a.Binary) {
 		t.Logf("building Argo CD %s from %s/cmd with %s (20-30 minutes on 2 cores, once per machine; cached in %s)", argoCDVersion, argoCDModule, argoCDToolchain, dir)
