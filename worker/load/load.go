@@ -119,7 +119,9 @@ func Load(o Options) (*Model, error) {
 }
 
 // chatTemplate is the model's chat template, or the plain role: content format
-// when it has none or it does not parse.
+// when it has none or it does not parse. Either way it keeps the tokenizer's
+// control token texts apart in message content: only the template's markup
+// may become special tokens (see Model.ChatPrompt).
 func chatTemplate(m *model.Model, tok *tokenizer.Tokenizer, log logr.Logger) *chattemplate.Template {
 	src, _ := m.File.Get(chattemplate.MetadataKey)
 	source, _ := src.String()
@@ -130,5 +132,18 @@ func chatTemplate(m *model.Model, tok *tokenizer.Tokenizer, log logr.Logger) *ch
 	} else if tpl.Plain() {
 		log.Info("the model has no chat template; chat prompts use the plain role: content format")
 	}
-	return tpl
+	return tpl.WithProtected(tok.ControlTexts())
+}
+
+// TextPrompt tokenizes a prompt a client sent as text: control token texts in
+// it are plain text (llama.cpp's parse_special=false), BOS is added as the
+// vocabulary asks.
+func (m *Model) TextPrompt(text string) []int { return m.Tokenizer.EncodeText(text, true) }
+
+// ChatPrompt tokenizes a rendered chat prompt: the template's markup makes
+// special tokens, message content never does. The plain role: content format
+// has no BOS of its own, so the vocabulary's is added; a real template writes
+// it itself where the model wants it.
+func (m *Model) ChatPrompt(p chattemplate.Prompt) []int {
+	return m.Tokenizer.EncodeLiteral(p.Text, p.Literal, m.Template.Plain())
 }

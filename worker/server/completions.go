@@ -154,7 +154,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Prompt = body.Prompt.tokens
 	} else {
-		req.Prompt = m.Tokenizer.Encode(body.Prompt.text, true)
+		req.Prompt = m.TextPrompt(body.Prompt.text)
 	}
 	if body.Logprobs != nil {
 		req.Logprobs, req.TopLogprobs = true, *body.Logprobs
@@ -214,13 +214,12 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		}
 		msgs[i] = chattemplate.Message{Role: msg.Role, Content: text}
 	}
-	prompt, err := m.Template.Render(msgs, true)
+	prompt, err := m.Template.RenderPrompt(msgs, true)
 	if err != nil {
 		writeError(w, invalid("messages", "the model's chat template rejected the messages: %v", err))
 		return
 	}
-	// The template writes the BOS token itself where the model wants it.
-	req.Prompt = m.Tokenizer.Encode(prompt, m.Template.Plain())
+	req.Prompt = m.ChatPrompt(prompt)
 	s.run(w, r, sched, job{endpoint: "/v1/chat/completions", promptParam: "messages", req: req, stream: body.Stream,
 		includeUsage: body.StreamOptions != nil && body.StreamOptions.IncludeUsage}, chatFormat{})
 }
