@@ -326,10 +326,14 @@ func (t *Tokenizer) specialAt(text string, i int, allow func(id, start, end int)
 }
 
 func (t *Tokenizer) encodeText(ids []int, text string, prefixSpace bool) []int {
-	if t.vocab.Model == "llama" {
-		return t.encodeSentencePiece(ids, text, prefixSpace)
+	for i, run := range runs(text, maxRunBytes) {
+		if t.vocab.Model == "llama" {
+			ids = t.encodeSentencePiece(ids, run, prefixSpace && i == 0)
+		} else {
+			ids = t.encodeByteLevel(ids, run)
+		}
 	}
-	return t.encodeByteLevel(ids, text)
+	return ids
 }
 
 // Decode returns the text of ids. For SentencePiece vocabularies the space
