@@ -96,9 +96,10 @@ type harness struct {
 }
 
 type recorder struct {
-	mu      sync.Mutex
-	records []report.Completion
-	loaded  []report.ModelLoaded
+	mu       sync.Mutex
+	records  []report.Completion
+	loaded   []report.ModelLoaded
+	failures []report.InferenceFailure
 }
 
 func (r *recorder) OnModelLoaded(m report.ModelLoaded) {
@@ -110,6 +111,11 @@ func (r *recorder) OnModelLoadFailed(error) {}
 func (r *recorder) OnComplete(c report.Completion) {
 	r.mu.Lock()
 	r.records = append(r.records, c)
+	r.mu.Unlock()
+}
+func (r *recorder) OnInferenceFailed(f report.InferenceFailure) {
+	r.mu.Lock()
+	r.failures = append(r.failures, f)
 	r.mu.Unlock()
 }
 
