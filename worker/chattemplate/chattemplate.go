@@ -44,8 +44,14 @@ var ErrTemplate = errors.New("chat template")
 
 // New parses source. bos and eos are the texts of the model's BOS and EOS
 // tokens. An empty source gives the plain fallback (see Plain).
-func New(source, bos, eos string) (*Template, error) {
-	t := &Template{source: source, bos: bos, eos: eos}
+func New(source, bos, eos string) (t *Template, err error) {
+	// The source comes from a model file; a parser panic must be an error.
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("parse chat template: %v", r)
+		}
+	}()
+	t = &Template{source: source, bos: bos, eos: eos}
 	if source == "" {
 		return t, nil
 	}
@@ -76,7 +82,12 @@ func (t *Template) Plain() bool { return t.tpl == nil }
 
 // Render returns the prompt for messages; addGenerationPrompt appends the
 // header that starts the assistant's turn.
-func (t *Template) Render(messages []Message, addGenerationPrompt bool) (string, error) {
+func (t *Template) Render(messages []Message, addGenerationPrompt bool) (out string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = "", fmt.Errorf("%w: %v", ErrTemplate, r)
+		}
+	}()
 	if t.tpl == nil {
 		return renderPlain(messages, addGenerationPrompt), nil
 	}
@@ -95,7 +106,7 @@ func (t *Template) Render(messages []Message, addGenerationPrompt bool) (string,
 			return "", raised
 		},
 	})
-	out, err := t.tpl.ExecuteToString(ctx)
+	out, err = t.tpl.ExecuteToString(ctx)
 	if raised != nil {
 		return "", raised
 	}
