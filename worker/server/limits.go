@@ -40,9 +40,10 @@ const (
 	// requestBytesFactor bounds the memory a request takes while it is
 	// decoded and tokenized, per byte of body: the body, its decoded fields
 	// and rendered prompt (a few copies), and the tokenizer's working memory
-	// (runes, pre-tokens, BPE symbols and merge queue: up to about 100 bytes
-	// per byte for a text that is one long word), doubled for the garbage the
-	// collector has not yet reclaimed. TestAbuseMemoryBound measures it.
+	// (runes, pre-tokens, BPE symbols and merge queue). A chat request that
+	// is one long word allocates about 90 bytes per byte in all; doubled for
+	// the garbage the collector has not reclaimed yet, and rounded up.
+	// TestAbuseMemoryBound measures the server against it.
 	requestBytesFactor = 256
 	// tokenBytes bounds the memory of one prompt or generated token of a
 	// request, from admission to its response: its id, its event and text.
@@ -110,9 +111,9 @@ func orDefault(d, def time.Duration) time.Duration {
 	return def
 }
 
-// minPromptTokens is how many tokens a prompt of n bytes certainly has at
-// least; when that already fills the context, the prompt is refused
-// without tokenizing it.
+// promptCertainlyTooLong says how many tokens a prompt of n bytes has at
+// least, and whether that already fills the context: then the prompt is
+// refused without tokenizing it.
 func (l Limits) promptCertainlyTooLong(tok *tokenizer.Tokenizer, n int) (minTokens int, tooLong bool) {
 	minTokens = tok.MinTokens(n)
 	return minTokens, minTokens >= l.ContextLength

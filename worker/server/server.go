@@ -46,7 +46,8 @@ type Config struct {
 	// request body, WriteTimeout to each write of a response (one streamed
 	// chunk), so neither cuts a long stream that the client keeps reading.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
-	Narrator                                                  report.Narrator
+
+	Narrator report.Narrator
 	// Collectors are served on /metrics with the server's own (e.g. narration's).
 	Collectors []prometheus.Collector
 	Log        logr.Logger
