@@ -41,6 +41,10 @@ const (
 	// any node's GPUs have (label nvidia.com/gpu.memory), so the workers are scaled to zero
 	// instead of waiting in Pending; a node that fits brings them back.
 	ReasonModelTooLarge = "ModelTooLarge"
+	// ReasonInferenceFailed: a worker's model produced non-finite logits (NaN or Inf) while
+	// serving a request (a Warning Event from the worker; the message names the cause). After
+	// several in a row the worker's /readyz answers 503 with the reason.
+	ReasonInferenceFailed = "InferenceFailed"
 
 	// Event-only reasons for what the operator did.
 	ReasonCreated = "Created"

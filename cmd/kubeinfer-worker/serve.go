@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -48,7 +47,18 @@ type serveConfig struct {
 	TerminationLog          string
 	// LoadStallTimeout fails a load that makes no progress for this long; 0 never does.
 	LoadStallTimeout time.Duration
+	// Request limits (server.Limits computes what 0 means).
+	MaxRequestBytes   int64
+	MaxConnections    int
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
 }
+
+// exitShutdownCut is serve's exit code when the shutdown grace period ended
+// with requests still running: they were cut short.
+const exitShutdownCut = 5
 
 // terminationLogPath is where Kubernetes reads a container's last words.
 const terminationLogPath = "/dev/termination-log"
@@ -70,6 +80,13 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TerminationLog, "termination-log", terminationLogPath, "file the model load error is written to")
 	fs.DurationVar(&c.LoadStallTimeout, "load-stall-timeout", 5*time.Minute,
 		"fail the model load (exit code 3) when it makes no progress for this long; 0 disables the check")
+	fs.Int64Var(&c.MaxRequestBytes, "max-request-bytes", 0, "largest request body, 413 past it (default: 16 bytes per context token + 64 KiB)")
+	fs.IntVar(&c.MaxConnections, "max-connections", 0, "most open client connections (default: 2 × (max-concurrent + max-queue) + 64)")
+	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", server.DefaultReadHeaderTimeout, "time a client has to send its request headers")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", server.DefaultReadTimeout, "time a client has to send a request body once it is read")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", server.DefaultWriteTimeout,
+		"time each write of a response (one streamed chunk) may take; a stream lasts as long as the client reads it")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "time a keep-alive connection waits for its next request")
 }
 
 // envName maps a flag name to its environment variable: max-context →
@@ -104,6 +121,15 @@ func (c *serveConfig) validate() error {
 	}
 	if c.MaxConcurrent < 1 {
 		errs = append(errs, errors.New("--max-concurrent must be at least 1"))
+	}
+	if c.MaxRequestBytes < 0 || c.MaxConnections < 0 {
+		errs = append(errs, errors.New("--max-request-bytes and --max-connections must be positive, or 0 for the default"))
+	}
+	for name, d := range map[string]time.Duration{"--read-header-timeout": c.ReadHeaderTimeout, "--read-timeout": c.ReadTimeout,
+		"--write-timeout": c.WriteTimeout, "--idle-timeout": c.IdleTimeout} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s %s: want a positive duration (a worker without timeouts can be held by slow clients)", name, d))
+		}
 	}
 	switch c.Device {
 	case cudabackend.DeviceAuto, cudabackend.DeviceCPU, cudabackend.DeviceCUDA:
@@ -150,16 +176,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer func() { stopNarration(); narrator.Wait() }()
 
 	srv := server.New(server.Config{ServedName: c.ServedName, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue,
-		MaxContext: c.MaxContext, Narrator: narrator, Collectors: narrator.Collectors(), Log: log})
+		MaxContext: c.MaxContext, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
+		MaxRequestBytes: c.MaxRequestBytes, MaxConnections: c.MaxConnections, ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout})
 
 	// Listen before loading, so that liveness probes pass while a big model loads.
 	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, fmt.Sprint(c.Port)))
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := srv.HTTPServer()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	go func() { serveErr <- httpSrv.Serve(srv.Listener(ln)) }()
 	log.Info("listening", "address", ln.Addr().String(), "servedName", c.ServedName, "inferenceEvents", c.InferenceEvents,
 		"inferenceEventsInterval", c.InferenceEventsInterval.String())
 
@@ -195,6 +223,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer cancel2()
 	if err := httpSrv.Shutdown(stop); err != nil {
 		_ = httpSrv.Close()
+	}
+	if n := srv.CutRequests(); n > 0 {
+		err := fmt.Errorf("the shutdown grace period (%s) ended before %d requests finished; they were cut short", c.ShutdownGrace, n)
+		log.Info("stopped", "cutRequests", n)
+		writeTerminationLog(c.TerminationLog, err.Error())
+		return exitCodeError{code: exitShutdownCut, err: err}
 	}
 	log.Info("stopped")
 	return nil

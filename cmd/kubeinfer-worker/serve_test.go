@@ -1,12 +1,25 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/go-logr/logr/funcr"
+
+	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 )
 
 func TestServeModelLoadFailureExits3(t *testing.T) {
@@ -64,4 +77,90 @@ func TestFetchDigestMismatchExits4(t *testing.T) {
 	if !strings.Contains(errOut, wrong) || !strings.Contains(errOut, "got ") {
 		t.Errorf("stderr %q does not show both digests", errOut)
 	}
+}
+
+// syncBuffer is a bytes.Buffer for concurrent writers (the log).
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestServeExitsNonZeroWhenGraceCutsRequests: requests still running or queued when
+// the shutdown grace period ends are cut, and the worker says how many with a non-zero
+// exit and its termination message.
+func TestServeExitsNonZeroWhenGraceCutsRequests(t *testing.T) {
+	cfg := modeltest.Small("gpt2")
+	cfg.HeadsKV, cfg.Vocab, cfg.Context = 0, 320, 2048
+	path := filepath.Join(t.TempDir(), "long.gguf")
+	if err := modeltest.WriteFile(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	termLog := filepath.Join(t.TempDir(), "termination-log")
+	if err := os.WriteFile(termLog, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	log := funcr.NewJSON(func(obj string) { fmt.Fprintln(&logs, obj) }, funcr.Options{})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, &env{log: log, stdout: io.Discard, stderr: io.Discard}, []string{"--model", path, "--arch", "gpt",
+			"--host", "127.0.0.1", "--port", "0", "--max-concurrent", "1", "--max-queue", "3", "--shutdown-grace", "1ms",
+			"--inference-events", "Off", "--termination-log", termLog})
+	}()
+	addr := regexp.MustCompile(`"address":"([^"]+)"`)
+	var base string
+	for i := 0; i < 500 && base == ""; i++ {
+		if m := addr.FindStringSubmatch(logs.String()); m != nil && strings.Contains(logs.String(), "model ready") {
+			base = "http://" + m[1]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if base == "" {
+		t.Fatalf("the worker did not become ready:\n%s", logs.String())
+	}
+	// One request runs (up to 2047 tokens), three wait in the queue.
+	started := make(chan struct{}, 4)
+	for range 4 {
+		go func() {
+			resp, err := http.Post(base+"/v1/completions", "application/json",
+				strings.NewReader(`{"model":"long","prompt":"go on","stream":true,"temperature":0}`))
+			started <- struct{}{}
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	for range 4 {
+		<-started
+	}
+	stop() // SIGTERM
+	err := <-done
+	var ec exitCodeError
+	if !errors.As(err, &ec) || ec.code != exitShutdownCut {
+		t.Fatalf("serve returned %v, want exit code %d", err, exitShutdownCut)
+	}
+	msg, _ := os.ReadFile(termLog)
+	cut := regexp.MustCompile(`ended before (\d+) requests finished`).FindSubmatch(msg)
+	if cut == nil {
+		t.Fatalf("termination message %q does not count the cut requests", msg)
+	}
+	if n, _ := strconv.Atoi(string(cut[1])); n < 3 || !strings.Contains(err.Error(), string(cut[0])) {
+		t.Errorf("termination message %q, error %v: want the count of cut requests (at least the 3 queued)", msg, err)
+	}
+	t.Logf("exit %d: %v", ec.code, err)
 }

@@ -111,6 +111,11 @@ func Load(o Options) (*Model, error) {
 			b.Close()
 		}
 	}
+	if err == nil {
+		if err = SelfCheck(b, t.tok); err != nil {
+			b.Close()
+		}
+	}
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -118,8 +123,48 @@ func Load(o Options) (*Model, error) {
 	return &Model{Backend: b, Tokenizer: t.tok, Template: t.tpl, LoadTime: time.Since(start), Plan: plan, file: m}, nil
 }
 
+// SelfCheck runs a short prompt and one decode step through b and checks that
+// every logit is finite. Weights or hyperparameters that make the forward pass
+// overflow or divide by zero then fail the load, instead of passing /readyz
+// and serving garbage. It uses only the Backend interface, so it checks the
+// CPU and CUDA engines alike.
+func SelfCheck(b engine.Backend, tok *tokenizer.Tokenizer) error {
+	prompt := tok.EncodeText("Hello, world", true)
+	if len(prompt) == 0 {
+		prompt = []int{0}
+	}
+	seq, err := b.NewSequence(len(prompt) + 1)
+	if err != nil {
+		return fmt.Errorf("self-check: %w", err)
+	}
+	defer b.FreeSequence(seq)
+	logits, err := b.Prefill(seq, prompt, false)
+	if err != nil {
+		return fmt.Errorf("self-check prefill: %w", err)
+	}
+	if err := engine.CheckFinite(logits[0]); err != nil {
+		return fmt.Errorf("self-check: the prefill of a %d-token prompt: %w; the model's weights or hyperparameters are broken", len(prompt), err)
+	}
+	next := 0
+	for i, l := range logits[0] {
+		if l > logits[0][next] {
+			next = i
+		}
+	}
+	logits, err = b.Decode([]engine.DecodeInput{{Seq: seq, Token: next}})
+	if err != nil {
+		return fmt.Errorf("self-check decode: %w", err)
+	}
+	if err := engine.CheckFinite(logits[0]); err != nil {
+		return fmt.Errorf("self-check: a decode step: %w; the model's weights or hyperparameters are broken", err)
+	}
+	return nil
+}
+
 // chatTemplate is the model's chat template, or the plain role: content format
-// when it has none or it does not parse.
+// when it has none or it does not parse. Either way it keeps the tokenizer's
+// control token texts apart in message content: only the template's markup
+// may become special tokens (see Model.ChatPrompt).
 func chatTemplate(m *model.Model, tok *tokenizer.Tokenizer, log logr.Logger) *chattemplate.Template {
 	src, _ := m.File.Get(chattemplate.MetadataKey)
 	source, _ := src.String()
@@ -130,5 +175,18 @@ func chatTemplate(m *model.Model, tok *tokenizer.Tokenizer, log logr.Logger) *ch
 	} else if tpl.Plain() {
 		log.Info("the model has no chat template; chat prompts use the plain role: content format")
 	}
-	return tpl
+	return tpl.WithProtected(tok.ControlTexts())
+}
+
+// TextPrompt tokenizes a prompt a client sent as text: control token texts in
+// it are plain text (llama.cpp's parse_special=false), BOS is added as the
+// vocabulary asks.
+func (m *Model) TextPrompt(text string) []int { return m.Tokenizer.EncodeText(text, true) }
+
+// ChatPrompt tokenizes a rendered chat prompt: the template's markup makes
+// special tokens, message content never does. The plain role: content format
+// has no BOS of its own, so the vocabulary's is added; a real template writes
+// it itself where the model wants it.
+func (m *Model) ChatPrompt(p chattemplate.Prompt) []int {
+	return m.Tokenizer.EncodeLiteral(p.Text, p.Literal, m.Template.Plain())
 }

@@ -1,7 +1,9 @@
 package load
 
 import (
+	"math"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -51,5 +53,30 @@ func TestLoadFailureWaitsForThePrewarm(t *testing.T) {
 	}
 	if !done.Load() {
 		t.Error("Load returned before its prewarm finished")
+	}
+}
+
+// A model whose hyperparameters pass but whose forward pass produces NaN does
+// not load: the self-check names the cause.
+func TestLoadSelfCheckRejectsNonFiniteLogits(t *testing.T) {
+	for _, arch := range []string{"gpt2", "llama"} {
+		t.Run(arch, func(t *testing.T) {
+			modelPath := filepath.Join(t.TempDir(), "nan.gguf")
+			cfg := modeltest.Small(arch)
+			cfg.Vocab = 320
+			tensors := modeltest.Tensors(cfg)
+			for _, tn := range tensors {
+				if tn.Name == "output_norm.weight" {
+					tn.Values[3] = float32(math.Inf(1))
+				}
+			}
+			if err := modeltest.WriteTensors(modelPath, cfg, tensors); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(Options{Path: modelPath, Log: testr.New(t)})
+			if err == nil || !strings.Contains(err.Error(), "self-check: the prefill of a") || !strings.Contains(err.Error(), "non-finite logits") {
+				t.Fatalf("err = %v, want the self-check's non-finite logit", err)
+			}
+		})
 	}
 }

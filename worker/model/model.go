@@ -252,6 +252,12 @@ func (m *Model) bindWeights() error {
 			if h.RopeFreqFactors, b.err = rf.Float32(); b.err != nil {
 				return b.err
 			}
+			// Each factor divides a frequency: it must be a positive finite number.
+			for i, x := range h.RopeFreqFactors {
+				if !ropeBaseRange.contains(float64(x)) {
+					return fmt.Errorf("tensor rope_freqs.weight[%d] = %g is out of range: the valid range is %s", i, x, ropeBaseRange)
+				}
+			}
 		}
 	}
 	return b.err

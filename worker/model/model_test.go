@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,5 +199,58 @@ func TestInspect(t *testing.T) {
 	}
 	if types := info.SortedTypes(); len(types) != 2 || types[0] != "Q8_0" {
 		t.Fatalf("types = %v", types)
+	}
+}
+
+// TestHyperparametersOutOfRange: a present hyperparameter outside its valid
+// range fails the load with the key, the value and the range, rather than
+// loading (and later serving NaN) or being replaced by a default.
+func TestHyperparametersOutOfRange(t *testing.T) {
+	tests := []struct {
+		arch, key string
+		value     gguf.Value
+		want      string
+	}{
+		{"llama", "llama.attention.layer_norm_rms_epsilon", gguf.Float32(-1e-5), "metadata llama.attention.layer_norm_rms_epsilon = -1e-05 is out of range: the valid range is (0, 1)"},
+		{"llama", "llama.attention.layer_norm_rms_epsilon", gguf.Float32(0), "(0, 1)"},
+		{"llama", "llama.attention.layer_norm_rms_epsilon", gguf.Float64(1e-60), "(0, 1)"}, // 0 as a float32
+		{"llama", "llama.attention.layer_norm_rms_epsilon", gguf.String("tiny"), "layer_norm_rms_epsilon = \"tiny\" is not a number"},
+		{"gpt2", "gpt2.attention.layer_norm_epsilon", gguf.Float32(float32(math.NaN())), "gpt2.attention.layer_norm_epsilon = NaN is out of range"},
+		{"gpt2", "gpt2.attention.layer_norm_epsilon", gguf.Float32(2), "(0, 1)"},
+		{"llama", "llama.rope.freq_base", gguf.Float32(0), "metadata llama.rope.freq_base = 0 is out of range: the valid range is (0, 3.4028234663852886e+38]"},
+		{"llama", "llama.rope.freq_base", gguf.Float32(float32(math.Inf(1))), "llama.rope.freq_base = +Inf is out of range"},
+		{"llama", "llama.rope.dimension_count", gguf.Uint32(0), "llama.rope.dimension_count = 0 is out of range: the valid range is [2, 8]"},
+		{"llama", "llama.rope.dimension_count", gguf.String("8"), "llama.rope.dimension_count = \"8\" is not an integer"},
+		{"llama", "llama.attention.head_count_kv", gguf.Uint32(0), "llama.attention.head_count_kv = 0 is out of range: the valid range is [1, 4]"},
+		{"llama", "llama.attention.head_count_kv", gguf.Uint32(8), "[1, 4]"},
+		{"llama", "llama.attention.head_count", gguf.Int32(-4), "llama.attention.head_count = -4 is out of range: the valid range is [1, 65536]"},
+		{"llama", "llama.context_length", gguf.Uint32(0), "llama.context_length = 0 is out of range: the valid range is [1, 16777216]"},
+		{"llama", "llama.attention.key_length", gguf.Uint32(0), "llama.attention.key_length = 0 is out of range"},
+		{"llama", "llama.rope.scaling.factor", gguf.Float32(-2), "llama.rope.scaling.factor = -2 is out of range: the valid range is (0, 1024]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.key+"="+tc.value.Format(), func(t *testing.T) {
+			cfg := modeltest.Small(tc.arch)
+			w, err := modeltest.Writer(cfg, modeltest.Tensors(cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Set(tc.key, tc.value)
+			if strings.Contains(tc.key, "scaling") {
+				w.Set("llama.rope.scaling.type", gguf.String("linear"))
+			}
+			f, err := modeltest.Parse(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := model.FromFile(f, ""); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	cfg := modeltest.Small("llama")
+	cfg.RopeFreqs = []float32{1, 0, 2.5, 8}
+	if _, err := model.Load(write(t, cfg), ""); err == nil || !strings.Contains(err.Error(), "rope_freqs.weight[1] = 0 is out of range") {
+		t.Errorf("zero rope frequency factor: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -32,6 +33,7 @@ const (
 	ActionModelLoadFailed   = "model_load_failed"
 	ActionInferenceComplete = "inference_complete"
 	ActionWorkerDraining    = "worker_draining"
+	ActionInferenceFailed   = "inference_failed"
 )
 
 // Event reasons, CamelCase as Kubernetes convention wants.
@@ -43,6 +45,7 @@ const (
 	ReasonModelLoadFailed   = "ModelLoadFailed"
 	ReasonInferenceComplete = "InferenceComplete"
 	ReasonWorkerDraining    = "WorkerDraining"
+	ReasonInferenceFailed   = inferencev1alpha1.ReasonInferenceFailed
 )
 
 // Fields are the machine fields of one narration plus its human sentence.
@@ -131,6 +134,8 @@ type Narrator struct {
 	device        string
 	// The current load's ModelLoading Event and download's ModelDownloading Event.
 	loading, downloading progressEvent
+	// unready: an InferenceFailed Event has said the worker is no longer ready.
+	unready atomic.Bool
 }
 
 // progressEvent is the one Event that shows a load's or download's progress: its name,
@@ -324,6 +329,29 @@ func (n *Narrator) OnModelLoadFailed(err error) {
 	f.Warning = true
 	f.Sentence = fmt.Sprintf("Failed to load %s model %s: %v", archTitle(n.cfg.Arch), n.cfg.ServedName, err)
 	n.narrate(f)
+}
+
+// OnInferenceFailed narrates a request whose logits were not finite as a Warning. The
+// failures up to the one that makes the worker unready go out as Events (the operator
+// reads them); later ones, while the worker stays unready, only to the log.
+func (n *Narrator) OnInferenceFailed(rec report.InferenceFailure) {
+	f := n.base(ActionInferenceFailed, ReasonInferenceFailed)
+	f.Warning = true
+	f.CorrelationID = rec.CorrelationID
+	n.mu.Lock()
+	f.Device = n.device
+	n.mu.Unlock()
+	f.Sentence = fmt.Sprintf("%s inference failed: %s (%d in a row)", archTitle(n.cfg.Arch), rec.Cause, rec.Consecutive)
+	if rec.Unready {
+		f.Sentence += "; the worker now reports itself not ready"
+	}
+	n.log(f)
+	if rec.Unready {
+		n.unready.Store(true)
+	} else if n.unready.Load() {
+		return
+	}
+	n.enqueue(f)
 }
 
 // OnDraining narrates the start of a graceful shutdown.

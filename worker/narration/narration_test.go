@@ -253,3 +253,32 @@ func TestProcessMemory(t *testing.T) {
 		t.Error("no VRAM figure may be invented without the driver")
 	}
 }
+
+// TestInferenceFailedWarnings: non-finite failures are Warning Events with the cause,
+// up to the one that makes the worker unready; later ones go to the log only.
+func TestInferenceFailedWarnings(t *testing.T) {
+	sink := &memSink{}
+	var logs []string
+	n := newTestNarrator(t, inferencev1alpha1.InferenceEventsOff, sink, nil, &logs)
+	stop := runNarrator(t, n)
+	cause := "the model produced non-finite logits (NaN for token 7)"
+	for i := 1; i <= 4; i++ {
+		n.OnInferenceFailed(report.InferenceFailure{CorrelationID: "c" + strconv.Itoa(i), Cause: cause, Consecutive: i, Unready: i == 3})
+	}
+	stop()
+	got := sink.fields()
+	if len(got) != 3 {
+		t.Fatalf("got %d events, want 3 (the fourth, after unready, only logged): %+v", len(got), got)
+	}
+	for i, f := range got {
+		if f.Reason != inferencev1alpha1.ReasonInferenceFailed || !f.Warning || f.Action != ActionInferenceFailed || f.CorrelationID != "c"+strconv.Itoa(i+1) {
+			t.Errorf("event %d: %+v", i, f)
+		}
+	}
+	if want := "Llama inference failed: " + cause + " (3 in a row); the worker now reports itself not ready"; got[2].Sentence != want {
+		t.Errorf("sentence %q, want %q", got[2].Sentence, want)
+	}
+	if len(logs) != 4 {
+		t.Errorf("logged %d narrations, want all 4", len(logs))
+	}
+}

@@ -38,12 +38,25 @@ type ModelLoaded struct {
 	LoadTime    time.Duration // warm-up included
 }
 
+// InferenceFailure describes a request the model could not serve because its
+// forward pass produced non-finite logits (NaN or Inf).
+type InferenceFailure struct {
+	CorrelationID string
+	Endpoint      string
+	Cause         string
+	// Consecutive is how many requests in a row have failed so, this one included.
+	Consecutive int
+	// Unready is set on the failure that made the worker report itself not ready.
+	Unready bool
+}
+
 // Narrator is told what the worker does. Calls happen on request goroutines
 // and must not block for long.
 type Narrator interface {
 	OnModelLoaded(ModelLoaded)
 	OnModelLoadFailed(err error)
 	OnComplete(Completion)
+	OnInferenceFailed(InferenceFailure)
 }
 
 // Nop ignores everything.
@@ -52,3 +65,5 @@ type Nop struct{}
 func (Nop) OnModelLoaded(ModelLoaded) {}
 func (Nop) OnModelLoadFailed(error)   {}
 func (Nop) OnComplete(Completion)     {}
+
+func (Nop) OnInferenceFailed(InferenceFailure) {}

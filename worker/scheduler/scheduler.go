@@ -554,6 +554,12 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 	req := &r.h.req
 	tok := r.picked
 	if tok < 0 {
+		// Sampling from NaN or Inf picks garbage: end the request with the cause.
+		if err := engine.CheckFinite(r.logits); err != nil {
+			res := r.result()
+			res.Err = err
+			return true, res
+		}
 		tok = r.sampler.Sample(r.logits, r.history)
 	}
 	if s.d.IsEOG(tok) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,8 +18,6 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/report"
 	"github.com/kubeinfer/kubeinfer/worker/scheduler"
 )
-
-const maxBodyBytes = 16 << 20
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
@@ -31,37 +30,105 @@ type job struct {
 	includeUsage bool
 }
 
-// decode reads the JSON body into v.
-func decode(r *http.Request, v any) *apiError {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBodyBytes))
-	if err != nil {
-		return invalid("", "could not read the request body: %v", err)
+// serving is what a request is served with: the scheduler, the model and the limits.
+type serving struct {
+	sched *scheduler.Scheduler
+	m     *load.Model
+	lim   Limits
+}
+
+// available checks that the server takes requests.
+func (s *Server) available() (serving, *apiError) {
+	if s.draining.Load() {
+		return serving{}, errShuttingDown()
 	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return invalid("", "We could not parse the JSON body of your request: %v. Send a JSON object as the body.", err)
+	s.mu.RLock()
+	sv := serving{s.sched, s.model, s.lim}
+	s.mu.RUnlock()
+	if sv.sched == nil {
+		return sv, &apiError{Status: http.StatusServiceUnavailable, Type: "service_unavailable", Code: strp("model_loading"),
+			Message: "The model is still loading; retry shortly."}
+	}
+	return sv, nil
+}
+
+func errShuttingDown() *apiError {
+	return &apiError{Status: http.StatusServiceUnavailable, Type: "service_unavailable", Code: strp("shutting_down"),
+		Message: "The server is shutting down; retry on another replica."}
+}
+
+// checkModel checks that name, when given, is the model this server serves.
+func (s *Server) checkModel(name string) *apiError {
+	if name != "" && name != s.cfg.ServedName {
+		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Param: strp("model"), Code: strp("model_not_found"),
+			Message: fmt.Sprintf("The model '%s' does not exist or you do not have access to it. This server serves '%s'.", name, s.cfg.ServedName)}
 	}
 	return nil
 }
 
-// available checks that the server takes requests and that the model name
-// is ours; it returns the scheduler and model to use.
-func (s *Server) available(name string) (*scheduler.Scheduler, *load.Model, *apiError) {
-	if s.draining.Load() {
-		return nil, nil, &apiError{Status: http.StatusServiceUnavailable, Type: "service_unavailable", Code: strp("shutting_down"),
-			Message: "The server is shutting down; retry on another replica."}
+func tooLarge(max int64) *apiError {
+	return &apiError{Status: http.StatusRequestEntityTooLarge, Type: "invalid_request_error", Code: strp("request_too_large"),
+		Message: fmt.Sprintf("The request body is larger than this server's limit of %d bytes (--max-request-bytes); shorten the prompt.", max)}
+}
+
+// intake reads, decodes and tokenizes a request with build, inside the intake
+// pool: at most Limits.Intake requests at once, all that admission could take,
+// so the memory requests hold before admission is bounded (Limits.MemoryBound).
+// Everything but the job is garbage when it returns. ok is false when the
+// response has been written (an error) or the client left.
+func (s *Server) intake(w http.ResponseWriter, r *http.Request, build func(body []byte, sv serving) (job, *apiError)) (serving, job, bool) {
+	fail := func(e *apiError) (serving, job, bool) {
+		writeError(w, e)
+		return serving{}, job{}, false
 	}
-	s.mu.RLock()
-	sched, m := s.sched, s.model
-	s.mu.RUnlock()
-	if sched == nil {
-		return nil, nil, &apiError{Status: http.StatusServiceUnavailable, Type: "service_unavailable", Code: strp("model_loading"),
-			Message: "The model is still loading; retry shortly."}
+	if e := checkContentType(r); e != nil {
+		return fail(e)
 	}
-	if name != "" && name != s.cfg.ServedName {
-		return nil, nil, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Param: strp("model"), Code: strp("model_not_found"),
-			Message: fmt.Sprintf("The model '%s' does not exist or you do not have access to it. This server serves '%s'.", name, s.cfg.ServedName)}
+	sv, e := s.available()
+	if e != nil {
+		return fail(e)
 	}
-	return sched, m, nil
+	if r.ContentLength > sv.lim.MaxRequestBytes {
+		w.Header().Set("Connection", "close") // do not read the body just to discard it
+		return fail(tooLarge(sv.lim.MaxRequestBytes))
+	}
+	select {
+	case s.intakeSlots <- struct{}{}:
+	case <-r.Context().Done():
+		return serving{}, job{}, false
+	}
+	defer func() { <-s.intakeSlots }()
+
+	// The body's deadline starts now, not while the request waited for intake;
+	// once read, the connection needs none until its next request (a deadline
+	// left in place would cancel a long stream).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(sv.lim.ReadTimeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, sv.lim.MaxRequestBytes))
+	if err == nil {
+		_ = rc.SetReadDeadline(time.Time{})
+	} else {
+		// net/http would read the rest of a small body to discard it: fail
+		// that read at once, so the connection closes instead of waiting.
+		_ = rc.SetReadDeadline(time.Now())
+	}
+	var maxErr *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &maxErr):
+		return fail(tooLarge(sv.lim.MaxRequestBytes))
+	case errors.As(err, &netErr) && netErr.Timeout():
+		w.Header().Set("Connection", "close")
+		return fail(&apiError{Status: http.StatusRequestTimeout, Type: "invalid_request_error", Code: strp("request_timeout"),
+			Message: fmt.Sprintf("The request body did not arrive within %s (--read-timeout); send it faster.", sv.lim.ReadTimeout)})
+	case err != nil:
+		return fail(invalid("", "The request body could not be read: %v.", err))
+	}
+	j, e := build(body, sv)
+	if e != nil {
+		return fail(e)
+	}
+	return sv, j, true
 }
 
 // sampling validates the fields shared by both endpoints.
@@ -95,7 +162,7 @@ func (f *samplingFields) sampling(maxTokens *int, maxTokensParam string) (schedu
 	if len(f.Stop) > 4 {
 		return req, invalid("stop", "stop has %d sequences; at most 4 are allowed.", len(f.Stop))
 	}
-	if f.StreamOptions != nil && !f.Stream {
+	if len(f.StreamOptions) > 0 && string(f.StreamOptions) != "null" && !f.Stream {
 		return req, invalid("stream_options", "stream_options is only allowed when stream is true.")
 	}
 	seed := rand.Uint64()
@@ -113,68 +180,96 @@ func (f *samplingFields) sampling(maxTokens *int, maxTokensParam string) (schedu
 	return req, nil
 }
 
-func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
-	var body completionRequest
-	if e := decode(r, &body); e != nil {
-		writeError(w, e)
-		return
+// includeUsage reads stream_options.
+func (f *samplingFields) includeUsage() (bool, *apiError) {
+	if len(f.StreamOptions) == 0 || string(f.StreamOptions) == "null" {
+		return false, nil
 	}
-	sched, m, e := s.available(body.Model)
-	if e != nil {
-		writeError(w, e)
-		return
+	var so streamOptions
+	if e := decodeObject(f.StreamOptions, streamOptionsFields, "stream_options.", &so); e != nil {
+		return false, e
+	}
+	return so.IncludeUsage, nil
+}
+
+// promptTooLong is the error for a prompt that fills the context; atLeast
+// says the count is a lower bound from the prompt's length in bytes.
+func promptTooLong(param string, ctxLen, n int, atLeast bool) *apiError {
+	has := fmt.Sprintf("has %d tokens", n)
+	if atLeast {
+		has = fmt.Sprintf("has at least %d tokens", n)
+	}
+	return &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: strp(param), Code: strp("context_length_exceeded"),
+		Message: fmt.Sprintf("This model's maximum context length is %d tokens. However, your prompt %s, which leaves no room to generate. Please shorten the prompt.", ctxLen, has)}
+}
+
+func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
+	if sv, j, ok := s.intake(w, r, s.completionJob); ok {
+		s.run(w, r, sv.sched, j, completionFormat{})
+	}
+}
+
+func (s *Server) completionJob(raw []byte, sv serving) (job, *apiError) {
+	var body completionRequest
+	if e := decodeObject(raw, completionFields, "", &body); e != nil {
+		return job{}, e
+	}
+	if e := s.checkModel(body.Model); e != nil {
+		return job{}, e
 	}
 	req, e := body.sampling(body.MaxTokens, "max_tokens")
-	if e == nil {
-		e = func() *apiError {
-			switch {
-			case body.Prompt == nil || (body.Prompt.text == "" && len(body.Prompt.tokens) == 0):
-				return invalid("prompt", "prompt is missing or empty; send the text to complete.")
-			case body.Prompt.count != 1:
-				return invalid("prompt", "prompt holds %d prompts; this server completes one prompt per request.", body.Prompt.count)
-			case body.Logprobs != nil && (*body.Logprobs < 0 || *body.Logprobs > 5):
-				return invalid("logprobs", "logprobs is %d; it must be between 0 and 5.", *body.Logprobs)
-			case body.Echo:
-				return invalid("echo", "echo is not supported; leave it out.")
-			}
-			return nil
-		}()
-	}
 	if e != nil {
-		writeError(w, e)
-		return
+		return job{}, e
+	}
+	includeUsage, e := body.includeUsage()
+	if e != nil {
+		return job{}, e
+	}
+	switch {
+	case body.Prompt == nil || (body.Prompt.text == "" && len(body.Prompt.tokens) == 0):
+		return job{}, invalid("prompt", "prompt is missing or empty; send the text to complete.")
+	case body.Prompt.count != 1:
+		return job{}, invalid("prompt", "prompt holds %d prompts; this server completes one prompt per request.", body.Prompt.count)
+	case body.Logprobs != nil && (*body.Logprobs < 0 || *body.Logprobs > 5):
+		return job{}, invalid("logprobs", "logprobs is %d; it must be between 0 and 5.", *body.Logprobs)
+	case body.Echo:
+		return job{}, invalid("echo", "echo is not supported; leave it out.")
 	}
 	if body.Prompt.tokens != nil {
-		vocab := m.Tokenizer.VocabSize()
+		vocab := sv.m.Tokenizer.VocabSize()
 		for _, id := range body.Prompt.tokens {
 			if id < 0 || id >= vocab {
-				writeError(w, invalid("prompt", "token id %d is outside the vocabulary of %d tokens.", id, vocab))
-				return
+				return job{}, invalid("prompt", "token id %d is outside the vocabulary of %d tokens.", id, vocab)
 			}
 		}
 		req.Prompt = body.Prompt.tokens
 	} else {
-		req.Prompt = m.Tokenizer.Encode(body.Prompt.text, true)
+		if n, tooLong := sv.lim.promptCertainlyTooLong(sv.m.Tokenizer, len(body.Prompt.text)); tooLong {
+			return job{}, promptTooLong("prompt", sv.lim.ContextLength, n, true)
+		}
+		req.Prompt = sv.m.TextPrompt(body.Prompt.text)
 	}
 	if body.Logprobs != nil {
 		req.Logprobs, req.TopLogprobs = true, *body.Logprobs
 	}
-	s.run(w, r, sched, job{endpoint: "/v1/completions", promptParam: "prompt", req: req, stream: body.Stream,
-		includeUsage: body.StreamOptions != nil && body.StreamOptions.IncludeUsage}, completionFormat{})
+	return job{endpoint: "/v1/completions", promptParam: "prompt", req: req, stream: body.Stream, includeUsage: includeUsage}, nil
 }
 
 var chatRoles = map[string]bool{"system": true, "developer": true, "user": true, "assistant": true, "tool": true}
 
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
-	var body chatRequest
-	if e := decode(r, &body); e != nil {
-		writeError(w, e)
-		return
+	if sv, j, ok := s.intake(w, r, s.chatJob); ok {
+		s.run(w, r, sv.sched, j, chatFormat{})
 	}
-	sched, m, e := s.available(body.Model)
-	if e != nil {
-		writeError(w, e)
-		return
+}
+
+func (s *Server) chatJob(raw []byte, sv serving) (job, *apiError) {
+	var body chatRequest
+	if e := decodeObject(raw, chatFields, "", &body); e != nil {
+		return job{}, e
+	}
+	if e := s.checkModel(body.Model); e != nil {
+		return job{}, e
 	}
 	maxTokens, param := body.MaxCompletionTokens, "max_completion_tokens"
 	if maxTokens == nil {
@@ -182,47 +277,50 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	req, e := body.sampling(maxTokens, param)
 	if e != nil {
-		writeError(w, e)
-		return
+		return job{}, e
+	}
+	includeUsage, e := body.includeUsage()
+	if e != nil {
+		return job{}, e
 	}
 	if len(body.Messages) == 0 {
-		writeError(w, invalid("messages", "messages is empty; send at least one message."))
-		return
+		return job{}, invalid("messages", "messages is empty; send at least one message.")
 	}
 	if body.TopLogprobs != nil {
 		if *body.TopLogprobs < 0 || *body.TopLogprobs > 20 {
-			writeError(w, invalid("top_logprobs", "top_logprobs is %d; it must be between 0 and 20.", *body.TopLogprobs))
-			return
+			return job{}, invalid("top_logprobs", "top_logprobs is %d; it must be between 0 and 20.", *body.TopLogprobs)
 		}
 		if !body.Logprobs {
-			writeError(w, invalid("top_logprobs", "top_logprobs needs logprobs set to true."))
-			return
+			return job{}, invalid("top_logprobs", "top_logprobs needs logprobs set to true.")
 		}
 		req.TopLogprobs = *body.TopLogprobs
 	}
 	req.Logprobs = body.Logprobs
 	msgs := make([]chattemplate.Message, len(body.Messages))
-	for i, msg := range body.Messages {
-		if !chatRoles[msg.Role] {
-			writeError(w, invalid(fmt.Sprintf("messages[%d].role", i), "role %q is not one of system, developer, user, assistant, tool.", msg.Role))
-			return
+	for i, raw := range body.Messages {
+		prefix := fmt.Sprintf("messages[%d].", i)
+		var msg chatMessage
+		if e := decodeObject(raw, messageFields, prefix, &msg); e != nil {
+			return job{}, e
 		}
-		text, err := messageText(msg.Content)
-		if err != nil {
-			writeError(w, invalid(fmt.Sprintf("messages[%d].content", i), "%v", err))
-			return
+		if !chatRoles[msg.Role] {
+			return job{}, invalid(prefix+"role", "role %q is not one of system, developer, user, assistant, tool.", msg.Role)
+		}
+		text, e := messageText(msg.Content, prefix+"content")
+		if e != nil {
+			return job{}, e
 		}
 		msgs[i] = chattemplate.Message{Role: msg.Role, Content: text}
 	}
-	prompt, err := m.Template.Render(msgs, true)
+	prompt, err := sv.m.Template.RenderPrompt(msgs, true)
 	if err != nil {
-		writeError(w, invalid("messages", "the model's chat template rejected the messages: %v", err))
-		return
+		return job{}, invalid("messages", "the model's chat template rejected the messages: %v", err)
 	}
-	// The template writes the BOS token itself where the model wants it.
-	req.Prompt = m.Tokenizer.Encode(prompt, m.Template.Plain())
-	s.run(w, r, sched, job{endpoint: "/v1/chat/completions", promptParam: "messages", req: req, stream: body.Stream,
-		includeUsage: body.StreamOptions != nil && body.StreamOptions.IncludeUsage}, chatFormat{})
+	if n, tooLong := sv.lim.promptCertainlyTooLong(sv.m.Tokenizer, len(prompt.Text)); tooLong {
+		return job{}, promptTooLong("messages", sv.lim.ContextLength, n, true)
+	}
+	req.Prompt = sv.m.ChatPrompt(prompt)
+	return job{endpoint: "/v1/chat/completions", promptParam: "messages", req: req, stream: body.Stream, includeUsage: includeUsage}, nil
 }
 
 // format renders one endpoint's responses.
@@ -248,19 +346,20 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 	start := time.Now()
 	ctxLen := sched.ContextLength()
 	if n := len(j.req.Prompt); n >= ctxLen {
-		writeError(w, &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: strp(j.promptParam), Code: strp("context_length_exceeded"),
-			Message: fmt.Sprintf("This model's maximum context length is %d tokens. However, your prompt has %d tokens, which leaves no room to generate. Please shorten the prompt.", ctxLen, n)})
+		writeError(w, promptTooLong(j.promptParam, ctxLen, n, false))
 		return
 	}
-	h, err := sched.Submit(r.Context(), j.req)
+	// The generation also stops when the client cannot take the stream.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	h, err := sched.Submit(ctx, j.req)
 	switch {
 	case errors.Is(err, scheduler.ErrQueueFull):
 		writeError(w, &apiError{Status: http.StatusTooManyRequests, Type: "rate_limit_error", Code: strp("queue_full"), RetryAfter: s.cfg.RetryAfter,
 			Message: "The server is at capacity and its queue is full; retry after the Retry-After delay."})
 		return
 	case errors.Is(err, scheduler.ErrShuttingDown):
-		writeError(w, &apiError{Status: http.StatusServiceUnavailable, Type: "service_unavailable", Code: strp("shutting_down"),
-			Message: "The server is shutting down; retry on another replica."})
+		writeError(w, errShuttingDown())
 		return
 	case err != nil:
 		writeError(w, &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()})
@@ -299,7 +398,11 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 		}
 		if c := f.chunk(base, ev, first); c != nil {
 			first = false
-			sse.send(c) // a failed write means the client left; the context cancels the request
+			if sse.send(c) != nil {
+				// The client left or stopped reading past the write timeout: stop
+				// generating; the loop ends when the scheduler has let go.
+				cancel()
+			}
 		}
 	}
 	res := h.Result()
@@ -309,7 +412,8 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 	case res.Err == nil:
 	case errors.Is(res.Err, scheduler.ErrCut):
 		finish = "cut"
-	case r.Context().Err() != nil:
+		s.cut.Add(1)
+	case ctx.Err() != nil:
 		finish = "cancelled"
 	default:
 		finish = "error"
@@ -319,9 +423,15 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 	ri.log.Info("completion", "promptTokens", rec.PromptTokens, "completionTokens", rec.CompletionTokens,
 		"finish", rec.Finish, "seconds", rec.Duration.Seconds(), "ttftSeconds", ttft.Seconds(), "stream", j.stream)
 	s.cfg.Narrator.OnComplete(rec)
+	s.generated(ri.id, j.endpoint, res.Err)
 
 	if res.Err != nil {
 		e := &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: "generation failed: " + res.Err.Error()}
+		if errors.Is(res.Err, engine.ErrNonFinite) {
+			e.Code = strp("non_finite_logits")
+			e.Message = "The model produced invalid numbers (NaN or infinity) while generating, so the response was stopped (" +
+				res.Err.Error() + "). The model or the server is at fault, not your request; retry on another replica."
+		}
 		if finish == "cut" {
 			e = &apiError{Status: http.StatusServiceUnavailable, Type: "service_unavailable", Code: strp("shutting_down"),
 				Message: "The server shut down before the generation finished; retry on another replica."}
@@ -330,7 +440,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 			return // nobody is listening
 		}
 		if sse != nil {
-			sse.send(struct {
+			_ = sse.send(struct {
 				Error *apiError `json:"error"`
 			}{e})
 			return
@@ -340,11 +450,11 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 	}
 	if sse != nil {
 		if first {
-			sse.send(f.chunk(base, scheduler.Event{Token: -1}, true))
+			_ = sse.send(f.chunk(base, scheduler.Event{Token: -1}, true))
 		}
-		sse.send(f.finalChunk(base, finish))
+		_ = sse.send(f.finalChunk(base, finish))
 		if j.includeUsage {
-			sse.send(f.usageChunk(base, u))
+			_ = sse.send(f.usageChunk(base, u))
 		}
 		sse.done()
 		return
@@ -352,7 +462,8 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 	writeJSON(w, http.StatusOK, f.response(base, evs, res, finish, u))
 }
 
-// sseWriter writes Server-Sent Events.
+// sseWriter writes Server-Sent Events. Each write gets its own deadline (see
+// statusWriter), so a stream lasts as long as the client keeps reading.
 type sseWriter struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
@@ -369,14 +480,17 @@ func newSSEWriter(w http.ResponseWriter) *sseWriter {
 	return &sseWriter{w: w, rc: rc}
 }
 
-func (s *sseWriter) send(v any) {
+// send writes one event; an error means the client is gone or not reading.
+func (s *sseWriter) send(v any) error {
 	b, _ := json.Marshal(v)
-	fmt.Fprintf(s.w, "data: %s\n\n", b)
-	_ = s.rc.Flush()
+	if _, err := fmt.Fprintf(s.w, "data: %s\n\n", b); err != nil {
+		return err
+	}
+	return s.rc.Flush()
 }
 
 func (s *sseWriter) done() {
-	io.WriteString(s.w, "data: [DONE]\n\n")
+	_, _ = io.WriteString(s.w, "data: [DONE]\n\n")
 	_ = s.rc.Flush()
 }
 

@@ -15,6 +15,7 @@ type metrics struct {
 	timeToFirstToken prometheus.Histogram
 	interToken       prometheus.Histogram
 	modelLoadSeconds prometheus.Gauge
+	nonFinite        prometheus.Counter
 }
 
 func newMetrics(stats func() (scheduler.Stats, bool)) *metrics {
@@ -35,6 +36,8 @@ func newMetrics(stats func() (scheduler.Stats, bool)) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		modelLoadSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "model_load_seconds",
 			Help: "Seconds the model took to load, warm-up included."}),
+		nonFinite: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "nonfinite_logits_total",
+			Help: "Requests ended because the model produced non-finite logits (NaN or Inf)."}),
 	}
 	stat := func(f func(scheduler.Stats) int) func() float64 {
 		return func() float64 {
@@ -45,7 +48,7 @@ func newMetrics(stats func() (scheduler.Stats, bool)) *metrics {
 			return float64(f(st))
 		}
 	}
-	m.reg.MustRegister(m.requests, m.promptTokens, m.generatedTokens, m.timeToFirstToken, m.interToken, m.modelLoadSeconds,
+	m.reg.MustRegister(m.requests, m.promptTokens, m.generatedTokens, m.timeToFirstToken, m.interToken, m.modelLoadSeconds, m.nonFinite,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "queue_depth",
 			Help: "Requests waiting for a slot."}, stat(func(s scheduler.Stats) int { return s.Queued })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "running_sequences",

@@ -2,9 +2,9 @@ package server
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // apiError is an error in OpenAI's JSON shape with its HTTP status.
@@ -57,7 +57,7 @@ func (s *stopList) UnmarshalJSON(b []byte) error {
 	}
 	var many []string
 	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("stop must be a string or an array of strings")
+		return &fieldError{"stop", "stop must be a string or an array of strings."}
 	}
 	*s = many
 	return nil
@@ -96,7 +96,7 @@ func (p *prompt) UnmarshalJSON(b []byte) error {
 		}
 		return nil
 	}
-	return errors.New("prompt must be a string, an array of strings, or an array of token ids")
+	return &fieldError{"prompt", "prompt must be a string, an array of strings, or an array of token ids."}
 }
 
 type streamOptions struct {
@@ -105,17 +105,17 @@ type streamOptions struct {
 
 // samplingFields are shared by completions and chat completions.
 type samplingFields struct {
-	Model            string         `json:"model"`
-	MaxTokens        *int           `json:"max_tokens"`
-	Temperature      *float64       `json:"temperature"`
-	TopP             *float64       `json:"top_p"`
-	N                *int           `json:"n"`
-	Stream           bool           `json:"stream"`
-	StreamOptions    *streamOptions `json:"stream_options"`
-	Stop             stopList       `json:"stop"`
-	Seed             *int64         `json:"seed"`
-	PresencePenalty  *float64       `json:"presence_penalty"`
-	FrequencyPenalty *float64       `json:"frequency_penalty"`
+	Model            string          `json:"model"`
+	MaxTokens        *int            `json:"max_tokens"`
+	Temperature      *float64        `json:"temperature"`
+	TopP             *float64        `json:"top_p"`
+	N                *int            `json:"n"`
+	Stream           bool            `json:"stream"`
+	StreamOptions    json.RawMessage `json:"stream_options"` // checked field by field, see streamOptions
+	Stop             stopList        `json:"stop"`
+	Seed             *int64          `json:"seed"`
+	PresencePenalty  *float64        `json:"presence_penalty"`
+	FrequencyPenalty *float64        `json:"frequency_penalty"`
 }
 
 type completionRequest struct {
@@ -132,15 +132,16 @@ type chatMessage struct {
 
 type chatRequest struct {
 	samplingFields
-	Messages            []chatMessage `json:"messages"`
-	MaxCompletionTokens *int          `json:"max_completion_tokens"`
-	Logprobs            bool          `json:"logprobs"`
-	TopLogprobs         *int          `json:"top_logprobs"`
+	// Messages are decoded one by one, so errors can name messages[i].
+	Messages            []json.RawMessage `json:"messages"`
+	MaxCompletionTokens *int              `json:"max_completion_tokens"`
+	Logprobs            bool              `json:"logprobs"`
+	TopLogprobs         *int              `json:"top_logprobs"`
 }
 
 // messageText returns a message's content: a string, or an array of text
-// parts that are joined.
-func messageText(raw json.RawMessage) (string, error) {
+// parts that are joined. param locates the content in the request.
+func messageText(raw json.RawMessage, param string) (string, *apiError) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", nil
 	}
@@ -148,21 +149,26 @@ func messageText(raw json.RawMessage) (string, error) {
 	if err := json.Unmarshal(raw, &s); err == nil {
 		return s, nil
 	}
-	var parts []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}
+	var parts []json.RawMessage
 	if err := json.Unmarshal(raw, &parts); err != nil {
-		return "", errors.New("content must be a string or an array of text parts")
+		return "", invalid(param, "%s must be a string or an array of text parts.", param)
 	}
-	var out string
-	for _, p := range parts {
-		if p.Type != "text" {
-			return "", fmt.Errorf("content part type %q is not supported; only text is", p.Type)
+	var out strings.Builder
+	for i, raw := range parts {
+		var p struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
 		}
-		out += p.Text
+		prefix := fmt.Sprintf("%s[%d].", param, i)
+		if e := decodeObject(raw, contentPartFields, prefix, &p); e != nil {
+			return "", e
+		}
+		if p.Type != "text" {
+			return "", invalid(prefix+"type", "content part type %q is not supported; only text is.", p.Type)
+		}
+		out.WriteString(p.Text)
 	}
-	return out, nil
+	return out.String(), nil
 }
 
 type usage struct {

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kubeinfer/kubeinfer/worker/engine"
 	"github.com/kubeinfer/kubeinfer/worker/load"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/report"
@@ -35,7 +37,17 @@ type Config struct {
 	MaxContext    int
 	// RetryAfter is the Retry-After seconds of a 429; 0 means 1.
 	RetryAfter int
-	Narrator   report.Narrator
+	// MaxRequestBytes caps a request body; 0 means 16 bytes per context
+	// token plus 64 KiB (see Limits).
+	MaxRequestBytes int64
+	// MaxConnections caps open connections; 0 means 2 × (slots + queue) + 64.
+	MaxConnections int
+	// Timeouts; 0 means the Default* constant. ReadTimeout applies to a
+	// request body, WriteTimeout to each write of a response (one streamed
+	// chunk), so neither cuts a long stream that the client keeps reading.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+
+	Narrator report.Narrator
 	// Collectors are served on /metrics with the server's own (e.g. narration's).
 	Collectors []prometheus.Collector
 	Log        logr.Logger
@@ -49,14 +61,34 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 	created int64
+	// conn are the limits that do not depend on the model: timeouts,
+	// connections, intake.
+	conn Limits
 
 	mu    sync.RWMutex
 	model *load.Model
 	sched *scheduler.Scheduler
+	lim   Limits
+
+	// intakeSlots holds one token per request being read, decoded and
+	// tokenized (Limits.Intake).
+	intakeSlots chan struct{}
+	// cut counts requests the shutdown grace period ended.
+	cut atomic.Int32
 
 	ready    atomic.Bool
 	draining atomic.Bool
+	// nonFinite counts requests in a row whose logits were not finite; at
+	// UnreadyAfterNonFinite, unready holds why /readyz answers 503 from then on.
+	nonFinite atomic.Int32
+	unready   atomic.Pointer[string]
 }
+
+// UnreadyAfterNonFinite is how many requests in a row must end with non-finite
+// logits before the worker reports itself not ready. One can be a fluke of one
+// prompt; several in a row mean the model or the device is broken, and the
+// worker stays unready (the operator shows it Degraded) until it is restarted.
+const UnreadyAfterNonFinite = 3
 
 // New returns a server that is alive but not ready.
 func New(cfg Config) *Server {
@@ -72,23 +104,52 @@ func New(cfg Config) *Server {
 	if cfg.Narrator == nil {
 		cfg.Narrator = report.Nop{}
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, created: time.Now().Unix()}
+	s := &Server{cfg: cfg, log: cfg.Log, created: time.Now().Unix(), conn: cfg.limits(0)}
+	s.intakeSlots = make(chan struct{}, s.conn.Intake)
 	s.metrics = newMetrics(s.stats)
 	s.metrics.reg.MustRegister(cfg.Collectors...)
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /v1/models", s.models)
-	mux.HandleFunc("POST /v1/completions", s.completions)
-	mux.HandleFunc("POST /v1/chat/completions", s.chatCompletions)
+	// Paths without methods: route answers a wrong method with 405 in
+	// OpenAI's error shape (the mux's own 405 is plain text).
+	route := func(path, method string, h http.HandlerFunc) {
+		allow := method
+		if method == http.MethodGet {
+			allow = "GET, HEAD"
+		}
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
+				w.Header().Set("Allow", allow)
+				writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Type: "invalid_request_error", Code: strp("method_not_allowed"),
+					Message: fmt.Sprintf("%s %s is not allowed; use %s.", r.Method, path, method)})
+				return
+			}
+			h(w, r)
+		})
+	}
+	route("/healthz", http.MethodGet, func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	route("/readyz", http.MethodGet, s.readyz)
+	route("/metrics", http.MethodGet, promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP)
+	route("/v1/models", http.MethodGet, s.models)
+	route("/v1/completions", http.MethodPost, s.completions)
+	route("/v1/chat/completions", http.MethodPost, s.chatCompletions)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error",
-			Message: "unknown endpoint " + r.Method + " " + r.URL.Path})
+			Message: "unknown endpoint " + r.Method + " " + r.URL.Path + "; this server serves /v1/completions, /v1/chat/completions and /v1/models."})
 	})
 	s.handler = s.instrument(mux)
 	return s
 }
+
+// Limits are the server's limits for the loaded model; zero before Start.
+func (s *Server) Limits() Limits {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.lim
+}
+
+// CutRequests is how many requests the shutdown grace period cut short.
+// Read it once the HTTP server has stopped (their handlers have returned).
+func (s *Server) CutRequests() int { return int(s.cut.Load()) }
 
 // Handler is the HTTP handler of all endpoints.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -119,9 +180,14 @@ func (s *Server) Start(ctx context.Context, m *load.Model) error {
 		return errors.Join(errors.New("warm-up failed"), err)
 	}
 	m.LoadTime += time.Since(start)
+	lim := s.cfg.limits(sched.ContextLength())
 	s.mu.Lock()
-	s.model, s.sched = m, sched
+	s.model, s.sched, s.lim = m, sched, lim
 	s.mu.Unlock()
+	s.log.Info("request limits", "maxRequestBytes", lim.MaxRequestBytes, "contextLength", lim.ContextLength,
+		"intake", lim.Intake, "maxConnections", lim.MaxConnections, "memoryBoundBytes", lim.MemoryBound,
+		"readHeaderTimeout", lim.ReadHeaderTimeout.String(), "readTimeout", lim.ReadTimeout.String(),
+		"writeTimeout", lim.WriteTimeout.String(), "idleTimeout", lim.IdleTimeout.String())
 	s.metrics.modelLoadSeconds.Set(m.LoadTime.Seconds())
 	s.ready.Store(true)
 	h0 := m.Backend.Model().Hyper
@@ -179,6 +245,8 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 	case !s.ready.Load():
 		http.Error(w, "model loading", http.StatusServiceUnavailable)
+	case s.unready.Load() != nil:
+		http.Error(w, *s.unready.Load(), http.StatusServiceUnavailable)
 	default:
 		w.Write([]byte("ok\n"))
 	}
@@ -187,6 +255,27 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) models(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, modelList{Object: "list", Data: []modelObject{{
 		ID: s.cfg.ServedName, Object: "model", Created: s.created, OwnedBy: "kubeinfer"}}})
+}
+
+// generated records how a generation ended for the worker's health: a
+// non-finite failure counts toward unreadiness, a success resets the count.
+func (s *Server) generated(id, endpoint string, err error) {
+	if err == nil {
+		s.nonFinite.Store(0)
+		return
+	}
+	if !errors.Is(err, engine.ErrNonFinite) {
+		return
+	}
+	s.metrics.nonFinite.Inc()
+	n := int(s.nonFinite.Add(1))
+	rec := report.InferenceFailure{CorrelationID: id, Endpoint: endpoint, Cause: err.Error(), Consecutive: n}
+	if n >= UnreadyAfterNonFinite {
+		why := fmt.Sprintf("degraded: %d requests in a row produced non-finite logits (NaN or Inf), the last: %s; restart the worker", n, err)
+		rec.Unready = s.unready.CompareAndSwap(nil, &why)
+	}
+	s.log.Info("generation produced non-finite logits", "correlationID", id, "cause", err.Error(), "consecutive", n, "unready", s.unready.Load() != nil)
+	s.cfg.Narrator.OnInferenceFailed(rec)
 }
 
 // Correlation ids.
@@ -212,17 +301,24 @@ func newID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// statusWriter records the status code; Unwrap lets
+// statusWriter records the status code and gives every write its own
+// deadline, so a client that stops reading is cut after the write timeout
+// while a long stream that it reads goes on; Unwrap lets
 // http.ResponseController reach Flush.
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	rc      *http.ResponseController
+	timeout time.Duration
+	code    int
 }
+
+func (w *statusWriter) deadline() { _ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout)) }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.code == 0 {
 		w.code = code
 	}
+	w.deadline()
 	w.ResponseWriter.WriteHeader(code)
 }
 
@@ -230,6 +326,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
+	w.deadline()
 	return w.ResponseWriter.Write(b)
 }
 
@@ -249,7 +346,12 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		w.Header().Set(HeaderCorrelationID, id)
 		log := s.log.WithValues("correlationID", id, "method", r.Method, "path", r.URL.Path)
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, requestInfo{id: id, log: log}))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: s.conn.WriteTimeout}
+		// A write deadline left by the previous response on this connection
+		// must not fail this one's first write; a read deadline bounds the
+		// reading of a body the handler leaves unread (net/http discards it).
+		_ = sw.rc.SetWriteDeadline(time.Time{})
+		_ = sw.rc.SetReadDeadline(time.Now().Add(s.conn.ReadTimeout))
 		start := time.Now()
 		next.ServeHTTP(sw, r)
 		endpoint := r.URL.Path

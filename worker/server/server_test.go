@@ -58,6 +58,9 @@ func writeModel(path string) error {
 var modelPath string
 
 func TestMain(m *testing.M) {
+	if cfg := os.Getenv(abuseChildEnv); cfg != "" {
+		os.Exit(abuseChild(cfg)) // a server for TestAbuseMemoryBound to measure
+	}
 	dir, err := os.MkdirTemp("", "servertest")
 	if err != nil {
 		panic(err)
@@ -96,9 +99,10 @@ type harness struct {
 }
 
 type recorder struct {
-	mu      sync.Mutex
-	records []report.Completion
-	loaded  []report.ModelLoaded
+	mu       sync.Mutex
+	records  []report.Completion
+	loaded   []report.ModelLoaded
+	failures []report.InferenceFailure
 }
 
 func (r *recorder) OnModelLoaded(m report.ModelLoaded) {
@@ -110,6 +114,11 @@ func (r *recorder) OnModelLoadFailed(error) {}
 func (r *recorder) OnComplete(c report.Completion) {
 	r.mu.Lock()
 	r.records = append(r.records, c)
+	r.mu.Unlock()
+}
+func (r *recorder) OnInferenceFailed(f report.InferenceFailure) {
+	r.mu.Lock()
+	r.failures = append(r.failures, f)
 	r.mu.Unlock()
 }
 
@@ -526,7 +535,7 @@ func TestErrors(t *testing.T) {
 		{"logprobs above 5", "/v1/completions", `{"model":"tiny","prompt":"x","logprobs":6}`, 400, "invalid_request_error", "logprobs", ""},
 		{"top_logprobs without logprobs", "/v1/chat/completions", `{"model":"tiny","messages":[{"role":"user","content":"x"}],"top_logprobs":2}`, 400, "invalid_request_error", "top_logprobs", ""},
 		{"too many stops", "/v1/completions", `{"model":"tiny","prompt":"x","stop":["a","b","c","d","e"]}`, 400, "invalid_request_error", "stop", ""},
-		{"bad stop type", "/v1/completions", `{"model":"tiny","prompt":"x","stop":5}`, 400, "invalid_request_error", "", ""},
+		{"bad stop type", "/v1/completions", `{"model":"tiny","prompt":"x","stop":5}`, 400, "invalid_request_error", "stop", ""},
 		{"empty prompt", "/v1/completions", `{"model":"tiny","prompt":""}`, 400, "invalid_request_error", "prompt", ""},
 		{"two prompts", "/v1/completions", `{"model":"tiny","prompt":["a","b"]}`, 400, "invalid_request_error", "prompt", ""},
 		{"token out of vocabulary", "/v1/completions", `{"model":"tiny","prompt":[1,99999]}`, 400, "invalid_request_error", "prompt", ""},

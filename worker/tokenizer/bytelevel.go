@@ -95,7 +95,8 @@ func (t *Tokenizer) encodeByteLevel(ids []int, text string) []int {
 			if !ok {
 				id = -1
 			}
-			syms = append(syms, symbol{start: i, end: i + utf8.RuneLen(r), id: id, prev: len(syms) - 1, next: len(syms) + 1})
+			n := int32(len(syms))
+			syms = append(syms, symbol{start: int32(i), end: int32(i + utf8.RuneLen(r)), id: int32(id), prev: n - 1, next: n + 1})
 		}
 		if len(syms) == 0 {
 			continue
@@ -104,7 +105,7 @@ func (t *Tokenizer) encodeByteLevel(ids []int, text string) []int {
 		mergeSymbols(syms, t.byteLevelPair, func(s symbol) {
 			switch {
 			case s.id >= 0:
-				ids = append(ids, s.id)
+				ids = append(ids, int(s.id))
 			case t.vocab.UNK >= 0:
 				// Only vocabularies without all 256 byte symbols get here.
 				ids = append(ids, t.vocab.UNK)

@@ -42,7 +42,8 @@ type runeScanner struct {
 }
 
 func newRuneScanner(text string) *runeScanner {
-	s := &runeScanner{text: text}
+	n := utf8.RuneCountInString(text) // sized at once: appending would hold up to twice as much
+	s := &runeScanner{text: text, runes: make([]rune, 0, n), offs: make([]int, 0, n+1)}
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
 		s.runes = append(s.runes, r)

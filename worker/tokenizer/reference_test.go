@@ -369,7 +369,7 @@ func streamDecode(tok *Tokenizer, ids []int) string {
 
 func containsSpecial(tok *Tokenizer, text string) bool {
 	for i := 0; i < len(text); i++ {
-		if _, ok := tok.specialAt(text, i); ok {
+		if _, ok := tok.specialAt(text, i, nil); ok {
 			return true
 		}
 	}

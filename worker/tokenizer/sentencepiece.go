@@ -59,7 +59,8 @@ func (t *Tokenizer) encodeSentencePiece(ids []int, text string, prefixSpace bool
 		if !ok {
 			id = -1
 		}
-		syms = append(syms, symbol{start: i, end: i + size, id: id, prev: len(syms) - 1, next: len(syms) + 1})
+		n := int32(len(syms))
+		syms = append(syms, symbol{start: int32(i), end: int32(i + size), id: int32(id), prev: n - 1, next: n + 1})
 		i += size
 	}
 	if len(syms) == 0 {
@@ -79,7 +80,7 @@ func (t *Tokenizer) encodeSentencePiece(ids []int, text string, prefixSpace bool
 	}
 	mergeSymbols(syms, pair, func(s symbol) {
 		if s.id >= 0 {
-			ids = append(ids, s.id)
+			ids = append(ids, int(s.id))
 			return
 		}
 		for i := s.start; i < s.end; i++ {

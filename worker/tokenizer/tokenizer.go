@@ -7,7 +7,13 @@
 //
 // Special tokens (BOS/EOS/UNK/PAD and every control, user-defined or unknown
 // token) are matched in the input text before BPE runs, as llama.cpp does with
-// parse_special=true. When decoding, control tokens keep their text (llama.cpp's
+// parse_special=true (Encode). Text from users goes through EncodeText, which
+// is llama.cpp's parse_special=false: control tokens (BOS/EOS/UNK/PAD,
+// control and unknown types) are spelled as plain text there, so a user cannot
+// write "<|im_end|>" and get the end of their turn; user-defined tokens are
+// still matched, as they are part of the ordinary vocabulary. EncodeLiteral
+// serves chat prompts: template text with special tokens, message content
+// without. When decoding, control tokens keep their text (llama.cpp's
 // token_to_piece with special=true), so a chat transcript decodes to the
 // template text that produced it; unused tokens decode to nothing.
 package tokenizer
@@ -61,7 +67,12 @@ type Tokenizer struct {
 
 	specials     []int          // ids matched in input text, longest text first
 	specialsByB0 map[byte][]int // specials indexed by their first byte
-	eog          map[int]bool
+	// control marks the specials that only trusted text may produce (see
+	// EncodeText): BOS/EOS/UNK/PAD and control and unknown tokens.
+	control map[int]bool
+	// maxTokenBytes is the most input bytes one token can stand for (see MinTokens).
+	maxTokenBytes int
+	eog           map[int]bool
 }
 
 type merge struct {
@@ -105,6 +116,13 @@ func New(v Vocab) (*Tokenizer, error) {
 		return nil, err
 	}
 	t.initSpecials()
+	t.maxTokenBytes = 1 // a byte the vocabulary lacks becomes one UNK token, or nothing
+	for _, p := range t.pieces {
+		t.maxTokenBytes = max(t.maxTokenBytes, len(p))
+	}
+	for _, id := range t.specials { // matched by their text, which can be longer than their piece
+		t.maxTokenBytes = max(t.maxTokenBytes, len(v.Tokens[id]))
+	}
 	if v.EOS >= 0 {
 		t.eog[v.EOS] = true
 	}
@@ -174,14 +192,17 @@ func (t *Tokenizer) tokenType(id int) int32 {
 // initSpecials collects the tokens that are cut out of input text whole.
 func (t *Tokenizer) initSpecials() {
 	isSpecial := map[int]bool{}
+	t.control = map[int]bool{}
 	for _, id := range []int{t.vocab.BOS, t.vocab.EOS, t.vocab.UNK, t.vocab.PAD} {
 		if id >= 0 {
-			isSpecial[id] = true
+			isSpecial[id], t.control[id] = true, true
 		}
 	}
 	for id := range t.vocab.Tokens {
 		switch t.tokenType(id) {
-		case typeControl, typeUserDefined, typeUnknown:
+		case typeControl, typeUnknown:
+			isSpecial[id], t.control[id] = true, true
+		case typeUserDefined:
 			isSpecial[id] = true
 		}
 	}
@@ -206,11 +227,59 @@ func (t *Tokenizer) initSpecials() {
 	}
 }
 
-// Encode returns the token ids of text. Special token texts in text become
-// those tokens (the longest one at the leftmost position wins); the rest is
+// Encode returns the token ids of text, which is trusted (a chat template's
+// output, the worker's own text). Special token texts in text become those
+// tokens (the longest one at the leftmost position wins); the rest is
 // BPE-encoded. With addSpecial, BOS and EOS are added as the vocabulary asks
 // (AddBOS, AddEOS).
 func (t *Tokenizer) Encode(text string, addSpecial bool) []int {
+	return t.encode(text, addSpecial, nil)
+}
+
+// EncodeText is Encode for text a user wrote (llama.cpp's
+// parse_special=false): the texts of control tokens are encoded as the plain
+// text they are, so only user-defined tokens are cut out.
+func (t *Tokenizer) EncodeText(text string, addSpecial bool) []int {
+	return t.encode(text, addSpecial, func(id, _, _ int) bool { return !t.control[id] })
+}
+
+// EncodeLiteral is Encode for a chat prompt: literal lists the byte ranges of
+// text, in order and not overlapping, that came from message content and must
+// not become control tokens; a control token is matched only where it touches
+// none of them, so only the template's own text produces one.
+func (t *Tokenizer) EncodeLiteral(text string, literal [][2]int, addSpecial bool) []int {
+	return t.encode(text, addSpecial, func(id, start, end int) bool {
+		if !t.control[id] {
+			return true
+		}
+		// The first range that ends after start is the only one that can overlap.
+		i := sort.Search(len(literal), func(i int) bool { return literal[i][1] > start })
+		return i == len(literal) || literal[i][0] >= end
+	})
+}
+
+// ControlTexts returns the texts of the control tokens: what EncodeText spells
+// as plain text and a chat template must keep apart from message content.
+func (t *Tokenizer) ControlTexts() []string {
+	var texts []string
+	for _, id := range t.specials {
+		if t.control[id] {
+			texts = append(texts, t.vocab.Tokens[id])
+		}
+	}
+	return texts
+}
+
+// MinTokens is a lower bound on the tokens any Encode variant makes of a text
+// of n bytes: no token stands for more than the longest token's bytes. A
+// prompt whose MinTokens already exceeds a limit can be refused untokenized.
+func (t *Tokenizer) MinTokens(n int) int {
+	return (n + t.maxTokenBytes - 1) / t.maxTokenBytes
+}
+
+// encode tokenizes text; allow, when set, says whether the special token id
+// found at text[start:end] is taken as that token rather than as text.
+func (t *Tokenizer) encode(text string, addSpecial bool, allow func(id, start, end int) bool) []int {
 	var ids []int
 	if addSpecial && t.vocab.AddBOS {
 		ids = append(ids, t.vocab.BOS)
@@ -226,7 +295,7 @@ func (t *Tokenizer) Encode(text string, addSpecial bool) []int {
 		}
 	}
 	for i := 0; i < len(text); {
-		id, ok := t.specialAt(text, i)
+		id, ok := t.specialAt(text, i, allow)
 		if !ok {
 			i++
 			continue
@@ -244,10 +313,12 @@ func (t *Tokenizer) Encode(text string, addSpecial bool) []int {
 	return ids
 }
 
-// specialAt returns the longest special token starting at text[i:].
-func (t *Tokenizer) specialAt(text string, i int) (int, bool) {
+// specialAt returns the longest special token starting at text[i:] that
+// allow (nil: any) accepts.
+func (t *Tokenizer) specialAt(text string, i int, allow func(id, start, end int) bool) (int, bool) {
 	for _, id := range t.specialsByB0[text[i]] {
-		if strings.HasPrefix(text[i:], t.vocab.Tokens[id]) {
+		tok := t.vocab.Tokens[id]
+		if strings.HasPrefix(text[i:], tok) && (allow == nil || allow(id, i, i+len(tok))) {
 			return id, true
 		}
 	}
@@ -255,10 +326,14 @@ func (t *Tokenizer) specialAt(text string, i int) (int, bool) {
 }
 
 func (t *Tokenizer) encodeText(ids []int, text string, prefixSpace bool) []int {
-	if t.vocab.Model == "llama" {
-		return t.encodeSentencePiece(ids, text, prefixSpace)
+	for i, run := range runs(text, maxRunBytes) {
+		if t.vocab.Model == "llama" {
+			ids = t.encodeSentencePiece(ids, run, prefixSpace && i == 0)
+		} else {
+			ids = t.encodeByteLevel(ids, run)
+		}
 	}
-	return t.encodeByteLevel(ids, text)
+	return ids
 }
 
 // Decode returns the text of ids. For SentencePiece vocabularies the space

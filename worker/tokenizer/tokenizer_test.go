@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // tinyByteLevel is a byte-level vocabulary whose ids 0-255 are the bytes'
@@ -256,5 +257,21 @@ func TestStreamDecoder(t *testing.T) {
 				t.Errorf("second Flush() = %q, want empty", got)
 			}
 		})
+	}
+}
+
+func TestRunsCutAtCharacterBoundaries(t *testing.T) {
+	text := "ab€cd€€e" // € is 3 bytes
+	got := runs(text, 4)
+	if strings.Join(got, "|") != "ab|€c|d€|€e" {
+		t.Fatalf("runs = %q", got)
+	}
+	for _, r := range got {
+		if len(r) > 4 || !utf8.ValidString(r) {
+			t.Errorf("run %q is longer than 4 bytes or cuts a character", r)
+		}
+	}
+	if got := runs(text, 100); len(got) != 1 {
+		t.Errorf("short text cut: %q", got)
 	}
 }
