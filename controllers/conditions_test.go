@@ -74,6 +74,10 @@ func TestDegradedCondition(t *testing.T) {
 			"cannot pull image registry.test/missing:v9"},
 		{"missing PVC", observed{sourceProblem: "PersistentVolumeClaim \"models\" does not exist"}, metav1.ConditionTrue,
 			inferencev1alpha1.ReasonInvalidModelSource, "does not exist"},
+		{"non-finite logits", observed{pods: pods(readyPod, loadingPod), failing: map[string]string{"tiny-1": "GPT inference failed: NaN (3 in a row)"}},
+			metav1.ConditionTrue, inferencev1alpha1.ReasonInferenceFailed, "pod tiny-1: GPT inference failed: NaN (3 in a row)"},
+		{"a ready pod's old failure is none", observed{pods: pods(readyPod), failing: map[string]string{"tiny-0": "NaN"}},
+			metav1.ConditionFalse, inferencev1alpha1.ReasonAsExpected, ""},
 		{"too large wins", observed{pods: pods(crashing), fit: tooLargeFit}, metav1.ConditionTrue,
 			inferencev1alpha1.ReasonModelTooLarge, "needs 90000 MiB"},
 		{"a terminating pod is no problem", observed{pods: func() []corev1.Pod {

@@ -95,7 +95,7 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if obs.sourceProblem, err = r.checkModelSource(ctx, iw); err != nil {
 		return ctrl.Result{}, err
 	}
-	if obs.lastLoad, obs.loading, obs.downloading, err = r.modelLoads(ctx, iw, obs.pods); err != nil {
+	if obs.lastLoad, obs.loading, obs.downloading, obs.failing, err = r.modelLoads(ctx, iw, obs.pods); err != nil {
 		return ctrl.Result{}, err
 	}
 
@@ -315,10 +315,11 @@ func (r *InferenceWorkerReconciler) checkModelSource(ctx context.Context, iw *in
 // may only write Events, so that is how they report): the newest ModelLoaded, whose
 // annotations carry the load's figures, the progress of each pod still loading, from its
 // ModelLoading Event, and of each pod still downloading a URL model, from the
-// ModelDownloading Event of its init container. The Events come from the manager's cache,
+// ModelDownloading Event of its init container; and, for pods running but not ready, the
+// InferenceFailed Event after which the worker reported itself unready. The Events come from the manager's cache,
 // which holds only Events labelled with an InferenceWorker (worker/narration sets the label).
 func (r *InferenceWorkerReconciler) modelLoads(ctx context.Context, iw *inferencev1alpha1.InferenceWorker, pods []corev1.Pod) (
-	last *loadReport, loading, downloading []loadingReport, err error) {
+	last *loadReport, loading, downloading []loadingReport, failing map[string]string, err error) {
 	loadingPods := map[string]bool{}
 	downloadingPods := map[string]bool{}
 	ready := 0
@@ -333,12 +334,13 @@ func (r *InferenceWorkerReconciler) modelLoads(ctx context.Context, iw *inferenc
 		}
 	}
 	if ready == 0 && len(loadingPods) == 0 && len(downloadingPods) == 0 {
-		return nil, nil, nil, nil
+		return nil, nil, nil, nil, nil
 	}
 	var list corev1.EventList
 	if err := r.List(ctx, &list, client.InNamespace(iw.Namespace), client.MatchingLabels{inferencev1alpha1.LabelWorker: iw.Name}); err != nil {
-		return nil, nil, nil, fmt.Errorf("list worker events: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("list worker events: %w", err)
 	}
+	unready := map[string]*corev1.Event{}
 	var newest *corev1.Event
 	// The newest ModelLoading Event per loading pod, and ModelDownloading per downloading pod.
 	loadProgress, downloadProgress := map[string]*corev1.Event{}, map[string]*corev1.Event{}
@@ -364,7 +366,17 @@ func (r *InferenceWorkerReconciler) modelLoads(ctx context.Context, iw *inferenc
 			keepNewest(loadProgress, loadingPods, e)
 		case inferencev1alpha1.ReasonModelDownloading:
 			keepNewest(downloadProgress, downloadingPods, e)
+		case inferencev1alpha1.ReasonInferenceFailed:
+			if e.Annotations[inferencev1alpha1.AnnotationUnready] == "true" {
+				keepNewest(unready, loadingPods, e) // running, not ready
+			}
 		}
+	}
+	for pod, e := range unready {
+		if failing == nil {
+			failing = map[string]string{}
+		}
+		failing[pod] = e.Message
 	}
 	reports := func(m map[string]*corev1.Event) []loadingReport {
 		var out []loadingReport
@@ -378,7 +390,7 @@ func (r *InferenceWorkerReconciler) modelLoads(ctx context.Context, iw *inferenc
 	if newest != nil {
 		last = parseLoadReport(newest.Annotations)
 	}
-	return last, reports(loadProgress), reports(downloadProgress), nil
+	return last, reports(loadProgress), reports(downloadProgress), failing, nil
 }
 
 func eventTime(e *corev1.Event) time.Time {
@@ -425,7 +437,7 @@ func isLoadEvent(o client.Object) bool {
 	}
 	switch e.Reason {
 	case inferencev1alpha1.ReasonModelDownloading, inferencev1alpha1.ReasonModelLoading, inferencev1alpha1.ReasonModelLoaded,
-		inferencev1alpha1.ReasonModelLoadFailed:
+		inferencev1alpha1.ReasonModelLoadFailed, inferencev1alpha1.ReasonInferenceFailed:
 		return true
 	}
 	return false

@@ -29,6 +29,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 	"github.com/kubeinfer/kubeinfer/worker/modelsize"
 	"github.com/kubeinfer/kubeinfer/worker/narration"
+	"github.com/kubeinfer/kubeinfer/worker/report"
 )
 
 // bigModelHeader is the GGUF header of a Llama model with 32 blocks of 8192 wide F16
@@ -435,4 +436,49 @@ func TestReportedSizeDoesNotRollRunningWorkers(t *testing.T) {
 	}
 	r.reconcile(t, iw)
 	assertMemoryAffinity(t, template().Spec.Template.Spec, 5272)
+}
+
+// TestInferenceFailureMakesTheWorkerDegraded: a worker whose model produces non-finite
+// logits narrates InferenceFailed Warnings (with the worker's own narration code) and,
+// after repeated failures, turns itself unready; the operator shows it as Degraded with
+// the worker's message, and a ready worker again clears it.
+func TestInferenceFailureMakesTheWorkerDegraded(t *testing.T) {
+	ns := newNamespace(t)
+	r := newTestReconciler(t)
+	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
+	r.reconcile(t, iw)
+	iw = getIW(t, iw)
+	sim := newWorkerSim(t, ns, "gpt-go")
+	sim.setDeployment(1, 1, 1)
+	sim.pod("gpt-go-0", readyPod)
+	pod := getObj(t, ns, "gpt-go-0", &corev1.Pod{})
+	n, _, _, stop := podNarrator(t, iw, pod, narration.Config{Arch: "gpt", ServedName: "gpt-go"})
+	defer stop()
+
+	// A failure that leaves the worker ready is only a Warning Event.
+	n.OnInferenceFailed(report.InferenceFailure{CorrelationID: "c1", Cause: "the model produced non-finite logits (NaN for token 3)", Consecutive: 1})
+	eventually(t, "the first InferenceFailed event", func() bool { return len(workerEvents(t, iw, inferencev1alpha1.ReasonInferenceFailed)) == 1 })
+	r.reconcile(t, iw)
+	assertCondition(t, getIW(t, iw), inferencev1alpha1.ConditionDegraded, metav1.ConditionFalse, inferencev1alpha1.ReasonAsExpected)
+
+	// The third in a row: the worker reports itself unready and its pod stops being ready.
+	n.OnInferenceFailed(report.InferenceFailure{CorrelationID: "c3", Cause: "the model produced non-finite logits (Inf for token 9)", Consecutive: 3, Unready: true})
+	eventually(t, "the unready InferenceFailed event", func() bool { return len(workerEvents(t, iw, inferencev1alpha1.ReasonInferenceFailed)) == 2 })
+	sim.setDeployment(1, 0, 1)
+	sim.pod("gpt-go-0", loadingPod) // running, not ready
+	r.reconcile(t, iw)
+	got := getIW(t, iw)
+	c := assertCondition(t, got, inferencev1alpha1.ConditionDegraded, metav1.ConditionTrue, inferencev1alpha1.ReasonInferenceFailed)
+	for _, want := range []string{"pod gpt-go-0", "non-finite logits (Inf for token 9)", "delete the pod to restart"} {
+		if !strings.Contains(c.Message, want) {
+			t.Errorf("Degraded message %q lacks %q", c.Message, want)
+		}
+	}
+	assertCondition(t, got, inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonInferenceFailed)
+
+	// A restarted, ready worker is no problem, even with the old Event still there.
+	sim.setDeployment(1, 1, 1)
+	sim.pod("gpt-go-0", readyPod)
+	r.reconcile(t, iw)
+	assertCondition(t, getIW(t, iw), inferencev1alpha1.ConditionDegraded, metav1.ConditionFalse, inferencev1alpha1.ReasonAsExpected)
 }

@@ -27,6 +27,9 @@ type observed struct {
 	// downloading is the progress of each worker whose init container downloads the URL
 	// model, from its ModelDownloading Event.
 	downloading []loadingReport
+	// failing is, for each running worker that is not ready because its model produced
+	// non-finite logits, the message of its InferenceFailed Event.
+	failing map[string]string
 	// fit is the model's GPU memory need and the cluster's GPU nodes.
 	fit modelFit
 }
@@ -132,6 +135,9 @@ func observeWorkers(iw *inferencev1alpha1.InferenceWorker, obs observed) workers
 	w.problem = workerProblem(w.pods)
 	if obs.sourceProblem != "" {
 		w.problem = &problem{reason: inferencev1alpha1.ReasonInvalidModelSource, message: obs.sourceProblem}
+	}
+	if w.problem == nil {
+		w.problem = inferenceProblem(w.pods, obs.failing)
 	}
 	if obs.fit.tooLarge() {
 		w.problem = &problem{reason: inferencev1alpha1.ReasonModelTooLarge, message: obs.fit.tooLargeMessage(iw)}
@@ -394,6 +400,24 @@ func workerProblem(pods []corev1.Pod) *problem {
 					message: fmt.Sprintf("pod %s: worker keeps crashing (%d restarts; %s)",
 						p.Name, cs.RestartCount, detail),
 				}
+			}
+		}
+	}
+	return nil
+}
+
+// inferenceProblem is the first running, unready worker that said (InferenceFailed) its model
+// produces non-finite logits: it stays unready until restarted, which a person must decide.
+func inferenceProblem(pods []corev1.Pod, failing map[string]string) *problem {
+	for _, p := range pods {
+		msg, ok := failing[p.Name]
+		if !ok {
+			continue
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.Name == workerContainerName && !cs.Ready && cs.State.Running != nil {
+				return &problem{reason: inferencev1alpha1.ReasonInferenceFailed,
+					message: fmt.Sprintf("pod %s: %s: check the model file, then delete the pod to restart the worker", p.Name, msg)}
 			}
 		}
 	}

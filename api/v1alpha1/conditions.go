@@ -87,6 +87,9 @@ const (
 	AnnotationParameters    = "kubeinfer.dev/parameters"
 	AnnotationVRAMMiB       = "kubeinfer.dev/vram-mib"
 	AnnotationRAMMiB        = "kubeinfer.dev/ram-mib"
+	// AnnotationUnready ("true") is on the InferenceFailed Event after which the worker
+	// reports itself not ready: the operator shows it as Degraded with that Event's message.
+	AnnotationUnready = "kubeinfer.dev/unready"
 	// AnnotationRequiredMiB is the GPU memory plan (weights + KV cache + buffers) of the
 	// loaded model at the worker's context and concurrency, on ModelLoaded Events.
 	AnnotationRequiredMiB = "kubeinfer.dev/required-mib"

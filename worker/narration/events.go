@@ -170,6 +170,9 @@ func (s *EventSink) event(f Fields) *eventsv1.Event {
 	if f.RequiredMiB > 0 {
 		ann[AnnotationRequiredMiB] = strconv.FormatInt(f.RequiredMiB, 10)
 	}
+	if f.Unready {
+		ann[inferencev1alpha1.AnnotationUnready] = "true"
+	}
 	if f.WeightsBytes > 0 {
 		ann[AnnotationWeightsBytes] = strconv.FormatInt(f.WeightsBytes, 10)
 	}

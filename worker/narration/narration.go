@@ -54,6 +54,7 @@ type Fields struct {
 	Action        string // one of the Action constants
 	Reason        string // the Event reason
 	Warning       bool   // a Warning Event rather than Normal
+	Unready       bool   // the worker reports itself not ready after this (AnnotationUnready)
 	Target        string // "InferenceWorker <namespace>/<name>", or the model path outside a cluster
 	Device        string // "GPU0", "CPU"
 	ModelRef      string // the served model name
@@ -344,6 +345,7 @@ func (n *Narrator) OnInferenceFailed(rec report.InferenceFailure) {
 	f.Sentence = fmt.Sprintf("%s inference failed: %s (%d in a row)", archTitle(n.cfg.Arch), rec.Cause, rec.Consecutive)
 	if rec.Unready {
 		f.Sentence += "; the worker now reports itself not ready"
+		f.Unready = true
 	}
 	n.log(f)
 	if rec.Unready {
