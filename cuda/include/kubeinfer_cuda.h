@@ -175,7 +175,8 @@ KIC_API kic_status kic_model_ready(kic_model *m);
 KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos,
                                const int32_t *seq, int32_t nseq, const int32_t *block_tables,
                                int32_t prefill, const uint8_t *want_logits, float *logits_out);
-/* Samples one token per logit row of the last kic_forward (rows in order). */
+/* Samples one token per logit row of the last kic_forward (rows in order). Greedy sampling gives -1 for a
+ * row holding a NaN or +infinity (the host never sees those logits, so this is how it learns). */
 KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_sampling *params, int32_t *tokens_out);
 KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled);
 

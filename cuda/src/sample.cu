@@ -141,11 +141,19 @@ __global__ void __launch_bounds__(kArgmaxThreads)
 	__shared__ int si[kArgmaxThreads / 32];
 	pdl_wait();
 	pdl_launch_dependents();
+	__shared__ int bad;
 	const float *l = logits + (int64_t)blockIdx.y * vocab;
 	float bv = -INFINITY;
 	int bi = vocab;
-	for (int j = blockIdx.x * kArgmaxThreads + threadIdx.x; j < vocab; j += kArgmaxBlocks * kArgmaxThreads)
-		if (better(l[j], j, bv, bi)) bv = l[j], bi = j;
+	bool finite = true;
+	if (threadIdx.x == 0) bad = 0;
+	__syncthreads();
+	for (int j = blockIdx.x * kArgmaxThreads + threadIdx.x; j < vocab; j += kArgmaxBlocks * kArgmaxThreads) {
+		float v = l[j];
+		finite = finite && !isnan(v) && v != INFINITY; // -inf is a masked token, not a broken forward
+		if (better(v, j, bv, bi)) bv = v, bi = j;
+	}
+	if (!finite) bad = 1;
 	warp_argmax(bv, bi);
 	int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
 	if (lane == 0) sv[warp] = bv, si[warp] = bi;
@@ -154,7 +162,8 @@ __global__ void __launch_bounds__(kArgmaxThreads)
 	bv = lane < kArgmaxThreads / 32 ? sv[lane] : -INFINITY;
 	bi = lane < kArgmaxThreads / 32 ? si[lane] : vocab;
 	warp_argmax(bv, bi);
-	if (lane == 0) part_v[blockIdx.y * kArgmaxBlocks + blockIdx.x] = bv, part_i[blockIdx.y * kArgmaxBlocks + blockIdx.x] = bi;
+	// A NaN or +inf anywhere in the row marks it (-1): the host ends such a request with the cause.
+	if (lane == 0) part_v[blockIdx.y * kArgmaxBlocks + blockIdx.x] = bv, part_i[blockIdx.y * kArgmaxBlocks + blockIdx.x] = bad ? -1 : bi;
 }
 
 // One warp per row over the row's kArgmaxBlocks partial results.
@@ -164,13 +173,16 @@ __global__ void argmax_final_kernel(const float *part_v, const int *part_i, int 
 	int row = blockIdx.x, lane = threadIdx.x;
 	float bv = -INFINITY;
 	int bi = vocab;
+	bool bad = false;
 	for (int b = lane; b < kArgmaxBlocks; b += 32) {
 		float v = part_v[row * kArgmaxBlocks + b];
 		int i = part_i[row * kArgmaxBlocks + b];
-		if (better(v, i, bv, bi)) bv = v, bi = i;
+		bad = bad || i < 0;
+		if (i >= 0 && better(v, i, bv, bi)) bv = v, bi = i;
 	}
 	warp_argmax(bv, bi);
-	if (lane == 0) tokens[row] = bi < vocab ? bi : 0;
+	bad = __any_sync(0xffffffffu, bad);
+	if (lane == 0) tokens[row] = bad ? -1 : bi < vocab ? bi : 0;
 }
 
 int64_t kic_sample_scratch_floats(int rows) { return (int64_t)rows * kArgmaxBlocks * 2; }

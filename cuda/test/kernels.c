@@ -403,6 +403,18 @@ static void test_sample(void) {
 	ok = got[0] == 70001 && got[1] == vocab - 2;
 	failures += !ok;
 	printf("%s greedy over %d tokens: lowest index of a tie, last block (%d, %d)\n", ok ? "ok  " : "FAIL", vocab, got[0], got[1]);
+	// A NaN in row 0, +inf in row 1: both marked -1; -inf (a masked token) is an ordinary logit.
+	l[123457] = NAN;
+	l[vocab + 7] = INFINITY;
+	CALL(kic_test_sample(l, 2, vocab, &p, got));
+	int32_t nan_rows[2] = {got[0], got[1]};
+	l[123457] = -INFINITY, l[vocab + 7] = -INFINITY;
+	CALL(kic_test_sample(l, 2, vocab, &p, got));
+	checks++;
+	ok = nan_rows[0] == -1 && nan_rows[1] == -1 && got[0] == 70001 && got[1] == vocab - 2;
+	failures += !ok;
+	printf("%s greedy marks NaN/+inf rows -1, ignores -inf (%d, %d; %d, %d)\n", ok ? "ok  " : "FAIL", nan_rows[0],
+	       nan_rows[1], got[0], got[1]);
 	free(l);
 }
 

@@ -23,10 +23,15 @@ type DecodeInput struct {
 // token where the logits are (the CUDA backend: on the GPU), so a decode step
 // returns one id per sequence instead of a vocabulary-sized row of logits.
 // DecodeGreedy is Decode followed by the argmax of each row, lowest id on
-// ties, as a Sampler with Greedy parameters picks.
+// ties, as a Sampler with Greedy parameters picks; a row whose logits hold a
+// NaN or +Inf gives NonFiniteToken instead.
 type GreedyDecoder interface {
 	DecodeGreedy(batch []DecodeInput) ([]int, error)
 }
+
+// NonFiniteToken is what GreedyDecoder.DecodeGreedy gives for a row it could not
+// pick from: its logits held a NaN or +Inf (see ErrNonFinite).
+const NonFiniteToken = -1
 
 // Errors a Backend returns; callers branch on them with errors.Is.
 var (

@@ -184,7 +184,8 @@ type running struct {
 	history []int
 	text    *engine.TextTracker
 	logits  []float32
-	picked  int // the next token when the backend chose it (GreedyDecoder), else -1
+	picked  int  // the next token when the backend chose it (GreedyDecoder)
+	hasPick bool // picked is set (logits are nil)
 	gen     []int
 	step    int
 }
@@ -381,7 +382,7 @@ func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
 			break
 		}
 		s.admits++
-		r := &running{h: h, order: s.admits, sampler: engine.NewSampler(h.req.Sampling), picked: -1,
+		r := &running{h: h, order: s.admits, sampler: engine.NewSampler(h.req.Sampling),
 			history: append([]int(nil), h.req.Prompt...),
 			text:    engine.NewTextTracker(s.d, h.req.Prompt, h.req.Stop)}
 		s.log.V(2).Info("admitted", "promptTokens", len(h.req.Prompt), "queued", time.Since(h.enqueued).String())
@@ -414,7 +415,7 @@ func (s *Scheduler) start(r *running, run, pre []*running) ([]*running, []*runni
 		s.release(r, res)
 		return run, pre
 	}
-	r.logits, r.picked = logits[0], -1
+	r.logits, r.hasPick = logits[0], false
 	return append(run, r), pre
 }
 
@@ -424,7 +425,7 @@ func (s *Scheduler) preempted(pre []*running, r *running) []*running {
 		s.b.FreeSequence(r.seq)
 		r.hasSeq = false
 	}
-	r.logits, r.picked = nil, -1
+	r.logits, r.hasPick = nil, false
 	s.mu.Lock()
 	s.nPreempted++
 	s.preemptions++
@@ -518,9 +519,9 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 	}
 	for i, r := range next {
 		if picked != nil {
-			r.logits, r.picked = nil, picked[i]
+			r.logits, r.picked, r.hasPick = nil, picked[i], true
 		} else {
-			r.logits, r.picked = logits[i], -1
+			r.logits, r.hasPick = logits[i], false
 		}
 	}
 	return next, pre
@@ -553,7 +554,13 @@ func allGreedy(run []*running) bool {
 func (s *Scheduler) sample(r *running) (bool, Result) {
 	req := &r.h.req
 	tok := r.picked
-	if tok < 0 {
+	switch {
+	case r.hasPick && tok == engine.NonFiniteToken:
+		// The backend picked where the logits are and found NaN or Inf there.
+		res := r.result()
+		res.Err = fmt.Errorf("%w (found where the greedy token was picked, on the %s)", engine.ErrNonFinite, s.b.Device())
+		return true, res
+	case !r.hasPick:
 		// Sampling from NaN or Inf picks garbage: end the request with the cause.
 		if err := engine.CheckFinite(r.logits); err != nil {
 			res := r.result()

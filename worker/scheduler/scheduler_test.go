@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -413,5 +414,43 @@ func TestBurstOfSlotsPlusQueueIsAccepted(t *testing.T) {
 		if _, res := collect(t, h); res.Err != nil {
 			t.Errorf("request %d: %v", i, res.Err)
 		}
+	}
+}
+
+// nanGreedy picks greedily but reports NonFiniteToken from its third step on, as the
+// CUDA backend does for a row holding NaN or +Inf.
+type nanGreedy struct {
+	*engine.CPU
+	steps int
+}
+
+func (g *nanGreedy) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) {
+	g.steps++
+	if _, err := g.CPU.Decode(batch); err != nil {
+		return nil, err
+	}
+	out := make([]int, len(batch))
+	for i := range out {
+		out[i] = 5
+		if g.steps >= 3 {
+			out[i] = engine.NonFiniteToken
+		}
+	}
+	return out, nil
+}
+
+// A greedy token the backend could not pick (non-finite logits where they are) ends the
+// request with the cause after the tokens before it, never as a token.
+func TestNonFinitePickEndsTheRequest(t *testing.T) {
+	cpu, tok := load(t)
+	s := New(&nanGreedy{CPU: cpu}, tok, Config{MaxConcurrent: 2, MaxQueue: 2})
+	defer s.Drain(context.Background())
+	h, err := s.Submit(context.Background(), Request{Prompt: tok.Encode("nan", true), MaxTokens: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res := collect(t, h)
+	if !errors.Is(res.Err, engine.ErrNonFinite) || len(res.Tokens) != 3 || slices.Contains(res.Tokens, engine.NonFiniteToken) {
+		t.Fatalf("result %v after tokens %v, want ErrNonFinite after 3 tokens", res.Err, res.Tokens)
 	}
 }
