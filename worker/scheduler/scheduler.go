@@ -65,6 +65,8 @@ type Request struct {
 	// alternatives (0 to 20) with every token.
 	Logprobs    bool
 	TopLogprobs int
+	// IgnoreEOS keeps generating past end-of-generation tokens, to MaxTokens (benchmarks).
+	IgnoreEOS bool
 }
 
 // TokenLogprob is a token with its log probability.
@@ -569,7 +571,7 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 		}
 		tok = r.sampler.Sample(r.logits, r.history)
 	}
-	if s.d.IsEOG(tok) {
+	if !req.IgnoreEOS && s.d.IsEOG(tok) {
 		return true, s.final(r, engine.FinishStop, "")
 	}
 	ev := Event{Token: tok}

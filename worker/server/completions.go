@@ -177,6 +177,7 @@ func (f *samplingFields) sampling(maxTokens *int, maxTokensParam string) (schedu
 		req.Sampling.FrequencyPenalty = float32(*f.FrequencyPenalty)
 	}
 	req.Stop = f.Stop
+	req.IgnoreEOS = f.IgnoreEOS
 	return req, nil
 }
 

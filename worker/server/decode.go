@@ -63,7 +63,9 @@ var (
 		"model": impl, "max_tokens": impl, "temperature": impl, "top_p": impl, "n": impl,
 		"stream": impl, "stream_options": impl, "stop": impl, "seed": impl,
 		"presence_penalty": impl, "frequency_penalty": impl,
-		"user": ignore, "logit_bias": refuse,
+		// ignore_eos is vLLM's and llama.cpp's server's extension, which benchmarks use to fix output lengths.
+		"ignore_eos": impl,
+		"user":       ignore, "logit_bias": refuse,
 	}
 	completionFields = withShared(map[string]field{
 		"prompt": impl, "logprobs": impl,

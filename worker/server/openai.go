@@ -116,6 +116,7 @@ type samplingFields struct {
 	Seed             *int64          `json:"seed"`
 	PresencePenalty  *float64        `json:"presence_penalty"`
 	FrequencyPenalty *float64        `json:"frequency_penalty"`
+	IgnoreEOS        bool            `json:"ignore_eos"`
 }
 
 type completionRequest struct {
