@@ -153,12 +153,14 @@ func desiredServiceAccount(iw *inferencev1alpha1.InferenceWorker) *corev1ac.Serv
 }
 
 // desiredRole lets the workers narrate: create and patch Events in their namespace, nothing else.
+// They write through the core API, whose legacy timestamps order `kubectl describe`
+// (internal/coreevents); events.k8s.io stays for workers of an older image during a rollout.
 func desiredRole(iw *inferencev1alpha1.InferenceWorker) *rbacv1ac.RoleApplyConfiguration {
 	return rbacv1ac.Role(workerServiceAccountName(iw), iw.Namespace).
 		WithLabels(childLabels(iw)).
 		WithOwnerReferences(ownerReference(iw)).
 		WithRules(rbacv1ac.PolicyRule().
-			WithAPIGroups("events.k8s.io").
+			WithAPIGroups("", "events.k8s.io").
 			WithResources("events").
 			WithVerbs("create", "patch"))
 }

@@ -62,7 +62,9 @@ type InferenceWorkerReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch
+// The operator writes its Events through the core API (internal/coreevents), and grants the
+// workers the same, which RBAC allows only to one that holds it.
+// +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch;create;patch
 
 // Reconcile reads like a table of contents: get, apply the children, compute status, write
 // status once, then tell people what happened.

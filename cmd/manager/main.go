@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,6 +27,7 @@ import (
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/controllers"
+	"github.com/kubeinfer/kubeinfer/internal/coreevents"
 	"github.com/kubeinfer/kubeinfer/worker/modelsize"
 )
 
@@ -99,10 +102,26 @@ func main() {
 		os.Exit(1)
 	}
 
+	// The operator's Events go through the core API with the timestamps kubectl describe
+	// sorts by, like the workers' (internal/coreevents); the manager's own recorder writes
+	// events.k8s.io Events without them.
+	coreClient, err := corev1client.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		log.Error(err, "unable to create the Events client")
+		os.Exit(1)
+	}
+	broadcaster := events.NewBroadcaster(coreevents.Sink{Client: coreClient})
+	ctx := ctrl.SetupSignalHandler()
+	if err := broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
+		log.Error(err, "unable to start recording Events")
+		os.Exit(1)
+	}
+	defer broadcaster.Shutdown()
+
 	if err := (&controllers.InferenceWorkerReconciler{
 		Client:      mgr.GetClient(),
 		APIReader:   mgr.GetAPIReader(),
-		Recorder:    mgr.GetEventRecorder("kubeinfer-operator"),
+		Recorder:    broadcaster.NewRecorder(scheme, "kubeinfer-operator"),
 		WorkerImage: workerImage,
 		Sizer:       &modelsize.Sizer{},
 	}).SetupWithManager(mgr); err != nil {
@@ -119,7 +138,7 @@ func main() {
 	}
 
 	log.Info("starting manager", "workerImage", workerImage)
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "problem running manager")
 		os.Exit(1)
 	}
