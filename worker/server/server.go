@@ -73,7 +73,7 @@ func New(cfg Config) *Server {
 		cfg.Narrator = report.Nop{}
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, created: time.Now().Unix()}
-	s.metrics = newMetrics(s.stats)
+	s.metrics = newMetrics(cfg.ServedName, s.stats)
 	s.metrics.reg.MustRegister(cfg.Collectors...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
