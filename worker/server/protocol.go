@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/worker/scheduler"
 )
 
@@ -19,9 +20,9 @@ import (
 const (
 	// MetricQueuedRequests (TotalQueuedRequests, a gauge): requests waiting to run. The
 	// scheduler's preempted sequences are waiting too, as vLLM puts them back in its queue.
-	MetricQueuedRequests = "vllm:num_requests_waiting"
+	MetricQueuedRequests = v1alpha1.MetricRequestsWaiting
 	// MetricRunningRequests (TotalRunningRequests, a gauge): requests in the running batch.
-	MetricRunningRequests = "vllm:num_requests_running"
+	MetricRunningRequests = v1alpha1.MetricRequestsRunning
 	// MetricKVCacheUsage (KVCacheUtilization, a gauge): the KV pool's used share, 0 to 1
 	// (vLLM's "perc" is a fraction too).
 	MetricKVCacheUsage = "vllm:kv_cache_usage_perc"
