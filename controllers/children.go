@@ -94,11 +94,14 @@ func servedName(iw *inferencev1alpha1.InferenceWorker) string {
 	return iw.Name
 }
 
-// desiredReplicas is what the Deployment should run: zero while suspended.
+// desiredReplicas is what the Deployment should run: zero while suspended, the autoscaler's
+// decision while spec.autoscaling is set, else spec.replicas.
 func desiredReplicas(iw *inferencev1alpha1.InferenceWorker) int32 {
 	switch {
 	case iw.Spec.Suspend:
 		return 0
+	case iw.Spec.Autoscaling != nil:
+		return autoscaledReplicas(iw)
 	case iw.Spec.Replicas == nil: // only before the API server applied the schema default
 		return 1
 	default:

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/discovery"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/events"
@@ -22,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -46,6 +49,8 @@ func main() {
 		enableLeaderElection bool
 		workerImage          string
 		concurrentReconciles int
+		loadInterval         time.Duration
+		loadConcurrency      int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
@@ -58,6 +63,10 @@ func main() {
 		"Worker image for InferenceWorkers that do not set spec.image.")
 	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", 4,
 		"InferenceWorkers reconciled at once; each reconcile mostly waits on API round trips.")
+	flag.DurationVar(&loadInterval, "autoscaling-interval", 10*time.Second,
+		"Least time between two reads of an autoscaled InferenceWorker's load (each worker's /metrics); also its reconcile period.")
+	flag.IntVar(&loadConcurrency, "autoscaling-max-concurrent-reads", 32,
+		"Workers' /metrics read at once for autoscaling, over all InferenceWorkers.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -118,12 +127,24 @@ func main() {
 	}
 	defer broadcaster.Shutdown()
 
+	disco, err := discovery.NewDiscoveryClientForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		log.Error(err, "unable to create the discovery client")
+		os.Exit(1)
+	}
+	load := &controllers.LoadProbe{Interval: loadInterval, MaxConcurrent: loadConcurrency}
+	if err := (&controllers.Metrics{Reader: mgr.GetClient(), Load: load}).Register(metrics.Registry); err != nil {
+		log.Error(err, "unable to register the operator's metrics")
+		os.Exit(1)
+	}
 	if err := (&controllers.InferenceWorkerReconciler{
 		Client:      mgr.GetClient(),
 		APIReader:   mgr.GetAPIReader(),
 		Recorder:    broadcaster.NewRecorder(scheme, "kubeinfer-operator"),
 		WorkerImage: workerImage,
 		Sizer:       &modelsize.Sizer{},
+		Load:        load,
+		Kinds:       controllers.NewServedKinds(disco),
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to create controller", "controller", "InferenceWorker")
 		os.Exit(1)

@@ -109,6 +109,8 @@ type Options struct {
 	// WorkerImage is the operator's --worker-image: the local node runs bin/kubeinfer-worker
 	// whatever the image says.
 	WorkerImage string
+	// ManagerArgs are added to the operator's command line, e.g. a shorter --autoscaling-interval.
+	ManagerArgs []string
 	Log         io.Writer
 }
 
@@ -200,8 +202,8 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	}
 
 	mgr, err := e.StartProcess("manager", filepath.Join(o.StateDir, "logs", "manager.log"), []string{"KUBECONFIG=" + e.Kubeconfig},
-		filepath.Join(e.BinDir, "manager"), "--worker-image", o.WorkerImage,
-		"--health-probe-bind-address", "0", "--metrics-bind-address", "0")
+		filepath.Join(e.BinDir, "manager"), append([]string{"--worker-image", o.WorkerImage,
+			"--health-probe-bind-address", "0", "--metrics-bind-address", "0"}, o.ManagerArgs...)...)
 	if err != nil {
 		return nil, err
 	}
