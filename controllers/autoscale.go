@@ -48,7 +48,8 @@ type LoadProbe struct {
 	Timeout time.Duration
 	// MaxConcurrent is the most worker reads in flight at once, over all InferenceWorkers.
 	MaxConcurrent int
-	// Client makes the requests; nil uses a client with Timeout.
+	// Client makes the requests; nil uses a client with Timeout, which like client-go honours
+	// HTTP_PROXY and NO_PROXY (devcluster's pod proxy reaches the local node's pods this way).
 	Client *http.Client
 
 	once    sync.Once
