@@ -48,4 +48,3 @@ func podProxyHandler() http.Handler {
 		}
 	})
 }
-
