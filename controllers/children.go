@@ -94,11 +94,14 @@ func servedName(iw *inferencev1alpha1.InferenceWorker) string {
 	return iw.Name
 }
 
-// desiredReplicas is what the Deployment should run: zero while suspended.
+// desiredReplicas is what the Deployment should run: zero while suspended, the autoscaler's
+// decision while spec.autoscaling is set, else spec.replicas.
 func desiredReplicas(iw *inferencev1alpha1.InferenceWorker) int32 {
 	switch {
 	case iw.Spec.Suspend:
 		return 0
+	case iw.Spec.Autoscaling != nil:
+		return autoscaledReplicas(iw)
 	case iw.Spec.Replicas == nil: // only before the API server applied the schema default
 		return 1
 	default:
@@ -153,12 +156,14 @@ func desiredServiceAccount(iw *inferencev1alpha1.InferenceWorker) *corev1ac.Serv
 }
 
 // desiredRole lets the workers narrate: create and patch Events in their namespace, nothing else.
+// They write through the core API, whose legacy timestamps order `kubectl describe`
+// (internal/coreevents); events.k8s.io stays for workers of an older image during a rollout.
 func desiredRole(iw *inferencev1alpha1.InferenceWorker) *rbacv1ac.RoleApplyConfiguration {
 	return rbacv1ac.Role(workerServiceAccountName(iw), iw.Namespace).
 		WithLabels(childLabels(iw)).
 		WithOwnerReferences(ownerReference(iw)).
 		WithRules(rbacv1ac.PolicyRule().
-			WithAPIGroups("events.k8s.io").
+			WithAPIGroups("", "events.k8s.io").
 			WithResources("events").
 			WithVerbs("create", "patch"))
 }

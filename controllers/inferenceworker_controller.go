@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -51,6 +52,12 @@ type InferenceWorkerReconciler struct {
 	// Sizer reads URL models' headers to learn their GPU memory need; nil skips that
 	// (image and PVC models are sized by what their workers report).
 	Sizer *modelsize.Sizer
+	// Load reads the workers' load for spec.autoscaling; nil leaves the number of workers
+	// at spec.replicas (within the autoscaling bounds).
+	Load *LoadProbe
+	// Kinds says whether the cluster serves the PodMonitor and InferencePool kinds; nil
+	// answers no.
+	Kinds *ServedKinds
 }
 
 // +kubebuilder:rbac:groups=inference.kubeinfer.dev,resources=inferenceworkers,verbs=get;list;watch
@@ -62,7 +69,10 @@ type InferenceWorkerReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch
+// The operator writes its Events through the core API (internal/coreevents), and grants the
+// workers the same, which RBAC allows only to one that holds it.
+// +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch
 
 // Reconcile reads like a table of contents: get, apply the children, compute status, write
 // status once, then tell people what happened.
@@ -81,6 +91,17 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	obs := observed{fit: fit}
+	if obs.pods, err = r.listWorkerPods(ctx, iw); err != nil {
+		return ctrl.Result{}, err
+	}
+	if obs.autoscale, err = r.autoscale(ctx, iw, obs.pods); err != nil {
+		return ctrl.Result{}, err
+	}
+	// The status as read, for the comparison and the transitions; the children are built
+	// from this reconcile's autoscaling decision.
+	old := iw.Status.DeepCopy()
+	iw.Status.Autoscaling = obs.autoscale.status
 	evs, deploy, err := r.applyChildren(ctx, iw, childOptions{
 		WorkerImage: r.WorkerImage, RequiredGPUMemoryMiB: fit.affinityMiB(), ReportedGPUMemory: !fit.fromHeader,
 		ModelTooLarge: fit.tooLarge(),
@@ -88,10 +109,12 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	obs := observed{deployment: deploy, fit: fit}
-	if obs.pods, err = r.listWorkerPods(ctx, iw); err != nil {
+	obs.deployment = deploy
+	if obs.integrations, err = r.applyIntegrations(ctx, iw); err != nil {
 		return ctrl.Result{}, err
 	}
+	evs = append(evs, integrationEvents(iw, obs.integrations)...)
+	evs = append(evs, obs.autoscale.events...)
 	if obs.sourceProblem, err = r.checkModelSource(ctx, iw); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -100,8 +123,9 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 
 	status := computeStatus(iw, obs)
-	evs = append(evs, transitionEvents(&iw.Status, &status)...)
-	if !equality.Semantic.DeepEqual(iw.Status, status) {
+	evs = append(evs, transitionEvents(old, &status)...)
+	result := ctrl.Result{RequeueAfter: obs.autoscale.requeueAfter} // the next load reading
+	if !equality.Semantic.DeepEqual(*old, status) {
 		iw.Status = status
 		if err := r.Status().Update(ctx, iw); err != nil {
 			if apierrors.IsConflict(err) {
@@ -115,7 +139,7 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	for _, e := range evs {
 		r.Recorder.Eventf(iw, nil, e.eventType, e.reason, e.action, "%s", e.note)
 	}
-	return ctrl.Result{}, nil
+	return result, nil
 }
 
 // applyChildren applies every child and returns the Events that describe what changed,
@@ -194,7 +218,12 @@ func (r *InferenceWorkerReconciler) applyChildren(ctx context.Context, iw *infer
 			deploy.Generation = *desired.Generation
 		}
 		// Apply fills desired with the server's response, so compare a fresh copy.
-		evs = append(evs, deploymentChangeEvents(before, desiredDeployment(iw, opts))...)
+		for _, e := range deploymentChangeEvents(before, desiredDeployment(iw, opts)) {
+			if e.reason == inferencev1alpha1.ReasonScaled && iw.Spec.Autoscaling != nil {
+				continue // the autoscaler's ScaledUp or ScaledDown says it, with the load that asked
+			}
+			evs = append(evs, e)
+		}
 	}
 	if len(created) > 0 {
 		evs = append([]event{{corev1.EventTypeNormal, inferencev1alpha1.ReasonCreated, "Create",
@@ -419,6 +448,8 @@ func (r *InferenceWorkerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToInferenceWorker)).
+		// An external autoscaler targeting an autoscaled InferenceWorker is reported on it.
+		Watches(&autoscalingv2.HorizontalPodAutoscaler{}, handler.EnqueueRequestsFromMapFunc(hpaToInferenceWorker)).
 		// The workers' download and load Events: progress, loaded, failed. Their label names the
 		// InferenceWorker, as on pods.
 		Watches(&corev1.Event{}, handler.EnqueueRequestsFromMapFunc(podToInferenceWorker),
@@ -478,4 +509,24 @@ func podToInferenceWorker(_ context.Context, o client.Object) []reconcile.Reques
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
+}
+
+func hpaToInferenceWorker(_ context.Context, o client.Object) []reconcile.Request {
+	h, ok := o.(*autoscalingv2.HorizontalPodAutoscaler)
+	if !ok || !targetsInferenceWorker(h, h.Spec.ScaleTargetRef.Name) {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: h.Namespace, Name: h.Spec.ScaleTargetRef.Name}}}
+}
+
+// integrationEvents tells of the optional children created in this reconcile.
+func integrationEvents(iw *inferencev1alpha1.InferenceWorker, results []integrationResult) []event {
+	var evs []event
+	for _, res := range results {
+		if res.created {
+			evs = append(evs, event{corev1.EventTypeNormal, inferencev1alpha1.ReasonCreated, "Create",
+				fmt.Sprintf("Created %s %s for the workers of model %s", res.gvk.Kind, res.name, servedName(iw))})
+		}
+	}
+	return evs
 }

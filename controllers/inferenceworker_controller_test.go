@@ -234,7 +234,7 @@ func TestLlamaSampleCreatesChildren(t *testing.T) {
 	assertControllerOwner(t, sa, iw)
 	role := getObj(t, ns, "llama-go-worker", &rbacv1.Role{})
 	assertControllerOwner(t, role, iw)
-	wantRules := []rbacv1.PolicyRule{{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}}}
+	wantRules := []rbacv1.PolicyRule{{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}}}
 	if len(role.Rules) != 1 || !slices.Equal(role.Rules[0].Verbs, wantRules[0].Verbs) || !slices.Equal(role.Rules[0].Resources, wantRules[0].Resources) ||
 		!slices.Equal(role.Rules[0].APIGroups, wantRules[0].APIGroups) {
 		t.Errorf("worker role must only create/patch Events: %+v", role.Rules)

@@ -238,7 +238,7 @@ func podNarrator(t *testing.T, iw *inferencev1alpha1.InferenceWorker, pod *corev
 		t.Fatal(err)
 	}
 	clock = &fakeClock{now: time.Now()}
-	nc.Sink = &narration.EventSink{Client: cs.EventsV1(), Target: narration.Target{Name: iw.Name, Namespace: iw.Namespace,
+	nc.Sink = &narration.EventSink{Client: cs.CoreV1(), Target: narration.Target{Name: iw.Name, Namespace: iw.Namespace,
 		UID: string(iw.UID), PodName: pod.Name, PodUID: string(pod.UID)}}
 	nc.Now = clock.Now
 	n = narration.New(nc)

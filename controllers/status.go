@@ -32,6 +32,10 @@ type observed struct {
 	failing map[string]string
 	// fit is the model's GPU memory need and the cluster's GPU nodes.
 	fit modelFit
+	// integrations are the optional children (PodMonitor, InferencePool) as this reconcile left them.
+	integrations []integrationResult
+	// autoscale is spec.autoscaling's decision; zero when not set.
+	autoscale autoscaleOutcome
 }
 
 // loadingReport is one loading (or downloading) worker's progress.
@@ -169,7 +173,30 @@ func computeStatus(iw *inferencev1alpha1.InferenceWorker, obs observed) inferenc
 		c.ObservedGeneration = iw.Generation
 		meta.SetStatusCondition(&st.Conditions, c)
 	}
+	setClusterStatus(iw, obs, &st)
 	return st
+}
+
+// setClusterStatus writes the status of the integrations and of autoscaling: their
+// conditions while the spec asks for them, removed once it does not.
+func setClusterStatus(iw *inferencev1alpha1.InferenceWorker, obs observed, st *inferencev1alpha1.InferenceWorkerStatus) {
+	st.Autoscaling = obs.autoscale.status
+	conds := integrationConditions(obs.integrations)
+	for _, res := range obs.integrations {
+		*res.statusName(st) = res.name
+		if !res.wanted {
+			meta.RemoveStatusCondition(&st.Conditions, res.condition)
+		}
+	}
+	if c := obs.autoscale.condition; c != nil {
+		conds = append(conds, *c)
+	} else {
+		meta.RemoveStatusCondition(&st.Conditions, inferencev1alpha1.ConditionAutoscalingActive)
+	}
+	for _, c := range conds {
+		c.ObservedGeneration = iw.Generation
+		meta.SetStatusCondition(&st.Conditions, c)
+	}
 }
 
 // modelStatus is status.model: the served name, the memory plan read from the model's header,
@@ -498,6 +525,14 @@ func transitionEvents(old, cur *inferencev1alpha1.InferenceWorkerStatus) []event
 	newReady := meta.FindStatusCondition(cur.Conditions, inferencev1alpha1.ConditionReady)
 	if newReady == nil {
 		return evs
+	}
+	for _, t := range []string{inferencev1alpha1.ConditionPodMonitorReady, inferencev1alpha1.ConditionInferencePoolReady,
+		inferencev1alpha1.ConditionAutoscalingActive} {
+		o, n := meta.FindStatusCondition(old.Conditions, t), meta.FindStatusCondition(cur.Conditions, t)
+		if n != nil && (n.Reason == inferencev1alpha1.ReasonCRDNotInstalled || n.Reason == inferencev1alpha1.ReasonExternalAutoscaler) &&
+			(o == nil || o.Reason != n.Reason) {
+			evs = append(evs, event{corev1.EventTypeWarning, n.Reason, "Observe", n.Message})
+		}
 	}
 	switch {
 	case newReady.Reason == inferencev1alpha1.ReasonUnschedulable && !sameCondition(oldReady, newReady):

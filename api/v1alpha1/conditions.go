@@ -46,6 +46,23 @@ const (
 	// several in a row the worker's /readyz answers 503 with the reason.
 	ReasonInferenceFailed = "InferenceFailed"
 
+	// ReasonApplied: the PodMonitor or InferencePool the spec asks for exists as asked.
+	ReasonApplied = "Applied"
+	// ReasonCRDNotInstalled: the spec asks for a PodMonitor or InferencePool, but the
+	// cluster does not serve that kind; the message names the CRD to install.
+	ReasonCRDNotInstalled = "CRDNotInstalled"
+	// ReasonScalingOnLoad: spec.autoscaling sets the workers from the load it reads.
+	ReasonScalingOnLoad = "ScalingOnLoad"
+	// ReasonNoLoadReading: no ready worker answered the load probe, so the number of
+	// workers is held.
+	ReasonNoLoadReading = "NoLoadReading"
+	// ReasonExternalAutoscaler: a HorizontalPodAutoscaler (KEDA makes one too) targets this
+	// InferenceWorker while spec.autoscaling is set; the API server refuses its scale writes.
+	ReasonExternalAutoscaler = "ExternalAutoscaler"
+	// ReasonScaledUp and ReasonScaledDown: Events of the autoscaler, with the load that asked.
+	ReasonScaledUp   = "ScaledUp"
+	ReasonScaledDown = "ScaledDown"
+
 	// Event-only reasons for what the operator did.
 	ReasonCreated = "Created"
 	ReasonUpdated = "Updated"
@@ -106,4 +123,10 @@ const (
 
 	// FetchExitFailed is the exit code of `kubeinfer-worker fetch` on a failed download or digest mismatch.
 	FetchExitFailed = 4
+
+	// The model server protocol of the Gateway API Inference Extension: gauges every worker
+	// serves on /metrics under vLLM's names, which endpoint pickers read, and from which the
+	// operator's autoscaler reads a worker's in-flight requests (running + waiting).
+	MetricRequestsWaiting = "vllm:num_requests_waiting"
+	MetricRequestsRunning = "vllm:num_requests_running"
 )

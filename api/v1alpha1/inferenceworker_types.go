@@ -39,6 +39,7 @@ const (
 )
 
 // InferenceWorkerSpec declares a model to serve and how its workers are scheduled.
+// +kubebuilder:validation:XValidation:rule="!has(self.autoscaling) || !has(oldSelf.autoscaling) || self.replicas == oldSelf.replicas",message="spec.replicas is set by spec.autoscaling: remove spec.autoscaling to scale by hand, with a HorizontalPodAutoscaler or with KEDA"
 type InferenceWorkerSpec struct {
 	// model says which model file to serve and how to read it.
 	// +required
@@ -81,6 +82,19 @@ type InferenceWorkerSpec struct {
 	// pod adds scheduling and environment settings to the worker pods.
 	// +optional
 	Pod PodOverlay `json:"pod,omitzero"`
+
+	// monitoring creates a Prometheus Operator PodMonitor for the workers.
+	// +optional
+	Monitoring MonitoringSpec `json:"monitoring,omitzero"`
+
+	// autoscaling sets the number of workers from their load, within bounds; spec.replicas
+	// is then only the starting point.
+	// +optional
+	Autoscaling *AutoscalingSpec `json:"autoscaling,omitempty"`
+
+	// routing puts the workers in a Gateway API Inference Extension InferencePool.
+	// +optional
+	Routing RoutingSpec `json:"routing,omitzero"`
 }
 
 // ModelSpec names the model file and its architecture.
@@ -362,7 +376,17 @@ type InferenceWorkerStatus struct {
 	// model is what the workers report about the model.
 	// +optional
 	Model ModelStatus `json:"model,omitempty"`
-	// conditions are Ready, Progressing, ModelLoaded and Degraded.
+	// autoscaling is the decision of spec.autoscaling.
+	// +optional
+	Autoscaling *AutoscalingStatus `json:"autoscaling,omitempty"`
+	// podMonitor is the name of the PodMonitor of spec.monitoring.podMonitor, once it exists.
+	// +optional
+	PodMonitor string `json:"podMonitor,omitempty"`
+	// inferencePool is the name of the InferencePool of spec.routing.inferencePool, once it exists.
+	// +optional
+	InferencePool string `json:"inferencePool,omitempty"`
+	// conditions are Ready, Progressing, ModelLoaded and Degraded, and PodMonitorReady,
+	// InferencePoolReady and AutoscalingActive when the spec asks for those.
 	// +listType=map
 	// +listMapKey=type
 	// +optional

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -13,18 +14,23 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/discovery"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/controllers"
+	"github.com/kubeinfer/kubeinfer/internal/coreevents"
 	"github.com/kubeinfer/kubeinfer/worker/modelsize"
 )
 
@@ -43,6 +49,8 @@ func main() {
 		enableLeaderElection bool
 		workerImage          string
 		concurrentReconciles int
+		loadInterval         time.Duration
+		loadConcurrency      int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
@@ -55,6 +63,10 @@ func main() {
 		"Worker image for InferenceWorkers that do not set spec.image.")
 	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", 4,
 		"InferenceWorkers reconciled at once; each reconcile mostly waits on API round trips.")
+	flag.DurationVar(&loadInterval, "autoscaling-interval", 10*time.Second,
+		"Least time between two reads of an autoscaled InferenceWorker's load (each worker's /metrics); also its reconcile period.")
+	flag.IntVar(&loadConcurrency, "autoscaling-max-concurrent-reads", 32,
+		"Workers' /metrics read at once for autoscaling, over all InferenceWorkers.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -99,12 +111,40 @@ func main() {
 		os.Exit(1)
 	}
 
+	// The operator's Events go through the core API with the timestamps kubectl describe
+	// sorts by, like the workers' (internal/coreevents); the manager's own recorder writes
+	// events.k8s.io Events without them.
+	coreClient, err := corev1client.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		log.Error(err, "unable to create the Events client")
+		os.Exit(1)
+	}
+	broadcaster := events.NewBroadcaster(coreevents.Sink{Client: coreClient})
+	ctx := ctrl.SetupSignalHandler()
+	if err := broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
+		log.Error(err, "unable to start recording Events")
+		os.Exit(1)
+	}
+	defer broadcaster.Shutdown()
+
+	disco, err := discovery.NewDiscoveryClientForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		log.Error(err, "unable to create the discovery client")
+		os.Exit(1)
+	}
+	load := &controllers.LoadProbe{Interval: loadInterval, MaxConcurrent: loadConcurrency}
+	if err := (&controllers.Metrics{Reader: mgr.GetClient(), Load: load}).Register(metrics.Registry); err != nil {
+		log.Error(err, "unable to register the operator's metrics")
+		os.Exit(1)
+	}
 	if err := (&controllers.InferenceWorkerReconciler{
 		Client:      mgr.GetClient(),
 		APIReader:   mgr.GetAPIReader(),
-		Recorder:    mgr.GetEventRecorder("kubeinfer-operator"),
+		Recorder:    broadcaster.NewRecorder(scheme, "kubeinfer-operator"),
 		WorkerImage: workerImage,
 		Sizer:       &modelsize.Sizer{},
+		Load:        load,
+		Kinds:       controllers.NewServedKinds(disco),
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to create controller", "controller", "InferenceWorker")
 		os.Exit(1)
@@ -119,7 +159,7 @@ func main() {
 	}
 
 	log.Info("starting manager", "workerImage", workerImage)
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "problem running manager")
 		os.Exit(1)
 	}

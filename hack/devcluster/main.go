@@ -46,8 +46,10 @@ func run(args []string) error {
 		return addNode(args)
 	case "proxy":
 		return proxy(args)
+	case "pod-proxy":
+		return podProxy(args)
 	default:
-		return fmt.Errorf("unknown command %q (want up, build, add-node or proxy)", sub)
+		return fmt.Errorf("unknown command %q (want up, build, add-node, proxy or pod-proxy)", sub)
 	}
 }
 

@@ -109,6 +109,8 @@ type Options struct {
 	// WorkerImage is the operator's --worker-image: the local node runs bin/kubeinfer-worker
 	// whatever the image says.
 	WorkerImage string
+	// ManagerArgs are added to the operator's command line, e.g. a shorter --autoscaling-interval.
+	ManagerArgs []string
 	Log         io.Writer
 }
 
@@ -199,9 +201,20 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		return nil, err
 	}
 
-	mgr, err := e.StartProcess("manager", filepath.Join(o.StateDir, "logs", "manager.log"), []string{"KUBECONFIG=" + e.Kubeconfig},
-		filepath.Join(e.BinDir, "manager"), "--worker-image", o.WorkerImage,
-		"--health-probe-bind-address", "0", "--metrics-bind-address", "0")
+	// The operator reads autoscaled workers' /metrics at their pod IPs, which lead to the
+	// local node's pods only through devcluster's pod proxy.
+	podProxy, err := freeAddress()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.StartProcess("pod-proxy", filepath.Join(o.StateDir, "logs", "pod-proxy.log"), nil,
+		filepath.Join(e.BinDir, "devcluster"), "pod-proxy", "--listen", podProxy); err != nil {
+		return nil, err
+	}
+	mgr, err := e.StartProcess("manager", filepath.Join(o.StateDir, "logs", "manager.log"),
+		[]string{"KUBECONFIG=" + e.Kubeconfig, "HTTP_PROXY=http://" + podProxy},
+		filepath.Join(e.BinDir, "manager"), append([]string{"--worker-image", o.WorkerImage,
+			"--health-probe-bind-address", "0", "--metrics-bind-address", "0"}, o.ManagerArgs...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -239,12 +252,10 @@ func (e *Env) Devcluster(ctx context.Context, sub string, args ...string) (strin
 // Proxy starts `devcluster proxy` for a Service on a free local port and returns the
 // OpenAI base URL through it. Stop ends it.
 func (e *Env) Proxy(ctx context.Context, ns, svc string) (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddress()
 	if err != nil {
 		return "", err
 	}
-	addr := l.Addr().String()
-	l.Close()
 	p, err := e.StartProcess("proxy-"+svc, filepath.Join(e.StateDir, "logs", "proxy-"+ns+"-"+svc+".log"), nil,
 		filepath.Join(e.BinDir, "devcluster"), "proxy", "--state-dir", e.StateDir, "--service", svc, "-n", ns, "--listen", addr)
 	if err != nil {
@@ -538,4 +549,14 @@ func ProcessesUsing(dir string) []int {
 func Describe(pid int) string {
 	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	return fmt.Sprintf("%d %s", pid, strings.TrimSpace(strings.ReplaceAll(string(data), "\x00", " ")))
+}
+
+// freeAddress is a loopback address with a port free now.
+func freeAddress() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }

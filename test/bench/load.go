@@ -54,7 +54,6 @@ import (
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/kubernetes"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
-	eventsv1client "k8s.io/client-go/kubernetes/typed/events/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
@@ -346,9 +345,9 @@ type simWorker struct {
 	i        int
 	target   narration.Target
 	pod      *corev1.Pod
-	events   eventsv1client.EventsV1Interface // as the pod's ServiceAccount
-	pods     corev1client.PodInterface        // the bench's own client: the kubelet's writes
-	download time.Duration                    // 0: no download (PVC model)
+	events   corev1client.EventsGetter // as the pod's ServiceAccount
+	pods     corev1client.PodInterface // the bench's own client: the kubelet's writes
+	download time.Duration             // 0: no download (PVC model)
 	load     time.Duration
 	modelURL string // the throttled server, with ?ms=
 	modelSHA string
@@ -853,7 +852,7 @@ func runLoad(ctx context.Context, o options, d *devcluster, cs kubernetes.Interf
 		if err != nil {
 			return fmt.Errorf("token for %s: %w", w.pod.Name, err)
 		}
-		ev, err := eventsv1client.NewForConfig(&rest.Config{Host: workerProxy.URL, BearerToken: tr.Status.Token,
+		ev, err := corev1client.NewForConfig(&rest.Config{Host: workerProxy.URL, BearerToken: tr.Status.Token,
 			Transport: workerTransport, UserAgent: "kubeinfer-worker (bench-operator simulation)"})
 		if err != nil {
 			return err

@@ -267,7 +267,7 @@ func TestSimulatedWorker(t *testing.T) {
 	w := &simWorker{
 		target:   narration.Target{Name: "w0000", Namespace: namespace, UID: "iw-uid", PodName: pod.Name, PodUID: string(pod.UID)},
 		pod:      pod,
-		events:   cs.EventsV1(),
+		events:   cs.CoreV1(),
 		pods:     cs.CoreV1().Pods(namespace),
 		download: 600 * time.Millisecond,
 		load:     1500 * time.Millisecond,
@@ -304,15 +304,15 @@ wait:
 		t.Errorf("ready in the future: %s", took)
 	}
 
-	evs, err := cs.EventsV1().Events(namespace).List(context.Background(), metav1.ListOptions{})
+	evs, err := cs.CoreV1().Events(namespace).List(context.Background(), metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reasons := map[string]int{}
 	for _, e := range evs.Items {
 		reasons[e.Reason]++
-		if e.Regarding.UID != "iw-uid" || e.Related == nil || e.Related.Name != pod.Name || e.Labels[inferencev1alpha1.LabelWorker] != "w0000" {
-			t.Errorf("event %s: regarding %+v related %+v labels %v", e.Name, e.Regarding, e.Related, e.Labels)
+		if e.InvolvedObject.UID != "iw-uid" || e.Related == nil || e.Related.Name != pod.Name || e.Labels[inferencev1alpha1.LabelWorker] != "w0000" {
+			t.Errorf("event %s: regarding %+v related %+v labels %v", e.Name, e.InvolvedObject, e.Related, e.Labels)
 		}
 		if e.Reason == narration.ReasonModelLoading {
 			if p, ok := inferencev1alpha1.ParseLoadProgress(e.Annotations); !ok || p.Total != simModelBytes {

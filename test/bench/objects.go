@@ -76,7 +76,7 @@ func floorServiceAccount(ns, name string) *corev1.ServiceAccount {
 func floorRole(ns, name string) *rbacv1.Role {
 	return &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Name: name + "-worker", Namespace: ns, Labels: childLabels(name)},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}}},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}}},
 	}
 }
 

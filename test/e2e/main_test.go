@@ -72,6 +72,8 @@ func runMain(m *testing.M) int {
 		Repo: repo, StateDir: stateDir,
 		GPUNodes: 1, GPUsPerNode: gpusPerNode, LocalGPUs: 1,
 		RestartBackoff: restartBackoff, Log: os.Stderr,
+		// Read autoscaled workers' load every 2 s rather than 10, so TestAutoscalingOnLoad is short.
+		ManagerArgs: []string{"--autoscaling-interval", autoscalingInterval.String()},
 	})
 	if err != nil {
 		return fail(err)

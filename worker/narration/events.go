@@ -15,11 +15,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	eventsv1client "k8s.io/client-go/kubernetes/typed/events/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/internal/coreevents"
 )
 
 // Names shared with the operator, which reads ModelLoaded Events into status.model.
@@ -62,11 +63,12 @@ func TargetFromEnv(getenv func(string) string) (Target, bool) {
 func (t Target) String() string { return "InferenceWorker " + t.Namespace + "/" + t.Name }
 
 // EventSink writes narrations as events.k8s.io/v1 Events regarding the InferenceWorker,
-// related to the worker's Pod. The worker's Role allows only creating and patching
-// Events in its namespace, which is all this needs.
+// related to the worker's Pod, through the core/v1 API with the legacy timestamps that
+// `kubectl describe` sorts by (see internal/coreevents). The worker's Role allows only
+// creating and patching Events in its namespace, which is all this needs.
 type EventSink struct {
-	// Client is only the events.k8s.io client: the whole clientset would triple the binary.
-	Client eventsv1client.EventsV1Interface
+	// Client is only the core/v1 client: the whole clientset would triple the binary.
+	Client corev1client.EventsGetter
 	Target Target
 	now    func() time.Time
 }
@@ -78,7 +80,7 @@ func NewEventSink(t Target) (*EventSink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client config: %w", err)
 	}
-	cs, err := eventsv1client.NewForConfig(cfg)
+	cs, err := corev1client.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
@@ -127,14 +129,15 @@ func (s *EventSink) Emit(ctx context.Context, f Fields) error {
 		// loading at once can meet API Priority and Fairness), or it expired. Make it again,
 		// with this progress, rather than patch nothing until the load ends.
 	}
-	if _, err := events.Create(ctx, s.event(f), metav1.CreateOptions{}); err != nil {
+	if _, err := events.Create(ctx, coreevents.FromEventsV1(s.event(f)), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create event %s on %s: %w", f.Reason, s.Target, err)
 	}
 	return nil
 }
 
 // eventName is unique per regarding object and time, as client-go's recorder makes
-// them, or the InferenceWorker's name and Fields.EventName for an Event that is patched later.
+// them, or the InferenceWorker's name and Fields.EventName for an Event that is patched later
+// (which also starts with its creation time, so that names sort as the Events happened).
 func (s *EventSink) eventName(f Fields, now time.Time) string {
 	if f.EventName != "" {
 		return s.Target.Name + "." + f.EventName

@@ -251,7 +251,8 @@ func (n *Narrator) progress(pe *progressEvent, action, reason, verb string, p in
 	send := false
 	switch {
 	case pe.name == "":
-		pe.name = fmt.Sprintf("%s.%x", strings.ToLower(verb), now.UnixNano())
+		// Time first: kubectl describe keeps Events of the same second in name order.
+		pe.name = fmt.Sprintf("%x.%s", now.UnixNano(), strings.ToLower(verb))
 		pe.patched, pe.step, pe.stalled, send = now, step, stalled, true
 		f.Sentence = first()
 	case (step > pe.step || stalled != pe.stalled) && now.Sub(pe.patched) >= n.cfg.ProgressInterval:

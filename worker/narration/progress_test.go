@@ -52,7 +52,7 @@ func TestLoadProgressWritesAreBounded(t *testing.T) {
 // operator's cache selects on, and a patch changes only its progress annotations.
 func TestEventSinkLabelsAndPatchesProgress(t *testing.T) {
 	cs := fake.NewClientset()
-	s := &EventSink{Client: cs.EventsV1(), Target: Target{Name: "tinyllama", Namespace: "ns", UID: "u1", PodName: "tinyllama-0"}}
+	s := &EventSink{Client: cs.CoreV1(), Target: Target{Name: "tinyllama", Namespace: "ns", UID: "u1", PodName: "tinyllama-0"}}
 	p := inferencev1alpha1.LoadProgress{Done: 0, Total: 100, ETA: -1}
 	f := Fields{Action: ActionModelLoading, Reason: ReasonModelLoading, EventName: "loading.1", Progress: &p, Sentence: "Loading"}
 	ctx := context.Background()
@@ -64,7 +64,7 @@ func TestEventSinkLabelsAndPatchesProgress(t *testing.T) {
 	if err := s.Emit(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := cs.EventsV1().Events("ns").Get(ctx, "tinyllama.loading.1", metav1.GetOptions{})
+	ev, err := cs.CoreV1().Events("ns").Get(ctx, "tinyllama.loading.1", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestDownloadProgressWritesAreBounded(t *testing.T) {
 	stalls, recoveries := 0, 0
 	wasStalled := false
 	for i, f := range got[1:] {
-		if !f.Patch || f.EventName != got[0].EventName || !strings.HasPrefix(f.EventName, "downloading.") {
+		if !f.Patch || f.EventName != got[0].EventName || !strings.HasSuffix(f.EventName, ".downloading") {
 			t.Errorf("write %d: patch %v name %q", i+1, f.Patch, f.EventName)
 		}
 		stalled := !f.Progress.StalledSince.IsZero()
@@ -144,7 +144,7 @@ func TestDownloadProgressWritesAreBounded(t *testing.T) {
 // TestProgressPatchClearsStall: a patch removes the stall annotation of the patch before.
 func TestProgressPatchClearsStall(t *testing.T) {
 	cs := fake.NewClientset()
-	s := &EventSink{Client: cs.EventsV1(), Target: Target{Name: "tinyllama", Namespace: "ns", UID: "u1", PodName: "tinyllama-0"}}
+	s := &EventSink{Client: cs.CoreV1(), Target: Target{Name: "tinyllama", Namespace: "ns", UID: "u1", PodName: "tinyllama-0"}}
 	ctx := context.Background()
 	p := inferencev1alpha1.LoadProgress{Done: 10, Total: 100, ETA: -1, StalledSince: time.Unix(1000, 0)}
 	f := Fields{Action: ActionModelDownloading, Reason: ReasonModelDownloading, EventName: "downloading.1", Progress: &p, Sentence: "Downloading"}
@@ -156,7 +156,7 @@ func TestProgressPatchClearsStall(t *testing.T) {
 	if err := s.Emit(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := cs.EventsV1().Events("ns").Get(ctx, "tinyllama.downloading.1", metav1.GetOptions{})
+	ev, err := cs.CoreV1().Events("ns").Get(ctx, "tinyllama.downloading.1", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestProgressPatchClearsStall(t *testing.T) {
 // creates the Event with the current progress instead.
 func TestPatchOfALostEventCreatesIt(t *testing.T) {
 	cs := fake.NewClientset()
-	s := &EventSink{Client: cs.EventsV1(), Target: Target{Name: "llama-go", Namespace: "ns", UID: "u1", PodName: "llama-go-0"}}
+	s := &EventSink{Client: cs.CoreV1(), Target: Target{Name: "llama-go", Namespace: "ns", UID: "u1", PodName: "llama-go-0"}}
 	p := inferencev1alpha1.LoadProgress{Done: 60, Total: 100, BytesPerSecond: 10, ETA: 4 * time.Second}
 	f := Fields{Action: ActionModelLoading, Reason: ReasonModelLoading, EventName: "loading.2", Progress: &p,
 		Sentence: "Loading 60 of 100 B", Patch: true}
@@ -179,13 +179,13 @@ func TestPatchOfALostEventCreatesIt(t *testing.T) {
 	if err := s.Emit(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := cs.EventsV1().Events("ns").Get(ctx, "llama-go.loading.2", metav1.GetOptions{})
+	ev, err := cs.CoreV1().Events("ns").Get(ctx, "llama-go.loading.2", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("the lost Event was not made again: %v", err)
 	}
 	back, ok := inferencev1alpha1.ParseLoadProgress(ev.Annotations)
-	if !ok || back.Done != 60 || ev.Reason != ReasonModelLoading || ev.Note != "Loading 60 of 100 B" {
-		t.Errorf("re-created Event: reason %s note %q annotations %v", ev.Reason, ev.Note, ev.Annotations)
+	if !ok || back.Done != 60 || ev.Reason != ReasonModelLoading || ev.Message != "Loading 60 of 100 B" {
+		t.Errorf("re-created Event: reason %s note %q annotations %v", ev.Reason, ev.Message, ev.Annotations)
 	}
 	// Later patches patch it.
 	p2 := inferencev1alpha1.LoadProgress{Done: 90, Total: 100, BytesPerSecond: 10, ETA: time.Second}
@@ -193,7 +193,7 @@ func TestPatchOfALostEventCreatesIt(t *testing.T) {
 	if err := s.Emit(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	list, _ := cs.EventsV1().Events("ns").List(ctx, metav1.ListOptions{})
+	list, _ := cs.CoreV1().Events("ns").List(ctx, metav1.ListOptions{})
 	if back, _ := inferencev1alpha1.ParseLoadProgress(list.Items[0].Annotations); len(list.Items) != 1 || back.Done != 90 {
 		t.Errorf("after the next patch: %d Events, progress %+v", len(list.Items), back)
 	}

@@ -102,8 +102,9 @@ type Stats struct {
 	// Queued requests wait for a first admission; Running ones were admitted
 	// and have not finished (Preempted of them wait to be resumed).
 	Queued, Running, Preempted int
-	// KVUsedTokens is the capacity of the KV blocks sequences hold, of KVCapacityTokens.
-	KVUsedTokens, KVCapacityTokens int
+	// KVUsedTokens is the capacity of the KV blocks sequences hold, of KVCapacityTokens,
+	// in blocks of KVBlockTokens.
+	KVUsedTokens, KVCapacityTokens, KVBlockTokens int
 	// Preemptions counts sequences preempted for KV space since the start.
 	Preemptions uint64
 }
@@ -117,11 +118,24 @@ type Handle struct {
 	maxNew   int
 	enqueued time.Time
 
-	mu     sync.Mutex
-	events []Event
-	done   bool
-	result Result
-	notify chan struct{} // capacity 1: "something changed"
+	mu       sync.Mutex
+	events   []Event
+	done     bool
+	result   Result
+	admitted time.Time     // the first admission; zero while queued
+	notify   chan struct{} // capacity 1: "something changed"
+}
+
+// QueueTime is how long the request waited in the queue before its first admission
+// (resumes after a preemption are not counted); 0 while it still waits, or when it
+// never got a slot.
+func (h *Handle) QueueTime() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.admitted.IsZero() {
+		return 0
+	}
+	return h.admitted.Sub(h.enqueued)
 }
 
 // Next returns the next event, or false when the request has ended (then
@@ -240,7 +254,7 @@ func (s *Scheduler) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return Stats{Queued: len(s.queue), Running: s.nRunning, Preempted: s.nPreempted, Preemptions: s.preemptions,
-		KVUsedTokens: s.kv.UsedTokens(), KVCapacityTokens: s.kv.CapacityTokens()}
+		KVUsedTokens: s.kv.UsedTokens(), KVCapacityTokens: s.kv.CapacityTokens(), KVBlockTokens: s.kv.BlockTokens()}
 }
 
 // Submit queues req. ctx is the request's: when it ends, the request stops
@@ -384,6 +398,9 @@ func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
 			break
 		}
 		s.admits++
+		h.mu.Lock()
+		h.admitted = time.Now()
+		h.mu.Unlock()
 		r := &running{h: h, order: s.admits, sampler: engine.NewSampler(h.req.Sampling),
 			history: append([]int(nil), h.req.Prompt...),
 			text:    engine.NewTextTracker(s.d, h.req.Prompt, h.req.Stop)}

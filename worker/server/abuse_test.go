@@ -407,7 +407,7 @@ func TestAbuseNonFiniteLogits(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(why, "3 requests in a row produced non-finite logits") || strings.Count(why, "\n") != 1 {
 		t.Errorf("readyz after %d failures = %d %q, want 503 with a one-line reason", UnreadyAfterNonFinite, code, why)
 	}
-	if v := h.metric(t, "kubeinfer_worker_nonfinite_logits_total"); v != "3" {
+	if v := h.metric(t, `kubeinfer_worker_nonfinite_logits_total{model_name="tiny"}`); v != "3" {
 		t.Errorf("nonfinite_logits_total = %q, want 3", v)
 	}
 	h.narr.mu.Lock()

@@ -425,6 +425,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 		"finish", rec.Finish, "seconds", rec.Duration.Seconds(), "ttftSeconds", ttft.Seconds(), "stream", j.stream)
 	s.cfg.Narrator.OnComplete(rec)
 	s.generated(ri.id, j.endpoint, res.Err)
+	if res.Err == nil {
+		s.metrics.requestDone(u.PromptTokens, u.CompletionTokens, rec.Duration, h.QueueTime())
+	}
 
 	if res.Err != nil {
 		e := &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: "generation failed: " + res.Err.Error()}

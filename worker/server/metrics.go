@@ -1,12 +1,20 @@
 package server
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kubeinfer/kubeinfer/worker/scheduler"
 )
 
-// metrics are the worker's Prometheus series, on the server's own registry.
+// LabelModelName is the constant label of every kubeinfer_worker_* series: the served
+// name, as vLLM labels its own, so that series of several models can be told apart.
+const LabelModelName = "model_name"
+
+// metrics are the worker's Prometheus series, on the server's own registry. The names
+// follow vLLM's where vLLM has the same series (README: "Monitoring" maps them), with
+// kubeinfer's prefix; the Gateway API Inference Extension's own names are in protocol.go.
 type metrics struct {
 	reg              *prometheus.Registry
 	requests         *prometheus.CounterVec
@@ -16,28 +24,47 @@ type metrics struct {
 	interToken       prometheus.Histogram
 	modelLoadSeconds prometheus.Gauge
 	nonFinite        prometheus.Counter
+	// Per finished request, as vLLM's e2e_request_latency_seconds, request_queue_time_seconds,
+	// request_prompt_tokens and request_generation_tokens.
+	e2eLatency       prometheus.Histogram
+	queueTime        prometheus.Histogram
+	promptLength     prometheus.Histogram
+	generationLength prometheus.Histogram
 }
 
-func newMetrics(stats func() (scheduler.Stats, bool)) *metrics {
+func newMetrics(servedName string, stats func() (scheduler.Stats, bool)) *metrics {
 	const ns = "kubeinfer_worker"
+	model := prometheus.Labels{LabelModelName: servedName}
+	// Request lengths in tokens, 1 to 32768 by powers of two (vLLM uses 1-2-5 steps up to the context).
+	tokenBuckets := prometheus.ExponentialBuckets(1, 2, 16)
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "requests_total",
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "requests_total", ConstLabels: model,
 			Help: "HTTP requests by endpoint and status code."}, []string{"endpoint", "code"}),
-		promptTokens: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "prompt_tokens_total",
+		promptTokens: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "prompt_tokens_total", ConstLabels: model,
 			Help: "Prompt tokens of admitted requests."}),
-		generatedTokens: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "generated_tokens_total",
+		generatedTokens: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "generated_tokens_total", ConstLabels: model,
 			Help: "Tokens generated."}),
-		timeToFirstToken: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "time_to_first_token_seconds",
+		timeToFirstToken: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "time_to_first_token_seconds", ConstLabels: model,
 			Help:    "Time from request arrival to its first generated token.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
-		interToken: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "inter_token_latency_seconds",
+		interToken: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "inter_token_latency_seconds", ConstLabels: model,
 			Help:    "Time between consecutive generated tokens of a request.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
-		modelLoadSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "model_load_seconds",
+		modelLoadSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "model_load_seconds", ConstLabels: model,
 			Help: "Seconds the model took to load, warm-up included."}),
-		nonFinite: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "nonfinite_logits_total",
+		nonFinite: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "nonfinite_logits_total", ConstLabels: model,
 			Help: "Requests ended because the model produced non-finite logits (NaN or Inf)."}),
+		e2eLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "e2e_request_latency_seconds", ConstLabels: model,
+			Help:    "Time from request arrival to its last token, of requests that finished.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 16)}),
+		queueTime: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "request_queue_time_seconds", ConstLabels: model,
+			Help:    "Time a finished request waited in the queue for a slot and KV space.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 18)}),
+		promptLength: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "request_prompt_tokens", ConstLabels: model,
+			Help: "Prompt tokens of a finished request.", Buckets: tokenBuckets}),
+		generationLength: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "request_generation_tokens", ConstLabels: model,
+			Help: "Tokens generated for a finished request.", Buckets: tokenBuckets}),
 	}
 	stat := func(f func(scheduler.Stats) int) func() float64 {
 		return func() float64 {
@@ -48,23 +75,30 @@ func newMetrics(stats func() (scheduler.Stats, bool)) *metrics {
 			return float64(f(st))
 		}
 	}
-	m.reg.MustRegister(m.requests, m.promptTokens, m.generatedTokens, m.timeToFirstToken, m.interToken, m.modelLoadSeconds, m.nonFinite,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "queue_depth",
+	m.reg.MustRegister(m.requests, m.promptTokens, m.generatedTokens, m.timeToFirstToken, m.interToken, m.modelLoadSeconds,
+		m.nonFinite, m.e2eLatency, m.queueTime, m.promptLength, m.generationLength)
+	m.reg.MustRegister(protocolCollectors(servedName, stats)...)
+	gauge := func(opts prometheus.GaugeOpts, f func() float64) prometheus.Collector {
+		opts.Namespace, opts.ConstLabels = ns, model
+		return prometheus.NewGaugeFunc(opts, f)
+	}
+	m.reg.MustRegister(
+		gauge(prometheus.GaugeOpts{Name: "queue_depth",
 			Help: "Requests waiting for a slot."}, stat(func(s scheduler.Stats) int { return s.Queued })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "running_sequences",
+		gauge(prometheus.GaugeOpts{Name: "running_sequences",
 			Help: "Requests admitted and not finished, preempted ones included."}, stat(func(s scheduler.Stats) int { return s.Running })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "preempted_sequences",
+		gauge(prometheus.GaugeOpts{Name: "preempted_sequences",
 			Help: "Admitted requests waiting for KV space to resume."}, stat(func(s scheduler.Stats) int { return s.Preempted })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: "preemptions_total",
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: "preemptions_total", ConstLabels: model,
 			Help: "Sequences preempted for KV space (their tokens recomputed on resume)."}, func() float64 {
 			st, _ := stats()
 			return float64(st.Preemptions)
 		}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "kv_cache_used_tokens",
+		gauge(prometheus.GaugeOpts{Name: "kv_cache_used_tokens",
 			Help: "KV cache tokens in the blocks sequences hold."}, stat(func(s scheduler.Stats) int { return s.KVUsedTokens })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "kv_cache_capacity_tokens",
+		gauge(prometheus.GaugeOpts{Name: "kv_cache_capacity_tokens",
 			Help: "KV cache tokens in all."}, stat(func(s scheduler.Stats) int { return s.KVCapacityTokens })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "kv_cache_usage_ratio",
+		gauge(prometheus.GaugeOpts{Name: "kv_cache_usage_ratio",
 			Help: "Used over capacity, 0 to 1."}, func() float64 {
 			st, ok := stats()
 			if !ok || st.KVCapacityTokens == 0 {
@@ -74,4 +108,12 @@ func newMetrics(stats func() (scheduler.Stats, bool)) *metrics {
 		}),
 	)
 	return m
+}
+
+// requestDone records a finished request: its lengths, its time end to end and in the queue.
+func (m *metrics) requestDone(promptTokens, generatedTokens int, took, queued time.Duration) {
+	m.e2eLatency.Observe(took.Seconds())
+	m.queueTime.Observe(queued.Seconds())
+	m.promptLength.Observe(float64(promptTokens))
+	m.generationLength.Observe(float64(generatedTokens))
 }

@@ -106,7 +106,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, created: time.Now().Unix(), conn: cfg.limits(0)}
 	s.intakeSlots = make(chan struct{}, s.conn.Intake)
-	s.metrics = newMetrics(s.stats)
+	s.metrics = newMetrics(cfg.ServedName, s.stats)
 	s.metrics.reg.MustRegister(cfg.Collectors...)
 	mux := http.NewServeMux()
 	// Paths without methods: route answers a wrong method with 405 in

@@ -447,7 +447,7 @@ func TestCancelledClientsFreeSlots(t *testing.T) {
 		}
 	}
 	waitFor(t, "running sequences to drop to 0", func() bool { return h.s.Stats().Running == 0 && h.s.Stats().KVUsedTokens == 0 })
-	if v := metricValue(t, h, "kubeinfer_worker_running_sequences"); v != "0" {
+	if v := metricValue(t, h, `kubeinfer_worker_running_sequences{model_name="tiny"}`); v != "0" {
 		t.Errorf("running_sequences metric = %q, want 0", v)
 	}
 	got, err := h.client.Completions.New(context.Background(), openai.CompletionNewParams{
@@ -604,10 +604,10 @@ func TestProbesModelsAndCorrelation(t *testing.T) {
 	if err != nil || len(models.Data) != 1 || models.Data[0].ID != servedName {
 		t.Errorf("models = %+v, %v", models, err)
 	}
-	if v := metricValue(t, h, "kubeinfer_worker_kv_cache_capacity_tokens"); v != "256" {
+	if v := metricValue(t, h, `kubeinfer_worker_kv_cache_capacity_tokens{model_name="tiny"}`); v != "256" {
 		t.Errorf("kv capacity metric = %q", v)
 	}
-	if v := metricValue(t, h, `kubeinfer_worker_requests_total{code="200",endpoint="/readyz"}`); v != "1" {
+	if v := metricValue(t, h, `kubeinfer_worker_requests_total{code="200",endpoint="/readyz",model_name="tiny"}`); v != "1" {
 		t.Errorf("readyz request counter = %q", v)
 	}
 	if len(h.narr.loaded) != 1 || h.narr.loaded[0].Backend != "cpu" {
