@@ -2,7 +2,6 @@ package gguf
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -125,7 +124,7 @@ func FuzzReadHeader(f *testing.F) {
 		}
 		sameHeader(t, hdr, full)
 		if r.end > int64(full.HeaderSize) {
-			t.Fatal(fmt.Sprintf("read up to byte %d, past the header's end %d", r.end, full.HeaderSize))
+			t.Fatalf("read up to byte %d, past the header's end %d", r.end, full.HeaderSize)
 		}
 	})
 }

@@ -79,23 +79,12 @@ func (w *Writer) DeclareTensor(name string, typ GGMLType, dims []uint64) error {
 	return nil
 }
 
-// AddF32 encodes values as F32 or as typ (F16, BF16, Q8_0) and adds the tensor.
+// AddF32 encodes values as typ (any type with an encoder in the type table)
+// and adds the tensor.
 func (w *Writer) AddF32(name string, typ GGMLType, dims []uint64, values []float32) error {
-	var data []byte
-	switch typ {
-	case TypeF32:
-		data = EncodeF32(values)
-	case TypeF16:
-		data = EncodeF16(values)
-	case TypeBF16:
-		data = EncodeBF16(values)
-	case TypeQ8_0:
-		var err error
-		if data, err = QuantizeQ8_0(values); err != nil {
-			return fmt.Errorf("tensor %s: %w", name, err)
-		}
-	default:
-		return fmt.Errorf("tensor %s: cannot encode type %s", name, typ)
+	data, err := Quantize(typ, values)
+	if err != nil {
+		return fmt.Errorf("tensor %s: %w", name, err)
 	}
 	return w.AddTensor(name, typ, dims, data)
 }
