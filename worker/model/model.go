@@ -49,8 +49,8 @@ type Weights struct {
 }
 
 // Model is a loaded GGUF model: its hyperparameters and shape-checked weights.
-// The tokenizer is built from the same file by worker/tokenizer (FromGGUF). Tensor data stays in the file mapping until
-// a backend reads it, so Close only after the backend has copied what it needs.
+// The tokenizer is built from the same file by worker/tokenizer (FromGGUF). Tensor data stays in the file mapping:
+// the CPU engine computes from it and the CUDA backend uploads from it, so Close only after the backend is closed.
 type Model struct {
 	Path    string
 	Hyper   Hyper
