@@ -23,11 +23,15 @@ type Config struct {
 	Vocab       int
 	Context     int
 	Type        gguf.GGMLType // of the 2-D weights; norms and biases stay F32
-	TiedOutput  bool          // omit output.weight
-	QKVBias     bool          // llama family: add q/k/v biases (qwen2 style)
-	RopeFreqs   []float32     // written as rope_freqs.weight when set
-	RopeBase    float32       // 0 means 10000
-	Seed        uint64
+	// Recipe, when set (e.g. "Q4_K_M"), gives each tensor the type
+	// llama-quantize's recipe would (gguf.FileType.TensorType) instead of Type,
+	// and is written as general.file_type.
+	Recipe     string
+	TiedOutput bool      // omit output.weight
+	QKVBias    bool      // llama family: add q/k/v biases (qwen2 style)
+	RopeFreqs  []float32 // written as rope_freqs.weight when set
+	RopeBase   float32   // 0 means 10000
+	Seed       uint64
 }
 
 // Tensor is a tensor to write: GGUF dims (fastest first) and values.
@@ -163,16 +167,45 @@ func Writer(cfg Config, tensors []Tensor) (*gguf.Writer, error) {
 	w.Set("tokenizer.ggml.token_type", gguf.Int32s(types))
 	w.Set("tokenizer.ggml.bos_token_id", gguf.Uint32(1))
 	w.Set("tokenizer.ggml.eos_token_id", gguf.Uint32(2))
+	typeOf, err := TypeFunc(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Recipe != "" {
+		f, _ := gguf.ParseFileType(cfg.Recipe)
+		w.Set("general.file_type", gguf.Uint32(uint32(f)))
+	}
 	for _, t := range tensors {
-		typ := gguf.TypeF32
-		if len(t.Dims) == 2 && t.Name != "rope_freqs.weight" {
-			typ = cfg.Type
-		}
-		if err := w.AddF32(t.Name, typ, t.Dims, t.Values); err != nil {
+		if err := w.AddF32(t.Name, typeOf(t.Name, t.Dims), t.Dims, t.Values); err != nil {
 			return nil, err
 		}
 	}
 	return w, nil
+}
+
+// TypeFunc returns the function that gives each tensor of cfg its type:
+// vectors and rope_freqs F32, 2-D weights cfg.Type or cfg.Recipe's choice.
+func TypeFunc(cfg Config) (func(name string, dims []uint64) gguf.GGMLType, error) {
+	if cfg.Recipe == "" {
+		return func(name string, dims []uint64) gguf.GGMLType {
+			if len(dims) == 2 && name != "rope_freqs.weight" {
+				return cfg.Type
+			}
+			return gguf.TypeF32
+		}, nil
+	}
+	f, err := gguf.ParseFileType(cfg.Recipe)
+	if err != nil {
+		return nil, err
+	}
+	kv := cfg.HeadsKV
+	if kv == 0 {
+		kv = cfg.Heads
+	}
+	shape := gguf.MixShape{Layers: cfg.Blocks, GQA: cfg.Heads / kv, Tied: cfg.TiedOutput}
+	return func(name string, dims []uint64) gguf.GGMLType {
+		return f.TensorType(name, dims, gguf.TypeF32, shape)
+	}, nil
 }
 
 // WriteFile writes cfg with random weights to path.
