@@ -38,6 +38,23 @@ type CPU struct {
 	// its values. A block's storage is allocated when first used and kept for reuse.
 	blocks [][]float32
 	mm     *matmul // the worker goroutines of every product and attention
+	buf    forwardBuffers
+}
+
+// forwardBuffers are forward's activations, kept between calls (forward runs
+// under c.mu) so that a decode step allocates only the logits it returns.
+type forwardBuffers struct {
+	x, pe, norm, q, k, v, att, proj, ff1, ff2, qkv, sel []float32
+	scores                                              [][]float32 // per worker
+}
+
+// sized returns *b resized to n, reallocated only when it is too small.
+func sized(b *[]float32, n int) []float32 {
+	if cap(*b) < n {
+		*b = make([]float32, n)
+	}
+	*b = (*b)[:n]
+	return *b
 }
 
 type cpuLayer struct {
@@ -328,10 +345,11 @@ func (c *CPU) forward(items []item) [][]float32 {
 	nQ, nKV := h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
 	gpt := h.Family == model.FamilyGPT
 
-	x := make([]float32, n*nEmbd)
+	bf := &c.buf
+	x := sized(&bf.x, n*nEmbd)
 	var pe []float32
 	if gpt {
-		pe = make([]float32, nEmbd)
+		pe = sized(&bf.pe, nEmbd)
 	}
 	for i, it := range items {
 		row := x[i*nEmbd : (i+1)*nEmbd]
@@ -343,18 +361,18 @@ func (c *CPU) forward(items []item) [][]float32 {
 			}
 		}
 	}
-	norm := make([]float32, n*nEmbd)
-	q := make([]float32, n*nQ)
-	k := make([]float32, n*nKV)
-	v := make([]float32, n*nKV)
-	att := make([]float32, n*nQ)
-	proj := make([]float32, n*nEmbd)
-	ff1 := make([]float32, n*h.FeedForward)
+	norm := sized(&bf.norm, n*nEmbd)
+	q := sized(&bf.q, n*nQ)
+	k := sized(&bf.k, n*nKV)
+	v := sized(&bf.v, n*nKV)
+	att := sized(&bf.att, n*nQ)
+	proj := sized(&bf.proj, n*nEmbd)
+	ff1 := sized(&bf.ff1, n*h.FeedForward)
 	var ff2, qkv []float32
 	if gpt {
-		qkv = make([]float32, n*3*nEmbd)
+		qkv = sized(&bf.qkv, n*3*nEmbd)
 	} else {
-		ff2 = make([]float32, n*h.FeedForward)
+		ff2 = sized(&bf.ff2, n*h.FeedForward)
 	}
 
 	normRows := func(w, b []float32) {
@@ -431,7 +449,7 @@ func (c *CPU) forward(items []item) [][]float32 {
 			rows = append(rows, i)
 		}
 	}
-	sel := make([]float32, len(rows)*nEmbd)
+	sel := sized(&bf.sel, len(rows)*nEmbd)
 	for j, i := range rows {
 		src := x[i*nEmbd : (i+1)*nEmbd]
 		dst := sel[j*nEmbd : (j+1)*nEmbd]
@@ -458,12 +476,15 @@ func (c *CPU) attention(out, q []float32, items []item, layer int) {
 	hd, nQ := h.HeadDim, h.Heads*h.HeadDim
 	group := h.Heads / h.HeadsKV
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	c.mm.pool.run(funcJob(func(_, job int) {
+	if len(c.buf.scores) != c.mm.pool.workers {
+		c.buf.scores = make([][]float32, c.mm.pool.workers)
+	}
+	c.mm.pool.run(funcJob(func(worker, job int) {
 		i, hh := job/h.Heads, job%h.Heads
 		it := items[i]
 		kv := (hh / group) * hd
 		qh := q[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
-		scores := make([]float32, it.pos+1)
+		scores := sized(&c.buf.scores[worker], it.pos+1)
 		for p := range scores {
 			kr, _ := c.kvAt(it.seq, layer, p)
 			scores[p] = dot(qh, kr[kv:kv+hd]) * scale

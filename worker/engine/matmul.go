@@ -132,6 +132,7 @@ func (p *workPool) close() { close(p.quit) }
 type matmul struct {
 	pool    *workPool
 	scratch [][]float32 // per worker: one decoded row
+	sums    []float32   // the tokens' sums of 16 (gguf.SumsOf16), for the fused kernels
 
 	out, x, bias []float32
 	w            *matrix
@@ -148,6 +149,16 @@ func newMatmul(workers, maxCols int) *matmul {
 }
 
 func (mm *matmul) run(out, x []float32, w *matrix, bias []float32, n int) {
+	if n <= fusedTokens {
+		per := w.cols / 16
+		if cap(mm.sums) < n*per {
+			mm.sums = make([]float32, n*per)
+		}
+		mm.sums = mm.sums[:n*per]
+		for t := range n {
+			gguf.SumsOf16(mm.sums[t*per:(t+1)*per], x[t*w.cols:(t+1)*w.cols])
+		}
+	}
 	mm.out, mm.x, mm.w, mm.bias, mm.n = out, x, w, bias, n
 	mm.pool.run(mm, w.rows, rowsPerChunk)
 	mm.out, mm.x, mm.w, mm.bias = nil, nil, nil, nil
@@ -157,6 +168,7 @@ func (mm *matmul) runRange(worker, lo, hi int) {
 	w, n, in, rows := mm.w, mm.n, mm.w.cols, mm.w.rows
 	x, out := mm.x[:n*in], mm.out[:n*rows]
 	if n <= fusedTokens {
+		per := in / 16
 		for r := lo; r < hi; r++ {
 			row := w.row(r)
 			var b float32
@@ -164,7 +176,7 @@ func (mm *matmul) runRange(worker, lo, hi int) {
 				b = mm.bias[r]
 			}
 			for t := range n {
-				out[t*rows+r] = w.k.Dot(row, x[t*in:(t+1)*in]) + b
+				out[t*rows+r] = w.k.Dot(row, x[t*in:(t+1)*in], mm.sums[t*per:(t+1)*per]) + b
 			}
 		}
 		return

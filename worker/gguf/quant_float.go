@@ -22,7 +22,7 @@ func quantF32(dst []byte, src []float32) {
 	}
 }
 
-func dotF32(row []byte, x []float32) float32 {
+func dotF32(row []byte, x, _ []float32) float32 {
 	row = row[:4*len(x)]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -70,7 +70,7 @@ func f16Values() *[1 << 16]float32 {
 	return f16Table
 }
 
-func dotF16(row []byte, x []float32) float32 {
+func dotF16(row []byte, x, _ []float32) float32 {
 	tab := f16Values()
 	row = row[:2*len(x)]
 	var s0, s1, s2, s3 float32
@@ -100,7 +100,7 @@ func quantBF16(dst []byte, src []float32) {
 	}
 }
 
-func dotBF16(row []byte, x []float32) float32 {
+func dotBF16(row []byte, x, _ []float32) float32 {
 	row = row[:2*len(x)]
 	var s0, s1, s2, s3 float32
 	i := 0

@@ -54,7 +54,7 @@ func dequantIQ4_NL(dst []float32, src []byte) {
 	}
 }
 
-func dotIQ4_NL(row []byte, x []float32) float32 {
+func dotIQ4_NL(row []byte, x, _ []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qk32; b++ {
 		blk := row[b*18 : b*18+18]
@@ -90,7 +90,7 @@ func dequantIQ4_XS(dst []float32, src []byte) {
 	}
 }
 
-func dotIQ4_XS(row []byte, x []float32) float32 {
+func dotIQ4_XS(row []byte, x, _ []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qkK; b++ {
 		blk := row[b*136 : b*136+136]

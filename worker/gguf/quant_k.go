@@ -319,31 +319,29 @@ func quantQ2_K(dst []byte, src []float32) {
 	}
 }
 
-func dotQ2_K(row []byte, x []float32) float32 {
+func dotQ2_K(row []byte, x, sums []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qkK; b++ {
-		blk := row[b*84 : b*84+84]
-		xb := x[b*qkK : b*qkK+qkK]
+		blk := (*[84]byte)(row[b*84:])
+		xb := (*[256]float32)(x[b*qkK:])
+		s16 := (*[16]float32)(sums[16*b:])
 		var sq, sm float32
 		is := 0
 		for n := 0; n < 2; n++ {
-			q := blk[16+32*n : 16+32*n+32]
+			q := (*[32]byte)(blk[16+32*n:])
 			for j := range 4 {
 				shift := uint(2 * j)
 				for h := range 2 {
 					sc := blk[is]
-					is++
-					xs := xb[128*n+32*j+16*h : 128*n+32*j+16*h+16]
-					qq := q[16*h : 16*h+16]
-					var s0, s1, x0, x1 float32
+					xs := (*[16]float32)(xb[128*n+32*j+16*h:])
+					var s0, s1 float32
 					for l := 0; l < 16; l += 2 {
-						s0 += float32(qq[l]>>shift&3) * xs[l]
-						s1 += float32(qq[l+1]>>shift&3) * xs[l+1]
-						x0 += xs[l]
-						x1 += xs[l+1]
+						s0 += float32(q[16*h+l]>>shift&3) * xs[l]
+						s1 += float32(q[16*h+l+1]>>shift&3) * xs[l+1]
 					}
 					sq += float32(sc&0xf) * (s0 + s1)
-					sm += float32(sc>>4) * (x0 + x1)
+					sm += float32(sc>>4) * s16[is]
+					is++
 				}
 			}
 		}
@@ -476,7 +474,7 @@ func quantQ3_K(dst []byte, src []float32) {
 	}
 }
 
-func dotQ3_K(row []byte, x []float32) float32 {
+func dotQ3_K(row []byte, x, _ []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qkK; b++ {
 		blk := row[b*110 : b*110+110]
@@ -618,32 +616,31 @@ func quantQ4_K(dst []byte, src []float32) {
 	}
 }
 
-func dotQ4_K(row []byte, x []float32) float32 {
+func dotQ4_K(row []byte, x, sums []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qkK; b++ {
-		blk := row[b*144 : b*144+144]
+		blk := (*[144]byte)(row[b*144:])
+		xb := (*[256]float32)(x[b*qkK:])
+		s16 := (*[16]float32)(sums[16*b:])
 		sc := blk[4:16]
-		xb := x[b*qkK : b*qkK+qkK]
 		var sq, sm float32
 		for j := range 4 {
 			s1, m1 := scaleMinK4(2*j, sc)
 			s2, m2 := scaleMinK4(2*j+1, sc)
-			q := blk[16+32*j : 16+32*j+32]
-			xa, xc := xb[64*j:64*j+32], xb[64*j+32:64*j+64]
-			var a0, a1, c0, c1, sa, sc2 float32
+			q := (*[32]byte)(blk[16+32*j:])
+			xa, xc := (*[32]float32)(xb[64*j:]), (*[32]float32)(xb[64*j+32:])
+			var a0, a1, c0, c1 float32
 			for l := 0; l < 32; l += 2 {
 				q0, q1 := q[l], q[l+1]
 				a0 += float32(q0&0xf) * xa[l]
 				a1 += float32(q1&0xf) * xa[l+1]
 				c0 += float32(q0>>4) * xc[l]
 				c1 += float32(q1>>4) * xc[l+1]
-				sa += xa[l] + xa[l+1]
-				sc2 += xc[l] + xc[l+1]
 			}
 			sq += float32(s1)*(a0+a1) + float32(s2)*(c0+c1)
-			sm += float32(m1)*sa + float32(m2)*sc2
+			sm += float32(m1)*(s16[4*j]+s16[4*j+1]) + float32(m2)*(s16[4*j+2]+s16[4*j+3])
 		}
-		sum += half(blk)*sq - half(blk[2:])*sm
+		sum += half(blk[:])*sq - half(blk[2:])*sm
 	}
 	return sum
 }
@@ -710,21 +707,22 @@ func quantQ5_K(dst []byte, src []float32) {
 	}
 }
 
-func dotQ5_K(row []byte, x []float32) float32 {
+func dotQ5_K(row []byte, x, sums []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qkK; b++ {
-		blk := row[b*176 : b*176+176]
+		blk := (*[176]byte)(row[b*176:])
+		xb := (*[256]float32)(x[b*qkK:])
+		s16 := (*[16]float32)(sums[16*b:])
 		sc := blk[4:16]
-		qh := blk[16:48]
-		xb := x[b*qkK : b*qkK+qkK]
+		qh := (*[32]byte)(blk[16:])
 		var sq, sm float32
 		for j := range 4 {
 			s1, m1 := scaleMinK4(2*j, sc)
 			s2, m2 := scaleMinK4(2*j+1, sc)
-			ql := blk[48+32*j : 48+32*j+32]
-			xa, xc := xb[64*j:64*j+32], xb[64*j+32:64*j+64]
+			ql := (*[32]byte)(blk[48+32*j:])
+			xa, xc := (*[32]float32)(xb[64*j:]), (*[32]float32)(xb[64*j+32:])
 			sh := uint(2 * j)
-			var a0, a1, c0, c1, sa, sc2 float32
+			var a0, a1, c0, c1 float32
 			for l := 0; l < 32; l += 2 {
 				q0, q1 := ql[l], ql[l+1]
 				h0, h1 := qh[l]>>sh, qh[l+1]>>sh
@@ -732,13 +730,11 @@ func dotQ5_K(row []byte, x []float32) float32 {
 				a1 += float32(q1&0xf|(h1&1)<<4) * xa[l+1]
 				c0 += float32(q0>>4|(h0&2)<<3) * xc[l]
 				c1 += float32(q1>>4|(h1&2)<<3) * xc[l+1]
-				sa += xa[l] + xa[l+1]
-				sc2 += xc[l] + xc[l+1]
 			}
 			sq += float32(s1)*(a0+a1) + float32(s2)*(c0+c1)
-			sm += float32(m1)*sa + float32(m2)*sc2
+			sm += float32(m1)*(s16[4*j]+s16[4*j+1]) + float32(m2)*(s16[4*j+2]+s16[4*j+3])
 		}
-		sum += half(blk)*sq - half(blk[2:])*sm
+		sum += half(blk[:])*sq - half(blk[2:])*sm
 	}
 	return sum
 }
@@ -820,27 +816,30 @@ func quantQ6_K(dst []byte, src []float32) {
 	}
 }
 
-func dotQ6_K(row []byte, x []float32) float32 {
+func dotQ6_K(row []byte, x, sums []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qkK; b++ {
-		blk := row[b*210 : b*210+210]
-		xb := x[b*qkK : b*qkK+qkK]
+		blk := (*[210]byte)(row[b*210:])
+		xb := (*[256]float32)(x[b*qkK:])
+		s16 := (*[16]float32)(sums[16*b:])
 		var sq float32
 		for n := 0; n < 2; n++ {
-			ql, qh := blk[64*n:64*n+64], blk[128+32*n:128+32*n+32]
-			sc := blk[192+8*n : 192+8*n+8]
-			xs := xb[128*n : 128*n+128]
+			ql, qh := (*[64]byte)(blk[64*n:]), (*[32]byte)(blk[128+32*n:])
+			sc := (*[8]byte)(blk[192+8*n:])
+			xs := (*[128]float32)(xb[128*n:])
 			for h := range 2 {
 				var s1, s2, s3, s4 float32
 				for l := 16 * h; l < 16*h+16; l++ {
 					a, c, hh := ql[l], ql[l+32], qh[l]
-					s1 += float32(int32(a&0xf|(hh&3)<<4)-32) * xs[l]
-					s2 += float32(int32(c&0xf|(hh>>2&3)<<4)-32) * xs[l+32]
-					s3 += float32(int32(a>>4|(hh>>4&3)<<4)-32) * xs[l+64]
-					s4 += float32(int32(c>>4|(hh>>6&3)<<4)-32) * xs[l+96]
+					s1 += float32(a&0xf|(hh&3)<<4) * xs[l]
+					s2 += float32(c&0xf|(hh>>2&3)<<4) * xs[l+32]
+					s3 += float32(a>>4|(hh>>4&3)<<4) * xs[l+64]
+					s4 += float32(c>>4|(hh>>6&3)<<4) * xs[l+96]
 				}
-				sq += float32(int8(sc[h]))*s1 + float32(int8(sc[h+2]))*s2 +
-					float32(int8(sc[h+4]))*s3 + float32(int8(sc[h+6]))*s4
+				// sc * Σ (q-32) x = sc * (Σ q x - 32 Σ x), by sub-block of 16
+				g := 8*n + h
+				sq += float32(int8(sc[h]))*(s1-32*s16[g]) + float32(int8(sc[h+2]))*(s2-32*s16[g+2]) +
+					float32(int8(sc[h+4]))*(s3-32*s16[g+4]) + float32(int8(sc[h+6]))*(s4-32*s16[g+6])
 			}
 		}
 		sum += half(blk[208:]) * sq

@@ -58,21 +58,21 @@ func quantQ4_0(dst []byte, src []float32) {
 	}
 }
 
-func dotQ4_0(row []byte, x []float32) float32 {
+func dotQ4_0(row []byte, x, sums []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qk32; b++ {
-		blk := row[b*18 : b*18+18]
-		xb := x[b*qk32 : b*qk32+qk32]
-		qs := blk[2:18]
+		blk := (*[18]byte)(row[b*18:])
+		xb := (*[32]float32)(x[b*qk32:])
 		var s0, s1, s2, s3 float32
 		for j := 0; j < 16; j += 2 {
-			q0, q1 := qs[j], qs[j+1]
-			s0 += float32(int32(q0&15)-8) * xb[j]
-			s1 += float32(int32(q0>>4)-8) * xb[j+16]
-			s2 += float32(int32(q1&15)-8) * xb[j+1]
-			s3 += float32(int32(q1>>4)-8) * xb[j+17]
+			q0, q1 := blk[2+j], blk[3+j]
+			s0 += float32(q0&15) * xb[j]
+			s1 += float32(q0>>4) * xb[j+16]
+			s2 += float32(q1&15) * xb[j+1]
+			s3 += float32(q1>>4) * xb[j+17]
 		}
-		sum += half(blk) * ((s0 + s1) + (s2 + s3))
+		// d * Σ (q-8) x = d * (Σ q x - 8 Σ x)
+		sum += half(blk[:]) * (((s0 + s1) + (s2 + s3)) - 8*(sums[2*b]+sums[2*b+1]))
 	}
 	return sum
 }
@@ -118,21 +118,18 @@ func quantQ4_1(dst []byte, src []float32) {
 	}
 }
 
-func dotQ4_1(row []byte, x []float32) float32 {
+func dotQ4_1(row []byte, x, sums []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qk32; b++ {
-		blk := row[b*20 : b*20+20]
-		xb := x[b*qk32 : b*qk32+qk32]
-		qs := blk[4:20]
-		var s0, s1, sx0, sx1 float32
+		blk := (*[20]byte)(row[b*20:])
+		xb := (*[32]float32)(x[b*qk32:])
+		var s0, s1 float32
 		for j := range 16 {
-			q := qs[j]
+			q := blk[4+j]
 			s0 += float32(q&15) * xb[j]
 			s1 += float32(q>>4) * xb[j+16]
-			sx0 += xb[j]
-			sx1 += xb[j+16]
 		}
-		sum += half(blk)*(s0+s1) + half(blk[2:])*(sx0+sx1)
+		sum += half(blk[:])*(s0+s1) + half(blk[2:])*(sums[2*b]+sums[2*b+1])
 	}
 	return sum
 }
@@ -182,20 +179,19 @@ func quantQ5_0(dst []byte, src []float32) {
 	}
 }
 
-func dotQ5_0(row []byte, x []float32) float32 {
+func dotQ5_0(row []byte, x, sums []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qk32; b++ {
-		blk := row[b*22 : b*22+22]
-		xb := x[b*qk32 : b*qk32+qk32]
+		blk := (*[22]byte)(row[b*22:])
+		xb := (*[32]float32)(x[b*qk32:])
 		qh := binary.LittleEndian.Uint32(blk[2:])
-		qs := blk[6:22]
 		var s0, s1 float32
 		for j := range 16 {
-			q := qs[j]
-			s0 += float32(int32(q&15|uint8(qh>>j<<4)&0x10)-16) * xb[j]
-			s1 += float32(int32(q>>4|uint8(qh>>(j+12))&0x10)-16) * xb[j+16]
+			q := blk[6+j]
+			s0 += float32(q&15|uint8(qh>>j<<4)&0x10) * xb[j]
+			s1 += float32(q>>4|uint8(qh>>(j+12))&0x10) * xb[j+16]
 		}
-		sum += half(blk) * (s0 + s1)
+		sum += half(blk[:]) * ((s0 + s1) - 16*(sums[2*b]+sums[2*b+1]))
 	}
 	return sum
 }
@@ -249,22 +245,19 @@ func quantQ5_1(dst []byte, src []float32) {
 	}
 }
 
-func dotQ5_1(row []byte, x []float32) float32 {
+func dotQ5_1(row []byte, x, sums []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qk32; b++ {
-		blk := row[b*24 : b*24+24]
-		xb := x[b*qk32 : b*qk32+qk32]
+		blk := (*[24]byte)(row[b*24:])
+		xb := (*[32]float32)(x[b*qk32:])
 		qh := binary.LittleEndian.Uint32(blk[4:])
-		qs := blk[8:24]
-		var s0, s1, sx0, sx1 float32
+		var s0, s1 float32
 		for j := range 16 {
-			q := qs[j]
+			q := blk[8+j]
 			s0 += float32(q&15|uint8(qh>>j<<4)&0x10) * xb[j]
 			s1 += float32(q>>4|uint8(qh>>(j+12))&0x10) * xb[j+16]
-			sx0 += xb[j]
-			sx1 += xb[j+16]
 		}
-		sum += half(blk)*(s0+s1) + half(blk[2:])*(sx0+sx1)
+		sum += half(blk[:])*(s0+s1) + half(blk[2:])*(sums[2*b]+sums[2*b+1])
 	}
 	return sum
 }
@@ -308,7 +301,7 @@ func clampTrunc(v float32, hi int32) uint8 { return uint8(min(hi, int32(int8(v))
 // roundf is C's roundf: halfway cases away from zero.
 func roundf(x float32) float32 { return float32(math.Round(float64(x))) }
 
-func dotQ8_0(row []byte, x []float32) float32 {
+func dotQ8_0(row []byte, x, _ []float32) float32 {
 	var sum float32
 	for b := 0; b < len(x)/qk32; b++ {
 		blk := row[b*34 : b*34+34]

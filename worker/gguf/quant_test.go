@@ -128,7 +128,9 @@ func TestDotMatchesDequantize(t *testing.T) {
 				want += float64(deq[i]) * float64(x[i])
 				mag += math.Abs(float64(deq[i]) * float64(x[i]))
 			}
-			got := float64(k.Dot(row, x))
+			sums := make([]float32, n/16)
+			SumsOf16(sums, x)
+			got := float64(k.Dot(row, x, sums))
 			if d := math.Abs(got - want); d > 1e-5*mag {
 				t.Fatalf("dot %g, dequantized %g: |diff| %g > 1e-5 × %g", got, want, d, mag)
 			}

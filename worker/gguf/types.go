@@ -68,9 +68,12 @@ type typeTraits struct {
 	// It matches ggml's to_float bit for bit.
 	dequantize func(dst []float32, src []byte)
 	// dot is the dot product of one row of whole blocks with x, which holds
-	// as many elements as the row: the CPU engine's kernel for a matrix
-	// stored in this type. It need not round like dequantize-then-dot.
-	dot func(row []byte, x []float32) float32
+	// as many elements as the row, and sums, the sums of each 16 elements of
+	// x (SumsOf16): the CPU engine's kernel for a matrix stored in this type.
+	// Types whose values are d*q - m or d*(q - offset) take the m and offset
+	// terms from sums once per sub-block instead of per element. It need not
+	// round like dequantize-then-dot.
+	dot func(row []byte, x, sums []float32) float32
 	// quantize encodes whole blocks (len(src) a multiple of blockSize) into
 	// dst exactly as ggml_quantize_chunk does without an importance matrix,
 	// which is what llama-quantize writes; nil when the worker has no encoder.
@@ -209,8 +212,8 @@ type Kernels struct {
 	// Dequantize decodes whole blocks: src holds len(dst)/BlockSize blocks.
 	Dequantize func(dst []float32, src []byte)
 	// Dot is the dot product of one row of whole blocks with x (as many
-	// elements as the row).
-	Dot func(row []byte, x []float32) float32
+	// elements as the row); sums are x's sums of 16 (SumsOf16).
+	Dot func(row []byte, x, sums []float32) float32
 }
 
 // Kernels returns the type's decoder and dot product; ok is false when the
@@ -221,6 +224,16 @@ func (t GGMLType) Kernels() (k Kernels, ok bool) {
 	}
 	tr := t.row()
 	return Kernels{Dequantize: tr.dequantize, Dot: tr.dot}, true
+}
+
+// SumsOf16 writes into dst (len(x)/16 values) the sums of each 16 elements
+// of x, the second argument of a Kernels.Dot; len(x) must be a multiple of 16.
+func SumsOf16(dst, x []float32) {
+	for i := range dst {
+		s := x[16*i : 16*i+16]
+		dst[i] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) +
+			((s[8] + s[9]) + (s[10] + s[11])) + ((s[12] + s[13]) + (s[14] + s[15]))
+	}
 }
 
 // ParseType maps a ggml type name ("Q8_0", case-insensitive) to its value.
