@@ -105,11 +105,11 @@ func dotBF16(row []byte, x, _ []float32) float32 {
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
-		w := binary.LittleEndian.Uint64(row[2*i:])
-		s0 += math.Float32frombits(uint32(w)<<16) * x[i]
-		s1 += math.Float32frombits(uint32(w>>16)<<16) * x[i+1]
-		s2 += math.Float32frombits(uint32(w>>32)<<16) * x[i+2]
-		s3 += math.Float32frombits(uint32(w>>48)<<16) * x[i+3]
+		b := row[2*i : 2*i+8]
+		s0 += math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[0:]))<<16) * x[i]
+		s1 += math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2:]))<<16) * x[i+1]
+		s2 += math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[4:]))<<16) * x[i+2]
+		s3 += math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[6:]))<<16) * x[i+3]
 	}
 	for ; i < len(x); i++ {
 		s0 += BF16ToF32(binary.LittleEndian.Uint16(row[2*i:])) * x[i]
