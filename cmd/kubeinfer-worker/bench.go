@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kubeinfer/kubeinfer/worker/cudabackend"
@@ -27,7 +32,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	device := fs.String("device", "auto", "engine: cpu, cuda, or auto (CUDA when available)")
 	cudaLib := fs.String("cuda-lib", "", "path of libkubeinfer_cuda.so (default: $KUBEINFER_CUDA_LIB, next to the binary, system paths)")
 	noGraphs := fs.Bool("no-graphs", false, "run CUDA decode steps without graph capture")
-	synthetic := fs.String("synthetic", "", "first write a random model of this shape to --model if it is missing (llama3.2-1b: bf16, tied embeddings)")
+	synthetic := fs.String("synthetic", "", "first write a random model of this shape to --model if it is missing: "+
+		strings.Join(syntheticShapeNames(), ", "))
+	typ := fs.String("type", "bf16", "with --synthetic: the weights' type, a llama-quantize recipe ("+syntheticTypeNames()+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -36,7 +43,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	if *synthetic != "" {
-		if err := writeSynthetic(e, *path, *synthetic); err != nil {
+		if err := writeSynthetic(e, *path, *synthetic, *typ); err != nil {
 			return err
 		}
 	}
@@ -62,8 +69,12 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if note != "" {
 		e.log.Info(note)
 	}
-	fmt.Fprintf(e.stdout, "model %s (%s), engine %s on %s, loaded in %s\n", *path, m.Hyper.Arch, backend.Name(),
-		backend.Device(), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "model %s (%s, %s), engine %s on %s, loaded in %s\n", *path, m.Hyper.Arch, weightTypes(m),
+		backend.Name(), backend.Device(), time.Since(start).Round(time.Millisecond))
+	if rss, ok := residentBytes(); ok && backend.Name() == "cpu" {
+		fmt.Fprintf(e.stdout, "memory: %.1f MiB resident after load; weights %.1f MiB in the file\n",
+			float64(rss)/(1<<20), float64(m.TensorBytes())/(1<<20))
+	}
 
 	vocab := m.Hyper.VocabSize
 	prompt := make([]int, *promptTokens)
@@ -172,27 +183,113 @@ func benchRun(ctx context.Context, b engine.Backend, prompt []int, gen int) (pre
 	return prefill, time.Since(t1), nil
 }
 
-// writeSynthetic writes a random-weight model of a known shape, so the
-// roofline of a real model size can be measured where no weights can be
-// downloaded. The weights' values do not matter to speed.
-func writeSynthetic(e *env, path, shape string) error {
-	if _, err := os.Stat(path); err == nil {
-		return nil
+// syntheticShapes are the real models bench --synthetic imitates: their
+// shapes and the tensors llama.cpp's converter writes (no rope_freqs).
+var syntheticShapes = map[string]modeltest.Config{
+	"llama3.2-1b": {Arch: "llama", Embedding: 2048, Heads: 32, HeadsKV: 8, FeedForward: 8192, Blocks: 16,
+		Vocab: 128256, Context: 131072, TiedOutput: true, RopeBase: 500000, Seed: 1},
+	"llama3.1-8b": {Arch: "llama", Embedding: 4096, Heads: 32, HeadsKV: 8, FeedForward: 14336, Blocks: 32,
+		Vocab: 128256, Context: 131072, RopeBase: 500000, Seed: 1},
+}
+
+func syntheticShapeNames() []string {
+	names := make([]string, 0, len(syntheticShapes))
+	for n := range syntheticShapes {
+		names = append(names, n)
 	}
-	var cfg modeltest.Config
-	switch shape {
-	case "llama3.2-1b":
-		cfg = modeltest.Config{Arch: "llama", Embedding: 2048, Heads: 32, HeadsKV: 8, FeedForward: 8192, Blocks: 16,
-			Vocab: 128256, Context: 131072, Type: gguf.TypeBF16, TiedOutput: true, RopeBase: 500000, Seed: 1}
-	default:
-		return fmt.Errorf("unknown synthetic shape %q (want llama3.2-1b)", shape)
+	sort.Strings(names)
+	return names
+}
+
+func syntheticTypeNames() string {
+	var names []string
+	for _, f := range gguf.FileTypes() {
+		names = append(names, strings.ToLower(f.String()))
 	}
-	start := time.Now()
-	if err := modeltest.WriteFile(path, cfg); err != nil {
+	return strings.Join(names, ", ")
+}
+
+// syntheticConfig is shape's config with the tensor types of llama-quantize's recipe typ.
+func syntheticConfig(shape, typ string) (modeltest.Config, error) {
+	cfg, ok := syntheticShapes[shape]
+	if !ok {
+		return cfg, fmt.Errorf("unknown synthetic shape %q (want %s)", shape, strings.Join(syntheticShapeNames(), " or "))
+	}
+	f, err := gguf.ParseFileType(typ)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Recipe = f.String()
+	return cfg, nil
+}
+
+// writeSynthetic writes a random-weight model of a known shape and recipe, so
+// the speed of a real model size can be measured where no weights can be
+// downloaded. The weights' values do not matter to speed. An existing file is
+// used as it is if it was written for the same shape and recipe.
+func writeSynthetic(e *env, path, shape, typ string) error {
+	cfg, err := syntheticConfig(shape, typ)
+	if err != nil {
 		return err
 	}
-	e.log.Info("synthetic model written", "path", path, "shape", shape, "seconds", time.Since(start).Seconds())
+	name := "synthetic " + shape + " " + cfg.Recipe
+	if f, err := gguf.Open(path); err == nil {
+		v, _ := f.Get("general.name")
+		have, _ := v.String()
+		f.Close()
+		if have != name {
+			return fmt.Errorf("%s exists and is not a %s model (general.name %q): remove it or choose another --model", path, name, have)
+		}
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	cfg.Name = name
+	start := time.Now()
+	if err := modeltest.WriteSynthetic(path, cfg, runtime.GOMAXPROCS(0)); err != nil {
+		return err
+	}
+	e.log.Info("synthetic model written", "path", path, "shape", shape, "type", cfg.Recipe,
+		"seconds", time.Since(start).Seconds())
 	return nil
+}
+
+// weightTypes summarizes the model's weight types by bytes, e.g. "Q4_K 71%, Q6_K 27%, F32 0%".
+func weightTypes(m *model.Model) string {
+	bytes := map[string]uint64{}
+	var total uint64
+	for _, t := range m.Tensors() {
+		bytes[t.Info.Type.String()] += t.Info.Size
+		total += t.Info.Size
+	}
+	names := make([]string, 0, len(bytes))
+	for n := range bytes {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return bytes[names[i]] > bytes[names[j]] })
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %.0f%%", n, 100*float64(bytes[n])/float64(max(total, 1)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// residentBytes is the process's resident set size (Linux), for the CPU
+// engine's memory: the mapped weights count once they are read.
+func residentBytes() (uint64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, false
+	}
+	pages, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return pages * uint64(os.Getpagesize()), true
 }
 
 func argmaxTok(x []float32) int {

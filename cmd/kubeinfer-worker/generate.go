@@ -99,7 +99,7 @@ func rate(n int, d time.Duration) float64 {
 }
 
 // openCPU loads the model at path, its tokenizer and the CPU engine on it, as generate and
-// eval run it. The caller closes the model and the engine.
+// eval run it. The caller closes the engine, then the model (the engine computes from the file's mapping).
 func openCPU(path string, family model.Family) (*model.Model, *tokenizer.Tokenizer, *engine.CPU, error) {
 	m, err := model.Load(path, family)
 	if err != nil {

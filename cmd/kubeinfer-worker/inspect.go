@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -69,22 +70,27 @@ func openHeader(ctx context.Context, ref string, timeout time.Duration) (*gguf.F
 
 // inspectJSON is `inspect -o json`.
 type inspectJSON struct {
-	Source        string            `json:"source"`
-	Version       uint32            `json:"ggufVersion"`
-	FileBytes     uint64            `json:"fileBytes"`
-	HeaderBytes   uint64            `json:"headerBytes"`
-	Name          string            `json:"name,omitempty"`
-	Architecture  string            `json:"architecture"`
-	Family        string            `json:"family,omitempty"`
-	Parameters    uint64            `json:"parameters"`
-	ContextLength int               `json:"contextLength"`
-	Tokenizer     string            `json:"tokenizer,omitempty"`
-	VocabSize     int               `json:"vocabSize"`
-	TensorBytes   uint64            `json:"tensorBytes"`
-	BytesByType   map[string]uint64 `json:"tensorBytesByType"`
-	GPUMemory     *gpuMemoryJSON    `json:"gpuMemory,omitempty"`
-	GPUMemoryErr  string            `json:"gpuMemoryError,omitempty"`
-	Tensors       []model.TensorRow `json:"tensors"`
+	Source        string `json:"source"`
+	Version       uint32 `json:"ggufVersion"`
+	FileBytes     uint64 `json:"fileBytes"`
+	HeaderBytes   uint64 `json:"headerBytes"`
+	Name          string `json:"name,omitempty"`
+	Architecture  string `json:"architecture"`
+	Family        string `json:"family,omitempty"`
+	Parameters    uint64 `json:"parameters"`
+	ContextLength int    `json:"contextLength"`
+	Tokenizer     string `json:"tokenizer,omitempty"`
+	VocabSize     int    `json:"vocabSize"`
+	// FileType is general.file_type, the llama-quantize recipe (e.g. "Q4_K_M").
+	FileType    string            `json:"fileType,omitempty"`
+	TensorBytes uint64            `json:"tensorBytes"`
+	BytesByType map[string]uint64 `json:"tensorBytesByType"`
+	// UnsupportedTypes are the file's tensor types the worker cannot compute
+	// with: it refuses to load such a file (see gpuMemoryError for the tensor).
+	UnsupportedTypes []string          `json:"unsupportedTypes,omitempty"`
+	GPUMemory        *gpuMemoryJSON    `json:"gpuMemory,omitempty"`
+	GPUMemoryErr     string            `json:"gpuMemoryError,omitempty"`
+	Tensors          []model.TensorRow `json:"tensors"`
 }
 
 // gpuMemoryJSON is the CUDA loader's plan (memplan, the function it allocates by).
@@ -104,7 +110,12 @@ func inspectReport(f *gguf.File, source string, contextLen, concurrency int) ins
 	rep := inspectJSON{Source: source, Version: f.Version, FileBytes: f.Size, HeaderBytes: f.HeaderSize, Name: info.Name,
 		Architecture: info.Architecture, Family: string(info.Family), Parameters: info.Parameters, ContextLength: info.ContextLength,
 		Tokenizer: info.TokenizerModel, VocabSize: info.VocabSize, TensorBytes: info.TotalBytes, BytesByType: info.BytesByType,
-		Tensors: info.Tensors}
+		Tensors: info.Tensors, UnsupportedTypes: unsupportedTypes(info)}
+	if v, ok := f.Get("general.file_type"); ok {
+		if ft, ok := v.Int(); ok {
+			rep.FileType = gguf.FileType(ft).String()
+		}
+	}
 	m, err := model.FromFile(f, "")
 	if err != nil {
 		rep.GPUMemoryErr = err.Error()
@@ -116,6 +127,18 @@ func inspectReport(f *gguf.File, source string, contextLen, concurrency int) ins
 	rep.GPUMemory = &gpuMemoryJSON{Context: contextLen, Concurrency: concurrency, KVCacheTokens: opts.WithDefaults(m.Hyper).KVCacheTokens,
 		WeightsBytes: plan.Weights, KVCacheBytes: plan.KVCache, BuffersBytes: plan.Buffers, TotalBytes: plan.Total(), RequiredMiB: plan.TotalMiB()}
 	return rep
+}
+
+// unsupportedTypes lists, sorted, the tensor types of the file the worker cannot compute with.
+func unsupportedTypes(info model.Info) []string {
+	var out []string
+	for name := range info.BytesByType {
+		if t, ok := gguf.ParseType(name); !ok || !t.Supported() {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func printInspect(e *env, f *gguf.File, rep inspectJSON, showMeta bool) error {
@@ -147,7 +170,14 @@ func printInspect(e *env, f *gguf.File, rep inspectJSON, showMeta bool) error {
 	for _, t := range info.SortedTypes() {
 		sizes = append(sizes, fmt.Sprintf("%s %s (%d)", t, humanBytes(info.BytesByType[t]), info.BytesByType[t]))
 	}
+	if rep.FileType != "" {
+		fmt.Fprintf(w, "file type:\t%s\n", rep.FileType)
+	}
 	fmt.Fprintf(w, "tensor data:\t%s (%d bytes: %s)\n", humanBytes(info.TotalBytes), info.TotalBytes, strings.Join(sizes, ", "))
+	if len(rep.UnsupportedTypes) > 0 {
+		fmt.Fprintf(w, "refused:\t%s not supported: the worker will not load this file (supported: %s)\n",
+			strings.Join(rep.UnsupportedTypes, ", "), gguf.SupportedTypeNames())
+	}
 	if g := rep.GPUMemory; g != nil {
 		ctxText := "model's context"
 		if g.Context > 0 {

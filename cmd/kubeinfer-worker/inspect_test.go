@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 )
 
 // fixtureFigures are the exact figures of the fidelity fixtures: parameters, header
@@ -164,5 +167,104 @@ func TestInspectURLReadsOnlyTheHeader(t *testing.T) {
 	defer plain.Close()
 	if code, _, errOut := runCLI("inspect", "--model", plain.URL+"/m.gguf"); code != 1 || !strings.Contains(errOut, "Range") {
 		t.Errorf("server without Range: exit %d %s", code, errOut)
+	}
+}
+
+// Quantized files made by llama-quantize: inspect names the recipe, every type
+// is supported, and each tensor's size from the type table is what the file
+// gives it (its offset to the next tensor, less the alignment padding).
+func TestInspectQuantizedFixtures(t *testing.T) {
+	paths, _ := filepath.Glob("../../worker/testdata/quant/*.gguf")
+	if len(paths) == 0 {
+		t.Fatal("no quantized fixtures")
+	}
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			var fx struct {
+				FileType string `json:"file_type"`
+			}
+			raw, err := os.ReadFile(strings.TrimSuffix(p, ".gguf") + ".json")
+			if err != nil || json.Unmarshal(raw, &fx) != nil {
+				t.Fatalf("fixture JSON: %v", err)
+			}
+			rep := inspectJSONOf(t, p)
+			if rep.FileType != fx.FileType || len(rep.UnsupportedTypes) != 0 || rep.GPUMemory == nil {
+				t.Fatalf("file type %q (want %q), unsupported %v, plan %+v (%s)", rep.FileType, fx.FileType,
+					rep.UnsupportedTypes, rep.GPUMemory, rep.GPUMemoryErr)
+			}
+			f, err := gguf.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			ts := slices.Clone(f.Tensors)
+			slices.SortFunc(ts, func(a, b gguf.TensorInfo) int { return cmp.Compare(a.Offset, b.Offset) })
+			for i, ti := range ts {
+				end := f.Size - f.DataOffset
+				if i+1 < len(ts) {
+					end = ts[i+1].Offset
+				}
+				if pad := end - ti.Offset - ti.Size; ti.Offset+ti.Size > end || pad >= f.Alignment {
+					t.Errorf("tensor %s (%s %v): %d bytes, but the file gives it %d", ti.Name, ti.Type, ti.Dims, ti.Size, end-ti.Offset)
+				}
+			}
+			m, err := model.Load(p, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if w := memplan.WeightBytes(m); w != rep.GPUMemory.WeightsBytes {
+				t.Errorf("inspect's weights %d, the loader's %d", rep.GPUMemory.WeightsBytes, w)
+			}
+		})
+	}
+}
+
+// unsupportedModel is a tiny llama whose attn_q is IQ2_XXS, a type the worker
+// cannot compute with.
+func unsupportedModel(t *testing.T) string {
+	t.Helper()
+	cfg := modeltest.Small("llama")
+	tensors := modeltest.Tensors(cfg)
+	w, err := modeltest.Writer(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tensors {
+		if tt.Name == "blk.0.attn_q.weight" {
+			err = w.AddTensor(tt.Name, gguf.TypeIQ2_XXS, []uint64{256, 4}, make([]byte, 4*66))
+		} else {
+			err = w.AddF32(tt.Name, gguf.TypeF32, tt.Dims, tt.Values)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "iq2.gguf")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A file with a type the worker does not support is described, with the refusal.
+func TestInspectRefusesUnsupportedTypes(t *testing.T) {
+	path := unsupportedModel(t)
+	rep := inspectJSONOf(t, path)
+	wantErr := "tensor blk.0.attn_q.weight has type IQ2_XXS, which this worker does not support (supported: " +
+		gguf.SupportedTypeNames() + ")"
+	if !reflect.DeepEqual(rep.UnsupportedTypes, []string{"IQ2_XXS"}) || rep.GPUMemory != nil || rep.GPUMemoryErr != wantErr {
+		t.Errorf("unsupported %v, plan %+v, error %q", rep.UnsupportedTypes, rep.GPUMemory, rep.GPUMemoryErr)
+	}
+	_, out, _ := runCLI("inspect", path)
+	if !strings.Contains(out, "refused:       IQ2_XXS not supported: the worker will not load this file (supported: F32, F16,") {
+		t.Errorf("text output:\n%s", out)
 	}
 }

@@ -31,6 +31,7 @@ func TestServeModelLoadFailureExits3(t *testing.T) {
 		"missing file": {"--model", filepath.Join(t.TempDir(), "nope.gguf"), "--arch", "llama"},
 		"wrong family": {"--model", tinyModel(t, "gpt2"), "--arch", "llama"},
 		"no cuda":      {"--model", tinyModel(t, "gpt2"), "--arch", "gpt", "--device", "cuda"},
+		"unsupported":  {"--model", unsupportedModel(t), "--arch", "llama", "--device", "cpu"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, _, errOut := runCLI(append([]string{"serve", "--port", "0", "--termination-log", termLog}, args...)...)
@@ -43,6 +44,10 @@ func TestServeModelLoadFailureExits3(t *testing.T) {
 			}
 			if name == "no cuda" && !strings.Contains(string(msg), "--device cuda:") {
 				t.Errorf("termination log %q does not say CUDA is unavailable", msg)
+			}
+			if name == "unsupported" && !strings.Contains(string(msg), "tensor blk.0.attn_q.weight has type IQ2_XXS, "+
+				"which this worker does not support (supported: F32, F16, Q4_0") {
+				t.Errorf("termination log %q does not name the tensor, its type and the supported types", msg)
 			}
 		})
 	}

@@ -20,5 +20,9 @@ func deviceType(t gguf.GGMLType) (int32, error) {
 		}
 		names = append(names, lt.Name)
 	}
-	return 0, fmt.Errorf("tensor type %s is not supported on the GPU (%s)", t, strings.Join(names, ", "))
+	if t.Supported() {
+		return 0, fmt.Errorf("tensor type %s has no CUDA kernels (the GPU runs %s); the CPU engine runs it: use --device cpu",
+			t, strings.Join(names, ", "))
+	}
+	return 0, fmt.Errorf("tensor type %s is not supported (supported: %s)", t, gguf.SupportedTypeNames())
 }

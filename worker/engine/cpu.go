@@ -3,25 +3,28 @@ package engine
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
-// CPU is the pure-Go reference backend. It dequantizes every weight to
-// float32 at construction, trading memory for simple, exact-as-possible
-// arithmetic: it is the yardstick the CUDA kernels are tested against and
-// the fallback on nodes without a GPU.
+// CPU is the pure-Go reference backend: the yardstick the CUDA kernels are
+// tested against and the fallback on nodes without a GPU. Weight matrices
+// stay in the model file's encoding (F32, F16, BF16 or any quantized type of
+// gguf's table), as views of the file mapping: a product decodes a block at a
+// time and multiplies it with float32 activations, so memory stays close to
+// the file's size and the arithmetic stays float32 (no quantized activations,
+// unlike ggml's CPU backend). Norm and bias vectors are converted to float32.
 type CPU struct {
 	m    *model.Model
 	h    model.Hyper
 	rope ropeTable
 
-	tokEmbd, posEmbd  []float32
+	tokEmbd, posEmbd  *matrix
 	outNorm, outNormB []float32
-	output            []float32 // aliases tokEmbd when embeddings are tied
+	output            *matrix // is tokEmbd when embeddings are tied
 	layers            []cpuLayer
 
 	kv      *kvcache.Pool
@@ -34,16 +37,34 @@ type CPU struct {
 	// blocks is the KV storage by pool block id: per layer, the block's keys then
 	// its values. A block's storage is allocated when first used and kept for reuse.
 	blocks [][]float32
+	mm     *matmul // the worker goroutines of every product and attention
+	buf    forwardBuffers
+}
+
+// forwardBuffers are forward's activations, kept between calls (forward runs
+// under c.mu) so that a decode step allocates only the logits it returns.
+type forwardBuffers struct {
+	x, pe, norm, q, k, v, att, proj, ff1, ff2, qkv, sel []float32
+	scores                                              [][]float32 // per worker
+}
+
+// sized returns *b resized to n, reallocated only when it is too small.
+func sized(b *[]float32, n int) []float32 {
+	if cap(*b) < n {
+		*b = make([]float32, n)
+	}
+	*b = (*b)[:n]
+	return *b
 }
 
 type cpuLayer struct {
 	attnNorm, attnNormB []float32
-	q, qb, k, kb, v, vb []float32
-	qkv, qkvb           []float32
-	o, ob               []float32
+	q, k, v, qkv, o     *matrix
+	qb, kb, vb, qkvb    []float32
+	ob                  []float32
 	ffnNorm, ffnNormB   []float32
-	gate, up, upb       []float32
-	down, downb         []float32
+	gate, up, down      *matrix
+	upb, downb          []float32
 }
 
 // cpuSeq is one sequence: the pool blocks that hold its keys and values, in
@@ -59,13 +80,21 @@ type CPUOptions struct {
 	// KVCacheTokens is the KV pool size in tokens over all sequences; 0 means
 	// kvcache.Tokens of the model's context (see there).
 	KVCacheTokens int
+	// Workers is the number of goroutines that compute; 0 means GOMAXPROCS.
+	Workers int
 }
 
 var _ Backend = (*CPU)(nil)
 
-// NewCPU dequantizes the model's weights. The model's file may be closed
-// afterwards.
+// NewCPU binds the model's weights: matrices as views of the file mapping,
+// whose pages it reads once (that is the load, reported to m.OnProgress),
+// vectors converted to float32. The model's file must stay open until the
+// engine is closed: close the engine first, then the model (load.Model.Close
+// does so).
 func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
+	if !m.File.HasData() {
+		return nil, fmt.Errorf("the CPU engine needs the model's tensor data (a header-only file has none)")
+	}
 	tokens := opts.KVCacheTokens
 	if tokens <= 0 {
 		tokens = kvcache.Tokens(m.Hyper.ContextLength, 0, 1)
@@ -75,7 +104,7 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 	c.kvWidth = c.kv.BlockTokens() * m.Hyper.HeadsKV * m.Hyper.HeadDim
 	c.blocks = make([][]float32, c.kv.Blocks())
 	var err error
-	load := func(t *model.Tensor) []float32 {
+	vec := func(t *model.Tensor) []float32 {
 		if t == nil || err != nil {
 			return nil
 		}
@@ -83,32 +112,67 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 		if v, err = t.Float32(); err != nil {
 			err = fmt.Errorf("load weights: %w", err)
 		}
-		m.Loaded(t) // progress: the bytes converted so far
+		m.Loaded(t) // progress: the bytes read so far
 		return v
 	}
+	mat := func(t *model.Tensor) *matrix {
+		if t == nil || err != nil {
+			return nil
+		}
+		data := m.File.TensorData(t.Info)
+		var w *matrix
+		if w, err = newMatrix(t, data); err != nil {
+			err = fmt.Errorf("load weights: %w", err)
+			return nil
+		}
+		touchPages(data)
+		m.Loaded(t)
+		return w
+	}
 	w := &m.Weights
-	c.tokEmbd = load(w.TokenEmbedding)
-	c.posEmbd = load(w.PositionEmbedding)
-	c.outNorm = load(w.OutputNorm)
-	c.outNormB = load(w.OutputNormBias)
-	c.output = load(w.Output)
+	c.tokEmbd = mat(w.TokenEmbedding)
+	c.posEmbd = mat(w.PositionEmbedding)
+	c.outNorm = vec(w.OutputNorm)
+	c.outNormB = vec(w.OutputNormBias)
+	c.output = mat(w.Output)
 	if w.Output == nil {
 		c.output = c.tokEmbd
 	}
 	c.layers = make([]cpuLayer, len(w.Layers))
 	for i, l := range w.Layers {
 		c.layers[i] = cpuLayer{
-			attnNorm: load(l.AttnNorm), attnNormB: load(l.AttnNormBias),
-			q: load(l.Q), qb: load(l.QBias), k: load(l.K), kb: load(l.KBias), v: load(l.V), vb: load(l.VBias),
-			qkv: load(l.QKV), qkvb: load(l.QKVBias), o: load(l.Output), ob: load(l.OutputBias),
-			ffnNorm: load(l.FFNNorm), ffnNormB: load(l.FFNNormBias),
-			gate: load(l.Gate), up: load(l.Up), upb: load(l.UpBias), down: load(l.Down), downb: load(l.DownBias),
+			attnNorm: vec(l.AttnNorm), attnNormB: vec(l.AttnNormBias),
+			q: mat(l.Q), qb: vec(l.QBias), k: mat(l.K), kb: vec(l.KBias), v: mat(l.V), vb: vec(l.VBias),
+			qkv: mat(l.QKV), qkvb: vec(l.QKVBias), o: mat(l.Output), ob: vec(l.OutputBias),
+			ffnNorm: vec(l.FFNNorm), ffnNormB: vec(l.FFNNormBias),
+			gate: mat(l.Gate), up: mat(l.Up), upb: vec(l.UpBias), down: mat(l.Down), downb: vec(l.DownBias),
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
+	h := m.Hyper
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = defaultWorkers()
+	}
+	c.mm = newMatmul(workers, max(h.Embedding, h.Heads*h.HeadDim, h.FeedForward))
 	return c, nil
+}
+
+// pageSink keeps touchPages' reads from being optimized away.
+var pageSink atomic.Uint32
+
+// touchPages reads one byte of every page of data, so the file's pages are in
+// memory when NewCPU returns (as a GPU upload would have read them) rather
+// than faulted in by the first request.
+func touchPages(data []byte) {
+	const page = 4096
+	var s byte
+	for i := 0; i < len(data); i += page {
+		s += data[i]
+	}
+	pageSink.Add(uint32(s))
 }
 
 // Name implements Backend.
@@ -182,9 +246,13 @@ func (c *CPU) kvAt(s *cpuSeq, layer, pos int) (k, v []float32) {
 func (c *CPU) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
 	c.closed = true
 	c.seqs = nil
 	c.blocks = nil
+	c.mm.close()
 	return nil
 }
 
@@ -277,29 +345,34 @@ func (c *CPU) forward(items []item) [][]float32 {
 	nQ, nKV := h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
 	gpt := h.Family == model.FamilyGPT
 
-	x := make([]float32, n*nEmbd)
+	bf := &c.buf
+	x := sized(&bf.x, n*nEmbd)
+	var pe []float32
+	if gpt {
+		pe = sized(&bf.pe, nEmbd)
+	}
 	for i, it := range items {
 		row := x[i*nEmbd : (i+1)*nEmbd]
-		copy(row, c.tokEmbd[it.token*nEmbd:])
+		c.tokEmbd.rowFloat32(row, it.token)
 		if gpt {
-			pe := c.posEmbd[it.pos*nEmbd:]
+			c.posEmbd.rowFloat32(pe, it.pos)
 			for j := range row {
 				row[j] += pe[j]
 			}
 		}
 	}
-	norm := make([]float32, n*nEmbd)
-	q := make([]float32, n*nQ)
-	k := make([]float32, n*nKV)
-	v := make([]float32, n*nKV)
-	att := make([]float32, n*nQ)
-	proj := make([]float32, n*nEmbd)
-	ff1 := make([]float32, n*h.FeedForward)
+	norm := sized(&bf.norm, n*nEmbd)
+	q := sized(&bf.q, n*nQ)
+	k := sized(&bf.k, n*nKV)
+	v := sized(&bf.v, n*nKV)
+	att := sized(&bf.att, n*nQ)
+	proj := sized(&bf.proj, n*nEmbd)
+	ff1 := sized(&bf.ff1, n*h.FeedForward)
 	var ff2, qkv []float32
 	if gpt {
-		qkv = make([]float32, n*3*nEmbd)
+		qkv = sized(&bf.qkv, n*3*nEmbd)
 	} else {
-		ff2 = make([]float32, n*h.FeedForward)
+		ff2 = sized(&bf.ff2, n*h.FeedForward)
 	}
 
 	normRows := func(w, b []float32) {
@@ -322,7 +395,7 @@ func (c *CPU) forward(items []item) [][]float32 {
 		l := &c.layers[li]
 		normRows(l.attnNorm, l.attnNormB)
 		if gpt {
-			matmul(qkv, norm, l.qkv, l.qkvb, n, nEmbd, 3*nEmbd)
+			c.mm.run(qkv, norm, l.qkv, l.qkvb, n)
 			for i := range n {
 				row := qkv[i*3*nEmbd:]
 				copy(q[i*nQ:(i+1)*nQ], row[:nEmbd])
@@ -330,9 +403,9 @@ func (c *CPU) forward(items []item) [][]float32 {
 				copy(v[i*nKV:(i+1)*nKV], row[2*nEmbd:3*nEmbd])
 			}
 		} else {
-			matmul(q, norm, l.q, l.qb, n, nEmbd, nQ)
-			matmul(k, norm, l.k, l.kb, n, nEmbd, nKV)
-			matmul(v, norm, l.v, l.vb, n, nEmbd, nKV)
+			c.mm.run(q, norm, l.q, l.qb, n)
+			c.mm.run(k, norm, l.k, l.kb, n)
+			c.mm.run(v, norm, l.v, l.vb, n)
 			for i, it := range items {
 				for hh := range h.Heads {
 					c.rope.apply(q[i*nQ+hh*h.HeadDim:i*nQ+(hh+1)*h.HeadDim], it.pos)
@@ -348,24 +421,23 @@ func (c *CPU) forward(items []item) [][]float32 {
 			copy(vc, v[i*nKV:(i+1)*nKV])
 		}
 		c.attention(att, q, items, li)
-		matmul(proj, att, l.o, l.ob, n, nQ, nEmbd)
+		c.mm.run(proj, att, l.o, l.ob, n)
 		addInto(x, proj)
 
 		normRows(l.ffnNorm, l.ffnNormB)
-		nFF := h.FeedForward
 		if gpt {
-			matmul(ff1, norm, l.up, l.upb, n, nEmbd, nFF)
+			c.mm.run(ff1, norm, l.up, l.upb, n)
 			for i, a := range ff1 {
 				ff1[i] = gelu(a)
 			}
 		} else {
-			matmul(ff1, norm, l.gate, nil, n, nEmbd, nFF)
-			matmul(ff2, norm, l.up, nil, n, nEmbd, nFF)
+			c.mm.run(ff1, norm, l.gate, nil, n)
+			c.mm.run(ff2, norm, l.up, nil, n)
 			for i, g := range ff1 {
 				ff1[i] = silu(g) * ff2[i]
 			}
 		}
-		matmul(proj, ff1, l.down, l.downb, n, nFF, nEmbd)
+		c.mm.run(proj, ff1, l.down, l.downb, n)
 		addInto(x, proj)
 	}
 
@@ -377,7 +449,7 @@ func (c *CPU) forward(items []item) [][]float32 {
 			rows = append(rows, i)
 		}
 	}
-	sel := make([]float32, len(rows)*nEmbd)
+	sel := sized(&bf.sel, len(rows)*nEmbd)
 	for j, i := range rows {
 		src := x[i*nEmbd : (i+1)*nEmbd]
 		dst := sel[j*nEmbd : (j+1)*nEmbd]
@@ -388,7 +460,7 @@ func (c *CPU) forward(items []item) [][]float32 {
 		}
 	}
 	logits := make([]float32, len(rows)*h.VocabSize)
-	matmul(logits, sel, c.output, nil, len(rows), nEmbd, h.VocabSize)
+	c.mm.run(logits, sel, c.output, nil, len(rows))
 	out := make([][]float32, len(rows))
 	for j := range rows {
 		out[j] = logits[j*h.VocabSize : (j+1)*h.VocabSize : (j+1)*h.VocabSize]
@@ -404,12 +476,15 @@ func (c *CPU) attention(out, q []float32, items []item, layer int) {
 	hd, nQ := h.HeadDim, h.Heads*h.HeadDim
 	group := h.Heads / h.HeadsKV
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	parallelFor(len(items)*h.Heads, func(job int) {
+	if len(c.buf.scores) != c.mm.pool.workers {
+		c.buf.scores = make([][]float32, c.mm.pool.workers)
+	}
+	c.mm.pool.run(funcJob(func(worker, job int) {
 		i, hh := job/h.Heads, job%h.Heads
 		it := items[i]
 		kv := (hh / group) * hd
 		qh := q[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
-		scores := make([]float32, it.pos+1)
+		scores := sized(&c.buf.scores[worker], it.pos+1)
 		for p := range scores {
 			kr, _ := c.kvAt(it.seq, layer, p)
 			scores[p] = dot(qh, kr[kv:kv+hd]) * scale
@@ -424,29 +499,5 @@ func (c *CPU) attention(out, q []float32, items []item, layer int) {
 				o[d] += w * vr[d]
 			}
 		}
-	})
-}
-
-// parallelFor runs fn(0..n-1) on up to GOMAXPROCS goroutines.
-func parallelFor(n int, fn func(int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
+	}), len(items)*h.Heads, 1)
 }

@@ -33,12 +33,16 @@ func newBackend(t *testing.T, cfg modeltest.Config, tensors []modeltest.Tensor) 
 	}
 	b, err := NewCPU(m, CPUOptions{})
 	if err != nil {
+		m.Close()
 		t.Fatal(err)
 	}
-	if err := m.Close(); err != nil { // weights were copied
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	// The engine reads the weights from the file's mapping: close it first.
+	t.Cleanup(func() {
+		b.Close()
+		if err := m.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return b
 }
 

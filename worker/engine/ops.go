@@ -2,8 +2,6 @@ package engine
 
 import (
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
@@ -27,45 +25,6 @@ func dot(a, b []float32) float32 {
 		s0 += a[i] * b[i]
 	}
 	return (s0 + s1) + (s2 + s3)
-}
-
-// minRowsPerWorker keeps goroutine overhead below the work it parallelizes.
-const minRowsPerWorker = 16
-
-// matmul computes out[t][r] = x[t]·w[r] (+ bias[r]) for n tokens: x is n×in,
-// w is rows×in row-major (a linear layer's weight), out is n×rows. Work is
-// split over weight rows so each goroutine streams its own slice of w once
-// for all tokens.
-func matmul(out, x, w, bias []float32, n, in, rows int) {
-	workers := min(runtime.GOMAXPROCS(0), (rows+minRowsPerWorker-1)/minRowsPerWorker)
-	if workers <= 1 {
-		matmulRows(out, x, w, bias, n, in, rows, 0, rows)
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (rows + workers - 1) / workers
-	for lo := 0; lo < rows; lo += chunk {
-		hi := min(lo+chunk, rows)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			matmulRows(out, x, w, bias, n, in, rows, lo, hi)
-		}()
-	}
-	wg.Wait()
-}
-
-func matmulRows(out, x, w, bias []float32, n, in, rows, lo, hi int) {
-	for r := lo; r < hi; r++ {
-		wr := w[r*in : (r+1)*in]
-		var b float32
-		if bias != nil {
-			b = bias[r]
-		}
-		for t := range n {
-			out[t*rows+r] = dot(x[t*in:(t+1)*in], wr) + b
-		}
-	}
 }
 
 // rmsNorm writes x / sqrt(mean(x²) + eps) * w.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -49,42 +50,73 @@ func TestActivations(t *testing.T) {
 	near(t, "gelu", []float32{gelu(1), gelu(-1), gelu(0)}, []float32{0.8411920, -0.1588080, 0}, opTol)
 }
 
+// testMatrix encodes values (rows × cols) as typ.
+func testMatrix(t *testing.T, typ gguf.GGMLType, rows, cols int, values []float32) *matrix {
+	t.Helper()
+	data, err := gguf.Quantize(typ, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, ok := typ.Kernels()
+	if !ok {
+		t.Fatalf("%s has no kernels", typ)
+	}
+	return &matrix{name: "w", typ: typ, rows: rows, cols: cols, rowBytes: len(data) / rows, data: data, k: k}
+}
+
 func TestMatmulBias(t *testing.T) {
 	// x: 2 tokens × 3; w: 2 rows × 3.
 	x := []float32{1, 2, 3, -1, 0, 1}
-	w := []float32{1, 0, 1, 0.5, 0.5, 0.5}
+	w := testMatrix(t, gguf.TypeF32, 2, 3, []float32{1, 0, 1, 0.5, 0.5, 0.5})
 	out := make([]float32, 4)
-	matmul(out, x, w, []float32{10, 20}, 2, 3, 2)
+	mm := newMatmul(2, 3)
+	defer mm.close()
+	mm.run(out, x, w, []float32{10, 20}, 2)
 	near(t, "matmul", out, []float32{14, 23, 10, 20}, 0)
 }
 
+// For every supported type, the parallel product (fused kernel for few tokens,
+// a decoded row for more) equals the serial one exactly and a float64 product
+// of the decoded weights up to float32 rounding.
 func TestMatmulParallelMatchesSerial(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	n, in, rows := 3, 37, 301 // odd sizes exercise the chunk edges
-	x := make([]float32, n*in)
-	w := make([]float32, rows*in)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	for i := range w {
-		w[i] = float32(r.NormFloat64())
-	}
-	par := make([]float32, n*rows)
-	ser := make([]float32, n*rows)
-	matmul(par, x, w, nil, n, in, rows)
-	matmulRows(ser, x, w, nil, n, in, rows, 0, rows)
-	near(t, "parallel", par, ser, 0)
-	// And against a float64 reference.
-	for t0 := range n {
-		for r0 := range rows {
-			var s float64
-			for k := range in {
-				s += float64(x[t0*in+k]) * float64(w[r0*in+k])
+	in, rows := 512, 301 // an odd row count exercises the chunk edges
+	for _, typ := range gguf.SupportedTypes() {
+		values := make([]float32, rows*in)
+		for i := range values {
+			values[i] = float32(r.NormFloat64())
+		}
+		w := testMatrix(t, typ, rows, in, values)
+		deq := make([]float32, rows*in)
+		if err := gguf.DequantizeInto(typ, deq, w.data); err != nil {
+			t.Fatal(err)
+		}
+		par, ser := newMatmul(3, in), newMatmul(1, in)
+		for _, n := range []int{1, fusedTokens, fusedTokens + 1, 5} {
+			x := make([]float32, n*in)
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
 			}
-			if math.Abs(s-float64(par[t0*rows+r0])) > 1e-4 {
-				t.Fatalf("out[%d][%d] = %v, want %v", t0, r0, par[t0*rows+r0], s)
+			got, want := make([]float32, n*rows), make([]float32, n*rows)
+			par.run(got, x, w, nil, n)
+			ser.run(want, x, w, nil, n)
+			near(t, typ.String()+" parallel", got, want, 0)
+			for t0 := range n {
+				for r0 := range rows {
+					var s, mag float64
+					for k := range in {
+						p := float64(x[t0*in+k]) * float64(deq[r0*in+k])
+						s += p
+						mag += math.Abs(p)
+					}
+					if math.Abs(s-float64(got[t0*rows+r0])) > 1e-5*mag {
+						t.Fatalf("%s n=%d: out[%d][%d] = %v, want %v", typ, n, t0, r0, got[t0*rows+r0], s)
+					}
+				}
 			}
 		}
+		par.close()
+		ser.close()
 	}
 }
 

@@ -1,17 +1,17 @@
 package gguf
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 )
 
-// Dequantize converts a tensor's encoded bytes to float32. Types without a
-// decoder fail with "unsupported tensor type X in tensor Y", so a file with,
-// say, Q4_K weights can be opened and inspected but not run.
+// Dequantize converts a tensor's encoded bytes to float32, bit for bit as
+// ggml's to_float. A type the worker does not support fails with an
+// *UnsupportedTypeError, so a file with, say, IQ2_XXS weights can be opened
+// and inspected but not run.
 func Dequantize(t TensorInfo, data []byte) ([]float32, error) {
-	if !t.Type.Dequantizable() {
-		return nil, fmt.Errorf("unsupported tensor type %s in tensor %s", t.Type, t.Name)
+	if err := t.CheckSupported(); err != nil {
+		return nil, err
 	}
 	n := t.Elements()
 	want, err := tensorBytes(t.Type, n)
@@ -22,36 +22,58 @@ func Dequantize(t TensorInfo, data []byte) ([]float32, error) {
 		return nil, fmt.Errorf("tensor %s: %d bytes of data, want %d", t.Name, len(data), want)
 	}
 	out := make([]float32, n)
-	switch t.Type {
-	case TypeF32:
-		for i := range out {
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
-		}
-	case TypeF16:
-		for i := range out {
-			out[i] = F16ToF32(binary.LittleEndian.Uint16(data[2*i:]))
-		}
-	case TypeBF16:
-		for i := range out {
-			out[i] = BF16ToF32(binary.LittleEndian.Uint16(data[2*i:]))
-		}
-	case TypeQ8_0:
-		dequantizeQ8_0(data, out)
-	}
+	t.Type.row().dequantize(out, data)
 	return out, nil
 }
 
-// Q8_0 block: an fp16 scale d followed by 32 int8 quants; x = d * q.
-const q8_0Block = 32
-
-func dequantizeQ8_0(data []byte, out []float32) {
-	for b := 0; b < len(out)/q8_0Block; b++ {
-		blk := data[b*34 : b*34+34]
-		d := F16ToF32(binary.LittleEndian.Uint16(blk))
-		for j := range q8_0Block {
-			out[b*q8_0Block+j] = d * float32(int8(blk[2+j]))
-		}
+// DequantizeInto decodes whole blocks of type t from src into dst, which
+// holds as many elements as src has.
+func DequantizeInto(t GGMLType, dst []float32, src []byte) error {
+	if !t.Supported() {
+		return fmt.Errorf("cannot decode %s (supported: %s)", t, SupportedTypeNames())
 	}
+	want, err := tensorBytes(t, uint64(len(dst)))
+	if err != nil {
+		return err
+	}
+	if uint64(len(src)) != want {
+		return fmt.Errorf("%d bytes of %s data for %d elements, want %d", len(src), t, len(dst), want)
+	}
+	t.row().dequantize(dst, src)
+	return nil
+}
+
+// Quantize encodes values as type t, bit for bit as llama-quantize does
+// without an importance matrix (ggml_quantize_chunk). Rows play no part: every
+// supported encoder works block by block, so len(values) need only be a whole
+// number of blocks.
+func Quantize(t GGMLType, values []float32) ([]byte, error) {
+	if !t.Quantizable() {
+		return nil, fmt.Errorf("cannot encode %s", t)
+	}
+	size, err := tensorBytes(t, uint64(len(values)))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, size)
+	t.row().quantize(out, values)
+	return out, nil
+}
+
+// QuantizeInto is Quantize into dst, which must have exactly the encoded size.
+func QuantizeInto(t GGMLType, dst []byte, values []float32) error {
+	if !t.Quantizable() {
+		return fmt.Errorf("cannot encode %s", t)
+	}
+	size, err := tensorBytes(t, uint64(len(values)))
+	if err != nil {
+		return err
+	}
+	if uint64(len(dst)) != size {
+		return fmt.Errorf("%d bytes for %d %s values, want %d", len(dst), len(values), t, size)
+	}
+	t.row().quantize(dst, values)
+	return nil
 }
 
 // F16ToF32 converts IEEE half precision bits to float32, exactly.
@@ -124,58 +146,4 @@ func F32ToBF16(f float32) uint16 {
 	}
 	b += 0x7fff + (b>>16)&1
 	return uint16(b >> 16)
-}
-
-// EncodeF32 encodes values as little-endian F32 tensor data.
-func EncodeF32(v []float32) []byte {
-	out := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(x))
-	}
-	return out
-}
-
-// EncodeF16 encodes values as F16 tensor data.
-func EncodeF16(v []float32) []byte {
-	out := make([]byte, 2*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint16(out[2*i:], F32ToF16(x))
-	}
-	return out
-}
-
-// EncodeBF16 encodes values as BF16 tensor data.
-func EncodeBF16(v []float32) []byte {
-	out := make([]byte, 2*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint16(out[2*i:], F32ToBF16(x))
-	}
-	return out
-}
-
-// QuantizeQ8_0 encodes values as Q8_0 the way ggml's reference quantizer
-// does: per block of 32, d = max|x|/127 and q = round(x/d).
-func QuantizeQ8_0(v []float32) ([]byte, error) {
-	if len(v)%q8_0Block != 0 {
-		return nil, fmt.Errorf("Q8_0 needs a multiple of %d values, got %d", q8_0Block, len(v))
-	}
-	out := make([]byte, len(v)/q8_0Block*34)
-	for b := 0; b < len(v)/q8_0Block; b++ {
-		blk := v[b*q8_0Block : (b+1)*q8_0Block]
-		var amax float32
-		for _, x := range blk {
-			amax = max(amax, float32(math.Abs(float64(x))))
-		}
-		d := amax / 127
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
-		o := out[b*34:]
-		binary.LittleEndian.PutUint16(o, F32ToF16(d))
-		for j, x := range blk {
-			o[2+j] = byte(int8(math.Round(float64(x * id))))
-		}
-	}
-	return out, nil
 }

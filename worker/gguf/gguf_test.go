@@ -3,6 +3,7 @@ package gguf
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -40,7 +41,7 @@ func sampleFile(t testing.TB) []byte {
 		q[i] = float32(i - 16)
 	}
 	must(t, w.AddF32("q8t", TypeQ8_0, []uint64{32}, q))
-	must(t, w.AddTensor("q4k", TypeQ4_K, []uint64{256}, make([]byte, 144)))
+	must(t, w.AddTensor("iq2", TypeIQ2_XXS, []uint64{256}, make([]byte, 66)))
 	var buf bytes.Buffer
 	if _, err := w.WriteTo(&buf); err != nil {
 		t.Fatal(err)
@@ -163,7 +164,7 @@ func TestQuantizeQ8_0MatchesReference(t *testing.T) {
 	for i := range v {
 		v[i] = float32(i) - 10
 	}
-	data, err := QuantizeQ8_0(v)
+	data, err := Quantize(TypeQ8_0, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,8 +204,10 @@ func TestTensorsAndUnsupportedType(t *testing.T) {
 			t.Errorf("tensor %s offset %d unaligned", ti.Name, ti.Offset)
 		}
 	}
-	_, err = f.Float32("q4k")
-	if err == nil || err.Error() != "unsupported tensor type Q4_K in tensor q4k" {
+	_, err = f.Float32("iq2")
+	var unsupported *UnsupportedTypeError
+	if !errors.As(err, &unsupported) || unsupported.Tensor != "iq2" || unsupported.Type != TypeIQ2_XXS ||
+		!strings.Contains(err.Error(), "IQ2_XXS") || !strings.Contains(err.Error(), "supported: F32, F16, Q4_0") {
 		t.Fatalf("err = %v", err)
 	}
 }

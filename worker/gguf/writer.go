@@ -79,23 +79,12 @@ func (w *Writer) DeclareTensor(name string, typ GGMLType, dims []uint64) error {
 	return nil
 }
 
-// AddF32 encodes values as F32 or as typ (F16, BF16, Q8_0) and adds the tensor.
+// AddF32 encodes values as typ (any type with an encoder in the type table)
+// and adds the tensor.
 func (w *Writer) AddF32(name string, typ GGMLType, dims []uint64, values []float32) error {
-	var data []byte
-	switch typ {
-	case TypeF32:
-		data = EncodeF32(values)
-	case TypeF16:
-		data = EncodeF16(values)
-	case TypeBF16:
-		data = EncodeBF16(values)
-	case TypeQ8_0:
-		var err error
-		if data, err = QuantizeQ8_0(values); err != nil {
-			return fmt.Errorf("tensor %s: %w", name, err)
-		}
-	default:
-		return fmt.Errorf("tensor %s: cannot encode type %s", name, typ)
+	data, err := Quantize(typ, values)
+	if err != nil {
+		return fmt.Errorf("tensor %s: %w", name, err)
 	}
 	return w.AddTensor(name, typ, dims, data)
 }
@@ -111,16 +100,30 @@ func (w *Writer) alignment() uint64 {
 
 // WriteTo writes the file; it refuses tensors added with DeclareTensor.
 func (w *Writer) WriteTo(out io.Writer) (int64, error) {
-	for _, t := range w.tensors {
-		if t.declared {
-			return 0, fmt.Errorf("tensor %s has no data: use WriteHeader", t.info.Name)
-		}
-	}
+	return w.WriteStream(out, func(t TensorInfo) ([]byte, error) {
+		return nil, fmt.Errorf("tensor %s has no data: use WriteHeader or WriteStream", t.Name)
+	})
+}
+
+// WriteStream writes the file, asking data for each declared tensor's bytes
+// when its turn comes, in order, so a tool can write a model larger than
+// memory one tensor at a time.
+func (w *Writer) WriteStream(out io.Writer, data func(TensorInfo) ([]byte, error)) (int64, error) {
 	cw := &countingWriter{w: bufio.NewWriter(out)}
 	align := w.alignment()
 	w.header(cw)
 	for _, t := range w.tensors {
-		cw.bytes(t.data)
+		b := t.data
+		if t.declared && cw.err == nil {
+			var err error
+			if b, err = data(t.info); err != nil {
+				return cw.n, err
+			}
+			if uint64(len(b)) != t.info.Size {
+				return cw.n, fmt.Errorf("tensor %s: %d bytes of data, want %d", t.info.Name, len(b), t.info.Size)
+			}
+		}
+		cw.bytes(b)
 		cw.pad(align)
 	}
 	if cw.err == nil {

@@ -30,7 +30,7 @@ type Model struct {
 	file *model.Model
 }
 
-// Close releases the backend and the file mapping.
+// Close releases the backend, then the file mapping the CPU engine computes from.
 func (m *Model) Close() error {
 	err := m.Backend.Close()
 	if m.file != nil {

@@ -133,8 +133,8 @@ const ContextReserve = 600 * MiB
 func align(b, to uint64) uint64 { return (b + to - 1) / to * to }
 
 // WeightBytes is the weights slab the CUDA loader allocates: every tensor as
-// stored (Q8_0's 34-byte blocks become 32 quants and a 2-byte scale, two
-// pieces), vectors and the position table as float32, each piece aligned to
+// stored, at its encoded size from gguf's type table (Q8_0's 34-byte blocks
+// become 32 quants and a 2-byte scale, two pieces), vectors and the position table as float32, each piece aligned to
 // 256 bytes. The loader's grouped [q; k; v] and [gate; up] pieces need no more
 // than their members' pieces.
 func WeightBytes(m *model.Model) uint64 {
@@ -147,8 +147,8 @@ func WeightBytes(m *model.Model) uint64 {
 		switch {
 		case asF32:
 			total += align(n*4, slabAlign)
-		case t.Info.Type == gguf.TypeQ8_0:
-			total += align(n, slabAlign) + align(n/32*2, slabAlign)
+		case t.Info.Type == gguf.TypeQ8_0: // int8 quants, then one fp16 scale per block
+			total += align(n, slabAlign) + align(n/gguf.TypeQ8_0.BlockSize()*2, slabAlign)
 		default:
 			total += align(t.Info.Size, slabAlign)
 		}

@@ -4,8 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 )
 
 // llama32_1b has Llama-3.2-1B's shape.
@@ -70,7 +72,6 @@ func TestMemoryPlanGPTQKV(t *testing.T) {
 	}
 }
 
-
 // The serving options size the KV cache with kvcache.Tokens: the model's context
 // (at most 32768) by default, every slot's context when --max-context is set.
 func TestServingOptionsSizeTheKVCache(t *testing.T) {
@@ -86,5 +87,48 @@ func TestServingOptionsSizeTheKVCache(t *testing.T) {
 		if got := c.o.WithDefaults(llama32_1b).KVCacheTokens; got != c.want {
 			t.Errorf("%+v: %d KV tokens, want %d", c.o, got, c.want)
 		}
+	}
+}
+
+// A quantized model's weights are planned at their encoded sizes from gguf's
+// type table (each piece aligned to 256 bytes), Q8_0 as quants and scales.
+func TestWeightBytesQuantized(t *testing.T) {
+	cfg := modeltest.Config{Arch: "llama", Embedding: 256, Heads: 8, HeadsKV: 2, FeedForward: 512, Blocks: 2,
+		Vocab: 300, Context: 64, Recipe: "Q4_K_M", Seed: 1}
+	w, err := modeltest.Writer(cfg, modeltest.Tensors(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := modeltest.Parse(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.FromFile(f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want uint64
+	seen := map[gguf.GGMLType]bool{}
+	for _, tt := range m.Tensors() {
+		info := tt.Info
+		seen[info.Type] = true
+		switch {
+		case len(info.Dims) == 1:
+			want += align(4*info.Elements(), slabAlign)
+		case info.Type == gguf.TypeQ8_0:
+			want += align(info.Elements(), slabAlign) + align(info.Elements()/32*2, slabAlign)
+		default:
+			rb, err := info.Type.RowBytes(info.Dims[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			want += align(rb*info.Elements()/info.Dims[0], slabAlign)
+		}
+	}
+	if !seen[gguf.TypeQ4_K] || !seen[gguf.TypeQ6_K] {
+		t.Fatalf("the Q4_K_M model has types %v", seen)
+	}
+	if got := WeightBytes(m); got != want {
+		t.Errorf("WeightBytes = %d, want %d", got, want)
 	}
 }

@@ -49,8 +49,8 @@ type Weights struct {
 }
 
 // Model is a loaded GGUF model: its hyperparameters and shape-checked weights.
-// The tokenizer is built from the same file by worker/tokenizer (FromGGUF). Tensor data stays in the file mapping until
-// a backend reads it, so Close only after the backend has copied what it needs.
+// The tokenizer is built from the same file by worker/tokenizer (FromGGUF). Tensor data stays in the file mapping:
+// the CPU engine computes from it and the CUDA backend uploads from it, so Close only after the backend is closed.
 type Model struct {
 	Path    string
 	Hyper   Hyper
@@ -159,8 +159,9 @@ type binder struct {
 }
 
 // get returns the named tensor with GGUF dims want; missing optional
-// tensors give nil. Types the engine cannot dequantize are rejected here so
-// a Q4_K file fails at load with the tensor's name.
+// tensors give nil. Types the worker does not support are rejected here, so
+// such a file fails at load (and in inspect's plan) with the tensor's name,
+// its type and the supported types.
 func (b *binder) get(name string, optional bool, want ...int) *Tensor {
 	if b.err != nil {
 		return nil
@@ -172,8 +173,8 @@ func (b *binder) get(name string, optional bool, want ...int) *Tensor {
 		}
 		return nil
 	}
-	if !info.Type.Dequantizable() {
-		b.err = fmt.Errorf("unsupported tensor type %s in tensor %s", info.Type, name)
+	if err := info.CheckSupported(); err != nil {
+		b.err = err
 		return nil
 	}
 	if len(info.Dims) != len(want) {

@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -96,10 +97,11 @@ func TestUnsupportedTensorTypeFailsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Replace one weight by a Q4_K tensor of the right shape.
+	// Replace one weight by an IQ2_XXS tensor (a type the worker cannot compute
+	// with); the type is checked before the shape.
 	for _, tt := range tensors[1:] {
 		if tt.Name == "blk.0.attn_q.weight" {
-			if err := w.AddTensor(tt.Name, gguf.TypeQ4_K, []uint64{256, 1}, make([]byte, 144)); err != nil {
+			if err := w.AddTensor(tt.Name, gguf.TypeIQ2_XXS, []uint64{256, 1}, make([]byte, 66)); err != nil {
 				t.Fatal(err)
 			}
 			continue
@@ -108,12 +110,15 @@ func TestUnsupportedTensorTypeFailsLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	path := filepath.Join(t.TempDir(), "q4k.gguf")
+	path := filepath.Join(t.TempDir(), "iq2.gguf")
 	f, _ := os.Create(path)
 	w.WriteTo(f)
 	f.Close()
 	_, err = model.Load(path, "")
-	if err == nil || !strings.HasSuffix(err.Error(), "unsupported tensor type Q4_K in tensor blk.0.attn_q.weight") {
+	var unsupported *gguf.UnsupportedTypeError
+	if !errors.As(err, &unsupported) || unsupported.Tensor != "blk.0.attn_q.weight" ||
+		!strings.HasSuffix(err.Error(), "tensor blk.0.attn_q.weight has type IQ2_XXS, which this worker does not support (supported: "+
+			gguf.SupportedTypeNames()+")") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -170,8 +170,21 @@ func TestCancelFreesSlot(t *testing.T) {
 	}
 }
 
+// heldBackend blocks every Decode until release is closed, so a test knows a
+// request is still running however fast the engine is.
+type heldBackend struct {
+	engine.Backend
+	release chan struct{}
+}
+
+func (h *heldBackend) Decode(batch []engine.DecodeInput) ([][]float32, error) {
+	<-h.release
+	return h.Backend.Decode(batch)
+}
+
 func TestQueueFullAndPromptTooLong(t *testing.T) {
-	b, tok := load(t)
+	cpu, tok := load(t)
+	b := &heldBackend{Backend: cpu, release: make(chan struct{})}
 	s := New(b, tok, Config{MaxConcurrent: 1, MaxQueue: 1, MaxContext: 32})
 	defer s.Drain(context.Background())
 	if _, err := s.Submit(context.Background(), Request{Prompt: make([]int, 32)}); !errors.Is(err, ErrPromptTooLong) {
@@ -179,7 +192,7 @@ func TestQueueFullAndPromptTooLong(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// One runs (it generates until the 32-token context is full), one waits, the third is refused.
+	// One runs (its decode steps are held), one waits, the third is refused.
 	var hs []*Handle
 	for i := range 2 {
 		h, err := s.Submit(ctx, Request{Prompt: tok.Encode("x", true)})
@@ -197,6 +210,7 @@ func TestQueueFullAndPromptTooLong(t *testing.T) {
 	if _, err := s.Submit(ctx, Request{Prompt: tok.Encode("y", true)}); !errors.Is(err, ErrQueueFull) {
 		t.Errorf("third request: err = %v, want ErrQueueFull", err)
 	}
+	close(b.release)
 	cancel()
 	for _, h := range hs {
 		collect(t, h)

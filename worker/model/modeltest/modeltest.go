@@ -4,10 +4,13 @@ package modeltest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 )
@@ -23,11 +26,16 @@ type Config struct {
 	Vocab       int
 	Context     int
 	Type        gguf.GGMLType // of the 2-D weights; norms and biases stay F32
-	TiedOutput  bool          // omit output.weight
-	QKVBias     bool          // llama family: add q/k/v biases (qwen2 style)
-	RopeFreqs   []float32     // written as rope_freqs.weight when set
-	RopeBase    float32       // 0 means 10000
-	Seed        uint64
+	// Recipe, when set (e.g. "Q4_K_M"), gives each tensor the type
+	// llama-quantize's recipe would (gguf.FileType.TensorType) instead of Type,
+	// and is written as general.file_type.
+	Recipe     string
+	Name       string    // general.name; "" means tiny-<arch>
+	TiedOutput bool      // omit output.weight
+	QKVBias    bool      // llama family: add q/k/v biases (qwen2 style)
+	RopeFreqs  []float32 // written as rope_freqs.weight when set
+	RopeBase   float32   // 0 means 10000
+	Seed       uint64
 }
 
 // Tensor is a tensor to write: GGUF dims (fastest first) and values.
@@ -42,26 +50,34 @@ func Small(arch string) Config {
 	return Config{Arch: arch, Embedding: 32, Heads: 4, HeadsKV: 2, FeedForward: 48, Blocks: 2, Vocab: 40, Context: 64, Type: gguf.TypeF32, Seed: 1}
 }
 
-// Tensors returns random weights for cfg, in the order the converter writes them.
-func Tensors(cfg Config) []Tensor {
-	r := rand.New(rand.NewPCG(cfg.Seed, 99))
+// tensorSpec is a tensor to make: GGUF dims and the distribution of its
+// values, offset + scale × N(0, 1), or fixed values.
+type tensorSpec struct {
+	name          string
+	dims          []uint64
+	scale, offset float64
+	values        []float32
+}
+
+func (t tensorSpec) elements() uint64 {
+	n := uint64(1)
+	for _, d := range t.dims {
+		n *= d
+	}
+	return n
+}
+
+// specs lists cfg's tensors in the order the converter writes them.
+func specs(cfg Config) []tensorSpec {
 	kv := cfg.HeadsKV
 	if kv == 0 {
 		kv = cfg.Heads
 	}
 	hd := cfg.Embedding / cfg.Heads
 	e, ff := uint64(cfg.Embedding), uint64(cfg.FeedForward)
-	var out []Tensor
+	var out []tensorSpec
 	add := func(name string, scale, offset float64, dims ...uint64) {
-		n := uint64(1)
-		for _, d := range dims {
-			n *= d
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(offset + scale*r.NormFloat64())
-		}
-		out = append(out, Tensor{Name: name, Dims: dims, Values: v})
+		out = append(out, tensorSpec{name: name, dims: dims, scale: scale, offset: offset})
 	}
 	gpt := cfg.Arch == "gpt2"
 	w := 0.5 / float64(cfg.Embedding) * 4
@@ -109,7 +125,34 @@ func Tensors(cfg Config) []Tensor {
 		add("output.weight", w, 0, e, uint64(cfg.Vocab))
 	}
 	if cfg.RopeFreqs != nil {
-		out = append(out, Tensor{Name: "rope_freqs.weight", Dims: []uint64{uint64(len(cfg.RopeFreqs))}, Values: cfg.RopeFreqs})
+		out = append(out, tensorSpec{name: "rope_freqs.weight", dims: []uint64{uint64(len(cfg.RopeFreqs))}, values: cfg.RopeFreqs})
+	}
+	return out
+}
+
+// Shapes lists cfg's tensors (names and dims, no values) in the order the
+// converter writes them: for checks on model shapes too large to make.
+func Shapes(cfg Config) []Tensor {
+	var out []Tensor
+	for _, s := range specs(cfg) {
+		out = append(out, Tensor{Name: s.name, Dims: s.dims})
+	}
+	return out
+}
+
+// Tensors returns random weights for cfg, in the order the converter writes them.
+func Tensors(cfg Config) []Tensor {
+	r := rand.New(rand.NewPCG(cfg.Seed, 99))
+	var out []Tensor
+	for _, s := range specs(cfg) {
+		v := s.values
+		if v == nil {
+			v = make([]float32, s.elements())
+			for i := range v {
+				v[i] = float32(s.offset + s.scale*r.NormFloat64())
+			}
+		}
+		out = append(out, Tensor{Name: s.name, Dims: s.dims, Values: v})
 	}
 	return out
 }
@@ -123,7 +166,11 @@ func Writer(cfg Config, tensors []Tensor) (*gguf.Writer, error) {
 		kv = cfg.Heads
 	}
 	w.Set("general.architecture", gguf.String(a))
-	w.Set("general.name", gguf.String("tiny-"+a))
+	name := cfg.Name
+	if name == "" {
+		name = "tiny-" + a
+	}
+	w.Set("general.name", gguf.String(name))
 	w.Set(a+".context_length", gguf.Uint32(uint32(cfg.Context)))
 	w.Set(a+".embedding_length", gguf.Uint32(uint32(cfg.Embedding)))
 	w.Set(a+".block_count", gguf.Uint32(uint32(cfg.Blocks)))
@@ -163,16 +210,45 @@ func Writer(cfg Config, tensors []Tensor) (*gguf.Writer, error) {
 	w.Set("tokenizer.ggml.token_type", gguf.Int32s(types))
 	w.Set("tokenizer.ggml.bos_token_id", gguf.Uint32(1))
 	w.Set("tokenizer.ggml.eos_token_id", gguf.Uint32(2))
+	typeOf, err := TypeFunc(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Recipe != "" {
+		f, _ := gguf.ParseFileType(cfg.Recipe)
+		w.Set("general.file_type", gguf.Uint32(uint32(f)))
+	}
 	for _, t := range tensors {
-		typ := gguf.TypeF32
-		if len(t.Dims) == 2 && t.Name != "rope_freqs.weight" {
-			typ = cfg.Type
-		}
-		if err := w.AddF32(t.Name, typ, t.Dims, t.Values); err != nil {
+		if err := w.AddF32(t.Name, typeOf(t.Name, t.Dims), t.Dims, t.Values); err != nil {
 			return nil, err
 		}
 	}
 	return w, nil
+}
+
+// TypeFunc returns the function that gives each tensor of cfg its type:
+// vectors and rope_freqs F32, 2-D weights cfg.Type or cfg.Recipe's choice.
+func TypeFunc(cfg Config) (func(name string, dims []uint64) gguf.GGMLType, error) {
+	if cfg.Recipe == "" {
+		return func(name string, dims []uint64) gguf.GGMLType {
+			if len(dims) == 2 && name != "rope_freqs.weight" {
+				return cfg.Type
+			}
+			return gguf.TypeF32
+		}, nil
+	}
+	f, err := gguf.ParseFileType(cfg.Recipe)
+	if err != nil {
+		return nil, err
+	}
+	kv := cfg.HeadsKV
+	if kv == 0 {
+		kv = cfg.Heads
+	}
+	shape := gguf.MixShape{Layers: cfg.Blocks, GQA: cfg.Heads / kv, Tied: cfg.TiedOutput}
+	return func(name string, dims []uint64) gguf.GGMLType {
+		return f.TensorType(name, dims, gguf.TypeF32, shape)
+	}, nil
 }
 
 // WriteFile writes cfg with random weights to path.
@@ -195,6 +271,103 @@ func WriteTensors(path string, cfg Config, tensors []Tensor) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// distinctRows is how many random rows WriteSynthetic draws and encodes per
+// large tensor; the tensor repeats them. Speed does not depend on the values,
+// and drawing and quantizing every row of an 8B model would take many minutes.
+const distinctRows = 64
+
+// WriteSynthetic writes cfg with random weights to path, one tensor at a time
+// (memory holds one encoded tensor, not the model), encoding on workers
+// goroutines. A tensor of more than distinctRows rows repeats distinctRows
+// random rows, each encoded as the tensor's type: a model for speed
+// measurements, whose file has every real tensor's type, shape and size.
+func WriteSynthetic(path string, cfg Config, workers int) error {
+	typeOf, err := TypeFunc(cfg)
+	if err != nil {
+		return err
+	}
+	w, err := Writer(cfg, nil)
+	if err != nil {
+		return err
+	}
+	all := specs(cfg)
+	byName := map[string]tensorSpec{}
+	for _, s := range all {
+		if err := w.DeclareTensor(s.name, typeOf(s.name, s.dims), s.dims); err != nil {
+			return err
+		}
+		byName[s.name] = s
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	i := 0
+	_, err = w.WriteStream(f, func(t gguf.TensorInfo) ([]byte, error) {
+		i++
+		return syntheticData(byName[t.Name], t.Type, cfg.Seed+uint64(i), workers)
+	})
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// syntheticData encodes one tensor: its distinct rows drawn and encoded on
+// workers goroutines, then repeated.
+func syntheticData(s tensorSpec, typ gguf.GGMLType, seed uint64, workers int) ([]byte, error) {
+	if s.values != nil {
+		return gguf.Quantize(typ, s.values)
+	}
+	cols := int(s.dims[0])
+	rows := int(s.elements()) / cols
+	rowBytes, err := typ.RowBytes(uint64(cols))
+	if err != nil {
+		return nil, fmt.Errorf("tensor %s: %w", s.name, err)
+	}
+	distinct := min(rows, distinctRows)
+	if rows*cols <= 1<<20 { // small tensors are random throughout
+		distinct = rows
+	}
+	out := make([]byte, uint64(rows)*rowBytes)
+	var (
+		wg   sync.WaitGroup
+		next atomic.Int64
+		errs = make([]error, max(1, workers))
+	)
+	for wi := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := make([]float32, cols)
+			for {
+				r := int(next.Add(1)) - 1
+				if r >= distinct {
+					return
+				}
+				rng := rand.New(rand.NewPCG(seed, uint64(r)))
+				for i := range v {
+					v[i] = float32(s.offset + s.scale*rng.NormFloat64())
+				}
+				if err := gguf.QuantizeInto(typ, out[uint64(r)*rowBytes:uint64(r+1)*rowBytes], v); err != nil {
+					errs[wi] = fmt.Errorf("tensor %s: %w", s.name, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for r := distinct; r < rows; r++ {
+		copy(out[uint64(r)*rowBytes:uint64(r+1)*rowBytes], out[uint64(r%distinct)*rowBytes:])
+	}
+	return out, nil
 }
 
 // PermuteQK reorders the rows of a q or k weight (rows × cols, HF layout)

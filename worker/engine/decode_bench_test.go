@@ -1,0 +1,43 @@
+package engine
+
+import (
+	"os"
+	"testing"
+
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// BenchmarkDecode decodes one token at a time on the model named by
+// KUBEINFER_BENCH_MODEL (e.g. written by kubeinfer-worker bench --synthetic),
+// for profiles of the CPU engine: go test ./worker/engine -run - -bench Decode -cpuprofile cpu.out
+func BenchmarkDecode(b *testing.B) {
+	path := os.Getenv("KUBEINFER_BENCH_MODEL")
+	if path == "" {
+		b.Skip("KUBEINFER_BENCH_MODEL is not set")
+	}
+	m, err := model.Load(path, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	c, err := NewCPU(m, CPUOptions{KVCacheTokens: 4096})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	seq, err := c.NewSequence(4096)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Prefill(seq, []int{1, 2, 3, 4}, false); err != nil {
+		b.Fatal(err)
+	}
+	tok := 5
+	for b.Loop() {
+		out, err := c.Decode([]DecodeInput{{Seq: seq, Token: tok}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok = argmax(out[0])
+	}
+}

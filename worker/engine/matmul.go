@@ -1,0 +1,210 @@
+package engine
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/model"
+)
+
+// matrix is a weight matrix as the file stores it (rows × cols, row r at
+// data[r*rowBytes:]), a view of the model's mapping: the CPU engine never
+// converts a matrix as a whole, so its memory stays the file's size. Products
+// decode a block at a time through the type's kernels (gguf's type table).
+type matrix struct {
+	name       string
+	typ        gguf.GGMLType
+	rows, cols int
+	rowBytes   int
+	data       []byte
+	k          gguf.Kernels
+}
+
+func newMatrix(t *model.Tensor, data []byte) (*matrix, error) {
+	k, ok := t.Info.Type.Kernels()
+	if !ok {
+		return nil, t.Info.CheckSupported()
+	}
+	rb, err := t.Info.Type.RowBytes(uint64(t.Cols))
+	if err != nil {
+		return nil, fmt.Errorf("tensor %s: %w", t.Info.Name, err)
+	}
+	if uint64(len(data)) != rb*uint64(t.Rows) {
+		return nil, fmt.Errorf("tensor %s: %d bytes of data, want %d rows of %d", t.Info.Name, len(data), t.Rows, rb)
+	}
+	return &matrix{name: t.Info.Name, typ: t.Info.Type, rows: t.Rows, cols: t.Cols, rowBytes: int(rb), data: data, k: k}, nil
+}
+
+func (m *matrix) row(r int) []byte { return m.data[r*m.rowBytes : (r+1)*m.rowBytes] }
+
+// rowFloat32 decodes row r into dst (cols values): an embedding lookup.
+func (m *matrix) rowFloat32(dst []float32, r int) { m.k.Dequantize(dst[:m.cols], m.row(r)) }
+
+// fusedTokens is the largest token count whose products run the type's dot
+// kernel on the encoded row for every token; larger batches decode each row
+// once into a scratch row and reuse it for all tokens (prefill).
+const fusedTokens = 2
+
+// rowsPerChunk is the least number of rows a worker takes at a time, so that
+// claiming work costs little next to doing it.
+const rowsPerChunk = 16
+
+// rangeJob is work over an index range that workPool splits between goroutines.
+type rangeJob interface {
+	// runRange does indices [lo, hi) on the given worker (0 is the caller).
+	runRange(worker, lo, hi int)
+}
+
+// workPool runs jobs on a fixed set of goroutines, started once per engine,
+// so a decode step's hundreds of matrix products neither start goroutines nor
+// allocate. Workers claim chunks of a job with an atomic counter, so a core
+// busy with other work takes fewer. run is called by one goroutine at a time
+// (the engine's forward holds its lock).
+type workPool struct {
+	workers int
+	wake    chan struct{}
+	quit    chan struct{}
+	wg      sync.WaitGroup
+
+	job          rangeJob
+	total, chunk int
+	next         atomic.Int64
+}
+
+func newWorkPool(workers int) *workPool {
+	p := &workPool{workers: max(1, workers), wake: make(chan struct{}, workers), quit: make(chan struct{})}
+	for id := 1; id < p.workers; id++ {
+		go p.worker(id)
+	}
+	return p
+}
+
+func (p *workPool) worker(id int) {
+	for {
+		select {
+		case <-p.wake:
+			p.loop(id)
+			p.wg.Done()
+		case <-p.quit:
+			return
+		}
+	}
+}
+
+func (p *workPool) loop(id int) {
+	for {
+		lo := int(p.next.Add(int64(p.chunk))) - p.chunk
+		if lo >= p.total {
+			return
+		}
+		p.job.runRange(id, lo, min(lo+p.chunk, p.total))
+	}
+}
+
+// run does job over [0, total) in chunks of at least minChunk indices.
+func (p *workPool) run(job rangeJob, total, minChunk int) {
+	// About four chunks per worker balance uneven cores without much claiming.
+	chunk := max(minChunk, (total+4*p.workers-1)/(4*p.workers))
+	helpers := min(p.workers-1, (total+chunk-1)/chunk-1)
+	if helpers <= 0 {
+		job.runRange(0, 0, total)
+		return
+	}
+	p.job, p.total, p.chunk = job, total, chunk
+	p.next.Store(0)
+	p.wg.Add(helpers)
+	for range helpers {
+		p.wake <- struct{}{}
+	}
+	p.loop(0)
+	p.wg.Wait()
+	p.job = nil
+}
+
+func (p *workPool) close() { close(p.quit) }
+
+// matmul is out[t][r] = x[t]·w[r] (+ bias[r]) for n tokens: x is n × w.cols,
+// out is n × w.rows. Rows are split between the pool's workers, so each
+// streams its own part of w once for all tokens.
+type matmul struct {
+	pool    *workPool
+	scratch [][]float32 // per worker: one decoded row
+	sums    []float32   // the tokens' sums of 16 (gguf.SumsOf16), for the fused kernels
+
+	out, x, bias []float32
+	w            *matrix
+	n            int
+}
+
+func newMatmul(workers, maxCols int) *matmul {
+	mm := &matmul{pool: newWorkPool(workers)}
+	mm.scratch = make([][]float32, mm.pool.workers)
+	for i := range mm.scratch {
+		mm.scratch[i] = make([]float32, maxCols)
+	}
+	return mm
+}
+
+func (mm *matmul) run(out, x []float32, w *matrix, bias []float32, n int) {
+	if n <= fusedTokens {
+		per := w.cols / 16
+		if cap(mm.sums) < n*per {
+			mm.sums = make([]float32, n*per)
+		}
+		mm.sums = mm.sums[:n*per]
+		for t := range n {
+			gguf.SumsOf16(mm.sums[t*per:(t+1)*per], x[t*w.cols:(t+1)*w.cols])
+		}
+	}
+	mm.out, mm.x, mm.w, mm.bias, mm.n = out, x, w, bias, n
+	mm.pool.run(mm, w.rows, rowsPerChunk)
+	mm.out, mm.x, mm.w, mm.bias = nil, nil, nil, nil
+}
+
+func (mm *matmul) runRange(worker, lo, hi int) {
+	w, n, in, rows := mm.w, mm.n, mm.w.cols, mm.w.rows
+	x, out := mm.x[:n*in], mm.out[:n*rows]
+	if n <= fusedTokens {
+		per := in / 16
+		for r := lo; r < hi; r++ {
+			row := w.row(r)
+			var b float32
+			if mm.bias != nil {
+				b = mm.bias[r]
+			}
+			for t := range n {
+				out[t*rows+r] = w.k.Dot(row, x[t*in:(t+1)*in], mm.sums[t*per:(t+1)*per]) + b
+			}
+		}
+		return
+	}
+	buf := mm.scratch[worker][:in]
+	for r := lo; r < hi; r++ {
+		w.k.Dequantize(buf, w.row(r))
+		var b float32
+		if mm.bias != nil {
+			b = mm.bias[r]
+		}
+		for t := range n {
+			out[t*rows+r] = dot(x[t*in:(t+1)*in], buf) + b
+		}
+	}
+}
+
+func (mm *matmul) close() { mm.pool.close() }
+
+// funcJob adapts a function to rangeJob for work that runs once per layer
+// (attention), where a closure's allocation does not matter.
+type funcJob func(worker, i int)
+
+func (f funcJob) runRange(worker, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		f(worker, i)
+	}
+}
+
+// defaultWorkers is the number of goroutines a CPU engine computes with.
+func defaultWorkers() int { return runtime.GOMAXPROCS(0) }
