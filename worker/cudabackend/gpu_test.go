@@ -21,7 +21,11 @@ import (
 // These tests need the real library and a GPU; they skip, saying why, when
 // Available fails. hack/cuda-device-test.sh runs them on a GPU machine.
 
-const fidelityDir = "../testdata/fidelity"
+const (
+	fidelityDir = "../testdata/fidelity"
+	// quantDir holds the models llama-quantize wrote (every type the worker supports, both families).
+	quantDir = "../testdata/quant"
+)
 
 func needGPU(t *testing.T) {
 	t.Helper()
@@ -47,17 +51,34 @@ type fixture struct {
 	Prompts []struct {
 		IDs []int `json:"ids"`
 	} `json:"prompts"`
+	IDs []int `json:"ids"` // quant fixtures: one prompt
+}
+
+// prompts are the fixture's prompts, in either layout.
+func (f fixture) prompts() [][]int {
+	var out [][]int
+	for _, p := range f.Prompts {
+		out = append(out, p.IDs)
+	}
+	if len(f.IDs) > 0 {
+		out = append(out, f.IDs)
+	}
+	return out
 }
 
 // TestFidelityAgainstCPU runs every fixture on both engines: logits of every
 // prompt position within tolerance, and identical 32-token greedy
-// continuations, with and without CUDA graphs, and with cuBLAS forced.
+// continuations, with and without CUDA graphs, and with cuBLAS forced. The
+// quantized fixtures run the block-format kernels on the same bits the CPU
+// engine decodes (its own decoding is checked against llama.cpp's).
 func TestFidelityAgainstCPU(t *testing.T) {
 	needGPU(t)
 	paths, _ := filepath.Glob(filepath.Join(fidelityDir, "*.json"))
-	if len(paths) == 0 {
+	quant, _ := filepath.Glob(filepath.Join(quantDir, "*.json"))
+	if len(paths) == 0 || len(quant) == 0 {
 		t.Fatal("no fixtures")
 	}
+	paths = append(paths, quant...)
 	variants := []struct {
 		name string
 		opts Options
@@ -95,8 +116,9 @@ func TestFidelityAgainstCPU(t *testing.T) {
 				}
 				defer gpu.Close()
 				tol := tolerance(fx.DType, v.opts.Memory.GemmMinTokens == 1)
-				for pi, p := range fx.Prompts {
-					compare(t, cpu, gpu, p.IDs, 32, tol, pi)
+				for pi, ids := range fx.prompts() {
+					// 32 tokens, or as many as the (small) fixture's context holds.
+					compare(t, cpu, gpu, ids, min(32, m.Hyper.ContextLength-len(ids)), tol, pi)
 				}
 			})
 		}
