@@ -13,8 +13,10 @@
 #ifndef KIC_MATVEC_UNROLL
 #define KIC_MATVEC_UNROLL 4
 #endif
+// The block formats keep more per chunk in registers (the packed words and their block's scales): at 32 warps
+// (64 registers a thread) the k-quants spilled 100-200 bytes, so they run 16 warps (128 registers) at batch 1.
 template <int DT, int NT> struct Warps {
-	static constexpr int value = NT == 1 && DT != KIC_F32 ? KIC_MATVEC_WARPS : 8;
+	static constexpr int value = NT != 1 || DT == KIC_F32 ? 8 : kic_is_block_quant(DT) ? 16 : KIC_MATVEC_WARPS;
 };
 static_assert(KIC_MATVEC_WARPS % 2 == 0, "the fused qkv kernel keeps rotation pairs in one block");
 enum { kActNone, kActGELU, kActSwiGLU };
