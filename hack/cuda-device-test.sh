@@ -3,7 +3,7 @@
 #
 # Here (with Go), first:   hack/cuda-device-test.sh prepare
 #   builds into .cuda-device/ (git-ignored through the repository's info/exclude): the cudabackend test binary,
-#   the kubeinfer-worker binary (cgo), and nothing else; the library is built on the GPU machine,
+#   the kubeinfer-worker binary (cgo) and the serving load generator; the library is built on the GPU machine,
 #   whose CUDA version differs from Debian's 11.8.
 # There (the device tool), with carry [".cuda-device"]:
 #   bash hack/cuda-device-test.sh run
@@ -30,8 +30,9 @@ prepare() {
 	rm -f "$dir"/*
 	CGO_ENABLED=1 go test -c -ldflags "-s -w" -o "$dir/cudabackend.test" ./worker/cudabackend
 	CGO_ENABLED=1 go build -trimpath -ldflags "-s -w" -o "$dir/kubeinfer-worker" ./cmd/kubeinfer-worker
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/serving" ./test/bench/serving # hack/gpu-bench.sh serving
 	# Compressed, so the repository (with its trained models) and these fit the device tool's 64 MiB.
-	gzip -9 "$dir/cudabackend.test" "$dir/kubeinfer-worker"
+	gzip -9 "$dir/cudabackend.test" "$dir/kubeinfer-worker" "$dir/serving"
 	ls -la "$dir"
 }
 
