@@ -31,7 +31,9 @@ bench_one() {
 }
 
 quant() {
-	for shape in "${@:-llama3.2-1b llama3.1-8b}"; do
+	local shapes=("$@")
+	[ ${#shapes[@]} -gt 0 ] || shapes=(llama3.2-1b llama3.1-8b)
+	for shape in "${shapes[@]}"; do
 		for typ in bf16 q4_k_m q6_k q8_0 q4_0; do
 			bench_one "$shape" "$typ"
 		done
