@@ -41,10 +41,10 @@ type Backend struct {
 	closed bool
 }
 
+// cudaSeq is one sequence: its claim on the KV pool and its length limit.
 type cudaSeq struct {
 	capacity int
-	length   int
-	blocks   []int32
+	kv       *kvcache.Seq
 }
 
 var _ engine.Backend = (*Backend)(nil)
@@ -263,17 +263,24 @@ func (b *Backend) WeightBytes() uint64 { return b.plan.Weights }
 // NewSequence implements engine.Backend: a sequence of up to maxTokens tokens
 // (the model's context length when <= 0) that takes KV blocks as it grows.
 func (b *Backend) NewSequence(maxTokens int) (engine.SeqID, error) {
+	id, _, err := b.StartSequence(maxTokens, nil)
+	return id, err
+}
+
+// StartSequence implements engine.Backend.
+func (b *Backend) StartSequence(maxTokens int, prompt []int) (engine.SeqID, int, error) {
 	if maxTokens <= 0 || maxTokens > b.h.ContextLength {
 		maxTokens = b.h.ContextLength
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return 0, engine.ErrClosed
+		return 0, 0, engine.ErrClosed
 	}
+	kv, cached := b.kv.NewSeqFromCache(prompt[:min(len(prompt), maxTokens)])
 	b.nextID++
-	b.seqs[b.nextID] = &cudaSeq{capacity: maxTokens}
-	return b.nextID, nil
+	b.seqs[b.nextID] = &cudaSeq{capacity: maxTokens, kv: kv}
+	return b.nextID, cached, nil
 }
 
 // FreeSequence implements engine.Backend.
@@ -281,7 +288,7 @@ func (b *Backend) FreeSequence(seq engine.SeqID) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if s, ok := b.seqs[seq]; ok {
-		b.kv.Release(s.blocks)
+		s.kv.Release()
 		delete(b.seqs, seq)
 	}
 }
@@ -327,10 +334,11 @@ func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]f
 	if err != nil {
 		return nil, err
 	}
-	if err := engine.CheckPrefill(seq, tokens, s.length, s.capacity, b.h.VocabSize); err != nil {
+	length := s.kv.Len()
+	if err := engine.CheckPrefill(seq, tokens, length, s.capacity, b.h.VocabSize); err != nil {
 		return nil, err
 	}
-	if s.blocks, err = b.kv.Grow(s.blocks, s.length+len(tokens)); err != nil {
+	if err := s.kv.Reserve(tokens); err != nil {
 		return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
 	}
 	table := b.table(nil, s)
@@ -344,18 +352,19 @@ func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]f
 		n := len(chunk)
 		tok, pos, seqIdx, want := make([]int32, n), make([]int32, n), make([]int32, n), make([]uint8, n)
 		for i, t := range chunk {
-			tok[i], pos[i] = int32(t), int32(s.length+start+i)
+			tok[i], pos[i] = int32(t), int32(length+start+i)
 			if allLogits || start+i == len(tokens)-1 {
 				want[i] = 1
 			}
 		}
 		logits, err := b.forward(tok, pos, seqIdx, 1, table, true, want, true)
 		if err != nil {
+			s.kv.Unreserve(length)
 			return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
 		}
 		out = append(out, logits...)
 	}
-	s.length += len(tokens)
+	s.kv.Filled()
 	return out, nil
 }
 
@@ -409,19 +418,19 @@ func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, ta
 			return fmt.Errorf("decode: sequence %d appears twice in one batch", in.Seq)
 		}
 		seen[in.Seq] = true
-		if s.length >= s.capacity {
-			return fmt.Errorf("decode sequence %d at position %d: %w", in.Seq, s.length, engine.ErrSequenceFull)
+		if s.kv.Len() >= s.capacity {
+			return fmt.Errorf("decode sequence %d at position %d: %w", in.Seq, s.kv.Len(), engine.ErrSequenceFull)
 		}
 		if err := engine.CheckToken(in.Token, b.h.VocabSize); err != nil {
 			return fmt.Errorf("decode sequence %d: %w", in.Seq, err)
 		}
 		seqs[i] = s
 	}
-	held, lengths := make([]*[]int32, len(seqs)), make([]int, len(seqs))
+	kvs, tokens, lengths := make([]*kvcache.Seq, len(seqs)), make([][]int, len(seqs)), make([]int, len(seqs))
 	for i, s := range seqs {
-		held[i], lengths[i] = &s.blocks, s.length+1
+		kvs[i], tokens[i], lengths[i] = s.kv, []int{batch[i].Token}, s.kv.Len()
 	}
-	if err := b.kv.GrowAll(held, lengths); err != nil {
+	if err := kvcache.Reserve(kvs, tokens); err != nil {
 		return fmt.Errorf("decode: %w", err)
 	}
 	for start := 0; start < len(batch); start += b.sz.LogitRows() {
@@ -431,15 +440,18 @@ func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, ta
 		var tables []int32
 		for i, in := range part {
 			s := seqs[start+i]
-			tok[i], pos[i], seqIdx[i], want[i] = int32(in.Token), int32(s.length), int32(i), 1
+			tok[i], pos[i], seqIdx[i], want[i] = int32(in.Token), int32(lengths[start+i]), int32(i), 1
 			tables = b.table(tables, s)
 		}
 		if err := step(tok, pos, seqIdx, tables, want); err != nil {
+			for i, s := range seqs {
+				s.kv.Unreserve(lengths[i])
+			}
 			return fmt.Errorf("decode: %w", err)
 		}
 	}
 	for _, s := range seqs {
-		s.length++
+		s.kv.Filled()
 	}
 	return nil
 }
@@ -447,7 +459,7 @@ func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, ta
 // table appends s's block table row, padded to the library's width.
 func (b *Backend) table(dst []int32, s *cudaSeq) []int32 {
 	row := make([]int32, b.sz.MaxSeqBlocks)
-	copy(row, s.blocks)
+	copy(row, s.kv.Blocks())
 	return append(dst, row...)
 }
 

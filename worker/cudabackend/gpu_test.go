@@ -289,3 +289,53 @@ func TestDecodeBatchMatchesSingle(t *testing.T) {
 		gpu.FreeSequence(id)
 	}
 }
+
+// TestPrefixReuseMatchesCold: a sequence started on a prompt whose first blocks an earlier
+// sequence filled takes them, computes only the rest, and gives the logits a cold
+// engine gives.
+func TestPrefixReuseMatchesCold(t *testing.T) {
+	needGPU(t)
+	m, err := model.Load(filepath.Join(fidelityDir, "llama_gqa.gguf"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	open := func() *Backend {
+		g, err := Open(m, Options{Memory: memplan.Options{KVCacheTokens: 256}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	warm, cold := open(), open()
+	defer warm.Close()
+	defer cold.Close()
+	prompt := make([]int, 40) // two full blocks and 8 tokens
+	for i := range prompt {
+		prompt[i] = 1 + (i*13)%50
+	}
+	first, _, err := warm.StartSequence(64, prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := warm.Prefill(first, prompt, false); err != nil {
+		t.Fatal(err)
+	}
+	other := append(slices.Clone(prompt[:35]), 7, 8, 9)
+	seq, cached, err := warm.StartSequence(64, other)
+	if err != nil || cached != 32 {
+		t.Fatalf("cached %d tokens (%v), want the two full blocks", cached, err)
+	}
+	got, err := warm.Prefill(seq, other[cached:], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := cold.NewSequence(64)
+	want, err := cold.Prefill(cs, other, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxRelDiff(got[0], want[0]); d > 1e-4 {
+		t.Errorf("with a cached prefix the logits differ from a cold run by %.3g", d)
+	}
+}

@@ -68,6 +68,11 @@ type Backend interface {
 	// all or none per call, and fail with kvcache.ErrFull when the pool has
 	// too few free.
 	NewSequence(maxTokens int) (SeqID, error)
+	// StartSequence is NewSequence for a sequence that will hold prompt: it
+	// takes the longest prefix of prompt that the KV pool holds from earlier
+	// sequences (whole blocks; at least the last token is left) and reports
+	// its length, cached; the caller then Prefills prompt[cached:].
+	StartSequence(maxTokens int, prompt []int) (seq SeqID, cached int, err error)
 	// Prefill appends tokens to the sequence and returns the logits of the
 	// last position, or of every position when allLogits is set (used to
 	// score prompts and to test fidelity).

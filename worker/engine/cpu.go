@@ -67,12 +67,11 @@ type cpuLayer struct {
 	upb, downb          []float32
 }
 
-// cpuSeq is one sequence: the pool blocks that hold its keys and values, in
-// position order (block i holds positions i×BlockTokens onwards).
+// cpuSeq is one sequence: its claim on the pool (the blocks that hold its keys
+// and values, in position order) and its length limit.
 type cpuSeq struct {
 	capacity int
-	length   int
-	blocks   []int32
+	kv       *kvcache.Seq
 }
 
 // CPUOptions size the CPU engine.
@@ -189,17 +188,24 @@ func (c *CPU) KV() *kvcache.Pool { return c.kv }
 
 // NewSequence implements Backend.
 func (c *CPU) NewSequence(maxTokens int) (SeqID, error) {
+	id, _, err := c.StartSequence(maxTokens, nil)
+	return id, err
+}
+
+// StartSequence implements Backend.
+func (c *CPU) StartSequence(maxTokens int, prompt []int) (SeqID, int, error) {
 	if maxTokens <= 0 || maxTokens > c.h.ContextLength {
 		maxTokens = c.h.ContextLength
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return 0, ErrClosed
+		return 0, 0, ErrClosed
 	}
+	kv, cached := c.kv.NewSeqFromCache(prompt[:min(len(prompt), maxTokens)])
 	c.nextID++
-	c.seqs[c.nextID] = &cpuSeq{capacity: maxTokens}
-	return c.nextID, nil
+	c.seqs[c.nextID] = &cpuSeq{capacity: maxTokens, kv: kv}
+	return c.nextID, cached, nil
 }
 
 // FreeSequence implements Backend.
@@ -207,23 +213,23 @@ func (c *CPU) FreeSequence(seq SeqID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s, ok := c.seqs[seq]; ok {
-		c.kv.Release(s.blocks)
+		s.kv.Release()
 		delete(c.seqs, seq)
 	}
 }
 
-// grow gives each sequence the blocks for its new length, all or none: a
+// reserve appends tokens to each sequence's claim on the pool, all or none: a
 // failure (kvcache.ErrFull) leaves every sequence as it was. c.mu is held.
-func (c *CPU) grow(seqs []*cpuSeq, lengths []int) error {
-	held := make([]*[]int32, len(seqs))
+func (c *CPU) reserve(seqs []*cpuSeq, tokens [][]int) error {
+	kvs := make([]*kvcache.Seq, len(seqs))
 	for i, s := range seqs {
-		held[i] = &s.blocks
+		kvs[i] = s.kv
 	}
-	if err := c.kv.GrowAll(held, lengths); err != nil {
+	if err := kvcache.Reserve(kvs, tokens); err != nil {
 		return err
 	}
 	for _, s := range seqs {
-		for _, b := range s.blocks {
+		for _, b := range s.kv.Blocks() {
 			if c.blocks[b] == nil {
 				c.blocks[b] = make([]float32, 2*c.h.Blocks*c.kvWidth)
 			}
@@ -237,7 +243,7 @@ func (c *CPU) grow(seqs []*cpuSeq, lengths []int) error {
 func (c *CPU) kvAt(s *cpuSeq, layer, pos int) (k, v []float32) {
 	bt := c.kv.BlockTokens()
 	nKV := c.h.HeadsKV * c.h.HeadDim
-	blk := c.blocks[s.blocks[pos/bt]]
+	blk := c.blocks[s.kv.Blocks()[pos/bt]]
 	off := 2*layer*c.kvWidth + (pos%bt)*nKV
 	return blk[off : off+nKV], blk[off+c.kvWidth : off+c.kvWidth+nKV]
 }
@@ -286,18 +292,19 @@ func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, err
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckPrefill(seq, tokens, s.length, s.capacity, c.h.VocabSize); err != nil {
+	length := s.kv.Len()
+	if err := CheckPrefill(seq, tokens, length, s.capacity, c.h.VocabSize); err != nil {
 		return nil, err
 	}
-	if err := c.grow([]*cpuSeq{s}, []int{s.length + len(tokens)}); err != nil {
+	if err := c.reserve([]*cpuSeq{s}, [][]int{tokens}); err != nil {
 		return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
 	}
 	items := make([]item, len(tokens))
 	for i, tok := range tokens {
-		items[i] = item{seq: s, token: tok, pos: s.length + i, logits: allLogits || i == len(tokens)-1}
+		items[i] = item{seq: s, token: tok, pos: length + i, logits: allLogits || i == len(tokens)-1}
 	}
 	out := c.forward(items)
-	s.length += len(tokens)
+	s.kv.Filled()
 	return out, nil
 }
 
@@ -306,7 +313,7 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	items := make([]item, len(batch))
-	seqs, lengths := make([]*cpuSeq, len(batch)), make([]int, len(batch))
+	seqs, tokens := make([]*cpuSeq, len(batch)), make([][]int, len(batch))
 	seen := make(map[SeqID]bool, len(batch))
 	for i, in := range batch {
 		s, err := c.lookup(in.Seq)
@@ -317,21 +324,21 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 			return nil, fmt.Errorf("decode: sequence %d appears twice in one batch", in.Seq)
 		}
 		seen[in.Seq] = true
-		if s.length >= s.capacity {
-			return nil, fmt.Errorf("decode sequence %d at position %d: %w", in.Seq, s.length, ErrSequenceFull)
+		if s.kv.Len() >= s.capacity {
+			return nil, fmt.Errorf("decode sequence %d at position %d: %w", in.Seq, s.kv.Len(), ErrSequenceFull)
 		}
 		if err := CheckToken(in.Token, c.h.VocabSize); err != nil {
 			return nil, fmt.Errorf("decode sequence %d: %w", in.Seq, err)
 		}
-		items[i] = item{seq: s, token: in.Token, pos: s.length, logits: true}
-		seqs[i], lengths[i] = s, s.length+1
+		items[i] = item{seq: s, token: in.Token, pos: s.kv.Len(), logits: true}
+		seqs[i], tokens[i] = s, []int{in.Token}
 	}
-	if err := c.grow(seqs, lengths); err != nil {
+	if err := c.reserve(seqs, tokens); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	out := c.forward(items)
-	for _, it := range items {
-		it.seq.length++
+	for _, s := range seqs {
+		s.kv.Filled()
 	}
 	return out, nil
 }

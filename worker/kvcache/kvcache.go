@@ -7,12 +7,20 @@
 // the same functions.
 //
 // Blocks are taken as a sequence grows, not reserved for its worst case, so a
-// pool serves as many sequences as their actual lengths allow.
+// pool serves as many sequences as their actual lengths allow. Full blocks are
+// remembered by their tokens (and every token before them): a new sequence
+// whose prompt starts with tokens the pool has seen takes those blocks as they
+// are (prefix reuse: a system prompt, a conversation's history) and computes
+// only the rest. Blocks no sequence holds stay cached until the pool needs
+// them, least recently used first.
 package kvcache
 
 import (
+	"container/list"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"sync"
 
 	"github.com/kubeinfer/kubeinfer/worker/model"
@@ -61,9 +69,30 @@ func BytesPerToken(h model.Hyper) uint64 {
 // metrics read the counts.
 type Pool struct {
 	blockTokens, blocks int
+	seed                maphash.Seed
 
-	mu   sync.Mutex
-	free []int32 // stack of free block ids
+	mu     sync.Mutex
+	free   []int32            // blocks with nothing in them, a stack
+	meta   []blockMeta        // by block id
+	cached *list.List         // blocks no sequence holds that keep their tokens, least recently used first
+	index  map[uint64][]int32 // full blocks by the hash of their tokens and their parent's
+	stats  Stats
+}
+
+// blockMeta is what the pool knows of one block.
+type blockMeta struct {
+	refs   int           // sequences holding it
+	full   bool          // its tokens are known and indexed
+	parent int32         // the block before it in its sequence, -1 for the first
+	phash  uint64        // the parent's hash when this block was indexed
+	hash   uint64        // of tokens and the parent's hash
+	tokens []int         // the block's token ids, when full
+	lru    *list.Element // its place in cached while refs == 0
+}
+
+// Stats counts prefix reuse: the prompt tokens looked up in the cache and those found.
+type Stats struct {
+	QueriedTokens, HitTokens uint64
 }
 
 // NewPool returns a pool of BlocksFor(tokens, blockTokens) blocks; blockTokens
@@ -73,7 +102,8 @@ func NewPool(tokens, blockTokens int) *Pool {
 		blockTokens = DefaultBlockTokens
 	}
 	n := BlocksFor(tokens, blockTokens)
-	p := &Pool{blockTokens: blockTokens, blocks: n, free: make([]int32, n)}
+	p := &Pool{blockTokens: blockTokens, blocks: n, seed: maphash.MakeSeed(), free: make([]int32, n),
+		meta: make([]blockMeta, n), cached: list.New(), index: map[uint64][]int32{}}
 	for i := range p.free {
 		p.free[i] = int32(n - 1 - i) // pop order 0, 1, 2, ...
 	}
@@ -89,57 +119,251 @@ func (p *Pool) Blocks() int { return p.blocks }
 // CapacityTokens is the most tokens the pool holds, over all sequences.
 func (p *Pool) CapacityTokens() int { return p.blocks * p.blockTokens }
 
-// FreeBlocks is the number of blocks no sequence holds.
+// FreeBlocks is the number of blocks a sequence may take: empty ones and cached
+// ones no sequence holds (taking one forgets its tokens).
 func (p *Pool) FreeBlocks() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.free)
+	return len(p.free) + p.cached.Len()
 }
 
 // UsedTokens is the token capacity of the blocks sequences hold.
 func (p *Pool) UsedTokens() int { return (p.blocks - p.FreeBlocks()) * p.blockTokens }
+
+// Stats returns the prefix reuse counts so far.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}
 
 // Need is how many more blocks a sequence holding from tokens needs to hold to tokens.
 func (p *Pool) Need(from, to int) int {
 	return max(BlocksFor(to, p.blockTokens)-BlocksFor(from, p.blockTokens), 0)
 }
 
-// Grow returns held extended by the blocks that tokens tokens need beyond
-// them, all or none: when too few are free it returns held unchanged and an
-// error wrapping ErrFull.
-func (p *Pool) Grow(held []int32, tokens int) ([]int32, error) {
-	err := p.GrowAll([]*[]int32{&held}, []int{tokens})
-	return held, err
+// Seq is one sequence's claim on the pool: its blocks in position order and
+// its tokens. Engines keep one per sequence and store position i's keys and
+// values in block Blocks()[i/BlockTokens()]. A Seq is used by one goroutine at
+// a time (the engine's), while the pool is shared.
+type Seq struct {
+	pool   *Pool
+	blocks []int32
+	tokens []int
+	filled int // tokens whose keys and values the engine has written (Filled)
 }
 
-// GrowAll extends each *held[i] to hold tokens[i] tokens, all or none: one
-// step of several sequences either gets every block it needs or changes nothing.
-func (p *Pool) GrowAll(held []*[]int32, tokens []int) error {
-	need := 0
-	for i, h := range held {
-		need += max(BlocksFor(tokens[i], p.blockTokens)-len(*h), 0)
+// NewSeq returns an empty sequence.
+func (p *Pool) NewSeq() *Seq { return &Seq{pool: p} }
+
+// Len is the tokens the sequence holds.
+func (s *Seq) Len() int { return len(s.tokens) }
+
+// Blocks are the sequence's blocks, in position order (do not modify).
+func (s *Seq) Blocks() []int32 { return s.blocks }
+
+// NewSeqFromCache returns a sequence holding the longest cached prefix of
+// prompt made of whole blocks, leaving at least one token of the prompt to
+// compute (its logits are what the caller wants), and how many tokens that is.
+func (p *Pool) NewSeqFromCache(prompt []int) (*Seq, int) {
+	s := &Seq{pool: p}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	parent := int32(-1)
+	bt := p.blockTokens
+	for b := 0; (b+1)*bt <= len(prompt)-1; b++ {
+		toks := prompt[b*bt : (b+1)*bt]
+		id, ok := p.lookupLocked(parent, toks)
+		if !ok {
+			break
+		}
+		p.acquireLocked(id)
+		s.blocks = append(s.blocks, id)
+		parent = id
 	}
-	if need == 0 {
+	n := len(s.blocks) * bt
+	s.tokens = append(s.tokens, prompt[:n]...)
+	s.filled = n
+	p.stats.QueriedTokens += uint64(len(prompt))
+	p.stats.HitTokens += uint64(n)
+	return s, n
+}
+
+// Reserve appends tokens to each sequence, taking the blocks they need, all or
+// none: one step of several sequences either gets every block it needs or
+// changes nothing and returns an error wrapping ErrFull. The engine then
+// writes the tokens' keys and values and calls Filled.
+func Reserve(seqs []*Seq, tokens [][]int) error {
+	if len(seqs) == 0 {
 		return nil
+	}
+	p := seqs[0].pool
+	need := 0
+	for i, s := range seqs {
+		need += max(BlocksFor(len(s.tokens)+len(tokens[i]), p.blockTokens)-len(s.blocks), 0)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if need > len(p.free) {
+	if need > len(p.free)+p.cached.Len() {
 		return fmt.Errorf("%w: %d more blocks of %d tokens needed, %d of %d are free",
-			ErrFull, need, p.blockTokens, len(p.free), p.blocks)
+			ErrFull, need, p.blockTokens, len(p.free)+p.cached.Len(), p.blocks)
 	}
-	for i, h := range held {
-		for range BlocksFor(tokens[i], p.blockTokens) - len(*h) {
-			*h = append(*h, p.free[len(p.free)-1])
-			p.free = p.free[:len(p.free)-1]
+	for i, s := range seqs {
+		for range BlocksFor(len(s.tokens)+len(tokens[i]), p.blockTokens) - len(s.blocks) {
+			s.blocks = append(s.blocks, p.takeLocked())
 		}
+		s.tokens = append(s.tokens, tokens[i]...)
 	}
 	return nil
 }
 
-// Release returns blocks to the pool.
-func (p *Pool) Release(blocks []int32) {
+// Reserve is Reserve for one sequence.
+func (s *Seq) Reserve(tokens []int) error { return Reserve([]*Seq{s}, [][]int{tokens}) }
+
+// Unreserve drops the tokens after the first n that were reserved but not
+// filled (the engine's step failed), and the blocks only they needed.
+func (s *Seq) Unreserve(n int) {
+	n = max(n, s.filled)
+	if n >= len(s.tokens) {
+		return
+	}
+	p := s.pool
 	p.mu.Lock()
-	p.free = append(p.free, blocks...)
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	keep := BlocksFor(n, p.blockTokens)
+	for _, id := range s.blocks[keep:] {
+		p.releaseLocked(id)
+	}
+	s.blocks = s.blocks[:keep]
+	s.tokens = s.tokens[:n]
+}
+
+// Filled tells the pool that the engine has written the keys and values of
+// every reserved token: the blocks that are now full become reusable by
+// prompts that start with the same tokens.
+func (s *Seq) Filled() {
+	p := s.pool
+	bt := p.blockTokens
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for b := s.filled / bt; (b+1)*bt <= len(s.tokens); b++ {
+		parent := int32(-1)
+		if b > 0 {
+			parent = s.blocks[b-1]
+		}
+		p.indexLocked(s.blocks[b], parent, s.tokens[b*bt:(b+1)*bt])
+	}
+	s.filled = len(s.tokens)
+}
+
+// Release gives the sequence's blocks back; full ones stay cached for reuse
+// until the pool needs them.
+func (s *Seq) Release() {
+	p := s.pool
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, id := range s.blocks {
+		p.releaseLocked(id)
+	}
+	s.blocks, s.tokens, s.filled = nil, nil, 0
+}
+
+func (p *Pool) hash(parent int32, tokens []int) uint64 {
+	var h maphash.Hash
+	h.SetSeed(p.seed)
+	var b [8]byte
+	put := func(v uint64) {
+		for i := range b {
+			b[i] = byte(v >> (8 * i))
+		}
+		h.Write(b[:])
+	}
+	put(uint64(uint32(parent)))
+	if parent >= 0 {
+		put(p.meta[parent].hash)
+	}
+	for _, t := range tokens {
+		put(uint64(t))
+	}
+	return h.Sum64()
+}
+
+// lookupLocked finds the full block holding tokens after parent; the tokens are
+// compared, so a hash collision can only cost a miss.
+func (p *Pool) lookupLocked(parent int32, tokens []int) (int32, bool) {
+	for _, id := range p.index[p.hash(parent, tokens)] {
+		m := &p.meta[id]
+		// The parent's hash too: a parent taken for other tokens since must not match.
+		if m.full && m.parent == parent && (parent < 0 || p.meta[parent].full && m.phash == p.meta[parent].hash) &&
+			slices.Equal(m.tokens, tokens) {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+func (p *Pool) indexLocked(id, parent int32, tokens []int) {
+	if _, ok := p.lookupLocked(parent, tokens); ok {
+		return // another sequence computed the same block first; this copy stays private
+	}
+	m := &p.meta[id]
+	m.full, m.parent, m.tokens = true, parent, slices.Clone(tokens)
+	if parent >= 0 {
+		m.phash = p.meta[parent].hash
+	}
+	m.hash = p.hash(parent, tokens)
+	p.index[m.hash] = append(p.index[m.hash], id)
+}
+
+func (p *Pool) acquireLocked(id int32) {
+	m := &p.meta[id]
+	if m.refs == 0 && m.lru != nil {
+		p.cached.Remove(m.lru)
+		m.lru = nil
+	}
+	m.refs++
+}
+
+func (p *Pool) releaseLocked(id int32) {
+	m := &p.meta[id]
+	if m.refs--; m.refs > 0 {
+		return
+	}
+	if m.full {
+		m.lru = p.cached.PushBack(id)
+		return
+	}
+	p.free = append(p.free, id)
+}
+
+// takeLocked hands out a block: an empty one, else the least recently used
+// cached one, whose tokens are forgotten (blocks cached after it can no longer
+// be reached and age out in turn).
+func (p *Pool) takeLocked() int32 {
+	var id int32
+	if n := len(p.free); n > 0 {
+		id = p.free[n-1]
+		p.free = p.free[:n-1]
+	} else {
+		e := p.cached.Front()
+		id = p.cached.Remove(e).(int32)
+		p.meta[id].lru = nil
+		p.forgetLocked(id)
+	}
+	p.meta[id].refs = 1
+	return id
+}
+
+func (p *Pool) forgetLocked(id int32) {
+	m := &p.meta[id]
+	ids := p.index[m.hash]
+	if i := slices.Index(ids, id); i >= 0 {
+		ids = slices.Delete(ids, i, i+1)
+	}
+	if len(ids) == 0 {
+		delete(p.index, m.hash)
+	} else {
+		p.index[m.hash] = ids
+	}
+	m.full, m.tokens, m.parent = false, nil, -1
 }

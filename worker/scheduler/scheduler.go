@@ -107,6 +107,8 @@ type Stats struct {
 	KVUsedTokens, KVCapacityTokens, KVBlockTokens int
 	// Preemptions counts sequences preempted for KV space since the start.
 	Preemptions uint64
+	// Prefix reuse since the start: prompt tokens looked up in the KV pool, and those found.
+	PrefixQueriedTokens, PrefixHitTokens uint64
 }
 
 // Handle is a submitted request. Read its events with Next until it
@@ -253,8 +255,10 @@ func (s *Scheduler) ContextLength() int { return s.ctxLen }
 func (s *Scheduler) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	ps := s.kv.Stats()
 	return Stats{Queued: len(s.queue), Running: s.nRunning, Preempted: s.nPreempted, Preemptions: s.preemptions,
-		KVUsedTokens: s.kv.UsedTokens(), KVCapacityTokens: s.kv.CapacityTokens(), KVBlockTokens: s.kv.BlockTokens()}
+		KVUsedTokens: s.kv.UsedTokens(), KVCapacityTokens: s.kv.CapacityTokens(), KVBlockTokens: s.kv.BlockTokens(),
+		PrefixQueriedTokens: ps.QueriedTokens, PrefixHitTokens: ps.HitTokens}
 }
 
 // Submit queues req. ctx is the request's: when it ends, the request stops
@@ -418,13 +422,16 @@ func (s *Scheduler) kvNeed(n int) int { return kvcache.BlocksFor(n+1, s.kv.Block
 // preempted) into a new sequence and adds r to run. When the pool has no room
 // after all, r goes back to pre; any other failure finishes r.
 func (s *Scheduler) start(r *running, run, pre []*running) ([]*running, []*running) {
-	seq, err := s.b.NewSequence(r.h.limit)
+	// Blocks the pool already holds for a prefix of the tokens (a shared system prompt, the
+	// conversation so far, or this sequence's own tokens before it was preempted) are taken
+	// as they are; only the rest is computed.
+	seq, cached, err := s.b.StartSequence(r.h.limit, r.history)
 	if err != nil {
 		s.release(r, Result{PromptTokens: len(r.h.req.Prompt), Err: fmt.Errorf("new sequence: %w", err)})
 		return run, pre
 	}
 	r.seq, r.hasSeq = seq, true
-	logits, err := s.b.Prefill(seq, r.history, false)
+	logits, err := s.b.Prefill(seq, r.history[cached:], false)
 	switch {
 	case errors.Is(err, kvcache.ErrFull):
 		return run, s.preempted(pre, r)

@@ -468,3 +468,83 @@ func TestNonFinitePickEndsTheRequest(t *testing.T) {
 		t.Fatalf("result %v after tokens %v, want ErrNonFinite after 3 tokens", res.Err, res.Tokens)
 	}
 }
+
+// countingPrefill counts the tokens each Prefill computes.
+type countingPrefill struct {
+	*engine.CPU
+	mu       sync.Mutex
+	computed []int
+}
+
+func (c *countingPrefill) Prefill(seq engine.SeqID, tokens []int, all bool) ([][]float32, error) {
+	c.mu.Lock()
+	c.computed = append(c.computed, len(tokens))
+	c.mu.Unlock()
+	return c.CPU.Prefill(seq, tokens, all)
+}
+
+// loadLong is a tiny byte-level llama with a 2048-token context.
+func loadLong(t *testing.T, kvTokens int) (*engine.CPU, *tokenizer.Tokenizer) {
+	t.Helper()
+	cfg := modeltest.Small("llama")
+	cfg.Vocab, cfg.Context = 320, 2048
+	path := filepath.Join(t.TempDir(), "long.gguf")
+	if err := modeltest.WriteFile(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	tok, err := tokenizer.FromGGUF(m.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := engine.NewCPU(m, engine.CPUOptions{KVCacheTokens: kvTokens})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b, tok
+}
+
+// A request whose prompt starts with a 1k-token prefix an earlier request had computes
+// only its own part, and answers exactly what a cold run answers.
+func TestSharedPrefixIsComputedOnce(t *testing.T) {
+	cpu, tok := loadLong(t, 4096)
+	b := &countingPrefill{CPU: cpu}
+	s := New(b, tok, Config{MaxConcurrent: 2, MaxQueue: 4})
+	defer s.Drain(context.Background())
+	prefix := make([]int, 1024)
+	for i := range prefix {
+		prefix[i] = 3 + (i*7)%300
+	}
+	run := func(sched *Scheduler, suffix ...int) Result {
+		t.Helper()
+		h, err := sched.Submit(context.Background(), Request{Prompt: append(slices.Clone(prefix), suffix...), MaxTokens: 12, IgnoreEOS: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, res := collect(t, h)
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		return res
+	}
+	run(s, 11, 12, 13)
+	second := run(s, 21, 22, 23, 24, 25)
+	if got := b.computed[len(b.computed)-1]; got != 5 {
+		t.Errorf("the second request computed %d prompt tokens, want its 5 after the cached 1024", got)
+	}
+	if st := s.Stats(); st.PrefixHitTokens != 1024 || st.PrefixQueriedTokens != 1024+3+1024+5 {
+		t.Errorf("prefix stats %+v", st)
+	}
+	// Cold: a fresh engine with nothing cached.
+	fresh, _ := loadLong(t, 4096)
+	cold := New(fresh, tok, Config{MaxConcurrent: 1, MaxQueue: 1})
+	defer cold.Drain(context.Background())
+	if want := run(cold, 21, 22, 23, 24, 25); !slices.Equal(second.Tokens, want.Tokens) {
+		t.Errorf("with the cached prefix %v, cold %v", second.Tokens, want.Tokens)
+	}
+}

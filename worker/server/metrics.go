@@ -94,6 +94,16 @@ func newMetrics(servedName string, stats func() (scheduler.Stats, bool)) *metric
 			st, _ := stats()
 			return float64(st.Preemptions)
 		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: "prefix_cache_queried_tokens_total", ConstLabels: model,
+			Help: "Prompt tokens looked up in the KV cache's blocks of earlier sequences."}, func() float64 {
+			st, _ := stats()
+			return float64(st.PrefixQueriedTokens)
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: "prefix_cache_hit_tokens_total", ConstLabels: model,
+			Help: "Prompt tokens found there, whose keys and values were not computed again (hit rate: hit / queried)."}, func() float64 {
+			st, _ := stats()
+			return float64(st.PrefixHitTokens)
+		}),
 		gauge(prometheus.GaugeOpts{Name: "kv_cache_used_tokens",
 			Help: "KV cache tokens in the blocks sequences hold."}, stat(func(s scheduler.Stats) int { return s.KVUsedTokens })),
 		gauge(prometheus.GaugeOpts{Name: "kv_cache_capacity_tokens",
