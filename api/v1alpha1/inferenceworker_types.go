@@ -470,4 +470,3 @@ type InferenceWorkerList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []InferenceWorker `json:"items"`
 }
-
