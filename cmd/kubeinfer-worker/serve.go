@@ -48,6 +48,8 @@ type serveConfig struct {
 	TerminationLog          string
 	// LoadStallTimeout fails a load that makes no progress for this long; 0 never does.
 	LoadStallTimeout time.Duration
+	// APIKeyFile holds the API keys clients must send, one a line; re-read when it changes.
+	APIKeyFile string
 }
 
 // terminationLogPath is where Kubernetes reads a container's last words.
@@ -70,6 +72,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TerminationLog, "termination-log", terminationLogPath, "file the model load error is written to")
 	fs.DurationVar(&c.LoadStallTimeout, "load-stall-timeout", 5*time.Minute,
 		"fail the model load (exit code 3) when it makes no progress for this long; 0 disables the check")
+	fs.StringVar(&c.APIKeyFile, "api-key-file", "",
+		"file of API keys, one a line, that requests must send as 'Authorization: Bearer KEY' (re-read when it changes; probes and /metrics stay open); empty: no authentication")
 }
 
 // envName maps a flag name to its environment variable: max-context →
@@ -149,8 +153,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	go narrator.Run(narrCtx)
 	defer func() { stopNarration(); narrator.Wait() }()
 
+	keys, err := c.apiKeys(ctx, log)
+	if err != nil {
+		return err
+	}
 	srv := server.New(server.Config{ServedName: c.ServedName, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue,
-		MaxContext: c.MaxContext, Narrator: narrator, Collectors: narrator.Collectors(), Log: log})
+		MaxContext: c.MaxContext, Narrator: narrator, Collectors: narrator.Collectors(), Log: log, APIKeys: keys})
 
 	// Listen before loading, so that liveness probes pass while a big model loads.
 	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, fmt.Sprint(c.Port)))
@@ -291,4 +299,21 @@ func (c serveConfig) newBackend(log logr.Logger) load.NewBackend {
 		}
 		return b, err
 	}
+}
+
+// apiKeyReloadInterval is how often the API key file is re-read: the kubelet updates a
+// mounted Secret within about a minute, so a rotation takes effect soon after that.
+const apiKeyReloadInterval = 2 * time.Second
+
+// apiKeys loads --api-key-file and keeps it fresh until ctx ends; nil without the flag.
+func (c serveConfig) apiKeys(ctx context.Context, log logr.Logger) (*server.APIKeys, error) {
+	if c.APIKeyFile == "" {
+		return nil, nil
+	}
+	keys, err := server.LoadAPIKeys(c.APIKeyFile, log.WithName("api-keys"))
+	if err != nil {
+		return nil, fmt.Errorf("--api-key-file: %w", err)
+	}
+	go keys.Run(ctx, apiKeyReloadInterval)
+	return keys, nil
 }

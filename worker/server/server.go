@@ -39,6 +39,8 @@ type Config struct {
 	// Collectors are served on /metrics with the server's own (e.g. narration's).
 	Collectors []prometheus.Collector
 	Log        logr.Logger
+	// APIKeys, when set, are the keys API requests must carry (see auth.go).
+	APIKeys *APIKeys
 }
 
 // Server serves one model. Create it with New, serve Handler at once (so
@@ -86,7 +88,7 @@ func New(cfg Config) *Server {
 		writeError(w, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error",
 			Message: "unknown endpoint " + r.Method + " " + r.URL.Path})
 	})
-	s.handler = s.instrument(mux)
+	s.handler = s.instrument(requireAPIKey(cfg.APIKeys, mux))
 	return s
 }
 
