@@ -51,6 +51,8 @@ type InferenceWorkerReconciler struct {
 	// Sizer reads URL models' headers to learn their GPU memory need; nil skips that
 	// (image and PVC models are sized by what their workers report).
 	Sizer *modelsize.Sizer
+	// NodeCacheDir is the node directory a Node model cache uses; empty: DefaultNodeCacheDir.
+	NodeCacheDir string
 }
 
 // +kubebuilder:rbac:groups=inference.kubeinfer.dev,resources=inferenceworkers,verbs=get;list;watch
@@ -83,7 +85,7 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	evs, deploy, err := r.applyChildren(ctx, iw, childOptions{
 		WorkerImage: r.WorkerImage, RequiredGPUMemoryMiB: fit.affinityMiB(), ReportedGPUMemory: !fit.fromHeader,
-		ModelTooLarge: fit.tooLarge(),
+		ModelTooLarge: fit.tooLarge(), NodeCacheDir: r.NodeCacheDir,
 	})
 	if err != nil {
 		return ctrl.Result{}, err
