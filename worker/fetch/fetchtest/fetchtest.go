@@ -51,7 +51,8 @@ func ThrottledServer(t testing.TB, data []byte, bytesPerSecond int) *httptest.Se
 // files. The CDN refuses a request that still carries an Authorization header (as a
 // signed S3 URL does: one credential only), sends a strong ETag, and honours Range and
 // If-Range; DropAfter cuts its first transfer after that many bytes by dropping the
-// connection. Counters say what each side saw.
+// connection. Counters say what each side saw; a ranged transfer is one that started
+// after byte 0.
 type Hub struct {
 	// Hub and CDN are the two servers; HF_ENDPOINT is Hub.URL.
 	Hub, CDN *httptest.Server
@@ -152,18 +153,23 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>", http.StatusBadRequest)
 		return
 	}
-	start := 0
+	start, end := 0, len(h.Data) // end exclusive
 	ranged := false
-	if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &start); err == nil && start > 0 && start < len(h.Data) {
+	if spec, ok := strings.CutPrefix(r.Header.Get("Range"), "bytes="); ok {
+		from, to, _ := strings.Cut(spec, "-")
+		s, err1 := strconv.Atoi(from)
+		e, err2 := strconv.Atoi(to)
+		if err2 != nil {
+			e = len(h.Data) - 1
+		}
 		ir := r.Header.Get("If-Range")
-		ranged = ir == "" || ir == h.ETag()
-	}
-	if !ranged {
-		start = 0
+		if err1 == nil && s < len(h.Data) && s <= e && (ir == "" || ir == h.ETag()) {
+			start, end, ranged = s, min(e+1, len(h.Data)), true
+		}
 	}
 	w.Header().Set("ETag", h.ETag())
 	w.Header().Set("Accept-Ranges", "bytes")
-	w.Header().Set("Content-Length", strconv.Itoa(len(h.Data)-start))
+	w.Header().Set("Content-Length", strconv.Itoa(end-start))
 	h.mu.Lock()
 	if ranged {
 		h.rangeTransfers++
@@ -172,20 +178,20 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Unlock()
 	if ranged {
-		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, len(h.Data)-1, len(h.Data)))
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end-1, len(h.Data)))
 		w.WriteHeader(http.StatusPartialContent)
 	} else {
 		w.WriteHeader(http.StatusOK)
 	}
-	end := len(h.Data)
+	stop := end
 	if first && h.DropAfter > 0 {
-		end = min(start+h.DropAfter, end)
+		stop = min(start+h.DropAfter, end)
 	}
-	n, _ := w.Write(h.Data[start:end])
+	n, _ := w.Write(h.Data[start:stop])
 	h.mu.Lock()
 	h.sentBytes += n
 	h.mu.Unlock()
-	if end < len(h.Data) {
+	if stop < end {
 		w.(http.Flusher).Flush()
 		panic(http.ErrAbortHandler) // the connection drops mid-file
 	}
