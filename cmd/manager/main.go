@@ -53,7 +53,7 @@ func main() {
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
 		"Elect a leader so that only one replica of the manager reconciles at a time.")
-	flag.StringVar(&workerImage, "worker-image", "ghcr.io/kubeinfer/kubeinfer:dev",
+	flag.StringVar(&workerImage, "worker-image", "ghcr.io/kubeinfer/kubeinfer-worker:dev",
 		"Worker image for InferenceWorkers that do not set spec.image.")
 	// In a pod, controller-runtime finds its namespace in the ServiceAccount's files; the
 	// Deployment also sets POD_NAMESPACE, so that does not depend on where the token is.

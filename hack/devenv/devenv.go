@@ -132,7 +132,7 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		o.StateDir = filepath.Join(o.Repo, ".devcluster")
 	}
 	if o.WorkerImage == "" {
-		o.WorkerImage = "ghcr.io/kubeinfer/kubeinfer:dev"
+		o.WorkerImage = "ghcr.io/kubeinfer/kubeinfer-worker:dev"
 	}
 	if o.RestartBackoff == 0 {
 		o.RestartBackoff = 10 * time.Second
