@@ -71,7 +71,8 @@ test: ## Run unit and envtest suites against a real kube-apiserver + etcd, after
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) test ./... -count=1 -coverprofile cover.out
 
 .PHONY: test-e2e
-test-e2e: prereqs-cluster build ## End-to-end tests: the real operator and workers on a devcluster (KWOK GPU nodes + local node), ~5 minutes.
+test-e2e: prereqs-cluster build ## End-to-end tests: the operator installed by helm and real workers on a devcluster (KWOK GPU nodes + local node), ~5 minutes.
+	@hack/prereqs.sh helm
 	$(GO) test -tags e2e ./test/e2e -count=1 -v -timeout 20m
 
 ##@ Run it on this machine

@@ -69,11 +69,11 @@ for name in "$@"; do
 	nvcc) "$(dirname "${BASH_SOURCE[0]}")/install-nvcc.sh" >&2 ;;
 	staticcheck)
 		bin=$(go_tool staticcheck "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION")
-		[[ -n "$path_only" ]] && echo "$bin"
+		if [[ -n "$path_only" ]]; then echo "$bin"; fi
 		;;
 	helm)
 		bin=$(go_tool helm "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION")
-		[[ -n "$path_only" ]] && echo "$bin"
+		if [[ -n "$path_only" ]]; then echo "$bin"; fi
 		;;
 	*) echo "prereqs: unknown prerequisite $name" >&2; exit 2 ;;
 	esac

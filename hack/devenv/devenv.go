@@ -109,7 +109,10 @@ type Options struct {
 	// WorkerImage is the operator's --worker-image: the local node runs bin/kubeinfer-worker
 	// whatever the image says.
 	WorkerImage string
-	Log         io.Writer
+	// Helm, when set, installs the operator with the chart (see HelmOptions) instead of
+	// the CRD with kubectl and bin/manager as a process.
+	Helm *HelmOptions
+	Log  io.Writer
 }
 
 // Env is a running devcluster with the CRD installed and the operator running.
@@ -123,6 +126,8 @@ type Env struct {
 	log   io.Writer
 	mu    sync.Mutex
 	procs []*Proc
+	// operatorNamespace is where the chart installed the operator; "" when it runs as a process.
+	operatorNamespace string
 }
 
 // Start builds nothing (see Build): it starts the devcluster, waits for it, installs the
@@ -190,6 +195,9 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		return nil, err
 	}
 
+	if o.Helm != nil {
+		return e, e.installChart(ctx, o)
+	}
 	fmt.Fprintln(o.Log, "installing the InferenceWorker CRD: kubectl apply --server-side -k config/crd")
 	if _, err := e.Kubectl(ctx, nil, "apply", "--server-side", "-k", filepath.Join(o.Repo, "config", "crd")); err != nil {
 		return nil, err
