@@ -1,7 +1,8 @@
 // Package devenv runs the whole product on one machine: a devcluster (hack/devcluster:
 // control plane, simulated GPU nodes and the "local" node whose pods run as processes),
-// the InferenceWorker CRD and the operator (bin/manager) as a local process. `make demo`
-// (hack/demo) and `make test-e2e` (test/e2e) are built on it.
+// the InferenceWorker CRD and the operator (bin/manager) as a local process, or, with
+// Options.Helm, both installed by `helm install` of charts/kubeinfer (helm.go). `make
+// demo` (hack/demo) and `make test-e2e` (test/e2e, with the chart) are built on it.
 //
 // Every process it starts runs in its own process group with Pdeathsig=SIGKILL, and Stop
 // stops them in reverse order, so nothing is left behind, even after a kill -9.

@@ -149,7 +149,6 @@ func lineDiff(a, b string) string {
 		}
 		out = append(out, "- "+l)
 	}
-	cb = count(b)
 	for _, l := range strings.Split(b, "\n") {
 		if ca[l] > 0 {
 			ca[l]--
@@ -181,8 +180,9 @@ func TestChartRendersItsOptions(t *testing.T) {
 		{"plain metrics", "metrics.secure=false,metrics.port=8080,metrics.podMonitor.enabled=true",
 			[]string{"--metrics-secure=false", "--metrics-bind-address=:8080", "name: http"}, []string{"scheme: https"}},
 		{"no metrics", "metrics.enabled=false", []string{"--metrics-bind-address=0"}, []string{"kind: Service\n"}},
-		{"operator settings", "nodeCacheDir=/data/models,maxConcurrentReconciles=16,leaderElection=false,image.tag=v1,worker.image.tag=v1",
-			[]string{"--node-cache-dir=/data/models", "--max-concurrent-reconciles=16", "kubeinfer-operator:v1", "kubeinfer-worker:v1"},
+		{"operator settings", "nodeCacheDir=/data/models,maxConcurrentReconciles=16,leaderElection=false,image.tag=v1,worker.image.tag=v1,env[0].name=HF_ENDPOINT,env[0].value=https://hf-mirror.example",
+			[]string{"--node-cache-dir=/data/models", "--max-concurrent-reconciles=16", "kubeinfer-operator:v1", "kubeinfer-worker:v1",
+				"name: HF_ENDPOINT", "value: https://hf-mirror.example"},
 			[]string{"--leader-elect"}},
 		{"no CRD", "crds.install=false", nil, []string{"kind: CustomResourceDefinition"}},
 	}
