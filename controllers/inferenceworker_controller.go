@@ -298,17 +298,25 @@ func (r *InferenceWorkerReconciler) listWorkerPods(ctx context.Context, iw *infe
 
 // checkModelSource reports a model source that cannot work, in words that say what to fix.
 func (r *InferenceWorkerReconciler) checkModelSource(ctx context.Context, iw *inferencev1alpha1.InferenceWorker) (string, error) {
-	src := iw.Spec.Model.Source.PVC
-	if src == nil {
-		return "", nil
+	src := iw.Spec.Model.Source
+	switch {
+	case src.PVC != nil:
+		return r.checkClaim(ctx, iw, src.PVC.ClaimName, "spec.model.source.pvc.claimName")
+	case src.URL != nil && src.URL.Cache != nil && src.URL.Cache.Type == inferencev1alpha1.ModelCacheClaim:
+		return r.checkClaim(ctx, iw, src.URL.Cache.ClaimName, "spec.model.source.url.cache.claimName")
 	}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: iw.Namespace, Name: src.ClaimName}, &corev1.PersistentVolumeClaim{})
+	return "", nil
+}
+
+// checkClaim says, naming the field to change, when the claim does not exist.
+func (r *InferenceWorkerReconciler) checkClaim(ctx context.Context, iw *inferencev1alpha1.InferenceWorker, claim, field string) (string, error) {
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: iw.Namespace, Name: claim}, &corev1.PersistentVolumeClaim{})
 	switch {
 	case apierrors.IsNotFound(err):
-		return fmt.Sprintf("PersistentVolumeClaim %q does not exist in namespace %s: create it or change spec.model.source.pvc.claimName",
-			src.ClaimName, iw.Namespace), nil
+		return fmt.Sprintf("PersistentVolumeClaim %q does not exist in namespace %s: create it or change %s",
+			claim, iw.Namespace, field), nil
 	case err != nil:
-		return "", fmt.Errorf("get PersistentVolumeClaim %s: %w", src.ClaimName, err)
+		return "", fmt.Errorf("get PersistentVolumeClaim %s: %w", claim, err)
 	}
 	return "", nil
 }

@@ -257,3 +257,30 @@ func TestWorkerCannotReadSecrets(t *testing.T) {
 		t.Errorf("create an Event: %v", err)
 	}
 }
+
+// TestMissingCacheClaimIsReported: a Claim cache whose claim does not exist is reported as
+// the model source's problem, naming the field to change.
+func TestMissingCacheClaimIsReported(t *testing.T) {
+	ns := newNamespace(t)
+	r := newTestReconciler(t)
+	iw := operateIW("claim-cache")
+	iw.Spec.Model.Source.URL.Cache = &inferencev1alpha1.ModelCache{Type: inferencev1alpha1.ModelCacheClaim, ClaimName: "shared-models"}
+	iw = createIW(t, ns, iw)
+	r.reconcile(t, iw)
+	c := assertCondition(t, getIW(t, iw), inferencev1alpha1.ConditionDegraded, metav1.ConditionTrue, inferencev1alpha1.ReasonInvalidModelSource)
+	if !strings.Contains(c.Message, `PersistentVolumeClaim "shared-models" does not exist`) || !strings.Contains(c.Message, "spec.model.source.url.cache.claimName") {
+		t.Errorf("message does not say what to fix: %q", c.Message)
+	}
+
+	if err := k8sClient.Create(context.Background(), &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "shared-models", Namespace: ns},
+		Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
+			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.reconcile(t, iw)
+	if c := condition(t, getIW(t, iw), inferencev1alpha1.ConditionDegraded); c.Reason == inferencev1alpha1.ReasonInvalidModelSource {
+		t.Errorf("still %s after the claim was created: %q", c.Reason, c.Message)
+	}
+}
