@@ -288,3 +288,38 @@ func deleteAndWait(t *testing.T, namespace, name string) {
 		t.Errorf("cleanup: pods of %s/%s still exist after 2 minutes", namespace, name)
 	}
 }
+
+// TestNodeCacheRefusedInRestrictedNamespace: a Node cache (a hostPath volume) in the
+// restricted namespace is refused by Pod Security admission; the operator reads the
+// refusal from the Deployment and says Degraded WorkersRefused, with what to change,
+// rather than starting forever.
+func TestNodeCacheRefusedInRestrictedNamespace(t *testing.T) {
+	const name = "refused"
+	manifest := fmt.Sprintf(`apiVersion: inference.kubeinfer.dev/v1alpha1
+kind: InferenceWorker
+metadata:
+  name: %s
+  namespace: %s
+spec:
+  model:
+    architecture: gpt
+    source:
+      url: {url: "http://127.0.0.1:1/m.gguf", sha256: "%s", cache: {type: Node}}
+  gpu: {count: 0}
+`, name, ns, strings.Repeat("0", 64))
+	applyManifest(t, name, manifest)
+	iw := waitIW(t, name, "Degraded WorkersRefused", 2*time.Minute, func(iw *inferencev1alpha1.InferenceWorker) bool {
+		c := devenv.Condition(iw, inferencev1alpha1.ConditionDegraded)
+		return devenv.Current(iw) && c != nil && c.Status == metav1.ConditionTrue && c.Reason == inferencev1alpha1.ReasonWorkersRefused
+	})
+	c := devenv.Condition(iw, inferencev1alpha1.ConditionDegraded)
+	t.Logf("Degraded: %s", c.Message)
+	for _, want := range []string{`violates PodSecurity "restricted`, "hostPath", "cache.type Claim"} {
+		if !strings.Contains(c.Message, want) {
+			t.Errorf("Degraded message lacks %q", want)
+		}
+	}
+	if r := devenv.Condition(iw, inferencev1alpha1.ConditionReady); r == nil || r.Reason != inferencev1alpha1.ReasonWorkersRefused {
+		t.Errorf("Ready condition %+v, want reason WorkersRefused", r)
+	}
+}
