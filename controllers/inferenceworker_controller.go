@@ -88,6 +88,12 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		ModelTooLarge: fit.tooLarge(), NodeCacheDir: r.NodeCacheDir,
 	})
 	if err != nil {
+		if apierrors.IsInvalid(err) {
+			// A spec the CRD admits but a child's validation refuses (say, a volumeMount of
+			// spec.pod naming no volume): tell the people who look at the InferenceWorker.
+			r.Recorder.Eventf(iw, nil, corev1.EventTypeWarning, inferencev1alpha1.ReasonWorkersRefused, "Apply",
+				"the API server refuses the workers: %s: change spec.pod", err.Error())
+		}
 		return ctrl.Result{}, err
 	}
 	obs := observed{deployment: deploy, fit: fit}

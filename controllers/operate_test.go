@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
 )
@@ -282,5 +284,23 @@ func TestMissingCacheClaimIsReported(t *testing.T) {
 	r.reconcile(t, iw)
 	if c := condition(t, getIW(t, iw), inferencev1alpha1.ConditionDegraded); c.Reason == inferencev1alpha1.ReasonInvalidModelSource {
 		t.Errorf("still %s after the claim was created: %q", c.Reason, c.Message)
+	}
+}
+
+// TestInvalidOverlayIsTold: a volumeMount of spec.pod that names no volume passes the CRD
+// (the rule would cost too much for CEL) but not the Deployment's validation: the
+// reconcile fails and a Warning Event says what the API server refused.
+func TestInvalidOverlayIsTold(t *testing.T) {
+	ns := newNamespace(t)
+	r := newTestReconciler(t)
+	iw := operateIW("bad-mount")
+	iw.Spec.Pod.VolumeMounts = append(iw.Spec.Pod.VolumeMounts, corev1.VolumeMount{Name: "nowhere", MountPath: "/data"})
+	iw = createIW(t, ns, iw)
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(iw)}); !apierrors.IsInvalid(err) {
+		t.Fatalf("reconcile: %v, want the Deployment's Invalid error", err)
+	}
+	ev := hasEvent(r.recorder.take(), inferencev1alpha1.ReasonWorkersRefused)
+	if ev == nil || ev.Type != corev1.EventTypeWarning || !strings.Contains(ev.Note, `"nowhere"`) || !strings.Contains(ev.Note, "change spec.pod") {
+		t.Errorf("event %+v, want a WorkersRefused warning naming the mount", ev)
 	}
 }

@@ -345,7 +345,8 @@ type PodOverlay struct {
 	// volumeMounts are added to the worker container and to the init container that
 	// downloads a URL model (a CA bundle is for the download first of all). They may not
 	// mount at or below /models, /tmp, /var/cache/kubeinfer or /var/run/kubeinfer, where the
-	// operator mounts its own.
+	// operator mounts its own. Each names a volume of spec.pod.volumes; one that does not
+	// is refused by the Deployment's validation, which a WorkersRefused Warning Event shows.
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:XValidation:rule="self.all(m, !['/models', '/tmp', '/var/cache/kubeinfer', '/var/run/kubeinfer'].exists(p, m.mountPath == p || m.mountPath.startsWith(p + '/')))",message="spec.pod.volumeMounts may not mount at or below /models, /tmp, /var/cache/kubeinfer or /var/run/kubeinfer: the operator mounts its own volumes there; choose another mountPath"
 	// +optional
