@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -322,4 +323,39 @@ spec:
 	if r := devenv.Condition(iw, inferencev1alpha1.ConditionReady); r == nil || r.Reason != inferencev1alpha1.ReasonWorkersRefused {
 		t.Errorf("Ready condition %+v, want reason WorkersRefused", r)
 	}
+}
+
+// TestReleaseManifest: `make release-manifest` writes one file that the API server accepts
+// with a plain `kubectl apply -f` (client-side, so the CRD must fit the last-applied
+// annotation), checked as a server-side dry run against this cluster. The chart installed
+// the same objects already, with other ports: the dry run gives the operator's namespaced
+// objects other names, so it creates them beside the chart's rather than merging the two.
+func TestReleaseManifest(t *testing.T) {
+	ctx := context.Background()
+	cmd := exec.CommandContext(ctx, "make", "-s", "--no-print-directory", "release-manifest",
+		"IMG=registry.example/kubeinfer-operator:v9", "WORKER_IMG=registry.example/kubeinfer-worker:v9")
+	cmd.Dir = env.Repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make release-manifest: %v\n%s", err, out)
+	}
+	path := filepath.Join(env.Repo, "dist", "kubeinfer.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"image: registry.example/kubeinfer-operator:v9", "--worker-image=registry.example/kubeinfer-worker:v9",
+		"kind: CustomResourceDefinition", "pod-security.kubernetes.io/enforce: restricted"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("%s lacks %q", path, want)
+		}
+	}
+	renamed := strings.ReplaceAll(string(data), "kubeinfer-controller-manager", "kubeinfer-release-check")
+	out, err := env.Kubectl(ctx, []byte(renamed), "apply", "--dry-run=server", "-f", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out, "(server dry run)"); n < 10 {
+		t.Errorf("kubectl apply --dry-run=server applied %d objects:\n%s", n, out)
+	}
+	t.Logf("kubectl apply -f %s (server dry run):\n%s", path, out)
 }
