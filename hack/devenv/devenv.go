@@ -107,8 +107,8 @@ type Options struct {
 	GPUNodes, GPUsPerNode, LocalGPUs int
 	// RestartBackoff is the local node's first CrashLoopBackOff delay (default 10s).
 	RestartBackoff time.Duration
-	// WorkerImage is the operator's --worker-image: the local node runs bin/kubeinfer-worker
-	// whatever the image says.
+	// WorkerImage is the operator's --worker-image when it runs as a process (the chart
+	// keeps its default): the local node runs bin/kubeinfer-worker whatever the image says.
 	WorkerImage string
 	// Helm, when set, installs the operator with the chart (see HelmOptions) instead of
 	// the CRD with kubectl and bin/manager as a process.

@@ -87,10 +87,9 @@ func (e *Env) installChart(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	set := append([]string{
-		"healthProbe.port=" + strconv.Itoa(health), "metrics.port=" + strconv.Itoa(metrics),
-		"worker.image.repository=" + strings.Split(o.WorkerImage, ":")[0],
-	}, h.Set...)
+	// The worker image stays the chart's default: the local node runs bin/kubeinfer-worker
+	// whatever the image says.
+	set := append([]string{"healthProbe.port=" + strconv.Itoa(health), "metrics.port=" + strconv.Itoa(metrics)}, h.Set...)
 	args := []string{"install", h.Release, filepath.Join(e.Repo, "charts", "kubeinfer"), "--namespace", h.Namespace}
 	for _, s := range set {
 		args = append(args, "--set", s)
