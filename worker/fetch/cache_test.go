@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -144,5 +145,25 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	os.RemoveAll(fetch("d", limit))
 	if got := inCache(); got != "cd" {
 		t.Errorf("after d: cache holds %q, want cd (a, now unused, was the least recently used)", got)
+	}
+}
+
+// TestCacheDirErrorSaysWhatToDo: a cache the pod's user cannot write (the node directory
+// the kubelet created for a hostPath, owned by root) is a permanent error that says how to
+// prepare the directory. The tests run as root, which no permission stops, so this checks
+// the error a failed mkdir gets.
+func TestCacheDirErrorSaysWhatToDo(t *testing.T) {
+	err := cacheDirError("/var/cache/kubeinfer", &os.PathError{Op: "mkdir", Path: "/var/cache/kubeinfer/sha256", Err: os.ErrPermission})
+	var perm permanentError
+	if !errors.As(err, &perm) {
+		t.Errorf("%v is retried: a permission does not change by waiting", err)
+	}
+	for _, want := range []string{"not writable by uid", "install -d -o", "--node-cache-dir", "type Claim"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
+		}
+	}
+	if other := cacheDirError("/c", os.ErrNotExist); !errors.Is(other, os.ErrNotExist) {
+		t.Errorf("other errors pass unchanged: %v", other)
 	}
 }
