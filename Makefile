@@ -1,7 +1,9 @@
 # kubeinfer: Kubernetes operator + GPU inference worker.
 # Targets follow the kubebuilder v4 scaffold; run `make help` for the list.
 
-IMG ?= ghcr.io/kubeinfer/kubeinfer:dev
+# The two images of the Dockerfile: the operator, and the worker (with the CUDA backend).
+IMG ?= ghcr.io/kubeinfer/kubeinfer-operator:dev
+WORKER_IMG ?= ghcr.io/kubeinfer/kubeinfer-worker:dev
 # Kubernetes version envtest runs against (kube-apiserver built from source, see hack/setup-envtest.sh).
 ENVTEST_K8S_VERSION ?= 1.37.2
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
@@ -25,9 +27,10 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate the CRD and RBAC manifests from the API types and markers.
+manifests: controller-gen ## Generate the CRD and RBAC manifests from the API types and markers, and the Helm chart's CRD and RBAC templates from config/.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	$(GO) run ./hack/argocd-health
+	$(GO) run ./hack/gen-chart
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods for the API types and the Go side's table of the CUDA library's ABI.
@@ -49,19 +52,27 @@ vet: ## Run go vet.
 lint: vet ## go vet and staticcheck (built once per machine) over every package and suite.
 	"$$(hack/prereqs.sh --path staticcheck)" -tags $(SUITE_TAGS) ./...
 
+.PHONY: chart-lint
+chart-lint: ## helm lint --strict and helm template of charts/kubeinfer (Helm built once per machine, ~6 min).
+	@helm="$$(hack/prereqs.sh --path helm)"; \
+	"$$helm" lint --strict charts/kubeinfer && \
+	"$$helm" template kubeinfer charts/kubeinfer --namespace kubeinfer-system --set metrics.podMonitor.enabled=true >/dev/null && \
+	echo "chart-lint: helm lint and helm template of charts/kubeinfer passed"
+
 .PHONY: envtest
 envtest: ## Print (building once per machine if needed) the KUBEBUILDER_ASSETS directory.
 	@hack/setup-envtest.sh
 
 .PHONY: test
-test: ## Run unit and envtest suites against a real kube-apiserver + etcd, after lint and the generated-code check.
-	hack/prereqs.sh go gcc kubectl npm etcd
-	$(MAKE) manifests generate lint
-	@git diff --exit-code --stat -- api config worker/cudabackend/kic_api.h || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+test: ## Run unit and envtest suites against a real kube-apiserver + etcd, after lint, the chart's lint and the generated-code check.
+	hack/prereqs.sh go gcc kubectl npm etcd helm
+	$(MAKE) manifests generate lint chart-lint
+	@git diff --exit-code --stat -- api config charts worker/cudabackend/kic_api.h || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) test ./... -count=1 -coverprofile cover.out
 
 .PHONY: test-e2e
-test-e2e: prereqs-cluster build ## End-to-end tests: the real operator and workers on a devcluster (KWOK GPU nodes + local node), ~5 minutes.
+test-e2e: prereqs-cluster build ## End-to-end tests: the operator installed by helm and real workers on a devcluster (KWOK GPU nodes + local node), ~5 minutes.
+	@hack/prereqs.sh helm
 	$(GO) test -tags e2e ./test/e2e -count=1 -v -timeout 20m
 
 ##@ Run it on this machine
@@ -102,8 +113,19 @@ run: manifests generate ## Run the manager against the cluster in ~/.kube/config
 	$(GO) run ./cmd/manager
 
 .PHONY: docker-build
-docker-build: ## Build the image (needs a Docker engine).
-	docker build -t $(IMG) .
+docker-build: ## Build the operator image IMG and the worker image WORKER_IMG (needs a Docker engine).
+	docker build --target operator -t $(IMG) .
+	docker build --target worker -t $(WORKER_IMG) .
+
+# config/default with the images of IMG and WORKER_IMG.
+KUSTOMIZE_RELEASE = kubectl kustomize config/default | sed -e 's|image: controller:latest|image: $(IMG)|' -e 's|--worker-image=worker:latest|--worker-image=$(WORKER_IMG)|'
+
+.PHONY: release-manifest
+release-manifest: manifests ## Write dist/kubeinfer.yaml: the namespace, CRD, RBAC and operator in one file for kubectl apply --server-side -f.
+	@hack/prereqs.sh kubectl
+	@mkdir -p dist
+	$(KUSTOMIZE_RELEASE) > dist/kubeinfer.yaml
+	@echo "wrote dist/kubeinfer.yaml (operator $(IMG), workers $(WORKER_IMG))"
 
 ##@ Deployment
 
@@ -116,9 +138,8 @@ uninstall: manifests ## Remove the CRDs (and every InferenceWorker) from the clu
 	kubectl kustomize config/crd | kubectl delete --ignore-not-found -f -
 
 .PHONY: deploy
-deploy: manifests ## Deploy the operator with image IMG.
-	cd config/manager && kubectl kustomize . >/dev/null
-	kubectl kustomize config/default | sed 's#controller:latest#$(IMG)#' | kubectl apply --server-side -f -
+deploy: manifests ## Deploy the operator with kustomize, images IMG and WORKER_IMG (Helm: see README "Install").
+	$(KUSTOMIZE_RELEASE) | kubectl apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: ## Remove the operator.

@@ -23,9 +23,9 @@ import (
 const (
 	workerContainerName = "worker"
 	fetchContainerName  = "fetch-model"
-	modelVolumeName     = "model"
-	tmpVolumeName       = "tmp"
-	modelMountPath      = "/models"
+	modelVolumeName     = inferencev1alpha1.VolumeModel
+	tmpVolumeName       = inferencev1alpha1.VolumeTmp
+	modelMountPath      = inferencev1alpha1.MountModels
 	// fetchedModelFile is where `kubeinfer-worker fetch --dest /models` writes a URL source.
 	fetchedModelFile = "model.gguf"
 	workerBinary     = "kubeinfer-worker"
@@ -47,6 +47,8 @@ type childOptions struct {
 	// ModelTooLarge scales the workers to zero: no node can hold the model, and pods that
 	// would wait in Pending forever help nobody.
 	ModelTooLarge bool
+	// NodeCacheDir is the node directory of a Node model cache; empty means DefaultNodeCacheDir.
+	NodeCacheDir string
 }
 
 func workerName(iw *inferencev1alpha1.InferenceWorker) string { return iw.Name }
@@ -179,7 +181,7 @@ func desiredRoleBinding(iw *inferencev1alpha1.InferenceWorker) *rbacv1ac.RoleBin
 			WithName(name)).
 		WithSubjects(rbacv1ac.Subject().
 			WithKind("ServiceAccount").
-			WithName(name).
+			WithName(podServiceAccountName(iw)).
 			WithNamespace(iw.Namespace))
 }
 
@@ -207,7 +209,8 @@ func desiredDeployment(iw *inferencev1alpha1.InferenceWorker, opts childOptions)
 			WithSelector(metav1ac.LabelSelector().WithMatchLabels(selectorLabels(iw))).
 			WithStrategy(rolloutStrategy(iw)).
 			WithTemplate(corev1ac.PodTemplateSpec().
-				WithLabels(childLabels(iw)).
+				WithLabels(podLabels(iw)).
+				WithAnnotations(iw.Spec.Pod.Annotations).
 				WithSpec(workerPodSpec(iw, opts))))
 }
 
@@ -226,7 +229,7 @@ func rolloutStrategy(iw *inferencev1alpha1.InferenceWorker) *appsv1ac.Deployment
 func workerPodSpec(iw *inferencev1alpha1.InferenceWorker, opts childOptions) *corev1ac.PodSpecApplyConfiguration {
 	overlay := iw.Spec.Pod
 	spec := corev1ac.PodSpec().
-		WithServiceAccountName(workerServiceAccountName(iw)).
+		WithServiceAccountName(podServiceAccountName(iw)).
 		WithAutomountServiceAccountToken(true).
 		WithEnableServiceLinks(false).
 		WithTerminationGracePeriodSeconds(60).
@@ -237,6 +240,9 @@ func workerPodSpec(iw *inferencev1alpha1.InferenceWorker, opts childOptions) *co
 			WithFSGroup(workerUID).
 			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
 		WithVolumes(modelVolume(iw), corev1ac.Volume().WithName(tmpVolumeName).WithEmptyDir(corev1ac.EmptyDirVolumeSource())).
+		WithVolumes(operateVolumes(iw, opts)...).
+		WithVolumes(overlayVolumes(iw)...).
+		WithImagePullSecrets(imagePullSecrets(iw)...).
 		WithContainers(workerContainer(iw, opts))
 
 	if src := iw.Spec.Model.Source.URL; src != nil {
@@ -306,12 +312,15 @@ func fetchContainer(iw *inferencev1alpha1.InferenceWorker, opts childOptions, sr
 		WithImage(workerImage(iw, opts)).
 		WithCommand(workerBinary).
 		WithArgs("fetch", "--url", src.URL, "--sha256", src.SHA256, "--dest", modelMountPath, "--served-name", servedName(iw)).
+		WithArgs(fetchSourceArgs(src)...).
 		WithEnv(workerEnv(iw)...).
 		WithTerminationMessagePolicy(corev1.TerminationMessageFallbackToLogsOnError).
 		WithSecurityContext(restrictedSecurityContext()).
 		WithVolumeMounts(
 			corev1ac.VolumeMount().WithName(modelVolumeName).WithMountPath(modelMountPath),
-			corev1ac.VolumeMount().WithName(tmpVolumeName).WithMountPath("/tmp"))
+			corev1ac.VolumeMount().WithName(tmpVolumeName).WithMountPath(inferencev1alpha1.MountTmp)).
+		WithVolumeMounts(fetchSourceMounts(src)...).
+		WithVolumeMounts(overlayMounts(iw)...)
 }
 
 // maxConcurrent is the worker's --max-concurrent.
@@ -360,6 +369,7 @@ func workerContainer(iw *inferencev1alpha1.InferenceWorker, opts childOptions) *
 		WithImage(workerImage(iw, opts)).
 		WithCommand(workerBinary).
 		WithArgs(workerArgs(iw)...).
+		WithArgs(apiKeyArgs(iw)...).
 		WithPorts(corev1ac.ContainerPort().WithName(httpPortName).WithContainerPort(servingPort(iw)).WithProtocol(corev1.ProtocolTCP)).
 		WithEnv(workerEnv(iw)...).
 		WithResources(workerResources(iw)).
@@ -372,7 +382,9 @@ func workerContainer(iw *inferencev1alpha1.InferenceWorker, opts childOptions) *
 		WithSecurityContext(restrictedSecurityContext()).
 		WithVolumeMounts(
 			corev1ac.VolumeMount().WithName(modelVolumeName).WithMountPath(modelMountPath).WithReadOnly(true),
-			corev1ac.VolumeMount().WithName(tmpVolumeName).WithMountPath("/tmp"))
+			corev1ac.VolumeMount().WithName(tmpVolumeName).WithMountPath(inferencev1alpha1.MountTmp)).
+		WithVolumeMounts(apiKeyMounts(iw)...).
+		WithVolumeMounts(overlayMounts(iw)...)
 	return c
 }
 

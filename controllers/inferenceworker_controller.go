@@ -58,6 +58,8 @@ type InferenceWorkerReconciler struct {
 	// Kinds says whether the cluster serves the PodMonitor and InferencePool kinds; nil
 	// answers no.
 	Kinds *ServedKinds
+	// NodeCacheDir is the node directory a Node model cache uses; empty: DefaultNodeCacheDir.
+	NodeCacheDir string
 }
 
 // +kubebuilder:rbac:groups=inference.kubeinfer.dev,resources=inferenceworkers,verbs=get;list;watch
@@ -104,9 +106,15 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	iw.Status.Autoscaling = obs.autoscale.status
 	evs, deploy, err := r.applyChildren(ctx, iw, childOptions{
 		WorkerImage: r.WorkerImage, RequiredGPUMemoryMiB: fit.affinityMiB(), ReportedGPUMemory: !fit.fromHeader,
-		ModelTooLarge: fit.tooLarge(),
+		ModelTooLarge: fit.tooLarge(), NodeCacheDir: r.NodeCacheDir,
 	})
 	if err != nil {
+		if apierrors.IsInvalid(err) {
+			// A spec the CRD admits but a child's validation refuses (say, a volumeMount of
+			// spec.pod naming no volume): tell the people who look at the InferenceWorker.
+			r.Recorder.Eventf(iw, nil, corev1.EventTypeWarning, inferencev1alpha1.ReasonWorkersRefused, "Apply",
+				"the API server refuses the workers: %s: change spec.pod", err.Error())
+		}
 		return ctrl.Result{}, err
 	}
 	obs.deployment = deploy
@@ -325,17 +333,25 @@ func (r *InferenceWorkerReconciler) listWorkerPods(ctx context.Context, iw *infe
 
 // checkModelSource reports a model source that cannot work, in words that say what to fix.
 func (r *InferenceWorkerReconciler) checkModelSource(ctx context.Context, iw *inferencev1alpha1.InferenceWorker) (string, error) {
-	src := iw.Spec.Model.Source.PVC
-	if src == nil {
-		return "", nil
+	src := iw.Spec.Model.Source
+	switch {
+	case src.PVC != nil:
+		return r.checkClaim(ctx, iw, src.PVC.ClaimName, "spec.model.source.pvc.claimName")
+	case src.URL != nil && src.URL.Cache != nil && src.URL.Cache.Type == inferencev1alpha1.ModelCacheClaim:
+		return r.checkClaim(ctx, iw, src.URL.Cache.ClaimName, "spec.model.source.url.cache.claimName")
 	}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: iw.Namespace, Name: src.ClaimName}, &corev1.PersistentVolumeClaim{})
+	return "", nil
+}
+
+// checkClaim says, naming the field to change, when the claim does not exist.
+func (r *InferenceWorkerReconciler) checkClaim(ctx context.Context, iw *inferencev1alpha1.InferenceWorker, claim, field string) (string, error) {
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: iw.Namespace, Name: claim}, &corev1.PersistentVolumeClaim{})
 	switch {
 	case apierrors.IsNotFound(err):
-		return fmt.Sprintf("PersistentVolumeClaim %q does not exist in namespace %s: create it or change spec.model.source.pvc.claimName",
-			src.ClaimName, iw.Namespace), nil
+		return fmt.Sprintf("PersistentVolumeClaim %q does not exist in namespace %s: create it or change %s",
+			claim, iw.Namespace, field), nil
 	case err != nil:
-		return "", fmt.Errorf("get PersistentVolumeClaim %s: %w", src.ClaimName, err)
+		return "", fmt.Errorf("get PersistentVolumeClaim %s: %w", claim, err)
 	}
 	return "", nil
 }

@@ -87,7 +87,9 @@ func (r *InferenceWorkerReconciler) observeModelFit(ctx context.Context, iw *inf
 	if iw.Spec.GPU.Count == 0 {
 		return fit, nil
 	}
-	if src := iw.Spec.Model.Source.URL; src != nil && r.Sizer != nil {
+	// A gated model's header needs its header Secret, which the operator does not read (it
+	// would need to read every Secret of the cluster): its workers report the size.
+	if src := iw.Spec.Model.Source.URL; src != nil && r.Sizer != nil && src.HeadersSecretRef == nil {
 		plan, err := r.Sizer.Plan(ctx, src.URL, src.SHA256, workerPlanOptions(iw))
 		if err != nil {
 			// Not knowing the size is not an error of the InferenceWorker: the workers

@@ -137,6 +137,9 @@ func observeWorkers(iw *inferencev1alpha1.InferenceWorker, obs observed) workers
 	}
 	w.pods = activePods(obs.pods)
 	w.problem = workerProblem(w.pods)
+	if w.problem == nil {
+		w.problem = podsRefused(iw, obs.deployment)
+	}
 	if obs.sourceProblem != "" {
 		w.problem = &problem{reason: inferencev1alpha1.ReasonInvalidModelSource, message: obs.sourceProblem}
 	}

@@ -3,12 +3,14 @@
 # Debian 12 machine can install itself (apt packages, Go tools built from their modules,
 # cached in ~/.cache/kubeinfer/tools). What it cannot install, it names, with how to get it.
 #
-#   hack/prereqs.sh NAME...     NAME: go gcc git kubectl npm etcd redis nvcc staticcheck
+#   hack/prereqs.sh NAME...     NAME: go gcc git kubectl npm etcd redis nvcc staticcheck helm
 #
 # Tools built from Go modules print nothing; use hack/prereqs.sh --path NAME for their path.
 set -euo pipefail
 
 STATICCHECK_VERSION=v0.8.2
+# Helm from its Go module (about 6 minutes on 2 shared cores, once per machine).
+HELM_VERSION=v4.3.2
 tools="$("$(dirname "${BASH_SOURCE[0]}")/cache-dir.sh")/tools"
 
 sudo_cmd=""
@@ -26,12 +28,14 @@ apt_install() { # apt_install PACKAGE: for what Debian packages
 	DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$1" >&2
 }
 
-go_tool() { # go_tool NAME MODULE@VERSION: built once per machine into the tools cache
+go_tool() { # go_tool NAME MODULE@VERSION [LDFLAGS]: built once per machine into the tools cache
 	local bin="$tools/$2/bin/$1"
 	bin="${bin//@/_}"
 	if [[ ! -x "$bin" ]]; then
 		echo "prereqs: building $1 ($2, once per machine)" >&2
-		GOBIN="$(dirname "$bin")" go install "$2" >&2
+		local start=$SECONDS
+		GOBIN="$(dirname "$bin")" go install -ldflags "${3:-}" "$2" >&2
+		echo "prereqs: built $1 in $((SECONDS - start))s" >&2
 	fi
 	echo "$bin"
 }
@@ -65,7 +69,11 @@ for name in "$@"; do
 	nvcc) "$(dirname "${BASH_SOURCE[0]}")/install-nvcc.sh" >&2 ;;
 	staticcheck)
 		bin=$(go_tool staticcheck "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION")
-		[[ -n "$path_only" ]] && echo "$bin"
+		if [[ -n "$path_only" ]]; then echo "$bin"; fi
+		;;
+	helm)
+		bin=$(go_tool helm "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION")
+		if [[ -n "$path_only" ]]; then echo "$bin"; fi
 		;;
 	*) echo "prereqs: unknown prerequisite $name" >&2; exit 2 ;;
 	esac

@@ -37,6 +37,9 @@ const (
 	ReasonModelLoadFailed = "ModelLoadFailed"
 	// ReasonInvalidModelSource: the model source refers to something that does not exist.
 	ReasonInvalidModelSource = "InvalidModelSource"
+	// ReasonWorkersRefused: the API server refuses to create the worker pods (Pod Security
+	// admission, a quota, a webhook); the message is its answer, with what to change.
+	ReasonWorkersRefused = "WorkersRefused"
 	// ReasonModelTooLarge: the model needs more GPU memory (weights + KV cache + buffers) than
 	// any node's GPUs have (label nvidia.com/gpu.memory), so the workers are scaled to zero
 	// instead of waiting in Pending; a node that fits brings them back.

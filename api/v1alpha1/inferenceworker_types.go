@@ -156,10 +156,15 @@ type PVCModelSource struct {
 
 // URLModelSource downloads the model over HTTP(S).
 type URLModelSource struct {
-	// url is the http or https address of the model file.
+	// url is the http or https address of the model file, or a Hugging Face file as
+	// hf://OWNER/REPO/PATH[@REVISION] (revision defaults to main), which the download resolves
+	// to the hub's https://huggingface.co/OWNER/REPO/resolve/REVISION/PATH (the hub comes from
+	// the HF_ENDPOINT environment variable where it is set, e.g. a mirror, through spec.pod.env).
+	// Redirects are followed; a broken transfer resumes where it stopped.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https']",message="url must be an http:// or https:// URL"
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('hf://') || (isURL(self) && url(self).getScheme() in ['http', 'https'])",message="url must be an http:// or https:// URL, or hf://OWNER/REPO/PATH[@REVISION]"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('hf://') || self.matches('^hf://[A-Za-z0-9][-A-Za-z0-9_.]*/[A-Za-z0-9][-A-Za-z0-9_.]*/[^@?#]*[^@?#/](@[-A-Za-z0-9_./]+)?$')",message="an hf:// url is hf://OWNER/REPO/PATH[@REVISION], e.g. hf://Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q8_0.gguf@main"
 	// +required
 	URL string `json:"url"`
 
@@ -168,6 +173,21 @@ type URLModelSource struct {
 	// +kubebuilder:validation:Pattern=`^[a-f0-9]{64}$`
 	// +required
 	SHA256 string `json:"sha256"`
+
+	// headersSecretRef names a Secret whose keys are HTTP header names and values their
+	// values, sent with the download to the URL's own host only (never to a host it
+	// redirects to, such as the hub's CDN), e.g. for a gated Hugging Face model:
+	// `kubectl create secret generic hf-token --from-literal=Authorization="Bearer hf_..."`.
+	// The Secret is mounted into the download's init container; the operator does not read
+	// it, so it cannot read a gated model's header to size it: the workers report the size
+	// after their first load, as for pvc and image sources.
+	// +optional
+	HeadersSecretRef *SecretRef `json:"headersSecretRef,omitempty"`
+
+	// cache keeps the downloaded file for the next pod, on the node or on a shared claim,
+	// so that replicas download the model once. Empty downloads it in every pod.
+	// +optional
+	Cache *ModelCache `json:"cache,omitempty"`
 }
 
 // ImageModelSource mounts the model from an OCI image volume.
@@ -247,6 +267,14 @@ type ServingSpec struct {
 	// +kubebuilder:validation:Maximum=1024
 	// +optional
 	MaxConcurrentRequests int32 `json:"maxConcurrentRequests,omitempty"`
+
+	// apiKeySecretRef names a Secret key holding the API keys clients must send as
+	// `Authorization: Bearer <key>`, one key per line (several during a rotation). Requests
+	// without a valid key get HTTP 401; /healthz, /readyz and /metrics stay open. The
+	// Secret is mounted into the workers, which reload it when it changes: keys rotate
+	// without a restart. Empty serves without authentication.
+	// +optional
+	APIKeySecretRef *SecretKeyRef `json:"apiKeySecretRef,omitempty"`
 }
 
 // NarrationSpec configures the Events workers emit on the InferenceWorker.
@@ -302,6 +330,49 @@ type PodOverlay struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	RuntimeClassName *string `json:"runtimeClassName,omitempty"`
+
+	// imagePullSecrets are the worker pods' Secrets for pulling a private worker image.
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+
+	// labels are added to the worker pods (not to the Deployment's selector).
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k in ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/component', 'inference.kubeinfer.dev/worker'])",message="spec.pod.labels may not set app.kubernetes.io/name, instance, managed-by or component, or inference.kubeinfer.dev/worker: the operator selects its pods by them"
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// annotations are added to the worker pods.
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+
+	// volumes are added to the worker pods, next to the operator's own (model, tmp,
+	// model-cache, api-keys, source-headers), whose names they may not reuse.
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(v, !(v.name in ['model', 'tmp', 'model-cache', 'api-keys', 'source-headers']))",message="spec.pod.volumes may not be named model, tmp, model-cache, api-keys or source-headers: the operator's own volumes have those names; rename yours"
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Volumes []corev1.Volume `json:"volumes,omitempty"`
+
+	// volumeMounts are added to the worker container and to the init container that
+	// downloads a URL model (a CA bundle is for the download first of all). They may not
+	// mount at or below /models, /tmp, /var/cache/kubeinfer or /var/run/kubeinfer, where the
+	// operator mounts its own. Each names a volume of spec.pod.volumes; one that does not
+	// is refused by the Deployment's validation, which a WorkersRefused Warning Event shows.
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(m, !['/models', '/tmp', '/var/cache/kubeinfer', '/var/run/kubeinfer'].exists(p, m.mountPath == p || m.mountPath.startsWith(p + '/')))",message="spec.pod.volumeMounts may not mount at or below /models, /tmp, /var/cache/kubeinfer or /var/run/kubeinfer: the operator mounts its own volumes there; choose another mountPath"
+	// +optional
+	VolumeMounts []corev1.VolumeMount `json:"volumeMounts,omitempty"`
+
+	// serviceAccountName runs the worker pods as this ServiceAccount instead of the one the
+	// operator creates (<name>-worker); the operator binds its narration Role (create and
+	// patch Events) to it.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +optional
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 }
 
 // Condition types reported on an InferenceWorker.
@@ -424,4 +495,3 @@ type InferenceWorkerList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []InferenceWorker `json:"items"`
 }
-

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
 
 	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/internal/hfhub"
 	"github.com/kubeinfer/kubeinfer/worker/fetch"
 	"github.com/kubeinfer/kubeinfer/worker/narration"
 )
@@ -29,6 +33,10 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	servedName := fs.String("served-name", "", "model name in the narration (default: the file name without .gguf)")
 	stallTimeout := fs.Duration("stall-timeout", time.Minute,
 		"give up an attempt that receives no data for this long (the next one resumes); 0 never does")
+	headersDir := fs.String("headers-dir", "",
+		"directory of HTTP headers to send to the URL's host only, one file each: the file name is the header's name, its content the value (a mounted Secret)")
+	cacheDir := fs.String("cache-dir", "", "keep the verified file in this directory shared by the node's pods (download once, then link)")
+	cacheLimit := fs.Int64("cache-size-limit", 0, "bytes the cache may hold before its least recently used unlinked files are removed; 0: no limit")
 	if err := parseWithEnv(fs, args); err != nil {
 		return errUsage
 	}
@@ -39,13 +47,22 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if *stallTimeout == 0 {
 		*stallTimeout = -1 // fetch.Options: negative never gives up
 	}
-	narrator := newFetchNarrator(*rawURL, *servedName, e.log)
+	headers, err := readHeaders(*headersDir)
+	if err != nil {
+		return exitCodeError{code: v1alpha1.FetchExitFailed, err: err}
+	}
+	resolved, err := hfhub.Resolve(*rawURL)
+	if err != nil {
+		return exitCodeError{code: v1alpha1.FetchExitFailed, err: err}
+	}
+	narrator := newFetchNarrator(resolved, *servedName, e.log)
 	// The narration outlives the download: its last progress is flushed before exit.
 	narrCtx, stopNarration := context.WithCancel(context.Background())
 	go narrator.Run(narrCtx)
 	defer func() { stopNarration(); narrator.Wait() }()
 
-	path, err := fetch.Fetch(ctx, fetch.Options{URL: *rawURL, SHA256: *sum, Dest: *dest, Attempts: *attempts, Log: e.log,
+	path, err := fetch.Fetch(ctx, fetch.Options{URL: resolved, SHA256: *sum, Dest: *dest, Attempts: *attempts, Log: e.log,
+		Headers: headers, CacheDir: *cacheDir, CacheSizeLimit: *cacheLimit,
 		StallTimeout: *stallTimeout, Progress: narrator.OnModelDownloading,
 		Downloaded: func(size int64, took time.Duration) { narrator.OnModelDownloaded(uint64(size), took) }})
 	if err != nil {
@@ -84,4 +101,54 @@ func modelNameFromPath(p string) string {
 		return ""
 	}
 	return strings.TrimSuffix(base, ".gguf")
+}
+
+// readHeaders reads a directory of header files, as Kubernetes mounts a Secret: each
+// regular file (or link to one) whose name does not start with "." is a header. It
+// names the headers it read, never their values.
+func readHeaders(dir string) (http.Header, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--headers-dir: %w", err)
+	}
+	h := http.Header{}
+	for _, de := range ents {
+		name := de.Name()
+		if strings.HasPrefix(name, ".") {
+			continue // the Secret volume's ..data links
+		}
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if !validHeaderName(name) {
+			return nil, fmt.Errorf("--headers-dir: %q is not an HTTP header name: the Secret's keys must be header names, e.g. Authorization", name)
+		}
+		value, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("--headers-dir: %w", err)
+		}
+		v := strings.TrimRight(string(value), "\r\n")
+		if strings.ContainsAny(v, "\r\n") {
+			return nil, fmt.Errorf("--headers-dir: the value of %s spans lines: a header value is one line", name)
+		}
+		h.Set(name, v)
+	}
+	return h, nil
+}
+
+// validHeaderName: a token of RFC 9110 (letters, digits and !#$%&'*+-.^_`|~).
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
 }

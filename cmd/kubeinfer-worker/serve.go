@@ -54,6 +54,8 @@ type serveConfig struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
+	// APIKeyFile holds the API keys clients must send, one a line; re-read when it changes.
+	APIKeyFile string
 }
 
 // exitShutdownCut is serve's exit code when the shutdown grace period ended
@@ -87,6 +89,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", server.DefaultWriteTimeout,
 		"time each write of a response (one streamed chunk) may take; a stream lasts as long as the client reads it")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "time a keep-alive connection waits for its next request")
+	fs.StringVar(&c.APIKeyFile, "api-key-file", "",
+		"file of API keys, one a line, that requests must send as 'Authorization: Bearer KEY' (re-read when it changes; probes and /metrics stay open); empty: no authentication")
 }
 
 // envName maps a flag name to its environment variable: max-context →
@@ -175,10 +179,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	go narrator.Run(narrCtx)
 	defer func() { stopNarration(); narrator.Wait() }()
 
+	keys, err := c.apiKeys(ctx, log)
+	if err != nil {
+		return err
+	}
 	srv := server.New(server.Config{ServedName: c.ServedName, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue,
 		MaxContext: c.MaxContext, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
 		MaxRequestBytes: c.MaxRequestBytes, MaxConnections: c.MaxConnections, ReadHeaderTimeout: c.ReadHeaderTimeout,
-		ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout})
+		ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, APIKeys: keys})
 
 	// Listen before loading, so that liveness probes pass while a big model loads.
 	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, fmt.Sprint(c.Port)))
@@ -325,4 +333,21 @@ func (c serveConfig) newBackend(log logr.Logger) load.NewBackend {
 		}
 		return b, err
 	}
+}
+
+// apiKeyReloadInterval is how often the API key file is re-read: the kubelet updates a
+// mounted Secret within about a minute, so a rotation takes effect soon after that.
+const apiKeyReloadInterval = 2 * time.Second
+
+// apiKeys loads --api-key-file and keeps it fresh until ctx ends; nil without the flag.
+func (c serveConfig) apiKeys(ctx context.Context, log logr.Logger) (*server.APIKeys, error) {
+	if c.APIKeyFile == "" {
+		return nil, nil
+	}
+	keys, err := server.LoadAPIKeys(c.APIKeyFile, log.WithName("api-keys"))
+	if err != nil {
+		return nil, fmt.Errorf("--api-key-file: %w", err)
+	}
+	go keys.Run(ctx, apiKeyReloadInterval)
+	return keys, nil
 }

@@ -169,3 +169,13 @@ func TestServeExitsNonZeroWhenGraceCutsRequests(t *testing.T) {
 	}
 	t.Logf("exit %d: %v", ec.code, err)
 }
+
+// TestServeAPIKeyFileMissing: an API key file that cannot be read stops serve before it
+// listens, rather than serving without the authentication the operator asked for.
+func TestServeAPIKeyFileMissing(t *testing.T) {
+	code, _, errOut := runCLI("serve", "--port", "0", "--model", tinyModel(t, "gpt2"), "--arch", "gpt",
+		"--api-key-file", filepath.Join(t.TempDir(), "absent"))
+	if code == 0 || !strings.Contains(errOut, "--api-key-file") {
+		t.Fatalf("exit %d, stderr %q: want a failure naming --api-key-file", code, errOut)
+	}
+}

@@ -51,6 +51,8 @@ func main() {
 		concurrentReconciles int
 		loadInterval         time.Duration
 		loadConcurrency      int
+		leaderElectionNS     string
+		nodeCacheDir         string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
@@ -59,8 +61,14 @@ func main() {
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
 		"Elect a leader so that only one replica of the manager reconciles at a time.")
-	flag.StringVar(&workerImage, "worker-image", "ghcr.io/kubeinfer/kubeinfer:dev",
+	flag.StringVar(&workerImage, "worker-image", "ghcr.io/kubeinfer/kubeinfer-worker:dev",
 		"Worker image for InferenceWorkers that do not set spec.image.")
+	// In a pod, controller-runtime finds its namespace in the ServiceAccount's files; the
+	// Deployment also sets POD_NAMESPACE, so that does not depend on where the token is.
+	flag.StringVar(&leaderElectionNS, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
+		"Namespace of the leader election Lease (default $POD_NAMESPACE, else the pod's own).")
+	flag.StringVar(&nodeCacheDir, "node-cache-dir", controllers.DefaultNodeCacheDir,
+		"Directory on each node where InferenceWorkers with url.cache.type Node keep downloaded models (a hostPath volume, writable by UID 65532).")
 	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", 4,
 		"InferenceWorkers reconciled at once; each reconcile mostly waits on API round trips.")
 	flag.DurationVar(&loadInterval, "autoscaling-interval", 10*time.Second,
@@ -87,12 +95,13 @@ func main() {
 	// Deployments and pods than the operator cares about.
 	ownChildren := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{"app.kubernetes.io/managed-by": "kubeinfer"})}
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsOpts,
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         enableLeaderElection,
-		LeaderElectionID:       "kubeinfer-operator.inference.kubeinfer.dev",
-		Controller:             config.Controller{MaxConcurrentReconciles: concurrentReconciles},
+		Scheme:                  scheme,
+		Metrics:                 metricsOpts,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          enableLeaderElection,
+		LeaderElectionID:        "kubeinfer-operator.inference.kubeinfer.dev",
+		LeaderElectionNamespace: leaderElectionNS,
+		Controller:              config.Controller{MaxConcurrentReconciles: concurrentReconciles},
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&appsv1.Deployment{}:     ownChildren,
 			&corev1.Service{}:        ownChildren,
@@ -138,13 +147,14 @@ func main() {
 		os.Exit(1)
 	}
 	if err := (&controllers.InferenceWorkerReconciler{
-		Client:      mgr.GetClient(),
-		APIReader:   mgr.GetAPIReader(),
-		Recorder:    broadcaster.NewRecorder(scheme, "kubeinfer-operator"),
-		WorkerImage: workerImage,
-		Sizer:       &modelsize.Sizer{},
-		Load:        load,
-		Kinds:       controllers.NewServedKinds(disco),
+		Client:       mgr.GetClient(),
+		APIReader:    mgr.GetAPIReader(),
+		Recorder:     broadcaster.NewRecorder(scheme, "kubeinfer-operator"),
+		WorkerImage:  workerImage,
+		Sizer:        &modelsize.Sizer{},
+		Load:         load,
+		Kinds:        controllers.NewServedKinds(disco),
+		NodeCacheDir: nodeCacheDir,
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to create controller", "controller", "InferenceWorker")
 		os.Exit(1)

@@ -1,7 +1,8 @@
 // Package devenv runs the whole product on one machine: a devcluster (hack/devcluster:
 // control plane, simulated GPU nodes and the "local" node whose pods run as processes),
-// the InferenceWorker CRD and the operator (bin/manager) as a local process. `make demo`
-// (hack/demo) and `make test-e2e` (test/e2e) are built on it.
+// the InferenceWorker CRD and the operator (bin/manager) as a local process, or, with
+// Options.Helm, both installed by `helm install` of charts/kubeinfer (helm.go). `make
+// demo` (hack/demo) and `make test-e2e` (test/e2e, with the chart) are built on it.
 //
 // Every process it starts runs in its own process group with Pdeathsig=SIGKILL, and Stop
 // stops them in reverse order, so nothing is left behind, even after a kill -9.
@@ -106,12 +107,16 @@ type Options struct {
 	GPUNodes, GPUsPerNode, LocalGPUs int
 	// RestartBackoff is the local node's first CrashLoopBackOff delay (default 10s).
 	RestartBackoff time.Duration
-	// WorkerImage is the operator's --worker-image: the local node runs bin/kubeinfer-worker
-	// whatever the image says.
+	// WorkerImage is the operator's --worker-image when it runs as a process (the chart
+	// keeps its default): the local node runs bin/kubeinfer-worker whatever the image says.
 	WorkerImage string
-	// ManagerArgs are added to the operator's command line, e.g. a shorter --autoscaling-interval.
+	// ManagerArgs are added to the operator's command line, e.g. a shorter --autoscaling-interval
+	// (with Helm, as the chart's extraArgs).
 	ManagerArgs []string
-	Log         io.Writer
+	// Helm, when set, installs the operator with the chart (see HelmOptions) instead of
+	// the CRD with kubectl and bin/manager as a process.
+	Helm *HelmOptions
+	Log  io.Writer
 }
 
 // Env is a running devcluster with the CRD installed and the operator running.
@@ -125,6 +130,8 @@ type Env struct {
 	log   io.Writer
 	mu    sync.Mutex
 	procs []*Proc
+	// operatorNamespace is where the chart installed the operator; "" when it runs as a process.
+	operatorNamespace string
 }
 
 // Start builds nothing (see Build): it starts the devcluster, waits for it, installs the
@@ -134,7 +141,7 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		o.StateDir = filepath.Join(o.Repo, ".devcluster")
 	}
 	if o.WorkerImage == "" {
-		o.WorkerImage = "ghcr.io/kubeinfer/kubeinfer:dev"
+		o.WorkerImage = "ghcr.io/kubeinfer/kubeinfer-worker:dev"
 	}
 	if o.RestartBackoff == 0 {
 		o.RestartBackoff = 10 * time.Second
@@ -192,15 +199,6 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		return nil, err
 	}
 
-	fmt.Fprintln(o.Log, "installing the InferenceWorker CRD: kubectl apply --server-side -k config/crd")
-	if _, err := e.Kubectl(ctx, nil, "apply", "--server-side", "-k", filepath.Join(o.Repo, "config", "crd")); err != nil {
-		return nil, err
-	}
-	if _, err := e.Kubectl(ctx, nil, "wait", "--for", "condition=established", "--timeout", "60s",
-		"crd/inferenceworkers.inference.kubeinfer.dev"); err != nil {
-		return nil, err
-	}
-
 	// The operator reads autoscaled workers' /metrics at their pod IPs, which lead to the
 	// local node's pods only through devcluster's pod proxy.
 	podProxy, err := freeAddress()
@@ -211,6 +209,18 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		filepath.Join(e.BinDir, "devcluster"), "pod-proxy", "--listen", podProxy); err != nil {
 		return nil, err
 	}
+	if o.Helm != nil {
+		return e, e.installChart(ctx, o, "http://"+podProxy)
+	}
+	fmt.Fprintln(o.Log, "installing the InferenceWorker CRD: kubectl apply --server-side -k config/crd")
+	if _, err := e.Kubectl(ctx, nil, "apply", "--server-side", "-k", filepath.Join(o.Repo, "config", "crd")); err != nil {
+		return nil, err
+	}
+	if _, err := e.Kubectl(ctx, nil, "wait", "--for", "condition=established", "--timeout", "60s",
+		"crd/inferenceworkers.inference.kubeinfer.dev"); err != nil {
+		return nil, err
+	}
+
 	mgr, err := e.StartProcess("manager", filepath.Join(o.StateDir, "logs", "manager.log"),
 		[]string{"KUBECONFIG=" + e.Kubeconfig, "HTTP_PROXY=http://" + podProxy},
 		filepath.Join(e.BinDir, "manager"), append([]string{"--worker-image", o.WorkerImage,

@@ -19,7 +19,7 @@ var iwResource = schema.GroupVersionResource{Group: "inference.kubeinfer.dev", V
 const (
 	modelURL    = "https://models.example.com/tinyllama/tinyllama-1.1b-chat.Q8_0.gguf"
 	modelSHA256 = "4a2f6e5d0c1b3a9e8f7d6c5b4a3928170f1e2d3c4b5a69788796a5b4c3d2e1f0"
-	workerImage = "ghcr.io/kubeinfer/kubeinfer:dev" // the manager's --worker-image default
+	workerImage = "ghcr.io/kubeinfer/kubeinfer-worker:dev" // the manager's --worker-image default
 	claimName   = "models"
 	modelPath   = "tinyllama/tinyllama-1.1b-chat.Q8_0.gguf"
 )

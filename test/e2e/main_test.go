@@ -3,8 +3,10 @@
 // Package e2e tests kubeinfer end to end (`make test-e2e`): the real operator process
 // (bin/manager) and worker processes (bin/kubeinfer-worker) on a devcluster with a
 // simulated GPU node (KWOK) and the local node whose pods really run. TestMain starts the
-// cluster once; the tests run one after another in namespace e2e, each with its own
-// InferenceWorkers, which they delete when done.
+// cluster once and installs the operator with `helm install` of charts/kubeinfer (its
+// pod runs on the local node); the tests run one after another in namespace e2e, which
+// enforces the restricted Pod Security Standard, each with its own InferenceWorkers,
+// which they delete when done.
 package e2e
 
 import (
@@ -73,7 +75,9 @@ func runMain(m *testing.M) int {
 		GPUNodes: 1, GPUsPerNode: gpusPerNode, LocalGPUs: 1,
 		RestartBackoff: restartBackoff, Log: os.Stderr,
 		// Read autoscaled workers' load every 2 s rather than 10, so TestAutoscalingOnLoad is short.
-		ManagerArgs: []string{"--autoscaling-interval", autoscalingInterval.String()},
+		ManagerArgs: []string{"--autoscaling-interval=" + autoscalingInterval.String()},
+		// The node cache of this cluster's local node (a hostPath), not the machine's.
+		Helm: &devenv.HelmOptions{Set: []string{"nodeCacheDir=" + filepath.Join(stateDir, "node-cache")}},
 	})
 	if err != nil {
 		return fail(err)
@@ -100,22 +104,21 @@ func runMain(m *testing.M) int {
 	fmt.Fprintf(os.Stderr, "e2e: cluster, operator and namespace %s ready in %s\n", ns, time.Since(start).Round(time.Second))
 	code = m.Run()
 	if code != 0 {
-		fmt.Fprintf(os.Stderr, "e2e: operator log ends:\n%s\n", devenv.Tail(filepath.Join(stateDir, "logs", "manager.log"), 30))
+		fmt.Fprintf(os.Stderr, "e2e: operator log (%s) ends:\n%s\n", env.OperatorLog(), devenv.Tail(env.OperatorLog(), 30))
 	}
 	return code
 }
 
-// setupNamespace creates the test namespace with a "models" claim holding the project's
-// small models (worker/testdata/models, made by hack/train): gpt2.gguf (gpt-go, a GPT-2)
-// and llama.gguf (llama-go).
+// setupNamespace creates the test namespace, which enforces the restricted Pod Security
+// Standard (so every worker pod of the suite must meet it), with a "models" claim holding
+// the project's small models (worker/testdata/models, made by hack/train): gpt2.gguf
+// (gpt-go, a GPT-2) and llama.gguf (llama-go).
 func setupNamespace(ctx context.Context) error {
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: devenv.RestrictedLabels}}); err != nil {
 		return err
 	}
 	// Worker pods project the namespace's root CA; wait for the controller that publishes it.
-	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		return env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "kube-root-ca.crt"}, &corev1.ConfigMap{}) == nil, nil
-	}); err != nil {
+	if err := waitRootCA(ctx, ns); err != nil {
 		return fmt.Errorf("kube-root-ca.crt in %s: %w", ns, err)
 	}
 	if err := env.CreateModelsPVC(ctx, ns, "models"); err != nil {

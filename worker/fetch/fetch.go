@@ -1,8 +1,11 @@
 // Package fetch downloads a model file: resumable (HTTP Range on a partial
-// file), retried with backoff (also when no data arrives for a while),
+// file, with If-Range on the first response's ETag so a changed file starts
+// over), retried with backoff (also when no data arrives for a while),
 // verified against a SHA-256 digest, and written atomically, so a reader
 // never sees a half-written model. It reports its progress at most once a
-// second.
+// second. Secret headers (a hub token) go to the URL's own host only, never
+// to a host it redirects to; hf:// references are resolved to the hub. With a
+// cache directory (cache.go) the pods of one node download a file once.
 package fetch
 
 import (
@@ -14,6 +17,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +27,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/internal/hfhub"
 	"github.com/kubeinfer/kubeinfer/internal/httprange"
 )
 
@@ -43,10 +48,19 @@ func (e *DigestMismatchError) Error() string {
 
 // Options configure a download.
 type Options struct {
-	URL    string
+	URL    string // http(s), or hf://OWNER/REPO/PATH[@REVISION]
 	SHA256 string // hex
 	Dest   string // directory
 	Client *http.Client
+	// Headers are sent with the request to the URL's host (scheme and host equal) and
+	// dropped from requests that a redirect sends elsewhere: a hub token is for the hub,
+	// and a CDN's signed URL refuses a second credential.
+	Headers http.Header
+	// CacheDir, when set, keeps the verified file there under its digest, shared by the
+	// pods that mount it; Dest then gets a hard link (or a copy). CacheSizeLimit > 0
+	// bounds it (least recently used files that no pod holds are removed).
+	CacheDir       string
+	CacheSizeLimit int64
 	// Attempts is how many times a failing transfer is tried; 0 means 8.
 	Attempts int
 	// Backoff is the first wait between attempts, doubled each time up to
@@ -88,9 +102,15 @@ func Fetch(ctx context.Context, o Options) (string, error) {
 	if b, err := hex.DecodeString(want); err != nil || len(b) != sha256.Size {
 		return "", fmt.Errorf("--sha256 %q is not 64 hex digits", o.SHA256)
 	}
+	resolved, err := hfhub.Resolve(o.URL)
+	if err != nil {
+		return "", err
+	}
+	o.URL = resolved
 	if o.Client == nil {
 		o.Client = http.DefaultClient
 	}
+	o.Client = headersStayHome(o.Client, o.Headers)
 	if o.Attempts <= 0 {
 		o.Attempts = 8
 	}
@@ -113,6 +133,9 @@ func Fetch(ctx context.Context, o Options) (string, error) {
 		return "", err
 	}
 	final := filepath.Join(o.Dest, FileName)
+	if o.CacheDir != "" {
+		return fetchCached(ctx, o, want, final)
+	}
 	if got, err := fileDigest(final); err == nil {
 		if got == want {
 			o.Log.Info("model already present and verified", "path", final)
@@ -120,7 +143,15 @@ func Fetch(ctx context.Context, o Options) (string, error) {
 		}
 		o.Log.Info("model present but its digest differs; downloading again", "path", final, "expected", want, "got", got)
 	}
-	partial := filepath.Join(o.Dest, partialName)
+	if err := get(ctx, o, want, filepath.Join(o.Dest, partialName), final); err != nil {
+		return "", err
+	}
+	return final, nil
+}
+
+// get downloads the file into partial (resuming what is there), verifies it and renames
+// it to final.
+func get(ctx context.Context, o Options, want, partial, final string) error {
 	wait := o.Backoff
 	var err error
 	started := time.Now()
@@ -131,29 +162,30 @@ func Fetch(ctx context.Context, o Options) (string, error) {
 		}
 		var perm permanentError
 		if errors.As(err, &perm) || ctx.Err() != nil || attempt == o.Attempts {
-			return "", err
+			return err
 		}
 		p.interrupted()
 		o.Log.Info("download interrupted; retrying", "attempt", attempt, "wait", wait.String(), "error", err.Error())
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return ctx.Err()
 		}
 		wait = min(2*wait, 30*time.Second)
 	}
 	got, err := fileDigest(partial)
 	if err != nil {
-		return "", err
+		return err
 	}
+	_ = os.Remove(partial + etagSuffix)
 	if got != want {
 		_ = os.Remove(partial) // start over next time: the bytes are wrong
-		return "", &DigestMismatchError{Want: want, Got: got}
+		return &DigestMismatchError{Want: want, Got: got}
 	}
 	if err := os.Rename(partial, final); err != nil {
-		return "", err
+		return err
 	}
-	if d, err := os.Open(o.Dest); err == nil {
+	if d, err := os.Open(filepath.Dir(final)); err == nil {
 		_ = d.Sync() // persist the rename
 		d.Close()
 	}
@@ -163,7 +195,33 @@ func Fetch(ctx context.Context, o Options) (string, error) {
 			o.Downloaded(fi.Size(), time.Since(started))
 		}
 	}
-	return final, nil
+	return nil
+}
+
+// etagSuffix names the file beside a partial download that keeps the ETag of the
+// response it came from, so a resume (also by the next pod) asks for the same version.
+const etagSuffix = ".etag"
+
+// headersStayHome returns a copy of c whose redirects keep the secret headers only while
+// they stay on the first request's scheme and host.
+func headersStayHome(c *http.Client, secret http.Header) *http.Client {
+	cc := *c
+	next := c.CheckRedirect
+	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return permanentError{fmt.Errorf("stopped after 10 redirects (last to %s)", req.URL.Redacted())}
+		}
+		if first := via[0].URL; req.URL.Host != first.Host || req.URL.Scheme != first.Scheme {
+			for name := range secret {
+				req.Header.Del(name)
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	return &cc
 }
 
 // permanentError is not worth retrying (a 404, a 403).
@@ -198,8 +256,15 @@ func download(ctx context.Context, o Options, partial string, p *progress) (err 
 	if err != nil {
 		return permanentError{err}
 	}
+	for name, values := range o.Headers {
+		req.Header[name] = values
+	}
 	if have > 0 {
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
+		// Go copies these to a redirect's request: the CDN that holds the bytes sees them.
+		if etag, err := os.ReadFile(partial + etagSuffix); err == nil && len(etag) > 0 {
+			req.Header.Set("If-Range", string(etag))
+		}
 	}
 	resp, err := o.Client.Do(req)
 	if err != nil {
@@ -220,7 +285,8 @@ func download(ctx context.Context, o Options, partial string, p *progress) (err 
 		// Most likely we already have it all; the digest check decides.
 		return nil
 	case resp.StatusCode == http.StatusOK:
-		if have > 0 { // the server ignored Range: start over
+		if have > 0 { // the server ignored Range, or the file changed (If-Range): start over
+			o.Log.Info("the server sent the whole file: starting over", "had", have)
 			if err := f.Truncate(0); err != nil {
 				return err
 			}
@@ -231,9 +297,19 @@ func download(ctx context.Context, o Options, partial string, p *progress) (err 
 		}
 		total = resp.ContentLength
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return fmt.Errorf("GET %s: %s", o.URL, resp.Status)
+		return fmt.Errorf("GET %s: %s", redacted(o.URL), resp.Status)
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		hint := "the model may be gated or private: put a token in a Secret and name it in spec.model.source.url.headersSecretRef"
+		if len(o.Headers) > 0 {
+			hint = "check the token in the Secret of spec.model.source.url.headersSecretRef, and that it has access to the model"
+		}
+		return permanentError{fmt.Errorf("GET %s: %s: %s", redacted(o.URL), resp.Status, hint)}
 	default:
-		return permanentError{fmt.Errorf("GET %s: %s", o.URL, resp.Status)}
+		return permanentError{fmt.Errorf("GET %s: %s", redacted(o.URL), resp.Status)}
+	}
+	if etag := resp.Header.Get("ETag"); resp.StatusCode == http.StatusOK && etag != "" && !strings.HasPrefix(etag, "W/") {
+		// If-Range takes strong validators only.
+		_ = os.WriteFile(partial+etagSuffix, []byte(etag), 0o644)
 	}
 	p.setTotal(have, total)
 	_, err = io.Copy(f, io.TeeReader(resp.Body, p))
@@ -399,4 +475,14 @@ func fileDigest(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// redacted is a URL for messages: no password, no query (a signed URL's signature).
+func redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u.Redacted()
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/kubeinfer/kubeinfer/internal/hfhub"
 	"github.com/kubeinfer/kubeinfer/internal/httprange"
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 )
@@ -29,6 +30,10 @@ func ReadHeader(ctx context.Context, client *http.Client, url string, maxBytes u
 	}
 	if maxBytes == 0 {
 		maxBytes = gguf.MaxHeaderBytes
+	}
+	url, err := hfhub.Resolve(url)
+	if err != nil {
+		return nil, HeaderStats{}, err
 	}
 	r := &rangeReader{ctx: ctx, client: client, url: url}
 	const preamble = 24 // magic, version, tensor count, kv count

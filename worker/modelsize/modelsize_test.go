@@ -103,3 +103,28 @@ func TestSizerRetriesAFailureLater(t *testing.T) {
 		t.Fatalf("after RetryAfter: %v (%d requests)", err, requests.Load())
 	}
 }
+
+// TestSizerResolvesHFReferences: an hf:// reference is read from the hub's resolve
+// address (HF_ENDPOINT), through its redirect, with the same plan as the plain URL.
+func TestSizerResolvesHFReferences(t *testing.T) {
+	url, file, _ := modelServer(t)
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/org/repo/resolve/v2/model.gguf" {
+			http.NotFound(w, r)
+			return
+		}
+		http.Redirect(w, r, url, http.StatusFound)
+	}))
+	defer hub.Close()
+	t.Setenv("HF_ENDPOINT", hub.URL)
+	f, err := gguf.Parse(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := memplan.Options{KVCacheTokens: 512}
+	want, _ := modelsize.FromHeader(f, opts)
+	got, err := (&modelsize.Sizer{}).Plan(context.Background(), "hf://org/repo/model.gguf@v2", "digest-hf", opts)
+	if err != nil || got != want {
+		t.Fatalf("plan of the hf:// reference = %+v, %v; want %+v", got, err, want)
+	}
+}

@@ -51,6 +51,8 @@ type Config struct {
 	// Collectors are served on /metrics with the server's own (e.g. narration's).
 	Collectors []prometheus.Collector
 	Log        logr.Logger
+	// APIKeys, when set, are the keys API requests must carry (see auth.go).
+	APIKeys *APIKeys
 }
 
 // Server serves one model. Create it with New, serve Handler at once (so
@@ -136,7 +138,7 @@ func New(cfg Config) *Server {
 		writeError(w, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error",
 			Message: "unknown endpoint " + r.Method + " " + r.URL.Path + "; this server serves /v1/completions, /v1/chat/completions and /v1/models."})
 	})
-	s.handler = s.instrument(mux)
+	s.handler = s.instrument(requireAPIKey(cfg.APIKeys, mux))
 	return s
 }
 

@@ -122,6 +122,11 @@ func rewriteArgs(args []string, c *corev1.Container, pl Placement) []string {
 		case hasValue && name == "--port":
 			out = append(out, "--port="+pl.port(value))
 			continue
+		case hasValue && strings.HasSuffix(name, "-address") && pl.mapsPort(strings.TrimPrefix(value, ":")) && strings.HasPrefix(value, ":"):
+			// --metrics-bind-address=:8443 and the like: the runner listens on the pod IP's
+			// port and forwards, so the process takes its local port on loopback.
+			out = append(out, name+"=127.0.0.1:"+pl.port(value[1:]))
+			continue
 		case hasValue:
 			out = append(out, name+"="+pl.hostPath(value))
 			continue
@@ -129,6 +134,13 @@ func rewriteArgs(args []string, c *corev1.Container, pl Placement) []string {
 		out = append(out, pl.hostPath(a))
 	}
 	return out
+}
+
+// mapsPort says whether s is a container port number with a local port.
+func (pl Placement) mapsPort(s string) bool {
+	n, err := strconv.ParseInt(s, 10, 32)
+	_, ok := pl.Ports[int32(n)]
+	return err == nil && ok
 }
 
 // port maps a container port number to its local port; anything else is kept.

@@ -25,7 +25,8 @@ func TestProcessSpec(t *testing.T) {
 		Name:    "worker",
 		Command: []string{"/usr/local/bin/kubeinfer-worker"},
 		Args: []string{"serve", "--model", "/models/m.gguf", "--port", "8000", "--device", "cuda",
-			"--cache=/models/cache", "--other", "/modelsX/y", "--listen=$(POD_IP)", "--max-context", "8000"},
+			"--cache=/models/cache", "--other", "/modelsX/y", "--listen=$(POD_IP)", "--max-context", "8000",
+			"--metrics-bind-address=:8000", "--health-probe-bind-address=:8081"},
 		Env: []corev1.EnvVar{
 			{Name: "IW_NAME", Value: "w"},
 			{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
@@ -69,7 +70,8 @@ func TestProcessSpec(t *testing.T) {
 		t.Errorf("Path = %q, want %q", got.Path, want)
 	}
 	wantArgs := []string{"serve", "--model", "/state/pvc/ns1/models/m.gguf", "--port", "41234", "--device", "auto",
-		"--cache=/state/pods/p/volumes/cache", "--other", "/modelsX/y", "--listen=127.0.1.7", "--max-context", "8000"}
+		"--cache=/state/pods/p/volumes/cache", "--other", "/modelsX/y", "--listen=127.0.1.7", "--max-context", "8000",
+		"--metrics-bind-address=127.0.0.1:41234", "--health-probe-bind-address=:8081"}
 	if !slices.Equal(got.Args, wantArgs) {
 		t.Errorf("Args =\n %q\nwant\n %q", got.Args, wantArgs)
 	}
