@@ -179,8 +179,13 @@ func (b *Backend) upload() error {
 
 // sameType reports whether the tensors present all have one type.
 func sameType(ts ...*model.Tensor) bool {
+	var first *model.Tensor
 	for _, t := range ts {
-		if t != nil && t.Info.Type != ts[0].Info.Type {
+		switch {
+		case t == nil:
+		case first == nil:
+			first = t
+		case t.Info.Type != first.Info.Type:
 			return false
 		}
 	}

@@ -3,6 +3,7 @@ package cudabackend
 import (
 	"testing"
 
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -14,6 +15,23 @@ func TestRopeInvFreqMatchesCPUFormula(t *testing.T) {
 	for i := range want {
 		if d := got[i] - want[i]; d > 1e-9 || d < -1e-9 {
 			t.Errorf("inv_freq[%d] = %g, want %g", i, got[i], want[i])
+		}
+	}
+}
+
+// sameType skips absent tensors wherever they are (GPT-2 has no gate, llama no fused qkv).
+func TestSameType(t *testing.T) {
+	q8 := &model.Tensor{Info: gguf.TensorInfo{Type: gguf.TypeQ8_0}}
+	q4 := &model.Tensor{Info: gguf.TensorInfo{Type: gguf.TypeQ4_K}}
+	for _, c := range []struct {
+		ts   []*model.Tensor
+		want bool
+	}{
+		{[]*model.Tensor{nil, q4}, true}, {[]*model.Tensor{nil, nil, nil}, true}, {[]*model.Tensor{q4, nil, q4}, true},
+		{[]*model.Tensor{q4, q8}, false}, {[]*model.Tensor{nil, q4, q8}, false},
+	} {
+		if got := sameType(c.ts...); got != c.want {
+			t.Errorf("sameType(%v) = %v", c.ts, got)
 		}
 	}
 }
