@@ -5,7 +5,7 @@
 #   bash hack/gpu-bench.sh quant [SHAPE...]  batch-1 decode (128-token prompt, 256 generated) and 2048-token prefill of
 #                                    the Llama-3.2-1B and Llama-3.1-8B shapes in bf16 and llama-quantize recipes,
 #                                    with the device copy bandwidth measured in the same run (bench prints the
-#                                    roofline: file bytes / bandwidth)
+#                                    roofline: file bytes / bandwidth); BENCH_TYPES="bf16 q4_k_m" picks the types
 #   bash hack/gpu-bench.sh serving   a worker serving the Llama-3.2-1B shape (bf16) over HTTP to the load
 #                                    generator (test/bench/serving) at 1, 8, 32 and 64 concurrent streams
 #                                    (128-token prompts, 256 generated), then 128 clients of 512-token prompts
@@ -34,7 +34,7 @@ quant() {
 	local shapes=("$@")
 	[ ${#shapes[@]} -gt 0 ] || shapes=(llama3.2-1b llama3.1-8b)
 	for shape in "${shapes[@]}"; do
-		for typ in bf16 q4_k_m q6_k q8_0 q4_0; do
+		for typ in ${BENCH_TYPES:-bf16 q4_k_m q6_k q8_0 q4_0}; do
 			bench_one "$shape" "$typ"
 		done
 	done

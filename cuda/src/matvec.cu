@@ -1,6 +1,6 @@
 #include "matvec.cuh"
 #include "gelu.cuh"
-#include "quant.cuh"
+#include "quant_piece.cuh"
 
 // Rows (warps) per block, for dtype DT and NT tokens a pass, and 16-byte chunks per lane in flight at
 // batch 1. At batch 1 whole-SM blocks measured fastest on the H100 (bf16 Llama-3.2-1B decode, 128 + 256
@@ -174,6 +174,55 @@ __device__ float *normalize(const float *x, int64_t cols, const kic_matvec_norm 
 // VEC: cols % 8 == 0, so each lane takes 8-value chunks, U per row per step; the next step's chunks are
 // loaded before this step's are used, and the first step's before pdl_wait(): weights never depend on the
 // previous kernel, so their fetch overlaps its tail.
+// row_dots_pieces is row_dots for the block formats of quant_piece.cuh: lane l takes pieces l, l + 32, ... of
+// each row, U at a time, loading the next U while it works on these.
+template <int DT, int R, int U> struct PieceBuf { typename Piece<DT>::Raw raw[R][U]; };
+
+template <int DT, int R, int U>
+__device__ __forceinline__ void load_pieces(PieceBuf<DT, R, U> &b, const uint8_t *const rows[R], int i0, int n) {
+	using P = Piece<DT>;
+#pragma unroll
+	for (int u = 0; u < U; u++) {
+		int i = i0 + 32 * u;
+		if (i < n)
+#pragma unroll
+			for (int r = 0; r < R; r++) b.raw[r][u] = P::load(rows[r] + (i / P::PER_BLOCK) * P::BYTES, i % P::PER_BLOCK);
+	}
+}
+
+template <int DT, int NT, int R, int U, int NORM>
+__device__ __forceinline__ void row_dots_pieces(const void *w, const int64_t bases[R], int64_t cols, const float *x,
+                                                const kic_matvec_norm &nrm, float acc[R][NT]) {
+	using P = Piece<DT>;
+	int lane = threadIdx.x & 31;
+	const uint8_t *rows[R];
+#pragma unroll
+	for (int r = 0; r < R; r++) rows[r] = (const uint8_t *)w + bases[r] / P::QK * P::BYTES;
+	int n = (int)(cols / P::QK * P::PER_BLOCK);
+	PieceBuf<DT, R, U> cur;
+	load_pieces<DT, R, U>(cur, rows, lane, n);
+	pdl_wait();
+	pdl_launch_dependents();
+	if (NORM != kNormNone) x = normalize<NORM>(x, cols, nrm);
+	for (int i0 = lane; i0 < n; i0 += 32 * U) {
+		PieceBuf<DT, R, U> next;
+		bool more = i0 + 32 * U < n;
+		if (more) load_pieces<DT, R, U>(next, rows, i0 + 32 * U, n);
+#pragma unroll
+		for (int u = 0; u < U; u++) {
+			int i = i0 + 32 * u;
+			// A guard, not a break: the loop must unroll fully for cur.raw to stay in registers.
+			if (i < n) {
+				const float *xb = x + (int64_t)(i / P::PER_BLOCK) * P::QK;
+#pragma unroll
+				for (int r = 0; r < R; r++)
+					P::template dot<NT, NORM != kNormNone>(cur.raw[r][u], i % P::PER_BLOCK, xb, cols, acc[r]);
+			}
+		}
+		if (more) cur = next;
+	}
+}
+
 template <int DT, int NT, int R, int U, bool VEC, int NORM>
 __device__ __forceinline__ void row_dots(const void *w, const __half *scales, const int64_t bases[R], int64_t cols,
                                          const float *x, const kic_matvec_norm &nrm, float acc[R][NT]) {
@@ -182,7 +231,11 @@ __device__ __forceinline__ void row_dots(const void *w, const __half *scales, co
 	for (int r = 0; r < R; r++)
 #pragma unroll
 		for (int t = 0; t < NT; t++) acc[r][t] = 0.f;
-	if (VEC) {
+	// The gate/up pair at 8 tokens keeps 16 token sums and two rows of pieces: ptxas gave up and put the
+	// kernel's arrays on the stack (2.4 KB), so that one stays on the 8-value chunks.
+	if constexpr (Piece<DT>::ok && NT * R <= 8) {
+		row_dots_pieces<DT, NT, R, U, NORM>(w, bases, cols, x, nrm, acc);
+	} else if (VEC) {
 		constexpr int kStep = 32 * 8 * U;
 		Chunk<DT> cur[R][U];
 		load_chunks<DT, R, U>(cur, w, scales, bases, lane * 8, cols);

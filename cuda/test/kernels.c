@@ -446,6 +446,54 @@ static void *read_file(const char *dir, const char *name, const char *ext, long 
 // bit for bit; <type>.quant holds ggml's quantization of real-looking rows. Then the matvec (batch 1 and 5,
 // 1e-5: fp32 arithmetic on exact values) and the GEMM path (fp16 weights, 5e-3) against a float64 dot of the
 // decoded values.
+// test_block_quant_tiled runs the decode-sized products on a matrix tiled from ggml's quantized blocks: 4096
+// columns (several steps of pieces a lane, so the loads of the next step are exercised), a row count that is
+// no multiple of a kernel block's warps, the [gate; up] product at batch 1 and 8, the plain one at 1 and 3.
+static void test_block_quant_tiled(const kic_type_traits *t, const uint8_t *quant, long nq) {
+	long cols = 4096, half = 37, rows = 2 * half, nblk = nq / t->block_bytes, per_row = cols / t->block;
+	long nbytes = rows * per_row * t->block_bytes, nw = rows * cols;
+	uint8_t *w = malloc(nbytes);
+	for (long b = 0; b < rows * per_row; b++) // a stride coprime with most counts, so rows differ
+		memcpy(w + b * t->block_bytes, quant + (b * 7 % nblk) * t->block_bytes, t->block_bytes);
+	float *wv = malloc(sizeof(float) * nw), *x = malloc(sizeof(float) * 8 * cols), *gu = malloc(sizeof(float) * 8 * rows);
+	float *y = malloc(sizeof(float) * 8 * rows), *want = malloc(sizeof(float) * 8 * rows);
+	if (kic_test_dequant(t->dtype, w, nbytes, nw, wv) != KIC_OK) {
+		printf("FAIL dequant %s tiled: %s\n", t->name, kic_last_error());
+		failures++;
+		goto out;
+	}
+	fill(x, 8 * cols, 1);
+	for (int n = 1; n <= 8; n++) {
+		if (n != 1 && n != 3 && n != 8) continue;
+		ref_linear(wv, x, NULL, 0, rows, cols, n, gu);
+		char name[96];
+		if (n != 8) {
+			snprintf(name, sizeof name, "matvec %s %ldx%ld n=%d", t->name, rows, cols, n);
+			if (kic_test_linear(t->dtype, w, nbytes, rows, cols, x, n, NULL, 0, 0, y) != KIC_OK) {
+				printf("FAIL %s: %s\n", name, kic_last_error());
+				failures++;
+			} else {
+				check(name, y, gu, n * rows, TOL_F32 * 10);
+			}
+		}
+		if (n == 3) continue;
+		for (int tk = 0; tk < n; tk++)
+			for (long r = 0; r < half; r++) {
+				double g = gu[tk * rows + r], u = gu[tk * rows + half + r];
+				want[tk * half + r] = (float)(g / (1 + exp(-g)) * u);
+			}
+		snprintf(name, sizeof name, "linear+swiglu %s %ldx%ld n=%d", t->name, rows, cols, n);
+		if (kic_test_linear_swiglu(t->dtype, w, nbytes, rows, cols, x, n, y) != KIC_OK) {
+			printf("FAIL %s: %s\n", name, kic_last_error());
+			failures++;
+		} else {
+			check(name, y, want, n * half, TOL_F32 * 10);
+		}
+	}
+out:
+	free(w), free(wv), free(x), free(gu), free(y), free(want);
+}
+
 static void test_block_quant(const char *dir, const kic_type_traits *t) {
 	long nb = 0, nf = 0, nq = 0;
 	uint8_t *blocks = read_file(dir, t->name, ".rand", &nb);
@@ -502,6 +550,7 @@ static void test_block_quant(const char *dir, const kic_type_traits *t) {
 		}
 	}
 	free(vals), free(got);
+	test_block_quant_tiled(t, quant, nq);
 out:
 	free(blocks), free(want), free(quant);
 }
