@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -10,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 )
 
@@ -35,6 +37,17 @@ type modelFit struct {
 	// gpuNodes is the number of nodes with the GPU memory label, largestMiB the most memory among them.
 	gpuNodes   int
 	largestMiB int64
+	// unsupported says why no worker of this version can run the model (its header names a
+	// tensor type the worker lacks): the workers are scaled to zero instead of crash-looping.
+	unsupported string
+}
+
+// scaledToZero says the workers must not run: no node can hold the model, or no worker can run it.
+func (f modelFit) scaledToZero() bool { return f.tooLarge() || f.unsupported != "" }
+
+func (f modelFit) unsupportedMessage(iw *inferencev1alpha1.InferenceWorker) string {
+	return fmt.Sprintf("model %s cannot run on this worker version: %s; workers are scaled to 0 until spec.model "+
+		"points at a file of supported types (llama-quantize can convert it, e.g. to Q4_K_M)", servedName(iw), f.unsupported)
 }
 
 // tooLarge says no labelled node can hold the model.
@@ -91,11 +104,15 @@ func (r *InferenceWorkerReconciler) observeModelFit(ctx context.Context, iw *inf
 	// would need to read every Secret of the cluster): its workers report the size.
 	if src := iw.Spec.Model.Source.URL; src != nil && r.Sizer != nil && src.HeadersSecretRef == nil {
 		plan, err := r.Sizer.Plan(ctx, src.URL, src.SHA256, workerPlanOptions(iw))
-		if err != nil {
+		var unsupported *gguf.UnsupportedTypeError
+		switch {
+		case errors.As(err, &unsupported):
+			fit.unsupported = unsupported.Error()
+		case err != nil:
 			// Not knowing the size is not an error of the InferenceWorker: the workers
 			// still start, and report the size after their first load.
 			ctrl.LoggerFrom(ctx).V(2).Info("cannot read the model's header", "error", err.Error())
-		} else {
+		default:
 			fit.requiredMiB, fit.weightsBytes, fit.plan = plan.TotalMiB(), int64(plan.Weights), plan.String()
 			fit.fromHeader = true
 		}
