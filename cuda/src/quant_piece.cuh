@@ -54,20 +54,22 @@ __device__ __forceinline__ float kic_qf(uint32_t w, int k) { return __int_as_flo
 
 // kic_run16 adds, for the 16 unsigned byte values of q (4 words) and x[0..15], sum (q - off) * x to *dot and,
 // with SUMX, sum x to *sx. magic is 2^23 + off.
+// Four partial sums, one per word, so the products of a run are four short chains rather than one of 16
+// dependent FMAs: the quantized kernels run 16 warps an SM, too few to hide a long chain's latency.
 template <bool SHARED, bool SUMX>
 __device__ __forceinline__ void kic_run16(const uint32_t q[4], const float *x, float magic, float *dot, float *sx) {
-	float d = 0.f, s = 0.f;
+	float d[4], s[4];
 #pragma unroll
 	for (int i = 0; i < 4; i++) {
 		float4 v = kic_x4<SHARED>(x + 4 * i);
-		d = fmaf(kic_qf(q[i], 0) - magic, v.x, d);
-		d = fmaf(kic_qf(q[i], 1) - magic, v.y, d);
-		d = fmaf(kic_qf(q[i], 2) - magic, v.z, d);
-		d = fmaf(kic_qf(q[i], 3) - magic, v.w, d);
-		if (SUMX) s += (v.x + v.y) + (v.z + v.w);
+		d[i] = (kic_qf(q[i], 0) - magic) * v.x;
+		d[i] = fmaf(kic_qf(q[i], 1) - magic, v.y, d[i]);
+		d[i] = fmaf(kic_qf(q[i], 2) - magic, v.z, d[i]);
+		d[i] = fmaf(kic_qf(q[i], 3) - magic, v.w, d[i]);
+		if (SUMX) s[i] = (v.x + v.y) + (v.z + v.w);
 	}
-	*dot = d;
-	if (SUMX) *sx = s;
+	*dot = (d[0] + d[1]) + (d[2] + d[3]);
+	if (SUMX) *sx = (s[0] + s[1]) + (s[2] + s[3]);
 }
 
 constexpr float kic_magic = 8388608.f; // 2^23

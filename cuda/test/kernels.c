@@ -206,6 +206,12 @@ static void bench_matvec(void) {
 	    {"llama3.2-1b lm_head", KIC_BF16, 128256, 2048, 0}, {"gpt2-xl qkv", KIC_F16, 4800, 1600, 0},
 	    {"gpt2-xl up", KIC_F16, 6400, 1600, 0},            {"gpt2-xl down", KIC_F16, 1600, 6400, 0},
 	    {"q8_0 4096x4096", KIC_Q8_0, 4096, 4096, 0},
+	    // The Llama-3.1-8B decode projections as Q4_K_M stores them, and in bf16 for comparison.
+	    {"llama3.1-8b qkv", KIC_BF16, 6144, 4096, 0},      {"llama3.1-8b qkv", KIC_Q4_K, 6144, 4096, 0},
+	    {"llama3.1-8b gate+up", KIC_BF16, 28672, 4096, 1}, {"llama3.1-8b gate+up", KIC_Q4_K, 28672, 4096, 1},
+	    {"llama3.1-8b down", KIC_BF16, 4096, 14336, 0},    {"llama3.1-8b down", KIC_Q6_K, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_Q4_K, 4096, 14336, 0},    {"llama3.1-8b lm_head", KIC_Q6_K, 128256, 4096, 0},
+	    {"llama3.1-8b down", KIC_IQ4_XS, 4096, 14336, 0},  {"llama3.1-8b down", KIC_Q4_0, 4096, 14336, 0},
 	};
 	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
 		double bps = 0, us = 0;
@@ -213,7 +219,8 @@ static void bench_matvec(void) {
 			printf("bench %-22s failed: %s\n", shapes[i].what, kic_last_error());
 			continue;
 		}
-		printf("bench matvec %-22s %6ldx%-5ld %7.1f us  %7.1f GB/s\n", shapes[i].what, shapes[i].rows, shapes[i].cols, us, bps / 1e9);
+		printf("bench matvec %-22s %-6s %6ldx%-5ld %7.1f us  %7.1f GB/s\n", shapes[i].what, kic_type(shapes[i].dtype)->name,
+		       shapes[i].rows, shapes[i].cols, us, bps / 1e9);
 	}
 }
 
