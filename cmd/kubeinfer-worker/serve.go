@@ -19,6 +19,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/narration"
+	"github.com/kubeinfer/kubeinfer/worker/scheduler"
 	"github.com/kubeinfer/kubeinfer/worker/server"
 )
 
@@ -37,6 +38,7 @@ type serveConfig struct {
 	MaxConcurrent int
 	MaxQueue      int
 	MaxContext    int
+	PrefillChunk  int
 	Device        string
 	CUDALib       string
 	ShutdownGrace time.Duration
@@ -74,6 +76,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", 8, "sequences generated together")
 	fs.IntVar(&c.MaxQueue, "max-queue", -1, "requests waiting for a slot before 429 (default 4 × max-concurrent)")
 	fs.IntVar(&c.MaxContext, "max-context", 0, "tokens per request, prompt included (default: the model's context)")
+	fs.IntVar(&c.PrefillChunk, "prefill-chunk", scheduler.DefaultPrefillChunk,
+		"most prompt tokens prefilled per step, between the running streams' decode steps")
 	fs.StringVar(&c.Device, "device", cudabackend.DeviceAuto, "auto (the GPU if there is one, else the CPU engine), cpu or cuda")
 	fs.StringVar(&c.CUDALib, "cuda-lib", "", "path of libkubeinfer_cuda.so (default: $KUBEINFER_CUDA_LIB, next to this binary, the library path)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 25*time.Second, "time running requests get to finish after SIGTERM")
@@ -125,6 +129,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.MaxConcurrent < 1 {
 		errs = append(errs, errors.New("--max-concurrent must be at least 1"))
+	}
+	if c.PrefillChunk < 1 {
+		errs = append(errs, errors.New("--prefill-chunk must be at least 1"))
 	}
 	if c.MaxRequestBytes < 0 || c.MaxConnections < 0 {
 		errs = append(errs, errors.New("--max-request-bytes and --max-connections must be positive, or 0 for the default"))
@@ -184,7 +191,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv := server.New(server.Config{ServedName: c.ServedName, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue,
-		MaxContext: c.MaxContext, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
+		MaxContext: c.MaxContext, PrefillChunk: c.PrefillChunk, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
 		MaxRequestBytes: c.MaxRequestBytes, MaxConnections: c.MaxConnections, ReadHeaderTimeout: c.ReadHeaderTimeout,
 		ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, APIKeys: keys})
 
