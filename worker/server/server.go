@@ -200,7 +200,7 @@ func (s *Server) Start(ctx context.Context, m *load.Model) error {
 		rec.Parameters = int64(model.Inspect(f).Parameters)
 	}
 	if m.Plan.Total() > 0 {
-		rec.RequiredMiB, rec.WeightsBytes = m.Plan.TotalMiB(), int64(m.Plan.Weights)
+		rec.RequiredMiB, rec.WeightsBytes = m.Plan.RequiredMiB(), int64(m.Plan.Weights)
 	}
 	if u, ok := m.Backend.(interface{ UsedBytes() uint64 }); ok {
 		rec.DeviceBytes = u.UsedBytes()
