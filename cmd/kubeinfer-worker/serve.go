@@ -226,6 +226,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			Plan: c.memoryPlan, Progress: tracker.Update, Prewarm: c.prewarm()})
 	})
 	if err == nil {
+		logKVCache(log, m.Backend, c.KVCacheType)
 		if err = srv.Start(ctx, m); err != nil {
 			m.Close()
 		}
@@ -261,6 +262,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// logKVCache says what the KV cache got: on a GPU the pool gpuMemoryUtilization left, and the
+// plan it completes (what the load allocated; hack/realshape compares it with the memory measured).
+func logKVCache(log logr.Logger, b engine.Backend, kvType string) {
+	kv := b.KV()
+	kvs := []any{"device", b.Device(), "kvCacheType", kvType, "kvCacheTokens", kv.CapacityTokens(), "blocks", kv.Blocks()}
+	if p, ok := b.(interface{ Plan() memplan.Plan }); ok {
+		plan := p.Plan()
+		kvs = append(kvs, "planMiB", memplan.CeilMiB(plan.Total()), "kvCacheMiB", memplan.CeilMiB(plan.KVCache))
+	}
+	log.Info("KV cache", kvs...)
 }
 
 // writeTerminationLog writes msg as one line to path when path exists and
