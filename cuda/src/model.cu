@@ -91,6 +91,11 @@ static kic_status create(int32_t ordinal, const kic_model_config *cfg, kic_model
 	    (c.kv_type == KIC_Q8_0 && ((int64_t)c.heads_kv * c.head_dim) % 32))
 		return kic_set_error(KIC_ERR_UNSUPPORTED, "KV cache type %d for rows of %d (f32, f16, bf16; q8_0 for rows of whole 32s)",
 		                     c.kv_type, c.heads_kv * c.head_dim);
+	// Each layer's pool starts where the one before ends: 8-byte steps keep the attention kernels' vector loads
+	// aligned (always so for blocks of an even number of tokens).
+	if ((uint64_t)c.kv_blocks * c.kv_block_tokens * kic_kv_row_bytes(c.kv_type, (int64_t)c.heads_kv * c.head_dim) % 8)
+		return kic_set_error(KIC_ERR_UNSUPPORTED, "a KV pool layer of %d blocks of %d tokens is not a multiple of 8 bytes",
+		                     c.kv_blocks, c.kv_block_tokens);
 	if (c.family == KIC_FAMILY_LLAMA && c.rope_mode != KIC_ROPE_NONE &&
 	    (!c.rope_inv_freq || c.rope_dim <= 0 || c.rope_dim > c.head_dim || c.rope_dim % 2))
 		return kic_set_error(KIC_ERR_INVALID, "rope: dim %d with head_dim %d, inv_freq %p", c.rope_dim, c.head_dim,
