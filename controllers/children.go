@@ -360,6 +360,14 @@ func workerArgs(iw *inferencev1alpha1.InferenceWorker) []string {
 	if mc := iw.Spec.Serving.MaxContextLength; mc != nil {
 		args = append(args, "--max-context", strconv.Itoa(int(*mc)))
 	}
+	// The API server fills both in; an object read from elsewhere (a unit test) may lack them,
+	// and then the worker's own defaults, the same as the CRD's, apply.
+	if t := iw.Spec.Serving.KVCacheType; t != "" {
+		args = append(args, "--kv-cache-type", string(t))
+	}
+	if u := iw.Spec.Serving.GPUMemoryUtilization; u > 0 {
+		args = append(args, "--gpu-memory-utilization", strconv.FormatFloat(u, 'g', -1, 64))
+	}
 	return args
 }
 

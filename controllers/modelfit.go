@@ -12,6 +12,7 @@ import (
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 )
 
@@ -22,7 +23,8 @@ func workerPlanOptions(iw *inferencev1alpha1.InferenceWorker) memplan.Options {
 	if mc := iw.Spec.Serving.MaxContextLength; mc != nil {
 		maxContext = int(*mc)
 	}
-	return memplan.Options{MaxContext: maxContext, Concurrency: int(maxConcurrent(iw))}
+	return memplan.Options{MaxContext: maxContext, Concurrency: int(maxConcurrent(iw)),
+		KVType: kvcache.Type(iw.Spec.Serving.KVCacheType), GPUMemoryUtilization: iw.Spec.Serving.GPUMemoryUtilization}
 }
 
 // modelFit is what the operator knows about the model's size and the cluster's GPUs.
@@ -88,7 +90,7 @@ func (f modelFit) tooLargeMessage(iw *inferencev1alpha1.InferenceWorker) string 
 	}
 	return fmt.Sprintf("model %s needs %s of GPU memory but the largest GPU on the cluster's %d GPU nodes has %d MiB (label %s): "+
 		"workers are scaled to 0 until a node with enough GPU memory joins; lower spec.serving.maxContextLength or "+
-		"maxConcurrentRequests, or use a smaller model", servedName(iw), need, f.gpuNodes, f.largestMiB, labelGPUMemory)
+		"maxConcurrentRequests, raise gpuMemoryUtilization, or use a smaller model", servedName(iw), need, f.gpuNodes, f.largestMiB, labelGPUMemory)
 }
 
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
@@ -113,7 +115,7 @@ func (r *InferenceWorkerReconciler) observeModelFit(ctx context.Context, iw *inf
 			// still start, and report the size after their first load.
 			ctrl.LoggerFrom(ctx).V(2).Info("cannot read the model's header", "error", err.Error())
 		default:
-			fit.requiredMiB, fit.weightsBytes, fit.plan = plan.TotalMiB(), int64(plan.Weights), plan.String()
+			fit.requiredMiB, fit.weightsBytes, fit.plan = plan.RequiredMiB(), int64(plan.Weights), plan.String()
 			fit.fromHeader = true
 		}
 	}

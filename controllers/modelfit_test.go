@@ -140,7 +140,8 @@ func TestModelTooLargeScalesToZeroUntilANodeFits(t *testing.T) {
 	ready := assertCondition(t, got, inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelTooLarge)
 	assertCondition(t, got, inferencev1alpha1.ConditionDegraded, metav1.ConditionTrue, inferencev1alpha1.ReasonModelTooLarge)
 	need := got.Status.Model.RequiredMiB
-	if need <= 40960 || need > 60000 || got.Status.Model.WeightsBytes < 25e9 {
+	// About 55 GB of weights plus KV cache and buffers, within the default 0.9 of a GPU.
+	if need <= 40960 || need > 70000 || got.Status.Model.WeightsBytes < 25e9 {
 		t.Fatalf("status.model = %+v, want about 55 GB of weights and more than 40960 MiB", got.Status.Model)
 	}
 	for _, want := range []string{fmt.Sprintf("needs %d MiB (weights ", need), "has 40960 MiB", "scaled to 0"} {

@@ -125,7 +125,7 @@ func inspectReport(f *gguf.File, source string, contextLen, concurrency int) ins
 	opts := memplan.Options{MaxContext: contextLen, Concurrency: concurrency}
 	plan := memplan.ForModel(m, opts)
 	rep.GPUMemory = &gpuMemoryJSON{Context: contextLen, Concurrency: concurrency, KVCacheTokens: opts.WithDefaults(m.Hyper).KVCacheTokens,
-		WeightsBytes: plan.Weights, KVCacheBytes: plan.KVCache, BuffersBytes: plan.Buffers, TotalBytes: plan.Total(), RequiredMiB: plan.TotalMiB()}
+		WeightsBytes: plan.Weights, KVCacheBytes: plan.KVCache, BuffersBytes: plan.Buffers, TotalBytes: plan.Total(), RequiredMiB: plan.RequiredMiB()}
 	return rep
 }
 

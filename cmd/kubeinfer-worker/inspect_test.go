@@ -76,7 +76,7 @@ func TestInspectFixturesExactBytes(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			if plan := memplan.ForModel(m, memplan.Options{}); plan.Total() != g.TotalBytes || plan.TotalMiB() != g.RequiredMiB {
+			if plan := memplan.ForModel(m, memplan.Options{}); plan.Total() != g.TotalBytes || plan.RequiredMiB() != g.RequiredMiB {
 				t.Errorf("the loader's plan %v differs from inspect's %+v", plan, g)
 			}
 			// The text form says the same.
@@ -88,7 +88,7 @@ func TestInspectFixturesExactBytes(t *testing.T) {
 	}
 	// Context and concurrency size the KV cache as serve does.
 	rep := inspectJSONOf(t, "--context", "64", "--concurrency", "4", "../../worker/testdata/fidelity/llama_gqa.gguf")
-	if g := rep.GPUMemory; g.KVCacheTokens != 256 || g.KVCacheBytes != 2*2*256*2*16*4 { // K+V × layers × tokens × kv heads × head dim × f32
+	if g := rep.GPUMemory; g.KVCacheTokens != 256 || g.KVCacheBytes != 2*2*256*2*16*2 { // K+V × layers × tokens × kv heads × head dim × f16 (the GPU's auto)
 		t.Errorf("KV cache for 64 × 4: %+v", g)
 	}
 }

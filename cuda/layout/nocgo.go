@@ -12,6 +12,7 @@ type Config struct {
 	Layers, KVBlocks, KVBlockTokens               int
 	Heads, HeadsKV, HeadDim                       int
 	MaxBatch, MaxSeqBlocks, Embedding, FFN, Vocab int
+	KVType                                        int // a kic_dtype
 }
 
 // Type is a row of types.h: a weight type the library takes, as ggml stores it.
@@ -26,3 +27,6 @@ func Types() []Type { panic("cuda/layout: built without cgo") }
 
 // Scratch needs cgo.
 func Scratch(Config) (size, kv uint64) { panic("cuda/layout: built without cgo") }
+
+// KVRowBytes needs cgo.
+func KVRowBytes(kvType, kvDim int) uint64 { panic("cuda/layout: built without cgo") }

@@ -55,7 +55,6 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 	if m == nil {
 		return nil, errors.New("cuda: no model")
 	}
-	opts.Memory = opts.Memory.WithDefaults(m.Hyper)
 	l, err := loadLibrary(opts.LibPath)
 	if err != nil {
 		return nil, err
@@ -64,11 +63,17 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := m.Hyper
-	sz := opts.Memory.Sizing(h)
-	b := &Backend{lib: l, m: m, h: h, ordinal: opts.Device, sz: sz, seqs: map[engine.SeqID]*cudaSeq{},
-		kv: kvcache.NewPool(sz.Blocks*sz.BlockTokens, sz.BlockTokens)}
-	b.plan = memplan.ForModel(m, opts.Memory) // the same pure function inspect and the operator use
+	b := &Backend{lib: l, m: m, h: m.Hyper, ordinal: opts.Device, seqs: map[engine.SeqID]*cudaSeq{}}
+	// The same pure function inspect and the operator use, given this GPU's size.
+	b.plan, opts.Memory, err = memplan.ForDevice(m, opts.Memory, info.TotalBytes, b.Device())
+	if err != nil {
+		return nil, err
+	}
+	if err := opts.Memory.KVType.Check(b.h); err != nil {
+		return nil, err
+	}
+	b.sz = opts.Memory.Sizing(b.h)
+	b.kv = kvcache.NewPool(b.sz.Blocks*b.sz.BlockTokens, b.sz.BlockTokens)
 	if err := b.plan.Check(b.Device(), info.FreeBytes); err != nil {
 		return nil, err
 	}
@@ -95,7 +100,7 @@ func (b *Backend) create(opts Options) error {
 		layers: C.int32_t(h.Blocks), ffn: C.int32_t(h.FeedForward), heads: C.int32_t(h.Heads),
 		heads_kv: C.int32_t(h.HeadsKV), head_dim: C.int32_t(h.HeadDim), context: C.int32_t(h.ContextLength),
 		norm_eps: C.float(h.NormEps), rope_mode: C.int32_t(h.RopeMode), rope_dim: C.int32_t(h.RopeDim),
-		kv_block_tokens: C.int32_t(b.sz.BlockTokens), kv_blocks: C.int32_t(b.kv.Blocks()),
+		kv_block_tokens: C.int32_t(b.sz.BlockTokens), kv_blocks: C.int32_t(b.kv.Blocks()), kv_type: C.int32_t(b.sz.KVType.GGML()),
 		max_seq_blocks: C.int32_t(b.sz.MaxSeqBlocks), max_batch: C.int32_t(b.sz.MaxBatch),
 		gemm_min_tokens: C.int32_t(b.sz.GemmMinTokens), weight_bytes: C.uint64_t(b.plan.Weights),
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
@@ -29,6 +30,9 @@ type CPU struct {
 
 	kv      *kvcache.Pool
 	kvWidth int // floats of one layer's keys (or values) in one block: BlockTokens × HeadsKV × HeadDim
+	// kvRound, for a KV type other than F32, rounds a token's key or value row to
+	// that type in place, as a GPU's pool would store it.
+	kvRound func(row []float32)
 
 	mu     sync.Mutex // guards seqs, nextID, closed, blocks and serializes forward passes
 	seqs   map[SeqID]*cpuSeq
@@ -79,6 +83,11 @@ type CPUOptions struct {
 	// KVCacheTokens is the KV pool size in tokens over all sequences; 0 means
 	// kvcache.Tokens of the model's context (see there).
 	KVCacheTokens int
+	// KVType is the storage type whose numerics the engine keeps: keys and values
+	// are rounded to it as they are stored, and kept as float32 (the engine is the
+	// reference the CUDA engine is checked against at each type; it saves no
+	// memory). Auto is F32.
+	KVType kvcache.Type
 	// Workers is the number of goroutines that compute; 0 means GOMAXPROCS.
 	Workers int
 }
@@ -101,6 +110,18 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 	c := &CPU{m: m, h: m.Hyper, rope: newRopeTable(m.Hyper), seqs: map[SeqID]*cpuSeq{},
 		kv: kvcache.NewPool(tokens, kvcache.DefaultBlockTokens)}
 	c.kvWidth = c.kv.BlockTokens() * m.Hyper.HeadsKV * m.Hyper.HeadDim
+	if kt := opts.KVType.Or(kvcache.F32); kt != kvcache.F32 {
+		if err := kt.Check(m.Hyper); err != nil {
+			return nil, err
+		}
+		g := kt.GGML()
+		enc := make([]byte, kt.RowBytes(m.Hyper))
+		c.kvRound = func(row []float32) {
+			// Both cannot fail: the row is whole blocks of a type gguf encodes (Check).
+			_ = gguf.QuantizeInto(g, enc, row)
+			_ = gguf.DequantizeInto(g, row, enc)
+		}
+	}
 	c.blocks = make([][]float32, c.kv.Blocks())
 	var err error
 	vec := func(t *model.Tensor) []float32 {
@@ -426,6 +447,10 @@ func (c *CPU) forward(items []item) [][]float32 {
 			kc, vc := c.kvAt(it.seq, li, it.pos)
 			copy(kc, k[i*nKV:(i+1)*nKV])
 			copy(vc, v[i*nKV:(i+1)*nKV])
+			if c.kvRound != nil {
+				c.kvRound(kc)
+				c.kvRound(vc)
+			}
 		}
 		c.attention(att, q, items, li)
 		c.mm.run(proj, att, l.o, l.ob, n)

@@ -6,6 +6,7 @@ package memplan
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
@@ -18,11 +19,19 @@ const MiB = 1 << 20
 // Options are the sizing knobs of the CUDA loader; zero values take the defaults.
 type Options struct {
 	// MaxContext and Concurrency are what the worker serves (serve's
-	// --max-context and --max-concurrent): they size the KV cache through
-	// kvcache.Tokens unless KVCacheTokens is set. MaxContext 0 means the model's.
+	// --max-context and --max-concurrent): through kvcache.Tokens they give the
+	// least KV cache the worker needs, which ForModel plans (and the operator
+	// schedules by); on the GPU, ForDevice gives the pool whatever
+	// GPUMemoryUtilization leaves beyond that. MaxContext 0 means the model's.
 	MaxContext, Concurrency int
-	// KVCacheTokens, when set, is the KV cache size in tokens over all sequences.
+	// KVCacheTokens, when set, is the KV cache size in tokens over all
+	// sequences, on any GPU.
 	KVCacheTokens int
+	// KVType is how the pool stores keys and values; Auto means F16.
+	KVType kvcache.Type
+	// GPUMemoryUtilization is the share of the GPU's memory the worker may
+	// take: weights, buffers and the KV pool; 0 means DefaultGPUMemoryUtilization.
+	GPUMemoryUtilization float64
 	// KVBlockTokens is the KV block size in tokens; 0 means kvcache.DefaultBlockTokens.
 	KVBlockTokens int
 	// MaxBatch is the most tokens one forward call runs (a prefill chunk);
@@ -31,6 +40,10 @@ type Options struct {
 	// GemmMinTokens is the token count from which linear layers use cuBLAS; 0 means 16.
 	GemmMinTokens int
 }
+
+// DefaultGPUMemoryUtilization leaves a tenth of the GPU to the driver, other
+// processes and fragmentation, as vLLM's default does.
+const DefaultGPUMemoryUtilization = 0.9
 
 // MaxLogitRows is the library's KIC_MAX_LOGIT_ROWS: logits and decode
 // attention scratch hold this many rows, so long prefill chunks stay cheap.
@@ -44,6 +57,10 @@ func (s Sizing) LogitRows() int { return min(s.MaxBatch, MaxLogitRows) }
 func (o Options) WithDefaults(h model.Hyper) Options {
 	if o.KVBlockTokens <= 0 {
 		o.KVBlockTokens = kvcache.DefaultBlockTokens
+	}
+	o.KVType = o.KVType.Or(kvcache.F16)
+	if o.GPUMemoryUtilization <= 0 {
+		o.GPUMemoryUtilization = DefaultGPUMemoryUtilization
 	}
 	if o.KVCacheTokens <= 0 {
 		o.KVCacheTokens = kvcache.Tokens(h.ContextLength, o.MaxContext, o.Concurrency)
@@ -59,6 +76,7 @@ func (o Options) WithDefaults(h model.Hyper) Options {
 
 // Sizing is what the library is asked to allocate besides the weights.
 type Sizing struct {
+	KVType        kvcache.Type
 	BlockTokens   int // tokens per KV block
 	Blocks        int // KV blocks in the pool
 	MaxSeqBlocks  int // block-table width
@@ -69,6 +87,7 @@ type Sizing struct {
 // Sizing derives the allocation sizes from options that WithDefaults filled.
 func (o Options) Sizing(h model.Hyper) Sizing {
 	return Sizing{
+		KVType:        o.KVType,
 		BlockTokens:   o.KVBlockTokens,
 		Blocks:        kvcache.BlocksFor(o.KVCacheTokens, o.KVBlockTokens),
 		MaxSeqBlocks:  kvcache.BlocksFor(h.ContextLength, o.KVBlockTokens),
@@ -82,13 +101,21 @@ type Plan struct {
 	Weights uint64
 	KVCache uint64
 	Buffers uint64 // activations, logits, cuBLAS workspace, staging, a reserve for the CUDA libraries
+	// Utilization is the share of a GPU's memory the plan may take; 0 means all of it.
+	Utilization float64
 }
 
 // Total is the sum of the parts.
 func (p Plan) Total() uint64 { return p.Weights + p.KVCache + p.Buffers }
 
-// TotalMiB is Total rounded up to whole MiB, the unit of the nvidia.com/gpu.memory label.
-func (p Plan) TotalMiB() int64 { return int64(CeilMiB(p.Total())) }
+// RequiredMiB is the GPU memory the plan needs, in whole MiB (the unit of the
+// nvidia.com/gpu.memory label): Total is at most Utilization of it.
+func (p Plan) RequiredMiB() int64 {
+	if p.Utilization <= 0 || p.Utilization >= 1 {
+		return int64(CeilMiB(p.Total()))
+	}
+	return int64(math.Ceil(float64(p.Total()) / p.Utilization / MiB))
+}
 
 // Check refuses a plan larger than free bytes on device (e.g. "GPU0").
 func (p Plan) Check(device string, free uint64) error {
@@ -99,20 +126,76 @@ func (p Plan) Check(device string, free uint64) error {
 		CeilMiB(p.Total()), CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers), device, free/MiB)
 }
 
-// String is the plan in MiB, as inspect and the operator show it.
+// String is the plan in MiB, as inspect and the operator show it: what a GPU
+// needs, then the parts.
 func (p Plan) String() string {
-	return fmt.Sprintf("%d MiB (weights %d + KV cache %d + buffers %d)",
-		CeilMiB(p.Total()), CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers))
+	within := ""
+	if p.Utilization > 0 && p.Utilization < 1 {
+		within = fmt.Sprintf(", within gpuMemoryUtilization %g", p.Utilization)
+	}
+	return fmt.Sprintf("%d MiB (weights %d + KV cache %d + buffers %d%s)",
+		p.RequiredMiB(), CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers), within)
 }
 
 // CeilMiB rounds bytes up to MiB.
 func CeilMiB(b uint64) uint64 { return (b + MiB - 1) / MiB }
 
-// ForModel is the plan the CUDA loader allocates for m with o. m may come from
-// a header-only file (model.FromHeader): only tensor shapes and types are read.
+// ForModel is the least the CUDA loader allocates for m with o: the weights,
+// the buffers and the KV pool o asks for (see Options). m may come from a
+// header-only file (model.FromHeader): only tensor shapes and types are read.
 func ForModel(m *model.Model, o Options) Plan {
 	o = o.WithDefaults(m.Hyper)
-	return Compute(m.Hyper, WeightBytes(m), o.Sizing(m.Hyper))
+	p := Compute(m.Hyper, WeightBytes(m), o.Sizing(m.Hyper))
+	p.Utilization = o.GPUMemoryUtilization
+	return p
+}
+
+// maxPoolBlocks bounds a pool sized by memory: the host keeps a few dozen bytes
+// of bookkeeping per block, and 2^20 blocks (16M tokens of 16) are more than
+// any GPU of today holds for a real model's KV rows, while a tiny test model on
+// a large GPU would otherwise get hundreds of millions.
+const maxPoolBlocks = 1 << 20
+
+// ForDevice is what the CUDA loader allocates for m with o on a GPU of total
+// bytes, and the options that give it: unless o sets KVCacheTokens, the KV pool
+// takes, in whole blocks, what GPUMemoryUtilization × total leaves after the
+// weights and buffers (at most maxPoolBlocks). It fails, saying what to change,
+// when that is less than ForModel's pool.
+func ForDevice(m *model.Model, o Options, total uint64, device string) (Plan, Options, error) {
+	fixed := o.KVCacheTokens > 0
+	o = o.WithDefaults(m.Hyper)
+	least := ForModel(m, o)
+	budget := uint64(o.GPUMemoryUtilization * float64(total))
+	if least.Total() > budget {
+		return Plan{}, o, fmt.Errorf("model needs %s, more than gpuMemoryUtilization %.2f of %s's %d MiB (%d MiB): raise spec.serving.gpuMemoryUtilization (--gpu-memory-utilization), lower maxContextLength or maxConcurrentRequests, store the KV cache as q8_0, or use a GPU with at least %d MiB",
+			least, o.GPUMemoryUtilization, device, total/MiB, budget/MiB, least.RequiredMiB())
+	}
+	if fixed {
+		return least, o, nil
+	}
+	h, weights := m.Hyper, WeightBytes(m)
+	s := o.Sizing(h)
+	perBlock := uint64(s.BlockTokens) * kvcache.BytesPerToken(h, s.KVType)
+	none := s
+	none.Blocks = 0
+	leastBlocks := uint64(s.Blocks)
+	blocks := leastBlocks
+	if base := Compute(h, weights, none).Total(); budget > base {
+		blocks = max(blocks, min((budget-base)/perBlock, maxPoolBlocks))
+	}
+	// Alignment and the driver's granule make the estimate off by a granule's worth at most, either way.
+	fits := func(n uint64) bool {
+		s.Blocks = int(n)
+		return Compute(h, weights, s).Total() <= budget
+	}
+	for blocks < maxPoolBlocks && fits(blocks+1) {
+		blocks++
+	}
+	for blocks > leastBlocks && !fits(blocks) {
+		blocks--
+	}
+	o.KVCacheTokens = int(blocks) * s.BlockTokens
+	return ForModel(m, o), o, nil
 }
 
 // slabAlign is the alignment of every piece of the library's two slabs
@@ -204,7 +287,7 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 	if h.Family == model.FamilyLlama && h.RopeMode != model.RopeNone {
 		take(uint64(h.RopeDim/2) * f32)
 	}
-	pool := uint64(s.Blocks) * uint64(s.BlockTokens) * kvcache.BytesPerToken(h) / 2
+	pool := uint64(s.Blocks) * uint64(s.BlockTokens) * kvcache.BytesPerToken(h, s.KVType) / 2
 	kStart := take(pool) // K
 	take(pool)           // V
 	kv = used - kStart

@@ -30,11 +30,12 @@ import (
 type Config struct {
 	// ServedName is the model name clients send and /v1/models lists.
 	ServedName string
-	// MaxConcurrent, MaxQueue and MaxContext size the scheduler (see
-	// scheduler.Config); MaxQueue < 0 means 4 × MaxConcurrent.
+	// MaxConcurrent, MaxQueue, MaxContext and PrefillChunk size the scheduler
+	// (see scheduler.Config); MaxQueue < 0 means 4 × MaxConcurrent.
 	MaxConcurrent int
 	MaxQueue      int
 	MaxContext    int
+	PrefillChunk  int
 	// RetryAfter is the Retry-After seconds of a 429; 0 means 1.
 	RetryAfter int
 	// MaxRequestBytes caps a request body; 0 means 16 bytes per context
@@ -165,7 +166,7 @@ func (s *Server) Start(ctx context.Context, m *load.Model) error {
 	start := time.Now()
 	sched := scheduler.New(m.Backend, m.Tokenizer, scheduler.Config{
 		MaxConcurrent: s.cfg.MaxConcurrent, MaxQueue: s.cfg.MaxQueue, MaxContext: s.cfg.MaxContext,
-		Log: s.log.WithName("scheduler"),
+		PrefillChunk: s.cfg.PrefillChunk, Log: s.log.WithName("scheduler"),
 	})
 	warm := m.Tokenizer.Encode("Hello", true)
 	if len(warm) == 0 {
@@ -199,7 +200,7 @@ func (s *Server) Start(ctx context.Context, m *load.Model) error {
 		rec.Parameters = int64(model.Inspect(f).Parameters)
 	}
 	if m.Plan.Total() > 0 {
-		rec.RequiredMiB, rec.WeightsBytes = m.Plan.TotalMiB(), int64(m.Plan.Weights)
+		rec.RequiredMiB, rec.WeightsBytes = m.Plan.RequiredMiB(), int64(m.Plan.Weights)
 	}
 	if u, ok := m.Backend.(interface{ UsedBytes() uint64 }); ok {
 		rec.DeviceBytes = u.UsedBytes()
