@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -11,9 +10,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
-	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
+	"github.com/kubeinfer/kubeinfer/worker/modelsize"
 )
 
 // workerPlanOptions are the memory plan options of the worker args this
@@ -106,10 +105,9 @@ func (r *InferenceWorkerReconciler) observeModelFit(ctx context.Context, iw *inf
 	// would need to read every Secret of the cluster): its workers report the size.
 	if src := iw.Spec.Model.Source.URL; src != nil && r.Sizer != nil && src.HeadersSecretRef == nil {
 		plan, err := r.Sizer.Plan(ctx, src.URL, src.SHA256, workerPlanOptions(iw))
-		var unsupported *gguf.UnsupportedTypeError
 		switch {
-		case errors.As(err, &unsupported):
-			fit.unsupported = unsupported.Error()
+		case modelsize.Unsupported(err):
+			fit.unsupported = err.Error()
 		case err != nil:
 			// Not knowing the size is not an error of the InferenceWorker: the workers
 			// still start, and report the size after their first load.
