@@ -338,3 +338,61 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func TestToolCallWalks(t *testing.T) {
+	v, _ := trainedVocab(t)
+	weather := `{"type":"object","properties":{"city":{"type":"string","maxLength":8},"unit":{"enum":["c","f"]}},"required":["city","unit"]}`
+	add := `{"type":"object","properties":{"a":{"type":"integer","minimum":0,"maximum":99},"b":{"type":"integer","minimum":0,"maximum":99}},"required":["a","b"]}`
+	syntax := ToolSyntax{CallBegin: "<tool_call>\n", CallEnd: "\n</tool_call>", Sep: "\n", ArgsKey: "arguments", Parallel: true}
+	g, err := ToolCalls(syntax, []Function{{"get_weather", []byte(weather)}, {"add", []byte(add)}, {"noop", nil}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMachine(g, v, 32<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validators := map[string]*jsonschema.Schema{"get_weather": compileSchema(t, weather), "add": compileSchema(t, add), "noop": compileSchema(t, `{"type":"object"}`)}
+	call := regexp.MustCompile(`(?s)<tool_call>\n(.*?)\n</tool_call>`)
+	rng := rand.New(rand.NewPCG(7, 8))
+	seen := map[string]bool{}
+	for range 40 {
+		text, ok := walk(t, m, rng, 3000)
+		if !ok {
+			continue
+		}
+		found := call.FindAllStringSubmatch(text, -1)
+		if len(found) == 0 || strings.Join(call.Split(strings.TrimSpace(text), -1), "") != strings.Repeat("\n", len(found)-1) {
+			t.Fatalf("%q is not a list of tool calls", text)
+		}
+		for _, f := range found {
+			var c struct {
+				Name      string
+				Arguments json.RawMessage
+			}
+			if err := json.Unmarshal([]byte(f[1]), &c); err != nil {
+				t.Fatalf("%q: %v", f[1], err)
+			}
+			val, ok := validators[c.Name]
+			if !ok {
+				t.Fatalf("call of unknown function %q", c.Name)
+			}
+			inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(c.Arguments))
+			if err := val.Validate(inst); err != nil {
+				t.Fatalf("%s arguments %s: %v", c.Name, c.Arguments, err)
+			}
+			seen[c.Name] = true
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("functions called: %v, want all three", seen)
+	}
+
+	// A schema the compiler refuses names its function.
+	_, err = ToolCalls(syntax, []Function{{"ok", nil}, {"bad", []byte(`{"type":"object","properties":{"x":{"type":"number","maximum":3}}}`)}})
+	var fe *FunctionError
+	var se *SchemaError
+	if !errors.As(err, &fe) || fe.Index != 1 || !errors.As(err, &se) || se.Keyword != "maximum" {
+		t.Errorf("refused schema: %v", err)
+	}
+}

@@ -41,17 +41,28 @@ const maxSchemaRepeat = 4096
 // with bounded whitespace around and inside them. Keywords it cannot enforce
 // are refused with a *SchemaError naming them.
 func FromJSONSchema(schema []byte) (*Grammar, error) {
+	b := NewBuilder()
+	c := &schemaCompiler{b: b, j: newJSONRules(b)}
+	body, err := c.compile(schema, "")
+	if err != nil {
+		return nil, err
+	}
+	return c.finish(Seq(body, c.j.ws))
+}
+
+// compile adds the grammar of one schema to the builder; prefix keeps its
+// $ref rules apart from other schemas'.
+func (c *schemaCompiler) compile(schema []byte, prefix string) (Expr, error) {
 	root, err := parseJSON(schema)
 	if err != nil {
 		return nil, &SchemaError{Keyword: "schema", Path: "#", Msg: "not valid JSON: " + err.Error()}
 	}
-	b := NewBuilder()
-	c := &schemaCompiler{b: b, j: newJSONRules(b), root: root, refs: map[string]*Rule{}}
-	body, err := c.schema(root, "#")
-	if err != nil {
-		return nil, err
-	}
-	g, err := b.Compile(b.Rule("root").Define(Seq(body, c.j.ws)))
+	c.root, c.refs, c.prefix = root, map[string]*Rule{}, prefix
+	return c.schema(root, "#")
+}
+
+func (c *schemaCompiler) finish(body Expr) (*Grammar, error) {
+	g, err := c.b.Compile(c.b.Rule("root").Define(body))
 	if errors.Is(err, ErrTooLarge) {
 		return nil, &SchemaError{Keyword: "schema", Path: "#", Msg: fmt.Sprintf("the schema's grammar is over %d elements; use smaller minLength/maxLength/minItems/maxItems", MaxElements)}
 	}
@@ -59,11 +70,12 @@ func FromJSONSchema(schema []byte) (*Grammar, error) {
 }
 
 type schemaCompiler struct {
-	b    *Builder
-	j    *jsonRules
-	root *jv
-	refs map[string]*Rule
-	n    int
+	b      *Builder
+	j      *jsonRules
+	root   *jv
+	refs   map[string]*Rule
+	prefix string
+	n      int
 }
 
 func refuse(keyword, path string, format string, args ...any) error {
@@ -494,7 +506,7 @@ func (c *schemaCompiler) ref(ref *jv, path string) (Expr, error) {
 			target = next
 		}
 	}
-	r := c.b.Rule("ref:" + ref.str)
+	r := c.b.Rule("ref:" + c.prefix + ref.str)
 	c.refs[ref.str] = r
 	body, err := c.schema(target, ref.str)
 	if err != nil {

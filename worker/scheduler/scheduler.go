@@ -67,6 +67,10 @@ type Request struct {
 	TopLogprobs int
 	// IgnoreEOS keeps generating past end-of-generation tokens, to MaxTokens (benchmarks).
 	IgnoreEOS bool
+	// Constraint, when set, limits every token to those it allows (structured
+	// output), and the request ends when it is done. It is the request's own:
+	// the scheduler advances it.
+	Constraint engine.Constraint
 }
 
 // TokenLogprob is a token with its log probability.
@@ -567,7 +571,7 @@ func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]floa
 
 func allGreedy(run []*running) bool {
 	for _, r := range run {
-		if !r.h.req.Sampling.Greedy() || r.h.req.Logprobs {
+		if !r.h.req.Sampling.Greedy() || r.h.req.Logprobs || r.h.req.Constraint != nil {
 			return false
 		}
 	}
@@ -593,10 +597,30 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 			res.Err = err
 			return true, res
 		}
-		tok = r.sampler.Sample(r.logits, r.history)
+		var mask []uint64
+		if req.Constraint != nil {
+			var err error
+			if mask, err = req.Constraint.Allowed(); err != nil {
+				res := r.result()
+				res.Err = fmt.Errorf("constraint: %w", err)
+				return true, res
+			}
+		}
+		if tok = r.sampler.SampleMasked(r.logits, r.history, mask); tok < 0 {
+			res := r.result()
+			res.Err = errors.New("constraint: no token of the vocabulary is allowed")
+			return true, res
+		}
 	}
 	if !req.IgnoreEOS && s.d.IsEOG(tok) {
 		return true, s.final(r, engine.FinishStop, "")
+	}
+	if req.Constraint != nil {
+		if err := req.Constraint.Accept(tok); err != nil {
+			res := r.result()
+			res.Err = fmt.Errorf("constraint: %w", err)
+			return true, res
+		}
 	}
 	ev := Event{Token: tok}
 	if req.Logprobs {
@@ -610,6 +634,9 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 	r.step++
 	if stop != "" {
 		return true, s.final(r, engine.FinishStop, stop)
+	}
+	if req.Constraint != nil && req.Constraint.Done() {
+		return true, s.final(r, engine.FinishStop, "")
 	}
 	if r.step >= r.h.maxNew {
 		return true, s.final(r, engine.FinishLength, "")
