@@ -16,10 +16,13 @@ type referenceFile struct {
 	Cases     []struct {
 		Template, Conversation, Bos, Eos string
 		Messages                         []struct {
-			Role       string
-			Content    *string
-			ToolCalls  []struct{ ID string; Function struct{ Name, Arguments string } } `json:"tool_calls"`
-			ToolCallID string                                                              `json:"tool_call_id"`
+			Role      string
+			Content   *string
+			ToolCalls []struct {
+				ID       string
+				Function struct{ Name, Arguments string }
+			} `json:"tool_calls"`
+			ToolCallID string `json:"tool_call_id"`
 		}
 		Tools       []json.RawMessage
 		Want, Error string

@@ -71,6 +71,9 @@ type Request struct {
 	// output), and the request ends when it is done. It is the request's own:
 	// the scheduler advances it.
 	Constraint engine.Constraint
+	// Pooling, when set, asks for the prompt's embedding instead of a
+	// generation (Result.Embedding); the backend must be an engine.Embedder.
+	Pooling engine.Pooling
 }
 
 // TokenLogprob is a token with its log probability.
@@ -96,6 +99,8 @@ type Result struct {
 	Finish       engine.FinishReason
 	StopSequence string
 	PromptTokens int
+	// Embedding is the prompt's embedding, for a request with Pooling.
+	Embedding []float32
 	// Err is set when generation failed or was cancelled or cut; the other
 	// fields then hold what was generated so far.
 	Err error
@@ -413,9 +418,35 @@ func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
 			history: append([]int(nil), h.req.Prompt...),
 			text:    engine.NewTextTracker(s.d, h.req.Prompt, h.req.Stop)}
 		s.log.V(2).Info("admitted", "promptTokens", len(h.req.Prompt), "queued", time.Since(h.enqueued).String())
+		if h.req.Pooling != engine.PoolingNone {
+			s.embed(r)
+			continue
+		}
 		run, pre = s.start(r, run, pre)
 	}
 	return run, pre
+}
+
+// embed computes r's embedding in a sequence of its own and finishes it.
+func (s *Scheduler) embed(r *running) {
+	res := Result{PromptTokens: len(r.h.req.Prompt)}
+	em, ok := s.b.(engine.Embedder)
+	if !ok {
+		res.Err = engine.ErrNoEmbeddings
+		s.release(r, res)
+		return
+	}
+	seq, err := s.b.NewSequence(len(r.h.req.Prompt))
+	if err != nil {
+		res.Err = fmt.Errorf("new sequence: %w", err)
+		s.release(r, res)
+		return
+	}
+	r.seq, r.hasSeq = seq, true
+	if res.Embedding, err = em.Embed(seq, r.h.req.Prompt, r.h.req.Pooling); err != nil {
+		res.Err = fmt.Errorf("embed: %w", err)
+	}
+	s.release(r, res)
 }
 
 // kvNeed is the blocks a sequence of n tokens needs to run its next step: the
