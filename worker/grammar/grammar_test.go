@@ -343,7 +343,7 @@ func TestToolCallWalks(t *testing.T) {
 	v, _ := trainedVocab(t)
 	weather := `{"type":"object","properties":{"city":{"type":"string","maxLength":8},"unit":{"enum":["c","f"]}},"required":["city","unit"]}`
 	add := `{"type":"object","properties":{"a":{"type":"integer","minimum":0,"maximum":99},"b":{"type":"integer","minimum":0,"maximum":99}},"required":["a","b"]}`
-	syntax := ToolSyntax{CallBegin: "<tool_call>\n", CallEnd: "\n</tool_call>", Sep: "\n", ArgsKey: "arguments", Parallel: true}
+	syntax := ToolSyntax{CallBegin: "<tool_call>\n", CallEnd: "\n</tool_call>", Sep: "\n", ArgsKey: "arguments", Parallel: true, MaxCalls: 3}
 	g, err := ToolCalls(syntax, []Function{{"get_weather", []byte(weather)}, {"add", []byte(add)}, {"noop", nil}})
 	if err != nil {
 		t.Fatal(err)
@@ -362,6 +362,9 @@ func TestToolCallWalks(t *testing.T) {
 			continue
 		}
 		found := call.FindAllStringSubmatch(text, -1)
+		if len(found) > 3 {
+			t.Fatalf("%d calls, at most 3 allowed", len(found))
+		}
 		if len(found) == 0 || strings.Join(call.Split(strings.TrimSpace(text), -1), "") != strings.Repeat("\n", len(found)-1) {
 			t.Fatalf("%q is not a list of tool calls", text)
 		}

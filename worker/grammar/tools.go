@@ -11,8 +11,9 @@ import (
 type ToolSyntax struct {
 	Begin, End, CallBegin, CallEnd, Sep string
 	ArgsKey                             string
-	// Parallel allows more than one call.
+	// Parallel allows more than one call, up to MaxCalls (0: no limit).
 	Parallel bool
+	MaxCalls int
 }
 
 // Function is a tool the model may call: its name and the JSON Schema of its
@@ -58,7 +59,11 @@ func ToolCalls(s ToolSyntax, fns []Function) (*Grammar, error) {
 	call := b.Rule("call").Define(Alt(calls...))
 	body := Expr(call)
 	if s.Parallel {
-		body = Seq(call, Star(Seq(Lit(s.Sep), call)))
+		more := -1
+		if s.MaxCalls > 0 {
+			more = s.MaxCalls - 1
+		}
+		body = Seq(call, Rep(Seq(Lit(s.Sep), call), 0, more))
 	}
 	return c.finish(Seq(Lit(s.Begin), body, Lit(s.End), ws))
 }

@@ -58,6 +58,10 @@ const (
 	maxTopLogprobs           = 20
 	maxCompletionTopLogprobs = 5
 
+	// maxParallelToolCalls bounds the calls of one constrained turn, so a
+	// model that keeps choosing another call still ends.
+	maxParallelToolCalls = 8
+
 	// maxEmbeddingInputs is OpenAI's bound on the inputs of one embeddings
 	// request.
 	maxEmbeddingInputs = 2048

@@ -180,4 +180,3 @@ func constraintOf(m *grammar.Machine) func() *grammar.Matcher {
 	}
 	return m.NewMatcher
 }
-

@@ -180,7 +180,7 @@ func (sv serving) toolConstraint(tr toolRequest) (*grammar.Machine, *apiError) {
 	}
 	syn := sv.m.Template.ToolSyntax()
 	gs := grammar.ToolSyntax{Begin: syn.Begin, End: syn.End, CallBegin: syn.CallBegin, CallEnd: syn.CallEnd, Sep: syn.Sep,
-		ArgsKey: syn.ArgsKey, Parallel: syn.Parallel && tr.parallel && tr.mode == toolsRequired}
+		ArgsKey: syn.ArgsKey, Parallel: syn.Parallel && tr.parallel && tr.mode == toolsRequired, MaxCalls: maxParallelToolCalls}
 	var fns []grammar.Function
 	var index []int
 	var key strings.Builder
