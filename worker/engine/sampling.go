@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"math/bits"
 	"sort"
 )
 
@@ -89,6 +90,9 @@ func (s *Sampler) Sample(logits []float32, history []int) int {
 // returns -1 when the mask allows no token of logits.
 func (s *Sampler) SampleMasked(logits []float32, history []int, mask []uint64) int {
 	p := s.p
+	if p.Greedy() {
+		return argmaxMasked(logits, mask)
+	}
 	s.cand = s.cand[:0]
 	for id, l := range logits {
 		s.cand = append(s.cand, candidate{id: id, p: l})
@@ -191,6 +195,54 @@ func (s *Sampler) applyPenalties(history []int) {
 		l -= float32(n)*p.FrequencyPenalty + p.PresencePenalty
 		s.cand[id].p = l
 	}
+}
+
+// argmaxMasked is the id of the largest logit the mask allows (nil: any),
+// the lowest on ties as torch.argmax; -1 when none is allowed. Greedy
+// decoding takes this path: no candidate list, one pass over the row.
+func argmaxMasked(logits []float32, mask []uint64) int {
+	if mask == nil {
+		if len(logits) == 0 {
+			return -1
+		}
+		best, bv := 0, logits[0]
+		for id, l := range logits {
+			if l > bv {
+				best, bv = id, l
+			}
+		}
+		return best
+	}
+	best, bv := -1, float32(math.Inf(-1))
+	for w, word := range mask {
+		base := w * 64
+		if word == ^uint64(0) && base+64 <= len(logits) {
+			for id, l := range logits[base : base+64] {
+				if l > bv {
+					best, bv = base+id, l
+				}
+			}
+			continue
+		}
+		for word != 0 {
+			id := base + bits.TrailingZeros64(word)
+			word &= word - 1
+			if id >= len(logits) {
+				break
+			}
+			if l := logits[id]; l > bv || best < 0 {
+				best, bv = id, l
+			}
+		}
+	}
+	if best < 0 { // every allowed logit is -Inf: the first allowed id
+		for w, word := range mask {
+			if word != 0 && w*64+bits.TrailingZeros64(word) < len(logits) {
+				return w*64 + bits.TrailingZeros64(word)
+			}
+		}
+	}
+	return best
 }
 
 // softmaxCandidates turns logits into probabilities, in place.
