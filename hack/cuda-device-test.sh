@@ -87,6 +87,8 @@ run() {
 	local model=/tmp/llama3.2-1b-synthetic.gguf
 	step bench "$dir/kubeinfer-worker" bench --synthetic llama3.2-1b --model $model --device cuda --prompt-tokens 128 --gen-tokens 256
 	step bench-nographs "$dir/kubeinfer-worker" bench --model $model --device cuda --no-graphs --prompt-tokens 128 --gen-tokens 256
+	# Structured output at batch 1 on the 1B shape (its 128256-token vocabulary): per-token cost against greedy on the GPU.
+	step constrained bash -c "cd worker/cudabackend && KUBEINFER_CONSTRAINED_MODEL=$model ../../$dir/cudabackend.test -test.run TestGPUConstrainedDecodeOverhead -test.v"
 	if [ -n "${OUT:-}" ]; then tar czf "$OUT/cuda-device-logs.tgz" -C "$(dirname "$out")" "$(basename "$out")"; fi
 	echo "=== $failed step(s) failed; logs in $out${OUT:+ and \$OUT/cuda-device-logs.tgz}"
 	return "$failed"

@@ -324,9 +324,44 @@ func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, err
 	for i, tok := range tokens {
 		items[i] = item{seq: s, token: tok, pos: length + i, logits: allLogits || i == len(tokens)-1}
 	}
-	out := c.forward(items)
+	out := c.forward(items, false)
 	s.kv.Filled()
 	return out, nil
+}
+
+var _ Embedder = (*CPU)(nil)
+
+// Embed implements Embedder.
+func (c *CPU) Embed(seq SeqID, tokens []int, pool Pooling) ([]float32, error) {
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("embed sequence %d: no tokens", seq)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, err := c.lookup(seq)
+	if err != nil {
+		return nil, err
+	}
+	length := s.kv.Len()
+	if err := CheckPrefill(seq, tokens, length, s.capacity, c.h.VocabSize); err != nil {
+		return nil, err
+	}
+	if err := c.reserve([]*cpuSeq{s}, [][]int{tokens}); err != nil {
+		return nil, fmt.Errorf("embed sequence %d: %w", seq, err)
+	}
+	items := make([]item, len(tokens))
+	for i, tok := range tokens {
+		// Only the rows the pooling reads.
+		want := pool == PoolingMean || (pool == PoolingCLS && i == 0) || (pool == PoolingLast && i == len(tokens)-1)
+		items[i] = item{seq: s, token: tok, pos: length + i, logits: want}
+	}
+	rows := c.forward(items, true)
+	s.kv.Filled()
+	flat := make([]float32, 0, len(rows)*c.h.Embedding)
+	for _, r := range rows {
+		flat = append(flat, r...)
+	}
+	return PoolRows(flat, c.h.Embedding, pool)
 }
 
 // Decode implements Backend.
@@ -357,7 +392,7 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 	if err := c.reserve(seqs, tokens); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
-	out := c.forward(items)
+	out := c.forward(items, false)
 	for _, s := range seqs {
 		s.kv.Filled()
 	}
@@ -366,8 +401,9 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 
 // forward runs the model over items (a prefill's tokens in position order,
 // or one token for each of several sequences), writing their keys and
-// values into the caches, and returns logits for the items that asked.
-func (c *CPU) forward(items []item) [][]float32 {
+// values into the caches, and returns logits for the items that asked, or
+// with hidden their final normed hidden states.
+func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 	h := &c.h
 	n, nEmbd := len(items), h.Embedding
 	nQ, nKV := h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
@@ -490,6 +526,13 @@ func (c *CPU) forward(items []item) [][]float32 {
 		} else {
 			rmsNorm(dst, src, c.outNorm, h.NormEps)
 		}
+	}
+	if hidden {
+		out := make([][]float32, len(rows))
+		for j := range rows {
+			out[j] = append([]float32(nil), sel[j*nEmbd:(j+1)*nEmbd]...)
+		}
+		return out
 	}
 	logits := make([]float32, len(rows)*h.VocabSize)
 	c.mm.run(logits, sel, c.output, nil, len(rows))

@@ -79,6 +79,13 @@ type Request struct {
 	TopLogprobs int
 	// IgnoreEOS keeps generating past end-of-generation tokens, to MaxTokens (benchmarks).
 	IgnoreEOS bool
+	// Constraint, when set, limits every token to those it allows (structured
+	// output), and the request ends when it is done. It is the request's own:
+	// the scheduler advances it.
+	Constraint engine.Constraint
+	// Pooling, when set, asks for the prompt's embedding instead of a
+	// generation (Result.Embedding); the backend must be an engine.Embedder.
+	Pooling engine.Pooling
 }
 
 // TokenLogprob is a token with its log probability.
@@ -104,6 +111,8 @@ type Result struct {
 	Finish       engine.FinishReason
 	StopSequence string
 	PromptTokens int
+	// Embedding is the prompt's embedding, for a request with Pooling.
+	Embedding []float32
 	// Err is set when generation failed or was cancelled or cut; the other
 	// fields then hold what was generated so far.
 	Err error
@@ -410,7 +419,8 @@ func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
 		clear(s.queue[len(kept):])
 		s.queue = kept
 		var h *Handle
-		if len(s.queue) > 0 && s.nRunning < s.cfg.MaxConcurrent && room >= s.kvNeed(len(s.queue[0].req.Prompt)) {
+		if len(s.queue) > 0 && s.nRunning < s.cfg.MaxConcurrent && room >= s.kvNeed(len(s.queue[0].req.Prompt)) &&
+			!s.awaitsPrefill(run, s.queue[0].req.Prompt) {
 			h = s.queue[0]
 			s.queue = s.queue[1:]
 			s.nRunning++
@@ -430,9 +440,56 @@ func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
 			history: append([]int(nil), h.req.Prompt...),
 			text:    engine.NewTextTracker(s.d, h.req.Prompt, h.req.Stop)}
 		s.log.V(2).Info("admitted", "promptTokens", len(h.req.Prompt), "queued", time.Since(h.enqueued).String())
+		if h.req.Pooling != engine.PoolingNone {
+			s.embed(r)
+			continue
+		}
 		run = s.start(r, run)
 	}
 	return run, pre
+}
+
+// awaitsPrefill reports whether prompt starts with at least a full block of
+// tokens that a sequence of run is still prefilling. Such a request (another
+// choice of the same prompt, the next turn of a conversation sent at once)
+// waits for that prefill and then takes the blocks from the pool instead of
+// computing them a second time; the wait is a few steps at most.
+func (s *Scheduler) awaitsPrefill(run []*running, prompt []int) bool {
+	bt := s.kv.BlockTokens()
+	if len(prompt) <= bt {
+		return false
+	}
+	for _, r := range run {
+		if !r.prefilling() || len(r.history) < bt {
+			continue
+		}
+		if slices.Equal(r.history[:bt], prompt[:bt]) {
+			return true
+		}
+	}
+	return false
+}
+
+// embed computes r's embedding in a sequence of its own and finishes it.
+func (s *Scheduler) embed(r *running) {
+	res := Result{PromptTokens: len(r.h.req.Prompt)}
+	em, ok := s.b.(engine.Embedder)
+	if !ok {
+		res.Err = engine.ErrNoEmbeddings
+		s.release(r, res)
+		return
+	}
+	seq, err := s.b.NewSequence(len(r.h.req.Prompt))
+	if err != nil {
+		res.Err = fmt.Errorf("new sequence: %w", err)
+		s.release(r, res)
+		return
+	}
+	r.seq, r.hasSeq = seq, true
+	if res.Embedding, err = em.Embed(seq, r.h.req.Prompt, r.h.req.Pooling); err != nil {
+		res.Err = fmt.Errorf("embed: %w", err)
+	}
+	s.release(r, res)
 }
 
 // kvNeed is the blocks a sequence of n tokens needs to run its next step: the
@@ -668,7 +725,7 @@ func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]floa
 
 func allGreedy(run []*running) bool {
 	for _, r := range run {
-		if !r.h.req.Sampling.Greedy() || r.h.req.Logprobs {
+		if !r.h.req.Sampling.Greedy() || r.h.req.Logprobs || r.h.req.Constraint != nil {
 			return false
 		}
 	}
@@ -694,10 +751,30 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 			res.Err = err
 			return true, res
 		}
-		tok = r.sampler.Sample(r.logits, r.history)
+		var mask []uint64
+		if req.Constraint != nil {
+			var err error
+			if mask, err = req.Constraint.Allowed(); err != nil {
+				res := r.result()
+				res.Err = fmt.Errorf("constraint: %w", err)
+				return true, res
+			}
+		}
+		if tok = r.sampler.SampleMasked(r.logits, r.history, mask); tok < 0 {
+			res := r.result()
+			res.Err = errors.New("constraint: no token of the vocabulary is allowed")
+			return true, res
+		}
 	}
 	if !req.IgnoreEOS && s.d.IsEOG(tok) {
 		return true, s.final(r, engine.FinishStop, "")
+	}
+	if req.Constraint != nil {
+		if err := req.Constraint.Accept(tok); err != nil {
+			res := r.result()
+			res.Err = fmt.Errorf("constraint: %w", err)
+			return true, res
+		}
 	}
 	ev := Event{Token: tok}
 	if req.Logprobs {
@@ -711,6 +788,9 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 	r.step++
 	if stop != "" {
 		return true, s.final(r, engine.FinishStop, stop)
+	}
+	if req.Constraint != nil && req.Constraint.Done() {
+		return true, s.final(r, engine.FinishStop, "")
 	}
 	if r.step >= r.h.maxNew {
 		return true, s.final(r, engine.FinishLength, "")

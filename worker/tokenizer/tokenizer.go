@@ -369,6 +369,15 @@ func (t *Tokenizer) piece(id int) []byte {
 	return t.pieces[id]
 }
 
+// Piece returns the bytes id stands for in generated text (a control token's
+// text, a SentencePiece token's leading space included), or nil outside the
+// vocabulary. The slice is shared: do not modify it.
+func (t *Tokenizer) Piece(id int) []byte { return t.piece(id) }
+
+// IsControl reports whether id is a control token (BOS/EOS/UNK/PAD, control
+// and unknown types): markup that only trusted text may produce.
+func (t *Tokenizer) IsControl(id int) bool { return t.control[id] }
+
 // EOS returns the end-of-sequence id, or -1.
 func (t *Tokenizer) EOS() int { return t.vocab.EOS }
 
