@@ -77,7 +77,7 @@ func TestRealTemplatesMatchReference(t *testing.T) {
 		for _, msgs := range conversations {
 			var rm []refMessage
 			for _, m := range msgs {
-				rm = append(rm, refMessage{m.Role, m.Content})
+				rm = append(rm, refMessage(m))
 			}
 			for _, gen := range []bool{true, false} {
 				cases = append(cases, refCase{string(src), rt.bos, rt.eos, rm, gen, msgs})
