@@ -525,6 +525,9 @@ func TestArchitectureMismatchIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	termLog := filepath.Join(t.TempDir(), "termination-log")
+	if err := os.WriteFile(termLog, nil, 0o644); err != nil { // the kubelet creates it
+		t.Fatal(err)
+	}
 	w := startWorker(t, d, pod, adminKubeconfig(t), qwen3, "--termination-log", termLog)
 	select {
 	case err := <-w.done:
