@@ -55,6 +55,9 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 	if m == nil {
 		return nil, errors.New("cuda: no model")
 	}
+	if err := Runs(m.Hyper); err != nil {
+		return nil, err
+	}
 	l, err := loadLibrary(opts.LibPath)
 	if err != nil {
 		return nil, err

@@ -114,6 +114,13 @@ func TestFidelityAgainstCPU(t *testing.T) {
 				}
 				defer cpu.Close()
 				gpu, err := Open(m, v.opts)
+				if rerr := Runs(m.Hyper); rerr != nil {
+					// An architecture without kernels yet must be refused, not run wrong.
+					if err == nil || err.Error() != rerr.Error() {
+						t.Fatalf("Open of a %s model: %v, want %q", m.Hyper.Arch, err, rerr)
+					}
+					return
+				}
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -35,6 +35,9 @@ func Select(m *model.Model, device string, opts Options) (b engine.Backend, note
 		if err := Available(opts.LibPath); err != nil {
 			return nil, "", fmt.Errorf("--device cuda: %w", err)
 		}
+		if err := Runs(m.Hyper); err != nil {
+			return nil, "", fmt.Errorf("--device cuda: %w", err)
+		}
 		b, err = Open(m, opts)
 		return b, "", err
 	case DeviceAuto, "":
@@ -42,10 +45,31 @@ func Select(m *model.Model, device string, opts Options) (b engine.Backend, note
 			b, err = newCPU(m, opts)
 			return b, strings.TrimSpace(fmt.Sprintf("CUDA unavailable (%v); using the CPU engine. %s", aerr, cpuKVNote(opts))), err
 		}
+		if rerr := Runs(m.Hyper); rerr != nil {
+			b, err = newCPU(m, opts)
+			return b, fmt.Sprintf("%v; using the CPU engine", rerr), err
+		}
 		b, err = Open(m, opts)
 		return b, "", err
 	}
 	return nil, "", fmt.Errorf("unknown device %q (want cpu, cuda or auto)", device)
+}
+
+// cudaArchs are the architectures the CUDA library computes; the others run on
+// the CPU engine until their kernels are in the library.
+var cudaArchs = map[string]bool{"llama": true, "qwen2": true, "gpt2": true}
+
+// Runs says whether the CUDA engine computes the model: its architecture, and no
+// sliding window (the library's attention reads every position).
+func Runs(h model.Hyper) error {
+	if !cudaArchs[h.Arch] || h.SlidingWindow > 0 {
+		what := h.Arch
+		if h.SlidingWindow > 0 {
+			what += " with a sliding window"
+		}
+		return fmt.Errorf("the CUDA engine does not run %s models yet", what)
+	}
+	return nil
 }
 
 // newCPU is the CPU engine with the KV cache the same options give the GPU, in

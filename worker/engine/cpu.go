@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 
@@ -19,14 +18,14 @@ import (
 // the file's size and the arithmetic stays float32 (no quantized activations,
 // unlike ggml's CPU backend). Norm and bias vectors are converted to float32.
 type CPU struct {
-	m    *model.Model
-	h    model.Hyper
-	rope ropeTable
+	m   *model.Model
+	h   model.Hyper
+	act func(float32) float32 // the MLP's nonlinearity
 
-	tokEmbd, posEmbd  *matrix
-	outNorm, outNormB []float32
-	output            *matrix // is tokEmbd when embeddings are tied
-	layers            []cpuLayer
+	tokEmbd, posEmbd        *matrix
+	outNorm, outNormB, outB []float32
+	output                  *matrix // is tokEmbd when embeddings are tied
+	layers                  []cpuLayer
 
 	kv      *kvcache.Pool
 	kvWidth int // floats of one layer's keys (or values) in one block: BlockTokens × HeadsKV × HeadDim
@@ -48,8 +47,8 @@ type CPU struct {
 // forwardBuffers are forward's activations, kept between calls (forward runs
 // under c.mu) so that a decode step allocates only the logits it returns.
 type forwardBuffers struct {
-	x, pe, norm, q, k, v, att, proj, ff1, ff2, qkv, sel []float32
-	scores                                              [][]float32 // per worker
+	x, pe, norm, norm2, q, k, v, att, proj, ff1, ff2, qkv, sel []float32
+	scores                                                     [][]float32 // per worker
 }
 
 // sized returns *b resized to n, reallocated only when it is too small.
@@ -65,10 +64,14 @@ type cpuLayer struct {
 	attnNorm, attnNormB []float32
 	q, k, v, qkv, o     *matrix
 	qb, kb, vb, qkvb    []float32
+	qNorm, kNorm        []float32
 	ob                  []float32
+	postAttn            []float32
 	ffnNorm, ffnNormB   []float32
-	gate, up, down      *matrix
+	gate, up, down      *matrix // gate and up may be the halves of one fused tensor
 	upb, downb          []float32
+	postFFN             []float32
+	rope                ropeTable
 }
 
 // cpuSeq is one sequence: its claim on the pool (the blocks that hold its keys
@@ -107,7 +110,7 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 	if tokens <= 0 {
 		tokens = kvcache.Tokens(m.Hyper.ContextLength, 0, 1)
 	}
-	c := &CPU{m: m, h: m.Hyper, rope: newRopeTable(m.Hyper), seqs: map[SeqID]*cpuSeq{},
+	c := &CPU{m: m, h: m.Hyper, act: activation(m.Hyper.Act), seqs: map[SeqID]*cpuSeq{},
 		kv: kvcache.NewPool(tokens, kvcache.DefaultBlockTokens)}
 	c.kvWidth = c.kv.BlockTokens() * m.Hyper.HeadsKV * m.Hyper.HeadDim
 	if kt := opts.KVType.Or(kvcache.F32); kt != kvcache.F32 {
@@ -155,6 +158,7 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 	c.outNorm = vec(w.OutputNorm)
 	c.outNormB = vec(w.OutputNormBias)
 	c.output = mat(w.Output)
+	c.outB = vec(w.OutputBias)
 	if w.Output == nil {
 		c.output = c.tokEmbd
 	}
@@ -163,9 +167,14 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 		c.layers[i] = cpuLayer{
 			attnNorm: vec(l.AttnNorm), attnNormB: vec(l.AttnNormBias),
 			q: mat(l.Q), qb: vec(l.QBias), k: mat(l.K), kb: vec(l.KBias), v: mat(l.V), vb: vec(l.VBias),
-			qkv: mat(l.QKV), qkvb: vec(l.QKVBias), o: mat(l.Output), ob: vec(l.OutputBias),
+			qkv: mat(l.QKV), qkvb: vec(l.QKVBias), qNorm: vec(l.QNorm), kNorm: vec(l.KNorm),
+			o: mat(l.Output), ob: vec(l.OutputBias), postAttn: vec(l.PostAttnNorm),
 			ffnNorm: vec(l.FFNNorm), ffnNormB: vec(l.FFNNormBias),
 			gate: mat(l.Gate), up: mat(l.Up), upb: vec(l.UpBias), down: mat(l.Down), downb: vec(l.DownBias),
+			postFFN: vec(l.PostFFNNorm), rope: newRopeTable(&m.Hyper, i),
+		}
+		if gu := mat(l.GateUp); gu != nil {
+			c.layers[i].gate, c.layers[i].up = gu.rowsView(0, m.Hyper.FeedForward), gu.rowsView(m.Hyper.FeedForward, gu.rows)
 		}
 	}
 	if err != nil {
@@ -407,18 +416,22 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 	h := &c.h
 	n, nEmbd := len(items), h.Embedding
 	nQ, nKV := h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
-	gpt := h.Family == model.FamilyGPT
 
 	bf := &c.buf
 	x := sized(&bf.x, n*nEmbd)
 	var pe []float32
-	if gpt {
+	if c.posEmbd != nil {
 		pe = sized(&bf.pe, nEmbd)
 	}
 	for i, it := range items {
 		row := x[i*nEmbd : (i+1)*nEmbd]
 		c.tokEmbd.rowFloat32(row, it.token)
-		if gpt {
+		if h.EmbedScale != 1 {
+			for j := range row {
+				row[j] *= h.EmbedScale
+			}
+		}
+		if pe != nil {
 			c.posEmbd.rowFloat32(pe, it.pos)
 			for j := range row {
 				row[j] += pe[j]
@@ -426,26 +439,28 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 		}
 	}
 	norm := sized(&bf.norm, n*nEmbd)
+	var norm2 []float32 // the MLP's own norm of the block input (parallel residual)
+	if h.Residual == model.ResidualParallel {
+		norm2 = sized(&bf.norm2, n*nEmbd)
+	}
 	q := sized(&bf.q, n*nQ)
 	k := sized(&bf.k, n*nKV)
 	v := sized(&bf.v, n*nKV)
 	att := sized(&bf.att, n*nQ)
 	proj := sized(&bf.proj, n*nEmbd)
 	ff1 := sized(&bf.ff1, n*h.FeedForward)
-	var ff2, qkv []float32
-	if gpt {
-		qkv = sized(&bf.qkv, n*3*nEmbd)
-	} else {
-		ff2 = sized(&bf.ff2, n*h.FeedForward)
-	}
+	ff2 := sized(&bf.ff2, n*h.FeedForward)
+	qkvW := nQ + 2*nKV
+	qkv := sized(&bf.qkv, n*qkvW)
 
-	normRows := func(w, b []float32) {
-		for i := range n {
-			src, dst := x[i*nEmbd:(i+1)*nEmbd], norm[i*nEmbd:(i+1)*nEmbd]
-			if gpt {
-				layerNorm(dst, src, w, b, h.NormEps)
+	// normRows normalizes each of the n rows of src into dst (dst may be src).
+	normRows := func(dst, src, w, b []float32, kind model.NormKind, width int) {
+		for i := range len(src) / width {
+			s, d := src[i*width:(i+1)*width], dst[i*width:(i+1)*width]
+			if kind == model.NormLayer {
+				layerNorm(d, s, w, b, h.NormEps)
 			} else {
-				rmsNorm(dst, src, w, h.NormEps)
+				rmsNorm(d, s, w, h.NormEps)
 			}
 		}
 	}
@@ -457,25 +472,34 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 
 	for li := range c.layers {
 		l := &c.layers[li]
-		normRows(l.attnNorm, l.attnNormB)
-		if gpt {
+		normRows(norm, x, l.attnNorm, l.attnNormB, h.Norm, nEmbd)
+		if norm2 != nil {
+			normRows(norm2, x, l.ffnNorm, l.ffnNormB, h.Norm, nEmbd)
+		}
+		if l.qkv != nil {
 			c.mm.run(qkv, norm, l.qkv, l.qkvb, n)
 			for i := range n {
-				row := qkv[i*3*nEmbd:]
-				copy(q[i*nQ:(i+1)*nQ], row[:nEmbd])
-				copy(k[i*nKV:(i+1)*nKV], row[nEmbd:2*nEmbd])
-				copy(v[i*nKV:(i+1)*nKV], row[2*nEmbd:3*nEmbd])
+				row := qkv[i*qkvW:]
+				copy(q[i*nQ:(i+1)*nQ], row[:nQ])
+				copy(k[i*nKV:(i+1)*nKV], row[nQ:nQ+nKV])
+				copy(v[i*nKV:(i+1)*nKV], row[nQ+nKV:qkvW])
 			}
 		} else {
 			c.mm.run(q, norm, l.q, l.qb, n)
 			c.mm.run(k, norm, l.k, l.kb, n)
 			c.mm.run(v, norm, l.v, l.vb, n)
+		}
+		if l.qNorm != nil { // per head, before the rotation
+			normRows(q, q, l.qNorm, nil, model.NormRMS, h.HeadDim)
+			normRows(k, k, l.kNorm, nil, model.NormRMS, h.HeadDim)
+		}
+		if h.RopeMode != model.RopeNone {
 			for i, it := range items {
 				for hh := range h.Heads {
-					c.rope.apply(q[i*nQ+hh*h.HeadDim:i*nQ+(hh+1)*h.HeadDim], it.pos)
+					l.rope.apply(q[i*nQ+hh*h.HeadDim:i*nQ+(hh+1)*h.HeadDim], it.pos)
 				}
 				for hh := range h.HeadsKV {
-					c.rope.apply(k[i*nKV+hh*h.HeadDim:i*nKV+(hh+1)*h.HeadDim], it.pos)
+					l.rope.apply(k[i*nKV+hh*h.HeadDim:i*nKV+(hh+1)*h.HeadDim], it.pos)
 				}
 			}
 		}
@@ -490,22 +514,34 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 		}
 		c.attention(att, q, items, li)
 		c.mm.run(proj, att, l.o, l.ob, n)
+		if l.postAttn != nil {
+			normRows(proj, proj, l.postAttn, nil, model.NormRMS, nEmbd)
+		}
 		addInto(x, proj)
 
-		normRows(l.ffnNorm, l.ffnNormB)
-		if gpt {
-			c.mm.run(ff1, norm, l.up, l.upb, n)
-			for i, a := range ff1 {
-				ff1[i] = gelu(a)
+		in := norm // the attention's norm feeds the MLP too (parallel, shared)
+		switch h.Residual {
+		case model.ResidualSequential:
+			normRows(norm, x, l.ffnNorm, l.ffnNormB, h.Norm, nEmbd)
+		case model.ResidualParallel:
+			in = norm2
+		}
+		if l.gate != nil {
+			c.mm.run(ff1, in, l.gate, nil, n)
+			c.mm.run(ff2, in, l.up, nil, n)
+			for i, g := range ff1 {
+				ff1[i] = c.act(g) * ff2[i]
 			}
 		} else {
-			c.mm.run(ff1, norm, l.gate, nil, n)
-			c.mm.run(ff2, norm, l.up, nil, n)
-			for i, g := range ff1 {
-				ff1[i] = silu(g) * ff2[i]
+			c.mm.run(ff1, in, l.up, l.upb, n)
+			for i, a := range ff1 {
+				ff1[i] = c.act(a)
 			}
 		}
 		c.mm.run(proj, ff1, l.down, l.downb, n)
+		if l.postFFN != nil {
+			normRows(proj, proj, l.postFFN, nil, model.NormRMS, nEmbd)
+		}
 		addInto(x, proj)
 	}
 
@@ -519,14 +555,9 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 	}
 	sel := sized(&bf.sel, len(rows)*nEmbd)
 	for j, i := range rows {
-		src := x[i*nEmbd : (i+1)*nEmbd]
-		dst := sel[j*nEmbd : (j+1)*nEmbd]
-		if gpt {
-			layerNorm(dst, src, c.outNorm, c.outNormB, h.NormEps)
-		} else {
-			rmsNorm(dst, src, c.outNorm, h.NormEps)
-		}
+		copy(sel[j*nEmbd:(j+1)*nEmbd], x[i*nEmbd:(i+1)*nEmbd])
 	}
+	normRows(sel, sel, c.outNorm, c.outNormB, h.Norm, nEmbd)
 	if hidden {
 		out := make([][]float32, len(rows))
 		for j := range rows {
@@ -535,7 +566,12 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 		return out
 	}
 	logits := make([]float32, len(rows)*h.VocabSize)
-	c.mm.run(logits, sel, c.output, nil, len(rows))
+	c.mm.run(logits, sel, c.output, c.outB, len(rows))
+	if h.FinalSoftcap > 0 {
+		for i, z := range logits {
+			logits[i] = softcap(z, h.FinalSoftcap)
+		}
+	}
 	out := make([][]float32, len(rows))
 	for j := range rows {
 		out[j] = logits[j*h.VocabSize : (j+1)*h.VocabSize : (j+1)*h.VocabSize]
@@ -544,13 +580,14 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 }
 
 // attention computes causal scaled dot-product attention for every item and
-// query head; a query head reads KV head hh/(Heads/HeadsKV) (grouped-query
-// attention; plain multi-head when the counts are equal).
+// query head, over the layer's window of positions; a query head reads KV head
+// hh/(Heads/HeadsKV) (grouped-query attention; plain multi-head when the
+// counts are equal).
 func (c *CPU) attention(out, q []float32, items []item, layer int) {
 	h := &c.h
 	hd, nQ := h.HeadDim, h.Heads*h.HeadDim
 	group := h.Heads / h.HeadsKV
-	scale := float32(1 / math.Sqrt(float64(hd)))
+	scale, limit, window := h.AttnScale, h.AttnSoftcap, h.Window(layer)
 	if len(c.buf.scores) != c.mm.pool.workers {
 		c.buf.scores = make([][]float32, c.mm.pool.workers)
 	}
@@ -559,16 +596,24 @@ func (c *CPU) attention(out, q []float32, items []item, layer int) {
 		it := items[i]
 		kv := (hh / group) * hd
 		qh := q[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
-		scores := sized(&c.buf.scores[worker], it.pos+1)
-		for p := range scores {
-			kr, _ := c.kvAt(it.seq, layer, p)
-			scores[p] = dot(qh, kr[kv:kv+hd]) * scale
+		first := 0
+		if window > 0 {
+			first = max(0, it.pos-window+1)
+		}
+		scores := sized(&c.buf.scores[worker], it.pos+1-first)
+		for j := range scores {
+			kr, _ := c.kvAt(it.seq, layer, first+j)
+			s := dot(qh, kr[kv:kv+hd]) * scale
+			if limit > 0 {
+				s = softcap(s, limit)
+			}
+			scores[j] = s
 		}
 		softmax(scores)
 		o := out[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
 		clear(o)
-		for p, w := range scores {
-			_, vr := c.kvAt(it.seq, layer, p)
+		for j, w := range scores {
+			_, vr := c.kvAt(it.seq, layer, first+j)
 			vr = vr[kv : kv+hd]
 			for d := range o {
 				o[d] += w * vr[d]

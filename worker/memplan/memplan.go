@@ -242,12 +242,13 @@ func WeightBytes(m *model.Model) uint64 {
 	add(w.OutputNorm, true)
 	add(w.OutputNormBias, true)
 	add(w.Output, false)
+	add(w.OutputBias, true)
 	for _, l := range w.Layers {
-		for _, t := range []*model.Tensor{l.Q, l.K, l.V, l.QKV, l.Output, l.Gate, l.Up, l.Down} {
+		for _, t := range []*model.Tensor{l.Q, l.K, l.V, l.QKV, l.Output, l.Gate, l.GateUp, l.Up, l.Down} {
 			add(t, false)
 		}
-		for _, t := range []*model.Tensor{l.AttnNorm, l.AttnNormBias, l.QBias, l.KBias, l.VBias, l.QKVBias,
-			l.OutputBias, l.FFNNorm, l.FFNNormBias, l.UpBias, l.DownBias} {
+		for _, t := range []*model.Tensor{l.AttnNorm, l.AttnNormBias, l.QBias, l.KBias, l.VBias, l.QKVBias, l.QNorm, l.KNorm,
+			l.OutputBias, l.PostAttnNorm, l.FFNNorm, l.FFNNormBias, l.UpBias, l.DownBias, l.PostFFNNorm} {
 			add(t, true)
 		}
 	}

@@ -310,19 +310,24 @@ func (n *Narrator) OnModelLoaded(rec report.ModelLoaded) {
 		// what the backend measured the load to take on the GPU.
 		f.MemoryMiB, f.MemoryKind = int64((rec.DeviceBytes+1<<20-1)>>20), "VRAM"
 	}
-	f.Sentence = modelLoadedSentence(n.cfg.Arch, n.cfg.ServedName, f)
+	f.Sentence = modelLoadedSentence(n.cfg.Arch, rec.Arch, n.cfg.ServedName, f)
 	n.narrate(f)
 }
 
-func modelLoadedSentence(arch, name string, f Fields) string {
-	where := ""
+// modelLoadedSentence names the family and, first in the parentheses, the file's
+// architecture: "Loaded Llama model qwen3-4b (qwen3, 2212 MB VRAM, 834 ms)".
+func modelLoadedSentence(family, arch, name string, f Fields) string {
+	where, what := "", ""
 	if f.Device == "CPU" {
 		where = " on CPU"
 	}
-	if f.MemoryMiB > 0 {
-		return fmt.Sprintf("Loaded %s model %s%s (%d MB %s, %d ms)", archTitle(arch), name, where, f.MemoryMiB, f.MemoryKind, f.DurationMS)
+	if arch != "" {
+		what = arch + ", "
 	}
-	return fmt.Sprintf("Loaded %s model %s%s (%d ms)", archTitle(arch), name, where, f.DurationMS)
+	if f.MemoryMiB > 0 {
+		return fmt.Sprintf("Loaded %s model %s%s (%s%d MB %s, %d ms)", archTitle(family), name, where, what, f.MemoryMiB, f.MemoryKind, f.DurationMS)
+	}
+	return fmt.Sprintf("Loaded %s model %s%s (%s%d ms)", archTitle(family), name, where, what, f.DurationMS)
 }
 
 // OnModelLoadFailed narrates a failed load as a Warning; always emitted.
