@@ -311,23 +311,33 @@ func (c *CPU) lookup(id SeqID) (*cpuSeq, error) {
 	return s, nil
 }
 
-// Prefill implements Backend.
-func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, error) {
+// extend checks that tokens may follow seq's KV and reserves their blocks;
+// it returns the sequence and its length before them. c.mu is held.
+func (c *CPU) extend(verb string, seq SeqID, tokens []int) (*cpuSeq, int, error) {
 	if len(tokens) == 0 {
-		return nil, fmt.Errorf("prefill sequence %d: no tokens", seq)
+		return nil, 0, fmt.Errorf("%s sequence %d: no tokens", verb, seq)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	s, err := c.lookup(seq)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	length := s.kv.Len()
 	if err := CheckPrefill(seq, tokens, length, s.capacity, c.h.VocabSize); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := c.reserve([]*cpuSeq{s}, [][]int{tokens}); err != nil {
-		return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
+		return nil, 0, fmt.Errorf("%s sequence %d: %w", verb, seq, err)
+	}
+	return s, length, nil
+}
+
+// Prefill implements Backend.
+func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, length, err := c.extend("prefill", seq, tokens)
+	if err != nil {
+		return nil, err
 	}
 	items := make([]item, len(tokens))
 	for i, tok := range tokens {
@@ -342,21 +352,11 @@ var _ Embedder = (*CPU)(nil)
 
 // Embed implements Embedder.
 func (c *CPU) Embed(seq SeqID, tokens []int, pool Pooling) ([]float32, error) {
-	if len(tokens) == 0 {
-		return nil, fmt.Errorf("embed sequence %d: no tokens", seq)
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, err := c.lookup(seq)
+	s, length, err := c.extend("embed", seq, tokens)
 	if err != nil {
 		return nil, err
-	}
-	length := s.kv.Len()
-	if err := CheckPrefill(seq, tokens, length, s.capacity, c.h.VocabSize); err != nil {
-		return nil, err
-	}
-	if err := c.reserve([]*cpuSeq{s}, [][]int{tokens}); err != nil {
-		return nil, fmt.Errorf("embed sequence %d: %w", seq, err)
 	}
 	items := make([]item, len(tokens))
 	for i, tok := range tokens {
