@@ -113,16 +113,9 @@ func TestFidelityAgainstCPU(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer cpu.Close()
-				gpu, err := Open(m, v.opts)
-				if rerr := Runs(m.Hyper); rerr != nil {
-					// An architecture without kernels yet must be refused, not run wrong.
-					if err == nil || err.Error() != rerr.Error() {
-						t.Fatalf("Open of a %s model: %v, want %q", m.Hyper.Arch, err, rerr)
-					}
+				gpu := openOrRefused(t, m, v.opts)
+				if gpu == nil {
 					return
-				}
-				if err != nil {
-					t.Fatal(err)
 				}
 				defer gpu.Close()
 				tol := tolerance(fx.DType, v.opts.Memory.GemmMinTokens == 1)
@@ -302,16 +295,23 @@ func TestDecodeBatchMatchesSingle(t *testing.T) {
 
 // TestPrefixReuseMatchesCold: a sequence started on a prompt whose first blocks an earlier
 // sequence filled takes them, computes only the rest, and gives the logits a cold
-// engine gives.
+// engine gives: to 1e-4 with float32 KV; with f16 KV (the default) within what the
+// f16 storage costs, since a cold prefill's matmuls cut the tokens differently.
 func TestPrefixReuseMatchesCold(t *testing.T) {
 	needGPU(t)
+	for kt, tol := range map[kvcache.Type]float64{kvcache.F32: 1e-4, kvcache.F16: kvMatchTol[kvcache.F16]} {
+		t.Run(string(kt), func(t *testing.T) { prefixReuseMatchesCold(t, kt, tol) })
+	}
+}
+
+func prefixReuseMatchesCold(t *testing.T, kt kvcache.Type, tol float64) {
 	m, err := model.Load(filepath.Join(fidelityDir, "llama_gqa.gguf"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
 	open := func() *Backend {
-		g, err := Open(m, Options{Memory: memplan.Options{KVCacheTokens: 256}})
+		g, err := Open(m, Options{Memory: memplan.Options{KVCacheTokens: 256, KVType: kt}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,17 +345,37 @@ func TestPrefixReuseMatchesCold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := maxRelDiff(got[0], want[0]); d > 1e-4 {
-		t.Errorf("with a cached prefix the logits differ from a cold run by %.3g", d)
+	if d := maxRelDiff(got[0], want[0]); d > tol {
+		t.Errorf("KV %s: with a cached prefix the logits differ from a cold run by %.3g > %g", kt, d, tol)
 	}
+}
+
+// openOrRefused opens m on the GPU, or checks that Open refuses it when the
+// library has no kernels for its architecture (nil then): an architecture
+// without kernels must be refused, never run wrong.
+func openOrRefused(t *testing.T, m *model.Model, opts Options) *Backend {
+	t.Helper()
+	gpu, err := Open(m, opts)
+	if rerr := Runs(m.Hyper); rerr != nil {
+		if err == nil || err.Error() != rerr.Error() {
+			t.Fatalf("Open of a %s model: %v, want %q", m.Hyper.Arch, err, rerr)
+		}
+		t.Logf("refused as it should be: %v", err)
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gpu
 }
 
 // kvMatchTol is the largest logit difference, relative to max(1, |CPU logit|), between the CUDA engine
 // and the CPU engine storing keys and values as the same type: both round each stored value the same way
 // (the kernel tests check the bits), so what differs is the GPU's arithmetic, plus the few values whose
-// rounding a last-bit difference in a key or value moves to the neighbouring step of the type. Not yet
-// measured on a GPU: the fp32 figure of tolerance() widened by a step of each type.
-var kvMatchTol = map[kvcache.Type]float64{kvcache.F16: 1e-2, kvcache.BF16: 3e-2, kvcache.Q8_0: 5e-2}
+// rounding a last-bit difference in a key or value moves to the neighbouring step of the type. Measured
+// on the H200 over the fixtures: f16 3.1e-3, bf16 4.3e-2, q8_0 3.6e-2 (the random-weight fixtures' large
+// logits amplify a flipped step); the bounds are about twice that.
+var kvMatchTol = map[kvcache.Type]float64{kvcache.F16: 1e-2, kvcache.BF16: 8e-2, kvcache.Q8_0: 8e-2}
 
 // kvFidelityTol bounds the CUDA engine at each type against the CPU engine in float32 on the fixtures:
 // worker/engine's TestKVTypeFidelity bounds the type's own cost on the CPU (0.05, 0.55, 1.5, about twice
@@ -399,9 +419,9 @@ func TestKVTypesAgainstCPU(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer cpu.Close()
-				gpu, err := Open(m, Options{Memory: memplan.Options{KVType: kt, KVCacheTokens: 4096}})
-				if err != nil {
-					t.Fatal(err)
+				gpu := openOrRefused(t, m, Options{Memory: memplan.Options{KVType: kt, KVCacheTokens: 4096}})
+				if gpu == nil {
+					return
 				}
 				defer gpu.Close()
 				var same, f32 float64
