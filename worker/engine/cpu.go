@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/shard"
 )
 
 // CPU is the pure-Go reference backend: the yardstick the CUDA kernels are
@@ -22,18 +23,36 @@ type CPU struct {
 	h    model.Hyper
 	rope ropeTable
 
-	tokEmbd, posEmbd  *matrix
+	// ranks are the tensor-parallel ranks the forward pass runs as: one that
+	// holds everything, or CPUOptions.TensorParallel simulated ones, each
+	// holding its shard (worker/shard) and meeting the others in comm.
+	ranks []*cpuRank
+	comm  *comm // nil with one rank
+
+	kv *kvcache.Pool
+
+	mu     sync.Mutex // guards seqs, nextID, closed, the ranks' KV blocks and serializes forward passes
+	seqs   map[SeqID]*cpuSeq
+	nextID SeqID
+	closed bool
+}
+
+// cpuRank is one rank's weights, KV storage and buffers. Its hyperparameters
+// are its share of the model's (shard.Plan.Hyper: its query and KV heads,
+// feed-forward width and vocabulary rows), so the forward pass is written
+// once, for a rank, and the plain engine is the rank that holds everything.
+type cpuRank struct {
+	c     *CPU
+	index int
+	h     model.Hyper
+	vocab shard.Range // its rows of the token embedding and the output
+
+	tokEmbd, posEmbd  *matrix // posEmbd is on rank 0 only, so the all-reduce adds it once
 	outNorm, outNormB []float32
 	output            *matrix // is tokEmbd when embeddings are tied
 	layers            []cpuLayer
 
-	kv      *kvcache.Pool
 	kvWidth int // floats of one layer's keys (or values) in one block: BlockTokens × HeadsKV × HeadDim
-
-	mu     sync.Mutex // guards seqs, nextID, closed, blocks and serializes forward passes
-	seqs   map[SeqID]*cpuSeq
-	nextID SeqID
-	closed bool
 	// blocks is the KV storage by pool block id: per layer, the block's keys then
 	// its values. A block's storage is allocated when first used and kept for reuse.
 	blocks [][]float32
@@ -81,6 +100,12 @@ type CPUOptions struct {
 	KVCacheTokens int
 	// Workers is the number of goroutines that compute; 0 means GOMAXPROCS.
 	Workers int
+	// TensorParallel, when above 1, runs the model as that many simulated
+	// tensor-parallel ranks: each computes with its shard of the weights
+	// (worker/shard's plan, as a GPU would hold it) and the ranks meet in an
+	// in-process all-reduce and gather. It exists to test the sharding
+	// against the plain engine; it is slower, not faster.
+	TensorParallel int
 }
 
 var _ Backend = (*CPU)(nil)
@@ -98,48 +123,104 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 	if tokens <= 0 {
 		tokens = kvcache.Tokens(m.Hyper.ContextLength, 0, 1)
 	}
+	n := max(1, opts.TensorParallel)
+	plan, err := shard.ForModel(m, n)
+	if err != nil {
+		return nil, err
+	}
 	c := &CPU{m: m, h: m.Hyper, rope: newRopeTable(m.Hyper), seqs: map[SeqID]*cpuSeq{},
 		kv: kvcache.NewPool(tokens, kvcache.DefaultBlockTokens)}
-	c.kvWidth = c.kv.BlockTokens() * m.Hyper.HeadsKV * m.Hyper.HeadDim
-	c.blocks = make([][]float32, c.kv.Blocks())
+	if n > 1 {
+		c.comm = newComm(n)
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = defaultWorkers()
+	}
+	for r := range n {
+		rk, err := c.newRank(plan, r, max(1, workers/n))
+		if err != nil {
+			for _, done := range c.ranks {
+				done.mm.close()
+			}
+			return nil, err
+		}
+		c.ranks = append(c.ranks, rk)
+	}
+	return c, nil
+}
+
+// newRank binds rank r's shard of the weights: matrices as views of the file
+// mapping (copies where a rank holds some columns of each row), vectors
+// converted to float32. Rank 0 reports the load's progress.
+func (c *CPU) newRank(plan shard.Plan, r, workers int) (*cpuRank, error) {
+	m := c.m
+	h := plan.Hyper(m.Hyper, r)
+	rk := &cpuRank{c: c, index: r, h: h, vocab: plan.Ranks[r].Vocab}
+	rk.kvWidth = c.kv.BlockTokens() * h.HeadsKV * h.HeadDim
+	rk.blocks = make([][]float32, c.kv.Blocks())
 	var err error
-	vec := func(t *model.Tensor) []float32 {
+	piece := func(t *model.Tensor) (shard.Piece, bool) {
 		if t == nil || err != nil {
+			return shard.Piece{}, false
+		}
+		pc, perr := plan.Piece(t, r)
+		if perr != nil {
+			err = perr
+			return shard.Piece{}, false
+		}
+		return pc, !pc.Empty()
+	}
+	loaded := func(t *model.Tensor) {
+		if r == 0 {
+			m.Loaded(t) // progress: the bytes read so far
+		}
+	}
+	vec := func(t *model.Tensor) []float32 {
+		pc, ok := piece(t)
+		if !ok {
 			return nil
 		}
 		var v []float32
 		if v, err = t.Float32(); err != nil {
 			err = fmt.Errorf("load weights: %w", err)
 		}
-		m.Loaded(t) // progress: the bytes read so far
-		return v
+		loaded(t)
+		if pc.Whole(t) {
+			return v
+		}
+		return shard.Floats(v, t.Cols, pc)
 	}
 	mat := func(t *model.Tensor) *matrix {
-		if t == nil || err != nil {
+		pc, ok := piece(t)
+		if !ok {
 			return nil
 		}
-		data := m.File.TensorData(t.Info)
+		data, rows, cols, xerr := shard.Extract(t, m.File.TensorData(t.Info), pc)
 		var w *matrix
-		if w, err = newMatrix(t, data); err != nil {
-			err = fmt.Errorf("load weights: %w", err)
+		if xerr == nil {
+			w, xerr = newMatrix(t, rows, cols, data)
+		}
+		if xerr != nil {
+			err = fmt.Errorf("load weights: %w", xerr)
 			return nil
 		}
 		touchPages(data)
-		m.Loaded(t)
+		loaded(t)
 		return w
 	}
 	w := &m.Weights
-	c.tokEmbd = mat(w.TokenEmbedding)
-	c.posEmbd = mat(w.PositionEmbedding)
-	c.outNorm = vec(w.OutputNorm)
-	c.outNormB = vec(w.OutputNormBias)
-	c.output = mat(w.Output)
+	rk.tokEmbd = mat(w.TokenEmbedding)
+	rk.posEmbd = mat(w.PositionEmbedding)
+	rk.outNorm = vec(w.OutputNorm)
+	rk.outNormB = vec(w.OutputNormBias)
+	rk.output = mat(w.Output)
 	if w.Output == nil {
-		c.output = c.tokEmbd
+		rk.output = rk.tokEmbd
 	}
-	c.layers = make([]cpuLayer, len(w.Layers))
+	rk.layers = make([]cpuLayer, len(w.Layers))
 	for i, l := range w.Layers {
-		c.layers[i] = cpuLayer{
+		rk.layers[i] = cpuLayer{
 			attnNorm: vec(l.AttnNorm), attnNormB: vec(l.AttnNormBias),
 			q: mat(l.Q), qb: vec(l.QBias), k: mat(l.K), kb: vec(l.KBias), v: mat(l.V), vb: vec(l.VBias),
 			qkv: mat(l.QKV), qkvb: vec(l.QKVBias), o: mat(l.Output), ob: vec(l.OutputBias),
@@ -150,13 +231,8 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := m.Hyper
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = defaultWorkers()
-	}
-	c.mm = newMatmul(workers, max(h.Embedding, h.Heads*h.HeadDim, h.FeedForward))
-	return c, nil
+	rk.mm = newMatmul(workers, max(h.Embedding, h.Heads*h.HeadDim, h.FeedForward))
+	return rk, nil
 }
 
 // pageSink keeps touchPages' reads from being optimized away.
@@ -230,22 +306,24 @@ func (c *CPU) reserve(seqs []*cpuSeq, tokens [][]int) error {
 	}
 	for _, s := range seqs {
 		for _, b := range s.kv.Blocks() {
-			if c.blocks[b] == nil {
-				c.blocks[b] = make([]float32, 2*c.h.Blocks*c.kvWidth)
+			for _, r := range c.ranks {
+				if r.blocks[b] == nil {
+					r.blocks[b] = make([]float32, 2*r.h.Blocks*r.kvWidth)
+				}
 			}
 		}
 	}
 	return nil
 }
 
-// kvAt returns the key and value rows (HeadsKV × HeadDim each) of a sequence's
-// position in a layer.
-func (c *CPU) kvAt(s *cpuSeq, layer, pos int) (k, v []float32) {
-	bt := c.kv.BlockTokens()
-	nKV := c.h.HeadsKV * c.h.HeadDim
-	blk := c.blocks[s.kv.Blocks()[pos/bt]]
-	off := 2*layer*c.kvWidth + (pos%bt)*nKV
-	return blk[off : off+nKV], blk[off+c.kvWidth : off+c.kvWidth+nKV]
+// kvAt returns the key and value rows (the rank's HeadsKV × HeadDim each) of a
+// sequence's position in a layer.
+func (r *cpuRank) kvAt(s *cpuSeq, layer, pos int) (k, v []float32) {
+	bt := r.c.kv.BlockTokens()
+	nKV := r.h.HeadsKV * r.h.HeadDim
+	blk := r.blocks[s.kv.Blocks()[pos/bt]]
+	off := 2*layer*r.kvWidth + (pos%bt)*nKV
+	return blk[off : off+nKV], blk[off+r.kvWidth : off+r.kvWidth+nKV]
 }
 
 // Close implements Backend.
@@ -257,8 +335,10 @@ func (c *CPU) Close() error {
 	}
 	c.closed = true
 	c.seqs = nil
-	c.blocks = nil
-	c.mm.close()
+	for _, r := range c.ranks {
+		r.blocks = nil
+		r.mm.close()
+	}
 	return nil
 }
 
@@ -346,13 +426,44 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 // forward runs the model over items (a prefill's tokens in position order,
 // or one token for each of several sequences), writing their keys and
 // values into the caches, and returns logits for the items that asked.
+// Simulated ranks run at once, each on its own goroutine as each GPU has its
+// own thread, and their logits, each rank's vocabulary rows, are gathered.
 func (c *CPU) forward(items []item) [][]float32 {
-	h := &c.h
+	if len(c.ranks) == 1 {
+		return c.ranks[0].forward(items)
+	}
+	parts := make([][][]float32, len(c.ranks))
+	var wg sync.WaitGroup
+	for i, r := range c.ranks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i] = r.forward(items)
+		}()
+	}
+	wg.Wait()
+	out := make([][]float32, len(parts[0]))
+	for j := range out {
+		row := make([]float32, c.h.VocabSize)
+		for i, r := range c.ranks {
+			copy(row[r.vocab.Lo:r.vocab.Hi], parts[i][j])
+		}
+		out[j] = row
+	}
+	return out
+}
+
+// forward is one rank's forward pass: every shape is the rank's (r.h), and
+// the ranks meet after the embedding and after each row-parallel projection,
+// whose partial sums the all-reduce adds. It returns the rank's logits.
+func (r *cpuRank) forward(items []item) [][]float32 {
+	c := r.c
+	h := &r.h
 	n, nEmbd := len(items), h.Embedding
 	nQ, nKV := h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
 	gpt := h.Family == model.FamilyGPT
 
-	bf := &c.buf
+	bf := &r.buf
 	x := sized(&bf.x, n*nEmbd)
 	var pe []float32
 	if gpt {
@@ -360,14 +471,20 @@ func (c *CPU) forward(items []item) [][]float32 {
 	}
 	for i, it := range items {
 		row := x[i*nEmbd : (i+1)*nEmbd]
-		c.tokEmbd.rowFloat32(row, it.token)
-		if gpt {
-			c.posEmbd.rowFloat32(pe, it.pos)
+		// The rank holding the token's row looks it up; the others add zeros.
+		if it.token >= r.vocab.Lo && it.token < r.vocab.Hi {
+			r.tokEmbd.rowFloat32(row, it.token-r.vocab.Lo)
+		} else {
+			clear(row)
+		}
+		if r.posEmbd != nil {
+			r.posEmbd.rowFloat32(pe, it.pos)
 			for j := range row {
 				row[j] += pe[j]
 			}
 		}
 	}
+	c.comm.allReduce(r.index, x)
 	norm := sized(&bf.norm, n*nEmbd)
 	q := sized(&bf.q, n*nQ)
 	k := sized(&bf.k, n*nKV)
@@ -377,7 +494,7 @@ func (c *CPU) forward(items []item) [][]float32 {
 	ff1 := sized(&bf.ff1, n*h.FeedForward)
 	var ff2, qkv []float32
 	if gpt {
-		qkv = sized(&bf.qkv, n*3*nEmbd)
+		qkv = sized(&bf.qkv, n*(nQ+2*nKV))
 	} else {
 		ff2 = sized(&bf.ff2, n*h.FeedForward)
 	}
@@ -392,27 +509,22 @@ func (c *CPU) forward(items []item) [][]float32 {
 			}
 		}
 	}
-	addInto := func(dst, src []float32) {
-		for i := range dst {
-			dst[i] += src[i]
-		}
-	}
 
-	for li := range c.layers {
-		l := &c.layers[li]
+	for li := range r.layers {
+		l := &r.layers[li]
 		normRows(l.attnNorm, l.attnNormB)
 		if gpt {
-			c.mm.run(qkv, norm, l.qkv, l.qkvb, n)
+			r.mm.run(qkv, norm, l.qkv, l.qkvb, n)
 			for i := range n {
-				row := qkv[i*3*nEmbd:]
-				copy(q[i*nQ:(i+1)*nQ], row[:nEmbd])
-				copy(k[i*nKV:(i+1)*nKV], row[nEmbd:2*nEmbd])
-				copy(v[i*nKV:(i+1)*nKV], row[2*nEmbd:3*nEmbd])
+				row := qkv[i*(nQ+2*nKV):]
+				copy(q[i*nQ:(i+1)*nQ], row[:nQ])
+				copy(k[i*nKV:(i+1)*nKV], row[nQ:nQ+nKV])
+				copy(v[i*nKV:(i+1)*nKV], row[nQ+nKV:nQ+2*nKV])
 			}
 		} else {
-			c.mm.run(q, norm, l.q, l.qb, n)
-			c.mm.run(k, norm, l.k, l.kb, n)
-			c.mm.run(v, norm, l.v, l.vb, n)
+			r.mm.run(q, norm, l.q, l.qb, n)
+			r.mm.run(k, norm, l.k, l.kb, n)
+			r.mm.run(v, norm, l.v, l.vb, n)
 			for i, it := range items {
 				for hh := range h.Heads {
 					c.rope.apply(q[i*nQ+hh*h.HeadDim:i*nQ+(hh+1)*h.HeadDim], it.pos)
@@ -423,29 +535,29 @@ func (c *CPU) forward(items []item) [][]float32 {
 			}
 		}
 		for i, it := range items {
-			kc, vc := c.kvAt(it.seq, li, it.pos)
+			kc, vc := r.kvAt(it.seq, li, it.pos)
 			copy(kc, k[i*nKV:(i+1)*nKV])
 			copy(vc, v[i*nKV:(i+1)*nKV])
 		}
-		c.attention(att, q, items, li)
-		c.mm.run(proj, att, l.o, l.ob, n)
-		addInto(x, proj)
+		r.attention(att, q, items, li)
+		r.mm.run(proj, att, l.o, l.ob, n)
+		r.residual(x, proj)
 
 		normRows(l.ffnNorm, l.ffnNormB)
 		if gpt {
-			c.mm.run(ff1, norm, l.up, l.upb, n)
+			r.mm.run(ff1, norm, l.up, l.upb, n)
 			for i, a := range ff1 {
 				ff1[i] = gelu(a)
 			}
 		} else {
-			c.mm.run(ff1, norm, l.gate, nil, n)
-			c.mm.run(ff2, norm, l.up, nil, n)
+			r.mm.run(ff1, norm, l.gate, nil, n)
+			r.mm.run(ff2, norm, l.up, nil, n)
 			for i, g := range ff1 {
 				ff1[i] = silu(g) * ff2[i]
 			}
 		}
-		c.mm.run(proj, ff1, l.down, l.downb, n)
-		addInto(x, proj)
+		r.mm.run(proj, ff1, l.down, l.downb, n)
+		r.residual(x, proj)
 	}
 
 	// Final norm and projection only for the rows that want logits: the
@@ -461,13 +573,13 @@ func (c *CPU) forward(items []item) [][]float32 {
 		src := x[i*nEmbd : (i+1)*nEmbd]
 		dst := sel[j*nEmbd : (j+1)*nEmbd]
 		if gpt {
-			layerNorm(dst, src, c.outNorm, c.outNormB, h.NormEps)
+			layerNorm(dst, src, r.outNorm, r.outNormB, h.NormEps)
 		} else {
-			rmsNorm(dst, src, c.outNorm, h.NormEps)
+			rmsNorm(dst, src, r.outNorm, h.NormEps)
 		}
 	}
 	logits := make([]float32, len(rows)*h.VocabSize)
-	c.mm.run(logits, sel, c.output, nil, len(rows))
+	r.mm.run(logits, sel, r.output, nil, len(rows))
 	out := make([][]float32, len(rows))
 	for j := range rows {
 		out[j] = logits[j*h.VocabSize : (j+1)*h.VocabSize : (j+1)*h.VocabSize]
@@ -475,32 +587,47 @@ func (c *CPU) forward(items []item) [][]float32 {
 	return out
 }
 
+// residual adds a row-parallel projection's output to the residual stream x.
+// With several ranks each holds a partial sum: rank 0 adds its own (and the
+// projection's bias, which only it holds) to x, the others replace x by
+// theirs, and the all-reduce sums them, so x comes out whole on every rank.
+func (r *cpuRank) residual(x, proj []float32) {
+	if r.index == 0 {
+		for i := range x {
+			x[i] += proj[i]
+		}
+	} else {
+		copy(x, proj)
+	}
+	r.c.comm.allReduce(r.index, x)
+}
+
 // attention computes causal scaled dot-product attention for every item and
 // query head; a query head reads KV head hh/(Heads/HeadsKV) (grouped-query
 // attention; plain multi-head when the counts are equal).
-func (c *CPU) attention(out, q []float32, items []item, layer int) {
-	h := &c.h
+func (r *cpuRank) attention(out, q []float32, items []item, layer int) {
+	h := &r.h
 	hd, nQ := h.HeadDim, h.Heads*h.HeadDim
 	group := h.Heads / h.HeadsKV
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	if len(c.buf.scores) != c.mm.pool.workers {
-		c.buf.scores = make([][]float32, c.mm.pool.workers)
+	if len(r.buf.scores) != r.mm.pool.workers {
+		r.buf.scores = make([][]float32, r.mm.pool.workers)
 	}
-	c.mm.pool.run(funcJob(func(worker, job int) {
+	r.mm.pool.run(funcJob(func(worker, job int) {
 		i, hh := job/h.Heads, job%h.Heads
 		it := items[i]
 		kv := (hh / group) * hd
 		qh := q[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
-		scores := sized(&c.buf.scores[worker], it.pos+1)
+		scores := sized(&r.buf.scores[worker], it.pos+1)
 		for p := range scores {
-			kr, _ := c.kvAt(it.seq, layer, p)
+			kr, _ := r.kvAt(it.seq, layer, p)
 			scores[p] = dot(qh, kr[kv:kv+hd]) * scale
 		}
 		softmax(scores)
 		o := out[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
 		clear(o)
 		for p, w := range scores {
-			_, vr := c.kvAt(it.seq, layer, p)
+			_, vr := r.kvAt(it.seq, layer, p)
 			vr = vr[kv : kv+hd]
 			for d := range o {
 				o[d] += w * vr[d]
