@@ -39,6 +39,7 @@ type serveConfig struct {
 	MaxContext    int
 	Device        string
 	CUDALib       string
+	GPUs          int // tensor-parallel GPUs
 	ShutdownGrace time.Duration
 	// InferenceEvents (All, Sampled or Off) and InferenceEventsInterval
 	// configure the narration of requests as Kubernetes Events.
@@ -75,6 +76,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxQueue, "max-queue", -1, "requests waiting for a slot before 429 (default 4 × max-concurrent)")
 	fs.IntVar(&c.MaxContext, "max-context", 0, "tokens per request, prompt included (default: the model's context)")
 	fs.StringVar(&c.Device, "device", cudabackend.DeviceAuto, "auto (the GPU if there is one, else the CPU engine), cpu or cuda")
+	fs.IntVar(&c.GPUs, "gpus", 1, "GPUs to split the model over with tensor parallelism (devices 0 to gpus-1; the operator passes spec.gpu.count)")
 	fs.StringVar(&c.CUDALib, "cuda-lib", "", "path of libkubeinfer_cuda.so (default: $KUBEINFER_CUDA_LIB, next to this binary, the library path)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 25*time.Second, "time running requests get to finish after SIGTERM")
 	fs.StringVar(&c.InferenceEvents, "inference-events", "Sampled", "narrate requests as Kubernetes Events: All, Sampled or Off")
@@ -300,19 +302,21 @@ func stallCheckInterval(timeout time.Duration) time.Duration {
 
 // cudaOptions are the CUDA loader's options for this configuration.
 func (c serveConfig) cudaOptions() cudabackend.Options {
-	return cudabackend.Options{LibPath: c.CUDALib, Memory: c.memoryOptions()}
+	return cudabackend.Options{LibPath: c.CUDALib, Memory: c.memoryOptions(), GPUs: c.GPUs}
 }
 
 // memoryOptions size the KV cache and buffers: the operator computes the same from the
 // InferenceWorker's serving fields (controllers.workerPlanOptions).
 func (c serveConfig) memoryOptions() memplan.Options {
-	return memplan.Options{MaxContext: c.MaxContext, Concurrency: c.MaxConcurrent}
+	return memplan.Options{MaxContext: c.MaxContext, Concurrency: c.MaxConcurrent, GPUs: c.GPUs}
 }
 
 // memoryPlan is what the CUDA loader allocates for m with this configuration, reported
 // with the load (kubeinfer.dev/required-mib) so the operator schedules by it.
 func (c serveConfig) memoryPlan(m *model.Model) memplan.Plan {
-	return memplan.ForModel(m, c.memoryOptions())
+	// A model that does not split over --gpus has no plan; its load fails with the same words.
+	p, _ := memplan.ForModel(m, c.memoryOptions())
+	return p
 }
 
 // prewarm starts the GPU's context while the model file is parsed (nil for --device cpu).

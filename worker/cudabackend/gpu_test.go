@@ -5,6 +5,7 @@ package cudabackend
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/shard"
 )
 
 // These tests need the real library and a GPU; they skip, saying why, when
@@ -337,5 +339,72 @@ func TestPrefixReuseMatchesCold(t *testing.T) {
 	}
 	if d := maxRelDiff(got[0], want[0]); d > 1e-4 {
 		t.Errorf("with a cached prefix the logits differ from a cold run by %.3g", d)
+	}
+}
+
+// TestTensorParallelAgainstOneGPU runs every fixture split over 2 (and 4)
+// GPUs against the same model on one: logits within the one-GPU tolerance and
+// identical greedy continuations, with and without CUDA graphs and with
+// cuBLAS forced. Fixtures whose shapes a split refuses (worker/shard; the CPU
+// engine's exactness test checks each refusal) are skipped, saying so.
+func TestTensorParallelAgainstOneGPU(t *testing.T) {
+	needGPU(t)
+	paths, _ := filepath.Glob(filepath.Join(fidelityDir, "*.json"))
+	quant, _ := filepath.Glob(filepath.Join(quantDir, "*.json"))
+	paths = append(paths, quant...)
+	for _, n := range []int{2, 4} {
+		if _, _, err := Device("", n-1); err != nil {
+			t.Logf("N=%d: %v", n, err)
+			continue
+		}
+		for _, path := range paths {
+			name := strings.TrimSuffix(filepath.Base(path), ".json")
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fx fixture
+			if err := json.Unmarshal(raw, &fx); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range []struct {
+				name string
+				opts Options
+			}{
+				{"graphs", Options{}},
+				{"nographs", Options{DisableGraphs: true}},
+				{"cublas", Options{Memory: memplan.Options{GemmMinTokens: 1}}},
+			} {
+				t.Run(fmt.Sprintf("N%d/%s/%s", n, name, v.name), func(t *testing.T) {
+					m, err := model.Load(strings.TrimSuffix(path, ".json")+".gguf", model.Family(fx.Arch))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer m.Close()
+					if _, err := shard.ForModel(m, n); err != nil {
+						t.Skip(err)
+					}
+					one, err := Open(m, v.opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer one.Close()
+					tp := v.opts
+					tp.GPUs = n
+					split, err := Open(m, tp)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer split.Close()
+					if split.Device() != strings.Join([]string{"GPU0", "GPU1", "GPU2", "GPU3"}[:n], ",") {
+						t.Errorf("device %q", split.Device())
+					}
+					tol := tolerance(fx.DType, v.opts.Memory.GemmMinTokens == 1)
+					for pi, ids := range fx.prompts() {
+						compare(t, one, split, ids, min(32, m.Hyper.ContextLength-len(ids)), tol, pi)
+					}
+				})
+			}
+		}
 	}
 }

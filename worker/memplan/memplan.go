@@ -10,6 +10,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/shard"
 )
 
 // MiB is a mebibyte.
@@ -30,6 +31,9 @@ type Options struct {
 	MaxBatch int
 	// GemmMinTokens is the token count from which linear layers use cuBLAS; 0 means 16.
 	GemmMinTokens int
+	// GPUs is how many GPUs the model is split over by tensor parallelism
+	// (worker/shard); 0 means 1. The plan is then each GPU's.
+	GPUs int
 }
 
 // MaxLogitRows is the library's KIC_MAX_LOGIT_ROWS: logits and decode
@@ -54,6 +58,7 @@ func (o Options) WithDefaults(h model.Hyper) Options {
 	if o.GemmMinTokens <= 0 {
 		o.GemmMinTokens = 16
 	}
+	o.GPUs = max(1, o.GPUs)
 	return o
 }
 
@@ -64,6 +69,9 @@ type Sizing struct {
 	MaxSeqBlocks  int // block-table width
 	MaxBatch      int // tokens per forward call
 	GemmMinTokens int
+	// Tensor parallelism: the rank this sizing is for, of Ranks (0 of 1
+	// without), and the whole vocabulary, whose logits rank 0 gathers.
+	Rank, Ranks, VocabFull int
 }
 
 // Sizing derives the allocation sizes from options that WithDefaults filled.
@@ -74,18 +82,25 @@ func (o Options) Sizing(h model.Hyper) Sizing {
 		MaxSeqBlocks:  kvcache.BlocksFor(h.ContextLength, o.KVBlockTokens),
 		MaxBatch:      o.MaxBatch,
 		GemmMinTokens: o.GemmMinTokens,
+		Ranks:         1,
+		VocabFull:     h.VocabSize,
 	}
 }
 
-// Plan is the device memory a model needs, in bytes.
+// Plan is the device memory a model needs, in bytes: on each of GPUs GPUs
+// when it is split over several (the figures of the GPU that needs most).
 type Plan struct {
 	Weights uint64
 	KVCache uint64
 	Buffers uint64 // activations, logits, cuBLAS workspace, staging, a reserve for the CUDA libraries
+	GPUs    int    // 0 or 1: one GPU
 }
 
-// Total is the sum of the parts.
+// Total is the sum of the parts: what one GPU needs.
 func (p Plan) Total() uint64 { return p.Weights + p.KVCache + p.Buffers }
+
+// Count is the number of GPUs the plan is for.
+func (p Plan) Count() int { return max(1, p.GPUs) }
 
 // TotalMiB is Total rounded up to whole MiB, the unit of the nvidia.com/gpu.memory label.
 func (p Plan) TotalMiB() int64 { return int64(CeilMiB(p.Total())) }
@@ -95,24 +110,64 @@ func (p Plan) Check(device string, free uint64) error {
 	if p.Total() <= free {
 		return nil
 	}
-	return fmt.Errorf("model needs %d MiB (weights %d + KV cache %d + buffers %d) but %s has only %d MiB free",
-		CeilMiB(p.Total()), CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers), device, free/MiB)
+	return fmt.Errorf("model needs %s but %s has only %d MiB free", p, device, free/MiB)
 }
 
-// String is the plan in MiB, as inspect and the operator show it.
+// String is the plan in MiB, as inspect and the operator show it: per GPU
+// and how many when the model is split ("2 × 40212 MiB per GPU (...)").
 func (p Plan) String() string {
-	return fmt.Sprintf("%d MiB (weights %d + KV cache %d + buffers %d)",
-		CeilMiB(p.Total()), CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers))
+	per := ""
+	if p.Count() > 1 {
+		per = fmt.Sprintf("%d × ", p.Count())
+	}
+	each := ""
+	if p.Count() > 1 {
+		each = " per GPU"
+	}
+	return fmt.Sprintf("%s%d MiB%s (weights %d + KV cache %d + buffers %d)",
+		per, CeilMiB(p.Total()), each, CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers))
 }
 
 // CeilMiB rounds bytes up to MiB.
 func CeilMiB(b uint64) uint64 { return (b + MiB - 1) / MiB }
 
 // ForModel is the plan the CUDA loader allocates for m with o. m may come from
-// a header-only file (model.FromHeader): only tensor shapes and types are read.
-func ForModel(m *model.Model, o Options) Plan {
+// a header-only file (model.FromHeader): only tensor shapes and types are
+// read. Over several GPUs (o.GPUs) it is the plan of the GPU whose shard
+// needs most, and it fails when the model does not split over that many
+// (worker/shard says why).
+func ForModel(m *model.Model, o Options) (Plan, error) {
 	o = o.WithDefaults(m.Hyper)
-	return Compute(m.Hyper, WeightBytes(m), o.Sizing(m.Hyper))
+	sp, err := shard.ForModel(m, o.GPUs)
+	if err != nil {
+		return Plan{}, err
+	}
+	var worst Plan
+	for r := range sp.N() {
+		if p := ForRank(m, o, sp, r); p.Total() > worst.Total() {
+			worst = p
+		}
+	}
+	worst.GPUs = sp.N()
+	return worst, nil
+}
+
+// ForRank is the plan of rank r of sp's split of m, with o already through
+// WithDefaults: what the CUDA loader allocates on that rank's GPU.
+func ForRank(m *model.Model, o Options, sp shard.Plan, r int) Plan {
+	h, s := RankSizing(m.Hyper, o, sp, r)
+	p := Compute(h, WeightBytes(m, sp, r), s)
+	p.GPUs = sp.N()
+	return p
+}
+
+// RankSizing is rank r's share of the hyperparameters (shard.Plan.Hyper) and
+// its allocation sizes, from o already through WithDefaults.
+func RankSizing(h model.Hyper, o Options, sp shard.Plan, r int) (model.Hyper, Sizing) {
+	rh := sp.Hyper(h, r)
+	s := o.Sizing(rh)
+	s.Rank, s.Ranks, s.VocabFull = r, sp.N(), h.VocabSize
+	return rh, s
 }
 
 // slabAlign is the alignment of every piece of the library's two slabs
@@ -132,25 +187,32 @@ const ContextReserve = 600 * MiB
 
 func align(b, to uint64) uint64 { return (b + to - 1) / to * to }
 
-// WeightBytes is the weights slab the CUDA loader allocates: every tensor as
-// stored, at its encoded size from gguf's type table (Q8_0's 34-byte blocks
-// become 32 quants and a 2-byte scale, two pieces), vectors and the position table as float32, each piece aligned to
-// 256 bytes. The loader's grouped [q; k; v] and [gate; up] pieces need no more
-// than their members' pieces.
-func WeightBytes(m *model.Model) uint64 {
+// WeightBytes is the weights slab the CUDA loader allocates on rank r of sp
+// (with one rank, the whole model): every tensor's piece as stored, at its
+// encoded size from gguf's type table (Q8_0's 34-byte blocks become 32
+// quants and a 2-byte scale, two pieces), vectors and the position table as
+// float32, each piece aligned to 256 bytes. The loader's grouped [q; k; v]
+// and [gate; up] pieces need no more than their members' pieces.
+func WeightBytes(m *model.Model, sp shard.Plan, r int) uint64 {
 	var total uint64
 	add := func(t *model.Tensor, asF32 bool) {
 		if t == nil {
 			return
 		}
-		n := uint64(t.Rows) * uint64(t.Cols)
+		pc, err := sp.Piece(t, r)
+		if err != nil || pc.Empty() {
+			return // a plan ForModel made has a rule for every tensor the model binds
+		}
+		rows, cols := pc.Shape()
+		n := uint64(rows) * uint64(cols)
 		switch {
 		case asF32:
 			total += align(n*4, slabAlign)
 		case t.Info.Type == gguf.TypeQ8_0: // int8 quants, then one fp16 scale per block
 			total += align(n, slabAlign) + align(n/gguf.TypeQ8_0.BlockSize()*2, slabAlign)
 		default:
-			total += align(t.Info.Size, slabAlign)
+			rb, _ := t.Info.Type.RowBytes(uint64(cols))
+			total += align(rb*uint64(rows), slabAlign)
 		}
 	}
 	w := &m.Weights
@@ -187,11 +249,18 @@ func Compute(h model.Hyper, weights uint64, s Sizing) Plan {
 // CUDA loader checks the library's own figure against this one at load).
 func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 	const f32, i32 = 4, 4
-	B, E, F, V := uint64(s.MaxBatch), uint64(h.Embedding), uint64(h.FeedForward), uint64(h.VocabSize)
+	B, E, F := uint64(s.MaxBatch), uint64(h.Embedding), uint64(h.FeedForward)
 	nq, nkv := uint64(h.Heads*h.HeadDim), uint64(h.HeadsKV*h.HeadDim)
-	qw := nq + 2*nkv // llama: room for a fused [q; k; v] row
-	if h.Family == model.FamilyGPT {
-		qw = 3 * E
+	qw := nq + 2*nkv // room for a fused [q; k; v] row (GPT-2's own, or llama's grouped one)
+	// Logits: rank 0 holds the whole vocabulary's, gathered from every rank's
+	// piece (rank r computes its rows in its slot of the gather buffer).
+	V, gather := uint64(h.VocabSize), uint64(0)
+	if s.Ranks > 1 {
+		chunk := uint64((s.VocabFull + s.Ranks - 1) / s.Ranks)
+		V, gather = uint64(s.VocabFull), chunk*uint64(s.Ranks)
+		if s.Rank > 0 {
+			V, gather = 0, chunk
+		}
 	}
 	L := uint64(s.LogitRows())
 	var used uint64
@@ -210,6 +279,7 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 	kv = used - kStart
 	for _, n := range []uint64{B * E, B * max(E, nq), B * qw, B * nkv, B * nkv, B * nq, B * F, B * F, L * V,
 		L * uint64(h.Heads) * attnSplits * (uint64(h.HeadDim) + 2), // decode attention partials
+		L * gather, // tensor parallelism: every rank's logits, for rank 0 to put in order
 	} {
 		take(n * f32)
 	}

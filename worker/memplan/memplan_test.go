@@ -1,6 +1,7 @@
 package memplan
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
+	"github.com/kubeinfer/kubeinfer/worker/shard"
 )
 
 // llama32_1b has Llama-3.2-1B's shape.
@@ -128,7 +130,70 @@ func TestWeightBytesQuantized(t *testing.T) {
 	if !seen[gguf.TypeQ4_K] || !seen[gguf.TypeQ6_K] {
 		t.Fatalf("the Q4_K_M model has types %v", seen)
 	}
-	if got := WeightBytes(m); got != want {
+	one, err := shard.ForModel(m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := WeightBytes(m, one, 0); got != want {
 		t.Errorf("WeightBytes = %d, want %d", got, want)
+	}
+}
+
+// Over N GPUs the plan is each GPU's: its shard of the weights, its KV heads'
+// cache (a replicated KV head is on every GPU that reads it), and its buffers,
+// rank 0's holding the whole vocabulary's logits for sampling.
+func TestMemoryPlanPerGPU(t *testing.T) {
+	cfg := modeltest.Config{Arch: "llama", Embedding: 512, Heads: 8, HeadsKV: 4, FeedForward: 1024, Blocks: 2,
+		Vocab: 4000, Context: 4096, Type: gguf.TypeQ4_0, Seed: 1}
+	w, err := modeltest.Writer(cfg, modeltest.Tensors(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := modeltest.Parse(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.FromFile(f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{KVCacheTokens: 4096}
+	one, err := ForModel(m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Count() != 1 || strings.Contains(one.String(), "×") {
+		t.Errorf("one GPU: %d, %q", one.Count(), one)
+	}
+	var norms uint64 = 2*(2*align(512*4, slabAlign)) + align(512*4, slabAlign) // replicated on every GPU
+	for _, n := range []int{2, 4} {
+		o.GPUs = n
+		p, err := ForModel(m, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Count() != n || !strings.HasPrefix(p.String(), fmt.Sprintf("%d × ", n)) || !strings.Contains(p.String(), " per GPU (") {
+			t.Errorf("N=%d: %d GPUs, %q", n, p.Count(), p)
+		}
+		// Q4_0's 18-byte blocks split into whole blocks: each GPU holds its share of the
+		// matrices plus every norm.
+		if lo, hi := (one.Weights-norms)/uint64(n), (one.Weights-norms)/uint64(n)+norms+16*slabAlign; p.Weights < lo || p.Weights > hi {
+			t.Errorf("N=%d: %d weight bytes per GPU, want %d to %d", n, p.Weights, lo, hi)
+		}
+		if want := one.KVCache / uint64(n); p.KVCache != want {
+			t.Errorf("N=%d: KV cache %d per GPU, want %d", n, p.KVCache, want)
+		}
+		sp, _ := shard.ForModel(m, n)
+		oo := o.WithDefaults(m.Hyper)
+		s0, _ := Scratch(RankSizing(m.Hyper, oo, sp, 0))
+		s1, _ := Scratch(RankSizing(m.Hyper, oo, sp, 1))
+		// Rank 0 holds the gathered logits (256 rows x 4000) and every rank's slot for them.
+		if d := s0 - s1; d < 256*4000*4 {
+			t.Errorf("N=%d: rank 0's scratch is only %d bytes larger than rank 1's", n, d)
+		}
+	}
+	o.GPUs = 16
+	if _, err := ForModel(m, o); err == nil || !strings.Contains(err.Error(), "over 16 GPUs") {
+		t.Errorf("16 GPUs for 8 heads: %v", err)
 	}
 }
