@@ -127,7 +127,9 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	if (c.weight_bytes) KIC_TRY(arena_alloc(m, c.weight_bytes, (void **)&m->weights.base));
 	m->weights.size = c.weight_bytes;
 	KIC_CUDA(cudaMallocHost(&m->in_host, sizeof(int32_t) * kic_input_words(&c)));
-	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * kic_logit_rows(&c) * kic_vocab_out(&c)));
+	// Logits come back from rank 0 only, the whole vocabulary's.
+	int64_t host_vocab = c.tp_ranks > 1 && c.tp_rank > 0 ? 1 : kic_vocab_out(&c);
+	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * kic_logit_rows(&c) * host_vocab));
 	KIC_CUDA(cudaMallocHost(&m->sampled_host, sizeof(int32_t) * c.max_batch));
 	KIC_CUDA(cudaEventCreateWithFlags(&m->inputs_sent, cudaEventDisableTiming));
 	for (int b = 0; b < 2; b++) {

@@ -408,3 +408,67 @@ func TestTensorParallelAgainstOneGPU(t *testing.T) {
 		}
 	}
 }
+
+// TestTensorParallelRealShapes compares the models named by $KUBEINFER_TP_MODELS
+// (comma-separated GGUF paths, e.g. the synthetic Llama-3.1-8B and 70B shapes
+// hack/tp-device-test.sh writes) split over $KUBEINFER_TP_GPUS GPUs (default 2)
+// with the same model on one GPU: a 64-token prompt's logits within the bf16
+// tolerance and identical greedy continuations. A model too large for one GPU
+// is only loaded and run split, its greedy tokens logged.
+func TestTensorParallelRealShapes(t *testing.T) {
+	needGPU(t)
+	list := os.Getenv("KUBEINFER_TP_MODELS")
+	if list == "" {
+		t.Skip("KUBEINFER_TP_MODELS names no models")
+	}
+	n := 2
+	if v := os.Getenv("KUBEINFER_TP_GPUS"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	for _, path := range strings.Split(list, ",") {
+		t.Run(fmt.Sprintf("%s/N%d", filepath.Base(path), n), func(t *testing.T) {
+			m, err := model.Load(path, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			opts := Options{Memory: memplan.Options{KVCacheTokens: 1024, MaxContext: 1024}}
+			split := opts
+			split.GPUs = n
+			tp, err := Open(m, split)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tp.Close()
+			t.Logf("%s over %s: plan %s, %d MiB used on the fullest GPU", filepath.Base(path), tp.Device(), tp.Plan(), tp.UsedBytes()>>20)
+			ids := make([]int, 64)
+			for i := range ids {
+				ids[i] = (i*7919 + 1) % m.Hyper.VocabSize
+			}
+			one, err := Open(m, opts)
+			if err != nil {
+				t.Logf("one GPU: %v; the split model alone:", err)
+				seq, err := tp.NewSequence(len(ids) + 32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := tp.Prefill(seq, ids, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				toks := []int{argmax(out[0])}
+				for range 31 {
+					next, err := tp.DecodeGreedy([]engine.DecodeInput{{Seq: seq, Token: toks[len(toks)-1]}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					toks = append(toks, next[0])
+				}
+				t.Logf("greedy over %d GPUs: %v", n, toks)
+				return
+			}
+			defer one.Close()
+			compare(t, one, tp, ids, 32, 2e-2, 0)
+		})
+	}
+}
