@@ -44,9 +44,9 @@ type childOptions struct {
 	// ReportedGPUMemory: RequiredGPUMemoryMiB is what the workers reported after loading,
 	// not what the model's header said before scheduling.
 	ReportedGPUMemory bool
-	// ModelTooLarge scales the workers to zero: no node can hold the model, and pods that
-	// would wait in Pending forever help nobody.
-	ModelTooLarge bool
+	// ScaledToZero runs no workers: no node can hold the model, or no worker of this
+	// version can run it, and pods that would wait in Pending or crash-loop help nobody.
+	ScaledToZero bool
 	// NodeCacheDir is the node directory of a Node model cache; empty means DefaultNodeCacheDir.
 	NodeCacheDir string
 }
@@ -111,9 +111,9 @@ func desiredReplicas(iw *inferencev1alpha1.InferenceWorker) int32 {
 	}
 }
 
-// deploymentReplicas is desiredReplicas, or zero while the model fits no node.
+// deploymentReplicas is desiredReplicas, or zero while the model fits no node or no worker can run it.
 func deploymentReplicas(iw *inferencev1alpha1.InferenceWorker, opts childOptions) int32 {
-	if opts.ModelTooLarge {
+	if opts.ScaledToZero {
 		return 0
 	}
 	return desiredReplicas(iw)
@@ -363,6 +363,14 @@ func workerArgs(iw *inferencev1alpha1.InferenceWorker) []string {
 	if n := iw.Spec.GPU.Count; n > 1 {
 		// Every GPU the pod is given runs a shard of the model (tensor parallelism).
 		args = append(args, "--gpus", strconv.Itoa(int(n)))
+	}
+	// The API server fills both in; an object read from elsewhere (a unit test) may lack them,
+	// and then the worker's own defaults, the same as the CRD's, apply.
+	if t := iw.Spec.Serving.KVCacheType; t != "" {
+		args = append(args, "--kv-cache-type", string(t))
+	}
+	if u := iw.Spec.Serving.GPUMemoryUtilization; u > 0 {
+		args = append(args, "--gpu-memory-utilization", strconv.FormatFloat(u, 'g', -1, 64))
 	}
 	return args
 }

@@ -211,7 +211,7 @@ func TestModelMemoryAffinity(t *testing.T) {
 	if got := gtValue(iw, childOptions{}); got != "" {
 		t.Errorf("unknown size: Gt %q", got)
 	}
-	d := desiredDeployment(iw, childOptions{ModelTooLarge: true})
+	d := desiredDeployment(iw, childOptions{ScaledToZero: true})
 	if *d.Spec.Replicas != 0 {
 		t.Errorf("ModelTooLarge replicas = %d", *d.Spec.Replicas)
 	}

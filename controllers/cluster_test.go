@@ -21,12 +21,14 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	inferencepoolv1 "sigs.k8s.io/gateway-api-inference-extension/api/v1"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/internal/extmodules"
@@ -356,5 +358,58 @@ func TestDecideReplicas(t *testing.T) {
 				t.Errorf("decideReplicas = %d %q, want %d %q", d.replicas, gotEvent, tc.want, tc.event)
 			}
 		})
+	}
+}
+
+// The KEDA sample is an object KEDA accepts: the API server validates it against the
+// ScaledObject CRD as KEDA's module ships it (a ScaledObject with a trigger that lacks its
+// type is refused, so the validation is real), and it targets the InferenceWorker through
+// the scale subresource KEDA's HPA would use.
+func TestKEDASampleAgainstKEDACRD(t *testing.T) {
+	crd, err := extmodules.File(extmodules.KEDA, "config/crd/bases/keda.sh_scaledobjects.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	installCRDs(t, []string{crd})
+	ns := newNamespace(t)
+	data, err := os.ReadFile(filepath.Join("..", "config", "samples", "keda", "scaledobject.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	so := &unstructured.Unstructured{}
+	if err := sigsyaml.Unmarshal(data, &so.Object); err != nil {
+		t.Fatal(err)
+	}
+	if so.GetKind() != "ScaledObject" || so.GetAPIVersion() != "keda.sh/v1alpha1" {
+		t.Fatalf("sample is a %s %s", so.GetAPIVersion(), so.GetKind())
+	}
+	broken := so.DeepCopy()
+	so.SetNamespace(ns)
+	if err := k8sClient.Create(context.Background(), so); err != nil {
+		t.Fatalf("the API server refuses the KEDA sample: %v", err)
+	}
+	triggers, _, _ := unstructured.NestedSlice(broken.Object, "spec", "triggers")
+	delete(triggers[0].(map[string]any), "type")
+	if err := unstructured.SetNestedSlice(broken.Object, triggers, "spec", "triggers"); err != nil {
+		t.Fatal(err)
+	}
+	broken.SetNamespace(ns)
+	broken.SetName("broken")
+	if err := k8sClient.Create(context.Background(), broken); err == nil || !strings.Contains(err.Error(), "type") {
+		t.Errorf("a ScaledObject whose trigger has no type: %v, want the CRD's refusal", err)
+	}
+
+	// What it scales: an InferenceWorker of the name it targets, through /scale.
+	target, _, _ := unstructured.NestedString(so.Object, "spec", "scaleTargetRef", "name")
+	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
+	if iw.Name != target {
+		t.Fatalf("the KEDA sample targets %q, the gpt sample is %q", target, iw.Name)
+	}
+	scale := &autoscalingv1.Scale{}
+	if err := k8sClient.SubResource("scale").Get(context.Background(), iw, scale); err != nil {
+		t.Fatalf("the scale subresource KEDA's HPA uses: %v", err)
+	}
+	if scale.Spec.Replicas != *iw.Spec.Replicas {
+		t.Errorf("scale of the target says %d replicas, the InferenceWorker %d", scale.Spec.Replicas, *iw.Spec.Replicas)
 	}
 }

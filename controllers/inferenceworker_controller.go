@@ -106,7 +106,7 @@ func (r *InferenceWorkerReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	iw.Status.Autoscaling = obs.autoscale.status
 	evs, deploy, err := r.applyChildren(ctx, iw, childOptions{
 		WorkerImage: r.WorkerImage, RequiredGPUMemoryMiB: fit.affinityMiB(), ReportedGPUMemory: !fit.fromHeader,
-		ModelTooLarge: fit.tooLarge(), NodeCacheDir: r.NodeCacheDir,
+		ScaledToZero: fit.scaledToZero(), NodeCacheDir: r.NodeCacheDir,
 	})
 	if err != nil {
 		if apierrors.IsInvalid(err) {

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
 )
 
 func loadSample(t *testing.T, file string) *inferencev1alpha1.InferenceWorker {
@@ -150,8 +151,9 @@ func TestLlamaSampleCreatesChildren(t *testing.T) {
 
 	// Defaults come from the CRD schema, so GitOps tools see them too.
 	if *iw.Spec.Replicas != 1 || iw.Spec.GPU.ResourceName != "nvidia.com/gpu" || iw.Spec.Serving.Port != 8000 ||
-		iw.Spec.Model.Format != inferencev1alpha1.ModelFormatGGUF || iw.Spec.Narration.InferenceEvents != inferencev1alpha1.InferenceEventsSampled {
-		t.Errorf("schema defaults not applied: %+v", iw.Spec)
+		iw.Spec.Model.Format != inferencev1alpha1.ModelFormatGGUF || iw.Spec.Narration.InferenceEvents != inferencev1alpha1.InferenceEventsSampled ||
+		iw.Spec.Serving.KVCacheType != inferencev1alpha1.KVCacheAuto || iw.Spec.Serving.GPUMemoryUtilization != memplan.DefaultGPUMemoryUtilization {
+		t.Errorf("schema defaults not applied (or not the worker's own): %+v", iw.Spec)
 	}
 
 	d := getObj(t, ns, "llama-go", &appsv1.Deployment{})
@@ -171,6 +173,7 @@ func TestLlamaSampleCreatesChildren(t *testing.T) {
 	for flag, want := range map[string]string{
 		"--model": "/models/demo/llama-go.gguf", "--arch": "llama", "--served-name": "llama-go",
 		"--port": "8000", "--device": "cuda", "--max-context": "2048", "--max-concurrent": "8", "--inference-events": "Sampled",
+		"--kv-cache-type": "auto", "--gpu-memory-utilization": "0.9",
 	} {
 		if got := argValue(w.Args, flag); got != want {
 			t.Errorf("worker arg %s = %q, want %q (args %v)", flag, got, want, w.Args)
@@ -386,6 +389,8 @@ func TestSpecChangeRollsPodsAndSuspend(t *testing.T) {
 
 	iw = getIW(t, iw)
 	iw.Spec.Serving.MaxConcurrentRequests = 16
+	iw.Spec.Serving.KVCacheType = inferencev1alpha1.KVCacheQ8_0
+	iw.Spec.Serving.GPUMemoryUtilization = 0.75
 	iw.Spec.Image = "registry.test/kubeinfer:v2"
 	if err := k8sClient.Update(context.Background(), iw); err != nil {
 		t.Fatal(err)
@@ -397,7 +402,8 @@ func TestSpecChangeRollsPodsAndSuspend(t *testing.T) {
 		t.Errorf("deployment generation unchanged (%d): the pods would not roll", after.Generation)
 	}
 	w := container(t, after.Spec.Template.Spec, workerContainerName, false)
-	if argValue(w.Args, "--max-concurrent") != "16" || w.Image != "registry.test/kubeinfer:v2" {
+	if argValue(w.Args, "--max-concurrent") != "16" || w.Image != "registry.test/kubeinfer:v2" ||
+		argValue(w.Args, "--kv-cache-type") != "q8_0" || argValue(w.Args, "--gpu-memory-utilization") != "0.75" {
 		t.Errorf("template not updated: %s %v", w.Image, w.Args)
 	}
 	if ev := hasEvent(r.recorder.take(), inferencev1alpha1.ReasonUpdated); ev == nil {

@@ -10,7 +10,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inferencev1alpha1 "github.com/kubeinfer/kubeinfer/api/v1alpha1"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
+	"github.com/kubeinfer/kubeinfer/worker/modelsize"
 )
 
 // workerPlanOptions are the memory plan options of the worker args this
@@ -20,7 +22,8 @@ func workerPlanOptions(iw *inferencev1alpha1.InferenceWorker) memplan.Options {
 	if mc := iw.Spec.Serving.MaxContextLength; mc != nil {
 		maxContext = int(*mc)
 	}
-	return memplan.Options{MaxContext: maxContext, Concurrency: int(maxConcurrent(iw)), GPUs: int(iw.Spec.GPU.Count)}
+	return memplan.Options{MaxContext: maxContext, Concurrency: int(maxConcurrent(iw)), GPUs: int(iw.Spec.GPU.Count),
+		KVType: kvcache.Type(iw.Spec.Serving.KVCacheType), GPUMemoryUtilization: iw.Spec.Serving.GPUMemoryUtilization}
 }
 
 // modelFit is what the operator knows about the model's size and the cluster's GPUs.
@@ -36,6 +39,17 @@ type modelFit struct {
 	// gpuNodes is the number of nodes with the GPU memory label, largestMiB the most memory among them.
 	gpuNodes   int
 	largestMiB int64
+	// unsupported says why no worker of this version can run the model (its header names a
+	// tensor type the worker lacks): the workers are scaled to zero instead of crash-looping.
+	unsupported string
+}
+
+// scaledToZero says the workers must not run: no node can hold the model, or no worker can run it.
+func (f modelFit) scaledToZero() bool { return f.tooLarge() || f.unsupported != "" }
+
+func (f modelFit) unsupportedMessage(iw *inferencev1alpha1.InferenceWorker) string {
+	return fmt.Sprintf("model %s cannot run on this worker version: %s; workers are scaled to 0 until spec.model "+
+		"points at a file of supported types (llama-quantize can convert it, e.g. to Q4_K_M)", servedName(iw), f.unsupported)
 }
 
 // tooLarge says no labelled node can hold the model.
@@ -79,7 +93,7 @@ func (f modelFit) tooLargeMessage(iw *inferencev1alpha1.InferenceWorker) string 
 	}
 	return fmt.Sprintf("model %s needs %s of GPU memory but the largest GPU on the cluster's %d GPU nodes has %d MiB (label %s): "+
 		"workers are scaled to 0 until a node with enough GPU memory joins; raise spec.gpu.count to split the model over more "+
-		"GPUs, lower spec.serving.maxContextLength or maxConcurrentRequests, or use a smaller model",
+		"GPUs, lower spec.serving.maxContextLength or maxConcurrentRequests, raise gpuMemoryUtilization, or use a smaller model",
 		servedName(iw), need, f.gpuNodes, f.largestMiB, labelGPUMemory)
 }
 
@@ -96,12 +110,15 @@ func (r *InferenceWorkerReconciler) observeModelFit(ctx context.Context, iw *inf
 	// would need to read every Secret of the cluster): its workers report the size.
 	if src := iw.Spec.Model.Source.URL; src != nil && r.Sizer != nil && src.HeadersSecretRef == nil {
 		plan, err := r.Sizer.Plan(ctx, src.URL, src.SHA256, workerPlanOptions(iw))
-		if err != nil {
+		switch {
+		case modelsize.Unsupported(err):
+			fit.unsupported = err.Error()
+		case err != nil:
 			// Not knowing the size is not an error of the InferenceWorker: the workers
 			// still start, and report the size after their first load.
 			ctrl.LoggerFrom(ctx).V(2).Info("cannot read the model's header", "error", err.Error())
-		} else {
-			fit.requiredMiB, fit.weightsBytes, fit.plan = plan.TotalMiB(), int64(plan.Weights), plan.String()
+		default:
+			fit.requiredMiB, fit.weightsBytes, fit.plan = plan.RequiredMiB(), int64(plan.Weights), plan.String()
 			fit.fromHeader = true
 		}
 	}

@@ -274,7 +274,7 @@ func TestWorkerNarratesOnInferenceWorker(t *testing.T) {
 	}
 
 	loaded := waitEvents(t, iw, "ModelLoaded", 1)[0]
-	if !regexp.MustCompile(`^Loaded GPT model gpt-go on CPU \(\d+ MB RAM, \d+ ms\)$`).MatchString(loaded.Note) {
+	if !regexp.MustCompile(`^Loaded GPT model gpt-go on CPU \(gpt2, \d+ MB RAM, \d+ ms\)$`).MatchString(loaded.Note) {
 		t.Errorf("ModelLoaded note = %q", loaded.Note)
 	}
 	assertNarrationEvent(t, loaded, iw, pod, "model_load", corev1.EventTypeNormal)
@@ -504,4 +504,57 @@ func serviceAccountKubeconfig(t *testing.T, ns, sa string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestArchitectureMismatchIsRefused: a real worker declared gpt and given a qwen3 file
+// (llama family) refuses it at load, naming both, as a ModelLoadFailed Event; its
+// termination message, as the kubelet reports it, becomes the ModelLoaded and Ready
+// conditions.
+func TestArchitectureMismatchIsRefused(t *testing.T) {
+	ns := newNamespace(t)
+	r := newTestReconciler(t)
+	iw := createIW(t, ns, loadSample(t, "inference_v1alpha1_inferenceworker_gpt.yaml"))
+	r.reconcile(t, iw)
+	iw = getIW(t, iw)
+	d := getObj(t, ns, "gpt-go", &appsv1.Deployment{})
+	sim := newWorkerSim(t, ns, "gpt-go")
+	sim.pod("gpt-go-0", loadingPod)
+	pod := getObj(t, ns, "gpt-go-0", &corev1.Pod{})
+	qwen3, err := filepath.Abs("../worker/testdata/fidelity/qwen3.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	termLog := filepath.Join(t.TempDir(), "termination-log")
+	if err := os.WriteFile(termLog, nil, 0o644); err != nil { // the kubelet creates it
+		t.Fatal(err)
+	}
+	w := startWorker(t, d, pod, adminKubeconfig(t), qwen3, "--termination-log", termLog)
+	select {
+	case err := <-w.done:
+		w.done <- err
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != inferencev1alpha1.WorkerExitModelLoadFailed {
+			t.Fatalf("worker exit = %v, want code %d", err, inferencev1alpha1.WorkerExitModelLoadFailed)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("worker did not exit on a model of the other family")
+	}
+	const refusal = "file is qwen3 (llama family) but gpt was declared"
+	ev := waitEvents(t, iw, "ModelLoadFailed", 1)[0]
+	assertNarrationEvent(t, ev, iw, pod, "model_load_failed", corev1.EventTypeWarning)
+	if !strings.HasPrefix(ev.Note, "Failed to load GPT model gpt-go: ") || !strings.Contains(ev.Note, refusal) {
+		t.Errorf("ModelLoadFailed note = %q", ev.Note)
+	}
+	msg, err := os.ReadFile(termLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.pod("gpt-go-0", crashingPod(inferencev1alpha1.WorkerExitModelLoadFailed, string(msg)))
+	r.reconcile(t, iw)
+	got := getIW(t, iw)
+	c := assertCondition(t, got, inferencev1alpha1.ConditionModelLoaded, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoadFailed)
+	if !strings.Contains(c.Message, refusal) {
+		t.Errorf("ModelLoaded message %q, want it to contain %q", c.Message, refusal)
+	}
+	assertCondition(t, got, inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelLoadFailed)
 }

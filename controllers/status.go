@@ -152,6 +152,9 @@ func observeWorkers(iw *inferencev1alpha1.InferenceWorker, obs observed) workers
 	if obs.fit.tooLarge() {
 		w.problem = &problem{reason: inferencev1alpha1.ReasonModelTooLarge, message: obs.fit.tooLargeMessage(iw)}
 	}
+	if obs.fit.unsupported != "" {
+		w.problem = &problem{reason: inferencev1alpha1.ReasonModelLoadFailed, message: obs.fit.unsupportedMessage(iw)}
+	}
 	w.unschedulable = unschedulableMessage(w.pods)
 	w.loading, w.readyPods = countLoading(w.pods)
 	w.downloading = countDownloading(w.pods)

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -104,6 +105,15 @@ serving: {port: 80}`,
 		{"zero concurrency", validSpec + `
 serving: {maxConcurrentRequests: 0}`,
 			[]string{"spec.serving.maxConcurrentRequests", "greater than or equal to 1"}},
+		{"unknown KV cache type", validSpec + `
+serving: {kvCacheType: q4_0}`,
+			[]string{"spec.serving.kvCacheType", `supported values: "auto", "f16", "bf16", "f32", "q8_0"`}},
+		{"GPU memory utilization as a percentage", validSpec + `
+serving: {gpuMemoryUtilization: 90}`,
+			[]string{"spec.serving.gpuMemoryUtilization", "greater than 0 and at most 1: e.g. 0.9 for 90%"}},
+		{"negative GPU memory utilization", validSpec + `
+serving: {gpuMemoryUtilization: -0.5}`,
+			[]string{"spec.serving.gpuMemoryUtilization", "greater than 0 and at most 1"}},
 		{"unknown narration mode", validSpec + `
 narration: {inferenceEvents: Verbose}`,
 			[]string{"spec.narration.inferenceEvents", `supported values: "All", "Sampled", "Off"`}},
@@ -163,5 +173,24 @@ model:
 	obj.Object["spec"] = spec
 	if err := k8sClient.Create(context.Background(), obj); err != nil {
 		t.Fatalf("valid manifest rejected: %v", err)
+	}
+	// The edges of the ranges are accepted too: a whole GPU written as an integer, q8_0 on a CPU worker.
+	for i, extra := range []string{`
+serving: {gpuMemoryUtilization: 1, kvCacheType: bf16}`, `
+serving: {gpuMemoryUtilization: 0.05, kvCacheType: q8_0}
+gpu: {count: 0}`} {
+		obj := &unstructured.Unstructured{}
+		obj.SetAPIVersion("inference.kubeinfer.dev/v1alpha1")
+		obj.SetKind("InferenceWorker")
+		obj.SetNamespace(ns)
+		obj.SetName(fmt.Sprintf("valid-%d", i))
+		spec := map[string]any{}
+		if err := yaml.Unmarshal([]byte(validSpec+extra), &spec); err != nil {
+			t.Fatal(err)
+		}
+		obj.Object["spec"] = spec
+		if err := k8sClient.Create(context.Background(), obj); err != nil {
+			t.Errorf("valid manifest %s rejected: %v", extra, err)
+		}
 	}
 }

@@ -8,11 +8,13 @@
 # There (the device tool), with carry [".cuda-device"]:
 #   bash hack/cuda-device-test.sh run
 #   1. make -C cuda: libkubeinfer_cuda.so for sm_80/sm_90 with that machine's nvcc
-#   2. cuda/build/kernels: every kernel against its CPU reference
+#   2. cuda/build/kernels: every kernel against its CPU reference (attention and the KV write at every KV
+#      storage type: f32, f16, bf16, q8_0)
 #   3. compute-sanitizer memcheck over the kernel tests and the whole fidelity suite (every fixture, every
 #      variant: graphs, no graphs, cuBLAS for every size, chunked prefill) and the batching test
 #      (MEMCHECK=0 skips it, for a quick run)
-#   4. the Go tests (fidelity of every fixture against the CPU engine, batching, sampling), no skips allowed
+#   4. the Go tests (fidelity of every fixture against the CPU engine, the KV storage types against the CPU
+#      engine at the same type and in float32, batching, sampling), no skips allowed
 #   5. kubeinfer-worker bench on a synthetic Llama-3.2-1B-shaped bf16 model, with and without graphs
 # Logs are packed into $OUT/cuda-device-logs.tgz (when OUT is set) so they come back even when a step fails;
 # the exit code is the number of failed steps.
@@ -85,6 +87,8 @@ run() {
 	local model=/tmp/llama3.2-1b-synthetic.gguf
 	step bench "$dir/kubeinfer-worker" bench --synthetic llama3.2-1b --model $model --device cuda --prompt-tokens 128 --gen-tokens 256
 	step bench-nographs "$dir/kubeinfer-worker" bench --model $model --device cuda --no-graphs --prompt-tokens 128 --gen-tokens 256
+	# Structured output at batch 1 on the 1B shape (its 128256-token vocabulary): per-token cost against greedy on the GPU.
+	step constrained bash -c "cd worker/cudabackend && KUBEINFER_CONSTRAINED_MODEL=$model ../../$dir/cudabackend.test -test.run TestGPUConstrainedDecodeOverhead -test.v"
 	if [ -n "${OUT:-}" ]; then tar czf "$OUT/cuda-device-logs.tgz" -C "$(dirname "$out")" "$(basename "$out")"; fi
 	echo "=== $failed step(s) failed; logs in $out${OUT:+ and \$OUT/cuda-device-logs.tgz}"
 	return "$failed"

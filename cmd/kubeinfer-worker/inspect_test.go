@@ -36,6 +36,14 @@ var fixtureFigures = map[string]struct {
 	"llama_gqa_bf16.gguf":      {428672, 9227, 858624, map[string]uint64{"BF16": 856064, "F32": 2560}, 858624, 708837376},
 	"llama_mha.gguf":           {140096, 9222, 560384, map[string]uint64{"F32": 560384}, 560384, 704643072},
 	"qwen2.gguf":               {127552, 8053, 510208, map[string]uint64{"F32": 510208}, 510720, 704643072},
+	"gemma2.gguf":              {94784, 11179, 379136, map[string]uint64{"F32": 379136}, 379136, 704643072},
+	"gemma3.gguf":              {243456, 14534, 973824, map[string]uint64{"F32": 973824}, 976128, 704643072},
+	"gptneox.gguf":             {141056, 7699, 564224, map[string]uint64{"F32": 564224}, 564224, 706740224},
+	"mistral_swa.gguf":         {139584, 13262, 558336, map[string]uint64{"F32": 558336}, 558336, 704643072},
+	"phi2.gguf":                {141120, 7967, 564480, map[string]uint64{"F32": 564480}, 564480, 706740224},
+	"phi3.gguf":                {127296, 9430, 509184, map[string]uint64{"F32": 509184}, 509184, 704643072},
+	"qwen3.gguf":               {131520, 11789, 526080, map[string]uint64{"F32": 526080}, 526592, 706740224},
+	"starcoder2.gguf":          {112256, 8137, 449024, map[string]uint64{"F32": 449024}, 449536, 706740224},
 }
 
 func inspectJSONOf(t *testing.T, args ...string) inspectJSON {
@@ -76,7 +84,7 @@ func TestInspectFixturesExactBytes(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			if plan, err := memplan.ForModel(m, memplan.Options{}); err != nil || plan.Total() != g.TotalBytes || plan.TotalMiB() != g.RequiredMiB {
+			if plan, err := memplan.ForModel(m, memplan.Options{}); err != nil || plan.Total() != g.TotalBytes || plan.RequiredMiB() != g.RequiredMiB {
 				t.Errorf("the loader's plan %v differs from inspect's %+v", plan, g)
 			}
 			// The text form says the same.
@@ -88,7 +96,7 @@ func TestInspectFixturesExactBytes(t *testing.T) {
 	}
 	// Context and concurrency size the KV cache as serve does.
 	rep := inspectJSONOf(t, "--context", "64", "--concurrency", "4", "../../worker/testdata/fidelity/llama_gqa.gguf")
-	if g := rep.GPUMemory; g.KVCacheTokens != 256 || g.KVCacheBytes != 2*2*256*2*16*4 { // K+V × layers × tokens × kv heads × head dim × f32
+	if g := rep.GPUMemory; g.KVCacheTokens != 256 || g.KVCacheBytes != 2*2*256*2*16*2 { // K+V × layers × tokens × kv heads × head dim × f16 (the GPU's auto)
 		t.Errorf("KV cache for 64 × 4: %+v", g)
 	}
 }

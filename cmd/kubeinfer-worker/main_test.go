@@ -43,6 +43,32 @@ func TestInspect(t *testing.T) {
 	}
 }
 
+// TestInspectArchitectures: inspect names each architecture's family and the parts of
+// its block that differ (the fidelity fixtures).
+func TestInspectArchitectures(t *testing.T) {
+	for name, wants := range map[string][]string{
+		"gemma3": {"architecture:  gemma3 (llama family)", "block:         rms norm, gelu-tanh, sequential residual, post-norms, embeddings × 8",
+			"attention:     scale 0.25, sliding window 6 in 5 of 6 layers",
+			"rope:          neox, 16 dims, base 1e+06, scale 0.125, freq factors false; windowed layers base 10000, scale 1"},
+		"gemma2":     {"attention:     scale 0.25, soft-cap 10, sliding window 6 in 1 of 2 layers; logits soft-cap 30"},
+		"phi3":       {"architecture:  phi3 (llama family)", "sliding window 6 in 2 of 2 layers", "rope:          neox, 12 dims"},
+		"gptneox":    {"architecture:  gptneox (gpt family)", "block:         layer norm, gelu, parallel residual", "rope:          neox, 4 dims"},
+		"phi2":       {"architecture:  phi2 (gpt family)", "parallel-shared residual", "rope:          neox, 8 dims"},
+		"qwen3":      {"architecture:  qwen3 (llama family)", "shape:         2 layers, embedding 64, ffn 160, heads 4 (kv 2) × 32"},
+		"starcoder2": {"architecture:  starcoder2 (gpt family)", "block:         layer norm, gelu-tanh, sequential residual"},
+	} {
+		code, out, errOut := runCLI("inspect", filepath.Join("..", "..", "worker", "testdata", "fidelity", name+".gguf"))
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, code, errOut)
+		}
+		for _, want := range wants {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: output lacks %q:\n%s", name, want, out)
+			}
+		}
+	}
+}
+
 func TestGenerate(t *testing.T) {
 	path := tinyModel(t, "gpt2")
 	args := []string{"generate", "--model", path, "--arch", "gpt", "--prompt", "AB!", "--max-tokens", "7", "--seed", "3"}

@@ -15,10 +15,12 @@ import (
 	"github.com/kubeinfer/kubeinfer/api/v1alpha1"
 	"github.com/kubeinfer/kubeinfer/worker/cudabackend"
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/load"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/narration"
+	"github.com/kubeinfer/kubeinfer/worker/scheduler"
 	"github.com/kubeinfer/kubeinfer/worker/server"
 )
 
@@ -37,10 +39,14 @@ type serveConfig struct {
 	MaxConcurrent int
 	MaxQueue      int
 	MaxContext    int
-	Device        string
-	CUDALib       string
-	GPUs          int // tensor-parallel GPUs
-	ShutdownGrace time.Duration
+	PrefillChunk  int
+	// KVCacheType and GPUMemoryUtilization size and type the GPU's KV pool (memplan.Options).
+	KVCacheType          string
+	GPUMemoryUtilization float64
+	Device               string
+	CUDALib              string
+	GPUs                 int // tensor-parallel GPUs
+	ShutdownGrace        time.Duration
 	// InferenceEvents (All, Sampled or Off) and InferenceEventsInterval
 	// configure the narration of requests as Kubernetes Events.
 	InferenceEvents         string
@@ -75,6 +81,12 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", 8, "sequences generated together")
 	fs.IntVar(&c.MaxQueue, "max-queue", -1, "requests waiting for a slot before 429 (default 4 × max-concurrent)")
 	fs.IntVar(&c.MaxContext, "max-context", 0, "tokens per request, prompt included (default: the model's context)")
+	fs.IntVar(&c.PrefillChunk, "prefill-chunk", scheduler.DefaultPrefillChunk,
+		"most prompt tokens prefilled per step, between the running streams' decode steps")
+	fs.StringVar(&c.KVCacheType, "kv-cache-type", string(kvcache.Auto),
+		"how the KV cache stores keys and values: auto (f16 on a GPU, f32 on the CPU), f32, f16, bf16 or q8_0")
+	fs.Float64Var(&c.GPUMemoryUtilization, "gpu-memory-utilization", memplan.DefaultGPUMemoryUtilization,
+		"share of the GPU's memory the worker takes: weights, buffers, and a KV cache that fills the rest")
 	fs.StringVar(&c.Device, "device", cudabackend.DeviceAuto, "auto (the GPU if there is one, else the CPU engine), cpu or cuda")
 	fs.IntVar(&c.GPUs, "gpus", 1, "GPUs to split the model over with tensor parallelism (devices 0 to gpus-1; the operator passes spec.gpu.count)")
 	fs.StringVar(&c.CUDALib, "cuda-lib", "", "path of libkubeinfer_cuda.so (default: $KUBEINFER_CUDA_LIB, next to this binary, the library path)")
@@ -127,6 +139,15 @@ func (c *serveConfig) validate() error {
 	}
 	if c.MaxConcurrent < 1 {
 		errs = append(errs, errors.New("--max-concurrent must be at least 1"))
+	}
+	if c.PrefillChunk < 1 {
+		errs = append(errs, errors.New("--prefill-chunk must be at least 1"))
+	}
+	if _, err := kvcache.ParseType(c.KVCacheType); err != nil {
+		errs = append(errs, fmt.Errorf("--kv-cache-type: %w", err))
+	}
+	if !(c.GPUMemoryUtilization > 0 && c.GPUMemoryUtilization <= 1) {
+		errs = append(errs, fmt.Errorf("--gpu-memory-utilization %g: want a fraction greater than 0 and at most 1, e.g. 0.9", c.GPUMemoryUtilization))
 	}
 	if c.MaxRequestBytes < 0 || c.MaxConnections < 0 {
 		errs = append(errs, errors.New("--max-request-bytes and --max-connections must be positive, or 0 for the default"))
@@ -186,7 +207,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv := server.New(server.Config{ServedName: c.ServedName, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue,
-		MaxContext: c.MaxContext, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
+		MaxContext: c.MaxContext, PrefillChunk: c.PrefillChunk, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
 		MaxRequestBytes: c.MaxRequestBytes, MaxConnections: c.MaxConnections, ReadHeaderTimeout: c.ReadHeaderTimeout,
 		ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, APIKeys: keys})
 
@@ -207,6 +228,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			Plan: c.memoryPlan, Progress: tracker.Update, Prewarm: c.prewarm()})
 	})
 	if err == nil {
+		logKVCache(log, m.Backend, c.KVCacheType)
 		if err = srv.Start(ctx, m); err != nil {
 			m.Close()
 		}
@@ -242,6 +264,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// logKVCache says what the KV cache got: on a GPU the pool gpuMemoryUtilization left, and the
+// plan it completes (what the load allocated; hack/realshape compares it with the memory measured).
+func logKVCache(log logr.Logger, b engine.Backend, kvType string) {
+	kv := b.KV()
+	kvs := []any{"device", b.Device(), "kvCacheType", kvType, "kvCacheTokens", kv.CapacityTokens(), "blocks", kv.Blocks()}
+	if p, ok := b.(interface{ Plan() memplan.Plan }); ok {
+		plan := p.Plan()
+		kvs = append(kvs, "planMiB", memplan.CeilMiB(plan.Total()), "kvCacheMiB", memplan.CeilMiB(plan.KVCache))
+	}
+	log.Info("KV cache", kvs...)
 }
 
 // writeTerminationLog writes msg as one line to path when path exists and
@@ -308,7 +342,9 @@ func (c serveConfig) cudaOptions() cudabackend.Options {
 // memoryOptions size the KV cache and buffers: the operator computes the same from the
 // InferenceWorker's serving fields (controllers.workerPlanOptions).
 func (c serveConfig) memoryOptions() memplan.Options {
-	return memplan.Options{MaxContext: c.MaxContext, Concurrency: c.MaxConcurrent, GPUs: c.GPUs}
+	kt, _ := kvcache.ParseType(c.KVCacheType) // validated
+	return memplan.Options{MaxContext: c.MaxContext, Concurrency: c.MaxConcurrent, KVType: kt,
+		GPUMemoryUtilization: c.GPUMemoryUtilization, GPUs: c.GPUs}
 }
 
 // memoryPlan is what the CUDA loader allocates for m with this configuration, reported

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +19,10 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/funcr"
+	"sigs.k8s.io/yaml"
 
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 )
 
@@ -177,5 +181,87 @@ func TestServeAPIKeyFileMissing(t *testing.T) {
 		"--api-key-file", filepath.Join(t.TempDir(), "absent"))
 	if code == 0 || !strings.Contains(errOut, "--api-key-file") {
 		t.Fatalf("exit %d, stderr %q: want a failure naming --api-key-file", code, errOut)
+	}
+}
+
+// The KV cache fields of the InferenceWorker reach the memory plan as the operator writes
+// them: every kvCacheType the CRD admits is a type the worker takes (and the reverse), and
+// wrong values are refused with what to write instead.
+func TestServeKVCacheFlags(t *testing.T) {
+	raw, err := os.ReadFile("../../config/crd/bases/inference.kubeinfer.dev_inferenceworkers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crd struct {
+		Spec struct {
+			Versions []struct {
+				Schema struct {
+					OpenAPIV3Schema struct {
+						Properties struct {
+							Spec struct {
+								Properties struct {
+									Serving struct {
+										Properties struct {
+											KVCacheType struct {
+												Enum []string `json:"enum"`
+											} `json:"kvCacheType"`
+											GPUMemoryUtilization struct {
+												Default float64 `json:"default"`
+											} `json:"gpuMemoryUtilization"`
+										} `json:"properties"`
+									} `json:"serving"`
+								} `json:"properties"`
+							} `json:"spec"`
+						} `json:"properties"`
+					} `json:"openAPIV3Schema"`
+				} `json:"schema"`
+			} `json:"versions"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal(raw, &crd); err != nil || len(crd.Spec.Versions) != 1 {
+		t.Fatalf("%v, %d versions", err, len(crd.Spec.Versions))
+	}
+	serving := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties.Spec.Properties.Serving.Properties
+	enum := slices.Clone(serving.KVCacheType.Enum)
+	var types []string
+	for _, kt := range kvcache.Types {
+		types = append(types, string(kt))
+	}
+	slices.Sort(enum)
+	slices.Sort(types)
+	if !slices.Equal(enum, types) {
+		t.Errorf("the CRD admits kvCacheType %v, the worker takes %v", enum, types)
+	}
+	if d := serving.GPUMemoryUtilization.Default; d != memplan.DefaultGPUMemoryUtilization {
+		t.Errorf("the CRD's gpuMemoryUtilization default %g is not the worker's %g", d, memplan.DefaultGPUMemoryUtilization)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want memplan.Options
+		err  string
+	}{
+		{nil, memplan.Options{KVType: kvcache.Auto, GPUMemoryUtilization: 0.9}, ""},
+		{[]string{"--kv-cache-type", "q8_0", "--gpu-memory-utilization", "0.75"}, memplan.Options{KVType: kvcache.Q8_0, GPUMemoryUtilization: 0.75}, ""},
+		{[]string{"--kv-cache-type", "q4_0"}, memplan.Options{}, `--kv-cache-type: KV cache type "q4_0": want one of auto, f32, f16, bf16, q8_0`},
+		{[]string{"--gpu-memory-utilization", "90"}, memplan.Options{}, "--gpu-memory-utilization 90: want a fraction greater than 0 and at most 1, e.g. 0.9"},
+	} {
+		var cfg serveConfig
+		fs := newFlagSet("serve", "", os.Stderr)
+		cfg.flags(fs)
+		if err := parseWithEnv(fs, append([]string{"--model", "/models/x.gguf", "--arch", "llama"}, c.args...)); err != nil {
+			t.Fatal(err)
+		}
+		err := cfg.validate()
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%v: err %v, want %q", c.args, err, c.err)
+			}
+			continue
+		}
+		got := cfg.memoryOptions()
+		if err != nil || got.KVType != c.want.KVType || got.GPUMemoryUtilization != c.want.GPUMemoryUtilization {
+			t.Errorf("%v: %v, options %+v", c.args, err, got)
+		}
 	}
 }

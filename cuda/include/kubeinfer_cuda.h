@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 5
+#define KIC_ABI_VERSION 6
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -99,6 +99,9 @@ typedef struct kic_model_config {
 	/* Runtime sizing. */
 	int32_t kv_block_tokens;    /* tokens per KV block (e.g. 16) */
 	int32_t kv_blocks;          /* blocks in the pool */
+	int32_t kv_type;            /* kic_dtype the pool stores keys and values as: KIC_F32, KIC_F16, KIC_BF16 or
+	                               KIC_Q8_0 (32 consecutive elements of a token's row under one fp16 scale;
+	                               heads_kv * head_dim a multiple of 32) */
 	int32_t max_seq_blocks;     /* block-table width: ceil(context / kv_block_tokens) */
 	int32_t max_batch;          /* most tokens one kic_forward call takes; of them,
 	                               at most min(max_batch, KIC_MAX_LOGIT_ROWS) may want

@@ -27,6 +27,7 @@ type Config struct {
 	Layers, KVBlocks, KVBlockTokens               int
 	Heads, HeadsKV, HeadDim                       int
 	MaxBatch, MaxSeqBlocks, Embedding, FFN, Vocab int
+	KVType                                        int // a kic_dtype
 	Rank, Ranks, VocabFull                        int // tensor parallelism
 }
 
@@ -47,6 +48,11 @@ func Types() []Type {
 	return out
 }
 
+// KVRowBytes is kic_kv_row_bytes: one token's keys (or values) of one layer, kvDim elements of kvType.
+func KVRowBytes(kvType, kvDim int) uint64 {
+	return uint64(C.kic_kv_row_bytes(C.int32_t(kvType), C.int64_t(kvDim)))
+}
+
 // Scratch returns kic_scratch_layout_of's slab size and KV pool bytes.
 func Scratch(c Config) (size, kv uint64) {
 	cfg := C.kic_model_config{
@@ -54,7 +60,7 @@ func Scratch(c Config) (size, kv uint64) {
 		layers: C.int32_t(c.Layers), kv_blocks: C.int32_t(c.KVBlocks), kv_block_tokens: C.int32_t(c.KVBlockTokens),
 		heads: C.int32_t(c.Heads), heads_kv: C.int32_t(c.HeadsKV), head_dim: C.int32_t(c.HeadDim),
 		max_batch: C.int32_t(c.MaxBatch), max_seq_blocks: C.int32_t(c.MaxSeqBlocks), embd: C.int32_t(c.Embedding),
-		ffn: C.int32_t(c.FFN), vocab: C.int32_t(c.Vocab),
+		ffn: C.int32_t(c.FFN), vocab: C.int32_t(c.Vocab), kv_type: C.int32_t(c.KVType),
 		tp_rank: C.int32_t(c.Rank), tp_ranks: C.int32_t(c.Ranks), vocab_full: C.int32_t(c.VocabFull),
 	}
 	if c.GPT {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kubeinfer_cuda.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,6 +53,15 @@ static inline int64_t kic_input_words(const kic_model_config *c) {
 	return 4 * (int64_t)c->max_batch + (int64_t)c->max_batch * c->max_seq_blocks;
 }
 
+/* Bytes of one token's keys (or values) in one layer: kv_dim elements stored as kv_type, whose size is
+ * types.h's (worker/kvcache.Type.RowBytes asks gguf's table the same). 0 for a type the pool does not take. */
+static inline uint64_t kic_kv_row_bytes(int32_t kv_type, int64_t kv_dim) {
+	switch (kv_type) {
+	case KIC_F32: case KIC_F16: case KIC_BF16: case KIC_Q8_0: return kic_type_bytes(kv_type, (uint64_t)kv_dim);
+	default: return 0;
+	}
+}
+
 /* Byte offsets of the pieces in the slab, the element counts the kernels need, and the totals. */
 typedef struct kic_scratch_layout {
 	uint64_t cublas_ws, rope_inv_freq, k_pool, v_pool, x, xn, q, k, v, att, ff1, ff2, logits, partials, gather,
@@ -87,7 +97,7 @@ static inline kic_scratch_layout kic_scratch_layout_of(const kic_model_config *c
 	l.cublas_ws = kic_slab_take(&u, KIC_CUBLAS_WORKSPACE);
 	if (c->family == KIC_FAMILY_LLAMA && c->rope_mode != KIC_ROPE_NONE)
 		l.rope_inv_freq = kic_slab_take(&u, (uint64_t)(c->rope_dim / 2) * f);
-	uint64_t pool = (uint64_t)c->layers * c->kv_blocks * c->kv_block_tokens * nkv * f;
+	uint64_t pool = (uint64_t)c->layers * c->kv_blocks * c->kv_block_tokens * kic_kv_row_bytes(c->kv_type, nkv);
 	l.k_pool = kic_slab_take(&u, pool);
 	l.v_pool = kic_slab_take(&u, pool);
 	l.kv_bytes = u - l.k_pool;

@@ -12,6 +12,7 @@ type Config struct {
 	Layers, KVBlocks, KVBlockTokens               int
 	Heads, HeadsKV, HeadDim                       int
 	MaxBatch, MaxSeqBlocks, Embedding, FFN, Vocab int
+	KVType                                        int // a kic_dtype
 	Rank, Ranks, VocabFull                        int // tensor parallelism
 }
 
@@ -27,3 +28,6 @@ func Types() []Type { panic("cuda/layout: built without cgo") }
 
 // Scratch needs cgo.
 func Scratch(Config) (size, kv uint64) { panic("cuda/layout: built without cgo") }
+
+// KVRowBytes needs cgo.
+func KVRowBytes(kvType, kvDim int) uint64 { panic("cuda/layout: built without cgo") }

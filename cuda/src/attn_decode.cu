@@ -9,9 +9,10 @@
 // finishes last for (token, group), found with a counter, merges them. The chunking is decided on the device from pos[], so a captured graph stays valid as
 // sequences grow; the counter is back at 0 after each merge, ready for the next replay.
 //
-// J = ceil(head_dim / 32): a lane holds output dims lane + 32*j and reads a key row as head_dim/4 float4s,
-// all issued before the first is used; value rows are read up to 32 keys at a time, likewise.
-template <int J>
+// J = ceil(head_dim / 32): a lane holds output dims lane + 32*j and reads a key row four elements at a time,
+// all issued before the first is used; value rows are read up to 32 keys at a time, likewise. KT is the
+// pool's element type (kvcache.cuh).
+template <int J, int KT>
 __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *partials, int *counters) {
 	__shared__ float qs[32][J * 32];
 	__shared__ bool merge;
@@ -41,12 +42,11 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 		int64_t off = key < end ? kv_offset(kv, sq, key) + head_off : 0;
 		float score = -INFINITY;
 		if (key < end) {
-			const float4 *kr = reinterpret_cast<const float4 *>(kv.k + off);
 			const float4 *q4 = reinterpret_cast<const float4 *>(myq);
 			float4 kk[J * 8];
 #pragma unroll
 			for (int d4 = 0; d4 < J * 8; d4++)
-				if (d4 < hd / 4) kk[d4] = __ldg(kr + d4);
+				if (d4 < hd / 4) kk[d4] = kv_io<KT>::load4(kv.k, kv.scales, off + 4 * d4);
 			float dot = 0.f;
 #pragma unroll
 			for (int d4 = 0; d4 < J * 8; d4++)
@@ -79,7 +79,7 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 #pragma unroll
 				for (int j = 0; j < J; j++) {
 					int d = lane + 32 * j;
-					vv[u][j] = t < tile && d < hd ? __ldg(kv.v + o + d) : 0.f;
+					vv[u][j] = t < tile && d < hd ? kv_io<KT>::load1(kv.v, kv.scales, o + d) : 0.f;
 				}
 			}
 #pragma unroll
@@ -151,11 +151,22 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 	}
 }
 
+template <int J, int KT>
+static kic_status launch_jt(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters, cudaStream_t s) {
+	int group = a.heads / a.heads_kv;
+	return kic_launch(attn_decode_kernel<J, KT>, dim3(a.heads_kv, a.n, kic_attn_splits), dim3(32 * group), 0, s, a, kv,
+	                  partials, counters);
+}
+
 template <int J> static kic_status launch_j(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,
                                             cudaStream_t s) {
-	int group = a.heads / a.heads_kv;
-	return kic_launch(attn_decode_kernel<J>, dim3(a.heads_kv, a.n, kic_attn_splits), dim3(32 * group), 0, s, a, kv,
-	                  partials, counters);
+	switch (kv.type) {
+	case KIC_F32: return launch_jt<J, KIC_F32>(a, kv, partials, counters, s);
+	case KIC_F16: return launch_jt<J, KIC_F16>(a, kv, partials, counters, s);
+	case KIC_BF16: return launch_jt<J, KIC_BF16>(a, kv, partials, counters, s);
+	case KIC_Q8_0: return launch_jt<J, KIC_Q8_0>(a, kv, partials, counters, s);
+	default: return kic_set_error(KIC_ERR_UNSUPPORTED, "decode attention: KV cache type %d", kv.type);
+	}
 }
 
 kic_status launch_attn_decode(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,

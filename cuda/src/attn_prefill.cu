@@ -5,7 +5,8 @@ constexpr int kQueriesPerBlock = 16;
 // grid (ceil(n / 16), heads), 16 warps, one query each; dynamic shared memory: K tile [tk][hd+1], V tile
 // [tk][hd], q [16][hd], the tile's cache offsets [tk]. Each K/V tile is staged once for 16 queries.
 // Queries are consecutive positions of one sequence (a prefill), so the block's key range ends at its
-// last query's position.
+// last query's position. KT is the pool's element type (kvcache.cuh).
+template <int KT>
 __global__ void attn_prefill_kernel(kic_attn_args a, kic_kv_view kv, int tk) {
 	extern __shared__ float smem[];
 	int hd = a.head_dim, h = blockIdx.y, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -33,8 +34,8 @@ __global__ void attn_prefill_kernel(kic_attn_args a, kic_kv_view kv, int tk) {
 		for (int e = threadIdx.x; e < tile * hd; e += blockDim.x) {
 			int kk = e / hd, d = e % hd;
 			int64_t off = rows[kk] + d;
-			ks[kk * (hd + 1) + d] = kv.k[off];
-			vs[kk * hd + d] = kv.v[off];
+			ks[kk * (hd + 1) + d] = kv_io<KT>::load1(kv.k, kv.scales, off);
+			vs[kk * hd + d] = kv_io<KT>::load1(kv.v, kv.scales, off);
 		}
 		__syncthreads();
 		if (!active || k0 > qpos) continue;
@@ -79,7 +80,13 @@ kic_status launch_attn_prefill(const kic_attn_args &a, const kic_kv_view &kv, fl
 	                               (size_t)kQueriesPerBlock * a.head_dim) +
 	              sizeof(int64_t) * tk;
 	dim3 grid(kic_div_up(a.n, kQueriesPerBlock), a.heads);
-	attn_prefill_kernel<<<grid, kQueriesPerBlock * 32, smem, s>>>(a, kv, tk);
+	switch (kv.type) {
+	case KIC_F32: attn_prefill_kernel<KIC_F32><<<grid, kQueriesPerBlock * 32, smem, s>>>(a, kv, tk); break;
+	case KIC_F16: attn_prefill_kernel<KIC_F16><<<grid, kQueriesPerBlock * 32, smem, s>>>(a, kv, tk); break;
+	case KIC_BF16: attn_prefill_kernel<KIC_BF16><<<grid, kQueriesPerBlock * 32, smem, s>>>(a, kv, tk); break;
+	case KIC_Q8_0: attn_prefill_kernel<KIC_Q8_0><<<grid, kQueriesPerBlock * 32, smem, s>>>(a, kv, tk); break;
+	default: return kic_set_error(KIC_ERR_UNSUPPORTED, "attention: KV cache type %d", kv.type);
+	}
 	KIC_LAUNCHED();
 	return KIC_OK;
 }

@@ -72,8 +72,8 @@ constexpr int kSplitKeys = 256;
 // grid (ceil(n / queries_per_block), heads_kv * chunks, splits), 128 threads. group_block query heads of
 // one KV head (chunk `blockIdx.y % chunks` of its group) times queries_per_block = kRows / group_block
 // queries. partials: kic_attn_partials(n, heads, head_dim) floats; counters: gridDim.x * gridDim.y ints at
-// zero (left at zero).
-template <int HD>
+// zero (left at zero). KT is the pool's element type (kvcache.cuh).
+template <int HD, int KT>
 __global__ void __launch_bounds__(kThreads) attn_prefill_tc_kernel(kic_attn_args a, kic_kv_view kv, float *partials,
                                                                   int *counters, int group_block, int chunks) {
 	using shape = tc_shape<HD>;
@@ -137,8 +137,8 @@ __global__ void __launch_bounds__(kThreads) attn_prefill_tc_kernel(kic_attn_args
 			pk[it] = pv[it] = make_float2(0.f, 0.f);
 			if (key < kend && d < hd) {
 				int64_t off = kv_offset(kv, sq, key) + (int64_t)kvh * hd + d;
-				pk[it] = *reinterpret_cast<const float2 *>(kv.k + off);
-				pv[it] = *reinterpret_cast<const float2 *>(kv.v + off);
+				pk[it] = kv_io<KT>::load2(kv.k, kv.scales, off);
+				pv[it] = kv_io<KT>::load2(kv.v, kv.scales, off);
 			}
 		}
 	};
@@ -318,14 +318,14 @@ __global__ void __launch_bounds__(kThreads) attn_prefill_tc_kernel(kic_attn_args
 	}
 }
 
-template <int HD>
+template <int HD, int KT>
 kic_status launch_tc(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters, int max_tiles,
                      cudaStream_t s) {
 	constexpr size_t smem = tc_shape<HD>::smem;
 	static_assert(smem >= sizeof(float) * kRows * kic_attn_splits, "the merge weights reuse the query tile");
 	static bool configured = false; // the opt-in above 48 KB, once per kernel
 	if (!configured) {
-		KIC_CUDA(cudaFuncSetAttribute(attn_prefill_tc_kernel<HD>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+		KIC_CUDA(cudaFuncSetAttribute(attn_prefill_tc_kernel<HD, KT>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
 		configured = true;
 	}
 	int group = a.heads / a.heads_kv, group_block = group < kRows ? group : kRows;
@@ -333,9 +333,21 @@ kic_status launch_tc(const kic_attn_args &a, const kic_kv_view &kv, float *parti
 	dim3 grid(kic_div_up(a.n, qpb), a.heads_kv * chunks, 1);
 	// Split only where the counters (one per tile) and the partials (rows of n * heads) have room.
 	if (partials && counters && (int64_t)grid.x * grid.y <= max_tiles) grid.z = kic_attn_splits;
-	attn_prefill_tc_kernel<HD><<<grid, kThreads, smem, s>>>(a, kv, partials, counters, group_block, chunks);
+	attn_prefill_tc_kernel<HD, KT><<<grid, kThreads, smem, s>>>(a, kv, partials, counters, group_block, chunks);
 	KIC_LAUNCHED();
 	return KIC_OK;
+}
+
+template <int HD>
+kic_status launch_tc_kt(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters, int max_tiles,
+                        cudaStream_t s) {
+	switch (kv.type) {
+	case KIC_F32: return launch_tc<HD, KIC_F32>(a, kv, partials, counters, max_tiles, s);
+	case KIC_F16: return launch_tc<HD, KIC_F16>(a, kv, partials, counters, max_tiles, s);
+	case KIC_BF16: return launch_tc<HD, KIC_BF16>(a, kv, partials, counters, max_tiles, s);
+	case KIC_Q8_0: return launch_tc<HD, KIC_Q8_0>(a, kv, partials, counters, max_tiles, s);
+	default: return kic_set_error(KIC_ERR_UNSUPPORTED, "attention: KV cache type %d", kv.type);
+	}
 }
 
 // The device's shared-memory opt-in limit per block (cached: one device per process).
@@ -366,9 +378,9 @@ kic_status launch_attn_prefill_tc(const kic_attn_args &a, const kic_kv_view &kv,
 	if ((int)smem > smem_optin()) return KIC_OK; // e.g. head_dim 256 on an sm_86 part: the SIMT kernel
 	*launched = true;
 	switch (hd) {
-	case 32: return launch_tc<32>(a, kv, partials, counters, max_tiles, s);
-	case 64: return launch_tc<64>(a, kv, partials, counters, max_tiles, s);
-	case 128: return launch_tc<128>(a, kv, partials, counters, max_tiles, s);
-	default: return launch_tc<256>(a, kv, partials, counters, max_tiles, s);
+	case 32: return launch_tc_kt<32>(a, kv, partials, counters, max_tiles, s);
+	case 64: return launch_tc_kt<64>(a, kv, partials, counters, max_tiles, s);
+	case 128: return launch_tc_kt<128>(a, kv, partials, counters, max_tiles, s);
+	default: return launch_tc_kt<256>(a, kv, partials, counters, max_tiles, s);
 	}
 }

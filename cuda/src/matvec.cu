@@ -366,12 +366,13 @@ __global__ void __launch_bounds__(Warps<DT, 1>::value * 32)
 		v = warp & 1 ? x0 * sn + x1 * cs : x0 * cs - x1 * sn;
 	}
 	y[row] = v;
-	if (row >= st.nq + st.nkv) st.kv.v[cache + row - st.nq - st.nkv] = v;
-	else if (row >= st.nq) st.kv.k[cache + row - st.nq] = v;
+	if (row >= st.nq + st.nkv) kv_store1(st.kv, st.kv.v, cache + row - st.nq - st.nkv, v);
+	else if (row >= st.nq) kv_store1(st.kv, st.kv.k, cache + row - st.nq, v);
 }
 
 bool kic_matvec_can_qkv(const kic_mat &w, int n, const kic_qkv_store &st) {
-	return n == 1 && kic_matvec_can_norm(w) && st.head_dim % 2 == 0 &&
+	// Each row is computed by its own warp, and a q8_0 scale needs 32 of them: rope_store_kv writes those.
+	return n == 1 && kic_matvec_can_norm(w) && st.head_dim % 2 == 0 && st.kv.type != KIC_Q8_0 &&
 	       w.rows == st.nq + 2 * st.nkv && st.nq % st.head_dim == 0 && st.nkv % st.head_dim == 0 &&
 	       (st.rope_mode == KIC_ROPE_NONE || (st.rope_dim % 2 == 0 && st.rope_dim <= st.head_dim && st.inv_freq));
 }

@@ -44,7 +44,8 @@ struct kic_qkv_store {
 	const float *inv_freq = nullptr;
 	kic_kv_view kv;
 };
-// Whether launch_matvec_qkv can take this step: one token, a norm it can fuse, whole pairs in a block.
+// Whether launch_matvec_qkv can take this step: one token, a norm it can fuse, whole pairs in a block, a KV
+// pool whose elements can be written one at a time (not q8_0).
 bool kic_matvec_can_qkv(const kic_mat &w, int n, const kic_qkv_store &st);
 kic_status launch_matvec_qkv(const kic_mat &w, const float *x, const float *bias, float *y, const kic_matvec_norm &nrm,
                              const kic_qkv_store &st, cudaStream_t s);

@@ -62,8 +62,8 @@ static void place_scratch(kic_model *m, uint8_t *base, const kic_scratch_layout 
 	m->cublas_ws = base + l.cublas_ws;
 	m->rope_inv_freq = m->cfg.family == KIC_FAMILY_LLAMA && m->cfg.rope_mode != KIC_ROPE_NONE
 	                       ? (float *)(base + l.rope_inv_freq) : nullptr;
-	m->k_pool = (float *)(base + l.k_pool);
-	m->v_pool = (float *)(base + l.v_pool);
+	m->k_pool = base + l.k_pool;
+	m->v_pool = base + l.v_pool;
 	m->x = (float *)(base + l.x);
 	m->xn = (float *)(base + l.xn);
 	m->q = (float *)(base + l.q);
@@ -96,6 +96,15 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	                       c.vocab_start + c.vocab > c.vocab_full || c.vocab > kic_vocab_chunk(&c)))
 		return kic_set_error(KIC_ERR_INVALID, "rank %d of %d holds vocabulary rows %d to %d of %d (chunks of %lld)", c.tp_rank,
 		                     c.tp_ranks, c.vocab_start, c.vocab_start + c.vocab, c.vocab_full, (long long)kic_vocab_chunk(&c));
+	if (!kic_kv_row_bytes(c.kv_type, (int64_t)c.heads_kv * c.head_dim) ||
+	    (c.kv_type == KIC_Q8_0 && ((int64_t)c.heads_kv * c.head_dim) % 32))
+		return kic_set_error(KIC_ERR_UNSUPPORTED, "KV cache type %d for rows of %d (f32, f16, bf16; q8_0 for rows of whole 32s)",
+		                     c.kv_type, c.heads_kv * c.head_dim);
+	// Each layer's pool starts where the one before ends: 8-byte steps keep the attention kernels' vector loads
+	// aligned (always so for blocks of an even number of tokens).
+	if ((uint64_t)c.kv_blocks * c.kv_block_tokens * kic_kv_row_bytes(c.kv_type, (int64_t)c.heads_kv * c.head_dim) % 8)
+		return kic_set_error(KIC_ERR_UNSUPPORTED, "a KV pool layer of %d blocks of %d tokens is not a multiple of 8 bytes",
+		                     c.kv_blocks, c.kv_block_tokens);
 	if (c.family == KIC_FAMILY_LLAMA && c.rope_mode != KIC_ROPE_NONE &&
 	    (!c.rope_inv_freq || c.rope_dim <= 0 || c.rope_dim > c.head_dim || c.rope_dim % 2))
 		return kic_set_error(KIC_ERR_INVALID, "rope: dim %d with head_dim %d, inv_freq %p", c.rope_dim, c.head_dim,
@@ -441,12 +450,14 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 	kic_attn_args a;
 	a.out = m->att, a.seq = seq, a.pos = pos, a.n = n, a.heads = c.heads, a.heads_kv = c.heads_kv;
 	a.head_dim = c.head_dim, a.scale = (float)(1.0 / sqrt((double)c.head_dim));
-	uint64_t layer_pool = (uint64_t)c.kv_blocks * c.kv_block_tokens * nkv;
+	// A layer's pool: its elements, then (q8_0) their scales (kvcache.cuh).
+	uint64_t slots = (uint64_t)c.kv_blocks * c.kv_block_tokens, layer_pool = slots * kic_kv_row_bytes(c.kv_type, nkv);
 	for (int li = 0; li < c.layers; li++) {
 		kic_layer &l = m->layers[li];
 		kic_kv_view kv;
 		kv.k = m->k_pool + li * layer_pool, kv.v = m->v_pool + li * layer_pool, kv.tables = tables;
 		kv.max_blocks = c.max_seq_blocks, kv.block_tokens = c.kv_block_tokens, kv.kv_dim = (int)nkv;
+		kv.type = c.kv_type, kv.scales = c.kv_type == KIC_Q8_0 ? (int64_t)(slots * nkv) : 0;
 
 		kic_qkv_rows r;
 		r.heads = c.heads, r.heads_kv = c.heads_kv, r.head_dim = c.head_dim;

@@ -47,7 +47,7 @@ struct kic_model {
 	kic_mat tok_embd, output;
 	float *pos_embd = nullptr, *out_norm = nullptr, *out_norm_b = nullptr, *rope_inv_freq = nullptr;
 	std::vector<kic_layer> layers;
-	float *k_pool = nullptr, *v_pool = nullptr; // layers x kv_blocks x block_tokens x kv_dim
+	uint8_t *k_pool = nullptr, *v_pool = nullptr; // layers x kv_blocks x block_tokens x kv_dim, as cfg.kv_type
 
 	// Scratch sized for max_batch tokens; logits, partials and counters for kic_logit_rows.
 	float *x = nullptr, *xn = nullptr, *q = nullptr, *k = nullptr, *v = nullptr, *att = nullptr;

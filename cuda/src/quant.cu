@@ -2,14 +2,27 @@
 // cuBLAS multiplies), embedding tables and the kernel tests.
 #include "quant.cuh"
 
+// store8 writes 8 values with one 16-byte store (fp16) or two (fp32): a thread's 8 values are adjacent,
+// and 8 scalar stores a thread left each warp store instruction spread over 16 sectors.
+__device__ __forceinline__ void store8(__half *y, const float v[8]) {
+	__half2 h[4];
+#pragma unroll
+	for (int k = 0; k < 4; k++) h[k] = __floats2half2_rn(v[2 * k], v[2 * k + 1]);
+	*reinterpret_cast<uint4 *>(y) = *reinterpret_cast<const uint4 *>(h);
+}
+__device__ __forceinline__ void store8(float *y, const float v[8]) {
+	float4 *o = reinterpret_cast<float4 *>(y);
+	o[0] = make_float4(v[0], v[1], v[2], v[3]);
+	o[1] = make_float4(v[4], v[5], v[6], v[7]);
+}
+
 // One thread per 8 values: thread i decodes elements 8i..8i+7 of rows [r0, r0 + nrows).
 template <int DT, typename T>
 __global__ void dequant_rows_kernel(const void *data, int64_t cols, int64_t first, int64_t count, T *y) {
 	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < count / 8; i += (int64_t)gridDim.x * blockDim.x) {
 		float v[8];
 		dequant8<DT>(data, first + 8 * i, v);
-#pragma unroll
-		for (int k = 0; k < 8; k++) y[8 * i + k] = (T)v[k];
+		store8(y + 8 * i, v);
 	}
 }
 

@@ -54,20 +54,22 @@ __device__ __forceinline__ float kic_qf(uint32_t w, int k) { return __int_as_flo
 
 // kic_run16 adds, for the 16 unsigned byte values of q (4 words) and x[0..15], sum (q - off) * x to *dot and,
 // with SUMX, sum x to *sx. magic is 2^23 + off.
+// Four partial sums, one per word, so the products of a run are four short chains rather than one of 16
+// dependent FMAs: the quantized kernels run 16 warps an SM, too few to hide a long chain's latency.
 template <bool SHARED, bool SUMX>
 __device__ __forceinline__ void kic_run16(const uint32_t q[4], const float *x, float magic, float *dot, float *sx) {
-	float d = 0.f, s = 0.f;
+	float d[4], s[4];
 #pragma unroll
 	for (int i = 0; i < 4; i++) {
 		float4 v = kic_x4<SHARED>(x + 4 * i);
-		d = fmaf(kic_qf(q[i], 0) - magic, v.x, d);
-		d = fmaf(kic_qf(q[i], 1) - magic, v.y, d);
-		d = fmaf(kic_qf(q[i], 2) - magic, v.z, d);
-		d = fmaf(kic_qf(q[i], 3) - magic, v.w, d);
-		if (SUMX) s += (v.x + v.y) + (v.z + v.w);
+		d[i] = (kic_qf(q[i], 0) - magic) * v.x;
+		d[i] = fmaf(kic_qf(q[i], 1) - magic, v.y, d[i]);
+		d[i] = fmaf(kic_qf(q[i], 2) - magic, v.z, d[i]);
+		d[i] = fmaf(kic_qf(q[i], 3) - magic, v.w, d[i]);
+		if (SUMX) s[i] = (v.x + v.y) + (v.z + v.w);
 	}
-	*dot = d;
-	if (SUMX) *sx = s;
+	*dot = (d[0] + d[1]) + (d[2] + d[3]);
+	if (SUMX) *sx = (s[0] + s[1]) + (s[2] + s[3]);
 }
 
 constexpr float kic_magic = 8388608.f; // 2^23
@@ -92,6 +94,39 @@ __device__ __forceinline__ uint32_t kic_iq4_lookup(uint32_t q) { // q: 4 bytes o
 	return (lo & ~m) | (hi & m);
 }
 
+// kic_dot32 adds, for each of NT token rows, d * sum (q - off) x + m * sum x over the 32 values whose quants
+// are lo (x[0..15]) and hi (x[16..31]); magic is 2^23 + off, and m is only read WITH_MIN.
+template <int NT, bool SHARED, bool WITH_MIN>
+__device__ __forceinline__ void kic_dot32(const uint32_t lo[4], const uint32_t hi[4], const float *x, int64_t cols, float magic,
+                                          float d, float m, float acc[NT]) {
+#pragma unroll
+	for (int t = 0; t < NT; t++) {
+		float a, sa, b, sb;
+		kic_run16<SHARED, WITH_MIN>(lo, x + t * cols, magic, &a, &sa);
+		kic_run16<SHARED, WITH_MIN>(hi, x + t * cols + 16, magic, &b, &sb);
+		acc[t] += WITH_MIN ? d * (a + b) + m * (sa + sb) : d * (a + b);
+	}
+}
+
+// kic_dot_k4 finishes a Q4_K/Q5_K piece p = 2g + h: lo holds the quants of values g*64 + 16h + k (sub-block
+// 2g), hi those of g*64 + 32 + 16h + k (sub-block 2g + 1); x = d*scale * q - dmin*min.
+template <int NT, bool SHARED>
+__device__ __forceinline__ void kic_dot_k4(const uint32_t lo[4], const uint32_t hi[4], const uint4 &head, int p,
+                                           const float *xb, int64_t cols, float acc[NT]) {
+	int g = p >> 1, h = p & 1, sc0, m0, sc1, m1;
+	kic_scale_min_k4(2 * g, head, &sc0, &m0);
+	kic_scale_min_k4(2 * g + 1, head, &sc1, &m1);
+	float d = kic_half(head.x), dm = kic_half(head.x >> 16);
+#pragma unroll
+	for (int t = 0; t < NT; t++) {
+		const float *x = xb + t * cols + g * 64 + 16 * h;
+		float a, sa, b, sb;
+		kic_run16<SHARED, true>(lo, x, kic_magic, &a, &sa);
+		kic_run16<SHARED, true>(hi, x + 32, kic_magic, &b, &sb);
+		acc[t] += d * (sc0 * a + sc1 * b) - dm * (m0 * sa + m1 * sb);
+	}
+}
+
 template <int DT> struct Piece { static constexpr bool ok = false; };
 
 // Q4_K: pieces are the 8 16-byte quarters of qs. Piece p = 2g + h holds values g*64 + 16h + k (low nibbles,
@@ -105,20 +140,9 @@ template <> struct Piece<KIC_Q4_K> {
 	}
 	template <int NT, bool SHARED>
 	static __device__ __forceinline__ void dot(const Raw &r, int p, const float *xb, int64_t cols, float acc[NT]) {
-		int g = p >> 1, h = p & 1, sc0, m0, sc1, m1;
-		kic_scale_min_k4(2 * g, r.head, &sc0, &m0);
-		kic_scale_min_k4(2 * g + 1, r.head, &sc1, &m1);
-		float d = kic_half(r.head.x), dm = kic_half(r.head.x >> 16);
 		uint32_t lo[4], hi[4];
 		kic_nibbles(r.q, lo, hi);
-#pragma unroll
-		for (int t = 0; t < NT; t++) {
-			const float *x = xb + t * cols + g * 64 + 16 * h;
-			float a, sa, b, sb;
-			kic_run16<SHARED, true>(lo, x, kic_magic, &a, &sa);
-			kic_run16<SHARED, true>(hi, x + 32, kic_magic, &b, &sb);
-			acc[t] += d * (sc0 * a + sc1 * b) - dm * (m0 * sa + m1 * sb);
-		}
+		kic_dot_k4<NT, SHARED>(lo, hi, r.head, p, xb, cols, acc);
 	}
 };
 
@@ -133,10 +157,7 @@ template <> struct Piece<KIC_Q5_K> {
 	}
 	template <int NT, bool SHARED>
 	static __device__ __forceinline__ void dot(const Raw &r, int p, const float *xb, int64_t cols, float acc[NT]) {
-		int g = p >> 1, h = p & 1, sc0, m0, sc1, m1;
-		kic_scale_min_k4(2 * g, r.head, &sc0, &m0);
-		kic_scale_min_k4(2 * g + 1, r.head, &sc1, &m1);
-		float d = kic_half(r.head.x), dm = kic_half(r.head.x >> 16);
+		int g = p >> 1;
 		uint32_t lo[4], hi[4], qh[4] = {r.qh.x, r.qh.y, r.qh.z, r.qh.w};
 		kic_nibbles(r.q, lo, hi);
 #pragma unroll
@@ -144,14 +165,7 @@ template <> struct Piece<KIC_Q5_K> {
 			lo[i] |= ((qh[i] >> (2 * g)) & 0x01010101u) << 4;
 			hi[i] |= ((qh[i] >> (2 * g + 1)) & 0x01010101u) << 4;
 		}
-#pragma unroll
-		for (int t = 0; t < NT; t++) {
-			const float *x = xb + t * cols + g * 64 + 16 * h;
-			float a, sa, b, sb;
-			kic_run16<SHARED, true>(lo, x, kic_magic, &a, &sa);
-			kic_run16<SHARED, true>(hi, x + 32, kic_magic, &b, &sb);
-			acc[t] += d * (sc0 * a + sc1 * b) - dm * (m0 * sa + m1 * sb);
-		}
+		kic_dot_k4<NT, SHARED>(lo, hi, r.head, p, xb, cols, acc);
 	}
 };
 
@@ -202,14 +216,7 @@ template <> struct Piece<KIC_Q4_0> {
 	static __device__ __forceinline__ void dot(const Raw &r, int, const float *xb, int64_t cols, float acc[NT]) {
 		uint32_t lo[4], hi[4];
 		kic_nibbles(r.q, lo, hi);
-		float d = kic_half(r.d);
-#pragma unroll
-		for (int t = 0; t < NT; t++) {
-			float a, b;
-			kic_run16<SHARED, false>(lo, xb + t * cols, kic_magic + 8.f, &a, nullptr);
-			kic_run16<SHARED, false>(hi, xb + t * cols + 16, kic_magic + 8.f, &b, nullptr);
-			acc[t] += d * (a + b);
-		}
+		kic_dot32<NT, SHARED, false>(lo, hi, xb, cols, kic_magic + 8.f, kic_half(r.d), 0.f, acc);
 	}
 };
 
@@ -225,14 +232,7 @@ template <> struct Piece<KIC_Q4_1> {
 	static __device__ __forceinline__ void dot(const Raw &r, int, const float *xb, int64_t cols, float acc[NT]) {
 		uint32_t lo[4], hi[4];
 		kic_nibbles(r.q, lo, hi);
-		float d = kic_half(r.dm), m = kic_half(r.dm >> 16);
-#pragma unroll
-		for (int t = 0; t < NT; t++) {
-			float a, sa, b, sb;
-			kic_run16<SHARED, true>(lo, xb + t * cols, kic_magic, &a, &sa);
-			kic_run16<SHARED, true>(hi, xb + t * cols + 16, kic_magic, &b, &sb);
-			acc[t] += d * (a + b) + m * (sa + sb);
-		}
+		kic_dot32<NT, SHARED, true>(lo, hi, xb, cols, kic_magic, kic_half(r.dm), kic_half(r.dm >> 16), acc);
 	}
 };
 
@@ -258,14 +258,7 @@ template <> struct Piece<KIC_Q5_0> {
 		uint32_t lo[4], hi[4];
 		kic_nibbles(r.q, lo, hi);
 		kic_q5_bits(r.qh, lo, hi);
-		float d = kic_half(r.d);
-#pragma unroll
-		for (int t = 0; t < NT; t++) {
-			float a, b;
-			kic_run16<SHARED, false>(lo, xb + t * cols, kic_magic + 16.f, &a, nullptr);
-			kic_run16<SHARED, false>(hi, xb + t * cols + 16, kic_magic + 16.f, &b, nullptr);
-			acc[t] += d * (a + b);
-		}
+		kic_dot32<NT, SHARED, false>(lo, hi, xb, cols, kic_magic + 16.f, kic_half(r.d), 0.f, acc);
 	}
 };
 
@@ -282,14 +275,7 @@ template <> struct Piece<KIC_Q5_1> {
 		uint32_t lo[4], hi[4];
 		kic_nibbles(r.q, lo, hi);
 		kic_q5_bits(r.head.y, lo, hi);
-		float d = kic_half(r.head.x), m = kic_half(r.head.x >> 16);
-#pragma unroll
-		for (int t = 0; t < NT; t++) {
-			float a, sa, b, sb;
-			kic_run16<SHARED, true>(lo, xb + t * cols, kic_magic, &a, &sa);
-			kic_run16<SHARED, true>(hi, xb + t * cols + 16, kic_magic, &b, &sb);
-			acc[t] += d * (a + b) + m * (sa + sb);
-		}
+		kic_dot32<NT, SHARED, true>(lo, hi, xb, cols, kic_magic, kic_half(r.head.x), kic_half(r.head.x >> 16), acc);
 	}
 };
 
@@ -310,14 +296,7 @@ template <> struct Piece<KIC_IQ4_NL> {
 		uint32_t lo[4], hi[4];
 		kic_nibbles(r.q, lo, hi);
 		kic_iq4_words(lo), kic_iq4_words(hi);
-		float d = kic_half(r.d);
-#pragma unroll
-		for (int t = 0; t < NT; t++) {
-			float a, b;
-			kic_run16<SHARED, false>(lo, xb + t * cols, kic_magic + 128.f, &a, nullptr);
-			kic_run16<SHARED, false>(hi, xb + t * cols + 16, kic_magic + 128.f, &b, nullptr);
-			acc[t] += d * (a + b);
-		}
+		kic_dot32<NT, SHARED, false>(lo, hi, xb, cols, kic_magic + 128.f, kic_half(r.d), 0.f, acc);
 	}
 };
 
@@ -338,12 +317,6 @@ template <> struct Piece<KIC_IQ4_XS> {
 		uint32_t lo[4], hi[4];
 		kic_nibbles(r.q, lo, hi);
 		kic_iq4_words(lo), kic_iq4_words(hi);
-#pragma unroll
-		for (int t = 0; t < NT; t++) {
-			float a, b;
-			kic_run16<SHARED, false>(lo, xb + t * cols + 32 * p, kic_magic + 128.f, &a, nullptr);
-			kic_run16<SHARED, false>(hi, xb + t * cols + 32 * p + 16, kic_magic + 128.f, &b, nullptr);
-			acc[t] += d * (a + b);
-		}
+		kic_dot32<NT, SHARED, false>(lo, hi, xb + 32 * p, cols, kic_magic + 128.f, d, 0.f, acc);
 	}
 };

@@ -27,7 +27,8 @@ __device__ void angles(float p, int half, const float *inv_freq, float *cs, floa
 	__syncthreads();
 }
 
-// One block per token. store: also append k and v to the cache (after k is rotated).
+// One block per token. store: also append k and v to the cache (after k is rotated), as the pool's type KT.
+template <int KT>
 __global__ void __launch_bounds__(kRopeThreads)
     rope_store_kv_kernel(kic_qkv_rows r, const int32_t *pos, const int32_t *seq, int mode, int rope_dim,
                          const float *inv_freq, kic_kv_view kv, bool store) {
@@ -44,17 +45,17 @@ __global__ void __launch_bounds__(kRopeThreads)
 	}
 	if (!store) return;
 	int64_t off = kv_offset(kv, seq[i], pos[i]);
-	const float4 *k = reinterpret_cast<const float4 *>(r.k + (int64_t)i * r.kv_stride);
-	const float4 *v = reinterpret_cast<const float4 *>(r.v + (int64_t)i * r.kv_stride);
-	float4 *kd = reinterpret_cast<float4 *>(kv.k + off), *vd = reinterpret_cast<float4 *>(kv.v + off);
-	bool vec = kv.kv_dim % 4 == 0 && r.kv_stride % 4 == 0 && off % 4 == 0 &&
-	           ((uintptr_t)r.k % 16) == 0 && ((uintptr_t)r.v % 16) == 0;
-	if (vec) {
-		for (int c = threadIdx.x; c < kv.kv_dim / 4; c += blockDim.x) kd[c] = k[c], vd[c] = v[c];
-	} else {
-		const float *ks = r.k + (int64_t)i * r.kv_stride, *vs = r.v + (int64_t)i * r.kv_stride;
-		for (int c = threadIdx.x; c < kv.kv_dim; c += blockDim.x) kv.k[off + c] = ks[c], kv.v[off + c] = vs[c];
+	const float *ks = r.k + (int64_t)i * r.kv_stride, *vs = r.v + (int64_t)i * r.kv_stride;
+	if constexpr (KT == KIC_F32) {
+		const float4 *k = reinterpret_cast<const float4 *>(ks), *v = reinterpret_cast<const float4 *>(vs);
+		float4 *kd = reinterpret_cast<float4 *>(kv.k) + off / 4, *vd = reinterpret_cast<float4 *>(kv.v) + off / 4;
+		if (kv.kv_dim % 4 == 0 && r.kv_stride % 4 == 0 && ((uintptr_t)r.k % 16) == 0 && ((uintptr_t)r.v % 16) == 0) {
+			for (int c = threadIdx.x; c < kv.kv_dim / 4; c += blockDim.x) kd[c] = k[c], vd[c] = v[c];
+			return;
+		}
 	}
+	kv_store_row<KT>(kv.k, kv.scales, off, ks, kv.kv_dim);
+	kv_store_row<KT>(kv.v, kv.scales, off, vs, kv.kv_dim);
 }
 
 static kic_status check_mode(int mode, int rope_dim) {
@@ -71,14 +72,21 @@ kic_status launch_rope(float *x, int64_t row_stride, const int32_t *pos, int n, 
 	KIC_TRY(check_mode(mode, rope_dim));
 	kic_qkv_rows r;
 	r.q = x, r.q_stride = row_stride, r.heads = heads, r.head_dim = head_dim;
-	return kic_launch(rope_store_kv_kernel, dim3(n), dim3(kRopeThreads), 0, s, r, pos, (const int32_t *)nullptr, mode,
-	                  rope_dim, inv_freq, kic_kv_view{}, false);
+	return kic_launch(rope_store_kv_kernel<KIC_F32>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, (const int32_t *)nullptr,
+	                  mode, rope_dim, inv_freq, kic_kv_view{}, false);
 }
 
 kic_status launch_rope_store_kv(const kic_qkv_rows &r, const int32_t *pos, const int32_t *seq, int n, int mode,
                                 int rope_dim, const float *inv_freq, const kic_kv_view &kv, cudaStream_t s) {
 	if (n <= 0) return KIC_OK;
 	KIC_TRY(check_mode(mode, rope_dim));
-	return kic_launch(rope_store_kv_kernel, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, mode, rope_dim, inv_freq,
-	                  kv, true);
+	if (kv.type == KIC_Q8_0 && kv.kv_dim % 32)
+		return kic_set_error(KIC_ERR_UNSUPPORTED, "q8_0 KV cache: rows of %d elements, not groups of 32", kv.kv_dim);
+	switch (kv.type) {
+	case KIC_F32: return kic_launch(rope_store_kv_kernel<KIC_F32>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, mode, rope_dim, inv_freq, kv, true);
+	case KIC_F16: return kic_launch(rope_store_kv_kernel<KIC_F16>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, mode, rope_dim, inv_freq, kv, true);
+	case KIC_BF16: return kic_launch(rope_store_kv_kernel<KIC_BF16>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, mode, rope_dim, inv_freq, kv, true);
+	case KIC_Q8_0: return kic_launch(rope_store_kv_kernel<KIC_Q8_0>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, mode, rope_dim, inv_freq, kv, true);
+	default: return kic_set_error(KIC_ERR_UNSUPPORTED, "KV cache type %d", kv.type);
+	}
 }

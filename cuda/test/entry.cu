@@ -106,7 +106,8 @@ extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int6
                                                double *bytes_per_sec, double *us_per_call) {
 	if (!bytes_per_sec || !us_per_call || iters <= 0) return kic_set_error(KIC_ERR_INVALID, "kic_bench_matvec: bad argument");
 	uint64_t n = (uint64_t)rows * cols;
-	uint64_t bytes = dtype == KIC_F32 ? 4 * n : dtype == KIC_Q8_0 ? n / 32 * 34 : 2 * n;
+	// The bytes the matvec reads; memset to 0x11 makes every fp16 scale of a block format small and finite.
+	uint64_t bytes = kic_type_bytes(dtype, n);
 	kic_mat w;
 	w.dtype = dtype, w.rows = rows, w.cols = cols;
 	dbuf wd, ws, xd, yd;
@@ -235,33 +236,84 @@ extern "C" KIC_API kic_status kic_test_dequant(int32_t dtype, const void *blocks
 	return finish(y, yd, sizeof(float) * count);
 }
 
-extern "C" KIC_API kic_status kic_test_attention(const float *q, const float *k, const float *v, int32_t len,
+// test_pool is a paged KV cache of len tokens of nkv elements as kv_type: 16-token blocks, the block table in
+// reverse order, k and v written through the KV write kernel (the one a forward pass appends with).
+struct test_pool {
+	dbuf kd, vd, td;
+	kic_kv_view kv;
+	int blocks = 0;
+};
+
+static kic_status make_pool(test_pool &tp, int32_t kv_type, const float *k, const float *v, int32_t len, int64_t nkv) {
+	const int block_tokens = 16;
+	tp.blocks = (len + block_tokens - 1) / block_tokens;
+	std::vector<int32_t> table(tp.blocks), pos(len);
+	for (int b = 0; b < tp.blocks; b++) table[b] = tp.blocks - 1 - b;
+	for (int p = 0; p < len; p++) pos[p] = p;
+	uint64_t slots = (uint64_t)tp.blocks * block_tokens, row = kic_kv_row_bytes(kv_type, nkv);
+	if (!row) return kic_set_error(KIC_ERR_INVALID, "KV cache type %d", kv_type);
+	KIC_TRY(to_dev(tp.kd, nullptr, slots * row));
+	KIC_TRY(to_dev(tp.vd, nullptr, slots * row));
+	KIC_TRY(to_dev(tp.td, table.data(), sizeof(int32_t) * tp.blocks));
+	kic_kv_view &kv = tp.kv;
+	kv.k = tp.kd.as<uint8_t>(), kv.v = tp.vd.as<uint8_t>(), kv.tables = tp.td.as<int32_t>();
+	kv.max_blocks = tp.blocks, kv.block_tokens = block_tokens, kv.kv_dim = (int)nkv, kv.type = kv_type;
+	kv.scales = kv_type == KIC_Q8_0 ? (int64_t)(slots * nkv) : 0;
+	dbuf kin, vin, pd, sd;
+	KIC_TRY(to_dev(kin, k, sizeof(float) * len * nkv));
+	KIC_TRY(to_dev(vin, v, sizeof(float) * len * nkv));
+	KIC_TRY(to_dev(pd, pos.data(), sizeof(int32_t) * len));
+	KIC_TRY(to_dev(sd, nullptr, sizeof(int32_t) * len));
+	KIC_CUDA(cudaMemset(sd.p, 0, sizeof(int32_t) * len));
+	kic_qkv_rows r;
+	r.k = kin.as<float>(), r.v = vin.as<float>(), r.kv_stride = nkv;
+	KIC_TRY(launch_rope_store_kv(r, pd.as<int32_t>(), sd.as<int32_t>(), len, KIC_ROPE_NONE, 0, nullptr, kv, 0));
+	KIC_CUDA(cudaDeviceSynchronize());
+	return KIC_OK;
+}
+
+// kv_gather_kernel reads every stored element back as fp32, one block per token.
+template <int KT> __global__ void kv_gather_kernel(kic_kv_view kv, float *k, float *v) {
+	int p = blockIdx.x;
+	int64_t off = kv_offset(kv, 0, p);
+	for (int c = threadIdx.x; c < kv.kv_dim; c += blockDim.x) {
+		k[(int64_t)p * kv.kv_dim + c] = kv_io<KT>::load1(kv.k, kv.scales, off + c);
+		v[(int64_t)p * kv.kv_dim + c] = kv_io<KT>::load1(kv.v, kv.scales, off + c);
+	}
+}
+
+extern "C" KIC_API kic_status kic_test_kv_store(int32_t kv_type, const float *k, const float *v, int32_t len, int32_t kv_dim,
+                                                float *k_out, float *v_out) {
+	test_pool tp;
+	KIC_TRY(make_pool(tp, kv_type, k, v, len, kv_dim));
+	dbuf ko, vo;
+	KIC_TRY(to_dev(ko, nullptr, sizeof(float) * len * kv_dim));
+	KIC_TRY(to_dev(vo, nullptr, sizeof(float) * len * kv_dim));
+	switch (kv_type) {
+	case KIC_F32: kv_gather_kernel<KIC_F32><<<len, 128>>>(tp.kv, ko.as<float>(), vo.as<float>()); break;
+	case KIC_F16: kv_gather_kernel<KIC_F16><<<len, 128>>>(tp.kv, ko.as<float>(), vo.as<float>()); break;
+	case KIC_BF16: kv_gather_kernel<KIC_BF16><<<len, 128>>>(tp.kv, ko.as<float>(), vo.as<float>()); break;
+	default: kv_gather_kernel<KIC_Q8_0><<<len, 128>>>(tp.kv, ko.as<float>(), vo.as<float>());
+	}
+	KIC_LAUNCHED();
+	KIC_TRY(finish(k_out, ko, sizeof(float) * len * kv_dim));
+	return finish(v_out, vo, sizeof(float) * len * kv_dim);
+}
+
+extern "C" KIC_API kic_status kic_test_attention(int32_t kv_type, const float *q, const float *k, const float *v, int32_t len,
                                                  const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
                                                  int32_t head_dim, int32_t prefill, float *out) {
 	int64_t nq = (int64_t)heads * head_dim, nkv = (int64_t)heads_kv * head_dim;
-	// A paged cache: 16-token blocks, the block table in reverse order.
-	const int block_tokens = 16, blocks = (len + block_tokens - 1) / block_tokens;
-	std::vector<int32_t> table(blocks);
-	std::vector<float> kp((size_t)blocks * block_tokens * nkv, 0.f), vp(kp.size(), 0.f);
-	for (int b = 0; b < blocks; b++) table[b] = blocks - 1 - b;
-	for (int p = 0; p < len; p++) {
-		size_t dst = ((size_t)table[p / block_tokens] * block_tokens + p % block_tokens) * nkv;
-		memcpy(&kp[dst], k + (size_t)p * nkv, sizeof(float) * nkv);
-		memcpy(&vp[dst], v + (size_t)p * nkv, sizeof(float) * nkv);
-	}
-	dbuf qd, kd, vd, od, pd, sd, td, part;
+	test_pool tp;
+	KIC_TRY(make_pool(tp, kv_type, k, v, len, nkv));
+	dbuf qd, od, pd, sd, part;
 	KIC_TRY(to_dev(qd, q, sizeof(float) * n * nq));
-	KIC_TRY(to_dev(kd, kp.data(), sizeof(float) * kp.size()));
-	KIC_TRY(to_dev(vd, vp.data(), sizeof(float) * vp.size()));
 	KIC_TRY(to_dev(od, nullptr, sizeof(float) * n * nq));
 	KIC_TRY(to_dev(pd, pos, sizeof(int32_t) * n));
 	KIC_TRY(to_dev(sd, nullptr, sizeof(int32_t) * n));
 	KIC_CUDA(cudaMemset(sd.p, 0, sizeof(int32_t) * n));
-	KIC_TRY(to_dev(td, table.data(), sizeof(int32_t) * blocks));
 	KIC_TRY(to_dev(part, nullptr, sizeof(float) * kic_attn_partials(n, heads, head_dim)));
-	kic_kv_view kv;
-	kv.k = kd.as<float>(), kv.v = vd.as<float>(), kv.tables = td.as<int32_t>();
-	kv.max_blocks = blocks, kv.block_tokens = block_tokens, kv.kv_dim = (int)nkv;
+	const kic_kv_view &kv = tp.kv;
 	kic_attn_args a;
 	a.q = qd.as<float>(), a.q_stride = nq, a.out = od.as<float>(), a.seq = sd.as<int32_t>(), a.pos = pd.as<int32_t>();
 	a.n = n, a.heads = heads, a.heads_kv = heads_kv, a.head_dim = head_dim, a.scale = (float)(1.0 / sqrt((double)head_dim));

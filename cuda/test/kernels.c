@@ -77,6 +77,57 @@ static uint16_t to_f16(float f, float *back) { // normals and zero, truncating t
 	return h;
 }
 
+// The KV cache's rounding, as the CPU engine does it (gguf's encoders, ggml's): fp16 and bf16 to nearest even
+// (finite values), q8_0 per 32 consecutive values with scale amax / 127 stored as fp16.
+static float rne_f16(float f) {
+	if (f == 0.f || !isfinite(f)) return f;
+	int e;
+	frexpf(f, &e); // |f| in [2^(e-1), 2^e)
+	int exp = e - 1 < -14 ? -14 : e - 1; // subnormals share the smallest exponent
+	float ulp = ldexpf(1.f, exp - 10);
+	return nearbyintf(f / ulp) * ulp; // the quotient is exact; nearbyint rounds half to even
+}
+static float rne_bf16(float f) {
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+	memcpy(&f, &u, 4);
+	return f;
+}
+static void round_kv(int kv_type, float *x, long n) {
+	for (long i = 0; i < n; i++) {
+		if (kv_type == KIC_F16) x[i] = rne_f16(x[i]);
+		if (kv_type == KIC_BF16) x[i] = rne_bf16(x[i]);
+	}
+	if (kv_type != KIC_Q8_0) return;
+	for (long b = 0; b + 32 <= n; b += 32) {
+		float amax = 0;
+		for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[b + j]));
+		float d = amax / 127.f, id = d != 0.f ? 1.f / d : 0.f, dh = rne_f16(d);
+		for (int j = 0; j < 32; j++) x[b + j] = (float)(int8_t)roundf(x[b + j] * id) * dh;
+	}
+}
+
+static const char *kv_name(int kv_type) {
+	return kv_type == KIC_F16 ? "f16" : kv_type == KIC_BF16 ? "bf16" : kv_type == KIC_Q8_0 ? "q8_0" : "f32";
+}
+
+// The KV write kernel stores each type exactly as the CPU engine rounds it, and the loads read it back.
+static void test_kv_store(int kv_type, int kv_dim, int len) {
+	float *k = malloc(sizeof(float) * len * kv_dim), *v = malloc(sizeof(float) * len * kv_dim);
+	float *gk = malloc(sizeof(float) * len * kv_dim), *gv = malloc(sizeof(float) * len * kv_dim);
+	fill(k, len * kv_dim, 3), fill(v, len * kv_dim, 0.01f);
+	for (int i = 0; i < kv_dim; i++) k[i] = 0; // an all-zero group: scale 0
+	k[kv_dim + 5] = 60000.f;                    // a group dominated by one value
+	char name[64];
+	snprintf(name, sizeof name, "kv store %s width %d len %d", kv_name(kv_type), kv_dim, len);
+	CALL(kic_test_kv_store(kv_type, k, v, len, kv_dim, gk, gv));
+	round_kv(kv_type, k, len * kv_dim), round_kv(kv_type, v, len * kv_dim);
+	check(name, gk, k, len * kv_dim, 0); // exact: the same rounding on both sides
+	check(name, gv, v, len * kv_dim, 0);
+	free(k), free(v), free(gk), free(gv);
+}
+
 // Encodes rows*cols values (cols % 32 == 0) as GGUF Q8_0 blocks with power-of-two scales, so the
 // dequantized values are exact; back receives them.
 static uint8_t *to_q8_0(const float *x, long n, float *back) {
@@ -206,6 +257,12 @@ static void bench_matvec(void) {
 	    {"llama3.2-1b lm_head", KIC_BF16, 128256, 2048, 0}, {"gpt2-xl qkv", KIC_F16, 4800, 1600, 0},
 	    {"gpt2-xl up", KIC_F16, 6400, 1600, 0},            {"gpt2-xl down", KIC_F16, 1600, 6400, 0},
 	    {"q8_0 4096x4096", KIC_Q8_0, 4096, 4096, 0},
+	    // The Llama-3.1-8B decode projections as Q4_K_M stores them, and in bf16 for comparison.
+	    {"llama3.1-8b qkv", KIC_BF16, 6144, 4096, 0},      {"llama3.1-8b qkv", KIC_Q4_K, 6144, 4096, 0},
+	    {"llama3.1-8b gate+up", KIC_BF16, 28672, 4096, 1}, {"llama3.1-8b gate+up", KIC_Q4_K, 28672, 4096, 1},
+	    {"llama3.1-8b down", KIC_BF16, 4096, 14336, 0},    {"llama3.1-8b down", KIC_Q6_K, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_Q4_K, 4096, 14336, 0},    {"llama3.1-8b lm_head", KIC_Q6_K, 128256, 4096, 0},
+	    {"llama3.1-8b down", KIC_IQ4_XS, 4096, 14336, 0},  {"llama3.1-8b down", KIC_Q4_0, 4096, 14336, 0},
 	};
 	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
 		double bps = 0, us = 0;
@@ -213,7 +270,8 @@ static void bench_matvec(void) {
 			printf("bench %-22s failed: %s\n", shapes[i].what, kic_last_error());
 			continue;
 		}
-		printf("bench matvec %-22s %6ldx%-5ld %7.1f us  %7.1f GB/s\n", shapes[i].what, shapes[i].rows, shapes[i].cols, us, bps / 1e9);
+		printf("bench matvec %-22s %-6s %6ldx%-5ld %7.1f us  %7.1f GB/s\n", shapes[i].what, kic_type(shapes[i].dtype)->name,
+		       shapes[i].rows, shapes[i].cols, us, bps / 1e9);
 	}
 }
 
@@ -333,8 +391,10 @@ static void ref_attention(const float *q, const float *k, const float *v, const 
 }
 
 // kernel: 0 decode, 1 prefill (tensor cores where the device can), 2 prefill on the SIMT kernel. A prefill
-// of n < len queries is the last chunk of a longer prompt: positions len-n .. len-1.
-static void test_attention(int heads, int hkv, int hd, int len, int n, int kernel) {
+// of n < len queries is the last chunk of a longer prompt: positions len-n .. len-1. The cache is stored as
+// kv_type; the reference attends to the values rounded as the store rounds them, so the tolerance is the
+// arithmetic's alone.
+static void test_attention(int kv_type, int heads, int hkv, int hd, int len, int n, int kernel) {
 	int32_t *pos = malloc(sizeof(int32_t) * n);
 	for (int i = 0; i < n; i++) // decode: various lengths
 		pos[i] = kernel ? len - n + i : (int32_t)((long)len * (i + 1) / n - 1);
@@ -342,11 +402,13 @@ static void test_attention(int heads, int hkv, int hd, int len, int n, int kerne
 	float *v = malloc(sizeof(float) * len * hkv * hd), *y = malloc(sizeof(float) * n * heads * hd);
 	float *want = malloc(sizeof(float) * n * heads * hd);
 	fill(q, n * heads * hd, 1), fill(k, len * hkv * hd, 1), fill(v, len * hkv * hd, 1);
-	ref_attention(q, k, v, pos, n, heads, hkv, hd, want);
 	static const char *kinds[] = {"decode", "prefill", "prefill simt"};
 	char name[96];
-	snprintf(name, sizeof name, "attention %s heads %d/%d hd %d len %d n %d", kinds[kernel], heads, hkv, hd, len, n);
-	CALL(kic_test_attention(q, k, v, len, pos, n, heads, hkv, hd, kernel, y));
+	snprintf(name, sizeof name, "attention %s %s heads %d/%d hd %d len %d n %d", kinds[kernel], kv_name(kv_type), heads, hkv,
+	         hd, len, n);
+	CALL(kic_test_attention(kv_type, q, k, v, len, pos, n, heads, hkv, hd, kernel, y));
+	round_kv(kv_type, k, len * hkv * hd), round_kv(kv_type, v, len * hkv * hd);
+	ref_attention(q, k, v, pos, n, heads, hkv, hd, want);
 	// fp32, or bf16 hi + lo halves (~2^-17) on the tensor cores, with exp2f/__expf and a long softmax sum: 1e-4
 	check(name, y, want, n * heads * hd, 1e-4);
 	free(pos), free(q), free(k), free(v), free(y), free(want);
@@ -602,11 +664,24 @@ int main(void) {
 	int shapes[6][3] = {{8, 2, 16}, {4, 4, 64}, {32, 8, 128}, {8, 1, 256}, {14, 2, 64}, {4, 2, 80}};
 	for (int s = 0; s < 6; s++) {
 		for (int kernel = 1; kernel <= 2; kernel++) {
-			test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 77, 77, kernel);
-			test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 1500, 200, kernel);
+			test_attention(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 77, 77, kernel);
+			test_attention(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 200, kernel);
 		}
-		test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 77, 5, 0);
-		test_attention(shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0);
+		test_attention(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 77, 5, 0);
+		test_attention(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0);
+	}
+	// The KV storage types: every row width of the shapes above is whole groups of 32, as q8_0 needs.
+	int kv_types[3] = {KIC_F16, KIC_BF16, KIC_Q8_0};
+	for (int t = 0; t < 3; t++) {
+		test_kv_store(kv_types[t], 32, 40);
+		test_kv_store(kv_types[t], 160, 17);
+		test_kv_store(kv_types[t], 1024, 3);
+		for (int s = 0; s < 6; s++) {
+			for (int kernel = 1; kernel <= 2; kernel++)
+				test_attention(kv_types[t], shapes[s][0], shapes[s][1], shapes[s][2], 1500, 200, kernel);
+			test_attention(kv_types[t], shapes[s][0], shapes[s][1], shapes[s][2], 77, 5, 0);
+			test_attention(kv_types[t], shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0);
+		}
 	}
 	test_sample();
 	bench_matvec();

@@ -37,16 +37,21 @@ KIC_API kic_status kic_test_gelu(const float *x, int64_t count, float *y);
 KIC_API kic_status kic_test_embed(int32_t dtype, const void *table, int32_t dim, const int32_t *tokens, int32_t n,
                                   const float *pos_table, const int32_t *pos, float *y);
 KIC_API kic_status kic_test_dequant_q8_0(const void *blocks, int64_t count, float *y);
-/* Causal attention of n queries (n x heads x head_dim) at positions pos[i]
- * over a cache (len x heads_kv x head_dim) holding keys 0..len-1, which is
- * copied into 16-token blocks in reverse order to exercise the block table;
- * prefill 1 selects the flash kernel (on the tensor cores, split-K, where the
- * device can), 2 the SIMT flash kernel, 0 split-K decode. Each runs twice, so
- * the second run checks that the first left its merge counters at zero. */
 /* Decodes count values of a block-quantized tensor (a type of cuda/layout/types.h other than F32, F16, BF16
  * and Q8_0) stored as in GGUF. */
 KIC_API kic_status kic_test_dequant(int32_t dtype, const void *blocks, uint64_t bytes, int64_t count, float *y);
-KIC_API kic_status kic_test_attention(const float *q, const float *k, const float *v, int32_t len,
+/* Writes len tokens' key and value rows (kv_dim wide) into a paged KV cache of kv_type (a kic_dtype: F32, F16,
+ * BF16 or Q8_0) through the KV write kernel, in 16-token blocks whose table is in reverse order, and reads every
+ * element back through the attention kernels' loads. */
+KIC_API kic_status kic_test_kv_store(int32_t kv_type, const float *k, const float *v, int32_t len, int32_t kv_dim,
+                                     float *k_out, float *v_out);
+/* Causal attention of n queries (n x heads x head_dim) at positions pos[i]
+ * over a cache (len x heads_kv x head_dim) holding keys 0..len-1, written as
+ * kic_test_kv_store writes them (kv_type, the block table reversed);
+ * prefill 1 selects the flash kernel (on the tensor cores, split-K, where the
+ * device can), 2 the SIMT flash kernel, 0 split-K decode. Each runs twice, so
+ * the second run checks that the first left its merge counters at zero. */
+KIC_API kic_status kic_test_attention(int32_t kv_type, const float *q, const float *k, const float *v, int32_t len,
                                       const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
                                       int32_t head_dim, int32_t prefill, float *out);
 KIC_API kic_status kic_test_sample(const float *logits, int32_t rows, int32_t vocab, const kic_sampling *params,

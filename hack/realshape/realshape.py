@@ -534,6 +534,8 @@ def serve_measure(binary, model, arch, context, concurrency, device, port, logp)
             if j.get("reason") == "ModelLoaded":
                 r["reported_mib"], r["reported_kind"] = j.get("memoryMiB"), j.get("memoryKind")
                 r["load_ms"] = j.get("durationMs")
+            if j.get("msg") == "KV cache":  # on the GPU: the plan the load allocated, its KV pool filling the utilization
+                r["plan_mib"], r["plan_kv_mib"] = j.get("planMiB"), j.get("kvCacheMiB")
             if j.get("msg") == "model ready":
                 r["load_seconds"] = j.get("loadSeconds")
         r["smi_ready_mib"] = smi_process_mib(p.pid)
@@ -726,8 +728,9 @@ def cmd_report(a):
     vr = load_json(os.path.join(a.dir, "vram.json"), None)
     if vr is not None:
         lines += ["## GPU memory: estimate vs measured", "",
-                  f"Estimate: `kubeinfer-worker inspect -o json --context C --concurrency {CONCURRENCY}` (memplan, what "
-                  f"the loader allocates by and the operator schedules by). Measured: `kubeinfer-worker serve "
+                  f"Estimate: the plan `kubeinfer-worker serve` logs (`KV cache`: memplan.ForDevice, what the loader allocates "
+                  f"by, its KV pool filling gpuMemoryUtilization of the GPU; the weights and buffers are "
+                  f"`kubeinfer-worker inspect -o json --context C --concurrency {CONCURRENCY}`'s). Measured: `kubeinfer-worker serve "
                   f"--max-context C --max-concurrent {CONCURRENCY} --device cuda`, the VRAM its ModelLoaded narration "
                   "reports when ready (NVML through go-nvml: this process on its GPU, CUDA context included), and "
                   f"nvidia-smi's figure for the process when ready and after {CONCURRENCY} concurrent completions. "
@@ -740,7 +743,11 @@ def cmd_report(a):
                 check(f"vram {r['model']}", False, r.get("error", "no VRAM reported"))
                 lines.append(f"| {r['model']} | | | | | {r.get('estimate_mib', '')} | {r.get('error', 'no report')} | | | | FAIL |")
                 continue
-            est, rep = r["estimate_mib"], r["reported_mib"]
+            # The GPU's plan (its KV pool is what gpuMemoryUtilization leaves) is what the load allocated;
+            # inspect's is the least the operator schedules by, divided by the utilization.
+            est, rep = r.get("plan_mib") or r["estimate_mib"], r["reported_mib"]
+            if r.get("plan_kv_mib"):
+                r["kv_bytes"] = r["plan_kv_mib"] * 2**20
             rel = (est - rep) / rep
             ok = abs(rel) <= 0.05 and r.get("reported_kind") == "VRAM"
             check(f"vram {r['model']}", ok, f"estimate {est} MiB vs reported {rep} MiB ({100 * rel:+.1f}%)")

@@ -27,7 +27,16 @@ const (
 	// generates its CRDs with controller-gen (the module ships no CRD files, and the
 	// repository's root module, whose example/ has them, is not served by the module proxy).
 	PrometheusOperatorAPI = "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring"
+	// KEDA ships the ScaledObject CRD (keda.sh/v1alpha1) that config/samples/keda is checked against.
+	KEDA = "github.com/kedacore/keda/v2"
 )
+
+// pinned are modules the tests read files of but no Go code imports, at the version pinned
+// here rather than in go.mod: requiring them would pull their whole dependency graph (and
+// its k8s.io versions) into the operator's build for a few YAML files.
+var pinned = map[string]string{
+	KEDA: "v2.21.0",
+}
 
 // Module is a module as go.mod requires it.
 type Module struct{ Path, Version, Dir string }
@@ -48,7 +57,11 @@ func Find(path string) (Module, error) {
 		return Module{}, err
 	}
 	var m Module
-	for _, args := range [][]string{{"list", "-m", "-json", path}, {"mod", "download", "-json", path}} {
+	steps := [][]string{{"list", "-m", "-json", path}, {"mod", "download", "-json", path}}
+	if v, ok := pinned[path]; ok {
+		steps = [][]string{{"mod", "download", "-json", path + "@" + v}}
+	}
+	for _, args := range steps {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = root
 		var stderr bytes.Buffer

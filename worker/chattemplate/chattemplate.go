@@ -8,8 +8,10 @@ package chattemplate
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
@@ -21,10 +23,18 @@ import (
 // MetadataKey is the GGUF key holding the template.
 const MetadataKey = "tokenizer.chat_template"
 
-// Message is one chat turn.
+// Message is one chat turn. An assistant turn may call tools (ToolCalls);
+// a tool turn answers the call ToolCallID.
 type Message struct {
-	Role    string
-	Content string
+	Role       string
+	Content    string
+	ToolCalls  []ToolCall
+	ToolCallID string
+}
+
+// ToolCall is a function call of an assistant turn; Arguments is JSON text.
+type ToolCall struct {
+	ID, Name, Arguments string
 }
 
 // Template renders prompts. It is safe for concurrent use.
@@ -59,22 +69,33 @@ func New(source, bos, eos string) (t *Template, err error) {
 	// Hugging Face renders chat templates with trim_blocks and lstrip_blocks.
 	cfg.TrimBlocks = true
 	cfg.LeftStripBlocks = true
-	loader, err := loaders.NewMemoryLoader(map[string]string{"/chat_template": source})
+	// gonja's strip methods take no default cutset; Python's strip whitespace.
+	src := stripCall.ReplaceAllString(source, `.${1}strip(" \t\n\r")`)
+	loader, err := loaders.NewMemoryLoader(map[string]string{"/chat_template": src})
 	if err != nil {
+		return nil, err
+	}
+	// Hugging Face's tojson is Python's json.dumps, not gonja's.
+	filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
+	if err := errors.Join(filters.Replace("tojson", toJSON), filters.Replace("items", items), filters.Register("py_index", pyIndex)); err != nil {
 		return nil, err
 	}
 	env := &exec.Environment{
 		Context:           exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables),
-		Filters:           builtins.Filters,
+		Filters:           filters,
 		Tests:             builtins.Tests,
 		ControlStructures: builtins.ControlStructures,
-		Methods:           builtins.Methods,
+		Methods: exec.Methods{Bool: builtins.Methods.Bool, Int: builtins.Methods.Int, Float: builtins.Methods.Float,
+			Str: builtins.Methods.Str, List: builtins.Methods.List, Dict: dictMethods},
 	}
 	if t.tpl, err = exec.NewTemplate("/chat_template", cfg, loader, env); err != nil {
 		return nil, fmt.Errorf("parse chat template: %w", err)
 	}
+	rewriteNegativeIndex(t.tpl.Root())
 	return t, nil
 }
+
+var stripCall = regexp.MustCompile(`\.(l|r|)strip\(\)`)
 
 // Plain reports whether t is the fallback "role: content" format used when
 // the model has no template.
@@ -82,22 +103,75 @@ func (t *Template) Plain() bool { return t.tpl == nil }
 
 // Render returns the prompt for messages; addGenerationPrompt appends the
 // header that starts the assistant's turn.
-func (t *Template) Render(messages []Message, addGenerationPrompt bool) (out string, err error) {
+func (t *Template) Render(messages []Message, addGenerationPrompt bool) (string, error) {
+	return t.RenderTools(messages, nil, addGenerationPrompt)
+}
+
+// RenderTools is Render with the tools the model may call (each one as the
+// client sent it, {"type": "function", "function": {...}}), passed to the
+// template as its tools variable. A template that knows nothing of tools gets
+// them described in the system message, and tool calls as JSON content (see
+// polyfill).
+func (t *Template) RenderTools(messages []Message, tools [][]byte, addGenerationPrompt bool) (string, error) {
+	messages, err := t.polyfill(messages, tools)
+	if err != nil {
+		return "", err
+	}
+	return t.render(messages, tools, addGenerationPrompt, func(s string) string { return s })
+}
+
+// render runs the template; str rewrites every string of the messages and
+// tools on the way in.
+func (t *Template) render(messages []Message, tools [][]byte, addGenerationPrompt bool, str func(string) string) (out string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = "", fmt.Errorf("%w: %v", ErrTemplate, r)
 		}
 	}()
 	if t.tpl == nil {
-		return renderPlain(messages, addGenerationPrompt), nil
+		msgs := make([]Message, len(messages))
+		for i, m := range messages {
+			msgs[i] = Message{Role: str(m.Role), Content: str(m.Content)}
+		}
+		return renderPlain(msgs, addGenerationPrompt), nil
 	}
-	msgs := make([]map[string]any, len(messages))
+	msgs := make([]any, len(messages))
 	for i, m := range messages {
-		msgs[i] = map[string]any{"role": m.Role, "content": m.Content}
+		d := dict("role", str(m.Role), "content", str(m.Content))
+		if len(m.ToolCalls) > 0 {
+			calls := make([]any, len(m.ToolCalls))
+			for j, c := range m.ToolCalls {
+				// Templates print the arguments with tojson: an object, as
+				// Hugging Face's examples pass them; other text stays a string.
+				args := any(str(c.Arguments))
+				if v, err := jsonValue([]byte(c.Arguments), str); err == nil {
+					if _, ok := v.(*exec.Dict); ok {
+						args = v
+					}
+				}
+				calls[j] = dict("id", str(c.ID), "type", "function", "function", dict("name", str(c.Name), "arguments", args))
+			}
+			d.Pairs = append(d.Pairs, &exec.Pair{Key: exec.AsValue("tool_calls"), Value: exec.AsValue(calls)})
+		}
+		if m.ToolCallID != "" {
+			d.Pairs = append(d.Pairs, &exec.Pair{Key: exec.AsValue("tool_call_id"), Value: exec.AsValue(str(m.ToolCallID))})
+		}
+		msgs[i] = d
+	}
+	var toolList any // None without tools, as apply_chat_template passes it
+	if tools != nil {
+		list := make([]any, len(tools))
+		for i, raw := range tools {
+			if list[i], err = jsonValue(raw, str); err != nil {
+				return "", fmt.Errorf("%w: tool %d is not JSON: %v", ErrTemplate, i, err)
+			}
+		}
+		toolList = list
 	}
 	var raised error
 	ctx := exec.NewContext(map[string]any{
 		"messages":              msgs,
+		"tools":                 toolList,
 		"bos_token":             t.bos,
 		"eos_token":             t.eos,
 		"add_generation_prompt": addGenerationPrompt,
@@ -105,6 +179,7 @@ func (t *Template) Render(messages []Message, addGenerationPrompt bool) (out str
 			raised = fmt.Errorf("%w: %s", ErrTemplate, msg)
 			return "", raised
 		},
+		"strftime_now": func(format string) string { return strftime(time.Now(), format) },
 	})
 	out, err = t.tpl.ExecuteToString(ctx)
 	if raised != nil {
@@ -167,68 +242,78 @@ const (
 // RenderPrompt is Render for a prompt to tokenize: it also returns where
 // message content spelled a protected text (see WithProtected).
 func (t *Template) RenderPrompt(messages []Message, addGenerationPrompt bool) (Prompt, error) {
+	return t.RenderToolsPrompt(messages, nil, addGenerationPrompt)
+}
+
+// RenderToolsPrompt is RenderTools for a prompt to tokenize: every text of
+// the client's (content, tool definitions, tool calls and their ids) is kept
+// apart where it spells a protected text, so only the template's own markup
+// becomes special tokens.
+func (t *Template) RenderToolsPrompt(messages []Message, tools [][]byte, addGenerationPrompt bool) (Prompt, error) {
+	messages, err := t.polyfill(messages, tools)
+	if err != nil {
+		return Prompt{}, err
+	}
 	if len(t.protected) == 0 {
-		text, err := t.Render(messages, addGenerationPrompt)
+		text, err := t.render(messages, tools, addGenerationPrompt, func(s string) string { return s })
 		return Prompt{Text: text}, err
 	}
 	taken := map[rune]bool{}
-	markTaken := func(s string) {
+	markTaken := func(s string) string {
 		for _, r := range s {
 			if r >= placeholderFirst && r <= placeholderLast {
 				taken[r] = true
 			}
 		}
+		return s
 	}
 	markTaken(t.source)
 	markTaken(t.bos)
 	markTaken(t.eos)
-	for _, m := range messages {
-		markTaken(m.Role)
-		markTaken(m.Content)
-	}
+	visitStrings(messages, tools, markTaken)
 	byText := map[string]rune{}
 	byRune := map[rune]string{}
 	next := placeholderFirst
-	placeholder := func(text string) (rune, error) {
+	var failed error
+	placeholder := func(text string) rune {
 		if r, ok := byText[text]; ok {
-			return r, nil
+			return r
 		}
 		for taken[next] {
 			next++
 		}
 		if next > placeholderLast {
-			return 0, fmt.Errorf("%w: the messages use every private-use character the renderer needs", ErrTemplate)
+			failed = fmt.Errorf("%w: the messages use every private-use character the renderer needs", ErrTemplate)
+			return utf8.RuneError
 		}
 		byText[text], byRune[next] = next, text
 		next++
-		return byText[text], nil
+		return byText[text]
 	}
-	msgs := make([]Message, len(messages))
-	for i, m := range messages {
-		msgs[i] = m
+	protect := func(s string) string {
 		var b strings.Builder
 		last := 0
-		for j := 0; j < len(m.Content); {
-			p := t.protectedAt(m.Content, j)
+		for j := 0; j < len(s); {
+			p := t.protectedAt(s, j)
 			if p == "" {
 				j++
 				continue
 			}
-			r, err := placeholder(p)
-			if err != nil {
-				return Prompt{}, err
-			}
-			b.WriteString(m.Content[last:j])
-			b.WriteRune(r)
+			b.WriteString(s[last:j])
+			b.WriteRune(placeholder(p))
 			j += len(p)
 			last = j
 		}
-		if last > 0 {
-			b.WriteString(m.Content[last:])
-			msgs[i].Content = b.String()
+		if last == 0 {
+			return s
 		}
+		b.WriteString(s[last:])
+		return b.String()
 	}
-	text, err := t.Render(msgs, addGenerationPrompt)
+	text, err := t.render(messages, tools, addGenerationPrompt, protect)
+	if failed != nil {
+		return Prompt{}, failed
+	}
 	if err != nil || len(byRune) == 0 {
 		return Prompt{Text: text}, err
 	}
@@ -251,6 +336,24 @@ func (t *Template) RenderPrompt(messages []Message, addGenerationPrompt bool) (P
 	}
 	p.Text = b.String()
 	return p, nil
+}
+
+// visitStrings calls f on every string render would pass to the template.
+func visitStrings(messages []Message, tools [][]byte, f func(string) string) {
+	for _, m := range messages {
+		f(m.Role)
+		f(m.Content)
+		f(m.ToolCallID)
+		for _, c := range m.ToolCalls {
+			f(c.ID)
+			f(c.Name)
+			f(c.Arguments)
+			_, _ = jsonValue([]byte(c.Arguments), f)
+		}
+	}
+	for _, raw := range tools {
+		_, _ = jsonValue(raw, f)
+	}
 }
 
 // protectedAt returns the longest protected text at s[i:], or "".

@@ -62,9 +62,11 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 	if m == nil {
 		return nil, errors.New("cuda: no model")
 	}
+	if err := Runs(m.Hyper); err != nil {
+		return nil, err
+	}
 	n := max(1, opts.GPUs)
 	opts.Memory.GPUs = n
-	opts.Memory = opts.Memory.WithDefaults(m.Hyper)
 	l, err := loadLibrary(opts.LibPath)
 	if err != nil {
 		return nil, err
@@ -82,15 +84,9 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 			return nil, fmt.Errorf("tensor parallelism over %d GPUs: %w", n, err)
 		}
 	}
-	h := m.Hyper
-	b := &Backend{lib: l, m: m, h: h, sp: sp, mem: opts.Memory, seqs: map[engine.SeqID]*cudaSeq{}}
-	_, b.sz = memplan.RankSizing(h, b.mem, sp, 0)
-	b.kv = kvcache.NewPool(b.sz.Blocks*b.sz.BlockTokens, b.sz.BlockTokens)
-	// The same pure function inspect and the operator use: the plan of the GPU that needs most.
-	if b.plan, err = memplan.ForModel(m, b.mem); err != nil {
-		return nil, err
-	}
+	b := &Backend{lib: l, m: m, h: m.Hyper, sp: sp, seqs: map[engine.SeqID]*cudaSeq{}}
 	infos := make([]DeviceInfo, n)
+	var smallest uint64
 	for r := range n {
 		ord := opts.Device + r
 		if infos[r], err = l.deviceInfo(ord); err != nil {
@@ -100,6 +96,24 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 			return nil, err
 		}
 		b.ordinals = append(b.ordinals, ord)
+		if r == 0 || infos[r].TotalBytes < smallest {
+			smallest = infos[r].TotalBytes
+		}
+	}
+	// The same pure function inspect and the operator use, given the GPUs' size: the plan of the GPU
+	// that needs most, and a KV pool every GPU holds its part of.
+	if b.plan, b.mem, err = memplan.ForDevice(m, opts.Memory, smallest, b.Device()); err != nil {
+		return nil, err
+	}
+	for r := range n {
+		h, _ := memplan.RankSizing(b.h, b.mem, sp, r)
+		if err := b.mem.KVType.Check(h); err != nil {
+			return nil, err
+		}
+	}
+	_, b.sz = memplan.RankSizing(b.h, b.mem, sp, 0)
+	b.kv = kvcache.NewPool(b.sz.Blocks*b.sz.BlockTokens, b.sz.BlockTokens)
+	for r, ord := range b.ordinals {
 		if err := memplan.ForRank(m, b.mem, sp, r).Check(fmt.Sprintf("GPU%d", ord), infos[r].FreeBytes); err != nil {
 			return nil, err
 		}
@@ -130,7 +144,7 @@ func (b *Backend) config(r int, opts Options, inv *C.float) C.kic_model_config {
 		layers: C.int32_t(h.Blocks), ffn: C.int32_t(h.FeedForward), heads: C.int32_t(h.Heads),
 		heads_kv: C.int32_t(h.HeadsKV), head_dim: C.int32_t(h.HeadDim), context: C.int32_t(h.ContextLength),
 		norm_eps: C.float(h.NormEps), rope_mode: C.int32_t(h.RopeMode), rope_dim: C.int32_t(h.RopeDim),
-		kv_block_tokens: C.int32_t(sz.BlockTokens), kv_blocks: C.int32_t(b.kv.Blocks()),
+		kv_block_tokens: C.int32_t(sz.BlockTokens), kv_blocks: C.int32_t(b.kv.Blocks()), kv_type: C.int32_t(sz.KVType.GGML()),
 		max_seq_blocks: C.int32_t(sz.MaxSeqBlocks), max_batch: C.int32_t(sz.MaxBatch),
 		gemm_min_tokens: C.int32_t(sz.GemmMinTokens), weight_bytes: C.uint64_t(memplan.ForRank(b.m, b.mem, b.sp, r).Weights),
 		rope_inv_freq: inv,

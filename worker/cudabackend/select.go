@@ -2,8 +2,10 @@ package cudabackend
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -28,9 +30,12 @@ func Select(m *model.Model, device string, opts Options) (b engine.Backend, note
 	switch device {
 	case DeviceCPU:
 		b, err = newCPU(m, opts)
-		return b, "", err
+		return b, cpuKVNote(opts), err
 	case DeviceCUDA:
 		if err := Available(opts.LibPath); err != nil {
+			return nil, "", fmt.Errorf("--device cuda: %w", err)
+		}
+		if err := Runs(m.Hyper); err != nil {
 			return nil, "", fmt.Errorf("--device cuda: %w", err)
 		}
 		b, err = Open(m, opts)
@@ -38,7 +43,11 @@ func Select(m *model.Model, device string, opts Options) (b engine.Backend, note
 	case DeviceAuto, "":
 		if aerr := Available(opts.LibPath); aerr != nil {
 			b, err = newCPU(m, opts)
-			return b, fmt.Sprintf("CUDA unavailable (%v); using the CPU engine", aerr), err
+			return b, strings.TrimSpace(fmt.Sprintf("CUDA unavailable (%v); using the CPU engine. %s", aerr, cpuKVNote(opts))), err
+		}
+		if rerr := Runs(m.Hyper); rerr != nil {
+			b, err = newCPU(m, opts)
+			return b, fmt.Sprintf("%v; using the CPU engine", rerr), err
 		}
 		b, err = Open(m, opts)
 		return b, "", err
@@ -46,11 +55,40 @@ func Select(m *model.Model, device string, opts Options) (b engine.Backend, note
 	return nil, "", fmt.Errorf("unknown device %q (want cpu, cuda or auto)", device)
 }
 
-// newCPU is the CPU engine with the KV cache the same options give the GPU.
+// cudaArchs are the architectures the CUDA library computes; the others run on
+// the CPU engine until their kernels are in the library.
+var cudaArchs = map[string]bool{"llama": true, "qwen2": true, "gpt2": true}
+
+// Runs says whether the CUDA engine computes the model: its architecture, and no
+// sliding window (the library's attention reads every position).
+func Runs(h model.Hyper) error {
+	if !cudaArchs[h.Arch] || h.SlidingWindow > 0 {
+		what := h.Arch
+		if h.SlidingWindow > 0 {
+			what += " with a sliding window"
+		}
+		return fmt.Errorf("the CUDA engine does not run %s models yet", what)
+	}
+	return nil
+}
+
+// newCPU is the CPU engine with the KV cache the same options give the GPU, in
+// tokens; Auto stores it as float32 there.
 func newCPU(m *model.Model, opts Options) (engine.Backend, error) {
-	c, err := engine.NewCPU(m, engine.CPUOptions{KVCacheTokens: opts.Memory.WithDefaults(m.Hyper).KVCacheTokens})
+	c, err := engine.NewCPU(m, engine.CPUOptions{KVCacheTokens: opts.Memory.WithDefaults(m.Hyper).KVCacheTokens,
+		KVType: opts.Memory.KVType})
 	if err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// cpuKVNote says what a KV cache type asked of the CPU engine does there: the
+// numerics, not the memory (empty for Auto and F32, which need no word).
+func cpuKVNote(opts Options) string {
+	kt := opts.Memory.KVType.Or(kvcache.F32)
+	if kt == kvcache.F32 {
+		return ""
+	}
+	return fmt.Sprintf("The CPU engine rounds keys and values to %s as a GPU stores them, but keeps them as float32: the KV cache type saves GPU memory only.", kt)
 }

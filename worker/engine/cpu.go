@@ -2,10 +2,10 @@ package engine
 
 import (
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/shard"
@@ -19,9 +19,9 @@ import (
 // the file's size and the arithmetic stays float32 (no quantized activations,
 // unlike ggml's CPU backend). Norm and bias vectors are converted to float32.
 type CPU struct {
-	m    *model.Model
-	h    model.Hyper
-	rope ropeTable
+	m   *model.Model
+	h   model.Hyper
+	act func(float32) float32 // the MLP's nonlinearity
 
 	// ranks are the tensor-parallel ranks the forward pass runs as: one that
 	// holds everything, or CPUOptions.TensorParallel simulated ones, each
@@ -45,14 +45,17 @@ type cpuRank struct {
 	c     *CPU
 	index int
 	h     model.Hyper
-	vocab shard.Range // its rows of the token embedding and the output
+	vocab shard.Range // its rows of the token embedding, the output and its bias
 
-	tokEmbd, posEmbd  *matrix // posEmbd is on rank 0 only, so the all-reduce adds it once
-	outNorm, outNormB []float32
-	output            *matrix // is tokEmbd when embeddings are tied
-	layers            []cpuLayer
+	tokEmbd, posEmbd        *matrix // posEmbd is on rank 0 only, so the all-reduce adds it once
+	outNorm, outNormB, outB []float32
+	output                  *matrix // is tokEmbd when embeddings are tied
+	layers                  []cpuLayer
 
 	kvWidth int // floats of one layer's keys (or values) in one block: BlockTokens × HeadsKV × HeadDim
+	// kvRound, for a KV type other than F32, rounds a token's key or value row
+	// (the rank's KV heads) to that type in place, as a GPU's pool would store it.
+	kvRound func(row []float32)
 	// blocks is the KV storage by pool block id: per layer, the block's keys then
 	// its values. A block's storage is allocated when first used and kept for reuse.
 	blocks [][]float32
@@ -63,8 +66,8 @@ type cpuRank struct {
 // forwardBuffers are forward's activations, kept between calls (forward runs
 // under c.mu) so that a decode step allocates only the logits it returns.
 type forwardBuffers struct {
-	x, pe, norm, q, k, v, att, proj, ff1, ff2, qkv, sel []float32
-	scores                                              [][]float32 // per worker
+	x, pe, norm, norm2, q, k, v, att, proj, ff1, ff2, qkv, sel []float32
+	scores                                                     [][]float32 // per worker
 }
 
 // sized returns *b resized to n, reallocated only when it is too small.
@@ -80,10 +83,14 @@ type cpuLayer struct {
 	attnNorm, attnNormB []float32
 	q, k, v, qkv, o     *matrix
 	qb, kb, vb, qkvb    []float32
+	qNorm, kNorm        []float32
 	ob                  []float32
+	postAttn            []float32
 	ffnNorm, ffnNormB   []float32
-	gate, up, down      *matrix
+	gate, up, down      *matrix // gate and up may be the halves of one fused tensor
 	upb, downb          []float32
+	postFFN             []float32
+	rope                ropeTable
 }
 
 // cpuSeq is one sequence: its claim on the pool (the blocks that hold its keys
@@ -98,6 +105,11 @@ type CPUOptions struct {
 	// KVCacheTokens is the KV pool size in tokens over all sequences; 0 means
 	// kvcache.Tokens of the model's context (see there).
 	KVCacheTokens int
+	// KVType is the storage type whose numerics the engine keeps: keys and values
+	// are rounded to it as they are stored, and kept as float32 (the engine is the
+	// reference the CUDA engine is checked against at each type; it saves no
+	// memory). Auto is F32.
+	KVType kvcache.Type
 	// Workers is the number of goroutines that compute; 0 means GOMAXPROCS.
 	Workers int
 	// TensorParallel, when above 1, runs the model as that many simulated
@@ -128,7 +140,14 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &CPU{m: m, h: m.Hyper, rope: newRopeTable(m.Hyper), seqs: map[SeqID]*cpuSeq{},
+	kt := opts.KVType.Or(kvcache.F32)
+	for r := range n {
+		// Each rank rounds its own KV heads' rows, as each GPU stores them.
+		if err := kt.Check(plan.Hyper(m.Hyper, r)); err != nil {
+			return nil, err
+		}
+	}
+	c := &CPU{m: m, h: m.Hyper, act: activation(m.Hyper.Act), seqs: map[SeqID]*cpuSeq{},
 		kv: kvcache.NewPool(tokens, kvcache.DefaultBlockTokens)}
 	if n > 1 {
 		c.comm = newComm(n)
@@ -138,7 +157,7 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 		workers = defaultWorkers()
 	}
 	for r := range n {
-		rk, err := c.newRank(plan, r, max(1, workers/n))
+		rk, err := c.newRank(plan, r, max(1, workers/n), kt)
 		if err != nil {
 			for _, done := range c.ranks {
 				done.mm.close()
@@ -153,12 +172,21 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 // newRank binds rank r's shard of the weights: matrices as views of the file
 // mapping (copies where a rank holds some columns of each row), vectors
 // converted to float32. Rank 0 reports the load's progress.
-func (c *CPU) newRank(plan shard.Plan, r, workers int) (*cpuRank, error) {
+func (c *CPU) newRank(plan shard.Plan, r, workers int, kt kvcache.Type) (*cpuRank, error) {
 	m := c.m
 	h := plan.Hyper(m.Hyper, r)
 	rk := &cpuRank{c: c, index: r, h: h, vocab: plan.Ranks[r].Vocab}
 	rk.kvWidth = c.kv.BlockTokens() * h.HeadsKV * h.HeadDim
 	rk.blocks = make([][]float32, c.kv.Blocks())
+	if kt != kvcache.F32 {
+		g := kt.GGML()
+		enc := make([]byte, kt.RowBytes(h))
+		rk.kvRound = func(row []float32) {
+			// Both cannot fail: the row is whole blocks of a type gguf encodes (Check).
+			_ = gguf.QuantizeInto(g, enc, row)
+			_ = gguf.DequantizeInto(g, row, enc)
+		}
+	}
 	var err error
 	piece := func(t *model.Tensor) (shard.Piece, bool) {
 		if t == nil || err != nil {
@@ -184,6 +212,7 @@ func (c *CPU) newRank(plan shard.Plan, r, workers int) (*cpuRank, error) {
 		var v []float32
 		if v, err = t.Float32(); err != nil {
 			err = fmt.Errorf("load weights: %w", err)
+			return nil
 		}
 		loaded(t)
 		if pc.Whole(t) {
@@ -215,6 +244,7 @@ func (c *CPU) newRank(plan shard.Plan, r, workers int) (*cpuRank, error) {
 	rk.outNorm = vec(w.OutputNorm)
 	rk.outNormB = vec(w.OutputNormBias)
 	rk.output = mat(w.Output)
+	rk.outB = vec(w.OutputBias)
 	if w.Output == nil {
 		rk.output = rk.tokEmbd
 	}
@@ -223,9 +253,15 @@ func (c *CPU) newRank(plan shard.Plan, r, workers int) (*cpuRank, error) {
 		rk.layers[i] = cpuLayer{
 			attnNorm: vec(l.AttnNorm), attnNormB: vec(l.AttnNormBias),
 			q: mat(l.Q), qb: vec(l.QBias), k: mat(l.K), kb: vec(l.KBias), v: mat(l.V), vb: vec(l.VBias),
-			qkv: mat(l.QKV), qkvb: vec(l.QKVBias), o: mat(l.Output), ob: vec(l.OutputBias),
+			qkv: mat(l.QKV), qkvb: vec(l.QKVBias), qNorm: vec(l.QNorm), kNorm: vec(l.KNorm),
+			o: mat(l.Output), ob: vec(l.OutputBias), postAttn: vec(l.PostAttnNorm),
 			ffnNorm: vec(l.FFNNorm), ffnNormB: vec(l.FFNNormBias),
 			gate: mat(l.Gate), up: mat(l.Up), upb: vec(l.UpBias), down: mat(l.Down), downb: vec(l.DownBias),
+			postFFN: vec(l.PostFFNNorm), rope: newRopeTable(&m.Hyper, i),
+		}
+		// A fused [gate; up] piece is the rank's gate rows, then its up rows.
+		if gu := mat(l.GateUp); gu != nil {
+			rk.layers[i].gate, rk.layers[i].up = gu.rowsView(0, h.FeedForward), gu.rowsView(h.FeedForward, gu.rows)
 		}
 	}
 	if err != nil {
@@ -383,9 +419,44 @@ func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, err
 	for i, tok := range tokens {
 		items[i] = item{seq: s, token: tok, pos: length + i, logits: allLogits || i == len(tokens)-1}
 	}
-	out := c.forward(items)
+	out := c.forward(items, false)
 	s.kv.Filled()
 	return out, nil
+}
+
+var _ Embedder = (*CPU)(nil)
+
+// Embed implements Embedder.
+func (c *CPU) Embed(seq SeqID, tokens []int, pool Pooling) ([]float32, error) {
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("embed sequence %d: no tokens", seq)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, err := c.lookup(seq)
+	if err != nil {
+		return nil, err
+	}
+	length := s.kv.Len()
+	if err := CheckPrefill(seq, tokens, length, s.capacity, c.h.VocabSize); err != nil {
+		return nil, err
+	}
+	if err := c.reserve([]*cpuSeq{s}, [][]int{tokens}); err != nil {
+		return nil, fmt.Errorf("embed sequence %d: %w", seq, err)
+	}
+	items := make([]item, len(tokens))
+	for i, tok := range tokens {
+		// Only the rows the pooling reads.
+		want := pool == PoolingMean || (pool == PoolingCLS && i == 0) || (pool == PoolingLast && i == len(tokens)-1)
+		items[i] = item{seq: s, token: tok, pos: length + i, logits: want}
+	}
+	rows := c.forward(items, true)
+	s.kv.Filled()
+	flat := make([]float32, 0, len(rows)*c.h.Embedding)
+	for _, r := range rows {
+		flat = append(flat, r...)
+	}
+	return PoolRows(flat, c.h.Embedding, pool)
 }
 
 // Decode implements Backend.
@@ -416,7 +487,7 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 	if err := c.reserve(seqs, tokens); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
-	out := c.forward(items)
+	out := c.forward(items, false)
 	for _, s := range seqs {
 		s.kv.Filled()
 	}
@@ -425,12 +496,14 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 
 // forward runs the model over items (a prefill's tokens in position order,
 // or one token for each of several sequences), writing their keys and
-// values into the caches, and returns logits for the items that asked.
-// Simulated ranks run at once, each on its own goroutine as each GPU has its
-// own thread, and their logits, each rank's vocabulary rows, are gathered.
-func (c *CPU) forward(items []item) [][]float32 {
+// values into the caches, and returns logits for the items that asked, or
+// with hidden their final normed hidden states. Simulated ranks run at once,
+// each on its own goroutine as each GPU has its own thread, and their logits,
+// each rank's vocabulary rows, are gathered; the hidden states are every
+// rank's alike, after the last all-reduce.
+func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 	if len(c.ranks) == 1 {
-		return c.ranks[0].forward(items)
+		return c.ranks[0].forward(items, hidden)
 	}
 	parts := make([][][]float32, len(c.ranks))
 	var wg sync.WaitGroup
@@ -438,10 +511,13 @@ func (c *CPU) forward(items []item) [][]float32 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts[i] = r.forward(items)
+			parts[i] = r.forward(items, hidden)
 		}()
 	}
 	wg.Wait()
+	if hidden {
+		return parts[0]
+	}
 	out := make([][]float32, len(parts[0]))
 	for j := range out {
 		row := make([]float32, c.h.VocabSize)
@@ -455,18 +531,18 @@ func (c *CPU) forward(items []item) [][]float32 {
 
 // forward is one rank's forward pass: every shape is the rank's (r.h), and
 // the ranks meet after the embedding and after each row-parallel projection,
-// whose partial sums the all-reduce adds. It returns the rank's logits.
-func (r *cpuRank) forward(items []item) [][]float32 {
+// whose partial sums the all-reduce adds. It returns the rank's logits (or
+// with hidden the final normed hidden states).
+func (r *cpuRank) forward(items []item, hidden bool) [][]float32 {
 	c := r.c
 	h := &r.h
 	n, nEmbd := len(items), h.Embedding
 	nQ, nKV := h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
-	gpt := h.Family == model.FamilyGPT
 
 	bf := &r.buf
 	x := sized(&bf.x, n*nEmbd)
 	var pe []float32
-	if gpt {
+	if r.posEmbd != nil {
 		pe = sized(&bf.pe, nEmbd)
 	}
 	for i, it := range items {
@@ -474,10 +550,15 @@ func (r *cpuRank) forward(items []item) [][]float32 {
 		// The rank holding the token's row looks it up; the others add zeros.
 		if it.token >= r.vocab.Lo && it.token < r.vocab.Hi {
 			r.tokEmbd.rowFloat32(row, it.token-r.vocab.Lo)
+			if h.EmbedScale != 1 {
+				for j := range row {
+					row[j] *= h.EmbedScale
+				}
+			}
 		} else {
 			clear(row)
 		}
-		if r.posEmbd != nil {
+		if pe != nil {
 			r.posEmbd.rowFloat32(pe, it.pos)
 			for j := range row {
 				row[j] += pe[j]
@@ -486,51 +567,67 @@ func (r *cpuRank) forward(items []item) [][]float32 {
 	}
 	c.comm.allReduce(r.index, x)
 	norm := sized(&bf.norm, n*nEmbd)
+	var norm2 []float32 // the MLP's own norm of the block input (parallel residual)
+	if h.Residual == model.ResidualParallel {
+		norm2 = sized(&bf.norm2, n*nEmbd)
+	}
 	q := sized(&bf.q, n*nQ)
 	k := sized(&bf.k, n*nKV)
 	v := sized(&bf.v, n*nKV)
 	att := sized(&bf.att, n*nQ)
 	proj := sized(&bf.proj, n*nEmbd)
 	ff1 := sized(&bf.ff1, n*h.FeedForward)
-	var ff2, qkv []float32
-	if gpt {
-		qkv = sized(&bf.qkv, n*(nQ+2*nKV))
-	} else {
-		ff2 = sized(&bf.ff2, n*h.FeedForward)
-	}
+	ff2 := sized(&bf.ff2, n*h.FeedForward)
+	qkvW := nQ + 2*nKV
+	qkv := sized(&bf.qkv, n*qkvW)
 
-	normRows := func(w, b []float32) {
-		for i := range n {
-			src, dst := x[i*nEmbd:(i+1)*nEmbd], norm[i*nEmbd:(i+1)*nEmbd]
-			if gpt {
-				layerNorm(dst, src, w, b, h.NormEps)
+	// normRows normalizes each of the n rows of src into dst (dst may be src).
+	normRows := func(dst, src, w, b []float32, kind model.NormKind, width int) {
+		for i := range len(src) / width {
+			s, d := src[i*width:(i+1)*width], dst[i*width:(i+1)*width]
+			if kind == model.NormLayer {
+				layerNorm(d, s, w, b, h.NormEps)
 			} else {
-				rmsNorm(dst, src, w, h.NormEps)
+				rmsNorm(d, s, w, h.NormEps)
 			}
+		}
+	}
+	addInto := func(dst, src []float32) {
+		for i := range dst {
+			dst[i] += src[i]
 		}
 	}
 
 	for li := range r.layers {
 		l := &r.layers[li]
-		normRows(l.attnNorm, l.attnNormB)
-		if gpt {
+		normRows(norm, x, l.attnNorm, l.attnNormB, h.Norm, nEmbd)
+		if norm2 != nil {
+			normRows(norm2, x, l.ffnNorm, l.ffnNormB, h.Norm, nEmbd)
+		}
+		if l.qkv != nil {
 			r.mm.run(qkv, norm, l.qkv, l.qkvb, n)
 			for i := range n {
-				row := qkv[i*(nQ+2*nKV):]
+				row := qkv[i*qkvW:]
 				copy(q[i*nQ:(i+1)*nQ], row[:nQ])
 				copy(k[i*nKV:(i+1)*nKV], row[nQ:nQ+nKV])
-				copy(v[i*nKV:(i+1)*nKV], row[nQ+nKV:nQ+2*nKV])
+				copy(v[i*nKV:(i+1)*nKV], row[nQ+nKV:qkvW])
 			}
 		} else {
 			r.mm.run(q, norm, l.q, l.qb, n)
 			r.mm.run(k, norm, l.k, l.kb, n)
 			r.mm.run(v, norm, l.v, l.vb, n)
+		}
+		if l.qNorm != nil { // per head, before the rotation
+			normRows(q, q, l.qNorm, nil, model.NormRMS, h.HeadDim)
+			normRows(k, k, l.kNorm, nil, model.NormRMS, h.HeadDim)
+		}
+		if h.RopeMode != model.RopeNone {
 			for i, it := range items {
 				for hh := range h.Heads {
-					c.rope.apply(q[i*nQ+hh*h.HeadDim:i*nQ+(hh+1)*h.HeadDim], it.pos)
+					l.rope.apply(q[i*nQ+hh*h.HeadDim:i*nQ+(hh+1)*h.HeadDim], it.pos)
 				}
 				for hh := range h.HeadsKV {
-					c.rope.apply(k[i*nKV+hh*h.HeadDim:i*nKV+(hh+1)*h.HeadDim], it.pos)
+					l.rope.apply(k[i*nKV+hh*h.HeadDim:i*nKV+(hh+1)*h.HeadDim], it.pos)
 				}
 			}
 		}
@@ -538,26 +635,44 @@ func (r *cpuRank) forward(items []item) [][]float32 {
 			kc, vc := r.kvAt(it.seq, li, it.pos)
 			copy(kc, k[i*nKV:(i+1)*nKV])
 			copy(vc, v[i*nKV:(i+1)*nKV])
+			if r.kvRound != nil {
+				r.kvRound(kc)
+				r.kvRound(vc)
+			}
 		}
 		r.attention(att, q, items, li)
 		r.mm.run(proj, att, l.o, l.ob, n)
-		r.residual(x, proj)
+		r.reduce(proj)
+		if l.postAttn != nil {
+			normRows(proj, proj, l.postAttn, nil, model.NormRMS, nEmbd)
+		}
+		addInto(x, proj)
 
-		normRows(l.ffnNorm, l.ffnNormB)
-		if gpt {
-			r.mm.run(ff1, norm, l.up, l.upb, n)
-			for i, a := range ff1 {
-				ff1[i] = gelu(a)
+		in := norm // the attention's norm feeds the MLP too (parallel, shared)
+		switch h.Residual {
+		case model.ResidualSequential:
+			normRows(norm, x, l.ffnNorm, l.ffnNormB, h.Norm, nEmbd)
+		case model.ResidualParallel:
+			in = norm2
+		}
+		if l.gate != nil {
+			r.mm.run(ff1, in, l.gate, nil, n)
+			r.mm.run(ff2, in, l.up, nil, n)
+			for i, g := range ff1 {
+				ff1[i] = c.act(g) * ff2[i]
 			}
 		} else {
-			r.mm.run(ff1, norm, l.gate, nil, n)
-			r.mm.run(ff2, norm, l.up, nil, n)
-			for i, g := range ff1 {
-				ff1[i] = silu(g) * ff2[i]
+			r.mm.run(ff1, in, l.up, l.upb, n)
+			for i, a := range ff1 {
+				ff1[i] = c.act(a)
 			}
 		}
 		r.mm.run(proj, ff1, l.down, l.downb, n)
-		r.residual(x, proj)
+		r.reduce(proj)
+		if l.postFFN != nil {
+			normRows(proj, proj, l.postFFN, nil, model.NormRMS, nEmbd)
+		}
+		addInto(x, proj)
 	}
 
 	// Final norm and projection only for the rows that want logits: the
@@ -570,16 +685,23 @@ func (r *cpuRank) forward(items []item) [][]float32 {
 	}
 	sel := sized(&bf.sel, len(rows)*nEmbd)
 	for j, i := range rows {
-		src := x[i*nEmbd : (i+1)*nEmbd]
-		dst := sel[j*nEmbd : (j+1)*nEmbd]
-		if gpt {
-			layerNorm(dst, src, r.outNorm, r.outNormB, h.NormEps)
-		} else {
-			rmsNorm(dst, src, r.outNorm, h.NormEps)
+		copy(sel[j*nEmbd:(j+1)*nEmbd], x[i*nEmbd:(i+1)*nEmbd])
+	}
+	normRows(sel, sel, r.outNorm, r.outNormB, h.Norm, nEmbd)
+	if hidden {
+		out := make([][]float32, len(rows))
+		for j := range rows {
+			out[j] = append([]float32(nil), sel[j*nEmbd:(j+1)*nEmbd]...)
 		}
+		return out
 	}
 	logits := make([]float32, len(rows)*h.VocabSize)
-	r.mm.run(logits, sel, r.output, nil, len(rows))
+	r.mm.run(logits, sel, r.output, r.outB, len(rows))
+	if h.FinalSoftcap > 0 {
+		for i, z := range logits {
+			logits[i] = softcap(z, h.FinalSoftcap)
+		}
+	}
 	out := make([][]float32, len(rows))
 	for j := range rows {
 		out[j] = logits[j*h.VocabSize : (j+1)*h.VocabSize : (j+1)*h.VocabSize]
@@ -587,29 +709,21 @@ func (r *cpuRank) forward(items []item) [][]float32 {
 	return out
 }
 
-// residual adds a row-parallel projection's output to the residual stream x.
-// With several ranks each holds a partial sum: rank 0 adds its own (and the
-// projection's bias, which only it holds) to x, the others replace x by
-// theirs, and the all-reduce sums them, so x comes out whole on every rank.
-func (r *cpuRank) residual(x, proj []float32) {
-	if r.index == 0 {
-		for i := range x {
-			x[i] += proj[i]
-		}
-	} else {
-		copy(x, proj)
-	}
-	r.c.comm.allReduce(r.index, x)
-}
+// reduce makes a row-parallel projection's output whole: with several ranks
+// each holds a partial sum over its own input columns (rank 0's with the
+// projection's bias, which only it holds), and the all-reduce adds them, so
+// every rank has the whole output before any norm of it and the residual add.
+func (r *cpuRank) reduce(proj []float32) { r.c.comm.allReduce(r.index, proj) }
 
 // attention computes causal scaled dot-product attention for every item and
-// query head; a query head reads KV head hh/(Heads/HeadsKV) (grouped-query
-// attention; plain multi-head when the counts are equal).
+// query head, over the layer's window of positions; a query head reads KV head
+// hh/(Heads/HeadsKV) (grouped-query attention; plain multi-head when the
+// counts are equal).
 func (r *cpuRank) attention(out, q []float32, items []item, layer int) {
 	h := &r.h
 	hd, nQ := h.HeadDim, h.Heads*h.HeadDim
 	group := h.Heads / h.HeadsKV
-	scale := float32(1 / math.Sqrt(float64(hd)))
+	scale, limit, window := h.AttnScale, h.AttnSoftcap, h.Window(layer)
 	if len(r.buf.scores) != r.mm.pool.workers {
 		r.buf.scores = make([][]float32, r.mm.pool.workers)
 	}
@@ -618,16 +732,24 @@ func (r *cpuRank) attention(out, q []float32, items []item, layer int) {
 		it := items[i]
 		kv := (hh / group) * hd
 		qh := q[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
-		scores := sized(&r.buf.scores[worker], it.pos+1)
-		for p := range scores {
-			kr, _ := r.kvAt(it.seq, layer, p)
-			scores[p] = dot(qh, kr[kv:kv+hd]) * scale
+		first := 0
+		if window > 0 {
+			first = max(0, it.pos-window+1)
+		}
+		scores := sized(&r.buf.scores[worker], it.pos+1-first)
+		for j := range scores {
+			kr, _ := r.kvAt(it.seq, layer, first+j)
+			s := dot(qh, kr[kv:kv+hd]) * scale
+			if limit > 0 {
+				s = softcap(s, limit)
+			}
+			scores[j] = s
 		}
 		softmax(scores)
 		o := out[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
 		clear(o)
-		for p, w := range scores {
-			_, vr := r.kvAt(it.seq, layer, p)
+		for j, w := range scores {
+			_, vr := r.kvAt(it.seq, layer, first+j)
 			vr = vr[kv : kv+hd]
 			for d := range o {
 				o[d] += w * vr[d]

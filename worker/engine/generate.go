@@ -27,6 +27,9 @@ type Request struct {
 	Stop []string
 	// IgnoreEOS keeps generating past end-of-generation tokens.
 	IgnoreEOS bool
+	// Constraint, when set, limits every token to those it allows, and
+	// generation ends when it is done.
+	Constraint Constraint
 }
 
 // FinishReason says why generation ended, in OpenAI's vocabulary.
@@ -96,10 +99,24 @@ func Generate(ctx context.Context, b Backend, d Detokenizer, req Request, onToke
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		tok := sampler.Sample(logits[0], history)
+		var mask []uint64
+		if req.Constraint != nil {
+			if mask, err = req.Constraint.Allowed(); err != nil {
+				return res, fmt.Errorf("generate: %w", err)
+			}
+		}
+		tok := sampler.SampleMasked(logits[0], history, mask)
+		if tok < 0 {
+			return res, errors.New("generate: the constraint allows no token")
+		}
 		if !req.IgnoreEOS && d.IsEOG(tok) {
 			res.Finish = FinishStop
 			break
+		}
+		if req.Constraint != nil {
+			if err := req.Constraint.Accept(tok); err != nil {
+				return res, fmt.Errorf("generate: %w", err)
+			}
 		}
 		history = append(history, tok)
 		res.Tokens = append(res.Tokens, tok)
@@ -111,6 +128,10 @@ func Generate(ctx context.Context, b Backend, d Detokenizer, req Request, onToke
 		}
 		if stop != "" {
 			res.Finish, res.StopSequence = FinishStop, stop
+			break
+		}
+		if req.Constraint != nil && req.Constraint.Done() {
+			res.Finish = FinishStop
 			break
 		}
 		if step == maxNew-1 {

@@ -39,6 +39,14 @@ func newMatrix(t *model.Tensor, rows, cols int, data []byte) (*matrix, error) {
 	return &matrix{name: t.Info.Name, typ: t.Info.Type, rows: rows, cols: cols, rowBytes: int(rb), data: data, k: k}, nil
 }
 
+// rowsView is rows [lo, hi) of m, sharing its data: the halves of a fused
+// gate/up tensor.
+func (m *matrix) rowsView(lo, hi int) *matrix {
+	v := *m
+	v.rows, v.data = hi-lo, m.data[lo*m.rowBytes:hi*m.rowBytes]
+	return &v
+}
+
 func (m *matrix) row(r int) []byte { return m.data[r*m.rowBytes : (r+1)*m.rowBytes] }
 
 // rowFloat32 decodes row r into dst (cols values): an embedding lookup.

@@ -77,6 +77,28 @@ func softmax(x []float32) {
 
 func silu(x float32) float32 { return x / (1 + float32(math.Exp(-float64(x)))) }
 
+// geluErf is the exact GELU, x·Φ(x), as torch's "gelu" computes it.
+func geluErf(x float32) float32 {
+	xf := float64(x)
+	return float32(0.5 * xf * (1 + math.Erf(xf/math.Sqrt2)))
+}
+
+// activation returns the MLP nonlinearity a of the model.
+func activation(a model.Activation) func(float32) float32 {
+	switch a {
+	case model.ActGELUTanh:
+		return gelu
+	case model.ActGELU:
+		return geluErf
+	}
+	return silu
+}
+
+// softcap squashes x to (-limit, limit): limit·tanh(x/limit).
+func softcap(x, limit float32) float32 {
+	return float32(float64(limit) * math.Tanh(float64(x)/float64(limit)))
+}
+
 // gelu is the tanh approximation GPT-2 ("gelu_new") and ggml use.
 func gelu(x float32) float32 {
 	const c = 0.7978845608028654 // sqrt(2/pi)
@@ -84,26 +106,19 @@ func gelu(x float32) float32 {
 	return float32(0.5 * xf * (1 + math.Tanh(c*(xf+0.044715*xf*xf*xf))))
 }
 
-// ropeTable precomputes each rotated pair's inverse frequency.
+// ropeTable is one layer's rotation: each rotated pair's inverse frequency
+// (model.Hyper.RopeInvFreq) and the factor on cos and sin.
 type ropeTable struct {
 	mode    model.RopeMode
 	dim     int       // rotated dimensions per head
-	invFreq []float32 // per pair: scale * base^(-2i/dim) / factor[i]
+	invFreq []float32 // per pair
+	mscale  float32
 }
 
-func newRopeTable(h model.Hyper) ropeTable {
-	t := ropeTable{mode: h.RopeMode, dim: h.RopeDim}
-	if h.RopeMode == model.RopeNone {
-		return t
-	}
-	t.invFreq = make([]float32, h.RopeDim/2)
-	for i := range t.invFreq {
-		// Rounded to float32 like HF's inv_freq buffer, so angles match it.
-		f := float32(1 / math.Pow(float64(h.RopeFreqBase), float64(2*i)/float64(h.RopeDim)))
-		if h.RopeFreqFactors != nil {
-			f /= h.RopeFreqFactors[i]
-		}
-		t.invFreq[i] = f * h.RopeFreqScale
+func newRopeTable(h *model.Hyper, layer int) ropeTable {
+	t := ropeTable{mode: h.RopeMode, dim: h.RopeDim, invFreq: h.RopeInvFreq(layer), mscale: h.RopeAttnFactor}
+	if t.mscale == 0 { // a Hyper made by hand
+		t.mscale = 1
 	}
 	return t
 }
@@ -115,6 +130,9 @@ func (t ropeTable) apply(head []float32, pos int) {
 		theta := float64(float32(pos) * f)
 		sin, cos := math.Sincos(theta)
 		c, s := float32(cos), float32(sin)
+		if t.mscale != 1 {
+			c, s = c*t.mscale, s*t.mscale
+		}
 		var a, b int
 		if t.mode == model.RopeNorm {
 			a, b = 2*i, 2*i+1

@@ -128,22 +128,36 @@ func TestRope(t *testing.T) {
 
 	h.RopeMode = model.RopeNorm // pairs (0,1), (2,3)
 	x := []float32{1, 2, 3, 4}
-	newRopeTable(h).apply(x, 1)
+	newRopeTable(&h, 0).apply(x, 1)
 	near(t, "norm", x, []float32{1*c1 - 2*s1, 1*s1 + 2*c1, 3*c2 - 4*s2, 3*s2 + 4*c2}, opTol)
 
 	h.RopeMode = model.RopeNeox // pairs (0,2), (1,3)
 	x = []float32{1, 2, 3, 4}
-	newRopeTable(h).apply(x, 1)
+	newRopeTable(&h, 0).apply(x, 1)
 	near(t, "neox", x, []float32{1*c1 - 3*s1, 2*c2 - 4*s2, 1*s1 + 3*c1, 2*s2 + 4*c2}, opTol)
 
 	// Llama-3 factors divide each pair's frequency; linear scaling multiplies positions.
 	h.RopeMode = model.RopeNorm
 	h.RopeFreqFactors = []float32{2, 1}
 	h.RopeFreqScale = 0.5
-	tab := newRopeTable(h)
+	tab := newRopeTable(&h, 0)
 	near(t, "inv freq", tab.invFreq, []float32{0.25, 0.005}, 1e-9)
 
 	x = []float32{1, 2, 3, 4}
-	newRopeTable(h).apply(x, 0)
+	newRopeTable(&h, 0).apply(x, 0)
 	near(t, "pos 0 is identity", x, []float32{1, 2, 3, 4}, 0)
+
+	// A windowed layer rotates with its own base and scale (Gemma 3's local layers);
+	// the global layer keeps the file's.
+	h.RopeFreqFactors, h.RopeFreqScale = nil, 0.5
+	h.SlidingWindow, h.SWALayers = 8, []bool{true, false}
+	h.RopeFreqBaseSWA, h.RopeFreqScaleSWA = 100, 1
+	near(t, "local inv freq", newRopeTable(&h, 0).invFreq, []float32{1, 0.1}, 1e-9)
+	near(t, "global inv freq", newRopeTable(&h, 1).invFreq, []float32{0.5, 0.005}, 1e-9)
+
+	// LongRoPE's attention factor scales cos and sin.
+	h.SlidingWindow, h.RopeAttnFactor = 0, 2
+	x = []float32{1, 2, 3, 4}
+	newRopeTable(&h, 0).apply(x, 0)
+	near(t, "attn factor at pos 0", x, []float32{2, 4, 6, 8}, 0)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"math/bits"
 	"sort"
 )
 
@@ -31,14 +32,30 @@ type SamplingParams struct {
 	// Seed makes sampling reproducible: the same seed, logits and history
 	// give the same tokens.
 	Seed uint64
+	// LogitBias is added to the logits of the tokens it names before
+	// anything else (OpenAI's logit_bias): -100 all but bans a token, 100 all
+	// but forces it.
+	LogitBias map[int]float32
 }
 
 // Greedy says whether the parameters pick the plain argmax of the logits:
 // temperature <= 0 and no penalty that would move a logit first.
 func (p SamplingParams) Greedy() bool {
 	return p.Temperature <= 0 && (p.RepetitionPenalty == 0 || p.RepetitionPenalty == 1) &&
-		p.PresencePenalty == 0 && p.FrequencyPenalty == 0
+		p.PresencePenalty == 0 && p.FrequencyPenalty == 0 && len(p.LogitBias) == 0
 }
+
+// Constraint limits which tokens may come next (structured output: a
+// grammar's matcher). Allowed is a bitset over the vocabulary (bit id of word
+// id/64); Accept advances past the token picked; Done says nothing but the
+// end may follow.
+type Constraint interface {
+	Allowed() ([]uint64, error)
+	Accept(tok int) error
+	Done() bool
+}
+
+func allowed(mask []uint64, id int) bool { return mask[id>>6]&(1<<(id&63)) != 0 }
 
 // Sampler picks tokens. It owns its random state, so it is not safe for
 // concurrent use; make one per request.
@@ -66,12 +83,38 @@ func NewSampler(p SamplingParams) *Sampler {
 // in HF transformers and vLLM: temperature first means top-p and min-p see
 // the distribution that is actually sampled from.
 func (s *Sampler) Sample(logits []float32, history []int) int {
+	return s.SampleMasked(logits, history, nil)
+}
+
+// SampleMasked is Sample among the tokens mask allows (nil: all). It
+// returns -1 when the mask allows no token of logits.
+func (s *Sampler) SampleMasked(logits []float32, history []int, mask []uint64) int {
 	p := s.p
+	if p.Greedy() {
+		return argmaxMasked(logits, mask)
+	}
 	s.cand = s.cand[:0]
 	for id, l := range logits {
 		s.cand = append(s.cand, candidate{id: id, p: l})
 	}
+	for id, b := range p.LogitBias {
+		if id >= 0 && id < len(s.cand) {
+			s.cand[id].p += b
+		}
+	}
 	s.applyPenalties(history)
+	if mask != nil {
+		kept := s.cand[:0]
+		for _, c := range s.cand {
+			if allowed(mask, c.id) {
+				kept = append(kept, c)
+			}
+		}
+		s.cand = kept
+		if len(kept) == 0 {
+			return -1
+		}
+	}
 	if p.Temperature <= 0 {
 		best := 0
 		for i, c := range s.cand {
@@ -152,6 +195,54 @@ func (s *Sampler) applyPenalties(history []int) {
 		l -= float32(n)*p.FrequencyPenalty + p.PresencePenalty
 		s.cand[id].p = l
 	}
+}
+
+// argmaxMasked is the id of the largest logit the mask allows (nil: any),
+// the lowest on ties as torch.argmax; -1 when none is allowed. Greedy
+// decoding takes this path: no candidate list, one pass over the row.
+func argmaxMasked(logits []float32, mask []uint64) int {
+	if mask == nil {
+		if len(logits) == 0 {
+			return -1
+		}
+		best, bv := 0, logits[0]
+		for id, l := range logits {
+			if l > bv {
+				best, bv = id, l
+			}
+		}
+		return best
+	}
+	best, bv := -1, float32(math.Inf(-1))
+	for w, word := range mask {
+		base := w * 64
+		if word == ^uint64(0) && base+64 <= len(logits) {
+			for id, l := range logits[base : base+64] {
+				if l > bv {
+					best, bv = base+id, l
+				}
+			}
+			continue
+		}
+		for word != 0 {
+			id := base + bits.TrailingZeros64(word)
+			word &= word - 1
+			if id >= len(logits) {
+				break
+			}
+			if l := logits[id]; l > bv || best < 0 {
+				best, bv = id, l
+			}
+		}
+	}
+	if best < 0 { // every allowed logit is -Inf: the first allowed id
+		for w, word := range mask {
+			if word != 0 && w*64+bits.TrailingZeros64(word) < len(logits) {
+				return w*64 + bits.TrailingZeros64(word)
+			}
+		}
+	}
+	return best
 }
 
 // softmaxCandidates turns logits into probabilities, in place.

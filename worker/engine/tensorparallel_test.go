@@ -33,8 +33,10 @@ var tpRefusedFrom = map[string]int{
 	"llama_small_q5_k_m": 4,
 }
 
-// TestTensorParallelExact runs every committed model as N simulated
-// tensor-parallel ranks, each computing with its shard of the weights as a
+// TestTensorParallelExact runs every committed model (every architecture of
+// worker/model/arch.go among them: windows, soft-caps, post-norms, per-head
+// q/k norms, fused qkv and gate/up, parallel residuals, logit biases) as N
+// simulated tensor-parallel ranks, each computing with its shard of the weights as a
 // GPU would hold it and meeting the others in an all-reduce and gather, and
 // checks its logits against the unsharded engine's, prefill and decode.
 func TestTensorParallelExact(t *testing.T) {

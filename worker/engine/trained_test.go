@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kubeinfer/kubeinfer/worker/chattemplate"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
@@ -171,6 +172,28 @@ func checkTrained(t *testing.T, tm trainedModel) {
 
 	for _, g := range tm.Greedy {
 		t.Run(g.Name, func(t *testing.T) { checkGreedy(t, m, tok, b, g.Messages, g.Prompt, g.IDs, g.Greedy, g.Gaps) })
+	}
+	t.Run("kv-types", func(t *testing.T) { checkKVTypeLoss(t, m, ids, tm.Sample.Window, s.Loss()) })
+}
+
+// checkKVTypeLoss: storing keys and values at each type costs at most kvTypeLossTol of
+// the held-out loss at float32.
+func checkKVTypeLoss(t *testing.T, m *model.Model, ids []int, window int, f32Loss float64) {
+	for _, kt := range []kvcache.Type{kvcache.F16, kvcache.BF16, kvcache.Q8_0} {
+		b, err := NewCPU(m, CPUOptions{KVType: kt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := CrossEntropy(context.Background(), b, ids, window)
+		b.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel := (s.Loss() - f32Loss) / f32Loss
+		t.Logf("KV stored as %s: held-out loss %.6f, %+.2e relative to float32's %.6f", kt, s.Loss(), rel, f32Loss)
+		if math.Abs(rel) > kvTypeLossTol[kt] {
+			t.Errorf("KV stored as %s: held-out loss %.6f is %.2e off float32's %.6f (limit %.0e)", kt, s.Loss(), rel, f32Loss, kvTypeLossTol[kt])
+		}
 	}
 }
 

@@ -139,14 +139,14 @@ func (l *progressLog) all() ([]v1alpha1.LoadProgress, []time.Time) {
 // throttled serves payload in chunks of chunk bytes, one every pause; hangAt > 0 stops
 // sending after that many bytes of the first hangs requests, until the client gives up.
 type throttled struct {
-	chunk     int
-	pause     time.Duration
-	hangAt    int
-	hangs     int
-	chunked   bool // no Content-Length
-	mu        sync.Mutex
-	requests  int
-	ranges    []string
+	chunk    int
+	pause    time.Duration
+	hangAt   int
+	hangs    int
+	chunked  bool // no Content-Length
+	mu       sync.Mutex
+	requests int
+	ranges   []string
 }
 
 func (s *throttled) ServeHTTP(w http.ResponseWriter, r *http.Request) {

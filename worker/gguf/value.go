@@ -186,6 +186,12 @@ func (v Value) Bool() (bool, bool) {
 	return b, ok
 }
 
+// Bools returns an array of bools.
+func (v Value) Bools() ([]bool, bool) {
+	b, ok := v.V.([]bool)
+	return b, ok
+}
+
 // Strings returns an array of strings.
 func (v Value) Strings() ([]string, bool) {
 	s, ok := v.V.([]string)

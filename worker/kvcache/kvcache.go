@@ -22,8 +22,6 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
-
-	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
 // DefaultBlockTokens is the block size when none is configured.
@@ -56,12 +54,6 @@ func BlocksFor(tokens, blockTokens int) int {
 		return 0
 	}
 	return (tokens + blockTokens - 1) / blockTokens
-}
-
-// BytesPerToken is the KV cost of one token over all layers: a key and a value
-// of HeadsKV × HeadDim float32s per layer.
-func BytesPerToken(h model.Hyper) uint64 {
-	return 2 * uint64(h.Blocks) * uint64(h.HeadsKV*h.HeadDim) * 4
 }
 
 // Pool is a fixed set of blocks shared by every sequence of one engine. It is

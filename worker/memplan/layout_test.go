@@ -5,8 +5,30 @@ import (
 	"testing"
 
 	"github.com/kubeinfer/kubeinfer/cuda/layout"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
+
+// The bytes of a KV row are one fact on both sides: kvcache's (gguf's table) and layout.h's
+// (types.h), for every storage type and width.
+func TestKVRowBytesMatchTheLibrary(t *testing.T) {
+	if !layout.Available {
+		t.Fatal("this test compiles cuda/layout/layout.h: run it with cgo (CGO_ENABLED=1 and a C compiler)")
+	}
+	for _, kt := range kvcache.Types[1:] {
+		for _, heads := range []int{1, 2, 8} {
+			for _, dim := range []int{16, 32, 64, 80, 128, 256} {
+				h := model.Hyper{HeadsKV: heads, HeadDim: dim}
+				if kt.Check(h) != nil {
+					continue
+				}
+				if got, want := kt.RowBytes(h), layout.KVRowBytes(int(kt.GGML()), heads*dim); got != want || got == 0 {
+					t.Errorf("%s, %d x %d: kvcache %d bytes, layout.h %d", kt, heads, dim, got, want)
+				}
+			}
+		}
+	}
+}
 
 // Scratch is the library's layout (cuda/layout/layout.h, compiled here by cgo) on random
 // shapes and sizings: when one side changes without the other, this fails.
@@ -25,7 +47,11 @@ func TestScratchMatchesTheLibraryLayout(t *testing.T) {
 		if rng.IntN(3) == 0 {
 			h.Family, h.RopeMode = model.FamilyGPT, model.RopeNone
 		}
-		o := Options{KVCacheTokens: 1 + rng.IntN(1<<20), KVBlockTokens: pick(0, 8, 16, 32), MaxBatch: pick(0, 1, 3, 256, 512, 4096)}
+		o := Options{KVCacheTokens: 1 + rng.IntN(1<<20), KVBlockTokens: pick(0, 8, 16, 32), MaxBatch: pick(0, 1, 3, 256, 512, 4096),
+			KVType: kvcache.Types[rng.IntN(len(kvcache.Types))]}
+		if o.KVType == kvcache.Q8_0 && o.KVType.Check(h) != nil {
+			o.KVType = kvcache.BF16
+		}
 		s := o.WithDefaults(h).Sizing(h)
 		if rng.IntN(2) == 0 { // a rank of a tensor-parallel split
 			s.Ranks = pick(2, 4, 8)
@@ -35,7 +61,8 @@ func TestScratchMatchesTheLibraryLayout(t *testing.T) {
 		csize, ckv := layout.Scratch(layout.Config{GPT: h.Family == model.FamilyGPT, RopeMode: int(h.RopeMode),
 			RopeDim: h.RopeDim, Layers: h.Blocks, KVBlocks: s.Blocks, KVBlockTokens: s.BlockTokens, Heads: h.Heads,
 			HeadsKV: h.HeadsKV, HeadDim: h.HeadDim, MaxBatch: s.MaxBatch, MaxSeqBlocks: s.MaxSeqBlocks,
-			Embedding: h.Embedding, FFN: h.FeedForward, Vocab: h.VocabSize, Rank: s.Rank, Ranks: s.Ranks, VocabFull: s.VocabFull})
+			Embedding: h.Embedding, FFN: h.FeedForward, Vocab: h.VocabSize, KVType: int(s.KVType.GGML()),
+			Rank: s.Rank, Ranks: s.Ranks, VocabFull: s.VocabFull})
 		if size != csize || kv != ckv {
 			t.Fatalf("case %d %+v %+v: memplan scratch %d (KV %d), cuda/layout/layout.h %d (KV %d)", i, h, s, size, kv, csize, ckv)
 		}

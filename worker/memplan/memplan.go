@@ -6,6 +6,7 @@ package memplan
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
@@ -19,11 +20,19 @@ const MiB = 1 << 20
 // Options are the sizing knobs of the CUDA loader; zero values take the defaults.
 type Options struct {
 	// MaxContext and Concurrency are what the worker serves (serve's
-	// --max-context and --max-concurrent): they size the KV cache through
-	// kvcache.Tokens unless KVCacheTokens is set. MaxContext 0 means the model's.
+	// --max-context and --max-concurrent): through kvcache.Tokens they give the
+	// least KV cache the worker needs, which ForModel plans (and the operator
+	// schedules by); on the GPU, ForDevice gives the pool whatever
+	// GPUMemoryUtilization leaves beyond that. MaxContext 0 means the model's.
 	MaxContext, Concurrency int
-	// KVCacheTokens, when set, is the KV cache size in tokens over all sequences.
+	// KVCacheTokens, when set, is the KV cache size in tokens over all
+	// sequences, on any GPU.
 	KVCacheTokens int
+	// KVType is how the pool stores keys and values; Auto means F16.
+	KVType kvcache.Type
+	// GPUMemoryUtilization is the share of the GPU's memory the worker may
+	// take: weights, buffers and the KV pool; 0 means DefaultGPUMemoryUtilization.
+	GPUMemoryUtilization float64
 	// KVBlockTokens is the KV block size in tokens; 0 means kvcache.DefaultBlockTokens.
 	KVBlockTokens int
 	// MaxBatch is the most tokens one forward call runs (a prefill chunk);
@@ -35,6 +44,10 @@ type Options struct {
 	// (worker/shard); 0 means 1. The plan is then each GPU's.
 	GPUs int
 }
+
+// DefaultGPUMemoryUtilization leaves a tenth of the GPU to the driver, other
+// processes and fragmentation, as vLLM's default does.
+const DefaultGPUMemoryUtilization = 0.9
 
 // MaxLogitRows is the library's KIC_MAX_LOGIT_ROWS: logits and decode
 // attention scratch hold this many rows, so long prefill chunks stay cheap.
@@ -48,6 +61,10 @@ func (s Sizing) LogitRows() int { return min(s.MaxBatch, MaxLogitRows) }
 func (o Options) WithDefaults(h model.Hyper) Options {
 	if o.KVBlockTokens <= 0 {
 		o.KVBlockTokens = kvcache.DefaultBlockTokens
+	}
+	o.KVType = o.KVType.Or(kvcache.F16)
+	if o.GPUMemoryUtilization <= 0 {
+		o.GPUMemoryUtilization = DefaultGPUMemoryUtilization
 	}
 	if o.KVCacheTokens <= 0 {
 		o.KVCacheTokens = kvcache.Tokens(h.ContextLength, o.MaxContext, o.Concurrency)
@@ -64,6 +81,7 @@ func (o Options) WithDefaults(h model.Hyper) Options {
 
 // Sizing is what the library is asked to allocate besides the weights.
 type Sizing struct {
+	KVType        kvcache.Type
 	BlockTokens   int // tokens per KV block
 	Blocks        int // KV blocks in the pool
 	MaxSeqBlocks  int // block-table width
@@ -77,6 +95,7 @@ type Sizing struct {
 // Sizing derives the allocation sizes from options that WithDefaults filled.
 func (o Options) Sizing(h model.Hyper) Sizing {
 	return Sizing{
+		KVType:        o.KVType,
 		BlockTokens:   o.KVBlockTokens,
 		Blocks:        kvcache.BlocksFor(o.KVCacheTokens, o.KVBlockTokens),
 		MaxSeqBlocks:  kvcache.BlocksFor(h.ContextLength, o.KVBlockTokens),
@@ -94,6 +113,8 @@ type Plan struct {
 	KVCache uint64
 	Buffers uint64 // activations, logits, cuBLAS workspace, staging, a reserve for the CUDA libraries
 	GPUs    int    // 0 or 1: one GPU
+	// Utilization is the share of a GPU's memory the plan may take; 0 means all of it.
+	Utilization float64
 }
 
 // Total is the sum of the parts: what one GPU needs.
@@ -102,40 +123,54 @@ func (p Plan) Total() uint64 { return p.Weights + p.KVCache + p.Buffers }
 // Count is the number of GPUs the plan is for.
 func (p Plan) Count() int { return max(1, p.GPUs) }
 
-// TotalMiB is Total rounded up to whole MiB, the unit of the nvidia.com/gpu.memory label.
-func (p Plan) TotalMiB() int64 { return int64(CeilMiB(p.Total())) }
+// RequiredMiB is the GPU memory the plan needs on each of its GPUs, in whole
+// MiB (the unit of the nvidia.com/gpu.memory label): Total is at most
+// Utilization of it.
+func (p Plan) RequiredMiB() int64 {
+	if p.Utilization <= 0 || p.Utilization >= 1 {
+		return int64(CeilMiB(p.Total()))
+	}
+	return int64(math.Ceil(float64(p.Total()) / p.Utilization / MiB))
+}
 
 // Check refuses a plan larger than free bytes on device (e.g. "GPU0").
 func (p Plan) Check(device string, free uint64) error {
 	if p.Total() <= free {
 		return nil
 	}
-	return fmt.Errorf("model needs %s but %s has only %d MiB free", p, device, free/MiB)
-}
-
-// String is the plan in MiB, as inspect and the operator show it: per GPU
-// and how many when the model is split ("2 × 40212 MiB per GPU (...)").
-func (p Plan) String() string {
-	per := ""
-	if p.Count() > 1 {
-		per = fmt.Sprintf("%d × ", p.Count())
-	}
 	each := ""
 	if p.Count() > 1 {
-		each = " per GPU"
+		each = fmt.Sprintf(" on one of its %d GPUs", p.Count())
 	}
-	return fmt.Sprintf("%s%d MiB%s (weights %d + KV cache %d + buffers %d)",
-		per, CeilMiB(p.Total()), each, CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers))
+	return fmt.Errorf("model needs %d MiB (weights %d + KV cache %d + buffers %d)%s but %s has only %d MiB free",
+		CeilMiB(p.Total()), CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers), each, device, free/MiB)
+}
+
+// String is the plan in MiB, as inspect and the operator show it: what a GPU
+// needs, then the parts; per GPU and how many when the model is split
+// ("2 × 40212 MiB per GPU (...)").
+func (p Plan) String() string {
+	per, each := "", ""
+	if p.Count() > 1 {
+		per, each = fmt.Sprintf("%d × ", p.Count()), " per GPU"
+	}
+	within := ""
+	if p.Utilization > 0 && p.Utilization < 1 {
+		within = fmt.Sprintf(", within gpuMemoryUtilization %g", p.Utilization)
+	}
+	return fmt.Sprintf("%s%d MiB%s (weights %d + KV cache %d + buffers %d%s)",
+		per, p.RequiredMiB(), each, CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers), within)
 }
 
 // CeilMiB rounds bytes up to MiB.
 func CeilMiB(b uint64) uint64 { return (b + MiB - 1) / MiB }
 
-// ForModel is the plan the CUDA loader allocates for m with o. m may come from
-// a header-only file (model.FromHeader): only tensor shapes and types are
-// read. Over several GPUs (o.GPUs) it is the plan of the GPU whose shard
-// needs most, and it fails when the model does not split over that many
-// (worker/shard says why).
+// ForModel is the least the CUDA loader allocates for m with o: the weights,
+// the buffers and the KV pool o asks for (see Options). m may come from a
+// header-only file (model.FromHeader): only tensor shapes and types are read.
+// Over several GPUs (o.GPUs) it is the plan of the GPU whose shard needs most,
+// and it fails when the model does not split over that many (worker/shard
+// says why).
 func ForModel(m *model.Model, o Options) (Plan, error) {
 	o = o.WithDefaults(m.Hyper)
 	sp, err := shard.ForModel(m, o.GPUs)
@@ -144,11 +179,10 @@ func ForModel(m *model.Model, o Options) (Plan, error) {
 	}
 	var worst Plan
 	for r := range sp.N() {
-		if p := ForRank(m, o, sp, r); p.Total() > worst.Total() {
+		if p := ForRank(m, o, sp, r); r == 0 || p.Total() > worst.Total() {
 			worst = p
 		}
 	}
-	worst.GPUs = sp.N()
 	return worst, nil
 }
 
@@ -157,7 +191,7 @@ func ForModel(m *model.Model, o Options) (Plan, error) {
 func ForRank(m *model.Model, o Options, sp shard.Plan, r int) Plan {
 	h, s := RankSizing(m.Hyper, o, sp, r)
 	p := Compute(h, WeightBytes(m, sp, r), s)
-	p.GPUs = sp.N()
+	p.GPUs, p.Utilization = sp.N(), o.GPUMemoryUtilization
 	return p
 }
 
@@ -168,6 +202,87 @@ func RankSizing(h model.Hyper, o Options, sp shard.Plan, r int) (model.Hyper, Si
 	s := o.Sizing(rh)
 	s.Rank, s.Ranks, s.VocabFull = r, sp.N(), h.VocabSize
 	return rh, s
+}
+
+// maxPoolBlocks bounds a pool sized by memory: the host keeps a few dozen bytes
+// of bookkeeping per block, and 2^20 blocks (16M tokens of 16) are more than
+// any GPU of today holds for a real model's KV rows, while a tiny test model on
+// a large GPU would otherwise get hundreds of millions.
+const maxPoolBlocks = 1 << 20
+
+// ForDevice is what the CUDA loader allocates for m with o on GPUs of total
+// bytes each (the smallest of them, when the model is split over several),
+// and the options that give it: unless o sets KVCacheTokens, the KV pool
+// takes, in whole blocks, what GPUMemoryUtilization × total leaves after the
+// weights and buffers (at most maxPoolBlocks) on the GPU where that is least:
+// the ranks share the pool's block ids, each storing its KV heads of every
+// block. It fails, saying what to change, when that is less than ForModel's
+// pool.
+func ForDevice(m *model.Model, o Options, total uint64, device string) (Plan, Options, error) {
+	fixed := o.KVCacheTokens > 0
+	o = o.WithDefaults(m.Hyper)
+	least, err := ForModel(m, o)
+	if err != nil {
+		return Plan{}, o, err
+	}
+	budget := uint64(o.GPUMemoryUtilization * float64(total))
+	if least.Total() > budget {
+		raise := ""
+		if o.GPUs > 1 {
+			raise = "raise spec.gpu.count (--gpus), "
+		}
+		return Plan{}, o, fmt.Errorf("model needs %s, more than gpuMemoryUtilization %.2f of %s's %d MiB (%d MiB): %sraise spec.serving.gpuMemoryUtilization (--gpu-memory-utilization), lower maxContextLength or maxConcurrentRequests, store the KV cache as q8_0, or use a GPU with at least %d MiB",
+			least, o.GPUMemoryUtilization, device, total/MiB, budget/MiB, raise, least.RequiredMiB())
+	}
+	if fixed {
+		return least, o, nil
+	}
+	sp, err := shard.ForModel(m, o.GPUs)
+	if err != nil {
+		return Plan{}, o, err
+	}
+	type rank struct {
+		h       model.Hyper
+		s       Sizing
+		weights uint64
+	}
+	ranks := make([]rank, sp.N())
+	leastBlocks := uint64(0)
+	blocks := uint64(maxPoolBlocks)
+	for r := range ranks {
+		h, s := RankSizing(m.Hyper, o, sp, r)
+		ranks[r] = rank{h: h, s: s, weights: WeightBytes(m, sp, r)}
+		leastBlocks = uint64(s.Blocks)
+		perBlock := uint64(s.BlockTokens) * kvcache.BytesPerToken(h, s.KVType)
+		none := s
+		none.Blocks = 0
+		est := uint64(0)
+		if base := Compute(h, ranks[r].weights, none).Total(); budget > base {
+			est = (budget - base) / perBlock
+		}
+		blocks = min(blocks, est)
+	}
+	blocks = max(blocks, leastBlocks)
+	// Alignment and the driver's granule make the estimate off by a granule's worth at most, either way.
+	fits := func(n uint64) bool {
+		for _, rk := range ranks {
+			s := rk.s
+			s.Blocks = int(n)
+			if Compute(rk.h, rk.weights, s).Total() > budget {
+				return false
+			}
+		}
+		return true
+	}
+	for blocks < maxPoolBlocks && fits(blocks+1) {
+		blocks++
+	}
+	for blocks > leastBlocks && !fits(blocks) {
+		blocks--
+	}
+	o.KVCacheTokens = int(blocks) * o.KVBlockTokens
+	p, err := ForModel(m, o)
+	return p, o, err
 }
 
 // slabAlign is the alignment of every piece of the library's two slabs
@@ -221,12 +336,13 @@ func WeightBytes(m *model.Model, sp shard.Plan, r int) uint64 {
 	add(w.OutputNorm, true)
 	add(w.OutputNormBias, true)
 	add(w.Output, false)
+	add(w.OutputBias, true)
 	for _, l := range w.Layers {
-		for _, t := range []*model.Tensor{l.Q, l.K, l.V, l.QKV, l.Output, l.Gate, l.Up, l.Down} {
+		for _, t := range []*model.Tensor{l.Q, l.K, l.V, l.QKV, l.Output, l.Gate, l.GateUp, l.Up, l.Down} {
 			add(t, false)
 		}
-		for _, t := range []*model.Tensor{l.AttnNorm, l.AttnNormBias, l.QBias, l.KBias, l.VBias, l.QKVBias,
-			l.OutputBias, l.FFNNorm, l.FFNNormBias, l.UpBias, l.DownBias} {
+		for _, t := range []*model.Tensor{l.AttnNorm, l.AttnNormBias, l.QBias, l.KBias, l.VBias, l.QKVBias, l.QNorm, l.KNorm,
+			l.OutputBias, l.PostAttnNorm, l.FFNNorm, l.FFNNormBias, l.UpBias, l.DownBias, l.PostFFNNorm} {
 			add(t, true)
 		}
 	}
@@ -273,7 +389,7 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 	if h.Family == model.FamilyLlama && h.RopeMode != model.RopeNone {
 		take(uint64(h.RopeDim/2) * f32)
 	}
-	pool := uint64(s.Blocks) * uint64(s.BlockTokens) * kvcache.BytesPerToken(h) / 2
+	pool := uint64(s.Blocks) * uint64(s.BlockTokens) * kvcache.BytesPerToken(h, s.KVType) / 2
 	kStart := take(pool) // K
 	take(pool)           // V
 	kv = used - kStart

@@ -17,7 +17,7 @@ var llama32_1b = model.Hyper{Family: model.FamilyLlama, ContextLength: 131072, E
 	FeedForward: 8192, Heads: 32, HeadsKV: 8, HeadDim: 64, VocabSize: 128256}
 
 func TestMemoryPlan(t *testing.T) {
-	o := Options{KVCacheTokens: 8192}.WithDefaults(llama32_1b)
+	o := Options{KVCacheTokens: 8192, KVType: kvcache.F32}.WithDefaults(llama32_1b)
 	sz := o.Sizing(llama32_1b)
 	if sz.Blocks != 512 || sz.MaxSeqBlocks != 8192 || sz.MaxBatch != 1024 || sz.LogitRows() != 256 || sz.BlockTokens != 16 {
 		t.Fatalf("sizing = %+v", sz)
@@ -28,7 +28,7 @@ func TestMemoryPlan(t *testing.T) {
 	if p.KVCache != 512<<20 {
 		t.Errorf("KV cache = %d MiB, want 512", p.KVCache>>20)
 	}
-	if got := kvcache.BytesPerToken(llama32_1b) * 8192; got != p.KVCache {
+	if got := kvcache.BytesPerToken(llama32_1b, kvcache.F32) * 8192; got != p.KVCache {
 		t.Errorf("kvcache.BytesPerToken x tokens = %d, plan %d", got, p.KVCache)
 	}
 	// Logits dominate the buffers: 256 rows x 128256 x 4 bytes = 125 MiB.
@@ -89,6 +89,134 @@ func TestServingOptionsSizeTheKVCache(t *testing.T) {
 		if got := c.o.WithDefaults(llama32_1b).KVCacheTokens; got != c.want {
 			t.Errorf("%+v: %d KV tokens, want %d", c.o, got, c.want)
 		}
+	}
+}
+
+// The pool's bytes follow its storage type: 16-bit types half of float32, Q8_0 34 bytes per 32
+// elements; Auto is F16 on the GPU.
+func TestKVTypeSizes(t *testing.T) {
+	for _, c := range []struct {
+		t   kvcache.Type
+		mib uint64
+	}{{kvcache.F32, 512}, {kvcache.F16, 256}, {kvcache.BF16, 256}, {kvcache.Q8_0, 136}, {kvcache.Auto, 256}, {"", 256}} {
+		o := Options{KVCacheTokens: 8192, KVType: c.t}.WithDefaults(llama32_1b)
+		if p := Compute(llama32_1b, 0, o.Sizing(llama32_1b)); p.KVCache != c.mib<<20 {
+			t.Errorf("%q: KV cache of 8192 tokens = %d bytes, want %d MiB", c.t, p.KVCache, c.mib)
+		}
+	}
+	odd := llama32_1b
+	odd.HeadsKV, odd.HeadDim = 1, 80
+	if err := kvcache.Q8_0.Check(odd); err == nil || !strings.Contains(err.Error(), "use f16 or bf16") {
+		t.Errorf("q8_0 rows of 80: %v", err)
+	}
+	if err := kvcache.Q8_0.Check(llama32_1b); err != nil {
+		t.Error(err)
+	}
+}
+
+// headerModel is a small llama as the operator reads it: shapes and types, no data.
+func headerModel(t *testing.T) *model.Model {
+	t.Helper()
+	cfg := modeltest.Config{Arch: "llama", Embedding: 256, Heads: 8, HeadsKV: 2, FeedForward: 512, Blocks: 2,
+		Vocab: 300, Context: 4096, Seed: 1}
+	w, err := modeltest.Writer(cfg, modeltest.Tensors(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := modeltest.Parse(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.FromFile(f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// plan is ForModel, which must not fail.
+func plan(t *testing.T, m *model.Model, o Options) Plan {
+	t.Helper()
+	p, err := ForModel(m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// On a GPU the pool takes what the utilization leaves after weights and buffers, in whole
+// blocks: one block more would not fit. The plan the operator schedules by is the least
+// pool, which a GPU must hold within its utilization. Over several GPUs the pool's blocks
+// are every GPU's (each holds its KV heads of them): they fill the GPU that has least room.
+func TestForDeviceFillsTheUtilization(t *testing.T) {
+	m := headerModel(t)
+	const total = 3 << 30
+	for _, gpus := range []int{1, 2} {
+		sp, err := shard.ForModel(m, gpus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, util := range []float64{0, 0.5, 0.9, 1} {
+			for _, kt := range []kvcache.Type{kvcache.Auto, kvcache.BF16, kvcache.Q8_0, kvcache.F32} {
+				o := Options{Concurrency: 4, GPUMemoryUtilization: util, KVType: kt, GPUs: gpus}
+				p, got, err := ForDevice(m, o, total, "GPU0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				u := util
+				if u == 0 {
+					u = DefaultGPUMemoryUtilization
+				}
+				budget := uint64(u * total)
+				if p.Total() > budget || got.Sizing(m.Hyper).Blocks <= o.WithDefaults(m.Hyper).Sizing(m.Hyper).Blocks {
+					t.Fatalf("%d GPUs, utilization %g %s: plan %s of a budget of %d MiB, %d blocks", gpus, util, kt, p, budget>>20,
+						got.Sizing(m.Hyper).Blocks)
+				}
+				oneMore := false
+				for r := range sp.N() {
+					h, s := RankSizing(m.Hyper, got, sp, r)
+					if Compute(h, WeightBytes(m, sp, r), s).Total() > budget {
+						t.Errorf("%d GPUs, utilization %g %s: rank %d exceeds the budget", gpus, util, kt, r)
+					}
+					s.Blocks++
+					oneMore = oneMore || Compute(h, WeightBytes(m, sp, r), s).Total() > budget
+				}
+				if !oneMore && got.Sizing(m.Hyper).Blocks < maxPoolBlocks {
+					t.Errorf("%d GPUs, utilization %g %s: %d blocks leave room for one more", gpus, util, kt, got.Sizing(m.Hyper).Blocks)
+				}
+				if p != plan(t, m, got) || p.Count() != gpus {
+					t.Errorf("the device's options do not plan the device's plan")
+				}
+			}
+		}
+	}
+	// A KV cache size that is asked for is kept.
+	if p, _, err := ForDevice(m, Options{KVCacheTokens: 4096}, total, "GPU0"); err != nil || p != plan(t, m, Options{KVCacheTokens: 4096}) {
+		t.Errorf("fixed pool: %v %s", err, p)
+	}
+	// Too small a GPU says what to change.
+	least := plan(t, m, Options{Concurrency: 4})
+	small := uint64(float64(least.Total()) / DefaultGPUMemoryUtilization * 0.99)
+	_, _, err := ForDevice(m, Options{Concurrency: 4}, small, "GPU0")
+	if err == nil || !strings.Contains(err.Error(), "raise spec.serving.gpuMemoryUtilization") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("at least %d MiB", least.RequiredMiB())) {
+		t.Errorf("GPU of %d bytes for a plan of %s: %v", small, least, err)
+	}
+	if int64(float64(least.Total())/DefaultGPUMemoryUtilization/MiB) >= least.RequiredMiB() ||
+		float64(least.RequiredMiB()*MiB)*DefaultGPUMemoryUtilization < float64(least.Total()) {
+		t.Errorf("required %d MiB for %s at %g", least.RequiredMiB(), least, DefaultGPUMemoryUtilization)
+	}
+	// Split, it also says to raise the GPU count.
+	two := plan(t, m, Options{Concurrency: 4, GPUs: 2})
+	small = uint64(float64(two.Total()) / DefaultGPUMemoryUtilization * 0.99)
+	if _, _, err := ForDevice(m, Options{Concurrency: 4, GPUs: 2}, small, "GPU0,GPU1"); err == nil ||
+		!strings.Contains(err.Error(), "raise spec.gpu.count") || !strings.Contains(err.Error(), "2 × ") {
+		t.Errorf("2 GPUs of %d bytes for a plan of %s: %v", small, two, err)
+	}
+	// A huge GPU: the pool stops at maxPoolBlocks.
+	_, o, err := ForDevice(m, Options{}, 1<<50, "GPU0")
+	if err != nil || o.Sizing(m.Hyper).Blocks != maxPoolBlocks {
+		t.Errorf("on a huge GPU: %v, %d blocks", err, o.Sizing(m.Hyper).Blocks)
 	}
 }
 

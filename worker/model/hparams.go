@@ -47,16 +47,6 @@ func (m RopeMode) String() string {
 	return [...]string{"none", "norm", "neox"}[m]
 }
 
-// archFamilies maps general.architecture to a family and its rope layout.
-var archFamilies = map[string]struct {
-	family Family
-	rope   RopeMode
-}{
-	"llama": {FamilyLlama, RopeNorm},
-	"qwen2": {FamilyLlama, RopeNeox},
-	"gpt2":  {FamilyGPT, RopeNone},
-}
-
 // Hyper holds the hyperparameters read from the {arch}.* keys.
 type Hyper struct {
 	Arch          string // general.architecture, e.g. "qwen2"
@@ -77,8 +67,51 @@ type Hyper struct {
 	// RopeFreqScale multiplies positions (1/factor for linear scaling).
 	RopeFreqScale float32
 	// RopeFreqFactors divides each pair's frequency (Llama-3 scaling, from
-	// the rope_freqs.weight tensor); nil when absent.
+	// the rope_freqs.weight tensor; Phi-3's LongRoPE, from rope_factors_long or
+	// _short); nil when absent.
 	RopeFreqFactors []float32
+	// RopeAttnFactor multiplies the rotation's cos and sin (LongRoPE's
+	// magnitude correction); 1 without one.
+	RopeAttnFactor float32
+	// RopeFreqBaseSWA and RopeFreqScaleSWA replace the base and scale in the
+	// sliding-window layers (Gemma 3's local layers rotate with base 10000 and
+	// no scaling); equal to the global ones where the file says nothing.
+	RopeFreqBaseSWA, RopeFreqScaleSWA float32
+
+	// The rest of the forward pass, by architecture (archSpec) and file keys.
+	Norm             NormKind
+	Act              Activation
+	Residual         Residual
+	LearnedPositions bool
+	// EmbedScale multiplies the token embeddings (Gemma: √n_embd); 1 for none.
+	EmbedScale float32
+	PostNorms  bool
+	// AttnScale multiplies q·k (1/√head_dim unless the architecture or file says otherwise).
+	AttnScale float32
+	// AttnSoftcap and FinalSoftcap, when positive, squash attention scores and
+	// logits to cap·tanh(x/cap) (Gemma 2; Gemma 3's final logits where the file has it).
+	AttnSoftcap, FinalSoftcap float32
+	// SlidingWindow, when positive, is how many positions (the query's own
+	// included) a windowed layer attends to; which layers are windowed is
+	// SWALayers (nil: all of them).
+	SlidingWindow int
+	SWALayers     []bool
+}
+
+// Window is how many of the latest positions layer attends to; 0 means all of them.
+func (h *Hyper) Window(layer int) int {
+	if h.SlidingWindow <= 0 || (h.SWALayers != nil && !h.SWALayers[layer]) {
+		return 0
+	}
+	return h.SlidingWindow
+}
+
+// LayerRope is the rope base and position scale of layer.
+func (h *Hyper) LayerRope(layer int) (base, scale float32) {
+	if h.Window(layer) > 0 {
+		return h.RopeFreqBaseSWA, h.RopeFreqScaleSWA
+	}
+	return h.RopeFreqBase, h.RopeFreqScale
 }
 
 // Valid ranges of the hyperparameters. A value outside its range fails the load
@@ -94,6 +127,8 @@ var (
 	ropeBaseRange = floatRange{lo: 0, hi: math.MaxFloat32, loOpen: true}
 	// Linear RoPE scaling divides positions by the factor.
 	ropeFactorRange = floatRange{lo: 0, hi: 1 << 10, loOpen: true}
+	// Soft-caps and attention scales are positive (a zero cap would divide by zero).
+	softcapRange = floatRange{lo: 0, hi: 1 << 20, loOpen: true}
 )
 
 // readHyper reads the hyperparameters of a supported architecture and checks
@@ -105,11 +140,12 @@ func readHyper(f *gguf.File) (Hyper, error) {
 	if err != nil {
 		return h, err
 	}
-	fam, ok := archFamilies[arch]
+	spec, ok := archs[arch]
 	if !ok {
-		return h, fmt.Errorf("unsupported architecture %q (supported: llama, qwen2, gpt2)", arch)
+		return h, fmt.Errorf("unsupported architecture %q (supported: %s)", arch, supportedList())
 	}
-	h.Arch, h.Family, h.RopeMode = arch, fam.family, fam.rope
+	h.Arch, h.Family, h.RopeMode = arch, spec.family, spec.rope
+	h.Norm, h.Act, h.Residual, h.LearnedPositions, h.PostNorms = spec.norm, spec.act, spec.residual, spec.learnedPositions, spec.postNorms
 	r := hyperReader{f: f, arch: arch}
 	h.ContextLength = r.reqInt("context_length", sizeRange)
 	h.Embedding = r.reqInt("embedding_length", sizeRange)
@@ -137,25 +173,53 @@ func readHyper(f *gguf.File) (Hyper, error) {
 		return h, r.err
 	}
 
-	if h.Family == FamilyGPT {
+	if h.Norm == NormLayer {
 		h.NormEps = r.optFloat("attention.layer_norm_epsilon", 1e-5, epsRange)
+	} else {
+		h.NormEps = r.optFloat("attention.layer_norm_rms_epsilon", 1e-5, epsRange)
+	}
+	h.EmbedScale = 1
+	if spec.embedScale {
+		h.EmbedScale = float32(math.Sqrt(float64(h.Embedding)))
+	}
+	h.AttnScale = float32(1 / math.Sqrt(float64(h.HeadDim)))
+	if spec.gemma27BBlocks != 0 && h.Blocks == spec.gemma27BBlocks {
+		h.AttnScale = float32(1 / math.Sqrt(float64(h.Embedding/h.Heads)))
+	}
+	h.AttnScale = r.optFloat("attention.scale", h.AttnScale, softcapRange)
+	h.AttnSoftcap = r.optFloat("attn_logit_softcapping", spec.attnSoftcap, softcapRange)
+	h.FinalSoftcap = r.optFloat("final_logit_softcapping", spec.finalSoftcap, softcapRange)
+	if spec.window {
+		h.SlidingWindow = r.optInt("attention.sliding_window", spec.defaultWindow, intRange{0, sizeRange.hi})
+	}
+	if r.err != nil {
 		return h, r.err
 	}
-	h.NormEps = r.optFloat("attention.layer_norm_rms_epsilon", 1e-5, epsRange)
+	if h.SlidingWindow > 0 && spec.swaPattern > 0 {
+		if h.SWALayers, err = swaLayers(f, arch, h.Blocks, spec.swaPattern); err != nil {
+			return h, err
+		}
+	}
+	if h.RopeMode == RopeNone {
+		return h, nil
+	}
 	h.RopeDim = r.optInt("rope.dimension_count", h.HeadDim, intRange{2, h.HeadDim})
 	if r.err == nil && h.RopeDim%2 != 0 {
 		return h, fmt.Errorf("%s: rope.dimension_count %d must be even and at most the head size %d", arch, h.RopeDim, h.HeadDim)
 	}
 	h.RopeFreqBase = r.optFloat("rope.freq_base", 10000, ropeBaseRange)
-	h.RopeFreqScale = 1
+	h.RopeFreqScale, h.RopeAttnFactor = 1, 1
 	scaling, _ := optString(f, arch+".rope.scaling.type")
 	var factor float32
-	switch scaling {
-	case "", "none":
-	case "linear":
+	switch {
+	case scaling == "" || scaling == "none":
+	case scaling == "linear":
 		factor = r.optFloat("rope.scaling.factor", 0, ropeFactorRange)
+	case scaling == "longrope" && arch == "phi3":
+		// The factors are tensors (bindWeights); this key corrects the magnitude.
+		h.RopeAttnFactor = r.optFloat("rope.scaling.attn_factor", 1, ropeFactorRange)
 	default:
-		return h, fmt.Errorf("%s: rope scaling type %q is not supported (none, linear, or llama3 via rope_freqs.weight)", arch, scaling)
+		return h, fmt.Errorf("%s: rope scaling type %q is not supported (none, linear, llama3 via rope_freqs.weight, longrope for phi3)", arch, scaling)
 	}
 	if factor == 0 && (scaling == "" || scaling == "linear") {
 		// Older converters wrote only this key for linear scaling.
@@ -172,7 +236,36 @@ func readHyper(f *gguf.File) (Hyper, error) {
 		}
 		h.RopeFreqScale = 1 / factor
 	}
-	return h, nil
+	h.RopeFreqBaseSWA, h.RopeFreqScaleSWA = h.RopeFreqBase, h.RopeFreqScale
+	if spec.localRope {
+		h.RopeFreqBaseSWA, h.RopeFreqScaleSWA = 10000, 1
+	}
+	h.RopeFreqBaseSWA = r.optFloat("rope.freq_base_swa", h.RopeFreqBaseSWA, ropeBaseRange)
+	return h, r.err
+}
+
+// swaLayers says which layers attend in the window: the file's
+// attention.sliding_window_pattern (a period, or one bool per layer), else
+// the architecture's period; the last layer of each period is global.
+func swaLayers(f *gguf.File, arch string, blocks, pattern int) ([]bool, error) {
+	key := arch + ".attention.sliding_window_pattern"
+	if v, ok := f.Get(key); ok {
+		if n, ok := v.Int(); ok {
+			if n < 0 || n > int64(blocks) {
+				return nil, fmt.Errorf("metadata %s = %s is out of range: the valid range is [0, %d]", key, v.Format(), blocks)
+			}
+			pattern = int(n)
+		} else if bs, ok := v.Bools(); ok && len(bs) == blocks {
+			return bs, nil
+		} else {
+			return nil, fmt.Errorf("metadata %s = %s is neither a period nor %d booleans", key, v.Format(), blocks)
+		}
+	}
+	out := make([]bool, blocks)
+	for i := range out {
+		out[i] = pattern == 0 || i%pattern < pattern-1
+	}
+	return out, nil
 }
 
 // intRange is [lo, hi].
@@ -303,4 +396,23 @@ func optInt(f *gguf.File, key string, def int) int {
 		return i
 	}
 	return def
+}
+
+// RopeInvFreq is each rotated pair's inverse frequency in layer, scale ×
+// base^(-2i/dim) / factor[i], rounded to float32 like HF's inv_freq buffer so
+// that both engines rotate by the angles transformers uses; nil without RoPE.
+func (h *Hyper) RopeInvFreq(layer int) []float32 {
+	if h.RopeMode == RopeNone {
+		return nil
+	}
+	base, scale := h.LayerRope(layer)
+	inv := make([]float32, h.RopeDim/2)
+	for i := range inv {
+		f := float32(1 / math.Pow(float64(base), float64(2*i)/float64(h.RopeDim)))
+		if h.RopeFreqFactors != nil {
+			f /= h.RopeFreqFactors[i]
+		}
+		inv[i] = f * scale
+	}
+	return inv
 }

@@ -25,15 +25,24 @@ func (t *Tensor) Float32() ([]float32, error) {
 // Layer holds one transformer block's weights; absent optional tensors are nil.
 type Layer struct {
 	AttnNorm, AttnNormBias *Tensor
-	Q, QBias               *Tensor // llama family
+	Q, QBias               *Tensor // separate projections (llama, qwen, gemma, phi2, starcoder2)
 	K, KBias               *Tensor
 	V, VBias               *Tensor
-	QKV, QKVBias           *Tensor // gpt family: rows are q, then k, then v
-	Output, OutputBias     *Tensor
-	FFNNorm, FFNNormBias   *Tensor
-	Gate                   *Tensor // llama family (SwiGLU)
-	Up, UpBias             *Tensor
-	Down, DownBias         *Tensor
+	QKV, QKVBias           *Tensor // or one fused projection (gpt2, gptneox, phi3): rows are q, then k, then v
+	// QNorm and KNorm are per-head RMSNorms on q and k before RoPE (Qwen3, Gemma 3).
+	QNorm, KNorm       *Tensor
+	Output, OutputBias *Tensor
+	// PostAttnNorm and PostFFNNorm normalize the attention and MLP outputs before
+	// their residual adds (Gemma 2 and 3).
+	PostAttnNorm         *Tensor
+	FFNNorm, FFNNormBias *Tensor // nil where attention and MLP share AttnNorm (Phi-2)
+	Gate                 *Tensor // gated MLPs (the llama family)
+	// GateUp is a gated MLP's gate and up projections in one tensor, gate rows
+	// first (Phi-3); Gate and Up are then nil.
+	GateUp         *Tensor
+	Up, UpBias     *Tensor
+	Down, DownBias *Tensor
+	PostFFNNorm    *Tensor
 }
 
 // Weights are the shape-checked tensors of a model.
@@ -44,8 +53,9 @@ type Weights struct {
 	OutputNormBias    *Tensor
 	// Output projects to logits; nil when the embeddings are tied, in which
 	// case TokenEmbedding is used, as llama.cpp does.
-	Output *Tensor
-	Layers []Layer
+	Output     *Tensor
+	OutputBias *Tensor // Phi-2's logit bias
+	Layers     []Layer
 }
 
 // Model is a loaded GGUF model: its hyperparameters and shape-checked weights.
@@ -123,10 +133,11 @@ func (m *Model) Tensors() []*Tensor {
 			}
 		}
 	}
-	add(w.TokenEmbedding, w.PositionEmbedding, w.OutputNorm, w.OutputNormBias, w.Output)
+	add(w.TokenEmbedding, w.PositionEmbedding, w.OutputNorm, w.OutputNormBias, w.Output, w.OutputBias)
 	for _, l := range w.Layers {
 		add(l.AttnNorm, l.AttnNormBias, l.Q, l.QBias, l.K, l.KBias, l.V, l.VBias, l.QKV, l.QKVBias,
-			l.Output, l.OutputBias, l.FFNNorm, l.FFNNormBias, l.Gate, l.Up, l.UpBias, l.Down, l.DownBias)
+			l.QNorm, l.KNorm, l.Output, l.OutputBias, l.PostAttnNorm, l.FFNNorm, l.FFNNormBias,
+			l.Gate, l.GateUp, l.Up, l.UpBias, l.Down, l.DownBias, l.PostFFNNorm)
 	}
 	return out
 }
@@ -206,58 +217,84 @@ func (m *Model) bindWeights() error {
 	nEmbd, nFF, nVocab := h.Embedding, h.FeedForward, h.VocabSize
 	nQ, nKV := h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
 	w := &m.Weights
-	gpt := h.Family == FamilyGPT
+	ln := h.Norm == NormLayer // LayerNorms have biases
 	w.TokenEmbedding = b.get("token_embd.weight", false, nEmbd, nVocab)
-	if gpt {
+	if h.LearnedPositions {
 		w.PositionEmbedding = b.get("position_embd.weight", false, nEmbd, h.ContextLength)
 	}
 	w.OutputNorm = b.get("output_norm.weight", false, nEmbd)
-	w.OutputNormBias = b.get("output_norm.bias", !gpt, nEmbd)
+	w.OutputNormBias = b.get("output_norm.bias", !ln, nEmbd)
 	w.Output = b.get("output.weight", true, nEmbd, nVocab)
+	w.OutputBias = b.get("output.bias", true, nVocab)
 
 	w.Layers = make([]Layer, h.Blocks)
 	for i := range w.Layers {
 		l := &w.Layers[i]
 		p := fmt.Sprintf("blk.%d.", i)
 		l.AttnNorm = b.get(p+"attn_norm.weight", false, nEmbd)
-		l.FFNNorm = b.get(p+"ffn_norm.weight", false, nEmbd)
-		l.Up = b.get(p+"ffn_up.weight", false, nEmbd, nFF)
-		l.Down = b.get(p+"ffn_down.weight", false, nFF, nEmbd)
-		if gpt {
-			l.AttnNormBias = b.get(p+"attn_norm.bias", false, nEmbd)
-			l.FFNNormBias = b.get(p+"ffn_norm.bias", false, nEmbd)
-			l.QKV = b.get(p+"attn_qkv.weight", false, nEmbd, 3*nEmbd)
-			l.QKVBias = b.get(p+"attn_qkv.bias", false, 3*nEmbd)
-			l.Output = b.get(p+"attn_output.weight", false, nEmbd, nEmbd)
-			l.OutputBias = b.get(p+"attn_output.bias", false, nEmbd)
-			l.UpBias = b.get(p+"ffn_up.bias", false, nFF)
-			l.DownBias = b.get(p+"ffn_down.bias", false, nEmbd)
-			continue
+		l.AttnNormBias = b.get(p+"attn_norm.bias", !ln, nEmbd)
+		// q, k and v are one tensor or three, as the converter of the architecture writes them;
+		// biases are optional (qwen2 has q/k/v biases, llama none).
+		if _, fused := m.File.Tensor(p + "attn_qkv.weight"); fused {
+			l.QKV = b.get(p+"attn_qkv.weight", false, nEmbd, nQ+2*nKV)
+			l.QKVBias = b.get(p+"attn_qkv.bias", true, nQ+2*nKV)
+		} else {
+			l.Q = b.get(p+"attn_q.weight", false, nEmbd, nQ)
+			l.K = b.get(p+"attn_k.weight", false, nEmbd, nKV)
+			l.V = b.get(p+"attn_v.weight", false, nEmbd, nKV)
+			l.QBias = b.get(p+"attn_q.bias", true, nQ)
+			l.KBias = b.get(p+"attn_k.bias", true, nKV)
+			l.VBias = b.get(p+"attn_v.bias", true, nKV)
 		}
-		l.Q = b.get(p+"attn_q.weight", false, nEmbd, nQ)
-		l.K = b.get(p+"attn_k.weight", false, nEmbd, nKV)
-		l.V = b.get(p+"attn_v.weight", false, nEmbd, nKV)
+		l.QNorm = b.get(p+"attn_q_norm.weight", true, h.HeadDim)
+		l.KNorm = b.get(p+"attn_k_norm.weight", l.QNorm == nil, h.HeadDim)
 		l.Output = b.get(p+"attn_output.weight", false, nQ, nEmbd)
-		l.Gate = b.get(p+"ffn_gate.weight", false, nEmbd, nFF)
-		// Biases are optional: qwen2 has q/k/v biases, llama has none.
-		l.QBias = b.get(p+"attn_q.bias", true, nQ)
-		l.KBias = b.get(p+"attn_k.bias", true, nKV)
-		l.VBias = b.get(p+"attn_v.bias", true, nKV)
 		l.OutputBias = b.get(p+"attn_output.bias", true, nEmbd)
+		if h.Residual != ResidualParallelShared {
+			l.FFNNorm = b.get(p+"ffn_norm.weight", false, nEmbd)
+			l.FFNNormBias = b.get(p+"ffn_norm.bias", !ln, nEmbd)
+		}
+		if h.Family == FamilyLlama { // gated MLPs
+			if _, sep := m.File.Tensor(p + "ffn_gate.weight"); sep {
+				l.Gate = b.get(p+"ffn_gate.weight", false, nEmbd, nFF)
+				l.Up = b.get(p+"ffn_up.weight", false, nEmbd, nFF)
+			} else {
+				l.GateUp = b.get(p+"ffn_up.weight", false, nEmbd, 2*nFF)
+			}
+		} else {
+			l.Up = b.get(p+"ffn_up.weight", false, nEmbd, nFF)
+			l.UpBias = b.get(p+"ffn_up.bias", true, nFF)
+		}
+		l.Down = b.get(p+"ffn_down.weight", false, nFF, nEmbd)
+		l.DownBias = b.get(p+"ffn_down.bias", true, nEmbd)
+		if h.PostNorms {
+			l.PostAttnNorm = b.get(p+"post_attention_norm.weight", false, nEmbd)
+			l.PostFFNNorm = b.get(p+"post_ffw_norm.weight", false, nEmbd)
+		}
 	}
 	if b.err != nil {
 		return b.err
 	}
-	if !gpt {
-		if rf := b.get("rope_freqs.weight", true, h.RopeDim/2); rf != nil && m.File.HasData() {
-			if h.RopeFreqFactors, b.err = rf.Float32(); b.err != nil {
-				return b.err
-			}
-			// Each factor divides a frequency: it must be a positive finite number.
-			for i, x := range h.RopeFreqFactors {
-				if !ropeBaseRange.contains(float64(x)) {
-					return fmt.Errorf("tensor rope_freqs.weight[%d] = %g is out of range: the valid range is %s", i, x, ropeBaseRange)
-				}
+	if h.RopeMode == RopeNone {
+		return nil
+	}
+	// Frequency factors: Llama 3's rope_freqs, or LongRoPE's pair of which the
+	// long one serves contexts beyond the original (llama.cpp's choice at load).
+	name := "rope_freqs.weight"
+	if _, ok := m.File.Tensor("rope_factors_long.weight"); ok {
+		name = "rope_factors_short.weight"
+		if orig := optInt(m.File, h.Arch+".rope.scaling.original_context_length", h.ContextLength); h.ContextLength > orig {
+			name = "rope_factors_long.weight"
+		}
+	}
+	if rf := b.get(name, true, h.RopeDim/2); rf != nil && m.File.HasData() {
+		if h.RopeFreqFactors, b.err = rf.Float32(); b.err != nil {
+			return b.err
+		}
+		// Each factor divides a frequency: it must be a positive finite number.
+		for i, x := range h.RopeFreqFactors {
+			if !ropeBaseRange.contains(float64(x)) {
+				return fmt.Errorf("tensor %s[%d] = %g is out of range: the valid range is %s", name, i, x, ropeBaseRange)
 			}
 		}
 	}
@@ -298,9 +335,7 @@ func Inspect(f *gguf.File) Info {
 	if v, ok := f.Get("tokenizer.ggml.tokens"); ok {
 		info.VocabSize = v.Len()
 	}
-	if fam, ok := archFamilies[info.Architecture]; ok {
-		info.Family = fam.family
-	}
+	info.Family, _ = ArchitectureFamily(info.Architecture)
 	info.ContextLength = optInt(f, info.Architecture+".context_length", 0)
 	if h, err := readHyper(f); err == nil {
 		info.Hyper = &h

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -87,6 +88,54 @@ func TestDeclaredFamilyMismatch(t *testing.T) {
 	}
 	if _, err := model.ParseFamily("bert"); err == nil {
 		t.Fatal("ParseFamily accepted bert")
+	}
+}
+
+// TestArchitectureFamilies loads a file of each architecture (the fidelity fixtures)
+// with its family and refuses it with the other one, naming both.
+func TestArchitectureFamilies(t *testing.T) {
+	want := map[string]model.Family{
+		"llama": model.FamilyLlama, "qwen2": model.FamilyLlama, "qwen3": model.FamilyLlama, "gemma2": model.FamilyLlama,
+		"gemma3": model.FamilyLlama, "phi3": model.FamilyLlama,
+		"gpt2": model.FamilyGPT, "gptneox": model.FamilyGPT, "phi2": model.FamilyGPT, "starcoder2": model.FamilyGPT,
+	}
+	if got := model.Architectures(); len(got) != len(want) {
+		t.Errorf("Architectures() = %v, want the %d of this test", got, len(want))
+	}
+	seen := map[string]bool{}
+	paths, _ := filepath.Glob("../testdata/fidelity/*.gguf")
+	for _, path := range paths {
+		f, err := gguf.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		arch := model.Inspect(f).Architecture
+		f.Close()
+		fam, ok := model.ArchitectureFamily(arch)
+		if !ok || fam != want[arch] {
+			t.Errorf("%s: ArchitectureFamily(%q) = %q, %v, want %q", path, arch, fam, ok, want[arch])
+			continue
+		}
+		seen[arch] = true
+		m, err := model.Load(path, fam)
+		if err != nil {
+			t.Errorf("%s declared %s: %v", path, fam, err)
+			continue
+		}
+		m.Close()
+		other := model.FamilyGPT
+		if fam == model.FamilyGPT {
+			other = model.FamilyLlama
+		}
+		_, err = model.Load(path, other)
+		if msg := fmt.Sprintf("file is %s (%s family) but %s was declared", arch, fam, other); err == nil || !strings.HasSuffix(err.Error(), msg) {
+			t.Errorf("%s declared %s: err = %v, want it to end with %q", path, other, err, msg)
+		}
+	}
+	for arch := range want {
+		if !seen[arch] {
+			t.Errorf("no fidelity fixture of architecture %s", arch)
+		}
 	}
 }
 

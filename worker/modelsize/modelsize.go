@@ -8,6 +8,7 @@ package modelsize
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -114,4 +115,11 @@ func (s *Sizer) read(ctx context.Context, url string) (*model.Model, error) {
 		return nil, fmt.Errorf("%s: %w", url, err)
 	}
 	return m, nil
+}
+
+// Unsupported says err means no worker of this version can run the model (a tensor
+// type it cannot compute with), rather than that its header could not be read.
+func Unsupported(err error) bool {
+	var u *gguf.UnsupportedTypeError
+	return errors.As(err, &u)
 }

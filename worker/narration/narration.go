@@ -315,23 +315,29 @@ func (n *Narrator) OnModelLoaded(rec report.ModelLoaded) {
 		// what the backend measured the load to take on the GPU.
 		f.MemoryMiB, f.MemoryKind = int64((rec.DeviceBytes+1<<20-1)>>20), "VRAM"
 	}
-	f.Sentence = modelLoadedSentence(n.cfg.Arch, n.cfg.ServedName, f)
+	f.Sentence = modelLoadedSentence(n.cfg.Arch, rec.Arch, n.cfg.ServedName, f)
 	n.narrate(f)
 }
 
-func modelLoadedSentence(arch, name string, f Fields) string {
-	where := ""
+// modelLoadedSentence names the family and, first in the parentheses, the file's
+// architecture: "Loaded Llama model qwen3-4b (qwen3, 2212 MB VRAM, 834 ms)".
+func modelLoadedSentence(family, arch, name string, f Fields) string {
+	where, what := "", ""
 	if f.Device == "CPU" {
 		where = " on CPU"
 	}
+	if arch != "" {
+		what = arch + ", "
+	}
 	if f.MemoryMiB > 0 {
-		count := ""
+		count := "" // a model split over several GPUs: what each took, the most of them
 		if f.GPUs > 1 {
 			count = fmt.Sprintf("%d × ", f.GPUs)
 		}
-		return fmt.Sprintf("Loaded %s model %s%s (%s%d MB %s, %d ms)", archTitle(arch), name, where, count, f.MemoryMiB, f.MemoryKind, f.DurationMS)
+		return fmt.Sprintf("Loaded %s model %s%s (%s%s%d MB %s, %d ms)", archTitle(family), name, where, what, count,
+			f.MemoryMiB, f.MemoryKind, f.DurationMS)
 	}
-	return fmt.Sprintf("Loaded %s model %s%s (%d ms)", archTitle(arch), name, where, f.DurationMS)
+	return fmt.Sprintf("Loaded %s model %s%s (%s%d ms)", archTitle(family), name, where, what, f.DurationMS)
 }
 
 // OnModelLoadFailed narrates a failed load as a Warning; always emitted.

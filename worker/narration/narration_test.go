@@ -80,8 +80,8 @@ func TestSentences(t *testing.T) {
 	sink := &memSink{}
 	n := newTestNarrator(t, inferencev1alpha1.InferenceEventsAll, sink, nil, nil)
 	stop := runNarrator(t, n)
-	n.OnModelLoaded(report.ModelLoaded{Device: "GPU0", LoadTime: 834 * time.Millisecond})
-	n.OnModelLoaded(report.ModelLoaded{Device: "CPU", LoadTime: 1500 * time.Millisecond})
+	n.OnModelLoaded(report.ModelLoaded{Arch: "qwen3", Device: "GPU0", LoadTime: 834 * time.Millisecond})
+	n.OnModelLoaded(report.ModelLoaded{Arch: "gemma3", Device: "CPU", LoadTime: 1500 * time.Millisecond})
 	n.OnComplete(report.Completion{CompletionTokens: 128, PromptTokens: 12, Duration: 842 * time.Millisecond, Finish: "length", CorrelationID: "abc"})
 	n.OnModelLoadFailed(errString("load /models/x.gguf: gguf: offset 0: bad magic"))
 	n.OnDraining(3)
@@ -89,8 +89,8 @@ func TestSentences(t *testing.T) {
 
 	got := sink.fields()
 	want := []struct{ reason, sentence string }{
-		{ReasonModelLoaded, "Loaded Llama model tinyllama (2212 MB VRAM, 834 ms)"},
-		{ReasonModelLoaded, "Loaded Llama model tinyllama on CPU (310 MB RAM, 1500 ms)"},
+		{ReasonModelLoaded, "Loaded Llama model tinyllama (qwen3, 2212 MB VRAM, 834 ms)"},
+		{ReasonModelLoaded, "Loaded Llama model tinyllama on CPU (gemma3, 310 MB RAM, 1500 ms)"},
 		{ReasonInferenceComplete, "Llama inference complete: 128 tokens in 842 ms"},
 		{ReasonModelLoadFailed, "Failed to load Llama model tinyllama: load /models/x.gguf: gguf: offset 0: bad magic"},
 		{ReasonWorkerDraining, "Llama worker draining: finishing 3 running requests before shutdown"},

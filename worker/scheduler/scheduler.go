@@ -1,8 +1,11 @@
 // Package scheduler serves many generation requests on one Backend with
 // continuous batching: a single goroutine owns the backend; each step it
-// admits waiting requests (prefill), samples the next token of every running
-// sequence, streams it to its request, and advances all sequences that go on
-// with one Decode call. It works with any engine.Backend.
+// admits waiting requests, prefills at most one chunk's worth of prompt tokens
+// (Config.PrefillChunk), samples the next token of every running sequence,
+// streams it to its request, and advances all sequences that go on with one
+// Decode call. A long prompt is so prefilled over several steps, between
+// which the running streams keep getting their tokens. It works with any
+// engine.Backend.
 //
 // KV space comes from the backend's kvcache.Pool as sequences grow. A request
 // is admitted when the pool has room for its prompt; when a step needs more
@@ -51,8 +54,17 @@ type Config struct {
 	// MaxContext caps prompt plus generated tokens of one request; 0 or
 	// more than the model's context (or the KV pool) means the smaller of those.
 	MaxContext int
-	Log        logr.Logger
+	// PrefillChunk is the most prompt tokens prefilled in one step, over all
+	// sequences that are prefilling: it bounds how long a step's decode waits
+	// behind prompts. <= 0 means DefaultPrefillChunk.
+	PrefillChunk int
+	Log          logr.Logger
 }
+
+// DefaultPrefillChunk is the prefill chunk when none is configured: at 512
+// tokens a step's prefill costs about what a large batch's decode costs on a
+// GPU, so a long prompt at most doubles the running streams' step time.
+const DefaultPrefillChunk = 512
 
 // Request is one generation.
 type Request struct {
@@ -67,6 +79,13 @@ type Request struct {
 	TopLogprobs int
 	// IgnoreEOS keeps generating past end-of-generation tokens, to MaxTokens (benchmarks).
 	IgnoreEOS bool
+	// Constraint, when set, limits every token to those it allows (structured
+	// output), and the request ends when it is done. It is the request's own:
+	// the scheduler advances it.
+	Constraint engine.Constraint
+	// Pooling, when set, asks for the prompt's embedding instead of a
+	// generation (Result.Embedding); the backend must be an engine.Embedder.
+	Pooling engine.Pooling
 }
 
 // TokenLogprob is a token with its log probability.
@@ -92,6 +111,8 @@ type Result struct {
 	Finish       engine.FinishReason
 	StopSequence string
 	PromptTokens int
+	// Embedding is the prompt's embedding, for a request with Pooling.
+	Embedding []float32
 	// Err is set when generation failed or was cancelled or cut; the other
 	// fields then hold what was generated so far.
 	Err error
@@ -200,6 +221,7 @@ type running struct {
 	hasSeq  bool // false while preempted
 	sampler *engine.Sampler
 	history []int
+	filled  int // tokens of history whose keys and values the sequence holds
 	text    *engine.TextTracker
 	logits  []float32
 	picked  int  // the next token when the backend chose it (GreedyDecoder)
@@ -239,6 +261,9 @@ func New(b engine.Backend, d engine.Detokenizer, cfg Config) *Scheduler {
 	}
 	cfg.MaxContext = ctxLen
 	cfg.MaxConcurrent = max(cfg.MaxConcurrent, 1)
+	if cfg.PrefillChunk <= 0 {
+		cfg.PrefillChunk = DefaultPrefillChunk
+	}
 	if cfg.MaxQueue < 0 {
 		cfg.MaxQueue = 0
 	}
@@ -347,13 +372,17 @@ func (s *Scheduler) loop() {
 			continue
 		}
 		run, pre = s.admit(run, pre)
+		run, pre = s.prefill(run, pre)
 		run, pre = s.step(run, pre)
 	}
 }
 
 // admit drops cancelled requests, resumes preempted sequences while the pool
-// has room for them, then prefills waiting requests that fit, first come first
+// has room for them, then admits waiting requests that fit, first come first
 // served: nothing newer starts while an older sequence waits for KV space.
+// Room is what the pool has free less what admitted sequences still need to
+// finish their prefill, so a prompt admitted now never takes the blocks an
+// earlier one was admitted with.
 func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
 	kept := pre[:0]
 	for _, r := range pre {
@@ -367,15 +396,16 @@ func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
 	}
 	clear(pre[len(kept):])
 	pre = kept
-	for len(pre) > 0 && s.kv.FreeBlocks() >= s.kvNeed(len(pre[0].history)) {
+	for len(pre) > 0 && s.room(run) >= s.kvNeed(len(pre[0].history)) {
 		r := pre[0]
 		pre = pre[1:]
 		s.mu.Lock()
 		s.nPreempted--
 		s.mu.Unlock()
-		run, pre = s.start(r, run, pre)
+		run = s.start(r, run)
 	}
 	for len(pre) == 0 {
+		room := s.room(run)
 		s.mu.Lock()
 		kept := s.queue[:0]
 		var gone []*Handle
@@ -389,7 +419,8 @@ func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
 		clear(s.queue[len(kept):])
 		s.queue = kept
 		var h *Handle
-		if len(s.queue) > 0 && s.nRunning < s.cfg.MaxConcurrent && s.kv.FreeBlocks() >= s.kvNeed(len(s.queue[0].req.Prompt)) {
+		if len(s.queue) > 0 && s.nRunning < s.cfg.MaxConcurrent && room >= s.kvNeed(len(s.queue[0].req.Prompt)) &&
+			!s.awaitsPrefill(run, s.queue[0].req.Prompt) {
 			h = s.queue[0]
 			s.queue = s.queue[1:]
 			s.nRunning++
@@ -409,40 +440,149 @@ func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
 			history: append([]int(nil), h.req.Prompt...),
 			text:    engine.NewTextTracker(s.d, h.req.Prompt, h.req.Stop)}
 		s.log.V(2).Info("admitted", "promptTokens", len(h.req.Prompt), "queued", time.Since(h.enqueued).String())
-		run, pre = s.start(r, run, pre)
+		if h.req.Pooling != engine.PoolingNone {
+			s.embed(r)
+			continue
+		}
+		run = s.start(r, run)
 	}
 	return run, pre
+}
+
+// awaitsPrefill reports whether prompt starts with at least a full block of
+// tokens that a sequence of run is still prefilling. Such a request (another
+// choice of the same prompt, the next turn of a conversation sent at once)
+// waits for that prefill and then takes the blocks from the pool instead of
+// computing them a second time; the wait is a few steps at most.
+func (s *Scheduler) awaitsPrefill(run []*running, prompt []int) bool {
+	bt := s.kv.BlockTokens()
+	if len(prompt) <= bt {
+		return false
+	}
+	for _, r := range run {
+		if !r.prefilling() || len(r.history) < bt {
+			continue
+		}
+		if slices.Equal(r.history[:bt], prompt[:bt]) {
+			return true
+		}
+	}
+	return false
+}
+
+// embed computes r's embedding in a sequence of its own and finishes it.
+func (s *Scheduler) embed(r *running) {
+	res := Result{PromptTokens: len(r.h.req.Prompt)}
+	em, ok := s.b.(engine.Embedder)
+	if !ok {
+		res.Err = engine.ErrNoEmbeddings
+		s.release(r, res)
+		return
+	}
+	seq, err := s.b.NewSequence(len(r.h.req.Prompt))
+	if err != nil {
+		res.Err = fmt.Errorf("new sequence: %w", err)
+		s.release(r, res)
+		return
+	}
+	r.seq, r.hasSeq = seq, true
+	if res.Embedding, err = em.Embed(seq, r.h.req.Prompt, r.h.req.Pooling); err != nil {
+		res.Err = fmt.Errorf("embed: %w", err)
+	}
+	s.release(r, res)
 }
 
 // kvNeed is the blocks a sequence of n tokens needs to run its next step: the
 // n tokens and the one it decodes next.
 func (s *Scheduler) kvNeed(n int) int { return kvcache.BlocksFor(n+1, s.kv.BlockTokens()) }
 
-// start prefills r's tokens (its prompt, or everything it had when it was
-// preempted) into a new sequence and adds r to run. When the pool has no room
-// after all, r goes back to pre; any other failure finishes r.
-func (s *Scheduler) start(r *running, run, pre []*running) ([]*running, []*running) {
+// prefilling reports whether r is still computing its tokens (no logits yet).
+func (r *running) prefilling() bool { return r.hasSeq && !r.hasPick && r.logits == nil }
+
+// pending is the blocks the prefilling sequences of run still have to take to
+// finish their prefill and decode once.
+func (s *Scheduler) pending(run []*running) int {
+	n := 0
+	for _, r := range run {
+		if r.prefilling() {
+			n += s.kv.Need(r.filled, len(r.history)+1)
+		}
+	}
+	return n
+}
+
+// room is the blocks free for sequences not yet running.
+func (s *Scheduler) room(run []*running) int { return s.kv.FreeBlocks() - s.pending(run) }
+
+// start gives r a sequence holding the longest prefix of its tokens (its
+// prompt, or everything it had when it was preempted) that the pool has
+// cached, and adds it to run; prefill computes the rest, a chunk a step. Any
+// failure finishes r.
+func (s *Scheduler) start(r *running, run []*running) []*running {
 	// Blocks the pool already holds for a prefix of the tokens (a shared system prompt, the
 	// conversation so far, or this sequence's own tokens before it was preempted) are taken
 	// as they are; only the rest is computed.
 	seq, cached, err := s.b.StartSequence(r.h.limit, r.history)
 	if err != nil {
 		s.release(r, Result{PromptTokens: len(r.h.req.Prompt), Err: fmt.Errorf("new sequence: %w", err)})
-		return run, pre
+		return run
 	}
-	r.seq, r.hasSeq = seq, true
-	logits, err := s.b.Prefill(seq, r.history[cached:], false)
-	switch {
-	case errors.Is(err, kvcache.ErrFull):
-		return run, s.preempted(pre, r)
-	case err != nil:
-		res := r.result()
-		res.Err = fmt.Errorf("prefill: %w", err)
-		s.release(r, res)
-		return run, pre
+	r.seq, r.hasSeq, r.filled = seq, true, cached
+	r.logits, r.hasPick = nil, false
+	return append(run, r)
+}
+
+// prefill computes up to PrefillChunk tokens of the prefilling sequences,
+// oldest first, one Prefill call per sequence: a long prompt takes several
+// steps, and the decode of every running sequence goes on between them. A
+// sequence whose last chunk is done has its logits and joins this step's decode.
+func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
+	var todo []*running
+	for _, r := range run {
+		if r.prefilling() {
+			todo = append(todo, r)
+		}
 	}
-	r.logits, r.hasPick = logits[0], false
-	return append(run, r), pre
+	slices.SortFunc(todo, func(a, b *running) int { return cmp.Compare(a.order, b.order) })
+	budget := s.cfg.PrefillChunk
+	var gone []*running
+	for _, r := range todo {
+		if budget == 0 {
+			break
+		}
+		if err := r.h.ctx.Err(); err != nil {
+			res := r.result()
+			res.Err = err
+			s.release(r, res)
+			gone = append(gone, r)
+			continue
+		}
+		n := min(budget, len(r.history)-r.filled)
+		logits, err := s.b.Prefill(r.seq, r.history[r.filled:r.filled+n], false)
+		switch {
+		case errors.Is(err, kvcache.ErrFull):
+			// Admission kept room for this prompt; recomputing later is still right.
+			s.log.Error(err, "prefill chunk ran out of KV blocks after the scheduler's check; preempting the sequence")
+			pre = s.preempted(pre, r)
+			gone = append(gone, r)
+			continue
+		case err != nil:
+			res := r.result()
+			res.Err = fmt.Errorf("prefill: %w", err)
+			s.release(r, res)
+			gone = append(gone, r)
+			continue
+		}
+		r.filled += n
+		budget -= n
+		if r.filled == len(r.history) {
+			r.logits = logits[0]
+		}
+	}
+	if len(gone) > 0 {
+		run = slices.DeleteFunc(run, func(r *running) bool { return slices.Contains(gone, r) })
+	}
+	return run, pre
 }
 
 // preempted frees r's sequence and files it among pre by admission order.
@@ -451,7 +591,7 @@ func (s *Scheduler) preempted(pre []*running, r *running) []*running {
 		s.b.FreeSequence(r.seq)
 		r.hasSeq = false
 	}
-	r.logits, r.hasPick = nil, false
+	r.logits, r.hasPick, r.filled = nil, false, 0
 	s.mu.Lock()
 	s.nPreempted++
 	s.preemptions++
@@ -478,12 +618,13 @@ func (r *running) result() Result {
 	return Result{Tokens: r.gen, Text: r.text.EmittedText(), PromptTokens: len(r.h.req.Prompt)}
 }
 
-// step samples one token for every running sequence, preempts the newest
-// while the pool cannot hold the step, then decodes those that go on, all in
-// one Decode call. A sequence's KV holds its history but the token just
-// sampled, which the decode appends.
+// step samples one token for every running sequence that has finished its
+// prefill, preempts the newest sequences while the pool cannot hold the step
+// (besides what prefilling ones still need), then decodes those that go on,
+// all in one Decode call. A sequence's KV holds its history but the token
+// just sampled, which the decode appends.
 func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
-	next := run[:0]
+	kept := run[:0]
 	for _, r := range run {
 		if err := r.h.ctx.Err(); err != nil {
 			res := r.result()
@@ -491,37 +632,53 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 			s.release(r, res)
 			continue
 		}
-		if done, res := s.sample(r); done {
-			s.release(r, res)
-			continue
+		if !r.prefilling() {
+			if done, res := s.sample(r); done {
+				s.release(r, res)
+				continue
+			}
 		}
-		next = append(next, r)
+		kept = append(kept, r)
 	}
-	clear(run[len(next):])
-	need := 0
-	for _, r := range next {
-		need += s.kv.Need(len(r.history)-1, len(r.history))
+	clear(run[len(kept):])
+	run = kept
+	need := func() int {
+		n := 0
+		for _, r := range run {
+			if !r.prefilling() {
+				n += s.kv.Need(len(r.history)-1, len(r.history))
+			}
+		}
+		return n
 	}
-	for need > s.kv.FreeBlocks() && len(next) > 0 {
+	for len(run) > 0 && need() > s.room(run) {
 		newest := 0
-		for i, r := range next {
-			if r.order > next[newest].order {
+		for i, r := range run {
+			if r.order > run[newest].order {
 				newest = i
 			}
 		}
-		r := next[newest]
-		need -= s.kv.Need(len(r.history)-1, len(r.history))
-		next = slices.Delete(next, newest, newest+1)
+		r := run[newest]
+		run = slices.Delete(run, newest, newest+1)
 		pre = s.preempted(pre, r)
 	}
+	var next []*running
+	for _, r := range run {
+		if !r.prefilling() {
+			next = append(next, r)
+		}
+	}
 	if len(next) == 0 {
-		return next, pre
+		return run, pre
 	}
 	batch := make([]engine.DecodeInput, len(next))
 	for i, r := range next {
 		batch[i] = engine.DecodeInput{Seq: r.seq, Token: r.history[len(r.history)-1]}
 	}
 	logits, picked, err := s.decode(next, batch)
+	if err != nil {
+		run = slices.DeleteFunc(run, func(r *running) bool { return slices.Contains(next, r) })
+	}
 	if errors.Is(err, kvcache.ErrFull) {
 		// The check above makes this a bug in the accounting; recomputing later is still
 		// right, so the requests wait rather than fail.
@@ -529,7 +686,7 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 		for _, r := range next {
 			pre = s.preempted(pre, r)
 		}
-		return next[:0], pre
+		return run, pre
 	}
 	if err != nil {
 		for _, r := range next {
@@ -541,16 +698,17 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 			}
 			s.release(r, res)
 		}
-		return next[:0], pre
+		return run, pre
 	}
 	for i, r := range next {
+		r.filled = len(r.history)
 		if picked != nil {
 			r.logits, r.picked, r.hasPick = nil, picked[i], true
 		} else {
 			r.logits, r.hasPick = logits[i], false
 		}
 	}
-	return next, pre
+	return run, pre
 }
 
 // decode runs one step for the batch. When every request in it samples
@@ -567,7 +725,7 @@ func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]floa
 
 func allGreedy(run []*running) bool {
 	for _, r := range run {
-		if !r.h.req.Sampling.Greedy() || r.h.req.Logprobs {
+		if !r.h.req.Sampling.Greedy() || r.h.req.Logprobs || r.h.req.Constraint != nil {
 			return false
 		}
 	}
@@ -593,10 +751,30 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 			res.Err = err
 			return true, res
 		}
-		tok = r.sampler.Sample(r.logits, r.history)
+		var mask []uint64
+		if req.Constraint != nil {
+			var err error
+			if mask, err = req.Constraint.Allowed(); err != nil {
+				res := r.result()
+				res.Err = fmt.Errorf("constraint: %w", err)
+				return true, res
+			}
+		}
+		if tok = r.sampler.SampleMasked(r.logits, r.history, mask); tok < 0 {
+			res := r.result()
+			res.Err = errors.New("constraint: no token of the vocabulary is allowed")
+			return true, res
+		}
 	}
 	if !req.IgnoreEOS && s.d.IsEOG(tok) {
 		return true, s.final(r, engine.FinishStop, "")
+	}
+	if req.Constraint != nil {
+		if err := req.Constraint.Accept(tok); err != nil {
+			res := r.result()
+			res.Err = fmt.Errorf("constraint: %w", err)
+			return true, res
+		}
 	}
 	ev := Event{Token: tok}
 	if req.Logprobs {
@@ -610,6 +788,9 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 	r.step++
 	if stop != "" {
 		return true, s.final(r, engine.FinishStop, stop)
+	}
+	if req.Constraint != nil && req.Constraint.Done() {
+		return true, s.final(r, engine.FinishStop, "")
 	}
 	if r.step >= r.h.maxNew {
 		return true, s.final(r, engine.FinishLength, "")

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kubeinfer/kubeinfer/worker/engine"
 	"github.com/kubeinfer/kubeinfer/worker/model"
@@ -546,5 +547,317 @@ func TestSharedPrefixIsComputedOnce(t *testing.T) {
 	defer cold.Drain(context.Background())
 	if want := run(cold, 21, 22, 23, 24, 25); !slices.Equal(second.Tokens, want.Tokens) {
 		t.Errorf("with the cached prefix %v, cold %v", second.Tokens, want.Tokens)
+	}
+}
+
+// call is one call the scheduler made into its backend.
+type call struct {
+	kind   string // "start", "prefill", "decode" or "free"
+	seq    engine.SeqID
+	tokens []int          // prefill: the tokens computed; start: the sequence's tokens
+	batch  []engine.SeqID // decode: the sequences stepped
+}
+
+// tracing records every call into the backend, in order; when step is set, each Decode
+// is recorded, then waits for a value from it, so a test can act between two steps.
+type tracing struct {
+	engine.Backend
+	mu    sync.Mutex
+	calls []call
+	step  chan struct{}
+}
+
+func (t *tracing) add(c call) {
+	t.mu.Lock()
+	t.calls = append(t.calls, c)
+	t.mu.Unlock()
+}
+
+func (t *tracing) trace() []call {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.calls)
+}
+
+func (t *tracing) StartSequence(maxTokens int, prompt []int) (engine.SeqID, int, error) {
+	seq, cached, err := t.Backend.StartSequence(maxTokens, prompt)
+	t.add(call{kind: "start", seq: seq, tokens: slices.Clone(prompt)})
+	return seq, cached, err
+}
+
+func (t *tracing) Prefill(seq engine.SeqID, tokens []int, all bool) ([][]float32, error) {
+	t.add(call{kind: "prefill", seq: seq, tokens: slices.Clone(tokens)})
+	return t.Backend.Prefill(seq, tokens, all)
+}
+
+func (t *tracing) Decode(batch []engine.DecodeInput) ([][]float32, error) {
+	c := call{kind: "decode"}
+	for _, in := range batch {
+		c.batch = append(c.batch, in.Seq)
+	}
+	t.add(c)
+	if t.step != nil {
+		<-t.step
+	}
+	return t.Backend.Decode(batch)
+}
+
+// until polls the trace until cond holds; it fails the test only if cond never
+// does, so it does not depend on timing.
+func (t *tracing) until(tb testing.TB, what string, cond func([]call) bool) []call {
+	tb.Helper()
+	for range 4000 {
+		if cs := t.trace(); cond(cs) {
+			return cs
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tb.Fatalf("timed out waiting for %s", what)
+	return nil
+}
+
+func count(cs []call, f func(call) bool) int {
+	n := 0
+	for _, c := range cs {
+		if f(c) {
+			n++
+		}
+	}
+	return n
+}
+
+func startOf(cs []call, promptLen int) engine.SeqID {
+	for _, c := range cs {
+		if c.kind == "start" && len(c.tokens) == promptLen {
+			return c.seq
+		}
+	}
+	return 0
+}
+
+func (t *tracing) FreeSequence(seq engine.SeqID) {
+	t.add(call{kind: "free", seq: seq})
+	t.Backend.FreeSequence(seq)
+}
+
+// longPrompt is n token ids of the byte-level vocabulary, varied by salt.
+func longPrompt(n, salt int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = 3 + (i*7+salt*13)%300
+	}
+	return p
+}
+
+// submitted submits req and fails the test if it is refused.
+func submitted(t *testing.T, s *Scheduler, ctx context.Context, req Request) *Handle {
+	t.Helper()
+	h, err := s.Submit(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// A long prompt is prefilled a chunk per step, and the streams already running get a token
+// between every two chunks; its output is the same as prefilled whole.
+func TestChunkedPrefillInterleavesWithDecode(t *testing.T) {
+	cpu, tok := loadLong(t, 4096)
+	b := &tracing{Backend: cpu}
+	const chunk = 128
+	s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 4, PrefillChunk: chunk})
+	defer s.Drain(context.Background())
+	stream := submitted(t, s, context.Background(), Request{Prompt: longPrompt(20, 1), MaxTokens: 300, IgnoreEOS: true})
+	if _, ok := stream.Next(context.Background()); !ok {
+		t.Fatal("the running stream got no token")
+	}
+	long := longPrompt(1000, 2)
+	_, got := collect(t, submitted(t, s, context.Background(), Request{Prompt: long, MaxTokens: 8, IgnoreEOS: true}))
+	if _, res := collect(t, stream); res.Err != nil || len(res.Tokens) != 300 {
+		t.Fatalf("running stream: %v after %d tokens", res.Err, len(res.Tokens))
+	}
+	calls := b.trace()
+	var streamSeq, longSeq engine.SeqID
+	for _, c := range calls {
+		if c.kind == "start" && len(c.tokens) == 20 {
+			streamSeq = c.seq
+		}
+		if c.kind == "start" && len(c.tokens) == len(long) {
+			longSeq = c.seq
+		}
+	}
+	var chunks [][]int
+	decodesSince := -1 // decode steps of the running stream since the long prompt's last chunk
+	for _, c := range calls {
+		switch {
+		case c.kind == "prefill" && c.seq == longSeq:
+			if decodesSince == 0 {
+				t.Errorf("chunk %d of the long prompt follows the one before with no decode of the running stream between", len(chunks))
+			}
+			chunks = append(chunks, c.tokens)
+			decodesSince = 0
+		case c.kind == "decode" && slices.Contains(c.batch, streamSeq) && decodesSince >= 0:
+			decodesSince++
+		}
+	}
+	if len(chunks) != (len(long)+chunk-1)/chunk {
+		t.Fatalf("the %d-token prompt was prefilled in %d calls, want %d chunks of at most %d", len(long), len(chunks), (len(long)+chunk-1)/chunk, chunk)
+	}
+	if joined := slices.Concat(chunks...); !slices.Equal(joined, long) {
+		t.Errorf("the chunks are not the prompt in order")
+	}
+	for i, c := range chunks[:len(chunks)-1] {
+		if len(c) != chunk {
+			t.Errorf("chunk %d has %d tokens, want %d", i, len(c), chunk)
+		}
+	}
+
+	// The same prompt prefilled in one call, on a fresh engine.
+	fresh, _ := loadLong(t, 4096)
+	whole := &tracing{Backend: fresh}
+	ref := New(whole, tok, Config{MaxConcurrent: 1, MaxQueue: 1, PrefillChunk: 4096})
+	defer ref.Drain(context.Background())
+	_, want := collect(t, submitted(t, ref, context.Background(), Request{Prompt: long, MaxTokens: 8, IgnoreEOS: true}))
+	if n := len(slices.DeleteFunc(whole.trace(), func(c call) bool { return c.kind != "prefill" })); n != 1 {
+		t.Fatalf("the reference run prefilled in %d calls, want 1", n)
+	}
+	if got.Err != nil || want.Err != nil || !slices.Equal(got.Tokens, want.Tokens) {
+		t.Errorf("chunked %v (%v), whole %v (%v)", got.Tokens, got.Err, want.Tokens, want.Err)
+	}
+}
+
+// A prompt whose start the pool has cached prefills only the rest, in chunks that start
+// right after the cached blocks.
+func TestChunkedPrefillStartsAfterTheCachedPrefix(t *testing.T) {
+	cpu, tok := loadLong(t, 4096)
+	b := &tracing{Backend: cpu}
+	s := New(b, tok, Config{MaxConcurrent: 2, MaxQueue: 2, PrefillChunk: 100})
+	defer s.Drain(context.Background())
+	prefix := longPrompt(512, 3)
+	collect(t, submitted(t, s, context.Background(), Request{Prompt: append(slices.Clone(prefix), 7, 8, 9), MaxTokens: 4, IgnoreEOS: true}))
+	prompt := append(slices.Clone(prefix), longPrompt(250, 4)...)
+	before := len(b.trace())
+	_, got := collect(t, submitted(t, s, context.Background(), Request{Prompt: prompt, MaxTokens: 6, IgnoreEOS: true}))
+	var chunks [][]int
+	for _, c := range b.trace()[before:] {
+		if c.kind == "prefill" {
+			chunks = append(chunks, c.tokens)
+		}
+	}
+	if want := [][]int{prompt[512:612], prompt[612:712], prompt[712:]}; fmt.Sprint(chunks) != fmt.Sprint(want) {
+		t.Errorf("prefilled chunks of %v tokens, want %v after the 512 cached", lens(chunks), lens(want))
+	}
+	fresh, _ := loadLong(t, 4096)
+	cold := New(fresh, tok, Config{MaxConcurrent: 1, MaxQueue: 1})
+	defer cold.Drain(context.Background())
+	if _, want := collect(t, submitted(t, cold, context.Background(), Request{Prompt: prompt, MaxTokens: 6, IgnoreEOS: true})); !slices.Equal(got.Tokens, want.Tokens) {
+		t.Errorf("with the cached prefix %v, cold %v", got.Tokens, want.Tokens)
+	}
+}
+
+func lens(chunks [][]int) []int {
+	out := make([]int, len(chunks))
+	for i, c := range chunks {
+		out[i] = len(c)
+	}
+	return out
+}
+
+// A request whose client goes away gives its blocks back before the next step: while
+// decoding, and while its prompt is still being prefilled in chunks.
+func TestCancelledRequestFreesItsBlocksAtTheNextStep(t *testing.T) {
+	cpu, tok := loadLong(t, 4096)
+	b := &tracing{Backend: cpu, step: make(chan struct{})}
+	s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 4, PrefillChunk: 64})
+	defer s.Drain(context.Background())
+	isDecode := func(c call) bool { return c.kind == "decode" }
+	keep := submitted(t, s, context.Background(), Request{Prompt: longPrompt(10, 5), MaxTokens: 200, IgnoreEOS: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := submitted(t, s, ctx, Request{Prompt: longPrompt(40, 6), MaxTokens: 200, IgnoreEOS: true})
+	// Step until a decode step holds both, then cancel while it runs.
+	var goneSeq engine.SeqID
+	for {
+		cs := b.until(t, "a decode step", func(cs []call) bool { return count(cs, isDecode) > 0 })
+		goneSeq = startOf(cs, 40)
+		if last := cs[len(cs)-1]; isDecode(last) && len(last.batch) == 2 {
+			break
+		}
+		b.step <- struct{}{}
+	}
+	cancel()
+	n := count(b.trace(), isDecode)
+	b.step <- struct{}{}
+	cs := b.until(t, "the next decode step", func(cs []call) bool { return count(cs, isDecode) > n })
+	last := cs[len(cs)-1]
+	freed := slices.IndexFunc(cs, func(c call) bool { return c.kind == "free" && c.seq == goneSeq })
+	if !isDecode(last) || slices.Contains(last.batch, goneSeq) || freed < 0 {
+		t.Fatalf("the step after the cancellation ran %+v; the sequence was freed at call %d of %d", last, freed, len(cs))
+	}
+	if _, res := collect(t, gone); !errors.Is(res.Err, context.Canceled) {
+		t.Errorf("cancelled request: %v", res.Err)
+	}
+
+	// Now one whose long prompt is still being prefilled, a chunk per step.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	long := submitted(t, s, ctx2, Request{Prompt: longPrompt(1000, 7), MaxTokens: 4})
+	chunksOf := func(cs []call) int {
+		seq := startOf(cs, 1000)
+		return count(cs, func(c call) bool { return c.kind == "prefill" && c.seq == seq })
+	}
+	for chunksOf(b.trace()) < 2 {
+		n := count(b.trace(), isDecode)
+		b.step <- struct{}{}
+		b.until(t, "the next decode step", func(cs []call) bool { return count(cs, isDecode) > n })
+	}
+	cancel2()
+	cs = b.trace()
+	longSeq, chunks, n := startOf(cs, 1000), chunksOf(cs), count(cs, isDecode)
+	b.step <- struct{}{}
+	cs = b.until(t, "the next decode step", func(cs []call) bool { return count(cs, isDecode) > n })
+	if !slices.ContainsFunc(cs, func(c call) bool { return c.kind == "free" && c.seq == longSeq }) || chunksOf(cs) != chunks {
+		t.Errorf("after the cancellation mid-prefill (%d of 16 chunks done): freed %v, %d chunks; want it freed and no more chunks",
+			chunks, slices.ContainsFunc(cs, func(c call) bool { return c.kind == "free" && c.seq == longSeq }), chunksOf(cs))
+	}
+	if _, res := collect(t, long); !errors.Is(res.Err, context.Canceled) {
+		t.Errorf("cancelled prefilling request: %v", res.Err)
+	}
+	close(b.step)
+	if _, res := collect(t, keep); res.Err != nil || len(res.Tokens) != 200 {
+		t.Errorf("the other request: %v after %d tokens", res.Err, len(res.Tokens))
+	}
+	if st := s.Stats(); st.KVUsedTokens != 0 || st.Running != 0 {
+		t.Errorf("stats after all finished = %+v", st)
+	}
+}
+
+// Admission is first come first served: a request that waits for KV space holds back the
+// ones behind it even when they would fit, so a large prompt is never overtaken forever.
+func TestAdmissionIsFirstComeFirstServed(t *testing.T) {
+	cpu, tok := loadLong(t, 64) // 4 blocks of 16
+	b := &tracing{Backend: cpu}
+	s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 8, PrefillChunk: 16})
+	defer s.Drain(context.Background())
+	first := submitted(t, s, context.Background(), Request{Prompt: longPrompt(20, 8), MaxTokens: 30, IgnoreEOS: true})
+	if _, ok := first.Next(context.Background()); !ok {
+		t.Fatal("no token")
+	}
+	// 40 tokens need 3 blocks while the first holds 2: it waits; the short ones behind it would fit.
+	hs := []*Handle{first, submitted(t, s, context.Background(), Request{Prompt: longPrompt(40, 9), MaxTokens: 4, IgnoreEOS: true})}
+	for i := range 4 {
+		hs = append(hs, submitted(t, s, context.Background(), Request{Prompt: longPrompt(3+i, 10+i), MaxTokens: 4, IgnoreEOS: true}))
+	}
+	for i, h := range hs {
+		if _, res := collect(t, h); res.Err != nil {
+			t.Fatalf("request %d: %v", i, res.Err)
+		}
+	}
+	var order []int // prompt lengths in the order they first started
+	for _, c := range b.trace() {
+		if c.kind == "start" && !slices.Contains(order, len(c.tokens)) {
+			order = append(order, len(c.tokens))
+		}
+	}
+	if want := []int{20, 40, 3, 4, 5, 6}; !slices.Equal(order, want) {
+		t.Errorf("requests started in the order of their prompt lengths %v, want the order they came in %v", order, want)
 	}
 }

@@ -114,6 +114,10 @@ func (f *faulty) Prefill(seq engine.SeqID, tokens []int, all bool) ([][]float32,
 	return f.poison(rows), err
 }
 
+func (f *faulty) Embed(seq engine.SeqID, tokens []int, pool engine.Pooling) ([]float32, error) {
+	return f.Backend.(engine.Embedder).Embed(seq, tokens, pool)
+}
+
 func (f *faulty) Decode(batch []engine.DecodeInput) ([][]float32, error) {
 	time.Sleep(time.Duration(f.delay.Load()))
 	if f.nanAfter.Load() > 0 && f.nanAfter.Add(-1) == 0 {
@@ -438,11 +442,27 @@ func TestAbuseAPIEdges(t *testing.T) {
 		code                            int
 		param, eCode, inMessage         string
 	}{
-		{"unknown field", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"top_k":5}`, 400, "top_k", "unknown_parameter", "'top_k'"},
+		{"unknown field", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"mirostat":2}`, 400, "mirostat", "unknown_parameter", "'mirostat'"},
 		{"field case matters", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","Max_Tokens":5}`, 400, "Max_Tokens", "unknown_parameter", ""},
-		{"tools", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"tools":[{"type":"function","function":{"name":"f"}}]}`, 400, "tools", "unsupported_parameter", "not supported"},
-		{"json mode", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"response_format":{"type":"json_object"}}`, 400, "response_format", "unsupported_parameter", ""},
-		{"logit_bias", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","logit_bias":{"5":100}}`, 400, "logit_bias", "unsupported_parameter", ""},
+		{"functions", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"functions":[{"name":"f"}]}`, 400, "functions", "unsupported_parameter", "not supported"},
+		{"tool field", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"tools":[{"type":"function","function":{"name":"f","strict":true,"returns":{}}}]}`, 400, "tools[0].function.returns", "unknown_parameter", ""},
+		{"tool name", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"tools":[{"type":"function","function":{"name":"f g"}}]}`, 400, "tools[0].function.name", "", "letters, digits"},
+		{"tool schema", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"tool_choice":"required","tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"x":{"type":"string","format":"email"}}}}}]}`, 400, "tools[0].function.parameters", "unsupported_schema", "'format'"},
+		{"tool_choice unknown", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"tool_choice":{"type":"function","function":{"name":"g"}},"tools":[{"type":"function","function":{"name":"f"}}]}`, 400, "tool_choice.function.name", "", "not one of the tools"},
+		{"tool_choice without tools", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"tool_choice":"required"}`, 400, "tool_choice", "", "needs tools"},
+		{"tool call field", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny","messages":[{"role":"assistant","tool_calls":[{"id":"1","type":"function","function":{"name":"f","arguments":"{}","x":1}}]}]}`, 400, "messages[0].tool_calls[0].function.x", "unknown_parameter", ""},
+		{"tool message without id", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny","messages":[{"role":"tool","content":"42"}]}`, 400, "messages[0].tool_call_id", "", "required"},
+		{"json schema keyword", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"array","uniqueItems":true}}}}`, 400, "response_format.json_schema.schema", "unsupported_schema", "'uniqueItems'"},
+		{"json schema field", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{},"extra":1}}}`, 400, "response_format.json_schema.extra", "unknown_parameter", ""},
+		{"response_format type", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"response_format":{"type":"yaml"}}`, 400, "response_format.type", "", "yaml"},
+		{"logit_bias token", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","logit_bias":{"99999":100}}`, 400, "logit_bias", "", "vocabulary"},
+		{"logit_bias value", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","logit_bias":{"5":101}}`, 400, "logit_bias", "", "between -100 and 100"},
+		{"min_p", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","min_p":1.5}`, 400, "min_p", "", ""},
+		{"repetition_penalty", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","repetition_penalty":0}`, 400, "repetition_penalty", "", ""},
+		{"n too large", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","n":17}`, 400, "n", "", "between 1 and"},
+		{"embedding format", "POST", "/v1/embeddings", "application/json", `{"model":"tiny","input":"x","encoding_format":"int8"}`, 400, "encoding_format", "", ""},
+		{"embedding input", "POST", "/v1/embeddings", "application/json", `{"model":"tiny","input":[1,"x"]}`, 400, "input", "", ""},
+		{"embedding dimensions", "POST", "/v1/embeddings", "application/json", `{"model":"tiny","input":"x","dimensions":3}`, 400, "dimensions", "", ""},
 		{"suffix", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","suffix":"end"}`, 400, "suffix", "unsupported_parameter", ""},
 		{"best_of", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","best_of":3}`, 400, "best_of", "unsupported_parameter", ""},
 		{"message name", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny","messages":[{"role":"user","content":"hi","name":"bob"}]}`, 400, "messages[0].name", "unsupported_parameter", ""},
@@ -518,11 +538,10 @@ func TestAbuseAPIEdges(t *testing.T) {
 	}
 	// And what it does not implement is refused with the SDK's error type.
 	_, err = h.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: servedName,
-		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")},
-		Tools:    []openai.ChatCompletionToolUnionParam{openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{Name: "f"})}})
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}, ReasoningEffort: "low"})
 	var apiErr *openai.Error
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "tools" || apiErr.Code != "unsupported_parameter" {
-		t.Errorf("SDK request with tools: %v", err)
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "reasoning_effort" || apiErr.Code != "unsupported_parameter" {
+		t.Errorf("SDK request with reasoning_effort: %v", err)
 	}
 }
 

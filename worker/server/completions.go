@@ -10,10 +10,12 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/kubeinfer/kubeinfer/worker/chattemplate"
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/grammar"
 	"github.com/kubeinfer/kubeinfer/worker/load"
 	"github.com/kubeinfer/kubeinfer/worker/report"
 	"github.com/kubeinfer/kubeinfer/worker/scheduler"
@@ -23,18 +25,26 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 // job is a validated generation request, independent of the endpoint.
 type job struct {
-	endpoint     string
-	promptParam  string // "prompt" or "messages", for errors
-	req          scheduler.Request
+	endpoint    string
+	promptParam string // "prompt" or "messages", for errors
+	// req is every choice's request; choice i samples with Seed + i.
+	req scheduler.Request
+	n   int
+	// constraint makes each choice's matcher (structured output, required
+	// tool calls); nil for free text.
+	constraint   func() *grammar.Matcher
+	tools        toolRequest
+	syntax       chattemplate.ToolSyntax
 	stream       bool
 	includeUsage bool
 }
 
 // serving is what a request is served with: the scheduler, the model and the limits.
 type serving struct {
-	sched *scheduler.Scheduler
-	m     *load.Model
-	lim   Limits
+	sched    *scheduler.Scheduler
+	m        *load.Model
+	lim      Limits
+	grammars *grammarCache
 }
 
 // available checks that the server takes requests.
@@ -43,7 +53,7 @@ func (s *Server) available() (serving, *apiError) {
 		return serving{}, errShuttingDown()
 	}
 	s.mu.RLock()
-	sv := serving{s.sched, s.model, s.lim}
+	sv := serving{s.sched, s.model, s.lim, s.grammars}
 	s.mu.RUnlock()
 	if sv.sched == nil {
 		return sv, &apiError{Status: http.StatusServiceUnavailable, Type: "service_unavailable", Code: strp("model_loading"),
@@ -131,39 +141,42 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request, build func(body 
 	return sv, j, true
 }
 
-// sampling validates the fields shared by both endpoints.
-func (f *samplingFields) sampling(maxTokens *int, maxTokensParam string) (scheduler.Request, *apiError) {
-	var req scheduler.Request
-	if f.N != nil && *f.N != 1 {
-		return req, invalid("n", "n is %d but this server generates exactly one choice per request; set n to 1 or leave it out.", *f.N)
+// sampling validates the fields shared by both endpoints; the choice
+// count comes back in n.
+func (f *samplingFields) sampling(sv serving, maxTokens *int, maxTokensParam string) (req scheduler.Request, n int, e *apiError) {
+	n = 1
+	if f.N != nil {
+		if n = *f.N; n < 1 || n > sv.lim.MaxChoices {
+			return req, 0, invalid("n", "n is %d; it must be between 1 and %d on this server.", n, sv.lim.MaxChoices)
+		}
 	}
 	temp, topP := 1.0, 1.0
 	if f.Temperature != nil {
 		if temp = *f.Temperature; temp < 0 || temp > 2 {
-			return req, invalid("temperature", "temperature is %g; it must be between 0 and 2.", temp)
+			return req, 0, invalid("temperature", "temperature is %g; it must be between 0 and 2.", temp)
 		}
 	}
 	if f.TopP != nil {
 		if topP = *f.TopP; topP <= 0 || topP > 1 {
-			return req, invalid("top_p", "top_p is %g; it must be greater than 0 and at most 1.", topP)
+			return req, 0, invalid("top_p", "top_p is %g; it must be greater than 0 and at most 1.", topP)
 		}
 	}
 	if maxTokens != nil {
 		if *maxTokens < 1 {
-			return req, invalid(maxTokensParam, "%s is %d; it must be at least 1, or left out to generate until the context is full.", maxTokensParam, *maxTokens)
+			return req, 0, invalid(maxTokensParam, "%s is %d; it must be at least 1, or left out to generate until the context is full.", maxTokensParam, *maxTokens)
 		}
 		req.MaxTokens = *maxTokens
 	}
 	for name, p := range map[string]*float64{"presence_penalty": f.PresencePenalty, "frequency_penalty": f.FrequencyPenalty} {
 		if p != nil && (*p < -2 || *p > 2) {
-			return req, invalid(name, "%s is %g; it must be between -2 and 2.", name, *p)
+			return req, 0, invalid(name, "%s is %g; it must be between -2 and 2.", name, *p)
 		}
 	}
-	if len(f.Stop) > 4 {
-		return req, invalid("stop", "stop has %d sequences; at most 4 are allowed.", len(f.Stop))
+	if len(f.Stop) > maxStopSequences {
+		return req, 0, invalid("stop", "stop has %d sequences; at most %d are allowed.", len(f.Stop), maxStopSequences)
 	}
 	if len(f.StreamOptions) > 0 && string(f.StreamOptions) != "null" && !f.Stream {
-		return req, invalid("stream_options", "stream_options is only allowed when stream is true.")
+		return req, 0, invalid("stream_options", "stream_options is only allowed when stream is true.")
 	}
 	seed := rand.Uint64()
 	if f.Seed != nil {
@@ -176,9 +189,41 @@ func (f *samplingFields) sampling(maxTokens *int, maxTokensParam string) (schedu
 	if f.FrequencyPenalty != nil {
 		req.Sampling.FrequencyPenalty = float32(*f.FrequencyPenalty)
 	}
+	if f.TopK != nil {
+		if *f.TopK < -1 {
+			return req, 0, invalid("top_k", "top_k is %d; it must be at least 1, or 0 or -1 for no limit.", *f.TopK)
+		}
+		req.Sampling.TopK = max(*f.TopK, 0)
+	}
+	if f.MinP != nil {
+		if *f.MinP < 0 || *f.MinP > 1 {
+			return req, 0, invalid("min_p", "min_p is %g; it must be between 0 and 1.", *f.MinP)
+		}
+		req.Sampling.MinP = float32(*f.MinP)
+	}
+	if f.RepetitionPenalty != nil {
+		if rp := *f.RepetitionPenalty; rp <= 0 || rp > 10 {
+			return req, 0, invalid("repetition_penalty", "repetition_penalty is %g; it must be greater than 0 and at most 10 (1 is none).", rp)
+		}
+		req.Sampling.RepetitionPenalty = float32(*f.RepetitionPenalty)
+	}
+	if len(f.LogitBias) > 0 {
+		vocab := sv.m.Tokenizer.VocabSize()
+		req.Sampling.LogitBias = make(map[int]float32, len(f.LogitBias))
+		for k, v := range f.LogitBias {
+			id, err := strconv.Atoi(k)
+			if err != nil || id < 0 || id >= vocab {
+				return req, 0, invalid("logit_bias", "logit_bias key %q is not a token id of this model's vocabulary of %d tokens.", k, vocab)
+			}
+			if v < -100 || v > 100 {
+				return req, 0, invalid("logit_bias", "logit_bias of token %d is %g; it must be between -100 and 100.", id, v)
+			}
+			req.Sampling.LogitBias[id] = float32(v)
+		}
+	}
 	req.Stop = f.Stop
 	req.IgnoreEOS = f.IgnoreEOS
-	return req, nil
+	return req, n, nil
 }
 
 // includeUsage reads stream_options.
@@ -218,11 +263,15 @@ func (s *Server) completionJob(raw []byte, sv serving) (job, *apiError) {
 	if e := s.checkModel(body.Model); e != nil {
 		return job{}, e
 	}
-	req, e := body.sampling(body.MaxTokens, "max_tokens")
+	req, n, e := body.sampling(sv, body.MaxTokens, "max_tokens")
 	if e != nil {
 		return job{}, e
 	}
 	includeUsage, e := body.includeUsage()
+	if e != nil {
+		return job{}, e
+	}
+	format, e := sv.responseConstraint(body.ResponseFormat)
 	if e != nil {
 		return job{}, e
 	}
@@ -231,8 +280,8 @@ func (s *Server) completionJob(raw []byte, sv serving) (job, *apiError) {
 		return job{}, invalid("prompt", "prompt is missing or empty; send the text to complete.")
 	case body.Prompt.count != 1:
 		return job{}, invalid("prompt", "prompt holds %d prompts; this server completes one prompt per request.", body.Prompt.count)
-	case body.Logprobs != nil && (*body.Logprobs < 0 || *body.Logprobs > 5):
-		return job{}, invalid("logprobs", "logprobs is %d; it must be between 0 and 5.", *body.Logprobs)
+	case body.Logprobs != nil && (*body.Logprobs < 0 || *body.Logprobs > maxCompletionTopLogprobs):
+		return job{}, invalid("logprobs", "logprobs is %d; it must be between 0 and %d.", *body.Logprobs, maxCompletionTopLogprobs)
 	case body.Echo:
 		return job{}, invalid("echo", "echo is not supported; leave it out.")
 	}
@@ -253,7 +302,8 @@ func (s *Server) completionJob(raw []byte, sv serving) (job, *apiError) {
 	if body.Logprobs != nil {
 		req.Logprobs, req.TopLogprobs = true, *body.Logprobs
 	}
-	return job{endpoint: "/v1/completions", promptParam: "prompt", req: req, stream: body.Stream, includeUsage: includeUsage}, nil
+	return job{endpoint: "/v1/completions", promptParam: "prompt", req: req, n: n, constraint: constraintOf(format),
+		stream: body.Stream, includeUsage: includeUsage}, nil
 }
 
 var chatRoles = map[string]bool{"system": true, "developer": true, "user": true, "assistant": true, "tool": true}
@@ -276,7 +326,7 @@ func (s *Server) chatJob(raw []byte, sv serving) (job, *apiError) {
 	if maxTokens == nil {
 		maxTokens, param = body.MaxTokens, "max_tokens"
 	}
-	req, e := body.sampling(maxTokens, param)
+	req, n, e := body.sampling(sv, maxTokens, param)
 	if e != nil {
 		return job{}, e
 	}
@@ -288,8 +338,8 @@ func (s *Server) chatJob(raw []byte, sv serving) (job, *apiError) {
 		return job{}, invalid("messages", "messages is empty; send at least one message.")
 	}
 	if body.TopLogprobs != nil {
-		if *body.TopLogprobs < 0 || *body.TopLogprobs > 20 {
-			return job{}, invalid("top_logprobs", "top_logprobs is %d; it must be between 0 and 20.", *body.TopLogprobs)
+		if *body.TopLogprobs < 0 || *body.TopLogprobs > maxTopLogprobs {
+			return job{}, invalid("top_logprobs", "top_logprobs is %d; it must be between 0 and %d.", *body.TopLogprobs, maxTopLogprobs)
 		}
 		if !body.Logprobs {
 			return job{}, invalid("top_logprobs", "top_logprobs needs logprobs set to true.")
@@ -297,6 +347,28 @@ func (s *Server) chatJob(raw []byte, sv serving) (job, *apiError) {
 		req.TopLogprobs = *body.TopLogprobs
 	}
 	req.Logprobs = body.Logprobs
+	tools, e := parseTools(body.Tools)
+	if e != nil {
+		return job{}, e
+	}
+	tr, e := parseToolChoice(body.ToolChoice, tools, body.ParallelToolCalls)
+	if e != nil {
+		return job{}, e
+	}
+	format, e := sv.responseConstraint(body.ResponseFormat)
+	if e != nil {
+		return job{}, e
+	}
+	calls, e := sv.toolConstraint(tr)
+	if e != nil {
+		return job{}, e
+	}
+	if format != nil && calls != nil {
+		return job{}, invalid("response_format", "response_format cannot be combined with tool_choice %s: the output is the tool calls.", string(body.ToolChoice))
+	}
+	if calls != nil {
+		format = calls
+	}
 	msgs := make([]chattemplate.Message, len(body.Messages))
 	for i, raw := range body.Messages {
 		prefix := fmt.Sprintf("messages[%d].", i)
@@ -311,9 +383,30 @@ func (s *Server) chatJob(raw []byte, sv serving) (job, *apiError) {
 		if e != nil {
 			return job{}, e
 		}
-		msgs[i] = chattemplate.Message{Role: msg.Role, Content: text}
+		m := chattemplate.Message{Role: msg.Role, Content: text}
+		if len(msg.ToolCalls) > 0 {
+			if msg.Role != "assistant" {
+				return job{}, invalid(prefix+"tool_calls", "%stool_calls is only allowed on assistant messages.", prefix)
+			}
+			if m.ToolCalls, e = messageToolCalls(msg.ToolCalls, prefix); e != nil {
+				return job{}, e
+			}
+		}
+		if msg.ToolCallID != nil {
+			if msg.Role != "tool" {
+				return job{}, invalid(prefix+"tool_call_id", "%stool_call_id is only allowed on tool messages.", prefix)
+			}
+			m.ToolCallID = *msg.ToolCallID
+		} else if msg.Role == "tool" {
+			return job{}, invalid(prefix+"tool_call_id", "%stool_call_id is required on tool messages.", prefix)
+		}
+		msgs[i] = m
 	}
-	prompt, err := sv.m.Template.RenderPrompt(msgs, true)
+	var toolJSON [][]byte
+	for _, t := range tools {
+		toolJSON = append(toolJSON, t.raw)
+	}
+	prompt, err := sv.m.Template.RenderToolsPrompt(msgs, toolJSON, true)
 	if err != nil {
 		return job{}, invalid("messages", "the model's chat template rejected the messages: %v", err)
 	}
@@ -321,17 +414,20 @@ func (s *Server) chatJob(raw []byte, sv serving) (job, *apiError) {
 		return job{}, promptTooLong("messages", sv.lim.ContextLength, n, true)
 	}
 	req.Prompt = sv.m.ChatPrompt(prompt)
-	return job{endpoint: "/v1/chat/completions", promptParam: "messages", req: req, stream: body.Stream, includeUsage: includeUsage}, nil
+	return job{endpoint: "/v1/chat/completions", promptParam: "messages", req: req, n: n, constraint: constraintOf(format),
+		tools: tr, syntax: sv.m.Template.ToolSyntax(), stream: body.Stream, includeUsage: includeUsage}, nil
 }
 
 // format renders one endpoint's responses.
 type format interface {
 	idPrefix() string
-	// chunk is a streamed chunk for ev, or nil when there is nothing to send.
-	chunk(base chunkBase, ev scheduler.Event, first bool) any
-	finalChunk(base chunkBase, finish string) any
+	// chunk is a streamed chunk for ev of choice c, or nil when there is
+	// nothing to send.
+	chunk(base chunkBase, c *choice, ev scheduler.Event) any
+	// finalChunks end choice c's stream: what it held back, its finish reason.
+	finalChunks(base chunkBase, c *choice) []any
 	usageChunk(base chunkBase, u usage) any
-	response(base chunkBase, evs []scheduler.Event, res scheduler.Result, finish string, u usage) any
+	response(base chunkBase, cs []*choice, u usage) any
 }
 
 type chunkBase struct {
@@ -341,7 +437,19 @@ type chunkBase struct {
 	req     *scheduler.Request
 }
 
-// run submits the job and writes the response, streamed or whole.
+// choice is one of a request's n generations.
+type choice struct {
+	index   int
+	h       *scheduler.Handle
+	evs     []scheduler.Event
+	res     scheduler.Result
+	finish  string
+	started bool        // its first chunk went out
+	out     *toolOutput // its text, and the tool calls in it
+	last    time.Time   // its last token, for the inter-token latency
+}
+
+// run submits the job's choices and writes the response, streamed or whole.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Scheduler, j job, f format) {
 	ri := infoFrom(r.Context())
 	start := time.Now()
@@ -353,65 +461,99 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 	// The generation also stops when the client cannot take the stream.
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	h, err := sched.Submit(ctx, j.req)
-	switch {
-	case errors.Is(err, scheduler.ErrQueueFull):
-		writeError(w, &apiError{Status: http.StatusTooManyRequests, Type: "rate_limit_error", Code: strp("queue_full"), RetryAfter: s.cfg.RetryAfter,
-			Message: "The server is at capacity and its queue is full; retry after the Retry-After delay."})
-		return
-	case errors.Is(err, scheduler.ErrShuttingDown):
-		writeError(w, errShuttingDown())
-		return
-	case err != nil:
-		writeError(w, &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()})
-		return
+	choices := make([]*choice, max(j.n, 1))
+	for i := range choices {
+		req := j.req
+		req.Sampling.Seed += uint64(i)
+		if j.constraint != nil {
+			req.Constraint = j.constraint()
+		}
+		// Choices after the first find the prompt's KV blocks in the pool:
+		// the scheduler prefills them once.
+		h, err := sched.Submit(ctx, req)
+		switch {
+		case errors.Is(err, scheduler.ErrQueueFull):
+			writeError(w, &apiError{Status: http.StatusTooManyRequests, Type: "rate_limit_error", Code: strp("queue_full"), RetryAfter: s.cfg.RetryAfter,
+				Message: "The server is at capacity and its queue is full; retry after the Retry-After delay."})
+			return
+		case errors.Is(err, scheduler.ErrShuttingDown):
+			writeError(w, errShuttingDown())
+			return
+		case err != nil:
+			writeError(w, &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()})
+			return
+		}
+		choices[i] = &choice{index: i, h: h, out: newToolOutput(j.syntax, j.tools.mode)}
 	}
 	s.metrics.promptTokens.Add(float64(len(j.req.Prompt)))
 	base := chunkBase{id: newID(f.idPrefix()), created: time.Now().Unix(), model: s.cfg.ServedName, req: &j.req}
 
+	type indexed struct {
+		c  *choice
+		ev scheduler.Event
+	}
+	events := make(chan indexed)
+	var wg sync.WaitGroup
+	for _, c := range choices {
+		wg.Go(func() {
+			for {
+				ev, ok := c.h.Next(context.Background())
+				if !ok {
+					return
+				}
+				events <- indexed{c, ev}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(events) }()
+
 	var ttft time.Duration
-	last := start
-	var evs []scheduler.Event
 	var sse *sseWriter
 	if j.stream {
 		sse = newSSEWriter(w)
 	}
-	first := true
-	for {
-		ev, ok := h.Next(context.Background())
-		if !ok {
-			break
+	send := func(v any) {
+		if v != nil && sse.send(v) != nil {
+			// The client left or stopped reading past the write timeout: stop
+			// generating; the loop ends when the scheduler has let go.
+			cancel()
 		}
+	}
+	for ie := range events {
+		c, ev := ie.c, ie.ev
 		if ev.Token >= 0 {
 			now := time.Now()
 			if ttft == 0 {
 				ttft = now.Sub(start)
 				s.metrics.timeToFirstToken.Observe(ttft.Seconds())
-			} else {
-				s.metrics.interToken.Observe(now.Sub(last).Seconds())
+			} else if !c.last.IsZero() {
+				s.metrics.interToken.Observe(now.Sub(c.last).Seconds())
 			}
-			last = now
+			c.last = now
 			s.metrics.generatedTokens.Inc()
 		}
 		if sse == nil {
-			evs = append(evs, ev)
+			c.evs = append(c.evs, ev)
 			continue
 		}
-		if c := f.chunk(base, ev, first); c != nil {
-			first = false
-			if sse.send(c) != nil {
-				// The client left or stopped reading past the write timeout: stop
-				// generating; the loop ends when the scheduler has let go.
-				cancel()
-			}
+		send(f.chunk(base, c, ev))
+	}
+	var u usage
+	var failed error
+	for _, c := range choices {
+		c.res = c.h.Result()
+		c.finish = string(c.res.Finish)
+		u.PromptTokens = c.res.PromptTokens
+		u.CompletionTokens += len(c.res.Tokens)
+		if c.res.Err != nil && failed == nil {
+			failed = c.res.Err
 		}
 	}
-	res := h.Result()
-	u := usage{PromptTokens: res.PromptTokens, CompletionTokens: len(res.Tokens), TotalTokens: res.PromptTokens + len(res.Tokens)}
-	finish := string(res.Finish)
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	finish := choices[0].finish
 	switch {
-	case res.Err == nil:
-	case errors.Is(res.Err, scheduler.ErrCut):
+	case failed == nil:
+	case errors.Is(failed, scheduler.ErrCut):
 		finish = "cut"
 		s.cut.Add(1)
 	case ctx.Err() != nil:
@@ -420,21 +562,21 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 		finish = "error"
 	}
 	rec := report.Completion{CorrelationID: ri.id, Endpoint: j.endpoint, Model: s.cfg.ServedName, PromptTokens: u.PromptTokens,
-		CompletionTokens: u.CompletionTokens, Duration: time.Since(start), TimeToFirstToken: ttft, Finish: finish, Err: res.Err}
-	ri.log.Info("completion", "promptTokens", rec.PromptTokens, "completionTokens", rec.CompletionTokens,
+		CompletionTokens: u.CompletionTokens, Duration: time.Since(start), TimeToFirstToken: ttft, Finish: finish, Err: failed}
+	ri.log.Info("completion", "promptTokens", rec.PromptTokens, "completionTokens", rec.CompletionTokens, "choices", len(choices),
 		"finish", rec.Finish, "seconds", rec.Duration.Seconds(), "ttftSeconds", ttft.Seconds(), "stream", j.stream)
 	s.cfg.Narrator.OnComplete(rec)
-	s.generated(ri.id, j.endpoint, res.Err)
-	if res.Err == nil {
-		s.metrics.requestDone(u.PromptTokens, u.CompletionTokens, rec.Duration, h.QueueTime())
+	s.generated(ri.id, j.endpoint, failed)
+	if failed == nil {
+		s.metrics.requestDone(u.PromptTokens, u.CompletionTokens, rec.Duration, choices[0].h.QueueTime())
 	}
 
-	if res.Err != nil {
-		e := &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: "generation failed: " + res.Err.Error()}
-		if errors.Is(res.Err, engine.ErrNonFinite) {
+	if failed != nil {
+		e := &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: "generation failed: " + failed.Error()}
+		if errors.Is(failed, engine.ErrNonFinite) {
 			e.Code = strp("non_finite_logits")
 			e.Message = "The model produced invalid numbers (NaN or infinity) while generating, so the response was stopped (" +
-				res.Err.Error() + "). The model or the server is at fault, not your request; retry on another replica."
+				failed.Error() + "). The model or the server is at fault, not your request; retry on another replica."
 		}
 		if finish == "cut" {
 			e = &apiError{Status: http.StatusServiceUnavailable, Type: "service_unavailable", Code: strp("shutting_down"),
@@ -453,17 +595,18 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sched *scheduler.Sc
 		return
 	}
 	if sse != nil {
-		if first {
-			_ = sse.send(f.chunk(base, scheduler.Event{Token: -1}, true))
+		for _, c := range choices {
+			for _, v := range f.finalChunks(base, c) {
+				send(v)
+			}
 		}
-		_ = sse.send(f.finalChunk(base, finish))
 		if j.includeUsage {
-			_ = sse.send(f.usageChunk(base, u))
+			send(f.usageChunk(base, u))
 		}
 		sse.done()
 		return
 	}
-	writeJSON(w, http.StatusOK, f.response(base, evs, res, finish, u))
+	writeJSON(w, http.StatusOK, f.response(base, choices, u))
 }
 
 // sseWriter writes Server-Sent Events. Each write gets its own deadline (see
@@ -524,32 +667,35 @@ func completionLP(evs []scheduler.Event, offset int) *completionLogprobs {
 	return lp
 }
 
-func (completionFormat) chunk(b chunkBase, ev scheduler.Event, _ bool) any {
+func (completionFormat) chunk(b chunkBase, c *choice, ev scheduler.Event) any {
 	if ev.Text == "" && ev.Logprob == nil {
 		return nil
 	}
-	c := completionChoice{Text: ev.Text}
+	cc := completionChoice{Index: c.index, Text: ev.Text}
 	if b.req.Logprobs {
-		c.Logprobs = completionLP([]scheduler.Event{ev}, 0)
+		cc.Logprobs = completionLP([]scheduler.Event{ev}, 0)
 	}
-	return completionResponse{ID: b.id, Object: "text_completion", Created: b.created, Model: b.model, Choices: []completionChoice{c}}
+	return completionResponse{ID: b.id, Object: "text_completion", Created: b.created, Model: b.model, Choices: []completionChoice{cc}}
 }
 
-func (completionFormat) finalChunk(b chunkBase, finish string) any {
-	return completionResponse{ID: b.id, Object: "text_completion", Created: b.created, Model: b.model,
-		Choices: []completionChoice{{FinishReason: &finish}}}
+func (completionFormat) finalChunks(b chunkBase, c *choice) []any {
+	return []any{completionResponse{ID: b.id, Object: "text_completion", Created: b.created, Model: b.model,
+		Choices: []completionChoice{{Index: c.index, FinishReason: &c.finish}}}}
 }
 
 func (completionFormat) usageChunk(b chunkBase, u usage) any {
 	return completionResponse{ID: b.id, Object: "text_completion", Created: b.created, Model: b.model, Choices: []completionChoice{}, Usage: &u}
 }
 
-func (completionFormat) response(b chunkBase, evs []scheduler.Event, res scheduler.Result, finish string, u usage) any {
-	c := completionChoice{Text: res.Text, FinishReason: &finish}
-	if b.req.Logprobs {
-		c.Logprobs = completionLP(evs, 0)
+func (completionFormat) response(b chunkBase, cs []*choice, u usage) any {
+	out := make([]completionChoice, len(cs))
+	for i, c := range cs {
+		out[i] = completionChoice{Index: c.index, Text: c.res.Text, FinishReason: &c.finish}
+		if b.req.Logprobs {
+			out[i].Logprobs = completionLP(c.evs, 0)
+		}
 	}
-	return completionResponse{ID: b.id, Object: "text_completion", Created: b.created, Model: b.model, Choices: []completionChoice{c}, Usage: &u}
+	return completionResponse{ID: b.id, Object: "text_completion", Created: b.created, Model: b.model, Choices: out, Usage: &u}
 }
 
 // chatFormat renders /v1/chat/completions.
@@ -572,34 +718,72 @@ func chatLP(evs []scheduler.Event) *chatLogprobs {
 	return lp
 }
 
-func (chatFormat) chunk(b chunkBase, ev scheduler.Event, first bool) any {
-	if ev.Text == "" && ev.Logprob == nil && !first {
+func (chatFormat) chunk(b chunkBase, c *choice, ev scheduler.Event) any {
+	text := c.out.add(ev.Text)
+	if text == "" && ev.Logprob == nil && c.started {
 		return nil
 	}
-	text := ev.Text
-	c := chatChunkChoice{Delta: chatDelta{Content: &text}}
-	if first {
-		c.Delta.Role = "assistant"
+	cc := chatChunkChoice{Index: c.index, Delta: chatDelta{Content: &text}}
+	if !c.started {
+		cc.Delta.Role = "assistant"
+		c.started = true
 	}
 	if b.req.Logprobs && ev.Logprob != nil {
-		c.Logprobs = chatLP([]scheduler.Event{ev})
+		cc.Logprobs = chatLP([]scheduler.Event{ev})
 	}
-	return chatChunk{ID: b.id, Object: "chat.completion.chunk", Created: b.created, Model: b.model, Choices: []chatChunkChoice{c}}
+	return chatChunk{ID: b.id, Object: "chat.completion.chunk", Created: b.created, Model: b.model, Choices: []chatChunkChoice{cc}}
 }
 
-func (chatFormat) finalChunk(b chunkBase, finish string) any {
-	return chatChunk{ID: b.id, Object: "chat.completion.chunk", Created: b.created, Model: b.model,
-		Choices: []chatChunkChoice{{FinishReason: &finish}}}
+// finalChunks sends what the tool parser held back: the content that was
+// not a call, or the calls, each whole in one delta.
+func (chatFormat) finalChunks(b chunkBase, c *choice) []any {
+	chunk := func(cc chatChunkChoice) any {
+		cc.Index = c.index
+		if !c.started {
+			cc.Delta.Role = "assistant"
+			c.started = true
+		}
+		return chatChunk{ID: b.id, Object: "chat.completion.chunk", Created: b.created, Model: b.model, Choices: []chatChunkChoice{cc}}
+	}
+	var out []any
+	_, calls, unsent := c.out.finish()
+	if unsent != "" || !c.started {
+		out = append(out, chunk(chatChunkChoice{Delta: chatDelta{Content: &unsent}}))
+	}
+	finish := c.finish
+	if len(calls) > 0 {
+		for i := range calls {
+			calls[i].Index = &i
+		}
+		out = append(out, chunk(chatChunkChoice{Delta: chatDelta{ToolCalls: calls}}))
+		finish = "tool_calls"
+	}
+	return append(out, chunk(chatChunkChoice{FinishReason: &finish}))
 }
 
 func (chatFormat) usageChunk(b chunkBase, u usage) any {
 	return chatChunk{ID: b.id, Object: "chat.completion.chunk", Created: b.created, Model: b.model, Choices: []chatChunkChoice{}, Usage: &u}
 }
 
-func (chatFormat) response(b chunkBase, evs []scheduler.Event, res scheduler.Result, finish string, u usage) any {
-	c := chatChoice{Message: chatResponseMessage{Role: "assistant", Content: res.Text}, FinishReason: finish}
-	if b.req.Logprobs {
-		c.Logprobs = chatLP(evs)
+func (chatFormat) response(b chunkBase, cs []*choice, u usage) any {
+	out := make([]chatChoice, len(cs))
+	for i, c := range cs {
+		for _, ev := range c.evs {
+			c.out.add(ev.Text)
+		}
+		content, calls, _ := c.out.finish()
+		msg := chatResponseMessage{Role: "assistant", Content: &content, ToolCalls: calls}
+		finish := c.finish
+		if len(calls) > 0 {
+			finish = "tool_calls"
+			if content == "" {
+				msg.Content = nil
+			}
+		}
+		out[i] = chatChoice{Index: c.index, Message: msg, FinishReason: finish}
+		if b.req.Logprobs {
+			out[i].Logprobs = chatLP(c.evs)
+		}
 	}
-	return chatResponse{ID: b.id, Object: "chat.completion", Created: b.created, Model: b.model, Choices: []chatChoice{c}, Usage: u}
+	return chatResponse{ID: b.id, Object: "chat.completion", Created: b.created, Model: b.model, Choices: out, Usage: u}
 }

@@ -62,10 +62,13 @@ var (
 	sharedFields = map[string]field{
 		"model": impl, "max_tokens": impl, "temperature": impl, "top_p": impl, "n": impl,
 		"stream": impl, "stream_options": impl, "stop": impl, "seed": impl,
-		"presence_penalty": impl, "frequency_penalty": impl,
-		// ignore_eos is vLLM's and llama.cpp's server's extension, which benchmarks use to fix output lengths.
-		"ignore_eos": impl,
-		"user":       ignore, "logit_bias": refuse,
+		"presence_penalty": impl, "frequency_penalty": impl, "logit_bias": impl,
+		// Structured output; vLLM and llama.cpp's server take it on completions too.
+		"response_format": impl,
+		// ignore_eos is vLLM's and llama.cpp's server's extension, which benchmarks use to fix output lengths;
+		// top_k, min_p and repetition_penalty are their sampling extensions.
+		"ignore_eos": impl, "top_k": impl, "min_p": impl, "repetition_penalty": impl,
+		"user": ignore,
 	}
 	completionFields = withShared(map[string]field{
 		"prompt": impl, "logprobs": impl,
@@ -77,21 +80,17 @@ var (
 	chatFields = withShared(map[string]field{
 		"messages": impl, "max_completion_tokens": impl, "logprobs": impl, "top_logprobs": impl,
 		"safety_identifier": ignore, "prompt_cache_key": ignore, "metadata": ignore,
-		"store":           refuseUnless("false"),
-		"service_tier":    refuseUnless(`"auto"`, `"default"`),
-		"modalities":      refuseUnless(`["text"]`),
-		"response_format": refuseUnless(`{"type":"text"}`),
-		"tools":           refuse, "functions": refuse,
-		// Without tools there is nothing to choose or to call in parallel.
-		"tool_choice": refuseUnless(`"none"`, `"auto"`), "function_call": refuseUnless(`"none"`, `"auto"`),
-		"parallel_tool_calls": refuseUnless("true", "false"),
-		"reasoning_effort":    refuse, "verbosity": refuse, "prediction": refuse,
+		"store":        refuseUnless("false"),
+		"service_tier": refuseUnless(`"auto"`, `"default"`),
+		"modalities":   refuseUnless(`["text"]`),
+		"tools":        impl, "tool_choice": impl, "parallel_tool_calls": impl,
+		"functions": refuse, "function_call": refuseUnless(`"none"`, `"auto"`), // the deprecated form of tools
+		"reasoning_effort": refuse, "verbosity": refuse, "prediction": refuse,
 		"audio": refuse, "web_search_options": refuse,
 	})
 	messageFields = map[string]field{
-		"role": impl, "content": impl,
-		"name": refuse, "tool_calls": refuse, "tool_call_id": refuse, "function_call": refuse,
-		"refusal": refuse, "audio": refuse,
+		"role": impl, "content": impl, "tool_calls": impl, "tool_call_id": impl,
+		"name": refuse, "function_call": refuse, "refusal": refuse, "audio": refuse,
 	}
 	contentPartFields = map[string]field{"type": impl, "text": impl}
 	// stream_options.include_obfuscation pads chunks against side channels;

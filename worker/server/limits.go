@@ -51,6 +51,29 @@ const (
 	// connectionBytes bounds an open connection: its headers, read and write
 	// buffers and goroutine.
 	connectionBytes = maxHeaderBytes + 64<<10
+
+	// OpenAI's bounds: stop sequences per request, alternatives per token
+	// (top_logprobs of chat, logprobs of completions).
+	maxStopSequences         = 4
+	maxTopLogprobs           = 20
+	maxCompletionTopLogprobs = 5
+
+	// maxParallelToolCalls bounds the calls of one constrained turn, so a
+	// model that keeps choosing another call still ends.
+	maxParallelToolCalls = 8
+
+	// maxEmbeddingInputs is OpenAI's bound on the inputs of one embeddings
+	// request.
+	maxEmbeddingInputs = 2048
+
+	// maxChoices is the most choices (n) one request may ask for; each is a
+	// sequence of its own in the scheduler (their prompt's KV blocks shared).
+	maxChoices = 16
+	// grammarCacheEntries compiled grammars (response formats, tool schemas)
+	// are kept for later requests, each with at most grammarCacheBytes of
+	// parse states and token masks.
+	grammarCacheEntries = 8
+	grammarCacheBytes   = 16 << 20
 )
 
 // Limits bound what the worker holds at once, whatever its clients send. They
@@ -70,9 +93,15 @@ type Limits struct {
 	// RequestMemory bounds the memory of one request in intake, and of one
 	// admitted request's tokens.
 	RequestMemory int64
+	// MaxChoices is the most choices (n) of one request.
+	MaxChoices int
+	// GrammarCacheBytes bounds the parse states and token masks one compiled
+	// grammar keeps; GrammarCacheEntries grammars are kept.
+	GrammarCacheBytes   int64
+	GrammarCacheEntries int
 	// MemoryBound is Intake × RequestMemory + MaxConnections × connection
-	// memory: the most that requests add to the worker's memory above the
-	// model and its KV cache.
+	// memory + the grammar cache: the most that requests add to the worker's
+	// memory above the model and its KV cache.
 	MemoryBound int64
 
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -82,14 +111,17 @@ type Limits struct {
 // New has applied the defaults of the slots and queue.
 func (c Config) limits(contextLength int) Limits {
 	l := Limits{
-		MaxRequestBytes:   c.MaxRequestBytes,
-		ContextLength:     contextLength,
-		Intake:            c.MaxConcurrent + c.MaxQueue,
-		MaxConnections:    c.MaxConnections,
-		ReadHeaderTimeout: orDefault(c.ReadHeaderTimeout, DefaultReadHeaderTimeout),
-		ReadTimeout:       orDefault(c.ReadTimeout, DefaultReadTimeout),
-		WriteTimeout:      orDefault(c.WriteTimeout, DefaultWriteTimeout),
-		IdleTimeout:       orDefault(c.IdleTimeout, DefaultIdleTimeout),
+		MaxChoices:          min(maxChoices, c.MaxConcurrent+c.MaxQueue),
+		GrammarCacheBytes:   grammarCacheBytes,
+		GrammarCacheEntries: grammarCacheEntries,
+		MaxRequestBytes:     c.MaxRequestBytes,
+		ContextLength:       contextLength,
+		Intake:              c.MaxConcurrent + c.MaxQueue,
+		MaxConnections:      c.MaxConnections,
+		ReadHeaderTimeout:   orDefault(c.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		ReadTimeout:         orDefault(c.ReadTimeout, DefaultReadTimeout),
+		WriteTimeout:        orDefault(c.WriteTimeout, DefaultWriteTimeout),
+		IdleTimeout:         orDefault(c.IdleTimeout, DefaultIdleTimeout),
 	}
 	if l.MaxRequestBytes <= 0 {
 		l.MaxRequestBytes = int64(bytesPerContextToken*contextLength + requestOverheadBytes)
@@ -100,7 +132,8 @@ func (c Config) limits(contextLength int) Limits {
 		l.MaxConnections = 2*l.Intake + 64
 	}
 	l.RequestMemory = requestBytesFactor*l.MaxRequestBytes + int64(tokenBytes*contextLength)
-	l.MemoryBound = int64(l.Intake)*l.RequestMemory + int64(l.MaxConnections)*connectionBytes
+	l.MemoryBound = int64(l.Intake)*l.RequestMemory + int64(l.MaxConnections)*connectionBytes +
+		int64(l.GrammarCacheEntries)*(l.GrammarCacheBytes+grammarSizeBytes)
 	return l
 }
 

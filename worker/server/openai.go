@@ -117,6 +117,13 @@ type samplingFields struct {
 	PresencePenalty  *float64        `json:"presence_penalty"`
 	FrequencyPenalty *float64        `json:"frequency_penalty"`
 	IgnoreEOS        bool            `json:"ignore_eos"`
+	ResponseFormat   json.RawMessage `json:"response_format"` // see responseConstraint
+	// LogitBias maps token ids, as strings, to a bias from -100 to 100.
+	LogitBias map[string]float64 `json:"logit_bias"`
+	// Extensions of vLLM's and llama.cpp's servers.
+	TopK              *int     `json:"top_k"`
+	MinP              *float64 `json:"min_p"`
+	RepetitionPenalty *float64 `json:"repetition_penalty"`
 }
 
 type completionRequest struct {
@@ -127,8 +134,10 @@ type completionRequest struct {
 }
 
 type chatMessage struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
+	Role       string            `json:"role"`
+	Content    json.RawMessage   `json:"content"`
+	ToolCalls  []json.RawMessage `json:"tool_calls"` // decoded one by one, so errors can name them
+	ToolCallID *string           `json:"tool_call_id"`
 }
 
 type chatRequest struct {
@@ -138,6 +147,9 @@ type chatRequest struct {
 	MaxCompletionTokens *int              `json:"max_completion_tokens"`
 	Logprobs            bool              `json:"logprobs"`
 	TopLogprobs         *int              `json:"top_logprobs"`
+	Tools               []json.RawMessage `json:"tools"` // decoded one by one, see tools.go
+	ToolChoice          json.RawMessage   `json:"tool_choice"`
+	ParallelToolCalls   *bool             `json:"parallel_tool_calls"`
 }
 
 // messageText returns a message's content: a string, or an array of text
@@ -223,8 +235,23 @@ type chatLogprobs struct {
 }
 
 type chatResponseMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role string `json:"role"`
+	// Content is null when the message is only tool calls.
+	Content   *string       `json:"content"`
+	ToolCalls []toolCallOut `json:"tool_calls,omitempty"`
+}
+
+type functionCall struct {
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+type toolCallOut struct {
+	// Index is set in streamed deltas only.
+	Index    *int         `json:"index,omitempty"`
+	ID       string       `json:"id"`
+	Type     string       `json:"type"`
+	Function functionCall `json:"function"`
 }
 
 type chatChoice struct {
@@ -244,8 +271,9 @@ type chatResponse struct {
 }
 
 type chatDelta struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
+	Role      string        `json:"role,omitempty"`
+	Content   *string       `json:"content,omitempty"`
+	ToolCalls []toolCallOut `json:"tool_calls,omitempty"`
 }
 
 type chatChunkChoice struct {
@@ -274,6 +302,23 @@ type modelObject struct {
 	Object  string `json:"object"`
 	Created int64  `json:"created"`
 	OwnedBy string `json:"owned_by"`
+	// MaxModelLen is vLLM's name for the most tokens of one request, prompt
+	// included; ContextLength is the model's own (its GGUF's).
+	MaxModelLen   int          `json:"max_model_len,omitempty"`
+	ContextLength int          `json:"context_length,omitempty"`
+	Limits        *modelLimits `json:"limits,omitempty"`
+}
+
+// modelLimits are the worker's limits a client can plan with.
+type modelLimits struct {
+	MaxRequestBytes   int64 `json:"max_request_bytes"`
+	MaxConcurrent     int   `json:"max_concurrent_requests"`
+	MaxQueued         int   `json:"max_queued_requests"`
+	MaxChoices        int   `json:"max_choices"`
+	MaxStopSequences  int   `json:"max_stop_sequences"`
+	MaxTopLogprobs    int   `json:"max_top_logprobs"`
+	MaxEmbeddingBatch int   `json:"max_embedding_inputs"`
+	Embeddings        bool  `json:"embeddings"`
 }
 
 func byteInts(s string) []int {

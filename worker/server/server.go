@@ -30,11 +30,12 @@ import (
 type Config struct {
 	// ServedName is the model name clients send and /v1/models lists.
 	ServedName string
-	// MaxConcurrent, MaxQueue and MaxContext size the scheduler (see
-	// scheduler.Config); MaxQueue < 0 means 4 × MaxConcurrent.
+	// MaxConcurrent, MaxQueue, MaxContext and PrefillChunk size the scheduler
+	// (see scheduler.Config); MaxQueue < 0 means 4 × MaxConcurrent.
 	MaxConcurrent int
 	MaxQueue      int
 	MaxContext    int
+	PrefillChunk  int
 	// RetryAfter is the Retry-After seconds of a 429; 0 means 1.
 	RetryAfter int
 	// MaxRequestBytes caps a request body; 0 means 16 bytes per context
@@ -67,10 +68,11 @@ type Server struct {
 	// connections, intake.
 	conn Limits
 
-	mu    sync.RWMutex
-	model *load.Model
-	sched *scheduler.Scheduler
-	lim   Limits
+	mu       sync.RWMutex
+	model    *load.Model
+	sched    *scheduler.Scheduler
+	lim      Limits
+	grammars *grammarCache
 
 	// intakeSlots holds one token per request being read, decoded and
 	// tokenized (Limits.Intake).
@@ -134,9 +136,10 @@ func New(cfg Config) *Server {
 	route("/v1/models", http.MethodGet, s.models)
 	route("/v1/completions", http.MethodPost, s.completions)
 	route("/v1/chat/completions", http.MethodPost, s.chatCompletions)
+	route("/v1/embeddings", http.MethodPost, s.embeddings)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error",
-			Message: "unknown endpoint " + r.Method + " " + r.URL.Path + "; this server serves /v1/completions, /v1/chat/completions and /v1/models."})
+			Message: "unknown endpoint " + r.Method + " " + r.URL.Path + "; this server serves /v1/completions, /v1/chat/completions, /v1/embeddings and /v1/models."})
 	})
 	s.handler = s.instrument(requireAPIKey(cfg.APIKeys, mux))
 	return s
@@ -165,7 +168,7 @@ func (s *Server) Start(ctx context.Context, m *load.Model) error {
 	start := time.Now()
 	sched := scheduler.New(m.Backend, m.Tokenizer, scheduler.Config{
 		MaxConcurrent: s.cfg.MaxConcurrent, MaxQueue: s.cfg.MaxQueue, MaxContext: s.cfg.MaxContext,
-		Log: s.log.WithName("scheduler"),
+		PrefillChunk: s.cfg.PrefillChunk, Log: s.log.WithName("scheduler"),
 	})
 	warm := m.Tokenizer.Encode("Hello", true)
 	if len(warm) == 0 {
@@ -184,7 +187,7 @@ func (s *Server) Start(ctx context.Context, m *load.Model) error {
 	m.LoadTime += time.Since(start)
 	lim := s.cfg.limits(sched.ContextLength())
 	s.mu.Lock()
-	s.model, s.sched, s.lim = m, sched, lim
+	s.model, s.sched, s.lim, s.grammars = m, sched, lim, newGrammarCache(m.Tokenizer, lim)
 	s.mu.Unlock()
 	s.log.Info("request limits", "maxRequestBytes", lim.MaxRequestBytes, "contextLength", lim.ContextLength,
 		"intake", lim.Intake, "maxConnections", lim.MaxConnections, "memoryBoundBytes", lim.MemoryBound,
@@ -199,7 +202,7 @@ func (s *Server) Start(ctx context.Context, m *load.Model) error {
 		rec.Parameters = int64(model.Inspect(f).Parameters)
 	}
 	if m.Plan.Total() > 0 {
-		rec.RequiredMiB, rec.WeightsBytes = m.Plan.TotalMiB(), int64(m.Plan.Weights)
+		rec.RequiredMiB, rec.WeightsBytes = m.Plan.RequiredMiB(), int64(m.Plan.Weights)
 	}
 	if u, ok := m.Backend.(interface{ UsedBytes() uint64 }); ok {
 		rec.DeviceBytes = u.UsedBytes()
@@ -258,8 +261,18 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) models(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, modelList{Object: "list", Data: []modelObject{{
-		ID: s.cfg.ServedName, Object: "model", Created: s.created, OwnedBy: "kubeinfer"}}})
+	mo := modelObject{ID: s.cfg.ServedName, Object: "model", Created: s.created, OwnedBy: "kubeinfer"}
+	s.mu.RLock()
+	m, lim := s.model, s.lim
+	s.mu.RUnlock()
+	if m != nil { // loaded: what a client can plan with
+		_, embeds := m.Backend.(engine.Embedder)
+		mo.MaxModelLen, mo.ContextLength = lim.ContextLength, m.Backend.Model().Hyper.ContextLength
+		mo.Limits = &modelLimits{MaxRequestBytes: lim.MaxRequestBytes, MaxConcurrent: s.cfg.MaxConcurrent, MaxQueued: s.cfg.MaxQueue,
+			MaxChoices: lim.MaxChoices, MaxStopSequences: maxStopSequences, MaxTopLogprobs: maxTopLogprobs,
+			MaxEmbeddingBatch: maxEmbeddingInputs, Embeddings: embeds}
+	}
+	writeJSON(w, http.StatusOK, modelList{Object: "list", Data: []modelObject{mo}})
 }
 
 // generated records how a generation ended for the worker's health: a

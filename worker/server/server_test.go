@@ -148,6 +148,11 @@ func (g *gate) release() {
 	}
 }
 
+// Embed passes through, so the gated CPU engine still computes embeddings.
+func (g *gate) Embed(seq engine.SeqID, tokens []int, pool engine.Pooling) ([]float32, error) {
+	return g.Backend.(engine.Embedder).Embed(seq, tokens, pool)
+}
+
 func (g *gate) Decode(batch []engine.DecodeInput) ([][]float32, error) {
 	g.mu.Lock()
 	open := g.open
@@ -530,7 +535,8 @@ func TestErrors(t *testing.T) {
 		{"top_p above one", "/v1/completions", `{"model":"tiny","prompt":"x","top_p":1.5}`, 400, "invalid_request_error", "top_p", ""},
 		{"negative max_tokens", "/v1/completions", `{"model":"tiny","prompt":"x","max_tokens":-1}`, 400, "invalid_request_error", "max_tokens", ""},
 		{"zero max_completion_tokens", "/v1/chat/completions", `{"model":"tiny","messages":[{"role":"user","content":"x"}],"max_completion_tokens":0}`, 400, "invalid_request_error", "max_completion_tokens", ""},
-		{"n above one", "/v1/completions", `{"model":"tiny","prompt":"x","n":2}`, 400, "invalid_request_error", "n", ""},
+		{"n above the limit", "/v1/completions", `{"model":"tiny","prompt":"x","n":17}`, 400, "invalid_request_error", "n", ""},
+		{"n zero", "/v1/chat/completions", `{"model":"tiny","messages":[{"role":"user","content":"x"}],"n":0}`, 400, "invalid_request_error", "n", ""},
 		{"presence penalty", "/v1/completions", `{"model":"tiny","prompt":"x","presence_penalty":3}`, 400, "invalid_request_error", "presence_penalty", ""},
 		{"logprobs above 5", "/v1/completions", `{"model":"tiny","prompt":"x","logprobs":6}`, 400, "invalid_request_error", "logprobs", ""},
 		{"top_logprobs without logprobs", "/v1/chat/completions", `{"model":"tiny","messages":[{"role":"user","content":"x"}],"top_logprobs":2}`, 400, "invalid_request_error", "top_logprobs", ""},
@@ -543,7 +549,7 @@ func TestErrors(t *testing.T) {
 		{"chat too long", "/v1/chat/completions", `{"model":"tiny","messages":[{"role":"user","content":"` + long + `"}]}`, 400, "invalid_request_error", "messages", "context_length_exceeded"},
 		{"no messages", "/v1/chat/completions", `{"model":"tiny","messages":[]}`, 400, "invalid_request_error", "messages", ""},
 		{"bad role", "/v1/chat/completions", `{"model":"tiny","messages":[{"role":"wizard","content":"x"}]}`, 400, "invalid_request_error", "messages[0].role", ""},
-		{"unknown endpoint", "/v1/embeddings", `{}`, 404, "invalid_request_error", "", ""},
+		{"unknown endpoint", "/v1/audio/speech", `{}`, 404, "invalid_request_error", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

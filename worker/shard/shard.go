@@ -183,6 +183,16 @@ func ForModel(m *model.Model, n int) (Plan, error) {
 		}
 	}
 	p, err := New(m.Hyper, n, b)
+	if err == nil && n > 1 {
+		// Every tensor the model binds must have a rule, or the split is refused now, at plan time
+		// (inspect, the operator's header read), rather than at load.
+		for _, t := range m.Tensors() {
+			if _, err = p.Piece(t, 0); err != nil {
+				err = fmt.Errorf("%s models cannot be split yet: %w", m.Hyper.Arch, err)
+				break
+			}
+		}
+	}
 	if err != nil {
 		return Plan{}, fmt.Errorf("tensor parallelism over %d GPUs: %w", n, err)
 	}
@@ -258,26 +268,43 @@ func (p Plan) Piece(t *model.Tensor, r int) (Piece, error) {
 		name = name[i+1:]
 		name = name[strings.Index(name, ".")+1:]
 	}
+	// The whole model's widths, from the last rank's ranges.
+	last := p.Ranks[p.N()-1]
+	nq, nkv, ffn := last.Heads.Hi*hd, last.HeadsKV.Hi*hd, last.FFN.Hi
 	switch name {
 	case "token_embd.weight", "output.weight":
 		return Piece{Rows: []Range{rk.Vocab}, Cols: all(t.Cols)}, nil
+	case "output.bias": // Phi-2's logit bias: one value per vocabulary row
+		return Piece{Rows: all(1), Cols: []Range{rk.Vocab}}, nil
 	case "position_embd.weight":
 		return rankZero(), nil
-	case "output_norm.weight", "output_norm.bias", "rope_freqs.weight",
-		"attn_norm.weight", "attn_norm.bias", "ffn_norm.weight", "ffn_norm.bias":
+	case "output_norm.weight", "output_norm.bias", "rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight",
+		"attn_norm.weight", "attn_norm.bias", "ffn_norm.weight", "ffn_norm.bias",
+		// Per-head norms of q and k (Qwen3, Gemma 3) are one head's width, the same for every head;
+		// the post-norms (Gemma 2 and 3) normalize the whole residual row after the all-reduce.
+		"attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight", "post_ffw_norm.weight":
 		return whole, nil
 	case "attn_q.weight", "attn_q.bias":
 		return outRows(heads), nil
 	case "attn_k.weight", "attn_k.bias", "attn_v.weight", "attn_v.bias":
 		return outRows(kv), nil
 	case "attn_qkv.weight", "attn_qkv.bias":
-		// GPT-2's fused rows are q, then k, then v, each nq (= nkv) wide.
-		n := t.Rows / 3
+		// Fused rows (GPT-2, GPT-NeoX, Phi-3) are q (nq), then k, then v (nkv each).
+		n := t.Rows
 		if t.Rows == 1 {
-			n = t.Cols / 3
+			n = t.Cols
 		}
-		return outRows(heads, Range{n + kv.Lo, n + kv.Hi}, Range{2*n + kv.Lo, 2*n + kv.Hi}), nil
-	case "ffn_gate.weight", "ffn_up.weight", "ffn_up.bias":
+		if nq+2*nkv != n {
+			return Piece{}, fmt.Errorf("tensor %s: %d fused rows are not %d query rows and twice %d KV rows", t.Info.Name, n, nq, nkv)
+		}
+		return outRows(heads, Range{nq + kv.Lo, nq + kv.Hi}, Range{nq + nkv + kv.Lo, nq + nkv + kv.Hi}), nil
+	case "ffn_up.weight":
+		n := t.Rows
+		if n == 2*ffn { // Phi-3's fused [gate; up]: the rank's gate rows, then its up rows
+			return outRows(rk.FFN, Range{ffn + rk.FFN.Lo, ffn + rk.FFN.Hi}), nil
+		}
+		return outRows(rk.FFN), nil
+	case "ffn_gate.weight", "ffn_up.bias":
 		return outRows(rk.FFN), nil
 	case "attn_output.weight":
 		return Piece{Rows: all(t.Rows), Cols: []Range{heads}}, nil

@@ -2,6 +2,7 @@ package shard
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -134,13 +135,74 @@ func TestPieceNeedsARule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unknown := &model.Tensor{Info: gguf.TensorInfo{Name: "blk.3.attn_q_norm.weight"}, Rows: 1, Cols: 64}
+	unknown := &model.Tensor{Info: gguf.TensorInfo{Name: "blk.3.ssm_conv1d.weight"}, Rows: 1, Cols: 64}
 	if _, err := p.Piece(unknown, 0); err == nil || !strings.Contains(err.Error(), "no tensor-parallel sharding rule") {
 		t.Errorf("a tensor without a rule: %v", err)
 	}
 	bias := &model.Tensor{Info: gguf.TensorInfo{Name: "blk.0.ffn_down.bias"}, Rows: 1, Cols: 512}
 	if pc, _ := p.Piece(bias, 1); !pc.Empty() {
 		t.Error("a row-parallel bias is on rank 1: the all-reduce would add it twice")
+	}
+}
+
+// TestPlanRefusesUnknownTensors: a model binding a tensor no rule covers (an
+// architecture added to worker/model without a sharding rule here) is refused
+// by ForModel, at plan time, naming the architecture and the tensor; one rank
+// takes it whole.
+func TestPlanRefusesUnknownTensors(t *testing.T) {
+	h := llama(8, 8, 64, 1024, 100)
+	h.Arch = "mamba"
+	m := &model.Model{Hyper: h, Weights: model.Weights{Layers: []model.Layer{{
+		AttnNorm: &model.Tensor{Info: gguf.TensorInfo{Name: "blk.0.ssm_norm.weight", Type: gguf.TypeF32}, Rows: 1, Cols: 512},
+	}}}}
+	_, err := ForModel(m, 2)
+	if err == nil || !strings.Contains(err.Error(), "mamba models cannot be split yet") ||
+		!strings.Contains(err.Error(), "blk.0.ssm_norm.weight has no tensor-parallel sharding rule") {
+		t.Errorf("ForModel over 2: %v", err)
+	}
+	if _, err := ForModel(m, 1); err != nil {
+		t.Errorf("one rank: %v", err)
+	}
+}
+
+// TestPiecesOfTheNewArchitectures checks the rules of the tensors other
+// architectures than llama and GPT-2 add: fused [q; k; v] with grouped-query
+// attention (Phi-3's layout), fused [gate; up] (Phi-3), Phi-2's logit bias
+// (by vocabulary rows), and the per-head and post norms (whole).
+func TestPiecesOfTheNewArchitectures(t *testing.T) {
+	h := llama(8, 4, 16, 96, 100) // nq 128, nkv 64
+	p, err := New(h, 2, Blocks{1, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten := func(name string, rows, cols int) *model.Tensor {
+		return &model.Tensor{Info: gguf.TensorInfo{Name: name, Type: gguf.TypeF32}, Rows: rows, Cols: cols}
+	}
+	for _, tc := range []struct {
+		t    *model.Tensor
+		r    int
+		want Piece
+	}{
+		{ten("blk.0.attn_qkv.weight", 128+2*64, 128), 1, Piece{Rows: []Range{{64, 128}, {128 + 32, 128 + 64}, {192 + 32, 192 + 64}},
+			Cols: []Range{{0, 128}}}},
+		{ten("blk.0.attn_qkv.bias", 1, 128+2*64), 0, Piece{Rows: []Range{{0, 1}}, Cols: []Range{{0, 64}, {128, 160}, {192, 224}}}},
+		{ten("blk.0.ffn_up.weight", 2*96, 128), 1, Piece{Rows: []Range{{48, 96}, {96 + 48, 192}}, Cols: []Range{{0, 128}}}},
+		{ten("blk.0.ffn_up.weight", 96, 128), 1, Piece{Rows: []Range{{48, 96}}, Cols: []Range{{0, 128}}}},
+		{ten("output.bias", 1, 100), 1, Piece{Rows: []Range{{0, 1}}, Cols: []Range{{50, 100}}}},
+		{ten("blk.0.attn_q_norm.weight", 1, 16), 1, Piece{Rows: []Range{{0, 1}}, Cols: []Range{{0, 16}}}},
+		{ten("blk.0.post_ffw_norm.weight", 1, 128), 1, Piece{Rows: []Range{{0, 1}}, Cols: []Range{{0, 128}}}},
+	} {
+		got, err := p.Piece(tc.t, tc.r)
+		if err != nil {
+			t.Errorf("%s: %v", tc.t.Info.Name, err)
+			continue
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s rank %d: %v, want %v", tc.t.Info.Name, tc.r, got, tc.want)
+		}
+	}
+	if _, err := p.Piece(ten("blk.0.attn_qkv.weight", 128+64+32, 128), 0); err == nil {
+		t.Error("fused rows whose KV parts differ were split")
 	}
 }
 

@@ -65,6 +65,10 @@ func VocabFromGGUF(f *gguf.File) (Vocab, error) {
 	if b, ok := f.Get("tokenizer.ggml.add_eos_token"); ok {
 		v.AddEOS, _ = b.Bool()
 	}
+	if b, ok := f.Get("tokenizer.ggml.add_space_prefix"); ok {
+		prefix, _ := b.Bool()
+		v.NoSpacePrefix = !prefix
+	}
 	return v, nil
 }
 

@@ -16,8 +16,15 @@ import (
 // and llama.cpp. JavaScript's \s differs on two code points: it includes
 // U+FEFF and excludes U+0085.
 var preTokenizers = map[string]func(string) []string{
-	"gpt2":      splitGPT2,
-	"gpt-2":     splitGPT2, // what llama.cpp's converter writes for GPT-2
+	"gpt2":  splitGPT2,
+	"gpt-2": splitGPT2, // what llama.cpp's converter writes for GPT-2
+	// GPT-2's regex under the names llama.cpp's converter gives other vocabularies
+	// (llama-vocab.cpp maps them to LLAMA_VOCAB_PRE_TYPE_GPT2/MPT/OLMO, one regex):
+	// GPT-NeoX-20B's (Pythia, OLMo) is "olmo", Phi-2's "phi-2".
+	"olmo":      splitGPT2,
+	"mpt":       splitGPT2,
+	"phi-2":     splitGPT2,
+	"starcoder": splitStarCoder,
 	"default":   splitGPT2,
 	"llama-bpe": func(s string) []string { return splitLlama3(s, 3) },
 	"llama3":    func(s string) []string { return splitLlama3(s, 3) },
@@ -124,6 +131,27 @@ func splitGPT2(text string) []string {
 		end := s.nextGPT2(i)
 		out = append(out, s.piece(i, end))
 		i = end
+	}
+	return out
+}
+
+// splitStarCoder is llama.cpp's LLAMA_VOCAB_PRE_TYPE_STARCODER: \p{N} first
+// (every digit a piece of its own), then GPT-2's regex on the text between.
+func splitStarCoder(text string) []string {
+	var out []string
+	start := 0
+	for i, r := range text {
+		if isNumber(r) {
+			if start < i {
+				out = append(out, splitGPT2(text[start:i])...)
+			}
+			size := utf8.RuneLen(r) // a valid rune: U+FFFD is not a number
+			out = append(out, text[i:i+size])
+			start = i + size
+		}
+	}
+	if start < len(text) {
+		out = append(out, splitGPT2(text[start:])...)
 	}
 	return out
 }

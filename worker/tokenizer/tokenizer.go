@@ -47,6 +47,9 @@ type Vocab struct {
 
 	BOS, EOS, UNK, PAD int // -1 when absent
 	AddBOS, AddEOS     bool
+	// NoSpacePrefix: SentencePiece text gets no leading space
+	// (tokenizer.ggml.add_space_prefix false, as Gemma's converter writes).
+	NoSpacePrefix bool
 }
 
 // Tokenizer encodes and decodes text for one vocabulary. It is safe for
@@ -328,7 +331,7 @@ func (t *Tokenizer) specialAt(text string, i int, allow func(id, start, end int)
 func (t *Tokenizer) encodeText(ids []int, text string, prefixSpace bool) []int {
 	for i, run := range runs(text, maxRunBytes) {
 		if t.vocab.Model == "llama" {
-			ids = t.encodeSentencePiece(ids, run, prefixSpace && i == 0)
+			ids = t.encodeSentencePiece(ids, run, prefixSpace && i == 0 && !t.vocab.NoSpacePrefix)
 		} else {
 			ids = t.encodeByteLevel(ids, run)
 		}
@@ -342,7 +345,7 @@ func (t *Tokenizer) encodeText(ids []int, text string, prefixSpace bool) []int {
 // Invalid UTF-8 produced by byte tokens is returned as is.
 func (t *Tokenizer) Decode(ids []int) string {
 	var b strings.Builder
-	stripSpace := t.vocab.Model == "llama"
+	stripSpace := t.vocab.Model == "llama" && !t.vocab.NoSpacePrefix
 	for i, id := range ids {
 		piece := t.piece(id)
 		if stripSpace && !(i == 0 && id == t.vocab.BOS) {
@@ -368,6 +371,15 @@ func (t *Tokenizer) piece(id int) []byte {
 	}
 	return t.pieces[id]
 }
+
+// Piece returns the bytes id stands for in generated text (a control token's
+// text, a SentencePiece token's leading space included), or nil outside the
+// vocabulary. The slice is shared: do not modify it.
+func (t *Tokenizer) Piece(id int) []byte { return t.piece(id) }
+
+// IsControl reports whether id is a control token (BOS/EOS/UNK/PAD, control
+// and unknown types): markup that only trusted text may produce.
+func (t *Tokenizer) IsControl(id int) bool { return t.control[id] }
 
 // EOS returns the end-of-sequence id, or -1.
 func (t *Tokenizer) EOS() int { return t.vocab.EOS }

@@ -9,7 +9,10 @@
 // Prompts are token ids (the completions API takes them), so their length is exact whatever the
 // tokenizer; --shared-prefix gives every prompt the same first tokens (a system prompt), and
 // --mix sharegpt draws prompt and output lengths from a long-tailed mix like ShareGPT's instead of
-// fixed ones. Generation ignores end-of-sequence tokens (ignore_eos, as vLLM's benchmark does) so that
+// fixed ones. --long-prompt N sends, once the streams of a level are running, one more request with an
+// N-token prompt, whose time to first token is printed apart and whose tokens the level's figures leave out:
+// the other streams' inter-token latency with and without it shows what one long prompt costs them.
+// Generation ignores end-of-sequence tokens (ignore_eos, as vLLM's benchmark does) so that
 // every request produces its output length.
 package main
 
@@ -39,6 +42,7 @@ type options struct {
 	genTokens         int
 	sharedPrefix      int
 	requestsPerClient int
+	longPrompt        int
 	mix               string
 	vocab             int
 	seed              uint64
@@ -57,6 +61,7 @@ func main() {
 	flag.IntVar(&o.genTokens, "gen-tokens", 256, "tokens generated per request (the mean, with --mix sharegpt)")
 	flag.IntVar(&o.sharedPrefix, "shared-prefix", 0, "the first N prompt tokens are the same in every request")
 	flag.IntVar(&o.requestsPerClient, "requests-per-client", 4, "requests each client sends, one after another")
+	flag.IntVar(&o.longPrompt, "long-prompt", 0, "tokens of one long prompt sent once each level's streams run (0: none)")
 	flag.StringVar(&o.mix, "mix", "fixed", "fixed, or sharegpt (long-tailed prompt and output lengths)")
 	flag.IntVar(&o.vocab, "vocab", 1000, "prompt token ids are drawn from [1, vocab)")
 	flag.Uint64Var(&o.seed, "seed", 1, "random seed of prompts and lengths")
@@ -95,6 +100,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if !o.json {
 		fmt.Fprintf(out, "endpoint %s, model %s, prompts %d tokens (%d shared), %d generated, mix %s\n",
 			o.url, o.model, o.promptTokens, o.sharedPrefix, o.genTokens, o.mix)
+		if o.longPrompt > 0 {
+			fmt.Fprintf(out, "with one %d-token prompt arriving once the streams run (its TTFT in the last column)\n", o.longPrompt)
+		}
 		fmt.Fprintf(out, "%6s %9s %10s %8s %10s %10s %9s %9s %s\n", "conc", "requests", "out tok/s", "req/s",
 			"TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "errors")
 	}
@@ -106,8 +114,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			}
 			continue
 		}
-		fmt.Fprintf(out, "%6d %9d %10.0f %8.2f %9.1fms %9.1fms %8.2fms %8.2fms %s\n", c, r.Requests, r.OutputTokensPerSecond,
-			r.RequestsPerSecond, r.TTFTP50Ms, r.TTFTP99Ms, r.ITLP50Ms, r.ITLP99Ms, r.errorText())
+		long := ""
+		if o.longPrompt > 0 {
+			long = fmt.Sprintf(" long prompt TTFT %.1fms", r.LongPromptTTFTMs)
+		}
+		fmt.Fprintf(out, "%6d %9d %10.0f %8.2f %9.1fms %9.1fms %8.2fms %8.2fms %s%s\n", c, r.Requests, r.OutputTokensPerSecond,
+			r.RequestsPerSecond, r.TTFTP50Ms, r.TTFTP99Ms, r.ITLP50Ms, r.ITLP99Ms, r.errorText(), long)
 	}
 	return nil
 }
@@ -123,6 +135,7 @@ type result struct {
 	TTFTP50Ms, TTFTP99Ms  float64        `json:"-"`
 	ITLP50Ms, ITLP99Ms    float64        `json:"-"`
 	TTFT                  [2]float64     `json:"ttftMsP50P99"`
+	LongPromptTTFTMs      float64        `json:"longPromptTtftMs,omitempty"`
 	ITL                   [2]float64     `json:"itlMsP50P99"`
 	Errors                map[string]int `json:"errors,omitempty"`
 }
@@ -167,13 +180,26 @@ func level(ctx context.Context, client *http.Client, o options, clients int) res
 	}
 	samples := make(chan sample, clients*o.requestsPerClient)
 	var wg sync.WaitGroup
+	running := make(chan struct{})
+	firstToken := sync.OnceFunc(func() { close(running) })
+	var long sample
+	if o.longPrompt > 0 {
+		prompt := randomTokens(rng, o.longPrompt, o.vocab)
+		wg.Go(func() {
+			select {
+			case <-running:
+				long = request(ctx, client, o, prompt, 16, nil)
+			case <-ctx.Done():
+			}
+		})
+	}
 	start := time.Now()
 	for c := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for _, j := range jobs[c] {
-				samples <- request(ctx, client, o, j.prompt, j.gen)
+				samples <- request(ctx, client, o, j.prompt, j.gen, firstToken)
 			}
 		}()
 	}
@@ -199,6 +225,12 @@ func level(ctx context.Context, client *http.Client, o options, clients int) res
 	r.TTFTP50Ms, r.TTFTP99Ms = percentile(ttfts, 50), percentile(ttfts, 99)
 	r.ITLP50Ms, r.ITLP99Ms = percentile(gaps, 50), percentile(gaps, 99)
 	r.TTFT, r.ITL = [2]float64{r.TTFTP50Ms, r.TTFTP99Ms}, [2]float64{r.ITLP50Ms, r.ITLP99Ms}
+	if o.longPrompt > 0 {
+		if long.err != "" {
+			r.Errors["long prompt "+long.err]++
+		}
+		r.LongPromptTTFTMs = ms(long.ttft)
+	}
 	return r
 }
 
@@ -211,8 +243,9 @@ func errorCount(m map[string]int) int {
 }
 
 // request sends one streaming completion and times its tokens as they arrive. A chunk may carry
-// more than one token's text; usage (include_usage) gives the exact count at the end.
-func request(ctx context.Context, client *http.Client, o options, prompt []int, gen int) sample {
+// more than one token's text; usage (include_usage) gives the exact count at the end. first, when
+// set, is called at the first token.
+func request(ctx context.Context, client *http.Client, o options, prompt []int, gen int, first func()) sample {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	body := map[string]any{"model": o.model, "prompt": prompt, "max_tokens": gen, "stream": true,
@@ -271,6 +304,9 @@ func request(ctx context.Context, client *http.Client, o options, prompt []int, 
 		now := time.Now()
 		if chunks == 0 {
 			s.ttft = now.Sub(start)
+			if first != nil {
+				first()
+			}
 		} else {
 			s.gaps = append(s.gaps, now.Sub(last))
 		}

@@ -54,6 +54,13 @@ func TestLoadGeneratorAgainstAWorker(t *testing.T) {
 	if r.Seconds <= 0 || r.RequestsPerSecond <= 0 {
 		t.Errorf("rates: %+v", r)
 	}
+	// A long prompt arriving while the streams run: timed apart, its tokens not counted.
+	o.longPrompt = 150
+	r = level(context.Background(), client, o, 3)
+	if len(r.Errors) != 0 || r.Requests != 9 || r.OutputTokens != 9*12 || r.LongPromptTTFTMs <= 0 {
+		t.Errorf("with a long prompt: %+v", r)
+	}
+	o.longPrompt = 0
 	// The sharegpt mix draws varied lengths around the means.
 	o.mix = "sharegpt"
 	r = level(context.Background(), client, o, 2)

@@ -2,7 +2,7 @@
 // worker/tokenizer's differential tests.
 //
 // Usage: node reference.js <npm cache dir> < request.json
-// request: {"tokenizer": "gpt2"|"llama2"|"llama3"|"qwen3",
+// request: {"tokenizer": "gpt2"|"llama2"|"llama3"|"qwen3"|"gemma3",
 //           "specials": ["<|endoftext|>", ...],   // gpt2 only, see below
 //           "cases": [{"text": "...", "addSpecial": false}, ...]}
 // response: {"ids": [[...], ...], "nfc": [true, ...]}
