@@ -5,6 +5,7 @@ package cudabackend
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/shard"
 )
 
 // These tests need the real library and a GPU; they skip, saying why, when
@@ -369,6 +371,76 @@ func openOrRefused(t *testing.T, m *model.Model, opts Options) *Backend {
 	return gpu
 }
 
+// TestTensorParallelAgainstOneGPU runs every fixture split over 2 (and 4)
+// GPUs against the same model on one: logits within the one-GPU tolerance and
+// identical greedy continuations, with and without CUDA graphs and with
+// cuBLAS forced. Fixtures whose shapes a split refuses (worker/shard; the CPU
+// engine's exactness test checks each refusal) are skipped, saying so.
+func TestTensorParallelAgainstOneGPU(t *testing.T) {
+	needGPU(t)
+	paths, _ := filepath.Glob(filepath.Join(fidelityDir, "*.json"))
+	quant, _ := filepath.Glob(filepath.Join(quantDir, "*.json"))
+	paths = append(paths, quant...)
+	for _, n := range []int{2, 4} {
+		if _, _, err := Device("", n-1); err != nil {
+			t.Logf("N=%d: %v", n, err)
+			continue
+		}
+		for _, path := range paths {
+			name := strings.TrimSuffix(filepath.Base(path), ".json")
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fx fixture
+			if err := json.Unmarshal(raw, &fx); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range []struct {
+				name string
+				opts Options
+			}{
+				{"graphs", Options{}},
+				{"nographs", Options{DisableGraphs: true}},
+				{"cublas", Options{Memory: memplan.Options{GemmMinTokens: 1}}},
+			} {
+				t.Run(fmt.Sprintf("N%d/%s/%s", n, name, v.name), func(t *testing.T) {
+					m, err := model.Load(strings.TrimSuffix(path, ".json")+".gguf", model.Family(fx.Arch))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer m.Close()
+					if err := Runs(m.Hyper); err != nil {
+						t.Skip(err)
+					}
+					if _, err := shard.ForModel(m, n); err != nil {
+						t.Skip(err)
+					}
+					one, err := Open(m, v.opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer one.Close()
+					tp := v.opts
+					tp.GPUs = n
+					split, err := Open(m, tp)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer split.Close()
+					if split.Device() != strings.Join([]string{"GPU0", "GPU1", "GPU2", "GPU3"}[:n], ",") {
+						t.Errorf("device %q", split.Device())
+					}
+					tol := tolerance(fx.DType, v.opts.Memory.GemmMinTokens == 1)
+					for pi, ids := range fx.prompts() {
+						compare(t, one, split, ids, min(32, m.Hyper.ContextLength-len(ids)), tol, pi)
+					}
+				})
+			}
+		}
+	}
+}
+
 // kvMatchTol is the largest logit difference, relative to max(1, |CPU logit|), between the CUDA engine
 // and the CPU engine storing keys and values as the same type: both round each stored value the same way
 // (the kernel tests check the bits), so what differs is the GPU's arithmetic, plus the few values whose
@@ -445,6 +517,70 @@ func TestKVTypesAgainstCPU(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestTensorParallelRealShapes compares the models named by $KUBEINFER_TP_MODELS
+// (comma-separated GGUF paths, e.g. the synthetic Llama-3.1-8B and 70B shapes
+// hack/tp-device-test.sh writes) split over $KUBEINFER_TP_GPUS GPUs (default 2)
+// with the same model on one GPU: a 64-token prompt's logits within the bf16
+// tolerance and identical greedy continuations. A model too large for one GPU
+// is only loaded and run split, its greedy tokens logged.
+func TestTensorParallelRealShapes(t *testing.T) {
+	needGPU(t)
+	list := os.Getenv("KUBEINFER_TP_MODELS")
+	if list == "" {
+		t.Skip("KUBEINFER_TP_MODELS names no models")
+	}
+	n := 2
+	if v := os.Getenv("KUBEINFER_TP_GPUS"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	for _, path := range strings.Split(list, ",") {
+		t.Run(fmt.Sprintf("%s/N%d", filepath.Base(path), n), func(t *testing.T) {
+			m, err := model.Load(path, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			opts := Options{Memory: memplan.Options{KVCacheTokens: 1024, MaxContext: 1024}}
+			split := opts
+			split.GPUs = n
+			tp, err := Open(m, split)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tp.Close()
+			t.Logf("%s over %s: plan %s, %d MiB used on the fullest GPU", filepath.Base(path), tp.Device(), tp.Plan(), tp.UsedBytes()>>20)
+			ids := make([]int, 64)
+			for i := range ids {
+				ids[i] = (i*7919 + 1) % m.Hyper.VocabSize
+			}
+			one, err := Open(m, opts)
+			if err != nil {
+				t.Logf("one GPU: %v; the split model alone:", err)
+				seq, err := tp.NewSequence(len(ids) + 32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := tp.Prefill(seq, ids, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				toks := []int{argmax(out[0])}
+				for range 31 {
+					next, err := tp.DecodeGreedy([]engine.DecodeInput{{Seq: seq, Token: toks[len(toks)-1]}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					toks = append(toks, next[0])
+				}
+				t.Logf("greedy over %d GPUs: %v", n, toks)
+				return
+			}
+			defer one.Close()
+			compare(t, one, tp, ids, 32, 2e-2, 0)
+		})
 	}
 }
 
