@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,13 +37,14 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	noGraphs := fs.Bool("no-graphs", false, "run CUDA decode steps without graph capture")
 	gpus := fs.Int("gpus", 1, "GPUs to split the model over (tensor parallelism), as serve --gpus")
 	kvType := fs.String("kv-cache-type", string(kvcache.Auto), "how the KV cache stores keys and values: auto, f32, f16, bf16 or q8_0")
+	batch := fs.Int("batch", 1, "on a GPU, also decode this many sequences in lockstep (one Decode call a step) and report the step")
 	synthetic := fs.String("synthetic", "", "first write a random model of this shape to --model if it is missing: "+
 		strings.Join(syntheticShapeNames(), ", "))
 	typ := fs.String("type", "bf16", "with --synthetic: the weights' type, a llama-quantize recipe ("+syntheticTypeNames()+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *path == "" || *promptTokens <= 0 || *genTokens <= 0 || fs.NArg() != 0 {
+	if *path == "" || *promptTokens <= 0 || *genTokens <= 0 || *batch <= 0 || fs.NArg() != 0 {
 		fs.Usage()
 		return errUsage
 	}
@@ -133,7 +135,58 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "roofline (%s): weights %.1f MiB x %.1f tok/s = %.1f GB/s of %.1f GB/s measured device copy bandwidth: %.1f%%\n",
 			r.name, float64(wb)/(1<<20), r.rate, float64(wb)*r.rate/1e9, bw/1e9, 100*float64(wb)*r.rate/bw)
 	}
+	if *batch > 1 {
+		step, err := benchBatch(ctx, gpu, prompt, *genTokens, *batch, vocab)
+		if err != nil {
+			return err
+		}
+		// A step reads the weights once and every sequence's keys and values so far (on average the
+		// prompt and half the generated tokens).
+		kvRow := kt.Or(kvcache.F16).RowBytes(m.Hyper)
+		kvBytes := float64(*batch) * float64(len(prompt)+*genTokens/2) * float64(m.Hyper.Blocks) * 2 * float64(kvRow)
+		fmt.Fprintf(e.stdout, "decode, batch %d, sampled on the GPU (KV %s): %.3f ms/step, %.1f tok/s; weights %.1f MiB + KV %.1f MiB a step = %.1f%% of %.1f GB/s\n",
+			*batch, kt.Or(kvcache.F16), 1e3*step.Seconds(), float64(*batch)/step.Seconds(), float64(wb)/(1<<20), kvBytes/(1<<20),
+			100*(float64(wb)+kvBytes)/step.Seconds()/bw, bw/1e9)
+	}
 	return nil
+}
+
+// benchBatch prefills n sequences with prompt and decodes gen-1 steps of all of
+// them at once with greedy sampling on the GPU; it returns the time of a step.
+func benchBatch(ctx context.Context, b *cudabackend.Backend, prompt []int, gen, n, vocab int) (time.Duration, error) {
+	in := make([]engine.DecodeInput, n)
+	for i := range in {
+		seq, err := b.NewSequence(len(prompt) + gen)
+		if err != nil {
+			return 0, fmt.Errorf("sequence %d of %d: %w", i+1, n, err)
+		}
+		defer b.FreeSequence(seq)
+		p := slices.Clone(prompt)
+		p[0] = (p[0] + i) % vocab // distinct prompts: no prefix is shared
+		out, err := b.Prefill(seq, p, false)
+		if err != nil {
+			return 0, err
+		}
+		in[i] = engine.DecodeInput{Seq: seq, Token: argmaxTok(out[0])}
+	}
+	// The first steps capture the batch's graph; time the rest.
+	var t0 time.Time
+	for s := range gen - 1 {
+		if s == 2 {
+			t0 = time.Now()
+		}
+		if ctx.Err() != nil {
+			return 0, errors.New("interrupted")
+		}
+		toks, err := b.DecodeGreedy(in)
+		if err != nil {
+			return 0, err
+		}
+		for i, t := range toks {
+			in[i].Token = t
+		}
+	}
+	return time.Since(t0) / time.Duration(max(gen-3, 1)), nil
 }
 
 // benchDeviceSampled decodes gen-1 tokens after a prefill of prompt with
