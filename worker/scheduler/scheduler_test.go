@@ -18,10 +18,14 @@ import (
 
 // load builds a tiny byte-level model whose vocabulary covers every byte,
 // so any text encodes.
-func load(t *testing.T) (*engine.CPU, *tokenizer.Tokenizer) {
+func load(t *testing.T) (*engine.CPU, *tokenizer.Tokenizer) { return loadTiny(t, "gpt2", 256, 0) }
+
+// loadTiny writes and loads a tiny byte-level model of arch with a context of
+// ctx tokens and a KV pool of kvTokens (0: the engine's default).
+func loadTiny(t *testing.T, arch string, ctx, kvTokens int) (*engine.CPU, *tokenizer.Tokenizer) {
 	t.Helper()
-	cfg := modeltest.Small("gpt2")
-	cfg.Vocab, cfg.Context = 320, 256
+	cfg := modeltest.Small(arch)
+	cfg.Vocab, cfg.Context = 320, ctx
 	path := filepath.Join(t.TempDir(), "tiny.gguf")
 	if err := modeltest.WriteFile(path, cfg); err != nil {
 		t.Fatal(err)
@@ -35,7 +39,7 @@ func load(t *testing.T) (*engine.CPU, *tokenizer.Tokenizer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := engine.NewCPU(m, engine.CPUOptions{})
+	b, err := engine.NewCPU(m, engine.CPUOptions{KVCacheTokens: kvTokens})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,28 +490,7 @@ func (c *countingPrefill) Prefill(seq engine.SeqID, tokens []int, all bool) ([][
 
 // loadLong is a tiny byte-level llama with a 2048-token context.
 func loadLong(t *testing.T, kvTokens int) (*engine.CPU, *tokenizer.Tokenizer) {
-	t.Helper()
-	cfg := modeltest.Small("llama")
-	cfg.Vocab, cfg.Context = 320, 2048
-	path := filepath.Join(t.TempDir(), "long.gguf")
-	if err := modeltest.WriteFile(path, cfg); err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Load(path, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	tok, err := tokenizer.FromGGUF(m.File)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := engine.NewCPU(m, engine.CPUOptions{KVCacheTokens: kvTokens})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b, tok
+	return loadTiny(t, "llama", 2048, kvTokens)
 }
 
 // A request whose prompt starts with a 1k-token prefix an earlier request had computes
