@@ -22,9 +22,11 @@
 #define TOL_Q8_SAME (TOL_F32 * 10)
 // The int8 path against the float kernel (activations not rounded): the rounding of x in [-1, 1) to steps of
 // amax / 127 per 32 values is a relative error of ~0.4% a value, independent across values, so a dot product's
-// error is ~0.4% of its typical magnitude and the worst of a few thousand outputs, measured against |want| + the
-// mean |want| as check does, stays under a few percent (the figure printed with each check is the measurement).
+// error is ~0.4% of its typical magnitude. A CPU simulation of these checks (random weights, 200 draws of x, the
+// shapes below, check's measure) gave at worst 1.7e-2 for the plain product and 7.7e-2 for [gate; up], whose
+// silu(g) * u multiplies two rounded products; the bounds are about three and two times that.
 #define TOL_Q8 5e-2
+#define TOL_Q8_GLU 1.5e-1
 
 static int failures, checks;
 
@@ -235,7 +237,7 @@ static void test_int8(const char *what, int dtype, const void *raw, uint64_t byt
 	} else {
 		check(name, y, want, n * out, TOL_Q8_SAME);
 		snprintf(name + strlen(name), sizeof name - strlen(name), " vs float");
-		check(name, y, yf, n * out, TOL_Q8);
+		check(name, y, yf, n * out, swiglu ? TOL_Q8_GLU : TOL_Q8);
 	}
 	free(x), free(y), free(yf), free(want), free(xr), free(gu);
 }
