@@ -145,14 +145,17 @@ func TestFidelityAgainstCPU(t *testing.T) {
 				}
 				for pi, ids := range fx.prompts() {
 					// 32 tokens, or as many as the (small) fixture's context holds.
-					compare(t, cpu, gpu, ids, min(32, m.Hyper.ContextLength-len(ids)), tol, pi)
+					compare(t, cpu, gpu, ids, min(32, m.Hyper.ContextLength-len(ids)), tol, pi, int8)
 				}
 			})
 		}
 	}
 }
 
-func compare(t *testing.T, cpu, gpu engine.Backend, ids []int, gen int, tol float64, prompt int) {
+// compare checks gpu's logits against cpu's over a prompt and gen teacher-forced decode steps, and their greedy
+// tokens. With ties, a step may pick another token than cpu's when cpu scores it within tol of its best: the
+// int8 matvec path's rounding moves logits by up to tol, so near-ties of the fixtures' random weights may flip.
+func compare(t *testing.T, cpu, gpu engine.Backend, ids []int, gen int, tol float64, prompt int, ties bool) {
 	t.Helper()
 	cs, err := cpu.NewSequence(len(ids) + gen)
 	if err != nil {
@@ -181,8 +184,13 @@ func compare(t *testing.T, cpu, gpu engine.Backend, ids []int, gen int, tol floa
 	}
 	cl, gl := want[len(want)-1], got[len(got)-1]
 	var cg, gg []int
+	flips := 0
 	for i := range gen {
 		ct, gt := argmax(cl), argmax(gl)
+		if ties && gt != ct && float64(cl[ct]-cl[gt]) <= tol*max(1, math.Abs(float64(cl[ct]))) {
+			flips++
+			gt = ct // a near-tie: counted, not a difference
+		}
 		cg, gg = append(cg, ct), append(gg, gt)
 		if i == gen-1 {
 			break
@@ -205,7 +213,7 @@ func compare(t *testing.T, cpu, gpu engine.Backend, ids []int, gen int, tol floa
 	if !slices.Equal(cg, gg) {
 		t.Errorf("prompt %d greedy continuation\n gpu %v\n cpu %v", prompt, gg, cg)
 	}
-	t.Logf("prompt %d: max logit diff %.3g (tol %g)", prompt, worst, tol)
+	t.Logf("prompt %d: max logit diff %.3g (tol %g), %d near-tie flips", prompt, worst, tol, flips)
 }
 
 func maxRelDiff(a, b []float32) float64 {
@@ -455,7 +463,7 @@ func TestTensorParallelAgainstOneGPU(t *testing.T) {
 					}
 					tol := tolerance(fx.DType, v.opts.Memory.GemmMinTokens == 1)
 					for pi, ids := range fx.prompts() {
-						compare(t, one, split, ids, min(32, m.Hyper.ContextLength-len(ids)), tol, pi)
+						compare(t, one, split, ids, min(32, m.Hyper.ContextLength-len(ids)), tol, pi, false)
 					}
 				})
 			}
@@ -601,7 +609,7 @@ func TestTensorParallelRealShapes(t *testing.T) {
 				return
 			}
 			defer one.Close()
-			compare(t, one, tp, ids, 32, 2e-2, 0)
+			compare(t, one, tp, ids, 32, 2e-2, 0, false)
 		})
 	}
 }
