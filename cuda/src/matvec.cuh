@@ -19,6 +19,18 @@ struct kic_matvec_norm {
 constexpr int kic_matvec_norm_max_cols = 12288; // 48 KB of shared memory
 static inline bool kic_matvec_can_norm(const kic_mat &w) { return w.cols % 8 == 0 && w.cols <= kic_matvec_norm_max_cols; }
 
+// The int8 path for the block formats and Q8_0 (quant_q8.cuh): the token rounded to int8 blocks of 32 in each
+// kernel block's shared memory, the weights dotted with __dp4a. kic_matvec_use_int8 is the one rule every launch
+// asks: the switch is on (kic_matvec_int8: KUBEINFER_CUDA_MATVEC_INT8=0 turns it off at kic_model_create, the
+// kernel tests set it), the type has an int8 dot, the pass is of at most kic_matvec_int8_max_tokens tokens (decode
+// steps; larger batches reuse each weight enough for the float path's arithmetic to hide behind the loads), and
+// the activations fit in the default 48 KB of shared memory (1.5 bytes a value and token). Otherwise the float
+// kernels run, which are also the reference the int8 path is tested against.
+extern bool kic_matvec_int8;
+constexpr int kic_matvec_int8_max_tokens = 2;
+constexpr int64_t kic_matvec_int8_max_smem = 46 * 1024; // 48 KB less the kernels' static shared memory
+bool kic_matvec_use_int8(int dtype, int nt, int64_t cols);
+
 // y[t][r] = sum_c W[r][c] x[t][c] (+ bias[r]) (+ y[t][r] if accumulate), for t < n (any n; tokens are
 // processed 8 at a time per pass over the weights). With nrm (n == 1 only), x is normalized first.
 kic_status launch_matvec(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,

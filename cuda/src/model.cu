@@ -118,6 +118,8 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	KIC_CUDA(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, ordinal));
 	const char *pdl_env = getenv("KUBEINFER_CUDA_PDL");
 	kic_pdl = cc_major >= 9 && !(pdl_env && strcmp(pdl_env, "0") == 0);
+	const char *int8_env = getenv("KUBEINFER_CUDA_MATVEC_INT8");
+	kic_matvec_int8 = !(int8_env && strcmp(int8_env, "0") == 0);
 	KIC_CUDA(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking));
 	if (cublasCreate(&m->blas) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
 	cublasSetStream(m->blas, m->stream);

@@ -102,8 +102,22 @@ extern "C" KIC_API kic_status kic_test_linear_swiglu(int32_t dtype, const void *
 	return finish(y, yd, sizeof(float) * n * (rows / 2));
 }
 
-extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t iters,
-                                               double *bytes_per_sec, double *us_per_call) {
+extern "C" KIC_API int32_t kic_test_matvec_int8(int32_t on) {
+	int32_t was = kic_matvec_int8 ? 1 : 0;
+	kic_matvec_int8 = on != 0;
+	return was;
+}
+
+// bench_path sets the matvec path for one benchmark and puts the previous one back.
+struct bench_path {
+	bool was;
+	explicit bench_path(bool int8) : was(kic_matvec_int8) { kic_matvec_int8 = int8; }
+	~bench_path() { kic_matvec_int8 = was; }
+};
+
+extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t int8,
+                                               int32_t iters, double *bytes_per_sec, double *us_per_call) {
+	bench_path path(int8 != 0);
 	if (!bytes_per_sec || !us_per_call || iters <= 0) return kic_set_error(KIC_ERR_INVALID, "kic_bench_matvec: bad argument");
 	uint64_t n = (uint64_t)rows * cols;
 	// The bytes the matvec reads; memset to 0x11 makes every fp16 scale of a block format small and finite.

@@ -16,6 +16,17 @@
 #define TOL_F32 1e-5
 #define TOL_BF16 2e-2
 #define TOL_F16 5e-3
+// The int8 path (the matvec's activations rounded to int8 blocks of 32) against a float64 reference of the same
+// math, the dequantized weights times the int8-rounded activations: fp32 rounding of the scale products and the
+// sums, as the float matvec's 4096-column checks (TOL_F32 * 10).
+#define TOL_Q8_SAME (TOL_F32 * 10)
+// The int8 path against the float kernel (activations not rounded): the rounding of x in [-1, 1) to steps of
+// amax / 127 per 32 values is a relative error of ~0.4% a value, independent across values, so a dot product's
+// error is ~0.4% of its typical magnitude. A CPU simulation of these checks (random weights, 200 draws of x, the
+// shapes below, check's measure) gave at worst 1.7e-2 for the plain product and 7.7e-2 for [gate; up], whose
+// silu(g) * u multiplies two rounded products; the bounds are about three and two times that.
+#define TOL_Q8 5e-2
+#define TOL_Q8_GLU 1.5e-1
 
 static int failures, checks;
 
@@ -160,6 +171,77 @@ static void ref_linear(const float *w, const float *x, const float *bias, int ac
 		}
 }
 
+// The types the int8 path takes (quant_q8.cuh's kic_q8_type): the others run the float kernels either way.
+static int int8_type(int dt) {
+	return dt == KIC_Q4_0 || dt == KIC_Q4_1 || dt == KIC_Q5_0 || dt == KIC_Q5_1 || dt == KIC_Q8_0 || dt == KIC_Q4_K ||
+	       dt == KIC_Q5_K || dt == KIC_Q6_K || dt == KIC_IQ4_NL || dt == KIC_IQ4_XS;
+}
+
+// q8_round rounds x as the int8 path does, per 32 values: d = amax / 127, q = round-half-even(x * (127 / amax)) in
+// fp32, and writes d * q.
+static void q8_round(const float *x, long n, double *xr) {
+	for (long b = 0; b + 32 <= n; b += 32) {
+		float amax = 0.f;
+		for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[b + j]));
+		float id = amax > 0.f ? 127.f / amax : 0.f, d = amax / 127.f;
+		for (int j = 0; j < 32; j++) {
+			float p = x[b + j] * id;
+			xr[b + j] = (double)d * rintf(p);
+		}
+	}
+}
+
+// test_int8 runs the int8 path on a rows x cols matrix of dtype (raw as stored in GGUF; wv its dequantized values)
+// at n tokens, the plain product and, with swiglu, the [gate; up] one: against the float64 product of wv with the
+// int8-rounded x (TOL_Q8_SAME) and against the float kernel (TOL_Q8).
+static void test_int8(const char *what, int dtype, const void *raw, uint64_t bytes, const float *wv, long rows, long cols,
+                      int n, int swiglu) {
+	long out = swiglu ? rows / 2 : rows;
+	float *x = malloc(sizeof(float) * n * cols), *y = malloc(sizeof(float) * n * out), *yf = malloc(sizeof(float) * n * out);
+	float *want = malloc(sizeof(float) * n * out);
+	double *xr = malloc(sizeof(double) * n * cols), *gu = malloc(sizeof(double) * n * rows);
+	fill(x, n * cols, 1);
+	x[3] = 0; // a block whose largest value is not first, and an all-zero block (scale 0)
+	if (cols >= 64) memset(x + 32, 0, sizeof(float) * 32);
+	q8_round(x, n * cols, xr);
+	for (int t = 0; t < n; t++)
+		for (long r = 0; r < rows; r++) {
+			double d = 0;
+			for (long c = 0; c < cols; c++) d += (double)wv[r * cols + c] * xr[t * cols + c];
+			gu[t * rows + r] = d;
+		}
+	for (int t = 0; t < n; t++)
+		for (long r = 0; r < out; r++) {
+			if (!swiglu) {
+				want[t * out + r] = (float)gu[t * rows + r];
+				continue;
+			}
+			double g = gu[t * rows + r], u = gu[t * rows + out + r];
+			want[t * out + r] = (float)(g / (1 + exp(-g)) * u);
+		}
+	char name[128];
+	snprintf(name, sizeof name, "int8 %s %s %s %ldx%ld n=%d", swiglu ? "linear+swiglu" : "matvec", kic_type(dtype)->name,
+	         what, rows, cols, n);
+	kic_status st = KIC_OK;
+	kic_test_matvec_int8(0);
+	st = swiglu ? kic_test_linear_swiglu(dtype, raw, bytes, rows, cols, x, n, yf)
+	            : kic_test_linear(dtype, raw, bytes, rows, cols, x, n, NULL, 0, 0, yf);
+	kic_test_matvec_int8(1);
+	if (st == KIC_OK)
+		st = swiglu ? kic_test_linear_swiglu(dtype, raw, bytes, rows, cols, x, n, y)
+		            : kic_test_linear(dtype, raw, bytes, rows, cols, x, n, NULL, 0, 0, y);
+	kic_test_matvec_int8(0);
+	if (st != KIC_OK) {
+		printf("FAIL %s: %s\n", name, kic_last_error());
+		failures++;
+	} else {
+		check(name, y, want, n * out, TOL_Q8_SAME);
+		snprintf(name + strlen(name), sizeof name - strlen(name), " vs float");
+		check(name, y, yf, n * out, swiglu ? TOL_Q8_GLU : TOL_Q8);
+	}
+	free(x), free(y), free(yf), free(want), free(xr), free(gu);
+}
+
 static void test_linear(int dtype, long rows, long cols, int n, int gemm) {
 	long nw = rows * cols;
 	float *w = malloc(sizeof(float) * nw), *wq = malloc(sizeof(float) * nw), *x = malloc(sizeof(float) * n * cols);
@@ -211,6 +293,17 @@ static void test_linear(int dtype, long rows, long cols, int n, int gemm) {
 	free(w), free(wq), free(wr), free(x), free(xr), free(bias), free(y), free(want), free(raw), free(y0);
 }
 
+// The int8 path on Q8_0 matrices: random weights through to_q8_0 (wq: the values the GPU holds).
+static void test_int8_q8_0(long rows, long cols) {
+	long nw = rows * cols;
+	float *w = malloc(sizeof(float) * nw), *wq = malloc(sizeof(float) * nw);
+	fill(w, nw, 1);
+	uint8_t *raw = to_q8_0(w, nw, wq);
+	for (int n = 1; n <= 3; n++) test_int8("random", KIC_Q8_0, raw, nw / 32 * 34, wq, rows, cols, n, 0);
+	for (int n = 1; n <= 2; n++) test_int8("random", KIC_Q8_0, raw, nw / 32 * 34, wq, rows, cols, n, 1);
+	free(w), free(wq), free(raw);
+}
+
 static void test_linear_swiglu(int dtype, long half, long cols, int n) {
 	long rows = 2 * half, nw = rows * cols;
 	float *w = malloc(sizeof(float) * nw), *wq = malloc(sizeof(float) * nw), *x = malloc(sizeof(float) * n * cols);
@@ -244,7 +337,10 @@ static void test_linear_swiglu(int dtype, long half, long cols, int n) {
 	free(w), free(wq), free(x), free(gu), free(y), free(want), free(raw);
 }
 
-// bench_matvec prints the weight bandwidth of the decode projections of two real shapes (not a check).
+// bench_matvec prints the weight bandwidth of the decode projections of two real shapes (not a check), as GB/s and
+// as a share of the device's copy bandwidth measured here (kic_measure_bandwidth: what bench calls the roofline).
+// The block formats and Q8_0 run both paths, the float kernels and the int8 path, on the same matrix: one run says
+// which is faster for each type and shape.
 static void bench_matvec(void) {
 	struct {
 		const char *what;
@@ -257,21 +353,46 @@ static void bench_matvec(void) {
 	    {"llama3.2-1b lm_head", KIC_BF16, 128256, 2048, 0}, {"gpt2-xl qkv", KIC_F16, 4800, 1600, 0},
 	    {"gpt2-xl up", KIC_F16, 6400, 1600, 0},            {"gpt2-xl down", KIC_F16, 1600, 6400, 0},
 	    {"q8_0 4096x4096", KIC_Q8_0, 4096, 4096, 0},
-	    // The Llama-3.1-8B decode projections as Q4_K_M stores them, and in bf16 for comparison.
+	    // The Llama-3.2-1B projections as Q4_K_M stores them.
+	    {"llama3.2-1b qkv", KIC_Q4_K, 3072, 2048, 0},      {"llama3.2-1b gate+up", KIC_Q4_K, 16384, 2048, 1},
+	    {"llama3.2-1b down", KIC_Q6_K, 2048, 8192, 0},     {"llama3.2-1b lm_head", KIC_Q6_K, 128256, 2048, 0},
+	    // The Llama-3.1-8B decode projections as Q4_K_M stores them (Q4_K, Q6_K for half of down and lm_head), in
+	    // bf16 for comparison, and in the other types' layouts.
 	    {"llama3.1-8b qkv", KIC_BF16, 6144, 4096, 0},      {"llama3.1-8b qkv", KIC_Q4_K, 6144, 4096, 0},
-	    {"llama3.1-8b gate+up", KIC_BF16, 28672, 4096, 1}, {"llama3.1-8b gate+up", KIC_Q4_K, 28672, 4096, 1},
-	    {"llama3.1-8b down", KIC_BF16, 4096, 14336, 0},    {"llama3.1-8b down", KIC_Q6_K, 4096, 14336, 0},
-	    {"llama3.1-8b down", KIC_Q4_K, 4096, 14336, 0},    {"llama3.1-8b lm_head", KIC_Q6_K, 128256, 4096, 0},
-	    {"llama3.1-8b down", KIC_IQ4_XS, 4096, 14336, 0},  {"llama3.1-8b down", KIC_Q4_0, 4096, 14336, 0},
+	    {"llama3.1-8b o", KIC_Q4_K, 4096, 4096, 0},        {"llama3.1-8b gate+up", KIC_BF16, 28672, 4096, 1},
+	    {"llama3.1-8b gate+up", KIC_Q4_K, 28672, 4096, 1}, {"llama3.1-8b down", KIC_BF16, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_Q6_K, 4096, 14336, 0},    {"llama3.1-8b down", KIC_Q4_K, 4096, 14336, 0},
+	    {"llama3.1-8b lm_head", KIC_Q6_K, 128256, 4096, 0}, {"llama3.1-8b gate+up", KIC_Q5_K, 28672, 4096, 1},
+	    {"llama3.1-8b down", KIC_Q5_K, 4096, 14336, 0},    {"llama3.1-8b gate+up", KIC_Q8_0, 28672, 4096, 1},
+	    {"llama3.1-8b down", KIC_Q8_0, 4096, 14336, 0},    {"llama3.1-8b down", KIC_Q4_0, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_Q4_1, 4096, 14336, 0},    {"llama3.1-8b down", KIC_Q5_0, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_Q5_1, 4096, 14336, 0},    {"llama3.1-8b down", KIC_IQ4_NL, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_IQ4_XS, 4096, 14336, 0},  {"llama3.1-8b down", KIC_Q3_K, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_Q2_K, 4096, 14336, 0},
 	};
+	double copy = 0;
+	if (kic_measure_bandwidth(0, 1ull << 30, &copy) != KIC_OK || copy <= 0) {
+		printf("bench copy bandwidth failed: %s\n", kic_last_error());
+		copy = 0;
+	} else {
+		printf("bench copy bandwidth %.1f GB/s (device-to-device copies of 1 GiB, read + write)\n", copy / 1e9);
+	}
 	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-		double bps = 0, us = 0;
-		if (kic_bench_matvec(shapes[i].dtype, shapes[i].rows, shapes[i].cols, shapes[i].swiglu, 200, &bps, &us) != KIC_OK) {
-			printf("bench %-22s failed: %s\n", shapes[i].what, kic_last_error());
-			continue;
+		int paths = int8_type(shapes[i].dtype) ? 2 : 1;
+		double us[2] = {0, 0};
+		for (int p = 0; p < paths; p++) {
+			double bps = 0;
+			if (kic_bench_matvec(shapes[i].dtype, shapes[i].rows, shapes[i].cols, shapes[i].swiglu, p, 200, &bps, &us[p]) !=
+			    KIC_OK) {
+				printf("bench %-22s failed: %s\n", shapes[i].what, kic_last_error());
+				break;
+			}
+			printf("bench matvec %-22s %-6s %6ldx%-5ld %-5s %7.1f us  %7.1f GB/s  %5.1f%% of copy", shapes[i].what,
+			       kic_type(shapes[i].dtype)->name, shapes[i].rows, shapes[i].cols, p ? "int8" : "float", us[p], bps / 1e9,
+			       copy > 0 ? 100 * bps / copy : 0);
+			if (p == 1 && us[1] > 0) printf("  (int8 %.2fx the float kernel's speed)", us[0] / us[1]);
+			printf("\n");
 		}
-		printf("bench matvec %-22s %-6s %6ldx%-5ld %7.1f us  %7.1f GB/s\n", shapes[i].what, kic_type(shapes[i].dtype)->name,
-		       shapes[i].rows, shapes[i].cols, us, bps / 1e9);
 	}
 }
 
@@ -525,6 +646,11 @@ static void test_block_quant_tiled(const kic_type_traits *t, const uint8_t *quan
 		goto out;
 	}
 	fill(x, 8 * cols, 1);
+	if (int8_type(t->dtype))
+		for (int n = 1; n <= 3; n++) {
+			test_int8("tiled", t->dtype, w, nbytes, wv, rows, cols, n, 0);
+			if (n <= 2) test_int8("tiled", t->dtype, w, nbytes, wv, rows, cols, n, 1);
+		}
 	for (int n = 1; n <= 8; n++) {
 		if (n != 1 && n != 3 && n != 8) continue;
 		ref_linear(wv, x, NULL, 0, rows, cols, n, gu);
@@ -610,6 +736,8 @@ static void test_block_quant(const char *dir, const kic_type_traits *t) {
 			}
 			free(x), free(y), free(ref);
 		}
+		if (int8_type(t->dtype))
+			for (int n = 1; n <= 3; n++) test_int8("quant", t->dtype, quant, nq, vals, rows, cols, n, 0);
 	}
 	free(vals), free(got);
 	test_block_quant_tiled(t, quant, nq);
@@ -641,6 +769,9 @@ int main(void) {
 	if (kic_device_info_get(0, &info) == KIC_OK)
 		printf("device 0: %s, cc %d.%d, %d SMs, %llu MiB free of %llu\n", info.name, info.cc_major, info.cc_minor,
 		       info.sm_count, (unsigned long long)(info.free_bytes >> 20), (unsigned long long)(info.total_bytes >> 20));
+	// The float kernels by default (the checks below hold them to fp32 rounding); test_int8 turns the int8 path on
+	// for its own checks.
+	kic_test_matvec_int8(0);
 	int dtypes[4] = {KIC_F32, KIC_F16, KIC_BF16, KIC_Q8_0};
 	for (int d = 0; d < 4; d++) {
 		test_linear(dtypes[d], 300, 512, 1, 0);
@@ -653,6 +784,8 @@ int main(void) {
 	test_linear_swiglu(KIC_F16, 257, 1024, 5);
 	test_linear_swiglu(KIC_Q8_0, 129, 512, 2);
 	test_linear_swiglu(KIC_BF16, 40, 172, 3); // scalar path
+	test_int8_q8_0(300, 512);
+	test_int8_q8_0(74, 4096);
 	test_norms();
 	test_rope(KIC_ROPE_NORM, 64);
 	test_rope(KIC_ROPE_NEOX, 64);

@@ -22,11 +22,16 @@ KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host, uint64_t w
  * silu(gate_r . x_t) * (up_r . x_t) for r < F. */
 KIC_API kic_status kic_test_linear_swiglu(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows,
                                           int64_t cols, const float *x, int32_t n, float *y);
+/* Chooses the matvec's path for the block formats and Q8_0: on 1 the int8
+ * path where its rule allows (activations rounded to int8 blocks of 32, __dp4a),
+ * 0 the float kernels. Returns the previous setting. */
+KIC_API int32_t kic_test_matvec_int8(int32_t on);
 /* Times iters back-to-back batch-1 matvec launches (swiglu: the fused
- * projection) on a rows x cols matrix of dtype: weight bytes read per second
+ * projection) on a rows x cols matrix of dtype, on the int8 path when int8 is
+ * 1 (and the type has one) or the float kernels: weight bytes read per second
  * and microseconds per call. */
-KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t iters,
-                                    double *bytes_per_sec, double *us_per_call);
+KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t int8,
+                                    int32_t iters, double *bytes_per_sec, double *us_per_call);
 KIC_API kic_status kic_test_rmsnorm(const float *x, const float *w, int32_t n, int32_t dim, float eps, float *y);
 KIC_API kic_status kic_test_layernorm(const float *x, const float *w, const float *b, int32_t n, int32_t dim,
                                       float eps, float *y);
