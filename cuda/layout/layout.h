@@ -74,13 +74,13 @@ static inline kic_scratch_layout kic_scratch_layout_of(const kic_model_config *c
 	uint64_t u = 0;
 	int64_t B = c->max_batch, L = kic_logit_rows(c), E = c->embd, F = c->ffn, V = c->vocab;
 	int64_t nq = (int64_t)c->heads * c->head_dim, nkv = (int64_t)c->heads_kv * c->head_dim;
-	int64_t qw = c->family == KIC_FAMILY_GPT ? 3 * E : nq + 2 * nkv; /* room for a fused [q; k; v] row */
+	int64_t qw = nq + 2 * nkv; /* room for a fused [q; k; v] row */
 	int64_t widest = E > F ? E : F;
 	widest = widest > nq ? widest : nq;
 	uint64_t f = sizeof(float);
 	l.cublas_ws = kic_slab_take(&u, KIC_CUBLAS_WORKSPACE);
-	if (c->family == KIC_FAMILY_LLAMA && c->rope_mode != KIC_ROPE_NONE)
-		l.rope_inv_freq = kic_slab_take(&u, (uint64_t)(c->rope_dim / 2) * f);
+	if (c->rope_mode != KIC_ROPE_NONE) /* each layer's table */
+		l.rope_inv_freq = kic_slab_take(&u, (uint64_t)c->layers * (c->rope_dim / 2) * f);
 	uint64_t pool = (uint64_t)c->layers * c->kv_blocks * c->kv_block_tokens * kic_kv_row_bytes(c->kv_type, nkv);
 	l.k_pool = kic_slab_take(&u, pool);
 	l.v_pool = kic_slab_take(&u, pool);

@@ -116,19 +116,61 @@ func (b *Backend) create(opts Options) error {
 	if !opts.DisableGraphs {
 		cfg.use_graphs = 1
 	}
-	var cinv *C.float
+	if err := b.archConfig(&cfg); err != nil {
+		return err
+	}
+	// The arrays go in C memory: cfg is Go memory passed to C, so it may not point into Go memory.
 	if len(inv) > 0 {
-		cinv = (*C.float)(C.malloc(C.size_t(4 * len(inv))))
+		cinv := (*C.float)(C.malloc(C.size_t(4 * len(inv))))
 		defer C.free(unsafe.Pointer(cinv))
 		copy(unsafe.Slice((*float32)(unsafe.Pointer(cinv)), len(inv)), inv)
+		cfg.rope_inv_freq = cinv
 	}
-	cfg.rope_inv_freq = cinv
+	if win := layerWindows(h); win != nil {
+		cwin := (*C.int32_t)(C.malloc(C.size_t(4 * len(win))))
+		defer C.free(unsafe.Pointer(cwin))
+		copy(unsafe.Slice((*int32)(unsafe.Pointer(cwin)), len(win)), win)
+		cfg.layer_window = cwin
+	}
 	if err := b.checkLayout(&cfg); err != nil {
 		return err
 	}
 	return b.lib.call("create model", func() C.kic_status {
 		return C.call_model_create(b.lib.api, C.int32_t(b.ordinal), &cfg, &b.cm)
 	})
+}
+
+// archConfig sets what the architecture adds to its family's forward pass (kic_model_config's fields after
+// tied_output), from the hyperparameters and the tensors the file has.
+func (b *Backend) archConfig(cfg *C.kic_model_config) error {
+	h := b.h
+	act, ok := map[model.Activation]C.int32_t{model.ActSiLU: C.KIC_ACT_SILU, model.ActGELUTanh: C.KIC_ACT_GELU_TANH,
+		model.ActGELU: C.KIC_ACT_GELU}[h.Act]
+	if !ok {
+		return fmt.Errorf("the CUDA engine has no activation %d", h.Act)
+	}
+	res, ok := map[model.Residual]C.int32_t{model.ResidualSequential: C.KIC_RESIDUAL_SEQUENTIAL,
+		model.ResidualParallel: C.KIC_RESIDUAL_PARALLEL, model.ResidualParallelShared: C.KIC_RESIDUAL_PARALLEL_SHARED}[h.Residual]
+	if !ok {
+		return fmt.Errorf("the CUDA engine has no residual %d", h.Residual)
+	}
+	cfg.act, cfg.residual = act, res
+	// q/k norms are per layer in the file; the library takes them for every layer or none.
+	qk := 0
+	for _, l := range b.m.Weights.Layers {
+		if l.QNorm != nil {
+			qk++
+		}
+	}
+	if qk != 0 && qk != len(b.m.Weights.Layers) {
+		return fmt.Errorf("the CUDA engine needs q/k norms in every layer or none; %d of %d layers have them", qk, h.Blocks)
+	}
+	cfg.qk_norm = cBool(qk != 0)
+	cfg.post_norms = cBool(h.PostNorms)
+	cfg.embed_scale, cfg.attn_scale = C.float(h.EmbedScale), C.float(h.AttnScale)
+	cfg.attn_softcap, cfg.final_softcap = C.float(h.AttnSoftcap), C.float(h.FinalSoftcap)
+	cfg.rope_attn_factor = C.float(h.RopeAttnFactor)
+	return nil
 }
 
 // checkLayout compares the library's scratch slab for cfg with the memory plan's: they are one layout
@@ -156,7 +198,8 @@ func (b *Backend) upload() error {
 	}
 	w := &b.m.Weights
 	for _, s := range []step{{C.KIC_TOK_EMBD, w.TokenEmbedding, false}, {C.KIC_POS_EMBD, w.PositionEmbedding, true},
-		{C.KIC_OUT_NORM, w.OutputNorm, true}, {C.KIC_OUT_NORM_B, w.OutputNormBias, true}, {C.KIC_OUTPUT, w.Output, false}} {
+		{C.KIC_OUT_NORM, w.OutputNorm, true}, {C.KIC_OUT_NORM_B, w.OutputNormBias, true}, {C.KIC_OUTPUT, w.Output, false},
+		{C.KIC_OUTPUT_B, w.OutputBias, true}} {
 		if err := b.put(s.slot, -1, s.t, s.vec); err != nil {
 			return err
 		}
@@ -174,8 +217,9 @@ func (b *Backend) upload() error {
 			{C.KIC_Q_B, l.QBias, true}, {C.KIC_K, l.K, false}, {C.KIC_K_B, l.KBias, true}, {C.KIC_V, l.V, false},
 			{C.KIC_V_B, l.VBias, true}, {C.KIC_QKV, l.QKV, false}, {C.KIC_QKV_B, l.QKVBias, true}, {C.KIC_O, l.Output, false},
 			{C.KIC_O_B, l.OutputBias, true}, {C.KIC_FFN_NORM, l.FFNNorm, true}, {C.KIC_FFN_NORM_B, l.FFNNormBias, true},
-			{C.KIC_GATE, l.Gate, false}, {C.KIC_UP, l.Up, false}, {C.KIC_UP_B, l.UpBias, true},
-			{C.KIC_DOWN, l.Down, false}, {C.KIC_DOWN_B, l.DownBias, true},
+			{C.KIC_GATE, l.Gate, false}, {C.KIC_UP, l.Up, false}, {C.KIC_GATE_UP, l.GateUp, false}, {C.KIC_UP_B, l.UpBias, true},
+			{C.KIC_DOWN, l.Down, false}, {C.KIC_DOWN_B, l.DownBias, true}, {C.KIC_Q_NORM, l.QNorm, true},
+			{C.KIC_K_NORM, l.KNorm, true}, {C.KIC_POST_ATTN_NORM, l.PostAttnNorm, true}, {C.KIC_POST_FFN_NORM, l.PostFFNNorm, true},
 		} {
 			if err := b.put(s.slot, i, s.t, s.vec); err != nil {
 				return err

@@ -273,10 +273,7 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 	const f32, i32 = 4, 4
 	B, E, F, V := uint64(s.MaxBatch), uint64(h.Embedding), uint64(h.FeedForward), uint64(h.VocabSize)
 	nq, nkv := uint64(h.Heads*h.HeadDim), uint64(h.HeadsKV*h.HeadDim)
-	qw := nq + 2*nkv // llama: room for a fused [q; k; v] row
-	if h.Family == model.FamilyGPT {
-		qw = 3 * E
-	}
+	qw := nq + 2*nkv // room for a fused [q; k; v] row
 	L := uint64(s.LogitRows())
 	var used uint64
 	take := func(bytes uint64) uint64 {
@@ -285,8 +282,8 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 		return off
 	}
 	take(cublasWorkspace)
-	if h.Family == model.FamilyLlama && h.RopeMode != model.RopeNone {
-		take(uint64(h.RopeDim/2) * f32)
+	if h.RopeMode != model.RopeNone { // each layer's rotation frequencies
+		take(uint64(h.Blocks) * uint64(h.RopeDim/2) * f32)
 	}
 	pool := uint64(s.Blocks) * uint64(s.BlockTokens) * kvcache.BytesPerToken(h, s.KVType) / 2
 	kStart := take(pool) // K
