@@ -360,6 +360,10 @@ func workerArgs(iw *inferencev1alpha1.InferenceWorker) []string {
 	if mc := iw.Spec.Serving.MaxContextLength; mc != nil {
 		args = append(args, "--max-context", strconv.Itoa(int(*mc)))
 	}
+	if n := iw.Spec.GPU.Count; n > 1 {
+		// Every GPU the pod is given runs a shard of the model (tensor parallelism).
+		args = append(args, "--gpus", strconv.Itoa(int(n)))
+	}
 	// The API server fills both in; an object read from elsewhere (a unit test) may lack them,
 	// and then the worker's own defaults, the same as the CRD's, apply.
 	if t := iw.Spec.Serving.KVCacheType; t != "" {

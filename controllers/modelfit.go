@@ -22,13 +22,14 @@ func workerPlanOptions(iw *inferencev1alpha1.InferenceWorker) memplan.Options {
 	if mc := iw.Spec.Serving.MaxContextLength; mc != nil {
 		maxContext = int(*mc)
 	}
-	return memplan.Options{MaxContext: maxContext, Concurrency: int(maxConcurrent(iw)),
+	return memplan.Options{MaxContext: maxContext, Concurrency: int(maxConcurrent(iw)), GPUs: int(iw.Spec.GPU.Count),
 		KVType: kvcache.Type(iw.Spec.Serving.KVCacheType), GPUMemoryUtilization: iw.Spec.Serving.GPUMemoryUtilization}
 }
 
 // modelFit is what the operator knows about the model's size and the cluster's GPUs.
 type modelFit struct {
-	// requiredMiB is the GPU memory one worker needs; 0 when unknown (or a CPU worker).
+	// requiredMiB is the GPU memory one worker needs on each of its GPUs (spec.gpu.count of
+	// them, the model split over them); 0 when unknown (or a CPU worker).
 	requiredMiB int64
 	// fromHeader: requiredMiB was read from the model's header before any worker ran, rather
 	// than reported by a worker after its load.
@@ -84,12 +85,16 @@ func memoryAffinityMiB(a *corev1.Affinity) int64 {
 
 func (f modelFit) tooLargeMessage(iw *inferencev1alpha1.InferenceWorker) string {
 	need := fmt.Sprintf("%d MiB", f.requiredMiB)
+	if n := iw.Spec.GPU.Count; n > 1 {
+		need = fmt.Sprintf("%d × %d MiB per GPU", n, f.requiredMiB)
+	}
 	if f.plan != "" {
 		need = f.plan
 	}
 	return fmt.Sprintf("model %s needs %s of GPU memory but the largest GPU on the cluster's %d GPU nodes has %d MiB (label %s): "+
-		"workers are scaled to 0 until a node with enough GPU memory joins; lower spec.serving.maxContextLength or "+
-		"maxConcurrentRequests, raise gpuMemoryUtilization, or use a smaller model", servedName(iw), need, f.gpuNodes, f.largestMiB, labelGPUMemory)
+		"workers are scaled to 0 until a node with enough GPU memory joins; raise spec.gpu.count to split the model over more "+
+		"GPUs, lower spec.serving.maxContextLength or maxConcurrentRequests, raise gpuMemoryUtilization, or use a smaller model",
+		servedName(iw), need, f.gpuNodes, f.largestMiB, labelGPUMemory)
 }
 
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
@@ -117,7 +122,9 @@ func (r *InferenceWorkerReconciler) observeModelFit(ctx context.Context, iw *inf
 			fit.fromHeader = true
 		}
 	}
-	if fit.requiredMiB == 0 {
+	// A worker's figure is per GPU of the split it ran: after spec.gpu.count changed it is
+	// another split's, until a worker reports the new one.
+	if n := inferencev1alpha1.DeviceGPUs(iw.Status.Model.Device); fit.requiredMiB == 0 && (n == 0 || n == int(iw.Spec.GPU.Count)) {
 		fit.requiredMiB, fit.weightsBytes = iw.Status.Model.RequiredMiB, iw.Status.Model.WeightsBytes
 	}
 	var nodes corev1.NodeList

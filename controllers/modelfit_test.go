@@ -547,3 +547,90 @@ func TestInferenceFailureMakesTheWorkerDegraded(t *testing.T) {
 	r.reconcile(t, iw)
 	assertCondition(t, getIW(t, iw), inferencev1alpha1.ConditionDegraded, metav1.ConditionFalse, inferencev1alpha1.ReasonAsExpected)
 }
+
+// TestModelSplitOverGPUs: a model of about 55 GB on a cluster whose largest GPUs have
+// 40 GiB runs with spec.gpu.count 2, split over both GPUs of a worker: the operator sizes it
+// per GPU (no ModelTooLarge, the memory affinity asks for each GPU's share), asks for two
+// GPUs and tells the worker to use both; the worker's narration and the status say so. With
+// one GPU again the same model is too large, and the message says to raise the count.
+func TestModelSplitOverGPUs(t *testing.T) {
+	ns := newNamespace(t)
+	r := newTestReconciler(t)
+	header, size := bigModelHeader(t)
+	ts, _ := headerServer(t, header, size)
+	gpuNode(t, "gpu-medium-"+ns, 40960)
+	r.Sizer = &modelsize.Sizer{Client: &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		req = req.Clone(req.Context())
+		req.URL.Scheme, req.URL.Host = "http", strings.TrimPrefix(ts.URL, "http://")
+		return http.DefaultTransport.RoundTrip(req)
+	})}}
+	iw := loadSample(t, "inference_v1alpha1_inferenceworker_llama.yaml")
+	iw.Spec.Model.Source = inferencev1alpha1.ModelSource{URL: &inferencev1alpha1.URLModelSource{
+		URL: "https://models.example.com/big.gguf", SHA256: strings.Repeat("c2", 32)}}
+	iw.Spec.GPU = inferencev1alpha1.GPUSpec{Count: 2}
+	iw = createIW(t, ns, iw)
+	r.reconcile(t, iw)
+
+	got := getIW(t, iw)
+	if c := condition(t, got, inferencev1alpha1.ConditionReady); c.Reason == inferencev1alpha1.ReasonModelTooLarge {
+		t.Fatalf("split over 2 GPUs, still ModelTooLarge: %s", c.Message)
+	}
+	need := got.Status.Model.RequiredMiB
+	if need <= 20000 || need >= 40960 {
+		t.Fatalf("status.model.requiredMiB = %d, want each GPU's half of about 55 GB", need)
+	}
+	d := getObj(t, ns, iw.Name, &appsv1.Deployment{})
+	if *d.Spec.Replicas != 1 {
+		t.Errorf("deployment replicas = %d", *d.Spec.Replicas)
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	gpu := corev1.ResourceName("nvidia.com/gpu")
+	if l, q := c.Resources.Limits[gpu], c.Resources.Requests[gpu]; l.Value() != 2 || q.Value() != 2 {
+		t.Errorf("worker resources %+v, want 2 %s", c.Resources, gpu)
+	}
+	if !strings.Contains(strings.Join(c.Args, " "), "--device cuda") || !strings.Contains(strings.Join(c.Args, " "), "--gpus 2") {
+		t.Errorf("worker args %v lack --device cuda --gpus 2", c.Args)
+	}
+	assertMemoryAffinity(t, d.Spec.Template.Spec, need)
+
+	// The worker loads over GPU0 and GPU1 and narrates so; the operator reads it back.
+	sim := newWorkerSim(t, ns, iw.Name)
+	sim.setDeployment(1, 0, 1)
+	sim.pod(iw.Name+"-0", loadingPod)
+	pod := getObj(t, ns, iw.Name+"-0", &corev1.Pod{})
+	n, _, _, stop := podNarrator(t, iw, pod, narration.Config{Arch: "llama", ServedName: servedName(iw)})
+	const perGPU = 31000 // MiB the load took on the GPU where it took most
+	n.OnModelLoaded(report.ModelLoaded{ServedName: servedName(iw), Arch: "llama", Backend: "cuda", Device: "GPU0,GPU1",
+		GPUs: 2, RequiredMiB: need, WeightsBytes: got.Status.Model.WeightsBytes, DeviceBytes: perGPU << 20, LoadTime: 2 * time.Second})
+	stop()
+	loaded := waitEvents(t, iw, "ModelLoaded", 1)[0]
+	if want := fmt.Sprintf("Loaded Llama model %s (llama, 2 × %d MB VRAM, 2000 ms)", servedName(iw), perGPU); loaded.Note != want {
+		t.Errorf("ModelLoaded note %q, want %q", loaded.Note, want)
+	}
+	if a := loaded.Annotations; a[inferencev1alpha1.AnnotationGPUs] != "2" || a[inferencev1alpha1.AnnotationVRAMMiB] != strconv.Itoa(perGPU) ||
+		a[inferencev1alpha1.AnnotationDevice] != "GPU0,GPU1" {
+		t.Errorf("ModelLoaded annotations %v", a)
+	}
+	sim.setDeployment(1, 1, 1)
+	sim.pod(iw.Name+"-0", readyPod)
+	r.reconcile(t, iw)
+	got = getIW(t, iw)
+	if m := got.Status.Model; m.Device != "GPU0,GPU1" || m.MemoryMiB != perGPU || m.RequiredMiB != need {
+		t.Errorf("status.model = %+v", m)
+	}
+	if c := condition(t, got, inferencev1alpha1.ConditionModelLoaded); !strings.Contains(c.Message, fmt.Sprintf("2 × %d MB VRAM, on GPU0,GPU1", perGPU)) {
+		t.Errorf("ModelLoaded condition %q", c.Message)
+	}
+
+	// One GPU: the model no longer fits any node, whatever the two-GPU worker reported.
+	got.Spec.GPU.Count = 1
+	if err := k8sClient.Update(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	r.reconcile(t, iw)
+	got = getIW(t, iw)
+	ready := assertCondition(t, got, inferencev1alpha1.ConditionReady, metav1.ConditionFalse, inferencev1alpha1.ReasonModelTooLarge)
+	if got.Status.Model.RequiredMiB <= 40960 || !strings.Contains(ready.Message, "raise spec.gpu.count") {
+		t.Errorf("one GPU: requiredMiB %d, message %q", got.Status.Model.RequiredMiB, ready.Message)
+	}
+}

@@ -61,6 +61,7 @@ type loadReport struct {
 	device     string
 	memoryMiB  int64
 	memoryKind string // "VRAM" or "RAM"
+	gpus       int    // the GPUs the model is split over, memoryMiB on each; 0 or 1 is one
 	loadMillis int64
 	parameters int64
 	// requiredMiB and weightsBytes are the model's GPU memory plan, as the worker computed it.
@@ -81,7 +82,7 @@ func parseLoadReport(ann map[string]string) *loadReport {
 		weightsBytes: num(inferencev1alpha1.AnnotationWeightsBytes),
 	}
 	if v := num(inferencev1alpha1.AnnotationVRAMMiB); v > 0 {
-		lr.memoryMiB, lr.memoryKind = v, "VRAM"
+		lr.memoryMiB, lr.memoryKind, lr.gpus = v, "VRAM", int(num(inferencev1alpha1.AnnotationGPUs))
 	} else if v := num(inferencev1alpha1.AnnotationRAMMiB); v > 0 {
 		lr.memoryMiB, lr.memoryKind = v, "RAM"
 	}
@@ -91,7 +92,9 @@ func parseLoadReport(ann map[string]string) *loadReport {
 // String gives the figures as the ModelLoaded message shows them.
 func (lr *loadReport) String() string {
 	var parts []string
-	if lr.memoryMiB > 0 {
+	if lr.memoryMiB > 0 && lr.gpus > 1 {
+		parts = append(parts, fmt.Sprintf("%d × %d MB %s", lr.gpus, lr.memoryMiB, lr.memoryKind))
+	} else if lr.memoryMiB > 0 {
 		parts = append(parts, fmt.Sprintf("%d MB %s", lr.memoryMiB, lr.memoryKind))
 	}
 	if lr.device != "" {
@@ -217,7 +220,8 @@ func modelStatus(iw *inferencev1alpha1.InferenceWorker, obs observed, w workers,
 		if lr.parameters > 0 {
 			m.Parameters = lr.parameters
 		}
-		if lr.requiredMiB > 0 {
+		// A worker's plan is per GPU of its split: one of another spec.gpu.count is stale.
+		if n := inferencev1alpha1.DeviceGPUs(lr.device); lr.requiredMiB > 0 && (n == 0 || n == int(iw.Spec.GPU.Count)) {
 			m.RequiredMiB, m.WeightsBytes = lr.requiredMiB, lr.weightsBytes
 		}
 	}

@@ -12,6 +12,8 @@
 #                                    60 streams with and without one 8192-token prompt arriving (inter-token
 #                                    latency), 64 streams sharing a 1024-token prefix; the KV cache as f16 (auto),
 #                                    then the 64-stream level again with it as q8_0
+#   bash hack/gpu-bench.sh kvtypes [SHAPE [TYPE...]]  1 and 64 streams with the KV cache stored as each type
+#                                    (default f32 f16 bf16 q8_0): what the storage type costs the decode step
 #   bash hack/gpu-bench.sh peers [SHAPE]    HF transformers' batched generate (eager and static cache) at batch
 #                                    1, 8, 32, 64 and 128 of the same shape and lengths (test/bench/serving/hf_peer.py;
 #                                    needs torch and transformers)
@@ -78,6 +80,30 @@ serving() {
 	stop
 }
 
+# kvtypes SHAPE TYPE...: 1 and 64 streams with the KV cache stored as each type, to see what
+# the storage type costs the decode step.
+kvtypes() {
+	local shape=${1:-llama3.2-1b}
+	shift
+	local port=18000 log=${OUT:-/tmp}/serving-worker.log model=/tmp/serving-$shape.gguf url=http://127.0.0.1:18000/v1 pid
+	"$worker" bench --synthetic "$shape" --type bf16 --model "$model" --device cuda --prompt-tokens 8 --gen-tokens 4 >/dev/null 2>&1
+	local types=("$@")
+	[ ${#types[@]} -gt 0 ] || types=(f32 f16 bf16 q8_0)
+	for kt in "${types[@]}"; do
+		echo "## $shape bf16, KV cache $kt"
+		"$worker" serve --model "$model" --arch llama --device cuda --port $port --served-name llama \
+			--max-concurrent 64 --max-queue 256 --max-context 8448 --kv-cache-type "$kt" --inference-events Off >>"$log" 2>&1 &
+		pid=$!
+		for _ in $(seq 1 180); do
+			curl -sf "$url/../readyz" >/dev/null && break
+			sleep 1
+		done
+		$dir/serving --url $url --concurrency 1,64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000
+		kill "$pid"
+		wait "$pid" 2>/dev/null
+	done
+}
+
 peers() {
 	python3 test/bench/serving/hf_peer.py --shape "${1:-llama3.2-1b}" --batch 1,8,32,64,128 --prompt-tokens 128 --gen-tokens 256
 }
@@ -85,6 +111,7 @@ peers() {
 case "${1:-}" in
 quant) shift; quant "$@" ;;
 serving) shift; serving "$@" ;;
+kvtypes) shift; kvtypes "$@" ;;
 peers) shift; peers "$@" ;;
-*) echo "usage: $0 quant|serving|peers" >&2; exit 2 ;;
+*) echo "usage: $0 quant|serving|kvtypes|peers" >&2; exit 2 ;;
 esac

@@ -1,5 +1,7 @@
 package v1alpha1
 
+import "strings"
+
 // Reasons for conditions and Events. An Event that tells the same story as a condition
 // uses the condition's reason, so `kubectl describe` and `kubectl get -o yaml` agree.
 const (
@@ -107,8 +109,11 @@ const (
 	AnnotationDevice        = "kubeinfer.dev/device"
 	AnnotationModel         = "kubeinfer.dev/model"
 	AnnotationParameters    = "kubeinfer.dev/parameters"
-	AnnotationVRAMMiB       = "kubeinfer.dev/vram-mib"
-	AnnotationRAMMiB        = "kubeinfer.dev/ram-mib"
+	// AnnotationVRAMMiB is the GPU memory the worker holds for the model: on each GPU (the
+	// most of any) when the model is split over several, AnnotationGPUs of them.
+	AnnotationVRAMMiB = "kubeinfer.dev/vram-mib"
+	AnnotationGPUs    = "kubeinfer.dev/gpus"
+	AnnotationRAMMiB  = "kubeinfer.dev/ram-mib"
 	// AnnotationUnready ("true") is on the InferenceFailed Event after which the worker
 	// reports itself not ready: the operator shows it as Degraded with that Event's message.
 	AnnotationUnready = "kubeinfer.dev/unready"
@@ -135,3 +140,15 @@ const (
 	MetricRequestsWaiting = "vllm:num_requests_waiting"
 	MetricRequestsRunning = "vllm:num_requests_running"
 )
+
+// DeviceGPUs is how many GPUs a worker's device string names: "GPU0" is one, a model split
+// over several GPUs is on "GPU0,GPU1", and "CPU" (or nothing) names none.
+func DeviceGPUs(device string) int {
+	n := 0
+	for _, d := range strings.Split(device, ",") {
+		if strings.HasPrefix(d, "GPU") {
+			n++
+		}
+	}
+	return n
+}

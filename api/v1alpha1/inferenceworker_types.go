@@ -216,7 +216,8 @@ type ImageModelSource struct {
 // +kubebuilder:validation:XValidation:rule="self.count > 0 || (!has(self.product) && !has(self.minMemoryMiB))",message="product and minMemoryMiB select GPUs, so they need count > 0"
 type GPUSpec struct {
 	// count is the number of GPUs per worker. 0 runs the pure-Go CPU engine, which is slow
-	// but needs no accelerator (useful for tests and tiny models).
+	// but needs no accelerator (useful for tests and tiny models). Above 1, the worker splits
+	// the model over all of them (tensor parallelism), so a model larger than one GPU runs.
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=16
@@ -427,17 +428,18 @@ type ModelStatus struct {
 	// parameters is the model's parameter count, as reported by a worker after loading.
 	// +optional
 	Parameters int64 `json:"parameters,omitempty"`
-	// memoryMiB is the accelerator (or host, on the CPU engine) memory a worker used for the model.
+	// memoryMiB is the accelerator (or host, on the CPU engine) memory a worker used for the model,
+	// on each GPU (the most of any) when the model is split over several.
 	// +optional
 	MemoryMiB int64 `json:"memoryMiB,omitempty"`
-	// device is where the last load ran, e.g. `GPU0` or `CPU`.
+	// device is where the last load ran, e.g. `GPU0`, `GPU0,GPU1` (a model split over two GPUs) or `CPU`.
 	// +optional
 	Device string `json:"device,omitempty"`
 	// loadMillis is how long the last load took, in milliseconds.
 	// +optional
 	LoadMillis int64 `json:"loadMillis,omitempty"`
-	// requiredMiB is the GPU memory one worker needs for the model (weights + KV cache +
-	// buffers at the configured context and concurrency), by the plan the CUDA loader
+	// requiredMiB is the GPU memory one worker needs for the model on each of its GPUs (weights +
+	// KV cache + buffers at the configured context and concurrency), by the plan the CUDA loader
 	// allocates with: read from a URL source's header, or reported by a worker after a load.
 	// The operator schedules workers only onto nodes whose GPUs have this much.
 	// +optional

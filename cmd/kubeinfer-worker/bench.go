@@ -34,6 +34,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	device := fs.String("device", "auto", "engine: cpu, cuda, or auto (CUDA when available)")
 	cudaLib := fs.String("cuda-lib", "", "path of libkubeinfer_cuda.so (default: $KUBEINFER_CUDA_LIB, next to the binary, system paths)")
 	noGraphs := fs.Bool("no-graphs", false, "run CUDA decode steps without graph capture")
+	gpus := fs.Int("gpus", 1, "GPUs to split the model over (tensor parallelism), as serve --gpus")
 	kvType := fs.String("kv-cache-type", string(kvcache.Auto), "how the KV cache stores keys and values: auto, f32, f16, bf16 or q8_0")
 	synthetic := fs.String("synthetic", "", "first write a random model of this shape to --model if it is missing: "+
 		strings.Join(syntheticShapeNames(), ", "))
@@ -68,7 +69,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	defer m.Close()
 	start := time.Now()
-	backend, note, err := cudabackend.Select(m, *device, cudabackend.Options{LibPath: *cudaLib, DisableGraphs: *noGraphs,
+	backend, note, err := cudabackend.Select(m, *device, cudabackend.Options{LibPath: *cudaLib, DisableGraphs: *noGraphs, GPUs: *gpus,
 		Memory: memplan.Options{KVType: kt}})
 	if err != nil {
 		return err
@@ -197,6 +198,9 @@ var syntheticShapes = map[string]modeltest.Config{
 	"llama3.2-1b": {Arch: "llama", Embedding: 2048, Heads: 32, HeadsKV: 8, FeedForward: 8192, Blocks: 16,
 		Vocab: 128256, Context: 131072, TiedOutput: true, RopeBase: 500000, Seed: 1},
 	"llama3.1-8b": {Arch: "llama", Embedding: 4096, Heads: 32, HeadsKV: 8, FeedForward: 14336, Blocks: 32,
+		Vocab: 128256, Context: 131072, RopeBase: 500000, Seed: 1},
+	// Larger than one 80 GB GPU in bf16: the shape tensor parallelism is for.
+	"llama3.1-70b": {Arch: "llama", Embedding: 8192, Heads: 64, HeadsKV: 8, FeedForward: 28672, Blocks: 80,
 		Vocab: 128256, Context: 131072, RopeBase: 500000, Seed: 1},
 }
 

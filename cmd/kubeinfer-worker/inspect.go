@@ -25,6 +25,7 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	modelRef := fs.String("model", "", "GGUF file path, or an http(s) URL whose header is read with Range requests")
 	contextLen := fs.Int("context", 0, "tokens per request for the GPU memory plan, as serve --max-context (default: the model's context)")
 	concurrency := fs.Int("concurrency", 8, "requests decoded at once for the GPU memory plan, as serve --max-concurrent")
+	gpus := fs.Int("gpus", 1, "GPUs the model is split over for the GPU memory plan, as serve --gpus (the plan is each GPU's)")
 	output := fs.String("o", "text", "output format: text or json")
 	timeout := fs.Duration("timeout", 30*time.Second, "time limit for reading a URL's header")
 	if err := parseFlags(fs, args); err != nil {
@@ -43,7 +44,7 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	rep := inspectReport(f, source, *contextLen, *concurrency)
+	rep := inspectReport(f, source, *contextLen, *concurrency, *gpus)
 	if *output == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -95,17 +96,19 @@ type inspectJSON struct {
 
 // gpuMemoryJSON is the CUDA loader's plan (memplan, the function it allocates by).
 type gpuMemoryJSON struct {
-	Context       int    `json:"context"` // 0: the model's
-	Concurrency   int    `json:"concurrency"`
-	KVCacheTokens int    `json:"kvCacheTokens"`
-	WeightsBytes  uint64 `json:"weightsBytes"`
-	KVCacheBytes  uint64 `json:"kvCacheBytes"`
-	BuffersBytes  uint64 `json:"buffersBytes"`
-	TotalBytes    uint64 `json:"totalBytes"`
-	RequiredMiB   int64  `json:"requiredMiB"`
+	Context       int `json:"context"` // 0: the model's
+	Concurrency   int `json:"concurrency"`
+	KVCacheTokens int `json:"kvCacheTokens"`
+	// GPUs is how many GPUs the model is split over; the byte figures are each GPU's.
+	GPUs         int    `json:"gpus"`
+	WeightsBytes uint64 `json:"weightsBytes"`
+	KVCacheBytes uint64 `json:"kvCacheBytes"`
+	BuffersBytes uint64 `json:"buffersBytes"`
+	TotalBytes   uint64 `json:"totalBytes"`
+	RequiredMiB  int64  `json:"requiredMiB"`
 }
 
-func inspectReport(f *gguf.File, source string, contextLen, concurrency int) inspectJSON {
+func inspectReport(f *gguf.File, source string, contextLen, concurrency, gpus int) inspectJSON {
 	info := model.Inspect(f)
 	rep := inspectJSON{Source: source, Version: f.Version, FileBytes: f.Size, HeaderBytes: f.HeaderSize, Name: info.Name,
 		Architecture: info.Architecture, Family: string(info.Family), Parameters: info.Parameters, ContextLength: info.ContextLength,
@@ -122,10 +125,15 @@ func inspectReport(f *gguf.File, source string, contextLen, concurrency int) ins
 		return rep
 	}
 	// The same options serve --max-context and --max-concurrent give the loader.
-	opts := memplan.Options{MaxContext: contextLen, Concurrency: concurrency}
-	plan := memplan.ForModel(m, opts)
+	opts := memplan.Options{MaxContext: contextLen, Concurrency: concurrency, GPUs: gpus}
+	plan, err := memplan.ForModel(m, opts)
+	if err != nil {
+		rep.GPUMemoryErr = err.Error()
+		return rep
+	}
 	rep.GPUMemory = &gpuMemoryJSON{Context: contextLen, Concurrency: concurrency, KVCacheTokens: opts.WithDefaults(m.Hyper).KVCacheTokens,
-		WeightsBytes: plan.Weights, KVCacheBytes: plan.KVCache, BuffersBytes: plan.Buffers, TotalBytes: plan.Total(), RequiredMiB: plan.RequiredMiB()}
+		GPUs: plan.Count(), WeightsBytes: plan.Weights, KVCacheBytes: plan.KVCache, BuffersBytes: plan.Buffers, TotalBytes: plan.Total(),
+		RequiredMiB: plan.RequiredMiB()}
 	return rep
 }
 
@@ -215,8 +223,12 @@ func printInspect(e *env, f *gguf.File, rep inspectJSON, showMeta bool) error {
 		if g.Context > 0 {
 			ctxText = fmt.Sprintf("context %d", g.Context)
 		}
-		fmt.Fprintf(w, "gpu memory:\t%d MiB at %s × %d concurrent (%d KV tokens): weights %s + KV cache %s + buffers %s\n",
-			g.RequiredMiB, ctxText, g.Concurrency, g.KVCacheTokens, humanBytes(g.WeightsBytes), humanBytes(g.KVCacheBytes), humanBytes(g.BuffersBytes))
+		perGPU := ""
+		if g.GPUs > 1 {
+			perGPU = fmt.Sprintf("%d × ", g.GPUs)
+		}
+		fmt.Fprintf(w, "gpu memory:\t%s%d MiB at %s × %d concurrent (%d KV tokens): weights %s + KV cache %s + buffers %s\n",
+			perGPU, g.RequiredMiB, ctxText, g.Concurrency, g.KVCacheTokens, humanBytes(g.WeightsBytes), humanBytes(g.KVCacheBytes), humanBytes(g.BuffersBytes))
 	} else {
 		fmt.Fprintf(w, "gpu memory:\tunknown (%s)\n", rep.GPUMemoryErr)
 	}

@@ -84,7 +84,7 @@ func TestInspectFixturesExactBytes(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			if plan := memplan.ForModel(m, memplan.Options{}); plan.Total() != g.TotalBytes || plan.RequiredMiB() != g.RequiredMiB {
+			if plan, err := memplan.ForModel(m, memplan.Options{}); err != nil || plan.Total() != g.TotalBytes || plan.RequiredMiB() != g.RequiredMiB {
 				t.Errorf("the loader's plan %v differs from inspect's %+v", plan, g)
 			}
 			// The text form says the same.
@@ -221,8 +221,8 @@ func TestInspectQuantizedFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			if w := memplan.WeightBytes(m); w != rep.GPUMemory.WeightsBytes {
-				t.Errorf("inspect's weights %d, the loader's %d", rep.GPUMemory.WeightsBytes, w)
+			if plan, err := memplan.ForModel(m, memplan.Options{}); err != nil || plan.Weights != rep.GPUMemory.WeightsBytes {
+				t.Errorf("inspect's weights %d, the loader's %d (%v)", rep.GPUMemory.WeightsBytes, plan.Weights, err)
 			}
 		})
 	}
@@ -274,5 +274,28 @@ func TestInspectRefusesUnsupportedTypes(t *testing.T) {
 	_, out, _ := runCLI("inspect", path)
 	if !strings.Contains(out, "refused:       IQ2_XXS not supported: the worker will not load this file (supported: F32, F16,") {
 		t.Errorf("text output:\n%s", out)
+	}
+}
+
+// inspect --gpus N plans each GPU of a model split N ways (the plan serve --gpus loads
+// by), and says so; a split the shapes do not allow is refused with the reason.
+func TestInspectPerGPU(t *testing.T) {
+	p := "../../worker/testdata/fidelity/llama_gqa.gguf"
+	one := inspectJSONOf(t, p).GPUMemory
+	two := inspectJSONOf(t, "--gpus", "2", p).GPUMemory
+	if one == nil || two == nil || one.GPUs != 1 || two.GPUs != 2 {
+		t.Fatalf("gpu memory %+v, %+v", one, two)
+	}
+	// About half each: replicated norms add a little, pieces aligned to 256 bytes move it either way.
+	if two.WeightsBytes <= one.WeightsBytes*45/100 || two.WeightsBytes >= one.WeightsBytes*55/100 || two.KVCacheBytes != one.KVCacheBytes/2 {
+		t.Errorf("per GPU of 2: weights %d, KV %d; on one: weights %d, KV %d", two.WeightsBytes, two.KVCacheBytes, one.WeightsBytes, one.KVCacheBytes)
+	}
+	_, out, _ := runCLI("inspect", "--gpus", "2", p)
+	if !strings.Contains(out, fmt.Sprintf("gpu memory:    2 × %d MiB", two.RequiredMiB)) {
+		t.Errorf("text output:\n%s", out)
+	}
+	_, out, _ = runCLI("inspect", "--gpus", "4", "../../worker/testdata/quant/llama_q4_k_m.gguf")
+	if !strings.Contains(out, "gpu memory:    unknown (tensor parallelism over 4 GPUs: cannot split") {
+		t.Errorf("a split the shapes refuse:\n%s", out)
 	}
 }

@@ -36,6 +36,7 @@ func runLogits(ctx context.Context, e *env, args []string) error {
 	device := fs.String("device", "auto", "engine: cpu, cuda, or auto (CUDA when available)")
 	cudaLib := fs.String("cuda-lib", "", "path of libkubeinfer_cuda.so (default: $KUBEINFER_CUDA_LIB, next to the binary, system paths)")
 	noGraphs := fs.Bool("no-graphs", false, "run CUDA decode steps without graph capture")
+	gpus := fs.Int("gpus", 1, "GPUs to split the model over (tensor parallelism), as serve --gpus")
 	out := fs.String("o", "", "write the logits here as a float32 .npy [positions, vocab] (default: print a summary only)")
 	top := fs.Int("top", 5, "print the top N ids and logits of each position")
 	if err := parseFlags(fs, args); err != nil {
@@ -62,7 +63,7 @@ func runLogits(ctx context.Context, e *env, args []string) error {
 	defer m.Close()
 	start := time.Now()
 	backend, note, err := cudabackend.Select(m, *device, cudabackend.Options{LibPath: *cudaLib, DisableGraphs: *noGraphs,
-		Memory: memplan.Options{KVCacheTokens: len(ids)}})
+		GPUs: *gpus, Memory: memplan.Options{KVCacheTokens: len(ids)}})
 	if err != nil {
 		return err
 	}

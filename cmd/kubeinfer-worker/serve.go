@@ -45,6 +45,7 @@ type serveConfig struct {
 	GPUMemoryUtilization float64
 	Device               string
 	CUDALib              string
+	GPUs                 int // tensor-parallel GPUs
 	ShutdownGrace        time.Duration
 	// InferenceEvents (All, Sampled or Off) and InferenceEventsInterval
 	// configure the narration of requests as Kubernetes Events.
@@ -87,6 +88,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.GPUMemoryUtilization, "gpu-memory-utilization", memplan.DefaultGPUMemoryUtilization,
 		"share of the GPU's memory the worker takes: weights, buffers, and a KV cache that fills the rest")
 	fs.StringVar(&c.Device, "device", cudabackend.DeviceAuto, "auto (the GPU if there is one, else the CPU engine), cpu or cuda")
+	fs.IntVar(&c.GPUs, "gpus", 1, "GPUs to split the model over with tensor parallelism (devices 0 to gpus-1; the operator passes spec.gpu.count)")
 	fs.StringVar(&c.CUDALib, "cuda-lib", "", "path of libkubeinfer_cuda.so (default: $KUBEINFER_CUDA_LIB, next to this binary, the library path)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 25*time.Second, "time running requests get to finish after SIGTERM")
 	fs.StringVar(&c.InferenceEvents, "inference-events", "Sampled", "narrate requests as Kubernetes Events: All, Sampled or Off")
@@ -334,7 +336,7 @@ func stallCheckInterval(timeout time.Duration) time.Duration {
 
 // cudaOptions are the CUDA loader's options for this configuration.
 func (c serveConfig) cudaOptions() cudabackend.Options {
-	return cudabackend.Options{LibPath: c.CUDALib, Memory: c.memoryOptions()}
+	return cudabackend.Options{LibPath: c.CUDALib, Memory: c.memoryOptions(), GPUs: c.GPUs}
 }
 
 // memoryOptions size the KV cache and buffers: the operator computes the same from the
@@ -342,13 +344,15 @@ func (c serveConfig) cudaOptions() cudabackend.Options {
 func (c serveConfig) memoryOptions() memplan.Options {
 	kt, _ := kvcache.ParseType(c.KVCacheType) // validated
 	return memplan.Options{MaxContext: c.MaxContext, Concurrency: c.MaxConcurrent, KVType: kt,
-		GPUMemoryUtilization: c.GPUMemoryUtilization}
+		GPUMemoryUtilization: c.GPUMemoryUtilization, GPUs: c.GPUs}
 }
 
 // memoryPlan is what the CUDA loader allocates for m with this configuration, reported
 // with the load (kubeinfer.dev/required-mib) so the operator schedules by it.
 func (c serveConfig) memoryPlan(m *model.Model) memplan.Plan {
-	return memplan.ForModel(m, c.memoryOptions())
+	// A model that does not split over --gpus has no plan; its load fails with the same words.
+	p, _ := memplan.ForModel(m, c.memoryOptions())
+	return p
 }
 
 // prewarm starts the GPU's context while the model file is parsed (nil for --device cpu).

@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 6
+#define KIC_ABI_VERSION 7
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -139,6 +139,12 @@ typedef struct kic_model_config {
 	int32_t use_graphs;         /* capture decode steps in CUDA graphs */
 	uint64_t weight_bytes;      /* one allocation for every tensor: the sum of their device sizes (Q8_0:
 	                             * quants and scales apart), each rounded up to 256; 0: one per tensor */
+
+	/* Tensor parallelism (kic_model_create_tp): this rank and the number of ranks (0 or 1: none). The
+	 * sizes above are then the rank's share (worker/shard): heads, heads_kv, ffn and vocab are its own,
+	 * its vocabulary rows start at vocab_start of vocab_full, and rank 0 returns all vocab_full logits. */
+	int32_t tp_rank, tp_ranks;
+	int32_t vocab_start, vocab_full;
 } kic_model_config;
 
 /* Where an uploaded tensor goes. Per-layer slots take a layer index. A fused tensor (KIC_QKV: rows q, then k,
@@ -194,6 +200,20 @@ KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t layer, int32_t
 KIC_API kic_status kic_set_groups(kic_model *m, int32_t layer, int32_t qkv, int32_t gate_up);
 /* Checks every required tensor is present and waits for the uploads. */
 KIC_API kic_status kic_model_ready(kic_model *m);
+
+/* ---- tensor parallelism --------------------------------------------------
+ * One model over n GPUs of this process: cfgs[r] is rank r's config (its share of the model, tp_rank r
+ * of tp_ranks n) and ordinals[r] its device. The ranks meet through NCCL, which the library loads at
+ * run time (libnccl.so.2, with NVLink multicast off); without it this fails with KIC_ERR_UNSUPPORTED
+ * and says so. The handle returned is rank 0's and drives every rank: kic_forward runs all of them (one
+ * host thread each) and leaves the gathered logits on rank 0 for kic_sample; kic_model_ready and
+ * kic_model_destroy cover all ranks. Upload each rank's tensors through kic_model_rank. */
+KIC_API kic_status kic_model_create_tp(int32_t n, const int32_t *ordinals, const kic_model_config *cfgs, kic_model **out);
+/* Rank r's handle, for kic_upload, kic_set_groups and kic_model_device_bytes; NULL if there is none. */
+KIC_API kic_model *kic_model_rank(kic_model *m, int32_t rank);
+/* The NCCL version loaded (e.g. 22703), loading it if needed; fails with KIC_ERR_UNSUPPORTED and a message
+ * naming the library when it cannot be loaded. */
+KIC_API kic_status kic_nccl_version(int32_t *version);
 
 /* ---- forward ----------------------------------------------------------- */
 /* Runs n tokens. tokens[i] goes at position pos[i] of sequence seq[i], whose

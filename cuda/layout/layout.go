@@ -27,6 +27,7 @@ type Config struct {
 	Heads, HeadsKV, HeadDim                       int
 	MaxBatch, MaxSeqBlocks, Embedding, FFN, Vocab int
 	KVType                                        int // a kic_dtype
+	Rank, Ranks, VocabFull                        int // tensor parallelism
 }
 
 // Type is a row of types.h: a weight type the library takes, as ggml stores it.
@@ -59,6 +60,7 @@ func Scratch(c Config) (size, kv uint64) {
 		heads: C.int32_t(c.Heads), heads_kv: C.int32_t(c.HeadsKV), head_dim: C.int32_t(c.HeadDim),
 		max_batch: C.int32_t(c.MaxBatch), max_seq_blocks: C.int32_t(c.MaxSeqBlocks), embd: C.int32_t(c.Embedding),
 		ffn: C.int32_t(c.FFN), vocab: C.int32_t(c.Vocab), kv_type: C.int32_t(c.KVType),
+		tp_rank: C.int32_t(c.Rank), tp_ranks: C.int32_t(c.Ranks), vocab_full: C.int32_t(c.VocabFull),
 	}
 	l := C.kic_scratch_layout_of(&cfg)
 	return uint64(l.size), uint64(l.kv_bytes)

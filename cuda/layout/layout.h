@@ -33,6 +33,16 @@ static inline int64_t kic_logit_rows(const kic_model_config *c) {
 	return c->max_batch < KIC_MAX_LOGIT_ROWS ? c->max_batch : KIC_MAX_LOGIT_ROWS;
 }
 
+/* The logits columns kic_forward returns: the whole vocabulary, gathered on rank 0 under tensor parallelism. */
+static inline int64_t kic_vocab_out(const kic_model_config *c) {
+	return c->tp_ranks > 1 ? c->vocab_full : c->vocab;
+}
+
+/* Tensor parallelism: the vocabulary rows of the largest rank, the size of each rank's slot of logits. */
+static inline int64_t kic_vocab_chunk(const kic_model_config *c) {
+	return c->tp_ranks > 1 ? (c->vocab_full + c->tp_ranks - 1) / c->tp_ranks : c->vocab;
+}
+
 /* Partial results of the decode attention kernel for n query rows. */
 static inline int64_t kic_attn_partials(int64_t n, int64_t heads, int64_t head_dim) {
 	return n * heads * KIC_ATTN_SPLITS * (head_dim + 2);
@@ -54,7 +64,7 @@ static inline uint64_t kic_kv_row_bytes(int32_t kv_type, int64_t kv_dim) {
 
 /* Byte offsets of the pieces in the slab, the element counts the kernels need, and the totals. */
 typedef struct kic_scratch_layout {
-	uint64_t cublas_ws, rope_inv_freq, k_pool, v_pool, x, xn, q, k, v, att, ff1, ff2, logits, partials,
+	uint64_t cublas_ws, rope_inv_freq, k_pool, v_pool, x, xn, q, k, v, att, ff1, ff2, logits, partials, gather,
 	    attn_counters, act16, w16, in_dev, sampled_dev, q8_raw;
 	int64_t act16_elems, w16_elems;
 	uint64_t kv_bytes; /* the K and V pools together */
@@ -72,9 +82,15 @@ static inline kic_scratch_layout kic_scratch_layout_of(const kic_model_config *c
 	kic_scratch_layout l;
 	memset(&l, 0, sizeof l);
 	uint64_t u = 0;
-	int64_t B = c->max_batch, L = kic_logit_rows(c), E = c->embd, F = c->ffn, V = c->vocab;
+	int64_t B = c->max_batch, L = kic_logit_rows(c), E = c->embd, F = c->ffn, V = c->vocab, gather = 0;
 	int64_t nq = (int64_t)c->heads * c->head_dim, nkv = (int64_t)c->heads_kv * c->head_dim;
-	int64_t qw = nq + 2 * nkv; /* room for a fused [q; k; v] row */
+	int64_t qw = nq + 2 * nkv; /* room for a fused [q; k; v] row (gpt2's own, or llama's grouped one) */
+	/* Tensor parallelism: rank 0 holds the whole vocabulary's logits, gathered from every rank's slot (each
+	 * rank computes its rows into its own slot). */
+	if (c->tp_ranks > 1) {
+		V = c->tp_rank == 0 ? c->vocab_full : 0;
+		gather = kic_vocab_chunk(c) * (c->tp_rank == 0 ? c->tp_ranks : 1);
+	}
 	int64_t widest = E > F ? E : F;
 	widest = widest > nq ? widest : nq;
 	uint64_t f = sizeof(float);
@@ -95,6 +111,7 @@ static inline kic_scratch_layout kic_scratch_layout_of(const kic_model_config *c
 	l.ff2 = kic_slab_take(&u, B * F * f);
 	l.logits = kic_slab_take(&u, L * V * f);
 	l.partials = kic_slab_take(&u, kic_attn_partials(L, c->heads, c->head_dim) * f);
+	l.gather = kic_slab_take(&u, L * gather * f);
 	l.attn_counters = kic_slab_take(&u, L * c->heads_kv * sizeof(int32_t));
 	l.act16_elems = B * widest;
 	l.act16 = kic_slab_take(&u, l.act16_elems * 2 * 2); /* hi and lo 16-bit halves */

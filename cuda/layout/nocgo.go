@@ -12,6 +12,7 @@ type Config struct {
 	Heads, HeadsKV, HeadDim                       int
 	MaxBatch, MaxSeqBlocks, Embedding, FFN, Vocab int
 	KVType                                        int // a kic_dtype
+	Rank, Ranks, VocabFull                        int // tensor parallelism
 }
 
 // Type is a row of types.h: a weight type the library takes, as ggml stores it.

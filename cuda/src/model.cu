@@ -35,8 +35,11 @@ static kic_status arena_alloc(kic_model *m, uint64_t bytes, void **out) {
 }
 
 
-static void release(kic_model *m) {
+void kic_model_release(kic_model *m) {
 	if (!m) return;
+	kic_tp_stop_threads(m);
+	for (kic_model *p : m->peers) kic_model_release(p);
+	m->peers.clear();
 	cudaSetDevice(m->ordinal);
 	if (m->stream) cudaStreamSynchronize(m->stream);
 	for (auto &g : m->graphs) cudaGraphExecDestroy(g.second);
@@ -51,6 +54,7 @@ static void release(kic_model *m) {
 	if (m->sampled_host) cudaFreeHost(m->sampled_host);
 	if (m->blas) cublasDestroy(m->blas);
 	if (m->stream) cudaStreamDestroy(m->stream);
+	kic_nccl_comm_destroy(m->comm);
 	delete m;
 }
 
@@ -71,6 +75,7 @@ static void place_scratch(kic_model *m, uint8_t *base, const kic_scratch_layout 
 	m->ff2 = (float *)(base + l.ff2);
 	m->logits = (float *)(base + l.logits);
 	m->partials = (float *)(base + l.partials);
+	m->gather = (float *)(base + l.gather);
 	m->attn_counters = (int *)(base + l.attn_counters);
 	m->gemm.act16 = base + l.act16;
 	m->gemm.act16_elems = l.act16_elems;
@@ -81,13 +86,17 @@ static void place_scratch(kic_model *m, uint8_t *base, const kic_scratch_layout 
 	m->q8_raw = base + l.q8_raw;
 }
 
-static kic_status create(int32_t ordinal, const kic_model_config *cfg, kic_model *m) {
+kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_model *m) {
 	const kic_model_config &c = *cfg;
 	if (c.vocab <= 0 || c.embd <= 0 || c.layers <= 0 || c.ffn <= 0 || c.heads <= 0 || c.heads_kv <= 0 ||
 	    c.head_dim <= 0 || c.heads % c.heads_kv != 0 || c.context <= 0 || c.kv_block_tokens <= 0 || c.kv_blocks <= 0 ||
 	    c.max_seq_blocks <= 0 || c.max_batch <= 0)
 		return kic_set_error(KIC_ERR_INVALID, "model config has a non-positive size or heads %% heads_kv != 0");
 	if (c.head_dim > 256) return kic_set_error(KIC_ERR_UNSUPPORTED, "head_dim %d > 256", c.head_dim);
+	if (c.tp_ranks > 1 && (c.tp_rank < 0 || c.tp_rank >= c.tp_ranks || c.vocab_start < 0 ||
+	                       c.vocab_start + c.vocab > c.vocab_full || c.vocab > kic_vocab_chunk(&c)))
+		return kic_set_error(KIC_ERR_INVALID, "rank %d of %d holds vocabulary rows %d to %d of %d (chunks of %lld)", c.tp_rank,
+		                     c.tp_ranks, c.vocab_start, c.vocab_start + c.vocab, c.vocab_full, (long long)kic_vocab_chunk(&c));
 	if (!kic_kv_row_bytes(c.kv_type, (int64_t)c.heads_kv * c.head_dim) ||
 	    (c.kv_type == KIC_Q8_0 && ((int64_t)c.heads_kv * c.head_dim) % 32))
 		return kic_set_error(KIC_ERR_UNSUPPORTED, "KV cache type %d for rows of %d (f32, f16, bf16; q8_0 for rows of whole 32s)",
@@ -130,7 +139,9 @@ static kic_status create(int32_t ordinal, const kic_model_config *cfg, kic_model
 	if (c.weight_bytes) KIC_TRY(arena_alloc(m, c.weight_bytes, (void **)&m->weights.base));
 	m->weights.size = c.weight_bytes;
 	KIC_CUDA(cudaMallocHost(&m->in_host, sizeof(int32_t) * kic_input_words(&c)));
-	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * kic_logit_rows(&c) * c.vocab));
+	// Logits come back from rank 0 only, the whole vocabulary's.
+	int64_t host_vocab = c.tp_ranks > 1 && c.tp_rank > 0 ? 1 : kic_vocab_out(&c);
+	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * kic_logit_rows(&c) * host_vocab));
 	KIC_CUDA(cudaMallocHost(&m->sampled_host, sizeof(int32_t) * c.max_batch));
 	KIC_CUDA(cudaEventCreateWithFlags(&m->inputs_sent, cudaEventDisableTiming));
 	for (int b = 0; b < 2; b++) {
@@ -146,16 +157,16 @@ extern "C" KIC_API kic_status kic_model_create(int32_t ordinal, const kic_model_
 	if (!cfg || !out) return kic_set_error(KIC_ERR_INVALID, "kic_model_create: null argument");
 	*out = nullptr;
 	kic_model *m = new kic_model();
-	kic_status st = create(ordinal, cfg, m);
+	kic_status st = kic_model_init(ordinal, cfg, m);
 	if (st != KIC_OK) {
-		release(m);
+		kic_model_release(m);
 		return st;
 	}
 	*out = m;
 	return KIC_OK;
 }
 
-extern "C" KIC_API void kic_model_destroy(kic_model *m) { release(m); }
+extern "C" KIC_API void kic_model_destroy(kic_model *m) { kic_model_release(m); }
 
 extern "C" KIC_API kic_status kic_scratch_bytes(const kic_model_config *cfg, uint64_t *scratch_bytes, uint64_t *kv_bytes) {
 	if (!cfg || !scratch_bytes || !kv_bytes) return kic_set_error(KIC_ERR_INVALID, "kic_scratch_bytes: null argument");
@@ -415,8 +426,10 @@ static kic_status need_vec(const float *p, const char *name, int layer) {
 	return KIC_OK;
 }
 
-extern "C" KIC_API kic_status kic_model_ready(kic_model *m) {
-	if (!m) return kic_set_error(KIC_ERR_INVALID, "kic_model_ready: null model");
+// ready checks one rank's tensors (all of them without tensor parallelism) against its shapes and waits for
+// its uploads. A tensor-parallel rank holds its share: its vocabulary rows, heads and feed-forward units; the
+// position table is rank 0's only, so the all-reduce adds it once.
+static kic_status ready(kic_model *m) {
 	const kic_model_config &c = m->cfg;
 	bool gpt = c.family == KIC_FAMILY_GPT;
 	int64_t E = c.embd, F = c.ffn, nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
@@ -424,7 +437,9 @@ extern "C" KIC_API kic_status kic_model_ready(kic_model *m) {
 	if (!c.tied_output) KIC_TRY(need_mat(m->output, c.vocab, E, "output", -1));
 	KIC_TRY(need_vec(m->out_norm, "output_norm", -1));
 	if (gpt) KIC_TRY(need_vec(m->out_norm_b, "output_norm.bias", -1));
-	if (c.rope_mode == KIC_ROPE_NONE) KIC_TRY(need_vec(m->pos_embd, "position_embd", -1));
+	// The position table is rank 0's only under tensor parallelism, so the all-reduce adds it once.
+	if (c.rope_mode == KIC_ROPE_NONE && (c.tp_ranks <= 1 || c.tp_rank == 0))
+		KIC_TRY(need_vec(m->pos_embd, "position_embd", -1));
 	for (int i = 0; i < c.layers; i++) {
 		kic_layer &l = m->layers[i];
 		KIC_TRY(need_vec(l.attn_norm, "attn_norm", i));
@@ -451,6 +466,13 @@ extern "C" KIC_API kic_status kic_model_ready(kic_model *m) {
 	}
 	KIC_CUDA(cudaSetDevice(m->ordinal));
 	KIC_CUDA(cudaStreamSynchronize(m->stream));
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_model_ready(kic_model *m) {
+	if (!m) return kic_set_error(KIC_ERR_INVALID, "kic_model_ready: null model");
+	KIC_TRY(ready(m));
+	for (kic_model *p : m->peers) KIC_TRY(ready(p));
 	return KIC_OK;
 }
 
@@ -492,10 +514,23 @@ static kic_status mlp_in(kic_model *m, const kic_layer &l, int n, const float *n
 
 // residual_add adds w in + b to the residual stream x; with post (Gemma's post-attention and post-MLP norms) the
 // projection is RMS-normalized first.
+//
+// Under tensor parallelism w is row-parallel, so each rank's product is a partial sum: without post, rank 0 adds
+// its partial (and the bias, which the shard plan gives rank 0 only) to x, the other ranks write theirs over x,
+// and the all-reduce sums them into the whole stream on every rank. With post the partials are summed in xn
+// first, and every rank normalizes the sum and adds it to its (replicated) x.
 static kic_status residual_add(kic_model *m, const kic_mat &w, const float *in, int n, const float *b, const float *post) {
-	if (!post) return linear(m, w, in, n, b, true, m->x);
-	KIC_TRY(linear(m, w, in, n, b, false, m->xn));
-	return launch_rmsnorm_add(m->xn, post, n, m->cfg.embd, m->cfg.norm_eps, m->x, m->stream);
+	const kic_model_config &c = m->cfg;
+	bool rank0 = c.tp_ranks <= 1 || c.tp_rank == 0;
+	const float *bias = rank0 ? b : nullptr;
+	int64_t count = (int64_t)n * c.embd;
+	if (!post) {
+		KIC_TRY(linear(m, w, in, n, bias, rank0, m->x));
+		return kic_tp_all_reduce(m, m->x, count);
+	}
+	KIC_TRY(linear(m, w, in, n, bias, false, m->xn));
+	KIC_TRY(kic_tp_all_reduce(m, m->xn, count));
+	return launch_rmsnorm_add(m->xn, post, n, c.embd, c.norm_eps, m->x, m->stream);
 }
 
 // run enqueues the whole forward pass for n tokens whose inputs are already in in_dev.
@@ -511,7 +546,13 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 	// before attention changes x, its second half after, so x gets attention's sum, then the MLP's, as on the CPU.
 	bool parallel = c.residual != KIC_RESIDUAL_SEQUENTIAL, shared = c.residual == KIC_RESIDUAL_PARALLEL_SHARED;
 
-	KIC_TRY(launch_embed(m->tok_embd, tokens, n, c.embed_scale > 0.f ? c.embed_scale : 1.f, m->pos_embd, pos, m->x, s));
+	bool tp = c.tp_ranks > 1;
+	KIC_TRY(launch_embed(m->tok_embd, tp ? c.vocab_start : 0, tokens, n, c.embed_scale > 0.f ? c.embed_scale : 1.f,
+	                     m->pos_embd, pos, m->x, s));
+	// Tensor parallelism: each rank looked up the tokens of its vocabulary rows (zeros for the others), so the
+	// sum over ranks is every token's embedding (the position table is rank 0's only). The row-parallel
+	// projections below (attention output, down) leave partial sums: residual_add all-reduces them.
+	KIC_TRY(kic_tp_all_reduce(m, m->x, (int64_t)n * E));
 	kic_attn_args a;
 	a.out = m->att, a.seq = seq, a.pos = pos, a.n = n, a.heads = c.heads, a.heads_kv = c.heads_kv;
 	a.head_dim = c.head_dim, a.scale = c.attn_scale > 0.f ? c.attn_scale : (float)(1.0 / sqrt((double)c.head_dim));
@@ -575,11 +616,20 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 		if (!parallel) KIC_TRY(mlp_in(m, l, n, l.ffn_norm, l.ffn_norm_b));
 		KIC_TRY(residual_add(m, l.down, m->ff1, n, l.down_b, c.post_norms ? l.post_ffn_norm : nullptr));
 	}
-	// Final norm and vocab projection only for the rows that want logits.
+	// Final norm and vocab projection only for the rows that want logits; a tensor-parallel rank computes its
+	// vocabulary rows into its slot of the gather buffer, and rank 0 puts all of them in order.
 	KIC_TRY(launch_norm_rows(gpt, m->x, rows, m->out_norm, m->out_norm_b, nrows, (int)E, c.norm_eps, m->xn, s));
 	const kic_mat &out = c.tied_output ? m->tok_embd : m->output;
-	KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->logits));
-	if (c.final_softcap > 0.f) KIC_TRY(launch_softcap(m->logits, (int64_t)nrows * c.vocab, c.final_softcap, s));
+	if (!tp) {
+		KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->logits));
+	} else {
+		// out_b is the rank's piece of the logit bias (its vocabulary rows).
+		KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->gather));
+		KIC_TRY(kic_tp_gather_logits(m, nrows));
+		if (c.tp_rank != 0) return KIC_OK;
+	}
+	// Elementwise, so on rank 0's gathered rows under tensor parallelism.
+	if (c.final_softcap > 0.f) KIC_TRY(launch_softcap(m->logits, (int64_t)nrows * kic_vocab_out(&c), c.final_softcap, s));
 	return KIC_OK;
 }
 
@@ -605,6 +655,29 @@ static kic_status run_graph(kic_model *m, int n) {
 	return KIC_OK;
 }
 
+// step enqueues one forward call on one rank: its inputs (copied through its pinned mirror), then the pass,
+// from a captured graph for a decode step when graphs are on.
+static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos, const int32_t *seq,
+                       int32_t nseq, const int32_t *block_tables, int32_t prefill, const uint8_t *want_logits) {
+	const kic_model_config &c = m->cfg;
+	KIC_CUDA(cudaSetDevice(m->ordinal));
+	int64_t B = c.max_batch;
+	int32_t *h = m->in_host;
+	KIC_CUDA(cudaEventSynchronize(m->inputs_sent)); // the last step's input copy has left in_host
+	int nrows = 0;
+	for (int i = 0; i < n; i++)
+		if (want_logits[i]) h[3 * B + nrows++] = i;
+	memcpy(h, tokens, sizeof(int32_t) * n);
+	memcpy(h + B, pos, sizeof(int32_t) * n);
+	memcpy(h + 2 * B, seq, sizeof(int32_t) * n);
+	memcpy(h + 4 * B, block_tables, sizeof(int32_t) * nseq * c.max_seq_blocks);
+	KIC_CUDA(cudaMemcpyAsync(m->in_dev, h, sizeof(int32_t) * (4 * B + (int64_t)nseq * c.max_seq_blocks),
+	                         cudaMemcpyHostToDevice, m->stream));
+	KIC_CUDA(cudaEventRecord(m->inputs_sent, m->stream));
+	if (!prefill && c.use_graphs && nrows == n) return run_graph(m, n);
+	return run(m, n, prefill != 0, nrows);
+}
+
 extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos,
                                           const int32_t *seq, int32_t nseq, const int32_t *block_tables,
                                           int32_t prefill, const uint8_t *want_logits, float *logits_out) {
@@ -613,40 +686,32 @@ extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t
 	const kic_model_config &c = m->cfg;
 	if (n <= 0 || n > c.max_batch || nseq <= 0 || nseq > c.max_batch)
 		return kic_set_error(KIC_ERR_INVALID, "kic_forward: %d tokens of %d sequences (max %d)", n, nseq, c.max_batch);
-	KIC_CUDA(cudaSetDevice(m->ordinal));
-	int64_t B = c.max_batch;
-	int32_t *h = m->in_host;
-	KIC_CUDA(cudaEventSynchronize(m->inputs_sent)); // the last step's input copy has left in_host
+	int64_t V = kic_vocab_out(&c);
 	int nrows = 0;
 	for (int i = 0; i < n; i++) {
-		if (tokens[i] < 0 || tokens[i] >= c.vocab) return kic_set_error(KIC_ERR_INVALID, "token %d outside the vocabulary", tokens[i]);
-		if (pos[i] < 0 || pos[i] >= c.max_seq_blocks * c.kv_block_tokens || (m->pos_embd && pos[i] >= c.context))
+		if (tokens[i] < 0 || tokens[i] >= V) return kic_set_error(KIC_ERR_INVALID, "token %d outside the vocabulary", tokens[i]);
+		// rope_mode rather than pos_embd: under tensor parallelism only rank 0 holds the table, and every
+		// rank checks alike.
+		if (pos[i] < 0 || pos[i] >= c.max_seq_blocks * c.kv_block_tokens || (c.rope_mode == KIC_ROPE_NONE && pos[i] >= c.context))
 			return kic_set_error(KIC_ERR_INVALID, "position %d out of range", pos[i]);
 		if (seq[i] < 0 || seq[i] >= nseq) return kic_set_error(KIC_ERR_INVALID, "sequence index %d of %d", seq[i], nseq);
 		int32_t blk = block_tables[(int64_t)seq[i] * c.max_seq_blocks + pos[i] / c.kv_block_tokens];
 		if (blk < 0 || blk >= c.kv_blocks) return kic_set_error(KIC_ERR_INVALID, "KV block %d of %d", blk, c.kv_blocks);
-		if (want_logits[i]) h[3 * B + nrows++] = i;
+		if (want_logits[i]) nrows++;
 	}
 	if (nrows > kic_logit_rows(&c) || (!prefill && n > kic_logit_rows(&c)))
 		return kic_set_error(KIC_ERR_INVALID, "kic_forward: %d rows want logits, %d decode tokens (max %d each)", nrows,
 		                     prefill ? 0 : n, (int)kic_logit_rows(&c));
-	memcpy(h, tokens, sizeof(int32_t) * n);
-	memcpy(h + B, pos, sizeof(int32_t) * n);
-	memcpy(h + 2 * B, seq, sizeof(int32_t) * n);
-	memcpy(h + 4 * B, block_tables, sizeof(int32_t) * nseq * c.max_seq_blocks);
-	KIC_CUDA(cudaMemcpyAsync(m->in_dev, h, sizeof(int32_t) * (4 * B + (int64_t)nseq * c.max_seq_blocks),
-	                         cudaMemcpyHostToDevice, m->stream));
-	KIC_CUDA(cudaEventRecord(m->inputs_sent, m->stream));
-	if (!prefill && c.use_graphs && nrows == n)
-		KIC_TRY(run_graph(m, n));
+	if (m->peers.empty())
+		KIC_TRY(step(m, n, tokens, pos, seq, nseq, block_tables, prefill, want_logits));
 	else
-		KIC_TRY(run(m, n, prefill != 0, nrows));
+		KIC_TRY(kic_tp_each(m, [&](kic_model *r) { return step(r, n, tokens, pos, seq, nseq, block_tables, prefill, want_logits); }));
 	m->last_rows = nrows;
 	if (!logits_out || nrows == 0) return KIC_OK; // kic_sample (or the next call) waits for the step
-	KIC_CUDA(cudaMemcpyAsync(m->logits_host, m->logits, sizeof(float) * nrows * c.vocab, cudaMemcpyDeviceToHost,
-	                         m->stream));
+	KIC_CUDA(cudaSetDevice(m->ordinal));
+	KIC_CUDA(cudaMemcpyAsync(m->logits_host, m->logits, sizeof(float) * nrows * V, cudaMemcpyDeviceToHost, m->stream));
 	KIC_CUDA(cudaStreamSynchronize(m->stream));
-	memcpy(logits_out, m->logits_host, sizeof(float) * nrows * c.vocab);
+	memcpy(logits_out, m->logits_host, sizeof(float) * nrows * V);
 	return KIC_OK;
 }
 
@@ -659,7 +724,7 @@ extern "C" KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_s
 	if (kic_sample_scratch_floats(rows) > kic_attn_partials(rows, m->cfg.heads, m->cfg.head_dim))
 		return kic_set_error(KIC_ERR_UNSUPPORTED, "kic_sample: %d heads of dim %d leave too little scratch for sampling",
 		                     m->cfg.heads, m->cfg.head_dim);
-	KIC_TRY(launch_sample(m->logits, rows, m->cfg.vocab, *params, m->sampled_dev, m->partials, m->stream));
+	KIC_TRY(launch_sample(m->logits, rows, (int)kic_vocab_out(&m->cfg), *params, m->sampled_dev, m->partials, m->stream));
 	KIC_CUDA(cudaMemcpyAsync(m->sampled_host, m->sampled_dev, sizeof(int32_t) * rows, cudaMemcpyDeviceToHost, m->stream));
 	KIC_CUDA(cudaStreamSynchronize(m->stream));
 	memcpy(tokens_out, m->sampled_host, sizeof(int32_t) * rows);
@@ -669,5 +734,6 @@ extern "C" KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_s
 extern "C" KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled) {
 	if (!m) return kic_set_error(KIC_ERR_INVALID, "kic_set_graphs: null model");
 	m->cfg.use_graphs = enabled;
+	for (kic_model *p : m->peers) p->cfg.use_graphs = enabled;
 	return KIC_OK;
 }

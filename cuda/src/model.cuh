@@ -1,12 +1,16 @@
 // model.cuh: the model object behind the kic_model handle: arena, weights, KV pools, scratch, graphs.
 #pragma once
 #include <cublas_v2.h>
+#include <functional>
 #include <map>
 #include <vector>
 
 #include "attention.cuh"
 #include "gemm.cuh"
 #include "layout.h"
+#include "nccl.cuh"
+
+struct kic_rank_thread; // tp.cu
 
 // For llama-family layers, q, k and v are uploaded into one [q; k; v] matrix (qkv, with qkv_b for their
 // biases) and gate and up into one [gate; up] matrix (gate_up), so a decode step reads each group in one
@@ -69,4 +73,29 @@ struct kic_model {
 
 	std::map<int, cudaGraphExec_t> graphs; // decode batch size -> captured step
 	int last_rows = 0;
+
+	// Tensor parallelism (kic_model_create_tp): this model is one rank's share (cfg.tp_rank of cfg.tp_ranks),
+	// meeting the others through comm. Rank 0's handle is the caller's: it owns the other ranks (peers, rank
+	// i+1 at i) and the host threads that drive them. gather holds the ranks' logits (layout.h).
+	kic_nccl_comm comm = nullptr;
+	std::vector<kic_model *> peers;
+	std::vector<kic_rank_thread *> threads;
+	float *gather = nullptr;
 };
+
+// kic_model_init allocates everything but the weights for cfg on device ordinal (kic_model_create's work);
+// kic_model_release frees m and, for rank 0 of a tensor-parallel model, every other rank.
+kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_model *m);
+void kic_model_release(kic_model *m);
+
+// Tensor parallelism (tp.cu). kic_tp_each runs fn on every rank of m at once, rank 0 on the calling thread
+// and each other rank on its own (each GPU's work is enqueued by its own thread, so collectives never wait
+// for a rank that has not been reached yet); it returns the first failure, its message on this thread.
+kic_status kic_tp_each(kic_model *m, const std::function<kic_status(kic_model *)> &fn);
+// kic_tp_all_reduce sums count floats of x over the ranks, in place, on m's stream; nothing with one rank.
+kic_status kic_tp_all_reduce(kic_model *m, float *x, int64_t count);
+// kic_tp_gather_logits puts every rank's logits of nrows rows (each computed into its m->gather) in order
+// into rank 0's m->logits, whole vocabulary rows.
+kic_status kic_tp_gather_logits(kic_model *m, int nrows);
+// kic_tp_stop_threads ends rank 0's driver threads (before the ranks are released).
+void kic_tp_stop_threads(kic_model *m);

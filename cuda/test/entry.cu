@@ -254,7 +254,7 @@ extern "C" KIC_API kic_status kic_test_embed(int32_t dtype, const void *table, i
 		KIC_TRY(to_dev(pd, pos, sizeof(int32_t) * n));
 	}
 	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * dim));
-	KIC_TRY(launch_embed(w, td.as<int32_t>(), n, scale, pt.as<float>(), pd.as<int32_t>(), yd.as<float>(), 0));
+	KIC_TRY(launch_embed(w, 0, td.as<int32_t>(), n, scale, pt.as<float>(), pd.as<int32_t>(), yd.as<float>(), 0));
 	return finish(y, yd, sizeof(float) * n * dim);
 }
 

@@ -20,6 +20,7 @@ import (
 
 // ChatReply is the part of an OpenAI chat completion response the demo and tests read.
 type ChatReply struct {
+	Model         string // the model the server says answered
 	Content       string
 	FinishReason  string
 	PromptTokens  int
@@ -53,6 +54,7 @@ func Chat(ctx context.Context, baseURL, model, prompt string, maxTokens int, cor
 		return ChatReply{}, fmt.Errorf("POST %s/chat/completions: %s: %s", baseURL, resp.Status, data)
 	}
 	var r struct {
+		Model   string `json:"model"`
 		Choices []struct {
 			Message      struct{ Content string } `json:"message"`
 			FinishReason string                   `json:"finish_reason"`
@@ -66,7 +68,7 @@ func Chat(ctx context.Context, baseURL, model, prompt string, maxTokens int, cor
 		return ChatReply{}, fmt.Errorf("unexpected chat completion response (%v): %s", err, data)
 	}
 	return ChatReply{
-		Content: r.Choices[0].Message.Content, FinishReason: r.Choices[0].FinishReason,
+		Model: r.Model, Content: r.Choices[0].Message.Content, FinishReason: r.Choices[0].FinishReason,
 		PromptTokens: r.Usage.PromptTokens, OutputTokens: r.Usage.CompletionTokens,
 		CorrelationID: resp.Header.Get("X-Correlation-ID"), Elapsed: time.Since(start),
 	}, nil

@@ -86,7 +86,8 @@ func TestServeAndNarrate(t *testing.T) {
 }
 
 // TestGPUWorkersOnGPUNodes: GPU workers land on the simulated GPU node with the GPUs in
-// their requests and limits, and `kubectl scale` changes how many run.
+// their requests and limits, told to split the model over both (tensor parallelism), and
+// `kubectl scale` changes how many run.
 func TestGPUWorkersOnGPUNodes(t *testing.T) {
 	w := worker{name: "h100", arch: "llama", path: "llama.gguf", gpus: 2, product: gpuProduct}
 	apply(t, w)
@@ -107,6 +108,9 @@ func TestGPUWorkersOnGPUNodes(t *testing.T) {
 	}
 	if p.Spec.NodeSelector["nvidia.com/gpu.product"] != gpuProduct {
 		t.Errorf("nodeSelector %v, want the GPU product", p.Spec.NodeSelector)
+	}
+	if args := strings.Join(workerContainer(t, p).Args, " "); !strings.Contains(args, "--device cuda") || !strings.Contains(args, "--gpus 2") {
+		t.Errorf("worker args %q, want the model on both GPUs (--device cuda --gpus 2)", args)
 	}
 
 	t.Run("kubectl scale up", func(t *testing.T) {

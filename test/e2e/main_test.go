@@ -188,20 +188,45 @@ func apply(t *testing.T, w worker) {
 func applyManifest(t *testing.T, name, manifest string) {
 	t.Helper()
 	kubectl(t, []byte(manifest), "apply", "-f", "-")
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if _, err := env.Kubectl(ctx, nil, "-n", ns, "delete", "inferenceworker", name, "--ignore-not-found", "--wait=false"); err != nil {
-			t.Errorf("cleanup: %v", err)
-			return
-		}
-		err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+	t.Cleanup(func() { deleteWorkers(t, name) })
+}
+
+// applyAll applies the workers with one kubectl apply and deletes them together when the
+// test ends, so that their pods start and stop at the same time rather than one by one.
+func applyAll(t *testing.T, ws ...worker) {
+	t.Helper()
+	var manifests, names []string
+	for _, w := range ws {
+		manifests = append(manifests, w.manifest())
+		names = append(names, w.name)
+	}
+	kubectl(t, []byte(strings.Join(manifests, "---\n")), "apply", "-f", "-")
+	t.Cleanup(func() { deleteWorkers(t, names...) })
+}
+
+// deleteWorkers deletes the InferenceWorkers and waits until their pods are gone, so the
+// next test has the GPUs and CPU to itself.
+func deleteWorkers(t *testing.T, names ...string) {
+	ctx := context.Background()
+	args := append([]string{"-n", ns, "delete", "inferenceworker", "--ignore-not-found", "--wait=false"}, names...)
+	if _, err := env.Kubectl(ctx, nil, args...); err != nil {
+		t.Errorf("cleanup: %v", err)
+		return
+	}
+	var left []string
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		left = left[:0]
+		for _, name := range names {
 			pods, err := workerPods(ctx, name, true)
-			return err == nil && len(pods) == 0, nil
-		})
-		if err != nil {
-			t.Errorf("cleanup: pods of %s still exist after 2 minutes", name)
+			if err != nil || len(pods) > 0 {
+				left = append(left, name)
+			}
 		}
+		return len(left) == 0, nil
 	})
+	if err != nil {
+		t.Errorf("cleanup: pods of %s still exist after 2 minutes", strings.Join(left, ", "))
+	}
 }
 
 func kubectl(t *testing.T, stdin []byte, args ...string) string {

@@ -10,6 +10,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -17,18 +18,23 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/shard"
 )
 
 // Backend is the CUDA engine. It implements engine.Backend with the CPU
 // engine's semantics; calls are serialized, and a Decode batch runs as one
 // set of kernels (one CUDA graph launch per batch size when graphs are on).
 type Backend struct {
-	lib     *library
-	m       *model.Model
-	h       model.Hyper
-	ordinal int
-	sz      memplan.Sizing
-	plan    memplan.Plan
+	lib *library
+	m   *model.Model
+	h   model.Hyper
+	// ordinals are the GPUs, by tensor-parallel rank (one without tensor
+	// parallelism); sp is the model's split over them (worker/shard).
+	ordinals []int
+	sp       shard.Plan
+	mem      memplan.Options // with defaults
+	sz       memplan.Sizing  // rank 0's; the KV and batch sizes are every rank's
+	plan     memplan.Plan
 	// usedBytes is the device memory the load took, measured; 0 if unknown.
 	usedBytes uint64
 
@@ -49,8 +55,9 @@ type cudaSeq struct {
 
 var _ engine.Backend = (*Backend)(nil)
 
-// Open loads m onto the GPU. It checks the plan against the device's free
-// memory before allocating; m's file may be closed once Open returns.
+// Open loads m onto the GPU, or over opts.GPUs GPUs with tensor
+// parallelism, each holding its shard. It checks each GPU's plan against its
+// free memory before allocating; m's file may be closed once Open returns.
 func Open(m *model.Model, opts Options) (*Backend, error) {
 	if m == nil {
 		return nil, errors.New("cuda: no model")
@@ -58,27 +65,58 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 	if err := Runs(m.Hyper); err != nil {
 		return nil, err
 	}
+	n := max(1, opts.GPUs)
+	opts.Memory.GPUs = n
 	l, err := loadLibrary(opts.LibPath)
 	if err != nil {
 		return nil, err
 	}
-	info, err := l.deviceInfo(opts.Device)
+	sp, err := shard.ForModel(m, n)
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{lib: l, m: m, h: m.Hyper, ordinal: opts.Device, seqs: map[engine.SeqID]*cudaSeq{}}
-	// The same pure function inspect and the operator use, given this GPU's size.
-	b.plan, opts.Memory, err = memplan.ForDevice(m, opts.Memory, info.TotalBytes, b.Device())
-	if err != nil {
+	if n > 1 {
+		// NCCL is loaded at run time: say at once, before any allocation, when it is not there.
+		if err := l.call("load NCCL", func() C.kic_status {
+			var v C.int32_t
+			return C.call_nccl_version(l.api, &v)
+		}); err != nil {
+			return nil, fmt.Errorf("tensor parallelism over %d GPUs: %w", n, err)
+		}
+	}
+	b := &Backend{lib: l, m: m, h: m.Hyper, sp: sp, seqs: map[engine.SeqID]*cudaSeq{}}
+	infos := make([]DeviceInfo, n)
+	var smallest uint64
+	for r := range n {
+		ord := opts.Device + r
+		if infos[r], err = l.deviceInfo(ord); err != nil {
+			if n > 1 {
+				return nil, fmt.Errorf("tensor parallelism over %d GPUs: %w", n, err)
+			}
+			return nil, err
+		}
+		b.ordinals = append(b.ordinals, ord)
+		if r == 0 || infos[r].TotalBytes < smallest {
+			smallest = infos[r].TotalBytes
+		}
+	}
+	// The same pure function inspect and the operator use, given the GPUs' size: the plan of the GPU
+	// that needs most, and a KV pool every GPU holds its part of.
+	if b.plan, b.mem, err = memplan.ForDevice(m, opts.Memory, smallest, b.Device()); err != nil {
 		return nil, err
 	}
-	if err := opts.Memory.KVType.Check(b.h); err != nil {
-		return nil, err
+	for r := range n {
+		h, _ := memplan.RankSizing(b.h, b.mem, sp, r)
+		if err := b.mem.KVType.Check(h); err != nil {
+			return nil, err
+		}
 	}
-	b.sz = opts.Memory.Sizing(b.h)
+	_, b.sz = memplan.RankSizing(b.h, b.mem, sp, 0)
 	b.kv = kvcache.NewPool(b.sz.Blocks*b.sz.BlockTokens, b.sz.BlockTokens)
-	if err := b.plan.Check(b.Device(), info.FreeBytes); err != nil {
-		return nil, err
+	for r, ord := range b.ordinals {
+		if err := memplan.ForRank(m, b.mem, sp, r).Check(fmt.Sprintf("GPU%d", ord), infos[r].FreeBytes); err != nil {
+			return nil, err
+		}
 	}
 	if err := b.create(opts); err != nil {
 		return nil, err
@@ -87,25 +125,30 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 		b.destroy()
 		return nil, err
 	}
-	// What the load really took on the device: free memory before minus after,
+	// What the load really took on each device: free memory before minus after,
 	// to compare with the plan (other processes on the GPU blur it).
-	if after, err := l.deviceInfo(opts.Device); err == nil && info.FreeBytes > after.FreeBytes {
-		b.usedBytes = info.FreeBytes - after.FreeBytes
+	for r, ord := range b.ordinals {
+		if after, err := l.deviceInfo(ord); err == nil && infos[r].FreeBytes > after.FreeBytes {
+			b.usedBytes = max(b.usedBytes, infos[r].FreeBytes-after.FreeBytes)
+		}
 	}
 	return b, nil
 }
 
-func (b *Backend) create(opts Options) error {
-	h := b.h
-	inv := ropeInvFreq(h)
+// config is rank r's kic_model_config: its share of the model and its sizes, what the architecture adds to
+// its family's forward pass, and with tensor parallelism where it stands among the ranks. inv and win are the
+// C arrays of the rope tables and the layer windows (nil without them), shared by every rank.
+func (b *Backend) config(r int, opts Options, inv *C.float, win *C.int32_t) (C.kic_model_config, error) {
+	h, sz := memplan.RankSizing(b.h, b.mem, b.sp, r)
 	cfg := C.kic_model_config{
 		family: C.int32_t(C.KIC_FAMILY_LLAMA), vocab: C.int32_t(h.VocabSize), embd: C.int32_t(h.Embedding),
 		layers: C.int32_t(h.Blocks), ffn: C.int32_t(h.FeedForward), heads: C.int32_t(h.Heads),
 		heads_kv: C.int32_t(h.HeadsKV), head_dim: C.int32_t(h.HeadDim), context: C.int32_t(h.ContextLength),
 		norm_eps: C.float(h.NormEps), rope_mode: C.int32_t(h.RopeMode), rope_dim: C.int32_t(h.RopeDim),
-		kv_block_tokens: C.int32_t(b.sz.BlockTokens), kv_blocks: C.int32_t(b.kv.Blocks()), kv_type: C.int32_t(b.sz.KVType.GGML()),
-		max_seq_blocks: C.int32_t(b.sz.MaxSeqBlocks), max_batch: C.int32_t(b.sz.MaxBatch),
-		gemm_min_tokens: C.int32_t(b.sz.GemmMinTokens), weight_bytes: C.uint64_t(b.plan.Weights),
+		kv_block_tokens: C.int32_t(sz.BlockTokens), kv_blocks: C.int32_t(b.kv.Blocks()), kv_type: C.int32_t(sz.KVType.GGML()),
+		max_seq_blocks: C.int32_t(sz.MaxSeqBlocks), max_batch: C.int32_t(sz.MaxBatch),
+		gemm_min_tokens: C.int32_t(sz.GemmMinTokens), weight_bytes: C.uint64_t(memplan.ForRank(b.m, b.mem, b.sp, r).Weights),
+		rope_inv_freq: inv, layer_window: win,
 	}
 	if h.Family == model.FamilyGPT {
 		cfg.family = C.KIC_FAMILY_GPT
@@ -117,26 +160,61 @@ func (b *Backend) create(opts Options) error {
 		cfg.use_graphs = 1
 	}
 	if err := b.archConfig(&cfg); err != nil {
-		return err
+		return cfg, err
 	}
-	// The arrays go in C memory: cfg is Go memory passed to C, so it may not point into Go memory.
-	if len(inv) > 0 {
-		cinv := (*C.float)(C.malloc(C.size_t(4 * len(inv))))
+	if b.sp.N() > 1 {
+		cfg.tp_rank, cfg.tp_ranks = C.int32_t(r), C.int32_t(b.sp.N())
+		cfg.vocab_start, cfg.vocab_full = C.int32_t(b.sp.Ranks[r].Vocab.Lo), C.int32_t(b.h.VocabSize)
+	}
+	return cfg, nil
+}
+
+func (b *Backend) create(opts Options) error {
+	// The arrays go in C memory: the configs are passed to C, so they may not point into Go memory.
+	var cinv *C.float
+	if inv := ropeInvFreq(b.h); len(inv) > 0 {
+		cinv = (*C.float)(C.malloc(C.size_t(4 * len(inv))))
 		defer C.free(unsafe.Pointer(cinv))
 		copy(unsafe.Slice((*float32)(unsafe.Pointer(cinv)), len(inv)), inv)
-		cfg.rope_inv_freq = cinv
 	}
-	if win := layerWindows(h); win != nil {
-		cwin := (*C.int32_t)(C.malloc(C.size_t(4 * len(win))))
+	var cwin *C.int32_t
+	if win := layerWindows(b.h); win != nil {
+		cwin = (*C.int32_t)(C.malloc(C.size_t(4 * len(win))))
 		defer C.free(unsafe.Pointer(cwin))
 		copy(unsafe.Slice((*int32)(unsafe.Pointer(cwin)), len(win)), win)
-		cfg.layer_window = cwin
 	}
-	if err := b.checkLayout(&cfg); err != nil {
-		return err
+	n := b.sp.N()
+	if n == 1 {
+		cfg, err := b.config(0, opts, cinv, cwin)
+		if err != nil {
+			return err
+		}
+		if err := b.checkLayout(0, &cfg); err != nil {
+			return err
+		}
+		return b.lib.call("create model", func() C.kic_status {
+			return C.call_model_create(b.lib.api, C.int32_t(b.ordinals[0]), &cfg, &b.cm)
+		})
 	}
-	return b.lib.call("create model", func() C.kic_status {
-		return C.call_model_create(b.lib.api, C.int32_t(b.ordinal), &cfg, &b.cm)
+	// C memory: the library reads the arrays during the call only, but cgo
+	// forbids passing Go memory that holds Go pointers, and the configs do.
+	cfgs := unsafe.Slice((*C.kic_model_config)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof(C.kic_model_config{})))), n)
+	defer C.free(unsafe.Pointer(&cfgs[0]))
+	ords := unsafe.Slice((*C.int32_t)(C.calloc(C.size_t(n), 4)), n)
+	defer C.free(unsafe.Pointer(&ords[0]))
+	for r := range n {
+		cfg, err := b.config(r, opts, cinv, cwin)
+		if err != nil {
+			return err
+		}
+		cfgs[r] = cfg
+		if err := b.checkLayout(r, &cfgs[r]); err != nil {
+			return err
+		}
+		ords[r] = C.int32_t(b.ordinals[r])
+	}
+	return b.lib.call(fmt.Sprintf("create model over %d GPUs", n), func() C.kic_status {
+		return C.call_model_create_tp(b.lib.api, C.int32_t(n), &ords[0], &cfgs[0], &b.cm)
 	})
 }
 
@@ -176,12 +254,12 @@ func (b *Backend) archConfig(cfg *C.kic_model_config) error {
 // checkLayout compares the library's scratch slab for cfg with the memory plan's: they are one layout
 // (cuda/layout/layout.h, mirrored by memplan.Scratch and tested so), but a library built from another
 // commit could differ, and then the plan the operator scheduled by would be wrong.
-func (b *Backend) checkLayout(cfg *C.kic_model_config) error {
+func (b *Backend) checkLayout(r int, cfg *C.kic_model_config) error {
 	var size, kv C.uint64_t
 	if err := b.lib.call("scratch bytes", func() C.kic_status { return C.call_scratch_bytes(b.lib.api, cfg, &size, &kv) }); err != nil {
 		return err
 	}
-	wantSize, wantKV := memplan.Scratch(b.h, b.sz)
+	wantSize, wantKV := memplan.Scratch(memplan.RankSizing(b.h, b.mem, b.sp, r))
 	if uint64(size) != wantSize || uint64(kv) != wantKV {
 		return fmt.Errorf("%s lays out %d scratch bytes (KV %d) where the memory plan has %d (KV %d): rebuild it from this commit",
 			b.lib.path, uint64(size), uint64(kv), wantSize, wantKV)
@@ -189,28 +267,49 @@ func (b *Backend) checkLayout(cfg *C.kic_model_config) error {
 	return nil
 }
 
-// upload puts every tensor in its slot: the model-wide ones, then each layer's.
+// upload puts every tensor in its slot on every rank (its piece there): the
+// model-wide ones, then each layer's. Tensor by tensor over the ranks, so the
+// load's progress moves as each tensor is up everywhere.
 func (b *Backend) upload() error {
 	type step struct {
 		slot int
 		t    *model.Tensor
 		vec  bool // norms, biases and GPT-2's position table go up as float32
 	}
+	ranks := make([]*C.kic_model, b.sp.N())
+	for r := range ranks {
+		if r == 0 {
+			ranks[r] = b.cm
+		} else if ranks[r] = C.call_model_rank(b.lib.api, b.cm, C.int32_t(r)); ranks[r] == nil {
+			return fmt.Errorf("%s has no rank %d of %d", b.lib.path, r, len(ranks))
+		}
+	}
+	putAll := func(s step, layer int) error {
+		for r, cm := range ranks {
+			if err := b.put(cm, r, s.slot, layer, s.t, s.vec); err != nil {
+				return err
+			}
+		}
+		b.m.Loaded(s.t) // progress: the bytes uploaded so far
+		return nil
+	}
 	w := &b.m.Weights
 	for _, s := range []step{{C.KIC_TOK_EMBD, w.TokenEmbedding, false}, {C.KIC_POS_EMBD, w.PositionEmbedding, true},
 		{C.KIC_OUT_NORM, w.OutputNorm, true}, {C.KIC_OUT_NORM_B, w.OutputNormBias, true}, {C.KIC_OUTPUT, w.Output, false},
 		{C.KIC_OUTPUT_B, w.OutputBias, true}} {
-		if err := b.put(s.slot, -1, s.t, s.vec); err != nil {
+		if err := putAll(s, -1); err != nil {
 			return err
 		}
 	}
 	for i, l := range w.Layers {
 		// q, k, v (and gate, up) share one matrix when they share a type; a llama-quantize mix may differ.
 		qkv, gateUp := sameType(l.Q, l.K, l.V), sameType(l.Gate, l.Up)
-		if err := b.lib.call("set groups", func() C.kic_status {
-			return C.call_set_groups(b.lib.api, b.cm, C.int32_t(i), cBool(qkv), cBool(gateUp))
-		}); err != nil {
-			return err
+		for _, cm := range ranks {
+			if err := b.lib.call("set groups", func() C.kic_status {
+				return C.call_set_groups(b.lib.api, cm, C.int32_t(i), cBool(qkv), cBool(gateUp))
+			}); err != nil {
+				return err
+			}
 		}
 		for _, s := range []step{
 			{C.KIC_ATTN_NORM, l.AttnNorm, true}, {C.KIC_ATTN_NORM_B, l.AttnNormBias, true}, {C.KIC_Q, l.Q, false},
@@ -221,7 +320,7 @@ func (b *Backend) upload() error {
 			{C.KIC_DOWN, l.Down, false}, {C.KIC_DOWN_B, l.DownBias, true}, {C.KIC_Q_NORM, l.QNorm, true},
 			{C.KIC_K_NORM, l.KNorm, true}, {C.KIC_POST_ATTN_NORM, l.PostAttnNorm, true}, {C.KIC_POST_FFN_NORM, l.PostFFNNorm, true},
 		} {
-			if err := b.put(s.slot, i, s.t, s.vec); err != nil {
+			if err := putAll(s, i); err != nil {
 				return err
 			}
 		}
@@ -251,41 +350,51 @@ func cBool(v bool) C.int32_t {
 	return 0
 }
 
-// put uploads one tensor: matrices straight from the file mapping as
-// stored, vectors (norms, biases, GPT-2's position table) as float32.
-func (b *Backend) put(slot, layer int, t *model.Tensor, vec bool) error {
+// put uploads rank r's piece of one tensor to cm, that rank's model:
+// matrices straight from the file mapping as stored (whole rows are not
+// copied), vectors (norms, biases, GPT-2's position table) as float32.
+func (b *Backend) put(cm *C.kic_model, r, slot, layer int, t *model.Tensor, vec bool) error {
 	if t == nil {
 		return nil
 	}
+	pc, err := b.sp.Piece(t, r)
+	if err != nil || pc.Empty() {
+		return err
+	}
 	var (
-		data  []byte
-		dtype int32
-		err   error
+		data       []byte
+		dtype      int32
+		rows, cols = pc.Shape()
 	)
 	if vec {
 		f, err := t.Float32()
 		if err != nil {
 			return fmt.Errorf("tensor %s: %w", t.Info.Name, err)
 		}
+		if !pc.Whole(t) {
+			f = shard.Floats(f, t.Cols, pc)
+		}
 		data, dtype = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), 4*len(f)), int32(C.KIC_F32)
 	} else {
 		if dtype, err = deviceType(t.Info.Type); err != nil {
 			return fmt.Errorf("tensor %s: %w", t.Info.Name, err)
 		}
-		data = b.m.File.TensorData(t.Info)
+		if data, rows, cols, err = shard.Extract(t, b.m.File.TensorData(t.Info), pc); err != nil {
+			return err
+		}
 	}
 	var p unsafe.Pointer
 	if len(data) > 0 {
 		p = unsafe.Pointer(unsafe.SliceData(data))
 	}
-	err = b.lib.call("upload "+t.Info.Name, func() C.kic_status {
-		return C.call_upload(b.lib.api, b.cm, C.int32_t(slot), C.int32_t(layer), C.int32_t(dtype),
-			C.int64_t(t.Rows), C.int64_t(t.Cols), p, C.uint64_t(len(data)))
-	})
-	if err == nil {
-		b.m.Loaded(t) // progress: the bytes uploaded so far
+	what := "upload " + t.Info.Name
+	if b.sp.N() > 1 {
+		what = fmt.Sprintf("upload %s to GPU%d", t.Info.Name, b.ordinals[r])
 	}
-	return err
+	return b.lib.call(what, func() C.kic_status {
+		return C.call_upload(b.lib.api, cm, C.int32_t(slot), C.int32_t(layer), C.int32_t(dtype),
+			C.int64_t(rows), C.int64_t(cols), p, C.uint64_t(len(data)))
+	})
 }
 
 func (b *Backend) destroy() {
@@ -298,8 +407,18 @@ func (b *Backend) destroy() {
 // Name implements engine.Backend.
 func (b *Backend) Name() string { return "cuda" }
 
-// Device implements engine.Backend.
-func (b *Backend) Device() string { return fmt.Sprintf("GPU%d", b.ordinal) }
+// Device implements engine.Backend: "GPU0", or the GPUs the model is split
+// over, "GPU0,GPU1".
+func (b *Backend) Device() string {
+	names := make([]string, len(b.ordinals))
+	for i, o := range b.ordinals {
+		names[i] = fmt.Sprintf("GPU%d", o)
+	}
+	return strings.Join(names, ",")
+}
+
+// GPUs is the number of GPUs the model is split over.
+func (b *Backend) GPUs() int { return len(b.ordinals) }
 
 // Model implements engine.Backend.
 func (b *Backend) Model() *model.Model { return b.m }
@@ -311,7 +430,8 @@ func (b *Backend) Plan() memplan.Plan { return b.plan }
 func (b *Backend) KV() *kvcache.Pool { return b.kv }
 
 // UsedBytes is the device memory the load really took (free memory before Open
-// minus after), to compare with Plan; 0 when it could not be measured.
+// minus after), to compare with Plan, on the GPU where it took most; 0 when it
+// could not be measured.
 func (b *Backend) UsedBytes() uint64 { return b.usedBytes }
 
 // WeightBytes is what one pass over the weights reads, for roofline figures.
@@ -604,7 +724,7 @@ func (b *Backend) MeasureBandwidth(bytes uint64) (float64, error) {
 	defer b.mu.Unlock()
 	var bw C.double
 	err := b.lib.call("measure bandwidth", func() C.kic_status {
-		return C.call_measure_bandwidth(b.lib.api, C.int32_t(b.ordinal), C.uint64_t(bytes), &bw)
+		return C.call_measure_bandwidth(b.lib.api, C.int32_t(b.ordinals[0]), C.uint64_t(bytes), &bw)
 	})
 	return float64(bw), err
 }

@@ -24,6 +24,9 @@ typedef struct kic_api {
 	kic_status (*upload)(kic_model *, int32_t, int32_t, int32_t, int64_t, int64_t, const void *, uint64_t);
 	kic_status (*set_groups)(kic_model *, int32_t, int32_t, int32_t);
 	kic_status (*model_ready)(kic_model *);
+	kic_status (*model_create_tp)(int32_t, const int32_t *, const kic_model_config *, kic_model **);
+	kic_model *(*model_rank)(kic_model *, int32_t);
+	kic_status (*nccl_version)(int32_t *);
 	kic_status (*forward)(kic_model *, int32_t, const int32_t *, const int32_t *, const int32_t *, int32_t, const int32_t *, int32_t, const uint8_t *, float *);
 	kic_status (*sample)(kic_model *, int32_t, const kic_sampling *, int32_t *);
 	kic_status (*set_graphs)(kic_model *, int32_t);
@@ -53,6 +56,9 @@ static const char *kic_resolve(void *h, kic_api *api) {
 	SYM(upload, "kic_upload")
 	SYM(set_groups, "kic_set_groups")
 	SYM(model_ready, "kic_model_ready")
+	SYM(model_create_tp, "kic_model_create_tp")
+	SYM(model_rank, "kic_model_rank")
+	SYM(nccl_version, "kic_nccl_version")
 	SYM(forward, "kic_forward")
 	SYM(sample, "kic_sample")
 	SYM(set_graphs, "kic_set_graphs")
@@ -73,6 +79,9 @@ static uint64_t call_model_device_bytes(kic_api *a, const kic_model *m) { return
 static kic_status call_upload(kic_api *a, kic_model *m, int32_t slot, int32_t layer, int32_t dtype, int64_t rows, int64_t cols, const void *host, uint64_t bytes) { return a->upload(m, slot, layer, dtype, rows, cols, host, bytes); }
 static kic_status call_set_groups(kic_api *a, kic_model *m, int32_t layer, int32_t qkv, int32_t gate_up) { return a->set_groups(m, layer, qkv, gate_up); }
 static kic_status call_model_ready(kic_api *a, kic_model *m) { return a->model_ready(m); }
+static kic_status call_model_create_tp(kic_api *a, int32_t n, const int32_t *ordinals, const kic_model_config *cfgs, kic_model **out) { return a->model_create_tp(n, ordinals, cfgs, out); }
+static kic_model *call_model_rank(kic_api *a, kic_model *m, int32_t rank) { return a->model_rank(m, rank); }
+static kic_status call_nccl_version(kic_api *a, int32_t *version) { return a->nccl_version(version); }
 static kic_status call_forward(kic_api *a, kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos, const int32_t *seq, int32_t nseq, const int32_t *block_tables, int32_t prefill, const uint8_t *want_logits, float *logits_out) { return a->forward(m, n, tokens, pos, seq, nseq, block_tables, prefill, want_logits, logits_out); }
 static kic_status call_sample(kic_api *a, kic_model *m, int32_t rows, const kic_sampling *params, int32_t *tokens_out) { return a->sample(m, rows, params, tokens_out); }
 static kic_status call_set_graphs(kic_api *a, kic_model *m, int32_t enabled) { return a->set_graphs(m, enabled); }

@@ -7,8 +7,12 @@ type Options struct {
 	// LibPath is the --cuda-lib value: the library to load instead of
 	// searching ($KUBEINFER_CUDA_LIB, next to the executable, system paths).
 	LibPath string
-	// Device is the CUDA device ordinal.
+	// Device is the CUDA device ordinal (of the first GPU, with GPUs > 1).
 	Device int
+	// GPUs is how many GPUs the model is split over with tensor parallelism:
+	// devices Device to Device+GPUs-1, rank r on the r-th (worker/shard's
+	// plan). 0 means 1, the model on one GPU.
+	GPUs int
 	// Memory sizes the KV pool, the batch and the scratch; the memory plan
 	// (memplan.ForModel) of the same options is what Open checks and allocates.
 	Memory memplan.Options

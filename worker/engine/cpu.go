@@ -8,6 +8,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/shard"
 )
 
 // CPU is the pure-Go reference backend: the yardstick the CUDA kernels are
@@ -22,21 +23,39 @@ type CPU struct {
 	h   model.Hyper
 	act func(float32) float32 // the MLP's nonlinearity
 
-	tokEmbd, posEmbd        *matrix
+	// ranks are the tensor-parallel ranks the forward pass runs as: one that
+	// holds everything, or CPUOptions.TensorParallel simulated ones, each
+	// holding its shard (worker/shard) and meeting the others in comm.
+	ranks []*cpuRank
+	comm  *comm // nil with one rank
+
+	kv *kvcache.Pool
+
+	mu     sync.Mutex // guards seqs, nextID, closed, the ranks' KV blocks and serializes forward passes
+	seqs   map[SeqID]*cpuSeq
+	nextID SeqID
+	closed bool
+}
+
+// cpuRank is one rank's weights, KV storage and buffers. Its hyperparameters
+// are its share of the model's (shard.Plan.Hyper: its query and KV heads,
+// feed-forward width and vocabulary rows), so the forward pass is written
+// once, for a rank, and the plain engine is the rank that holds everything.
+type cpuRank struct {
+	c     *CPU
+	index int
+	h     model.Hyper
+	vocab shard.Range // its rows of the token embedding, the output and its bias
+
+	tokEmbd, posEmbd        *matrix // posEmbd is on rank 0 only, so the all-reduce adds it once
 	outNorm, outNormB, outB []float32
 	output                  *matrix // is tokEmbd when embeddings are tied
 	layers                  []cpuLayer
 
-	kv      *kvcache.Pool
 	kvWidth int // floats of one layer's keys (or values) in one block: BlockTokens × HeadsKV × HeadDim
-	// kvRound, for a KV type other than F32, rounds a token's key or value row to
-	// that type in place, as a GPU's pool would store it.
+	// kvRound, for a KV type other than F32, rounds a token's key or value row
+	// (the rank's KV heads) to that type in place, as a GPU's pool would store it.
 	kvRound func(row []float32)
-
-	mu     sync.Mutex // guards seqs, nextID, closed, blocks and serializes forward passes
-	seqs   map[SeqID]*cpuSeq
-	nextID SeqID
-	closed bool
 	// blocks is the KV storage by pool block id: per layer, the block's keys then
 	// its values. A block's storage is allocated when first used and kept for reuse.
 	blocks [][]float32
@@ -93,6 +112,12 @@ type CPUOptions struct {
 	KVType kvcache.Type
 	// Workers is the number of goroutines that compute; 0 means GOMAXPROCS.
 	Workers int
+	// TensorParallel, when above 1, runs the model as that many simulated
+	// tensor-parallel ranks: each computes with its shard of the weights
+	// (worker/shard's plan, as a GPU would hold it) and the ranks meet in an
+	// in-process all-reduce and gather. It exists to test the sharding
+	// against the plain engine; it is slower, not faster.
+	TensorParallel int
 }
 
 var _ Backend = (*CPU)(nil)
@@ -110,61 +135,122 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 	if tokens <= 0 {
 		tokens = kvcache.Tokens(m.Hyper.ContextLength, 0, 1)
 	}
-	c := &CPU{m: m, h: m.Hyper, act: activation(m.Hyper.Act), seqs: map[SeqID]*cpuSeq{},
-		kv: kvcache.NewPool(tokens, kvcache.DefaultBlockTokens)}
-	c.kvWidth = c.kv.BlockTokens() * m.Hyper.HeadsKV * m.Hyper.HeadDim
-	if kt := opts.KVType.Or(kvcache.F32); kt != kvcache.F32 {
-		if err := kt.Check(m.Hyper); err != nil {
+	n := max(1, opts.TensorParallel)
+	plan, err := shard.ForModel(m, n)
+	if err != nil {
+		return nil, err
+	}
+	kt := opts.KVType.Or(kvcache.F32)
+	for r := range n {
+		// Each rank rounds its own KV heads' rows, as each GPU stores them.
+		if err := kt.Check(plan.Hyper(m.Hyper, r)); err != nil {
 			return nil, err
 		}
+	}
+	c := &CPU{m: m, h: m.Hyper, act: activation(m.Hyper.Act), seqs: map[SeqID]*cpuSeq{},
+		kv: kvcache.NewPool(tokens, kvcache.DefaultBlockTokens)}
+	if n > 1 {
+		c.comm = newComm(n)
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = defaultWorkers()
+	}
+	for r := range n {
+		rk, err := c.newRank(plan, r, max(1, workers/n), kt)
+		if err != nil {
+			for _, done := range c.ranks {
+				done.mm.close()
+			}
+			return nil, err
+		}
+		c.ranks = append(c.ranks, rk)
+	}
+	return c, nil
+}
+
+// newRank binds rank r's shard of the weights: matrices as views of the file
+// mapping (copies where a rank holds some columns of each row), vectors
+// converted to float32. Rank 0 reports the load's progress.
+func (c *CPU) newRank(plan shard.Plan, r, workers int, kt kvcache.Type) (*cpuRank, error) {
+	m := c.m
+	h := plan.Hyper(m.Hyper, r)
+	rk := &cpuRank{c: c, index: r, h: h, vocab: plan.Ranks[r].Vocab}
+	rk.kvWidth = c.kv.BlockTokens() * h.HeadsKV * h.HeadDim
+	rk.blocks = make([][]float32, c.kv.Blocks())
+	if kt != kvcache.F32 {
 		g := kt.GGML()
-		enc := make([]byte, kt.RowBytes(m.Hyper))
-		c.kvRound = func(row []float32) {
+		enc := make([]byte, kt.RowBytes(h))
+		rk.kvRound = func(row []float32) {
 			// Both cannot fail: the row is whole blocks of a type gguf encodes (Check).
 			_ = gguf.QuantizeInto(g, enc, row)
 			_ = gguf.DequantizeInto(g, row, enc)
 		}
 	}
-	c.blocks = make([][]float32, c.kv.Blocks())
 	var err error
-	vec := func(t *model.Tensor) []float32 {
+	piece := func(t *model.Tensor) (shard.Piece, bool) {
 		if t == nil || err != nil {
+			return shard.Piece{}, false
+		}
+		pc, perr := plan.Piece(t, r)
+		if perr != nil {
+			err = perr
+			return shard.Piece{}, false
+		}
+		return pc, !pc.Empty()
+	}
+	loaded := func(t *model.Tensor) {
+		if r == 0 {
+			m.Loaded(t) // progress: the bytes read so far
+		}
+	}
+	vec := func(t *model.Tensor) []float32 {
+		pc, ok := piece(t)
+		if !ok {
 			return nil
 		}
 		var v []float32
 		if v, err = t.Float32(); err != nil {
 			err = fmt.Errorf("load weights: %w", err)
-		}
-		m.Loaded(t) // progress: the bytes read so far
-		return v
-	}
-	mat := func(t *model.Tensor) *matrix {
-		if t == nil || err != nil {
 			return nil
 		}
-		data := m.File.TensorData(t.Info)
+		loaded(t)
+		if pc.Whole(t) {
+			return v
+		}
+		return shard.Floats(v, t.Cols, pc)
+	}
+	mat := func(t *model.Tensor) *matrix {
+		pc, ok := piece(t)
+		if !ok {
+			return nil
+		}
+		data, rows, cols, xerr := shard.Extract(t, m.File.TensorData(t.Info), pc)
 		var w *matrix
-		if w, err = newMatrix(t, data); err != nil {
-			err = fmt.Errorf("load weights: %w", err)
+		if xerr == nil {
+			w, xerr = newMatrix(t, rows, cols, data)
+		}
+		if xerr != nil {
+			err = fmt.Errorf("load weights: %w", xerr)
 			return nil
 		}
 		touchPages(data)
-		m.Loaded(t)
+		loaded(t)
 		return w
 	}
 	w := &m.Weights
-	c.tokEmbd = mat(w.TokenEmbedding)
-	c.posEmbd = mat(w.PositionEmbedding)
-	c.outNorm = vec(w.OutputNorm)
-	c.outNormB = vec(w.OutputNormBias)
-	c.output = mat(w.Output)
-	c.outB = vec(w.OutputBias)
+	rk.tokEmbd = mat(w.TokenEmbedding)
+	rk.posEmbd = mat(w.PositionEmbedding)
+	rk.outNorm = vec(w.OutputNorm)
+	rk.outNormB = vec(w.OutputNormBias)
+	rk.output = mat(w.Output)
+	rk.outB = vec(w.OutputBias)
 	if w.Output == nil {
-		c.output = c.tokEmbd
+		rk.output = rk.tokEmbd
 	}
-	c.layers = make([]cpuLayer, len(w.Layers))
+	rk.layers = make([]cpuLayer, len(w.Layers))
 	for i, l := range w.Layers {
-		c.layers[i] = cpuLayer{
+		rk.layers[i] = cpuLayer{
 			attnNorm: vec(l.AttnNorm), attnNormB: vec(l.AttnNormBias),
 			q: mat(l.Q), qb: vec(l.QBias), k: mat(l.K), kb: vec(l.KBias), v: mat(l.V), vb: vec(l.VBias),
 			qkv: mat(l.QKV), qkvb: vec(l.QKVBias), qNorm: vec(l.QNorm), kNorm: vec(l.KNorm),
@@ -173,20 +259,16 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 			gate: mat(l.Gate), up: mat(l.Up), upb: vec(l.UpBias), down: mat(l.Down), downb: vec(l.DownBias),
 			postFFN: vec(l.PostFFNNorm), rope: newRopeTable(&m.Hyper, i),
 		}
+		// A fused [gate; up] piece is the rank's gate rows, then its up rows.
 		if gu := mat(l.GateUp); gu != nil {
-			c.layers[i].gate, c.layers[i].up = gu.rowsView(0, m.Hyper.FeedForward), gu.rowsView(m.Hyper.FeedForward, gu.rows)
+			rk.layers[i].gate, rk.layers[i].up = gu.rowsView(0, h.FeedForward), gu.rowsView(h.FeedForward, gu.rows)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	h := m.Hyper
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = defaultWorkers()
-	}
-	c.mm = newMatmul(workers, max(h.Embedding, h.Heads*h.HeadDim, h.FeedForward))
-	return c, nil
+	rk.mm = newMatmul(workers, max(h.Embedding, h.Heads*h.HeadDim, h.FeedForward))
+	return rk, nil
 }
 
 // pageSink keeps touchPages' reads from being optimized away.
@@ -260,22 +342,24 @@ func (c *CPU) reserve(seqs []*cpuSeq, tokens [][]int) error {
 	}
 	for _, s := range seqs {
 		for _, b := range s.kv.Blocks() {
-			if c.blocks[b] == nil {
-				c.blocks[b] = make([]float32, 2*c.h.Blocks*c.kvWidth)
+			for _, r := range c.ranks {
+				if r.blocks[b] == nil {
+					r.blocks[b] = make([]float32, 2*r.h.Blocks*r.kvWidth)
+				}
 			}
 		}
 	}
 	return nil
 }
 
-// kvAt returns the key and value rows (HeadsKV × HeadDim each) of a sequence's
-// position in a layer.
-func (c *CPU) kvAt(s *cpuSeq, layer, pos int) (k, v []float32) {
-	bt := c.kv.BlockTokens()
-	nKV := c.h.HeadsKV * c.h.HeadDim
-	blk := c.blocks[s.kv.Blocks()[pos/bt]]
-	off := 2*layer*c.kvWidth + (pos%bt)*nKV
-	return blk[off : off+nKV], blk[off+c.kvWidth : off+c.kvWidth+nKV]
+// kvAt returns the key and value rows (the rank's HeadsKV × HeadDim each) of a
+// sequence's position in a layer.
+func (r *cpuRank) kvAt(s *cpuSeq, layer, pos int) (k, v []float32) {
+	bt := r.c.kv.BlockTokens()
+	nKV := r.h.HeadsKV * r.h.HeadDim
+	blk := r.blocks[s.kv.Blocks()[pos/bt]]
+	off := 2*layer*r.kvWidth + (pos%bt)*nKV
+	return blk[off : off+nKV], blk[off+r.kvWidth : off+r.kvWidth+nKV]
 }
 
 // Close implements Backend.
@@ -287,8 +371,10 @@ func (c *CPU) Close() error {
 	}
 	c.closed = true
 	c.seqs = nil
-	c.blocks = nil
-	c.mm.close()
+	for _, r := range c.ranks {
+		r.blocks = nil
+		r.mm.close()
+	}
 	return nil
 }
 
@@ -311,23 +397,33 @@ func (c *CPU) lookup(id SeqID) (*cpuSeq, error) {
 	return s, nil
 }
 
-// Prefill implements Backend.
-func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, error) {
+// extend checks that tokens may follow seq's KV and reserves their blocks;
+// it returns the sequence and its length before them. c.mu is held.
+func (c *CPU) extend(verb string, seq SeqID, tokens []int) (*cpuSeq, int, error) {
 	if len(tokens) == 0 {
-		return nil, fmt.Errorf("prefill sequence %d: no tokens", seq)
+		return nil, 0, fmt.Errorf("%s sequence %d: no tokens", verb, seq)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	s, err := c.lookup(seq)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	length := s.kv.Len()
 	if err := CheckPrefill(seq, tokens, length, s.capacity, c.h.VocabSize); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := c.reserve([]*cpuSeq{s}, [][]int{tokens}); err != nil {
-		return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
+		return nil, 0, fmt.Errorf("%s sequence %d: %w", verb, seq, err)
+	}
+	return s, length, nil
+}
+
+// Prefill implements Backend.
+func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, length, err := c.extend("prefill", seq, tokens)
+	if err != nil {
+		return nil, err
 	}
 	items := make([]item, len(tokens))
 	for i, tok := range tokens {
@@ -342,21 +438,11 @@ var _ Embedder = (*CPU)(nil)
 
 // Embed implements Embedder.
 func (c *CPU) Embed(seq SeqID, tokens []int, pool Pooling) ([]float32, error) {
-	if len(tokens) == 0 {
-		return nil, fmt.Errorf("embed sequence %d: no tokens", seq)
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, err := c.lookup(seq)
+	s, length, err := c.extend("embed", seq, tokens)
 	if err != nil {
 		return nil, err
-	}
-	length := s.kv.Len()
-	if err := CheckPrefill(seq, tokens, length, s.capacity, c.h.VocabSize); err != nil {
-		return nil, err
-	}
-	if err := c.reserve([]*cpuSeq{s}, [][]int{tokens}); err != nil {
-		return nil, fmt.Errorf("embed sequence %d: %w", seq, err)
 	}
 	items := make([]item, len(tokens))
 	for i, tok := range tokens {
@@ -411,33 +497,75 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 // forward runs the model over items (a prefill's tokens in position order,
 // or one token for each of several sequences), writing their keys and
 // values into the caches, and returns logits for the items that asked, or
-// with hidden their final normed hidden states.
+// with hidden their final normed hidden states. Simulated ranks run at once,
+// each on its own goroutine as each GPU has its own thread, and their logits,
+// each rank's vocabulary rows, are gathered; the hidden states are every
+// rank's alike, after the last all-reduce.
 func (c *CPU) forward(items []item, hidden bool) [][]float32 {
-	h := &c.h
+	if len(c.ranks) == 1 {
+		return c.ranks[0].forward(items, hidden)
+	}
+	parts := make([][][]float32, len(c.ranks))
+	var wg sync.WaitGroup
+	for i, r := range c.ranks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i] = r.forward(items, hidden)
+		}()
+	}
+	wg.Wait()
+	if hidden {
+		return parts[0]
+	}
+	out := make([][]float32, len(parts[0]))
+	for j := range out {
+		row := make([]float32, c.h.VocabSize)
+		for i, r := range c.ranks {
+			copy(row[r.vocab.Lo:r.vocab.Hi], parts[i][j])
+		}
+		out[j] = row
+	}
+	return out
+}
+
+// forward is one rank's forward pass: every shape is the rank's (r.h), and
+// the ranks meet after the embedding and after each row-parallel projection,
+// whose partial sums the all-reduce adds. It returns the rank's logits (or
+// with hidden the final normed hidden states).
+func (r *cpuRank) forward(items []item, hidden bool) [][]float32 {
+	c := r.c
+	h := &r.h
 	n, nEmbd := len(items), h.Embedding
 	nQ, nKV := h.Heads*h.HeadDim, h.HeadsKV*h.HeadDim
 
-	bf := &c.buf
+	bf := &r.buf
 	x := sized(&bf.x, n*nEmbd)
 	var pe []float32
-	if c.posEmbd != nil {
+	if r.posEmbd != nil {
 		pe = sized(&bf.pe, nEmbd)
 	}
 	for i, it := range items {
 		row := x[i*nEmbd : (i+1)*nEmbd]
-		c.tokEmbd.rowFloat32(row, it.token)
-		if h.EmbedScale != 1 {
-			for j := range row {
-				row[j] *= h.EmbedScale
+		// The rank holding the token's row looks it up; the others add zeros.
+		if it.token >= r.vocab.Lo && it.token < r.vocab.Hi {
+			r.tokEmbd.rowFloat32(row, it.token-r.vocab.Lo)
+			if h.EmbedScale != 1 {
+				for j := range row {
+					row[j] *= h.EmbedScale
+				}
 			}
+		} else {
+			clear(row)
 		}
 		if pe != nil {
-			c.posEmbd.rowFloat32(pe, it.pos)
+			r.posEmbd.rowFloat32(pe, it.pos)
 			for j := range row {
 				row[j] += pe[j]
 			}
 		}
 	}
+	c.comm.allReduce(r.index, x)
 	norm := sized(&bf.norm, n*nEmbd)
 	var norm2 []float32 // the MLP's own norm of the block input (parallel residual)
 	if h.Residual == model.ResidualParallel {
@@ -470,14 +598,14 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 		}
 	}
 
-	for li := range c.layers {
-		l := &c.layers[li]
+	for li := range r.layers {
+		l := &r.layers[li]
 		normRows(norm, x, l.attnNorm, l.attnNormB, h.Norm, nEmbd)
 		if norm2 != nil {
 			normRows(norm2, x, l.ffnNorm, l.ffnNormB, h.Norm, nEmbd)
 		}
 		if l.qkv != nil {
-			c.mm.run(qkv, norm, l.qkv, l.qkvb, n)
+			r.mm.run(qkv, norm, l.qkv, l.qkvb, n)
 			for i := range n {
 				row := qkv[i*qkvW:]
 				copy(q[i*nQ:(i+1)*nQ], row[:nQ])
@@ -485,9 +613,9 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 				copy(v[i*nKV:(i+1)*nKV], row[nQ+nKV:qkvW])
 			}
 		} else {
-			c.mm.run(q, norm, l.q, l.qb, n)
-			c.mm.run(k, norm, l.k, l.kb, n)
-			c.mm.run(v, norm, l.v, l.vb, n)
+			r.mm.run(q, norm, l.q, l.qb, n)
+			r.mm.run(k, norm, l.k, l.kb, n)
+			r.mm.run(v, norm, l.v, l.vb, n)
 		}
 		if l.qNorm != nil { // per head, before the rotation
 			normRows(q, q, l.qNorm, nil, model.NormRMS, h.HeadDim)
@@ -504,16 +632,17 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 			}
 		}
 		for i, it := range items {
-			kc, vc := c.kvAt(it.seq, li, it.pos)
+			kc, vc := r.kvAt(it.seq, li, it.pos)
 			copy(kc, k[i*nKV:(i+1)*nKV])
 			copy(vc, v[i*nKV:(i+1)*nKV])
-			if c.kvRound != nil {
-				c.kvRound(kc)
-				c.kvRound(vc)
+			if r.kvRound != nil {
+				r.kvRound(kc)
+				r.kvRound(vc)
 			}
 		}
-		c.attention(att, q, items, li)
-		c.mm.run(proj, att, l.o, l.ob, n)
+		r.attention(att, q, items, li)
+		r.mm.run(proj, att, l.o, l.ob, n)
+		r.reduce(proj)
 		if l.postAttn != nil {
 			normRows(proj, proj, l.postAttn, nil, model.NormRMS, nEmbd)
 		}
@@ -527,18 +656,19 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 			in = norm2
 		}
 		if l.gate != nil {
-			c.mm.run(ff1, in, l.gate, nil, n)
-			c.mm.run(ff2, in, l.up, nil, n)
+			r.mm.run(ff1, in, l.gate, nil, n)
+			r.mm.run(ff2, in, l.up, nil, n)
 			for i, g := range ff1 {
 				ff1[i] = c.act(g) * ff2[i]
 			}
 		} else {
-			c.mm.run(ff1, in, l.up, l.upb, n)
+			r.mm.run(ff1, in, l.up, l.upb, n)
 			for i, a := range ff1 {
 				ff1[i] = c.act(a)
 			}
 		}
-		c.mm.run(proj, ff1, l.down, l.downb, n)
+		r.mm.run(proj, ff1, l.down, l.downb, n)
+		r.reduce(proj)
 		if l.postFFN != nil {
 			normRows(proj, proj, l.postFFN, nil, model.NormRMS, nEmbd)
 		}
@@ -557,7 +687,7 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 	for j, i := range rows {
 		copy(sel[j*nEmbd:(j+1)*nEmbd], x[i*nEmbd:(i+1)*nEmbd])
 	}
-	normRows(sel, sel, c.outNorm, c.outNormB, h.Norm, nEmbd)
+	normRows(sel, sel, r.outNorm, r.outNormB, h.Norm, nEmbd)
 	if hidden {
 		out := make([][]float32, len(rows))
 		for j := range rows {
@@ -566,7 +696,7 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 		return out
 	}
 	logits := make([]float32, len(rows)*h.VocabSize)
-	c.mm.run(logits, sel, c.output, c.outB, len(rows))
+	r.mm.run(logits, sel, r.output, r.outB, len(rows))
 	if h.FinalSoftcap > 0 {
 		for i, z := range logits {
 			logits[i] = softcap(z, h.FinalSoftcap)
@@ -579,19 +709,25 @@ func (c *CPU) forward(items []item, hidden bool) [][]float32 {
 	return out
 }
 
+// reduce makes a row-parallel projection's output whole: with several ranks
+// each holds a partial sum over its own input columns (rank 0's with the
+// projection's bias, which only it holds), and the all-reduce adds them, so
+// every rank has the whole output before any norm of it and the residual add.
+func (r *cpuRank) reduce(proj []float32) { r.c.comm.allReduce(r.index, proj) }
+
 // attention computes causal scaled dot-product attention for every item and
 // query head, over the layer's window of positions; a query head reads KV head
 // hh/(Heads/HeadsKV) (grouped-query attention; plain multi-head when the
 // counts are equal).
-func (c *CPU) attention(out, q []float32, items []item, layer int) {
-	h := &c.h
+func (r *cpuRank) attention(out, q []float32, items []item, layer int) {
+	h := &r.h
 	hd, nQ := h.HeadDim, h.Heads*h.HeadDim
 	group := h.Heads / h.HeadsKV
 	scale, limit, window := h.AttnScale, h.AttnSoftcap, h.Window(layer)
-	if len(c.buf.scores) != c.mm.pool.workers {
-		c.buf.scores = make([][]float32, c.mm.pool.workers)
+	if len(r.buf.scores) != r.mm.pool.workers {
+		r.buf.scores = make([][]float32, r.mm.pool.workers)
 	}
-	c.mm.pool.run(funcJob(func(worker, job int) {
+	r.mm.pool.run(funcJob(func(worker, job int) {
 		i, hh := job/h.Heads, job%h.Heads
 		it := items[i]
 		kv := (hh / group) * hd
@@ -600,9 +736,9 @@ func (c *CPU) attention(out, q []float32, items []item, layer int) {
 		if window > 0 {
 			first = max(0, it.pos-window+1)
 		}
-		scores := sized(&c.buf.scores[worker], it.pos+1-first)
+		scores := sized(&r.buf.scores[worker], it.pos+1-first)
 		for j := range scores {
-			kr, _ := c.kvAt(it.seq, layer, first+j)
+			kr, _ := r.kvAt(it.seq, layer, first+j)
 			s := dot(qh, kr[kv:kv+hd]) * scale
 			if limit > 0 {
 				s = softcap(s, limit)
@@ -613,7 +749,7 @@ func (c *CPU) attention(out, q []float32, items []item, layer int) {
 		o := out[i*nQ+hh*hd : i*nQ+(hh+1)*hd]
 		clear(o)
 		for j, w := range scores {
-			_, vr := c.kvAt(it.seq, layer, first+j)
+			_, vr := r.kvAt(it.seq, layer, first+j)
 			vr = vr[kv : kv+hd]
 			for d := range o {
 				o[d] += w * vr[d]

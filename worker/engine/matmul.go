@@ -23,19 +23,20 @@ type matrix struct {
 	k          gguf.Kernels
 }
 
-func newMatrix(t *model.Tensor, data []byte) (*matrix, error) {
+// newMatrix is data as rows × cols of t's type: all of t, or a rank's shard of it.
+func newMatrix(t *model.Tensor, rows, cols int, data []byte) (*matrix, error) {
 	k, ok := t.Info.Type.Kernels()
 	if !ok {
 		return nil, t.Info.CheckSupported()
 	}
-	rb, err := t.Info.Type.RowBytes(uint64(t.Cols))
+	rb, err := t.Info.Type.RowBytes(uint64(cols))
 	if err != nil {
 		return nil, fmt.Errorf("tensor %s: %w", t.Info.Name, err)
 	}
-	if uint64(len(data)) != rb*uint64(t.Rows) {
-		return nil, fmt.Errorf("tensor %s: %d bytes of data, want %d rows of %d", t.Info.Name, len(data), t.Rows, rb)
+	if uint64(len(data)) != rb*uint64(rows) {
+		return nil, fmt.Errorf("tensor %s: %d bytes of data, want %d rows of %d", t.Info.Name, len(data), rows, rb)
 	}
-	return &matrix{name: t.Info.Name, typ: t.Info.Type, rows: t.Rows, cols: t.Cols, rowBytes: int(rb), data: data, k: k}, nil
+	return &matrix{name: t.Info.Name, typ: t.Info.Type, rows: rows, cols: cols, rowBytes: int(rb), data: data, k: k}, nil
 }
 
 // rowsView is rows [lo, hi) of m, sharing its data: the halves of a fused

@@ -36,21 +36,29 @@ func scaleMinK4(j int, q []byte) (sc, m uint8) {
 	return q[j+4]&0xf | (q[j-4]>>6)<<4, q[j+4]>>4 | (q[j]>>6)<<4
 }
 
+// signedMax is the value of x largest in magnitude; when that is below
+// ggml's group epsilon the block is all zeros (L cleared) and ok is false.
+func signedMax(x []float32, L []int8) (mx float32, ok bool) {
+	var amax float32
+	for _, v := range x {
+		if ax := abs32(v); ax > amax {
+			amax, mx = ax, v
+		}
+	}
+	if amax < groupMaxEps {
+		clear(L[:len(x)])
+		return 0, false
+	}
+	return mx, true
+}
+
 // makeQX1Quants is ggml's make_qx_quants with rmse_type 1 and no weights
 // (the only call the reference quantizers make): symmetric quants in
 // [-nmax, nmax-1] stored +nmax, with the scale refined over 19 candidates by
 // weighted least squares (weights x²).
 func makeQX1Quants(n, nmax int, x []float32, L []int8) float32 {
-	var mx, amax float32
-	for i := range n {
-		if ax := abs32(x[i]); ax > amax {
-			amax, mx = ax, x[i]
-		}
-	}
-	if amax < groupMaxEps {
-		for i := range n {
-			L[i] = 0
-		}
+	mx, ok := signedMax(x[:n], L)
+	if !ok {
 		return 0
 	}
 	nm := int32(nmax)
@@ -94,16 +102,8 @@ func makeQX1Quants(n, nmax int, x []float32, L []int8) float32 {
 // makeQ3Quants is ggml's make_q3_quants with do_rmse: symmetric quants in
 // [-nmax, nmax-1], stored +nmax, refined one element at a time.
 func makeQ3Quants(n, nmax int, x []float32, L []int8) float32 {
-	var mx, amax float32
-	for i := range n {
-		if ax := abs32(x[i]); ax > amax {
-			amax, mx = ax, x[i]
-		}
-	}
-	if amax < groupMaxEps {
-		for i := range n {
-			L[i] = 0
-		}
+	mx, ok := signedMax(x[:n], L)
+	if !ok {
 		return 0
 	}
 	nm := int32(nmax)

@@ -91,23 +91,23 @@ func dequantQ4_1(dst []float32, src []byte) {
 	}
 }
 
+// minScale is the asymmetric formats' block scale: the block's minimum, and the
+// step d (and 1/d, 0 for a constant block) that spreads it over levels steps.
+func minScale(x []float32, levels float32) (mn, d, id float32) {
+	mn, mx := float32(math.MaxFloat32), float32(-math.MaxFloat32)
+	for _, v := range x {
+		mn, mx = min(mn, v), max(mx, v)
+	}
+	if d = (mx - mn) / levels; d != 0 {
+		id = 1 / d
+	}
+	return mn, d, id
+}
+
 func quantQ4_1(dst []byte, src []float32) {
 	for b := 0; b < len(src)/qk32; b++ {
 		x := src[b*qk32 : b*qk32+qk32]
-		mn, mx := float32(math.MaxFloat32), float32(-math.MaxFloat32)
-		for _, v := range x {
-			if v < mn {
-				mn = v
-			}
-			if v > mx {
-				mx = v
-			}
-		}
-		d := (mx - mn) / 15
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		mn, d, id := minScale(x, 15)
 		o := dst[b*20 : b*20+20]
 		putHalf(o, d)
 		putHalf(o[2:], mn)
@@ -216,20 +216,7 @@ func dequantQ5_1(dst []float32, src []byte) {
 func quantQ5_1(dst []byte, src []float32) {
 	for b := 0; b < len(src)/qk32; b++ {
 		x := src[b*qk32 : b*qk32+qk32]
-		mn, mx := float32(math.MaxFloat32), float32(-math.MaxFloat32)
-		for _, v := range x {
-			if v < mn {
-				mn = v
-			}
-			if v > mx {
-				mx = v
-			}
-		}
-		d := (mx - mn) / 31
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		mn, d, id := minScale(x, 31)
 		o := dst[b*24 : b*24+24]
 		putHalf(o, d)
 		putHalf(o[2:], mn)

@@ -53,11 +53,16 @@ func TestScratchMatchesTheLibraryLayout(t *testing.T) {
 			o.KVType = kvcache.BF16
 		}
 		s := o.WithDefaults(h).Sizing(h)
+		if rng.IntN(2) == 0 { // a rank of a tensor-parallel split
+			s.Ranks = pick(2, 4, 8)
+			s.Rank, s.VocabFull = rng.IntN(s.Ranks), h.VocabSize*s.Ranks-rng.IntN(s.Ranks)
+		}
 		size, kv := Scratch(h, s)
 		csize, ckv := layout.Scratch(layout.Config{RopeMode: int(h.RopeMode),
 			RopeDim: h.RopeDim, Layers: h.Blocks, KVBlocks: s.Blocks, KVBlockTokens: s.BlockTokens, Heads: h.Heads,
 			HeadsKV: h.HeadsKV, HeadDim: h.HeadDim, MaxBatch: s.MaxBatch, MaxSeqBlocks: s.MaxSeqBlocks,
-			Embedding: h.Embedding, FFN: h.FeedForward, Vocab: h.VocabSize, KVType: int(s.KVType.GGML())})
+			Embedding: h.Embedding, FFN: h.FeedForward, Vocab: h.VocabSize, KVType: int(s.KVType.GGML()),
+			Rank: s.Rank, Ranks: s.Ranks, VocabFull: s.VocabFull})
 		if size != csize || kv != ckv {
 			t.Fatalf("case %d %+v %+v: memplan scratch %d (KV %d), cuda/layout/layout.h %d (KV %d)", i, h, s, size, kv, csize, ckv)
 		}

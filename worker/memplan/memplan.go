@@ -11,6 +11,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/shard"
 )
 
 // MiB is a mebibyte.
@@ -39,6 +40,9 @@ type Options struct {
 	MaxBatch int
 	// GemmMinTokens is the token count from which linear layers use cuBLAS; 0 means 16.
 	GemmMinTokens int
+	// GPUs is how many GPUs the model is split over by tensor parallelism
+	// (worker/shard); 0 means 1. The plan is then each GPU's.
+	GPUs int
 }
 
 // DefaultGPUMemoryUtilization leaves a tenth of the GPU to the driver, other
@@ -71,6 +75,7 @@ func (o Options) WithDefaults(h model.Hyper) Options {
 	if o.GemmMinTokens <= 0 {
 		o.GemmMinTokens = 16
 	}
+	o.GPUs = max(1, o.GPUs)
 	return o
 }
 
@@ -82,6 +87,9 @@ type Sizing struct {
 	MaxSeqBlocks  int // block-table width
 	MaxBatch      int // tokens per forward call
 	GemmMinTokens int
+	// Tensor parallelism: the rank this sizing is for, of Ranks (0 of 1
+	// without), and the whole vocabulary, whose logits rank 0 gathers.
+	Rank, Ranks, VocabFull int
 }
 
 // Sizing derives the allocation sizes from options that WithDefaults filled.
@@ -93,23 +101,31 @@ func (o Options) Sizing(h model.Hyper) Sizing {
 		MaxSeqBlocks:  kvcache.BlocksFor(h.ContextLength, o.KVBlockTokens),
 		MaxBatch:      o.MaxBatch,
 		GemmMinTokens: o.GemmMinTokens,
+		Ranks:         1,
+		VocabFull:     h.VocabSize,
 	}
 }
 
-// Plan is the device memory a model needs, in bytes.
+// Plan is the device memory a model needs, in bytes: on each of GPUs GPUs
+// when it is split over several (the figures of the GPU that needs most).
 type Plan struct {
 	Weights uint64
 	KVCache uint64
 	Buffers uint64 // activations, logits, cuBLAS workspace, staging, a reserve for the CUDA libraries
+	GPUs    int    // 0 or 1: one GPU
 	// Utilization is the share of a GPU's memory the plan may take; 0 means all of it.
 	Utilization float64
 }
 
-// Total is the sum of the parts.
+// Total is the sum of the parts: what one GPU needs.
 func (p Plan) Total() uint64 { return p.Weights + p.KVCache + p.Buffers }
 
-// RequiredMiB is the GPU memory the plan needs, in whole MiB (the unit of the
-// nvidia.com/gpu.memory label): Total is at most Utilization of it.
+// Count is the number of GPUs the plan is for.
+func (p Plan) Count() int { return max(1, p.GPUs) }
+
+// RequiredMiB is the GPU memory the plan needs on each of its GPUs, in whole
+// MiB (the unit of the nvidia.com/gpu.memory label): Total is at most
+// Utilization of it.
 func (p Plan) RequiredMiB() int64 {
 	if p.Utilization <= 0 || p.Utilization >= 1 {
 		return int64(CeilMiB(p.Total()))
@@ -122,19 +138,28 @@ func (p Plan) Check(device string, free uint64) error {
 	if p.Total() <= free {
 		return nil
 	}
-	return fmt.Errorf("model needs %d MiB (weights %d + KV cache %d + buffers %d) but %s has only %d MiB free",
-		CeilMiB(p.Total()), CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers), device, free/MiB)
+	each := ""
+	if p.Count() > 1 {
+		each = fmt.Sprintf(" on one of its %d GPUs", p.Count())
+	}
+	return fmt.Errorf("model needs %d MiB (weights %d + KV cache %d + buffers %d)%s but %s has only %d MiB free",
+		CeilMiB(p.Total()), CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers), each, device, free/MiB)
 }
 
 // String is the plan in MiB, as inspect and the operator show it: what a GPU
-// needs, then the parts.
+// needs, then the parts; per GPU and how many when the model is split
+// ("2 × 40212 MiB per GPU (...)").
 func (p Plan) String() string {
+	per, each := "", ""
+	if p.Count() > 1 {
+		per, each = fmt.Sprintf("%d × ", p.Count()), " per GPU"
+	}
 	within := ""
 	if p.Utilization > 0 && p.Utilization < 1 {
 		within = fmt.Sprintf(", within gpuMemoryUtilization %g", p.Utilization)
 	}
-	return fmt.Sprintf("%d MiB (weights %d + KV cache %d + buffers %d%s)",
-		p.RequiredMiB(), CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers), within)
+	return fmt.Sprintf("%s%d MiB%s (weights %d + KV cache %d + buffers %d%s)",
+		per, p.RequiredMiB(), each, CeilMiB(p.Weights), CeilMiB(p.KVCache), CeilMiB(p.Buffers), within)
 }
 
 // CeilMiB rounds bytes up to MiB.
@@ -143,11 +168,40 @@ func CeilMiB(b uint64) uint64 { return (b + MiB - 1) / MiB }
 // ForModel is the least the CUDA loader allocates for m with o: the weights,
 // the buffers and the KV pool o asks for (see Options). m may come from a
 // header-only file (model.FromHeader): only tensor shapes and types are read.
-func ForModel(m *model.Model, o Options) Plan {
+// Over several GPUs (o.GPUs) it is the plan of the GPU whose shard needs most,
+// and it fails when the model does not split over that many (worker/shard
+// says why).
+func ForModel(m *model.Model, o Options) (Plan, error) {
 	o = o.WithDefaults(m.Hyper)
-	p := Compute(m.Hyper, WeightBytes(m), o.Sizing(m.Hyper))
-	p.Utilization = o.GPUMemoryUtilization
+	sp, err := shard.ForModel(m, o.GPUs)
+	if err != nil {
+		return Plan{}, err
+	}
+	var worst Plan
+	for r := range sp.N() {
+		if p := ForRank(m, o, sp, r); r == 0 || p.Total() > worst.Total() {
+			worst = p
+		}
+	}
+	return worst, nil
+}
+
+// ForRank is the plan of rank r of sp's split of m, with o already through
+// WithDefaults: what the CUDA loader allocates on that rank's GPU.
+func ForRank(m *model.Model, o Options, sp shard.Plan, r int) Plan {
+	h, s := RankSizing(m.Hyper, o, sp, r)
+	p := Compute(h, WeightBytes(m, sp, r), s)
+	p.GPUs, p.Utilization = sp.N(), o.GPUMemoryUtilization
 	return p
+}
+
+// RankSizing is rank r's share of the hyperparameters (shard.Plan.Hyper) and
+// its allocation sizes, from o already through WithDefaults.
+func RankSizing(h model.Hyper, o Options, sp shard.Plan, r int) (model.Hyper, Sizing) {
+	rh := sp.Hyper(h, r)
+	s := o.Sizing(rh)
+	s.Rank, s.Ranks, s.VocabFull = r, sp.N(), h.VocabSize
+	return rh, s
 }
 
 // maxPoolBlocks bounds a pool sized by memory: the host keeps a few dozen bytes
@@ -156,37 +210,69 @@ func ForModel(m *model.Model, o Options) Plan {
 // a large GPU would otherwise get hundreds of millions.
 const maxPoolBlocks = 1 << 20
 
-// ForDevice is what the CUDA loader allocates for m with o on a GPU of total
-// bytes, and the options that give it: unless o sets KVCacheTokens, the KV pool
+// ForDevice is what the CUDA loader allocates for m with o on GPUs of total
+// bytes each (the smallest of them, when the model is split over several),
+// and the options that give it: unless o sets KVCacheTokens, the KV pool
 // takes, in whole blocks, what GPUMemoryUtilization × total leaves after the
-// weights and buffers (at most maxPoolBlocks). It fails, saying what to change,
-// when that is less than ForModel's pool.
+// weights and buffers (at most maxPoolBlocks) on the GPU where that is least:
+// the ranks share the pool's block ids, each storing its KV heads of every
+// block. It fails, saying what to change, when that is less than ForModel's
+// pool.
 func ForDevice(m *model.Model, o Options, total uint64, device string) (Plan, Options, error) {
 	fixed := o.KVCacheTokens > 0
 	o = o.WithDefaults(m.Hyper)
-	least := ForModel(m, o)
+	least, err := ForModel(m, o)
+	if err != nil {
+		return Plan{}, o, err
+	}
 	budget := uint64(o.GPUMemoryUtilization * float64(total))
 	if least.Total() > budget {
-		return Plan{}, o, fmt.Errorf("model needs %s, more than gpuMemoryUtilization %.2f of %s's %d MiB (%d MiB): raise spec.serving.gpuMemoryUtilization (--gpu-memory-utilization), lower maxContextLength or maxConcurrentRequests, store the KV cache as q8_0, or use a GPU with at least %d MiB",
-			least, o.GPUMemoryUtilization, device, total/MiB, budget/MiB, least.RequiredMiB())
+		raise := ""
+		if o.GPUs > 1 {
+			raise = "raise spec.gpu.count (--gpus), "
+		}
+		return Plan{}, o, fmt.Errorf("model needs %s, more than gpuMemoryUtilization %.2f of %s's %d MiB (%d MiB): %sraise spec.serving.gpuMemoryUtilization (--gpu-memory-utilization), lower maxContextLength or maxConcurrentRequests, store the KV cache as q8_0, or use a GPU with at least %d MiB",
+			least, o.GPUMemoryUtilization, device, total/MiB, budget/MiB, raise, least.RequiredMiB())
 	}
 	if fixed {
 		return least, o, nil
 	}
-	h, weights := m.Hyper, WeightBytes(m)
-	s := o.Sizing(h)
-	perBlock := uint64(s.BlockTokens) * kvcache.BytesPerToken(h, s.KVType)
-	none := s
-	none.Blocks = 0
-	leastBlocks := uint64(s.Blocks)
-	blocks := leastBlocks
-	if base := Compute(h, weights, none).Total(); budget > base {
-		blocks = max(blocks, min((budget-base)/perBlock, maxPoolBlocks))
+	sp, err := shard.ForModel(m, o.GPUs)
+	if err != nil {
+		return Plan{}, o, err
 	}
+	type rank struct {
+		h       model.Hyper
+		s       Sizing
+		weights uint64
+	}
+	ranks := make([]rank, sp.N())
+	leastBlocks := uint64(0)
+	blocks := uint64(maxPoolBlocks)
+	for r := range ranks {
+		h, s := RankSizing(m.Hyper, o, sp, r)
+		ranks[r] = rank{h: h, s: s, weights: WeightBytes(m, sp, r)}
+		leastBlocks = uint64(s.Blocks)
+		perBlock := uint64(s.BlockTokens) * kvcache.BytesPerToken(h, s.KVType)
+		none := s
+		none.Blocks = 0
+		est := uint64(0)
+		if base := Compute(h, ranks[r].weights, none).Total(); budget > base {
+			est = (budget - base) / perBlock
+		}
+		blocks = min(blocks, est)
+	}
+	blocks = max(blocks, leastBlocks)
 	// Alignment and the driver's granule make the estimate off by a granule's worth at most, either way.
 	fits := func(n uint64) bool {
-		s.Blocks = int(n)
-		return Compute(h, weights, s).Total() <= budget
+		for _, rk := range ranks {
+			s := rk.s
+			s.Blocks = int(n)
+			if Compute(rk.h, rk.weights, s).Total() > budget {
+				return false
+			}
+		}
+		return true
 	}
 	for blocks < maxPoolBlocks && fits(blocks+1) {
 		blocks++
@@ -194,8 +280,9 @@ func ForDevice(m *model.Model, o Options, total uint64, device string) (Plan, Op
 	for blocks > leastBlocks && !fits(blocks) {
 		blocks--
 	}
-	o.KVCacheTokens = int(blocks) * s.BlockTokens
-	return ForModel(m, o), o, nil
+	o.KVCacheTokens = int(blocks) * o.KVBlockTokens
+	p, err := ForModel(m, o)
+	return p, o, err
 }
 
 // slabAlign is the alignment of every piece of the library's two slabs
@@ -215,25 +302,32 @@ const ContextReserve = 600 * MiB
 
 func align(b, to uint64) uint64 { return (b + to - 1) / to * to }
 
-// WeightBytes is the weights slab the CUDA loader allocates: every tensor as
-// stored, at its encoded size from gguf's type table (Q8_0's 34-byte blocks
-// become 32 quants and a 2-byte scale, two pieces), vectors and the position table as float32, each piece aligned to
-// 256 bytes. The loader's grouped [q; k; v] and [gate; up] pieces need no more
-// than their members' pieces.
-func WeightBytes(m *model.Model) uint64 {
+// WeightBytes is the weights slab the CUDA loader allocates on rank r of sp
+// (with one rank, the whole model): every tensor's piece as stored, at its
+// encoded size from gguf's type table (Q8_0's 34-byte blocks become 32
+// quants and a 2-byte scale, two pieces), vectors and the position table as
+// float32, each piece aligned to 256 bytes. The loader's grouped [q; k; v]
+// and [gate; up] pieces need no more than their members' pieces.
+func WeightBytes(m *model.Model, sp shard.Plan, r int) uint64 {
 	var total uint64
 	add := func(t *model.Tensor, asF32 bool) {
 		if t == nil {
 			return
 		}
-		n := uint64(t.Rows) * uint64(t.Cols)
+		pc, err := sp.Piece(t, r)
+		if err != nil || pc.Empty() {
+			return // a plan ForModel made has a rule for every tensor the model binds
+		}
+		rows, cols := pc.Shape()
+		n := uint64(rows) * uint64(cols)
 		switch {
 		case asF32:
 			total += align(n*4, slabAlign)
 		case t.Info.Type == gguf.TypeQ8_0: // int8 quants, then one fp16 scale per block
 			total += align(n, slabAlign) + align(n/gguf.TypeQ8_0.BlockSize()*2, slabAlign)
 		default:
-			total += align(t.Info.Size, slabAlign)
+			rb, _ := t.Info.Type.RowBytes(uint64(cols))
+			total += align(rb*uint64(rows), slabAlign)
 		}
 	}
 	w := &m.Weights
@@ -271,9 +365,19 @@ func Compute(h model.Hyper, weights uint64, s Sizing) Plan {
 // CUDA loader checks the library's own figure against this one at load).
 func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 	const f32, i32 = 4, 4
-	B, E, F, V := uint64(s.MaxBatch), uint64(h.Embedding), uint64(h.FeedForward), uint64(h.VocabSize)
+	B, E, F := uint64(s.MaxBatch), uint64(h.Embedding), uint64(h.FeedForward)
 	nq, nkv := uint64(h.Heads*h.HeadDim), uint64(h.HeadsKV*h.HeadDim)
-	qw := nq + 2*nkv // room for a fused [q; k; v] row
+	qw := nq + 2*nkv // room for a fused [q; k; v] row (GPT-2's own, or llama's grouped one)
+	// Logits: rank 0 holds the whole vocabulary's, gathered from every rank's
+	// piece (rank r computes its rows in its slot of the gather buffer).
+	V, gather := uint64(h.VocabSize), uint64(0)
+	if s.Ranks > 1 {
+		chunk := uint64((s.VocabFull + s.Ranks - 1) / s.Ranks)
+		V, gather = uint64(s.VocabFull), chunk*uint64(s.Ranks)
+		if s.Rank > 0 {
+			V, gather = 0, chunk
+		}
+	}
 	L := uint64(s.LogitRows())
 	var used uint64
 	take := func(bytes uint64) uint64 {
@@ -291,6 +395,7 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 	kv = used - kStart
 	for _, n := range []uint64{B * E, B * max(E, nq), B * qw, B * nkv, B * nkv, B * nq, B * F, B * F, L * V,
 		L * uint64(h.Heads) * attnSplits * (uint64(h.HeadDim) + 2), // decode attention partials
+		L * gather, // tensor parallelism: every rank's logits, for rank 0 to put in order
 	} {
 		take(n * f32)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
+	"github.com/kubeinfer/kubeinfer/worker/shard"
 )
 
 // llama32_1b has Llama-3.2-1B's shape.
@@ -133,43 +134,68 @@ func headerModel(t *testing.T) *model.Model {
 	return m
 }
 
+// plan is ForModel, which must not fail.
+func plan(t *testing.T, m *model.Model, o Options) Plan {
+	t.Helper()
+	p, err := ForModel(m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // On a GPU the pool takes what the utilization leaves after weights and buffers, in whole
 // blocks: one block more would not fit. The plan the operator schedules by is the least
-// pool, which a GPU must hold within its utilization.
+// pool, which a GPU must hold within its utilization. Over several GPUs the pool's blocks
+// are every GPU's (each holds its KV heads of them): they fill the GPU that has least room.
 func TestForDeviceFillsTheUtilization(t *testing.T) {
 	m := headerModel(t)
 	const total = 3 << 30
-	for _, util := range []float64{0, 0.5, 0.9, 1} {
-		for _, kt := range []kvcache.Type{kvcache.Auto, kvcache.BF16, kvcache.Q8_0, kvcache.F32} {
-			o := Options{Concurrency: 4, GPUMemoryUtilization: util, KVType: kt}
-			p, got, err := ForDevice(m, o, total, "GPU0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			u := util
-			if u == 0 {
-				u = DefaultGPUMemoryUtilization
-			}
-			budget := uint64(u * total)
-			s := got.Sizing(m.Hyper)
-			if p.Total() > budget || s.Blocks <= o.WithDefaults(m.Hyper).Sizing(m.Hyper).Blocks {
-				t.Fatalf("utilization %g %s: plan %s of a budget of %d MiB, %d blocks", util, kt, p, budget>>20, s.Blocks)
-			}
-			s.Blocks++
-			if Compute(m.Hyper, WeightBytes(m), s).Total() <= budget {
-				t.Errorf("utilization %g %s: %d blocks leave room for one more", util, kt, s.Blocks-1)
-			}
-			if p != ForModel(m, got) {
-				t.Errorf("the device's options do not plan the device's plan")
+	for _, gpus := range []int{1, 2} {
+		sp, err := shard.ForModel(m, gpus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, util := range []float64{0, 0.5, 0.9, 1} {
+			for _, kt := range []kvcache.Type{kvcache.Auto, kvcache.BF16, kvcache.Q8_0, kvcache.F32} {
+				o := Options{Concurrency: 4, GPUMemoryUtilization: util, KVType: kt, GPUs: gpus}
+				p, got, err := ForDevice(m, o, total, "GPU0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				u := util
+				if u == 0 {
+					u = DefaultGPUMemoryUtilization
+				}
+				budget := uint64(u * total)
+				if p.Total() > budget || got.Sizing(m.Hyper).Blocks <= o.WithDefaults(m.Hyper).Sizing(m.Hyper).Blocks {
+					t.Fatalf("%d GPUs, utilization %g %s: plan %s of a budget of %d MiB, %d blocks", gpus, util, kt, p, budget>>20,
+						got.Sizing(m.Hyper).Blocks)
+				}
+				oneMore := false
+				for r := range sp.N() {
+					h, s := RankSizing(m.Hyper, got, sp, r)
+					if Compute(h, WeightBytes(m, sp, r), s).Total() > budget {
+						t.Errorf("%d GPUs, utilization %g %s: rank %d exceeds the budget", gpus, util, kt, r)
+					}
+					s.Blocks++
+					oneMore = oneMore || Compute(h, WeightBytes(m, sp, r), s).Total() > budget
+				}
+				if !oneMore && got.Sizing(m.Hyper).Blocks < maxPoolBlocks {
+					t.Errorf("%d GPUs, utilization %g %s: %d blocks leave room for one more", gpus, util, kt, got.Sizing(m.Hyper).Blocks)
+				}
+				if p != plan(t, m, got) || p.Count() != gpus {
+					t.Errorf("the device's options do not plan the device's plan")
+				}
 			}
 		}
 	}
 	// A KV cache size that is asked for is kept.
-	if p, _, err := ForDevice(m, Options{KVCacheTokens: 4096}, total, "GPU0"); err != nil || p != ForModel(m, Options{KVCacheTokens: 4096}) {
+	if p, _, err := ForDevice(m, Options{KVCacheTokens: 4096}, total, "GPU0"); err != nil || p != plan(t, m, Options{KVCacheTokens: 4096}) {
 		t.Errorf("fixed pool: %v %s", err, p)
 	}
 	// Too small a GPU says what to change.
-	least := ForModel(m, Options{Concurrency: 4})
+	least := plan(t, m, Options{Concurrency: 4})
 	small := uint64(float64(least.Total()) / DefaultGPUMemoryUtilization * 0.99)
 	_, _, err := ForDevice(m, Options{Concurrency: 4}, small, "GPU0")
 	if err == nil || !strings.Contains(err.Error(), "raise spec.serving.gpuMemoryUtilization") ||
@@ -179,6 +205,13 @@ func TestForDeviceFillsTheUtilization(t *testing.T) {
 	if int64(float64(least.Total())/DefaultGPUMemoryUtilization/MiB) >= least.RequiredMiB() ||
 		float64(least.RequiredMiB()*MiB)*DefaultGPUMemoryUtilization < float64(least.Total()) {
 		t.Errorf("required %d MiB for %s at %g", least.RequiredMiB(), least, DefaultGPUMemoryUtilization)
+	}
+	// Split, it also says to raise the GPU count.
+	two := plan(t, m, Options{Concurrency: 4, GPUs: 2})
+	small = uint64(float64(two.Total()) / DefaultGPUMemoryUtilization * 0.99)
+	if _, _, err := ForDevice(m, Options{Concurrency: 4, GPUs: 2}, small, "GPU0,GPU1"); err == nil ||
+		!strings.Contains(err.Error(), "raise spec.gpu.count") || !strings.Contains(err.Error(), "2 × ") {
+		t.Errorf("2 GPUs of %d bytes for a plan of %s: %v", small, two, err)
 	}
 	// A huge GPU: the pool stops at maxPoolBlocks.
 	_, o, err := ForDevice(m, Options{}, 1<<50, "GPU0")
@@ -225,7 +258,70 @@ func TestWeightBytesQuantized(t *testing.T) {
 	if !seen[gguf.TypeQ4_K] || !seen[gguf.TypeQ6_K] {
 		t.Fatalf("the Q4_K_M model has types %v", seen)
 	}
-	if got := WeightBytes(m); got != want {
+	one, err := shard.ForModel(m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := WeightBytes(m, one, 0); got != want {
 		t.Errorf("WeightBytes = %d, want %d", got, want)
+	}
+}
+
+// Over N GPUs the plan is each GPU's: its shard of the weights, its KV heads'
+// cache (a replicated KV head is on every GPU that reads it), and its buffers,
+// rank 0's holding the whole vocabulary's logits for sampling.
+func TestMemoryPlanPerGPU(t *testing.T) {
+	cfg := modeltest.Config{Arch: "llama", Embedding: 512, Heads: 8, HeadsKV: 4, FeedForward: 1024, Blocks: 2,
+		Vocab: 4000, Context: 4096, Type: gguf.TypeQ4_0, Seed: 1}
+	w, err := modeltest.Writer(cfg, modeltest.Tensors(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := modeltest.Parse(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.FromFile(f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{KVCacheTokens: 4096}
+	one, err := ForModel(m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Count() != 1 || strings.Contains(one.String(), "×") {
+		t.Errorf("one GPU: %d, %q", one.Count(), one)
+	}
+	var norms uint64 = 2*(2*align(512*4, slabAlign)) + align(512*4, slabAlign) // replicated on every GPU
+	for _, n := range []int{2, 4} {
+		o.GPUs = n
+		p, err := ForModel(m, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Count() != n || !strings.HasPrefix(p.String(), fmt.Sprintf("%d × ", n)) || !strings.Contains(p.String(), " per GPU (") {
+			t.Errorf("N=%d: %d GPUs, %q", n, p.Count(), p)
+		}
+		// Q4_0's 18-byte blocks split into whole blocks: each GPU holds its share of the
+		// matrices plus every norm.
+		if lo, hi := (one.Weights-norms)/uint64(n), (one.Weights-norms)/uint64(n)+norms+16*slabAlign; p.Weights < lo || p.Weights > hi {
+			t.Errorf("N=%d: %d weight bytes per GPU, want %d to %d", n, p.Weights, lo, hi)
+		}
+		if want := one.KVCache / uint64(n); p.KVCache != want {
+			t.Errorf("N=%d: KV cache %d per GPU, want %d", n, p.KVCache, want)
+		}
+		sp, _ := shard.ForModel(m, n)
+		oo := o.WithDefaults(m.Hyper)
+		s0, _ := Scratch(RankSizing(m.Hyper, oo, sp, 0))
+		s1, _ := Scratch(RankSizing(m.Hyper, oo, sp, 1))
+		// Rank 0 holds the gathered logits (256 rows x 4000) and every rank's slot for them.
+		if d := s0 - s1; d < 256*4000*4 {
+			t.Errorf("N=%d: rank 0's scratch is only %d bytes larger than rank 1's", n, d)
+		}
+	}
+	o.GPUs = 16
+	if _, err := ForModel(m, o); err == nil || !strings.Contains(err.Error(), "over 16 GPUs") {
+		t.Errorf("16 GPUs for 8 heads: %v", err)
 	}
 }

@@ -25,7 +25,7 @@ func FromHeader(f *gguf.File, opts memplan.Options) (memplan.Plan, error) {
 	if err != nil {
 		return memplan.Plan{}, err
 	}
-	return memplan.ForModel(m, opts), nil
+	return memplan.ForModel(m, opts)
 }
 
 // Sizer reads URL models' headers and keeps the result per sha256 digest, which
@@ -59,7 +59,7 @@ func (s *Sizer) Plan(ctx context.Context, url, digest string, opts memplan.Optio
 	if err != nil {
 		return memplan.Plan{}, err
 	}
-	return memplan.ForModel(m, opts), nil
+	return memplan.ForModel(m, opts)
 }
 
 func (s *Sizer) header(ctx context.Context, url, digest string) (*model.Model, error) {

@@ -185,6 +185,9 @@ func (s *EventSink) event(f Fields) *eventsv1.Event {
 	switch {
 	case f.MemoryMiB > 0 && f.MemoryKind == "VRAM":
 		ann[AnnotationVRAMMiB] = strconv.FormatInt(f.MemoryMiB, 10)
+		if f.GPUs > 1 {
+			ann[inferencev1alpha1.AnnotationGPUs] = strconv.Itoa(f.GPUs)
+		}
 	case f.MemoryMiB > 0:
 		ann[AnnotationRAMMiB] = strconv.FormatInt(f.MemoryMiB, 10)
 	}

@@ -9,19 +9,24 @@ import (
 
 // ProcessMemory is the worker's MemoryProbe. On the CPU engine it is the resident memory,
 // which is where the model's weights live there. On a GPU ("GPU0", "GPU1", ...) it is what
-// the driver says this process holds on that device, asked through NVML; without the
-// driver's answer there is no figure, so no VRAM is ever invented.
+// the driver says this process holds on that device, asked through NVML, and on the GPUs of
+// a split model ("GPU0,GPU1") the most it holds on any of them; without the driver's answer
+// there is no figure, so no VRAM is ever invented.
 func ProcessMemory(device string) (mib int64, kind string, ok bool) {
-	if ordinal, isGPU := strings.CutPrefix(device, "GPU"); isGPU {
-		idx, err := strconv.Atoi(ordinal)
-		if err != nil {
-			return 0, "", false
+	if strings.HasPrefix(device, "GPU") {
+		var most uint64
+		for _, d := range strings.Split(device, ",") {
+			idx, err := strconv.Atoi(strings.TrimPrefix(d, "GPU"))
+			if err != nil || !strings.HasPrefix(d, "GPU") {
+				return 0, "", false
+			}
+			used, ok := gpuMemoryOfProcess(idx, os.Getpid())
+			if !ok {
+				return 0, "", false
+			}
+			most = max(most, used)
 		}
-		used, ok := gpuMemoryOfProcess(idx, os.Getpid())
-		if !ok {
-			return 0, "", false
-		}
-		return int64((used + 1<<20 - 1) >> 20), "VRAM", true
+		return int64((most + 1<<20 - 1) >> 20), "VRAM", true
 	}
 	if device != "CPU" {
 		return 0, "", false

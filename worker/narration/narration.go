@@ -67,6 +67,9 @@ type Fields struct {
 	// memory (CPU); 0 when unknown. MemoryKind says which: "VRAM" or "RAM".
 	MemoryMiB  int64
 	MemoryKind string
+	// GPUs is how many GPUs the model is split over (model_load only); MemoryMiB is then each
+	// GPU's (the most of any). 0 or 1 is one.
+	GPUs int
 	// RequiredMiB and WeightsBytes are the GPU memory plan of the model (model_load only).
 	RequiredMiB  int64
 	WeightsBytes int64
@@ -85,8 +88,9 @@ type Sink interface {
 	Emit(ctx context.Context, f Fields) error
 }
 
-// MemoryProbe reports the memory the process holds on device ("GPU0" or "CPU"), in MiB,
-// and its kind ("VRAM" or "RAM"); ok is false when it cannot be measured.
+// MemoryProbe reports the memory the process holds on device ("GPU0", "CPU", or the GPUs
+// of a split model, "GPU0,GPU1": the most it holds on any of them), in MiB, and its kind
+// ("VRAM" or "RAM"); ok is false when it cannot be measured.
 type MemoryProbe func(device string) (mib int64, kind string, ok bool)
 
 // Config configures a Narrator.
@@ -297,6 +301,7 @@ func (n *Narrator) OnModelLoaded(rec report.ModelLoaded) {
 	n.mu.Unlock()
 	f := n.base(ActionModelLoad, ReasonModelLoaded)
 	f.Device = rec.Device
+	f.GPUs = rec.GPUs
 	f.DurationMS = rec.LoadTime.Milliseconds()
 	f.Parameters = rec.Parameters
 	f.RequiredMiB, f.WeightsBytes = rec.RequiredMiB, rec.WeightsBytes
@@ -325,7 +330,12 @@ func modelLoadedSentence(family, arch, name string, f Fields) string {
 		what = arch + ", "
 	}
 	if f.MemoryMiB > 0 {
-		return fmt.Sprintf("Loaded %s model %s%s (%s%d MB %s, %d ms)", archTitle(family), name, where, what, f.MemoryMiB, f.MemoryKind, f.DurationMS)
+		count := "" // a model split over several GPUs: what each took, the most of them
+		if f.GPUs > 1 {
+			count = fmt.Sprintf("%d × ", f.GPUs)
+		}
+		return fmt.Sprintf("Loaded %s model %s%s (%s%s%d MB %s, %d ms)", archTitle(family), name, where, what, count,
+			f.MemoryMiB, f.MemoryKind, f.DurationMS)
 	}
 	return fmt.Sprintf("Loaded %s model %s%s (%s%d ms)", archTitle(family), name, where, what, f.DurationMS)
 }

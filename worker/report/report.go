@@ -33,9 +33,12 @@ type ModelLoaded struct {
 	// RequiredMiB and WeightsBytes are the model's GPU memory plan (load.Options.Plan).
 	RequiredMiB  int64
 	WeightsBytes int64
-	// DeviceBytes is the GPU memory the load really took, as the backend measured it; 0 if unknown.
+	// DeviceBytes is the GPU memory the load really took, as the backend measured it (on the GPU
+	// where it took most); 0 if unknown.
 	DeviceBytes uint64
-	LoadTime    time.Duration // warm-up included
+	// GPUs is how many GPUs the model is split over (tensor parallelism); 0 or 1 is one.
+	GPUs     int
+	LoadTime time.Duration // warm-up included
 }
 
 // InferenceFailure describes a request the model could not serve because its

@@ -207,6 +207,9 @@ func (s *Server) Start(ctx context.Context, m *load.Model) error {
 	if u, ok := m.Backend.(interface{ UsedBytes() uint64 }); ok {
 		rec.DeviceBytes = u.UsedBytes()
 	}
+	if g, ok := m.Backend.(interface{ GPUs() int }); ok {
+		rec.GPUs = g.GPUs()
+	}
 	s.log.Info("model ready", "servedName", rec.ServedName, "arch", rec.Arch, "backend", rec.Backend, "device", rec.Device,
 		"contextLength", rec.ContextLength, "loadSeconds", rec.LoadTime.Seconds())
 	s.cfg.Narrator.OnModelLoaded(rec)

@@ -197,6 +197,14 @@ func Writer(cfg Config, tensors []Tensor) (*gguf.Writer, error) {
 	}
 	// One merge, so the byte-level BPE tokenizer has something to apply.
 	tokens[len(tokens)-1] = "AB"
+	if len(tokens) >= 256 {
+		// A vocabulary of real size stands in for a real one: BOS and EOS are
+		// control tokens, and the characters they displace (the quote and '#',
+		// which JSON output needs) are ordinary tokens at the end.
+		tokens[len(tokens)-2], tokens[len(tokens)-3] = tokens[1], tokens[2]
+		tokens[1], tokens[2] = "<s>", "</s>"
+		types[1], types[2] = 3, 3
+	}
 	if a == "llama" {
 		w.Set("tokenizer.ggml.model", gguf.String("llama"))
 		w.Set("tokenizer.ggml.pre", gguf.String("default"))
