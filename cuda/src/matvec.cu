@@ -1,5 +1,5 @@
 #include "matvec.cuh"
-#include "gelu.cuh"
+#include "act.cuh"
 #include "quant_q8.cuh"
 
 // Rows (warps) per block, for dtype DT and NT tokens a pass, and 16-byte chunks per lane in flight at
@@ -24,7 +24,8 @@ template <int DT, int NT, bool Q8PATH = false> struct Warps {
 	                                                                   : KIC_MATVEC_WARPS;
 };
 static_assert(KIC_MATVEC_WARPS % 2 == 0, "the fused qkv kernel keeps rotation pairs in one block");
-enum { kActNone, kActGELU, kActSwiGLU };
+// kActFn applies the runtime activation (a kic_act) in the epilogue; kActGLU is act(gate) * up.
+enum { kActNone, kActFn, kActGLU };
 enum { kNormNone, kNormRMS, kNormLayer };
 
 // A weight chunk is 8 consecutive values of one row, fetched with one load (16 bytes for bf16/f16, 8 bytes
@@ -407,12 +408,12 @@ __device__ __forceinline__ void row_dots(const void *w, const __half *scales, co
 		for (int t = 0; t < NT; t++) acc[r][t] = warp_sum(acc[r][t]);
 }
 
-// One warp per output row, Warps<DT, NT> rows per block. ACT: the epilogue's activation after the bias
-// (kActGELU for GPT-2's MLP up projection).
+// One warp per output row, Warps<DT, NT, Q8PATH> rows per block. ACT kActFn: the activation act after the bias
+// (the GPT family's MLP up projection).
 template <int DT, int NT, int U, bool VEC, int ACT, int NORM, bool Q8PATH>
 __global__ void __launch_bounds__(Warps<DT, NT, Q8PATH>::value * 32)
     matvec_kernel(const void *w, const __half *scales, int64_t rows, int64_t cols, const float *x, const float *bias,
-                  int accumulate, float *y, kic_matvec_norm nrm) {
+                  int accumulate, float *y, kic_matvec_norm nrm, int act) {
 	int64_t row = (int64_t)blockIdx.x * Warps<DT, NT, Q8PATH>::value + (threadIdx.x >> 5);
 	int64_t base[1] = {(row < rows ? row : rows - 1) * cols}; // a spare warp reads a valid row and stores nothing
 	float acc[1][NT];
@@ -424,18 +425,18 @@ __global__ void __launch_bounds__(Warps<DT, NT, Q8PATH>::value * 32)
 		if (lane != t % 32) continue; // spread the stores over lanes
 		float v = acc[0][t];
 		if (bias) v += bias[row];
-		if (ACT == kActGELU) v = gelu_tanh(v);
+		if (ACT == kActFn) v = kic_activate(act, v);
 		float *out = y + t * rows + row;
 		*out = accumulate ? *out + v : v;
 	}
 }
 
-// The fused SwiGLU projection: W holds [gate; up] (2*half rows); row r of the output is
-// silu(gate_r . x) * (up_r . x), computed as the CPU engine does (g / (1 + exp(-g)) * u).
+// The fused GLU projection: W holds [gate; up] (2*half rows); row r of the output is
+// act(gate_r . x) * (up_r . x), computed as the CPU engine does (SwiGLU: g / (1 + exp(-g)) * u).
 template <int DT, int NT, int U, bool VEC, int NORM, bool Q8PATH>
 __global__ void __launch_bounds__(Warps<DT, NT, Q8PATH>::value * 32)
     matvec_glu_kernel(const void *w, const __half *scales, int64_t half, int64_t cols, const float *x, float *y,
-                      kic_matvec_norm nrm) {
+                      kic_matvec_norm nrm, int act) {
 	int64_t row = (int64_t)blockIdx.x * Warps<DT, NT, Q8PATH>::value + (threadIdx.x >> 5);
 	int64_t r = row < half ? row : half - 1;
 	int64_t base[2] = {r * cols, (r + half) * cols};
@@ -446,8 +447,7 @@ __global__ void __launch_bounds__(Warps<DT, NT, Q8PATH>::value * 32)
 #pragma unroll
 	for (int t = 0; t < NT; t++) {
 		if (lane != t % 32) continue;
-		float g = acc[0][t];
-		y[t * half + row] = g / (1.f + expf(-g)) * acc[1][t];
+		y[t * half + row] = kic_activate(act, acc[0][t]) * acc[1][t];
 	}
 }
 
@@ -489,7 +489,7 @@ __global__ void __launch_bounds__(Warps<DT, 1, Q8PATH>::value * 32)
 	if (rotate) { // as rope_rotate: x0 is the pair's first row, x1 its second
 		double sd, cd;
 		sincos((double)(p * freq), &sd, &cd);
-		float cs = (float)cd, sn = (float)sd, x0 = vals[warp & ~1], x1 = vals[warp | 1];
+		float cs = (float)cd * st.mscale, sn = (float)sd * st.mscale, x0 = vals[warp & ~1], x1 = vals[warp | 1];
 		v = warp & 1 ? x0 * sn + x1 * cs : x0 * cs - x1 * sn;
 	}
 	y[row] = v;
@@ -548,88 +548,91 @@ kic_status launch_matvec_qkv(const kic_mat &w, const float *x, const float *bias
 }
 
 
+// kind is kActNone, kActFn or kActGLU; act the kic_act of the latter two.
 template <int DT, int NT, int U, bool VEC, int NORM, bool Q8PATH = false>
-static kic_status launch_kernel(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int act,
-                                const kic_matvec_norm &nrm, cudaStream_t s) {
-	int64_t out_rows = act == kActSwiGLU ? w.rows / 2 : w.rows;
+static kic_status launch_kernel(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int kind,
+                                int act, const kic_matvec_norm &nrm, cudaStream_t s) {
+	int64_t out_rows = kind == kActGLU ? w.rows / 2 : w.rows;
 	constexpr int warps = Warps<DT, NT, Q8PATH>::value;
 	dim3 grid(kic_div_up(out_rows, warps)), block(warps * 32);
 	size_t smem = Q8PATH ? (size_t)kic_xq_bytes(NT, w.cols) : NORM == kNormNone ? 0 : sizeof(float) * w.cols;
 	const void *d = w.data;
 	const __half *sc = w.scales;
 	int a = acc ? 1 : 0;
-	switch (act) {
-	case kActSwiGLU:
-		return kic_launch(matvec_glu_kernel<DT, NT, U, VEC, NORM, Q8PATH>, grid, block, smem, s, d, sc, out_rows, w.cols, x, y, nrm);
-	case kActGELU:
-		return kic_launch(matvec_kernel<DT, NT, U, VEC, kActGELU, NORM, Q8PATH>, grid, block, smem, s, d, sc, w.rows, w.cols, x,
-		                  bias, a, y, nrm);
+	switch (kind) {
+	case kActGLU:
+		return kic_launch(matvec_glu_kernel<DT, NT, U, VEC, NORM, Q8PATH>, grid, block, smem, s, d, sc, out_rows, w.cols, x, y,
+		                  nrm, act);
+	case kActFn:
+		return kic_launch(matvec_kernel<DT, NT, U, VEC, kActFn, NORM, Q8PATH>, grid, block, smem, s, d, sc, w.rows, w.cols, x,
+		                  bias, a, y, nrm, act);
 	default:
 		return kic_launch(matvec_kernel<DT, NT, U, VEC, kActNone, NORM, Q8PATH>, grid, block, smem, s, d, sc, w.rows, w.cols, x,
-		                  bias, a, y, nrm);
+		                  bias, a, y, nrm, act);
 	}
 }
 
 template <int DT, int NT>
-static kic_status launch_dt_nt(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int act,
-                               const kic_matvec_norm *nrm, cudaStream_t s) {
+static kic_status launch_dt_nt(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int kind,
+                               int act, const kic_matvec_norm *nrm, cudaStream_t s) {
 	constexpr int U = Unroll<NT>::value;
 	kic_matvec_norm none;
-	if (w.cols % 8) return launch_kernel<DT, NT, 1, false, kNormNone>(w, x, bias, acc, y, act, none, s);
+	if (w.cols % 8) return launch_kernel<DT, NT, 1, false, kNormNone>(w, x, bias, acc, y, kind, act, none, s);
 	// The fused norm is built for single-token steps only (one row of x in shared memory).
 	// The gate/up pair reads two rows per warp: half the chunks per row keep the same bytes in flight.
 	constexpr int UG = U > 1 ? U / 2 : 1;
 	if constexpr (kic_q8_type(DT) && NT <= kic_matvec_int8_max_tokens) {
 		if (kic_matvec_use_int8(DT, NT, w.cols)) {
-			if (act == kActSwiGLU) {
-				if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, UG, true, kNormLayer, true>(w, x, bias, acc, y, act, *nrm, s);
-				if (NT == 1 && nrm) return launch_kernel<DT, 1, UG, true, kNormRMS, true>(w, x, bias, acc, y, act, *nrm, s);
-				return launch_kernel<DT, NT, UG, true, kNormNone, true>(w, x, bias, acc, y, act, none, s);
+			if (kind == kActGLU) {
+				if (NT == 1 && nrm && nrm->b)
+					return launch_kernel<DT, 1, UG, true, kNormLayer, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+				if (NT == 1 && nrm) return launch_kernel<DT, 1, UG, true, kNormRMS, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+				return launch_kernel<DT, NT, UG, true, kNormNone, true>(w, x, bias, acc, y, kind, act, none, s);
 			}
-			if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, U, true, kNormLayer, true>(w, x, bias, acc, y, act, *nrm, s);
-			if (NT == 1 && nrm) return launch_kernel<DT, 1, U, true, kNormRMS, true>(w, x, bias, acc, y, act, *nrm, s);
-			return launch_kernel<DT, NT, U, true, kNormNone, true>(w, x, bias, acc, y, act, none, s);
+			if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, U, true, kNormLayer, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+			if (NT == 1 && nrm) return launch_kernel<DT, 1, U, true, kNormRMS, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+			return launch_kernel<DT, NT, U, true, kNormNone, true>(w, x, bias, acc, y, kind, act, none, s);
 		}
 	}
-	if (act == kActSwiGLU) {
-		if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, UG, true, kNormLayer>(w, x, bias, acc, y, act, *nrm, s);
-		if (NT == 1 && nrm) return launch_kernel<DT, 1, UG, true, kNormRMS>(w, x, bias, acc, y, act, *nrm, s);
-		return launch_kernel<DT, NT, UG, true, kNormNone>(w, x, bias, acc, y, act, none, s);
+	if (kind == kActGLU) {
+		if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, UG, true, kNormLayer>(w, x, bias, acc, y, kind, act, *nrm, s);
+		if (NT == 1 && nrm) return launch_kernel<DT, 1, UG, true, kNormRMS>(w, x, bias, acc, y, kind, act, *nrm, s);
+		return launch_kernel<DT, NT, UG, true, kNormNone>(w, x, bias, acc, y, kind, act, none, s);
 	}
-	if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, U, true, kNormLayer>(w, x, bias, acc, y, act, *nrm, s);
-	if (NT == 1 && nrm) return launch_kernel<DT, 1, U, true, kNormRMS>(w, x, bias, acc, y, act, *nrm, s);
-	return launch_kernel<DT, NT, U, true, kNormNone>(w, x, bias, acc, y, act, none, s);
+	if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, U, true, kNormLayer>(w, x, bias, acc, y, kind, act, *nrm, s);
+	if (NT == 1 && nrm) return launch_kernel<DT, 1, U, true, kNormRMS>(w, x, bias, acc, y, kind, act, *nrm, s);
+	return launch_kernel<DT, NT, U, true, kNormNone>(w, x, bias, acc, y, kind, act, none, s);
 }
 
 template <int DT>
-static kic_status launch_dt(const kic_mat &w, const float *x, int nt, const float *bias, bool acc, float *y, int act,
-                            const kic_matvec_norm *nrm, cudaStream_t s) {
+static kic_status launch_dt(const kic_mat &w, const float *x, int nt, const float *bias, bool acc, float *y, int kind,
+                            int act, const kic_matvec_norm *nrm, cudaStream_t s) {
 	switch (nt) {
-	case 1: return launch_dt_nt<DT, 1>(w, x, bias, acc, y, act, nrm, s);
-	case 2: return launch_dt_nt<DT, 2>(w, x, bias, acc, y, act, nullptr, s);
-	case 4: return launch_dt_nt<DT, 4>(w, x, bias, acc, y, act, nullptr, s);
-	default: return launch_dt_nt<DT, 8>(w, x, bias, acc, y, act, nullptr, s);
+	case 1: return launch_dt_nt<DT, 1>(w, x, bias, acc, y, kind, act, nrm, s);
+	case 2: return launch_dt_nt<DT, 2>(w, x, bias, acc, y, kind, act, nullptr, s);
+	case 4: return launch_dt_nt<DT, 4>(w, x, bias, acc, y, kind, act, nullptr, s);
+	default: return launch_dt_nt<DT, 8>(w, x, bias, acc, y, kind, act, nullptr, s);
 	}
 }
 
 static kic_status launch(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
-                         int act, const kic_matvec_norm *nrm, cudaStream_t s) {
+                         int kind, int act, const kic_matvec_norm *nrm, cudaStream_t s) {
 	if (nrm && (n != 1 || !kic_matvec_can_norm(w)))
 		return kic_set_error(KIC_ERR_INVALID, "matvec: a fused norm needs one token and %lld columns (a multiple of 8, at most %d)",
 		                     (long long)w.cols, kic_matvec_norm_max_cols);
-	int64_t out_rows = act == kActSwiGLU ? w.rows / 2 : w.rows;
+	int64_t out_rows = kind == kActGLU ? w.rows / 2 : w.rows;
 	// Passes of 8, 4, 2 and 1 tokens: four instantiations per dtype cover any n.
 	for (int t0 = 0, nt = 8; t0 < n; t0 += nt) {
 		while (nt > n - t0) nt /= 2;
 		const float *xt = x + (int64_t)t0 * w.cols;
 		float *yt = y + (int64_t)t0 * out_rows;
 		switch (w.dtype) {
-		case KIC_BF16: KIC_TRY(launch_dt<KIC_BF16>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
-		case KIC_F16: KIC_TRY(launch_dt<KIC_F16>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
-		case KIC_F32: KIC_TRY(launch_dt<KIC_F32>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
-		case KIC_Q8_0: KIC_TRY(launch_dt<KIC_Q8_0>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
+		case KIC_BF16: KIC_TRY(launch_dt<KIC_BF16>(w, xt, nt, bias, accumulate, yt, kind, act, nrm, s)); break;
+		case KIC_F16: KIC_TRY(launch_dt<KIC_F16>(w, xt, nt, bias, accumulate, yt, kind, act, nrm, s)); break;
+		case KIC_F32: KIC_TRY(launch_dt<KIC_F32>(w, xt, nt, bias, accumulate, yt, kind, act, nrm, s)); break;
+		case KIC_Q8_0: KIC_TRY(launch_dt<KIC_Q8_0>(w, xt, nt, bias, accumulate, yt, kind, act, nrm, s)); break;
 #define CASE(DT) \
-	case DT: KIC_TRY(launch_dt<DT>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
+	case DT: KIC_TRY(launch_dt<DT>(w, xt, nt, bias, accumulate, yt, kind, act, nrm, s)); break;
 			KIC_FOR_EACH_BLOCK_QUANT(CASE)
 #undef CASE
 		default: return kic_set_error(KIC_ERR_UNSUPPORTED, "matvec: dtype %d", w.dtype);
@@ -640,16 +643,16 @@ static kic_status launch(const kic_mat &w, const float *x, int n, const float *b
 
 kic_status launch_matvec(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
                          cudaStream_t s, const kic_matvec_norm *nrm) {
-	return launch(w, x, n, bias, accumulate, y, kActNone, nrm, s);
+	return launch(w, x, n, bias, accumulate, y, kActNone, 0, nrm, s);
 }
 
-kic_status launch_matvec_gelu(const kic_mat &w, const float *x, int n, const float *bias, float *y, cudaStream_t s,
-                              const kic_matvec_norm *nrm) {
-	return launch(w, x, n, bias, false, y, kActGELU, nrm, s);
+kic_status launch_matvec_act(int act, const kic_mat &w, const float *x, int n, const float *bias, float *y, cudaStream_t s,
+                             const kic_matvec_norm *nrm) {
+	return launch(w, x, n, bias, false, y, kActFn, act, nrm, s);
 }
 
-kic_status launch_matvec_swiglu(const kic_mat &w, const float *x, int n, float *y, cudaStream_t s,
-                                const kic_matvec_norm *nrm) {
-	if (w.rows % 2) return kic_set_error(KIC_ERR_INVALID, "swiglu matvec: %lld rows is not a [gate; up] pair", (long long)w.rows);
-	return launch(w, x, n, nullptr, false, y, kActSwiGLU, nrm, s);
+kic_status launch_matvec_glu(int act, const kic_mat &w, const float *x, int n, float *y, cudaStream_t s,
+                             const kic_matvec_norm *nrm) {
+	if (w.rows % 2) return kic_set_error(KIC_ERR_INVALID, "glu matvec: %lld rows is not a [gate; up] pair", (long long)w.rows);
+	return launch(w, x, n, nullptr, false, y, kActGLU, act, nrm, s);
 }

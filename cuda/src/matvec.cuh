@@ -36,14 +36,14 @@ bool kic_matvec_use_int8(int dtype, int nt, int64_t cols);
 kic_status launch_matvec(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
                          cudaStream_t s, const kic_matvec_norm *nrm = nullptr);
 
-// GPT-2's MLP up projection: y[t][r] = gelu_tanh(W_r . x_t + bias[r]).
-kic_status launch_matvec_gelu(const kic_mat &w, const float *x, int n, const float *bias, float *y, cudaStream_t s,
-                              const kic_matvec_norm *nrm = nullptr);
+// The GPT family's MLP up projection: y[t][r] = act(W_r . x_t + bias[r]), act a kic_act.
+kic_status launch_matvec_act(int act, const kic_mat &w, const float *x, int n, const float *bias, float *y, cudaStream_t s,
+                             const kic_matvec_norm *nrm = nullptr);
 
-// The Llama MLP's first half in one pass: W is [gate; up] (2F x E, the two matrices stacked), and
-// y[t][r] = silu(gate_r . x_t) * (up_r . x_t) for r < F.
-kic_status launch_matvec_swiglu(const kic_mat &w, const float *x, int n, float *y, cudaStream_t s,
-                                const kic_matvec_norm *nrm = nullptr);
+// The Llama family's MLP first half in one pass: W is [gate; up] (2F x E, the two matrices stacked), and
+// y[t][r] = act(gate_r . x_t) * (up_r . x_t) for r < F (SwiGLU with KIC_ACT_SILU, GeGLU with KIC_ACT_GELU_TANH).
+kic_status launch_matvec_glu(int act, const kic_mat &w, const float *x, int n, float *y, cudaStream_t s,
+                             const kic_matvec_norm *nrm = nullptr);
 
 // A one-token decode step's [q; k; v] projection that also does what follows it: rotary embedding of q and
 // k (rope_mode KIC_ROPE_NONE: none) and the append of k and v to the KV cache at (seq[0], pos[0]). Rows
@@ -54,6 +54,7 @@ struct kic_qkv_store {
 	int64_t nq = 0, nkv = 0;
 	int head_dim = 0, rope_mode = KIC_ROPE_NONE, rope_dim = 0;
 	const float *inv_freq = nullptr;
+	float mscale = 1.f; // multiplies cos and sin (kic_rope's)
 	kic_kv_view kv;
 };
 // Whether launch_matvec_qkv can take this step: one token, a norm it can fuse, whole pairs in a block, a KV
