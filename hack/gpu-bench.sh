@@ -5,7 +5,8 @@
 #   bash hack/gpu-bench.sh quant [SHAPE...]  batch-1 decode (128-token prompt, 256 generated) and 2048-token prefill of
 #                                    the Llama-3.2-1B and Llama-3.1-8B shapes in bf16 and llama-quantize recipes,
 #                                    with the device copy bandwidth measured in the same run (bench prints the
-#                                    roofline: file bytes / bandwidth); BENCH_TYPES="bf16 q4_k_m" picks the types
+#                                    roofline: file bytes / bandwidth); BENCH_TYPES="bf16 q4_k_m" picks the types,
+#                                    BENCH_PATHS="int8 float" times decode with and without the int8 matvec path
 #   bash hack/gpu-bench.sh serving [SHAPE]  a worker serving the Llama-3.2-1B shape (or llama3.1-8b; bf16) over
 #                                    HTTP to the load generator (test/bench/serving) at 1, 8, 32 and 64 concurrent
 #                                    streams (128-token prompts, 256 generated), 128 clients of 512-token prompts,
@@ -29,10 +30,19 @@ export LD_LIBRARY_PATH=/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH
 bash hack/cuda-device-test.sh unpack
 
 # bench_one SHAPE TYPE: decode and prefill figures of one model, one line each.
+# BENCH_PATHS="int8 float" also times decode with the int8 matvec path off (KUBEINFER_CUDA_MATVEC_INT8=0) on the
+# same file; the default is the library's default alone.
 bench_one() {
-	local shape=$1 typ=$2 model=/tmp/$1-$2.gguf
-	timeout 240 "$worker" bench --synthetic "$shape" --type "$typ" --model "$model" --device cuda --prompt-tokens 128 --gen-tokens 256 2>&1 |
-		grep -E "^model|sampled on the GPU|roofline \(sampled" | sed "s/^/$shape $typ: /"
+	local shape=$1 typ=$2 model=/tmp/$1-$2.gguf path first=1
+	for path in ${BENCH_PATHS:-default}; do
+		local synth=() int8=1
+		[ "$first" = 1 ] && synth=(--synthetic "$shape" --type "$typ")
+		[ "$path" = float ] && int8=0
+		KUBEINFER_CUDA_MATVEC_INT8=$int8 timeout 240 "$worker" bench "${synth[@]}" --model "$model" --device cuda \
+			--prompt-tokens 128 --gen-tokens 256 2>&1 |
+			grep -E "^model|sampled on the GPU|roofline \(sampled" | sed "s/^/$shape $typ $path: /"
+		first=0
+	done
 	timeout 120 "$worker" bench --model "$model" --device cuda --prompt-tokens 2048 --gen-tokens 4 2>&1 | grep -E "^prefill" |
 		sed "s/^/$shape $typ: /"
 	rm -f "$model"

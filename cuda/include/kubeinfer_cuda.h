@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 6
+#define KIC_ABI_VERSION 7
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -63,8 +63,20 @@ typedef enum kic_dtype {
 	KIC_BF16 = 30,
 } kic_dtype;
 
+/* The family fixes the norm and the MLP's shape: llama is RMSNorm and a gated MLP (act(gate x) * up x), gpt is
+ * LayerNorm with biases and an ungated one (act(up x + b)). */
 typedef enum kic_family { KIC_FAMILY_LLAMA = 0, KIC_FAMILY_GPT = 1 } kic_family;
+/* A model without RoPE adds a learned position table (KIC_POS_EMBD) to its embeddings. */
 typedef enum kic_rope_mode { KIC_ROPE_NONE = 0, KIC_ROPE_NORM = 1, KIC_ROPE_NEOX = 2 } kic_rope_mode;
+/* The MLP's nonlinearity, numbered as model.Activation: SiLU, GELU's tanh approximation, the exact (erf) GELU. */
+typedef enum kic_act { KIC_ACT_SILU = 0, KIC_ACT_GELU_TANH = 1, KIC_ACT_GELU = 2 } kic_act;
+/* How a block adds attention and MLP to its input, numbered as model.Residual: one after the other; both from
+ * the block's input, each with its own norm (GPT-NeoX); both from one norm of it (Phi-2). */
+typedef enum kic_residual {
+	KIC_RESIDUAL_SEQUENTIAL = 0,
+	KIC_RESIDUAL_PARALLEL = 1,
+	KIC_RESIDUAL_PARALLEL_SHARED = 2,
+} kic_residual;
 
 /* Logits and decode-attention scratch are sized for this many rows, so a long
  * prefill chunk (max_batch tokens) does not cost max_batch x vocab floats. */
@@ -81,10 +93,11 @@ typedef struct kic_device_info {
 	int32_t driver_version, runtime_version;
 } kic_device_info;
 
-/* Hyperparameters, mirroring model.Hyper. rope_inv_freq (rope_dim/2 floats)
- * holds each pair's final inverse frequency (freq scale and Llama-3 factors
- * already applied), computed by the caller exactly as the CPU engine does so
- * both engines rotate by bit-identical angles. */
+/* Hyperparameters, mirroring model.Hyper. rope_inv_freq (layers x rope_dim/2
+ * floats, layer i's at i * rope_dim/2) holds each layer's inverse frequency of
+ * each pair (its base, freq scale and Llama-3 or LongRoPE factors already
+ * applied), computed by the caller exactly as the CPU engine does so both
+ * engines rotate by bit-identical angles. */
 typedef struct kic_model_config {
 	int32_t family;             /* kic_family */
 	int32_t vocab, embd, layers, ffn;
@@ -95,6 +108,22 @@ typedef struct kic_model_config {
 	int32_t rope_dim;
 	const float *rope_inv_freq;
 	int32_t tied_output;        /* 1: logits use token_embd */
+
+	/* What the architecture adds to its family's forward pass; zero values are Llama's (GPT-2 sets act to
+	 * KIC_ACT_GELU_TANH). */
+	int32_t act;                /* kic_act: the MLP's nonlinearity (on the gate in the llama family) */
+	int32_t residual;           /* kic_residual */
+	int32_t qk_norm;            /* 1: per-head RMSNorm of q and k before RoPE (KIC_Q_NORM, KIC_K_NORM; Qwen3, Gemma 3) */
+	int32_t post_norms;         /* 1: RMSNorm of the attention and MLP outputs before each residual add
+	                               (KIC_POST_ATTN_NORM, KIC_POST_FFN_NORM; Gemma 2 and 3) */
+	float embed_scale;          /* multiplies the token embeddings (Gemma: sqrt(embd)); 0: 1 */
+	float attn_scale;           /* multiplies q.k (query_pre_attn_scalar's rule); 0: 1/sqrt(head_dim) */
+	float attn_softcap;         /* > 0: attention scores become cap * tanh(score / cap) (Gemma 2) */
+	float final_softcap;        /* > 0: so do the logits */
+	float rope_attn_factor;     /* multiplies RoPE's cos and sin (LongRoPE's magnitude correction); 0: 1 */
+	const int32_t *layer_window;/* layers entries: how many of the latest positions (the query's own included)
+	                               layer i attends to, 0 for all of them; NULL: every layer attends to all.
+	                               The KV pool keeps every position either way. */
 
 	/* Runtime sizing. */
 	int32_t kv_block_tokens;    /* tokens per KV block (e.g. 16) */
@@ -118,12 +147,14 @@ typedef struct kic_model_config {
 	int32_t vocab_start, vocab_full;
 } kic_model_config;
 
-/* Where an uploaded tensor goes. Per-layer slots take a layer index. */
+/* Where an uploaded tensor goes. Per-layer slots take a layer index. A fused tensor (KIC_QKV: rows q, then k,
+ * then v; KIC_GATE_UP: rows gate, then up) takes the place of its members, in either family. */
 typedef enum kic_slot {
-	KIC_TOK_EMBD = 0, KIC_POS_EMBD, KIC_OUT_NORM, KIC_OUT_NORM_B, KIC_OUTPUT,
+	KIC_TOK_EMBD = 0, KIC_POS_EMBD, KIC_OUT_NORM, KIC_OUT_NORM_B, KIC_OUTPUT, KIC_OUTPUT_B,
 	KIC_ATTN_NORM = 16, KIC_ATTN_NORM_B, KIC_Q, KIC_Q_B, KIC_K, KIC_K_B, KIC_V, KIC_V_B,
 	KIC_QKV, KIC_QKV_B, KIC_O, KIC_O_B, KIC_FFN_NORM, KIC_FFN_NORM_B,
 	KIC_GATE, KIC_UP, KIC_UP_B, KIC_DOWN, KIC_DOWN_B,
+	KIC_Q_NORM, KIC_K_NORM, KIC_POST_ATTN_NORM, KIC_POST_FFN_NORM, KIC_GATE_UP,
 } kic_slot;
 
 /* Sampling parameters for kic_sample (on the GPU). temperature <= 0 is greedy. */

@@ -22,7 +22,6 @@ const Available = true
 
 // Config is the part of kic_model_config the layout depends on.
 type Config struct {
-	GPT                                           bool
 	RopeMode, RopeDim                             int
 	Layers, KVBlocks, KVBlockTokens               int
 	Heads, HeadsKV, HeadDim                       int
@@ -56,15 +55,12 @@ func KVRowBytes(kvType, kvDim int) uint64 {
 // Scratch returns kic_scratch_layout_of's slab size and KV pool bytes.
 func Scratch(c Config) (size, kv uint64) {
 	cfg := C.kic_model_config{
-		family: C.KIC_FAMILY_LLAMA, rope_mode: C.int32_t(c.RopeMode), rope_dim: C.int32_t(c.RopeDim),
+		rope_mode: C.int32_t(c.RopeMode), rope_dim: C.int32_t(c.RopeDim),
 		layers: C.int32_t(c.Layers), kv_blocks: C.int32_t(c.KVBlocks), kv_block_tokens: C.int32_t(c.KVBlockTokens),
 		heads: C.int32_t(c.Heads), heads_kv: C.int32_t(c.HeadsKV), head_dim: C.int32_t(c.HeadDim),
 		max_batch: C.int32_t(c.MaxBatch), max_seq_blocks: C.int32_t(c.MaxSeqBlocks), embd: C.int32_t(c.Embedding),
 		ffn: C.int32_t(c.FFN), vocab: C.int32_t(c.Vocab), kv_type: C.int32_t(c.KVType),
 		tp_rank: C.int32_t(c.Rank), tp_ranks: C.int32_t(c.Ranks), vocab_full: C.int32_t(c.VocabFull),
-	}
-	if c.GPT {
-		cfg.family = C.KIC_FAMILY_GPT
 	}
 	l := C.kic_scratch_layout_of(&cfg)
 	return uint64(l.size), uint64(l.kv_bytes)

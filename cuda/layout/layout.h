@@ -95,8 +95,8 @@ static inline kic_scratch_layout kic_scratch_layout_of(const kic_model_config *c
 	widest = widest > nq ? widest : nq;
 	uint64_t f = sizeof(float);
 	l.cublas_ws = kic_slab_take(&u, KIC_CUBLAS_WORKSPACE);
-	if (c->family == KIC_FAMILY_LLAMA && c->rope_mode != KIC_ROPE_NONE)
-		l.rope_inv_freq = kic_slab_take(&u, (uint64_t)(c->rope_dim / 2) * f);
+	if (c->rope_mode != KIC_ROPE_NONE) /* each layer's table */
+		l.rope_inv_freq = kic_slab_take(&u, (uint64_t)c->layers * (c->rope_dim / 2) * f);
 	uint64_t pool = (uint64_t)c->layers * c->kv_blocks * c->kv_block_tokens * kic_kv_row_bytes(c->kv_type, nkv);
 	l.k_pool = kic_slab_take(&u, pool);
 	l.v_pool = kic_slab_take(&u, pool);

@@ -7,7 +7,6 @@ const Available = false
 
 // Config is the part of kic_model_config the layout depends on.
 type Config struct {
-	GPT                                           bool
 	RopeMode, RopeDim                             int
 	Layers, KVBlocks, KVBlockTokens               int
 	Heads, HeadsKV, HeadDim                       int

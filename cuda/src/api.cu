@@ -6,11 +6,11 @@
 
 #include <cublas_v2.h>
 
+#include "act.cuh"
 #include "add.cuh"
 #include "attention.cuh"
 #include "dequant.cuh"
 #include "embed.cuh"
-#include "gelu.cuh"
 #include "gemm.cuh"
 #include "glu.cuh"
 #include "matvec.cuh"

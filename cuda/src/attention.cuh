@@ -1,7 +1,9 @@
 // attention.cuh: causal scaled dot-product attention over the paged KV cache, GQA and MHA
 // (query head h reads KV head h / (heads / heads_kv)), head_dim up to 256.
 //
-// Query i sits at position pos[i] of sequence seq[i] and attends keys 0..pos[i], already stored.
+// Query i sits at position pos[i] of sequence seq[i] and attends keys 0..pos[i], already stored; with a sliding
+// window only the last `window` of them (pos[i] - window + 1 .. pos[i]). Scores are q.k * scale, soft-capped to
+// softcap * tanh(score / softcap) when softcap > 0 (Gemma 2).
 // Both kernels use the same online softmax (one warp per query and head, one lane per key of a tile):
 //   - prefill (attn_prefill_tc.cu): flash-style on the tensor cores, 64 (query, head) rows per block, the
 //     fp32 operands split into bf16 hi + lo halves; attn_prefill.cu is the SIMT fallback, which takes 16
@@ -13,6 +15,7 @@
 #pragma once
 #include "kvcache.cuh"
 #include "layout.h"
+#include "softcap.cuh"
 
 constexpr int kic_attn_splits = KIC_ATTN_SPLITS;
 
@@ -22,7 +25,9 @@ struct kic_attn_args {
 	float *out = nullptr;      // n rows of heads * head_dim, dense
 	const int32_t *seq = nullptr, *pos = nullptr;
 	int n = 0, heads = 0, heads_kv = 0, head_dim = 0;
-	float scale = 0.f;         // 1/sqrt(head_dim), rounded to fp32 as the CPU engine does
+	float scale = 0.f;         // 1/sqrt(head_dim) or the architecture's, rounded to fp32 as the CPU engine does
+	int window = 0;            // > 0: the keys a query sees are its own and the window - 1 before it
+	float softcap = 0.f;       // > 0: scores are soft-capped
 };
 
 // Prefill runs on the tensor cores (attn_prefill_tc.cu) where the device has the shared memory for the

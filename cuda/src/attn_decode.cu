@@ -4,9 +4,9 @@
 //
 // grid (heads_kv, n, kic_attn_splits), one warp per query head of the KV group (G = heads / heads_kv warps),
 // so a group's K/V rows are fetched from memory once and served to the other G-1 warps from L1. The keys
-// 0..pos[i] are cut into up to kic_attn_splits chunks of whole 32-key tiles; with one chunk its block writes
-// the output, otherwise each block writes its partial (max, sum, output) per head and the block that
-// finishes last for (token, group), found with a counter, merges them. The chunking is decided on the device from pos[], so a captured graph stays valid as
+// the query sees (0..pos[i], or the last `window` of them) are cut into up to kic_attn_splits chunks of whole
+// 32-key tiles; with one chunk its block writes the output, otherwise each block writes its partial (max, sum,
+// output) per head and the block that finishes last for (token, group), found with a counter, merges them. The chunking is decided on the device from pos[], so a captured graph stays valid as
 // sequences grow; the counter is back at 0 after each merge, ready for the next replay.
 //
 // J = ceil(head_dim / 32): a lane holds output dims lane + 32*j and reads a key row four elements at a time,
@@ -20,12 +20,14 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 	int group = a.heads / a.heads_kv, h = g * group + warp, hd = a.head_dim;
 	pdl_wait();
 	pdl_launch_dependents();
-	int sq = a.seq[i], len = a.pos[i] + 1;
+	int sq = a.seq[i], last = a.pos[i] + 1; // one past the query's last key
+	int first = a.window > 0 ? max(0, last - a.window) : 0;
+	int len = last - first;
 	int chunk = (len + kic_attn_splits - 1) / kic_attn_splits;
 	chunk = (chunk + 31) / 32 * 32; // whole tiles, so fewer splits do the work when sequences are short
 	int active = (len + chunk - 1) / chunk; // splits with keys; the rest have nothing to do
 	if (sp >= active) return;
-	int start = sp * chunk, end = min(len, start + chunk);
+	int start = first + sp * chunk, end = min(last, start + chunk);
 	const float *q = a.q + (int64_t)i * a.q_stride + (int64_t)h * hd;
 	float *myq = qs[warp];
 	for (int d = lane; d < hd; d += 32) myq[d] = q[d];
@@ -55,6 +57,7 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 					dot += qv.x * kk[d4].x + qv.y * kk[d4].y + qv.z * kk[d4].z + qv.w * kk[d4].w;
 				}
 			score = dot * a.scale;
+			if (a.softcap > 0.f) score = kic_softcap(score, a.softcap);
 		}
 		// Online softmax over the tile, as attn_tile_update, with the value rows fetched 8 keys at a time.
 		float tile_max = warp_max(score);

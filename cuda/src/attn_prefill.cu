@@ -5,7 +5,8 @@ constexpr int kQueriesPerBlock = 16;
 // grid (ceil(n / 16), heads), 16 warps, one query each; dynamic shared memory: K tile [tk][hd+1], V tile
 // [tk][hd], q [16][hd], the tile's cache offsets [tk]. Each K/V tile is staged once for 16 queries.
 // Queries are consecutive positions of one sequence (a prefill), so the block's key range ends at its
-// last query's position. KT is the pool's element type (kvcache.cuh).
+// last query's position and, with a window, starts at its first query's first key. KT is the pool's element
+// type (kvcache.cuh).
 template <int KT>
 __global__ void attn_prefill_kernel(kic_attn_args a, kic_kv_view kv, int tk) {
 	extern __shared__ float smem[];
@@ -19,13 +20,14 @@ __global__ void attn_prefill_kernel(kic_attn_args a, kic_kv_view kv, int tk) {
 	bool active = i <= last;
 	int sq = a.seq[first];
 	int qpos = active ? a.pos[i] : -1;
-	int keys = a.pos[last] + 1;
+	int qlo = a.window > 0 ? qpos - a.window + 1 : 0; // the query's first key
+	int keys = a.pos[last] + 1, kstart = a.window > 0 ? max(0, a.pos[first] - a.window + 1) : 0;
 	float *myq = qs + warp * hd;
 	if (active)
 		for (int d = lane; d < hd; d += 32) myq[d] = a.q[(int64_t)i * a.q_stride + (int64_t)h * hd + d];
 
 	float m = -INFINITY, l = 0.f, acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-	for (int k0 = 0; k0 < keys; k0 += tk) {
+	for (int k0 = kstart; k0 < keys; k0 += tk) {
 		int tile = min(tk, keys - k0);
 		__syncthreads();
 		// The block-table lookup once per key, not once per element.
@@ -40,7 +42,7 @@ __global__ void attn_prefill_kernel(kic_attn_args a, kic_kv_view kv, int tk) {
 		__syncthreads();
 		if (!active || k0 > qpos) continue;
 		float score = -INFINITY;
-		if (lane < tile && k0 + lane <= qpos) {
+		if (lane < tile && k0 + lane <= qpos && k0 + lane >= qlo) {
 			const float *kr = ks + lane * (hd + 1);
 			// Four running sums break the chain of dependent adds; hd is a multiple of 4 here.
 			float d0 = 0.f, d1 = 0.f, d2 = 0.f, d3 = 0.f;
@@ -52,6 +54,7 @@ __global__ void attn_prefill_kernel(kic_attn_args a, kic_kv_view kv, int tk) {
 				d3 += myq[d + 3] * kr[d + 3];
 			}
 			score = ((d0 + d1) + (d2 + d3)) * a.scale;
+			if (a.softcap > 0.f) score = kic_softcap(score, a.softcap);
 		}
 		attn_tile_update(score, tile, [&](int kk) { return (const float *)vs + kk * hd; }, hd, m, l, acc);
 	}

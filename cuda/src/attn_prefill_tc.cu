@@ -8,7 +8,8 @@
 //
 // Rows are (query, head) pairs: for GQA, the query heads that share a KV head sit in the same block, so a
 // K/V tile is staged once for all of them. Like the SIMT kernel, a block's queries are consecutive positions
-// of one sequence (a prefill chunk), so its key range ends at its last query's position.
+// of one sequence (a prefill chunk), so its key range ends at its last query's position (and, with a sliding
+// window, starts at its first query's first key).
 #include "attention.cuh"
 
 namespace {
@@ -89,14 +90,15 @@ __global__ void __launch_bounds__(kThreads) attn_prefill_tc_kernel(kic_attn_args
 	const int qpb = kRows / group_block, first = blockIdx.x * qpb;
 	const int last = min(a.n, first + qpb) - 1;
 	const int keys = a.pos[last] + 1, sq = a.seq[first];
+	const int kfirst = a.window > 0 ? max(0, a.pos[first] - a.window + 1) : 0, nkeys = keys - kfirst;
 
 	// This block's part of the keys (decided from pos[] alone, so every block of the tile agrees).
-	int splits = min((int)gridDim.z, (keys + kSplitKeys - 1) / kSplitKeys);
-	const int span = ((keys + splits - 1) / splits + TK - 1) / TK * TK;
-	splits = (keys + span - 1) / span;
+	int splits = min((int)gridDim.z, (nkeys + kSplitKeys - 1) / kSplitKeys);
+	const int span = ((nkeys + splits - 1) / splits + TK - 1) / TK * TK;
+	splits = (nkeys + span - 1) / span;
 	const int sp = blockIdx.z;
 	if (sp >= splits) return;
-	const int kbeg = sp * span, kend = min(keys, kbeg + span);
+	const int kbeg = kfirst + sp * span, kend = min(keys, kbeg + span);
 
 	// Row r of the block: query first + r / group_block, query head kvh * group + head0 + r % group_block.
 	auto row_query = [&](int r, int &i, int &h) {
@@ -105,8 +107,10 @@ __global__ void __launch_bounds__(kThreads) attn_prefill_tc_kernel(kic_attn_args
 		return qi < qpb && i < a.n && head0 + gi < group;
 	};
 
-	// Stage the block's queries, scaled so that exp2 of a score is exp of the reference's.
-	const float qscale = a.scale * kLog2e;
+	// Stage the block's queries, scaled so that exp2 of a score is exp of the reference's; with a soft-cap the
+	// scores are capped in the reference's units first, and converted after.
+	const bool capped = a.softcap > 0.f;
+	const float qscale = capped ? a.scale : a.scale * kLog2e;
 	for (int e = tid; e < kRows * HD / 2; e += kThreads) {
 		int r = e / (HD / 2), d = (e % (HD / 2)) * 2, i, h;
 		float2 x = {0.f, 0.f};
@@ -118,11 +122,13 @@ __global__ void __launch_bounds__(kThreads) attn_prefill_tc_kernel(kic_attn_args
 	}
 
 	// This thread's two rows of the warp's 16: r0 (fragment rows g) and r1 (g + 8). lim: the last key the
-	// row sees in this split (-1: none, or no such query).
+	// row sees in this split (-1: none, or no such query); lo: the first key its window sees (0 without one).
 	const int r0 = warp * 16 + g, r1 = r0 + 8;
 	int i0 = 0, h0 = 0, i1 = 0, h1 = 0;
 	const bool valid0 = row_query(r0, i0, h0), valid1 = row_query(r1, i1, h1);
 	const int lim0 = valid0 ? min(a.pos[i0], kend - 1) : -1, lim1 = valid1 ? min(a.pos[i1], kend - 1) : -1;
+	const int lo0 = valid0 && a.window > 0 ? a.pos[i0] - a.window + 1 : 0;
+	const int lo1 = valid1 && a.window > 0 ? a.pos[i1] - a.window + 1 : 0;
 	int warp_last = max(lim0, lim1);
 #pragma unroll
 	for (int o = 16; o > 0; o >>= 1) warp_last = max(warp_last, __shfl_xor_sync(0xffffffffu, warp_last, o));
@@ -191,15 +197,21 @@ __global__ void __launch_bounds__(kThreads) attn_prefill_tc_kernel(kic_attn_args
 			}
 		}
 
-		// Causal mask and the online softmax, per row; a row's 8 * TK/8 values sit in 4 lanes (tig).
+		if (capped)
+#pragma unroll
+			for (int j = 0; j < TK / 8; j++)
+#pragma unroll
+				for (int c = 0; c < 4; c++) s[j][c] = kic_softcap(s[j][c], a.softcap) * kLog2e;
+
+		// Causal (and window) mask and the online softmax, per row; a row's 8 * TK/8 values sit in 4 lanes (tig).
 		float mx0 = -INFINITY, mx1 = -INFINITY;
 #pragma unroll
 		for (int j = 0; j < TK / 8; j++)
 #pragma unroll
 			for (int c = 0; c < 2; c++) {
 				int key = k0 + j * 8 + tig * 2 + c;
-				if (key > lim0) s[j][c] = -INFINITY;
-				if (key > lim1) s[j][2 + c] = -INFINITY;
+				if (key > lim0 || key < lo0) s[j][c] = -INFINITY;
+				if (key > lim1 || key < lo1) s[j][2 + c] = -INFINITY;
 				mx0 = fmaxf(mx0, s[j][c]), mx1 = fmaxf(mx1, s[j][2 + c]);
 			}
 #pragma unroll

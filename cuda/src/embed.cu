@@ -2,7 +2,8 @@
 #include "quant.cuh"
 
 __global__ void embed_kernel(int dtype, const void *table, const __half *scales, int dim, int64_t vocab_start,
-                             int64_t rows, const int32_t *tokens, const float *pos_table, const int32_t *pos, float *y) {
+                             int64_t rows, const int32_t *tokens, float scale, const float *pos_table, const int32_t *pos,
+                             float *y) {
 	pdl_wait();
 	pdl_launch_dependents();
 	int i = blockIdx.x;
@@ -18,6 +19,7 @@ __global__ void embed_kernel(int dtype, const void *table, const __half *scales,
 			v = (float)((const int8_t *)table)[idx] * __half2float(scales[idx / 32]);
 		else
 			v = load_elem(dtype, table, idx);
+		v *= scale; // as the CPU engine: the row in float32, then the scale
 		if (pos_table) v += pos_table[(int64_t)pos[i] * dim + c];
 		out[c] = v;
 	}
@@ -26,7 +28,7 @@ __global__ void embed_kernel(int dtype, const void *table, const __half *scales,
 // Block formats: each thread decodes 8 values of the token's row (dim is a whole number of blocks).
 template <int DT>
 __global__ void embed_quant_kernel(const void *table, int dim, int64_t vocab_start, int64_t rows, const int32_t *tokens,
-                                   const float *pos_table, const int32_t *pos, float *y) {
+                                   float scale, const float *pos_table, const int32_t *pos, float *y) {
 	pdl_wait();
 	pdl_launch_dependents();
 	int i = blockIdx.x;
@@ -37,21 +39,25 @@ __global__ void embed_quant_kernel(const void *table, int dim, int64_t vocab_sta
 		float v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
 		if (mine) dequant8<DT>(table, row * dim + c, v);
 #pragma unroll
-		for (int k = 0; k < 8; k++) out[c + k] = pos_table ? v[k] + pos_table[(int64_t)pos[i] * dim + c + k] : v[k];
+		for (int k = 0; k < 8; k++) {
+			float e = v[k] * scale;
+			out[c + k] = pos_table ? e + pos_table[(int64_t)pos[i] * dim + c + k] : e;
+		}
 	}
 }
 
-kic_status launch_embed(const kic_mat &table, int64_t vocab_start, const int32_t *tokens, int n, const float *pos_table,
-                        const int32_t *pos, float *y, cudaStream_t s) {
+kic_status launch_embed(const kic_mat &table, int64_t vocab_start, const int32_t *tokens, int n, float scale,
+                        const float *pos_table, const int32_t *pos, float *y, cudaStream_t s) {
 	if (n <= 0) return KIC_OK;
 	switch (table.dtype) {
 #define CASE(DT)                                                                                                      \
 	case DT:                                                                                                          \
 		return kic_launch(embed_quant_kernel<DT>, dim3(n), dim3(128), 0, s, (const void *)table.data, (int)table.cols, \
-		                  vocab_start, (int64_t)table.rows, tokens, pos_table, pos, y);
+		                  vocab_start, (int64_t)table.rows, tokens, scale, pos_table, pos, y);
 		KIC_FOR_EACH_BLOCK_QUANT(CASE)
 #undef CASE
 	}
 	return kic_launch(embed_kernel, dim3(n), dim3(256), 0, s, (int)table.dtype, (const void *)table.data,
-	                  (const __half *)table.scales, (int)table.cols, vocab_start, (int64_t)table.rows, tokens, pos_table, pos, y);
+	                  (const __half *)table.scales, (int)table.cols, vocab_start, (int64_t)table.rows, tokens, scale,
+	                  pos_table, pos, y);
 }

@@ -1,16 +1,15 @@
+#include "act.cuh"
 #include "glu.cuh"
 
-__global__ void swiglu_kernel(const float *gate, const float *up, int64_t count, float *y) {
-	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < count; i += (int64_t)gridDim.x * blockDim.x) {
-		float g = gate[i];
-		y[i] = g / (1.f + expf(-g)) * up[i];
-	}
+__global__ void glu_kernel(int act, const float *gate, const float *up, int64_t count, float *y) {
+	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < count; i += (int64_t)gridDim.x * blockDim.x)
+		y[i] = kic_activate(act, gate[i]) * up[i];
 }
 
-kic_status launch_swiglu(const float *gate, const float *up, int64_t count, float *y, cudaStream_t s) {
+kic_status launch_glu(int act, const float *gate, const float *up, int64_t count, float *y, cudaStream_t s) {
 	if (count <= 0) return KIC_OK;
 	int blocks = kic_div_up(count, 256);
-	swiglu_kernel<<<blocks < 65535 ? blocks : 65535, 256, 0, s>>>(gate, up, count, y);
+	glu_kernel<<<blocks < 65535 ? blocks : 65535, 256, 0, s>>>(act, gate, up, count, y);
 	KIC_LAUNCHED();
 	return KIC_OK;
 }

@@ -1,5 +1,5 @@
-// glu.cuh: SwiGLU, y = silu(gate) * up.
+// glu.cuh: gated linear units, y = act(gate) * up: SwiGLU (act SiLU, the llama MLP), GeGLU (GELU tanh, Gemma).
 #pragma once
 #include "common.cuh"
 
-kic_status launch_swiglu(const float *gate, const float *up, int64_t count, float *y, cudaStream_t s);
+kic_status launch_glu(int act, const float *gate, const float *up, int64_t count, float *y, cudaStream_t s);

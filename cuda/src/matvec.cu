@@ -1,6 +1,6 @@
 #include "matvec.cuh"
-#include "gelu.cuh"
-#include "quant_piece.cuh"
+#include "act.cuh"
+#include "quant_q8.cuh"
 
 // Rows (warps) per block, for dtype DT and NT tokens a pass, and 16-byte chunks per lane in flight at
 // batch 1. At batch 1 whole-SM blocks measured fastest on the H100 (bf16 Llama-3.2-1B decode, 128 + 256
@@ -15,11 +15,17 @@
 #endif
 // The block formats keep more per chunk in registers (the packed words and their block's scales): at 32 warps
 // (64 registers a thread) the k-quants spilled 100-200 bytes, so they run 16 warps (128 registers) at batch 1.
-template <int DT, int NT> struct Warps {
-	static constexpr int value = NT != 1 || DT == KIC_F32 ? 8 : kic_is_block_quant(DT) ? 16 : KIC_MATVEC_WARPS;
+// The int8 path keeps a block format's pieces in flight as the float path does, so it runs 16 warps as well,
+// Q8_0 included (its 36 bytes a piece would spill at 32).
+template <int DT, int NT, bool Q8PATH = false> struct Warps {
+	static constexpr int value = Q8PATH                                ? 16
+	                             : NT != 1 || DT == KIC_F32            ? 8
+	                             : kic_is_block_quant(DT)              ? 16
+	                                                                   : KIC_MATVEC_WARPS;
 };
 static_assert(KIC_MATVEC_WARPS % 2 == 0, "the fused qkv kernel keeps rotation pairs in one block");
-enum { kActNone, kActGELU, kActSwiGLU };
+// kActFn applies the runtime activation (a kic_act) in the epilogue; kActGLU is act(gate) * up.
+enum { kActNone, kActFn, kActGLU };
 enum { kNormNone, kNormRMS, kNormLayer };
 
 // A weight chunk is 8 consecutive values of one row, fetched with one load (16 bytes for bf16/f16, 8 bytes
@@ -223,7 +229,126 @@ __device__ __forceinline__ void row_dots_pieces(const void *w, const int64_t bas
 	}
 }
 
-template <int DT, int NT, int R, int U, bool VEC, int NORM>
+// The int8 path (quant_q8.cuh): on by default; KUBEINFER_CUDA_MATVEC_INT8=0 (read at kic_model_create) and the
+// kernel tests turn it off to run the float kernels.
+bool kic_matvec_int8 = true;
+
+bool kic_matvec_use_int8(int dtype, int nt, int64_t cols) {
+	return kic_matvec_int8 && kic_q8_type(dtype) && nt >= 1 && nt <= kic_matvec_int8_max_tokens && cols % 32 == 0 &&
+	       kic_xq_bytes(nt, cols) <= kic_matvec_int8_max_smem;
+}
+
+// quantize_x rounds the NT token rows of x (cols values each, normalized first when NORM) to int8 blocks of 32 in
+// shared memory, as quant_q8.cuh reads them; every thread of the block calls it. Each block does it for itself:
+// x is a few KB that the whole grid reads from L2 at once, so this costs less than a kernel (and a buffer) of its
+// own. A lane takes 4 values, so 8 lanes make an activation block: d = amax / 127, q = round(x * 127 / amax),
+// and the sums of the quants (of the block and of its first 16) for the mins and offsets of the weight formats.
+template <int NT, int NORM>
+__device__ kic_xq quantize_x(const float *x, int64_t cols, const kic_matvec_norm &nrm) {
+	extern __shared__ int4 xq_smem[];
+	int8_t *qs = reinterpret_cast<int8_t *>(xq_smem);
+	int4 *meta = reinterpret_cast<int4 *>(qs + NT * cols);
+	float mean = 0.f, scale = 1.f;
+	if (NORM != kNormNone) { // norm_kernel's arithmetic, as normalize does it, reading x from global memory
+		__shared__ float scratch[32];
+		int n = (int)cols;
+		if (NORM == kNormLayer) {
+			float sum = 0.f;
+			for (int c = threadIdx.x; c < n; c += blockDim.x) sum += x[c];
+			mean = block_sum(sum, scratch) / n;
+		}
+		float ss = 0.f;
+		for (int c = threadIdx.x; c < n; c += blockDim.x) {
+			float d = x[c] - mean;
+			ss += d * d;
+		}
+		scale = rsqrtf(block_sum(ss, scratch) / n + nrm.eps);
+	}
+	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+	int64_t total = NT * cols;
+	for (int64_t i = (int64_t)warp * 128 + 4 * lane; i - 4 * lane < total; i += (int64_t)nw * 128) {
+		float v[4] = {0.f, 0.f, 0.f, 0.f};
+		if (i < total) {
+			float4 f = __ldg(reinterpret_cast<const float4 *>(x + i));
+			v[0] = f.x, v[1] = f.y, v[2] = f.z, v[3] = f.w;
+			if (NORM != kNormNone)
+#pragma unroll
+				for (int k = 0; k < 4; k++) {
+					v[k] = (v[k] - mean) * scale * nrm.w[i + k];
+					if (NORM == kNormLayer) v[k] += nrm.b[i + k];
+				}
+		}
+		float amax = fmaxf(fmaxf(fabsf(v[0]), fabsf(v[1])), fmaxf(fabsf(v[2]), fabsf(v[3])));
+#pragma unroll
+		for (int o = 1; o < 8; o <<= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
+		float id = amax > 0.f ? 127.f / amax : 0.f;
+		int q[4];
+#pragma unroll
+		for (int k = 0; k < 4; k++) q[k] = __float2int_rn(v[k] * id);
+		int half = (q[0] + q[1]) + (q[2] + q[3]);
+		half += __shfl_xor_sync(0xffffffffu, half, 1);
+		half += __shfl_xor_sync(0xffffffffu, half, 2); // lanes 0-3 of the 8: the first 16 values' sum
+		int all = half + __shfl_xor_sync(0xffffffffu, half, 4);
+		if (i < total) {
+			*reinterpret_cast<uint32_t *>(qs + i) = (uint32_t)(q[0] & 0xff) | (uint32_t)(q[1] & 0xff) << 8 |
+			                                        (uint32_t)(q[2] & 0xff) << 16 | (uint32_t)(q[3] & 0xff) << 24;
+			if ((lane & 7) == 0) meta[i / 32] = make_int4(__float_as_int(amax / 127.f), all, half, 0);
+		}
+	}
+	__syncthreads();
+	return {qs, meta};
+}
+
+// row_dots_q8 is row_dots_pieces on the int8 path: lane l takes pieces l, l + 32, ... of each row, U at a time,
+// loading the next U while it dots these with the activations quantize_x left in shared memory.
+template <int DT, int R, int U> struct Q8Buf { typename Q8<DT>::Raw raw[R][U]; };
+
+template <int DT, int R, int U>
+__device__ __forceinline__ void load_q8(Q8Buf<DT, R, U> &b, const uint8_t *const rows[R], const __half *const srows[R],
+                                        int i0, int n) {
+#pragma unroll
+	for (int u = 0; u < U; u++) {
+		int i = i0 + 32 * u;
+		if (i < n)
+#pragma unroll
+			for (int r = 0; r < R; r++) b.raw[r][u] = Q8<DT>::load(rows[r], srows[r], i);
+	}
+}
+
+template <int DT, int NT, int R, int U, int NORM>
+__device__ __forceinline__ void row_dots_q8(const void *w, const __half *scales, const int64_t bases[R], int64_t cols,
+                                            const float *x, const kic_matvec_norm &nrm, float acc[R][NT]) {
+	using P = Q8<DT>;
+	int lane = threadIdx.x & 31;
+	const uint8_t *rows[R];
+	const __half *srows[R];
+#pragma unroll
+	for (int r = 0; r < R; r++) rows[r] = P::row(w, bases[r]), srows[r] = scales ? scales + bases[r] / 32 : nullptr;
+	int n = (int)(cols / P::QK * P::PER_BLOCK);
+	Q8Buf<DT, R, U> cur;
+	load_q8<DT, R, U>(cur, rows, srows, lane, n);
+	pdl_wait();
+	pdl_launch_dependents();
+	kic_xq xq = quantize_x<NT, NORM>(x, cols, nrm);
+	for (int i0 = lane; i0 < n; i0 += 32 * U) {
+		Q8Buf<DT, R, U> next;
+		bool more = i0 + 32 * U < n;
+		if (more) load_q8<DT, R, U>(next, rows, srows, i0 + 32 * U, n);
+#pragma unroll
+		for (int u = 0; u < U; u++) {
+			int i = i0 + 32 * u;
+			if (i < n) { // a guard, not a break, as in row_dots_pieces
+				int64_t v0 = (int64_t)(i / P::PER_BLOCK) * P::QK;
+#pragma unroll
+				for (int r = 0; r < R; r++)
+					P::template dot<NT>(cur.raw[r][u], i % P::PER_BLOCK, xq.q + v0, xq.m + v0 / 32, cols, acc[r]);
+			}
+		}
+		if (more) cur = next;
+	}
+}
+
+template <int DT, int NT, int R, int U, bool VEC, int NORM, bool Q8PATH>
 __device__ __forceinline__ void row_dots(const void *w, const __half *scales, const int64_t bases[R], int64_t cols,
                                          const float *x, const kic_matvec_norm &nrm, float acc[R][NT]) {
 	int lane = threadIdx.x & 31;
@@ -233,7 +358,9 @@ __device__ __forceinline__ void row_dots(const void *w, const __half *scales, co
 		for (int t = 0; t < NT; t++) acc[r][t] = 0.f;
 	// The gate/up pair at 8 tokens keeps 16 token sums and two rows of pieces: ptxas gave up and put the
 	// kernel's arrays on the stack (2.4 KB), so that one stays on the 8-value chunks.
-	if constexpr (Piece<DT>::ok && NT * R <= 8) {
+	if constexpr (Q8PATH) {
+		row_dots_q8<DT, NT, R, U, NORM>(w, scales, bases, cols, x, nrm, acc);
+	} else if constexpr (Piece<DT>::ok && NT * R <= 8) {
 		row_dots_pieces<DT, NT, R, U, NORM>(w, bases, cols, x, nrm, acc);
 	} else if (VEC) {
 		constexpr int kStep = 32 * 8 * U;
@@ -281,16 +408,16 @@ __device__ __forceinline__ void row_dots(const void *w, const __half *scales, co
 		for (int t = 0; t < NT; t++) acc[r][t] = warp_sum(acc[r][t]);
 }
 
-// One warp per output row, Warps<DT, NT> rows per block. ACT: the epilogue's activation after the bias
-// (kActGELU for GPT-2's MLP up projection).
-template <int DT, int NT, int U, bool VEC, int ACT, int NORM>
-__global__ void __launch_bounds__(Warps<DT, NT>::value * 32)
+// One warp per output row, Warps<DT, NT, Q8PATH> rows per block. ACT kActFn: the activation act after the bias
+// (the GPT family's MLP up projection).
+template <int DT, int NT, int U, bool VEC, int ACT, int NORM, bool Q8PATH>
+__global__ void __launch_bounds__(Warps<DT, NT, Q8PATH>::value * 32)
     matvec_kernel(const void *w, const __half *scales, int64_t rows, int64_t cols, const float *x, const float *bias,
-                  int accumulate, float *y, kic_matvec_norm nrm) {
-	int64_t row = (int64_t)blockIdx.x * Warps<DT, NT>::value + (threadIdx.x >> 5);
+                  int accumulate, float *y, kic_matvec_norm nrm, int act) {
+	int64_t row = (int64_t)blockIdx.x * Warps<DT, NT, Q8PATH>::value + (threadIdx.x >> 5);
 	int64_t base[1] = {(row < rows ? row : rows - 1) * cols}; // a spare warp reads a valid row and stores nothing
 	float acc[1][NT];
-	row_dots<DT, NT, 1, U, VEC, NORM>(w, scales, base, cols, x, nrm, acc);
+	row_dots<DT, NT, 1, U, VEC, NORM, Q8PATH>(w, scales, base, cols, x, nrm, acc);
 	if (row >= rows) return;
 	int lane = threadIdx.x & 31;
 #pragma unroll
@@ -298,30 +425,29 @@ __global__ void __launch_bounds__(Warps<DT, NT>::value * 32)
 		if (lane != t % 32) continue; // spread the stores over lanes
 		float v = acc[0][t];
 		if (bias) v += bias[row];
-		if (ACT == kActGELU) v = gelu_tanh(v);
+		if (ACT == kActFn) v = kic_activate(act, v);
 		float *out = y + t * rows + row;
 		*out = accumulate ? *out + v : v;
 	}
 }
 
-// The fused SwiGLU projection: W holds [gate; up] (2*half rows); row r of the output is
-// silu(gate_r . x) * (up_r . x), computed as the CPU engine does (g / (1 + exp(-g)) * u).
-template <int DT, int NT, int U, bool VEC, int NORM>
-__global__ void __launch_bounds__(Warps<DT, NT>::value * 32)
+// The fused GLU projection: W holds [gate; up] (2*half rows); row r of the output is
+// act(gate_r . x) * (up_r . x), computed as the CPU engine does (SwiGLU: g / (1 + exp(-g)) * u).
+template <int DT, int NT, int U, bool VEC, int NORM, bool Q8PATH>
+__global__ void __launch_bounds__(Warps<DT, NT, Q8PATH>::value * 32)
     matvec_glu_kernel(const void *w, const __half *scales, int64_t half, int64_t cols, const float *x, float *y,
-                      kic_matvec_norm nrm) {
-	int64_t row = (int64_t)blockIdx.x * Warps<DT, NT>::value + (threadIdx.x >> 5);
+                      kic_matvec_norm nrm, int act) {
+	int64_t row = (int64_t)blockIdx.x * Warps<DT, NT, Q8PATH>::value + (threadIdx.x >> 5);
 	int64_t r = row < half ? row : half - 1;
 	int64_t base[2] = {r * cols, (r + half) * cols};
 	float acc[2][NT];
-	row_dots<DT, NT, 2, U, VEC, NORM>(w, scales, base, cols, x, nrm, acc);
+	row_dots<DT, NT, 2, U, VEC, NORM, Q8PATH>(w, scales, base, cols, x, nrm, acc);
 	if (row >= half) return;
 	int lane = threadIdx.x & 31;
 #pragma unroll
 	for (int t = 0; t < NT; t++) {
 		if (lane != t % 32) continue;
-		float g = acc[0][t];
-		y[t * half + row] = g / (1.f + expf(-g)) * acc[1][t];
+		y[t * half + row] = kic_activate(act, acc[0][t]) * acc[1][t];
 	}
 }
 
@@ -332,13 +458,14 @@ template <int NT> struct Unroll { static constexpr int value = NT == 1 ? KIC_MAT
 // The fused [q; k; v] step (see kic_qkv_store). Slot s of the grid computes row row_of(s): for rows in the
 // rotated part of a q or k head, the two rows of pair j sit in slots 2j and 2j + 1 of the head; heads start
 // at even slots (head_dim is even) and blocks at multiples of Warps<DT, 1> (even), so a pair is never split.
-template <int DT, int U, int NORM>
-__global__ void __launch_bounds__(Warps<DT, 1>::value * 32)
+template <int DT, int U, int NORM, bool Q8PATH>
+__global__ void __launch_bounds__(Warps<DT, 1, Q8PATH>::value * 32)
     matvec_qkv_kernel(const void *w, const __half *scales, int64_t rows, int64_t cols, const float *x, const float *bias,
                       float *y, kic_matvec_norm nrm, kic_qkv_store st) {
-	__shared__ float vals[Warps<DT, 1>::value];
+	constexpr int kWarps = Warps<DT, 1, Q8PATH>::value;
+	__shared__ float vals[kWarps];
 	int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, hd = st.head_dim;
-	int64_t slot = (int64_t)blockIdx.x * Warps<DT, 1>::value + warp, row = slot;
+	int64_t slot = (int64_t)blockIdx.x * kWarps + warp, row = slot;
 	bool rotate = false;
 	int pair = 0;
 	if (st.rope_mode != KIC_ROPE_NONE && slot < st.nq + st.nkv && slot % hd < st.rope_dim) {
@@ -353,7 +480,7 @@ __global__ void __launch_bounds__(Warps<DT, 1>::value * 32)
 	int64_t cache = row >= st.nq ? kv_offset(st.kv, st.seq[0], st.pos[0]) : 0;
 	int64_t base[1] = {(row < rows ? row : rows - 1) * cols};
 	float acc[1][1];
-	row_dots<DT, 1, 1, U, true, NORM>(w, scales, base, cols, x, nrm, acc);
+	row_dots<DT, 1, 1, U, true, NORM, Q8PATH>(w, scales, base, cols, x, nrm, acc);
 	float v = acc[0][0];
 	if (row < rows && bias) v += bias[row];
 	if (lane == 0) vals[warp] = v;
@@ -362,7 +489,7 @@ __global__ void __launch_bounds__(Warps<DT, 1>::value * 32)
 	if (rotate) { // as rope_rotate: x0 is the pair's first row, x1 its second
 		double sd, cd;
 		sincos((double)(p * freq), &sd, &cd);
-		float cs = (float)cd, sn = (float)sd, x0 = vals[warp & ~1], x1 = vals[warp | 1];
+		float cs = (float)cd * st.mscale, sn = (float)sd * st.mscale, x0 = vals[warp & ~1], x1 = vals[warp | 1];
 		v = warp & 1 ? x0 * sn + x1 * cs : x0 * cs - x1 * sn;
 	}
 	y[row] = v;
@@ -377,12 +504,22 @@ bool kic_matvec_can_qkv(const kic_mat &w, int n, const kic_qkv_store &st) {
 	       (st.rope_mode == KIC_ROPE_NONE || (st.rope_dim % 2 == 0 && st.rope_dim <= st.head_dim && st.inv_freq));
 }
 
+template <int DT, int NORM, bool Q8PATH>
+static kic_status launch_qkv_path(const kic_mat &w, const float *x, const float *bias, float *y, const kic_matvec_norm &nrm,
+                                  const kic_qkv_store &st, cudaStream_t s) {
+	constexpr int warps = Warps<DT, 1, Q8PATH>::value;
+	size_t smem = Q8PATH ? (size_t)kic_xq_bytes(1, w.cols) : sizeof(float) * w.cols;
+	return kic_launch(matvec_qkv_kernel<DT, Unroll<1>::value, NORM, Q8PATH>, dim3(kic_div_up(w.rows, warps)),
+	                  dim3(warps * 32), smem, s, (const void *)w.data, (const __half *)w.scales, w.rows, w.cols, x, bias,
+	                  y, nrm, st);
+}
+
 template <int DT, int NORM>
 static kic_status launch_qkv_dt(const kic_mat &w, const float *x, const float *bias, float *y, const kic_matvec_norm &nrm,
                                 const kic_qkv_store &st, cudaStream_t s) {
-	return kic_launch(matvec_qkv_kernel<DT, Unroll<1>::value, NORM>, dim3(kic_div_up(w.rows, Warps<DT, 1>::value)),
-	                  dim3(Warps<DT, 1>::value * 32), sizeof(float) * w.cols, s, (const void *)w.data,
-	                  (const __half *)w.scales, w.rows, w.cols, x, bias, y, nrm, st);
+	if constexpr (kic_q8_type(DT))
+		if (kic_matvec_use_int8(DT, 1, w.cols)) return launch_qkv_path<DT, NORM, true>(w, x, bias, y, nrm, st, s);
+	return launch_qkv_path<DT, NORM, false>(w, x, bias, y, nrm, st, s);
 }
 
 template <int NORM>
@@ -411,75 +548,91 @@ kic_status launch_matvec_qkv(const kic_mat &w, const float *x, const float *bias
 }
 
 
-template <int DT, int NT, int U, bool VEC, int NORM>
-static kic_status launch_kernel(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int act,
-                                const kic_matvec_norm &nrm, cudaStream_t s) {
-	int64_t out_rows = act == kActSwiGLU ? w.rows / 2 : w.rows;
-	dim3 grid(kic_div_up(out_rows, Warps<DT, NT>::value)), block(Warps<DT, NT>::value * 32);
-	size_t smem = NORM == kNormNone ? 0 : sizeof(float) * w.cols;
+// kind is kActNone, kActFn or kActGLU; act the kic_act of the latter two.
+template <int DT, int NT, int U, bool VEC, int NORM, bool Q8PATH = false>
+static kic_status launch_kernel(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int kind,
+                                int act, const kic_matvec_norm &nrm, cudaStream_t s) {
+	int64_t out_rows = kind == kActGLU ? w.rows / 2 : w.rows;
+	constexpr int warps = Warps<DT, NT, Q8PATH>::value;
+	dim3 grid(kic_div_up(out_rows, warps)), block(warps * 32);
+	size_t smem = Q8PATH ? (size_t)kic_xq_bytes(NT, w.cols) : NORM == kNormNone ? 0 : sizeof(float) * w.cols;
 	const void *d = w.data;
 	const __half *sc = w.scales;
 	int a = acc ? 1 : 0;
-	switch (act) {
-	case kActSwiGLU:
-		return kic_launch(matvec_glu_kernel<DT, NT, U, VEC, NORM>, grid, block, smem, s, d, sc, out_rows, w.cols, x, y, nrm);
-	case kActGELU:
-		return kic_launch(matvec_kernel<DT, NT, U, VEC, kActGELU, NORM>, grid, block, smem, s, d, sc, w.rows, w.cols, x,
-		                  bias, a, y, nrm);
+	switch (kind) {
+	case kActGLU:
+		return kic_launch(matvec_glu_kernel<DT, NT, U, VEC, NORM, Q8PATH>, grid, block, smem, s, d, sc, out_rows, w.cols, x, y,
+		                  nrm, act);
+	case kActFn:
+		return kic_launch(matvec_kernel<DT, NT, U, VEC, kActFn, NORM, Q8PATH>, grid, block, smem, s, d, sc, w.rows, w.cols, x,
+		                  bias, a, y, nrm, act);
 	default:
-		return kic_launch(matvec_kernel<DT, NT, U, VEC, kActNone, NORM>, grid, block, smem, s, d, sc, w.rows, w.cols, x,
-		                  bias, a, y, nrm);
+		return kic_launch(matvec_kernel<DT, NT, U, VEC, kActNone, NORM, Q8PATH>, grid, block, smem, s, d, sc, w.rows, w.cols, x,
+		                  bias, a, y, nrm, act);
 	}
 }
 
 template <int DT, int NT>
-static kic_status launch_dt_nt(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int act,
-                               const kic_matvec_norm *nrm, cudaStream_t s) {
+static kic_status launch_dt_nt(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int kind,
+                               int act, const kic_matvec_norm *nrm, cudaStream_t s) {
 	constexpr int U = Unroll<NT>::value;
 	kic_matvec_norm none;
-	if (w.cols % 8) return launch_kernel<DT, NT, 1, false, kNormNone>(w, x, bias, acc, y, act, none, s);
+	if (w.cols % 8) return launch_kernel<DT, NT, 1, false, kNormNone>(w, x, bias, acc, y, kind, act, none, s);
 	// The fused norm is built for single-token steps only (one row of x in shared memory).
 	// The gate/up pair reads two rows per warp: half the chunks per row keep the same bytes in flight.
 	constexpr int UG = U > 1 ? U / 2 : 1;
-	if (act == kActSwiGLU) {
-		if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, UG, true, kNormLayer>(w, x, bias, acc, y, act, *nrm, s);
-		if (NT == 1 && nrm) return launch_kernel<DT, 1, UG, true, kNormRMS>(w, x, bias, acc, y, act, *nrm, s);
-		return launch_kernel<DT, NT, UG, true, kNormNone>(w, x, bias, acc, y, act, none, s);
+	if constexpr (kic_q8_type(DT) && NT <= kic_matvec_int8_max_tokens) {
+		if (kic_matvec_use_int8(DT, NT, w.cols)) {
+			if (kind == kActGLU) {
+				if (NT == 1 && nrm && nrm->b)
+					return launch_kernel<DT, 1, UG, true, kNormLayer, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+				if (NT == 1 && nrm) return launch_kernel<DT, 1, UG, true, kNormRMS, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+				return launch_kernel<DT, NT, UG, true, kNormNone, true>(w, x, bias, acc, y, kind, act, none, s);
+			}
+			if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, U, true, kNormLayer, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+			if (NT == 1 && nrm) return launch_kernel<DT, 1, U, true, kNormRMS, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+			return launch_kernel<DT, NT, U, true, kNormNone, true>(w, x, bias, acc, y, kind, act, none, s);
+		}
 	}
-	if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, U, true, kNormLayer>(w, x, bias, acc, y, act, *nrm, s);
-	if (NT == 1 && nrm) return launch_kernel<DT, 1, U, true, kNormRMS>(w, x, bias, acc, y, act, *nrm, s);
-	return launch_kernel<DT, NT, U, true, kNormNone>(w, x, bias, acc, y, act, none, s);
+	if (kind == kActGLU) {
+		if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, UG, true, kNormLayer>(w, x, bias, acc, y, kind, act, *nrm, s);
+		if (NT == 1 && nrm) return launch_kernel<DT, 1, UG, true, kNormRMS>(w, x, bias, acc, y, kind, act, *nrm, s);
+		return launch_kernel<DT, NT, UG, true, kNormNone>(w, x, bias, acc, y, kind, act, none, s);
+	}
+	if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, U, true, kNormLayer>(w, x, bias, acc, y, kind, act, *nrm, s);
+	if (NT == 1 && nrm) return launch_kernel<DT, 1, U, true, kNormRMS>(w, x, bias, acc, y, kind, act, *nrm, s);
+	return launch_kernel<DT, NT, U, true, kNormNone>(w, x, bias, acc, y, kind, act, none, s);
 }
 
 template <int DT>
-static kic_status launch_dt(const kic_mat &w, const float *x, int nt, const float *bias, bool acc, float *y, int act,
-                            const kic_matvec_norm *nrm, cudaStream_t s) {
+static kic_status launch_dt(const kic_mat &w, const float *x, int nt, const float *bias, bool acc, float *y, int kind,
+                            int act, const kic_matvec_norm *nrm, cudaStream_t s) {
 	switch (nt) {
-	case 1: return launch_dt_nt<DT, 1>(w, x, bias, acc, y, act, nrm, s);
-	case 2: return launch_dt_nt<DT, 2>(w, x, bias, acc, y, act, nullptr, s);
-	case 4: return launch_dt_nt<DT, 4>(w, x, bias, acc, y, act, nullptr, s);
-	default: return launch_dt_nt<DT, 8>(w, x, bias, acc, y, act, nullptr, s);
+	case 1: return launch_dt_nt<DT, 1>(w, x, bias, acc, y, kind, act, nrm, s);
+	case 2: return launch_dt_nt<DT, 2>(w, x, bias, acc, y, kind, act, nullptr, s);
+	case 4: return launch_dt_nt<DT, 4>(w, x, bias, acc, y, kind, act, nullptr, s);
+	default: return launch_dt_nt<DT, 8>(w, x, bias, acc, y, kind, act, nullptr, s);
 	}
 }
 
 static kic_status launch(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
-                         int act, const kic_matvec_norm *nrm, cudaStream_t s) {
+                         int kind, int act, const kic_matvec_norm *nrm, cudaStream_t s) {
 	if (nrm && (n != 1 || !kic_matvec_can_norm(w)))
 		return kic_set_error(KIC_ERR_INVALID, "matvec: a fused norm needs one token and %lld columns (a multiple of 8, at most %d)",
 		                     (long long)w.cols, kic_matvec_norm_max_cols);
-	int64_t out_rows = act == kActSwiGLU ? w.rows / 2 : w.rows;
+	int64_t out_rows = kind == kActGLU ? w.rows / 2 : w.rows;
 	// Passes of 8, 4, 2 and 1 tokens: four instantiations per dtype cover any n.
 	for (int t0 = 0, nt = 8; t0 < n; t0 += nt) {
 		while (nt > n - t0) nt /= 2;
 		const float *xt = x + (int64_t)t0 * w.cols;
 		float *yt = y + (int64_t)t0 * out_rows;
 		switch (w.dtype) {
-		case KIC_BF16: KIC_TRY(launch_dt<KIC_BF16>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
-		case KIC_F16: KIC_TRY(launch_dt<KIC_F16>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
-		case KIC_F32: KIC_TRY(launch_dt<KIC_F32>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
-		case KIC_Q8_0: KIC_TRY(launch_dt<KIC_Q8_0>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
+		case KIC_BF16: KIC_TRY(launch_dt<KIC_BF16>(w, xt, nt, bias, accumulate, yt, kind, act, nrm, s)); break;
+		case KIC_F16: KIC_TRY(launch_dt<KIC_F16>(w, xt, nt, bias, accumulate, yt, kind, act, nrm, s)); break;
+		case KIC_F32: KIC_TRY(launch_dt<KIC_F32>(w, xt, nt, bias, accumulate, yt, kind, act, nrm, s)); break;
+		case KIC_Q8_0: KIC_TRY(launch_dt<KIC_Q8_0>(w, xt, nt, bias, accumulate, yt, kind, act, nrm, s)); break;
 #define CASE(DT) \
-	case DT: KIC_TRY(launch_dt<DT>(w, xt, nt, bias, accumulate, yt, act, nrm, s)); break;
+	case DT: KIC_TRY(launch_dt<DT>(w, xt, nt, bias, accumulate, yt, kind, act, nrm, s)); break;
 			KIC_FOR_EACH_BLOCK_QUANT(CASE)
 #undef CASE
 		default: return kic_set_error(KIC_ERR_UNSUPPORTED, "matvec: dtype %d", w.dtype);
@@ -490,16 +643,16 @@ static kic_status launch(const kic_mat &w, const float *x, int n, const float *b
 
 kic_status launch_matvec(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
                          cudaStream_t s, const kic_matvec_norm *nrm) {
-	return launch(w, x, n, bias, accumulate, y, kActNone, nrm, s);
+	return launch(w, x, n, bias, accumulate, y, kActNone, 0, nrm, s);
 }
 
-kic_status launch_matvec_gelu(const kic_mat &w, const float *x, int n, const float *bias, float *y, cudaStream_t s,
-                              const kic_matvec_norm *nrm) {
-	return launch(w, x, n, bias, false, y, kActGELU, nrm, s);
+kic_status launch_matvec_act(int act, const kic_mat &w, const float *x, int n, const float *bias, float *y, cudaStream_t s,
+                             const kic_matvec_norm *nrm) {
+	return launch(w, x, n, bias, false, y, kActFn, act, nrm, s);
 }
 
-kic_status launch_matvec_swiglu(const kic_mat &w, const float *x, int n, float *y, cudaStream_t s,
-                                const kic_matvec_norm *nrm) {
-	if (w.rows % 2) return kic_set_error(KIC_ERR_INVALID, "swiglu matvec: %lld rows is not a [gate; up] pair", (long long)w.rows);
-	return launch(w, x, n, nullptr, false, y, kActSwiGLU, nrm, s);
+kic_status launch_matvec_glu(int act, const kic_mat &w, const float *x, int n, float *y, cudaStream_t s,
+                             const kic_matvec_norm *nrm) {
+	if (w.rows % 2) return kic_set_error(KIC_ERR_INVALID, "glu matvec: %lld rows is not a [gate; up] pair", (long long)w.rows);
+	return launch(w, x, n, nullptr, false, y, kActGLU, act, nrm, s);
 }

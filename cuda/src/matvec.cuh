@@ -19,19 +19,31 @@ struct kic_matvec_norm {
 constexpr int kic_matvec_norm_max_cols = 12288; // 48 KB of shared memory
 static inline bool kic_matvec_can_norm(const kic_mat &w) { return w.cols % 8 == 0 && w.cols <= kic_matvec_norm_max_cols; }
 
+// The int8 path for the block formats and Q8_0 (quant_q8.cuh): the token rounded to int8 blocks of 32 in each
+// kernel block's shared memory, the weights dotted with __dp4a. kic_matvec_use_int8 is the one rule every launch
+// asks: the switch is on (kic_matvec_int8: KUBEINFER_CUDA_MATVEC_INT8=0 turns it off at kic_model_create, the
+// kernel tests set it), the type has an int8 dot, the pass is of at most kic_matvec_int8_max_tokens tokens (decode
+// steps; larger batches reuse each weight enough for the float path's arithmetic to hide behind the loads), and
+// the activations fit in the default 48 KB of shared memory (1.5 bytes a value and token). Otherwise the float
+// kernels run, which are also the reference the int8 path is tested against.
+extern bool kic_matvec_int8;
+constexpr int kic_matvec_int8_max_tokens = 2;
+constexpr int64_t kic_matvec_int8_max_smem = 46 * 1024; // 48 KB less the kernels' static shared memory
+bool kic_matvec_use_int8(int dtype, int nt, int64_t cols);
+
 // y[t][r] = sum_c W[r][c] x[t][c] (+ bias[r]) (+ y[t][r] if accumulate), for t < n (any n; tokens are
 // processed 8 at a time per pass over the weights). With nrm (n == 1 only), x is normalized first.
 kic_status launch_matvec(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
                          cudaStream_t s, const kic_matvec_norm *nrm = nullptr);
 
-// GPT-2's MLP up projection: y[t][r] = gelu_tanh(W_r . x_t + bias[r]).
-kic_status launch_matvec_gelu(const kic_mat &w, const float *x, int n, const float *bias, float *y, cudaStream_t s,
-                              const kic_matvec_norm *nrm = nullptr);
+// The GPT family's MLP up projection: y[t][r] = act(W_r . x_t + bias[r]), act a kic_act.
+kic_status launch_matvec_act(int act, const kic_mat &w, const float *x, int n, const float *bias, float *y, cudaStream_t s,
+                             const kic_matvec_norm *nrm = nullptr);
 
-// The Llama MLP's first half in one pass: W is [gate; up] (2F x E, the two matrices stacked), and
-// y[t][r] = silu(gate_r . x_t) * (up_r . x_t) for r < F.
-kic_status launch_matvec_swiglu(const kic_mat &w, const float *x, int n, float *y, cudaStream_t s,
-                                const kic_matvec_norm *nrm = nullptr);
+// The Llama family's MLP first half in one pass: W is [gate; up] (2F x E, the two matrices stacked), and
+// y[t][r] = act(gate_r . x_t) * (up_r . x_t) for r < F (SwiGLU with KIC_ACT_SILU, GeGLU with KIC_ACT_GELU_TANH).
+kic_status launch_matvec_glu(int act, const kic_mat &w, const float *x, int n, float *y, cudaStream_t s,
+                             const kic_matvec_norm *nrm = nullptr);
 
 // A one-token decode step's [q; k; v] projection that also does what follows it: rotary embedding of q and
 // k (rope_mode KIC_ROPE_NONE: none) and the append of k and v to the KV cache at (seq[0], pos[0]). Rows
@@ -42,6 +54,7 @@ struct kic_qkv_store {
 	int64_t nq = 0, nkv = 0;
 	int head_dim = 0, rope_mode = KIC_ROPE_NONE, rope_dim = 0;
 	const float *inv_freq = nullptr;
+	float mscale = 1.f; // multiplies cos and sin (kic_rope's)
 	kic_kv_view kv;
 };
 // Whether launch_matvec_qkv can take this step: one token, a norm it can fuse, whole pairs in a block, a KV

@@ -3,16 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "act.cuh"
 #include "add.cuh"
+#include "arch.cuh"
 #include "dequant.cuh"
 #include "embed.cuh"
-#include "gelu.cuh"
 #include "glu.cuh"
 #include "matvec.cuh"
 #include "model.cuh"
 #include "norm.cuh"
 #include "rope.cuh"
 #include "sample.cuh"
+#include "softcap.cuh"
 #include "types.h"
 
 
@@ -60,8 +62,7 @@ void kic_model_release(kic_model *m) {
 // and worker/memplan computes.
 static void place_scratch(kic_model *m, uint8_t *base, const kic_scratch_layout &l) {
 	m->cublas_ws = base + l.cublas_ws;
-	m->rope_inv_freq = m->cfg.family == KIC_FAMILY_LLAMA && m->cfg.rope_mode != KIC_ROPE_NONE
-	                       ? (float *)(base + l.rope_inv_freq) : nullptr;
+	m->rope_inv_freq = m->cfg.rope_mode != KIC_ROPE_NONE ? (float *)(base + l.rope_inv_freq) : nullptr;
 	m->k_pool = base + l.k_pool;
 	m->v_pool = base + l.v_pool;
 	m->x = (float *)(base + l.x);
@@ -105,19 +106,22 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	if ((uint64_t)c.kv_blocks * c.kv_block_tokens * kic_kv_row_bytes(c.kv_type, (int64_t)c.heads_kv * c.head_dim) % 8)
 		return kic_set_error(KIC_ERR_UNSUPPORTED, "a KV pool layer of %d blocks of %d tokens is not a multiple of 8 bytes",
 		                     c.kv_blocks, c.kv_block_tokens);
-	if (c.family == KIC_FAMILY_LLAMA && c.rope_mode != KIC_ROPE_NONE &&
-	    (!c.rope_inv_freq || c.rope_dim <= 0 || c.rope_dim > c.head_dim || c.rope_dim % 2))
+	if (c.rope_mode != KIC_ROPE_NONE && (!c.rope_inv_freq || c.rope_dim <= 0 || c.rope_dim > c.head_dim || c.rope_dim % 2))
 		return kic_set_error(KIC_ERR_INVALID, "rope: dim %d with head_dim %d, inv_freq %p", c.rope_dim, c.head_dim,
 		                     (const void *)c.rope_inv_freq);
+	KIC_TRY(kic_arch_check(c));
 	m->ordinal = ordinal;
 	m->cfg = c;
-	m->cfg.rope_inv_freq = nullptr; // the caller's array is not kept
+	m->cfg.rope_inv_freq = nullptr; // the caller's arrays are not kept
+	m->cfg.layer_window = nullptr;
 	if (m->cfg.gemm_min_tokens <= 0) m->cfg.gemm_min_tokens = 16;
 	KIC_CUDA(cudaSetDevice(ordinal));
 	int cc_major = 0;
 	KIC_CUDA(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, ordinal));
 	const char *pdl_env = getenv("KUBEINFER_CUDA_PDL");
 	kic_pdl = cc_major >= 9 && !(pdl_env && strcmp(pdl_env, "0") == 0);
+	const char *int8_env = getenv("KUBEINFER_CUDA_MATVEC_INT8");
+	kic_matvec_int8 = !(int8_env && strcmp(int8_env, "0") == 0);
 	KIC_CUDA(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking));
 	if (cublasCreate(&m->blas) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
 	cublasSetStream(m->blas, m->stream);
@@ -131,7 +135,8 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	if (cublasSetWorkspace(m->blas, m->cublas_ws, KIC_CUBLAS_WORKSPACE) != CUBLAS_STATUS_SUCCESS)
 		return kic_set_error(KIC_ERR_CUBLAS, "cublasSetWorkspace failed");
 	if (m->rope_inv_freq)
-		KIC_CUDA(cudaMemcpy(m->rope_inv_freq, c.rope_inv_freq, sizeof(float) * (c.rope_dim / 2), cudaMemcpyHostToDevice));
+		KIC_CUDA(cudaMemcpy(m->rope_inv_freq, c.rope_inv_freq, sizeof(float) * c.layers * (c.rope_dim / 2),
+		                    cudaMemcpyHostToDevice));
 	KIC_CUDA(cudaMemset(m->attn_counters, 0, sizeof(int) * kic_logit_rows(&c) * c.heads_kv));
 	if (c.weight_bytes) KIC_TRY(arena_alloc(m, c.weight_bytes, (void **)&m->weights.base));
 	m->weights.size = c.weight_bytes;
@@ -146,6 +151,7 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 		KIC_CUDA(cudaEventCreateWithFlags(&m->stage_done[b], cudaEventDisableTiming));
 	}
 	m->layers.resize(c.layers);
+	kic_arch_layers(m, c);
 	return KIC_OK;
 }
 
@@ -308,6 +314,44 @@ static kic_status upload_vec(kic_model *m, float **dst, int32_t dtype, int64_t c
 	return stage_copy(m, *dst, host, bytes, nullptr, nullptr);
 }
 
+// upload_fused uploads a file's fused tensor ([q; k; v] or [gate; up], members' rows in order) member by member
+// into its group, as the members' own uploads would place them: rows are whole blocks, so each member's bytes
+// are a run of the tensor's.
+static kic_status upload_fused(kic_model *m, kic_mat *group, int *parts, int count, kic_mat *const members[],
+                               const int64_t member_rows[], int32_t dtype, int64_t rows, int64_t cols, const void *host,
+                               uint64_t bytes) {
+	KIC_TRY(check_mat(dtype, rows, cols, bytes));
+	int64_t group_rows = 0;
+	for (int i = 0; i < count; i++) group_rows += member_rows[i];
+	if (rows != group_rows)
+		return kic_set_error(KIC_ERR_INVALID, "a fused tensor of %lld rows, want %lld", (long long)rows, (long long)group_rows);
+	int64_t row0 = 0;
+	for (int i = 0; i < count; i++) {
+		uint64_t off = kic_type_bytes(dtype, (uint64_t)row0 * cols), len = kic_type_bytes(dtype, (uint64_t)member_rows[i] * cols);
+		KIC_TRY(upload_grouped(m, true, group, group_rows, row0, parts, members[i], dtype, member_rows[i], cols,
+		                       (const uint8_t *)host + off, len));
+		row0 += member_rows[i];
+	}
+	return KIC_OK;
+}
+
+// upload_vec_fused is upload_fused for the fused tensor's bias.
+static kic_status upload_vec_fused(kic_model *m, float **group, int *parts, int count, float **const members[],
+                                   const int64_t member_len[], int32_t dtype, int64_t n, const void *host, uint64_t bytes) {
+	int64_t len = 0;
+	for (int i = 0; i < count; i++) len += member_len[i];
+	if (dtype != KIC_F32 || n != len || bytes != (uint64_t)n * 4)
+		return kic_set_error(KIC_ERR_INVALID, "a fused bias must be F32 with %lld values (got type %d, %lld values)",
+		                     (long long)len, dtype, (long long)n);
+	int64_t off = 0;
+	for (int i = 0; i < count; i++) {
+		KIC_TRY(upload_vec_grouped(m, group, len, off, parts, members[i], dtype, member_len[i], (const float *)host + off,
+		                           (uint64_t)member_len[i] * 4));
+		off += member_len[i];
+	}
+	return KIC_OK;
+}
+
 extern "C" KIC_API kic_status kic_set_groups(kic_model *m, int32_t layer, int32_t qkv, int32_t gate_up) {
 	if (!m) return kic_set_error(KIC_ERR_INVALID, "kic_set_groups: null model");
 	if (layer < 0 || layer >= m->cfg.layers) return kic_set_error(KIC_ERR_INVALID, "layer %d of %d", layer, m->cfg.layers);
@@ -330,10 +374,14 @@ extern "C" KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t lay
 	case KIC_POS_EMBD: return upload_vec(m, &m->pos_embd, dtype, n, host, bytes);
 	case KIC_OUT_NORM: return upload_vec(m, &m->out_norm, dtype, n, host, bytes);
 	case KIC_OUT_NORM_B: return upload_vec(m, &m->out_norm_b, dtype, n, host, bytes);
+	case KIC_OUTPUT_B: return upload_vec(m, &m->out_b, dtype, n, host, bytes);
 	}
 	if (layer < 0 || layer >= c.layers) return kic_set_error(KIC_ERR_INVALID, "layer %d of %d", layer, c.layers);
 	kic_layer &l = m->layers[layer];
 	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim, qkv_rows = nq + 2 * nkv;
+	kic_mat *const qkv[3] = {&l.q, &l.k, &l.v}, *const gate_up[2] = {&l.gate, &l.up};
+	float **const qkv_b[3] = {&l.q_b, &l.k_b, &l.v_b};
+	const int64_t qkv_split[3] = {nq, nkv, nkv}, gate_up_split[2] = {c.ffn, c.ffn};
 	switch (slot) {
 	case KIC_ATTN_NORM: return upload_vec(m, &l.attn_norm, dtype, n, host, bytes);
 	case KIC_ATTN_NORM_B: return upload_vec(m, &l.attn_norm_b, dtype, n, host, bytes);
@@ -343,8 +391,8 @@ extern "C" KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t lay
 	case KIC_Q_B: return upload_vec_grouped(m, &l.qkv_b, qkv_rows, 0, &l.qkv_b_parts, &l.q_b, dtype, n, host, bytes);
 	case KIC_K_B: return upload_vec_grouped(m, &l.qkv_b, qkv_rows, nq, &l.qkv_b_parts, &l.k_b, dtype, n, host, bytes);
 	case KIC_V_B: return upload_vec_grouped(m, &l.qkv_b, qkv_rows, nq + nkv, &l.qkv_b_parts, &l.v_b, dtype, n, host, bytes);
-	case KIC_QKV: return upload_mat(m, &l.qkv, dtype, rows, cols, host, bytes);
-	case KIC_QKV_B: return upload_vec(m, &l.qkv_b, dtype, n, host, bytes);
+	case KIC_QKV: return upload_fused(m, &l.qkv, &l.qkv_parts, 3, qkv, qkv_split, dtype, rows, cols, host, bytes);
+	case KIC_QKV_B: return upload_vec_fused(m, &l.qkv_b, &l.qkv_b_parts, 3, qkv_b, qkv_split, dtype, n, host, bytes);
 	case KIC_O: return upload_mat(m, &l.o, dtype, rows, cols, host, bytes);
 	case KIC_O_B: return upload_vec(m, &l.o_b, dtype, n, host, bytes);
 	case KIC_FFN_NORM: return upload_vec(m, &l.ffn_norm, dtype, n, host, bytes);
@@ -356,6 +404,13 @@ extern "C" KIC_API kic_status kic_upload(kic_model *m, int32_t slot, int32_t lay
 	case KIC_UP_B: return upload_vec(m, &l.up_b, dtype, n, host, bytes);
 	case KIC_DOWN: return upload_mat(m, &l.down, dtype, rows, cols, host, bytes);
 	case KIC_DOWN_B: return upload_vec(m, &l.down_b, dtype, n, host, bytes);
+	case KIC_GATE_UP:
+		if (c.family == KIC_FAMILY_GPT) return kic_set_error(KIC_ERR_INVALID, "a gpt-family MLP has no gate");
+		return upload_fused(m, &l.gate_up, &l.gate_up_parts, 2, gate_up, gate_up_split, dtype, rows, cols, host, bytes);
+	case KIC_Q_NORM: return upload_vec(m, &l.q_norm, dtype, n, host, bytes);
+	case KIC_K_NORM: return upload_vec(m, &l.k_norm, dtype, n, host, bytes);
+	case KIC_POST_ATTN_NORM: return upload_vec(m, &l.post_attn_norm, dtype, n, host, bytes);
+	case KIC_POST_FFN_NORM: return upload_vec(m, &l.post_ffn_norm, dtype, n, host, bytes);
 	}
 	return kic_set_error(KIC_ERR_INVALID, "unknown tensor slot %d", slot);
 }
@@ -383,27 +438,32 @@ static kic_status ready(kic_model *m) {
 	KIC_TRY(need_mat(m->tok_embd, c.vocab, E, "token_embd", -1));
 	if (!c.tied_output) KIC_TRY(need_mat(m->output, c.vocab, E, "output", -1));
 	KIC_TRY(need_vec(m->out_norm, "output_norm", -1));
-	if (gpt) {
-		KIC_TRY(need_vec(m->out_norm_b, "output_norm.bias", -1));
-		if (c.tp_ranks <= 1 || c.tp_rank == 0) KIC_TRY(need_vec(m->pos_embd, "position_embd", -1));
-	}
+	if (gpt) KIC_TRY(need_vec(m->out_norm_b, "output_norm.bias", -1));
+	// The position table is rank 0's only under tensor parallelism, so the all-reduce adds it once.
+	if (c.rope_mode == KIC_ROPE_NONE && (c.tp_ranks <= 1 || c.tp_rank == 0))
+		KIC_TRY(need_vec(m->pos_embd, "position_embd", -1));
 	for (int i = 0; i < c.layers; i++) {
 		kic_layer &l = m->layers[i];
 		KIC_TRY(need_vec(l.attn_norm, "attn_norm", i));
-		KIC_TRY(need_vec(l.ffn_norm, "ffn_norm", i));
+		if (gpt) KIC_TRY(need_vec(l.attn_norm_b, "attn_norm.bias", i));
+		if (c.residual != KIC_RESIDUAL_PARALLEL_SHARED) { // else the MLP reads attn_norm's output too
+			KIC_TRY(need_vec(l.ffn_norm, "ffn_norm", i));
+			if (gpt) KIC_TRY(need_vec(l.ffn_norm_b, "ffn_norm.bias", i));
+		}
+		KIC_TRY(need_mat(l.q, nq, E, "attn_q", i));
+		KIC_TRY(need_mat(l.k, nkv, E, "attn_k", i));
+		KIC_TRY(need_mat(l.v, nkv, E, "attn_v", i));
+		KIC_TRY(need_mat(l.o, E, nq, "attn_output", i));
+		if (!gpt) KIC_TRY(need_mat(l.gate, F, E, "ffn_gate", i));
 		KIC_TRY(need_mat(l.up, F, E, "ffn_up", i));
 		KIC_TRY(need_mat(l.down, E, F, "ffn_down", i));
-		if (gpt) {
-			KIC_TRY(need_vec(l.attn_norm_b, "attn_norm.bias", i));
-			KIC_TRY(need_vec(l.ffn_norm_b, "ffn_norm.bias", i));
-			KIC_TRY(need_mat(l.qkv, nq + 2 * nkv, E, "attn_qkv", i)); // 3 x n_embd rows on one GPU
-			KIC_TRY(need_mat(l.o, E, nq, "attn_output", i));
-		} else {
-			KIC_TRY(need_mat(l.q, nq, E, "attn_q", i));
-			KIC_TRY(need_mat(l.k, nkv, E, "attn_k", i));
-			KIC_TRY(need_mat(l.v, nkv, E, "attn_v", i));
-			KIC_TRY(need_mat(l.o, E, nq, "attn_output", i));
-			KIC_TRY(need_mat(l.gate, F, E, "ffn_gate", i));
+		if (c.qk_norm) {
+			KIC_TRY(need_vec(l.q_norm, "attn_q_norm", i));
+			KIC_TRY(need_vec(l.k_norm, "attn_k_norm", i));
+		}
+		if (c.post_norms) {
+			KIC_TRY(need_vec(l.post_attn_norm, "post_attention_norm", i));
+			KIC_TRY(need_vec(l.post_ffn_norm, "post_ffw_norm", i));
 		}
 	}
 	KIC_CUDA(cudaSetDevice(m->ordinal));
@@ -429,31 +489,81 @@ static bool matvec_norm(const kic_model *m, int n, const kic_mat &w) {
 	return n == 1 && n < m->cfg.gemm_min_tokens && kic_matvec_can_norm(w);
 }
 
+// mlp_in runs the MLP's first half on the residual stream x into ff1: the norm with weights nw, nb (the
+// block's ffn_norm; attn_norm where attention and MLP share it), then act(gate x) * (up x) for the llama family,
+// act(up x + b) for gpt. One-token decode steps run the norm inside the projection.
+static kic_status mlp_in(kic_model *m, const kic_layer &l, int n, const float *nw, const float *nb) {
+	const kic_model_config &c = m->cfg;
+	cudaStream_t s = m->stream;
+	bool gpt = c.family == KIC_FAMILY_GPT;
+	int64_t E = c.embd, F = c.ffn;
+	kic_matvec_norm nrm{nw, nb, c.norm_eps};
+	bool fused_glu = !gpt && n < c.gemm_min_tokens && l.gate_up_parts == 2 && !l.up_b;
+	const kic_mat &first = gpt ? l.up : l.gate_up;
+	bool fused_norm = (gpt || fused_glu) && matvec_norm(m, n, first);
+	if (!fused_norm) KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, nw, nb, n, (int)E, c.norm_eps, m->xn, s));
+	const float *in = fused_norm ? m->x : m->xn;
+	if (gpt && n < c.gemm_min_tokens) return launch_matvec_act(c.act, l.up, in, n, l.up_b, m->ff1, s, fused_norm ? &nrm : nullptr);
+	if (gpt) {
+		KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff1));
+		return launch_act(c.act, m->ff1, (int64_t)n * F, m->ff1, s);
+	}
+	if (fused_glu) return launch_matvec_glu(c.act, l.gate_up, in, n, m->ff1, s, fused_norm ? &nrm : nullptr);
+	KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1));
+	KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2));
+	return launch_glu(c.act, m->ff1, m->ff2, (int64_t)n * F, m->ff1, s);
+}
+
+// residual_add adds w in + b to the residual stream x; with post (Gemma's post-attention and post-MLP norms) the
+// projection is RMS-normalized first.
+//
+// Under tensor parallelism w is row-parallel, so each rank's product is a partial sum: without post, rank 0 adds
+// its partial (and the bias, which the shard plan gives rank 0 only) to x, the other ranks write theirs over x,
+// and the all-reduce sums them into the whole stream on every rank. With post the partials are summed in xn
+// first, and every rank normalizes the sum and adds it to its (replicated) x.
+static kic_status residual_add(kic_model *m, const kic_mat &w, const float *in, int n, const float *b, const float *post) {
+	const kic_model_config &c = m->cfg;
+	bool rank0 = c.tp_ranks <= 1 || c.tp_rank == 0;
+	const float *bias = rank0 ? b : nullptr;
+	int64_t count = (int64_t)n * c.embd;
+	if (!post) {
+		KIC_TRY(linear(m, w, in, n, bias, rank0, m->x));
+		return kic_tp_all_reduce(m, m->x, count);
+	}
+	KIC_TRY(linear(m, w, in, n, bias, false, m->xn));
+	KIC_TRY(kic_tp_all_reduce(m, m->xn, count));
+	return launch_rmsnorm_add(m->xn, post, n, c.embd, c.norm_eps, m->x, m->stream);
+}
+
 // run enqueues the whole forward pass for n tokens whose inputs are already in in_dev.
 static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 	const kic_model_config &c = m->cfg;
 	cudaStream_t s = m->stream;
 	bool gpt = c.family == KIC_FAMILY_GPT;
-	int64_t B = c.max_batch, E = c.embd, F = c.ffn;
+	int64_t B = c.max_batch, E = c.embd;
 	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
 	const int32_t *tokens = m->in_dev, *pos = m->in_dev + B, *seq = m->in_dev + 2 * B, *rows = m->in_dev + 3 * B;
 	const int32_t *tables = m->in_dev + 4 * B;
+	// Parallel blocks (GPT-NeoX, Phi-2) feed attention and MLP the block's input: the MLP's first half runs
+	// before attention changes x, its second half after, so x gets attention's sum, then the MLP's, as on the CPU.
+	bool parallel = c.residual != KIC_RESIDUAL_SEQUENTIAL, shared = c.residual == KIC_RESIDUAL_PARALLEL_SHARED;
 
 	bool tp = c.tp_ranks > 1;
-	KIC_TRY(launch_embed(m->tok_embd, tp ? c.vocab_start : 0, tokens, n, gpt ? m->pos_embd : nullptr, pos, m->x, s));
+	KIC_TRY(launch_embed(m->tok_embd, tp ? c.vocab_start : 0, tokens, n, c.embed_scale > 0.f ? c.embed_scale : 1.f,
+	                     m->pos_embd, pos, m->x, s));
 	// Tensor parallelism: each rank looked up the tokens of its vocabulary rows (zeros for the others), so the
-	// sum over ranks is every token's embedding. The row-parallel projections below (attention output, down)
-	// leave partial sums: rank 0 adds its own and the bias to the residual stream x, the other ranks write
-	// theirs over x, and the all-reduce sums them into the whole stream on every rank.
+	// sum over ranks is every token's embedding (the position table is rank 0's only). The row-parallel
+	// projections below (attention output, down) leave partial sums: residual_add all-reduces them.
 	KIC_TRY(kic_tp_all_reduce(m, m->x, (int64_t)n * E));
-	bool residual = !tp || c.tp_rank == 0;
 	kic_attn_args a;
 	a.out = m->att, a.seq = seq, a.pos = pos, a.n = n, a.heads = c.heads, a.heads_kv = c.heads_kv;
-	a.head_dim = c.head_dim, a.scale = (float)(1.0 / sqrt((double)c.head_dim));
+	a.head_dim = c.head_dim, a.scale = c.attn_scale > 0.f ? c.attn_scale : (float)(1.0 / sqrt((double)c.head_dim));
+	a.softcap = c.attn_softcap;
 	// A layer's pool: its elements, then (q8_0) their scales (kvcache.cuh).
 	uint64_t slots = (uint64_t)c.kv_blocks * c.kv_block_tokens, layer_pool = slots * kic_kv_row_bytes(c.kv_type, nkv);
 	for (int li = 0; li < c.layers; li++) {
 		kic_layer &l = m->layers[li];
+		if (parallel) KIC_TRY(mlp_in(m, l, n, shared ? l.attn_norm : l.ffn_norm, shared ? l.attn_norm_b : l.ffn_norm_b));
 		kic_kv_view kv;
 		kv.k = m->k_pool + li * layer_pool, kv.v = m->v_pool + li * layer_pool, kv.tables = tables;
 		kv.max_blocks = c.max_seq_blocks, kv.block_tokens = c.kv_block_tokens, kv.kv_dim = (int)nkv;
@@ -461,14 +571,18 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 
 		kic_qkv_rows r;
 		r.heads = c.heads, r.heads_kv = c.heads_kv, r.head_dim = c.head_dim;
-		bool fused_qkv = gpt || (l.qkv_parts == 3 && (l.qkv_b_parts == 0 || l.qkv_b_parts == 3));
-		const float *qkv_b = gpt || l.qkv_b_parts ? l.qkv_b : nullptr;
-		int rope_mode = gpt ? KIC_ROPE_NONE : c.rope_mode;
-		// One-token decode: the norm runs inside the projection, and rope and the KV append in its epilogue.
+		bool fused_qkv = l.qkv_parts == 3 && (l.qkv_b_parts == 0 || l.qkv_b_parts == 3);
+		const float *qkv_b = l.qkv_b_parts ? l.qkv_b : nullptr;
+		kic_rope rp;
+		rp.mode = c.rope_mode, rp.dim = c.rope_dim, rp.inv_freq = l.rope_inv_freq;
+		rp.mscale = c.rope_attn_factor > 0.f ? c.rope_attn_factor : 1.f;
+		if (c.qk_norm) rp.q_norm = l.q_norm, rp.k_norm = l.k_norm, rp.norm_eps = c.norm_eps;
+		// One-token decode: the norm runs inside the projection, and rope and the KV append in its epilogue
+		// (not with q/k norms, which need whole heads).
 		kic_qkv_store st;
-		st.pos = pos, st.seq = seq, st.nq = nq, st.nkv = nkv, st.head_dim = c.head_dim, st.rope_mode = rope_mode;
-		st.rope_dim = c.rope_dim, st.inv_freq = m->rope_inv_freq, st.kv = kv;
-		bool fused_store = fused_qkv && matvec_norm(m, n, l.qkv) && kic_matvec_can_qkv(l.qkv, n, st);
+		st.pos = pos, st.seq = seq, st.nq = nq, st.nkv = nkv, st.head_dim = c.head_dim, st.rope_mode = rp.mode;
+		st.rope_dim = rp.dim, st.inv_freq = rp.inv_freq, st.mscale = rp.mscale, st.kv = kv;
+		bool fused_store = fused_qkv && !rp.q_norm && matvec_norm(m, n, l.qkv) && kic_matvec_can_qkv(l.qkv, n, st);
 		if (fused_store) {
 			kic_matvec_norm nrm{l.attn_norm, l.attn_norm_b, c.norm_eps};
 			KIC_TRY(launch_matvec_qkv(l.qkv, m->x, qkv_b, m->q, nrm, st, s));
@@ -486,14 +600,13 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 			}
 		}
 		if (fused_qkv) {
-			int64_t w = nq + 2 * nkv, kq = nq, vq = nq + nkv; // gpt2's fused rows are q, k, v too
-			r.q = m->q, r.k = m->q + kq, r.v = m->q + vq, r.q_stride = r.kv_stride = w;
+			int64_t w = nq + 2 * nkv;
+			r.q = m->q, r.k = m->q + nq, r.v = m->q + nq + nkv, r.q_stride = r.kv_stride = w;
 		} else {
 			r.q = m->q, r.k = m->k, r.v = m->v, r.q_stride = nq, r.kv_stride = nkv;
 		}
-		if (!fused_store)
-			KIC_TRY(launch_rope_store_kv(r, pos, seq, n, rope_mode, c.rope_dim, m->rope_inv_freq, kv, s));
-		a.q = r.q, a.q_stride = r.q_stride;
+		if (!fused_store) KIC_TRY(launch_rope_store_kv(r, pos, seq, n, rp, kv, s));
+		a.q = r.q, a.q_stride = r.q_stride, a.window = l.window;
 		if (prefill) {
 			// Split-K needs partials for every query row: chunks of up to kic_logit_rows tokens.
 			int max_tiles = n <= kic_logit_rows(&c) ? (int)(kic_logit_rows(&c) * c.heads_kv) : 0;
@@ -501,38 +614,25 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 		} else {
 			KIC_TRY(launch_attn_decode(a, kv, m->partials, m->attn_counters, s));
 		}
-		KIC_TRY(linear(m, l.o, m->att, n, l.o_b, residual, m->x));
-		KIC_TRY(kic_tp_all_reduce(m, m->x, (int64_t)n * E));
-
-		kic_matvec_norm ffn_nrm{l.ffn_norm, l.ffn_norm_b, c.norm_eps};
-		bool fused_glu = !gpt && n < c.gemm_min_tokens && l.gate_up_parts == 2 && !l.up_b;
-		const kic_mat &first = gpt ? l.up : l.gate_up;
-		bool fused_norm = (gpt || fused_glu) && matvec_norm(m, n, first);
-		if (!fused_norm)
-			KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, l.ffn_norm, l.ffn_norm_b, n, (int)E, c.norm_eps, m->xn, s));
-		const float *ffn_in = fused_norm ? m->x : m->xn;
-		if (gpt && n < c.gemm_min_tokens) {
-			KIC_TRY(launch_matvec_gelu(l.up, ffn_in, n, l.up_b, m->ff1, s, fused_norm ? &ffn_nrm : nullptr));
-		} else if (gpt) {
-			KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff1));
-			KIC_TRY(launch_gelu(m->ff1, (int64_t)n * F, m->ff1, s));
-		} else if (fused_glu) {
-			KIC_TRY(launch_matvec_swiglu(l.gate_up, ffn_in, n, m->ff1, s, fused_norm ? &ffn_nrm : nullptr));
-		} else {
-			KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1));
-			KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2));
-			KIC_TRY(launch_swiglu(m->ff1, m->ff2, (int64_t)n * F, m->ff1, s));
-		}
-		KIC_TRY(linear(m, l.down, m->ff1, n, l.down_b, residual, m->x));
-		KIC_TRY(kic_tp_all_reduce(m, m->x, (int64_t)n * E));
+		KIC_TRY(residual_add(m, l.o, m->att, n, l.o_b, c.post_norms ? l.post_attn_norm : nullptr));
+		if (!parallel) KIC_TRY(mlp_in(m, l, n, l.ffn_norm, l.ffn_norm_b));
+		KIC_TRY(residual_add(m, l.down, m->ff1, n, l.down_b, c.post_norms ? l.post_ffn_norm : nullptr));
 	}
 	// Final norm and vocab projection only for the rows that want logits; a tensor-parallel rank computes its
 	// vocabulary rows into its slot of the gather buffer, and rank 0 puts all of them in order.
 	KIC_TRY(launch_norm_rows(gpt, m->x, rows, m->out_norm, m->out_norm_b, nrows, (int)E, c.norm_eps, m->xn, s));
 	const kic_mat &out = c.tied_output ? m->tok_embd : m->output;
-	if (!tp) return linear(m, out, m->xn, nrows, nullptr, false, m->logits);
-	KIC_TRY(linear(m, out, m->xn, nrows, nullptr, false, m->gather));
-	return kic_tp_gather_logits(m, nrows);
+	if (!tp) {
+		KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->logits));
+	} else {
+		// out_b is the rank's piece of the logit bias (its vocabulary rows).
+		KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->gather));
+		KIC_TRY(kic_tp_gather_logits(m, nrows));
+		if (c.tp_rank != 0) return KIC_OK;
+	}
+	// Elementwise, so on rank 0's gathered rows under tensor parallelism.
+	if (c.final_softcap > 0.f) KIC_TRY(launch_softcap(m->logits, (int64_t)nrows * kic_vocab_out(&c), c.final_softcap, s));
+	return KIC_OK;
 }
 
 static kic_status run_graph(kic_model *m, int n) {
@@ -592,7 +692,9 @@ extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t
 	int nrows = 0;
 	for (int i = 0; i < n; i++) {
 		if (tokens[i] < 0 || tokens[i] >= V) return kic_set_error(KIC_ERR_INVALID, "token %d outside the vocabulary", tokens[i]);
-		if (pos[i] < 0 || pos[i] >= c.max_seq_blocks * c.kv_block_tokens || (c.family == KIC_FAMILY_GPT && pos[i] >= c.context))
+		// rope_mode rather than pos_embd: under tensor parallelism only rank 0 holds the table, and every
+		// rank checks alike.
+		if (pos[i] < 0 || pos[i] >= c.max_seq_blocks * c.kv_block_tokens || (c.rope_mode == KIC_ROPE_NONE && pos[i] >= c.context))
 			return kic_set_error(KIC_ERR_INVALID, "position %d out of range", pos[i]);
 		if (seq[i] < 0 || seq[i] >= nseq) return kic_set_error(KIC_ERR_INVALID, "sequence index %d of %d", seq[i], nseq);
 		int32_t blk = block_tables[(int64_t)seq[i] * c.max_seq_blocks + pos[i] / c.kv_block_tokens];

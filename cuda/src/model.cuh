@@ -16,14 +16,19 @@ struct kic_rank_thread; // tp.cu
 // biases) and gate and up into one [gate; up] matrix (gate_up), so a decode step reads each group in one
 // kernel; q, k, v, gate and up are then views into them. The *_parts counters say how many members landed
 // in the group (a member of another dtype goes to its own allocation and the group is not used).
-// For gpt2, qkv is the file's own fused tensor.
+// A file's own fused tensor (gpt2's and gptneox's attn_qkv, phi3's attn_qkv and ffn_up) is the group itself, with
+// its members as views and all its parts counted.
 struct kic_layer {
 	kic_mat q, k, v, qkv, o, gate, up, gate_up, down;
 	float *attn_norm = nullptr, *attn_norm_b = nullptr, *q_b = nullptr, *k_b = nullptr, *v_b = nullptr;
 	float *qkv_b = nullptr, *o_b = nullptr, *ffn_norm = nullptr, *ffn_norm_b = nullptr, *up_b = nullptr;
 	float *down_b = nullptr;
+	float *q_norm = nullptr, *k_norm = nullptr;                // per-head RMSNorms of q and k (cfg.qk_norm)
+	float *post_attn_norm = nullptr, *post_ffn_norm = nullptr; // RMSNorms before the residual adds (cfg.post_norms)
 	int qkv_parts = 0, qkv_b_parts = 0, gate_up_parts = 0;
 	bool group_qkv = true, group_gate_up = true; // kic_set_groups: members of one type are grouped
+	const float *rope_inv_freq = nullptr;        // this layer's rotation frequencies (device)
+	int window = 0;                              // cfg.layer_window's: 0 attends to every position
 };
 
 // A slab is one device allocation handed out in 256-byte-aligned pieces (kic_slab_take).
@@ -45,7 +50,7 @@ struct kic_model {
 	kic_slab weights; // every tensor, when the caller sized it (kic_model_config.weight_bytes)
 	void *cublas_ws = nullptr;
 	kic_mat tok_embd, output;
-	float *pos_embd = nullptr, *out_norm = nullptr, *out_norm_b = nullptr, *rope_inv_freq = nullptr;
+	float *pos_embd = nullptr, *out_norm = nullptr, *out_norm_b = nullptr, *out_b = nullptr, *rope_inv_freq = nullptr;
 	std::vector<kic_layer> layers;
 	uint8_t *k_pool = nullptr, *v_pool = nullptr; // layers x kv_blocks x block_tokens x kv_dim, as cfg.kv_type
 

@@ -18,29 +18,48 @@ __device__ void rotate(float *row, int heads, int head_dim, int mode, int rope_d
 	}
 }
 
-__device__ void angles(float p, int half, const float *inv_freq, float *cs, float *sn) {
+// mscale multiplies cos and sin after their rounding to fp32, as the CPU engine's LongRoPE factor does.
+__device__ void angles(float p, int half, const float *inv_freq, float mscale, float *cs, float *sn) {
 	for (int j = threadIdx.x; j < half; j += blockDim.x) {
 		double s, c;
 		sincos((double)(p * inv_freq[j]), &s, &c);
-		cs[j] = (float)c, sn[j] = (float)s;
+		cs[j] = (float)c * mscale, sn[j] = (float)s * mscale;
 	}
 	__syncthreads();
 }
 
-// One block per token. store: also append k and v to the cache (after k is rotated), as the pool's type KT.
+// head_norm RMS-normalizes heads head vectors of one row in place with weight w, a warp per head; the sums are
+// fp32 like norm_kernel's (the CPU engine's are float64).
+__device__ void head_norm(float *row, int heads, int head_dim, const float *w, float eps) {
+	int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+	for (int h = warp; h < heads; h += warps) {
+		float *x = row + (int64_t)h * head_dim;
+		float ss = 0.f;
+		for (int d = lane; d < head_dim; d += 32) ss += x[d] * x[d];
+		float scale = rsqrtf(warp_sum(ss) / head_dim + eps);
+		for (int d = lane; d < head_dim; d += 32) x[d] = x[d] * scale * w[d];
+	}
+}
+
+// One block per token. store: also append k and v to the cache (after k is normalized and rotated), as the
+// pool's type KT.
 template <int KT>
 __global__ void __launch_bounds__(kRopeThreads)
-    rope_store_kv_kernel(kic_qkv_rows r, const int32_t *pos, const int32_t *seq, int mode, int rope_dim,
-                         const float *inv_freq, kic_kv_view kv, bool store) {
+    rope_store_kv_kernel(kic_qkv_rows r, const int32_t *pos, const int32_t *seq, kic_rope rp, kic_kv_view kv, bool store) {
 	__shared__ float cs[128], sn[128];
 	pdl_wait();
 	pdl_launch_dependents();
 	int i = blockIdx.x;
-	if (mode != KIC_ROPE_NONE) {
+	if (rp.q_norm) {
+		head_norm(r.q + (int64_t)i * r.q_stride, r.heads, r.head_dim, rp.q_norm, rp.norm_eps);
+		if (r.k) head_norm(r.k + (int64_t)i * r.kv_stride, r.heads_kv, r.head_dim, rp.k_norm, rp.norm_eps);
+		__syncthreads();
+	}
+	if (rp.mode != KIC_ROPE_NONE) {
 		float p = (float)pos[i];
-		angles(p, rope_dim / 2, inv_freq, cs, sn);
-		rotate(r.q + (int64_t)i * r.q_stride, r.heads, r.head_dim, mode, rope_dim, cs, sn);
-		if (r.k) rotate(r.k + (int64_t)i * r.kv_stride, r.heads_kv, r.head_dim, mode, rope_dim, cs, sn);
+		angles(p, rp.dim / 2, rp.inv_freq, rp.mscale, cs, sn);
+		rotate(r.q + (int64_t)i * r.q_stride, r.heads, r.head_dim, rp.mode, rp.dim, cs, sn);
+		if (r.k) rotate(r.k + (int64_t)i * r.kv_stride, r.heads_kv, r.head_dim, rp.mode, rp.dim, cs, sn);
 		__syncthreads();
 	}
 	if (!store) return;
@@ -58,35 +77,37 @@ __global__ void __launch_bounds__(kRopeThreads)
 	kv_store_row<KT>(kv.v, kv.scales, off, vs, kv.kv_dim);
 }
 
-static kic_status check_mode(int mode, int rope_dim) {
-	if (mode != KIC_ROPE_NONE && mode != KIC_ROPE_NORM && mode != KIC_ROPE_NEOX)
-		return kic_set_error(KIC_ERR_INVALID, "rope mode %d", mode);
-	if (mode != KIC_ROPE_NONE && (rope_dim <= 0 || rope_dim > 256 || rope_dim % 2))
-		return kic_set_error(KIC_ERR_INVALID, "rope dim %d", rope_dim);
+static kic_status check_rope(const kic_rope &rp, int head_dim) {
+	if (rp.mode != KIC_ROPE_NONE && rp.mode != KIC_ROPE_NORM && rp.mode != KIC_ROPE_NEOX)
+		return kic_set_error(KIC_ERR_INVALID, "rope mode %d", rp.mode);
+	if (rp.mode != KIC_ROPE_NONE && (rp.dim <= 0 || rp.dim > 256 || rp.dim % 2 || rp.dim > head_dim || !rp.inv_freq))
+		return kic_set_error(KIC_ERR_INVALID, "rope dim %d of head_dim %d, inv_freq %p", rp.dim, head_dim,
+		                     (const void *)rp.inv_freq);
+	if (rp.q_norm && !rp.k_norm) return kic_set_error(KIC_ERR_INVALID, "q norm without a k norm");
 	return KIC_OK;
 }
 
-kic_status launch_rope(float *x, int64_t row_stride, const int32_t *pos, int n, int heads, int head_dim, int mode,
-                       int rope_dim, const float *inv_freq, cudaStream_t s) {
-	if (n <= 0 || mode == KIC_ROPE_NONE) return KIC_OK;
-	KIC_TRY(check_mode(mode, rope_dim));
+kic_status launch_rope(float *x, int64_t row_stride, const int32_t *pos, int n, int heads, int head_dim, const kic_rope &rp,
+                       cudaStream_t s) {
+	if (n <= 0 || (rp.mode == KIC_ROPE_NONE && !rp.q_norm)) return KIC_OK;
+	KIC_TRY(check_rope(rp, head_dim));
 	kic_qkv_rows r;
 	r.q = x, r.q_stride = row_stride, r.heads = heads, r.head_dim = head_dim;
 	return kic_launch(rope_store_kv_kernel<KIC_F32>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, (const int32_t *)nullptr,
-	                  mode, rope_dim, inv_freq, kic_kv_view{}, false);
+	                  rp, kic_kv_view{}, false);
 }
 
-kic_status launch_rope_store_kv(const kic_qkv_rows &r, const int32_t *pos, const int32_t *seq, int n, int mode,
-                                int rope_dim, const float *inv_freq, const kic_kv_view &kv, cudaStream_t s) {
+kic_status launch_rope_store_kv(const kic_qkv_rows &r, const int32_t *pos, const int32_t *seq, int n, const kic_rope &rp,
+                                const kic_kv_view &kv, cudaStream_t s) {
 	if (n <= 0) return KIC_OK;
-	KIC_TRY(check_mode(mode, rope_dim));
+	KIC_TRY(check_rope(rp, r.head_dim));
 	if (kv.type == KIC_Q8_0 && kv.kv_dim % 32)
 		return kic_set_error(KIC_ERR_UNSUPPORTED, "q8_0 KV cache: rows of %d elements, not groups of 32", kv.kv_dim);
 	switch (kv.type) {
-	case KIC_F32: return kic_launch(rope_store_kv_kernel<KIC_F32>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, mode, rope_dim, inv_freq, kv, true);
-	case KIC_F16: return kic_launch(rope_store_kv_kernel<KIC_F16>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, mode, rope_dim, inv_freq, kv, true);
-	case KIC_BF16: return kic_launch(rope_store_kv_kernel<KIC_BF16>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, mode, rope_dim, inv_freq, kv, true);
-	case KIC_Q8_0: return kic_launch(rope_store_kv_kernel<KIC_Q8_0>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, mode, rope_dim, inv_freq, kv, true);
+	case KIC_F32: return kic_launch(rope_store_kv_kernel<KIC_F32>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, rp, kv, true);
+	case KIC_F16: return kic_launch(rope_store_kv_kernel<KIC_F16>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, rp, kv, true);
+	case KIC_BF16: return kic_launch(rope_store_kv_kernel<KIC_BF16>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, rp, kv, true);
+	case KIC_Q8_0: return kic_launch(rope_store_kv_kernel<KIC_Q8_0>, dim3(n), dim3(kRopeThreads), 0, s, r, pos, seq, rp, kv, true);
 	default: return kic_set_error(KIC_ERR_UNSUPPORTED, "KV cache type %d", kv.type);
 	}
 }

@@ -1,12 +1,27 @@
-// rope.cuh: rotary position embedding, norm (adjacent pairs) and neox (half split) modes, and the step that
-// follows the QKV projection: rotate q and k, then append k and v to the paged KV cache, in one kernel.
+// rope.cuh: rotary position embedding, norm (adjacent pairs) and neox (half split) modes over the first rope dims
+// of each head (partial rotary leaves the rest), after an optional per-head RMSNorm of q and k (Qwen3, Gemma 3);
+// and the step that follows the QKV projection: norm and rotate q and k, then append k and v to the paged KV
+// cache, in one kernel.
 #pragma once
 #include "kvcache.cuh"
 
-// Rotates, in place, the first rope_dim dims of each of heads head vectors in the n rows of x (row stride
-// row_stride floats) by pos[i] * inv_freq[j]. inv_freq already holds freq scale and Llama-3 factors.
-kic_status launch_rope(float *x, int64_t row_stride, const int32_t *pos, int n, int heads, int head_dim, int mode,
-                       int rope_dim, const float *inv_freq, cudaStream_t s);
+// How q and k are positioned: the rotation (mode KIC_ROPE_NONE: none, for learned positions) of the first dim
+// dims of each head by pos * inv_freq[j] (inv_freq: dim/2 floats on the device, freq scale and factors
+// applied), with cos and sin multiplied by mscale (LongRoPE's magnitude correction; 1 for none); before it,
+// when q_norm is set, each q head is RMS-normalized with weight q_norm and each k head with k_norm
+// (head_dim floats each on the device), eps norm_eps.
+struct kic_rope {
+	int mode = KIC_ROPE_NONE, dim = 0;
+	const float *inv_freq = nullptr;
+	float mscale = 1.f;
+	const float *q_norm = nullptr, *k_norm = nullptr;
+	float norm_eps = 0.f;
+};
+
+// Rotates (and normalizes, with rp.q_norm), in place, each of heads head vectors in the n rows of x (row stride
+// row_stride floats) for position pos[i].
+kic_status launch_rope(float *x, int64_t row_stride, const int32_t *pos, int n, int heads, int head_dim, const kic_rope &rp,
+                       cudaStream_t s);
 
 // Where the QKV projection left its n rows: q (heads vectors, row stride q_stride), k and v (heads_kv
 // vectors each, row stride kv_stride). They may be three parts of one fused row.
@@ -17,7 +32,7 @@ struct kic_qkv_rows {
 	int heads = 0, heads_kv = 0, head_dim = 0;
 };
 
-// Rotates q and k in place (mode KIC_ROPE_NONE: no rotation, for learned positions) and stores token i's
-// k and v at position pos[i] of sequence seq[i].
-kic_status launch_rope_store_kv(const kic_qkv_rows &r, const int32_t *pos, const int32_t *seq, int n, int mode,
-                                int rope_dim, const float *inv_freq, const kic_kv_view &kv, cudaStream_t s);
+// Normalizes and rotates q and k in place as rp says and stores token i's k and v at position pos[i] of
+// sequence seq[i].
+kic_status launch_rope_store_kv(const kic_qkv_rows &r, const int32_t *pos, const int32_t *seq, int n, const kic_rope &rp,
+                                const kic_kv_view &kv, cudaStream_t s);

@@ -7,11 +7,11 @@
 
 #include <cublas_v2.h>
 
+#include "act.cuh"
 #include "add.cuh"
 #include "attention.cuh"
 #include "dequant.cuh"
 #include "embed.cuh"
-#include "gelu.cuh"
 #include "gemm.cuh"
 #include "glu.cuh"
 #include "matvec.cuh"
@@ -19,6 +19,7 @@
 #include "rope.cuh"
 #include "quant.cuh"
 #include "sample.cuh"
+#include "softcap.cuh"
 #include "kic_test.h"
 
 // ---- test entry points ---------------------------------------------------------------------------------
@@ -91,19 +92,52 @@ extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host,
 	return finish(y, yd, sizeof(float) * n * rows);
 }
 
-extern "C" KIC_API kic_status kic_test_linear_swiglu(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows,
-                                                     int64_t cols, const float *x, int32_t n, float *y) {
+extern "C" KIC_API kic_status kic_test_linear_glu(int32_t act, int32_t dtype, const void *w_host, uint64_t w_bytes,
+                                                  int64_t rows, int64_t cols, const float *x, int32_t n, float *y) {
 	kic_mat w;
 	dbuf wd, ws, xd, yd;
 	KIC_TRY(test_mat(w, wd, ws, dtype, w_host, w_bytes, rows, cols));
 	KIC_TRY(to_dev(xd, x, sizeof(float) * n * cols));
 	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * (rows / 2)));
-	KIC_TRY(launch_matvec_swiglu(w, xd.as<float>(), n, yd.as<float>(), 0));
+	KIC_TRY(launch_matvec_glu(act, w, xd.as<float>(), n, yd.as<float>(), 0));
 	return finish(y, yd, sizeof(float) * n * (rows / 2));
 }
 
-extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t iters,
-                                               double *bytes_per_sec, double *us_per_call) {
+extern "C" KIC_API int32_t kic_test_matvec_int8(int32_t on) {
+	int32_t was = kic_matvec_int8 ? 1 : 0;
+	kic_matvec_int8 = on != 0;
+	return was;
+}
+
+// bench_path sets the matvec path for one benchmark and puts the previous one back.
+struct bench_path {
+	bool was;
+	explicit bench_path(bool int8) : was(kic_matvec_int8) { kic_matvec_int8 = int8; }
+	~bench_path() { kic_matvec_int8 = was; }
+};
+
+extern "C" KIC_API kic_status kic_test_linear_act(int32_t act, int32_t dtype, const void *w_host, uint64_t w_bytes,
+                                                  int64_t rows, int64_t cols, const float *x, int32_t n, const float *bias,
+                                                  const float *norm_w, const float *norm_b, float eps, float *y) {
+	kic_mat w;
+	dbuf wd, ws, xd, bd, nwd, nbd, yd;
+	KIC_TRY(test_mat(w, wd, ws, dtype, w_host, w_bytes, rows, cols));
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * cols));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * rows));
+	if (bias) KIC_TRY(to_dev(bd, bias, sizeof(float) * rows));
+	kic_matvec_norm nrm;
+	if (norm_w) {
+		KIC_TRY(to_dev(nwd, norm_w, sizeof(float) * cols));
+		if (norm_b) KIC_TRY(to_dev(nbd, norm_b, sizeof(float) * cols));
+		nrm.w = nwd.as<float>(), nrm.b = nbd.as<float>(), nrm.eps = eps;
+	}
+	KIC_TRY(launch_matvec_act(act, w, xd.as<float>(), n, bd.as<float>(), yd.as<float>(), 0, norm_w ? &nrm : nullptr));
+	return finish(y, yd, sizeof(float) * n * rows);
+}
+
+extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t int8,
+                                               int32_t iters, double *bytes_per_sec, double *us_per_call) {
+	bench_path path(int8 != 0);
 	if (!bytes_per_sec || !us_per_call || iters <= 0) return kic_set_error(KIC_ERR_INVALID, "kic_bench_matvec: bad argument");
 	uint64_t n = (uint64_t)rows * cols;
 	// The bytes the matvec reads; memset to 0x11 makes every fp16 scale of a block format small and finite.
@@ -122,7 +156,7 @@ extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int6
 	KIC_CUDA(cudaMemset(xd.p, 0, sizeof(float) * cols));
 	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * rows));
 	auto once = [&]() {
-		return swiglu ? launch_matvec_swiglu(w, xd.as<float>(), 1, yd.as<float>(), 0)
+		return swiglu ? launch_matvec_glu(KIC_ACT_SILU, w, xd.as<float>(), 1, yd.as<float>(), 0)
 		              : launch_matvec(w, xd.as<float>(), 1, nullptr, false, yd.as<float>(), 0);
 	};
 	for (int i = 0; i < 3; i++) KIC_TRY(once());
@@ -154,6 +188,15 @@ extern "C" KIC_API kic_status kic_test_rmsnorm(const float *x, const float *w, i
 	return finish(y, yd, sizeof(float) * n * dim);
 }
 
+extern "C" KIC_API kic_status kic_test_rmsnorm_add(const float *x, const float *w, int32_t n, int32_t dim, float eps, float *y) {
+	dbuf xd, wd, yd;
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * dim));
+	KIC_TRY(to_dev(wd, w, sizeof(float) * dim));
+	KIC_TRY(to_dev(yd, y, sizeof(float) * n * dim));
+	KIC_TRY(launch_rmsnorm_add(xd.as<float>(), wd.as<float>(), n, dim, eps, yd.as<float>(), 0));
+	return finish(y, yd, sizeof(float) * n * dim);
+}
+
 extern "C" KIC_API kic_status kic_test_layernorm(const float *x, const float *w, const float *b, int32_t n, int32_t dim,
                                                  float eps, float *y) {
 	dbuf xd, wd, bd, yd;
@@ -166,36 +209,49 @@ extern "C" KIC_API kic_status kic_test_layernorm(const float *x, const float *w,
 }
 
 extern "C" KIC_API kic_status kic_test_rope(float *x, const int32_t *pos, int32_t n, int32_t heads, int32_t head_dim,
-                                            int32_t mode, int32_t rope_dim, const float *inv_freq) {
-	dbuf xd, pd, fd;
+                                            int32_t mode, int32_t rope_dim, const float *inv_freq, float mscale,
+                                            const float *norm_w, float eps) {
+	dbuf xd, pd, fd, nd;
 	uint64_t bytes = sizeof(float) * n * heads * head_dim;
 	KIC_TRY(to_dev(xd, x, bytes));
 	KIC_TRY(to_dev(pd, pos, sizeof(int32_t) * n));
 	KIC_TRY(to_dev(fd, inv_freq, sizeof(float) * (rope_dim / 2)));
-	KIC_TRY(launch_rope(xd.as<float>(), (int64_t)heads * head_dim, pd.as<int32_t>(), n, heads, head_dim, mode, rope_dim,
-	                    fd.as<float>(), 0));
+	kic_rope rp;
+	rp.mode = mode, rp.dim = rope_dim, rp.inv_freq = fd.as<float>(), rp.mscale = mscale;
+	if (norm_w) {
+		KIC_TRY(to_dev(nd, norm_w, sizeof(float) * head_dim));
+		rp.q_norm = rp.k_norm = nd.as<float>(), rp.norm_eps = eps;
+	}
+	KIC_TRY(launch_rope(xd.as<float>(), (int64_t)heads * head_dim, pd.as<int32_t>(), n, heads, head_dim, rp, 0));
 	return finish(x, xd, bytes);
 }
 
-extern "C" KIC_API kic_status kic_test_swiglu(const float *gate, const float *up, int64_t count, float *y) {
+extern "C" KIC_API kic_status kic_test_glu(int32_t act, const float *gate, const float *up, int64_t count, float *y) {
 	dbuf gd, ud, yd;
 	KIC_TRY(to_dev(gd, gate, sizeof(float) * count));
 	KIC_TRY(to_dev(ud, up, sizeof(float) * count));
 	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * count));
-	KIC_TRY(launch_swiglu(gd.as<float>(), ud.as<float>(), count, yd.as<float>(), 0));
+	KIC_TRY(launch_glu(act, gd.as<float>(), ud.as<float>(), count, yd.as<float>(), 0));
 	return finish(y, yd, sizeof(float) * count);
 }
 
-extern "C" KIC_API kic_status kic_test_gelu(const float *x, int64_t count, float *y) {
+extern "C" KIC_API kic_status kic_test_act(int32_t act, const float *x, int64_t count, float *y) {
 	dbuf xd, yd;
 	KIC_TRY(to_dev(xd, x, sizeof(float) * count));
 	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * count));
-	KIC_TRY(launch_gelu(xd.as<float>(), count, yd.as<float>(), 0));
+	KIC_TRY(launch_act(act, xd.as<float>(), count, yd.as<float>(), 0));
 	return finish(y, yd, sizeof(float) * count);
 }
 
+extern "C" KIC_API kic_status kic_test_softcap(const float *x, int64_t count, float cap, float *y) {
+	dbuf xd;
+	KIC_TRY(to_dev(xd, x, sizeof(float) * count));
+	KIC_TRY(launch_softcap(xd.as<float>(), count, cap, 0));
+	return finish(y, xd, sizeof(float) * count);
+}
+
 extern "C" KIC_API kic_status kic_test_embed(int32_t dtype, const void *table, int32_t dim, const int32_t *tokens,
-                                             int32_t n, const float *pos_table, const int32_t *pos, float *y) {
+                                             int32_t n, float scale, const float *pos_table, const int32_t *pos, float *y) {
 	int32_t maxtok = 0, maxpos = 0;
 	for (int i = 0; i < n; i++) {
 		maxtok = tokens[i] > maxtok ? tokens[i] : maxtok;
@@ -212,7 +268,7 @@ extern "C" KIC_API kic_status kic_test_embed(int32_t dtype, const void *table, i
 		KIC_TRY(to_dev(pd, pos, sizeof(int32_t) * n));
 	}
 	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * dim));
-	KIC_TRY(launch_embed(w, 0, td.as<int32_t>(), n, pt.as<float>(), pd.as<int32_t>(), yd.as<float>(), 0));
+	KIC_TRY(launch_embed(w, 0, td.as<int32_t>(), n, scale, pt.as<float>(), pd.as<int32_t>(), yd.as<float>(), 0));
 	return finish(y, yd, sizeof(float) * n * dim);
 }
 
@@ -267,7 +323,7 @@ static kic_status make_pool(test_pool &tp, int32_t kv_type, const float *k, cons
 	KIC_CUDA(cudaMemset(sd.p, 0, sizeof(int32_t) * len));
 	kic_qkv_rows r;
 	r.k = kin.as<float>(), r.v = vin.as<float>(), r.kv_stride = nkv;
-	KIC_TRY(launch_rope_store_kv(r, pd.as<int32_t>(), sd.as<int32_t>(), len, KIC_ROPE_NONE, 0, nullptr, kv, 0));
+	KIC_TRY(launch_rope_store_kv(r, pd.as<int32_t>(), sd.as<int32_t>(), len, kic_rope{}, kv, 0));
 	KIC_CUDA(cudaDeviceSynchronize());
 	return KIC_OK;
 }
@@ -300,9 +356,61 @@ extern "C" KIC_API kic_status kic_test_kv_store(int32_t kv_type, const float *k,
 	return finish(v_out, vo, sizeof(float) * len * kv_dim);
 }
 
+extern "C" KIC_API kic_status kic_test_matvec_qkv(int32_t dtype, const void *w_host, uint64_t w_bytes, int32_t heads,
+                                                  int32_t heads_kv, int32_t head_dim, int64_t cols, const float *x,
+                                                  const float *bias, const float *norm_w, const float *norm_b, float eps,
+                                                  int32_t mode, int32_t rope_dim, const float *inv_freq, float mscale,
+                                                  int32_t pos, int32_t kv_type, float *y, float *k_out, float *v_out) {
+	int64_t nq = (int64_t)heads * head_dim, nkv = (int64_t)heads_kv * head_dim, rows = nq + 2 * nkv;
+	const int block_tokens = 16, blocks = pos / block_tokens + 1;
+	kic_mat w;
+	dbuf wd, ws, xd, bd, nwd, nbd, fd, pd, sd, yd, kd, vd, td, ko, vo;
+	KIC_TRY(test_mat(w, wd, ws, dtype, w_host, w_bytes, rows, cols));
+	KIC_TRY(to_dev(xd, x, sizeof(float) * cols));
+	if (bias) KIC_TRY(to_dev(bd, bias, sizeof(float) * rows));
+	KIC_TRY(to_dev(nwd, norm_w, sizeof(float) * cols));
+	if (norm_b) KIC_TRY(to_dev(nbd, norm_b, sizeof(float) * cols));
+	if (mode != KIC_ROPE_NONE) KIC_TRY(to_dev(fd, inv_freq, sizeof(float) * (rope_dim / 2)));
+	int32_t zero = 0;
+	std::vector<int32_t> table(blocks);
+	for (int b = 0; b < blocks; b++) table[b] = blocks - 1 - b;
+	KIC_TRY(to_dev(pd, &pos, sizeof(int32_t)));
+	KIC_TRY(to_dev(sd, &zero, sizeof(int32_t)));
+	KIC_TRY(to_dev(td, table.data(), sizeof(int32_t) * blocks));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * rows));
+	uint64_t pool = (uint64_t)blocks * block_tokens * kic_kv_row_bytes(kv_type, nkv);
+	KIC_TRY(to_dev(kd, nullptr, pool));
+	KIC_TRY(to_dev(vd, nullptr, pool));
+	KIC_CUDA(cudaMemset(kd.p, 0, pool));
+	KIC_CUDA(cudaMemset(vd.p, 0, pool));
+	kic_qkv_store st;
+	st.pos = pd.as<int32_t>(), st.seq = sd.as<int32_t>(), st.nq = nq, st.nkv = nkv, st.head_dim = head_dim;
+	st.rope_mode = mode, st.rope_dim = rope_dim, st.inv_freq = fd.as<float>(), st.mscale = mscale;
+	kic_kv_view &kv = st.kv;
+	kv.k = kd.as<uint8_t>(), kv.v = vd.as<uint8_t>(), kv.tables = td.as<int32_t>(), kv.max_blocks = blocks;
+	kv.block_tokens = block_tokens, kv.kv_dim = (int)nkv, kv.type = kv_type;
+	if (!kic_matvec_can_qkv(w, 1, st)) return kic_set_error(KIC_ERR_INVALID, "kic_test_matvec_qkv: the kernel does not take this shape");
+	kic_matvec_norm nrm{nwd.as<float>(), nbd.as<float>(), eps};
+	KIC_TRY(launch_matvec_qkv(w, xd.as<float>(), bd.as<float>(), yd.as<float>(), nrm, st, 0));
+	// Every position up to pos read back; the last is the one stored.
+	KIC_TRY(to_dev(ko, nullptr, sizeof(float) * (pos + 1) * nkv));
+	KIC_TRY(to_dev(vo, nullptr, sizeof(float) * (pos + 1) * nkv));
+	switch (kv_type) {
+	case KIC_F32: kv_gather_kernel<KIC_F32><<<pos + 1, 128>>>(kv, ko.as<float>(), vo.as<float>()); break;
+	case KIC_F16: kv_gather_kernel<KIC_F16><<<pos + 1, 128>>>(kv, ko.as<float>(), vo.as<float>()); break;
+	default: kv_gather_kernel<KIC_BF16><<<pos + 1, 128>>>(kv, ko.as<float>(), vo.as<float>());
+	}
+	KIC_LAUNCHED();
+	KIC_TRY(finish(y, yd, sizeof(float) * rows));
+	KIC_CUDA(cudaMemcpy(k_out, ko.as<float>() + (int64_t)pos * nkv, sizeof(float) * nkv, cudaMemcpyDeviceToHost));
+	KIC_CUDA(cudaMemcpy(v_out, vo.as<float>() + (int64_t)pos * nkv, sizeof(float) * nkv, cudaMemcpyDeviceToHost));
+	return KIC_OK;
+}
+
 extern "C" KIC_API kic_status kic_test_attention(int32_t kv_type, const float *q, const float *k, const float *v, int32_t len,
                                                  const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
-                                                 int32_t head_dim, int32_t prefill, float *out) {
+                                                 int32_t head_dim, int32_t window, float softcap, int32_t prefill,
+                                                 float *out) {
 	int64_t nq = (int64_t)heads * head_dim, nkv = (int64_t)heads_kv * head_dim;
 	test_pool tp;
 	KIC_TRY(make_pool(tp, kv_type, k, v, len, nkv));
@@ -317,6 +425,7 @@ extern "C" KIC_API kic_status kic_test_attention(int32_t kv_type, const float *q
 	kic_attn_args a;
 	a.q = qd.as<float>(), a.q_stride = nq, a.out = od.as<float>(), a.seq = sd.as<int32_t>(), a.pos = pd.as<int32_t>();
 	a.n = n, a.heads = heads, a.heads_kv = heads_kv, a.head_dim = head_dim, a.scale = (float)(1.0 / sqrt((double)head_dim));
+	a.window = window, a.softcap = softcap;
 	dbuf counters;
 	KIC_TRY(to_dev(counters, nullptr, sizeof(int) * n * heads_kv));
 	KIC_CUDA(cudaMemset(counters.p, 0, sizeof(int) * n * heads_kv));

@@ -16,6 +16,16 @@
 #define TOL_F32 1e-5
 #define TOL_BF16 2e-2
 #define TOL_F16 5e-3
+// The int8 path (the matvec's activations rounded to int8 blocks of 32) against a float64 reference of the same
+// math, the dequantized weights times the int8-rounded activations: fp32 rounding of the scale products and the
+// sums, as the float matvec's 4096-column checks (TOL_F32 * 10).
+#define TOL_Q8_SAME (TOL_F32 * 10)
+// The int8 path's [gate; up] against the float kernel (activations not rounded): the rounding of x in [-1, 1) to
+// steps of amax / 127 per 32 values is a relative error of ~0.4% a value, independent across values. A CPU
+// simulation of these checks (random weights, 200 draws of x, the shapes below, check's measure) gave at worst
+// 7.7e-2 for [gate; up], whose silu(g) * u multiplies two rounded products; the bound is about two times that.
+// The plain product is held to the rounding's own bound instead (check_rounding).
+#define TOL_Q8_GLU 1.5e-1
 
 static int failures, checks;
 
@@ -43,6 +53,25 @@ static void check(const char *name, const float *got, const float *want, long n,
 	if (!ok) failures++;
 	printf("%s %-40s worst rel err %.3g (tol %.0e) at %ld: got %.7g want %.7g\n", ok ? "ok  " : "FAIL", name, worst, tol,
 	       at, got[at], want[at]);
+}
+
+// check_rounding checks got (the int8 path) against want (the float kernel) where bound[i] is the most that
+// rounding the activations can move output i, sum over c of |w[i][c]| * |x[c] - rounded x[c]|: the two may differ
+// by that plus fp32 rounding (TOL_Q8_SAME of the magnitude), wherever cancellation makes the output small.
+static void check_rounding(const char *name, const float *got, const float *want, const double *bound, long n) {
+	double mean = 0, worst = 0;
+	for (long i = 0; i < n; i++) mean += fabs(want[i]);
+	mean = mean / n + 1e-30;
+	long at = 0;
+	for (long i = 0; i < n; i++) {
+		double e = fabs((double)got[i] - want[i]) / (bound[i] + TOL_Q8_SAME * (fabs(want[i]) + mean));
+		if (!(e <= worst)) worst = e, at = i;
+	}
+	checks++;
+	int ok = worst <= 1;
+	if (!ok) failures++;
+	printf("%s %-40s worst share of the rounding bound %.3g at %ld: got %.7g want %.7g (bound %.3g)\n", ok ? "ok  " : "FAIL",
+	       name, worst, at, got[at], want[at], bound[at]);
 }
 
 static uint64_t rng = 88172645463325252ull;
@@ -160,6 +189,95 @@ static void ref_linear(const float *w, const float *x, const float *bias, int ac
 		}
 }
 
+// The types the int8 path takes (quant_q8.cuh's kic_q8_type): the others run the float kernels either way.
+static int int8_type(int dt) {
+	return dt == KIC_Q4_0 || dt == KIC_Q4_1 || dt == KIC_Q5_0 || dt == KIC_Q5_1 || dt == KIC_Q8_0 || dt == KIC_Q4_K ||
+	       dt == KIC_Q5_K || dt == KIC_Q6_K || dt == KIC_IQ4_NL || dt == KIC_IQ4_XS;
+}
+
+// q8_round rounds x as the int8 path does, per 32 values: d = amax / 127, q = round-half-even(x * (127 / amax)) in
+// fp32, and writes d * q.
+static void q8_round(const float *x, long n, double *xr) {
+	for (long b = 0; b + 32 <= n; b += 32) {
+		float amax = 0.f;
+		for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[b + j]));
+		float id = amax > 0.f ? 127.f / amax : 0.f, d = amax / 127.f;
+		for (int j = 0; j < 32; j++) {
+			float p = x[b + j] * id;
+			xr[b + j] = (double)d * rintf(p);
+		}
+	}
+}
+
+// test_int8 runs the int8 path on a rows x cols matrix of dtype (raw as stored in GGUF; wv its dequantized values)
+// at n tokens, the plain product and, with swiglu, the [gate; up] one: against the float64 product of wv with the
+// int8-rounded x (TOL_Q8_SAME) and against the float kernel (check_rounding; TOL_Q8_GLU for [gate; up]).
+static void test_int8(const char *what, int dtype, const void *raw, uint64_t bytes, const float *wv, long rows, long cols,
+                      int n, int swiglu) {
+	long out = swiglu ? rows / 2 : rows;
+	float *x = malloc(sizeof(float) * n * cols), *y = malloc(sizeof(float) * n * out), *yf = malloc(sizeof(float) * n * out);
+	float *want = malloc(sizeof(float) * n * out);
+	double *xr = malloc(sizeof(double) * n * cols), *gu = malloc(sizeof(double) * n * rows);
+	double *eb = malloc(sizeof(double) * n * rows);
+	fill(x, n * cols, 1);
+	x[3] = 0; // a block whose largest value is not first, and an all-zero block (scale 0)
+	if (cols >= 64) memset(x + 32, 0, sizeof(float) * 32);
+	q8_round(x, n * cols, xr);
+	for (int t = 0; t < n; t++)
+		for (long r = 0; r < rows; r++) {
+			double d = 0, e = 0;
+			for (long c = 0; c < cols; c++) {
+				d += (double)wv[r * cols + c] * xr[t * cols + c];
+				e += fabs((double)wv[r * cols + c]) * fabs(x[t * cols + c] - xr[t * cols + c]);
+			}
+			gu[t * rows + r] = d, eb[t * rows + r] = e;
+		}
+	for (int t = 0; t < n; t++)
+		for (long r = 0; r < out; r++) {
+			if (!swiglu) {
+				want[t * out + r] = (float)gu[t * rows + r];
+				continue;
+			}
+			double g = gu[t * rows + r], u = gu[t * rows + out + r];
+			want[t * out + r] = (float)(g / (1 + exp(-g)) * u);
+		}
+	char name[128];
+	snprintf(name, sizeof name, "int8 %s %s %s %ldx%ld n=%d", swiglu ? "linear+swiglu" : "matvec", kic_type(dtype)->name,
+	         what, rows, cols, n);
+	kic_status st = KIC_OK;
+	kic_test_matvec_int8(0);
+	st = swiglu ? kic_test_linear_glu(KIC_ACT_SILU, dtype, raw, bytes, rows, cols, x, n, yf)
+	            : kic_test_linear(dtype, raw, bytes, rows, cols, x, n, NULL, 0, 0, yf);
+	kic_test_matvec_int8(1);
+	if (st == KIC_OK)
+		st = swiglu ? kic_test_linear_glu(KIC_ACT_SILU, dtype, raw, bytes, rows, cols, x, n, y)
+		            : kic_test_linear(dtype, raw, bytes, rows, cols, x, n, NULL, 0, 0, y);
+	kic_test_matvec_int8(0);
+	if (st != KIC_OK) {
+		printf("FAIL %s: %s\n", name, kic_last_error());
+		failures++;
+	} else {
+		check(name, y, want, n * out, TOL_Q8_SAME);
+		snprintf(name + strlen(name), sizeof name - strlen(name), " vs float");
+		if (swiglu)
+			check(name, y, yf, n * out, TOL_Q8_GLU);
+		else
+			check_rounding(name, y, yf, eb, n * out);
+	}
+	free(x), free(y), free(yf), free(want), free(xr), free(gu), free(eb);
+}
+
+// ref_act is the MLP's nonlinearity a (kic_act) in float64, as the CPU engine computes it.
+static double ref_act(int a, double v) {
+	switch (a) {
+	case KIC_ACT_GELU_TANH: return 0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
+	case KIC_ACT_GELU: return 0.5 * v * (1 + erf(v / sqrt(2.0)));
+	default: return v / (1 + exp(-v));
+	}
+}
+
+static const char *act_name(int a) { return a == KIC_ACT_GELU_TANH ? "gelu-tanh" : a == KIC_ACT_GELU ? "gelu" : "silu"; }
+
 static void test_linear(int dtype, long rows, long cols, int n, int gemm) {
 	long nw = rows * cols;
 	float *w = malloc(sizeof(float) * nw), *wq = malloc(sizeof(float) * nw), *x = malloc(sizeof(float) * n * cols);
@@ -211,7 +329,18 @@ static void test_linear(int dtype, long rows, long cols, int n, int gemm) {
 	free(w), free(wq), free(wr), free(x), free(xr), free(bias), free(y), free(want), free(raw), free(y0);
 }
 
-static void test_linear_swiglu(int dtype, long half, long cols, int n) {
+// The int8 path on Q8_0 matrices: random weights through to_q8_0 (wq: the values the GPU holds).
+static void test_int8_q8_0(long rows, long cols) {
+	long nw = rows * cols;
+	float *w = malloc(sizeof(float) * nw), *wq = malloc(sizeof(float) * nw);
+	fill(w, nw, 1);
+	uint8_t *raw = to_q8_0(w, nw, wq);
+	for (int n = 1; n <= 3; n++) test_int8("random", KIC_Q8_0, raw, nw / 32 * 34, wq, rows, cols, n, 0);
+	for (int n = 1; n <= 2; n++) test_int8("random", KIC_Q8_0, raw, nw / 32 * 34, wq, rows, cols, n, 1);
+	free(w), free(wq), free(raw);
+}
+
+static void test_linear_glu(int act, int dtype, long half, long cols, int n) {
 	long rows = 2 * half, nw = rows * cols;
 	float *w = malloc(sizeof(float) * nw), *wq = malloc(sizeof(float) * nw), *x = malloc(sizeof(float) * n * cols);
 	float *gu = malloc(sizeof(float) * n * rows), *y = malloc(sizeof(float) * n * half), *want = malloc(sizeof(float) * n * half);
@@ -229,12 +358,12 @@ static void test_linear_swiglu(int dtype, long half, long cols, int n) {
 	for (int t = 0; t < n; t++)
 		for (long r = 0; r < half; r++) {
 			double g = gu[t * rows + r], u = gu[t * rows + half + r];
-			want[t * half + r] = (float)(g / (1 + exp(-g)) * u);
+			want[t * half + r] = (float)(ref_act(act, g) * u);
 		}
 	char name[96];
-	snprintf(name, sizeof name, "linear+swiglu %s %ldx%ld n=%d", dtype == KIC_F16 ? "f16" : dtype == KIC_BF16 ? "bf16" : "q8_0",
-	         rows, cols, n);
-	kic_status st = kic_test_linear_swiglu(dtype, raw, bytes, rows, cols, x, n, y);
+	snprintf(name, sizeof name, "linear+glu %s %s %ldx%ld n=%d", act_name(act),
+	         dtype == KIC_F16 ? "f16" : dtype == KIC_BF16 ? "bf16" : "q8_0", rows, cols, n);
+	kic_status st = kic_test_linear_glu(act, dtype, raw, bytes, rows, cols, x, n, y);
 	if (st != KIC_OK) {
 		printf("FAIL %s: %s\n", name, kic_last_error());
 		failures++;
@@ -244,7 +373,112 @@ static void test_linear_swiglu(int dtype, long half, long cols, int n) {
 	free(w), free(wq), free(x), free(gu), free(y), free(want), free(raw);
 }
 
+// The GPT family's MLP up projection: act(W x + b) in the matvec epilogue, at one token with the block's
+// LayerNorm (or RMSNorm) inside the kernel, and at three tokens on x as given. fp32 weights: fp32 arithmetic.
+static void test_linear_act(int act, long rows, long cols, int norm) {
+	int n = norm ? 1 : 3;
+	float *w = malloc(sizeof(float) * rows * cols), *x = malloc(sizeof(float) * n * cols), *xn = malloc(sizeof(float) * n * cols);
+	float *bias = malloc(sizeof(float) * rows), *nw = malloc(sizeof(float) * cols), *nb = malloc(sizeof(float) * cols);
+	float *y = malloc(sizeof(float) * n * rows), *want = malloc(sizeof(float) * n * rows);
+	fill(w, rows * cols, 1), fill(x, n * cols, 2), fill(bias, rows, 1), fill(nw, cols, 1), fill(nb, cols, 1);
+	memcpy(xn, x, sizeof(float) * n * cols);
+	if (norm) { // norm 1: LayerNorm, 2: RMSNorm, on the one token
+		double sum = 0, ss = 0, mean = 0;
+		if (norm == 1) {
+			for (long c = 0; c < cols; c++) sum += x[c];
+			mean = sum / cols;
+		}
+		for (long c = 0; c < cols; c++) ss += (x[c] - mean) * (x[c] - mean);
+		double inv = 1 / sqrt(ss / cols + 1e-5);
+		for (long c = 0; c < cols; c++) xn[c] = (float)((x[c] - mean) * inv * nw[c] + (norm == 1 ? nb[c] : 0));
+	}
+	ref_linear(w, xn, bias, 0, rows, cols, n, want);
+	for (long i = 0; i < n * rows; i++) want[i] = (float)ref_act(act, want[i]);
+	char name[96];
+	snprintf(name, sizeof name, "linear+%s f32 %ldx%ld n=%d%s", act_name(act), rows, cols, n,
+	         norm == 1 ? " layernorm" : norm == 2 ? " rmsnorm" : "");
+	kic_status st = kic_test_linear_act(act, KIC_F32, w, sizeof(float) * rows * cols, rows, cols, x, n, bias,
+	                                    norm ? nw : NULL, norm == 1 ? nb : NULL, 1e-5f, y);
+	if (st != KIC_OK) {
+		printf("FAIL %s: %s\n", name, kic_last_error());
+		failures++;
+	} else {
+		check(name, y, want, n * rows, TOL_F32 * 10);
+	}
+	free(w), free(x), free(xn), free(bias), free(nw), free(nb), free(y), free(want);
+}
+
+// rope_ref rotates the first rope_dim dims of each of heads head vectors of x at position pos, as the CPU engine.
+static void rope_ref(float *x, int heads, int hd, int mode, int rope_dim, const float *inv, float mscale, int pos) {
+	for (int h = 0; h < heads; h++)
+		for (int j = 0; j < rope_dim / 2; j++) {
+			float *head = x + h * hd;
+			double th = (double)((float)pos * inv[j]);
+			float c = (float)cos(th) * mscale, s = (float)sin(th) * mscale;
+			int a = mode == KIC_ROPE_NORM ? 2 * j : j, b = mode == KIC_ROPE_NORM ? 2 * j + 1 : j + rope_dim / 2;
+			float x0 = head[a], x1 = head[b];
+			head[a] = x0 * c - x1 * s, head[b] = x0 * s + x1 * c;
+		}
+}
+
+// The one-token decode step's fused [q; k; v] kernel: norm inside, bias, the rotation of q and k (whole, partial
+// as GPT-NeoX's and Phi's, or none as GPT-2's; LongRoPE's mscale) and the KV append, against the CPU's order of
+// the same steps. layer: LayerNorm with bias (the GPT family) instead of RMSNorm.
+static void test_matvec_qkv(int dtype, int kv_type, int heads, int hkv, int hd, long cols, int layer, int mode,
+                            int rope_dim, float mscale) {
+	long nq = (long)heads * hd, nkv = (long)hkv * hd, rows = nq + 2 * nkv, nw = rows * cols;
+	int pos = 21;
+	float *w = malloc(sizeof(float) * nw), *wq = malloc(sizeof(float) * nw), *x = malloc(sizeof(float) * cols);
+	float *xn = malloc(sizeof(float) * cols), *bias = malloc(sizeof(float) * rows), *g = malloc(sizeof(float) * cols);
+	float *b = malloc(sizeof(float) * cols), *y = malloc(sizeof(float) * rows), *want = malloc(sizeof(float) * rows);
+	float *k = malloc(sizeof(float) * nkv), *v = malloc(sizeof(float) * nkv), inv[128];
+	fill(w, nw, 1), fill(x, cols, 2), fill(bias, rows, 1), fill(g, cols, 1), fill(b, cols, 1);
+	for (int j = 0; j < rope_dim / 2; j++) inv[j] = (float)(1 / pow(10000.0, 2.0 * j / rope_dim));
+	void *raw;
+	uint64_t bytes;
+	if (dtype == KIC_F32) {
+		raw = malloc(nw * 4), bytes = nw * 4;
+		memcpy(raw, w, bytes), memcpy(wq, w, bytes);
+	} else {
+		uint16_t *h = malloc(nw * 2);
+		for (long i = 0; i < nw; i++) h[i] = to_bf16(w[i], &wq[i]);
+		raw = h, bytes = nw * 2;
+	}
+	double sum = 0, ss = 0, mean = 0;
+	if (layer) {
+		for (long c = 0; c < cols; c++) sum += x[c];
+		mean = sum / cols;
+	}
+	for (long c = 0; c < cols; c++) ss += (x[c] - mean) * (x[c] - mean);
+	double inv_std = 1 / sqrt(ss / cols + 1e-5);
+	for (long c = 0; c < cols; c++) xn[c] = (float)((x[c] - mean) * inv_std * g[c] + (layer ? b[c] : 0));
+	ref_linear(wq, xn, bias, 0, rows, cols, 1, want);
+	if (mode != KIC_ROPE_NONE) {
+		rope_ref(want, heads, hd, mode, rope_dim, inv, mscale, pos);
+		rope_ref(want + nq, hkv, hd, mode, rope_dim, inv, mscale, pos);
+	}
+	char name[128];
+	snprintf(name, sizeof name, "matvec qkv %s heads %d/%d hd %d %s rope %s %d mscale %g, kv %s",
+	         dtype == KIC_F32 ? "f32" : "bf16", heads, hkv, hd, layer ? "layernorm" : "rmsnorm",
+	         mode == KIC_ROPE_NONE ? "none" : mode == KIC_ROPE_NORM ? "norm" : "neox", rope_dim, mscale, kv_name(kv_type));
+	CALL(kic_test_matvec_qkv(dtype, raw, bytes, heads, hkv, hd, cols, x, bias, g, layer ? b : NULL, 1e-5f, mode, rope_dim,
+	                         inv, mscale, pos, kv_type, y, k, v));
+	check(name, y, want, rows, TOL_F32 * 10);
+	// The stored rows: the type's rounding of what the kernel computed, so a last-bit difference may move a value
+	// to the neighbouring step of a 16-bit type.
+	double tol = kv_type == KIC_BF16 ? TOL_BF16 : kv_type == KIC_F16 ? TOL_F16 : TOL_F32 * 10;
+	round_kv(kv_type, want + nq, 2 * nkv);
+	check(name, k, want + nq, nkv, tol);
+	check(name, v, want + nq + nkv, nkv, tol);
+	free(w), free(wq), free(x), free(xn), free(bias), free(g), free(b), free(y), free(want), free(k), free(v), free(raw);
+}
+
 // bench_matvec prints the weight bandwidth of the decode projections of two real shapes (not a check).
+
+// bench_matvec prints the weight bandwidth of the decode projections of two real shapes (not a check), as GB/s and
+// as a share of the device's copy bandwidth measured here (kic_measure_bandwidth: what bench calls the roofline).
+// The block formats and Q8_0 run both paths, the float kernels and the int8 path, on the same matrix: one run says
+// which is faster for each type and shape.
 static void bench_matvec(void) {
 	struct {
 		const char *what;
@@ -257,21 +491,46 @@ static void bench_matvec(void) {
 	    {"llama3.2-1b lm_head", KIC_BF16, 128256, 2048, 0}, {"gpt2-xl qkv", KIC_F16, 4800, 1600, 0},
 	    {"gpt2-xl up", KIC_F16, 6400, 1600, 0},            {"gpt2-xl down", KIC_F16, 1600, 6400, 0},
 	    {"q8_0 4096x4096", KIC_Q8_0, 4096, 4096, 0},
-	    // The Llama-3.1-8B decode projections as Q4_K_M stores them, and in bf16 for comparison.
+	    // The Llama-3.2-1B projections as Q4_K_M stores them.
+	    {"llama3.2-1b qkv", KIC_Q4_K, 3072, 2048, 0},      {"llama3.2-1b gate+up", KIC_Q4_K, 16384, 2048, 1},
+	    {"llama3.2-1b down", KIC_Q6_K, 2048, 8192, 0},     {"llama3.2-1b lm_head", KIC_Q6_K, 128256, 2048, 0},
+	    // The Llama-3.1-8B decode projections as Q4_K_M stores them (Q4_K, Q6_K for half of down and lm_head), in
+	    // bf16 for comparison, and in the other types' layouts.
 	    {"llama3.1-8b qkv", KIC_BF16, 6144, 4096, 0},      {"llama3.1-8b qkv", KIC_Q4_K, 6144, 4096, 0},
-	    {"llama3.1-8b gate+up", KIC_BF16, 28672, 4096, 1}, {"llama3.1-8b gate+up", KIC_Q4_K, 28672, 4096, 1},
-	    {"llama3.1-8b down", KIC_BF16, 4096, 14336, 0},    {"llama3.1-8b down", KIC_Q6_K, 4096, 14336, 0},
-	    {"llama3.1-8b down", KIC_Q4_K, 4096, 14336, 0},    {"llama3.1-8b lm_head", KIC_Q6_K, 128256, 4096, 0},
-	    {"llama3.1-8b down", KIC_IQ4_XS, 4096, 14336, 0},  {"llama3.1-8b down", KIC_Q4_0, 4096, 14336, 0},
+	    {"llama3.1-8b o", KIC_Q4_K, 4096, 4096, 0},        {"llama3.1-8b gate+up", KIC_BF16, 28672, 4096, 1},
+	    {"llama3.1-8b gate+up", KIC_Q4_K, 28672, 4096, 1}, {"llama3.1-8b down", KIC_BF16, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_Q6_K, 4096, 14336, 0},    {"llama3.1-8b down", KIC_Q4_K, 4096, 14336, 0},
+	    {"llama3.1-8b lm_head", KIC_Q6_K, 128256, 4096, 0}, {"llama3.1-8b gate+up", KIC_Q5_K, 28672, 4096, 1},
+	    {"llama3.1-8b down", KIC_Q5_K, 4096, 14336, 0},    {"llama3.1-8b gate+up", KIC_Q8_0, 28672, 4096, 1},
+	    {"llama3.1-8b down", KIC_Q8_0, 4096, 14336, 0},    {"llama3.1-8b down", KIC_Q4_0, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_Q4_1, 4096, 14336, 0},    {"llama3.1-8b down", KIC_Q5_0, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_Q5_1, 4096, 14336, 0},    {"llama3.1-8b down", KIC_IQ4_NL, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_IQ4_XS, 4096, 14336, 0},  {"llama3.1-8b down", KIC_Q3_K, 4096, 14336, 0},
+	    {"llama3.1-8b down", KIC_Q2_K, 4096, 14336, 0},
 	};
+	double copy = 0;
+	if (kic_measure_bandwidth(0, 1ull << 30, &copy) != KIC_OK || copy <= 0) {
+		printf("bench copy bandwidth failed: %s\n", kic_last_error());
+		copy = 0;
+	} else {
+		printf("bench copy bandwidth %.1f GB/s (device-to-device copies of 1 GiB, read + write)\n", copy / 1e9);
+	}
 	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-		double bps = 0, us = 0;
-		if (kic_bench_matvec(shapes[i].dtype, shapes[i].rows, shapes[i].cols, shapes[i].swiglu, 200, &bps, &us) != KIC_OK) {
-			printf("bench %-22s failed: %s\n", shapes[i].what, kic_last_error());
-			continue;
+		int paths = int8_type(shapes[i].dtype) ? 2 : 1;
+		double us[2] = {0, 0};
+		for (int p = 0; p < paths; p++) {
+			double bps = 0;
+			if (kic_bench_matvec(shapes[i].dtype, shapes[i].rows, shapes[i].cols, shapes[i].swiglu, p, 200, &bps, &us[p]) !=
+			    KIC_OK) {
+				printf("bench %-22s failed: %s\n", shapes[i].what, kic_last_error());
+				break;
+			}
+			printf("bench matvec %-22s %-6s %6ldx%-5ld %-5s %7.1f us  %7.1f GB/s  %5.1f%% of copy", shapes[i].what,
+			       kic_type(shapes[i].dtype)->name, shapes[i].rows, shapes[i].cols, p ? "int8" : "float", us[p], bps / 1e9,
+			       copy > 0 ? 100 * bps / copy : 0);
+			if (p == 1 && us[1] > 0) printf("  (int8 %.2fx the float kernel's speed)", us[0] / us[1]);
+			printf("\n");
 		}
-		printf("bench matvec %-22s %-6s %6ldx%-5ld %7.1f us  %7.1f GB/s\n", shapes[i].what, kic_type(shapes[i].dtype)->name,
-		       shapes[i].rows, shapes[i].cols, us, bps / 1e9);
 	}
 }
 
@@ -291,6 +550,14 @@ static void test_norms(void) {
 	}
 	CALL(kic_test_rmsnorm(x, w, n, dim, 1e-5f, y));
 	check("rmsnorm 5x1000", y, want, n * dim, TOL_F32);
+	// Added to a residual stream (Gemma's post-norms): y = r + rmsnorm(x).
+	float *r = malloc(sizeof(float) * n * dim);
+	fill(r, n * dim, 2);
+	memcpy(y, r, sizeof(float) * n * dim);
+	for (int i = 0; i < n * dim; i++) want[i] += r[i];
+	CALL(kic_test_rmsnorm_add(x, w, n, dim, 1e-5f, y));
+	check("rmsnorm added 5x1000", y, want, n * dim, TOL_F32);
+	free(r);
 	for (int i = 0; i < n; i++) {
 		double sum = 0, var = 0;
 		for (int c = 0; c < dim; c++) sum += x[i * dim + c];
@@ -304,27 +571,38 @@ static void test_norms(void) {
 	free(x), free(w), free(b), free(y), free(want);
 }
 
-static void test_rope(int mode, int rope_dim) {
+// mscale multiplies cos and sin (LongRoPE); norm: each head is RMS-normalized first (the q/k norms of Qwen3 and
+// Gemma 3). rope_dim < 64 rotates part of each head (GPT-NeoX, Phi-2) and leaves the rest.
+static void test_rope(int mode, int rope_dim, float mscale, int norm) {
 	int n = 7, heads = 4, hd = 64;
 	float *x = malloc(sizeof(float) * n * heads * hd), *want = malloc(sizeof(float) * n * heads * hd);
-	float inv[64];
+	float inv[64], nw[64];
 	int32_t pos[7] = {0, 1, 2, 5, 100, 1000, 4095};
 	for (int j = 0; j < rope_dim / 2; j++) inv[j] = (float)(1 / pow(10000.0, 2.0 * j / rope_dim)) / (j % 3 ? 1.f : 8.f);
-	fill(x, n * heads * hd, 1);
+	fill(x, n * heads * hd, 1), fill(nw, hd, 1);
 	memcpy(want, x, sizeof(float) * n * heads * hd);
+	if (norm)
+		for (int v = 0; v < n * heads; v++) {
+			float *head = want + v * hd;
+			double ss = 0;
+			for (int d = 0; d < hd; d++) ss += (double)head[d] * head[d];
+			float scale = (float)(1 / sqrt(ss / hd + 1e-6));
+			for (int d = 0; d < hd; d++) head[d] = head[d] * scale * nw[d];
+		}
 	for (int i = 0; i < n; i++)
 		for (int h = 0; h < heads; h++)
 			for (int j = 0; j < rope_dim / 2; j++) {
 				float *head = want + (i * heads + h) * hd;
 				double th = (double)((float)pos[i] * inv[j]);
-				float c = (float)cos(th), s = (float)sin(th);
+				float c = (float)cos(th) * mscale, s = (float)sin(th) * mscale;
 				int a = mode == KIC_ROPE_NORM ? 2 * j : j, b = mode == KIC_ROPE_NORM ? 2 * j + 1 : j + rope_dim / 2;
 				float x0 = head[a], x1 = head[b];
 				head[a] = x0 * c - x1 * s, head[b] = x0 * s + x1 * c;
 			}
-	CALL(kic_test_rope(x, pos, n, heads, hd, mode, rope_dim, inv));
+	CALL(kic_test_rope(x, pos, n, heads, hd, mode, rope_dim, inv, mscale, norm ? nw : NULL, 1e-6f));
 	char name[64];
-	snprintf(name, sizeof name, "rope %s dim %d/%d", mode == KIC_ROPE_NORM ? "norm" : "neox", rope_dim, hd);
+	snprintf(name, sizeof name, "rope %s dim %d/%d mscale %g%s", mode == KIC_ROPE_NORM ? "norm" : "neox", rope_dim, hd,
+	         mscale, norm ? " head norm" : "");
 	check(name, x, want, n * heads * hd, TOL_F32);
 	free(x), free(want);
 }
@@ -333,15 +611,26 @@ static void test_activations(void) {
 	long n = 10000;
 	float *g = malloc(sizeof(float) * n), *u = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n);
 	fill(g, n, 8), fill(u, n, 2);
-	for (long i = 0; i < n; i++) want[i] = (float)(g[i] / (1 + exp(-(double)g[i])) * u[i]);
-	CALL(kic_test_swiglu(g, u, n, y));
-	check("swiglu", y, want, n, TOL_F32);
-	for (long i = 0; i < n; i++) {
-		double v = g[i];
-		want[i] = (float)(0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))));
+	char name[64];
+	for (int a = KIC_ACT_SILU; a <= KIC_ACT_GELU; a++) { // SwiGLU and GeGLU, and each activation alone
+		for (long i = 0; i < n; i++) want[i] = (float)(ref_act(a, g[i]) * u[i]);
+		CALL(kic_test_glu(a, g, u, n, y));
+		snprintf(name, sizeof name, "glu %s", act_name(a));
+		check(name, y, want, n, TOL_F32);
+		for (long i = 0; i < n; i++) want[i] = (float)ref_act(a, g[i]);
+		CALL(kic_test_act(a, g, n, y));
+		snprintf(name, sizeof name, "act %s", act_name(a));
+		check(name, y, want, n, TOL_F32);
 	}
-	CALL(kic_test_gelu(g, n, y));
-	check("gelu (tanh)", y, want, n, TOL_F32);
+	// Soft-capping (Gemma 2's logits at 30, attention at 50): g spans +-8, so cap 3 bends it hard.
+	for (int k = 0; k < 2; k++) {
+		float cap = k ? 30.f : 3.f;
+		for (long i = 0; i < n; i++) want[i] = (float)(cap * tanh((double)g[i] * (k ? 4 : 1) / cap));
+		for (long i = 0; i < n; i++) u[i] = g[i] * (k ? 4 : 1);
+		CALL(kic_test_softcap(u, n, cap, y));
+		snprintf(name, sizeof name, "softcap %g", cap);
+		check(name, y, want, n, TOL_F32);
+	}
 	free(g), free(u), free(y), free(want);
 }
 
@@ -355,12 +644,16 @@ static void test_embed_dequant(void) {
 	for (int i = 0; i < vocab * dim; i++) bf[i] = to_bf16(t[i], &tq[i]);
 	for (int i = 0; i < n; i++)
 		for (int c = 0; c < dim; c++) want[i * dim + c] = tq[tok[i] * dim + c] + pt[pos[i] * dim + c];
-	CALL(kic_test_embed(KIC_BF16, bf, dim, tok, n, pt, pos, y));
+	CALL(kic_test_embed(KIC_BF16, bf, dim, tok, n, 1.f, pt, pos, y));
 	check("embed bf16 + positions", y, want, n * dim, TOL_F32);
+	for (int i = 0; i < n; i++) // Gemma: the row times sqrt(n_embd), rounded to fp32 as the CPU engine does
+		for (int c = 0; c < dim; c++) want[i * dim + c] = tq[tok[i] * dim + c] * 8.f;
+	CALL(kic_test_embed(KIC_BF16, bf, dim, tok, n, 8.f, NULL, NULL, y));
+	check("embed bf16 scaled", y, want, n * dim, 0);
 	uint8_t *q8 = to_q8_0(t, vocab * dim, tq);
 	for (int i = 0; i < n; i++)
 		for (int c = 0; c < dim; c++) want[i * dim + c] = tq[tok[i] * dim + c];
-	CALL(kic_test_embed(KIC_Q8_0, q8, dim, tok, n, NULL, NULL, y));
+	CALL(kic_test_embed(KIC_Q8_0, q8, dim, tok, n, 1.f, NULL, NULL, y));
 	check("embed q8_0", y, want, n * dim, TOL_F32);
 	float *all = malloc(sizeof(float) * vocab * dim);
 	CALL(kic_test_dequant_q8_0(q8, vocab * dim, all));
@@ -368,22 +661,25 @@ static void test_embed_dequant(void) {
 	free(t), free(tq), free(pt), free(y), free(want), free(bf), free(q8), free(all);
 }
 
+// window > 0: query i sees keys pos[i] - window + 1 .. pos[i]; softcap > 0: scores are softcap * tanh(s / softcap).
 static void ref_attention(const float *q, const float *k, const float *v, const int32_t *pos, int n, int heads, int hkv,
-                          int hd, float *out) {
+                          int hd, int window, float softcap, float *out) {
 	float scale = (float)(1 / sqrt((double)hd));
 	for (int i = 0; i < n; i++)
 		for (int h = 0; h < heads; h++) {
-			int kvh = h / (heads / hkv), len = pos[i] + 1;
+			int kvh = h / (heads / hkv), len = pos[i] + 1, first = window > 0 && len > window ? len - window : 0;
 			double *s = malloc(sizeof(double) * len), mx = -1e300, sum = 0;
-			for (int p = 0; p < len; p++) {
+			for (int p = first; p < len; p++) {
 				double d = 0;
 				for (int j = 0; j < hd; j++) d += (double)q[(i * heads + h) * hd + j] * k[(p * hkv + kvh) * hd + j];
-				s[p] = d * scale, mx = fmax(mx, s[p]);
+				s[p] = d * scale;
+				if (softcap > 0) s[p] = softcap * tanh(s[p] / softcap);
+				mx = fmax(mx, s[p]);
 			}
-			for (int p = 0; p < len; p++) s[p] = exp(s[p] - mx), sum += s[p];
+			for (int p = first; p < len; p++) s[p] = exp(s[p] - mx), sum += s[p];
 			for (int j = 0; j < hd; j++) {
 				double o = 0;
-				for (int p = 0; p < len; p++) o += s[p] / sum * v[(p * hkv + kvh) * hd + j];
+				for (int p = first; p < len; p++) o += s[p] / sum * v[(p * hkv + kvh) * hd + j];
 				out[(i * heads + h) * hd + j] = (float)o;
 			}
 			free(s);
@@ -394,7 +690,7 @@ static void ref_attention(const float *q, const float *k, const float *v, const 
 // of n < len queries is the last chunk of a longer prompt: positions len-n .. len-1. The cache is stored as
 // kv_type; the reference attends to the values rounded as the store rounds them, so the tolerance is the
 // arithmetic's alone.
-static void test_attention(int kv_type, int heads, int hkv, int hd, int len, int n, int kernel) {
+static void test_attention_ws(int kv_type, int heads, int hkv, int hd, int len, int n, int kernel, int window, float softcap) {
 	int32_t *pos = malloc(sizeof(int32_t) * n);
 	for (int i = 0; i < n; i++) // decode: various lengths
 		pos[i] = kernel ? len - n + i : (int32_t)((long)len * (i + 1) / n - 1);
@@ -404,14 +700,20 @@ static void test_attention(int kv_type, int heads, int hkv, int hd, int len, int
 	fill(q, n * heads * hd, 1), fill(k, len * hkv * hd, 1), fill(v, len * hkv * hd, 1);
 	static const char *kinds[] = {"decode", "prefill", "prefill simt"};
 	char name[96];
-	snprintf(name, sizeof name, "attention %s %s heads %d/%d hd %d len %d n %d", kinds[kernel], kv_name(kv_type), heads, hkv,
-	         hd, len, n);
-	CALL(kic_test_attention(kv_type, q, k, v, len, pos, n, heads, hkv, hd, kernel, y));
+	int at = snprintf(name, sizeof name, "attention %s %s heads %d/%d hd %d len %d n %d", kinds[kernel], kv_name(kv_type),
+	                  heads, hkv, hd, len, n);
+	if (window) at += snprintf(name + at, sizeof name - at, " window %d", window);
+	if (softcap > 0) snprintf(name + at, sizeof name - at, " softcap %g", softcap);
+	CALL(kic_test_attention(kv_type, q, k, v, len, pos, n, heads, hkv, hd, window, softcap, kernel, y));
 	round_kv(kv_type, k, len * hkv * hd), round_kv(kv_type, v, len * hkv * hd);
-	ref_attention(q, k, v, pos, n, heads, hkv, hd, want);
+	ref_attention(q, k, v, pos, n, heads, hkv, hd, window, softcap, want);
 	// fp32, or bf16 hi + lo halves (~2^-17) on the tensor cores, with exp2f/__expf and a long softmax sum: 1e-4
 	check(name, y, want, n * heads * hd, 1e-4);
 	free(pos), free(q), free(k), free(v), free(y), free(want);
+}
+
+static void test_attention(int kv_type, int heads, int hkv, int hd, int len, int n, int kernel) {
+	test_attention_ws(kv_type, heads, hkv, hd, len, n, kernel, 0, 0);
 }
 
 static void test_sample(void) {
@@ -525,6 +827,11 @@ static void test_block_quant_tiled(const kic_type_traits *t, const uint8_t *quan
 		goto out;
 	}
 	fill(x, 8 * cols, 1);
+	if (int8_type(t->dtype))
+		for (int n = 1; n <= 3; n++) {
+			test_int8("tiled", t->dtype, w, nbytes, wv, rows, cols, n, 0);
+			if (n <= 2) test_int8("tiled", t->dtype, w, nbytes, wv, rows, cols, n, 1);
+		}
 	for (int n = 1; n <= 8; n++) {
 		if (n != 1 && n != 3 && n != 8) continue;
 		ref_linear(wv, x, NULL, 0, rows, cols, n, gu);
@@ -545,7 +852,7 @@ static void test_block_quant_tiled(const kic_type_traits *t, const uint8_t *quan
 				want[tk * half + r] = (float)(g / (1 + exp(-g)) * u);
 			}
 		snprintf(name, sizeof name, "linear+swiglu %s %ldx%ld n=%d", t->name, rows, cols, n);
-		if (kic_test_linear_swiglu(t->dtype, w, nbytes, rows, cols, x, n, y) != KIC_OK) {
+		if (kic_test_linear_glu(KIC_ACT_SILU, t->dtype, w, nbytes, rows, cols, x, n, y) != KIC_OK) {
 			printf("FAIL %s: %s\n", name, kic_last_error());
 			failures++;
 		} else {
@@ -610,6 +917,8 @@ static void test_block_quant(const char *dir, const kic_type_traits *t) {
 			}
 			free(x), free(y), free(ref);
 		}
+		if (int8_type(t->dtype))
+			for (int n = 1; n <= 3; n++) test_int8("quant", t->dtype, quant, nq, vals, rows, cols, n, 0);
 	}
 	free(vals), free(got);
 	test_block_quant_tiled(t, quant, nq);
@@ -641,6 +950,9 @@ int main(void) {
 	if (kic_device_info_get(0, &info) == KIC_OK)
 		printf("device 0: %s, cc %d.%d, %d SMs, %llu MiB free of %llu\n", info.name, info.cc_major, info.cc_minor,
 		       info.sm_count, (unsigned long long)(info.free_bytes >> 20), (unsigned long long)(info.total_bytes >> 20));
+	// The float kernels by default (the checks below hold them to fp32 rounding); test_int8 turns the int8 path on
+	// for its own checks.
+	kic_test_matvec_int8(0);
 	int dtypes[4] = {KIC_F32, KIC_F16, KIC_BF16, KIC_Q8_0};
 	for (int d = 0; d < 4; d++) {
 		test_linear(dtypes[d], 300, 512, 1, 0);
@@ -649,14 +961,35 @@ int main(void) {
 	}
 	test_linear(KIC_BF16, 65, 172, 3, 0); // cols % 8 != 0: scalar path
 	test_linear(KIC_F32, 65, 172, 3, 0);
-	test_linear_swiglu(KIC_BF16, 300, 512, 1);
-	test_linear_swiglu(KIC_F16, 257, 1024, 5);
-	test_linear_swiglu(KIC_Q8_0, 129, 512, 2);
-	test_linear_swiglu(KIC_BF16, 40, 172, 3); // scalar path
+	test_linear_glu(KIC_ACT_SILU, KIC_BF16, 300, 512, 1);
+	test_linear_glu(KIC_ACT_SILU, KIC_F16, 257, 1024, 5);
+	test_linear_glu(KIC_ACT_SILU, KIC_Q8_0, 129, 512, 2);
+	test_linear_glu(KIC_ACT_SILU, KIC_BF16, 40, 172, 3); // scalar path
+	test_linear_glu(KIC_ACT_GELU_TANH, KIC_BF16, 300, 512, 1); // GeGLU (Gemma)
+	test_linear_glu(KIC_ACT_GELU_TANH, KIC_Q8_0, 129, 512, 3);
+	for (int a = KIC_ACT_SILU; a <= KIC_ACT_GELU; a++)
+		for (int norm = 0; norm <= 2; norm++) test_linear_act(a, 257, 512, norm);
+	// The fused decode [q; k; v] step in the shapes of the architectures that use it: Llama (adjacent pairs),
+	// Qwen2/Phi-3/StarCoder2 (neox, Phi-3 partial with LongRoPE's factor), GPT-NeoX and Phi-2 (a quarter and a
+	// half of each head rotated), GPT-2 (none).
+	test_matvec_qkv(KIC_BF16, KIC_BF16, 32, 8, 64, 2048, 0, KIC_ROPE_NORM, 64, 1);
+	test_matvec_qkv(KIC_F32, KIC_F32, 4, 2, 16, 64, 0, KIC_ROPE_NEOX, 12, 1.19f);
+	test_matvec_qkv(KIC_BF16, KIC_F16, 14, 2, 64, 896, 0, KIC_ROPE_NEOX, 64, 1);
+	test_matvec_qkv(KIC_F32, KIC_F32, 4, 4, 16, 64, 1, KIC_ROPE_NEOX, 4, 1);
+	test_matvec_qkv(KIC_BF16, KIC_F32, 32, 32, 80, 2560, 1, KIC_ROPE_NEOX, 32, 1);
+	test_matvec_qkv(KIC_F32, KIC_F16, 4, 2, 16, 64, 1, KIC_ROPE_NEOX, 16, 1);
+	test_matvec_qkv(KIC_F32, KIC_F32, 12, 12, 64, 768, 1, KIC_ROPE_NONE, 0, 1);
+	test_int8_q8_0(300, 512);
+	test_int8_q8_0(74, 4096);
 	test_norms();
-	test_rope(KIC_ROPE_NORM, 64);
-	test_rope(KIC_ROPE_NEOX, 64);
-	test_rope(KIC_ROPE_NEOX, 32);
+	test_rope(KIC_ROPE_NORM, 64, 1, 0);
+	test_rope(KIC_ROPE_NEOX, 64, 1, 0);
+	test_rope(KIC_ROPE_NEOX, 32, 1, 0);
+	test_rope(KIC_ROPE_NEOX, 16, 1, 0);       // GPT-NeoX's rotary quarter
+	test_rope(KIC_ROPE_NORM, 48, 1, 0);       // partial in the adjacent-pair layout
+	test_rope(KIC_ROPE_NEOX, 48, 1.19f, 0);   // LongRoPE's factor on cos and sin
+	test_rope(KIC_ROPE_NEOX, 64, 1, 1);       // q/k norms, then the rotation
+	test_rope(KIC_ROPE_NORM, 64, 1.19f, 1);
 	test_activations();
 	test_embed_dequant();
 	test_block_quants();
@@ -669,6 +1002,27 @@ int main(void) {
 		}
 		test_attention(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 77, 5, 0);
 		test_attention(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0);
+	}
+	// Sliding windows (Mistral, Gemma's local layers, Phi-3) and soft-capped scores (Gemma 2): windows shorter
+	// than a tile, across tiles and split-K chunks, longer than every query's history (no effect); decode
+	// queries of various lengths; prefill chunks at the end of a long prompt.
+	int windows[4] = {6, 37, 300, 5000};
+	for (int s = 0; s < 6; s++)
+		for (int wi = 0; wi < 4; wi++) {
+			float cap = wi % 2 ? 0.5f : 0;
+			for (int kernel = 1; kernel <= 2; kernel++) {
+				test_attention_ws(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 77, 77, kernel, windows[wi], cap);
+				if (windows[wi] < 1500) // (a longer one is the plain case, already run at this length)
+					test_attention_ws(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 200, kernel, windows[wi], cap);
+			}
+			test_attention_ws(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0, windows[wi], cap);
+			test_attention_ws(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 77, 5, 0, windows[wi], cap);
+		}
+	for (int s = 0; s < 6; s++) { // soft-cap alone, a strong one (Gemma 2's 50 and 10 barely bend these scores)
+		test_attention_ws(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 200, 1, 0, 0.5f);
+		test_attention_ws(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0, 0, 0.5f);
+		test_attention_ws(KIC_BF16, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 200, 1, 37, 0.5f);
+		test_attention_ws(KIC_Q8_0, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0, 37, 0);
 	}
 	// The KV storage types: every row width of the shapes above is whole groups of 32, as q8_0 needs.
 	int kv_types[3] = {KIC_F16, KIC_BF16, KIC_Q8_0};

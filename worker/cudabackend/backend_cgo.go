@@ -135,9 +135,10 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 	return b, nil
 }
 
-// config is rank r's kic_model_config: its share of the model and its sizes,
-// and with tensor parallelism where it stands among the ranks.
-func (b *Backend) config(r int, opts Options, inv *C.float) C.kic_model_config {
+// config is rank r's kic_model_config: its share of the model and its sizes, what the architecture adds to
+// its family's forward pass, and with tensor parallelism where it stands among the ranks. inv and win are the
+// C arrays of the rope tables and the layer windows (nil without them), shared by every rank.
+func (b *Backend) config(r int, opts Options, inv *C.float, win *C.int32_t) (C.kic_model_config, error) {
 	h, sz := memplan.RankSizing(b.h, b.mem, b.sp, r)
 	cfg := C.kic_model_config{
 		family: C.int32_t(C.KIC_FAMILY_LLAMA), vocab: C.int32_t(h.VocabSize), embd: C.int32_t(h.Embedding),
@@ -147,7 +148,7 @@ func (b *Backend) config(r int, opts Options, inv *C.float) C.kic_model_config {
 		kv_block_tokens: C.int32_t(sz.BlockTokens), kv_blocks: C.int32_t(b.kv.Blocks()), kv_type: C.int32_t(sz.KVType.GGML()),
 		max_seq_blocks: C.int32_t(sz.MaxSeqBlocks), max_batch: C.int32_t(sz.MaxBatch),
 		gemm_min_tokens: C.int32_t(sz.GemmMinTokens), weight_bytes: C.uint64_t(memplan.ForRank(b.m, b.mem, b.sp, r).Weights),
-		rope_inv_freq: inv,
+		rope_inv_freq: inv, layer_window: win,
 	}
 	if h.Family == model.FamilyGPT {
 		cfg.family = C.KIC_FAMILY_GPT
@@ -158,24 +159,36 @@ func (b *Backend) config(r int, opts Options, inv *C.float) C.kic_model_config {
 	if !opts.DisableGraphs {
 		cfg.use_graphs = 1
 	}
+	if err := b.archConfig(&cfg); err != nil {
+		return cfg, err
+	}
 	if b.sp.N() > 1 {
 		cfg.tp_rank, cfg.tp_ranks = C.int32_t(r), C.int32_t(b.sp.N())
 		cfg.vocab_start, cfg.vocab_full = C.int32_t(b.sp.Ranks[r].Vocab.Lo), C.int32_t(b.h.VocabSize)
 	}
-	return cfg
+	return cfg, nil
 }
 
 func (b *Backend) create(opts Options) error {
-	inv := ropeInvFreq(b.h)
+	// The arrays go in C memory: the configs are passed to C, so they may not point into Go memory.
 	var cinv *C.float
-	if len(inv) > 0 {
+	if inv := ropeInvFreq(b.h); len(inv) > 0 {
 		cinv = (*C.float)(C.malloc(C.size_t(4 * len(inv))))
 		defer C.free(unsafe.Pointer(cinv))
 		copy(unsafe.Slice((*float32)(unsafe.Pointer(cinv)), len(inv)), inv)
 	}
+	var cwin *C.int32_t
+	if win := layerWindows(b.h); win != nil {
+		cwin = (*C.int32_t)(C.malloc(C.size_t(4 * len(win))))
+		defer C.free(unsafe.Pointer(cwin))
+		copy(unsafe.Slice((*int32)(unsafe.Pointer(cwin)), len(win)), win)
+	}
 	n := b.sp.N()
 	if n == 1 {
-		cfg := b.config(0, opts, cinv)
+		cfg, err := b.config(0, opts, cinv, cwin)
+		if err != nil {
+			return err
+		}
 		if err := b.checkLayout(0, &cfg); err != nil {
 			return err
 		}
@@ -190,7 +203,11 @@ func (b *Backend) create(opts Options) error {
 	ords := unsafe.Slice((*C.int32_t)(C.calloc(C.size_t(n), 4)), n)
 	defer C.free(unsafe.Pointer(&ords[0]))
 	for r := range n {
-		cfgs[r] = b.config(r, opts, cinv)
+		cfg, err := b.config(r, opts, cinv, cwin)
+		if err != nil {
+			return err
+		}
+		cfgs[r] = cfg
 		if err := b.checkLayout(r, &cfgs[r]); err != nil {
 			return err
 		}
@@ -199,6 +216,39 @@ func (b *Backend) create(opts Options) error {
 	return b.lib.call(fmt.Sprintf("create model over %d GPUs", n), func() C.kic_status {
 		return C.call_model_create_tp(b.lib.api, C.int32_t(n), &ords[0], &cfgs[0], &b.cm)
 	})
+}
+
+// archConfig sets what the architecture adds to its family's forward pass (kic_model_config's fields after
+// tied_output), from the hyperparameters and the tensors the file has.
+func (b *Backend) archConfig(cfg *C.kic_model_config) error {
+	h := b.h
+	act, ok := map[model.Activation]C.int32_t{model.ActSiLU: C.KIC_ACT_SILU, model.ActGELUTanh: C.KIC_ACT_GELU_TANH,
+		model.ActGELU: C.KIC_ACT_GELU}[h.Act]
+	if !ok {
+		return fmt.Errorf("the CUDA engine has no activation %d", h.Act)
+	}
+	res, ok := map[model.Residual]C.int32_t{model.ResidualSequential: C.KIC_RESIDUAL_SEQUENTIAL,
+		model.ResidualParallel: C.KIC_RESIDUAL_PARALLEL, model.ResidualParallelShared: C.KIC_RESIDUAL_PARALLEL_SHARED}[h.Residual]
+	if !ok {
+		return fmt.Errorf("the CUDA engine has no residual %d", h.Residual)
+	}
+	cfg.act, cfg.residual = act, res
+	// q/k norms are per layer in the file; the library takes them for every layer or none.
+	qk := 0
+	for _, l := range b.m.Weights.Layers {
+		if l.QNorm != nil {
+			qk++
+		}
+	}
+	if qk != 0 && qk != len(b.m.Weights.Layers) {
+		return fmt.Errorf("the CUDA engine needs q/k norms in every layer or none; %d of %d layers have them", qk, h.Blocks)
+	}
+	cfg.qk_norm = cBool(qk != 0)
+	cfg.post_norms = cBool(h.PostNorms)
+	cfg.embed_scale, cfg.attn_scale = C.float(h.EmbedScale), C.float(h.AttnScale)
+	cfg.attn_softcap, cfg.final_softcap = C.float(h.AttnSoftcap), C.float(h.FinalSoftcap)
+	cfg.rope_attn_factor = C.float(h.RopeAttnFactor)
+	return nil
 }
 
 // checkLayout compares the library's scratch slab for cfg with the memory plan's: they are one layout
@@ -245,7 +295,8 @@ func (b *Backend) upload() error {
 	}
 	w := &b.m.Weights
 	for _, s := range []step{{C.KIC_TOK_EMBD, w.TokenEmbedding, false}, {C.KIC_POS_EMBD, w.PositionEmbedding, true},
-		{C.KIC_OUT_NORM, w.OutputNorm, true}, {C.KIC_OUT_NORM_B, w.OutputNormBias, true}, {C.KIC_OUTPUT, w.Output, false}} {
+		{C.KIC_OUT_NORM, w.OutputNorm, true}, {C.KIC_OUT_NORM_B, w.OutputNormBias, true}, {C.KIC_OUTPUT, w.Output, false},
+		{C.KIC_OUTPUT_B, w.OutputBias, true}} {
 		if err := putAll(s, -1); err != nil {
 			return err
 		}
@@ -265,8 +316,9 @@ func (b *Backend) upload() error {
 			{C.KIC_Q_B, l.QBias, true}, {C.KIC_K, l.K, false}, {C.KIC_K_B, l.KBias, true}, {C.KIC_V, l.V, false},
 			{C.KIC_V_B, l.VBias, true}, {C.KIC_QKV, l.QKV, false}, {C.KIC_QKV_B, l.QKVBias, true}, {C.KIC_O, l.Output, false},
 			{C.KIC_O_B, l.OutputBias, true}, {C.KIC_FFN_NORM, l.FFNNorm, true}, {C.KIC_FFN_NORM_B, l.FFNNormBias, true},
-			{C.KIC_GATE, l.Gate, false}, {C.KIC_UP, l.Up, false}, {C.KIC_UP_B, l.UpBias, true},
-			{C.KIC_DOWN, l.Down, false}, {C.KIC_DOWN_B, l.DownBias, true},
+			{C.KIC_GATE, l.Gate, false}, {C.KIC_UP, l.Up, false}, {C.KIC_GATE_UP, l.GateUp, false}, {C.KIC_UP_B, l.UpBias, true},
+			{C.KIC_DOWN, l.Down, false}, {C.KIC_DOWN_B, l.DownBias, true}, {C.KIC_Q_NORM, l.QNorm, true},
+			{C.KIC_K_NORM, l.KNorm, true}, {C.KIC_POST_ATTN_NORM, l.PostAttnNorm, true}, {C.KIC_POST_FFN_NORM, l.PostFFNNorm, true},
 		} {
 			if err := putAll(s, i); err != nil {
 				return err

@@ -55,19 +55,19 @@ func Select(m *model.Model, device string, opts Options) (b engine.Backend, note
 	return nil, "", fmt.Errorf("unknown device %q (want cpu, cuda or auto)", device)
 }
 
-// cudaArchs are the architectures the CUDA library computes; the others run on
-// the CPU engine until their kernels are in the library.
-var cudaArchs = map[string]bool{"llama": true, "qwen2": true, "gpt2": true}
+// cudaArchs are the architectures the CUDA library computes: every one the
+// worker loads, sliding windows included (the attention kernels read the
+// window's part of each sequence's KV blocks).
+var cudaArchs = map[string]bool{
+	"llama": true, "qwen2": true, "qwen3": true, "gemma2": true, "gemma3": true, "phi3": true,
+	"gpt2": true, "gptneox": true, "phi2": true, "starcoder2": true,
+}
 
-// Runs says whether the CUDA engine computes the model: its architecture, and no
-// sliding window (the library's attention reads every position).
+// Runs says whether the CUDA engine computes the model's architecture; one it
+// does not runs on the CPU engine (auto) or is refused (cuda).
 func Runs(h model.Hyper) error {
-	if !cudaArchs[h.Arch] || h.SlidingWindow > 0 {
-		what := h.Arch
-		if h.SlidingWindow > 0 {
-			what += " with a sliding window"
-		}
-		return fmt.Errorf("the CUDA engine does not run %s models yet", what)
+	if !cudaArchs[h.Arch] {
+		return fmt.Errorf("the CUDA engine does not run %s models yet", h.Arch)
 	}
 	return nil
 }

@@ -1,9 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
-	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,6 +8,7 @@ import (
 
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/model"
+	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
 
@@ -19,35 +17,6 @@ import (
 // (llama-logits) and a float64 forward over ggml's dequantization of the
 // weights, neither sharing code with this package.
 const quantDir = "../testdata/quant"
-
-// quantTol bounds the last position's logits against each reference, as
-// max |diff| / std(reference logits).
-//
-// Against llama.cpp this engine differs by llama.cpp's own error: its CPU
-// kernels quantize activations to 8 bits (Q8_0 or Q8_K) before each product
-// with quantized weights, where this engine multiplies float32 activations,
-// and its GELU (gpt2) rounds the input to fp16 and reads a table. The
-// fixtures' prompts are chosen so that this stays below 0.045
-// (llamacpp.diff_over_std in each JSON: 0.015-0.034, gpt2 included), so one
-// bound serves both references and no looser one is needed for GELU models.
-const quantTol = 0.05
-
-type quantFixture struct {
-	Name     string `json:"name"`
-	Arch     string `json:"arch"`
-	FileType string `json:"file_type"`
-	IDs      []int  `json:"ids"`
-	Float64  struct {
-		LastLogits []float32 `json:"last_logits"`
-		Greedy     []int     `json:"greedy"`
-	} `json:"float64"`
-	LlamaCpp struct {
-		LastLogits  []float32 `json:"last_logits"`
-		Greedy      []int     `json:"greedy"`
-		DiffOverStd float64   `json:"diff_over_std"`
-	} `json:"llamacpp"`
-	TensorTypes map[string]string `json:"tensor_types"`
-}
 
 func TestQuantizedFidelity(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join(quantDir, "*.json"))
@@ -64,29 +33,10 @@ func TestQuantizedFidelity(t *testing.T) {
 	}
 }
 
-// diffOverStd is max |got - ref| / std(ref).
-func diffOverStd(got, ref []float32) float64 {
-	var mean, d float64
-	for _, v := range ref {
-		mean += float64(v)
-	}
-	mean /= float64(len(ref))
-	var ss float64
-	for i, v := range ref {
-		ss += (float64(v) - mean) * (float64(v) - mean)
-		d = max(d, math.Abs(float64(got[i])-float64(v)))
-	}
-	return d / math.Sqrt(ss/float64(len(ref)))
-}
-
 func runQuantFixture(t *testing.T, path string) {
-	raw, err := os.ReadFile(path)
+	fx, err := modeltest.ReadQuantFixture(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var fx quantFixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatalf("%s: %v", path, err)
 	}
 	family, err := model.ParseFamily(fx.Arch)
 	if err != nil {
@@ -128,13 +78,13 @@ func runQuantFixture(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	logits := out[0]
-	vsF64 := diffOverStd(logits, fx.Float64.LastLogits)
-	vsCpp := diffOverStd(logits, fx.LlamaCpp.LastLogits)
-	if vsF64 > quantTol {
-		t.Errorf("last logits vs float64: max |diff| / std = %.4g > %g", vsF64, quantTol)
+	vsF64 := modeltest.DiffOverStd(logits, fx.Float64.LastLogits)
+	vsCpp := modeltest.DiffOverStd(logits, fx.LlamaCpp.LastLogits)
+	if vsF64 > modeltest.QuantTol {
+		t.Errorf("last logits vs float64: max |diff| / std = %.4g > %g", vsF64, modeltest.QuantTol)
 	}
-	if vsCpp > quantTol {
-		t.Errorf("last logits vs llama.cpp: max |diff| / std = %.4g > %g", vsCpp, quantTol)
+	if vsCpp > modeltest.QuantTol {
+		t.Errorf("last logits vs llama.cpp: max |diff| / std = %.4g > %g", vsCpp, modeltest.QuantTol)
 	}
 	var greedy []int
 	for range fx.Float64.Greedy {

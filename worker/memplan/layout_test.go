@@ -44,8 +44,8 @@ func TestScratchMatchesTheLibraryLayout(t *testing.T) {
 			FeedForward: pick(128, 3072, 8192, 14336, 28672), HeadsKV: kvHeads, Heads: kvHeads * pick(1, 2, 4, 7, 8),
 			HeadDim: pick(16, 64, 80, 128, 256), VocabSize: 1 + rng.IntN(200000), ContextLength: 1 + rng.IntN(131072),
 			RopeMode: model.RopeMode(rng.IntN(3)), RopeDim: 2 * (1 + rng.IntN(64))}
-		if rng.IntN(3) == 0 {
-			h.Family, h.RopeMode = model.FamilyGPT, model.RopeNone
+		if rng.IntN(3) == 0 { // GPT-2 without RoPE, GPT-NeoX and the others with it
+			h.Family = model.FamilyGPT
 		}
 		o := Options{KVCacheTokens: 1 + rng.IntN(1<<20), KVBlockTokens: pick(0, 8, 16, 32), MaxBatch: pick(0, 1, 3, 256, 512, 4096),
 			KVType: kvcache.Types[rng.IntN(len(kvcache.Types))]}
@@ -58,7 +58,7 @@ func TestScratchMatchesTheLibraryLayout(t *testing.T) {
 			s.Rank, s.VocabFull = rng.IntN(s.Ranks), h.VocabSize*s.Ranks-rng.IntN(s.Ranks)
 		}
 		size, kv := Scratch(h, s)
-		csize, ckv := layout.Scratch(layout.Config{GPT: h.Family == model.FamilyGPT, RopeMode: int(h.RopeMode),
+		csize, ckv := layout.Scratch(layout.Config{RopeMode: int(h.RopeMode),
 			RopeDim: h.RopeDim, Layers: h.Blocks, KVBlocks: s.Blocks, KVBlockTokens: s.BlockTokens, Heads: h.Heads,
 			HeadsKV: h.HeadsKV, HeadDim: h.HeadDim, MaxBatch: s.MaxBatch, MaxSeqBlocks: s.MaxSeqBlocks,
 			Embedding: h.Embedding, FFN: h.FeedForward, Vocab: h.VocabSize, KVType: int(s.KVType.GGML()),

@@ -386,8 +386,8 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 		return off
 	}
 	take(cublasWorkspace)
-	if h.Family == model.FamilyLlama && h.RopeMode != model.RopeNone {
-		take(uint64(h.RopeDim/2) * f32)
+	if h.RopeMode != model.RopeNone { // each layer's rotation frequencies
+		take(uint64(h.Blocks) * uint64(h.RopeDim/2) * f32)
 	}
 	pool := uint64(s.Blocks) * uint64(s.BlockTokens) * kvcache.BytesPerToken(h, s.KVType) / 2
 	kStart := take(pool) // K
