@@ -343,7 +343,7 @@ func (c serveConfig) cudaOptions() cudabackend.Options {
 // InferenceWorker's serving fields (controllers.workerPlanOptions).
 func (c serveConfig) memoryOptions() memplan.Options {
 	kt, _ := kvcache.ParseType(c.KVCacheType) // validated
-	return memplan.Options{MaxContext: c.MaxContext, Concurrency: c.MaxConcurrent, KVType: kt,
+	return memplan.Options{MaxContext: c.MaxContext, Concurrency: c.MaxConcurrent, PrefillChunk: c.PrefillChunk, KVType: kt,
 		GPUMemoryUtilization: c.GPUMemoryUtilization, GPUs: c.GPUs}
 }
 

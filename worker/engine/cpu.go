@@ -133,7 +133,8 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 	}
 	tokens := opts.KVCacheTokens
 	if tokens <= 0 {
-		tokens = kvcache.Tokens(m.Hyper.ContextLength, 0, 1)
+		tokens = kvcache.Tokens(m.Hyper.ContextLength, 0, 1,
+			kvcache.SeqTokens(m.Hyper.KVWindow(), kvcache.DefaultStepTokens, kvcache.DefaultBlockTokens))
 	}
 	n := max(1, opts.TensorParallel)
 	plan, err := shard.ForModel(m, n)
@@ -149,6 +150,7 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 	}
 	c := &CPU{m: m, h: m.Hyper, act: activation(m.Hyper.Act), seqs: map[SeqID]*cpuSeq{},
 		kv: kvcache.NewPool(tokens, kvcache.DefaultBlockTokens)}
+	c.kv.SetWindow(m.Hyper.KVWindow())
 	if n > 1 {
 		c.comm = newComm(n)
 	}

@@ -13,6 +13,11 @@
 // are (prefix reuse: a system prompt, a conversation's history) and computes
 // only the rest. Blocks no sequence holds stay cached until the pool needs
 // them, least recently used first.
+//
+// When every layer of the model attends only to a sliding window of the latest
+// positions (SetWindow), a sequence gives back the blocks wholly older than its
+// window as soon as no later query can read them, so a sequence holds at most
+// about a window's worth of blocks however long it grows.
 package kvcache
 
 import (
@@ -20,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"slices"
 	"sync"
 )
@@ -37,15 +43,38 @@ const maxDefaultTokens = 32768
 // rather than overcommit.
 var ErrFull = errors.New("KV cache is full")
 
+// DefaultStepTokens is the most tokens one step adds to a sequence unless
+// configured otherwise: the scheduler's default prefill chunk (serve's
+// --prefill-chunk; the scheduler says why 512).
+const DefaultStepTokens = 512
+
 // Tokens is the pool size, in tokens, of a worker that serves concurrency
 // sequences of at most maxContext tokens each (serve's --max-context and
 // --max-concurrent; the InferenceWorker's serving fields): maxContext ×
 // concurrency when maxContext is set, else the model's context, at most 32768.
-func Tokens(contextLength, maxContext, concurrency int) int {
-	if maxContext > 0 {
-		return maxContext * max(concurrency, 1)
+// seqTokens, when positive, is the most one sequence holds however long it
+// grows (SeqTokens: a windowed model's).
+func Tokens(contextLength, maxContext, concurrency, seqTokens int) int {
+	perSeq := func(n int) int {
+		if seqTokens > 0 {
+			return min(n, seqTokens)
+		}
+		return n
 	}
-	return min(contextLength, maxDefaultTokens)
+	if maxContext > 0 {
+		return perSeq(maxContext) * max(concurrency, 1)
+	}
+	return perSeq(min(contextLength, maxDefaultTokens))
+}
+
+// SeqTokens is the most tokens' worth of blocks one sequence holds when every
+// layer reads only the last window positions and each step adds at most step
+// tokens (WindowBlocks), 0 without a window (a sequence holds all it has).
+func SeqTokens(window, step, blockTokens int) int {
+	if window <= 0 {
+		return 0
+	}
+	return WindowBlocks(window, max(step, 1), blockTokens) * blockTokens
 }
 
 // BlocksFor is how many blocks of blockTokens hold tokens tokens.
@@ -61,6 +90,7 @@ func BlocksFor(tokens, blockTokens int) int {
 // metrics read the counts.
 type Pool struct {
 	blockTokens, blocks int
+	window              int // SetWindow: positions every layer reads back from a query, 0 for all
 	seed                maphash.Seed
 
 	mu     sync.Mutex
@@ -102,6 +132,42 @@ func NewPool(tokens, blockTokens int) *Pool {
 	return p
 }
 
+// SetWindow tells the pool that every layer reads only the last window
+// positions up to each query (model.Hyper.KVWindow; 0: all of them), before
+// any sequence is made: a sequence then gives back the blocks its next query
+// can no longer read.
+func (p *Pool) SetWindow(window int) { p.window = max(window, 0) }
+
+// dead is how many leading blocks of a sequence no query at position n or
+// later reads: those wholly before n - window + 1. 0 without a window.
+func (p *Pool) dead(n int) int {
+	if p.window <= 0 {
+		return 0
+	}
+	return max(0, n-p.window+1) / p.blockTokens
+}
+
+// held is how many blocks a sequence of n filled tokens holds.
+func (p *Pool) held(n int) int { return BlocksFor(n, p.blockTokens) - p.dead(n) }
+
+// WindowBlocks is the most blocks one sequence holds at once with a window of
+// window positions, when each step adds at most step tokens: the step's
+// blocks and the window's before its first query, each possibly split over one
+// more block at either end.
+func WindowBlocks(window, step, blockTokens int) int {
+	return (step + window + 2*blockTokens - 3) / blockTokens
+}
+
+// MaxSeqTokens is the longest sequence the pool can hold alone when each step
+// adds at most step tokens: its capacity, or without bound (math.MaxInt) when a
+// window keeps every sequence within a window's blocks and the pool has them.
+func (p *Pool) MaxSeqTokens(step int) int {
+	if p.window > 0 && WindowBlocks(p.window, max(step, 1), p.blockTokens) <= p.blocks {
+		return math.MaxInt
+	}
+	return p.CapacityTokens()
+}
+
 // BlockTokens is the tokens one block holds.
 func (p *Pool) BlockTokens() int { return p.blockTokens }
 
@@ -129,9 +195,17 @@ func (p *Pool) Stats() Stats {
 	return p.stats
 }
 
-// Need is how many more blocks a sequence holding from tokens needs to hold to tokens.
-func (p *Pool) Need(from, to int) int {
-	return max(BlocksFor(to, p.blockTokens)-BlocksFor(from, p.blockTokens), 0)
+// Need is how many more blocks than it holds a sequence of from filled
+// tokens takes, at most, on its way to to tokens in steps of at most step
+// tokens each (a decode step: 1; a prefill: the scheduler's chunk). With a
+// window the blocks that fall out of it are given back along the way, so a
+// long prompt needs at most WindowBlocks, not its whole length.
+func (p *Pool) Need(from, to, step int) int {
+	peak := BlocksFor(to, p.blockTokens) - p.dead(from)
+	if p.window > 0 {
+		peak = min(peak, WindowBlocks(p.window, max(step, 1), p.blockTokens))
+	}
+	return max(peak-p.held(from), 0)
 }
 
 // Seq is one sequence's claim on the pool: its blocks in position order and
@@ -139,10 +213,11 @@ func (p *Pool) Need(from, to int) int {
 // values in block Blocks()[i/BlockTokens()]. A Seq is used by one goroutine at
 // a time (the engine's), while the pool is shared.
 type Seq struct {
-	pool   *Pool
-	blocks []int32
-	tokens []int
-	filled int // tokens whose keys and values the engine has written (Filled)
+	pool    *Pool
+	blocks  []int32
+	tokens  []int
+	filled  int // tokens whose keys and values the engine has written (Filled)
+	dropped int // leading blocks given back (out of the window); their entries in blocks are stale
 }
 
 // NewSeq returns an empty sequence.
@@ -151,8 +226,13 @@ func (p *Pool) NewSeq() *Seq { return &Seq{pool: p} }
 // Len is the tokens the sequence holds.
 func (s *Seq) Len() int { return len(s.tokens) }
 
-// Blocks are the sequence's blocks, in position order (do not modify).
+// Blocks are the sequence's blocks, in position order (do not modify). With a
+// window, the leading ones no query reads any more (Held does not count them)
+// have been given back and may hold another sequence's keys by now.
 func (s *Seq) Blocks() []int32 { return s.blocks }
+
+// Held is how many blocks the sequence holds.
+func (s *Seq) Held() int { return len(s.blocks) - s.dropped }
 
 // NewSeqFromCache returns a sequence holding the longest cached prefix of
 // prompt made of whole blocks, leaving at least one token of the prompt to
@@ -176,6 +256,7 @@ func (p *Pool) NewSeqFromCache(prompt []int) (*Seq, int) {
 	n := len(s.blocks) * bt
 	s.tokens = append(s.tokens, prompt[:n]...)
 	s.filled = n
+	s.dropLocked()
 	p.stats.QueriedTokens += uint64(len(prompt))
 	p.stats.HitTokens += uint64(n)
 	return s, n
@@ -222,7 +303,7 @@ func (s *Seq) Unreserve(n int) {
 	p := s.pool
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	keep := BlocksFor(n, p.blockTokens)
+	keep := max(BlocksFor(n, p.blockTokens), s.dropped)
 	for _, id := range s.blocks[keep:] {
 		p.releaseLocked(id)
 	}
@@ -232,7 +313,8 @@ func (s *Seq) Unreserve(n int) {
 
 // Filled tells the pool that the engine has written the keys and values of
 // every reserved token: the blocks that are now full become reusable by
-// prompts that start with the same tokens.
+// prompts that start with the same tokens, and with a window, the blocks the
+// next query can no longer read are given back.
 func (s *Seq) Filled() {
 	p := s.pool
 	bt := p.blockTokens
@@ -241,11 +323,25 @@ func (s *Seq) Filled() {
 	for b := s.filled / bt; (b+1)*bt <= len(s.tokens); b++ {
 		parent := int32(-1)
 		if b > 0 {
+			if b-1 < s.dropped {
+				// Given back, the parent may hold other tokens by now: indexed under it, this block
+				// could be found after a prefix it was not computed from.
+				break
+			}
 			parent = s.blocks[b-1]
 		}
 		p.indexLocked(s.blocks[b], parent, s.tokens[b*bt:(b+1)*bt])
 	}
 	s.filled = len(s.tokens)
+	s.dropLocked()
+}
+
+// dropLocked gives back the leading blocks no query after the filled tokens
+// reads. They stay cached by their tokens, like a finished sequence's.
+func (s *Seq) dropLocked() {
+	for ; s.dropped < s.pool.dead(s.filled); s.dropped++ {
+		s.pool.releaseLocked(s.blocks[s.dropped])
+	}
 }
 
 // Release gives the sequence's blocks back; full ones stay cached for reuse
@@ -254,10 +350,10 @@ func (s *Seq) Release() {
 	p := s.pool
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, id := range s.blocks {
+	for _, id := range s.blocks[s.dropped:] {
 		p.releaseLocked(id)
 	}
-	s.blocks, s.tokens, s.filled = nil, nil, 0
+	s.blocks, s.tokens, s.filled, s.dropped = nil, nil, 0, 0
 }
 
 func (p *Pool) hash(parent int32, tokens []int) uint64 {

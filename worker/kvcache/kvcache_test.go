@@ -51,7 +51,7 @@ func TestReserveIsAllOrNone(t *testing.T) {
 	if p.FreeBlocks() != 6 {
 		t.Fatalf("after release: %d free", p.FreeBlocks())
 	}
-	if p.Need(15, 16) != 0 || p.Need(16, 17) != 1 || p.Need(0, 1) != 1 || p.Need(0, 33) != 3 {
+	if p.Need(15, 16, 1) != 0 || p.Need(16, 17, 1) != 1 || p.Need(0, 1, 1) != 1 || p.Need(0, 33, 8) != 3 {
 		t.Error("Need counts blocks wrongly")
 	}
 }
@@ -118,14 +118,137 @@ func TestCachedBlocksAreEvictedLeastRecentlyUsedFirst(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
-	for _, c := range []struct{ ctx, maxCtx, conc, want int }{
-		{2048, 0, 8, 2048},       // the model's context
-		{131072, 0, 8, 32768},    // at most 32768 by default
-		{131072, 4096, 8, 32768}, // explicit: every slot at its context
-		{2048, 512, 0, 512},
+	w := SeqTokens(4096, 512, 16) // Mistral's window, the default chunk
+	if w != WindowBlocks(4096, 512, 16)*16 || w < 4096+512 || w > 4096+512+32 || SeqTokens(0, 512, 16) != 0 {
+		t.Fatalf("SeqTokens(4096, 512, 16) = %d", w)
+	}
+	for _, c := range []struct{ ctx, maxCtx, conc, seq, want int }{
+		{2048, 0, 8, 0, 2048},       // the model's context
+		{131072, 0, 8, 0, 32768},    // at most 32768 by default
+		{131072, 4096, 8, 0, 32768}, // explicit: every slot at its context
+		{2048, 512, 0, 0, 512},
+		{32768, 32768, 8, w, 8 * w}, // windowed: every slot at its window
+		{32768, 0, 1, w, w},
+		{32768, 1024, 8, w, 8 * 1024}, // a context shorter than the window
 	} {
-		if got := Tokens(c.ctx, c.maxCtx, c.conc); got != c.want {
-			t.Errorf("Tokens(%d, %d, %d) = %d, want %d", c.ctx, c.maxCtx, c.conc, got, c.want)
+		if got := Tokens(c.ctx, c.maxCtx, c.conc, c.seq); got != c.want {
+			t.Errorf("Tokens(%d, %d, %d, %d) = %d, want %d", c.ctx, c.maxCtx, c.conc, c.seq, got, c.want)
 		}
 	}
+}
+
+// With a window, a growing sequence gives back the blocks its next query cannot read, in steps of any size up
+// to the one Need was told, and Need bounds what it takes on the way: never more than WindowBlocks at once.
+func TestWindowGivesBackBlocksOutOfReach(t *testing.T) {
+	const bt, window = 4, 6
+	for _, step := range []int{1, 3, 8} {
+		p := NewPool(400, bt)
+		p.SetWindow(window)
+		s := p.NewSeq()
+		bound := p.Need(0, 300, step)
+		if bound != WindowBlocks(window, step, bt) || bound >= BlocksFor(300, bt) {
+			t.Fatalf("step %d: Need(0, 300) = %d, want WindowBlocks %d, far below %d", step, bound, WindowBlocks(window, step, bt), BlocksFor(300, bt))
+		}
+		peak := 0
+		for n := 0; n < 300; {
+			k := 1 + (n*7)%step // steps of every size up to step
+			before := s.Held()
+			need := p.Need(n, n+k, step)
+			if err := s.Reserve(seqOf(k, n)); err != nil {
+				t.Fatal(err)
+			}
+			if took := s.Held() - before; took > need {
+				t.Fatalf("step %d at %d tokens: took %d blocks, Need said %d", step, n, took, need)
+			}
+			peak = max(peak, s.Held())
+			s.Filled()
+			n += k
+			// Every block holding a position the next query (at n) reads is still held.
+			first := max(0, n-window+1) / bt
+			if s.Held() != len(s.Blocks())-first {
+				t.Fatalf("step %d at %d tokens: holds %d of %d blocks, want all from block %d", step, n, s.Held(), len(s.Blocks()), first)
+			}
+			if p.FreeBlocks() != p.Blocks()-s.Held() {
+				t.Fatalf("step %d: %d free of %d with %d held", step, p.FreeBlocks(), p.Blocks(), s.Held())
+			}
+		}
+		if peak > bound {
+			t.Errorf("step %d: held %d blocks at once, more than WindowBlocks %d", step, peak, bound)
+		}
+		s.Release()
+		if p.FreeBlocks() != p.Blocks() {
+			t.Errorf("after release: %d of %d free", p.FreeBlocks(), p.Blocks())
+		}
+	}
+}
+
+// A pool of a few blocks serves a windowed sequence of any length; without the window it fills up.
+func TestWindowedSequenceOutgrowsThePool(t *testing.T) {
+	grow := func(window int) error {
+		p := NewPool(16, 4) // 4 blocks
+		p.SetWindow(window)
+		s := p.NewSeq()
+		for n := range 100 {
+			if err := s.Reserve([]int{n}); err != nil {
+				return err
+			}
+			s.Filled()
+		}
+		return nil
+	}
+	if err := grow(6); err != nil {
+		t.Errorf("window 6 in 4 blocks of 4: %v", err)
+	}
+	if err := grow(0); !errors.Is(err, ErrFull) {
+		t.Errorf("no window: %v, want ErrFull", err)
+	}
+}
+
+// Blocks given back stay cached by their tokens, so a prompt that starts the same way still finds them; a block
+// whose parent was given back is not indexed (the parent may hold other tokens by then).
+func TestWindowedBlocksStayCachedForPrefixes(t *testing.T) {
+	p := NewPool(64, 4)
+	p.SetWindow(5)
+	a := p.NewSeq()
+	if err := a.Reserve(seqOf(8, 0)); err != nil { // blocks 0-1
+		t.Fatal(err)
+	}
+	a.Filled() // the next query (8) reads from 4: block 0 is given back, cached
+	if a.Held() != 1 {
+		t.Fatalf("held %d, want 1", a.Held())
+	}
+	if err := a.Reserve(seqOf(8, 8)); err != nil { // blocks 2-3, parent of 2 is held
+		t.Fatal(err)
+	}
+	a.Filled()
+	b, n := p.NewSeqFromCache(seqOf(17, 0))
+	if n != 16 {
+		t.Fatalf("prefix of a windowed sequence: %d cached tokens, want 16", n)
+	}
+	b.Release()
+	// A second sequence whose first block differs but whose later tokens match finds nothing.
+	other := append([]int{99, 98, 97, 96}, seqOf(13, 4)...)
+	if c, n := p.NewSeqFromCache(other); n != 0 {
+		t.Fatalf("a different first block matched %d tokens", n)
+	} else {
+		c.Release()
+	}
+	a.Release()
+
+	// Window 1: each block is given back as soon as it is full, before the next is indexed.
+	q := NewPool(64, 4)
+	q.SetWindow(1)
+	d := q.NewSeq()
+	for i := range 3 {
+		if err := d.Reserve(seqOf(4, 4*i)); err != nil {
+			t.Fatal(err)
+		}
+		d.Filled()
+	}
+	if e, n := q.NewSeqFromCache(seqOf(13, 0)); n != 4 {
+		t.Fatalf("blocks filled after their parent was given back were indexed: %d tokens matched, want 4", n)
+	} else {
+		e.Release()
+	}
+	d.Release()
 }

@@ -35,6 +35,12 @@ type Options struct {
 	GPUMemoryUtilization float64
 	// KVBlockTokens is the KV block size in tokens; 0 means kvcache.DefaultBlockTokens.
 	KVBlockTokens int
+	// PrefillChunk is the most prompt tokens the scheduler adds to a sequence in
+	// one step (serve's --prefill-chunk); 0 means kvcache.DefaultStepTokens. With
+	// a model whose every layer is windowed it bounds what one sequence holds
+	// (kvcache.SeqTokens), so the least KV cache is a window per sequence, not a
+	// context.
+	PrefillChunk int
 	// MaxBatch is the most tokens one forward call runs (a prefill chunk);
 	// 0 means 1024. Of them, at most LogitRows want logits.
 	MaxBatch int
@@ -66,8 +72,12 @@ func (o Options) WithDefaults(h model.Hyper) Options {
 	if o.GPUMemoryUtilization <= 0 {
 		o.GPUMemoryUtilization = DefaultGPUMemoryUtilization
 	}
+	if o.PrefillChunk <= 0 {
+		o.PrefillChunk = kvcache.DefaultStepTokens
+	}
 	if o.KVCacheTokens <= 0 {
-		o.KVCacheTokens = kvcache.Tokens(h.ContextLength, o.MaxContext, o.Concurrency)
+		o.KVCacheTokens = kvcache.Tokens(h.ContextLength, o.MaxContext, o.Concurrency,
+			kvcache.SeqTokens(h.KVWindow(), o.PrefillChunk, o.KVBlockTokens))
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 1024

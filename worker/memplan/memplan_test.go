@@ -90,6 +90,25 @@ func TestServingOptionsSizeTheKVCache(t *testing.T) {
 			t.Errorf("%+v: %d KV tokens, want %d", c.o, got, c.want)
 		}
 	}
+	// Mistral-7B-v0.1's shape: every layer in a 4096-token window, so each slot needs a window's blocks
+	// (and the prefill chunk's), not its 32k context; Gemma 3's global layers need everything.
+	mistral := llama32_1b
+	mistral.ContextLength, mistral.Blocks, mistral.SlidingWindow = 32768, 32, 4096
+	per := kvcache.SeqTokens(4096, 512, kvcache.DefaultBlockTokens)
+	if got := (Options{MaxContext: 32768, Concurrency: 8}).WithDefaults(mistral).KVCacheTokens; got != 8*per || per > 4096+512+32 {
+		t.Errorf("windowed model, 8 slots of 32768: %d KV tokens, want 8 x %d", got, per)
+	}
+	if got := (Options{MaxContext: 32768, Concurrency: 8, PrefillChunk: 64}).WithDefaults(mistral).KVCacheTokens; got != 8*kvcache.SeqTokens(4096, 64, 16) {
+		t.Errorf("windowed model, chunks of 64: %d KV tokens", got)
+	}
+	gemma := mistral
+	gemma.SWALayers = make([]bool, gemma.Blocks)
+	for l := range gemma.SWALayers {
+		gemma.SWALayers[l] = l%6 != 5
+	}
+	if got := (Options{MaxContext: 32768, Concurrency: 8}).WithDefaults(gemma).KVCacheTokens; got != 8*32768 {
+		t.Errorf("mixed global and window layers: %d KV tokens, want every slot's context", got)
+	}
 }
 
 // The pool's bytes follow its storage type: 16-bit types half of float32, Q8_0 34 bytes per 32

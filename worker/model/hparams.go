@@ -106,6 +106,19 @@ func (h *Hyper) Window(layer int) int {
 	return h.SlidingWindow
 }
 
+// KVWindow is how many of the latest positions any layer reads, when every layer is windowed (Mistral's
+// sliding window, Phi-3's): a sequence's keys and values older than that are never read again, so the KV
+// pool gives their blocks back. 0 when some layer attends to everything (Gemma's global layers) or none is
+// windowed.
+func (h *Hyper) KVWindow() int {
+	for l := range h.Blocks {
+		if h.Window(l) == 0 {
+			return 0
+		}
+	}
+	return h.SlidingWindow
+}
+
 // LayerRope is the rope base and position scale of layer.
 func (h *Hyper) LayerRope(layer int) (base, scale float32) {
 	if h.Window(layer) > 0 {

@@ -63,8 +63,9 @@ type Config struct {
 
 // DefaultPrefillChunk is the prefill chunk when none is configured: at 512
 // tokens a step's prefill costs about what a large batch's decode costs on a
-// GPU, so a long prompt at most doubles the running streams' step time.
-const DefaultPrefillChunk = 512
+// GPU, so a long prompt at most doubles the running streams' step time. The KV
+// pool sizes a windowed model's sequences by it (kvcache.DefaultStepTokens).
+const DefaultPrefillChunk = kvcache.DefaultStepTokens
 
 // Request is one generation.
 type Request struct {
@@ -255,15 +256,16 @@ type Scheduler struct {
 // New starts the scheduling goroutine.
 func New(b engine.Backend, d engine.Detokenizer, cfg Config) *Scheduler {
 	// One request may hold the whole pool, never more: a sequence alone always fits.
-	ctxLen := min(b.Model().Hyper.ContextLength, b.KV().CapacityTokens())
+	if cfg.PrefillChunk <= 0 {
+		cfg.PrefillChunk = DefaultPrefillChunk
+	}
+	// A sequence is as long as the pool can hold it alone: all of it, or a window's worth (kvcache.SetWindow).
+	ctxLen := min(b.Model().Hyper.ContextLength, b.KV().MaxSeqTokens(cfg.PrefillChunk))
 	if cfg.MaxContext > 0 && cfg.MaxContext < ctxLen {
 		ctxLen = cfg.MaxContext
 	}
 	cfg.MaxContext = ctxLen
 	cfg.MaxConcurrent = max(cfg.MaxConcurrent, 1)
-	if cfg.PrefillChunk <= 0 {
-		cfg.PrefillChunk = DefaultPrefillChunk
-	}
 	if cfg.MaxQueue < 0 {
 		cfg.MaxQueue = 0
 	}
@@ -493,8 +495,8 @@ func (s *Scheduler) embed(r *running) {
 }
 
 // kvNeed is the blocks a sequence of n tokens needs to run its next step: the
-// n tokens and the one it decodes next.
-func (s *Scheduler) kvNeed(n int) int { return kvcache.BlocksFor(n+1, s.kv.BlockTokens()) }
+// n tokens, prefilled a chunk at a time, and the one it decodes next.
+func (s *Scheduler) kvNeed(n int) int { return s.kv.Need(0, n+1, s.cfg.PrefillChunk) }
 
 // prefilling reports whether r is still computing its tokens (no logits yet).
 func (r *running) prefilling() bool { return r.hasSeq && !r.hasPick && r.logits == nil }
@@ -505,7 +507,7 @@ func (s *Scheduler) pending(run []*running) int {
 	n := 0
 	for _, r := range run {
 		if r.prefilling() {
-			n += s.kv.Need(r.filled, len(r.history)+1)
+			n += s.kv.Need(r.filled, len(r.history)+1, s.cfg.PrefillChunk)
 		}
 	}
 	return n
@@ -646,7 +648,7 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 		n := 0
 		for _, r := range run {
 			if !r.prefilling() {
-				n += s.kv.Need(len(r.history)-1, len(r.history))
+				n += s.kv.Need(len(r.history)-1, len(r.history), 1)
 			}
 		}
 		return n

@@ -844,3 +844,53 @@ func TestAdmissionIsFirstComeFirstServed(t *testing.T) {
 		t.Errorf("requests started in the order of their prompt lengths %v, want the order they came in %v", order, want)
 	}
 }
+
+// With every layer windowed (the mistral_swa fixture), a pool of four blocks serves a prompt and answer many
+// times its size: the scheduler does not cap the context at the pool, admits the prompt by the window's blocks,
+// and the tokens are the ones a pool that holds everything gives.
+func TestWindowedModelOutgrowsTheKVPool(t *testing.T) {
+	m, err := model.Load(filepath.Join("..", "testdata", "fidelity", "mistral_swa.gguf"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tok, err := tokenizer.FromGGUF(m.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := engine.NewCPU(m, engine.CPUOptions{KVCacheTokens: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	ref, err := engine.NewCPU(m, engine.CPUOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	s := New(small, tok, Config{MaxConcurrent: 2, MaxQueue: 4, PrefillChunk: 16})
+	defer s.Drain(context.Background())
+	if s.ContextLength() != m.Hyper.ContextLength {
+		t.Fatalf("context length %d, want the model's %d (a window's blocks fit the pool)", s.ContextLength(), m.Hyper.ContextLength)
+	}
+	prompt := make([]int, 70)
+	for i := range prompt {
+		prompt[i] = 3 + (i*37)%(m.Hyper.VocabSize-3)
+	}
+	req := Request{Prompt: prompt, MaxTokens: 50, IgnoreEOS: true}
+	h, err := s.Submit(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got := collect(t, h)
+	want, err := engine.Generate(context.Background(), ref, tok, engine.Request{Prompt: prompt, MaxTokens: 50, IgnoreEOS: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Err != nil || len(got.Tokens) != 50 || fmt.Sprint(got.Tokens) != fmt.Sprint(want.Tokens) {
+		t.Fatalf("120 tokens through a 64-token pool: %v %v, with a whole pool %v", got.Err, got.Tokens, want.Tokens)
+	}
+	if st := s.Stats(); st.KVUsedTokens != 0 || small.KV().FreeBlocks() != small.KV().Blocks() {
+		t.Errorf("after the request: %+v, %d of %d blocks free", st, small.KV().FreeBlocks(), small.KV().Blocks())
+	}
+}
