@@ -381,7 +381,9 @@ func (s *Scheduler) loop() {
 
 // admit drops cancelled requests, resumes preempted sequences while the pool
 // has room for them, then admits waiting requests that fit, first come first
-// served: nothing newer starts while an older sequence waits for KV space.
+// served: nothing newer starts while an older sequence waits for KV space
+// (past one that waits for a shared prompt's prefill, only with what that one
+// leaves; see next).
 // Room is what the pool has free less what admitted sequences still need to
 // finish their prefill, so a prompt admitted now never takes the blocks an
 // earlier one was admitted with.
@@ -421,10 +423,9 @@ func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
 		clear(s.queue[len(kept):])
 		s.queue = kept
 		var h *Handle
-		if len(s.queue) > 0 && s.nRunning < s.cfg.MaxConcurrent && room >= s.kvNeed(len(s.queue[0].req.Prompt)) &&
-			!s.awaitsPrefill(run, s.queue[0].req.Prompt) {
-			h = s.queue[0]
-			s.queue = s.queue[1:]
+		if i := s.next(run, room); i >= 0 {
+			h = s.queue[i]
+			s.queue = slices.Delete(s.queue, i, i+1)
 			s.nRunning++
 		}
 		s.mu.Unlock()
@@ -449,6 +450,31 @@ func (s *Scheduler) admit(run, pre []*running) ([]*running, []*running) {
 		run = s.start(r, run)
 	}
 	return run, pre
+}
+
+// next is the index in the queue of the request to admit with room blocks
+// free, or -1: the oldest, unless it waits for a prompt being prefilled
+// (awaitsPrefill). Newer requests may then start past it, with what is left
+// after the blocks and slots every such waiting request will take, so that
+// none of them is delayed by it; the first that does not wait either fits or
+// admits nothing, as in first come, first served. s.mu is held.
+func (s *Scheduler) next(run []*running, room int) int {
+	slots := s.cfg.MaxConcurrent - s.nRunning
+	for i, h := range s.queue {
+		if slots <= 0 {
+			return -1
+		}
+		need := s.kvNeed(len(h.req.Prompt))
+		if !s.awaitsPrefill(run, h.req.Prompt) {
+			if room >= need {
+				return i
+			}
+			return -1
+		}
+		room -= need
+		slots--
+	}
+	return -1
 }
 
 // awaitsPrefill reports whether prompt starts with at least a full block of

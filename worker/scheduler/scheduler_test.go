@@ -845,6 +845,73 @@ func TestAdmissionIsFirstComeFirstServed(t *testing.T) {
 	}
 }
 
+// gatedPrefill holds each Prefill until gate gives a value (or is closed).
+type gatedPrefill struct {
+	*tracing
+	gate chan struct{}
+}
+
+func (g *gatedPrefill) Prefill(seq engine.SeqID, tokens []int, all bool) ([][]float32, error) {
+	g.add(call{kind: "prefill", seq: seq, tokens: slices.Clone(tokens)})
+	<-g.gate
+	return g.Backend.Prefill(seq, tokens, all)
+}
+
+// A request that waits for a prompt being prefilled (it starts with the same block) does not hold the queue:
+// a newer, unrelated request starts while the long prompt is still being computed, and the waiting one then
+// takes the long prompt's blocks from the pool instead of computing them.
+func TestNewerRequestStartsPastOneAwaitingAPrefill(t *testing.T) {
+	cpu, tok := loadLong(t, 4096)
+	tr := &tracing{Backend: cpu}
+	b := &gatedPrefill{tracing: tr, gate: make(chan struct{})}
+	s := New(b, tok, Config{MaxConcurrent: 3, MaxQueue: 4, PrefillChunk: 64})
+	defer s.Drain(context.Background())
+	long := longPrompt(640, 21)
+	first := submitted(t, s, context.Background(), Request{Prompt: long, MaxTokens: 2, IgnoreEOS: true})
+	tr.until(t, "the long prompt's first chunk", func(cs []call) bool {
+		return count(cs, func(c call) bool { return c.kind == "prefill" }) == 1
+	})
+	// While that chunk is held: a request sharing its first 128 tokens, then an unrelated one.
+	same := append(slices.Clone(long[:128]), longPrompt(20, 22)...)
+	hs := []*Handle{first, submitted(t, s, context.Background(), Request{Prompt: same, MaxTokens: 2, IgnoreEOS: true}),
+		submitted(t, s, context.Background(), Request{Prompt: longPrompt(30, 23), MaxTokens: 2, IgnoreEOS: true})}
+	close(b.gate)
+	for i, h := range hs {
+		if _, res := collect(t, h); res.Err != nil {
+			t.Fatalf("request %d: %v", i, res.Err)
+		}
+	}
+	cs := tr.trace()
+	longSeq := startOf(cs, len(long))
+	lastChunk, startedOther, startedSame := -1, -1, -1
+	for i, c := range cs {
+		switch {
+		case c.kind == "prefill" && c.seq == longSeq:
+			lastChunk = i
+		case c.kind == "start" && len(c.tokens) == 30 && startedOther < 0:
+			startedOther = i
+		case c.kind == "start" && len(c.tokens) == len(same) && startedSame < 0:
+			startedSame = i
+		}
+	}
+	if startedOther < 0 || startedOther > lastChunk {
+		t.Errorf("the unrelated request started at call %d, after the long prompt's last chunk (%d)", startedOther, lastChunk)
+	}
+	if startedSame < lastChunk {
+		t.Errorf("the request sharing the long prompt's start began at call %d, before its prefill ended (%d)", startedSame, lastChunk)
+	}
+	sameSeq := startOf(cs, len(same))
+	computed := 0
+	for _, c := range cs {
+		if c.kind == "prefill" && c.seq == sameSeq {
+			computed += len(c.tokens)
+		}
+	}
+	if computed > len(same)-128 {
+		t.Errorf("the request sharing 128 tokens computed %d of its %d", computed, len(same))
+	}
+}
+
 // With every layer windowed (the mistral_swa fixture), a pool of four blocks serves a prompt and answer many
 // times its size: the scheduler does not cap the context at the pool, admits the prompt by the window's blocks,
 // and the tokens are the ones a pool that holds everything gives.
