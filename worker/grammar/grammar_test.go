@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/grammar/grammartest"
 	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
 
@@ -106,24 +107,6 @@ func isEOG(v *Vocab, id int) bool {
 	return false
 }
 
-func compileSchema(t *testing.T, schema string) *jsonschema.Schema {
-	t.Helper()
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // The schemas cover every keyword the compiler supports; the walks take
 // random tokens of a real vocabulary wherever the mask allows, and every
 // sentence must validate.
@@ -155,7 +138,7 @@ func TestSchemaWalksValidate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			validator := compileSchema(t, tc.schema)
+			validator := grammartest.Validator(t, tc.schema)
 			rng := rand.New(rand.NewPCG(1, 2))
 			ended := 0
 			for i := range 60 {
@@ -352,7 +335,7 @@ func TestToolCallWalks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	validators := map[string]*jsonschema.Schema{"get_weather": compileSchema(t, weather), "add": compileSchema(t, add), "noop": compileSchema(t, `{"type":"object"}`)}
+	validators := map[string]*jsonschema.Schema{"get_weather": grammartest.Validator(t, weather), "add": grammartest.Validator(t, add), "noop": grammartest.Validator(t, `{"type":"object"}`)}
 	call := regexp.MustCompile(`(?s)<tool_call>\n(.*?)\n</tool_call>`)
 	rng := rand.New(rand.NewPCG(7, 8))
 	seen := map[string]bool{}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/kubeinfer/kubeinfer/worker/chattemplate"
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/grammar/grammartest"
 	"github.com/kubeinfer/kubeinfer/worker/load"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
@@ -357,24 +358,6 @@ const personSchema = `{"type":"object","properties":{
 	"born":{"type":"string","format":"date"}},
 	"required":["name","age","kind"],"additionalProperties":false}`
 
-func validator(t *testing.T, schema string) *jsonschema.Schema {
-	t.Helper()
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // json_schema outputs validate for every seed: sampling at temperature 1
 // from a model that writes Go, constrained to the schema (the Node SDK test
 // runs 100 seeds of a smaller schema).
@@ -384,7 +367,7 @@ func TestParityJSONSchemaOutputs(t *testing.T) {
 	if err := json.Unmarshal([]byte(personSchema), &schema); err != nil {
 		t.Fatal(err)
 	}
-	val := validator(t, personSchema)
+	val := grammartest.Validator(t, personSchema)
 	format := openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
 		JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: "person", Schema: schema, Strict: openai.Bool(true)}}}
 	const seeds = 30
@@ -480,8 +463,8 @@ func TestParityToolRoundTrip(t *testing.T) {
 	tr := startTrained(t, Config{MaxConcurrent: 2, MaxQueue: 8})
 	ctx := context.Background()
 	vals := map[string]*jsonschema.Schema{
-		"get_weather": validator(t, `{"type":"object","properties":{"city":{"type":"string","maxLength":12},"unit":{"type":"string","enum":["c","f"]}},"required":["city","unit"]}`),
-		"add":         validator(t, `{"type":"object","properties":{"a":{"type":"integer","minimum":0,"maximum":99},"b":{"type":"integer","minimum":0,"maximum":99}},"required":["a","b"]}`),
+		"get_weather": grammartest.Validator(t, `{"type":"object","properties":{"city":{"type":"string","maxLength":12},"unit":{"type":"string","enum":["c","f"]}},"required":["city","unit"]}`),
+		"add":         grammartest.Validator(t, `{"type":"object","properties":{"a":{"type":"integer","minimum":0,"maximum":99},"b":{"type":"integer","minimum":0,"maximum":99}},"required":["a","b"]}`),
 	}
 	checkCalls := func(what string, calls []openai.ChatCompletionMessageToolCallUnion, only string) {
 		if len(calls) == 0 {
