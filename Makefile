@@ -45,8 +45,10 @@ fmt: ## Run go fmt.
 SUITE_TAGS := e2e,gitops
 
 .PHONY: vet
-vet: ## Run go vet.
+vet: ## Run go vet; and build without cgo and for arm64 (no assembly), which the worker's image and users may do.
 	$(GO) vet -tags $(SUITE_TAGS) ./...
+	CGO_ENABLED=0 $(GO) build ./...
+	GOARCH=arm64 $(GO) build ./...
 
 .PHONY: lint
 lint: vet ## go vet and staticcheck (built once per machine) over every package and suite.

@@ -41,3 +41,6 @@ func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, e
 
 // SampleLast needs cgo.
 func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) { return nil, errNoCgo }
+
+// DecodeGreedy needs cgo.
+func (b *Backend) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) { return nil, errNoCgo }

@@ -2,6 +2,7 @@ package cudabackend
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/kubeinfer/kubeinfer/worker/engine"
@@ -72,11 +73,17 @@ func Runs(h model.Hyper) error {
 	return nil
 }
 
+// EnvCPUMatvecInt8 set to "0" keeps the serving CPU engine's products with
+// K-quant weights in float32 (engine.CPUOptions.MatvecInt8), as the GPU's
+// KUBEINFER_CUDA_MATVEC_INT8=0 does there.
+const EnvCPUMatvecInt8 = "KUBEINFER_CPU_MATVEC_INT8"
+
 // newCPU is the CPU engine with the KV cache the same options give the GPU, in
-// tokens; Auto stores it as float32 there.
+// tokens (Auto stores it as float32 there), rounding activations to int8 for
+// K-quant weights as llama.cpp does unless EnvCPUMatvecInt8 is "0".
 func newCPU(m *model.Model, opts Options) (engine.Backend, error) {
 	c, err := engine.NewCPU(m, engine.CPUOptions{KVCacheTokens: opts.Memory.WithDefaults(m.Hyper).KVCacheTokens,
-		KVType: opts.Memory.KVType})
+		KVType: opts.Memory.KVType, MatvecInt8: os.Getenv(EnvCPUMatvecInt8) != "0"})
 	if err != nil {
 		return nil, err
 	}

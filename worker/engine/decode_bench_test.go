@@ -10,7 +10,17 @@ import (
 // BenchmarkDecode decodes one token at a time on the model named by
 // KUBEINFER_BENCH_MODEL (e.g. written by kubeinfer-worker bench --synthetic),
 // for profiles of the CPU engine: go test ./worker/engine -run - -bench Decode -cpuprofile cpu.out
+// (float: float32 activations; int8: CPUOptions.MatvecInt8).
 func BenchmarkDecode(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		int8 bool
+	}{{"float", false}, {"int8", true}} {
+		b.Run(c.name, func(b *testing.B) { benchmarkDecode(b, c.int8) })
+	}
+}
+
+func benchmarkDecode(b *testing.B, int8 bool) {
 	path := os.Getenv("KUBEINFER_BENCH_MODEL")
 	if path == "" {
 		b.Skip("KUBEINFER_BENCH_MODEL is not set")
@@ -20,7 +30,7 @@ func BenchmarkDecode(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer m.Close()
-	c, err := NewCPU(m, CPUOptions{KVCacheTokens: 4096})
+	c, err := NewCPU(m, CPUOptions{KVCacheTokens: 4096, MatvecInt8: int8})
 	if err != nil {
 		b.Fatal(err)
 	}

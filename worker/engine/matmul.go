@@ -142,14 +142,19 @@ type matmul struct {
 	pool    *workPool
 	scratch [][]float32 // per worker: one decoded row
 	sums    []float32   // the tokens' sums of 16 (gguf.SumsOf16), for the fused kernels
+	// int8: matrices whose type has an integer kernel (gguf.Kernels.DotQ8) multiply the tokens rounded to
+	// int8 (q8, one per token), as llama.cpp's CPU kernels do (CPUOptions.MatvecInt8).
+	int8  bool
+	q8    []gguf.Q8K
+	useQ8 bool // this product's
 
 	out, x, bias []float32
 	w            *matrix
 	n            int
 }
 
-func newMatmul(workers, maxCols int) *matmul {
-	mm := &matmul{pool: newWorkPool(workers)}
+func newMatmul(workers, maxCols int, int8 bool) *matmul {
+	mm := &matmul{pool: newWorkPool(workers), int8: int8}
 	mm.scratch = make([][]float32, mm.pool.workers)
 	for i := range mm.scratch {
 		mm.scratch[i] = make([]float32, maxCols)
@@ -158,7 +163,15 @@ func newMatmul(workers, maxCols int) *matmul {
 }
 
 func (mm *matmul) run(out, x []float32, w *matrix, bias []float32, n int) {
-	if n <= fusedTokens {
+	mm.useQ8 = mm.int8 && w.k.DotQ8 != nil && w.cols%gguf.QK8K == 0
+	if mm.useQ8 {
+		for len(mm.q8) < n {
+			mm.q8 = append(mm.q8, gguf.Q8K{})
+		}
+		for t := range n {
+			gguf.QuantizeQ8K(&mm.q8[t], x[t*w.cols:(t+1)*w.cols])
+		}
+	} else if n <= fusedTokens {
 		per := w.cols / 16
 		if cap(mm.sums) < n*per {
 			mm.sums = make([]float32, n*per)
@@ -176,6 +189,19 @@ func (mm *matmul) run(out, x []float32, w *matrix, bias []float32, n int) {
 func (mm *matmul) runRange(worker, lo, hi int) {
 	w, n, in, rows := mm.w, mm.n, mm.w.cols, mm.w.rows
 	x, out := mm.x[:n*in], mm.out[:n*rows]
+	if mm.useQ8 {
+		for r := lo; r < hi; r++ {
+			row := w.row(r)
+			var b float32
+			if mm.bias != nil {
+				b = mm.bias[r]
+			}
+			for t := range n {
+				out[t*rows+r] = w.k.DotQ8(row, &mm.q8[t]) + b
+			}
+		}
+		return
+	}
 	if n <= fusedTokens {
 		per := in / 16
 		for r := lo; r < hi; r++ {

@@ -69,7 +69,7 @@ func TestMatmulBias(t *testing.T) {
 	x := []float32{1, 2, 3, -1, 0, 1}
 	w := testMatrix(t, gguf.TypeF32, 2, 3, []float32{1, 0, 1, 0.5, 0.5, 0.5})
 	out := make([]float32, 4)
-	mm := newMatmul(2, 3)
+	mm := newMatmul(2, 3, false)
 	defer mm.close()
 	mm.run(out, x, w, []float32{10, 20}, 2)
 	near(t, "matmul", out, []float32{14, 23, 10, 20}, 0)
@@ -91,7 +91,7 @@ func TestMatmulParallelMatchesSerial(t *testing.T) {
 		if err := gguf.DequantizeInto(typ, deq, w.data); err != nil {
 			t.Fatal(err)
 		}
-		par, ser := newMatmul(3, in), newMatmul(1, in)
+		par, ser := newMatmul(3, in, false), newMatmul(1, in, false)
 		for _, n := range []int{1, fusedTokens, fusedTokens + 1, 5} {
 			x := make([]float32, n*in)
 			for i := range x {

@@ -27,13 +27,17 @@ func TestQuantizedFidelity(t *testing.T) {
 		t.Fatalf("no fixtures in %s (hack/quant/make-fixtures.sh writes them)", quantDir)
 	}
 	for _, path := range paths {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".json"), func(t *testing.T) {
-			runQuantFixture(t, path)
-		})
+		name := strings.TrimSuffix(filepath.Base(path), ".json")
+		t.Run(name, func(t *testing.T) { runQuantFixture(t, path, false) })
+		t.Run(name+"/int8", func(t *testing.T) { runQuantFixture(t, path, true) })
 	}
 }
 
-func runQuantFixture(t *testing.T, path string) {
+// runQuantFixture holds the engine to the fixture's references: in float32, within QuantTol of both and their
+// greedy continuation; with the activations rounded to int8 (MatvecInt8, llama.cpp's own rounding), within
+// QuantTol of the float64 one, and its greedy continuation but at near-ties of the engine's own logits (within
+// QuantTol of their spread), which may go either way; the reference's tokens are fed on.
+func runQuantFixture(t *testing.T, path string, int8 bool) {
 	fx, err := modeltest.ReadQuantFixture(path)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +67,7 @@ func runQuantFixture(t *testing.T, path string) {
 	if _, err := tokenizer.FromGGUF(m.File); err != nil {
 		t.Fatalf("tokenizer: %v", err)
 	}
-	b, err := NewCPU(m, CPUOptions{})
+	b, err := NewCPU(m, CPUOptions{MatvecInt8: int8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +86,32 @@ func runQuantFixture(t *testing.T, path string) {
 	vsCpp := modeltest.DiffOverStd(logits, fx.LlamaCpp.LastLogits)
 	if vsF64 > modeltest.QuantTol {
 		t.Errorf("last logits vs float64: max |diff| / std = %.4g > %g", vsF64, modeltest.QuantTol)
+	}
+	if int8 {
+		// llama.cpp rounds the same way, so it stays as close as the float32 engine does.
+		if vsCpp > modeltest.QuantTol {
+			t.Errorf("last logits vs llama.cpp: max |diff| / std = %.4g > %g", vsCpp, modeltest.QuantTol)
+		}
+		flips := 0
+		for i, want := range fx.Float64.Greedy {
+			if got := argmax(logits); got != want {
+				if float64(logits[got]-logits[want]) > modeltest.QuantTol*modeltest.Std(logits) {
+					t.Errorf("greedy step %d: %d, float64 reference %d", i, got, want)
+				}
+				flips++
+			}
+			if i == len(fx.Float64.Greedy)-1 {
+				break
+			}
+			out, err := b.Decode([]DecodeInput{{Seq: seq, Token: want}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			logits = out[0]
+		}
+		t.Logf("%s %s int8: max |diff|/std vs float64 %.3f, vs llama.cpp %.3f (llama.cpp vs float64 %.3f); %d near-tie flips",
+			fx.Arch, fx.FileType, vsF64, vsCpp, fx.LlamaCpp.DiffOverStd, flips)
+		return
 	}
 	if vsCpp > modeltest.QuantTol {
 		t.Errorf("last logits vs llama.cpp: max |diff| / std = %.4g > %g", vsCpp, modeltest.QuantTol)

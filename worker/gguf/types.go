@@ -214,6 +214,9 @@ type Kernels struct {
 	// Dot is the dot product of one row of whole blocks with x (as many
 	// elements as the row); sums are x's sums of 16 (SumsOf16).
 	Dot func(row []byte, x, sums []float32) float32
+	// DotQ8, when the type has it (the K-quants of llama.cpp's default mixes, Q4_K and Q6_K), is the dot
+	// product of one row with activations rounded to int8 (QuantizeQ8K), in integer arithmetic.
+	DotQ8 func(row []byte, x *Q8K) float32
 }
 
 // Kernels returns the type's decoder and dot product; ok is false when the
@@ -223,7 +226,14 @@ func (t GGMLType) Kernels() (k Kernels, ok bool) {
 		return Kernels{}, false
 	}
 	tr := t.row()
-	return Kernels{Dequantize: tr.dequantize, Dot: tr.dot}, true
+	k = Kernels{Dequantize: tr.dequantize, Dot: tr.dot}
+	switch t {
+	case TypeQ4_K:
+		k.DotQ8 = dotQ4_KQ8K
+	case TypeQ6_K:
+		k.DotQ8 = dotQ6_KQ8K
+	}
+	return k, true
 }
 
 // SumsOf16 writes into dst (len(x)/16 values) the sums of each 16 elements

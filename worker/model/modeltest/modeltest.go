@@ -191,8 +191,13 @@ func Writer(cfg Config, tensors []Tensor) (*gguf.Writer, error) {
 	tokens := make([]string, cfg.Vocab)
 	types := make([]int32, cfg.Vocab)
 	for i := range tokens {
-		// Printable single characters, so decoded text is easy to read.
-		tokens[i] = string(rune('!' + i))
+		// Printable single characters, so decoded text is easy to read; past the UTF-16 surrogates, which
+		// are not characters (each would be U+FFFD, one token many times, which llama.cpp refuses).
+		r := rune('!' + i)
+		if r >= 0xD800 {
+			r += 0x800
+		}
+		tokens[i] = string(r)
 		types[i] = 1
 	}
 	// One merge, so the byte-level BPE tokenizer has something to apply.

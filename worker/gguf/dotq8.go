@@ -1,0 +1,150 @@
+package gguf
+
+import "math"
+
+// Activations rounded to int8, as llama.cpp's CPU kernels round them before a product with K-quant weights
+// (its Q8_K): per 256 values a scale d = amax / 127 and quants q = round(x / d), with the sums of each 16
+// quants. A K-quant row then dots with them in exact integer arithmetic, 32 byte products an instruction on
+// x86 (dotq8_amd64.s), and applies the block's scales and mins once per sub-block. The rounding of x moves a
+// dot product by about 0.4% of its magnitude: llama.cpp's own error, which the CPU engine, as the reference
+// the GPU is checked against, does not make unless asked (engine.CPUOptions.MatvecInt8).
+
+// QK8K is the values per scale of Q8K: a K-quant's block.
+const QK8K = qkK
+
+// Q8K is a vector of activations rounded to int8 in blocks of 256 (QuantizeQ8K).
+type Q8K struct {
+	Q     []int8
+	D     []float32 // per 256 values
+	Sum16 []int32   // per 16 values: the sum of their quants
+	Sum32 []int32   // per 32 values
+}
+
+// QuantizeQ8K rounds x (a multiple of 256 values) into q, reusing q's storage.
+func QuantizeQ8K(q *Q8K, x []float32) {
+	n := len(x)
+	if cap(q.Q) < n {
+		q.Q, q.D, q.Sum16, q.Sum32 = make([]int8, n), make([]float32, n/qkK), make([]int32, n/16), make([]int32, n/32)
+	}
+	q.Q, q.D, q.Sum16, q.Sum32 = q.Q[:n], q.D[:n/qkK], q.Sum16[:n/16], q.Sum32[:n/32]
+	for b := range n / qkK {
+		xb := x[b*qkK : (b+1)*qkK]
+		var amax float32
+		for _, v := range xb {
+			amax = max(amax, abs32(v))
+		}
+		qb := q.Q[b*qkK : (b+1)*qkK]
+		if amax == 0 {
+			clear(qb)
+			q.D[b] = 0
+			clear(q.Sum16[b*16 : (b+1)*16])
+			clear(q.Sum32[b*8 : (b+1)*8])
+			continue
+		}
+		id := 127 / amax
+		q.D[b] = amax / 127
+		for i, v := range xb {
+			qb[i] = int8(math.RoundToEven(float64(v * id)))
+		}
+		for s := range 16 {
+			var sum int32
+			for _, v := range qb[16*s : 16*s+16] {
+				sum += int32(v)
+			}
+			q.Sum16[b*16+s] = sum
+		}
+		for s := range 8 {
+			q.Sum32[b*8+s] = q.Sum16[b*16+2*s] + q.Sum16[b*16+2*s+1]
+		}
+	}
+}
+
+// dotQ8Chunk is how many blocks one call of the integer kernels covers: their sums stay on the stack.
+const dotQ8Chunk = 16
+
+// dotQ4_KQ8KGo is a Q4_K row times x: d * sum(scale * (q . x_q)) - dmin * sum(min * sum(x_q)) per block, times
+// x's scale; q . x_q per 32 values from q4kSumsGo. dotQ4KAVX2 computes the same in the same order.
+func dotQ4_KQ8KGo(row []byte, x *Q8K) float32 {
+	var sums [dotQ8Chunk * 8]int32
+	nb := len(x.D)
+	var total float32
+	for b0 := 0; b0 < nb; b0 += dotQ8Chunk {
+		n := min(dotQ8Chunk, nb-b0)
+		q4kSumsGo(row[b0*144:(b0+n)*144], x.Q[b0*qkK:(b0+n)*qkK], sums[:8*n])
+		for i := range n {
+			b := b0 + i
+			blk := row[b*144 : b*144+144]
+			var isum, msum int32
+			for j := range 8 {
+				sc, m := scaleMinK4(j, blk[4:16])
+				isum += int32(sc) * sums[8*i+j]
+				msum += int32(m) * x.Sum32[8*b+j]
+			}
+			total += x.D[b] * (half(blk)*float32(isum) - half(blk[2:])*float32(msum))
+		}
+	}
+	return total
+}
+
+// dotQ6_KQ8KGo is a Q6_K row times x: d * sum(scale * (q . x_q - 32 * sum(x_q))) per 16 values, times x's
+// scale; q . x_q (q unsigned, 0..63) from q6kSumsGo. dotQ6KAVX2 computes the same in the same order.
+func dotQ6_KQ8KGo(row []byte, x *Q8K) float32 {
+	var sums [dotQ8Chunk * 16]int32
+	nb := len(x.D)
+	var total float32
+	for b0 := 0; b0 < nb; b0 += dotQ8Chunk {
+		n := min(dotQ8Chunk, nb-b0)
+		q6kSumsGo(row[b0*210:(b0+n)*210], x.Q[b0*qkK:(b0+n)*qkK], sums[:16*n])
+		for i := range n {
+			b := b0 + i
+			blk := row[b*210 : b*210+210]
+			s16 := x.Sum16[16*b : 16*b+16]
+			var isum int32
+			for s := range 16 {
+				isum += int32(int8(blk[192+s])) * (sums[16*i+s] - 32*s16[s])
+			}
+			total += x.D[b] * half(blk[208:]) * float32(isum)
+		}
+	}
+	return total
+}
+
+// q4kSumsGo writes, for each Q4_K block of row (len(out)/8 of them) and its 256 quants of x, the 8 sums over
+// 32 values of the 4-bit quant times the activation quant.
+func q4kSumsGo(row []byte, x []int8, out []int32) {
+	for b := range len(out) / 8 {
+		qs := row[b*144+16 : b*144+144]
+		xb := x[b*qkK : (b+1)*qkK]
+		for j := range 4 {
+			var lo, hi int32
+			for l := range 32 {
+				q := qs[32*j+l]
+				lo += int32(q&0xf) * int32(xb[64*j+l])
+				hi += int32(q>>4) * int32(xb[64*j+32+l])
+			}
+			out[8*b+2*j], out[8*b+2*j+1] = lo, hi
+		}
+	}
+}
+
+// q6kSumsGo writes, for each Q6_K block (len(out)/16 of them), the 16 sums over 16 values of the unsigned 6-bit
+// quant (0..63) times the activation quant.
+func q6kSumsGo(row []byte, x []int8, out []int32) {
+	for b := range len(out) / 16 {
+		blk := row[b*210 : b*210+210]
+		xb := x[b*qkK : (b+1)*qkK]
+		var s [16]int32
+		for n := range 2 {
+			ql, qh := blk[64*n:64*n+64], blk[128+32*n:128+32*n+32]
+			for l := range 32 {
+				q := [4]int32{int32(ql[l]&0xf | (qh[l]&3)<<4), int32(ql[l+32]&0xf | (qh[l]>>2&3)<<4),
+					int32(ql[l]>>4 | (qh[l]>>4&3)<<4), int32(ql[l+32]>>4 | (qh[l]>>6&3)<<4)}
+				for k, v := range q {
+					p := 32*k + l // position within the half
+					s[8*n+p/16] += v * int32(xb[128*n+p])
+				}
+			}
+		}
+		copy(out[16*b:16*b+16], s[:])
+	}
+}

@@ -1,0 +1,31 @@
+package gguf
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 picks the AVX2 kernels (dotq8_amd64.s), which use FMA too; a variable so that tests run the Go
+// ones as well.
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func dotQ4KAVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks int) float32
+
+//go:noescape
+func dotQ6KAVX2(row *byte, x *int8, d *float32, blocks int) float32
+
+func dotQ4_KQ8K(row []byte, x *Q8K) float32 {
+	n := len(x.D)
+	if !hasAVX2 || n == 0 {
+		return dotQ4_KQ8KGo(row, x)
+	}
+	_, _, _ = row[n*144-1], x.Q[n*qkK-1], x.Sum32[8*n-1]
+	return dotQ4KAVX2(&row[0], &x.Q[0], &x.D[0], &x.Sum32[0], n)
+}
+
+func dotQ6_KQ8K(row []byte, x *Q8K) float32 {
+	n := len(x.D)
+	if !hasAVX2 || n == 0 {
+		return dotQ6_KQ8KGo(row, x)
+	}
+	_, _ = row[n*210-1], x.Q[n*qkK-1]
+	return dotQ6KAVX2(&row[0], &x.Q[0], &x.D[0], n)
+}

@@ -1,0 +1,220 @@
+#include "textflag.h"
+
+// The integer dot products of dotq8.go on AVX2 (with FMA and F16C, which every AVX2 processor has), as
+// llama.cpp's x86 kernels do them: VPMADDUBSW multiplies 32 unsigned weight quants by 32 signed activation
+// quants and adds pairs (at most 2 * 63 * 127: no saturation), VPMADDWD multiplies those by the sub-block's scale
+// and adds pairs again, exactly, into 8 int32 lanes per block; the block's fp16 scales and the activations'
+// scale then weigh the lanes into 8 float32 accumulators (FMA), summed once per row. The order of the float
+// additions is not the Go kernels' (dotQ4_KQ8KGo, dotQ6_KQ8KGo), so the two agree to float32 rounding.
+
+DATA nib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL nib<>(SB), RODATA|NOPTR, $8
+DATA bits45<>+0(SB)/8, $0x3030303030303030
+GLOBL bits45<>(SB), RODATA|NOPTR, $8
+DATA thirtytwo<>+0(SB)/8, $0x2020202020202020
+GLOBL thirtytwo<>(SB), RODATA|NOPTR, $8
+// q6scale: VPSHUFB masks that spread scales 2p and 2p+1 (of a Q6_K block's 16) over 8 bytes each.
+DATA q6scale<>+0(SB)/8, $0x0000000000000000
+DATA q6scale<>+8(SB)/8, $0x0101010101010101
+DATA q6scale<>+16(SB)/8, $0x0202020202020202
+DATA q6scale<>+24(SB)/8, $0x0303030303030303
+DATA q6scale<>+32(SB)/8, $0x0404040404040404
+DATA q6scale<>+40(SB)/8, $0x0505050505050505
+DATA q6scale<>+48(SB)/8, $0x0606060606060606
+DATA q6scale<>+56(SB)/8, $0x0707070707070707
+DATA q6scale<>+64(SB)/8, $0x0808080808080808
+DATA q6scale<>+72(SB)/8, $0x0909090909090909
+DATA q6scale<>+80(SB)/8, $0x0a0a0a0a0a0a0a0a
+DATA q6scale<>+88(SB)/8, $0x0b0b0b0b0b0b0b0b
+DATA q6scale<>+96(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA q6scale<>+104(SB)/8, $0x0d0d0d0d0d0d0d0d
+DATA q6scale<>+112(SB)/8, $0x0e0e0e0e0e0e0e0e
+DATA q6scale<>+120(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL q6scale<>(SB), RODATA|NOPTR, $128
+
+// Q4SUB: the low nibbles of qs[qoff..qoff+31] (sub-block 2j) and their high nibbles (2j+1) times x[xoff..]
+// and x[xoff+32..], as pair sums in lo, hi; each pair sum then times its scale (VPBROADCASTW of the 16-bit
+// scales at 0(SP)) into the block's lanes, Y11.
+#define Q4SUB(qoff, xoff, soff, lo, hi) \
+	VMOVDQU qoff(SI), Y8 \
+	VPSRLW  $4, Y8, Y9 \
+	VPAND   Y15, Y8, Y8 \
+	VPAND   Y15, Y9, Y9 \
+	VPMADDUBSW xoff(DI), Y8, lo \
+	VPMADDUBSW (xoff+32)(DI), Y9, hi \
+	VPBROADCASTW soff(SP), Y10 \
+	VPMADDWD Y10, lo, lo \
+	VPBROADCASTW (soff+2)(SP), Y10 \
+	VPMADDWD Y10, hi, hi \
+	VPADDD  lo, Y11, Y11 \
+	VPADDD  hi, Y11, Y11
+
+// func dotQ4KAVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks int) float32
+// A Q4_K row (blocks of 144 bytes: d, dmin (fp16), scales[12], qs[128]) times a Q8K vector (its quants, its
+// scales, its sums of 32): sum over blocks of D * (d * sum(scale * q.x) - dmin * sum(min * sum(x))).
+TEXT ·dotQ4KAVX2(SB), NOSPLIT, $16-44
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ d+16(FP), R8
+	MOVQ sum32+24(FP), R9
+	MOVQ blocks+32(FP), CX
+	VPBROADCASTQ nib<>(SB), Y15
+	VXORPS Y13, Y13, Y13 // D * d * sum(scale * q.x), per lane
+	VXORPS Y12, Y12, Y12 // D * dmin * min * sum(x)
+
+q4loop:
+	TESTQ CX, CX
+	JZ    q4done
+
+	// The 6-bit scales and mins (scales[12] at offset 4), unpacked as llama.cpp does.
+	MOVL 4(SI), AX
+	MOVL 8(SI), BX
+	MOVL 12(SI), R10
+	MOVL R10, R11
+	SHRL $4, R11
+	ANDL $0x0f0f0f0f, R11
+	MOVL BX, R12
+	SHRL $6, R12
+	ANDL $0x03030303, R12
+	SHLL $4, R12
+	ORL  R12, R11 // mins 4-7
+	MOVL BX, R13
+	ANDL $0x3f3f3f3f, R13 // mins 0-3
+	MOVL R10, R12
+	ANDL $0x0f0f0f0f, R12
+	MOVL AX, R14
+	SHRL $6, R14
+	ANDL $0x03030303, R14
+	SHLL $4, R14
+	ORL  R14, R12 // scales 4-7
+	ANDL $0x3f3f3f3f, AX // scales 0-3
+	SHLQ $32, R12
+	ORQ  AX, R12
+	SHLQ $32, R11
+	ORQ  R13, R11
+	MOVQ R12, X10
+	VPMOVZXBW X10, X10
+	VMOVDQU X10, 0(SP) // the 8 scales as int16
+
+	VPXOR Y11, Y11, Y11
+	Q4SUB(16, 0, 0, Y0, Y1)
+	Q4SUB(48, 64, 4, Y2, Y3)
+	Q4SUB(80, 128, 8, Y4, Y5)
+	Q4SUB(112, 192, 12, Y6, Y7)
+	VCVTDQ2PS Y11, Y11
+
+	MOVQ R11, X10
+	VPMOVZXBD X10, Y10
+	VPMULLD (R9), Y10, Y10 // min * sum(x) per sub-block
+	VCVTDQ2PS Y10, Y10
+
+	MOVL   (SI), AX // d, dmin
+	MOVQ   AX, X0
+	VCVTPH2PS X0, X0
+	VBROADCASTSS (R8), X1
+	VMULPS X1, X0, X0 // D * d, D * dmin
+	VBROADCASTSS X0, Y1
+	VFMADD231PS Y11, Y1, Y13
+	VMOVSHDUP X0, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS Y10, Y2, Y12
+
+	ADDQ $144, SI
+	ADDQ $256, DI
+	ADDQ $4, R8
+	ADDQ $32, R9
+	DECQ CX
+	JMP  q4loop
+
+q4done:
+	VSUBPS Y12, Y13, Y13
+	VEXTRACTF128 $1, Y13, X0
+	VADDPS X0, X13, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+40(FP)
+	RET
+
+// Q6VEC: vector k of the half (values 32k..32k+31, unsigned quants in v) times x[32k..], less 32 * x, times the
+// scales of its two sub-blocks (mask p of q6scale), into the block's lanes, Y10.
+#define Q6VEC(v, k, p) \
+	VPMADDUBSW (32*k)(DI), v, v \
+	VPMADDUBSW (32*k)(DI), Y12, Y4 \
+	VPSUBW  Y4, v, v \
+	VPSHUFB (16*p)(R12), X9, X5 \
+	VPMOVSXBW X5, Y5 \
+	VPMADDWD Y5, v, v \
+	VPADDD  v, Y10, Y10
+
+// Q6HALF: half n of a block (ql at 64n, qh at 128 + 32n, x at 128n from DI).
+#define Q6HALF(n) \
+	VMOVDQU (64*n)(SI), Y6 \
+	VMOVDQU (64*n+32)(SI), Y7 \
+	VMOVDQU (128+32*n)(SI), Y8 \
+	VPSLLW $4, Y8, Y4 \
+	VPAND  Y13, Y4, Y4 \
+	VPAND  Y15, Y6, Y0 \
+	VPOR   Y4, Y0, Y0 \
+	VPSLLW $2, Y8, Y4 \
+	VPAND  Y13, Y4, Y4 \
+	VPAND  Y15, Y7, Y1 \
+	VPOR   Y4, Y1, Y1 \
+	VPAND  Y13, Y8, Y4 \
+	VPSRLW $4, Y6, Y2 \
+	VPAND  Y15, Y2, Y2 \
+	VPOR   Y4, Y2, Y2 \
+	VPSRLW $2, Y8, Y4 \
+	VPAND  Y13, Y4, Y4 \
+	VPSRLW $4, Y7, Y3 \
+	VPAND  Y15, Y3, Y3 \
+	VPOR   Y4, Y3, Y3 \
+	Q6VEC(Y0, 0, (4*n)) \
+	Q6VEC(Y1, 1, (4*n+1)) \
+	Q6VEC(Y2, 2, (4*n+2)) \
+	Q6VEC(Y3, 3, (4*n+3)) \
+	ADDQ $128, DI
+
+// func dotQ6KAVX2(row *byte, x *int8, d *float32, blocks int) float32
+// A Q6_K row (blocks of 210 bytes: ql[128], qh[64], scales[16] (int8), d (fp16)) times a Q8K vector: sum over
+// blocks of D * d * sum(scale * (q - 32) . x) per 16 values. In half n of a block, value 32k + l (k = 0..3) takes
+// ql[64n + l + 32(k&1)]'s low (k < 2) or high nibble and bits 2k, 2k+1 of qh[32n + l].
+TEXT ·dotQ6KAVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ d+16(FP), R8
+	MOVQ blocks+24(FP), CX
+	VPBROADCASTQ nib<>(SB), Y15
+	VPBROADCASTQ bits45<>(SB), Y13
+	VPBROADCASTQ thirtytwo<>(SB), Y12
+	LEAQ q6scale<>(SB), R12
+	VXORPS Y11, Y11, Y11 // D * d * sum, per lane
+
+q6loop:
+	TESTQ CX, CX
+	JZ    q6done
+	VPXOR   Y10, Y10, Y10
+	VMOVDQU 192(SI), X9 // the 16 scales
+	Q6HALF(0)
+	Q6HALF(1)
+	VCVTDQ2PS Y10, Y10
+	MOVWLZX 208(SI), AX
+	MOVQ    AX, X0
+	VCVTPH2PS X0, X0
+	VMULSS  (R8), X0, X0 // D * d
+	VBROADCASTSS X0, Y0
+	VFMADD231PS Y10, Y0, Y11
+
+	ADDQ $210, SI
+	ADDQ $4, R8
+	DECQ CX
+	JMP  q6loop
+
+q6done:
+	VEXTRACTF128 $1, Y11, X0
+	VADDPS X0, X11, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET

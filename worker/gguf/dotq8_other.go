@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package gguf
+
+// hasAVX2 is false off amd64: the Go kernels are the only ones.
+var hasAVX2 = false
+
+func dotQ4_KQ8K(row []byte, x *Q8K) float32 { return dotQ4_KQ8KGo(row, x) }
+func dotQ6_KQ8K(row []byte, x *Q8K) float32 { return dotQ6_KQ8KGo(row, x) }
