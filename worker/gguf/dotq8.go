@@ -63,25 +63,47 @@ func QuantizeQ8K(q *Q8K, x []float32) {
 const dotQ8Chunk = 16
 
 // dotQ4_KQ8KGo is a Q4_K row times x: d * sum(scale * (q . x_q)) - dmin * sum(min * sum(x_q)) per block, times
-// x's scale; q . x_q per 32 values from q4kSumsGo. dotQ4KAVX2 computes the same in the same order.
-func dotQ4_KQ8KGo(row []byte, x *Q8K) float32 {
-	var sums [dotQ8Chunk * 8]int32
+// x's scale; q . x_q per 32 values from q4kSumsGo. dotQ4KAVX2 computes the same.
+func dotQ4_KQ8KGo(row []byte, x *Q8K) float32 { return dotScaleMinQ8K(row, x, 144, q4kSumsGo) }
+
+// dotQ5_KQ8KGo is dotQ4_KQ8KGo for Q5_K (a fifth bit per quant, the same scales and mins).
+func dotQ5_KQ8KGo(row []byte, x *Q8K) float32 { return dotScaleMinQ8K(row, x, 176, q5kSumsGo) }
+
+// dotScaleMinQ8K is the product of a row of Q4_K or Q5_K blocks (blockBytes each: d, dmin, 12 bytes of 6-bit
+// scales and mins, then the quants) with x, from sums, the blocks' integer sums over 32 values.
+func dotScaleMinQ8K(row []byte, x *Q8K, blockBytes int, sums func(row []byte, x []int8, out []int32)) float32 {
+	var s [dotQ8Chunk * 8]int32
 	nb := len(x.D)
 	var total float32
 	for b0 := 0; b0 < nb; b0 += dotQ8Chunk {
 		n := min(dotQ8Chunk, nb-b0)
-		q4kSumsGo(row[b0*144:(b0+n)*144], x.Q[b0*qkK:(b0+n)*qkK], sums[:8*n])
+		sums(row[b0*blockBytes:(b0+n)*blockBytes], x.Q[b0*qkK:(b0+n)*qkK], s[:8*n])
 		for i := range n {
 			b := b0 + i
-			blk := row[b*144 : b*144+144]
+			blk := row[b*blockBytes : (b+1)*blockBytes]
 			var isum, msum int32
 			for j := range 8 {
 				sc, m := scaleMinK4(j, blk[4:16])
-				isum += int32(sc) * sums[8*i+j]
+				isum += int32(sc) * s[8*i+j]
 				msum += int32(m) * x.Sum32[8*b+j]
 			}
 			total += x.D[b] * (half(blk)*float32(isum) - half(blk[2:])*float32(msum))
 		}
+	}
+	return total
+}
+
+// dotQ8_0Q8KGo is a Q8_0 row (blocks of 32: d, 32 int8) times x: d * D * (q . x_q) per block.
+func dotQ8_0Q8KGo(row []byte, x *Q8K) float32 {
+	var total float32
+	for b := range len(x.Q) / 32 {
+		blk := row[b*34 : b*34+34]
+		xb := x.Q[b*32 : b*32+32]
+		var isum int32
+		for j, v := range blk[2:34] {
+			isum += int32(int8(v)) * int32(xb[j])
+		}
+		total += x.D[b/8] * half(blk) * float32(isum)
 	}
 	return total
 }
@@ -121,6 +143,24 @@ func q4kSumsGo(row []byte, x []int8, out []int32) {
 				q := qs[32*j+l]
 				lo += int32(q&0xf) * int32(xb[64*j+l])
 				hi += int32(q>>4) * int32(xb[64*j+32+l])
+			}
+			out[8*b+2*j], out[8*b+2*j+1] = lo, hi
+		}
+	}
+}
+
+// q5kSumsGo is q4kSumsGo for Q5_K blocks (176 bytes: d, dmin, scales[12], qh[32], qs[128]): bit 2j of qh[l]
+// is the fifth bit of value 64j + l, bit 2j+1 that of value 64j + 32 + l.
+func q5kSumsGo(row []byte, x []int8, out []int32) {
+	for b := range len(out) / 8 {
+		qh, qs := row[b*176+16:b*176+48], row[b*176+48:b*176+176]
+		xb := x[b*qkK : (b+1)*qkK]
+		for j := range 4 {
+			var lo, hi int32
+			for l := range 32 {
+				q := qs[32*j+l]
+				lo += int32(q&0xf|(qh[l]>>(2*j)&1)<<4) * int32(xb[64*j+l])
+				hi += int32(q>>4|(qh[l]>>(2*j+1)&1)<<4) * int32(xb[64*j+32+l])
 			}
 			out[8*b+2*j], out[8*b+2*j+1] = lo, hi
 		}

@@ -29,3 +29,27 @@ func dotQ6_KQ8K(row []byte, x *Q8K) float32 {
 	_, _ = row[n*210-1], x.Q[n*qkK-1]
 	return dotQ6KAVX2(&row[0], &x.Q[0], &x.D[0], n)
 }
+
+//go:noescape
+func dotQ5KAVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks int) float32
+
+//go:noescape
+func dotQ80AVX2(row *byte, x *int8, d *float32, blocks int) float32
+
+func dotQ5_KQ8K(row []byte, x *Q8K) float32 {
+	n := len(x.D)
+	if !hasAVX2 || n == 0 {
+		return dotQ5_KQ8KGo(row, x)
+	}
+	_, _, _ = row[n*176-1], x.Q[n*qkK-1], x.Sum32[8*n-1]
+	return dotQ5KAVX2(&row[0], &x.Q[0], &x.D[0], &x.Sum32[0], n)
+}
+
+func dotQ8_0Q8K(row []byte, x *Q8K) float32 {
+	n := len(x.Q) / 32
+	if !hasAVX2 || n == 0 {
+		return dotQ8_0Q8KGo(row, x)
+	}
+	_, _, _ = row[n*34-1], x.Q[n*32-1], x.D[(n-1)/8]
+	return dotQ80AVX2(&row[0], &x.Q[0], &x.D[0], n)
+}

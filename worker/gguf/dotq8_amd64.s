@@ -11,6 +11,10 @@ DATA nib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
 GLOBL nib<>(SB), RODATA|NOPTR, $8
 DATA bits45<>+0(SB)/8, $0x3030303030303030
 GLOBL bits45<>(SB), RODATA|NOPTR, $8
+DATA bit4<>+0(SB)/8, $0x1010101010101010
+GLOBL bit4<>(SB), RODATA|NOPTR, $8
+DATA ones16<>+0(SB)/8, $0x0001000100010001
+GLOBL ones16<>(SB), RODATA|NOPTR, $8
 DATA thirtytwo<>+0(SB)/8, $0x2020202020202020
 GLOBL thirtytwo<>(SB), RODATA|NOPTR, $8
 // q6scale: VPSHUFB masks that spread scales 2p and 2p+1 (of a Q6_K block's 16) over 8 bytes each.
@@ -32,22 +36,92 @@ DATA q6scale<>+112(SB)/8, $0x0e0e0e0e0e0e0e0e
 DATA q6scale<>+120(SB)/8, $0x0f0f0f0f0f0f0f0f
 GLOBL q6scale<>(SB), RODATA|NOPTR, $128
 
-// Q4SUB: the low nibbles of qs[qoff..qoff+31] (sub-block 2j) and their high nibbles (2j+1) times x[xoff..]
-// and x[xoff+32..], as pair sums in lo, hi; each pair sum then times its scale (VPBROADCASTW of the 16-bit
-// scales at 0(SP)) into the block's lanes, Y11.
-#define Q4SUB(qoff, xoff, soff, lo, hi) \
-	VMOVDQU qoff(SI), Y8 \
-	VPSRLW  $4, Y8, Y9 \
-	VPAND   Y15, Y8, Y8 \
-	VPAND   Y15, Y9, Y9 \
-	VPMADDUBSW xoff(DI), Y8, lo \
-	VPMADDUBSW (xoff+32)(DI), Y9, hi \
+// KSCALES: the 6-bit scales and mins of a Q4_K/Q5_K block (scales[12] at offset 4 of SI), unpacked as
+// llama.cpp does: the 8 scales as int16 at 0(SP), the 8 mins as bytes in R11.
+#define KSCALES \
+	MOVL 4(SI), AX \
+	MOVL 8(SI), BX \
+	MOVL 12(SI), R10 \
+	MOVL R10, R11 \
+	SHRL $4, R11 \
+	ANDL $0x0f0f0f0f, R11 \
+	MOVL BX, R12 \
+	SHRL $6, R12 \
+	ANDL $0x03030303, R12 \
+	SHLL $4, R12 \
+	ORL  R12, R11 \
+	MOVL BX, R13 \
+	ANDL $0x3f3f3f3f, R13 \
+	MOVL R10, R12 \
+	ANDL $0x0f0f0f0f, R12 \
+	MOVL AX, R14 \
+	SHRL $6, R14 \
+	ANDL $0x03030303, R14 \
+	SHLL $4, R14 \
+	ORL  R14, R12 \
+	ANDL $0x3f3f3f3f, AX \
+	SHLQ $32, R12 \
+	ORQ  AX, R12 \
+	SHLQ $32, R11 \
+	ORQ  R13, R11 \
+	MOVQ R12, X10 \
+	VPMOVZXBW X10, X10 \
+	VMOVDQU X10, 0(SP)
+
+// KSUB: the pair sums of sub-blocks lo, hi (VPMADDUBSW's) times their scales (int16 at soff(SP)) into Y11.
+#define KSUB(soff, lo, hi) \
 	VPBROADCASTW soff(SP), Y10 \
 	VPMADDWD Y10, lo, lo \
 	VPBROADCASTW (soff+2)(SP), Y10 \
 	VPMADDWD Y10, hi, hi \
 	VPADDD  lo, Y11, Y11 \
 	VPADDD  hi, Y11, Y11
+
+// KTAIL: the block's lanes (Y11) times D * d into Y13, its mins (R11) times the sums of 32 of x (R9) times
+// D * dmin into Y12; then on to the next block of blockBytes.
+#define KTAIL(blockBytes) \
+	VCVTDQ2PS Y11, Y11 \
+	MOVQ R11, X10 \
+	VPMOVZXBD X10, Y10 \
+	VPMULLD (R9), Y10, Y10 \
+	VCVTDQ2PS Y10, Y10 \
+	MOVL   (SI), AX \
+	MOVQ   AX, X0 \
+	VCVTPH2PS X0, X0 \
+	VBROADCASTSS (R8), X1 \
+	VMULPS X1, X0, X0 \
+	VBROADCASTSS X0, Y1 \
+	VFMADD231PS Y11, Y1, Y13 \
+	VMOVSHDUP X0, X2 \
+	VBROADCASTSS X2, Y2 \
+	VFMADD231PS Y10, Y2, Y12 \
+	ADDQ $blockBytes, SI \
+	ADDQ $256, DI \
+	ADDQ $4, R8 \
+	ADDQ $32, R9 \
+	DECQ CX
+
+// KDONE: Y13 - Y12, summed, returned.
+#define KDONE \
+	VSUBPS Y12, Y13, Y13 \
+	VEXTRACTF128 $1, Y13, X0 \
+	VADDPS X0, X13, X0 \
+	VHADDPS X0, X0, X0 \
+	VHADDPS X0, X0, X0 \
+	VZEROUPPER \
+	MOVSS X0, ret+40(FP) \
+	RET
+
+// Q4SUB: the low nibbles of qs[qoff..qoff+31] (sub-block 2j) times x[xoff..], the high ones (2j+1) times
+// x[xoff+32..], scaled into Y11.
+#define Q4SUB(qoff, xoff, soff) \
+	VMOVDQU qoff(SI), Y8 \
+	VPSRLW  $4, Y8, Y9 \
+	VPAND   Y15, Y8, Y8 \
+	VPAND   Y15, Y9, Y9 \
+	VPMADDUBSW xoff(DI), Y8, Y0 \
+	VPMADDUBSW (xoff+32)(DI), Y9, Y1 \
+	KSUB(soff, Y0, Y1)
 
 // func dotQ4KAVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks int) float32
 // A Q4_K row (blocks of 144 bytes: d, dmin (fp16), scales[12], qs[128]) times a Q8K vector (its quants, its
@@ -65,75 +139,117 @@ TEXT ·dotQ4KAVX2(SB), NOSPLIT, $16-44
 q4loop:
 	TESTQ CX, CX
 	JZ    q4done
-
-	// The 6-bit scales and mins (scales[12] at offset 4), unpacked as llama.cpp does.
-	MOVL 4(SI), AX
-	MOVL 8(SI), BX
-	MOVL 12(SI), R10
-	MOVL R10, R11
-	SHRL $4, R11
-	ANDL $0x0f0f0f0f, R11
-	MOVL BX, R12
-	SHRL $6, R12
-	ANDL $0x03030303, R12
-	SHLL $4, R12
-	ORL  R12, R11 // mins 4-7
-	MOVL BX, R13
-	ANDL $0x3f3f3f3f, R13 // mins 0-3
-	MOVL R10, R12
-	ANDL $0x0f0f0f0f, R12
-	MOVL AX, R14
-	SHRL $6, R14
-	ANDL $0x03030303, R14
-	SHLL $4, R14
-	ORL  R14, R12 // scales 4-7
-	ANDL $0x3f3f3f3f, AX // scales 0-3
-	SHLQ $32, R12
-	ORQ  AX, R12
-	SHLQ $32, R11
-	ORQ  R13, R11
-	MOVQ R12, X10
-	VPMOVZXBW X10, X10
-	VMOVDQU X10, 0(SP) // the 8 scales as int16
-
+	KSCALES
 	VPXOR Y11, Y11, Y11
-	Q4SUB(16, 0, 0, Y0, Y1)
-	Q4SUB(48, 64, 4, Y2, Y3)
-	Q4SUB(80, 128, 8, Y4, Y5)
-	Q4SUB(112, 192, 12, Y6, Y7)
-	VCVTDQ2PS Y11, Y11
-
-	MOVQ R11, X10
-	VPMOVZXBD X10, Y10
-	VPMULLD (R9), Y10, Y10 // min * sum(x) per sub-block
-	VCVTDQ2PS Y10, Y10
-
-	MOVL   (SI), AX // d, dmin
-	MOVQ   AX, X0
-	VCVTPH2PS X0, X0
-	VBROADCASTSS (R8), X1
-	VMULPS X1, X0, X0 // D * d, D * dmin
-	VBROADCASTSS X0, Y1
-	VFMADD231PS Y11, Y1, Y13
-	VMOVSHDUP X0, X2
-	VBROADCASTSS X2, Y2
-	VFMADD231PS Y10, Y2, Y12
-
-	ADDQ $144, SI
-	ADDQ $256, DI
-	ADDQ $4, R8
-	ADDQ $32, R9
-	DECQ CX
-	JMP  q4loop
+	Q4SUB(16, 0, 0)
+	Q4SUB(48, 64, 4)
+	Q4SUB(80, 128, 8)
+	Q4SUB(112, 192, 12)
+	KTAIL(144)
+	JMP q4loop
 
 q4done:
-	VSUBPS Y12, Y13, Y13
+	KDONE
+
+// Q5SUB: as Q4SUB for Q5_K (quants at 48 + 32j), with the fifth bits from qh (Y2): shifted to bit 4 by the
+// instructions lo and hi leave in Y3 and Y4 (masked with 0x10, Y14).
+#define Q5SUB(qoff, xoff, soff) \
+	VMOVDQU qoff(SI), Y8 \
+	VPSRLW  $4, Y8, Y9 \
+	VPAND   Y15, Y8, Y8 \
+	VPAND   Y15, Y9, Y9 \
+	VPAND   Y14, Y3, Y3 \
+	VPAND   Y14, Y4, Y4 \
+	VPOR    Y3, Y8, Y8 \
+	VPOR    Y4, Y9, Y9 \
+	VPMADDUBSW xoff(DI), Y8, Y0 \
+	VPMADDUBSW (xoff+32)(DI), Y9, Y1 \
+	KSUB(soff, Y0, Y1)
+
+// func dotQ5KAVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks int) float32
+// dotQ4KAVX2 for Q5_K (blocks of 176 bytes: d, dmin, scales[12], qh[32], qs[128]): bit 2j of qh[l] is the fifth
+// bit of value 64j + l, bit 2j+1 that of value 64j + 32 + l.
+TEXT ·dotQ5KAVX2(SB), NOSPLIT, $16-44
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ d+16(FP), R8
+	MOVQ sum32+24(FP), R9
+	MOVQ blocks+32(FP), CX
+	VPBROADCASTQ nib<>(SB), Y15
+	VPBROADCASTQ bit4<>(SB), Y14
+	VXORPS Y13, Y13, Y13
+	VXORPS Y12, Y12, Y12
+
+q5loop:
+	TESTQ CX, CX
+	JZ    q5done
+	KSCALES
+	VPXOR   Y11, Y11, Y11
+	VMOVDQU 16(SI), Y2 // qh
+	VPSLLW  $4, Y2, Y3 // bit 0
+	VPSLLW  $3, Y2, Y4 // bit 1
+	Q5SUB(48, 0, 0)
+	VPSLLW  $2, Y2, Y3 // bit 2
+	VPSLLW  $1, Y2, Y4 // bit 3
+	Q5SUB(80, 64, 4)
+	VMOVDQU Y2, Y3     // bit 4
+	VPSRLW  $1, Y2, Y4 // bit 5
+	Q5SUB(112, 128, 8)
+	VPSRLW  $2, Y2, Y3 // bit 6
+	VPSRLW  $3, Y2, Y4 // bit 7
+	Q5SUB(144, 192, 12)
+	KTAIL(176)
+	JMP q5loop
+
+q5done:
+	KDONE
+
+// func dotQ80AVX2(row *byte, x *int8, d *float32, blocks int) float32
+// A Q8_0 row (blocks of 34 bytes: d (fp16), 32 int8) times a Q8K vector: sum over blocks of D * d * q.x, D the
+// scale of the 256 values the block is in. Signed times signed: VPMADDUBSW takes |q| and x with q's sign.
+TEXT ·dotQ80AVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ d+16(FP), R8
+	MOVQ blocks+24(FP), CX
+	VPBROADCASTQ ones16<>(SB), Y14
+	VXORPS Y13, Y13, Y13
+	XORQ   BX, BX // the block's index within its 256 values
+
+q8loop:
+	TESTQ CX, CX
+	JZ    q8done
+	VMOVDQU 2(SI), Y0
+	VMOVDQU (DI), Y1
+	VPSIGNB Y0, Y1, Y1
+	VPABSB  Y0, Y0
+	VPMADDUBSW Y1, Y0, Y0
+	VPMADDWD Y14, Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	MOVWLZX (SI), AX
+	MOVQ    AX, X1
+	VCVTPH2PS X1, X1
+	VMULSS  (R8), X1, X1 // D * d
+	VBROADCASTSS X1, Y1
+	VFMADD231PS Y0, Y1, Y13
+	ADDQ $34, SI
+	ADDQ $32, DI
+	INCQ BX
+	CMPQ BX, $8
+	JNE  q8next
+	XORQ BX, BX
+	ADDQ $4, R8
+q8next:
+	DECQ CX
+	JMP  q8loop
+
+q8done:
 	VEXTRACTF128 $1, Y13, X0
 	VADDPS X0, X13, X0
 	VHADDPS X0, X0, X0
 	VHADDPS X0, X0, X0
 	VZEROUPPER
-	MOVSS X0, ret+40(FP)
+	MOVSS X0, ret+32(FP)
 	RET
 
 // Q6VEC: vector k of the half (values 32k..32k+31, unsigned quants in v) times x[32k..], less 32 * x, times the
