@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
@@ -72,33 +71,86 @@ type rangeJob interface {
 // allocate. Workers claim chunks of a job with an atomic counter, so a core
 // busy with other work takes fewer. run is called by one goroutine at a time
 // (the engine's forward holds its lock).
+//
+// A job is announced by a generation counter that idle helpers spin on for a
+// while before they park: a decode step's products are tens to hundreds of
+// microseconds each, about what waking a parked goroutine costs, so helpers
+// woken through the scheduler for each one arrived too late to help (two
+// workers were slower than one). Between steps they park.
 type workPool struct {
 	workers int
-	wake    chan struct{}
 	quit    chan struct{}
-	wg      sync.WaitGroup
+
+	gen      atomic.Uint64 // incremented for each job
+	active   int           // helpers 1..active take part in the current job
+	pending  atomic.Int32  // helpers of the current job still working
+	sleeping []atomic.Bool // by helper: parked on its park channel
+	park     []chan struct{}
 
 	job          rangeJob
 	total, chunk int
 	next         atomic.Int64
 }
 
+// spinChecks is how many times an idle helper checks for a job before it
+// parks (a few hundred microseconds); it yields every yieldEvery checks so
+// that other goroutines of the process still run.
+const (
+	spinChecks = 1 << 16
+	yieldEvery = 256
+)
+
 func newWorkPool(workers int) *workPool {
-	p := &workPool{workers: max(1, workers), wake: make(chan struct{}, workers), quit: make(chan struct{})}
+	p := &workPool{workers: max(1, workers), quit: make(chan struct{})}
+	p.sleeping = make([]atomic.Bool, p.workers)
+	p.park = make([]chan struct{}, p.workers)
 	for id := 1; id < p.workers; id++ {
+		p.park[id] = make(chan struct{}, 1)
 		go p.worker(id)
 	}
 	return p
 }
 
 func (p *workPool) worker(id int) {
+	var seen uint64
 	for {
-		select {
-		case <-p.wake:
-			p.loop(id)
-			p.wg.Done()
-		case <-p.quit:
+		g, ok := p.await(id, seen)
+		if !ok {
 			return
+		}
+		seen = g
+		if id <= p.active {
+			p.loop(id)
+			p.pending.Add(-1)
+		}
+	}
+}
+
+// await returns the generation after seen, spinning, then parked; ok is false
+// when the pool is closed.
+func (p *workPool) await(id int, seen uint64) (uint64, bool) {
+	for i := 0; ; i++ {
+		if g := p.gen.Load(); g != seen {
+			return g, true
+		}
+		if i%yieldEvery == yieldEvery-1 {
+			runtime.Gosched()
+		}
+		if i < spinChecks {
+			continue
+		}
+		p.sleeping[id].Store(true)
+		if g := p.gen.Load(); g != seen {
+			if !p.sleeping[id].CompareAndSwap(true, false) {
+				<-p.park[id] // run took the flag: its wake-up is on the way
+			}
+			return g, true
+		}
+		select {
+		case <-p.park[id]:
+			i = 0
+		case <-p.quit:
+			return 0, false
 		}
 	}
 }
@@ -122,14 +174,21 @@ func (p *workPool) run(job rangeJob, total, minChunk int) {
 		job.runRange(0, 0, total)
 		return
 	}
-	p.job, p.total, p.chunk = job, total, chunk
+	p.job, p.total, p.chunk, p.active = job, total, chunk, helpers
 	p.next.Store(0)
-	p.wg.Add(helpers)
-	for range helpers {
-		p.wake <- struct{}{}
+	p.pending.Store(int32(helpers))
+	p.gen.Add(1)
+	for id := 1; id <= helpers; id++ {
+		if p.sleeping[id].CompareAndSwap(true, false) {
+			p.park[id] <- struct{}{}
+		}
 	}
 	p.loop(0)
-	p.wg.Wait()
+	for i := 1; p.pending.Load() != 0; i++ {
+		if i%yieldEvery == 0 {
+			runtime.Gosched()
+		}
+	}
 	p.job = nil
 }
 
