@@ -93,6 +93,22 @@ func dotScaleMinQ8K(row []byte, x *Q8K, blockBytes int, sums func(row []byte, x 
 	return total
 }
 
+// dotQ4_0Q8KGo is a Q4_0 row (blocks of 32: d, 16 bytes of nibbles, value j in byte j's low nibble and value
+// j + 16 in its high one, x = d * (q - 8)) times x: d * D * (q . x_q - 8 * sum(x_q)) per block.
+func dotQ4_0Q8KGo(row []byte, x *Q8K) float32 {
+	var total float32
+	for b := range len(x.Q) / 32 {
+		blk := row[b*18 : b*18+18]
+		xb := x.Q[b*32 : b*32+32]
+		var isum int32
+		for j, v := range blk[2:18] {
+			isum += int32(v&0xf)*int32(xb[j]) + int32(v>>4)*int32(xb[j+16])
+		}
+		total += x.D[b/8] * half(blk) * float32(isum-8*x.Sum32[b])
+	}
+	return total
+}
+
 // dotQ8_0Q8KGo is a Q8_0 row (blocks of 32: d, 32 int8) times x: d * D * (q . x_q) per block.
 func dotQ8_0Q8KGo(row []byte, x *Q8K) float32 {
 	var total float32

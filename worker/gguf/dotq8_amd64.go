@@ -53,3 +53,15 @@ func dotQ8_0Q8K(row []byte, x *Q8K) float32 {
 	_, _, _ = row[n*34-1], x.Q[n*32-1], x.D[(n-1)/8]
 	return dotQ80AVX2(&row[0], &x.Q[0], &x.D[0], n)
 }
+
+//go:noescape
+func dotQ40AVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks int) float32
+
+func dotQ4_0Q8K(row []byte, x *Q8K) float32 {
+	n := len(x.Q) / 32
+	if !hasAVX2 || n == 0 {
+		return dotQ4_0Q8KGo(row, x)
+	}
+	_, _, _, _ = row[n*18-1], x.Q[n*32-1], x.D[(n-1)/8], x.Sum32[n-1]
+	return dotQ40AVX2(&row[0], &x.Q[0], &x.D[0], &x.Sum32[0], n)
+}

@@ -204,6 +204,65 @@ q5loop:
 q5done:
 	KDONE
 
+// func dotQ40AVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks int) float32
+// A Q4_0 row (blocks of 18 bytes: d (fp16), 16 bytes of nibbles: value j low, j + 16 high) times a Q8K vector:
+// sum over blocks of D * d * (q.x - 8 * sum(x)), D the scale of the 256 values the block is in.
+TEXT ·dotQ40AVX2(SB), NOSPLIT, $0-44
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ d+16(FP), R8
+	MOVQ sum32+24(FP), R9
+	MOVQ blocks+32(FP), CX
+	VPBROADCASTQ nib<>(SB), Y15
+	VPBROADCASTQ ones16<>(SB), Y14
+	VXORPS Y13, Y13, Y13 // D * d * q.x, per lane
+	VXORPS X12, X12, X12 // D * d * 8 * sum(x)
+	XORQ   BX, BX        // the block's index within its 256 values
+
+q40loop:
+	TESTQ CX, CX
+	JZ    q40done
+	VMOVDQU 2(SI), X0
+	VPSRLW  $4, X0, X1
+	VINSERTI128 $1, X1, Y0, Y0 // low lane: bytes for values 0-15, high lane: 16-31
+	VPAND   Y15, Y0, Y0
+	VPMADDUBSW (DI), Y0, Y0
+	VPMADDWD Y14, Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	MOVWLZX (SI), AX
+	MOVQ    AX, X1
+	VCVTPH2PS X1, X1
+	VMULSS  (R8), X1, X1 // D * d
+	VBROADCASTSS X1, Y2
+	VFMADD231PS Y0, Y2, Y13
+	VCVTSI2SSL (R9), X3, X3
+	VMULSS  X1, X3, X3
+	VADDSS  X3, X12, X12
+	ADDQ $18, SI
+	ADDQ $32, DI
+	ADDQ $4, R9
+	INCQ BX
+	CMPQ BX, $8
+	JNE  q40next
+	XORQ BX, BX
+	ADDQ $4, R8
+q40next:
+	DECQ CX
+	JMP  q40loop
+
+q40done:
+	VEXTRACTF128 $1, Y13, X0
+	VADDPS X0, X13, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVL    $0x41000000, AX // 8.0
+	MOVQ    AX, X1
+	VMULSS  X1, X12, X12
+	VSUBSS  X12, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+40(FP)
+	RET
+
 // func dotQ80AVX2(row *byte, x *int8, d *float32, blocks int) float32
 // A Q8_0 row (blocks of 34 bytes: d (fp16), 32 int8) times a Q8K vector: sum over blocks of D * d * q.x, D the
 // scale of the 256 values the block is in. Signed times signed: VPMADDUBSW takes |q| and x with q's sign.

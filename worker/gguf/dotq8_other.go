@@ -9,3 +9,4 @@ func dotQ4_KQ8K(row []byte, x *Q8K) float32 { return dotQ4_KQ8KGo(row, x) }
 func dotQ6_KQ8K(row []byte, x *Q8K) float32 { return dotQ6_KQ8KGo(row, x) }
 func dotQ5_KQ8K(row []byte, x *Q8K) float32 { return dotQ5_KQ8KGo(row, x) }
 func dotQ8_0Q8K(row []byte, x *Q8K) float32 { return dotQ8_0Q8KGo(row, x) }
+func dotQ4_0Q8K(row []byte, x *Q8K) float32 { return dotQ4_0Q8KGo(row, x) }

@@ -214,7 +214,7 @@ type Kernels struct {
 	// Dot is the dot product of one row of whole blocks with x (as many
 	// elements as the row); sums are x's sums of 16 (SumsOf16).
 	Dot func(row []byte, x, sums []float32) float32
-	// DotQ8, when the type has it (Q4_K, Q5_K, Q6_K: the K-quant mixes; Q8_0), is the dot product of one row
+	// DotQ8, when the type has it (Q4_K, Q5_K, Q6_K: the K-quant mixes; Q8_0, Q4_0), is the dot product of one row
 	// with activations rounded to int8 (QuantizeQ8K), in integer arithmetic.
 	DotQ8 func(row []byte, x *Q8K) float32
 }
@@ -236,6 +236,8 @@ func (t GGMLType) Kernels() (k Kernels, ok bool) {
 		k.DotQ8 = dotQ6_KQ8K
 	case TypeQ8_0:
 		k.DotQ8 = dotQ8_0Q8K
+	case TypeQ4_0:
+		k.DotQ8 = dotQ4_0Q8K
 	}
 	return k, true
 }
