@@ -315,25 +315,13 @@ func TestQuantizedAgainstReferences(t *testing.T) {
 				if vsF64 > modeltest.QuantTol {
 					t.Errorf("last logits vs float64: max |diff| / std = %.4g > %g", vsF64, modeltest.QuantTol)
 				}
-				near := bound{tol: modeltest.QuantTol, perStd: true}
-				flips := 0
-				for i, want := range fx.Float64.Greedy {
-					if got := argmax(logits); got != want {
-						if !near.near(logits, got, want) {
-							t.Errorf("greedy step %d: %d, float64 reference %d (%.3g apart, std %.3g)", i, got, want,
-								logits[got]-logits[want], modeltest.Std(logits))
-						}
-						flips++
-					}
-					if i == len(fx.Float64.Greedy)-1 {
-						break
-					}
-					out, err := gpu.Decode([]engine.DecodeInput{{Seq: seq, Token: want}})
+				flips := modeltest.FollowGreedy(t, logits, fx.Float64.Greedy, func(tok int) []float32 {
+					out, err := gpu.Decode([]engine.DecodeInput{{Seq: seq, Token: tok}})
 					if err != nil {
 						t.Fatal(err)
 					}
-					logits = out[0]
-				}
+					return out[0]
+				})
 				t.Logf("%s %s: last logits max |diff| / std vs float64 %.3f, vs llama.cpp %.3f (llama.cpp vs float64 %.3f); "+
 					"greedy %d steps, %d near-tie flips", fx.FileType, path8, vsF64, vsCpp, fx.LlamaCpp.DiffOverStd,
 					len(fx.Float64.Greedy), flips)

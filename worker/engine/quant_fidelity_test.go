@@ -92,23 +92,13 @@ func runQuantFixture(t *testing.T, path string, int8 bool) {
 		if vsCpp > modeltest.QuantTol {
 			t.Errorf("last logits vs llama.cpp: max |diff| / std = %.4g > %g", vsCpp, modeltest.QuantTol)
 		}
-		flips := 0
-		for i, want := range fx.Float64.Greedy {
-			if got := argmax(logits); got != want {
-				if float64(logits[got]-logits[want]) > modeltest.QuantTol*modeltest.Std(logits) {
-					t.Errorf("greedy step %d: %d, float64 reference %d", i, got, want)
-				}
-				flips++
-			}
-			if i == len(fx.Float64.Greedy)-1 {
-				break
-			}
-			out, err := b.Decode([]DecodeInput{{Seq: seq, Token: want}})
+		flips := modeltest.FollowGreedy(t, logits, fx.Float64.Greedy, func(tok int) []float32 {
+			out, err := b.Decode([]DecodeInput{{Seq: seq, Token: tok}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			logits = out[0]
-		}
+			return out[0]
+		})
 		t.Logf("%s %s int8: max |diff|/std vs float64 %.3f, vs llama.cpp %.3f (llama.cpp vs float64 %.3f); %d near-tie flips",
 			fx.Arch, fx.FileType, vsF64, vsCpp, fx.LlamaCpp.DiffOverStd, flips)
 		return

@@ -13,12 +13,18 @@ func dotQ4KAVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks int) float3
 func dotQ6KAVX2(row *byte, x *int8, d *float32, blocks int) float32
 
 func dotQ4_KQ8K(row []byte, x *Q8K) float32 {
+	return dotScaleMin(row, x, 144, dotQ4KAVX2, dotQ4_KQ8KGo)
+}
+
+// dotScaleMin runs the AVX2 kernel of a Q4_K or Q5_K row (blocks of blockBytes), or the Go one without AVX2.
+func dotScaleMin(row []byte, x *Q8K, blockBytes int, avx2 func(*byte, *int8, *float32, *int32, int) float32,
+	fallback func([]byte, *Q8K) float32) float32 {
 	n := len(x.D)
 	if !hasAVX2 || n == 0 {
-		return dotQ4_KQ8KGo(row, x)
+		return fallback(row, x)
 	}
-	_, _, _ = row[n*144-1], x.Q[n*qkK-1], x.Sum32[8*n-1]
-	return dotQ4KAVX2(&row[0], &x.Q[0], &x.D[0], &x.Sum32[0], n)
+	_, _, _ = row[n*blockBytes-1], x.Q[n*qkK-1], x.Sum32[8*n-1]
+	return avx2(&row[0], &x.Q[0], &x.D[0], &x.Sum32[0], n)
 }
 
 func dotQ6_KQ8K(row []byte, x *Q8K) float32 {
@@ -37,12 +43,7 @@ func dotQ5KAVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks int) float3
 func dotQ80AVX2(row *byte, x *int8, d *float32, blocks int) float32
 
 func dotQ5_KQ8K(row []byte, x *Q8K) float32 {
-	n := len(x.D)
-	if !hasAVX2 || n == 0 {
-		return dotQ5_KQ8KGo(row, x)
-	}
-	_, _, _ = row[n*176-1], x.Q[n*qkK-1], x.Sum32[8*n-1]
-	return dotQ5KAVX2(&row[0], &x.Q[0], &x.D[0], &x.Sum32[0], n)
+	return dotScaleMin(row, x, 176, dotQ5KAVX2, dotQ5_KQ8KGo)
 }
 
 func dotQ8_0Q8K(row []byte, x *Q8K) float32 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"testing"
 )
 
 // QuantFixture is the JSON beside each model in worker/testdata/quant (hack/quant/make-fixtures.sh): the prompt
@@ -75,4 +76,34 @@ func Std(logits []float32) float64 {
 		ss += (float64(v) - mean) * (float64(v) - mean)
 	}
 	return math.Sqrt(ss / float64(len(logits)))
+}
+
+// FollowGreedy walks a reference's greedy continuation ref from logits, an engine's at the last prompt
+// position: each step's argmax must be the reference's token unless the engine's logits hold that token within
+// QuantTol of their spread of their best (a near-tie, which rounding may break either way: counted in flips).
+// The reference's token is fed on either way; next returns the logits after it.
+func FollowGreedy(t testing.TB, logits []float32, ref []int, next func(tok int) []float32) (flips int) {
+	t.Helper()
+	for i, want := range ref {
+		if got := argmax(logits); got != want {
+			if gap := float64(logits[got] - logits[want]); gap > QuantTol*Std(logits) {
+				t.Errorf("greedy step %d: %d, reference %d (%.3g apart, std %.3g)", i, got, want, gap, Std(logits))
+			}
+			flips++
+		}
+		if i < len(ref)-1 {
+			logits = next(want)
+		}
+	}
+	return flips
+}
+
+func argmax(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
 }
