@@ -124,6 +124,44 @@ func dotQ8_0Q8KGo(row []byte, x *Q8K) float32 {
 	return total
 }
 
+// dotIQ4_NLQ8KGo is an IQ4_NL row (blocks of 32: d, 16 bytes of nibbles indexing kvaluesIQ4NL, value j in byte
+// j's low nibble and value j + 16 in its high one) times x: d * D * (kvalue(q) . x_q) per block.
+func dotIQ4_NLQ8KGo(row []byte, x *Q8K) float32 {
+	var total float32
+	for b := range len(x.Q) / 32 {
+		blk := row[b*18 : b*18+18]
+		total += x.D[b/8] * half(blk) * float32(iq4Sum(blk[2:18], x.Q[b*32:b*32+32]))
+	}
+	return total
+}
+
+// dotIQ4_XSQ8KGo is an IQ4_XS row (blocks of 256, 136 bytes: d, scales_h (16 bits), scales_l[4], qs[128]; sub-block
+// ib's 6-bit scale ls from scales_l's nibble ib and scales_h's bits 2ib, 2ib+1; its 16 bytes of qs as IQ4_NL's)
+// times x: d * D * sum((ls - 32) * kvalue(q) . x_q) per block.
+func dotIQ4_XSQ8KGo(row []byte, x *Q8K) float32 {
+	var total float32
+	for b := range len(x.D) {
+		blk := row[b*136 : b*136+136]
+		sh := uint16(blk[2]) | uint16(blk[3])<<8
+		var isum int32
+		for ib := range 8 {
+			ls := int32(blk[4+ib/2]>>(4*(ib%2))&0xf) | int32(sh>>(2*ib)&3)<<4
+			isum += (ls - 32) * iq4Sum(blk[8+16*ib:24+16*ib], x.Q[b*qkK+32*ib:b*qkK+32*ib+32])
+		}
+		total += x.D[b] * half(blk) * float32(isum)
+	}
+	return total
+}
+
+// iq4Sum is the integer dot of 16 bytes of IQ4 nibbles (32 codebook values) with 32 activation quants.
+func iq4Sum(qs []byte, x []int8) int32 {
+	var s int32
+	for j, v := range qs[:16] {
+		s += int32(kvaluesIQ4NL[v&0xf])*int32(x[j]) + int32(kvaluesIQ4NL[v>>4])*int32(x[j+16])
+	}
+	return s
+}
+
 // dotQ6_KQ8KGo is a Q6_K row times x: d * sum(scale * (q . x_q - 32 * sum(x_q))) per 16 values, times x's
 // scale; q . x_q (q unsigned, 0..63) from q6kSumsGo. dotQ6KAVX2 computes the same in the same order.
 func dotQ6_KQ8KGo(row []byte, x *Q8K) float32 {

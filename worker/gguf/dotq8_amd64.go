@@ -66,3 +66,27 @@ func dotQ4_0Q8K(row []byte, x *Q8K) float32 {
 	_, _, _, _ = row[n*18-1], x.Q[n*32-1], x.D[(n-1)/8], x.Sum32[n-1]
 	return dotQ40AVX2(&row[0], &x.Q[0], &x.D[0], &x.Sum32[0], n)
 }
+
+//go:noescape
+func dotIQ4NLAVX2(row *byte, x *int8, d *float32, blocks int) float32
+
+//go:noescape
+func dotIQ4XSAVX2(row *byte, x *int8, d *float32, blocks int) float32
+
+func dotIQ4_NLQ8K(row []byte, x *Q8K) float32 {
+	n := len(x.Q) / 32
+	if !hasAVX2 || n == 0 {
+		return dotIQ4_NLQ8KGo(row, x)
+	}
+	_, _, _ = row[n*18-1], x.Q[n*32-1], x.D[(n-1)/8]
+	return dotIQ4NLAVX2(&row[0], &x.Q[0], &x.D[0], n)
+}
+
+func dotIQ4_XSQ8K(row []byte, x *Q8K) float32 {
+	n := len(x.D)
+	if !hasAVX2 || n == 0 {
+		return dotIQ4_XSQ8KGo(row, x)
+	}
+	_, _ = row[n*136-1], x.Q[n*qkK-1]
+	return dotIQ4XSAVX2(&row[0], &x.Q[0], &x.D[0], n)
+}

@@ -15,6 +15,9 @@ DATA bit4<>+0(SB)/8, $0x1010101010101010
 GLOBL bit4<>(SB), RODATA|NOPTR, $8
 DATA ones16<>+0(SB)/8, $0x0001000100010001
 GLOBL ones16<>(SB), RODATA|NOPTR, $8
+DATA iq4tab<>+0(SB)/8, $0xf6eaddcfbfad9881 // kvalues_iq4nl as int8: -127 -104 -83 -65 -49 -35 -22 -10
+DATA iq4tab<>+8(SB)/8, $0x7159453526190d01 //                        1 13 25 38 53 69 89 113
+GLOBL iq4tab<>(SB), RODATA|NOPTR, $16
 DATA thirtytwo<>+0(SB)/8, $0x2020202020202020
 GLOBL thirtytwo<>(SB), RODATA|NOPTR, $8
 // q6scale: VPSHUFB masks that spread scales 2p and 2p+1 (of a Q6_K block's 16) over 8 bytes each.
@@ -388,6 +391,133 @@ q6loop:
 q6done:
 	VEXTRACTF128 $1, Y11, X0
 	VADDPS X0, X11, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// IQ4DOT: the 16 bytes of IQ4 nibbles at qoff(SI) (value j low, j + 16 high) looked up in the codebook (Y15) and
+// dotted with the 32 activation quants at xoff(DI): pairs of products in 16 int16 lanes, times the int16 words
+// of scale and added pairwise into 8 int32 lanes, Y0. Signed times signed, as Q8_0's: VPMADDUBSW takes |w| and x
+// with w's sign (|w| <= 127: no saturation).
+#define IQ4DOT(qoff, xoff, scale) \
+	VMOVDQU qoff(SI), X0 \
+	VPSRLW  $4, X0, X1 \
+	VINSERTI128 $1, X1, Y0, Y0 \
+	VPAND   Y14, Y0, Y0 \
+	VPSHUFB Y0, Y15, Y0 \
+	VMOVDQU xoff(DI), Y1 \
+	VPSIGNB Y0, Y1, Y1 \
+	VPABSB  Y0, Y0 \
+	VPMADDUBSW Y1, Y0, Y0 \
+	VPMADDWD scale, Y0, Y0
+
+// func dotIQ4NLAVX2(row *byte, x *int8, d *float32, blocks int) float32
+// An IQ4_NL row (blocks of 18 bytes: d (fp16), 16 bytes of nibbles indexing the codebook) times a Q8K vector: sum
+// over blocks of D * d * kvalue(q).x, D the scale of the 256 values the block is in.
+TEXT ·dotIQ4NLAVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ d+16(FP), R8
+	MOVQ blocks+24(FP), CX
+	VBROADCASTI128 iq4tab<>(SB), Y15
+	VPBROADCASTQ nib<>(SB), Y14
+	VPBROADCASTQ ones16<>(SB), Y12
+	VXORPS Y13, Y13, Y13
+	XORQ   BX, BX // the block's index within its 256 values
+
+nlloop:
+	TESTQ CX, CX
+	JZ    nldone
+	IQ4DOT(2, 0, Y12)
+	VCVTDQ2PS Y0, Y0
+	MOVWLZX (SI), AX
+	MOVQ    AX, X1
+	VCVTPH2PS X1, X1
+	VMULSS  (R8), X1, X1 // D * d
+	VBROADCASTSS X1, Y1
+	VFMADD231PS Y0, Y1, Y13
+	ADDQ $18, SI
+	ADDQ $32, DI
+	INCQ BX
+	CMPQ BX, $8
+	JNE  nlnext
+	XORQ BX, BX
+	ADDQ $4, R8
+nlnext:
+	DECQ CX
+	JMP  nlloop
+
+nldone:
+	VEXTRACTF128 $1, Y13, X0
+	VADDPS X0, X13, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// XSSUB: sub-block ib of an IQ4_XS block: its 6-bit scale ls (scales_l's nibble at byte lbyte, shift lsh, and bits
+// hsh, hsh+1 of scales_h in R10) less 32 times its codebook dot, added to the block's lanes, Y11. The scale is
+// applied by IQ4DOT's VPMADDWD, and the sums stay integers: 2 * 32258 * 32 a lane and sub-block, 8 sub-blocks.
+#define XSSUB(lbyte, lsh, hsh, qoff, xoff) \
+	MOVBLZX lbyte(SI), AX \
+	SHRL    $lsh, AX \
+	ANDL    $15, AX \
+	MOVL    R10, DX \
+	SHRL    $hsh, DX \
+	ANDL    $3, DX \
+	SHLL    $4, DX \
+	ORL     DX, AX \
+	SUBL    $32, AX \
+	MOVQ    AX, X2 \
+	VPBROADCASTW X2, Y2 \
+	IQ4DOT(qoff, xoff, Y2) \
+	VPADDD  Y0, Y11, Y11
+
+// func dotIQ4XSAVX2(row *byte, x *int8, d *float32, blocks int) float32
+// An IQ4_XS row (blocks of 136 bytes: d (fp16), scales_h (16 bits), scales_l[4], qs[128]) times a Q8K vector: sum
+// over blocks of D * d * sum((ls - 32) * kvalue(q).x) per sub-block of 32.
+TEXT ·dotIQ4XSAVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ d+16(FP), R8
+	MOVQ blocks+24(FP), CX
+	VBROADCASTI128 iq4tab<>(SB), Y15
+	VPBROADCASTQ nib<>(SB), Y14
+	VPBROADCASTQ ones16<>(SB), Y12
+	VXORPS Y13, Y13, Y13
+
+xsloop:
+	TESTQ CX, CX
+	JZ    xsdone
+	MOVWLZX 2(SI), R10
+	VPXOR   Y11, Y11, Y11
+	XSSUB(4, 0, 0, 8, 0)
+	XSSUB(4, 4, 2, 24, 32)
+	XSSUB(5, 0, 4, 40, 64)
+	XSSUB(5, 4, 6, 56, 96)
+	XSSUB(6, 0, 8, 72, 128)
+	XSSUB(6, 4, 10, 88, 160)
+	XSSUB(7, 0, 12, 104, 192)
+	XSSUB(7, 4, 14, 120, 224)
+	VCVTDQ2PS Y11, Y11
+	MOVWLZX (SI), AX
+	MOVQ    AX, X1
+	VCVTPH2PS X1, X1
+	VMULSS  (R8), X1, X1 // D * d
+	VBROADCASTSS X1, Y1
+	VFMADD231PS Y11, Y1, Y13
+	ADDQ $136, SI
+	ADDQ $256, DI
+	ADDQ $4, R8
+	DECQ CX
+	JMP  xsloop
+
+xsdone:
+	VEXTRACTF128 $1, Y13, X0
+	VADDPS X0, X13, X0
 	VHADDPS X0, X0, X0
 	VHADDPS X0, X0, X0
 	VZEROUPPER
