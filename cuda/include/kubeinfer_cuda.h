@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 7
+#define KIC_ABI_VERSION 8
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -229,9 +229,20 @@ KIC_API kic_status kic_nccl_version(int32_t *version);
 KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos,
                                const int32_t *seq, int32_t nseq, const int32_t *block_tables,
                                int32_t prefill, const uint8_t *want_logits, float *logits_out);
-/* Samples one token per logit row of the last kic_forward (rows in order). Greedy sampling gives -1 for a
- * row holding a NaN or +infinity (the host never sees those logits, so this is how it learns). */
-KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_sampling *params, int32_t *tokens_out);
+/* What kic_sample gives for a row it could not pick from, instead of a token id. */
+#define KIC_SAMPLE_NONFINITE (-1)   /* greedy: the row holds a NaN or +infinity */
+#define KIC_SAMPLE_NONE_ALLOWED (-2) /* the row's mask allows no token of the vocabulary */
+
+/* Samples one token per logit row of the last kic_forward (rows in order). Greedy sampling gives
+ * KIC_SAMPLE_NONFINITE for a row holding a NaN or +infinity anywhere, the tokens a mask excludes too (the host
+ * never sees those logits, so this is how it learns). masks (host memory; NULL: every token) limits row i to the tokens its allowed-token bitmask
+ * at masks + i * ceil(vocab / 64) has set, bit t % 64 of word t / 64 for token t, as worker/engine.Constraint
+ * lays it out (vocab: kic_vocab_out's, the whole vocabulary under tensor parallelism; bits past it are ignored):
+ * greedy is the argmax of the allowed tokens (lowest id on ties), temperature, top-k and top-p see the allowed
+ * tokens only, and a row that allows none gives KIC_SAMPLE_NONE_ALLOWED. The masks go up through a pinned
+ * buffer sized at kic_model_create (no allocation per call). */
+KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_sampling *params, const uint64_t *masks,
+                              int32_t *tokens_out);
 KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled);
 
 #ifdef __cplusplus

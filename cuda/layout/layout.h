@@ -43,6 +43,11 @@ static inline int64_t kic_vocab_chunk(const kic_model_config *c) {
 	return c->tp_ranks > 1 ? (c->vocab_full + c->tp_ranks - 1) / c->tp_ranks : c->vocab;
 }
 
+/* 64-bit words of one row's allowed-token bitmask (kic_sample's masks) over vocab tokens. */
+static inline int64_t kic_mask_words(int64_t vocab) {
+	return (vocab + 63) / 64;
+}
+
 /* Partial results of the decode attention kernel for n query rows. */
 static inline int64_t kic_attn_partials(int64_t n, int64_t heads, int64_t head_dim) {
 	return n * heads * KIC_ATTN_SPLITS * (head_dim + 2);
@@ -65,7 +70,7 @@ static inline uint64_t kic_kv_row_bytes(int32_t kv_type, int64_t kv_dim) {
 /* Byte offsets of the pieces in the slab, the element counts the kernels need, and the totals. */
 typedef struct kic_scratch_layout {
 	uint64_t cublas_ws, rope_inv_freq, k_pool, v_pool, x, xn, q, k, v, att, ff1, ff2, logits, partials, gather,
-	    attn_counters, act16, w16, in_dev, sampled_dev, q8_raw;
+	    attn_counters, act16, w16, in_dev, sampled_dev, masks, q8_raw;
 	int64_t act16_elems, w16_elems;
 	uint64_t kv_bytes; /* the K and V pools together */
 	uint64_t size;     /* bytes from the slab's start to the end of its last piece */
@@ -119,6 +124,7 @@ static inline kic_scratch_layout kic_scratch_layout_of(const kic_model_config *c
 	l.w16 = kic_slab_take(&u, l.w16_elems * 2);
 	l.in_dev = kic_slab_take(&u, kic_input_words(c) * sizeof(int32_t));
 	l.sampled_dev = kic_slab_take(&u, B * sizeof(int32_t));
+	l.masks = kic_slab_take(&u, L * kic_mask_words(V) * sizeof(uint64_t)); /* kic_sample's, where the logits are */
 	l.q8_raw = kic_slab_take(&u, (KIC_STAGE_BYTES / 34) * 34); /* whole Q8_0 blocks of one staging buffer */
 	l.size = u;
 	return l;

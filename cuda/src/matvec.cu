@@ -15,15 +15,23 @@
 #endif
 // The block formats keep more per chunk in registers (the packed words and their block's scales): at 32 warps
 // (64 registers a thread) the k-quants spilled 100-200 bytes, so they run 16 warps (128 registers) at batch 1.
-// The int8 path keeps a block format's pieces in flight as the float path does, so it runs 16 warps as well,
-// Q8_0 included (its 36 bytes a piece would spill at 32).
+// The int8 path keeps a block format's pieces in flight as the float path does, so its registers are bounded as
+// at 16 warps, Q8_0 included (its 36 bytes a piece would spill at 32); it may launch fewer (kic_matvec_q8_warps).
 template <int DT, int NT, bool Q8PATH = false> struct Warps {
-	static constexpr int value = Q8PATH                                ? 16
+	static constexpr int value = Q8PATH                                ? kic_matvec_q8_max_warps
 	                             : NT != 1 || DT == KIC_F32            ? 8
 	                             : kic_is_block_quant(DT)              ? 16
 	                                                                   : KIC_MATVEC_WARPS;
 };
 static_assert(KIC_MATVEC_WARPS % 2 == 0, "the fused qkv kernel keeps rotation pairs in one block");
+// block_rows is the rows a block of these kernels computes: Warps<...>::value, or, on the int8 path, the block's
+// warps as launched (kic_matvec_q8_warps, at most Warps<...>::value, which bounds the registers).
+template <int DT, int NT, bool Q8PATH> __device__ __forceinline__ int block_rows() {
+	return Q8PATH ? (int)(blockDim.x >> 5) : Warps<DT, NT, Q8PATH>::value;
+}
+template <int DT, int NT, bool Q8PATH> static int launch_rows() {
+	return Q8PATH ? kic_matvec_q8_warps : Warps<DT, NT, Q8PATH>::value;
+}
 // kActFn applies the runtime activation (a kic_act) in the epilogue; kActGLU is act(gate) * up.
 enum { kActNone, kActFn, kActGLU };
 enum { kNormNone, kNormRMS, kNormLayer };
@@ -232,6 +240,13 @@ __device__ __forceinline__ void row_dots_pieces(const void *w, const int64_t bas
 // The int8 path (quant_q8.cuh): on by default; KUBEINFER_CUDA_MATVEC_INT8=0 (read at kic_model_create) and the
 // kernel tests turn it off to run the float kernels.
 bool kic_matvec_int8 = true;
+int kic_matvec_q8_warps = kic_matvec_q8_max_warps;
+
+bool kic_matvec_set_q8_warps(int warps) {
+	if (warps < 2 || warps > kic_matvec_q8_max_warps || warps % 2) return false;
+	kic_matvec_q8_warps = warps;
+	return true;
+}
 
 bool kic_matvec_use_int8(int dtype, int nt, int64_t cols) {
 	return kic_matvec_int8 && kic_q8_type(dtype) && nt >= 1 && nt <= kic_matvec_int8_max_tokens && cols % 32 == 0 &&
@@ -414,7 +429,7 @@ template <int DT, int NT, int U, bool VEC, int ACT, int NORM, bool Q8PATH>
 __global__ void __launch_bounds__(Warps<DT, NT, Q8PATH>::value * 32)
     matvec_kernel(const void *w, const __half *scales, int64_t rows, int64_t cols, const float *x, const float *bias,
                   int accumulate, float *y, kic_matvec_norm nrm, int act) {
-	int64_t row = (int64_t)blockIdx.x * Warps<DT, NT, Q8PATH>::value + (threadIdx.x >> 5);
+	int64_t row = (int64_t)blockIdx.x * block_rows<DT, NT, Q8PATH>() + (threadIdx.x >> 5);
 	int64_t base[1] = {(row < rows ? row : rows - 1) * cols}; // a spare warp reads a valid row and stores nothing
 	float acc[1][NT];
 	row_dots<DT, NT, 1, U, VEC, NORM, Q8PATH>(w, scales, base, cols, x, nrm, acc);
@@ -437,7 +452,7 @@ template <int DT, int NT, int U, bool VEC, int NORM, bool Q8PATH>
 __global__ void __launch_bounds__(Warps<DT, NT, Q8PATH>::value * 32)
     matvec_glu_kernel(const void *w, const __half *scales, int64_t half, int64_t cols, const float *x, float *y,
                       kic_matvec_norm nrm, int act) {
-	int64_t row = (int64_t)blockIdx.x * Warps<DT, NT, Q8PATH>::value + (threadIdx.x >> 5);
+	int64_t row = (int64_t)blockIdx.x * block_rows<DT, NT, Q8PATH>() + (threadIdx.x >> 5);
 	int64_t r = row < half ? row : half - 1;
 	int64_t base[2] = {r * cols, (r + half) * cols};
 	float acc[2][NT];
@@ -465,7 +480,7 @@ __global__ void __launch_bounds__(Warps<DT, 1, Q8PATH>::value * 32)
 	constexpr int kWarps = Warps<DT, 1, Q8PATH>::value;
 	__shared__ float vals[kWarps];
 	int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, hd = st.head_dim;
-	int64_t slot = (int64_t)blockIdx.x * kWarps + warp, row = slot;
+	int64_t slot = (int64_t)blockIdx.x * block_rows<DT, 1, Q8PATH>() + warp, row = slot;
 	bool rotate = false;
 	int pair = 0;
 	if (st.rope_mode != KIC_ROPE_NONE && slot < st.nq + st.nkv && slot % hd < st.rope_dim) {
@@ -507,7 +522,7 @@ bool kic_matvec_can_qkv(const kic_mat &w, int n, const kic_qkv_store &st) {
 template <int DT, int NORM, bool Q8PATH>
 static kic_status launch_qkv_path(const kic_mat &w, const float *x, const float *bias, float *y, const kic_matvec_norm &nrm,
                                   const kic_qkv_store &st, cudaStream_t s) {
-	constexpr int warps = Warps<DT, 1, Q8PATH>::value;
+	int warps = launch_rows<DT, 1, Q8PATH>();
 	size_t smem = Q8PATH ? (size_t)kic_xq_bytes(1, w.cols) : sizeof(float) * w.cols;
 	return kic_launch(matvec_qkv_kernel<DT, Unroll<1>::value, NORM, Q8PATH>, dim3(kic_div_up(w.rows, warps)),
 	                  dim3(warps * 32), smem, s, (const void *)w.data, (const __half *)w.scales, w.rows, w.cols, x, bias,
@@ -553,7 +568,7 @@ template <int DT, int NT, int U, bool VEC, int NORM, bool Q8PATH = false>
 static kic_status launch_kernel(const kic_mat &w, const float *x, const float *bias, bool acc, float *y, int kind,
                                 int act, const kic_matvec_norm &nrm, cudaStream_t s) {
 	int64_t out_rows = kind == kActGLU ? w.rows / 2 : w.rows;
-	constexpr int warps = Warps<DT, NT, Q8PATH>::value;
+	int warps = launch_rows<DT, NT, Q8PATH>();
 	dim3 grid(kic_div_up(out_rows, warps)), block(warps * 32);
 	size_t smem = Q8PATH ? (size_t)kic_xq_bytes(NT, w.cols) : NORM == kNormNone ? 0 : sizeof(float) * w.cols;
 	const void *d = w.data;

@@ -27,6 +27,13 @@ static inline bool kic_matvec_can_norm(const kic_mat &w) { return w.cols % 8 == 
 // the activations fit in the default 48 KB of shared memory (1.5 bytes a value and token). Otherwise the float
 // kernels run, which are also the reference the int8 path is tested against.
 extern bool kic_matvec_int8;
+// Warps (rows) per block of the int8 path's kernels. Smaller blocks leave an SM more of them at once (a short row's
+// block retiring idles less of it) at the price of rounding x once per block; the kernel tests' benchmark runs 16,
+// 8 and 4, and on the H200 16 was fastest for every 1B and 8B projection (8 tied on gate+up), so it is the
+// default. Even, so the fused qkv kernel keeps rotation pairs in one block; set through kic_matvec_set_q8_warps.
+constexpr int kic_matvec_q8_max_warps = 16;
+extern int kic_matvec_q8_warps;
+bool kic_matvec_set_q8_warps(int warps);
 constexpr int kic_matvec_int8_max_tokens = 2;
 constexpr int64_t kic_matvec_int8_max_smem = 46 * 1024; // 48 KB less the kernels' static shared memory
 bool kic_matvec_use_int8(int dtype, int nt, int64_t cols);

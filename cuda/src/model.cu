@@ -52,6 +52,7 @@ void kic_model_release(kic_model *m) {
 	if (m->in_host) cudaFreeHost(m->in_host);
 	if (m->logits_host) cudaFreeHost(m->logits_host);
 	if (m->sampled_host) cudaFreeHost(m->sampled_host);
+	if (m->masks_host) cudaFreeHost(m->masks_host);
 	if (m->blas) cublasDestroy(m->blas);
 	if (m->stream) cudaStreamDestroy(m->stream);
 	kic_nccl_comm_destroy(m->comm);
@@ -83,6 +84,7 @@ static void place_scratch(kic_model *m, uint8_t *base, const kic_scratch_layout 
 	m->gemm.w16_elems = l.w16_elems;
 	m->in_dev = (int32_t *)(base + l.in_dev);
 	m->sampled_dev = (int32_t *)(base + l.sampled_dev);
+	m->masks = (uint64_t *)(base + l.masks);
 	m->q8_raw = base + l.q8_raw;
 }
 
@@ -141,10 +143,12 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	if (c.weight_bytes) KIC_TRY(arena_alloc(m, c.weight_bytes, (void **)&m->weights.base));
 	m->weights.size = c.weight_bytes;
 	KIC_CUDA(cudaMallocHost(&m->in_host, sizeof(int32_t) * kic_input_words(&c)));
-	// Logits come back from rank 0 only, the whole vocabulary's.
-	int64_t host_vocab = c.tp_ranks > 1 && c.tp_rank > 0 ? 1 : kic_vocab_out(&c);
+	// Logits come back from rank 0 only, the whole vocabulary's; rank 0 alone samples, so it alone takes masks.
+	bool rank0 = !(c.tp_ranks > 1 && c.tp_rank > 0);
+	int64_t host_vocab = rank0 ? kic_vocab_out(&c) : 1;
 	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * kic_logit_rows(&c) * host_vocab));
 	KIC_CUDA(cudaMallocHost(&m->sampled_host, sizeof(int32_t) * c.max_batch));
+	if (rank0) KIC_CUDA(cudaMallocHost(&m->masks_host, sizeof(uint64_t) * kic_logit_rows(&c) * kic_mask_words(host_vocab)));
 	KIC_CUDA(cudaEventCreateWithFlags(&m->inputs_sent, cudaEventDisableTiming));
 	for (int b = 0; b < 2; b++) {
 		KIC_CUDA(cudaMallocHost(&m->stage[b], KIC_STAGE_BYTES));
@@ -717,7 +721,8 @@ extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t
 	return KIC_OK;
 }
 
-extern "C" KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_sampling *params, int32_t *tokens_out) {
+extern "C" KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_sampling *params, const uint64_t *masks,
+                                         int32_t *tokens_out) {
 	if (!m || !params || !tokens_out) return kic_set_error(KIC_ERR_INVALID, "kic_sample: null argument");
 	if (rows <= 0 || rows > m->last_rows)
 		return kic_set_error(KIC_ERR_INVALID, "kic_sample: %d rows but the last forward left %d", rows, m->last_rows);
@@ -726,7 +731,17 @@ extern "C" KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_s
 	if (kic_sample_scratch_floats(rows) > kic_attn_partials(rows, m->cfg.heads, m->cfg.head_dim))
 		return kic_set_error(KIC_ERR_UNSUPPORTED, "kic_sample: %d heads of dim %d leave too little scratch for sampling",
 		                     m->cfg.heads, m->cfg.head_dim);
-	KIC_TRY(launch_sample(m->logits, rows, (int)kic_vocab_out(&m->cfg), *params, m->sampled_dev, m->partials, m->stream));
+	int64_t V = kic_vocab_out(&m->cfg);
+	if (masks) {
+		if (!m->masks_host) return kic_set_error(KIC_ERR_INVALID, "kic_sample: masks given to a rank that does not sample");
+		// Staged through the pinned mirror (as kic_forward's inputs) and copied on the stream, after the forward
+		// pass; this call waits for the stream before it returns, so the mirror is free again for the next one.
+		uint64_t bytes = sizeof(uint64_t) * rows * kic_mask_words(V);
+		memcpy(m->masks_host, masks, bytes);
+		KIC_CUDA(cudaMemcpyAsync(m->masks, m->masks_host, bytes, cudaMemcpyHostToDevice, m->stream));
+	}
+	KIC_TRY(launch_sample(m->logits, rows, (int)V, *params, masks ? m->masks : nullptr, m->sampled_dev, m->partials,
+	                      m->stream));
 	KIC_CUDA(cudaMemcpyAsync(m->sampled_host, m->sampled_dev, sizeof(int32_t) * rows, cudaMemcpyDeviceToHost, m->stream));
 	KIC_CUDA(cudaStreamSynchronize(m->stream));
 	memcpy(tokens_out, m->sampled_host, sizeof(int32_t) * rows);

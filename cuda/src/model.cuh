@@ -64,6 +64,7 @@ struct kic_model {
 	cudaEvent_t inputs_sent = nullptr;                  // in_host may be rewritten once this has passed
 	float *logits_host = nullptr;                       // pinned
 	int32_t *sampled_host = nullptr;                    // pinned
+	uint64_t *masks = nullptr, *masks_host = nullptr;   // kic_sample's allowed-token masks and their pinned mirror
 
 	// Upload staging: two pinned buffers, each guarded by an event, and a device landing zone for Q8_0.
 	void *stage[2] = {nullptr, nullptr};

@@ -39,6 +39,21 @@ template <int ALIGN> __device__ __forceinline__ uint4 kic_load16(const uint8_t *
 	                  __funnelshift_l(w2, z, 16));
 }
 
+// kic_load16_win reads the 16 bytes at a 2-byte aligned p as three aligned 8-byte loads of the 24 bytes from p
+// rounded down to 8, joined by a select and a funnel shift. kic_load16<2> takes a different path for each
+// alignment mod 4, and Q6_K's 210-byte blocks alternate between the two, so the lanes of a warp (8 on each
+// block) diverged and issued both paths' 9 loads; here every lane issues the same 3. The caller guarantees the
+// window is readable: it starts at or after the tensor's (8-aligned) start and ends inside it.
+__device__ __forceinline__ uint4 kic_load16_win(const uint8_t *p) {
+	const uint2 *q = reinterpret_cast<const uint2 *>((uintptr_t)p & ~(uintptr_t)7);
+	uint2 a = __ldcs(q), b = __ldcs(q + 1), c = __ldcs(q + 2);
+	bool odd = (uintptr_t)p & 4; // the window starts one word later
+	int sh = ((uintptr_t)p & 2) * 8;
+	uint32_t w0 = odd ? a.y : a.x, w1 = odd ? b.x : a.y, w2 = odd ? b.y : b.x, w3 = odd ? c.x : b.y, w4 = odd ? c.y : c.x;
+	return make_uint4(__funnelshift_r(w0, w1, sh), __funnelshift_r(w1, w2, sh), __funnelshift_r(w2, w3, sh),
+	                  __funnelshift_r(w3, w4, sh));
+}
+
 // kic_load4 reads the 4 bytes at a 2-byte aligned p.
 __device__ __forceinline__ uint32_t kic_load4_a2(const uint8_t *p) {
 	const uint16_t *q = reinterpret_cast<const uint16_t *>(p);
@@ -178,7 +193,8 @@ template <> struct Piece<KIC_Q6_K> {
 	struct Raw { uint4 ql, qh; uint32_t d; int8_t s0, s1; };
 	static __device__ __forceinline__ Raw load(const uint8_t *b, int p) {
 		int n = p >> 2, c = (p >> 1) & 1, h = p & 1, is = 8 * n + h + 2 * c;
-		return {kic_load16<2>(b + 64 * n + 32 * c + 16 * h), kic_load16<2>(b + 128 + 32 * n + 16 * h),
+		// Both windows end before the scales (ql's at byte 136 at most, qh's at 200): inside the block.
+		return {kic_load16_win(b + 64 * n + 32 * c + 16 * h), kic_load16_win(b + 128 + 32 * n + 16 * h),
 		        __ldg(reinterpret_cast<const uint16_t *>(b + 208)), (int8_t)__ldg(b + 192 + is), (int8_t)__ldg(b + 196 + is)};
 	}
 	template <int NT, bool SHARED>

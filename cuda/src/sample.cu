@@ -1,6 +1,10 @@
+#include "layout.h"
 #include "sample.cuh"
 
 constexpr int kSampleThreads = 1024;
+
+// allowed says whether a row's mask (nullptr: no mask) lets token j be sampled.
+__device__ __forceinline__ bool allowed(const uint64_t *mask, int j) { return !mask || (mask[j >> 6] >> (j & 63)) & 1; }
 
 __device__ __forceinline__ uint64_t splitmix64(uint64_t x) {
 	x += 0x9e3779b97f4a7c15ull;
@@ -9,8 +13,9 @@ __device__ __forceinline__ uint64_t splitmix64(uint64_t x) {
 	return x ^ (x >> 31);
 }
 
+// A masked-out token takes no part anywhere: not in the argmax, the top-k and top-p thresholds, nor the draw.
 __global__ void __launch_bounds__(kSampleThreads)
-    sample_kernel(const float *logits, int vocab, kic_sampling p, int32_t *tokens) {
+    sample_kernel(const float *logits, int vocab, kic_sampling p, const uint64_t *masks, int words, int32_t *tokens) {
 	__shared__ float scratch[32];
 	__shared__ float scan[kSampleThreads];
 	__shared__ float best_v[kSampleThreads];
@@ -18,12 +23,14 @@ __global__ void __launch_bounds__(kSampleThreads)
 	__shared__ int found;
 	int row = blockIdx.x, tid = threadIdx.x;
 	const float *l = logits + (int64_t)row * vocab;
+	const uint64_t *mask = masks ? masks + (int64_t)row * words : nullptr;
 
-	// Argmax: needed for greedy and as the fallback when rounding leaves the draw unresolved.
+	// Argmax: needed for greedy and as the fallback when rounding leaves the draw unresolved. bi stays vocab
+	// only when the mask allows no token (an allowed -inf still wins over the sentinel, as on the host).
 	float bv = -INFINITY;
 	int bi = vocab;
 	for (int j = tid; j < vocab; j += blockDim.x)
-		if (l[j] > bv) bv = l[j], bi = j;
+		if (allowed(mask, j) && (l[j] > bv || (bi == vocab && l[j] == -INFINITY))) bv = l[j], bi = j;
 	best_v[tid] = bv, best_i[tid] = bi;
 	__syncthreads();
 	for (int st = blockDim.x / 2; st > 0; st >>= 1) {
@@ -36,8 +43,9 @@ __global__ void __launch_bounds__(kSampleThreads)
 	}
 	int argmax = best_i[0];
 	float mx = best_v[0];
-	if (p.temperature <= 0.f || argmax >= vocab) {
-		if (tid == 0) tokens[row] = argmax < vocab ? argmax : 0;
+	// Nothing to draw from when no allowed logit is above -inf: the argmax (the first allowed token) stands.
+	if (p.temperature <= 0.f || argmax >= vocab || mx == -INFINITY) {
+		if (tid == 0) tokens[row] = argmax < vocab ? argmax : KIC_SAMPLE_NONE_ALLOWED;
 		return;
 	}
 	float inv_t = 1.f / p.temperature;
@@ -46,13 +54,14 @@ __global__ void __launch_bounds__(kSampleThreads)
 	float tk = -INFINITY;
 	if (p.top_k > 0 && p.top_k < vocab) {
 		float mn = INFINITY;
-		for (int j = tid; j < vocab; j += blockDim.x) mn = fminf(mn, l[j]);
+		for (int j = tid; j < vocab; j += blockDim.x)
+			if (allowed(mask, j) && l[j] > -INFINITY) mn = fminf(mn, l[j]); // a finite floor: bisection from -inf stalls
 		__syncthreads();
 		mn = -block_max(-mn, scratch);
 		float lo = mn, hi = mx;
 		for (int it = 0; it < 40; it++) {
 			float mid = 0.5f * (lo + hi), c = 0.f;
-			for (int j = tid; j < vocab; j += blockDim.x) c += l[j] >= mid ? 1.f : 0.f;
+			for (int j = tid; j < vocab; j += blockDim.x) c += allowed(mask, j) && l[j] >= mid ? 1.f : 0.f;
 			__syncthreads();
 			if (block_sum(c, scratch) >= (float)p.top_k) lo = mid; else hi = mid;
 		}
@@ -60,7 +69,7 @@ __global__ void __launch_bounds__(kSampleThreads)
 	}
 	float z = 0.f;
 	for (int j = tid; j < vocab; j += blockDim.x)
-		if (l[j] >= tk) z += __expf((l[j] - mx) * inv_t);
+		if (allowed(mask, j) && l[j] >= tk) z += __expf((l[j] - mx) * inv_t);
 	__syncthreads();
 	z = block_sum(z, scratch);
 
@@ -71,7 +80,7 @@ __global__ void __launch_bounds__(kSampleThreads)
 		for (int it = 0; it < 40; it++) {
 			float mid = 0.5f * (lo + hi), mass = 0.f;
 			for (int j = tid; j < vocab; j += blockDim.x) {
-				if (l[j] < tk) continue;
+				if (!allowed(mask, j) || l[j] < tk) continue;
 				float pr = __expf((l[j] - mx) * inv_t) / z;
 				if (pr >= mid) mass += pr;
 			}
@@ -85,7 +94,7 @@ __global__ void __launch_bounds__(kSampleThreads)
 	int cs = (vocab + blockDim.x - 1) / blockDim.x, j0 = tid * cs, j1 = min(vocab, j0 + cs);
 	float mine = 0.f;
 	for (int j = j0; j < j1; j++) {
-		float e = l[j] >= tk ? __expf((l[j] - mx) * inv_t) : 0.f;
+		float e = allowed(mask, j) && l[j] >= tk ? __expf((l[j] - mx) * inv_t) : 0.f;
 		if (e >= tp) mine += e;
 	}
 	scan[tid] = mine;
@@ -105,7 +114,7 @@ __global__ void __launch_bounds__(kSampleThreads)
 		float acc = before;
 		int pick = -1;
 		for (int j = j0; j < j1; j++) {
-			float e = l[j] >= tk ? __expf((l[j] - mx) * inv_t) : 0.f;
+			float e = allowed(mask, j) && l[j] >= tk ? __expf((l[j] - mx) * inv_t) : 0.f;
 			if (e < tp || e == 0.f) continue;
 			pick = j;
 			acc += e;
@@ -134,15 +143,17 @@ __device__ __forceinline__ void warp_argmax(float &v, int &i) {
 	}
 }
 
-// grid (kArgmaxBlocks, rows): block b of row r writes the best of elements b*256 + tid + k*kArgmaxBlocks*256.
+// grid (kArgmaxBlocks, rows): block b of row r writes the best of elements b*256 + tid + k*kArgmaxBlocks*256
+// that the row's mask allows (vocab when none is).
 __global__ void __launch_bounds__(kArgmaxThreads)
-    argmax_partial_kernel(const float *logits, int vocab, float *part_v, int *part_i) {
+    argmax_partial_kernel(const float *logits, int vocab, const uint64_t *masks, int words, float *part_v, int *part_i) {
 	__shared__ float sv[kArgmaxThreads / 32];
 	__shared__ int si[kArgmaxThreads / 32];
 	pdl_wait();
 	pdl_launch_dependents();
 	__shared__ int bad;
 	const float *l = logits + (int64_t)blockIdx.y * vocab;
+	const uint64_t *mask = masks ? masks + (int64_t)blockIdx.y * words : nullptr;
 	float bv = -INFINITY;
 	int bi = vocab;
 	bool finite = true;
@@ -150,8 +161,10 @@ __global__ void __launch_bounds__(kArgmaxThreads)
 	__syncthreads();
 	for (int j = blockIdx.x * kArgmaxThreads + threadIdx.x; j < vocab; j += kArgmaxBlocks * kArgmaxThreads) {
 		float v = l[j];
-		finite = finite && !isnan(v) && v != INFINITY; // -inf is a masked token, not a broken forward
-		if (better(v, j, bv, bi)) bv = v, bi = j;
+		// -inf is a masked token, not a broken forward. The whole row is checked, the tokens the mask excludes
+		// too, as the host checks a row before masking it (engine.CheckFinite).
+		finite = finite && !isnan(v) && v != INFINITY;
+		if (allowed(mask, j) && better(v, j, bv, bi)) bv = v, bi = j;
 	}
 	if (!finite) bad = 1;
 	warp_argmax(bv, bi);
@@ -182,23 +195,25 @@ __global__ void argmax_final_kernel(const float *part_v, const int *part_i, int 
 	}
 	warp_argmax(bv, bi);
 	bad = __any_sync(0xffffffffu, bad);
-	if (lane == 0) tokens[row] = bad ? -1 : bi < vocab ? bi : 0;
+	// bi stays vocab only when the mask allows no token: better() lets even an allowed -inf beat the sentinel.
+	if (lane == 0) tokens[row] = bad ? KIC_SAMPLE_NONFINITE : bi < vocab ? bi : KIC_SAMPLE_NONE_ALLOWED;
 }
 
 int64_t kic_sample_scratch_floats(int rows) { return (int64_t)rows * kArgmaxBlocks * 2; }
 
-kic_status launch_sample(const float *logits, int rows, int vocab, const kic_sampling &p, int32_t *tokens,
-                         float *scratch, cudaStream_t s) {
+kic_status launch_sample(const float *logits, int rows, int vocab, const kic_sampling &p, const uint64_t *masks,
+                         int32_t *tokens, float *scratch, cudaStream_t s) {
 	if (rows <= 0) return KIC_OK;
+	int words = (int)kic_mask_words(vocab); // a row's mask
 	if (p.temperature <= 0.f) {
 		float *part_v = scratch;
 		int *part_i = reinterpret_cast<int *>(scratch + (int64_t)rows * kArgmaxBlocks);
 		KIC_TRY(kic_launch(argmax_partial_kernel, dim3(kArgmaxBlocks, rows), dim3(kArgmaxThreads), 0, s, logits, vocab,
-		                   part_v, part_i));
+		                   masks, words, part_v, part_i));
 		return kic_launch(argmax_final_kernel, dim3(rows), dim3(32), 0, s, (const float *)part_v, (const int *)part_i,
 		                  vocab, tokens);
 	}
-	sample_kernel<<<rows, kSampleThreads, 0, s>>>(logits, vocab, p, tokens);
+	sample_kernel<<<rows, kSampleThreads, 0, s>>>(logits, vocab, p, masks, words, tokens);
 	KIC_LAUNCHED();
 	return KIC_OK;
 }

@@ -109,6 +109,11 @@ extern "C" KIC_API int32_t kic_test_matvec_int8(int32_t on) {
 	return was;
 }
 
+extern "C" KIC_API int32_t kic_test_matvec_q8_warps(int32_t warps) {
+	int32_t was = kic_matvec_q8_warps;
+	return kic_matvec_set_q8_warps(warps) ? was : -1;
+}
+
 // bench_path sets the matvec path for one benchmark and puts the previous one back.
 struct bench_path {
 	bool was;
@@ -442,13 +447,14 @@ extern "C" KIC_API kic_status kic_test_attention(int32_t kv_type, const float *q
 }
 
 extern "C" KIC_API kic_status kic_test_sample(const float *logits, int32_t rows, int32_t vocab, const kic_sampling *params,
-                                              int32_t *tokens_out) {
+                                              const uint64_t *masks, int32_t *tokens_out) {
 	if (!params) return kic_set_error(KIC_ERR_INVALID, "kic_test_sample: null params");
-	dbuf ld, td;
+	dbuf ld, td, md;
 	KIC_TRY(to_dev(ld, logits, sizeof(float) * rows * vocab));
 	KIC_TRY(to_dev(td, nullptr, sizeof(int32_t) * rows));
+	if (masks) KIC_TRY(to_dev(md, masks, sizeof(uint64_t) * rows * kic_mask_words(vocab)));
 	dbuf scratch;
 	KIC_TRY(to_dev(scratch, nullptr, sizeof(float) * kic_sample_scratch_floats(rows)));
-	KIC_TRY(launch_sample(ld.as<float>(), rows, vocab, *params, td.as<int32_t>(), scratch.as<float>(), 0));
+	KIC_TRY(launch_sample(ld.as<float>(), rows, vocab, *params, md.as<uint64_t>(), td.as<int32_t>(), scratch.as<float>(), 0));
 	return finish(tokens_out, td, sizeof(int32_t) * rows);
 }

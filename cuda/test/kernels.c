@@ -473,8 +473,6 @@ static void test_matvec_qkv(int dtype, int kv_type, int heads, int hkv, int hd, 
 	free(w), free(wq), free(x), free(xn), free(bias), free(g), free(b), free(y), free(want), free(k), free(v), free(raw);
 }
 
-// bench_matvec prints the weight bandwidth of the decode projections of two real shapes (not a check).
-
 // bench_matvec prints the weight bandwidth of the decode projections of two real shapes (not a check), as GB/s and
 // as a share of the device's copy bandwidth measured here (kic_measure_bandwidth: what bench calls the roofline).
 // The block formats and Q8_0 run both paths, the float kernels and the int8 path, on the same matrix: one run says
@@ -515,20 +513,30 @@ static void bench_matvec(void) {
 	} else {
 		printf("bench copy bandwidth %.1f GB/s (device-to-device copies of 1 GiB, read + write)\n", copy / 1e9);
 	}
+	// The int8 path at the block sizes it may launch (16 warps, the default, 8 and 4); the float path at its own.
+	static const int q8_warps[] = {16, 8, 4};
+	int default_warps = kic_test_matvec_q8_warps(16);
+	kic_test_matvec_q8_warps(default_warps);
 	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-		int paths = int8_type(shapes[i].dtype) ? 2 : 1;
-		double us[2] = {0, 0};
-		for (int p = 0; p < paths; p++) {
-			double bps = 0;
-			if (kic_bench_matvec(shapes[i].dtype, shapes[i].rows, shapes[i].cols, shapes[i].swiglu, p, 200, &bps, &us[p]) !=
-			    KIC_OK) {
+		int runs = int8_type(shapes[i].dtype) ? 1 + (int)(sizeof q8_warps / sizeof q8_warps[0]) : 1;
+		double us_float = 0;
+		for (int p = 0; p < runs; p++) {
+			double bps = 0, us = 0;
+			int warps = p ? q8_warps[p - 1] : 0;
+			if (p) kic_test_matvec_q8_warps(warps);
+			kic_status st = kic_bench_matvec(shapes[i].dtype, shapes[i].rows, shapes[i].cols, shapes[i].swiglu, p > 0, 200, &bps, &us);
+			kic_test_matvec_q8_warps(default_warps);
+			if (st != KIC_OK) {
 				printf("bench %-22s failed: %s\n", shapes[i].what, kic_last_error());
 				break;
 			}
-			printf("bench matvec %-22s %-6s %6ldx%-5ld %-5s %7.1f us  %7.1f GB/s  %5.1f%% of copy", shapes[i].what,
-			       kic_type(shapes[i].dtype)->name, shapes[i].rows, shapes[i].cols, p ? "int8" : "float", us[p], bps / 1e9,
+			if (!p) us_float = us;
+			char path[16];
+			snprintf(path, sizeof path, p ? "int8/%d" : "float", warps);
+			printf("bench matvec %-22s %-6s %6ldx%-5ld %-7s %7.1f us  %7.1f GB/s  %5.1f%% of copy", shapes[i].what,
+			       kic_type(shapes[i].dtype)->name, shapes[i].rows, shapes[i].cols, path, us, bps / 1e9,
 			       copy > 0 ? 100 * bps / copy : 0);
-			if (p == 1 && us[1] > 0) printf("  (int8 %.2fx the float kernel's speed)", us[0] / us[1]);
+			if (p && us > 0) printf("  (int8 %.2fx the float kernel's speed)", us_float / us);
 			printf("\n");
 		}
 	}
@@ -727,13 +735,13 @@ static void test_sample(void) {
 			if (l[r * vocab + j] > l[r * vocab + best[r]]) best[r] = j;
 	}
 	kic_sampling p = {0};
-	CALL(kic_test_sample(l, rows, vocab, &p, got));
+	CALL(kic_test_sample(l, rows, vocab, &p, NULL, got));
 	checks++;
 	int ok = got[0] == best[0] && got[1] == best[1] && got[2] == best[2];
 	failures += !ok;
 	printf("%s greedy sample = argmax\n", ok ? "ok  " : "FAIL");
 	p.temperature = 1, p.top_k = 1, p.seed = 7;
-	CALL(kic_test_sample(l, rows, vocab, &p, got));
+	CALL(kic_test_sample(l, rows, vocab, &p, NULL, got));
 	checks++;
 	ok = got[0] == best[0] && got[1] == best[1] && got[2] == best[2];
 	failures += !ok;
@@ -743,7 +751,7 @@ static void test_sample(void) {
 	int inside = 1, distinct = 0, first = -1;
 	for (int step = 0; step < 50; step++) {
 		p.step = (uint64_t)step;
-		CALL(kic_test_sample(l, 1, vocab, &p, got));
+		CALL(kic_test_sample(l, 1, vocab, &p, NULL, got));
 		int above = 0;
 		for (int j = 0; j < vocab; j++) above += l[j] > l[got[0]];
 		inside &= above < 10;
@@ -762,7 +770,7 @@ static void test_sample(void) {
 	l[70001] = l[140003] = 50.f;
 	l[vocab + vocab - 2] = 60.f;
 	p = (kic_sampling){0};
-	CALL(kic_test_sample(l, 2, vocab, &p, got));
+	CALL(kic_test_sample(l, 2, vocab, &p, NULL, got));
 	checks++;
 	ok = got[0] == 70001 && got[1] == vocab - 2;
 	failures += !ok;
@@ -770,16 +778,125 @@ static void test_sample(void) {
 	// A NaN in row 0, +inf in row 1: both marked -1; -inf (a masked token) is an ordinary logit.
 	l[123457] = NAN;
 	l[vocab + 7] = INFINITY;
-	CALL(kic_test_sample(l, 2, vocab, &p, got));
+	CALL(kic_test_sample(l, 2, vocab, &p, NULL, got));
 	int32_t nan_rows[2] = {got[0], got[1]};
 	l[123457] = -INFINITY, l[vocab + 7] = -INFINITY;
-	CALL(kic_test_sample(l, 2, vocab, &p, got));
+	CALL(kic_test_sample(l, 2, vocab, &p, NULL, got));
 	checks++;
 	ok = nan_rows[0] == -1 && nan_rows[1] == -1 && got[0] == 70001 && got[1] == vocab - 2;
 	failures += !ok;
 	printf("%s greedy marks NaN/+inf rows -1, ignores -inf (%d, %d; %d, %d)\n", ok ? "ok  " : "FAIL", nan_rows[0],
 	       nan_rows[1], got[0], got[1]);
 	free(l);
+}
+
+// ref_argmax_masked is the host's masked greedy pick (worker/engine's argmaxMasked) after the GPU's check of the
+// row: -1 for a NaN or +inf anywhere (-inf is an ordinary logit, as in test_sample), else the largest allowed
+// logit, the lowest id on ties (an allowed -inf counts), -2 when the mask allows none.
+static int ref_argmax_masked(const float *l, const uint64_t *mask, int vocab) {
+	for (int j = 0; j < vocab; j++)
+		if (isnan(l[j]) || l[j] == INFINITY) return -1;
+	int best = -2;
+	for (int j = 0; j < vocab; j++)
+		if ((mask[j >> 6] >> (j & 63)) & 1 && (best < 0 || l[j] > l[best])) best = j;
+	return best;
+}
+
+static int mask_has(const uint64_t *mask, int j) { return (int)((mask[j >> 6] >> (j & 63)) & 1); }
+static void mask_set(uint64_t *mask, int j) { mask[j >> 6] |= 1ull << (j & 63); }
+static int irand(int n) { // uniform in [0, n)
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+	return (int)((rng >> 11) % (uint64_t)n);
+}
+
+// Sampling with allowed-token masks (structured output): greedy against the host's masked argmax on rows that
+// cover the cases, and temperature, top-k and top-p draws that never leave the allowed tokens.
+static void test_sample_masked(void) {
+	// A Llama-3-sized vocabulary less 23, so the last mask word is partial (41 of its bits are tokens).
+	enum { ROWS = 10 };
+	int vocab = 128256 - 23, words = (vocab + 63) / 64;
+	float *l = malloc(sizeof(float) * ROWS * vocab);
+	uint64_t *m = calloc((size_t)ROWS * words, sizeof(uint64_t));
+	fill(l, (long)ROWS * vocab, 4);
+	const char *what[ROWS] = {"half the tokens", "one in a thousand", "one token", "every token (and the bits past the vocabulary)",
+	                          "the last partial word only", "ties: the lowest allowed id", "no token",
+	                          "only -inf logits allowed", "NaN where the mask excludes", "big logits excluded"};
+	for (int j = 0; j < vocab; j++) {
+		if (irand(2)) mask_set(m, j);
+		if (irand(1000) == 0) mask_set(m + words, j);
+	}
+	mask_set(m + 2 * words, 77777);
+	for (int w = 0; w < words; w++) m[3 * words + w] = ~0ull;
+	for (int j = (words - 1) * 64; j < vocab; j++) mask_set(m + 4 * words, j);
+	l[4 * vocab + (words - 1) * 64 - 1] = 90.f; // just before the last word: excluded
+	l[4 * vocab + vocab - 1] = 80.f;            // the vocabulary's last token wins
+	for (int j = 0; j < vocab; j += 3) mask_set(m + 5 * words, j);
+	l[5 * vocab + 1000] = 70.f;                             // excluded (1000 % 3 != 0)
+	l[5 * vocab + 1002] = l[5 * vocab + 99999] = 60.f;      // a tie between two allowed ids
+	for (int j = 0; j < vocab; j += 5) {
+		mask_set(m + 7 * words, j);
+		l[7 * vocab + j] = -INFINITY;
+	}
+	for (int j = 1; j < vocab; j += 2) mask_set(m + 8 * words, j);
+	l[8 * vocab + 4242] = NAN;
+	for (int j = 0; j < vocab; j++)
+		if (j % 7) mask_set(m + 9 * words, j);
+		else l[9 * vocab + j] = 50.f + (float)(j % 11);
+	int32_t got[ROWS];
+	kic_sampling p = {0};
+	CALL(kic_test_sample(l, ROWS, vocab, &p, m, got));
+	for (int r = 0; r < ROWS; r++) {
+		int want = ref_argmax_masked(l + (long)r * vocab, m + (long)r * words, vocab);
+		checks++;
+		failures += got[r] != want;
+		printf("%s masked greedy, %s: %d (want %d)\n", got[r] == want ? "ok  " : "FAIL", what[r], got[r], want);
+	}
+
+	// Draws with temperature, alone and with top-k / top-p: always an allowed token, and with top-k one of the k
+	// largest allowed logits, though the excluded tokens of rows 0, 1 and 9 hold logits far above the others.
+	for (int r = 0; r < ROWS; r++)
+		for (int j = 0; j < vocab; j++)
+			if (!mask_has(m + (long)r * words, j) && irand(50) == 0) l[(long)r * vocab + j] = 40.f;
+	l[8 * vocab + 4242] = 0.f;
+	int rows_ok[ROWS] = {0}, k = 10;
+	const kic_sampling params[3] = {{.temperature = 1.f, .seed = 11}, {.temperature = 0.7f, .top_k = k, .seed = 12},
+	                                {.temperature = 1.3f, .top_p = 0.9f, .seed = 13}};
+	int inside = 1, in_top_k = 1, distinct = 0;
+	for (int pi = 0; pi < 3; pi++) {
+		p = params[pi];
+		int first = -1;
+		for (int step = 0; step < 50; step++) {
+			p.step = (uint64_t)step;
+			CALL(kic_test_sample(l, ROWS, vocab, &p, m, got));
+			for (int r = 0; r < ROWS; r++) {
+				const float *lr = l + (long)r * vocab;
+				const uint64_t *mr = m + (long)r * words;
+				if (r == 6) { // no token allowed
+					inside &= got[r] == -2;
+					continue;
+				}
+				if (got[r] < 0 || got[r] >= vocab || !mask_has(mr, got[r])) {
+					if (inside) printf("     row %d params %d step %d drew %d, not an allowed token\n", r, pi, step, got[r]);
+					inside = 0;
+					continue;
+				}
+				rows_ok[r]++;
+				if (p.top_k) {
+					int above = 0;
+					for (int j = 0; j < vocab; j++) above += mask_has(mr, j) && lr[j] > lr[got[r]];
+					in_top_k &= above < k;
+				}
+			}
+			if (first < 0) first = got[0];
+			distinct |= got[0] != first;
+		}
+	}
+	checks++;
+	int ok = inside && in_top_k && distinct && rows_ok[2] == 150 && rows_ok[7] == 150;
+	failures += !ok;
+	printf("%s masked draws (temperature, top-k %d, top-p) stay allowed, in the allowed top k, and vary (%d, %d, %d)\n",
+	       ok ? "ok  " : "FAIL", k, inside, in_top_k, distinct);
+	free(l), free(m);
 }
 
 // read_file loads a whole file; NULL (and a FAIL) when it cannot.
@@ -827,11 +944,17 @@ static void test_block_quant_tiled(const kic_type_traits *t, const uint8_t *quan
 		goto out;
 	}
 	fill(x, 8 * cols, 1);
-	if (int8_type(t->dtype))
+	if (int8_type(t->dtype)) {
 		for (int n = 1; n <= 3; n++) {
 			test_int8("tiled", t->dtype, w, nbytes, wv, rows, cols, n, 0);
 			if (n <= 2) test_int8("tiled", t->dtype, w, nbytes, wv, rows, cols, n, 1);
 		}
+		// The int8 path's smaller blocks (the benchmark's other sizes): 74 rows end in a part of a block there too.
+		int was = kic_test_matvec_q8_warps(4);
+		test_int8("tiled, 4 warps a block", t->dtype, w, nbytes, wv, rows, cols, 1, 0);
+		test_int8("tiled, 4 warps a block", t->dtype, w, nbytes, wv, rows, cols, 2, 1);
+		kic_test_matvec_q8_warps(was);
+	}
 	for (int n = 1; n <= 8; n++) {
 		if (n != 1 && n != 3 && n != 8) continue;
 		ref_linear(wv, x, NULL, 0, rows, cols, n, gu);
@@ -950,6 +1073,12 @@ int main(void) {
 	if (kic_device_info_get(0, &info) == KIC_OK)
 		printf("device 0: %s, cc %d.%d, %d SMs, %llu MiB free of %llu\n", info.name, info.cc_major, info.cc_minor,
 		       info.sm_count, (unsigned long long)(info.free_bytes >> 20), (unsigned long long)(info.total_bytes >> 20));
+	// KIC_BENCH_ONLY=1: the matvec benchmark alone, for a quick measurement on a GPU machine.
+	const char *bench_only = getenv("KIC_BENCH_ONLY");
+	if (bench_only && strcmp(bench_only, "1") == 0) {
+		bench_matvec();
+		return 0;
+	}
 	// The float kernels by default (the checks below hold them to fp32 rounding); test_int8 turns the int8 path on
 	// for its own checks.
 	kic_test_matvec_int8(0);
@@ -1038,6 +1167,7 @@ int main(void) {
 		}
 	}
 	test_sample();
+	test_sample_masked();
 	bench_matvec();
 	printf("%d passed, %d failed\n", checks - failures, failures);
 	return failures ? 1 : 0;

@@ -31,6 +31,9 @@ KIC_API kic_status kic_test_linear_act(int32_t act, int32_t dtype, const void *w
  * path where its rule allows (activations rounded to int8 blocks of 32, __dp4a),
  * 0 the float kernels. Returns the previous setting. */
 KIC_API int32_t kic_test_matvec_int8(int32_t on);
+/* Sets the int8 path's warps (rows) per block (even, 2..16); returns the previous value, or -1 (unchanged) for
+ * an invalid one. */
+KIC_API int32_t kic_test_matvec_q8_warps(int32_t warps);
 /* Times iters back-to-back batch-1 matvec launches (swiglu: the fused
  * projection) on a rows x cols matrix of dtype, on the int8 path when int8 is
  * 1 (and the type has one) or the float kernels: weight bytes read per second
@@ -83,8 +86,9 @@ KIC_API kic_status kic_test_matvec_qkv(int32_t dtype, const void *w_host, uint64
 KIC_API kic_status kic_test_attention(int32_t kv_type, const float *q, const float *k, const float *v, int32_t len,
                                       const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
                                       int32_t head_dim, int32_t window, float softcap, int32_t prefill, float *out);
+/* The sampler over rows x vocab logits; masks (NULL: none) holds each row's allowed-token bitmask, as kic_sample's. */
 KIC_API kic_status kic_test_sample(const float *logits, int32_t rows, int32_t vocab, const kic_sampling *params,
-                                   int32_t *tokens_out);
+                                   const uint64_t *masks, int32_t *tokens_out);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"unsafe"
@@ -37,6 +38,8 @@ type Backend struct {
 	plan     memplan.Plan
 	// usedBytes is the device memory the load took, measured; 0 if unknown.
 	usedBytes uint64
+	// masksOnDevice: constrained rows are masked on the GPU (EnvGPUMask).
+	masksOnDevice bool
 
 	kv *kvcache.Pool // the blocks of the library's KV pool, by index
 
@@ -45,6 +48,7 @@ type Backend struct {
 	seqs   map[engine.SeqID]*cudaSeq
 	nextID engine.SeqID
 	closed bool
+	masks  []uint64 // the masks of one sample call, reused
 }
 
 // cudaSeq is one sequence: its claim on the KV pool and its length limit.
@@ -53,7 +57,10 @@ type cudaSeq struct {
 	kv       *kvcache.Seq
 }
 
-var _ engine.Backend = (*Backend)(nil)
+var (
+	_ engine.Backend       = (*Backend)(nil)
+	_ engine.MaskedDecoder = (*Backend)(nil)
+)
 
 // Open loads m onto the GPU, or over opts.GPUs GPUs with tensor
 // parallelism, each holding its shard. It checks each GPU's plan against its
@@ -84,7 +91,7 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 			return nil, fmt.Errorf("tensor parallelism over %d GPUs: %w", n, err)
 		}
 	}
-	b := &Backend{lib: l, m: m, h: m.Hyper, sp: sp, seqs: map[engine.SeqID]*cudaSeq{}}
+	b := &Backend{lib: l, m: m, h: m.Hyper, sp: sp, seqs: map[engine.SeqID]*cudaSeq{}, masksOnDevice: getenv(EnvGPUMask) != "0"}
 	infos := make([]DeviceInfo, n)
 	var smallest uint64
 	for r := range n {
@@ -500,6 +507,12 @@ func (b *Backend) lookup(id engine.SeqID) (*cudaSeq, error) {
 // mirrors it; this line stops compiling when the two differ.
 var _ = [1]struct{}{}[memplan.MaxLogitRows-C.KIC_MAX_LOGIT_ROWS]
 
+// kic_sample's answers for rows it cannot pick from are the engine's; these stop compiling when they differ.
+var (
+	_ = [1]struct{}{}[engine.NonFiniteToken-C.KIC_SAMPLE_NONFINITE]
+	_ = [1]struct{}{}[engine.NoAllowedToken-C.KIC_SAMPLE_NONE_ALLOWED]
+)
+
 // Prefill implements engine.Backend. Prompts longer than the batch limit run
 // in chunks, each attending to the chunks before it through the KV cache;
 // with allLogits the chunks are as small as the logits scratch.
@@ -571,7 +584,7 @@ func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, e
 		if _, err := b.forward(tok, pos, seq, len(tok), tables, false, want, false); err != nil {
 			return err
 		}
-		toks, err := b.sampleLast(len(tok), p)
+		toks, err := b.sampleLast(len(tok), p, nil)
 		out = append(out, toks...)
 		return err
 	})
@@ -581,6 +594,60 @@ func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, e
 // DecodeGreedy implements engine.GreedyDecoder: the argmax is taken on the GPU.
 func (b *Backend) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) {
 	return b.DecodeSample(batch, Sampling{})
+}
+
+// DecodeGreedyMasked implements engine.MaskedDecoder: the masks go up to the
+// GPU (16 KB a row for a 128k vocabulary) instead of the logits coming down
+// (512 KB), and masks is called between the forward pass's launch and the
+// sampling, so the host's matchers overlap the device's work.
+func (b *Backend) DecodeGreedyMasked(batch []engine.DecodeInput, masks func() [][]uint64) ([]int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var (
+		out  []int
+		rows [][]uint64
+	)
+	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
+		if _, err := b.forward(tok, pos, seq, len(tok), tables, false, want, false); err != nil {
+			return err
+		}
+		if rows == nil { // the first part's forward pass is under way
+			if rows = masks(); len(rows) != len(batch) {
+				return fmt.Errorf("%d masks for a batch of %d", len(rows), len(batch))
+			}
+		}
+		part := rows[len(out) : len(out)+len(tok)]
+		toks, err := b.sampleLast(len(tok), Sampling{}, b.flatMasks(part))
+		out = append(out, toks...)
+		return err
+	})
+	return out, err
+}
+
+// MasksOnDevice implements engine.MaskedDecoder: true unless EnvGPUMask is "0".
+func (b *Backend) MasksOnDevice() bool { return b.masksOnDevice }
+
+// flatMasks lays rows out as kic_sample takes them, ceil(vocab/64) words a
+// row: a nil row allows every token, a shorter one (a tokenizer with fewer
+// tokens than the model's logits) none past its end, as engine.SampleMasked
+// reads it. nil when no row has a mask. b.mu is held.
+func (b *Backend) flatMasks(rows [][]uint64) []uint64 {
+	if !slices.ContainsFunc(rows, func(m []uint64) bool { return m != nil }) {
+		return nil
+	}
+	words := b.maskWords()
+	b.masks = slices.Grow(b.masks[:0], len(rows)*words)[:len(rows)*words]
+	for i, m := range rows {
+		row := b.masks[i*words : (i+1)*words]
+		if m == nil {
+			for w := range row {
+				row[w] = ^uint64(0)
+			}
+			continue
+		}
+		clear(row[copy(row, m):])
+	}
+	return b.masks
 }
 
 // decode validates batch, runs step on each part of at most logitRows
@@ -683,10 +750,14 @@ func (b *Backend) forward(tok, pos, seq []int32, nseq int, tables []int32, prefi
 func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.sampleLast(rows, p)
+	return b.sampleLast(rows, p, nil)
 }
 
-func (b *Backend) sampleLast(rows int, p Sampling) ([]int, error) {
+// maskWords is kic_mask_words of the logits' vocabulary (all of it, under tensor parallelism): one row's mask.
+func (b *Backend) maskWords() int { return (b.h.VocabSize + 63) / 64 }
+
+// sampleLast is SampleLast with masks (nil: none), rows x ceil(vocab/64) words as flatMasks lays them out.
+func (b *Backend) sampleLast(rows int, p Sampling, masks []uint64) ([]int, error) {
 	if b.closed {
 		return nil, engine.ErrClosed
 	}
@@ -696,8 +767,15 @@ func (b *Backend) sampleLast(rows int, p Sampling) ([]int, error) {
 	cp := C.kic_sampling{temperature: C.float(p.Temperature), top_k: C.int32_t(p.TopK), top_p: C.float(p.TopP),
 		seed: C.uint64_t(p.Seed), step: C.uint64_t(p.Step)}
 	toks := make([]int32, rows)
+	var cm *C.uint64_t
+	if masks != nil {
+		if len(masks) != rows*b.maskWords() {
+			return nil, fmt.Errorf("sample: %d mask words for %d rows of %d tokens", len(masks), rows, b.h.VocabSize)
+		}
+		cm = (*C.uint64_t)(unsafe.Pointer(unsafe.SliceData(masks)))
+	}
 	if err := b.lib.call("sample", func() C.kic_status {
-		return C.call_sample(b.lib.api, b.cm, C.int32_t(rows), &cp, (*C.int32_t)(unsafe.Pointer(&toks[0])))
+		return C.call_sample(b.lib.api, b.cm, C.int32_t(rows), &cp, cm, (*C.int32_t)(unsafe.Pointer(&toks[0])))
 	}); err != nil {
 		return nil, err
 	}

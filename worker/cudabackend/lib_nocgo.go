@@ -44,3 +44,11 @@ func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) { return nil, 
 
 // DecodeGreedy needs cgo.
 func (b *Backend) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) { return nil, errNoCgo }
+
+// DecodeGreedyMasked needs cgo.
+func (b *Backend) DecodeGreedyMasked(batch []engine.DecodeInput, masks func() [][]uint64) ([]int, error) {
+	return nil, errNoCgo
+}
+
+// MasksOnDevice is false in a build without cgo.
+func (b *Backend) MasksOnDevice() bool { return false }

@@ -20,6 +20,12 @@ type Options struct {
 	DisableGraphs bool
 }
 
+// EnvGPUMask set to "0" turns constrained decoding's masking on the GPU off
+// (Backend.MasksOnDevice): constrained greedy rows then copy their logits to
+// the host, which masks them, as it does for sampled ones; a way around a
+// fault on the device.
+const EnvGPUMask = "KUBEINFER_GPU_MASK"
+
 // Sampling chooses how SampleLast picks tokens on the GPU.
 type Sampling struct {
 	Temperature float32 // <= 0: greedy

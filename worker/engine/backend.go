@@ -33,6 +33,29 @@ type GreedyDecoder interface {
 // pick from: its logits held a NaN or +Inf (see ErrNonFinite).
 const NonFiniteToken = -1
 
+// MaskedDecoder is a GreedyDecoder that also applies constraints where the
+// logits are, so a constrained (structured output) step returns one id per
+// sequence too. DecodeGreedyMasked is DecodeGreedy where row i picks among
+// the tokens masks()[i] allows (a Constraint's Allowed layout; nil allows
+// every token), as a Sampler with Greedy parameters picks with SampleMasked,
+// after the same check for NaN and +Inf in the whole row: NonFiniteToken for
+// such a row, NoAllowedToken for one whose mask allows none. masks is called
+// once the step is under way on the device, so the host works the masks out
+// while the device computes; it returns one entry per batch input.
+//
+// MasksOnDevice says whether to use it: a backend may turn it off (the CUDA
+// backend with KUBEINFER_GPU_MASK=0), and the caller then masks copied
+// logits on the host.
+type MaskedDecoder interface {
+	GreedyDecoder
+	DecodeGreedyMasked(batch []DecodeInput, masks func() [][]uint64) ([]int, error)
+	MasksOnDevice() bool
+}
+
+// NoAllowedToken is what MaskedDecoder.DecodeGreedyMasked gives for a row
+// whose mask allows no token of the vocabulary.
+const NoAllowedToken = -2
+
 // Errors a Backend returns; callers branch on them with errors.Is.
 var (
 	ErrUnknownSequence = errors.New("unknown sequence")

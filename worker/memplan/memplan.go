@@ -414,6 +414,7 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 	take(w16Elems * 2)                           // Q8_0 rows dequantized to fp16
 	take((4*B + B*uint64(s.MaxSeqBlocks)) * i32) // inputs and block tables
 	take(B * i32)                                // sampled tokens
+	take(L * ((V + 63) / 64) * 8)                // allowed-token masks of the logit rows, 64 tokens a word
 	take((stageBytes / 34) * 34)                 // Q8_0 landing zone: whole blocks of one staging buffer
 	return used, kv
 }

@@ -225,8 +225,9 @@ type running struct {
 	filled  int // tokens of history whose keys and values the sequence holds
 	text    *engine.TextTracker
 	logits  []float32
-	picked  int  // the next token when the backend chose it (GreedyDecoder)
-	hasPick bool // picked is set (logits are nil)
+	picked  int   // the next token when the backend chose it (GreedyDecoder)
+	hasPick bool  // picked is set (logits are nil)
+	maskErr error // the constraint's Allowed failed for the step the backend picked (MaskedDecoder)
 	gen     []int
 	step    int
 }
@@ -742,22 +743,52 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 // decode runs one step for the batch. When every request in it samples
 // greedily and wants no logprobs, a GreedyDecoder backend picks the tokens
 // itself and no logits cross to the host: the same tokens, less traffic.
+// Constrained requests go that way too when the backend applies their masks
+// (MaskedDecoder); otherwise the batch's logits come to the host, where
+// sample masks them.
 func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]float32, []int, error) {
-	if gd, ok := s.b.(engine.GreedyDecoder); ok && allGreedy(run) {
-		picked, err := gd.DecodeGreedy(batch)
-		return nil, picked, err
+	if allGreedy(run) {
+		if md, ok := s.b.(engine.MaskedDecoder); ok && md.MasksOnDevice() {
+			picked, err := md.DecodeGreedyMasked(batch, func() [][]uint64 { return masks(run) })
+			return nil, picked, err
+		}
+		if gd, ok := s.b.(engine.GreedyDecoder); ok && !slices.ContainsFunc(run, constrained) {
+			picked, err := gd.DecodeGreedy(batch)
+			return nil, picked, err
+		}
 	}
 	logits, err := s.b.Decode(batch)
 	return logits, nil, err
 }
 
+// allGreedy says whether every request picks the argmax of the model's
+// logits (of those its constraint allows) and needs nothing else of them.
 func allGreedy(run []*running) bool {
 	for _, r := range run {
-		if !r.h.req.Sampling.Greedy() || r.h.req.Logprobs || r.h.req.Constraint != nil {
+		if !r.h.req.Sampling.Greedy() || r.h.req.Logprobs {
 			return false
 		}
 	}
 	return true
+}
+
+func constrained(r *running) bool { return r.h.req.Constraint != nil }
+
+// masks are the constraints' allowed tokens for the step being decoded (nil
+// for a request without one); a request whose constraint fails keeps the
+// error in maskErr, for sample to end it with, and masks nothing.
+func masks(run []*running) [][]uint64 {
+	out := make([][]uint64, len(run))
+	for i, r := range run {
+		r.maskErr = nil
+		if constrained(r) {
+			out[i], r.maskErr = r.h.req.Constraint.Allowed()
+			if r.maskErr != nil {
+				out[i] = nil
+			}
+		}
+	}
+	return out
 }
 
 // sample picks r's next token and streams it; it reports whether the
@@ -771,6 +802,14 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 		// The backend picked where the logits are and found NaN or Inf there.
 		res := r.result()
 		res.Err = fmt.Errorf("%w (found where the greedy token was picked, on the %s)", engine.ErrNonFinite, s.b.Device())
+		return true, res
+	case r.hasPick && r.maskErr != nil:
+		res := r.result()
+		res.Err = fmt.Errorf("constraint: %w", r.maskErr)
+		return true, res
+	case r.hasPick && tok == engine.NoAllowedToken:
+		res := r.result()
+		res.Err = errNoneAllowed
 		return true, res
 	case !r.hasPick:
 		// Sampling from NaN or Inf picks garbage: end the request with the cause.
@@ -790,7 +829,7 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 		}
 		if tok = r.sampler.SampleMasked(r.logits, r.history, mask); tok < 0 {
 			res := r.result()
-			res.Err = errors.New("constraint: no token of the vocabulary is allowed")
+			res.Err = errNoneAllowed
 			return true, res
 		}
 	}
@@ -825,6 +864,8 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 	}
 	return false, Result{}
 }
+
+var errNoneAllowed = errors.New("constraint: no token of the vocabulary is allowed")
 
 func (s *Scheduler) final(r *running, finish engine.FinishReason, stop string) Result {
 	if stop == "" {

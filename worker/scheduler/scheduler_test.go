@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/grammar"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
@@ -335,6 +337,131 @@ func TestGreedyDecoderPicksTheSameTokens(t *testing.T) {
 		if g.greedySteps != before || g.logitsSteps == 0 {
 			t.Errorf("%+v: %d DecodeGreedy steps, want none", req.Sampling, g.greedySteps-before)
 		}
+	}
+}
+
+// maskedCPU is greedyCPU with engine.MaskedDecoder on top: it applies the masks where the logits are, as the
+// CUDA backend does on the GPU, here with the host's own pick, and counts those steps.
+type maskedCPU struct {
+	greedyCPU
+	off         bool // MasksOnDevice's answer is false (KUBEINFER_GPU_MASK=0)
+	maskedSteps int
+}
+
+func (g *maskedCPU) MasksOnDevice() bool { return !g.off }
+
+func (g *maskedCPU) DecodeGreedyMasked(batch []engine.DecodeInput, masks func() [][]uint64) ([]int, error) {
+	g.mu.Lock()
+	g.maskedSteps++
+	g.mu.Unlock()
+	rows, err := g.CPU.Decode(batch)
+	if err != nil {
+		return nil, err
+	}
+	ms := masks()
+	out := make([]int, len(rows))
+	for i, row := range rows {
+		switch {
+		case engine.CheckFinite(row) != nil:
+			out[i] = engine.NonFiniteToken
+		default:
+			if out[i] = engine.NewSampler(engine.SamplingParams{}).SampleMasked(row, nil, ms[i]); out[i] < 0 {
+				out[i] = engine.NoAllowedToken
+			}
+		}
+	}
+	return out, nil
+}
+
+// runsOut is a constraint whose masks run out after allowed tokens: then it allows none, or fails with err.
+type runsOut struct {
+	allowed int
+	err     error
+	vocab   int
+}
+
+func (f *runsOut) Allowed() ([]uint64, error) {
+	m := make([]uint64, (f.vocab+63)/64)
+	if f.allowed > 0 {
+		for i := range m {
+			m[i] = ^uint64(0)
+		}
+	} else if f.err != nil {
+		return nil, f.err
+	}
+	return m, nil
+}
+func (f *runsOut) Accept(int) error { f.allowed--; return nil }
+func (f *runsOut) Done() bool       { return false }
+
+// Constrained greedy requests are masked where the logits are (MaskedDecoder), batched with unconstrained ones,
+// and give Generate's tokens; with MasksOnDevice off they take the host's path, with the same tokens. A
+// constraint that allows nothing or fails ends its request with the host path's error.
+func TestMaskedDecoderPicksTheSameTokens(t *testing.T) {
+	cpu, tok := load(t)
+	pieces := make([][]byte, tok.VocabSize())
+	for id := range pieces {
+		pieces[id] = tok.Piece(id)
+	}
+	g, err := grammar.FromJSONSchema([]byte(`{"type":"object","properties":{"name":{"type":"string","maxLength":8},
+		"age":{"type":"integer","minimum":0,"maximum":99}},"required":["name","age"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mach, err := grammar.NewMachine(g, grammar.NewVocab(pieces, tok.IsEOG, tok.IsControl), 16<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonPrompt, freePrompt := tok.Encode("a person as JSON: ", true), tok.Encode("free text", true)
+	want, err := engine.Generate(context.Background(), cpu, tok, engine.Request{Prompt: jsonPrompt, MaxTokens: 120,
+		Constraint: mach.NewMatcher()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFree, err := engine.Generate(context.Background(), cpu, tok, engine.Request{Prompt: freePrompt, MaxTokens: 30}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	for _, off := range []bool{false, true} {
+		b := &maskedCPU{greedyCPU: greedyCPU{CPU: cpu}, off: off}
+		s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 16})
+		submit := func(req Request) *Handle {
+			h, err := s.Submit(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		// Together, so that they share decode steps.
+		hs := []*Handle{submit(Request{Prompt: jsonPrompt, MaxTokens: 120, Constraint: mach.NewMatcher()}),
+			submit(Request{Prompt: freePrompt, MaxTokens: 30}),
+			submit(Request{Prompt: freePrompt, MaxTokens: 30, Constraint: &runsOut{allowed: 3, vocab: tok.VocabSize()}}),
+			submit(Request{Prompt: freePrompt, MaxTokens: 30, Constraint: &runsOut{allowed: 2, err: boom, vocab: tok.VocabSize()}})}
+		var res []Result
+		for _, h := range hs {
+			_, r := collect(t, h)
+			res = append(res, r)
+		}
+		s.Drain(context.Background())
+		if res[0].Err != nil || fmt.Sprint(res[0].Tokens) != fmt.Sprint(want.Tokens) || res[0].Text != want.Text {
+			t.Errorf("off %v: constrained %v %q (%v), Generate %v %q", off, res[0].Tokens, res[0].Text, res[0].Err, want.Tokens, want.Text)
+		}
+		if res[1].Err != nil || fmt.Sprint(res[1].Tokens) != fmt.Sprint(wantFree.Tokens) {
+			t.Errorf("off %v: unconstrained %v (%v), Generate %v", off, res[1].Tokens, res[1].Err, wantFree.Tokens)
+		}
+		if !errors.Is(res[2].Err, errNoneAllowed) || len(res[2].Tokens) != 3 {
+			t.Errorf("off %v: a constraint that allows nothing after 3 tokens: %v after %v", off, res[2].Err, res[2].Tokens)
+		}
+		if !errors.Is(res[3].Err, boom) || len(res[3].Tokens) != 2 {
+			t.Errorf("off %v: a constraint that fails after 2 tokens: %v after %v", off, res[3].Err, res[3].Tokens)
+		}
+		if off && (b.maskedSteps != 0 || b.logitsSteps == 0) || !off && (b.maskedSteps == 0 || b.logitsSteps+b.greedySteps != 0) {
+			t.Errorf("off %v: %d masked steps, %d Decode steps, %d DecodeGreedy steps", off, b.maskedSteps, b.logitsSteps, b.greedySteps)
+		}
+	}
+	if want.Finish != engine.FinishStop || !json.Valid([]byte(want.Text)) {
+		t.Errorf("the constrained reference %q (%s) is not a whole document", want.Text, want.Finish)
 	}
 }
 
