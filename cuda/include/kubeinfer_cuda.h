@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 8
+#define KIC_ABI_VERSION 9
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -216,11 +216,17 @@ KIC_API kic_model *kic_model_rank(kic_model *m, int32_t rank);
 KIC_API kic_status kic_nccl_version(int32_t *version);
 
 /* ---- forward ----------------------------------------------------------- */
+/* kic_forward's flags. */
+#define KIC_FORWARD_PREFILL 1 /* all tokens belong to seq 0 at consecutive positions (flash attention kernel) */
+#define KIC_FORWARD_HIDDEN 2  /* with PREFILL: logits_out receives the wanted rows' final normed hidden states
+                               * (count x embd floats: what the vocabulary projection would read, for
+                               * embeddings) instead of their logits, which are not computed */
+
 /* Runs n tokens. tokens[i] goes at position pos[i] of sequence seq[i], whose
  * KV blocks are block_tables[seq[i] * max_seq_blocks ...] (nseq rows given).
- * Blocks are owned by the caller (the Go side allocates them). When prefill
- * is 1 all tokens belong to seq 0 at consecutive positions (flash attention
- * kernel); otherwise each token is one sequence's decode step.
+ * Blocks are owned by the caller (the Go side allocates them). With
+ * KIC_FORWARD_PREFILL in flags all tokens belong to seq 0 at consecutive
+ * positions; otherwise each token is one sequence's decode step.
  * Logits of the rows with want_logits[i] != 0 are written in order to
  * logits_out (count x vocab floats, host memory) and left on the device for
  * kic_sample. With logits_out NULL the step is only enqueued: kic_sample
@@ -228,7 +234,7 @@ KIC_API kic_status kic_nccl_version(int32_t *version);
  * one host-device round trip. */
 KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos,
                                const int32_t *seq, int32_t nseq, const int32_t *block_tables,
-                               int32_t prefill, const uint8_t *want_logits, float *logits_out);
+                               int32_t flags, const uint8_t *want_logits, float *logits_out);
 /* What kic_sample gives for a row it could not pick from, instead of a token id. */
 #define KIC_SAMPLE_NONFINITE (-1)   /* greedy: the row holds a NaN or +infinity */
 #define KIC_SAMPLE_NONE_ALLOWED (-2) /* the row's mask allows no token of the vocabulary */

@@ -1,4 +1,5 @@
 // model.cu: model creation, weight upload and the forward pass for both families.
+#include <algorithm>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +146,9 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	KIC_CUDA(cudaMallocHost(&m->in_host, sizeof(int32_t) * kic_input_words(&c)));
 	// Logits come back from rank 0 only, the whole vocabulary's; rank 0 alone samples, so it alone takes masks.
 	bool rank0 = !(c.tp_ranks > 1 && c.tp_rank > 0);
-	int64_t host_vocab = rank0 ? kic_vocab_out(&c) : 1;
-	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * kic_logit_rows(&c) * host_vocab));
+	// A row of it holds a logits row or, for KIC_FORWARD_HIDDEN, a hidden state.
+	int64_t host_vocab = rank0 ? kic_vocab_out(&c) : 1, host_row = rank0 ? std::max(host_vocab, (int64_t)c.embd) : 1;
+	KIC_CUDA(cudaMallocHost(&m->logits_host, sizeof(float) * kic_logit_rows(&c) * host_row));
 	KIC_CUDA(cudaMallocHost(&m->sampled_host, sizeof(int32_t) * c.max_batch));
 	if (rank0) KIC_CUDA(cudaMallocHost(&m->masks_host, sizeof(uint64_t) * kic_logit_rows(&c) * kic_mask_words(host_vocab)));
 	KIC_CUDA(cudaEventCreateWithFlags(&m->inputs_sent, cudaEventDisableTiming));
@@ -540,7 +542,9 @@ static kic_status residual_add(kic_model *m, const kic_mat &w, const float *in, 
 }
 
 // run enqueues the whole forward pass for n tokens whose inputs are already in in_dev.
-static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
+// run enqueues the pass over n tokens; with hidden it stops at the final norm, leaving the nrows wanted rows'
+// hidden states in xn.
+static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden = false) {
 	const kic_model_config &c = m->cfg;
 	cudaStream_t s = m->stream;
 	bool gpt = c.family == KIC_FAMILY_GPT;
@@ -625,6 +629,7 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows) {
 	// Final norm and vocab projection only for the rows that want logits; a tensor-parallel rank computes its
 	// vocabulary rows into its slot of the gather buffer, and rank 0 puts all of them in order.
 	KIC_TRY(launch_norm_rows(gpt, m->x, rows, m->out_norm, m->out_norm_b, nrows, (int)E, c.norm_eps, m->xn, s));
+	if (hidden) return KIC_OK; // every rank's alike after the last all-reduce
 	const kic_mat &out = c.tied_output ? m->tok_embd : m->output;
 	if (!tp) {
 		KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->logits));
@@ -664,7 +669,8 @@ static kic_status run_graph(kic_model *m, int n) {
 // step enqueues one forward call on one rank: its inputs (copied through its pinned mirror), then the pass,
 // from a captured graph for a decode step when graphs are on.
 static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos, const int32_t *seq,
-                       int32_t nseq, const int32_t *block_tables, int32_t prefill, const uint8_t *want_logits) {
+                       int32_t nseq, const int32_t *block_tables, int32_t flags, const uint8_t *want_logits) {
+	bool prefill = flags & KIC_FORWARD_PREFILL, hidden = flags & KIC_FORWARD_HIDDEN;
 	const kic_model_config &c = m->cfg;
 	KIC_CUDA(cudaSetDevice(m->ordinal));
 	int64_t B = c.max_batch;
@@ -681,14 +687,18 @@ static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int
 	                         cudaMemcpyHostToDevice, m->stream));
 	KIC_CUDA(cudaEventRecord(m->inputs_sent, m->stream));
 	if (!prefill && c.use_graphs && nrows == n) return run_graph(m, n);
-	return run(m, n, prefill != 0, nrows);
+	return run(m, n, prefill, nrows, hidden);
 }
 
 extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos,
                                           const int32_t *seq, int32_t nseq, const int32_t *block_tables,
-                                          int32_t prefill, const uint8_t *want_logits, float *logits_out) {
+                                          int32_t flags, const uint8_t *want_logits, float *logits_out) {
 	if (!m || !tokens || !pos || !seq || !block_tables || !want_logits)
 		return kic_set_error(KIC_ERR_INVALID, "kic_forward: null argument");
+	bool prefill = flags & KIC_FORWARD_PREFILL, hidden = flags & KIC_FORWARD_HIDDEN;
+	if ((flags & ~(KIC_FORWARD_PREFILL | KIC_FORWARD_HIDDEN)) || (hidden && (!prefill || !logits_out)))
+		return kic_set_error(KIC_ERR_INVALID, "kic_forward: flags %d (KIC_FORWARD_HIDDEN needs KIC_FORWARD_PREFILL and logits_out)",
+		                     flags);
 	const kic_model_config &c = m->cfg;
 	if (n <= 0 || n > c.max_batch || nseq <= 0 || nseq > c.max_batch)
 		return kic_set_error(KIC_ERR_INVALID, "kic_forward: %d tokens of %d sequences (max %d)", n, nseq, c.max_batch);
@@ -709,15 +719,17 @@ extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t
 		return kic_set_error(KIC_ERR_INVALID, "kic_forward: %d rows want logits, %d decode tokens (max %d each)", nrows,
 		                     prefill ? 0 : n, (int)kic_logit_rows(&c));
 	if (m->peers.empty())
-		KIC_TRY(step(m, n, tokens, pos, seq, nseq, block_tables, prefill, want_logits));
+		KIC_TRY(step(m, n, tokens, pos, seq, nseq, block_tables, flags, want_logits));
 	else
-		KIC_TRY(kic_tp_each(m, [&](kic_model *r) { return step(r, n, tokens, pos, seq, nseq, block_tables, prefill, want_logits); }));
-	m->last_rows = nrows;
+		KIC_TRY(kic_tp_each(m, [&](kic_model *r) { return step(r, n, tokens, pos, seq, nseq, block_tables, flags, want_logits); }));
+	m->last_rows = hidden ? 0 : nrows; // no logits for kic_sample after a hidden pass
 	if (!logits_out || nrows == 0) return KIC_OK; // kic_sample (or the next call) waits for the step
+	int64_t width = hidden ? (int64_t)c.embd : V;
 	KIC_CUDA(cudaSetDevice(m->ordinal));
-	KIC_CUDA(cudaMemcpyAsync(m->logits_host, m->logits, sizeof(float) * nrows * V, cudaMemcpyDeviceToHost, m->stream));
+	KIC_CUDA(cudaMemcpyAsync(m->logits_host, hidden ? m->xn : m->logits, sizeof(float) * nrows * width,
+	                         cudaMemcpyDeviceToHost, m->stream));
 	KIC_CUDA(cudaStreamSynchronize(m->stream));
-	memcpy(logits_out, m->logits_host, sizeof(float) * nrows * V);
+	memcpy(logits_out, m->logits_host, sizeof(float) * nrows * width);
 	return KIC_OK;
 }
 

@@ -517,8 +517,42 @@ var (
 // in chunks, each attending to the chunks before it through the KV cache;
 // with allLogits the chunks are as small as the logits scratch.
 func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]float32, error) {
+	// Chunks of at most LogitRows tokens when every row wants its logits.
+	step := b.sz.MaxBatch
+	if allLogits {
+		step = b.sz.LogitRows()
+	}
+	last := len(tokens) - 1
+	return b.prefill("prefill", seq, tokens, C.KIC_FORWARD_PREFILL, step, func(i int) bool { return allLogits || i == last })
+}
+
+var _ engine.Embedder = (*Backend)(nil)
+
+// Embed implements engine.Embedder: a prefill whose wanted rows come back as their final normed hidden states
+// (KIC_FORWARD_HIDDEN, the vocabulary projection skipped), pooled and normalized as the CPU engine does.
+func (b *Backend) Embed(seq engine.SeqID, tokens []int, pool engine.Pooling) ([]float32, error) {
+	step := b.sz.MaxBatch
+	if pool == engine.PoolingMean {
+		step = b.sz.LogitRows()
+	}
+	rows, err := b.prefill("embed", seq, tokens, C.KIC_FORWARD_PREFILL|C.KIC_FORWARD_HIDDEN, step,
+		func(i int) bool { return pool.Reads(i, len(tokens)) })
+	if err != nil {
+		return nil, err
+	}
+	flat := make([]float32, 0, len(rows)*b.h.Embedding)
+	for _, r := range rows {
+		flat = append(flat, r...)
+	}
+	return engine.PoolRows(flat, b.h.Embedding, pool)
+}
+
+// prefill appends tokens to seq in chunks of at most step, returning the rows want asks for: logits, or with
+// KIC_FORWARD_HIDDEN in flags the hidden states.
+func (b *Backend) prefill(what string, seq engine.SeqID, tokens []int, flags C.int32_t, step int,
+	want func(i int) bool) ([][]float32, error) {
 	if len(tokens) == 0 {
-		return nil, fmt.Errorf("prefill sequence %d: no tokens", seq)
+		return nil, fmt.Errorf("%s sequence %d: no tokens", what, seq)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -531,30 +565,26 @@ func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]f
 		return nil, err
 	}
 	if err := s.kv.Reserve(tokens); err != nil {
-		return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
+		return nil, fmt.Errorf("%s sequence %d: %w", what, seq, err)
 	}
 	table := b.table(nil, s)
 	var out [][]float32
-	step := b.sz.MaxBatch
-	if allLogits {
-		step = b.sz.LogitRows()
-	}
 	for start := 0; start < len(tokens); start += step {
 		chunk := tokens[start:min(len(tokens), start+step)]
 		n := len(chunk)
-		tok, pos, seqIdx, want := make([]int32, n), make([]int32, n), make([]int32, n), make([]uint8, n)
+		tok, pos, seqIdx, wanted := make([]int32, n), make([]int32, n), make([]int32, n), make([]uint8, n)
 		for i, t := range chunk {
 			tok[i], pos[i] = int32(t), int32(length+start+i)
-			if allLogits || start+i == len(tokens)-1 {
-				want[i] = 1
+			if want(start + i) {
+				wanted[i] = 1
 			}
 		}
-		logits, err := b.forward(tok, pos, seqIdx, 1, table, true, want, true)
+		rows, err := b.forward(tok, pos, seqIdx, 1, table, flags, wanted, true)
 		if err != nil {
 			s.kv.Unreserve(length)
-			return nil, fmt.Errorf("prefill sequence %d: %w", seq, err)
+			return nil, fmt.Errorf("%s sequence %d: %w", what, seq, err)
 		}
-		out = append(out, logits...)
+		out = append(out, rows...)
 	}
 	s.kv.Filled()
 	return out, nil
@@ -566,7 +596,7 @@ func (b *Backend) Decode(batch []engine.DecodeInput) ([][]float32, error) {
 	defer b.mu.Unlock()
 	var out [][]float32
 	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
-		logits, err := b.forward(tok, pos, seq, len(tok), tables, false, want, true)
+		logits, err := b.forward(tok, pos, seq, len(tok), tables, 0, want, true)
 		out = append(out, logits...)
 		return err
 	})
@@ -581,7 +611,7 @@ func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, e
 	defer b.mu.Unlock()
 	var out []int
 	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
-		if _, err := b.forward(tok, pos, seq, len(tok), tables, false, want, false); err != nil {
+		if _, err := b.forward(tok, pos, seq, len(tok), tables, 0, want, false); err != nil {
 			return err
 		}
 		toks, err := b.sampleLast(len(tok), p, nil)
@@ -608,7 +638,7 @@ func (b *Backend) DecodeGreedyMasked(batch []engine.DecodeInput, masks func() []
 		rows [][]uint64
 	)
 	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
-		if _, err := b.forward(tok, pos, seq, len(tok), tables, false, want, false); err != nil {
+		if _, err := b.forward(tok, pos, seq, len(tok), tables, 0, want, false); err != nil {
 			return err
 		}
 		if rows == nil { // the first part's forward pass is under way
@@ -711,35 +741,39 @@ func (b *Backend) table(dst []int32, s *cudaSeq) []int32 {
 
 // forward runs the model on the tokens; with copyLogits the rows that want
 // them come back, else they stay on the device for sampleLast.
-func (b *Backend) forward(tok, pos, seq []int32, nseq int, tables []int32, prefill bool, want []uint8, copyLogits bool) ([][]float32, error) {
+// forward runs one kic_forward (flags: KIC_FORWARD_*) and, with copyOut, returns the wanted rows: logits, or with
+// KIC_FORWARD_HIDDEN the final normed hidden states.
+func (b *Backend) forward(tok, pos, seq []int32, nseq int, tables []int32, flags C.int32_t, want []uint8, copyOut bool) ([][]float32, error) {
 	rows := 0
 	for _, w := range want {
 		rows += int(w)
 	}
-	if !copyLogits {
+	if !copyOut {
 		rows = 0
 	}
-	V := b.h.VocabSize
-	flat := make([]float32, rows*V)
+	width := b.h.VocabSize
+	if flags&C.KIC_FORWARD_HIDDEN != 0 {
+		width = b.h.Embedding
+		if rows == 0 { // a chunk the pooling reads nothing of: a plain prefill
+			flags &^= C.KIC_FORWARD_HIDDEN
+		}
+	}
+	flat := make([]float32, rows*width)
 	var outp *C.float
 	if rows > 0 {
 		outp = (*C.float)(unsafe.Pointer(unsafe.SliceData(flat)))
 	}
-	pf := C.int32_t(0)
-	if prefill {
-		pf = 1
-	}
 	err := b.lib.call("forward", func() C.kic_status {
 		return C.call_forward(b.lib.api, b.cm, C.int32_t(len(tok)), (*C.int32_t)(unsafe.Pointer(&tok[0])),
 			(*C.int32_t)(unsafe.Pointer(&pos[0])), (*C.int32_t)(unsafe.Pointer(&seq[0])), C.int32_t(nseq),
-			(*C.int32_t)(unsafe.Pointer(&tables[0])), pf, (*C.uint8_t)(unsafe.Pointer(&want[0])), outp)
+			(*C.int32_t)(unsafe.Pointer(&tables[0])), flags, (*C.uint8_t)(unsafe.Pointer(&want[0])), outp)
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := make([][]float32, rows)
 	for i := range out {
-		out[i] = flat[i*V : (i+1)*V : (i+1)*V]
+		out[i] = flat[i*width : (i+1)*width : (i+1)*width]
 	}
 	return out, nil
 }

@@ -268,7 +268,7 @@ func bothPick(gpu *Backend) picker {
 		defer gpu.mu.Unlock()
 		var host []int
 		err := gpu.decode(batch, func(tok, pos, seq, tables []int32, want []uint8) error {
-			rows, err := gpu.forward(tok, pos, seq, len(tok), tables, false, want, true)
+			rows, err := gpu.forward(tok, pos, seq, len(tok), tables, 0, want, true)
 			if err != nil {
 				return err
 			}

@@ -82,7 +82,7 @@ static kic_status call_model_ready(kic_api *a, kic_model *m) { return a->model_r
 static kic_status call_model_create_tp(kic_api *a, int32_t n, const int32_t *ordinals, const kic_model_config *cfgs, kic_model **out) { return a->model_create_tp(n, ordinals, cfgs, out); }
 static kic_model *call_model_rank(kic_api *a, kic_model *m, int32_t rank) { return a->model_rank(m, rank); }
 static kic_status call_nccl_version(kic_api *a, int32_t *version) { return a->nccl_version(version); }
-static kic_status call_forward(kic_api *a, kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos, const int32_t *seq, int32_t nseq, const int32_t *block_tables, int32_t prefill, const uint8_t *want_logits, float *logits_out) { return a->forward(m, n, tokens, pos, seq, nseq, block_tables, prefill, want_logits, logits_out); }
+static kic_status call_forward(kic_api *a, kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos, const int32_t *seq, int32_t nseq, const int32_t *block_tables, int32_t flags, const uint8_t *want_logits, float *logits_out) { return a->forward(m, n, tokens, pos, seq, nseq, block_tables, flags, want_logits, logits_out); }
 static kic_status call_sample(kic_api *a, kic_model *m, int32_t rows, const kic_sampling *params, const uint64_t *masks, int32_t *tokens_out) { return a->sample(m, rows, params, masks, tokens_out); }
 static kic_status call_set_graphs(kic_api *a, kic_model *m, int32_t enabled) { return a->set_graphs(m, enabled); }
 #endif

@@ -456,9 +456,7 @@ func (c *CPU) Embed(seq SeqID, tokens []int, pool Pooling) ([]float32, error) {
 	}
 	items := make([]item, len(tokens))
 	for i, tok := range tokens {
-		// Only the rows the pooling reads.
-		want := pool == PoolingMean || (pool == PoolingCLS && i == 0) || (pool == PoolingLast && i == len(tokens)-1)
-		items[i] = item{seq: s, token: tok, pos: length + i, logits: want}
+		items[i] = item{seq: s, token: tok, pos: length + i, logits: pool.Reads(i, len(tokens))} // only the rows the pooling reads
 	}
 	rows := c.forward(items, true)
 	s.kv.Filled()

@@ -29,6 +29,12 @@ func (p Pooling) String() string {
 	return "none"
 }
 
+// Reads says whether pooling reads the hidden state of token i of n: every token's for mean, the first's for
+// CLS, the last's for last (a backend computes only those).
+func (p Pooling) Reads(i, n int) bool {
+	return p == PoolingMean || (p == PoolingCLS && i == 0) || (p == PoolingLast && i == n-1)
+}
+
 // Embedder is implemented by backends that return hidden states. Embed
 // appends tokens to a new sequence (as Prefill does) and returns the final
 // normed hidden states (what the output projection would read) pooled by
