@@ -184,7 +184,7 @@ func TestSchemaAcceptsAndRejects(t *testing.T) {
 			[]string{"7", "9", "10", "99", "100", "123"},
 			[]string{"6", "0", "-7", "124", "200", "1000", "007"}},
 		{`{"type":"integer","minimum":-20,"maximum":-3}`, []string{"-3", "-20", "-15"}, []string{"-2", "-21", "0", "3"}},
-		{`{"type":"string","format":"date"}`, []string{`"2024-01-31"`, `"2023-04-30"`, `"2023-02-28"`}, []string{`"2024-02-30"`, `"2024-04-31"`, `"2024-13-01"`, `"24-01-01"`}},
+		{`{"type":"string","format":"date"}`, []string{`"2024-01-31"`, `"2023-04-30"`, `"2023-02-28"`, `"0001-01-01"`, `"1000-12-31"`}, []string{`"2024-02-30"`, `"2024-04-31"`, `"2024-13-01"`, `"24-01-01"`, `"0000-01-01"`}},
 		{`{"enum":["x",1,null,{"a":true}]}`, []string{`"x"`, `1`, `null`, `{"a":true}`}, []string{`"y"`, `2`, `{"a":false}`}},
 		{`{"type":"array","items":{"type":"boolean"},"minItems":1,"maxItems":2}`, []string{`[true]`, `[ true , false ]`}, []string{`[]`, `[true,true,true]`, `[1]`}},
 		{`{"type":"string","pattern":"ab+c"}`, []string{`"abc"`, `"xxabbbcyy"`}, []string{`"ac"`, `"abx"`}},

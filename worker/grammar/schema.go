@@ -310,7 +310,9 @@ func (c *schemaCompiler) bounds(s *jv, minKey, maxKey, path string) (int, int, e
 }
 
 // formats are the string formats compiled to patterns. Dates never name a
-// day a month lacks (and skip February 29th, which needs the year).
+// day a month lacks (and skip February 29th, which needs the year), nor the
+// year 0000: RFC 3339 allows it, but Python's datetime, and so its JSON Schema
+// validators and pydantic, cannot hold it.
 var formats = map[string]string{
 	"date":      `^` + datePattern + `$`,
 	"time":      `^` + timePattern + `$`,
@@ -319,7 +321,7 @@ var formats = map[string]string{
 }
 
 const (
-	datePattern = `[0-9]{4}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)`
+	datePattern = `([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)`
 	timePattern = `([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])`
 )
 

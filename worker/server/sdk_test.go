@@ -62,3 +62,43 @@ func sdkModules(t *testing.T) string {
 	}
 	return modules
 }
+
+// The official OpenAI Python SDK against a real worker serving the trained model, the Node SDK test's checks
+// in Python (testdata/sdk/openai_python.py). The SDK is vendored in third_party/openai-python (the Python
+// package index is out of this project's reach; see its README) and runs on Debian's python3 with Debian's
+// packages of its dependencies, which hack/python-sdk-deps.sh installs when they are missing.
+func TestOpenAIPythonSDK(t *testing.T) {
+	python := pythonWithSDKDeps(t)
+	sdk, err := filepath.Abs("../../third_party/openai-python")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := startTrained(t, Config{MaxConcurrent: 16, MaxQueue: 128})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, python, "testdata/sdk/openai_python.py", tr.url+"/v1", "llama-go")
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+sdk, "PYTHONDONTWRITEBYTECODE=1")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	t.Logf("results: %s", stdout.String())
+	if err != nil {
+		t.Fatalf("the Python SDK checks failed: %v\n%s", err, stderr.String())
+	}
+}
+
+// pythonWithSDKDeps returns Debian's python3 once the SDK's dependencies import, installing them if they do not.
+func pythonWithSDKDeps(t *testing.T) string {
+	t.Helper()
+	const python = "/usr/bin/python3" // Debian's: the packages below are its
+	imports := exec.Command(python, "-c", "import httpx, pydantic, anyio, distro, sniffio, tqdm, jsonschema")
+	if imports.Run() == nil {
+		return python
+	}
+	out, err := exec.Command("bash", "../../hack/python-sdk-deps.sh").CombinedOutput()
+	if err != nil {
+		t.Fatalf("the OpenAI Python SDK's dependencies are missing and hack/python-sdk-deps.sh could not install them "+
+			"(it needs apt-get and Debian's archive): %v\n%s", err, out)
+	}
+	return python
+}
