@@ -124,6 +124,67 @@ func dotQ8_0Q8KGo(row []byte, x *Q8K) float32 {
 	return total
 }
 
+// dotQ2_KQ8KGo is a Q2_K row (blocks of 84 bytes: 16 bytes of 4-bit scale | 4-bit min, qs[64], d, dmin) times x:
+// D * sum(d * scale * (q . x_q) - dmin * min * sum(x_q)) per 16 values (value 128n + 32j + l: bits 2j of
+// qs[32n + l]; scale and min 8n + 2j + l/16).
+func dotQ2_KQ8KGo(row []byte, x *Q8K) float32 {
+	var total float32
+	for b := range len(x.D) {
+		blk := row[b*84 : b*84+84]
+		xb := x.Q[b*qkK : (b+1)*qkK]
+		var isum, msum int32
+		for n := range 2 {
+			q := blk[16+32*n : 48+32*n]
+			for j := range 4 {
+				shift := uint(2 * j)
+				for h := range 2 {
+					var s int32
+					for l := 16 * h; l < 16*h+16; l++ {
+						s += int32(q[l]>>shift&3) * int32(xb[128*n+32*j+l])
+					}
+					sc := blk[8*n+2*j+h]
+					isum += int32(sc&0xf) * s
+					msum += int32(sc>>4) * x.Sum16[16*b+8*n+2*j+h]
+				}
+			}
+		}
+		total += x.D[b] * (half(blk[80:])*float32(isum) - half(blk[82:])*float32(msum))
+	}
+	return total
+}
+
+// dotQ3_KQ8KGo is a Q3_K row (blocks of 110 bytes: hmask[32], qs[64], 16 6-bit scales in 12 bytes, d) times x:
+// d * D * sum((scale - 32) * (q . x_q)) per 16 values, q the 2 bits from qs less 4 where hmask's bit is clear
+// (value 128n + 32j + l: bits 2j of qs[32n + l], bit 4n + j of hmask[l]; scale 8n + 2j + l/16).
+func dotQ3_KQ8KGo(row []byte, x *Q8K) float32 {
+	var total float32
+	for b := range len(x.D) {
+		blk := row[b*110 : b*110+110]
+		scales := q3Scales(blk[96:108])
+		xb := x.Q[b*qkK : (b+1)*qkK]
+		var isum int32
+		for n := range 2 {
+			q := blk[32+32*n : 64+32*n]
+			for j := range 4 {
+				shift, m := uint(2*j), uint8(1)<<(4*n+j)
+				for h := range 2 {
+					var s int32
+					for l := 16 * h; l < 16*h+16; l++ {
+						v := int32(q[l] >> shift & 3)
+						if blk[l]&m == 0 {
+							v -= 4
+						}
+						s += v * int32(xb[128*n+32*j+l])
+					}
+					isum += (int32(scales[8*n+2*j+h]) - 32) * s
+				}
+			}
+		}
+		total += x.D[b] * half(blk[108:]) * float32(isum)
+	}
+	return total
+}
+
 // dotIQ4_NLQ8KGo is an IQ4_NL row (blocks of 32: d, 16 bytes of nibbles indexing kvaluesIQ4NL, value j in byte
 // j's low nibble and value j + 16 in its high one) times x: d * D * (kvalue(q) . x_q) per block.
 func dotIQ4_NLQ8KGo(row []byte, x *Q8K) float32 {

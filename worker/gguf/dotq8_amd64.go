@@ -90,3 +90,27 @@ func dotIQ4_XSQ8K(row []byte, x *Q8K) float32 {
 	_, _ = row[n*136-1], x.Q[n*qkK-1]
 	return dotIQ4XSAVX2(&row[0], &x.Q[0], &x.D[0], n)
 }
+
+//go:noescape
+func dotQ3KAVX2(row *byte, x *int8, d *float32, blocks int) float32
+
+func dotQ3_KQ8K(row []byte, x *Q8K) float32 {
+	n := len(x.D)
+	if !hasAVX2 || n == 0 {
+		return dotQ3_KQ8KGo(row, x)
+	}
+	_, _ = row[n*110-1], x.Q[n*qkK-1]
+	return dotQ3KAVX2(&row[0], &x.Q[0], &x.D[0], n)
+}
+
+//go:noescape
+func dotQ2KAVX2(row *byte, x *int8, d *float32, sum16 *int32, blocks int) float32
+
+func dotQ2_KQ8K(row []byte, x *Q8K) float32 {
+	n := len(x.D)
+	if !hasAVX2 || n == 0 {
+		return dotQ2_KQ8KGo(row, x)
+	}
+	_, _, _ = row[n*84-1], x.Q[n*qkK-1], x.Sum16[16*n-1]
+	return dotQ2KAVX2(&row[0], &x.Q[0], &x.D[0], &x.Sum16[0], n)
+}

@@ -18,6 +18,12 @@ GLOBL ones16<>(SB), RODATA|NOPTR, $8
 DATA iq4tab<>+0(SB)/8, $0xf6eaddcfbfad9881 // kvalues_iq4nl as int8: -127 -104 -83 -65 -49 -35 -22 -10
 DATA iq4tab<>+8(SB)/8, $0x7159453526190d01 //                        1 13 25 38 53 69 89 113
 GLOBL iq4tab<>(SB), RODATA|NOPTR, $16
+DATA q3bit<>+0(SB)/8, $0x8040201008040201 // byte k: bit k, hmask's bit for the values of (n, j) = k / 4, k % 4
+GLOBL q3bit<>(SB), RODATA|NOPTR, $8
+DATA threes<>+0(SB)/8, $0x0303030303030303
+GLOBL threes<>(SB), RODATA|NOPTR, $8
+DATA fours<>+0(SB)/8, $0x0404040404040404
+GLOBL fours<>(SB), RODATA|NOPTR, $8
 DATA thirtytwo<>+0(SB)/8, $0x2020202020202020
 GLOBL thirtytwo<>(SB), RODATA|NOPTR, $8
 // q6scale: VPSHUFB masks that spread scales 2p and 2p+1 (of a Q6_K block's 16) over 8 bytes each.
@@ -522,4 +528,189 @@ xsdone:
 	VHADDPS X0, X0, X0
 	VZEROUPPER
 	MOVSS X0, ret+32(FP)
+	RET
+
+// Q3CHUNK: values 128n + 32j + l (l = 0..31) of a Q3_K block: their 2 low bits from qs (half n in Y9) shifted
+// right by 2j, less 4 where bit 4n + j (the byte at q3bit<>+bit) of hmask (Y10) is clear, times x[xoff..]:
+// VPMADDUBSW of the bits and of the 4s (both unsigned, below 8) with x, subtracted in int16 (at most 2 * 7 * 127
+// apart), then VPMADDWD with the scales less 32 of values l < 16 (int16 at s0(SP)) and l >= 16 (s1(SP)) into
+// the block's lanes, Y11.
+#define Q3CHUNK(sh, bit, xoff, s0, s1) \
+	VPSRLW  $sh, Y9, Y0 \
+	VPAND   Y15, Y0, Y0 \
+	VPBROADCASTB q3bit<>+bit(SB), Y1 \
+	VPAND   Y10, Y1, Y1 \
+	VPCMPEQB Y8, Y1, Y1 \
+	VPAND   Y14, Y1, Y1 \
+	VMOVDQU xoff(DI), Y2 \
+	VPMADDUBSW Y2, Y0, Y0 \
+	VPMADDUBSW Y2, Y1, Y1 \
+	VPSUBW  Y1, Y0, Y0 \
+	VPBROADCASTW s0(SP), X3 \
+	VPBROADCASTW s1(SP), X4 \
+	VINSERTI128 $1, X4, Y3, Y3 \
+	VPMADDWD Y3, Y0, Y0 \
+	VPADDD  Y0, Y11, Y11
+
+// Q3SCALE: bytes 4i..4i+3 of the 16 6-bit scales (ggml's unpacking of scales[12], the words a0, a1 and tmp in AX,
+// BX, DX): the low nibbles of word w (shifted right by lo), with bits 2i, 2i+1 of each byte of tmp above them,
+// stored at 4i(SP).
+#define Q3SCALE(w, lo, th, off) \
+	MOVL w, R10 \
+	SHRL $lo, R10 \
+	ANDL $0x0f0f0f0f, R10 \
+	MOVL DX, R12 \
+	SHRL $th, R12 \
+	ANDL $0x03030303, R12 \
+	SHLL $4, R12 \
+	ORL  R12, R10 \
+	MOVL R10, off(SP)
+
+// func dotQ3KAVX2(row *byte, x *int8, d *float32, blocks int) float32
+// A Q3_K row (blocks of 110 bytes: hmask[32], qs[64], scales[12], d (fp16)) times a Q8K vector: sum over blocks
+// of D * d * sum((scale - 32) * q.x) per 16 values. Each block's scales are unpacked to 16 int16 at 0(SP).
+TEXT ·dotQ3KAVX2(SB), NOSPLIT, $32-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ d+16(FP), R8
+	MOVQ blocks+24(FP), CX
+	VPBROADCASTQ threes<>(SB), Y15
+	VPBROADCASTQ fours<>(SB), Y14
+	MOVL $32, AX
+	MOVQ AX, X7
+	VPBROADCASTW X7, Y7
+	VPXOR  Y8, Y8, Y8
+	VXORPS Y13, Y13, Y13
+
+q3loop:
+	TESTQ CX, CX
+	JZ    q3done
+	MOVL 96(SI), AX
+	MOVL 100(SI), BX
+	MOVL 104(SI), DX
+	Q3SCALE(AX, 0, 0, 0)
+	Q3SCALE(BX, 0, 2, 4)
+	Q3SCALE(AX, 4, 4, 8)
+	Q3SCALE(BX, 4, 6, 12)
+	VMOVDQU   0(SP), X6
+	VPMOVZXBW X6, Y6
+	VPSUBW    Y7, Y6, Y6
+	VMOVDQU   Y6, 0(SP)
+	VMOVDQU (SI), Y10
+	VPXOR   Y11, Y11, Y11
+	VMOVDQU 32(SI), Y9
+	Q3CHUNK(0, 0, 0, 0, 2)
+	Q3CHUNK(2, 1, 32, 4, 6)
+	Q3CHUNK(4, 2, 64, 8, 10)
+	Q3CHUNK(6, 3, 96, 12, 14)
+	VMOVDQU 64(SI), Y9
+	Q3CHUNK(0, 4, 128, 16, 18)
+	Q3CHUNK(2, 5, 160, 20, 22)
+	Q3CHUNK(4, 6, 192, 24, 26)
+	Q3CHUNK(6, 7, 224, 28, 30)
+	VCVTDQ2PS Y11, Y11
+	MOVWLZX 108(SI), AX
+	MOVQ    AX, X1
+	VCVTPH2PS X1, X1
+	VMULSS  (R8), X1, X1 // D * d
+	VBROADCASTSS X1, Y1
+	VFMADD231PS Y11, Y1, Y13
+	ADDQ $110, SI
+	ADDQ $256, DI
+	ADDQ $4, R8
+	DECQ CX
+	JMP  q3loop
+
+q3done:
+	VEXTRACTF128 $1, Y13, X0
+	VADDPS X0, X13, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// Q2CHUNK: values 128n + 32j + l (l = 0..31) of a Q2_K block: their 2 bits from qs (half n in Y9) shifted right by
+// 2j, times x[xoff..] (VPMADDUBSW, unsigned below 4), then VPMADDWD with the scales of values l < 16 (int16 at
+// s0(SP)) and l >= 16 (s1(SP)) into the block's lanes, Y11.
+#define Q2CHUNK(sh, xoff, s0, s1) \
+	VPSRLW  $sh, Y9, Y0 \
+	VPAND   Y15, Y0, Y0 \
+	VPMADDUBSW xoff(DI), Y0, Y0 \
+	VPBROADCASTW s0(SP), X3 \
+	VPBROADCASTW s1(SP), X4 \
+	VINSERTI128 $1, X4, Y3, Y3 \
+	VPMADDWD Y3, Y0, Y0 \
+	VPADDD  Y0, Y11, Y11
+
+// func dotQ2KAVX2(row *byte, x *int8, d *float32, sum16 *int32, blocks int) float32
+// A Q2_K row (blocks of 84 bytes: scales[16] (4-bit scale, 4-bit min), qs[64], d, dmin (fp16)) times a Q8K vector
+// (its quants, scales and sums of 16): sum over blocks of D * (d * sum(scale * q.x) - dmin * sum(min * sum(x))) per
+// 16 values. Each block's scales are widened to 16 int16 at 0(SP); its mins times the sums of x go to Y12.
+TEXT ·dotQ2KAVX2(SB), NOSPLIT, $32-44
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ d+16(FP), R8
+	MOVQ sum16+24(FP), R9
+	MOVQ blocks+32(FP), CX
+	VPBROADCASTQ threes<>(SB), Y15
+	VPBROADCASTQ nib<>(SB), Y14
+	VXORPS Y13, Y13, Y13 // D * d * scale * q.x, per lane
+	VXORPS Y12, Y12, Y12 // D * dmin * min * sum(x), per lane
+
+q2loop:
+	TESTQ CX, CX
+	JZ    q2done
+	VMOVDQU   (SI), X5
+	VPAND     X14, X5, X6
+	VPMOVZXBW X6, Y6
+	VMOVDQU   Y6, 0(SP)
+	VPSRLW    $4, X5, X5
+	VPAND     X14, X5, X5 // the 16 mins
+	VPMOVZXBD X5, Y6
+	VPSRLDQ   $8, X5, X5
+	VPMOVZXBD X5, Y7
+	VPMULLD   (R9), Y6, Y6
+	VPMULLD   32(R9), Y7, Y7
+	VPADDD    Y7, Y6, Y6
+	VCVTDQ2PS Y6, Y6
+	MOVWLZX   82(SI), AX
+	MOVQ      AX, X1
+	VCVTPH2PS X1, X1
+	VMULSS    (R8), X1, X1 // D * dmin
+	VBROADCASTSS X1, Y1
+	VFMADD231PS Y6, Y1, Y12
+	VPXOR   Y11, Y11, Y11
+	VMOVDQU 16(SI), Y9
+	Q2CHUNK(0, 0, 0, 2)
+	Q2CHUNK(2, 32, 4, 6)
+	Q2CHUNK(4, 64, 8, 10)
+	Q2CHUNK(6, 96, 12, 14)
+	VMOVDQU 48(SI), Y9
+	Q2CHUNK(0, 128, 16, 18)
+	Q2CHUNK(2, 160, 20, 22)
+	Q2CHUNK(4, 192, 24, 26)
+	Q2CHUNK(6, 224, 28, 30)
+	VCVTDQ2PS Y11, Y11
+	MOVWLZX 80(SI), AX
+	MOVQ    AX, X1
+	VCVTPH2PS X1, X1
+	VMULSS  (R8), X1, X1 // D * d
+	VBROADCASTSS X1, Y1
+	VFMADD231PS Y11, Y1, Y13
+	ADDQ $84, SI
+	ADDQ $256, DI
+	ADDQ $4, R8
+	ADDQ $64, R9
+	DECQ CX
+	JMP  q2loop
+
+q2done:
+	VSUBPS Y12, Y13, Y13
+	VEXTRACTF128 $1, Y13, X0
+	VADDPS X0, X13, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+40(FP)
 	RET

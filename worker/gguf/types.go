@@ -214,7 +214,7 @@ type Kernels struct {
 	// Dot is the dot product of one row of whole blocks with x (as many
 	// elements as the row); sums are x's sums of 16 (SumsOf16).
 	Dot func(row []byte, x, sums []float32) float32
-	// DotQ8, when the type has it (Q4_K, Q5_K, Q6_K: the K-quant mixes; Q8_0, Q4_0, IQ4_NL, IQ4_XS), is the dot product of one row
+	// DotQ8, when the type has it (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K: the K-quant mixes; Q8_0, Q4_0, IQ4_NL, IQ4_XS), is the dot product of one row
 	// with activations rounded to int8 (QuantizeQ8K), in integer arithmetic.
 	DotQ8 func(row []byte, x *Q8K) float32
 }
@@ -228,6 +228,10 @@ func (t GGMLType) Kernels() (k Kernels, ok bool) {
 	tr := t.row()
 	k = Kernels{Dequantize: tr.dequantize, Dot: tr.dot}
 	switch t {
+	case TypeQ2_K:
+		k.DotQ8 = dotQ2_KQ8K
+	case TypeQ3_K:
+		k.DotQ8 = dotQ3_KQ8K
 	case TypeQ4_K:
 		k.DotQ8 = dotQ4_KQ8K
 	case TypeQ5_K:
