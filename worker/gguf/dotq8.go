@@ -109,6 +109,36 @@ func dotQ4_0Q8KGo(row []byte, x *Q8K) float32 {
 	return total
 }
 
+// dotLegacyQ8KGo is a row of Q4_1, Q5_0 or Q5_1 (blocks of 32 values, blockBytes each: d, then m withMin, then
+// the fifth bits when qhOff > 0 (bit j for value j), then 16 bytes of nibbles at qsOff, value j low and j + 16
+// high) times x: D * (d * (q . x_q - off * sum(x_q)) + m * sum(x_q)) per block.
+func dotLegacyQ8KGo(row []byte, x *Q8K, blockBytes, qsOff, qhOff int, off int32, withMin bool) float32 {
+	var total float32
+	for b := range len(x.Q) / 32 {
+		blk := row[b*blockBytes : (b+1)*blockBytes]
+		var qh uint32
+		if qhOff > 0 {
+			qh = uint32(blk[qhOff]) | uint32(blk[qhOff+1])<<8 | uint32(blk[qhOff+2])<<16 | uint32(blk[qhOff+3])<<24
+		}
+		xb := x.Q[b*32 : b*32+32]
+		var isum int32
+		for j, v := range blk[qsOff : qsOff+16] {
+			lo, hi := int32(v&0xf)|int32(qh>>j&1)<<4, int32(v>>4)|int32(qh>>(j+16)&1)<<4
+			isum += lo*int32(xb[j]) + hi*int32(xb[j+16])
+		}
+		s := half(blk) * float32(isum-off*x.Sum32[b])
+		if withMin {
+			s += half(blk[2:]) * float32(x.Sum32[b])
+		}
+		total += x.D[b/8] * s
+	}
+	return total
+}
+
+func dotQ4_1Q8KGo(row []byte, x *Q8K) float32 { return dotLegacyQ8KGo(row, x, 20, 4, 0, 0, true) }
+func dotQ5_0Q8KGo(row []byte, x *Q8K) float32 { return dotLegacyQ8KGo(row, x, 22, 6, 2, 16, false) }
+func dotQ5_1Q8KGo(row []byte, x *Q8K) float32 { return dotLegacyQ8KGo(row, x, 24, 8, 4, 0, true) }
+
 // dotQ8_0Q8KGo is a Q8_0 row (blocks of 32: d, 32 int8) times x: d * D * (q . x_q) per block.
 func dotQ8_0Q8KGo(row []byte, x *Q8K) float32 {
 	var total float32

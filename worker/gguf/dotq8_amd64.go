@@ -114,3 +114,30 @@ func dotQ2_KQ8K(row []byte, x *Q8K) float32 {
 	_, _, _ = row[n*84-1], x.Q[n*qkK-1], x.Sum16[16*n-1]
 	return dotQ2KAVX2(&row[0], &x.Q[0], &x.D[0], &x.Sum16[0], n)
 }
+
+//go:noescape
+func dotLegacyAVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks, blockBytes, qsOff, qhOff, off, withMin int) float32
+
+// dotLegacy runs the AVX2 kernel of a Q4_1, Q5_0 or Q5_1 row (laid out as dotLegacyQ8KGo says), or the Go one.
+func dotLegacy(row []byte, x *Q8K, blockBytes, qsOff, qhOff, off int, withMin bool, fallback func([]byte, *Q8K) float32) float32 {
+	n := len(x.Q) / 32
+	if !hasAVX2 || n == 0 {
+		return fallback(row, x)
+	}
+	_, _, _, _ = row[n*blockBytes-1], x.Q[n*32-1], x.D[(n-1)/8], x.Sum32[n-1]
+	m := 0
+	if withMin {
+		m = 1
+	}
+	return dotLegacyAVX2(&row[0], &x.Q[0], &x.D[0], &x.Sum32[0], n, blockBytes, qsOff, qhOff, off, m)
+}
+
+func dotQ4_1Q8K(row []byte, x *Q8K) float32 {
+	return dotLegacy(row, x, 20, 4, 0, 0, true, dotQ4_1Q8KGo)
+}
+func dotQ5_0Q8K(row []byte, x *Q8K) float32 {
+	return dotLegacy(row, x, 22, 6, 2, 16, false, dotQ5_0Q8KGo)
+}
+func dotQ5_1Q8K(row []byte, x *Q8K) float32 {
+	return dotLegacy(row, x, 24, 8, 4, 0, true, dotQ5_1Q8KGo)
+}

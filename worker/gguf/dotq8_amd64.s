@@ -20,6 +20,13 @@ DATA iq4tab<>+8(SB)/8, $0x7159453526190d01 //                        1 13 25 38 
 GLOBL iq4tab<>(SB), RODATA|NOPTR, $16
 DATA q3bit<>+0(SB)/8, $0x8040201008040201 // byte k: bit k, hmask's bit for the values of (n, j) = k / 4, k % 4
 GLOBL q3bit<>(SB), RODATA|NOPTR, $8
+DATA q5shuf<>+0(SB)/8, $0x0000000000000000 // VPSHUFB: byte k of the 32 fifth bits' byte k / 8
+DATA q5shuf<>+8(SB)/8, $0x0101010101010101
+DATA q5shuf<>+16(SB)/8, $0x0202020202020202
+DATA q5shuf<>+24(SB)/8, $0x0303030303030303
+GLOBL q5shuf<>(SB), RODATA|NOPTR, $32
+DATA q5bits<>+0(SB)/8, $0x7fbfdfeff7fbfdfe // byte k: every bit but k, so OR gives 0xff where bit k is set
+GLOBL q5bits<>(SB), RODATA|NOPTR, $8
 DATA threes<>+0(SB)/8, $0x0303030303030303
 GLOBL threes<>(SB), RODATA|NOPTR, $8
 DATA fours<>+0(SB)/8, $0x0404040404040404
@@ -713,4 +720,88 @@ q2done:
 	VHADDPS X0, X0, X0
 	VZEROUPPER
 	MOVSS X0, ret+40(FP)
+	RET
+
+// func dotLegacyAVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks, blockBytes, qsOff, qhOff, off, withMin int) float32
+// A row of Q4_1, Q5_0 or Q5_1 (blocks of 32 values, blockBytes each: d (fp16); m (fp16) when withMin; the 32 fifth
+// bits at qhOff when it is not 0; 16 bytes of nibbles at qsOff) times a Q8K vector: sum over blocks of
+// D * (d * (q.x - off * sum(x)) + m * sum(x)). The fifth bits become bytes as llama.cpp's bytes_from_bits_32 does.
+TEXT ·dotLegacyAVX2(SB), NOSPLIT, $0-84
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ d+16(FP), R8
+	MOVQ sum32+24(FP), R9
+	MOVQ blocks+32(FP), CX
+	MOVQ blockBytes+40(FP), R12
+	MOVQ qsOff+48(FP), R10
+	MOVQ qhOff+56(FP), R11
+	VCVTSI2SSQ off+64(FP), X10, X10
+	MOVQ withMin+72(FP), R13
+	VPBROADCASTQ nib<>(SB), Y15
+	VPBROADCASTQ ones16<>(SB), Y14
+	VMOVDQU q5shuf<>(SB), Y9
+	VPBROADCASTQ q5bits<>(SB), Y8
+	VPCMPEQB Y7, Y7, Y7
+	VPBROADCASTQ bit4<>(SB), Y6
+	VXORPS Y13, Y13, Y13 // D * d * q.x, per lane
+	VXORPS X12, X12, X12 // D * (m - off * d) * sum(x)
+	XORQ   BX, BX        // the block's index within its 256 values
+
+lgloop:
+	TESTQ CX, CX
+	JZ    lgdone
+	VMOVDQU (SI)(R10*1), X0
+	VPSRLW  $4, X0, X1
+	VINSERTI128 $1, X1, Y0, Y0 // low lane: bytes for values 0-15, high lane: 16-31
+	VPAND   Y15, Y0, Y0
+	TESTQ   R11, R11
+	JZ      lgquants
+	VPBROADCASTD (SI)(R11*1), Y1
+	VPSHUFB Y9, Y1, Y1
+	VPOR    Y8, Y1, Y1
+	VPCMPEQB Y7, Y1, Y1
+	VPAND   Y6, Y1, Y1
+	VPOR    Y1, Y0, Y0
+lgquants:
+	VPMADDUBSW (DI), Y0, Y0
+	VPMADDWD Y14, Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	MOVWLZX (SI), AX
+	MOVQ    AX, X1
+	VCVTPH2PS X1, X1
+	VMULSS  (R8), X1, X1 // D * d
+	VBROADCASTSS X1, Y2
+	VFMADD231PS Y0, Y2, Y13
+	VMULSS  X10, X1, X3 // D * d * off
+	VXORPS  X4, X4, X4
+	TESTQ   R13, R13
+	JZ      lgsum
+	MOVWLZX 2(SI), AX
+	MOVQ    AX, X4
+	VCVTPH2PS X4, X4
+	VMULSS  (R8), X4, X4 // D * m
+lgsum:
+	VSUBSS  X3, X4, X3 // D * (m - off * d)
+	VCVTSI2SSL (R9), X4, X4
+	VFMADD231SS X4, X3, X12
+	ADDQ R12, SI
+	ADDQ $32, DI
+	ADDQ $4, R9
+	INCQ BX
+	CMPQ BX, $8
+	JNE  lgnext
+	XORQ BX, BX
+	ADDQ $4, R8
+lgnext:
+	DECQ CX
+	JMP  lgloop
+
+lgdone:
+	VEXTRACTF128 $1, Y13, X0
+	VADDPS X0, X13, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VADDSS X12, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+80(FP)
 	RET

@@ -14,3 +14,6 @@ func dotIQ4_NLQ8K(row []byte, x *Q8K) float32 { return dotIQ4_NLQ8KGo(row, x) }
 func dotIQ4_XSQ8K(row []byte, x *Q8K) float32 { return dotIQ4_XSQ8KGo(row, x) }
 func dotQ3_KQ8K(row []byte, x *Q8K) float32   { return dotQ3_KQ8KGo(row, x) }
 func dotQ2_KQ8K(row []byte, x *Q8K) float32   { return dotQ2_KQ8KGo(row, x) }
+func dotQ4_1Q8K(row []byte, x *Q8K) float32   { return dotQ4_1Q8KGo(row, x) }
+func dotQ5_0Q8K(row []byte, x *Q8K) float32   { return dotQ5_0Q8KGo(row, x) }
+func dotQ5_1Q8K(row []byte, x *Q8K) float32   { return dotQ5_1Q8KGo(row, x) }

@@ -41,7 +41,8 @@ func TestAVX2KernelsMatchGo(t *testing.T) {
 		}{{TypeQ4_K, dotQ4_KQ8K, dotQ4_KQ8KGo}, {TypeQ5_K, dotQ5_KQ8K, dotQ5_KQ8KGo}, {TypeQ6_K, dotQ6_KQ8K, dotQ6_KQ8KGo},
 			{TypeQ8_0, dotQ8_0Q8K, dotQ8_0Q8KGo}, {TypeQ4_0, dotQ4_0Q8K, dotQ4_0Q8KGo},
 			{TypeIQ4_NL, dotIQ4_NLQ8K, dotIQ4_NLQ8KGo}, {TypeIQ4_XS, dotIQ4_XSQ8K, dotIQ4_XSQ8KGo},
-			{TypeQ3_K, dotQ3_KQ8K, dotQ3_KQ8KGo}, {TypeQ2_K, dotQ2_KQ8K, dotQ2_KQ8KGo}} {
+			{TypeQ3_K, dotQ3_KQ8K, dotQ3_KQ8KGo}, {TypeQ2_K, dotQ2_KQ8K, dotQ2_KQ8KGo},
+			{TypeQ4_1, dotQ4_1Q8K, dotQ4_1Q8KGo}, {TypeQ5_0, dotQ5_0Q8K, dotQ5_0Q8KGo}, {TypeQ5_1, dotQ5_1Q8K, dotQ5_1Q8KGo}} {
 			for range 20 {
 				row := randomBlocks(t, c.typ, blocks*qkK, rng)
 				got, want := c.avx2(row, &q), c.ref(row, &q)
@@ -79,7 +80,7 @@ func TestDotQ8(t *testing.T) {
 
 func testDotQ8(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, typ := range []GGMLType{TypeQ4_K, TypeQ5_K, TypeQ6_K, TypeQ8_0, TypeQ4_0, TypeIQ4_NL, TypeIQ4_XS, TypeQ3_K, TypeQ2_K} {
+	for _, typ := range []GGMLType{TypeQ4_K, TypeQ5_K, TypeQ6_K, TypeQ8_0, TypeQ4_0, TypeIQ4_NL, TypeIQ4_XS, TypeQ3_K, TypeQ2_K, TypeQ4_1, TypeQ5_0, TypeQ5_1} {
 		k, _ := typ.Kernels()
 		if k.DotQ8 == nil {
 			t.Fatalf("%v has no DotQ8", typ)

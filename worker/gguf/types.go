@@ -214,8 +214,9 @@ type Kernels struct {
 	// Dot is the dot product of one row of whole blocks with x (as many
 	// elements as the row); sums are x's sums of 16 (SumsOf16).
 	Dot func(row []byte, x, sums []float32) float32
-	// DotQ8, when the type has it (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K: the K-quant mixes; Q8_0, Q4_0, IQ4_NL, IQ4_XS), is the dot product of one row
-	// with activations rounded to int8 (QuantizeQ8K), in integer arithmetic.
+	// DotQ8, when the type has it (every block format: Q2_K to Q6_K, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL,
+	// IQ4_XS), is the dot product of one row with activations rounded to int8 (QuantizeQ8K), in integer
+	// arithmetic.
 	DotQ8 func(row []byte, x *Q8K) float32
 }
 
@@ -242,6 +243,12 @@ func (t GGMLType) Kernels() (k Kernels, ok bool) {
 		k.DotQ8 = dotQ8_0Q8K
 	case TypeQ4_0:
 		k.DotQ8 = dotQ4_0Q8K
+	case TypeQ4_1:
+		k.DotQ8 = dotQ4_1Q8K
+	case TypeQ5_0:
+		k.DotQ8 = dotQ5_0Q8K
+	case TypeQ5_1:
+		k.DotQ8 = dotQ5_1Q8K
 	case TypeIQ4_NL:
 		k.DotQ8 = dotIQ4_NLQ8K
 	case TypeIQ4_XS:
