@@ -93,23 +93,7 @@ func dotScaleMinQ8K(row []byte, x *Q8K, blockBytes int, sums func(row []byte, x 
 	return total
 }
 
-// dotQ4_0Q8KGo is a Q4_0 row (blocks of 32: d, 16 bytes of nibbles, value j in byte j's low nibble and value
-// j + 16 in its high one, x = d * (q - 8)) times x: d * D * (q . x_q - 8 * sum(x_q)) per block.
-func dotQ4_0Q8KGo(row []byte, x *Q8K) float32 {
-	var total float32
-	for b := range len(x.Q) / 32 {
-		blk := row[b*18 : b*18+18]
-		xb := x.Q[b*32 : b*32+32]
-		var isum int32
-		for j, v := range blk[2:18] {
-			isum += int32(v&0xf)*int32(xb[j]) + int32(v>>4)*int32(xb[j+16])
-		}
-		total += x.D[b/8] * half(blk) * float32(isum-8*x.Sum32[b])
-	}
-	return total
-}
-
-// dotLegacyQ8KGo is a row of Q4_1, Q5_0 or Q5_1 (blocks of 32 values, blockBytes each: d, then m withMin, then
+// dotLegacyQ8KGo is a row of Q4_0, Q4_1, Q5_0 or Q5_1 (blocks of 32 values, blockBytes each: d, then m withMin, then
 // the fifth bits when qhOff > 0 (bit j for value j), then 16 bytes of nibbles at qsOff, value j low and j + 16
 // high) times x: D * (d * (q . x_q - off * sum(x_q)) + m * sum(x_q)) per block.
 func dotLegacyQ8KGo(row []byte, x *Q8K, blockBytes, qsOff, qhOff int, off int32, withMin bool) float32 {
@@ -135,6 +119,7 @@ func dotLegacyQ8KGo(row []byte, x *Q8K, blockBytes, qsOff, qhOff int, off int32,
 	return total
 }
 
+func dotQ4_0Q8KGo(row []byte, x *Q8K) float32 { return dotLegacyQ8KGo(row, x, 18, 2, 0, 8, false) }
 func dotQ4_1Q8KGo(row []byte, x *Q8K) float32 { return dotLegacyQ8KGo(row, x, 20, 4, 0, 0, true) }
 func dotQ5_0Q8KGo(row []byte, x *Q8K) float32 { return dotLegacyQ8KGo(row, x, 22, 6, 2, 16, false) }
 func dotQ5_1Q8KGo(row []byte, x *Q8K) float32 { return dotLegacyQ8KGo(row, x, 24, 8, 4, 0, true) }

@@ -56,18 +56,6 @@ func dotQ8_0Q8K(row []byte, x *Q8K) float32 {
 }
 
 //go:noescape
-func dotQ40AVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks int) float32
-
-func dotQ4_0Q8K(row []byte, x *Q8K) float32 {
-	n := len(x.Q) / 32
-	if !hasAVX2 || n == 0 {
-		return dotQ4_0Q8KGo(row, x)
-	}
-	_, _, _, _ = row[n*18-1], x.Q[n*32-1], x.D[(n-1)/8], x.Sum32[n-1]
-	return dotQ40AVX2(&row[0], &x.Q[0], &x.D[0], &x.Sum32[0], n)
-}
-
-//go:noescape
 func dotIQ4NLAVX2(row *byte, x *int8, d *float32, blocks int) float32
 
 //go:noescape
@@ -118,7 +106,8 @@ func dotQ2_KQ8K(row []byte, x *Q8K) float32 {
 //go:noescape
 func dotLegacyAVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks, blockBytes, qsOff, qhOff, off, withMin int) float32
 
-// dotLegacy runs the AVX2 kernel of a Q4_1, Q5_0 or Q5_1 row (laid out as dotLegacyQ8KGo says), or the Go one.
+// dotLegacy runs the AVX2 kernel of a Q4_0, Q4_1, Q5_0 or Q5_1 row (laid out as dotLegacyQ8KGo says), or the Go
+// one.
 func dotLegacy(row []byte, x *Q8K, blockBytes, qsOff, qhOff, off int, withMin bool, fallback func([]byte, *Q8K) float32) float32 {
 	n := len(x.Q) / 32
 	if !hasAVX2 || n == 0 {
@@ -132,6 +121,9 @@ func dotLegacy(row []byte, x *Q8K, blockBytes, qsOff, qhOff, off int, withMin bo
 	return dotLegacyAVX2(&row[0], &x.Q[0], &x.D[0], &x.Sum32[0], n, blockBytes, qsOff, qhOff, off, m)
 }
 
+func dotQ4_0Q8K(row []byte, x *Q8K) float32 {
+	return dotLegacy(row, x, 18, 2, 0, 8, false, dotQ4_0Q8KGo)
+}
 func dotQ4_1Q8K(row []byte, x *Q8K) float32 {
 	return dotLegacy(row, x, 20, 4, 0, 0, true, dotQ4_1Q8KGo)
 }

@@ -220,64 +220,19 @@ q5loop:
 q5done:
 	KDONE
 
-// func dotQ40AVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks int) float32
-// A Q4_0 row (blocks of 18 bytes: d (fp16), 16 bytes of nibbles: value j low, j + 16 high) times a Q8K vector:
-// sum over blocks of D * d * (q.x - 8 * sum(x)), D the scale of the 256 values the block is in.
-TEXT ·dotQ40AVX2(SB), NOSPLIT, $0-44
-	MOVQ row+0(FP), SI
-	MOVQ x+8(FP), DI
-	MOVQ d+16(FP), R8
-	MOVQ sum32+24(FP), R9
-	MOVQ blocks+32(FP), CX
-	VPBROADCASTQ nib<>(SB), Y15
-	VPBROADCASTQ ones16<>(SB), Y14
-	VXORPS Y13, Y13, Y13 // D * d * q.x, per lane
-	VXORPS X12, X12, X12 // D * d * 8 * sum(x)
-	XORQ   BX, BX        // the block's index within its 256 values
+// DSCALE: X1 = the fp16 at off(SI) times the activations' scale at (R8).
+#define DSCALE(off) \
+	MOVWLZX off(SI), AX \
+	MOVQ    AX, X1 \
+	VCVTPH2PS X1, X1 \
+	VMULSS  (R8), X1, X1
 
-q40loop:
-	TESTQ CX, CX
-	JZ    q40done
-	VMOVDQU 2(SI), X0
-	VPSRLW  $4, X0, X1
-	VINSERTI128 $1, X1, Y0, Y0 // low lane: bytes for values 0-15, high lane: 16-31
-	VPAND   Y15, Y0, Y0
-	VPMADDUBSW (DI), Y0, Y0
-	VPMADDWD Y14, Y0, Y0
-	VCVTDQ2PS Y0, Y0
-	MOVWLZX (SI), AX
-	MOVQ    AX, X1
-	VCVTPH2PS X1, X1
-	VMULSS  (R8), X1, X1 // D * d
-	VBROADCASTSS X1, Y2
-	VFMADD231PS Y0, Y2, Y13
-	VCVTSI2SSL (R9), X3, X3
-	VMULSS  X1, X3, X3
-	VADDSS  X3, X12, X12
-	ADDQ $18, SI
-	ADDQ $32, DI
-	ADDQ $4, R9
-	INCQ BX
-	CMPQ BX, $8
-	JNE  q40next
-	XORQ BX, BX
-	ADDQ $4, R8
-q40next:
-	DECQ CX
-	JMP  q40loop
-
-q40done:
-	VEXTRACTF128 $1, Y13, X0
-	VADDPS X0, X13, X0
+// HSUM13: the 8 float lanes of Y13 summed into X0.
+#define HSUM13 \
+	VEXTRACTF128 $1, Y13, X0 \
+	VADDPS X0, X13, X0 \
+	VHADDPS X0, X0, X0 \
 	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
-	MOVL    $0x41000000, AX // 8.0
-	MOVQ    AX, X1
-	VMULSS  X1, X12, X12
-	VSUBSS  X12, X0, X0
-	VZEROUPPER
-	MOVSS X0, ret+40(FP)
-	RET
 
 // func dotQ80AVX2(row *byte, x *int8, d *float32, blocks int) float32
 // A Q8_0 row (blocks of 34 bytes: d (fp16), 32 int8) times a Q8K vector: sum over blocks of D * d * q.x, D the
@@ -301,10 +256,7 @@ q8loop:
 	VPMADDUBSW Y1, Y0, Y0
 	VPMADDWD Y14, Y0, Y0
 	VCVTDQ2PS Y0, Y0
-	MOVWLZX (SI), AX
-	MOVQ    AX, X1
-	VCVTPH2PS X1, X1
-	VMULSS  (R8), X1, X1 // D * d
+	DSCALE(0) // D * d
 	VBROADCASTSS X1, Y1
 	VFMADD231PS Y0, Y1, Y13
 	ADDQ $34, SI
@@ -319,10 +271,7 @@ q8next:
 	JMP  q8loop
 
 q8done:
-	VEXTRACTF128 $1, Y13, X0
-	VADDPS X0, X13, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
+	HSUM13
 	VZEROUPPER
 	MOVSS X0, ret+32(FP)
 	RET
@@ -445,10 +394,7 @@ nlloop:
 	JZ    nldone
 	IQ4DOT(2, 0, Y12)
 	VCVTDQ2PS Y0, Y0
-	MOVWLZX (SI), AX
-	MOVQ    AX, X1
-	VCVTPH2PS X1, X1
-	VMULSS  (R8), X1, X1 // D * d
+	DSCALE(0) // D * d
 	VBROADCASTSS X1, Y1
 	VFMADD231PS Y0, Y1, Y13
 	ADDQ $18, SI
@@ -463,10 +409,7 @@ nlnext:
 	JMP  nlloop
 
 nldone:
-	VEXTRACTF128 $1, Y13, X0
-	VADDPS X0, X13, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
+	HSUM13
 	VZEROUPPER
 	MOVSS X0, ret+32(FP)
 	RET
@@ -516,10 +459,7 @@ xsloop:
 	XSSUB(7, 0, 12, 104, 192)
 	XSSUB(7, 4, 14, 120, 224)
 	VCVTDQ2PS Y11, Y11
-	MOVWLZX (SI), AX
-	MOVQ    AX, X1
-	VCVTPH2PS X1, X1
-	VMULSS  (R8), X1, X1 // D * d
+	DSCALE(0) // D * d
 	VBROADCASTSS X1, Y1
 	VFMADD231PS Y11, Y1, Y13
 	ADDQ $136, SI
@@ -529,10 +469,7 @@ xsloop:
 	JMP  xsloop
 
 xsdone:
-	VEXTRACTF128 $1, Y13, X0
-	VADDPS X0, X13, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
+	HSUM13
 	VZEROUPPER
 	MOVSS X0, ret+32(FP)
 	RET
@@ -616,10 +553,7 @@ q3loop:
 	Q3CHUNK(4, 6, 192, 24, 26)
 	Q3CHUNK(6, 7, 224, 28, 30)
 	VCVTDQ2PS Y11, Y11
-	MOVWLZX 108(SI), AX
-	MOVQ    AX, X1
-	VCVTPH2PS X1, X1
-	VMULSS  (R8), X1, X1 // D * d
+	DSCALE(108) // D * d
 	VBROADCASTSS X1, Y1
 	VFMADD231PS Y11, Y1, Y13
 	ADDQ $110, SI
@@ -629,10 +563,7 @@ q3loop:
 	JMP  q3loop
 
 q3done:
-	VEXTRACTF128 $1, Y13, X0
-	VADDPS X0, X13, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
+	HSUM13
 	VZEROUPPER
 	MOVSS X0, ret+32(FP)
 	RET
@@ -681,10 +612,7 @@ q2loop:
 	VPMULLD   32(R9), Y7, Y7
 	VPADDD    Y7, Y6, Y6
 	VCVTDQ2PS Y6, Y6
-	MOVWLZX   82(SI), AX
-	MOVQ      AX, X1
-	VCVTPH2PS X1, X1
-	VMULSS    (R8), X1, X1 // D * dmin
+	DSCALE(82) // D * dmin
 	VBROADCASTSS X1, Y1
 	VFMADD231PS Y6, Y1, Y12
 	VPXOR   Y11, Y11, Y11
@@ -699,10 +627,7 @@ q2loop:
 	Q2CHUNK(4, 192, 24, 26)
 	Q2CHUNK(6, 224, 28, 30)
 	VCVTDQ2PS Y11, Y11
-	MOVWLZX 80(SI), AX
-	MOVQ    AX, X1
-	VCVTPH2PS X1, X1
-	VMULSS  (R8), X1, X1 // D * d
+	DSCALE(80) // D * d
 	VBROADCASTSS X1, Y1
 	VFMADD231PS Y11, Y1, Y13
 	ADDQ $84, SI
@@ -714,16 +639,13 @@ q2loop:
 
 q2done:
 	VSUBPS Y12, Y13, Y13
-	VEXTRACTF128 $1, Y13, X0
-	VADDPS X0, X13, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
+	HSUM13
 	VZEROUPPER
 	MOVSS X0, ret+40(FP)
 	RET
 
 // func dotLegacyAVX2(row *byte, x *int8, d *float32, sum32 *int32, blocks, blockBytes, qsOff, qhOff, off, withMin int) float32
-// A row of Q4_1, Q5_0 or Q5_1 (blocks of 32 values, blockBytes each: d (fp16); m (fp16) when withMin; the 32 fifth
+// A row of Q4_0, Q4_1, Q5_0 or Q5_1 (blocks of 32 values, blockBytes each: d (fp16); m (fp16) when withMin; the 32 fifth
 // bits at qhOff when it is not 0; 16 bytes of nibbles at qsOff) times a Q8K vector: sum over blocks of
 // D * (d * (q.x - off * sum(x)) + m * sum(x)). The fifth bits become bytes as llama.cpp's bytes_from_bits_32 does.
 TEXT ·dotLegacyAVX2(SB), NOSPLIT, $0-84
@@ -766,10 +688,7 @@ lgquants:
 	VPMADDUBSW (DI), Y0, Y0
 	VPMADDWD Y14, Y0, Y0
 	VCVTDQ2PS Y0, Y0
-	MOVWLZX (SI), AX
-	MOVQ    AX, X1
-	VCVTPH2PS X1, X1
-	VMULSS  (R8), X1, X1 // D * d
+	DSCALE(0) // D * d
 	VBROADCASTSS X1, Y2
 	VFMADD231PS Y0, Y2, Y13
 	VMULSS  X10, X1, X3 // D * d * off
@@ -797,10 +716,7 @@ lgnext:
 	JMP  lgloop
 
 lgdone:
-	VEXTRACTF128 $1, Y13, X0
-	VADDPS X0, X13, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
+	HSUM13
 	VADDSS X12, X0, X0
 	VZEROUPPER
 	MOVSS X0, ret+80(FP)
