@@ -3,9 +3,7 @@
 package cudabackend
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +11,6 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/engine"
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
-	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
 // TestEmbedAgainstCPU holds the CUDA engine's embeddings (the final normed hidden states the library returns
@@ -29,14 +26,7 @@ func TestEmbedAgainstCPU(t *testing.T) {
 	}
 	for _, path := range paths {
 		name := strings.TrimSuffix(filepath.Base(path), ".json")
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fx fixture
-		if err := json.Unmarshal(raw, &fx); err != nil {
-			t.Fatal(err)
-		}
+		fx := readFixture(t, path)
 		tol := 1e-3
 		if fx.DType == "bf16" || fx.DType == "f16" {
 			tol = 5e-3
@@ -49,21 +39,10 @@ func TestEmbedAgainstCPU(t *testing.T) {
 			{"chunked", Options{Memory: memplan.Options{KVType: kvcache.F32, MaxBatch: 3}}},
 		} {
 			t.Run(name+"/"+v.name, func(t *testing.T) {
-				m, err := model.Load(strings.TrimSuffix(path, ".json")+".gguf", model.Family(fx.Arch))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer m.Close()
-				cpu, err := engine.NewCPU(m, engine.CPUOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer cpu.Close()
-				gpu := openOrRefused(t, m, v.opts)
+				m, cpu, gpu := openFixture(t, path, fx, v.opts)
 				if gpu == nil {
 					return
 				}
-				defer gpu.Close()
 				ids := fx.prompts()[0]
 				for _, pool := range []engine.Pooling{engine.PoolingMean, engine.PoolingCLS, engine.PoolingLast} {
 					want := embed(t, cpu, ids, pool)

@@ -133,14 +133,7 @@ func TestFidelityAgainstCPU(t *testing.T) {
 	}
 	for _, path := range paths {
 		name := strings.TrimSuffix(filepath.Base(path), ".json")
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fx fixture
-		if err := json.Unmarshal(raw, &fx); err != nil {
-			t.Fatal(err)
-		}
+		fx := readFixture(t, path)
 		for _, v := range variants {
 			if v.name == "float" && fx.DType != "" {
 				continue // only the quantized fixtures have an int8 path to turn off
@@ -150,21 +143,10 @@ func TestFidelityAgainstCPU(t *testing.T) {
 				if !int8 {
 					t.Setenv(envMatvecInt8, "0")
 				}
-				m, err := model.Load(strings.TrimSuffix(path, ".json")+".gguf", model.Family(fx.Arch))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer m.Close()
-				cpu, err := engine.NewCPU(m, engine.CPUOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer cpu.Close()
-				gpu := openOrRefused(t, m, v.opts)
+				m, cpu, gpu := openFixture(t, path, fx, v.opts)
 				if gpu == nil {
 					return
 				}
-				defer gpu.Close()
 				b := bound{tol: tolerance(fx.DType, v.opts.Memory.GemmMinTokens == 1)}
 				if int8 {
 					b = bound{tol: int8Tol, perStd: true}
@@ -477,6 +459,41 @@ func prefixReuseMatchesCold(t *testing.T, kt kvcache.Type, tol float64) {
 // openOrRefused opens m on the GPU, or checks that Open refuses it when the
 // library has no kernels for its architecture (nil then): an architecture
 // without kernels must be refused, never run wrong.
+// readFixture reads the fixture description at path (its model is the .gguf beside it).
+func readFixture(t *testing.T, path string) fixture {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fx fixture
+	if err := json.Unmarshal(raw, &fx); err != nil {
+		t.Fatal(err)
+	}
+	return fx
+}
+
+// openFixture loads the fixture's model and opens it on the CPU engine and, with opts, on the GPU (nil when the
+// CUDA engine refuses the architecture, as openOrRefused checks); all are closed when t ends.
+func openFixture(t *testing.T, path string, fx fixture, opts Options) (*model.Model, *engine.CPU, *Backend) {
+	t.Helper()
+	m, err := model.Load(strings.TrimSuffix(path, ".json")+".gguf", model.Family(fx.Arch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	cpu, err := engine.NewCPU(m, engine.CPUOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cpu.Close() })
+	gpu := openOrRefused(t, m, opts)
+	if gpu != nil {
+		t.Cleanup(func() { gpu.Close() })
+	}
+	return m, cpu, gpu
+}
+
 func openOrRefused(t *testing.T, m *model.Model, opts Options) *Backend {
 	t.Helper()
 	gpu, err := Open(m, opts)
