@@ -119,9 +119,7 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 		}
 	}
 	_, b.sz = memplan.RankSizing(b.h, b.mem, sp, 0)
-	b.kv = kvcache.NewPool(b.sz.Blocks*b.sz.BlockTokens, b.sz.BlockTokens)
-	// The kernels read only a windowed layer's window (attention.cuh), so out-of-window blocks can be reused.
-	b.kv.SetWindow(b.h.KVWindow())
+	b.kv = kvcache.NewPoolFor(memplan.KVLayout(b.h), b.sz.Blocks, b.sz.BlockTokens)
 	for r, ord := range b.ordinals {
 		if err := memplan.ForRank(m, b.mem, sp, r).Check(fmt.Sprintf("GPU%d", ord), infos[r].FreeBytes); err != nil {
 			return nil, err

@@ -29,7 +29,8 @@ type CPU struct {
 	ranks []*cpuRank
 	comm  *comm // nil with one rank
 
-	kv *kvcache.Pool
+	layout kvcache.Layout // where each layer's keys and values sit in the pool's blocks
+	kv     *kvcache.Pool
 
 	mu     sync.Mutex // guards seqs, nextID, closed, the ranks' KV blocks and serializes forward passes
 	seqs   map[SeqID]*cpuSeq
@@ -102,8 +103,9 @@ type cpuSeq struct {
 
 // CPUOptions size the CPU engine.
 type CPUOptions struct {
-	// KVCacheTokens is the KV pool size in tokens over all sequences; 0 means
-	// kvcache.Tokens of the model's context (see there).
+	// KVCacheTokens is the KV pool size in tokens over all sequences, in every
+	// layer (kvcache.Layout.TokenBlocks); 0 means one sequence of the model's
+	// context (kvcache.Layout.PoolBlocks).
 	KVCacheTokens int
 	// KVType is the storage type whose numerics the engine keeps: keys and values
 	// are rounded to it as they are stored, and kept as float32 (the engine is the
@@ -139,10 +141,12 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 	if !m.File.HasData() {
 		return nil, fmt.Errorf("the CPU engine needs the model's tensor data (a header-only file has none)")
 	}
-	tokens := opts.KVCacheTokens
-	if tokens <= 0 {
-		tokens = kvcache.Tokens(m.Hyper.ContextLength, 0, 1,
-			kvcache.SeqTokens(m.Hyper.KVWindow(), kvcache.DefaultStepTokens, kvcache.DefaultBlockTokens))
+	// Window layers keep blocks of their own (kvcache.Layout): a sequence holds only their window.
+	layout := kvcache.LayoutFor(m.Hyper)
+	bt := kvcache.DefaultBlockTokens
+	blocks := layout.TokenBlocks(opts.KVCacheTokens, bt)
+	if opts.KVCacheTokens <= 0 {
+		blocks = layout.PoolBlocks(m.Hyper.ContextLength, 0, 1, kvcache.DefaultStepTokens, bt)
 	}
 	n := max(1, opts.TensorParallel)
 	plan, err := shard.ForModel(m, n)
@@ -157,8 +161,7 @@ func NewCPU(m *model.Model, opts CPUOptions) (*CPU, error) {
 		}
 	}
 	c := &CPU{m: m, h: m.Hyper, act: activation(m.Hyper.Act), seqs: map[SeqID]*cpuSeq{},
-		kv: kvcache.NewPool(tokens, kvcache.DefaultBlockTokens)}
-	c.kv.SetWindow(m.Hyper.KVWindow())
+		layout: layout, kv: kvcache.NewPoolFor(layout, blocks, bt)}
 	if n > 1 {
 		c.comm = newComm(n)
 	}
@@ -351,10 +354,12 @@ func (c *CPU) reserve(seqs []*cpuSeq, tokens [][]int) error {
 		return err
 	}
 	for _, s := range seqs {
-		for _, b := range s.kv.Blocks() {
-			for _, r := range c.ranks {
-				if r.blocks[b] == nil {
-					r.blocks[b] = make([]float32, 2*r.h.Blocks*r.kvWidth)
+		for g := range c.kv.Groups() {
+			for _, b := range s.kv.GroupBlocks(g) {
+				for _, r := range c.ranks {
+					if r.blocks[b] == nil {
+						r.blocks[b] = make([]float32, 2*c.layout.Slots*r.kvWidth)
+					}
 				}
 			}
 		}
@@ -367,8 +372,9 @@ func (c *CPU) reserve(seqs []*cpuSeq, tokens [][]int) error {
 func (r *cpuRank) kvAt(s *cpuSeq, layer, pos int) (k, v []float32) {
 	bt := r.c.kv.BlockTokens()
 	nKV := r.h.HeadsKV * r.h.HeadDim
-	blk := r.blocks[s.kv.Blocks()[pos/bt]]
-	off := 2*layer*r.kvWidth + (pos%bt)*nKV
+	at := r.c.layout.Layer[layer]
+	blk := r.blocks[s.kv.GroupBlocks(at.Group)[pos/bt]]
+	off := 2*at.Slot*r.kvWidth + (pos%bt)*nKV
 	return blk[off : off+nKV], blk[off+r.kvWidth : off+r.kvWidth+nKV]
 }
 

@@ -2,25 +2,33 @@ package engine
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
-// With every layer windowed, the pool takes back a sequence's blocks as they fall out of the window and hands
-// them to whoever grows next. Two sequences decoding in turn in a pool of a few blocks, so that each reuses
-// blocks the other (or itself) gave back, must see exactly the logits each sees alone in a pool that never
-// reuses anything: a read of a position outside the window would find the other sequence's keys.
+// The pool takes back a sequence's blocks of windowed layers as they fall out of the window and hands them to
+// whoever grows next: every layer's (Mistral's window) or the window layers' own blocks (Gemma's local layers,
+// whose global layers keep everything). Two sequences decoding in turn in a pool of a few blocks, so that each
+// reuses blocks the other (or itself) gave back, must see exactly the logits each sees alone in a pool that
+// never reuses anything: a read of a position outside the window would find the other sequence's keys.
 func TestWindowedKVReusesBlocksWithoutChangingLogits(t *testing.T) {
-	m, err := model.Load(filepath.Join(fidelityDir, "mistral_swa.gguf"), "")
+	for _, name := range []string{"mistral_swa", "gemma2", "gemma3"} {
+		t.Run(name, func(t *testing.T) { testWindowedKVReuse(t, name) })
+	}
+}
+
+func testWindowedKVReuse(t *testing.T, name string) {
+	m, err := model.Load(filepath.Join(fidelityDir, name+".gguf"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	w := m.Hyper.KVWindow()
+	w := m.Hyper.SlidingWindow
 	if w <= 0 || w+40 > m.Hyper.ContextLength {
-		t.Fatalf("fixture: KV window %d, context %d", w, m.Hyper.ContextLength)
+		t.Fatalf("fixture: window %d, context %d", w, m.Hyper.ContextLength)
 	}
 	const steps = 60
 	prompts := [][]int{{5, 9, 3, 17, 2, 11, 4}, {8, 1, 12, 6, 15, 10, 7, 13, 14}}
@@ -71,10 +79,13 @@ func TestWindowedKVReusesBlocksWithoutChangingLogits(t *testing.T) {
 		return out
 	}
 	alone := run(4096, false)
-	// Each sequence holds at most WindowBlocks at once (prefill adds its prompt in one step).
+	// Each sequence holds its global layers' blocks and at most WindowBlocks of each window group at once
+	// (prefill adds its prompt in one step); the pool is sized in tokens of every group.
 	bt := kvcache.DefaultBlockTokens
-	small := 2 * kvcache.WindowBlocks(w, len(prompts[1]), bt) * bt
-	if small >= 2*(len(prompts[1])+steps) {
+	layout := kvcache.LayoutFor(m.Hyper)
+	per := layout.SeqBlocks(len(prompts[1])+steps, len(prompts[1]), bt)
+	small := (2*per + len(layout.Groups) - 1) / len(layout.Groups) * bt
+	if layout.TokenBlocks(small, bt) >= 2*layout.TokenBlocks(len(prompts[1])+steps, bt) {
 		t.Fatalf("a pool of %d tokens holds both sequences whole: nothing is reused", small)
 	}
 	shared := run(small, true)
@@ -84,5 +95,54 @@ func TestWindowedKVReusesBlocksWithoutChangingLogits(t *testing.T) {
 				t.Fatalf("sequence %d step %d: logits differ by %g with blocks reused", i, j, d)
 			}
 		}
+	}
+}
+
+// A prompt that starts with an earlier one's tokens, longer than the window, reuses the global layers' blocks
+// and the window layers' last ones, and gives the logits a cold engine gives.
+func TestMixedWindowPrefixReuseMatchesCold(t *testing.T) {
+	m, err := model.Load(filepath.Join(fidelityDir, "gemma3.gguf"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if len(kvcache.LayoutFor(m.Hyper).Groups) < 2 {
+		t.Fatal("fixture: gemma3 should mix window and global layers")
+	}
+	first := make([]int, 40)
+	for i := range first {
+		first[i] = 3 + (i*7)%200
+	}
+	second := append(slices.Clone(first), 17, 4, 9, 12, 30)
+	start := func(c *CPU, prompt []int) ([]float32, int) {
+		seq, cached, err := c.StartSequence(len(prompt)+4, prompt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.FreeSequence(seq)
+		l, err := c.Prefill(seq, prompt[cached:], false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l[0], cached
+	}
+	warm, err := NewCPU(m, CPUOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer warm.Close()
+	start(warm, first)
+	got, cached := start(warm, second)
+	if bt := kvcache.DefaultBlockTokens; cached != (len(first)/bt)*bt || cached <= m.Hyper.SlidingWindow {
+		t.Fatalf("cached %d tokens of the %d-token prefix (window %d)", cached, len(first), m.Hyper.SlidingWindow)
+	}
+	cold, err := NewCPU(m, CPUOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cold.Close()
+	want, _ := start(cold, second)
+	if d := maxDiff(got, want); d != 0 {
+		t.Fatalf("logits after a cached prefix differ from a cold run by %g", d)
 	}
 }

@@ -14,10 +14,11 @@
 // only the rest. Blocks no sequence holds stay cached until the pool needs
 // them, least recently used first.
 //
-// When every layer of the model attends only to a sliding window of the latest
-// positions (SetWindow), a sequence gives back the blocks wholly older than its
-// window as soon as no later query can read them, so a sequence holds at most
-// about a window's worth of blocks however long it grows.
+// Layers that attend only to a sliding window of the latest positions keep
+// their keys and values in blocks of their own (Layout): a sequence gives back
+// those wholly older than the window as soon as no later query can read them,
+// so it holds at most about a window's worth of them however long it grows,
+// while the blocks of layers that read every position are kept.
 package kvcache
 
 import (
@@ -90,7 +91,7 @@ func BlocksFor(tokens, blockTokens int) int {
 // metrics read the counts.
 type Pool struct {
 	blockTokens, blocks int
-	window              int // SetWindow: positions every layer reads back from a query, 0 for all
+	groups              []int // each layer group's window (Layout.Groups): positions it reads back from a query, 0 for all
 	seed                maphash.Seed
 
 	mu     sync.Mutex
@@ -105,7 +106,8 @@ type Pool struct {
 type blockMeta struct {
 	refs   int           // sequences holding it
 	full   bool          // its tokens are known and indexed
-	parent int32         // the block before it in its sequence, -1 for the first
+	group  int           // the layer group it holds keys and values of, when full
+	parent int32         // group 0: the block before it in its sequence, -1 for the first; other groups: group 0's block of the same positions
 	phash  uint64        // the parent's hash when this block was indexed
 	hash   uint64        // of tokens and the parent's hash
 	tokens []int         // the block's token ids, when full
@@ -117,38 +119,62 @@ type Stats struct {
 	QueriedTokens, HitTokens uint64
 }
 
-// NewPool returns a pool of BlocksFor(tokens, blockTokens) blocks; blockTokens
-// <= 0 means DefaultBlockTokens.
+// NewPool returns a pool of BlocksFor(tokens, blockTokens) blocks of one
+// group of layers that read every position; blockTokens <= 0 means
+// DefaultBlockTokens.
 func NewPool(tokens, blockTokens int) *Pool {
 	if blockTokens <= 0 {
 		blockTokens = DefaultBlockTokens
 	}
-	n := BlocksFor(tokens, blockTokens)
-	p := &Pool{blockTokens: blockTokens, blocks: n, seed: maphash.MakeSeed(), free: make([]int32, n),
-		meta: make([]blockMeta, n), cached: list.New(), index: map[uint64][]int32{}}
+	return NewPoolFor(Layout{Groups: []int{0}}, BlocksFor(tokens, blockTokens), blockTokens)
+}
+
+// NewPoolFor returns a pool of blocks blocks of blockTokens positions (<= 0:
+// DefaultBlockTokens) for the groups of l: each sequence keeps a block table
+// per group.
+func NewPoolFor(l Layout, blocks, blockTokens int) *Pool {
+	if blockTokens <= 0 {
+		blockTokens = DefaultBlockTokens
+	}
+	groups := slices.Clone(l.Groups)
+	if len(groups) == 0 {
+		groups = []int{0}
+	}
+	p := &Pool{blockTokens: blockTokens, blocks: blocks, groups: groups, seed: maphash.MakeSeed(), free: make([]int32, blocks),
+		meta: make([]blockMeta, blocks), cached: list.New(), index: map[uint64][]int32{}}
 	for i := range p.free {
-		p.free[i] = int32(n - 1 - i) // pop order 0, 1, 2, ...
+		p.free[i] = int32(blocks - 1 - i) // pop order 0, 1, 2, ...
 	}
 	return p
 }
 
-// SetWindow tells the pool that every layer reads only the last window
-// positions up to each query (model.Hyper.KVWindow; 0: all of them), before
-// any sequence is made: a sequence then gives back the blocks its next query
-// can no longer read.
-func (p *Pool) SetWindow(window int) { p.window = max(window, 0) }
-
-// dead is how many leading blocks of a sequence no query at position n or
-// later reads: those wholly before n - window + 1. 0 without a window.
-func (p *Pool) dead(n int) int {
-	if p.window <= 0 {
-		return 0
+// SetWindow tells a pool of one group that every layer reads only the last
+// window positions up to each query (0: all of them), before any sequence is
+// made: a sequence then gives back the blocks its next query can no longer
+// read.
+func (p *Pool) SetWindow(window int) {
+	if len(p.groups) != 1 {
+		panic("kvcache: SetWindow on a pool of several layer groups")
 	}
-	return max(0, n-p.window+1) / p.blockTokens
+	p.groups[0] = max(window, 0)
 }
 
-// held is how many blocks a sequence of n filled tokens holds.
-func (p *Pool) held(n int) int { return BlocksFor(n, p.blockTokens) - p.dead(n) }
+// Groups is how many block tables each sequence keeps.
+func (p *Pool) Groups() int { return len(p.groups) }
+
+// dead is how many leading blocks of group g of a sequence no query at
+// position n or later reads: those wholly before n - window + 1. 0 without a
+// window.
+func (p *Pool) dead(g, n int) int {
+	w := p.groups[g]
+	if w <= 0 {
+		return 0
+	}
+	return max(0, n-w+1) / p.blockTokens
+}
+
+// held is how many blocks of group g a sequence of n filled tokens holds.
+func (p *Pool) held(g, n int) int { return BlocksFor(n, p.blockTokens) - p.dead(g, n) }
 
 // WindowBlocks is the most blocks one sequence holds at once with a window of
 // window positions, when each step adds at most step tokens: the step's
@@ -159,13 +185,27 @@ func WindowBlocks(window, step, blockTokens int) int {
 }
 
 // MaxSeqTokens is the longest sequence the pool can hold alone when each step
-// adds at most step tokens: its capacity, or without bound (math.MaxInt) when a
-// window keeps every sequence within a window's blocks and the pool has them.
+// adds at most step tokens: as many positions as its blocks hold in every
+// group, a window group at most a window's blocks; without bound
+// (math.MaxInt) when every group is windowed and the pool has their windows.
 func (p *Pool) MaxSeqTokens(step int) int {
-	if p.window > 0 && WindowBlocks(p.window, max(step, 1), p.blockTokens) <= p.blocks {
+	l := Layout{Groups: p.groups}
+	bt := p.blockTokens
+	// The most blocks of positions k with SeqBlocks(k) within the pool (SeqBlocks grows with k, by at most
+	// one block a group).
+	lo, hi := 0, p.blocks
+	for lo < hi {
+		k := (lo + hi + 1) / 2
+		if l.SeqBlocks(k*bt, step, bt) <= p.blocks {
+			lo = k
+		} else {
+			hi = k - 1
+		}
+	}
+	if lo == p.blocks && !slices.Contains(p.groups, 0) && l.SeqBlocks((p.blocks+1)*bt, step, bt) <= p.blocks {
 		return math.MaxInt
 	}
-	return p.CapacityTokens()
+	return lo * bt
 }
 
 // BlockTokens is the tokens one block holds.
@@ -174,8 +214,9 @@ func (p *Pool) BlockTokens() int { return p.blockTokens }
 // Blocks is the number of blocks in the pool.
 func (p *Pool) Blocks() int { return p.blocks }
 
-// CapacityTokens is the most tokens the pool holds, over all sequences.
-func (p *Pool) CapacityTokens() int { return p.blocks * p.blockTokens }
+// CapacityTokens is the most tokens the pool holds, over all sequences, in
+// every group: its blocks' positions shared among the groups.
+func (p *Pool) CapacityTokens() int { return p.blocks / len(p.groups) * p.blockTokens }
 
 // FreeBlocks is the number of blocks a sequence may take: empty ones and cached
 // ones no sequence holds (taking one forgets its tokens).
@@ -185,8 +226,9 @@ func (p *Pool) FreeBlocks() int {
 	return len(p.free) + p.cached.Len()
 }
 
-// UsedTokens is the token capacity of the blocks sequences hold.
-func (p *Pool) UsedTokens() int { return (p.blocks - p.FreeBlocks()) * p.blockTokens }
+// UsedTokens is the token capacity of the blocks sequences hold, counted as
+// CapacityTokens counts.
+func (p *Pool) UsedTokens() int { return (p.blocks - p.FreeBlocks()) * p.blockTokens / len(p.groups) }
 
 // Stats returns the prefix reuse counts so far.
 func (p *Pool) Stats() Stats {
@@ -201,62 +243,108 @@ func (p *Pool) Stats() Stats {
 // window the blocks that fall out of it are given back along the way, so a
 // long prompt needs at most WindowBlocks, not its whole length.
 func (p *Pool) Need(from, to, step int) int {
-	peak := BlocksFor(to, p.blockTokens) - p.dead(from)
-	if p.window > 0 {
-		peak = min(peak, WindowBlocks(p.window, max(step, 1), p.blockTokens))
+	n := 0
+	for g, w := range p.groups {
+		peak := BlocksFor(to, p.blockTokens) - p.dead(g, from)
+		if w > 0 {
+			peak = min(peak, WindowBlocks(w, max(step, 1), p.blockTokens))
+		}
+		n += max(peak-p.held(g, from), 0)
 	}
-	return max(peak-p.held(from), 0)
+	return n
 }
 
-// Seq is one sequence's claim on the pool: its blocks in position order and
-// its tokens. Engines keep one per sequence and store position i's keys and
-// values in block Blocks()[i/BlockTokens()]. A Seq is used by one goroutine at
-// a time (the engine's), while the pool is shared.
+// Seq is one sequence's claim on the pool: per layer group, its blocks in
+// position order; and its tokens. Engines keep one per sequence and store
+// position i's keys and values of a layer of group g in block
+// GroupBlocks(g)[i/BlockTokens()]. A Seq is used by one goroutine at a time
+// (the engine's), while the pool is shared.
 type Seq struct {
 	pool    *Pool
-	blocks  []int32
+	blocks  [][]int32 // by group; every group has as many entries
 	tokens  []int
-	filled  int // tokens whose keys and values the engine has written (Filled)
-	dropped int // leading blocks given back (out of the window); their entries in blocks are stale
+	filled  int   // tokens whose keys and values the engine has written (Filled)
+	dropped []int // by group: leading blocks given back (out of the window); their entries in blocks are stale
 }
 
 // NewSeq returns an empty sequence.
-func (p *Pool) NewSeq() *Seq { return &Seq{pool: p} }
+func (p *Pool) NewSeq() *Seq {
+	return &Seq{pool: p, blocks: make([][]int32, len(p.groups)), dropped: make([]int, len(p.groups))}
+}
 
 // Len is the tokens the sequence holds.
 func (s *Seq) Len() int { return len(s.tokens) }
 
-// Blocks are the sequence's blocks, in position order (do not modify). With a
-// window, the leading ones no query reads any more (Held does not count them)
-// have been given back and may hold another sequence's keys by now.
-func (s *Seq) Blocks() []int32 { return s.blocks }
+// Blocks are the blocks of the sequence's first layer group (its only one
+// unless the model mixes windows), in position order: GroupBlocks(0).
+func (s *Seq) Blocks() []int32 { return s.blocks[0] }
 
-// Held is how many blocks the sequence holds.
-func (s *Seq) Held() int { return len(s.blocks) - s.dropped }
+// GroupBlocks are the sequence's blocks of layer group g, in position order
+// (do not modify). With a window, the leading ones no query reads any more
+// (Held does not count them) have been given back and may hold another
+// sequence's keys by now.
+func (s *Seq) GroupBlocks(g int) []int32 { return s.blocks[g] }
+
+// Held is how many blocks the sequence holds, over its groups.
+func (s *Seq) Held() int {
+	n := 0
+	for g := range s.blocks {
+		n += len(s.blocks[g]) - s.dropped[g]
+	}
+	return n
+}
 
 // NewSeqFromCache returns a sequence holding the longest cached prefix of
 // prompt made of whole blocks, leaving at least one token of the prompt to
 // compute (its logits are what the caller wants), and how many tokens that is.
+//
+// Group 0's blocks are found by their tokens and their parent's; another
+// group's by their tokens and group 0's block of the same positions. A prefix
+// counts when every group has the blocks its next query reads: all of them,
+// or a window group's last window.
 func (p *Pool) NewSeqFromCache(prompt []int) (*Seq, int) {
-	s := &Seq{pool: p}
+	s := p.NewSeq()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	parent := int32(-1)
 	bt := p.blockTokens
+	var chain []int32
+	parent := int32(-1)
 	for b := 0; (b+1)*bt <= len(prompt)-1; b++ {
-		toks := prompt[b*bt : (b+1)*bt]
-		id, ok := p.lookupLocked(parent, toks)
+		id, ok := p.lookupLocked(0, parent, prompt[b*bt:(b+1)*bt])
 		if !ok {
 			break
 		}
-		p.acquireLocked(id)
-		s.blocks = append(s.blocks, id)
+		chain = append(chain, id)
 		parent = id
 	}
-	n := len(s.blocks) * bt
+	// found[g][b]: group g's block of positions b, for the longest prefix every group has.
+	found := make([][]int32, len(p.groups))
+	k := len(chain)
+	for ; k > 0; k-- {
+		ok := true
+		for g := 1; g < len(p.groups) && ok; g++ {
+			found[g] = make([]int32, k)
+			for b := p.dead(g, k*bt); b < k && ok; b++ {
+				found[g][b], ok = p.lookupLocked(g, chain[b], prompt[b*bt:(b+1)*bt])
+			}
+		}
+		if ok {
+			break
+		}
+	}
+	found[0] = chain[:k]
+	n := k * bt
+	for g := range p.groups {
+		// Blocks no query from n on reads are not taken: their entries stay 0, never read.
+		s.dropped[g] = p.dead(g, n)
+		s.blocks[g] = make([]int32, k)
+		for b := s.dropped[g]; b < k; b++ {
+			p.acquireLocked(found[g][b])
+			s.blocks[g][b] = found[g][b]
+		}
+	}
 	s.tokens = append(s.tokens, prompt[:n]...)
 	s.filled = n
-	s.dropLocked()
 	p.stats.QueriedTokens += uint64(len(prompt))
 	p.stats.HitTokens += uint64(n)
 	return s, n
@@ -273,7 +361,9 @@ func Reserve(seqs []*Seq, tokens [][]int) error {
 	p := seqs[0].pool
 	need := 0
 	for i, s := range seqs {
-		need += max(BlocksFor(len(s.tokens)+len(tokens[i]), p.blockTokens)-len(s.blocks), 0)
+		for g := range s.blocks {
+			need += max(BlocksFor(len(s.tokens)+len(tokens[i]), p.blockTokens)-len(s.blocks[g]), 0)
+		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -282,8 +372,10 @@ func Reserve(seqs []*Seq, tokens [][]int) error {
 			ErrFull, need, p.blockTokens, len(p.free)+p.cached.Len(), p.blocks)
 	}
 	for i, s := range seqs {
-		for range BlocksFor(len(s.tokens)+len(tokens[i]), p.blockTokens) - len(s.blocks) {
-			s.blocks = append(s.blocks, p.takeLocked())
+		for g := range s.blocks {
+			for range BlocksFor(len(s.tokens)+len(tokens[i]), p.blockTokens) - len(s.blocks[g]) {
+				s.blocks[g] = append(s.blocks[g], p.takeLocked())
+			}
 		}
 		s.tokens = append(s.tokens, tokens[i]...)
 	}
@@ -303,11 +395,13 @@ func (s *Seq) Unreserve(n int) {
 	p := s.pool
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	keep := max(BlocksFor(n, p.blockTokens), s.dropped)
-	for _, id := range s.blocks[keep:] {
-		p.releaseLocked(id)
+	for g := range s.blocks {
+		keep := max(BlocksFor(n, p.blockTokens), s.dropped[g])
+		for _, id := range s.blocks[g][keep:] {
+			p.releaseLocked(id)
+		}
+		s.blocks[g] = s.blocks[g][:keep]
 	}
-	s.blocks = s.blocks[:keep]
 	s.tokens = s.tokens[:n]
 }
 
@@ -321,16 +415,25 @@ func (s *Seq) Filled() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for b := s.filled / bt; (b+1)*bt <= len(s.tokens); b++ {
+		if b > 0 && b-1 < s.dropped[0] {
+			// Given back, the parent may hold other tokens by now: indexed under it, this block
+			// could be found after a prefix it was not computed from.
+			break
+		}
 		parent := int32(-1)
 		if b > 0 {
-			if b-1 < s.dropped {
-				// Given back, the parent may hold other tokens by now: indexed under it, this block
-				// could be found after a prefix it was not computed from.
-				break
-			}
-			parent = s.blocks[b-1]
+			parent = s.blocks[0][b-1]
 		}
-		p.indexLocked(s.blocks[b], parent, s.tokens[b*bt:(b+1)*bt])
+		toks := s.tokens[b*bt : (b+1)*bt]
+		twin := s.blocks[0][b]
+		p.indexLocked(0, twin, parent, toks)
+		if !p.meta[twin].full {
+			continue
+		}
+		for g := 1; g < len(s.blocks); g++ {
+			// Keyed by group 0's block of the same positions, which stands for the whole prefix.
+			p.indexLocked(g, s.blocks[g][b], twin, toks)
+		}
 	}
 	s.filled = len(s.tokens)
 	s.dropLocked()
@@ -339,8 +442,10 @@ func (s *Seq) Filled() {
 // dropLocked gives back the leading blocks no query after the filled tokens
 // reads. They stay cached by their tokens, like a finished sequence's.
 func (s *Seq) dropLocked() {
-	for ; s.dropped < s.pool.dead(s.filled); s.dropped++ {
-		s.pool.releaseLocked(s.blocks[s.dropped])
+	for g := range s.blocks {
+		for ; s.dropped[g] < s.pool.dead(g, s.filled); s.dropped[g]++ {
+			s.pool.releaseLocked(s.blocks[g][s.dropped[g]])
+		}
 	}
 }
 
@@ -350,13 +455,16 @@ func (s *Seq) Release() {
 	p := s.pool
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, id := range s.blocks[s.dropped:] {
-		p.releaseLocked(id)
+	for g := range s.blocks {
+		for _, id := range s.blocks[g][s.dropped[g]:] {
+			p.releaseLocked(id)
+		}
+		s.blocks[g], s.dropped[g] = nil, 0
 	}
-	s.blocks, s.tokens, s.filled, s.dropped = nil, nil, 0, 0
+	s.tokens, s.filled = nil, 0
 }
 
-func (p *Pool) hash(parent int32, tokens []int) uint64 {
+func (p *Pool) hash(group int, parent int32, tokens []int) uint64 {
 	var h maphash.Hash
 	h.SetSeed(p.seed)
 	var b [8]byte
@@ -366,6 +474,7 @@ func (p *Pool) hash(parent int32, tokens []int) uint64 {
 		}
 		h.Write(b[:])
 	}
+	put(uint64(group))
 	put(uint64(uint32(parent)))
 	if parent >= 0 {
 		put(p.meta[parent].hash)
@@ -376,30 +485,31 @@ func (p *Pool) hash(parent int32, tokens []int) uint64 {
 	return h.Sum64()
 }
 
-// lookupLocked finds the full block holding tokens after parent; the tokens are
+// lookupLocked finds group's full block holding tokens after parent (for a
+// group other than 0, group 0's block of the same positions); the tokens are
 // compared, so a hash collision can only cost a miss.
-func (p *Pool) lookupLocked(parent int32, tokens []int) (int32, bool) {
-	for _, id := range p.index[p.hash(parent, tokens)] {
+func (p *Pool) lookupLocked(group int, parent int32, tokens []int) (int32, bool) {
+	for _, id := range p.index[p.hash(group, parent, tokens)] {
 		m := &p.meta[id]
 		// The parent's hash too: a parent taken for other tokens since must not match.
-		if m.full && m.parent == parent && (parent < 0 || p.meta[parent].full && m.phash == p.meta[parent].hash) &&
-			slices.Equal(m.tokens, tokens) {
+		if m.full && m.group == group && m.parent == parent &&
+			(parent < 0 || p.meta[parent].full && m.phash == p.meta[parent].hash) && slices.Equal(m.tokens, tokens) {
 			return id, true
 		}
 	}
 	return 0, false
 }
 
-func (p *Pool) indexLocked(id, parent int32, tokens []int) {
-	if _, ok := p.lookupLocked(parent, tokens); ok {
+func (p *Pool) indexLocked(group int, id, parent int32, tokens []int) {
+	if _, ok := p.lookupLocked(group, parent, tokens); ok {
 		return // another sequence computed the same block first; this copy stays private
 	}
 	m := &p.meta[id]
-	m.full, m.parent, m.tokens = true, parent, slices.Clone(tokens)
+	m.full, m.group, m.parent, m.tokens = true, group, parent, slices.Clone(tokens)
 	if parent >= 0 {
 		m.phash = p.meta[parent].hash
 	}
-	m.hash = p.hash(parent, tokens)
+	m.hash = p.hash(group, parent, tokens)
 	p.index[m.hash] = append(p.index[m.hash], id)
 }
 

@@ -89,6 +89,14 @@ func (o Options) WithDefaults(h model.Hyper) Options {
 	return o
 }
 
+// KVLayout is how the CUDA library keeps keys and values: one block table per
+// sequence for every layer (its kernels take one), so when every layer is
+// windowed a sequence gives back what falls out of the window (the kernels read
+// only a windowed layer's window), but Gemma's window layers, beside global
+// ones, keep every position there, where the CPU engine gives them blocks of
+// their own (kvcache.LayoutFor).
+func KVLayout(h model.Hyper) kvcache.Layout { return kvcache.Plain(h.Blocks, h.KVWindow()) }
+
 // Sizing is what the library is asked to allocate besides the weights.
 type Sizing struct {
 	KVType        kvcache.Type

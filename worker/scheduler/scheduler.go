@@ -260,7 +260,7 @@ func New(b engine.Backend, d engine.Detokenizer, cfg Config) *Scheduler {
 	if cfg.PrefillChunk <= 0 {
 		cfg.PrefillChunk = DefaultPrefillChunk
 	}
-	// A sequence is as long as the pool can hold it alone: all of it, or a window's worth (kvcache.SetWindow).
+	// A sequence is as long as the pool can hold it alone: all of it, or without bound when windows keep it within the pool (kvcache.Pool.MaxSeqTokens).
 	ctxLen := min(b.Model().Hyper.ContextLength, b.KV().MaxSeqTokens(cfg.PrefillChunk))
 	if cfg.MaxContext > 0 && cfg.MaxContext < ctxLen {
 		ctxLen = cfg.MaxContext
