@@ -6,12 +6,14 @@ Phases (hack/realshape/run.sh runs them all in one device call; each reads and
 writes files in --dir, so a failed phase leaves the others' results):
 
   prepare  (torch + transformers) For each shape (Llama-3.2-1B bf16, Qwen2.5-0.5B
-           bf16, GPT-2 XL fp16): a transformers model with the real config and
+           bf16, GPT-2 XL fp16, Qwen3-4B bf16, Gemma-3-4B's text model bf16,
+           Phi-3-mini-4k bf16): a transformers model with the real config and
            seeded random weights, made on the GPU in the model's dtype; written
            as GGUF by hack/fixtures/make_fixtures.py's converter (llama q/k
-           permutation, Conv1D transposes, F32 norms, llama3 rope_freqs, the
-           converter's metadata; a synthetic byte-level BPE vocabulary of the
-           real size). The GGUF holds exactly the model's 16-bit values. Then
+           permutation, Conv1D transposes, F32 norms, Gemma's 1 + w norms,
+           llama3 rope_freqs, the converter's metadata; a synthetic byte-level
+           BPE or SentencePiece vocabulary of the real size). The GGUF holds
+           exactly the model's 16-bit values. Then
            transformers' logits of a 16-token prompt at every position, in fp32
            (the strict reference: same weights, TF32 off) and in the model's
            dtype, and transformers' speed (eager attention, and sdpa) at batch 1.
@@ -25,10 +27,13 @@ writes files in --dir, so a failed phase leaves the others' results):
   report   markdown tables and the checks; the exit code is the number of
            failed checks.
 
-Without a GPU (to test the converter and the CPU engine at real widths):
+Without a GPU (to test the converter and the CPU engine at real widths; numpy's
+float64 forward is the reference; --models NAME... picks shapes, e.g. qwen3-4b
+gemma3-4b phi3-mini: at 2 layers their files are 1.2, 1.7 and 0.85 GB, and
+gemma3-4b's prepare peaks at about 19 GB of memory):
   python3 realshape.py prepare --dir D --weights numpy --layers 2
   python3 realshape.py ours --dir D --bin kubeinfer-worker --devices cpu --no-bench
-  python3 realshape.py report --dir D
+  python3 realshape.py report --dir D --cpu-only
 """
 
 from __future__ import annotations
@@ -55,7 +60,13 @@ sys.path.insert(0, os.path.join(REPO, "hack", "fixtures"))
 import make_fixtures as mf  # noqa: E402  (the converter, tokenizer and config code)
 
 # The published configs (config.json of meta-llama/Llama-3.2-1B, Qwen/Qwen2.5-0.5B,
-# openai-community/gpt2-xl), in make_fixtures' spec form.
+# openai-community/gpt2-xl, Qwen/Qwen3-4B, google/gemma-3-4b-it's text_config as
+# Gemma3ForCausalLM, microsoft/Phi-3-mini-4k-instruct), in make_fixtures' spec form.
+# make_fixtures fixes what the specs do not say: Gemma 3's five window layers then
+# one global (sliding_window_pattern 6), query_pre_attn_scalar = head_dim (256 for
+# the 4B: the spec's value is checked), no soft-capping (Gemma 3 has none: no
+# final_softcap/attn_softcap keys); Phi-3's rope.dimension_count from
+# partial_rotary (1.0 for Phi-3-mini: full rotary, no rope scaling in the 4k model).
 SHAPES = [
     dict(name="llama3.2-1b", kind="llama", hf_class="LlamaForCausalLM", gguf_arch="llama", family="llama",
          tokenizer="llama-bpe", vocab_size=128256, hidden=2048, layers=16, heads=32, kv_heads=8, head_dim=64,
@@ -70,7 +81,24 @@ SHAPES = [
     dict(name="gpt2-xl", kind="gpt2", hf_class="GPT2LMHeadModel", gguf_arch="gpt2", family="gpt",
          tokenizer="gpt-2", vocab_size=50257, hidden=1600, layers=48, heads=25, head_dim=64, ffn=6400,
          max_pos=1024, eps=1e-5, tie=True, dtype="f16", seed=13, serve_context=1024),
+    dict(name="qwen3-4b", kind="qwen3", hf_class="Qwen3ForCausalLM", gguf_arch="qwen3", family="llama",
+         tokenizer="qwen3", vocab_size=151936, hidden=2560, layers=36, heads=32, kv_heads=8, head_dim=128,
+         ffn=9728, max_pos=40960, eps=1e-6, rope_theta=1000000.0, rope_scaling=None, tie=True, dtype="bf16",
+         seed=14, serve_context=4096),
+    dict(name="gemma3-4b", kind="gemma3", hf_class="Gemma3ForCausalLM", gguf_arch="gemma3", family="llama",
+         tokenizer="gemma", vocab_size=262208, hidden=2560, layers=34, heads=8, kv_heads=4, head_dim=256,
+         ffn=10240, max_pos=131072, eps=1e-6, rope_theta=1000000.0, rope_local_theta=10000.0,
+         rope_scaling={"rope_type": "linear", "factor": 8.0}, sliding_window=1024, query_pre_attn_scalar=256,
+         tie=True, dtype="bf16", seed=15, serve_context=4096),
+    dict(name="phi3-mini", kind="phi3", hf_class="Phi3ForCausalLM", gguf_arch="phi3", family="llama",
+         tokenizer="phi3", vocab_size=32064, hidden=3072, layers=32, heads=32, kv_heads=32, head_dim=96,
+         ffn=8192, max_pos=4096, eps=1e-5, rope_theta=10000.0, rope_scaling=None, partial_rotary=1.0,
+         sliding_window=2047, tie=False, dtype="bf16", seed=16, serve_context=4096),
 ]
+# config.json has head_dim (so the converter's TextModel writes attention.key_length /
+# value_length): Llama 3.2 (64), Qwen3 (128, not hidden/heads = 80) and Gemma 3 (256, not
+# 320; Gemma3Model writes them anyway); Qwen2.5's and Phi-3's configs have none.
+CONFIG_HAS_HEAD_DIM = ("llama", "qwen3", "gemma3")
 PROMPT_TOKENS, GEN_TOKENS, LONG_PREFILL = 128, 256, 2048
 LOGIT_POSITIONS = 16
 CONCURRENCY = 8
@@ -84,10 +112,22 @@ def spec_with_tokenizer(spec, layers=None):
     spec = dict(spec)
     if layers:
         spec["layers"] = layers
+    if spec["kind"] in mf.GEMMA and spec.get("query_pre_attn_scalar", spec["head_dim"]) != spec["head_dim"]:
+        # make_fixtures.hf_config passes head_dim; ours scales by 1/sqrt(head_dim) (all but Gemma 2/3 27B)
+        raise ValueError(f"{spec['name']}: query_pre_attn_scalar {spec['query_pre_attn_scalar']} != head_dim")
     add_tok, tok = mf.make_tokenizer(spec)
     tok["tokenizer"] = spec["tokenizer"]
     spec["tok"] = tok
     return spec, add_tok
+
+
+def normal_ids(tok):
+    """[lo, hi): the ordinary tokens' ids. Byte-level BPE (make_fixtures.bpe_vocab):
+    bytes and merges first, specials last. SentencePiece (spm_vocab): the head
+    tokens, 256 byte tokens, the pieces, added tokens last."""
+    if "n_normal" in tok:
+        return 0, tok["n_normal"]
+    return tok["first_normal"] + 256, tok["n_spm"]
 
 
 def prompt_ids(spec):
@@ -95,22 +135,38 @@ def prompt_ids(spec):
     tok = spec["tok"]
     rng = np.random.default_rng(zlib.crc32(spec["name"].encode()))
     n = LOGIT_POSITIONS - (1 if tok["add_bos"] else 0)
-    ids = rng.integers(0, tok["n_normal"], n).tolist()
+    ids = rng.integers(*normal_ids(tok), n).tolist()
     return ([tok["bos"]] if tok["add_bos"] else []) + [int(i) for i in ids]
 
 
 def init_std(spec, name, shape, kind):
-    """Random weights that keep a deep model well-behaved: unit-variance
-    projections, residual outputs scaled by 1/sqrt(2 layers), embeddings that
-    give tied logits a spread of about 4 (so top-1 is not a coin toss)."""
+    """(mean, std) of random weights that keep a deep model well-behaved:
+    unit-variance projections, residual outputs scaled by 1/sqrt(2 layers),
+    embeddings that give tied logits a spread of about 4 (so top-1 is not a coin
+    toss), norm weights 1 +- 5% (Gemma stores w of its (1 + w): "norm1p").
+
+    Gemma (tied) multiplies the input embeddings by sqrt(d), not the output side:
+    with E ~ 4/sqrt(d) the logits (final-normed x, RMS 1, times E) still spread
+    by 4, but the input row would have RMS 4 and the logit of the input token
+    itself would be sqrt(d) * 16 / RMS(x): about 180 at 2 layers and 90 at 34
+    (RMS(x) ~ 9 there: every post-normed sublayer output adds RMS 1), 22 sigma,
+    so top-1 = the input token, always. Gemma's embedding is therefore smaller by
+    g = d^(1/4) (7.1 for 2560: input RMS 0.56) and its final norm weight about
+    g: the spread stays g * 4/g = 4 and the input token's own logit becomes
+    16 g / RMS(x), about 13 at 34 layers (Llama's and Qwen's tied 16 / RMS(x)
+    is about 20-25, RMS(x) < 1 there). A numpy check at 34 layers (width 640):
+    logit std 4.0 with and without g, the input token top-1 at 0/16 positions
+    with g and 16/16 (gap 25) without."""
     d, L = spec["hidden"], spec["layers"]
     out_proj = name.endswith(("o_proj.weight", "down_proj.weight", "c_proj.weight"))
+    gain = d ** 0.25 if spec["kind"] in mf.GEMMA and spec["tie"] else 1.0
     if kind == "embed":
-        return 0.0, 4.0 / math.sqrt(d)
+        return 0.0, 4.0 / math.sqrt(d) / gain
     if kind == "pos":
         return 0.0, 0.1
-    if kind == "norm":
-        return 1.0, 0.05
+    if kind in ("norm", "norm1p"):
+        mean = gain if name == "model.norm.weight" else 1.0
+        return (mean - 1.0 if kind == "norm1p" else mean), 0.05 * mean
     if kind == "bias":
         return 0.0, 0.05
     fan_in = shape[1] if kind == "linear" else shape[0]  # nn.Linear [out, in]; Conv1D [in, out]
@@ -130,7 +186,8 @@ def write_model(spec, add_tok, w_storage, path):
     """w_storage: HF name -> 16-bit storage array in make_fixtures' (checkpoint) layout."""
     t0 = time.time()
     tensors = mf.convert_tensors(spec, w_storage, spec["dtype"])
-    kv = mf.gguf_metadata(spec, spec["name"], spec["dtype"], add_tok, hparams_have_head_dim=spec["kind"] == "llama")
+    kv = mf.gguf_metadata(spec, spec["name"], spec["dtype"], add_tok,
+                          hparams_have_head_dim=spec["kind"] in CONFIG_HAS_HEAD_DIM)
     size = mf.write_gguf(path, kv, tensors)
     log(f"  {path}: {size / 1e9:.2f} GB, {len(tensors)} tensors in {time.time() - t0:.1f}s")
     return size
@@ -234,14 +291,21 @@ def prepare_torch(spec, add_tok, d):
 
 
 def rope_buffers(torch, model):
-    """RoPE's frequency tensors as transformers computed them (float32)."""
-    return {(n, attr): t.detach().clone() for n, m in model.named_modules() for attr in ("inv_freq", "original_inv_freq")
+    """RoPE's frequency tensors as transformers computed them (float32), and
+    Gemma's embedding normalizer sqrt(d) (its embed_scale buffer)."""
+    return {(n, attr): t.detach().clone() for n, m in model.named_modules()
+            for attr in ("inv_freq", "original_inv_freq", "embed_scale")
             if isinstance(t := getattr(m, attr, None), torch.Tensor)}
 
 
 def restore_rope(model, saved):
     """model.to(bf16) also rounds RoPE's inv_freq buffer; put back the float32
-    frequencies (as a checkpoint loaded in bf16 has them, and as ours uses)."""
+    frequencies (as a checkpoint loaded in bf16 has them, and as ours uses).
+    Gemma's embed_scale too: the bf16 model still multiplies by sqrt(d) rounded
+    to bf16 (its forward casts the buffer to the weights' dtype: 50.5 for
+    2560, as transformers' bf16 Gemma always does), while the fp32 reference
+    (a float() copy) then uses the float32 sqrt(d) as an fp32 Gemma does, and
+    as ours and llama.cpp do (50.596)."""
     for (n, attr), t in saved.items():
         setattr(model.get_submodule(n), attr, t)
 
@@ -291,11 +355,12 @@ def hf_run(torch, model, ids, gen):
 def hf_speed(torch, model, spec):
     V = spec["vocab_size"]
     g = torch.Generator().manual_seed(1)
-    prompt = torch.randint(0, spec["tok"]["n_normal"], (1, PROMPT_TOKENS), generator=g).to("cuda")
+    lo, hi = normal_ids(spec["tok"])
+    prompt = torch.randint(lo, hi, (1, PROMPT_TOKENS), generator=g).to("cuda")
     hf_run(torch, model, prompt[:, :16], 4)  # warm-up
     pre, dec = hf_run(torch, model, prompt, GEN_TOKENS)
     long_n = long_prefill_tokens(spec)
-    longp = torch.randint(0, spec["tok"]["n_normal"], (1, long_n), generator=g).to("cuda")
+    longp = torch.randint(lo, hi, (1, long_n), generator=g).to("cuda")
     hf_run(torch, model, longp, 1)  # warm-up at this shape
     lpre, _ = hf_run(torch, model, longp, 1)
     r = dict(prefill_tokens=PROMPT_TOKENS, prefill_tok_s=PROMPT_TOKENS / pre, decode_tokens=GEN_TOKENS - 1,
@@ -689,7 +754,7 @@ def cmd_report(a):
                   f"{ents[0].get('reference', '').split(' fp32')[0].replace('transformers ', '') if ents else ''}: "
                   "the same model and dtype, greedy, one forward per token with its DynamicCache, "
                   "logits_to_keep=1; static cache + torch.compile not run (minutes of compilation per model in a "
-                  "device call that has seven). Roofline = measured device-to-device copy bandwidth "
+                  f"device call that has {len(ents)}). Roofline = measured device-to-device copy bandwidth "
                   f"({fmt_num(bw / 1e9 if bw else None)} GB/s from ours, read + write counted; torch measures "
                   f"{fmt_num(float(np.median(tbw)) / 1e9 if tbw else None)} GB/s) ÷ weight bytes; % roofline = "
                   "weight bytes × tok/s ÷ bandwidth.", "",

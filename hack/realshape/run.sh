@@ -8,17 +8,22 @@
 #   bash hack/realshape/run.sh
 #   1. make -C cuda (sm_90 only, in the background; skipped when cuda/build/libkubeinfer_cuda.so
 #      exists, e.g. after hack/cuda-device-test.sh run in the same call)
-#   2. prepare: random-weight Llama-3.2-1B (bf16), Qwen2.5-0.5B (bf16) and GPT-2 XL (fp16) made with
-#      transformers on the GPU, written as GGUF into $REALSHAPE_DIR (/tmp/realshape); transformers'
+#   2. prepare: random-weight Llama-3.2-1B (bf16), Qwen2.5-0.5B (bf16), GPT-2 XL (fp16), Qwen3-4B (bf16),
+#      Gemma-3-4B's text model (bf16) and Phi-3-mini-4k (bf16) made with transformers on the GPU,
+#      written as GGUF into $REALSHAPE_DIR (/tmp/realshape, about 31 GB for all six); transformers'
 #      fp32 and 16-bit logits of a 16-token prompt; transformers' speed (once the build is done)
 #   3. ours: kubeinfer-worker logits (CUDA prefill, CUDA decode path, CPU engine) and bench
-#   4. vram: inspect's estimate vs what serve reports, for every fidelity fixture and the three models
+#   4. vram: inspect's estimate vs what serve reports, for every fidelity fixture and the models
 #   5. report: markdown tables, also in $OUT/report.md
 # Logs land in $OUT (when set) so they come back even when a step fails. The exit code is the
 # number of failed checks in the report plus the number of failed phases.
-# REALSHAPE_PHASES (default "prepare ours vram report") and REALSHAPE_MODELS (default: all three)
-# select; REALSHAPE_BIN is the worker (default .cuda-device/kubeinfer-worker); REALSHAPE_SDPA=0 skips
-# transformers' sdpa timings; REALSHAPE_GENCODE overrides the library's -gencode flags.
+# REALSHAPE_PHASES (default "prepare ours vram report") and REALSHAPE_MODELS (default: all six:
+# llama3.2-1b qwen2.5-0.5b gpt2-xl qwen3-4b gemma3-4b phi3-mini) select; the three 4B-class shapes
+# take several times the first three's minutes, so a 10-minute device call may need them split, e.g.
+# REALSHAPE_MODELS="qwen3-4b gemma3-4b phi3-mini" (the vram phase covers what $REALSHAPE_DIR holds,
+# the report every model prepared there); REALSHAPE_BIN is the worker (default
+# .cuda-device/kubeinfer-worker); REALSHAPE_SDPA=0 skips transformers' sdpa timings;
+# REALSHAPE_GENCODE overrides the library's -gencode flags.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 out=${OUT:-/tmp/realshape-out}
