@@ -81,8 +81,11 @@ type workPool struct {
 	workers int
 	quit    chan struct{}
 
-	gen      atomic.Uint64 // incremented for each job
-	active   int           // helpers 1..active take part in the current job
+	// job is the current job's generation (incremented for each) and its
+	// helpers: 1..active take part. One word, so a helper reads the two of the
+	// same job: one that saw a job it was not in, then the next job's count,
+	// would join that job a second time and its caller would wait forever.
+	gen      atomic.Uint64 // generation << activeBits | active
 	pending  atomic.Int32  // helpers of the current job still working
 	sleeping []atomic.Bool // by helper: parked on its park channel
 	park     []chan struct{}
@@ -98,10 +101,11 @@ type workPool struct {
 const (
 	spinChecks = 1 << 16
 	yieldEvery = 256
+	activeBits = 16 // workers are far fewer than 1<<16 (newWorkPool)
 )
 
 func newWorkPool(workers int) *workPool {
-	p := &workPool{workers: max(1, workers), quit: make(chan struct{})}
+	p := &workPool{workers: min(max(1, workers), 1<<activeBits-1), quit: make(chan struct{})}
 	p.sleeping = make([]atomic.Bool, p.workers)
 	p.park = make([]chan struct{}, p.workers)
 	for id := 1; id < p.workers; id++ {
@@ -119,7 +123,7 @@ func (p *workPool) worker(id int) {
 			return
 		}
 		seen = g
-		if id <= p.active {
+		if id <= int(g&(1<<activeBits-1)) {
 			p.loop(id)
 			p.pending.Add(-1)
 		}
@@ -174,10 +178,10 @@ func (p *workPool) run(job rangeJob, total, minChunk int) {
 		job.runRange(0, 0, total)
 		return
 	}
-	p.job, p.total, p.chunk, p.active = job, total, chunk, helpers
+	p.job, p.total, p.chunk = job, total, chunk
 	p.next.Store(0)
 	p.pending.Store(int32(helpers))
-	p.gen.Add(1)
+	p.gen.Store((p.gen.Load()>>activeBits+1)<<activeBits | uint64(helpers))
 	for id := 1; id <= helpers; id++ {
 		if p.sleeping[id].CompareAndSwap(true, false) {
 			p.park[id] <- struct{}{}
