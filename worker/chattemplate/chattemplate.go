@@ -70,7 +70,7 @@ func New(source, bos, eos string) (t *Template, err error) {
 	cfg.TrimBlocks = true
 	cfg.LeftStripBlocks = true
 	// gonja's strip methods take no default cutset; Python's strip whitespace.
-	src := stripCall.ReplaceAllString(source, `.${1}strip(" \t\n\r")`)
+	src := stripCall.ReplaceAllString(rewriteInlineIfs(source), `.${1}strip(" \t\n\r")`)
 	loader, err := loaders.NewMemoryLoader(map[string]string{"/chat_template": src})
 	if err != nil {
 		return nil, err

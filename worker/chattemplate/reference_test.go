@@ -18,26 +18,13 @@ import (
 // the models' tokenizer_config.json), rendered here and by @huggingface/jinja,
 // transformers.js's Jinja, which hack/fetch-tokenizer-data.sh installs.
 //
-// Gemma 3's template (testdata/templates/gemma3.jinja) is not among them: it
-// writes a conditional expression inside parentheses, `+ (x if loop.first else "")`,
-// which gonja v2.9.1 cannot parse, so a Gemma 3 worker serves chat in the plain
-// role: content format (load logs why) until the renderer learns it.
+// Gemma 3's writes a conditional expression inside parentheses, which gonja cannot parse
+// as it is (rewriteInlineIfs rewrites it).
 var realTemplates = []struct{ name, bos, eos string }{
 	{"qwen3", "", "<|im_end|>"},
 	{"phi3", "<s>", "<|endoftext|>"},
 	{"mistral", "<s>", "</s>"},
-}
-
-// TestGemma3TemplateDoesNotParse pins the limitation above: when this fails, add
-// gemma3 to realTemplates.
-func TestGemma3TemplateDoesNotParse(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("testdata", "templates", "gemma3.jinja"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New(string(src), "<bos>", "<eos>"); err == nil || !strings.Contains(err.Error(), "Unbalanced parenthesis") {
-		t.Fatalf("New(gemma3 template) = %v, want gonja's parse error", err)
-	}
+	{"gemma3", "<bos>", "<eos>"},
 }
 
 func TestRealTemplatesMatchReference(t *testing.T) {
