@@ -527,14 +527,7 @@ func TestTensorParallelAgainstOneGPU(t *testing.T) {
 		}
 		for _, path := range paths {
 			name := strings.TrimSuffix(filepath.Base(path), ".json")
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var fx fixture
-			if err := json.Unmarshal(raw, &fx); err != nil {
-				t.Fatal(err)
-			}
+			fx := readFixture(t, path)
 			for _, v := range []struct {
 				name string
 				opts Options
@@ -604,14 +597,7 @@ func TestKVTypesAgainstCPU(t *testing.T) {
 		t.Fatal("no fixtures")
 	}
 	for _, path := range paths {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fx fixture
-		if err := json.Unmarshal(raw, &fx); err != nil {
-			t.Fatal(err)
-		}
+		fx := readFixture(t, path)
 		name := strings.TrimSuffix(filepath.Base(path), ".json")
 		for _, kt := range []kvcache.Type{kvcache.F16, kvcache.BF16, kvcache.Q8_0} {
 			t.Run(name+"/"+string(kt), func(t *testing.T) {
