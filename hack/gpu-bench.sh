@@ -15,6 +15,10 @@
 #                                    then the 64-stream level again with it as q8_0
 #   bash hack/gpu-bench.sh kvtypes [SHAPE [TYPE...]]  1 and 64 streams with the KV cache stored as each type
 #                                    (default f32 f16 bf16 q8_0): what the storage type costs the decode step
+#   bash hack/gpu-bench.sh roofline [SHAPE...]  batch-1 decode of the bf16 shapes (default llama3.2-1b) after
+#                                    prompts of 128, 2048 and 8192 tokens (CONTEXTS), logits to the host and sampled
+#                                    on the GPU, each as a share of the copy bandwidth for the weights and KV bytes a
+#                                    token reads
 #   bash hack/gpu-bench.sh peers [SHAPE]    HF transformers' batched generate (eager and static cache) at batch
 #                                    1, 8, 32, 64 and 128 of the same shape and lengths (test/bench/serving/hf_peer.py;
 #                                    needs torch and transformers)
@@ -114,6 +118,16 @@ kvtypes() {
 	done
 }
 
+roofline() {
+	local shapes=("$@")
+	[ ${#shapes[@]} -gt 0 ] || shapes=(llama3.2-1b)
+	for shape in "${shapes[@]}"; do
+		timeout 300 "$worker" bench --synthetic "$shape" --type bf16 --model "/tmp/$shape-bf16.gguf" --device cuda \
+			--prompt-tokens 128 --gen-tokens 128 --contexts "${CONTEXTS:-128,2048,8192}" 2>&1 |
+			grep -E "^model|^context|measured device copy" | sed "s/^/$shape: /"
+	done
+}
+
 peers() {
 	python3 test/bench/serving/hf_peer.py --shape "${1:-llama3.2-1b}" --batch 1,8,32,64,128 --prompt-tokens 128 --gen-tokens 256
 }
@@ -123,5 +137,6 @@ quant) shift; quant "$@" ;;
 serving) shift; serving "$@" ;;
 kvtypes) shift; kvtypes "$@" ;;
 peers) shift; peers "$@" ;;
-*) echo "usage: $0 quant|serving|kvtypes|peers" >&2; exit 2 ;;
+roofline) shift; roofline "$@" ;;
+*) echo "usage: $0 quant|serving|kvtypes|peers|roofline" >&2; exit 2 ;;
 esac

@@ -38,6 +38,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	gpus := fs.Int("gpus", 1, "GPUs to split the model over (tensor parallelism), as serve --gpus")
 	kvType := fs.String("kv-cache-type", string(kvcache.Auto), "how the KV cache stores keys and values: auto, f32, f16, bf16 or q8_0")
 	batch := fs.Int("batch", 1, "on a GPU, also decode this many sequences in lockstep (one Decode call a step) and report the step")
+	contexts := fs.String("contexts", "", "also decode --gen-tokens after prompts of each of these lengths (e.g. 128,2048,8192) and report "+
+		"tok/s with the bytes a token reads (weights and KV) against the measured copy bandwidth")
 	synthetic := fs.String("synthetic", "", "first write a random model of this shape to --model if it is missing: "+
 		strings.Join(syntheticShapeNames(), ", "))
 	typ := fs.String("type", "bf16", "with --synthetic: the weights' type, a llama-quantize recipe ("+syntheticTypeNames()+")")
@@ -49,6 +51,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	kt, err := kvcache.ParseType(*kvType)
+	if err != nil {
+		return err
+	}
+	ctxLens, err := parseContexts(*contexts)
 	if err != nil {
 		return err
 	}
@@ -142,13 +148,53 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		// A step reads the weights once and every sequence's keys and values so far (on average the
 		// prompt and half the generated tokens).
-		kvRow := kt.Or(kvcache.F16).RowBytes(m.Hyper)
-		kvBytes := float64(*batch) * float64(len(prompt)+*genTokens/2) * float64(m.Hyper.Blocks) * 2 * float64(kvRow)
+		kvBytes := float64(*batch) * float64(kvcache.ReadBytes(m.Hyper, kt.Or(kvcache.F16), len(prompt)+*genTokens/2))
 		fmt.Fprintf(e.stdout, "decode, batch %d, sampled on the GPU (KV %s): %.3f ms/step, %.1f tok/s; weights %.1f MiB + KV %.1f MiB a step = %.1f%% of %.1f GB/s\n",
 			*batch, kt.Or(kvcache.F16), 1e3*step.Seconds(), float64(*batch)/step.Seconds(), float64(wb)/(1<<20), kvBytes/(1<<20),
 			100*(float64(wb)+kvBytes)/step.Seconds()/bw, bw/1e9)
 	}
+	for _, n := range ctxLens {
+		if n+*genTokens > m.Hyper.ContextLength {
+			fmt.Fprintf(e.stdout, "context %d: skipped, %d + %d generated tokens exceed the context length %d\n", n, n, *genTokens, m.Hyper.ContextLength)
+			continue
+		}
+		p := make([]int, n)
+		for i := range p {
+			p[i] = (i*7919 + 1) % vocab
+		}
+		_, toHost, err := benchRun(ctx, backend, p, *genTokens)
+		if err != nil {
+			return err
+		}
+		sampled, err := benchDeviceSampled(ctx, gpu, p, *genTokens)
+		if err != nil {
+			return err
+		}
+		// A token reads the weights and, on average, the keys and values of the context halfway through.
+		kv := float64(kvcache.ReadBytes(m.Hyper, kt.Or(kvcache.F16), n+*genTokens/2))
+		perToken := float64(wb) + kv
+		rate := func(d time.Duration) float64 { return float64(*genTokens-1) / d.Seconds() }
+		fmt.Fprintf(e.stdout, "context %d: decode %.1f tok/s logits to host (%.1f%% of roofline), %.1f tok/s sampled on the GPU (%.1f%%); "+
+			"a token reads weights %.1f MiB + KV %.1f MiB of %.1f GB/s\n", n, rate(toHost), 100*perToken*rate(toHost)/bw,
+			rate(sampled), 100*perToken*rate(sampled)/bw, float64(wb)/(1<<20), kv/(1<<20), bw/1e9)
+	}
 	return nil
+}
+
+// parseContexts reads --contexts: prompt lengths, comma-separated.
+func parseContexts(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("--contexts %q: %q is not a positive number of tokens", s, f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // benchBatch prefills n sequences with prompt and decodes gen-1 steps of all of

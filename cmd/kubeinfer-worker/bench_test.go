@@ -53,3 +53,17 @@ func TestSyntheticMixes(t *testing.T) {
 		t.Error("iq2_xxs accepted")
 	}
 }
+
+func TestParseContexts(t *testing.T) {
+	if got, err := parseContexts("128, 2048,8192"); err != nil || len(got) != 3 || got[0] != 128 || got[1] != 2048 || got[2] != 8192 {
+		t.Errorf("parseContexts = %v, %v", got, err)
+	}
+	if got, err := parseContexts(""); err != nil || got != nil {
+		t.Errorf("empty: %v, %v", got, err)
+	}
+	for _, bad := range []string{"0", "12,x", "-5", "1,,2"} {
+		if _, err := parseContexts(bad); err == nil {
+			t.Errorf("parseContexts(%q) accepted", bad)
+		}
+	}
+}

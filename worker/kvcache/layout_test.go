@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
 // gemma3Windows is Gemma 3 4B's pattern: 34 layers, every sixth global, the rest windowed.
@@ -176,5 +178,29 @@ func TestMixedWindowsReusePrefixes(t *testing.T) {
 	m.Release()
 	if q.FreeBlocks() != q.Blocks() {
 		t.Errorf("after release: %d of %d free", q.FreeBlocks(), q.Blocks())
+	}
+}
+
+// A query reads every earlier position of a global layer and a window of a windowed one.
+func TestReadBytes(t *testing.T) {
+	h := model.Hyper{Blocks: 4, HeadsKV: 2, HeadDim: 32, SlidingWindow: 8, SWALayers: []bool{true, false, true, false}}
+	row := F16.RowBytes(h) // 2 heads x 32 x 2 bytes
+	if row != 128 {
+		t.Fatalf("row %d bytes", row)
+	}
+	for _, c := range []struct{ pos, positions int }{
+		{0, 4},            // its own position in each layer
+		{5, 4 * 6},        // within the window everywhere
+		{99, 2*100 + 2*8}, // global layers read 100, window layers 8
+		{7, 4 * 8},        // exactly the window
+		{8, 2*9 + 2*8},    // one past it
+	} {
+		if got, want := ReadBytes(h, F16, c.pos), uint64(2*c.positions)*row; got != want {
+			t.Errorf("ReadBytes at %d = %d, want %d (%d positions' keys and values)", c.pos, got, want, c.positions)
+		}
+	}
+	h.SlidingWindow = 0
+	if got, want := ReadBytes(h, F32, 9), uint64(10*4)*BytesPerToken(h, F32)/4; got != want {
+		t.Errorf("no window: %d, want %d", got, want)
 	}
 }

@@ -87,6 +87,22 @@ func (t Type) RowBytes(h model.Hyper) uint64 {
 	return uint64(h.HeadsKV*h.HeadDim) / g.BlockSize() * g.BlockBytes()
 }
 
+// ReadBytes is the keys and values one query at position pos reads over all
+// layers, stored as t: every position up to its own, or a windowed layer's
+// window of them (model.Hyper.Window). Decode at batch 1 reads these and the
+// weights for each token: the roofline's bytes.
+func ReadBytes(h model.Hyper, t Type, pos int) uint64 {
+	var n uint64
+	for l := range h.Blocks {
+		read := pos + 1
+		if w := h.Window(l); w > 0 {
+			read = min(read, w)
+		}
+		n += uint64(read)
+	}
+	return 2 * n * t.RowBytes(h)
+}
+
 // BytesPerToken is the KV cost of one token over all layers: a key and a value
 // row per layer, stored as t.
 func BytesPerToken(h model.Hyper, t Type) uint64 {
