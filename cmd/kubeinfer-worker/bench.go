@@ -94,10 +94,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 
 	vocab := m.Hyper.VocabSize
-	prompt := make([]int, *promptTokens)
-	for i := range prompt {
-		prompt[i] = (i*7919 + 1) % vocab
-	}
+	prompt := benchPrompt(*promptTokens, vocab)
 	if len(prompt)+*genTokens > m.Hyper.ContextLength {
 		return fmt.Errorf("%d prompt + %d generated tokens exceed the context length %d", len(prompt), *genTokens, m.Hyper.ContextLength)
 	}
@@ -158,10 +155,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "context %d: skipped, %d + %d generated tokens exceed the context length %d\n", n, n, *genTokens, m.Hyper.ContextLength)
 			continue
 		}
-		p := make([]int, n)
-		for i := range p {
-			p[i] = (i*7919 + 1) % vocab
-		}
+		p := benchPrompt(n, vocab)
 		_, toHost, err := benchRun(ctx, backend, p, *genTokens)
 		if err != nil {
 			return err
@@ -179,6 +173,15 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			rate(sampled), 100*perToken*rate(sampled)/bw, float64(wb)/(1<<20), kv/(1<<20), bw/1e9)
 	}
 	return nil
+}
+
+// benchPrompt is n token ids spread over the vocabulary: what the weights are does not matter to speed.
+func benchPrompt(n, vocab int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = (i*7919 + 1) % vocab
+	}
+	return p
 }
 
 // parseContexts reads --contexts: prompt lengths, comma-separated.
