@@ -20,8 +20,8 @@
 #endif
 // The block formats keep more per chunk in registers (the packed words and their block's scales): at 32 warps
 // (64 registers a thread) the k-quants spilled 100-200 bytes, so they run 16 warps (128 registers) at batch 1.
-// The int8 path keeps a block format's pieces in flight as the float path does, so its registers are bounded as
-// at 16 warps, Q8_0 included (its 36 bytes a piece would spill at 32); it may launch fewer (kic_matvec_q8_warps).
+// The int8 path's registers are bounded as at 16 warps, Q8_0 included; it may launch fewer (kic_matvec_q8_warps).
+// Its kernels that take 64 registers or fewer (most single rows at batch 1: see Q8Unroll) fit two blocks an SM.
 template <int DT, int NT, bool Q8PATH = false> struct Warps {
 	static constexpr int value = Q8PATH                                ? kic_matvec_q8_max_warps
 	                             : NT != 1 || DT == KIC_F32            ? 8
@@ -301,51 +301,72 @@ __device__ kic_xq quantize_x(const float *x, int64_t cols, const kic_matvec_norm
 }
 
 // row_dots_q8 is row_dots_pieces on the int8 path: lane l takes pieces l, l + 32, ... of each row, U at a time,
-// loading the next U while it dots these with the activations quantize_x left in shared memory.
+// loading the next ones while it dots these with the activations quantize_x left in shared memory. PER_BLOCK divides
+// 32, so all of a lane's pieces are piece lane % PER_BLOCK of their blocks, 32 / PER_BLOCK blocks apart: the
+// format's Lane (offsets, shifts and selectors of that piece) is made once, and the lane's pointers into the rows
+// and the activations step by whole blocks, with no division or remainder per piece.
 template <int DT, int R, int U> struct Q8Buf { typename Q8<DT>::Raw raw[R][U]; };
 
-template <int DT, int R, int U>
-__device__ __forceinline__ void load_q8(Q8Buf<DT, R, U> &b, const uint8_t *const rows[R], const __half *const srows[R],
-                                        int i0, int n) {
-#pragma unroll
-	for (int u = 0; u < U; u++) {
-		int i = i0 + 32 * u;
-		if (i < n)
-#pragma unroll
-			for (int r = 0; r < R; r++) b.raw[r][u] = Q8<DT>::load(rows[r], srows[r], i);
-	}
-}
+// The blocks of one step: a lane's pieces of a row are kStep blocks apart.
+template <int DT> constexpr int kic_q8_step = 32 / Q8<DT>::PER_BLOCK;
 
 template <int DT, int NT, int R, int U, int NORM>
 __device__ __forceinline__ void row_dots_q8(const void *w, const __half *scales, const int64_t bases[R], int64_t cols,
                                             const float *x, const kic_matvec_norm &nrm, float acc[R][NT]) {
 	using P = Q8<DT>;
-	int lane = threadIdx.x & 31;
-	const uint8_t *rows[R];
-	const __half *srows[R];
+	static_assert(32 % P::PER_BLOCK == 0, "a lane's pieces are the same piece of their blocks");
+	constexpr int kStep = kic_q8_step<DT>;
+	int lane = threadIdx.x & 31, first = lane / P::PER_BLOCK; // the lane's first block
+	const uint8_t *at[R][P::PTRS];
+	const __half *sblk[R];
+	typename P::Lane ln[R];
 #pragma unroll
-	for (int r = 0; r < R; r++) rows[r] = P::row(w, bases[r]), srows[r] = scales ? scales + bases[r] / 32 : nullptr;
+	for (int r = 0; r < R; r++) {
+		const uint8_t *blk = P::row(w, bases[r]) + first * P::BYTES;
+		ln[r] = P::lane(lane % P::PER_BLOCK, blk);
+#pragma unroll
+		for (int k = 0; k < P::PTRS; k++) at[r][k] = blk + ln[r].off[k];
+		sblk[r] = P::SCALES ? scales + bases[r] / P::QK + first : nullptr;
+	}
 	int n = (int)(cols / P::QK * P::PER_BLOCK);
-	Q8Buf<DT, R, U> cur;
-	load_q8<DT, R, U>(cur, rows, srows, lane, n);
+	// Piece u of a step is kStep * u blocks on from the step's first.
+	auto load = [&](Q8Buf<DT, R, U> &b, int u, int r) {
+		const uint8_t *p[P::PTRS];
+#pragma unroll
+		for (int k = 0; k < P::PTRS; k++) p[k] = at[r][k] + u * kStep * P::BYTES;
+		b.raw[r][u] = P::load(p, P::SCALES ? sblk[r] + u * kStep : nullptr, ln[r]);
+	};
+	Q8Buf<DT, R, U> buf;
+#pragma unroll
+	for (int u = 0; u < U; u++)
+		if (lane + 32 * u < n)
+#pragma unroll
+			for (int r = 0; r < R; r++) load(buf, u, r);
 	pdl_wait();
 	pdl_launch_dependents();
-	kic_xq xq = quantize_x<NT, NORM>(x, cols, nrm);
+	kic_xq xs = quantize_x<NT, NORM>(x, cols, nrm);
+	const int8_t *xq = xs.q + first * P::QK + ln[0].x0;
+	const int4 *xm = xs.m + first * (P::QK / 32) + ln[0].x0 / 32;
+	// Each piece's registers are loaded with the next step's piece as soon as it is dotted: the load stays in flight
+	// through the step's other dots, and one buffer holds the pieces (two, this step's and the next's, held twice
+	// the registers and spilled).
 	for (int i0 = lane; i0 < n; i0 += 32 * U) {
-		Q8Buf<DT, R, U> next;
-		bool more = i0 + 32 * U < n;
-		if (more) load_q8<DT, R, U>(next, rows, srows, i0 + 32 * U, n);
+#pragma unroll
+		for (int r = 0; r < R; r++) {
+#pragma unroll
+			for (int k = 0; k < P::PTRS; k++) at[r][k] += U * kStep * P::BYTES;
+			if (P::SCALES) sblk[r] += U * kStep;
+		}
 #pragma unroll
 		for (int u = 0; u < U; u++) {
-			int i = i0 + 32 * u;
-			if (i < n) { // a guard, not a break, as in row_dots_pieces
-				int64_t v0 = (int64_t)(i / P::PER_BLOCK) * P::QK;
+			if (i0 + 32 * u >= n) continue; // not a break: the loop must unroll for buf to stay in registers
 #pragma unroll
-				for (int r = 0; r < R; r++)
-					P::template dot<NT>(cur.raw[r][u], i % P::PER_BLOCK, xq.q + v0, xq.m + v0 / 32, cols, acc[r]);
+			for (int r = 0; r < R; r++) {
+				P::template dot<NT>(buf.raw[r][u], ln[r], xq + u * kStep * P::QK, xm + u * kStep * (P::QK / 32), cols, acc[r]);
+				if (i0 + 32 * (U + u) < n) load(buf, u, r);
 			}
 		}
-		if (more) cur = next;
+		xq += U * kStep * P::QK, xm += U * kStep * (P::QK / 32);
 	}
 }
 
@@ -456,6 +477,34 @@ __global__ void __launch_bounds__(Warps<DT, NT, Q8PATH>::value * 32)
 // each chunk NT times, so fewer chunks hide the latency and keep the registers in check.
 template <int NT> struct Unroll { static constexpr int value = NT == 1 ? KIC_MATVEC_UNROLL : 2; };
 
+// The int8 path's pieces a step for R rows a warp. row_dots_q8 refills each piece's registers once it is dotted, so
+// U * R - 1 pieces are in flight, and the registers grow with U. What decided the speed at batch 1 on the H200
+// (kernel benchmark, 16 warps a block, U from 1 to 6) was mostly that: at 64 registers or fewer two blocks (32
+// warps) fit an SM, one above. Single rows: U = 2 (Q4_K 58 registers, 42.6% of copy on 8B down where 3 to 6 gave
+// 32-34%; Q5_K 64, 57.6% against 43.5%; Q8_0 54), Q6_K U = 1 (61 registers: 53.7% against 40-41%), IQ4_NL 3 and
+// IQ4_XS 5 (by 2-5%). The gate/up pair: U = 1 (Q4_K 47.0% against 43.0% at 3; Q8_0 90.8% against 81.0% at 2),
+// Q5_K 2 (50.9% against 48.0% at 1); Q6_K and the 32-value formats' pairs were not measured (U = 1, as Q8_0's).
+// Batches of 2 keep one slot more than the float path's chunks in flight (not measured). The buffer is held to
+// ~48 registers (Q6_K's pair at batch 2 spilled with 2 pieces a row on sm_80). KIC_MATVEC_Q8_U1 / KIC_MATVEC_Q8_U2
+// set U at batch 1 (single rows / the pair), to measure others.
+template <int DT, bool OK = Q8<DT>::ok> struct Q8Words {
+	static constexpr int value = sizeof(typename Q8<DT>::Raw) / 4;
+};
+template <int DT> struct Q8Words<DT, false> { static constexpr int value = 1; }; // (no int8 path)
+constexpr int kic_q8_units(int dt, int r) {
+	return r == 1 ? (dt == KIC_Q6_K ? 1 : dt == KIC_IQ4_NL ? 3 : dt == KIC_IQ4_XS ? 5 : 2) : (dt == KIC_Q5_K ? 2 : 1);
+}
+template <int DT, int NT, int R> struct Q8Unroll {
+#if defined(KIC_MATVEC_Q8_U1) && defined(KIC_MATVEC_Q8_U2)
+	static constexpr int batch1 = R == 1 ? KIC_MATVEC_Q8_U1 : KIC_MATVEC_Q8_U2;
+#else
+	static constexpr int batch1 = kic_q8_units(DT, R);
+#endif
+	static constexpr int want = NT == 1 ? batch1 : (Unroll<NT>::value + R) / R;
+	static constexpr int fit = 48 / (R * Q8Words<DT>::value);
+	static constexpr int value = want < fit ? want : fit > 1 ? fit : 1;
+};
+
 // The fused [q; k; v] step (see kic_qkv_store). Slot s of the grid computes row row_of(s): for rows in the
 // rotated part of a q or k head, the two rows of pair j sit in slots 2j and 2j + 1 of the head; heads start
 // at even slots (head_dim is even) and blocks at multiples of Warps<DT, 1> (even), so a pair is never split.
@@ -503,7 +552,8 @@ static kic_status launch_qkv_path(const kic_mat &w, const float *x, const float 
                                   const kic_qkv_store &st, cudaStream_t s) {
 	int warps = launch_rows<DT, 1, Q8PATH>();
 	size_t smem = Q8PATH ? (size_t)kic_xq_bytes(1, w.cols) : sizeof(float) * w.cols;
-	return kic_launch(matvec_qkv_kernel<DT, Unroll<1>::value, NORM, Q8PATH>, dim3(kic_div_up(w.rows, warps)),
+	constexpr int U = Q8PATH ? Q8Unroll<DT, 1, 1>::value : Unroll<1>::value;
+	return kic_launch(matvec_qkv_kernel<DT, U, NORM, Q8PATH>, dim3(kic_div_up(w.rows, warps)),
 	                  dim3(warps * 32), smem, s, (const void *)w.data, (const __half *)w.scales, w.rows, w.cols, x, bias,
 	                  y, nrm, st);
 }
@@ -552,15 +602,16 @@ static kic_status launch_dt_nt(const kic_mat &w, const float *x, const float *bi
 	constexpr int UG = U > 1 ? U / 2 : 1;
 	if constexpr (kic_q8_type(DT) && NT <= kic_matvec_int8_max_tokens) {
 		if (kic_matvec_use_int8(DT, NT, w.cols)) {
+			constexpr int QU = Q8Unroll<DT, NT, 1>::value, QG = Q8Unroll<DT, NT, 2>::value;
 			if (kind == kActGLU) {
 				if (NT == 1 && nrm && nrm->b)
-					return launch_kernel<DT, 1, UG, true, kNormLayer, true>(w, x, bias, acc, y, kind, act, *nrm, s);
-				if (NT == 1 && nrm) return launch_kernel<DT, 1, UG, true, kNormRMS, true>(w, x, bias, acc, y, kind, act, *nrm, s);
-				return launch_kernel<DT, NT, UG, true, kNormNone, true>(w, x, bias, acc, y, kind, act, none, s);
+					return launch_kernel<DT, 1, QG, true, kNormLayer, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+				if (NT == 1 && nrm) return launch_kernel<DT, 1, QG, true, kNormRMS, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+				return launch_kernel<DT, NT, QG, true, kNormNone, true>(w, x, bias, acc, y, kind, act, none, s);
 			}
-			if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, U, true, kNormLayer, true>(w, x, bias, acc, y, kind, act, *nrm, s);
-			if (NT == 1 && nrm) return launch_kernel<DT, 1, U, true, kNormRMS, true>(w, x, bias, acc, y, kind, act, *nrm, s);
-			return launch_kernel<DT, NT, U, true, kNormNone, true>(w, x, bias, acc, y, kind, act, none, s);
+			if (NT == 1 && nrm && nrm->b) return launch_kernel<DT, 1, QU, true, kNormLayer, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+			if (NT == 1 && nrm) return launch_kernel<DT, 1, QU, true, kNormRMS, true>(w, x, bias, acc, y, kind, act, *nrm, s);
+			return launch_kernel<DT, NT, QU, true, kNormNone, true>(w, x, bias, acc, y, kind, act, none, s);
 		}
 	}
 	if (kind == kActGLU) {
