@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 9
+#define KIC_ABI_VERSION 10
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -122,16 +122,22 @@ typedef struct kic_model_config {
 	float final_softcap;        /* > 0: so do the logits */
 	float rope_attn_factor;     /* multiplies RoPE's cos and sin (LongRoPE's magnitude correction); 0: 1 */
 	const int32_t *layer_window;/* layers entries: how many of the latest positions (the query's own included)
-	                               layer i attends to, 0 for all of them; NULL: every layer attends to all.
-	                               The KV pool keeps every position either way. */
+	                               layer i attends to, 0 for all of them; NULL: every layer attends to all. */
 
 	/* Runtime sizing. */
 	int32_t kv_block_tokens;    /* tokens per KV block (e.g. 16) */
 	int32_t kv_blocks;          /* blocks in the pool */
+	/* Layer groups (worker/kvcache.Layout): a block holds kv_slots layers' keys and values of one group, and
+	 * each sequence has one block table per group, group g's at g * max_seq_blocks of its row (rows are
+	 * kv_groups * max_seq_blocks wide), so window layers give back blocks global layers keep. Layer i's are
+	 * at slot layer_kv_slot[i] of the blocks of group layer_kv_group[i]. NULL arrays: one group, layer i at
+	 * slot i (kv_slots, kv_groups 0: layers, 1). */
+	int32_t kv_slots, kv_groups;
+	const int32_t *layer_kv_group, *layer_kv_slot;
 	int32_t kv_type;            /* kic_dtype the pool stores keys and values as: KIC_F32, KIC_F16, KIC_BF16 or
 	                               KIC_Q8_0 (32 consecutive elements of a token's row under one fp16 scale;
 	                               heads_kv * head_dim a multiple of 32) */
-	int32_t max_seq_blocks;     /* block-table width: ceil(context / kv_block_tokens) */
+	int32_t max_seq_blocks;     /* one group's block-table width: ceil(context / kv_block_tokens) */
 	int32_t max_batch;          /* most tokens one kic_forward call takes; of them,
 	                               at most min(max_batch, KIC_MAX_LOGIT_ROWS) may want
 	                               logits, and a decode call takes at most that many */

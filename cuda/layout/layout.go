@@ -24,6 +24,7 @@ const Available = true
 type Config struct {
 	RopeMode, RopeDim                             int
 	Layers, KVBlocks, KVBlockTokens               int
+	KVSlots, KVGroups                             int // 0: every layer in one group
 	Heads, HeadsKV, HeadDim                       int
 	MaxBatch, MaxSeqBlocks, Embedding, FFN, Vocab int
 	KVType                                        int // a kic_dtype
@@ -57,6 +58,7 @@ func Scratch(c Config) (size, kv uint64) {
 	cfg := C.kic_model_config{
 		rope_mode: C.int32_t(c.RopeMode), rope_dim: C.int32_t(c.RopeDim),
 		layers: C.int32_t(c.Layers), kv_blocks: C.int32_t(c.KVBlocks), kv_block_tokens: C.int32_t(c.KVBlockTokens),
+		kv_slots: C.int32_t(c.KVSlots), kv_groups: C.int32_t(c.KVGroups),
 		heads: C.int32_t(c.Heads), heads_kv: C.int32_t(c.HeadsKV), head_dim: C.int32_t(c.HeadDim),
 		max_batch: C.int32_t(c.MaxBatch), max_seq_blocks: C.int32_t(c.MaxSeqBlocks), embd: C.int32_t(c.Embedding),
 		ffn: C.int32_t(c.FFN), vocab: C.int32_t(c.Vocab), kv_type: C.int32_t(c.KVType),

@@ -53,9 +53,17 @@ static inline int64_t kic_attn_partials(int64_t n, int64_t heads, int64_t head_d
 	return n * heads * KIC_ATTN_SPLITS * (head_dim + 2);
 }
 
+/* Layers' worth of keys and values one KV block holds, and the block tables each sequence has
+ * (kic_model_config.kv_slots, kv_groups; 0 means every layer in one group). */
+static inline int64_t kic_kv_slots(const kic_model_config *c) { return c->kv_slots > 0 ? c->kv_slots : c->layers; }
+static inline int64_t kic_kv_groups(const kic_model_config *c) { return c->kv_groups > 0 ? c->kv_groups : 1; }
+
+/* The width of a sequence's row of block tables: every group's table. */
+static inline int64_t kic_table_width(const kic_model_config *c) { return kic_kv_groups(c) * c->max_seq_blocks; }
+
 /* The int32 inputs of one forward call: tokens | pos | seq | rows, then the block tables. */
 static inline int64_t kic_input_words(const kic_model_config *c) {
-	return 4 * (int64_t)c->max_batch + (int64_t)c->max_batch * c->max_seq_blocks;
+	return 4 * (int64_t)c->max_batch + (int64_t)c->max_batch * kic_table_width(c);
 }
 
 /* Bytes of one token's keys (or values) in one layer: kv_dim elements stored as kv_type, whose size is
@@ -102,7 +110,7 @@ static inline kic_scratch_layout kic_scratch_layout_of(const kic_model_config *c
 	l.cublas_ws = kic_slab_take(&u, KIC_CUBLAS_WORKSPACE);
 	if (c->rope_mode != KIC_ROPE_NONE) /* each layer's table */
 		l.rope_inv_freq = kic_slab_take(&u, (uint64_t)c->layers * (c->rope_dim / 2) * f);
-	uint64_t pool = (uint64_t)c->layers * c->kv_blocks * c->kv_block_tokens * kic_kv_row_bytes(c->kv_type, nkv);
+	uint64_t pool = (uint64_t)kic_kv_slots(c) * c->kv_blocks * c->kv_block_tokens * kic_kv_row_bytes(c->kv_type, nkv);
 	l.k_pool = kic_slab_take(&u, pool);
 	l.v_pool = kic_slab_take(&u, pool);
 	l.kv_bytes = u - l.k_pool;

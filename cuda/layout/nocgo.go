@@ -9,6 +9,7 @@ const Available = false
 type Config struct {
 	RopeMode, RopeDim                             int
 	Layers, KVBlocks, KVBlockTokens               int
+	KVSlots, KVGroups                             int // 0: every layer in one group
 	Heads, HeadsKV, HeadDim                       int
 	MaxBatch, MaxSeqBlocks, Embedding, FFN, Vocab int
 	KVType                                        int // a kic_dtype

@@ -1,4 +1,5 @@
-// kvcache.cuh: the paged KV cache. Per layer, K and V are pools of fixed-size blocks laid out
+// kvcache.cuh: the paged KV cache. Per slot (kic_model_config.kv_slots: a layer of each layer group), K and V are
+// pools of fixed-size blocks laid out
 // [block][token in block][kv head][head dim]; a sequence's block table maps its position p to
 // block table[p / block_tokens], slot p % block_tokens. The Go side owns block allocation.
 //

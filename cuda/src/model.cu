@@ -117,6 +117,7 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	m->cfg = c;
 	m->cfg.rope_inv_freq = nullptr; // the caller's arrays are not kept
 	m->cfg.layer_window = nullptr;
+	m->cfg.layer_kv_group = m->cfg.layer_kv_slot = nullptr;
 	if (m->cfg.gemm_min_tokens <= 0) m->cfg.gemm_min_tokens = 16;
 	KIC_CUDA(cudaSetDevice(ordinal));
 	int cc_major = 0;
@@ -573,8 +574,10 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 		kic_layer &l = m->layers[li];
 		if (parallel) KIC_TRY(mlp_in(m, l, n, shared ? l.attn_norm : l.ffn_norm, shared ? l.attn_norm_b : l.ffn_norm_b));
 		kic_kv_view kv;
-		kv.k = m->k_pool + li * layer_pool, kv.v = m->v_pool + li * layer_pool, kv.tables = tables;
-		kv.max_blocks = c.max_seq_blocks, kv.block_tokens = c.kv_block_tokens, kv.kv_dim = (int)nkv;
+		// The layer's slot of its group's blocks, and that group's block table in each sequence's row.
+		kv.k = m->k_pool + l.kv_slot * layer_pool, kv.v = m->v_pool + l.kv_slot * layer_pool;
+		kv.tables = tables + (int64_t)l.kv_group * c.max_seq_blocks;
+		kv.max_blocks = (int)kic_table_width(&c), kv.block_tokens = c.kv_block_tokens, kv.kv_dim = (int)nkv;
 		kv.type = c.kv_type, kv.scales = c.kv_type == KIC_Q8_0 ? (int64_t)(slots * nkv) : 0;
 
 		kic_qkv_rows r;
@@ -682,8 +685,8 @@ static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int
 	memcpy(h, tokens, sizeof(int32_t) * n);
 	memcpy(h + B, pos, sizeof(int32_t) * n);
 	memcpy(h + 2 * B, seq, sizeof(int32_t) * n);
-	memcpy(h + 4 * B, block_tables, sizeof(int32_t) * nseq * c.max_seq_blocks);
-	KIC_CUDA(cudaMemcpyAsync(m->in_dev, h, sizeof(int32_t) * (4 * B + (int64_t)nseq * c.max_seq_blocks),
+	memcpy(h + 4 * B, block_tables, sizeof(int32_t) * nseq * kic_table_width(&c));
+	KIC_CUDA(cudaMemcpyAsync(m->in_dev, h, sizeof(int32_t) * (4 * B + (int64_t)nseq * kic_table_width(&c)),
 	                         cudaMemcpyHostToDevice, m->stream));
 	KIC_CUDA(cudaEventRecord(m->inputs_sent, m->stream));
 	if (!prefill && c.use_graphs && nrows == n) return run_graph(m, n);
@@ -711,8 +714,10 @@ extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t
 		if (pos[i] < 0 || pos[i] >= c.max_seq_blocks * c.kv_block_tokens || (c.rope_mode == KIC_ROPE_NONE && pos[i] >= c.context))
 			return kic_set_error(KIC_ERR_INVALID, "position %d out of range", pos[i]);
 		if (seq[i] < 0 || seq[i] >= nseq) return kic_set_error(KIC_ERR_INVALID, "sequence index %d of %d", seq[i], nseq);
-		int32_t blk = block_tables[(int64_t)seq[i] * c.max_seq_blocks + pos[i] / c.kv_block_tokens];
-		if (blk < 0 || blk >= c.kv_blocks) return kic_set_error(KIC_ERR_INVALID, "KV block %d of %d", blk, c.kv_blocks);
+		for (int64_t g = 0; g < kic_kv_groups(&c); g++) {
+			int32_t blk = block_tables[(int64_t)seq[i] * kic_table_width(&c) + g * c.max_seq_blocks + pos[i] / c.kv_block_tokens];
+			if (blk < 0 || blk >= c.kv_blocks) return kic_set_error(KIC_ERR_INVALID, "KV block %d of %d", blk, c.kv_blocks);
+		}
 		if (want_logits[i]) nrows++;
 	}
 	if (nrows > kic_logit_rows(&c) || (!prefill && n > kic_logit_rows(&c)))

@@ -29,6 +29,7 @@ struct kic_layer {
 	bool group_qkv = true, group_gate_up = true; // kic_set_groups: members of one type are grouped
 	const float *rope_inv_freq = nullptr;        // this layer's rotation frequencies (device)
 	int window = 0;                              // cfg.layer_window's: 0 attends to every position
+	int kv_group = 0, kv_slot = 0;               // cfg.layer_kv_group's and layer_kv_slot's
 };
 
 // A slab is one device allocation handed out in 256-byte-aligned pieces (kic_slab_take).
@@ -52,7 +53,7 @@ struct kic_model {
 	kic_mat tok_embd, output;
 	float *pos_embd = nullptr, *out_norm = nullptr, *out_norm_b = nullptr, *out_b = nullptr, *rope_inv_freq = nullptr;
 	std::vector<kic_layer> layers;
-	uint8_t *k_pool = nullptr, *v_pool = nullptr; // layers x kv_blocks x block_tokens x kv_dim, as cfg.kv_type
+	uint8_t *k_pool = nullptr, *v_pool = nullptr; // kv_slots x kv_blocks x block_tokens x kv_dim, as cfg.kv_type
 
 	// Scratch sized for max_batch tokens; logits, partials and counters for kic_logit_rows.
 	float *x = nullptr, *xn = nullptr, *q = nullptr, *k = nullptr, *v = nullptr, *att = nullptr;

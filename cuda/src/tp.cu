@@ -117,7 +117,8 @@ extern "C" KIC_API kic_status kic_model_create_tp(int32_t n, const int32_t *ordi
 	for (int r = 0; r < n; r++) {
 		const kic_model_config &c = cfgs[r];
 		if (c.tp_rank != r || c.tp_ranks != n || c.vocab_full != cfgs[0].vocab_full || c.kv_blocks != cfgs[0].kv_blocks ||
-		    c.max_batch != cfgs[0].max_batch || c.max_seq_blocks != cfgs[0].max_seq_blocks || c.embd != cfgs[0].embd)
+		    c.max_batch != cfgs[0].max_batch || c.max_seq_blocks != cfgs[0].max_seq_blocks || c.embd != cfgs[0].embd ||
+		    kic_table_width(&c) != kic_table_width(&cfgs[0]))
 			return kic_set_error(KIC_ERR_INVALID, "kic_model_create_tp: config %d is not rank %d of %d of one model", r, r, n);
 	}
 	KIC_TRY(kic_nccl_load()); // before any allocation: without NCCL there is nothing to build

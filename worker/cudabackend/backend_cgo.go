@@ -119,7 +119,7 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 		}
 	}
 	_, b.sz = memplan.RankSizing(b.h, b.mem, sp, 0)
-	b.kv = kvcache.NewPoolFor(memplan.KVLayout(b.h), b.sz.Blocks, b.sz.BlockTokens)
+	b.kv = kvcache.NewPoolFor(kvcache.LayoutFor(b.h), b.sz.Blocks, b.sz.BlockTokens)
 	for r, ord := range b.ordinals {
 		if err := memplan.ForRank(m, b.mem, sp, r).Check(fmt.Sprintf("GPU%d", ord), infos[r].FreeBytes); err != nil {
 			return nil, err
@@ -143,9 +143,10 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 }
 
 // config is rank r's kic_model_config: its share of the model and its sizes, what the architecture adds to
-// its family's forward pass, and with tensor parallelism where it stands among the ranks. inv and win are the
-// C arrays of the rope tables and the layer windows (nil without them), shared by every rank.
-func (b *Backend) config(r int, opts Options, inv *C.float, win *C.int32_t) (C.kic_model_config, error) {
+// its family's forward pass, and with tensor parallelism where it stands among the ranks. inv, win and places
+// are the C arrays of the rope tables, the layer windows and the layers' KV groups then slots (nil without
+// them), shared by every rank.
+func (b *Backend) config(r int, opts Options, inv *C.float, win, places *C.int32_t) (C.kic_model_config, error) {
 	h, sz := memplan.RankSizing(b.h, b.mem, b.sp, r)
 	cfg := C.kic_model_config{
 		family: C.int32_t(C.KIC_FAMILY_LLAMA), vocab: C.int32_t(h.VocabSize), embd: C.int32_t(h.Embedding),
@@ -156,6 +157,11 @@ func (b *Backend) config(r int, opts Options, inv *C.float, win *C.int32_t) (C.k
 		max_seq_blocks: C.int32_t(sz.MaxSeqBlocks), max_batch: C.int32_t(sz.MaxBatch),
 		gemm_min_tokens: C.int32_t(sz.GemmMinTokens), weight_bytes: C.uint64_t(memplan.ForRank(b.m, b.mem, b.sp, r).Weights),
 		rope_inv_freq: inv, layer_window: win,
+	}
+	if places != nil {
+		cfg.kv_slots, cfg.kv_groups = C.int32_t(sz.KVSlots), C.int32_t(sz.KVGroups)
+		cfg.layer_kv_group = places
+		cfg.layer_kv_slot = (*C.int32_t)(unsafe.Add(unsafe.Pointer(places), 4*h.Blocks))
 	}
 	if h.Family == model.FamilyGPT {
 		cfg.family = C.KIC_FAMILY_GPT
@@ -190,9 +196,18 @@ func (b *Backend) create(opts Options) error {
 		defer C.free(unsafe.Pointer(cwin))
 		copy(unsafe.Slice((*int32)(unsafe.Pointer(cwin)), len(win)), win)
 	}
+	var cplaces *C.int32_t
+	if l := kvcache.LayoutFor(b.h); len(l.Groups) > 1 {
+		cplaces = (*C.int32_t)(C.malloc(C.size_t(8 * len(l.Layer))))
+		defer C.free(unsafe.Pointer(cplaces))
+		places := unsafe.Slice((*int32)(unsafe.Pointer(cplaces)), 2*len(l.Layer))
+		for i, at := range l.Layer {
+			places[i], places[len(l.Layer)+i] = int32(at.Group), int32(at.Slot)
+		}
+	}
 	n := b.sp.N()
 	if n == 1 {
-		cfg, err := b.config(0, opts, cinv, cwin)
+		cfg, err := b.config(0, opts, cinv, cwin, cplaces)
 		if err != nil {
 			return err
 		}
@@ -210,7 +225,7 @@ func (b *Backend) create(opts Options) error {
 	ords := unsafe.Slice((*C.int32_t)(C.calloc(C.size_t(n), 4)), n)
 	defer C.free(unsafe.Pointer(&ords[0]))
 	for r := range n {
-		cfg, err := b.config(r, opts, cinv, cwin)
+		cfg, err := b.config(r, opts, cinv, cwin, cplaces)
 		if err != nil {
 			return err
 		}
@@ -730,10 +745,12 @@ func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, ta
 	return nil
 }
 
-// table appends s's block table row, padded to the library's width.
+// table appends s's row of block tables: each layer group's, padded to the library's width.
 func (b *Backend) table(dst []int32, s *cudaSeq) []int32 {
-	row := make([]int32, b.sz.MaxSeqBlocks)
-	copy(row, s.kv.Blocks())
+	row := make([]int32, b.kv.Groups()*b.sz.MaxSeqBlocks)
+	for g := range b.kv.Groups() {
+		copy(row[g*b.sz.MaxSeqBlocks:], s.kv.GroupBlocks(g))
+	}
 	return append(dst, row...)
 }
 

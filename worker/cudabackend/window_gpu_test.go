@@ -13,20 +13,27 @@ import (
 )
 
 // TestWindowedKVReusesBlocks is the engine package's TestWindowedKVReusesBlocksWithoutChangingLogits on the
-// GPU: with every layer windowed the pool hands blocks that fell out of one sequence's window to the next
-// that grows, and two sequences decoding in turn in a pool of a few blocks must see the logits each sees alone
-// in a pool that never reuses a block. A kernel that read a key outside its window would find the other
-// sequence's.
+// GPU: the pool hands blocks that fell out of one sequence's window (every layer's, Mistral; the window
+// layers' own, Gemma, whose block tables are one per layer group) to the next that grows, and two sequences
+// decoding in turn in a pool of a few blocks must see the logits each sees alone in a pool that never reuses
+// a block. A kernel that read a key outside its window, or a layer that read another group's table, would
+// find the other sequence's.
 func TestWindowedKVReusesBlocks(t *testing.T) {
 	needGPU(t)
-	m, err := model.Load(filepath.Join(fidelityDir, "mistral_swa.gguf"), "")
+	for _, name := range []string{"mistral_swa", "gemma2", "gemma3"} {
+		t.Run(name, func(t *testing.T) { testWindowedKVReuse(t, name) })
+	}
+}
+
+func testWindowedKVReuse(t *testing.T, name string) {
+	m, err := model.Load(filepath.Join(fidelityDir, name+".gguf"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	w := m.Hyper.KVWindow()
+	w := m.Hyper.SlidingWindow
 	if w <= 0 {
-		t.Fatal("fixture has no KV window")
+		t.Fatal("fixture has no window")
 	}
 	const steps = 60
 	prompts := [][]int{{5, 9, 3, 17, 2, 11, 4}, {8, 1, 12, 6, 15, 10, 7, 13, 14}}
@@ -75,7 +82,14 @@ func TestWindowedKVReusesBlocks(t *testing.T) {
 		return out
 	}
 	alone := run(4096, false)
-	small := 2 * kvcache.WindowBlocks(w, len(prompts[1]), kvcache.DefaultBlockTokens) * kvcache.DefaultBlockTokens
+	// Each sequence's global blocks and a window's of each window group; the pool is sized in tokens of every
+	// group.
+	bt, layout := kvcache.DefaultBlockTokens, kvcache.LayoutFor(m.Hyper)
+	per := layout.SeqBlocks(len(prompts[1])+steps, len(prompts[1]), bt)
+	small := (2*per + len(layout.Groups) - 1) / len(layout.Groups) * bt
+	if layout.TokenBlocks(small, bt) >= 2*layout.TokenBlocks(len(prompts[1])+steps, bt) {
+		t.Fatalf("a pool of %d tokens holds both sequences whole: nothing is reused", small)
+	}
 	shared := run(small, true)
 	for i := range prompts {
 		for j := range alone[i] {

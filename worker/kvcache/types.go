@@ -104,7 +104,7 @@ func ReadBytes(h model.Hyper, t Type, pos int) uint64 {
 }
 
 // BytesPerToken is the KV cost of one token over all layers: a key and a value
-// row per layer, stored as t.
+// row per layer, stored as t (where every layer keeps every position).
 func BytesPerToken(h model.Hyper, t Type) uint64 {
 	return 2 * uint64(h.Blocks) * t.RowBytes(h)
 }

@@ -47,6 +47,12 @@ func TestScratchMatchesTheLibraryLayout(t *testing.T) {
 		if rng.IntN(3) == 0 { // GPT-2 without RoPE, GPT-NeoX and the others with it
 			h.Family = model.FamilyGPT
 		}
+		if rng.IntN(2) == 0 { // window layers among global ones (Gemma): several KV layer groups
+			h.SlidingWindow, h.SWALayers = pick(4, 512, 4096), make([]bool, h.Blocks)
+			for l := range h.SWALayers {
+				h.SWALayers[l] = rng.IntN(3) > 0
+			}
+		}
 		o := Options{KVCacheTokens: 1 + rng.IntN(1<<20), KVBlockTokens: pick(0, 8, 16, 32), MaxBatch: pick(0, 1, 3, 256, 512, 4096),
 			KVType: kvcache.Types[rng.IntN(len(kvcache.Types))]}
 		if o.KVType == kvcache.Q8_0 && o.KVType.Check(h) != nil {
@@ -60,6 +66,7 @@ func TestScratchMatchesTheLibraryLayout(t *testing.T) {
 		size, kv := Scratch(h, s)
 		csize, ckv := layout.Scratch(layout.Config{RopeMode: int(h.RopeMode),
 			RopeDim: h.RopeDim, Layers: h.Blocks, KVBlocks: s.Blocks, KVBlockTokens: s.BlockTokens, Heads: h.Heads,
+			KVSlots: s.KVSlots, KVGroups: s.KVGroups,
 			HeadsKV: h.HeadsKV, HeadDim: h.HeadDim, MaxBatch: s.MaxBatch, MaxSeqBlocks: s.MaxSeqBlocks,
 			Embedding: h.Embedding, FFN: h.FeedForward, Vocab: h.VocabSize, KVType: int(s.KVType.GGML()),
 			Rank: s.Rank, Ranks: s.Ranks, VocabFull: s.VocabFull})

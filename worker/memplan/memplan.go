@@ -26,7 +26,8 @@ type Options struct {
 	// GPUMemoryUtilization leaves beyond that. MaxContext 0 means the model's.
 	MaxContext, Concurrency int
 	// KVCacheTokens, when set, is the KV cache size in tokens over all
-	// sequences, on any GPU.
+	// sequences, on any GPU: positions every layer can keep
+	// (kvcache.Layout.TokenBlocks).
 	KVCacheTokens int
 	// KVType is how the pool stores keys and values; Auto means F16.
 	KVType kvcache.Type
@@ -76,8 +77,10 @@ func (o Options) WithDefaults(h model.Hyper) Options {
 		o.PrefillChunk = kvcache.DefaultStepTokens
 	}
 	if o.KVCacheTokens <= 0 {
-		o.KVCacheTokens = kvcache.Tokens(h.ContextLength, o.MaxContext, o.Concurrency,
-			kvcache.SeqTokens(h.KVWindow(), o.PrefillChunk, o.KVBlockTokens))
+		// Every sequence at its longest, in tokens of every layer group (rounded up to whole blocks of each).
+		l := kvcache.LayoutFor(h)
+		blocks := l.PoolBlocks(h.ContextLength, o.MaxContext, o.Concurrency, o.PrefillChunk, o.KVBlockTokens)
+		o.KVCacheTokens = (blocks + len(l.Groups) - 1) / len(l.Groups) * o.KVBlockTokens
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 1024
@@ -89,20 +92,14 @@ func (o Options) WithDefaults(h model.Hyper) Options {
 	return o
 }
 
-// KVLayout is how the CUDA library keeps keys and values: one block table per
-// sequence for every layer (its kernels take one), so when every layer is
-// windowed a sequence gives back what falls out of the window (the kernels read
-// only a windowed layer's window), but Gemma's window layers, beside global
-// ones, keep every position there, where the CPU engine gives them blocks of
-// their own (kvcache.LayoutFor).
-func KVLayout(h model.Hyper) kvcache.Layout { return kvcache.Plain(h.Blocks, h.KVWindow()) }
-
 // Sizing is what the library is asked to allocate besides the weights.
 type Sizing struct {
 	KVType        kvcache.Type
 	BlockTokens   int // tokens per KV block
 	Blocks        int // KV blocks in the pool
-	MaxSeqBlocks  int // block-table width
+	KVSlots       int // layers a block holds (kvcache.Layout.Slots)
+	KVGroups      int // block tables per sequence (kvcache.Layout.Groups)
+	MaxSeqBlocks  int // one group's block-table width
 	MaxBatch      int // tokens per forward call
 	GemmMinTokens int
 	// Tensor parallelism: the rank this sizing is for, of Ranks (0 of 1
@@ -112,10 +109,13 @@ type Sizing struct {
 
 // Sizing derives the allocation sizes from options that WithDefaults filled.
 func (o Options) Sizing(h model.Hyper) Sizing {
+	l := kvcache.LayoutFor(h)
 	return Sizing{
 		KVType:        o.KVType,
 		BlockTokens:   o.KVBlockTokens,
-		Blocks:        kvcache.BlocksFor(o.KVCacheTokens, o.KVBlockTokens),
+		Blocks:        l.TokenBlocks(o.KVCacheTokens, o.KVBlockTokens),
+		KVSlots:       l.Slots,
+		KVGroups:      len(l.Groups),
 		MaxSeqBlocks:  kvcache.BlocksFor(h.ContextLength, o.KVBlockTokens),
 		MaxBatch:      o.MaxBatch,
 		GemmMinTokens: o.GemmMinTokens,
@@ -271,7 +271,7 @@ func ForDevice(m *model.Model, o Options, total uint64, device string) (Plan, Op
 		h, s := RankSizing(m.Hyper, o, sp, r)
 		ranks[r] = rank{h: h, s: s, weights: WeightBytes(m, sp, r)}
 		leastBlocks = uint64(s.Blocks)
-		perBlock := uint64(s.BlockTokens) * kvcache.BytesPerToken(h, s.KVType)
+		perBlock := kvcache.LayoutFor(h).BlockBytes(h, s.KVType, s.BlockTokens)
 		none := s
 		none.Blocks = 0
 		est := uint64(0)
@@ -298,7 +298,8 @@ func ForDevice(m *model.Model, o Options, total uint64, device string) (Plan, Op
 	for blocks > leastBlocks && !fits(blocks) {
 		blocks--
 	}
-	o.KVCacheTokens = int(blocks) * o.KVBlockTokens
+	// In tokens of every layer group: whole blocks of each (leastBlocks is).
+	o.KVCacheTokens = int(blocks) / max(ranks[0].s.KVGroups, 1) * o.KVBlockTokens
 	p, err := ForModel(m, o)
 	return p, o, err
 }
@@ -407,7 +408,11 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 	if h.RopeMode != model.RopeNone { // each layer's rotation frequencies
 		take(uint64(h.Blocks) * uint64(h.RopeDim/2) * f32)
 	}
-	pool := uint64(s.Blocks) * uint64(s.BlockTokens) * kvcache.BytesPerToken(h, s.KVType) / 2
+	slots := uint64(s.KVSlots)
+	if slots == 0 { // every layer in one group, as layout.h takes 0
+		slots = uint64(h.Blocks)
+	}
+	pool := uint64(s.Blocks) * uint64(s.BlockTokens) * slots * s.KVType.RowBytes(h)
 	kStart := take(pool) // K
 	take(pool)           // V
 	kv = used - kStart
@@ -417,13 +422,13 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 	} {
 		take(n * f32)
 	}
-	take(L * uint64(h.HeadsKV) * i32)            // and their merge counters
-	take(B * max(E, F, nq) * 2 * 2)              // 16-bit GEMM activations, hi and lo
-	take(w16Elems * 2)                           // Q8_0 rows dequantized to fp16
-	take((4*B + B*uint64(s.MaxSeqBlocks)) * i32) // inputs and block tables
-	take(B * i32)                                // sampled tokens
-	take(L * ((V + 63) / 64) * 8)                // allowed-token masks of the logit rows, 64 tokens a word
-	take((stageBytes / 34) * 34)                 // Q8_0 landing zone: whole blocks of one staging buffer
+	take(L * uint64(h.HeadsKV) * i32)                               // and their merge counters
+	take(B * max(E, F, nq) * 2 * 2)                                 // 16-bit GEMM activations, hi and lo
+	take(w16Elems * 2)                                              // Q8_0 rows dequantized to fp16
+	take((4*B + B*uint64(max(s.KVGroups, 1)*s.MaxSeqBlocks)) * i32) // inputs and block tables, a row of every group's
+	take(B * i32)                                                   // sampled tokens
+	take(L * ((V + 63) / 64) * 8)                                   // allowed-token masks of the logit rows, 64 tokens a word
+	take((stageBytes / 34) * 34)                                    // Q8_0 landing zone: whole blocks of one staging buffer
 	return used, kv
 }
 

@@ -106,8 +106,18 @@ func TestServingOptionsSizeTheKVCache(t *testing.T) {
 	for l := range gemma.SWALayers {
 		gemma.SWALayers[l] = l%6 != 5
 	}
-	if got := (Options{MaxContext: 32768, Concurrency: 8}).WithDefaults(gemma).KVCacheTokens; got != 8*32768 {
-		t.Errorf("mixed global and window layers: %d KV tokens, want every slot's context", got)
+	// Gemma's window layers keep blocks of their own (kvcache.LayoutFor): every slot holds its context in the
+	// global layers' blocks and a window in the others'.
+	l := kvcache.LayoutFor(gemma)
+	o := (Options{MaxContext: 32768, Concurrency: 8}).WithDefaults(gemma)
+	s := o.Sizing(gemma)
+	need := 8 * l.SeqBlocks(32768, 512, kvcache.DefaultBlockTokens)
+	if s.Blocks < need || s.Blocks >= need+len(l.Groups) || s.KVGroups != len(l.Groups) || s.KVSlots != l.Slots {
+		t.Errorf("mixed global and window layers: %+v, want %d blocks (8 slots' worth) or a few more", s, need)
+	}
+	kv, all := Compute(gemma, 0, s).KVCache, 8*32768*kvcache.BytesPerToken(gemma, o.KVType)
+	if kv*3 > all {
+		t.Errorf("mixed global and window layers: KV cache %d MiB, keeping every position would take %d MiB", kv>>20, all>>20)
 	}
 }
 
