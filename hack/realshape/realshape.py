@@ -293,8 +293,10 @@ def prepare_torch(spec, add_tok, d):
 def rope_buffers(torch, model):
     """RoPE's frequency tensors as transformers computed them (float32), and
     Gemma's embedding normalizer sqrt(d) (its embed_scale buffer)."""
+    # Every attribute ending in inv_freq: Gemma 3's rotary holds one per layer type
+    # (full_attention_inv_freq, sliding_attention_inv_freq).
     return {(n, attr): t.detach().clone() for n, m in model.named_modules()
-            for attr in ("inv_freq", "original_inv_freq", "embed_scale")
+            for attr in dir(m) if attr.endswith("inv_freq") or attr == "embed_scale"
             if isinstance(t := getattr(m, attr, None), torch.Tensor)}
 
 
