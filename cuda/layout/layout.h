@@ -22,7 +22,8 @@ extern "C" {
 
 enum {
 	KIC_SLAB_ALIGN = 256,                 /* every piece starts at a multiple of this */
-	KIC_ATTN_SPLITS = 16,                 /* decode attention splits a query's keys into at most this many chunks */
+	KIC_ATTN_SPLITS = 16,                 /* split-K chunks per query row of a full batch (decode and prefill) */
+	KIC_ATTN_MAX_SPLITS = 128,            /* a small decode batch splits each query's keys into up to this many */
 	KIC_STAGE_BYTES = 16 << 20,           /* one pinned upload staging buffer */
 };
 #define KIC_CUBLAS_WORKSPACE ((uint64_t)32 << 20)
@@ -48,9 +49,23 @@ static inline int64_t kic_mask_words(int64_t vocab) {
 	return (vocab + 63) / 64;
 }
 
-/* Partial results of the decode attention kernel for n query rows. */
+/* (query row, split) slots of attention partials for n rows: KIC_ATTN_SPLITS a row, and room for one row of
+ * KIC_ATTN_MAX_SPLITS, so that batch-1 decode over a long context fills the device with blocks. */
+static inline int64_t kic_attn_partial_slots(int64_t n) {
+	int64_t slots = n * KIC_ATTN_SPLITS, least = KIC_ATTN_MAX_SPLITS;
+	return slots > least ? slots : least;
+}
+
+/* Partial results (max, sum, head_dim outputs) of the attention kernels for n query rows. */
 static inline int64_t kic_attn_partials(int64_t n, int64_t heads, int64_t head_dim) {
-	return n * heads * KIC_ATTN_SPLITS * (head_dim + 2);
+	return kic_attn_partial_slots(n) * heads * (head_dim + 2);
+}
+
+/* The splits a decode step of n query rows uses when the partials hold `rows` rows (n <= rows): as many as
+ * the slots allow, at most KIC_ATTN_MAX_SPLITS; at least KIC_ATTN_SPLITS. */
+static inline int kic_attn_decode_splits(int64_t n, int64_t rows) {
+	int64_t s = kic_attn_partial_slots(rows) / (n > 0 ? n : 1), most = KIC_ATTN_MAX_SPLITS, least = KIC_ATTN_SPLITS;
+	return (int)(s > most ? most : s < least ? least : s);
 }
 
 /* Layers' worth of keys and values one KV block holds, and the block tables each sequence has

@@ -8,7 +8,7 @@
 //   - prefill (attn_prefill_tc.cu): flash-style on the tensor cores, 64 (query, head) rows per block, the
 //     fp32 operands split into bf16 hi + lo halves; attn_prefill.cu is the SIMT fallback, which takes 16
 //     consecutive queries of one sequence and one head and stages each K/V tile in shared memory once;
-//   - decode (attn_decode.cu): split-K; the keys of each query are cut into up to kic_attn_splits chunks
+//   - decode (attn_decode.cu): split-K; the keys of each query are cut into up to a.splits chunks
 //     worked on by separate blocks (one per KV head, its query heads as warps), whose partial (max, sum,
 //     output) are merged by the last block to finish. The chunking is decided on the device from pos[], so
 //     a captured CUDA graph stays valid as sequences grow.
@@ -28,6 +28,7 @@ struct kic_attn_args {
 	float scale = 0.f;         // 1/sqrt(head_dim) or the architecture's, rounded to fp32 as the CPU engine does
 	int window = 0;            // > 0: the keys a query sees are its own and the window - 1 before it
 	float softcap = 0.f;       // > 0: scores are soft-capped
+	int splits = kic_attn_splits; // decode: the most chunks a query's keys are cut into (kic_attn_decode_splits)
 };
 
 // Prefill runs on the tensor cores (attn_prefill_tc.cu) where the device has the shared memory for the

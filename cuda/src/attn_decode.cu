@@ -2,64 +2,98 @@
 
 // Decode attention, split-K with the merge fused in.
 //
-// grid (heads_kv, n, kic_attn_splits), one warp per query head of the KV group (G = heads / heads_kv warps),
-// so a group's K/V rows are fetched from memory once and served to the other G-1 warps from L1. The keys
-// the query sees (0..pos[i], or the last `window` of them) are cut into up to kic_attn_splits chunks of whole
-// 32-key tiles; with one chunk its block writes the output, otherwise each block writes its partial (max, sum,
-// output) per head and the block that finishes last for (token, group), found with a counter, merges them. The chunking is decided on the device from pos[], so a captured graph stays valid as
-// sequences grow; the counter is back at 0 after each merge, ready for the next replay.
+// grid (heads_kv, n, a.splits), one warp per query head of the KV group (G = heads / heads_kv warps). The keys
+// the query sees (0..pos[i], or the last `window` of them) are cut into up to a.splits chunks of whole 32-key
+// tiles (a small batch takes more splits, kic_attn_decode_splits, so that one long row still gives the device
+// blocks enough); with one chunk its block writes the output, otherwise each block writes its partial (max,
+// sum, output) per head and the block that finishes last for (token, group), found with a counter, merges
+// them. The chunking is decided on the device from pos[], so a captured graph stays valid as sequences grow;
+// the counter is back at 0 after each merge, ready for the next replay.
 //
-// J = ceil(head_dim / 32): a lane holds output dims lane + 32*j and reads a key row four elements at a time,
-// all issued before the first is used; value rows are read up to 32 keys at a time, likewise. KT is the
-// pool's element type (kvcache.cuh).
+// Each tile's keys and values are staged in shared memory by the whole block, four elements a thread, so a
+// warp's loads are whole rows side by side (a lane per key reading its own row made every load instruction
+// touch 32 rows, and each of the G warps fetched the same rows again: 2-4% of the copy bandwidth). Then lane t
+// scores key t of the tile against its warp's query (key rows padded so that those reads hit distinct banks)
+// and each lane accumulates output dims lane + 32*j (J = ceil(head_dim / 32)). KT is the pool's element
+// type (kvcache.cuh); q8_0 is dequantized once, on the way into shared memory.
+constexpr int kDecodeTile = 32;
+constexpr int kLoadBatch = 8; // pieces of a tile a thread has in flight at once
+
+// The shared-memory row stride of a key tile: head_dim + 4 floats, or + 8 where that keeps (stride / 4) odd,
+// so eight lanes' float4 reads of eight rows cover the 32 banks once.
+__host__ __device__ constexpr int decode_key_stride(int hd) { return hd % 8 == 0 ? hd + 4 : hd + 8; }
+
+// Floats of shared memory a block takes: the G queries, a key tile and a value tile.
+__host__ __device__ constexpr int decode_smem_floats(int group, int hd) {
+	return group * hd + kDecodeTile * decode_key_stride(hd) + kDecodeTile * hd;
+}
+
 template <int J, int KT>
 __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *partials, int *counters) {
-	__shared__ float qs[32][J * 32];
+	extern __shared__ float4 decode_smem4[];
+	float *smem = reinterpret_cast<float *>(decode_smem4);
 	__shared__ bool merge;
 	int g = blockIdx.x, i = blockIdx.y, sp = blockIdx.z, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-	int group = a.heads / a.heads_kv, h = g * group + warp, hd = a.head_dim;
+	int group = a.heads / a.heads_kv, h = g * group + warp, hd = a.head_dim, ks = decode_key_stride(hd);
+	float *qs = smem, *kt = smem + group * hd, *vt = kt + kDecodeTile * ks;
 	pdl_wait();
 	pdl_launch_dependents();
 	int sq = a.seq[i], last = a.pos[i] + 1; // one past the query's last key
 	int first = a.window > 0 ? max(0, last - a.window) : 0;
 	int len = last - first;
-	int chunk = (len + kic_attn_splits - 1) / kic_attn_splits;
+	int chunk = (len + a.splits - 1) / a.splits;
 	chunk = (chunk + 31) / 32 * 32; // whole tiles, so fewer splits do the work when sequences are short
 	int active = (len + chunk - 1) / chunk; // splits with keys; the rest have nothing to do
 	if (sp >= active) return;
 	int start = first + sp * chunk, end = min(last, start + chunk);
 	const float *q = a.q + (int64_t)i * a.q_stride + (int64_t)h * hd;
-	float *myq = qs[warp];
+	float *myq = qs + warp * hd;
 	for (int d = lane; d < hd; d += 32) myq[d] = q[d];
-	__syncwarp();
 
 	float m = -INFINITY, l = 0.f, acc[J];
 #pragma unroll
 	for (int j = 0; j < J; j++) acc[j] = 0.f;
 	int64_t head_off = (int64_t)g * hd;
-	for (int k0 = start; k0 < end; k0 += 32) {
-		// Lane t owns key k0 + t: it looks up the key's cache slot once (the block table is a dependent load)
-		// and the value loop below gets every slot by shuffle.
-		int key = k0 + lane;
-		int64_t off = key < end ? kv_offset(kv, sq, key) + head_off : 0;
-		float score = -INFINITY;
-		if (key < end) {
-			const float4 *q4 = reinterpret_cast<const float4 *>(myq);
-			float4 kk[J * 8];
+	int quads = hd / 4;
+	for (int k0 = start; k0 < end; k0 += kDecodeTile) {
+		int tile = min(kDecodeTile, end - k0);
+		__syncthreads(); // the last tile's reads are done (and, the first time, the queries are in)
+		// kLoadBatch pieces of four elements of K and of V a thread, all loads issued before the first store.
+		int pieces = tile * quads;
+		for (int c0 = threadIdx.x; c0 < pieces; c0 += kLoadBatch * blockDim.x) {
+			float4 kk[kLoadBatch], vv[kLoadBatch];
 #pragma unroll
-			for (int d4 = 0; d4 < J * 8; d4++)
-				if (d4 < hd / 4) kk[d4] = kv_io<KT>::load4(kv.k, kv.scales, off + 4 * d4);
+			for (int u = 0; u < kLoadBatch; u++) {
+				int c = c0 + u * blockDim.x, t = c / quads;
+				if (c < pieces) {
+					int64_t off = kv_offset(kv, sq, k0 + t) + head_off + 4 * (c - t * quads);
+					kk[u] = kv_io<KT>::load4(kv.k, kv.scales, off), vv[u] = kv_io<KT>::load4(kv.v, kv.scales, off);
+				}
+			}
+#pragma unroll
+			for (int u = 0; u < kLoadBatch; u++) {
+				int c = c0 + u * blockDim.x, t = c / quads, d = 4 * (c - t * quads);
+				if (c < pieces) {
+					*reinterpret_cast<float4 *>(kt + t * ks + d) = kk[u];
+					*reinterpret_cast<float4 *>(vt + t * hd + d) = vv[u];
+				}
+			}
+		}
+		__syncthreads();
+		float score = -INFINITY;
+		if (lane < tile) {
+			const float4 *q4 = reinterpret_cast<const float4 *>(myq), *k4 = reinterpret_cast<const float4 *>(kt + lane * ks);
 			float dot = 0.f;
 #pragma unroll
 			for (int d4 = 0; d4 < J * 8; d4++)
-				if (d4 < hd / 4) {
-					float4 qv = q4[d4];
-					dot += qv.x * kk[d4].x + qv.y * kk[d4].y + qv.z * kk[d4].z + qv.w * kk[d4].w;
+				if (d4 < quads) {
+					float4 qv = q4[d4], kv4 = k4[d4];
+					dot += qv.x * kv4.x + qv.y * kv4.y + qv.z * kv4.z + qv.w * kv4.w;
 				}
 			score = dot * a.scale;
 			if (a.softcap > 0.f) score = kic_softcap(score, a.softcap);
 		}
-		// Online softmax over the tile, as attn_tile_update, with the value rows fetched 8 keys at a time.
+		// Online softmax over the tile, as attn_tile_update.
 		float tile_max = warp_max(score);
 		float m_new = fmaxf(m, tile_max);
 		float corr = m == -INFINITY ? 0.f : __expf(m - m_new);
@@ -68,27 +102,15 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 #pragma unroll
 		for (int j = 0; j < J; j++) acc[j] *= corr;
 		m = m_new;
-		// U value rows in flight per lane (64 registers): the whole tile for head_dim <= 64, where a tile
-		// used to take four round trips to memory.
-		constexpr int U = J == 1 ? 32 : 64 / J;
-		int tile = min(32, end - k0);
-		for (int t0 = 0; t0 < tile; t0 += U) {
-			float pk[U], vv[U][J];
+#pragma unroll 4
+		for (int t = 0; t < tile; t++) {
+			float pk = __shfl_sync(0xffffffffu, p, t);
+			const float *vr = vt + t * hd;
 #pragma unroll
-			for (int u = 0; u < U; u++) {
-				int t = t0 + u;
-				pk[u] = __shfl_sync(0xffffffffu, p, t & 31);
-				long long o = __shfl_sync(0xffffffffu, (long long)off, t & 31);
-#pragma unroll
-				for (int j = 0; j < J; j++) {
-					int d = lane + 32 * j;
-					vv[u][j] = t < tile && d < hd ? kv_io<KT>::load1(kv.v, kv.scales, o + d) : 0.f;
-				}
+			for (int j = 0; j < J; j++) {
+				int d = lane + 32 * j;
+				if (d < hd) acc[j] += pk * vr[d];
 			}
-#pragma unroll
-			for (int u = 0; u < U; u++)
-#pragma unroll
-				for (int j = 0; j < J; j++) acc[j] += pk[u] * vv[u][j];
 		}
 	}
 	float *o = a.out + (int64_t)i * a.heads * hd + (int64_t)h * hd;
@@ -100,7 +122,7 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 		}
 		return;
 	}
-	float *base = partials + ((int64_t)i * a.heads + h) * kic_attn_splits * (hd + 2);
+	float *base = partials + ((int64_t)i * a.heads + h) * a.splits * (hd + 2);
 	float *part = base + sp * (hd + 2);
 	if (lane == 0) part[0] = m, part[1] = l;
 #pragma unroll
@@ -121,31 +143,42 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 	__syncthreads();
 	if (!merge) return;
 	__threadfence();
-	// Lane s reads split s's (max, sum), so the weights come from one round of loads and two reductions.
-	float ms = lane < active ? __ldcg(base + lane * (hd + 2)) : -INFINITY;
-	float ls = lane < active ? __ldcg(base + lane * (hd + 2) + 1) : 0.f;
-	float M = warp_max(ms);
-	float ws = ms == -INFINITY ? 0.f : __expf(ms - M);
-	float L = warp_sum(ws * ls);
+	// Lane s reads split s's (max, sum), 32 splits a round, so the weights come from a few loads and two
+	// reductions.
+	const int stride = hd + 2;
+	float M = -INFINITY;
+	for (int s0 = lane; s0 < active; s0 += 32) M = fmaxf(M, __ldcg(base + s0 * stride));
+	M = warp_max(M);
+	float L = 0.f;
+	for (int s0 = lane; s0 < active; s0 += 32) {
+		float ms = __ldcg(base + s0 * stride);
+		if (ms != -INFINITY) L += __expf(ms - M) * __ldcg(base + s0 * stride + 1);
+	}
+	L = warp_sum(L);
 	float out[J];
 #pragma unroll
 	for (int j = 0; j < J; j++) out[j] = 0.f;
-	for (int s0 = 0; s0 < active; s0 += 4) {
-		float wv[4], pv[4][J];
+	for (int r0 = 0; r0 < active; r0 += 32) {
+		float ms = r0 + lane < active ? __ldcg(base + (r0 + lane) * stride) : -INFINITY;
+		float ws = ms == -INFINITY ? 0.f : __expf(ms - M);
+		int round = min(32, active - r0);
+		for (int s0 = 0; s0 < round; s0 += 4) {
+			float wv[4], pv[4][J];
 #pragma unroll
-		for (int u = 0; u < 4; u++) {
-			int sidx = s0 + u;
-			wv[u] = __shfl_sync(0xffffffffu, ws, sidx & 31);
+			for (int u = 0; u < 4; u++) {
+				int sidx = s0 + u;
+				wv[u] = __shfl_sync(0xffffffffu, ws, sidx & 31);
 #pragma unroll
-			for (int j = 0; j < J; j++) {
-				int d = lane + 32 * j;
-				pv[u][j] = sidx < active && d < hd ? __ldcg(base + sidx * (hd + 2) + 2 + d) : 0.f;
+				for (int j = 0; j < J; j++) {
+					int d = lane + 32 * j;
+					pv[u][j] = sidx < round && d < hd ? __ldcg(base + (r0 + sidx) * stride + 2 + d) : 0.f;
+				}
 			}
+#pragma unroll
+			for (int u = 0; u < 4; u++)
+#pragma unroll
+				for (int j = 0; j < J; j++) out[j] += wv[u] * pv[u][j];
 		}
-#pragma unroll
-		for (int u = 0; u < 4; u++)
-#pragma unroll
-			for (int j = 0; j < J; j++) out[j] += wv[u] * pv[u][j];
 	}
 #pragma unroll
 	for (int j = 0; j < J; j++) {
@@ -157,7 +190,14 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 template <int J, int KT>
 static kic_status launch_jt(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters, cudaStream_t s) {
 	int group = a.heads / a.heads_kv;
-	return kic_launch(attn_decode_kernel<J, KT>, dim3(a.heads_kv, a.n, kic_attn_splits), dim3(32 * group), 0, s, a, kv,
+	static bool configured = false; // the opt-in above 48 KB (head_dim 256 with a large group), once per kernel
+	if (!configured) {
+		KIC_CUDA(cudaFuncSetAttribute(attn_decode_kernel<J, KT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+		                              (int)sizeof(float) * decode_smem_floats(32, 32 * J)));
+		configured = true;
+	}
+	size_t smem = sizeof(float) * decode_smem_floats(group, a.head_dim);
+	return kic_launch(attn_decode_kernel<J, KT>, dim3(a.heads_kv, a.n, a.splits), dim3(32 * group), smem, s, a, kv,
 	                  partials, counters);
 }
 
@@ -175,6 +215,8 @@ template <int J> static kic_status launch_j(const kic_attn_args &a, const kic_kv
 kic_status launch_attn_decode(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,
                               cudaStream_t s) {
 	if (a.n <= 0) return KIC_OK;
+	if (a.splits < 1 || a.splits > KIC_ATTN_MAX_SPLITS)
+		return kic_set_error(KIC_ERR_INVALID, "decode attention: %d splits (1 to %d)", a.splits, (int)KIC_ATTN_MAX_SPLITS);
 	if (a.head_dim > 256 || a.head_dim % 4 || a.heads % a.heads_kv != 0 || a.heads / a.heads_kv > 32)
 		return kic_set_error(KIC_ERR_UNSUPPORTED, "decode attention: head_dim %d (a multiple of 4 up to 256), heads %d/%d",
 		                     a.head_dim, a.heads, a.heads_kv);

@@ -568,6 +568,7 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 	a.out = m->att, a.seq = seq, a.pos = pos, a.n = n, a.heads = c.heads, a.heads_kv = c.heads_kv;
 	a.head_dim = c.head_dim, a.scale = c.attn_scale > 0.f ? c.attn_scale : (float)(1.0 / sqrt((double)c.head_dim));
 	a.softcap = c.attn_softcap;
+	if (!prefill) a.splits = kic_attn_decode_splits(n, kic_logit_rows(&c)); // decode steps: n <= kic_logit_rows
 	// A layer's pool: its elements, then (q8_0) their scales (kvcache.cuh).
 	uint64_t slots = (uint64_t)c.kv_blocks * c.kv_block_tokens, layer_pool = slots * kic_kv_row_bytes(c.kv_type, nkv);
 	for (int li = 0; li < c.layers; li++) {

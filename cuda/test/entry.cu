@@ -184,6 +184,68 @@ extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int6
 	return KIC_OK;
 }
 
+// kic_bench_attn_decode times one decode attention call over n sequences of len keys each (every row at
+// its sequence's last position; each sequence its own blocks, so nothing is read twice) with up to splits
+// chunks a row (0: what a model whose partials hold n rows takes, kic_attn_decode_splits). Bytes are the K
+// and V rows the call reads.
+extern "C" KIC_API kic_status kic_bench_attn_decode(int32_t kv_type, int32_t heads, int32_t heads_kv, int32_t head_dim,
+                                                    int32_t len, int32_t n, int32_t splits, int32_t iters,
+                                                    double *bytes_per_sec, double *us_per_call) {
+	if (!bytes_per_sec || !us_per_call || iters <= 0 || len <= 0 || n <= 0)
+		return kic_set_error(KIC_ERR_INVALID, "kic_bench_attn_decode: bad argument");
+	const int block_tokens = 16;
+	int64_t nq = (int64_t)heads * head_dim, nkv = (int64_t)heads_kv * head_dim;
+	int blocks = (len + block_tokens - 1) / block_tokens;
+	uint64_t row = kic_kv_row_bytes(kv_type, nkv), slots = (uint64_t)n * blocks * block_tokens;
+	if (!row) return kic_set_error(KIC_ERR_INVALID, "KV cache type %d", kv_type);
+	std::vector<int32_t> table((size_t)n * blocks), pos(n, len - 1), seq(n);
+	for (int i = 0; i < n; i++) {
+		seq[i] = i;
+		for (int b = 0; b < blocks; b++) table[(size_t)i * blocks + b] = i * blocks + b;
+	}
+	dbuf kd, vd, td, qd, od, pd, sd, part, counters;
+	KIC_TRY(to_dev(kd, nullptr, slots * row));
+	KIC_TRY(to_dev(vd, nullptr, slots * row));
+	KIC_CUDA(cudaMemset(kd.p, 0, slots * row)); // zeros: finite in every type, and no scale reads a NaN
+	KIC_CUDA(cudaMemset(vd.p, 0, slots * row));
+	KIC_TRY(to_dev(td, table.data(), sizeof(int32_t) * table.size()));
+	KIC_TRY(to_dev(qd, nullptr, sizeof(float) * n * nq));
+	KIC_CUDA(cudaMemset(qd.p, 0, sizeof(float) * n * nq));
+	KIC_TRY(to_dev(od, nullptr, sizeof(float) * n * nq));
+	KIC_TRY(to_dev(pd, pos.data(), sizeof(int32_t) * n));
+	KIC_TRY(to_dev(sd, seq.data(), sizeof(int32_t) * n));
+	KIC_TRY(to_dev(part, nullptr, sizeof(float) * kic_attn_partials(n, heads, head_dim)));
+	KIC_TRY(to_dev(counters, nullptr, sizeof(int) * n * heads_kv));
+	KIC_CUDA(cudaMemset(counters.p, 0, sizeof(int) * n * heads_kv));
+	kic_kv_view kv;
+	kv.k = kd.as<uint8_t>(), kv.v = vd.as<uint8_t>(), kv.tables = td.as<int32_t>(), kv.max_blocks = blocks;
+	kv.block_tokens = block_tokens, kv.kv_dim = (int)nkv, kv.type = kv_type;
+	kv.scales = kv_type == KIC_Q8_0 ? (int64_t)(slots * nkv) : 0;
+	kic_attn_args a;
+	a.q = qd.as<float>(), a.q_stride = nq, a.out = od.as<float>(), a.seq = sd.as<int32_t>(), a.pos = pd.as<int32_t>();
+	a.n = n, a.heads = heads, a.heads_kv = heads_kv, a.head_dim = head_dim, a.scale = (float)(1.0 / sqrt((double)head_dim));
+	a.splits = splits > 0 ? splits : kic_attn_decode_splits(n, n);
+	auto once = [&]() { return launch_attn_decode(a, kv, part.as<float>(), counters.as<int>(), 0); };
+	for (int i = 0; i < 3; i++) KIC_TRY(once());
+	cudaEvent_t e0, e1;
+	KIC_CUDA(cudaEventCreate(&e0));
+	KIC_CUDA(cudaEventCreate(&e1));
+	cudaEventRecord(e0);
+	kic_status st = KIC_OK;
+	for (int i = 0; i < iters && st == KIC_OK; i++) st = once();
+	cudaEventRecord(e1);
+	float ms = 0;
+	cudaEventSynchronize(e1);
+	cudaEventElapsedTime(&ms, e0, e1);
+	cudaEventDestroy(e0);
+	cudaEventDestroy(e1);
+	KIC_TRY(st);
+	KIC_CUDA(cudaDeviceSynchronize());
+	*bytes_per_sec = 2.0 * n * len * row * iters / (ms / 1e3);
+	*us_per_call = ms * 1e3 / iters;
+	return KIC_OK;
+}
+
 extern "C" KIC_API kic_status kic_test_rmsnorm(const float *x, const float *w, int32_t n, int32_t dim, float eps, float *y) {
 	dbuf xd, wd, yd;
 	KIC_TRY(to_dev(xd, x, sizeof(float) * n * dim));
@@ -430,7 +492,7 @@ extern "C" KIC_API kic_status kic_test_attention(int32_t kv_type, const float *q
 	kic_attn_args a;
 	a.q = qd.as<float>(), a.q_stride = nq, a.out = od.as<float>(), a.seq = sd.as<int32_t>(), a.pos = pd.as<int32_t>();
 	a.n = n, a.heads = heads, a.heads_kv = heads_kv, a.head_dim = head_dim, a.scale = (float)(1.0 / sqrt((double)head_dim));
-	a.window = window, a.softcap = softcap;
+	a.window = window, a.softcap = softcap, a.splits = kic_attn_decode_splits(n, n);
 	dbuf counters;
 	KIC_TRY(to_dev(counters, nullptr, sizeof(int) * n * heads_kv));
 	KIC_CUDA(cudaMemset(counters.p, 0, sizeof(int) * n * heads_kv));

@@ -12,6 +12,7 @@
 
 #include "kic_test.h"
 #include "types.h"
+#include "layout.h"
 
 #define TOL_F32 1e-5
 #define TOL_BF16 2e-2
@@ -473,6 +474,8 @@ static void test_matvec_qkv(int dtype, int kv_type, int heads, int hkv, int hd, 
 	free(w), free(wq), free(x), free(xn), free(bias), free(g), free(b), free(y), free(want), free(k), free(v), free(raw);
 }
 
+static void bench_attn(double copy);
+
 // bench_matvec prints the weight bandwidth of the decode projections of two real shapes (not a check), as GB/s and
 // as a share of the device's copy bandwidth measured here (kic_measure_bandwidth: what bench calls the roofline).
 // The block formats and Q8_0 run both paths, the float kernels and the int8 path, on the same matrix: one run says
@@ -538,6 +541,37 @@ static void bench_matvec(void) {
 			       copy > 0 ? 100 * bps / copy : 0);
 			if (p && us > 0) printf("  (int8 %.2fx the float kernel's speed)", us_float / us);
 			printf("\n");
+		}
+	}
+	bench_attn(copy);
+}
+
+// bench_attn prints decode attention's KV bandwidth (not a check) for the Llama-3.2-1B and Llama-3.1-8B
+// attention shapes with the KV cache in f16: one row at several context lengths, with the 16 splits a full
+// batch's row gets and with the splits one row takes (kic_attn_decode_splits), and 64 rows of 2048 keys.
+static void bench_attn(double copy) {
+	struct {
+		const char *what;
+		int heads, hkv, hd;
+	} shapes[] = {{"llama3.2-1b", 32, 8, 64}, {"llama3.1-8b", 32, 8, 128}};
+	int lens[] = {512, 2048, 8192, 32768};
+	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		for (unsigned l = 0; l < sizeof lens / sizeof lens[0] + 1; l++) {
+			int last = l == sizeof lens / sizeof lens[0], n = last ? 64 : 1, len = last ? 2048 : lens[l];
+			for (int p = 0; p < 2; p++) {
+				int splits = p ? 0 : KIC_ATTN_SPLITS;
+				if (last && p) break; // 64 rows take KIC_ATTN_SPLITS either way
+				double bps = 0, us = 0;
+				if (kic_bench_attn_decode(KIC_F16, shapes[i].heads, shapes[i].hkv, shapes[i].hd, len, n, splits, 100, &bps,
+				                          &us) != KIC_OK) {
+					printf("bench attention %s failed: %s\n", shapes[i].what, kic_last_error());
+					continue;
+				}
+				char sp[24];
+				snprintf(sp, sizeof sp, "splits %d", splits ? splits : kic_attn_decode_splits(n, n));
+				printf("bench attention decode %-12s f16 %2d rows x %5d keys %-10s %8.1f us  %7.1f GB/s  %5.1f%% of copy\n",
+				       shapes[i].what, n, len, sp, us, bps / 1e9, copy > 0 ? 100 * bps / copy : 0);
+			}
 		}
 	}
 }
@@ -1131,6 +1165,11 @@ int main(void) {
 		}
 		test_attention(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 77, 5, 0);
 		test_attention(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0);
+		// One decode row takes up to KIC_ATTN_MAX_SPLITS splits: 47 active here, 79 at 5000 keys (merges
+		// of more than 32 partials, in rounds).
+		test_attention(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 1, 0);
+		test_attention(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 5000, 1, 0);
+		test_attention_ws(KIC_F32, shapes[s][0], shapes[s][1], shapes[s][2], 5000, 1, 0, 1300, 0.5f);
 	}
 	// Sliding windows (Mistral, Gemma's local layers, Phi-3) and soft-capped scores (Gemma 2): windows shorter
 	// than a tile, across tiles and split-K chunks, longer than every query's history (no effect); decode
@@ -1164,6 +1203,7 @@ int main(void) {
 				test_attention(kv_types[t], shapes[s][0], shapes[s][1], shapes[s][2], 1500, 200, kernel);
 			test_attention(kv_types[t], shapes[s][0], shapes[s][1], shapes[s][2], 77, 5, 0);
 			test_attention(kv_types[t], shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0);
+			test_attention(kv_types[t], shapes[s][0], shapes[s][1], shapes[s][2], 5000, 1, 0);
 		}
 	}
 	test_sample();

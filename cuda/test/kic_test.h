@@ -40,6 +40,9 @@ KIC_API int32_t kic_test_matvec_q8_warps(int32_t warps);
  * and microseconds per call. */
 KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t int8,
                                     int32_t iters, double *bytes_per_sec, double *us_per_call);
+KIC_API kic_status kic_bench_attn_decode(int32_t kv_type, int32_t heads, int32_t heads_kv, int32_t head_dim, int32_t len,
+                                         int32_t n, int32_t splits, int32_t iters, double *bytes_per_sec,
+                                         double *us_per_call);
 KIC_API kic_status kic_test_rmsnorm(const float *x, const float *w, int32_t n, int32_t dim, float eps, float *y);
 /* y += rmsnorm(x) * w (Gemma's post-norms). */
 KIC_API kic_status kic_test_rmsnorm_add(const float *x, const float *w, int32_t n, int32_t dim, float eps, float *y);

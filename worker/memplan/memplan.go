@@ -417,7 +417,7 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 	take(pool)           // V
 	kv = used - kStart
 	for _, n := range []uint64{B * E, B * max(E, nq), B * qw, B * nkv, B * nkv, B * nq, B * F, B * F, L * V,
-		L * uint64(h.Heads) * attnSplits * (uint64(h.HeadDim) + 2), // decode attention partials
+		max(L*attnSplits, attnMaxSplits) * uint64(h.Heads) * (uint64(h.HeadDim) + 2), // attention partials (kic_attn_partial_slots)
 		L * gather, // tensor parallelism: every rank's logits, for rank 0 to put in order
 	} {
 		take(n * f32)
@@ -436,6 +436,7 @@ func Scratch(h model.Hyper, s Sizing) (size, kv uint64) {
 const (
 	cublasWorkspace = 32 * MiB
 	attnSplits      = 16
+	attnMaxSplits   = 128
 	w16Elems        = 8 * MiB
 	stageBytes      = 16 * MiB
 )
