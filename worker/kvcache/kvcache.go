@@ -49,35 +49,6 @@ var ErrFull = errors.New("KV cache is full")
 // --prefill-chunk; the scheduler says why 512).
 const DefaultStepTokens = 512
 
-// Tokens is the pool size, in tokens, of a worker that serves concurrency
-// sequences of at most maxContext tokens each (serve's --max-context and
-// --max-concurrent; the InferenceWorker's serving fields): maxContext ×
-// concurrency when maxContext is set, else the model's context, at most 32768.
-// seqTokens, when positive, is the most one sequence holds however long it
-// grows (SeqTokens: a windowed model's).
-func Tokens(contextLength, maxContext, concurrency, seqTokens int) int {
-	perSeq := func(n int) int {
-		if seqTokens > 0 {
-			return min(n, seqTokens)
-		}
-		return n
-	}
-	if maxContext > 0 {
-		return perSeq(maxContext) * max(concurrency, 1)
-	}
-	return perSeq(min(contextLength, maxDefaultTokens))
-}
-
-// SeqTokens is the most tokens' worth of blocks one sequence holds when every
-// layer reads only the last window positions and each step adds at most step
-// tokens (WindowBlocks), 0 without a window (a sequence holds all it has).
-func SeqTokens(window, step, blockTokens int) int {
-	if window <= 0 {
-		return 0
-	}
-	return WindowBlocks(window, max(step, 1), blockTokens) * blockTokens
-}
-
 // BlocksFor is how many blocks of blockTokens hold tokens tokens.
 func BlocksFor(tokens, blockTokens int) int {
 	if tokens <= 0 {

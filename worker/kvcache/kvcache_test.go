@@ -117,22 +117,22 @@ func TestCachedBlocksAreEvictedLeastRecentlyUsedFirst(t *testing.T) {
 	}
 }
 
-func TestTokens(t *testing.T) {
-	w := SeqTokens(4096, 512, 16) // Mistral's window, the default chunk
-	if w != WindowBlocks(4096, 512, 16)*16 || w < 4096+512 || w > 4096+512+32 || SeqTokens(0, 512, 16) != 0 {
-		t.Fatalf("SeqTokens(4096, 512, 16) = %d", w)
+func TestPoolBlocks(t *testing.T) {
+	w := WindowBlocks(4096, 512, 16) // Mistral's window and the default chunk: the blocks a sequence keeps
+	if w*16 < 4096+512 || w*16 > 4096+512+32 {
+		t.Fatalf("WindowBlocks(4096, 512, 16) = %d", w)
 	}
-	for _, c := range []struct{ ctx, maxCtx, conc, seq, want int }{
-		{2048, 0, 8, 0, 2048},       // the model's context
-		{131072, 0, 8, 0, 32768},    // at most 32768 by default
-		{131072, 4096, 8, 0, 32768}, // explicit: every slot at its context
-		{2048, 512, 0, 0, 512},
-		{32768, 32768, 8, w, 8 * w}, // windowed: every slot at its window
-		{32768, 0, 1, w, w},
-		{32768, 1024, 8, w, 8 * 1024}, // a context shorter than the window
+	for _, c := range []struct{ ctx, maxCtx, conc, window, want int }{
+		{2048, 0, 8, 0, 2048 / 16},          // the model's context
+		{131072, 0, 8, 0, 32768 / 16},       // at most 32768 by default
+		{131072, 4096, 8, 0, 8 * 4096 / 16}, // explicit: every slot at its context
+		{2048, 512, 0, 0, 512 / 16},
+		{32768, 32768, 8, 4096, 8 * w}, // windowed: every slot at its window
+		{32768, 0, 1, 4096, w},
+		{32768, 1024, 8, 4096, 8 * 1024 / 16}, // a context shorter than the window
 	} {
-		if got := Tokens(c.ctx, c.maxCtx, c.conc, c.seq); got != c.want {
-			t.Errorf("Tokens(%d, %d, %d, %d) = %d, want %d", c.ctx, c.maxCtx, c.conc, c.seq, got, c.want)
+		if got := Plain(4, c.window).PoolBlocks(c.ctx, c.maxCtx, c.conc, 512, 16); got != c.want {
+			t.Errorf("PoolBlocks(%d, %d, %d) with window %d = %d, want %d", c.ctx, c.maxCtx, c.conc, c.window, got, c.want)
 		}
 	}
 }

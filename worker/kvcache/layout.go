@@ -107,9 +107,10 @@ func (l Layout) SeqBlocks(tokens, step, blockTokens int) int {
 
 // PoolBlocks is the pool size, in blocks, of an engine that serves
 // concurrency sequences of at most maxContext tokens each (serve's
-// --max-context and --max-concurrent) in steps of at most step tokens: each
-// sequence at its longest, or without maxContext one sequence of the model's
-// context (at most 32768 tokens; see Tokens).
+// --max-context and --max-concurrent; the InferenceWorker's serving fields)
+// in steps of at most step tokens: each sequence at its longest (a window
+// group's blocks at a window and a step), or without maxContext one sequence
+// of the model's context, at most maxDefaultTokens.
 func (l Layout) PoolBlocks(contextLength, maxContext, concurrency, step, blockTokens int) int {
 	if maxContext > 0 {
 		return l.SeqBlocks(maxContext, step, blockTokens) * max(concurrency, 1)

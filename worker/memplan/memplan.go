@@ -20,7 +20,7 @@ const MiB = 1 << 20
 // Options are the sizing knobs of the CUDA loader; zero values take the defaults.
 type Options struct {
 	// MaxContext and Concurrency are what the worker serves (serve's
-	// --max-context and --max-concurrent): through kvcache.Tokens they give the
+	// --max-context and --max-concurrent): through kvcache.Layout.PoolBlocks they give the
 	// least KV cache the worker needs, which ForModel plans (and the operator
 	// schedules by); on the GPU, ForDevice gives the pool whatever
 	// GPUMemoryUtilization leaves beyond that. MaxContext 0 means the model's.
@@ -39,7 +39,7 @@ type Options struct {
 	// PrefillChunk is the most prompt tokens the scheduler adds to a sequence in
 	// one step (serve's --prefill-chunk); 0 means kvcache.DefaultStepTokens. With
 	// a model whose every layer is windowed it bounds what one sequence holds
-	// (kvcache.SeqTokens), so the least KV cache is a window per sequence, not a
+	// (kvcache.WindowBlocks), so the least KV cache is a window per sequence, not a
 	// context.
 	PrefillChunk int
 	// MaxBatch is the most tokens one forward call runs (a prefill chunk);

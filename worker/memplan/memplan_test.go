@@ -74,7 +74,7 @@ func TestMemoryPlanGPTQKV(t *testing.T) {
 	}
 }
 
-// The serving options size the KV cache with kvcache.Tokens: the model's context
+// The serving options size the KV cache with kvcache.Layout.PoolBlocks: the model's context
 // (at most 32768) by default, every slot's context when --max-context is set.
 func TestServingOptionsSizeTheKVCache(t *testing.T) {
 	for _, c := range []struct {
@@ -94,11 +94,11 @@ func TestServingOptionsSizeTheKVCache(t *testing.T) {
 	// (and the prefill chunk's), not its 32k context; Gemma 3's global layers need everything.
 	mistral := llama32_1b
 	mistral.ContextLength, mistral.Blocks, mistral.SlidingWindow = 32768, 32, 4096
-	per := kvcache.SeqTokens(4096, 512, kvcache.DefaultBlockTokens)
+	per := kvcache.WindowBlocks(4096, 512, kvcache.DefaultBlockTokens) * kvcache.DefaultBlockTokens
 	if got := (Options{MaxContext: 32768, Concurrency: 8}).WithDefaults(mistral).KVCacheTokens; got != 8*per || per > 4096+512+32 {
 		t.Errorf("windowed model, 8 slots of 32768: %d KV tokens, want 8 x %d", got, per)
 	}
-	if got := (Options{MaxContext: 32768, Concurrency: 8, PrefillChunk: 64}).WithDefaults(mistral).KVCacheTokens; got != 8*kvcache.SeqTokens(4096, 64, 16) {
+	if got := (Options{MaxContext: 32768, Concurrency: 8, PrefillChunk: 64}).WithDefaults(mistral).KVCacheTokens; got != 8*kvcache.WindowBlocks(4096, 64, 16)*16 {
 		t.Errorf("windowed model, chunks of 64: %d KV tokens", got)
 	}
 	gemma := mistral
