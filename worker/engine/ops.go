@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 )
 
@@ -10,22 +11,8 @@ import (
 // implementations (PyTorch fp32, ggml CPU) do; norms and softmax accumulate
 // in float64 because they are cheap and that keeps them closest to exact.
 
-// dot is an unrolled float32 dot product.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
+// dot is a·b in float32 (gguf's kernel: AVX2 where the processor has it).
+func dot(a, b []float32) float32 { return gguf.DotF32(a, b) }
 
 // rmsNorm writes x / sqrt(mean(x²) + eps) * w.
 func rmsNorm(out, x, w []float32, eps float32) {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"sync"
+	"unsafe"
 )
 
 // F32, F16 and BF16 are one-element blocks: their rows in the type table
@@ -22,7 +23,7 @@ func quantF32(dst []byte, src []float32) {
 	}
 }
 
-func dotF32(row []byte, x, _ []float32) float32 {
+func dotF32Go(row []byte, x, _ []float32) float32 {
 	row = row[:4*len(x)]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -39,7 +40,7 @@ func dotF32(row []byte, x, _ []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-func dequantF16(dst []float32, src []byte) {
+func dequantF16Go(dst []float32, src []byte) {
 	for i := range dst {
 		dst[i] = F16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
 	}
@@ -70,7 +71,7 @@ func f16Values() *[1 << 16]float32 {
 	return f16Table
 }
 
-func dotF16(row []byte, x, _ []float32) float32 {
+func dotF16Go(row []byte, x, _ []float32) float32 {
 	tab := f16Values()
 	row = row[:2*len(x)]
 	var s0, s1, s2, s3 float32
@@ -88,7 +89,7 @@ func dotF16(row []byte, x, _ []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-func dequantBF16(dst []float32, src []byte) {
+func dequantBF16Go(dst []float32, src []byte) {
 	for i := range dst {
 		dst[i] = BF16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
 	}
@@ -100,7 +101,7 @@ func quantBF16(dst []byte, src []float32) {
 	}
 }
 
-func dotBF16(row []byte, x, _ []float32) float32 {
+func dotBF16Go(row []byte, x, _ []float32) float32 {
 	row = row[:2*len(x)]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -115,4 +116,87 @@ func dotBF16(row []byte, x, _ []float32) float32 {
 		s0 += BF16ToF32(binary.LittleEndian.Uint16(row[2*i:])) * x[i]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// The float kernels the type table uses: the AVX2 ones (dotfloat_amd64.s) over whole vectors of 32 values
+// where the processor has them, the Go ones above for the rest. Summation order differs between the two, so
+// results agree to float32 rounding, and a row of a given length always takes the same path.
+
+// floatVec is how many of n values the AVX2 float kernels take: whole vectors of 32, none without AVX2.
+func floatVec(n int) int {
+	if !hasAVX2 {
+		return 0
+	}
+	return n &^ 31
+}
+
+func dotF32(row []byte, x, _ []float32) float32 {
+	n := floatVec(len(x))
+	var s float32
+	if n > 0 {
+		_ = row[4*n-1]
+		s = dotF32AVX2((*float32)(unsafe.Pointer(&row[0])), &x[0], n)
+	}
+	return s + dotF32Go(row[4*n:], x[n:], nil)
+}
+
+func dotF16(row []byte, x, _ []float32) float32 {
+	n := floatVec(len(x))
+	var s float32
+	if n > 0 {
+		_ = row[2*n-1]
+		s = dotF16AVX2(&row[0], &x[0], n)
+	}
+	return s + dotF16Go(row[2*n:], x[n:], nil)
+}
+
+func dotBF16(row []byte, x, _ []float32) float32 {
+	n := floatVec(len(x))
+	var s float32
+	if n > 0 {
+		_ = row[2*n-1]
+		s = dotBF16AVX2(&row[0], &x[0], n)
+	}
+	return s + dotBF16Go(row[2*n:], x[n:], nil)
+}
+
+func dequantF16(dst []float32, src []byte) {
+	n := floatVec(len(dst))
+	if n > 0 {
+		_ = src[2*n-1]
+		cvtF16AVX2(&dst[0], &src[0], n)
+	}
+	dequantF16Go(dst[n:], src[2*n:])
+}
+
+func dequantBF16(dst []float32, src []byte) {
+	n := floatVec(len(dst))
+	if n > 0 {
+		_ = src[2*n-1]
+		cvtBF16AVX2(&dst[0], &src[0], n)
+	}
+	dequantBF16Go(dst[n:], src[2*n:])
+}
+
+// DotF32 is a·b over len(a) values (b at least as long): the CPU engine's float32 products (a prefill's
+// dequantized rows, attention), on the same kernels as an F32 row.
+func DotF32(a, b []float32) float32 {
+	b = b[:len(a)]
+	n := floatVec(len(a))
+	var s float32
+	if n > 0 {
+		s = dotF32AVX2(&a[0], &b[0], n)
+	}
+	var s0, s1, s2, s3 float32
+	i := n
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s + ((s0 + s1) + (s2 + s3))
 }
