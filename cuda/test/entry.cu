@@ -184,6 +184,58 @@ extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int6
 	return KIC_OK;
 }
 
+// kic_bench_gemm times one prefill-sized product (launch_gemm) of n tokens with a rows x cols matrix of dtype,
+// whose dequantization scratch holds w16_elems fp16 values (block formats and Q8_0 are dequantized that many
+// at a time: a whole number of rows), as the model's scratch (KIC_W16_ELEMS) does; 0 means the whole matrix.
+// flops_per_sec counts the one product (2 * rows * cols * n), not the hi/lo pair it takes.
+extern "C" KIC_API kic_status kic_bench_gemm(int32_t dtype, int64_t rows, int64_t cols, int32_t n, int64_t w16_elems,
+                                             int32_t iters, double *flops_per_sec, double *us_per_call) {
+	if (!flops_per_sec || !us_per_call || iters <= 0 || n <= 0) return kic_set_error(KIC_ERR_INVALID, "kic_bench_gemm: bad argument");
+	uint64_t count = (uint64_t)rows * cols, bytes = kic_type_bytes(dtype, count);
+	if (!bytes) return kic_set_error(KIC_ERR_INVALID, "kic_bench_gemm: type %d with %lld columns", dtype, (long long)cols);
+	kic_mat w;
+	w.dtype = dtype, w.rows = rows, w.cols = cols;
+	dbuf wd, ws, xd, yd, a16, w16;
+	KIC_TRY(to_dev(wd, nullptr, dtype == KIC_Q8_0 ? count : bytes));
+	KIC_CUDA(cudaMemset(wd.p, 0x11, dtype == KIC_Q8_0 ? count : bytes)); // small finite fp16 scales
+	if (dtype == KIC_Q8_0) {
+		KIC_TRY(to_dev(ws, nullptr, count / 32 * 2));
+		KIC_CUDA(cudaMemset(ws.p, 0x11, count / 32 * 2));
+	}
+	w.data = wd.p, w.scales = ws.as<__half>();
+	KIC_TRY(to_dev(xd, nullptr, sizeof(float) * n * cols));
+	KIC_CUDA(cudaMemset(xd.p, 0, sizeof(float) * n * cols));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * rows));
+	kic_gemm_scratch sc;
+	sc.act16_elems = (int64_t)n * cols;
+	sc.w16_elems = w16_elems > 0 ? w16_elems : (int64_t)count;
+	KIC_TRY(to_dev(a16, nullptr, sc.act16_elems * 4)); // hi and lo halves
+	KIC_TRY(to_dev(w16, nullptr, sc.w16_elems * 2));
+	sc.act16 = a16.p, sc.w16 = w16.as<__half>();
+	cublasHandle_t h;
+	if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
+	auto once = [&]() { return launch_gemm(h, w, xd.as<float>(), n, nullptr, false, yd.as<float>(), sc, 0); };
+	kic_status st = KIC_OK;
+	for (int i = 0; i < 2 && st == KIC_OK; i++) st = once(); // cuBLAS's heuristics and kernel loading
+	cudaEvent_t e0, e1;
+	cudaEventCreate(&e0);
+	cudaEventCreate(&e1);
+	cudaEventRecord(e0);
+	for (int i = 0; i < iters && st == KIC_OK; i++) st = once();
+	cudaEventRecord(e1);
+	float ms = 0;
+	cudaEventSynchronize(e1);
+	cudaEventElapsedTime(&ms, e0, e1);
+	cudaEventDestroy(e0);
+	cudaEventDestroy(e1);
+	cublasDestroy(h);
+	KIC_TRY(st);
+	KIC_CUDA(cudaDeviceSynchronize());
+	*flops_per_sec = 2.0 * rows * cols * n * iters / (ms / 1e3);
+	*us_per_call = ms * 1e3 / iters;
+	return KIC_OK;
+}
+
 // kic_bench_attn_decode times one decode attention call over n sequences of len keys each (every row at
 // its sequence's last position; each sequence its own blocks, so nothing is read twice) with up to splits
 // chunks a row (0: what a model whose partials hold n rows takes, kic_attn_decode_splits). Bytes are the K

@@ -475,6 +475,7 @@ static void test_matvec_qkv(int dtype, int kv_type, int heads, int hkv, int hd, 
 }
 
 static void bench_attn(double copy);
+static void bench_gemm(void);
 
 // bench_matvec prints the weight bandwidth of the decode projections of two real shapes (not a check), as GB/s and
 // as a share of the device's copy bandwidth measured here (kic_measure_bandwidth: what bench calls the roofline).
@@ -544,6 +545,40 @@ static void bench_matvec(void) {
 		}
 	}
 	bench_attn(copy);
+	bench_gemm();
+}
+
+// bench_gemm prints the prefill products of the Llama-3.1-8B shape (1024 tokens, a prefill chunk) as Q4_K_M
+// stores them, and in bf16, with the quantized weights dequantized to fp16 through scratch of the model's
+// size (KIC_W16_ELEMS), four times it, and the whole matrix: how much the chunking costs the quantized prefill.
+static void bench_gemm(void) {
+	struct {
+		const char *what;
+		int dtype;
+		long rows, cols;
+	} shapes[] = {
+	    {"llama3.1-8b qkv", KIC_BF16, 6144, 4096},       {"llama3.1-8b qkv", KIC_Q4_K, 6144, 4096},
+	    {"llama3.1-8b gate+up", KIC_BF16, 28672, 4096}, {"llama3.1-8b gate+up", KIC_Q4_K, 28672, 4096},
+	    {"llama3.1-8b down", KIC_BF16, 4096, 14336},    {"llama3.1-8b down", KIC_Q6_K, 4096, 14336},
+	    {"llama3.1-8b down", KIC_Q4_K, 4096, 14336},
+	};
+	const long scratch[] = {KIC_W16_ELEMS, 4 * KIC_W16_ELEMS, 0};
+	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		int quant = shapes[i].dtype != KIC_BF16;
+		for (unsigned k = 0; k < (quant ? 3u : 1u); k++) {
+			double fps = 0, us = 0;
+			if (kic_bench_gemm(shapes[i].dtype, shapes[i].rows, shapes[i].cols, 1024, scratch[k], 10, &fps, &us) != KIC_OK) {
+				printf("bench gemm %s failed: %s\n", shapes[i].what, kic_last_error());
+				continue;
+			}
+			char sc[32];
+			if (!quant) snprintf(sc, sizeof sc, "-");
+			else if (scratch[k]) snprintf(sc, sizeof sc, "scratch %ldM", scratch[k] >> 20);
+			else snprintf(sc, sizeof sc, "scratch whole");
+			printf("bench gemm %-20s %-5s %6ldx%-5ld n=1024 %-14s %8.1f us  %6.1f TFLOP/s (one product; hi+lo is two)\n",
+			       shapes[i].what, kic_type(shapes[i].dtype)->name, shapes[i].rows, shapes[i].cols, sc, us, fps / 1e12);
+		}
+	}
 }
 
 // bench_attn prints decode attention's KV bandwidth (not a check) for the Llama-3.2-1B and Llama-3.1-8B

@@ -40,6 +40,8 @@ KIC_API int32_t kic_test_matvec_q8_warps(int32_t warps);
  * and microseconds per call. */
 KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t int8,
                                     int32_t iters, double *bytes_per_sec, double *us_per_call);
+KIC_API kic_status kic_bench_gemm(int32_t dtype, int64_t rows, int64_t cols, int32_t n, int64_t w16_elems, int32_t iters,
+                                  double *flops_per_sec, double *us_per_call);
 KIC_API kic_status kic_bench_attn_decode(int32_t kv_type, int32_t heads, int32_t heads_kv, int32_t head_dim, int32_t len,
                                          int32_t n, int32_t splits, int32_t iters, double *bytes_per_sec,
                                          double *us_per_call);

@@ -51,3 +51,37 @@ func benchmarkDecode(b *testing.B, int8 bool) {
 		tok = argmax(out[0])
 	}
 }
+
+// BenchmarkPrefill prefills a 64-token prompt into a new sequence on the model
+// named by KUBEINFER_BENCH_MODEL, with the int8 products (the default), for
+// profiles of the prefill path: go test ./worker/engine -run - -bench Prefill -cpuprofile cpu.out
+func BenchmarkPrefill(b *testing.B) {
+	path := os.Getenv("KUBEINFER_BENCH_MODEL")
+	if path == "" {
+		b.Skip("KUBEINFER_BENCH_MODEL is not set")
+	}
+	m, err := model.Load(path, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	c, err := NewCPU(m, CPUOptions{KVCacheTokens: 4096, MatvecInt8: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	prompt := make([]int, 64)
+	for i := range prompt {
+		prompt[i] = (i*7919 + 1) % m.Hyper.VocabSize
+	}
+	for b.Loop() {
+		seq, err := c.NewSequence(len(prompt))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Prefill(seq, prompt, false); err != nil {
+			b.Fatal(err)
+		}
+		c.FreeSequence(seq)
+	}
+}
