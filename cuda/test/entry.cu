@@ -140,36 +140,32 @@ extern "C" KIC_API kic_status kic_test_linear_act(int32_t act, int32_t dtype, co
 	return finish(y, yd, sizeof(float) * n * rows);
 }
 
-extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t int8,
-                                               int32_t iters, double *bytes_per_sec, double *us_per_call) {
-	bench_path path(int8 != 0);
-	if (!bytes_per_sec || !us_per_call || iters <= 0) return kic_set_error(KIC_ERR_INVALID, "kic_bench_matvec: bad argument");
+// bench_weights fills w with a rows x cols matrix of dtype on the device, every byte 0x11 (which makes each
+// fp16 scale of a block format small and finite), in wd (and Q8_0's scales in ws); *bytes is what it stores.
+static kic_status bench_weights(kic_mat &w, dbuf &wd, dbuf &ws, int32_t dtype, int64_t rows, int64_t cols, uint64_t *bytes) {
 	uint64_t n = (uint64_t)rows * cols;
-	// The bytes the matvec reads; memset to 0x11 makes every fp16 scale of a block format small and finite.
-	uint64_t bytes = kic_type_bytes(dtype, n);
-	kic_mat w;
+	*bytes = kic_type_bytes(dtype, n);
+	if (!*bytes) return kic_set_error(KIC_ERR_INVALID, "bench: type %d with %lld columns", dtype, (long long)cols);
 	w.dtype = dtype, w.rows = rows, w.cols = cols;
-	dbuf wd, ws, xd, yd;
-	KIC_TRY(to_dev(wd, nullptr, dtype == KIC_Q8_0 ? n : bytes));
-	KIC_CUDA(cudaMemset(wd.p, 0x11, dtype == KIC_Q8_0 ? n : bytes));
+	KIC_TRY(to_dev(wd, nullptr, dtype == KIC_Q8_0 ? n : *bytes));
+	KIC_CUDA(cudaMemset(wd.p, 0x11, dtype == KIC_Q8_0 ? n : *bytes));
 	if (dtype == KIC_Q8_0) {
 		KIC_TRY(to_dev(ws, nullptr, n / 32 * 2));
 		KIC_CUDA(cudaMemset(ws.p, 0x11, n / 32 * 2));
 	}
 	w.data = wd.p, w.scales = ws.as<__half>();
-	KIC_TRY(to_dev(xd, nullptr, sizeof(float) * cols));
-	KIC_CUDA(cudaMemset(xd.p, 0, sizeof(float) * cols));
-	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * rows));
-	auto once = [&]() {
-		return swiglu ? launch_matvec_glu(KIC_ACT_SILU, w, xd.as<float>(), 1, yd.as<float>(), 0)
-		              : launch_matvec(w, xd.as<float>(), 1, nullptr, false, yd.as<float>(), 0);
-	};
-	for (int i = 0; i < 3; i++) KIC_TRY(once());
+	return KIC_OK;
+}
+
+// time_calls runs once warm times, then iters times between two events, and gives the mean per call.
+template <typename F> static kic_status time_calls(F once, int warm, int iters, double *us_per_call) {
+	kic_status st = KIC_OK;
+	for (int i = 0; i < warm && st == KIC_OK; i++) st = once();
+	KIC_TRY(st);
 	cudaEvent_t e0, e1;
 	KIC_CUDA(cudaEventCreate(&e0));
 	KIC_CUDA(cudaEventCreate(&e1));
 	cudaEventRecord(e0);
-	kic_status st = KIC_OK;
 	for (int i = 0; i < iters && st == KIC_OK; i++) st = once();
 	cudaEventRecord(e1);
 	float ms = 0;
@@ -179,8 +175,27 @@ extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int6
 	cudaEventDestroy(e1);
 	KIC_TRY(st);
 	KIC_CUDA(cudaDeviceSynchronize());
-	*bytes_per_sec = (double)bytes * iters / (ms / 1e3);
 	*us_per_call = ms * 1e3 / iters;
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t int8,
+                                               int32_t iters, double *bytes_per_sec, double *us_per_call) {
+	bench_path path(int8 != 0);
+	if (!bytes_per_sec || !us_per_call || iters <= 0) return kic_set_error(KIC_ERR_INVALID, "kic_bench_matvec: bad argument");
+	kic_mat w;
+	dbuf wd, ws, xd, yd;
+	uint64_t bytes = 0; // what the matvec reads
+	KIC_TRY(bench_weights(w, wd, ws, dtype, rows, cols, &bytes));
+	KIC_TRY(to_dev(xd, nullptr, sizeof(float) * cols));
+	KIC_CUDA(cudaMemset(xd.p, 0, sizeof(float) * cols));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * rows));
+	auto once = [&]() {
+		return swiglu ? launch_matvec_glu(KIC_ACT_SILU, w, xd.as<float>(), 1, yd.as<float>(), 0)
+		              : launch_matvec(w, xd.as<float>(), 1, nullptr, false, yd.as<float>(), 0);
+	};
+	KIC_TRY(time_calls(once, 3, iters, us_per_call));
+	*bytes_per_sec = bytes / (*us_per_call / 1e6);
 	return KIC_OK;
 }
 
@@ -191,18 +206,10 @@ extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int6
 extern "C" KIC_API kic_status kic_bench_gemm(int32_t dtype, int64_t rows, int64_t cols, int32_t n, int64_t w16_elems,
                                              int32_t iters, double *flops_per_sec, double *us_per_call) {
 	if (!flops_per_sec || !us_per_call || iters <= 0 || n <= 0) return kic_set_error(KIC_ERR_INVALID, "kic_bench_gemm: bad argument");
-	uint64_t count = (uint64_t)rows * cols, bytes = kic_type_bytes(dtype, count);
-	if (!bytes) return kic_set_error(KIC_ERR_INVALID, "kic_bench_gemm: type %d with %lld columns", dtype, (long long)cols);
 	kic_mat w;
-	w.dtype = dtype, w.rows = rows, w.cols = cols;
 	dbuf wd, ws, xd, yd, a16, w16;
-	KIC_TRY(to_dev(wd, nullptr, dtype == KIC_Q8_0 ? count : bytes));
-	KIC_CUDA(cudaMemset(wd.p, 0x11, dtype == KIC_Q8_0 ? count : bytes)); // small finite fp16 scales
-	if (dtype == KIC_Q8_0) {
-		KIC_TRY(to_dev(ws, nullptr, count / 32 * 2));
-		KIC_CUDA(cudaMemset(ws.p, 0x11, count / 32 * 2));
-	}
-	w.data = wd.p, w.scales = ws.as<__half>();
+	uint64_t bytes = 0, count = (uint64_t)rows * cols;
+	KIC_TRY(bench_weights(w, wd, ws, dtype, rows, cols, &bytes));
 	KIC_TRY(to_dev(xd, nullptr, sizeof(float) * n * cols));
 	KIC_CUDA(cudaMemset(xd.p, 0, sizeof(float) * n * cols));
 	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * rows));
@@ -215,24 +222,10 @@ extern "C" KIC_API kic_status kic_bench_gemm(int32_t dtype, int64_t rows, int64_
 	cublasHandle_t h;
 	if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
 	auto once = [&]() { return launch_gemm(h, w, xd.as<float>(), n, nullptr, false, yd.as<float>(), sc, 0); };
-	kic_status st = KIC_OK;
-	for (int i = 0; i < 2 && st == KIC_OK; i++) st = once(); // cuBLAS's heuristics and kernel loading
-	cudaEvent_t e0, e1;
-	cudaEventCreate(&e0);
-	cudaEventCreate(&e1);
-	cudaEventRecord(e0);
-	for (int i = 0; i < iters && st == KIC_OK; i++) st = once();
-	cudaEventRecord(e1);
-	float ms = 0;
-	cudaEventSynchronize(e1);
-	cudaEventElapsedTime(&ms, e0, e1);
-	cudaEventDestroy(e0);
-	cudaEventDestroy(e1);
+	kic_status st = time_calls(once, 2, iters, us_per_call); // 2 warm-up calls: cuBLAS's heuristics, kernel loading
 	cublasDestroy(h);
 	KIC_TRY(st);
-	KIC_CUDA(cudaDeviceSynchronize());
-	*flops_per_sec = 2.0 * rows * cols * n * iters / (ms / 1e3);
-	*us_per_call = ms * 1e3 / iters;
+	*flops_per_sec = 2.0 * rows * cols * n / (*us_per_call / 1e6);
 	return KIC_OK;
 }
 
@@ -278,23 +271,8 @@ extern "C" KIC_API kic_status kic_bench_attn_decode(int32_t kv_type, int32_t hea
 	a.n = n, a.heads = heads, a.heads_kv = heads_kv, a.head_dim = head_dim, a.scale = (float)(1.0 / sqrt((double)head_dim));
 	a.splits = splits > 0 ? splits : kic_attn_decode_splits(n, n);
 	auto once = [&]() { return launch_attn_decode(a, kv, part.as<float>(), counters.as<int>(), 0); };
-	for (int i = 0; i < 3; i++) KIC_TRY(once());
-	cudaEvent_t e0, e1;
-	KIC_CUDA(cudaEventCreate(&e0));
-	KIC_CUDA(cudaEventCreate(&e1));
-	cudaEventRecord(e0);
-	kic_status st = KIC_OK;
-	for (int i = 0; i < iters && st == KIC_OK; i++) st = once();
-	cudaEventRecord(e1);
-	float ms = 0;
-	cudaEventSynchronize(e1);
-	cudaEventElapsedTime(&ms, e0, e1);
-	cudaEventDestroy(e0);
-	cudaEventDestroy(e1);
-	KIC_TRY(st);
-	KIC_CUDA(cudaDeviceSynchronize());
-	*bytes_per_sec = 2.0 * n * len * row * iters / (ms / 1e3);
-	*us_per_call = ms * 1e3 / iters;
+	KIC_TRY(time_calls(once, 3, iters, us_per_call));
+	*bytes_per_sec = 2.0 * n * len * row / (*us_per_call / 1e6);
 	return KIC_OK;
 }
 

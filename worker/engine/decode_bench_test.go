@@ -21,20 +21,7 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 func benchmarkDecode(b *testing.B, int8 bool) {
-	path := os.Getenv("KUBEINFER_BENCH_MODEL")
-	if path == "" {
-		b.Skip("KUBEINFER_BENCH_MODEL is not set")
-	}
-	m, err := model.Load(path, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	c, err := NewCPU(m, CPUOptions{KVCacheTokens: 4096, MatvecInt8: int8})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c, _ := benchCPU(b, int8)
 	seq, err := c.NewSequence(4096)
 	if err != nil {
 		b.Fatal(err)
@@ -56,20 +43,7 @@ func benchmarkDecode(b *testing.B, int8 bool) {
 // named by KUBEINFER_BENCH_MODEL, with the int8 products (the default), for
 // profiles of the prefill path: go test ./worker/engine -run - -bench Prefill -cpuprofile cpu.out
 func BenchmarkPrefill(b *testing.B) {
-	path := os.Getenv("KUBEINFER_BENCH_MODEL")
-	if path == "" {
-		b.Skip("KUBEINFER_BENCH_MODEL is not set")
-	}
-	m, err := model.Load(path, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	c, err := NewCPU(m, CPUOptions{KVCacheTokens: 4096, MatvecInt8: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c, m := benchCPU(b, true)
 	prompt := make([]int, 64)
 	for i := range prompt {
 		prompt[i] = (i*7919 + 1) % m.Hyper.VocabSize
@@ -84,4 +58,23 @@ func BenchmarkPrefill(b *testing.B) {
 		}
 		c.FreeSequence(seq)
 	}
+}
+
+// benchCPU is a CPU engine (closed with the benchmark) on the model named by KUBEINFER_BENCH_MODEL.
+func benchCPU(b *testing.B, int8 bool) (*CPU, *model.Model) {
+	path := os.Getenv("KUBEINFER_BENCH_MODEL")
+	if path == "" {
+		b.Skip("KUBEINFER_BENCH_MODEL is not set")
+	}
+	m, err := model.Load(path, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { m.Close() })
+	c, err := NewCPU(m, CPUOptions{KVCacheTokens: 4096, MatvecInt8: int8})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c, m
 }

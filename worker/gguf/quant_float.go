@@ -140,42 +140,31 @@ func dotF32(row []byte, x, _ []float32) float32 {
 	return s + dotF32Go(row[4*n:], x[n:], nil)
 }
 
-func dotF16(row []byte, x, _ []float32) float32 {
+func dotF16(row []byte, x, _ []float32) float32  { return dot16(row, x, dotF16AVX2, dotF16Go) }
+func dotBF16(row []byte, x, _ []float32) float32 { return dot16(row, x, dotBF16AVX2, dotBF16Go) }
+
+// dot16 is a 16-bit row's dot product with x: avx2 over the whole vectors, fallback for the rest.
+func dot16(row []byte, x []float32, avx2 func(*byte, *float32, int) float32, fallback func([]byte, []float32, []float32) float32) float32 {
 	n := floatVec(len(x))
 	var s float32
 	if n > 0 {
 		_ = row[2*n-1]
-		s = dotF16AVX2(&row[0], &x[0], n)
+		s = avx2(&row[0], &x[0], n)
 	}
-	return s + dotF16Go(row[2*n:], x[n:], nil)
+	return s + fallback(row[2*n:], x[n:], nil)
 }
 
-func dotBF16(row []byte, x, _ []float32) float32 {
-	n := floatVec(len(x))
-	var s float32
-	if n > 0 {
-		_ = row[2*n-1]
-		s = dotBF16AVX2(&row[0], &x[0], n)
-	}
-	return s + dotBF16Go(row[2*n:], x[n:], nil)
-}
+func dequantF16(dst []float32, src []byte)  { cvt16(dst, src, cvtF16AVX2, dequantF16Go) }
+func dequantBF16(dst []float32, src []byte) { cvt16(dst, src, cvtBF16AVX2, dequantBF16Go) }
 
-func dequantF16(dst []float32, src []byte) {
+// cvt16 decodes a 16-bit row: avx2 over the whole vectors, fallback for the rest.
+func cvt16(dst []float32, src []byte, avx2 func(*float32, *byte, int), fallback func([]float32, []byte)) {
 	n := floatVec(len(dst))
 	if n > 0 {
 		_ = src[2*n-1]
-		cvtF16AVX2(&dst[0], &src[0], n)
+		avx2(&dst[0], &src[0], n)
 	}
-	dequantF16Go(dst[n:], src[2*n:])
-}
-
-func dequantBF16(dst []float32, src []byte) {
-	n := floatVec(len(dst))
-	if n > 0 {
-		_ = src[2*n-1]
-		cvtBF16AVX2(&dst[0], &src[0], n)
-	}
-	dequantBF16Go(dst[n:], src[2*n:])
+	fallback(dst[n:], src[2*n:])
 }
 
 // DotF32 is a·b over len(a) values (b at least as long): the CPU engine's float32 products (a prefill's
