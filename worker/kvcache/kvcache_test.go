@@ -151,17 +151,8 @@ func TestWindowGivesBackBlocksOutOfReach(t *testing.T) {
 		}
 		peak := 0
 		for n := 0; n < 300; {
-			k := 1 + (n*7)%step // steps of every size up to step
-			before := s.Held()
-			need := p.Need(n, n+k, step)
-			if err := s.Reserve(seqOf(k, n)); err != nil {
-				t.Fatal(err)
-			}
-			if took := s.Held() - before; took > need {
-				t.Fatalf("step %d at %d tokens: took %d blocks, Need said %d", step, n, took, need)
-			}
-			peak = max(peak, s.Held())
-			s.Filled()
+			k, held := growStep(t, p, s, n, step)
+			peak = max(peak, held)
 			n += k
 			// Every block holding a position the next query (at n) reads is still held.
 			first := max(0, n-window+1) / bt
@@ -251,4 +242,23 @@ func TestWindowedBlocksStayCachedForPrefixes(t *testing.T) {
 		e.Release()
 	}
 	d.Release()
+}
+
+// growStep adds the next step's tokens to s, which holds n: 1 + (n*7)%step of them, so that a run of steps
+// takes every size up to step; it fails the test if the pool takes more blocks than Need said. It returns the
+// count added and the blocks s held at the step's peak (reserved, before Filled gives any back).
+func growStep(t *testing.T, p *Pool, s *Seq, n, step int) (added, held int) {
+	t.Helper()
+	k := 1 + (n*7)%step
+	before := s.Held()
+	need := p.Need(n, n+k, step)
+	if err := s.Reserve(seqOf(k, n)); err != nil {
+		t.Fatal(err)
+	}
+	if took := s.Held() - before; took > need {
+		t.Fatalf("step %d at %d tokens: took %d blocks, Need said %d", step, n, took, need)
+	}
+	held = s.Held()
+	s.Filled()
+	return k, held
 }

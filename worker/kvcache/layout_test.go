@@ -75,16 +75,7 @@ func TestMixedWindowsKeepGlobalBlocks(t *testing.T) {
 		}
 		s := p.NewSeq()
 		for n := 0; n < 200; {
-			k := 1 + (n*7)%step
-			before := s.Held()
-			need := p.Need(n, n+k, step)
-			if err := s.Reserve(seqOf(k, n)); err != nil {
-				t.Fatal(err)
-			}
-			if took := s.Held() - before; took > need {
-				t.Fatalf("step %d at %d tokens: took %d blocks, Need said %d", step, n, took, need)
-			}
-			s.Filled()
+			k, _ := growStep(t, p, s, n, step)
 			n += k
 			full := BlocksFor(n, bt)
 			win := full - max(0, n-window+1)/bt
