@@ -19,6 +19,9 @@
 
 constexpr int kic_attn_splits = KIC_ATTN_SPLITS;
 
+// Decode attention pipelines its key tiles by default; the kernel benchmark turns it off to compare.
+extern bool kic_attn_pipeline;
+
 struct kic_attn_args {
 	const float *q = nullptr;  // n rows, stride q_stride
 	int64_t q_stride = 0;
@@ -29,6 +32,7 @@ struct kic_attn_args {
 	int window = 0;            // > 0: the keys a query sees are its own and the window - 1 before it
 	float softcap = 0.f;       // > 0: scores are soft-capped
 	int splits = kic_attn_splits; // decode: the most chunks a query's keys are cut into (kic_attn_decode_splits)
+	bool pipeline = kic_attn_pipeline; // decode: load the next key tile while computing this one
 };
 
 // Prefill runs on the tensor cores (attn_prefill_tc.cu) where the device has the shared memory for the

@@ -16,6 +16,8 @@
 // scores key t of the tile against its warp's query (key rows padded so that those reads hit distinct banks)
 // and each lane accumulates output dims lane + 32*j (J = ceil(head_dim / 32)). KT is the pool's element
 // type (kvcache.cuh); q8_0 is dequantized once, on the way into shared memory.
+bool kic_attn_pipeline = true;
+
 constexpr int kDecodeTile = 32;
 constexpr int kLoadBatch = 8; // pieces of a tile a thread has in flight at once
 
@@ -28,7 +30,35 @@ __host__ __device__ constexpr int decode_smem_floats(int group, int hd) {
 	return group * hd + kDecodeTile * decode_key_stride(hd) + kDecodeTile * hd;
 }
 
-template <int J, int KT>
+// fetch_pieces loads pieces c0, c0 + blockDim.x, ... (kLoadBatch of them, those below `pieces`) of the tile
+// at key k0: piece c is four elements of key k0 + c / quads, in K and in V.
+template <int KT>
+__device__ __forceinline__ void fetch_pieces(const kic_kv_view &kv, int sq, int k0, int64_t head_off, int quads, int pieces,
+                                             int c0, float4 (&kk)[kLoadBatch], float4 (&vv)[kLoadBatch]) {
+#pragma unroll
+	for (int u = 0; u < kLoadBatch; u++) {
+		int c = c0 + u * blockDim.x, t = c / quads;
+		if (c < pieces) {
+			int64_t off = kv_offset(kv, sq, k0 + t) + head_off + 4 * (c - t * quads);
+			kk[u] = kv_io<KT>::load4(kv.k, kv.scales, off), vv[u] = kv_io<KT>::load4(kv.v, kv.scales, off);
+		}
+	}
+}
+
+// stash_pieces stores what fetch_pieces loaded into the tile's rows in shared memory.
+__device__ __forceinline__ void stash_pieces(float *kt, float *vt, int ks, int hd, int quads, int pieces, int c0,
+                                             const float4 (&kk)[kLoadBatch], const float4 (&vv)[kLoadBatch]) {
+#pragma unroll
+	for (int u = 0; u < kLoadBatch; u++) {
+		int c = c0 + u * blockDim.x, t = c / quads, d = 4 * (c - t * quads);
+		if (c < pieces) {
+			*reinterpret_cast<float4 *>(kt + t * ks + d) = kk[u];
+			*reinterpret_cast<float4 *>(vt + t * hd + d) = vv[u];
+		}
+	}
+}
+
+template <int J, int KT, bool PIPE>
 __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *partials, int *counters) {
 	extern __shared__ float4 decode_smem4[];
 	float *smem = reinterpret_cast<float *>(decode_smem4);
@@ -55,31 +85,31 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 	for (int j = 0; j < J; j++) acc[j] = 0.f;
 	int64_t head_off = (int64_t)g * hd;
 	int quads = hd / 4;
+	// PIPE, where a whole tile is one batch of pieces a thread (the usual GQA shapes): tile i + 1 is loaded
+	// into registers while tile i is computed.
+	// (PIPE: launch_jt checks that a tile is one batch of pieces a thread.)
+	float4 nk[PIPE ? kLoadBatch : 1], nv[PIPE ? kLoadBatch : 1];
+	if constexpr (PIPE) fetch_pieces<KT>(kv, sq, start, head_off, quads, min(kDecodeTile, end - start) * quads, threadIdx.x, nk, nv);
 	for (int k0 = start; k0 < end; k0 += kDecodeTile) {
 		int tile = min(kDecodeTile, end - k0);
 		__syncthreads(); // the last tile's reads are done (and, the first time, the queries are in)
-		// kLoadBatch pieces of four elements of K and of V a thread, all loads issued before the first store.
 		int pieces = tile * quads;
-		for (int c0 = threadIdx.x; c0 < pieces; c0 += kLoadBatch * blockDim.x) {
-			float4 kk[kLoadBatch], vv[kLoadBatch];
-#pragma unroll
-			for (int u = 0; u < kLoadBatch; u++) {
-				int c = c0 + u * blockDim.x, t = c / quads;
-				if (c < pieces) {
-					int64_t off = kv_offset(kv, sq, k0 + t) + head_off + 4 * (c - t * quads);
-					kk[u] = kv_io<KT>::load4(kv.k, kv.scales, off), vv[u] = kv_io<KT>::load4(kv.v, kv.scales, off);
-				}
-			}
-#pragma unroll
-			for (int u = 0; u < kLoadBatch; u++) {
-				int c = c0 + u * blockDim.x, t = c / quads, d = 4 * (c - t * quads);
-				if (c < pieces) {
-					*reinterpret_cast<float4 *>(kt + t * ks + d) = kk[u];
-					*reinterpret_cast<float4 *>(vt + t * hd + d) = vv[u];
-				}
+		if constexpr (PIPE) {
+			stash_pieces(kt, vt, ks, hd, quads, pieces, threadIdx.x, nk, nv);
+		} else {
+			// kLoadBatch pieces of four elements of K and of V a thread, all loads issued before the first store.
+			for (int c0 = threadIdx.x; c0 < pieces; c0 += kLoadBatch * blockDim.x) {
+				float4 kk[kLoadBatch], vv[kLoadBatch];
+				fetch_pieces<KT>(kv, sq, k0, head_off, quads, pieces, c0, kk, vv);
+				stash_pieces(kt, vt, ks, hd, quads, pieces, c0, kk, vv);
 			}
 		}
 		__syncthreads();
+		// The next tile's loads fly while this one is scored and summed.
+		if constexpr (PIPE)
+			if (k0 + kDecodeTile < end)
+				fetch_pieces<KT>(kv, sq, k0 + kDecodeTile, head_off, quads, min(kDecodeTile, end - k0 - kDecodeTile) * quads,
+			                 threadIdx.x, nk, nv);
 		float score = -INFINITY;
 		if (lane < tile) {
 			const float4 *q4 = reinterpret_cast<const float4 *>(myq), *k4 = reinterpret_cast<const float4 *>(kt + lane * ks);
@@ -187,18 +217,26 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 	}
 }
 
-template <int J, int KT>
-static kic_status launch_jt(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters, cudaStream_t s) {
+template <int J, int KT, bool PIPE>
+static kic_status launch_pipe(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters, cudaStream_t s) {
 	int group = a.heads / a.heads_kv;
 	static bool configured = false; // the opt-in above 48 KB (head_dim 256 with a large group), once per kernel
 	if (!configured) {
-		KIC_CUDA(cudaFuncSetAttribute(attn_decode_kernel<J, KT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+		KIC_CUDA(cudaFuncSetAttribute(attn_decode_kernel<J, KT, PIPE>, cudaFuncAttributeMaxDynamicSharedMemorySize,
 		                              (int)sizeof(float) * decode_smem_floats(32, 32 * J)));
 		configured = true;
 	}
 	size_t smem = sizeof(float) * decode_smem_floats(group, a.head_dim);
-	return kic_launch(attn_decode_kernel<J, KT>, dim3(a.heads_kv, a.n, a.splits), dim3(32 * group), smem, s, a, kv,
+	return kic_launch(attn_decode_kernel<J, KT, PIPE>, dim3(a.heads_kv, a.n, a.splits), dim3(32 * group), smem, s, a, kv,
 	                  partials, counters);
+}
+
+template <int J, int KT>
+static kic_status launch_jt(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters, cudaStream_t s) {
+	// A tile is one batch of pieces a thread when 32 keys x head_dim / 4 pieces <= kLoadBatch x 32 x group.
+	bool one_batch = kDecodeTile * (a.head_dim / 4) <= kLoadBatch * 32 * (a.heads / a.heads_kv);
+	if (a.pipeline && one_batch) return launch_pipe<J, KT, true>(a, kv, partials, counters, s);
+	return launch_pipe<J, KT, false>(a, kv, partials, counters, s);
 }
 
 template <int J> static kic_status launch_j(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,

@@ -109,6 +109,14 @@ extern "C" KIC_API int32_t kic_test_matvec_int8(int32_t on) {
 	return was;
 }
 
+// kic_test_attn_pipeline turns decode attention's tile pipelining on or off (for the benchmark) and returns
+// what it was.
+extern "C" KIC_API int32_t kic_test_attn_pipeline(int32_t on) {
+	int32_t was = kic_attn_pipeline;
+	kic_attn_pipeline = on != 0;
+	return was;
+}
+
 extern "C" KIC_API int32_t kic_test_matvec_q8_warps(int32_t warps) {
 	int32_t was = kic_matvec_q8_warps;
 	return kic_matvec_set_q8_warps(warps) ? was : -1;

@@ -593,18 +593,21 @@ static void bench_attn(double copy) {
 	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
 		for (unsigned l = 0; l < sizeof lens / sizeof lens[0] + 1; l++) {
 			int last = l == sizeof lens / sizeof lens[0], n = last ? 64 : 1, len = last ? 2048 : lens[l];
-			for (int p = 0; p < 2; p++) {
-				int splits = p ? 0 : KIC_ATTN_SPLITS;
-				if (last && p) break; // 64 rows take KIC_ATTN_SPLITS either way
+			for (int p = 0; p < 4; p++) { // splits 16 / the row's own, each with the tiles pipelined and not
+				int splits = p / 2 ? 0 : KIC_ATTN_SPLITS, pipe = p % 2 == 0;
+				if (last && p / 2) break; // 64 rows take KIC_ATTN_SPLITS either way
 				double bps = 0, us = 0;
-				if (kic_bench_attn_decode(KIC_F16, shapes[i].heads, shapes[i].hkv, shapes[i].hd, len, n, splits, 100, &bps,
-				                          &us) != KIC_OK) {
+				int was = kic_test_attn_pipeline(pipe);
+				kic_status st = kic_bench_attn_decode(KIC_F16, shapes[i].heads, shapes[i].hkv, shapes[i].hd, len, n, splits, 100,
+				                                      &bps, &us);
+				kic_test_attn_pipeline(was);
+				if (st != KIC_OK) {
 					printf("bench attention %s failed: %s\n", shapes[i].what, kic_last_error());
 					continue;
 				}
-				char sp[24];
-				snprintf(sp, sizeof sp, "splits %d", splits ? splits : kic_attn_decode_splits(n, n));
-				printf("bench attention decode %-12s f16 %2d rows x %5d keys %-10s %8.1f us  %7.1f GB/s  %5.1f%% of copy\n",
+				char sp[40];
+				snprintf(sp, sizeof sp, "splits %d%s", splits ? splits : kic_attn_decode_splits(n, n), pipe ? " piped" : "");
+				printf("bench attention decode %-12s f16 %2d rows x %5d keys %-16s %8.1f us  %7.1f GB/s  %5.1f%% of copy\n",
 				       shapes[i].what, n, len, sp, us, bps / 1e9, copy > 0 ? 100 * bps / copy : 0);
 			}
 		}

@@ -34,6 +34,7 @@ KIC_API int32_t kic_test_matvec_int8(int32_t on);
 /* Sets the int8 path's warps (rows) per block (even, 2..16); returns the previous value, or -1 (unchanged) for
  * an invalid one. */
 KIC_API int32_t kic_test_matvec_q8_warps(int32_t warps);
+KIC_API int32_t kic_test_attn_pipeline(int32_t on);
 /* Times iters back-to-back batch-1 matvec launches (swiglu: the fused
  * projection) on a rows x cols matrix of dtype, on the int8 path when int8 is
  * 1 (and the type has one) or the float kernels: weight bytes read per second
