@@ -23,10 +23,12 @@ template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(f
 __device__ __forceinline__ float to_float(__half v) { return __half2float(v); }
 __device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
 
+// Element i of the tile (rows of kc values) is element e of the cols-wide matrix; a whole-row tile has kc = cols.
 template <typename T>
-__global__ void q8_0_dequant_kernel(const int8_t *qs, const __half *d, int64_t first, int64_t count, T *y) {
+__global__ void q8_0_dequant_kernel(const int8_t *qs, const __half *d, int64_t cols, int64_t first, int64_t kc,
+                                    int64_t count, T *y) {
 	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < count; i += (int64_t)gridDim.x * blockDim.x) {
-		int64_t e = first + i;
+		int64_t e = first + i / kc * cols + i % kc;
 		y[i] = from_float<T>((float)qs[e] * __half2float(d[e / 32]));
 	}
 }
@@ -63,15 +65,16 @@ kic_status launch_q8_0_split(const uint8_t *raw, int64_t nblocks, int8_t *qs, __
 kic_status launch_q8_0_to_f32(const int8_t *qs, const __half *d, int64_t first, int64_t count, float *y,
                               cudaStream_t s) {
 	if (count <= 0) return KIC_OK;
-	q8_0_dequant_kernel<float><<<grid_for(count), 256, 0, s>>>(qs, d, first, count, y);
+	q8_0_dequant_kernel<float><<<grid_for(count), 256, 0, s>>>(qs, d, count, first, count, count, y);
 	KIC_LAUNCHED();
 	return KIC_OK;
 }
 
-kic_status launch_q8_0_to_f16(const int8_t *qs, const __half *d, int64_t first, int64_t count, __half *y,
-                              cudaStream_t s) {
+kic_status launch_q8_0_tile_f16(const int8_t *qs, const __half *d, int64_t cols, int64_t r0, int64_t nrows, int64_t c0,
+                                int64_t ncols, __half *y, cudaStream_t s) {
+	int64_t count = nrows * ncols;
 	if (count <= 0) return KIC_OK;
-	q8_0_dequant_kernel<__half><<<grid_for(count), 256, 0, s>>>(qs, d, first, count, y);
+	q8_0_dequant_kernel<__half><<<grid_for(count), 256, 0, s>>>(qs, d, cols, r0 * cols + c0, ncols, count, y);
 	KIC_LAUNCHED();
 	return KIC_OK;
 }

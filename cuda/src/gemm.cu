@@ -13,12 +13,36 @@
 
 // Column-major view: Y^T (rows x n, ld rows) = op(W)^T... i.e. C = A^T B with A = W (cols x rows, ld cols)
 // and B = X (cols x n, ld cols), which is y = x W^T in row-major terms.
+// A holds m rows of k values (ld k); B holds n rows of k values, ld ldb (the whole activation row when A is a
+// column tile of the weight).
 static kic_status gemm_ex(cublasHandle_t h, const void *a, cudaDataType at, const void *b, cudaDataType bt,
-                          int64_t m, int n, int64_t k, float *c, int64_t ldc, float beta) {
+                          int64_t m, int n, int64_t k, int64_t ldb, float *c, int64_t ldc, float beta) {
 	const float alpha = 1.f;
-	KIC_CUBLAS(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)m, n, (int)k, &alpha, a, at, (int)k, b, bt, (int)k,
+	KIC_CUBLAS(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)m, n, (int)k, &alpha, a, at, (int)k, b, bt, (int)ldb,
 	                        &beta, c, CUDA_R_32F, (int)ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 	return KIC_OK;
+}
+
+// gemm_tile_of plans how a quantized weight passes through the fp16 scratch of elems values: whole when it fits;
+// else pieces of whole rows, as long as a piece keeps 2048 rows or more (a product of enough output tiles to fill
+// the device); else every row and an even share of the columns (whole 256-value blocks; each tile's product is
+// summed into y, which costs a pass over y a tile, so only where row pieces would be too thin: Llama-3.1-8B's down
+// projection in 585-row pieces ran 9x slower than whole, in 7 column tiles 1.4x); else, when a column tile would
+// be narrower than 1024 (a vocabulary-sized matrix), rows in multiples of 128, which keeps every piece of y
+// 16-byte aligned for cuBLAS's tensor-core kernels.
+struct gemm_tile {
+	int64_t rows, cols;
+};
+static gemm_tile gemm_tile_of(int64_t rows, int64_t cols, int64_t elems) {
+	if (rows * cols <= elems) return {rows, cols};
+	int64_t r = elems / cols;
+	if (r >= 2048) return {r / 128 * 128, cols};
+	int64_t widest = elems / rows / 256 * 256;
+	if (widest >= 1024) {
+		int64_t tiles = (cols + widest - 1) / widest, k = (cols + tiles - 1) / tiles;
+		return {rows, (k + 255) / 256 * 256};
+	}
+	return {r >= 128 ? r / 128 * 128 : r, cols};
 }
 
 kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n, const float *bias, bool accumulate,
@@ -29,7 +53,7 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 	int64_t need = (int64_t)n * w.cols;
 	switch (w.dtype) {
 	case KIC_F32:
-		KIC_TRY(gemm_ex(h, w.data, CUDA_R_32F, x, CUDA_R_32F, w.rows, n, w.cols, y, w.rows, beta));
+		KIC_TRY(gemm_ex(h, w.data, CUDA_R_32F, x, CUDA_R_32F, w.rows, n, w.cols, w.cols, y, w.rows, beta));
 		break;
 	case KIC_F16:
 	case KIC_BF16: {
@@ -39,39 +63,33 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 		cudaDataType t = w.dtype == KIC_F16 ? CUDA_R_16F : CUDA_R_16BF;
 		void *lo = (uint16_t *)sc.act16 + sc.act16_elems;
 		KIC_TRY(launch_f32_split(w.dtype, x, need, sc.act16, lo, s));
-		KIC_TRY(gemm_ex(h, w.data, t, sc.act16, t, w.rows, n, w.cols, y, w.rows, beta));
-		KIC_TRY(gemm_ex(h, w.data, t, lo, t, w.rows, n, w.cols, y, w.rows, 1.f));
-		break;
-	}
-	case KIC_Q8_0: {
-		// Weights are dequantized to fp16 (d*q rounded to 11 bits); activations are split as above.
-		if (need > sc.act16_elems) return kic_set_error(KIC_ERR_INVALID, "gemm: %lld activations exceed scratch", (long long)need);
-		int64_t chunk = sc.w16_elems / w.cols;
-		if (chunk <= 0) return kic_set_error(KIC_ERR_INVALID, "gemm: Q8_0 scratch smaller than one row");
-		void *lo = (uint16_t *)sc.act16 + sc.act16_elems;
-		KIC_TRY(launch_f32_split(KIC_F16, x, need, sc.act16, lo, s));
-		for (int64_t r0 = 0; r0 < w.rows; r0 += chunk) {
-			int64_t m = w.rows - r0 < chunk ? w.rows - r0 : chunk;
-			KIC_TRY(launch_q8_0_to_f16((const int8_t *)w.data, w.scales, r0 * w.cols, m * w.cols, sc.w16, s));
-			KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, sc.act16, CUDA_R_16F, m, n, w.cols, y + r0, w.rows, beta));
-			KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, lo, CUDA_R_16F, m, n, w.cols, y + r0, w.rows, 1.f));
-		}
+		KIC_TRY(gemm_ex(h, w.data, t, sc.act16, t, w.rows, n, w.cols, w.cols, y, w.rows, beta));
+		KIC_TRY(gemm_ex(h, w.data, t, lo, t, w.rows, n, w.cols, w.cols, y, w.rows, 1.f));
 		break;
 	}
 	default: {
-		// Block formats, as Q8_0: a chunk of rows at a time dequantized to fp16 (values rounded to 11 bits, far
-		// finer than the quantization's own steps), activations split into hi + lo.
-		if (!kic_is_block_quant(w.dtype)) return kic_set_error(KIC_ERR_UNSUPPORTED, "gemm: dtype %d", w.dtype);
+		// Q8_0 and the block formats: weights dequantized to fp16 a tile at a time (values rounded to 11 bits, far
+		// finer than the quantization's own steps), activations split into hi + lo as above.
+		if (w.dtype != KIC_Q8_0 && !kic_is_block_quant(w.dtype))
+			return kic_set_error(KIC_ERR_UNSUPPORTED, "gemm: dtype %d", w.dtype);
 		if (need > sc.act16_elems) return kic_set_error(KIC_ERR_INVALID, "gemm: %lld activations exceed scratch", (long long)need);
-		int64_t chunk = sc.w16_elems / w.cols;
-		if (chunk <= 0) return kic_set_error(KIC_ERR_INVALID, "gemm: dequantization scratch smaller than one row");
+		gemm_tile t = gemm_tile_of(w.rows, w.cols, sc.w16_elems);
+		if (t.rows <= 0) return kic_set_error(KIC_ERR_INVALID, "gemm: dequantization scratch smaller than one row");
 		void *lo = (uint16_t *)sc.act16 + sc.act16_elems;
 		KIC_TRY(launch_f32_split(KIC_F16, x, need, sc.act16, lo, s));
-		for (int64_t r0 = 0; r0 < w.rows; r0 += chunk) {
-			int64_t m = w.rows - r0 < chunk ? w.rows - r0 : chunk;
-			KIC_TRY(launch_dequant_rows(w.dtype, w.data, w.cols, r0, m, sc.w16, s));
-			KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, sc.act16, CUDA_R_16F, m, n, w.cols, y + r0, w.rows, beta));
-			KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, lo, CUDA_R_16F, m, n, w.cols, y + r0, w.rows, 1.f));
+		for (int64_t r0 = 0; r0 < w.rows; r0 += t.rows) {
+			int64_t m = w.rows - r0 < t.rows ? w.rows - r0 : t.rows;
+			for (int64_t c0 = 0; c0 < w.cols; c0 += t.cols) {
+				int64_t k = w.cols - c0 < t.cols ? w.cols - c0 : t.cols;
+				if (w.dtype == KIC_Q8_0)
+					KIC_TRY(launch_q8_0_tile_f16((const int8_t *)w.data, w.scales, w.cols, r0, m, c0, k, sc.w16, s));
+				else
+					KIC_TRY(launch_dequant_tile(w.dtype, w.data, w.cols, r0, m, c0, k, sc.w16, s));
+				// Activations of columns c0.. (ld w.cols); a later column tile adds to what the first wrote.
+				const __half *hi16 = (const __half *)sc.act16 + c0, *lo16 = (const __half *)lo + c0;
+				KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, hi16, CUDA_R_16F, m, n, k, w.cols, y + r0, w.rows, c0 ? 1.f : beta));
+				KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, lo16, CUDA_R_16F, m, n, k, w.cols, y + r0, w.rows, 1.f));
+			}
 		}
 		break;
 	}

@@ -282,8 +282,9 @@ __host__ __device__ constexpr bool kic_is_block_quant(int dt) {
 	X(KIC_Q4_0) X(KIC_Q4_1) X(KIC_Q5_0) X(KIC_Q5_1) X(KIC_Q2_K) X(KIC_Q3_K) X(KIC_Q4_K) X(KIC_Q5_K) X(KIC_Q6_K) \
 	    X(KIC_IQ4_NL) X(KIC_IQ4_XS)
 
-// Dequantizes rows [r0, r0 + nrows) of a block-quantized rows x cols matrix to fp16 (the GEMM path) or fp32.
-kic_status launch_dequant_rows(int dtype, const void *data, int64_t cols, int64_t r0, int64_t nrows, __half *y,
-                               cudaStream_t s);
+// Dequantizes the tile rows [r0, r0 + nrows) x columns [c0, c0 + ncols) of a block-quantized rows x cols matrix to
+// fp16, ncols values a row (the GEMM path; c0 and ncols multiples of the block), or whole rows to fp32.
+kic_status launch_dequant_tile(int dtype, const void *data, int64_t cols, int64_t r0, int64_t nrows, int64_t c0,
+                               int64_t ncols, __half *y, cudaStream_t s);
 kic_status launch_dequant_rows_f32(int dtype, const void *data, int64_t cols, int64_t r0, int64_t nrows, float *y,
                                    cudaStream_t s);

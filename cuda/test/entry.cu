@@ -79,7 +79,7 @@ extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host,
 		kic_gemm_scratch sc;
 		dbuf a16, w16;
 		sc.act16_elems = (int64_t)n * cols;
-		sc.w16_elems = rows * cols;
+		sc.w16_elems = use_gemm > 1 ? use_gemm : rows * cols; // a smaller scratch: the weight in tiles
 		kic_status st = to_dev(a16, nullptr, sc.act16_elems * 4); // hi and lo halves
 		if (st == KIC_OK) st = to_dev(w16, nullptr, sc.w16_elems * 2);
 		sc.act16 = a16.p, sc.w16 = w16.as<__half>();
@@ -208,8 +208,8 @@ extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int6
 }
 
 // kic_bench_gemm times one prefill-sized product (launch_gemm) of n tokens with a rows x cols matrix of dtype,
-// whose dequantization scratch holds w16_elems fp16 values (block formats and Q8_0 are dequantized that many
-// at a time: a whole number of rows), as the model's scratch (KIC_W16_ELEMS) does; 0 means the whole matrix.
+// whose dequantization scratch holds w16_elems fp16 values (block formats and Q8_0 are dequantized a tile at a
+// time, gemm.cu's gemm_tile_of), as the model's scratch (KIC_W16_ELEMS) does; 0 means the whole matrix.
 // flops_per_sec counts the one product (2 * rows * cols * n), not the hi/lo pair it takes.
 extern "C" KIC_API kic_status kic_bench_gemm(int32_t dtype, int64_t rows, int64_t cols, int32_t n, int64_t w16_elems,
                                              int32_t iters, double *flops_per_sec, double *us_per_call) {

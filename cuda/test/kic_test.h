@@ -14,7 +14,8 @@ extern "C" {
 /* Host pointers in and out, fp32 unless noted; each copies to the device, runs one kernel, copies back. */
 /* y[t][r] = sum_c W[r][c] x[t][c] (+ bias[r]) (+ y[t][r] when accumulate);
  * W in dtype (Q8_0 as stored by GGUF), through the matvec kernel when
- * use_gemm is 0 and cuBLAS otherwise. */
+ * use_gemm is 0 and cuBLAS otherwise: a quantized W dequantized whole when
+ * use_gemm is 1, in tiles through a scratch of use_gemm values when > 1. */
 KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows, int64_t cols,
                                    const float *x, int32_t n, const float *bias, int32_t accumulate,
                                    int32_t use_gemm, float *y);
