@@ -43,6 +43,7 @@ void kic_model_release(kic_model *m) {
 	m->peers.clear();
 	cudaSetDevice(m->ordinal);
 	if (m->stream) cudaStreamSynchronize(m->stream);
+	if (m->prof.on) kic_profile_print(m->prof);
 	for (auto &g : m->graphs) cudaGraphExecDestroy(g.second);
 	for (void *p : m->allocs) cudaFree(p);
 	for (int b = 0; b < 2; b++) {
@@ -126,6 +127,8 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	kic_pdl = cc_major >= 9 && !(pdl_env && strcmp(pdl_env, "0") == 0);
 	const char *int8_env = getenv("KUBEINFER_CUDA_MATVEC_INT8");
 	kic_matvec_int8 = !(int8_env && strcmp(int8_env, "0") == 0);
+	const char *prof_env = getenv("KUBEINFER_CUDA_PROFILE");
+	m->prof.on = prof_env && strcmp(prof_env, "1") == 0;
 	KIC_CUDA(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking));
 	if (cublasCreate(&m->blas) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
 	cublasSetStream(m->blas, m->stream);
@@ -485,6 +488,9 @@ extern "C" KIC_API kic_status kic_model_ready(kic_model *m) {
 	return KIC_OK;
 }
 
+// mark ends the profiled stage `label` (profile.cuh; nothing unless KUBEINFER_CUDA_PROFILE=1).
+static void mark(kic_model *m, const char *label) { kic_profile_mark(m->prof, label, m->stream); }
+
 static kic_status linear(kic_model *m, const kic_mat &w, const float *x, int n, const float *bias, bool acc, float *y) {
 	if (n >= m->cfg.gemm_min_tokens) return launch_gemm(m->blas, w, x, n, bias, acc, y, m->gemm, m->stream);
 	return launch_matvec(w, x, n, bias, acc, y, m->stream);
@@ -508,17 +514,35 @@ static kic_status mlp_in(kic_model *m, const kic_layer &l, int n, const float *n
 	bool fused_glu = !gpt && n < c.gemm_min_tokens && l.gate_up_parts == 2 && !l.up_b;
 	const kic_mat &first = gpt ? l.up : l.gate_up;
 	bool fused_norm = (gpt || fused_glu) && matvec_norm(m, n, first);
-	if (!fused_norm) KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, nw, nb, n, (int)E, c.norm_eps, m->xn, s));
+	if (!fused_norm) {
+		KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, nw, nb, n, (int)E, c.norm_eps, m->xn, s));
+		mark(m, "mlp norm");
+	}
 	const float *in = fused_norm ? m->x : m->xn;
-	if (gpt && n < c.gemm_min_tokens) return launch_matvec_act(c.act, l.up, in, n, l.up_b, m->ff1, s, fused_norm ? &nrm : nullptr);
+	if (gpt && n < c.gemm_min_tokens) {
+		KIC_TRY(launch_matvec_act(c.act, l.up, in, n, l.up_b, m->ff1, s, fused_norm ? &nrm : nullptr));
+		mark(m, fused_norm ? "norm+up+act" : "up+act");
+		return KIC_OK;
+	}
 	if (gpt) {
 		KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff1));
-		return launch_act(c.act, m->ff1, (int64_t)n * F, m->ff1, s);
+		mark(m, "up");
+		KIC_TRY(launch_act(c.act, m->ff1, (int64_t)n * F, m->ff1, s));
+		mark(m, "act");
+		return KIC_OK;
 	}
-	if (fused_glu) return launch_matvec_glu(c.act, l.gate_up, in, n, m->ff1, s, fused_norm ? &nrm : nullptr);
+	if (fused_glu) {
+		KIC_TRY(launch_matvec_glu(c.act, l.gate_up, in, n, m->ff1, s, fused_norm ? &nrm : nullptr));
+		mark(m, fused_norm ? "norm+gate+up+act" : "gate+up+act");
+		return KIC_OK;
+	}
 	KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1));
+	mark(m, "gate");
 	KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2));
-	return launch_glu(c.act, m->ff1, m->ff2, (int64_t)n * F, m->ff1, s);
+	mark(m, "up");
+	KIC_TRY(launch_glu(c.act, m->ff1, m->ff2, (int64_t)n * F, m->ff1, s));
+	mark(m, "glu");
+	return KIC_OK;
 }
 
 // residual_add adds w in + b to the residual stream x; with post (Gemma's post-attention and post-MLP norms) the
@@ -564,6 +588,7 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 	// sum over ranks is every token's embedding (the position table is rank 0's only). The row-parallel
 	// projections below (attention output, down) leave partial sums: residual_add all-reduces them.
 	KIC_TRY(kic_tp_all_reduce(m, m->x, (int64_t)n * E));
+	mark(m, "embed");
 	kic_attn_args a;
 	a.out = m->att, a.seq = seq, a.pos = pos, a.n = n, a.heads = c.heads, a.heads_kv = c.heads_kv;
 	a.head_dim = c.head_dim, a.scale = c.attn_scale > 0.f ? c.attn_scale : (float)(1.0 / sqrt((double)c.head_dim));
@@ -598,11 +623,14 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 		if (fused_store) {
 			kic_matvec_norm nrm{l.attn_norm, l.attn_norm_b, c.norm_eps};
 			KIC_TRY(launch_matvec_qkv(l.qkv, m->x, qkv_b, m->q, nrm, st, s));
+			mark(m, "norm+qkv+rope+kv");
 		} else if (fused_qkv && matvec_norm(m, n, l.qkv)) {
 			kic_matvec_norm nrm{l.attn_norm, l.attn_norm_b, c.norm_eps};
 			KIC_TRY(launch_matvec(l.qkv, m->x, n, qkv_b, false, m->q, s, &nrm));
+			mark(m, "norm+qkv");
 		} else {
 			KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, l.attn_norm, l.attn_norm_b, n, (int)E, c.norm_eps, m->xn, s));
+			mark(m, "attn norm");
 			if (fused_qkv) {
 				KIC_TRY(linear(m, l.qkv, m->xn, n, qkv_b, false, m->q));
 			} else {
@@ -610,6 +638,7 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 				KIC_TRY(linear(m, l.k, m->xn, n, l.k_b, false, m->k));
 				KIC_TRY(linear(m, l.v, m->xn, n, l.v_b, false, m->v));
 			}
+			mark(m, "qkv");
 		}
 		if (fused_qkv) {
 			int64_t w = nq + 2 * nkv;
@@ -617,7 +646,10 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 		} else {
 			r.q = m->q, r.k = m->k, r.v = m->v, r.q_stride = nq, r.kv_stride = nkv;
 		}
-		if (!fused_store) KIC_TRY(launch_rope_store_kv(r, pos, seq, n, rp, kv, s));
+		if (!fused_store) {
+			KIC_TRY(launch_rope_store_kv(r, pos, seq, n, rp, kv, s));
+			mark(m, "rope+kv store");
+		}
 		a.q = r.q, a.q_stride = r.q_stride, a.window = l.window;
 		if (prefill) {
 			// Split-K needs partials for every query row: chunks of up to kic_logit_rows tokens.
@@ -626,17 +658,22 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 		} else {
 			KIC_TRY(launch_attn_decode(a, kv, m->partials, m->attn_counters, s));
 		}
+		mark(m, "attention");
 		KIC_TRY(residual_add(m, l.o, m->att, n, l.o_b, c.post_norms ? l.post_attn_norm : nullptr));
+		mark(m, "o+residual");
 		if (!parallel) KIC_TRY(mlp_in(m, l, n, l.ffn_norm, l.ffn_norm_b));
 		KIC_TRY(residual_add(m, l.down, m->ff1, n, l.down_b, c.post_norms ? l.post_ffn_norm : nullptr));
+		mark(m, "down+residual");
 	}
 	// Final norm and vocab projection only for the rows that want logits; a tensor-parallel rank computes its
 	// vocabulary rows into its slot of the gather buffer, and rank 0 puts all of them in order.
 	KIC_TRY(launch_norm_rows(gpt, m->x, rows, m->out_norm, m->out_norm_b, nrows, (int)E, c.norm_eps, m->xn, s));
+	mark(m, "final norm");
 	if (hidden) return KIC_OK; // every rank's alike after the last all-reduce
 	const kic_mat &out = c.tied_output ? m->tok_embd : m->output;
 	if (!tp) {
 		KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->logits));
+		mark(m, "lm_head");
 	} else {
 		// out_b is the rank's piece of the logit bias (its vocabulary rows).
 		KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->gather));
@@ -690,8 +727,11 @@ static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int
 	KIC_CUDA(cudaMemcpyAsync(m->in_dev, h, sizeof(int32_t) * (4 * B + (int64_t)nseq * kic_table_width(&c)),
 	                         cudaMemcpyHostToDevice, m->stream));
 	KIC_CUDA(cudaEventRecord(m->inputs_sent, m->stream));
-	if (!prefill && c.use_graphs && nrows == n) return run_graph(m, n);
-	return run(m, n, prefill, nrows, hidden);
+	if (!prefill && c.use_graphs && nrows == n && !m->prof.on) return run_graph(m, n);
+	kic_profile_begin(m->prof, prefill ? "prefill" : "decode", n, m->stream);
+	KIC_TRY(run(m, n, prefill, nrows, hidden));
+	kic_profile_end(m->prof, m->stream);
+	return KIC_OK;
 }
 
 extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos,
@@ -758,8 +798,11 @@ extern "C" KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_s
 		memcpy(m->masks_host, masks, bytes);
 		KIC_CUDA(cudaMemcpyAsync(m->masks, m->masks_host, bytes, cudaMemcpyHostToDevice, m->stream));
 	}
+	kic_profile_begin(m->prof, "sample", rows, m->stream);
 	KIC_TRY(launch_sample(m->logits, rows, (int)V, *params, masks ? m->masks : nullptr, m->sampled_dev, m->partials,
 	                      m->stream));
+	kic_profile_mark(m->prof, masks ? "sample, masked" : "sample", m->stream);
+	kic_profile_end(m->prof, m->stream);
 	KIC_CUDA(cudaMemcpyAsync(m->sampled_host, m->sampled_dev, sizeof(int32_t) * rows, cudaMemcpyDeviceToHost, m->stream));
 	KIC_CUDA(cudaStreamSynchronize(m->stream));
 	memcpy(tokens_out, m->sampled_host, sizeof(int32_t) * rows);

@@ -9,6 +9,7 @@
 #include "gemm.cuh"
 #include "layout.h"
 #include "nccl.cuh"
+#include "profile.cuh"
 
 struct kic_rank_thread; // tp.cu
 
@@ -75,6 +76,7 @@ struct kic_model {
 
 	std::map<int, cudaGraphExec_t> graphs; // decode batch size -> captured step
 	int last_rows = 0;
+	kic_profile prof; // KUBEINFER_CUDA_PROFILE=1 (profile.cuh)
 
 	// Tensor parallelism (kic_model_create_tp): this model is one rank's share (cfg.tp_rank of cfg.tp_ranks),
 	// meeting the others through comm. Rank 0's handle is the caller's: it owns the other ranks (peers, rank
