@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -153,23 +154,30 @@ func Generate(ctx context.Context, b Backend, d Detokenizer, req Request, onToke
 	return res, nil
 }
 
-// TextTracker turns the generated tokens into final text. It re-decodes the
-// generated tokens after the last prompt token each step, because
-// tokenizers decode differently at the start of text (SentencePiece drops a
-// leading space) and bytes of one character can span tokens.
+// TextTracker turns the generated tokens into final text. Tokenizers decode
+// differently at the start of text (SentencePiece drops a leading space) and
+// bytes of one character can span tokens, so it decodes a window of the last
+// tokens after the token before them, and folds the window's head into the
+// final text once it decodes to whole characters the same alone as in the
+// window: a step decodes a few tokens, however long the generation (decoding
+// all of it each step cost a 64-stream batch's host more with every token).
 type TextTracker struct {
 	d       Detokenizer
-	context []int // the last prompt token, so the first piece keeps its space
-	prefix  string
+	last    int // the last prompt token: the context of the first window
 	gen     []int
-	emitted int // bytes of the decoded text already handed out
-	text    string
+	base    int    // gen[:base] is decoded for good, into text[:done]
+	done    int    // bytes of text that no later token changes
+	text    []byte // the generation's text: text[:done], then the window's
+	emitted int    // bytes of text already handed out
 	stops   []string
 }
 
+// trackerWindow is how many tokens the window keeps when its head is folded
+// into the final text; it is folded once it holds twice that.
+const trackerWindow = 4
+
 func NewTextTracker(d Detokenizer, prompt []int, stops []string) *TextTracker {
-	t := &TextTracker{d: d, context: prompt[len(prompt)-1:]}
-	t.prefix = d.Decode(t.context)
+	t := &TextTracker{d: d, last: prompt[len(prompt)-1]}
 	for _, s := range stops {
 		if s != "" {
 			t.stops = append(t.stops, s)
@@ -178,30 +186,39 @@ func NewTextTracker(d Detokenizer, prompt []int, stops []string) *TextTracker {
 	return t
 }
 
-// add appends tok and returns the text that became final, and the stop
+// decode is the text of gen[from:to] as it reads after the token before it.
+func (t *TextTracker) decode(from, to int) string {
+	ctx := t.last
+	if from > 0 {
+		ctx = t.gen[from-1]
+	}
+	pre := t.d.Decode([]int{ctx})
+	if full := t.d.Decode(append([]int{ctx}, t.gen[from:to]...)); strings.HasPrefix(full, pre) {
+		return full[len(pre):]
+	}
+	return t.d.Decode(t.gen[from:to])
+}
+
+// Add appends tok and returns the text that became final, and the stop
 // sequence if one now appears.
 func (t *TextTracker) Add(tok int) (string, string) {
 	t.gen = append(t.gen, tok)
-	full := t.d.Decode(append(append([]int(nil), t.context...), t.gen...))
-	if strings.HasPrefix(full, t.prefix) {
-		full = full[len(t.prefix):]
-	} else {
-		full = t.d.Decode(t.gen)
-	}
-	t.text = full
+	window := t.decode(t.base, len(t.gen))
+	t.text = append(t.text[:t.done], window...)
+	defer t.fold(window)
 	// Search only where a new match can start: after what was emitted.
 	for _, s := range t.stops {
-		if i := strings.Index(full[t.emitted:], s); i >= 0 {
-			t.text = full[:t.emitted+i]
+		if i := bytes.Index(t.text[t.emitted:], []byte(s)); i >= 0 {
+			t.text = t.text[:t.emitted+i]
 			return t.take(len(t.text)), s
 		}
 	}
-	safe := len(full)
+	safe := len(t.text)
 	// Hold back an incomplete UTF-8 character at the end: find the last
 	// rune's first byte and check that the whole rune has arrived.
 	for back := 1; back < utf8.UTFMax && back <= safe-t.emitted; back++ {
-		if utf8.RuneStart(full[safe-back]) {
-			if !utf8.FullRuneInString(full[safe-back : safe]) {
+		if utf8.RuneStart(t.text[safe-back]) {
+			if !utf8.FullRune(t.text[safe-back : safe]) {
 				safe -= back
 			}
 			break
@@ -210,7 +227,7 @@ func (t *TextTracker) Add(tok int) (string, string) {
 	// Hold back a suffix that could be the start of a stop sequence.
 	for _, s := range t.stops {
 		for k := min(len(s)-1, safe-t.emitted); k > 0; k-- {
-			if strings.HasSuffix(full[:safe], s[:k]) {
+			if bytes.HasSuffix(t.text[:safe], []byte(s[:k])) {
 				safe -= k
 				break
 			}
@@ -219,15 +236,32 @@ func (t *TextTracker) Add(tok int) (string, string) {
 	return t.take(safe), ""
 }
 
+// fold moves the window's head into the final text when the window has grown
+// to twice trackerWindow tokens and the head decodes alone to a prefix of
+// window that ends where a character of window starts (bytes that are no
+// UTF-8 stay as they are either way). A stop that cut the text leaves it.
+func (t *TextTracker) fold(window string) {
+	if len(t.text) != t.done+len(window) || len(t.gen)-t.base < 2*trackerWindow {
+		return
+	}
+	to := len(t.gen) - trackerWindow
+	head := t.decode(t.base, to)
+	if !strings.HasPrefix(window, head) || strings.HasSuffix(head, string(utf8.RuneError)) ||
+		(len(head) < len(window) && !utf8.RuneStart(window[len(head)])) {
+		return
+	}
+	t.base, t.done = to, t.done+len(head)
+}
+
 func (t *TextTracker) take(upTo int) string {
 	if upTo <= t.emitted {
 		return ""
 	}
-	s := t.text[t.emitted:upTo]
+	s := string(t.text[t.emitted:upTo])
 	t.emitted = upTo
 	return s
 }
 
 func (t *TextTracker) Flush() string { return t.take(len(t.text)) }
 
-func (t *TextTracker) EmittedText() string { return t.text[:t.emitted] }
+func (t *TextTracker) EmittedText() string { return string(t.text[:t.emitted]) }

@@ -24,7 +24,7 @@ func load(t *testing.T) (*engine.CPU, *tokenizer.Tokenizer) { return loadTiny(t,
 
 // loadTiny writes and loads a tiny byte-level model of arch with a context of
 // ctx tokens and a KV pool of kvTokens (0: the engine's default).
-func loadTiny(t *testing.T, arch string, ctx, kvTokens int) (*engine.CPU, *tokenizer.Tokenizer) {
+func loadTiny(t testing.TB, arch string, ctx, kvTokens int) (*engine.CPU, *tokenizer.Tokenizer) {
 	t.Helper()
 	cfg := modeltest.Small(arch)
 	cfg.Vocab, cfg.Context = 320, ctx
