@@ -19,6 +19,9 @@
 #                                    prompts of 128, 2048 and 8192 tokens (CONTEXTS), logits to the host and sampled
 #                                    on the GPU, each as a share of the copy bandwidth for the weights and KV bytes a
 #                                    token reads
+#   bash hack/gpu-bench.sh calm             batch-1 decode of zeux/calm (built from source there; after
+#                                    CALM_SRC=... hack/calm/prepare.sh here) and of kubeinfer on the Llama-3.2-1B
+#                                    shape in the same run (hack/calm/run.sh)
 #   bash hack/gpu-bench.sh peers [SHAPE]    HF transformers' batched generate (eager and static cache) at batch
 #                                    1, 8, 32, 64 and 128 of the same shape and lengths (test/bench/serving/hf_peer.py;
 #                                    needs torch and transformers)
@@ -138,5 +141,6 @@ serving) shift; serving "$@" ;;
 kvtypes) shift; kvtypes "$@" ;;
 peers) shift; peers "$@" ;;
 roofline) shift; roofline "$@" ;;
-*) echo "usage: $0 quant|serving|kvtypes|peers|roofline" >&2; exit 2 ;;
+calm) bash hack/calm/run.sh ;;
+*) echo "usage: $0 quant|serving|kvtypes|peers|roofline|calm" >&2; exit 2 ;;
 esac
