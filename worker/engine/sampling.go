@@ -3,7 +3,6 @@ package engine
 import (
 	"math"
 	"math/bits"
-	"sort"
 )
 
 // SamplingParams chooses how the next token is picked from logits. The zero
@@ -62,14 +61,19 @@ func allowed(mask []uint64, id int) bool { return mask[id>>6]&(1<<(id&63)) != 0 
 type Sampler struct {
 	p   SamplingParams
 	rng rng
-	// scratch reused between calls to avoid a vocab-sized allocation per token
+	// scratch reused between calls: a vocabulary-sized copy of the logits and the candidates kept
+	work []float32
 	cand []candidate
 }
 
 type candidate struct {
 	id int
-	p  float32 // logit, then probability
+	l  float32 // logit after bias and penalties: the order (higher first, then lower id)
+	p  float64 // weight exp((l - best) / temperature), proportional to the probability
 }
+
+// better orders candidates as a stable sort by logit, highest first, would.
+func better(a, b candidate) bool { return a.l > b.l || a.l == b.l && a.id < b.id }
 
 // NewSampler returns a sampler for p.
 func NewSampler(p SamplingParams) *Sampler {
@@ -86,89 +90,159 @@ func (s *Sampler) Sample(logits []float32, history []int) int {
 	return s.SampleMasked(logits, history, nil)
 }
 
+// sampleCutoff is how far below the best logit, in units of the temperature, a
+// token is left out of sampling: its probability is under e^-40 (4e-18) of the
+// best's, so a whole vocabulary of them moves no draw.
+const sampleCutoff = 40
+
 // SampleMasked is Sample among the tokens mask allows (nil: all). It
 // returns -1 when the mask allows no token of logits.
+//
+// Every step is linear in the vocabulary: a sort of all of it took ~100 ms a
+// token at Llama 3's 128k (the OpenAI default, temperature 1, sampled here
+// whenever the logits come to the host). Top-k and top-p select their tokens
+// by partitioning (nucleus, selectBest) instead, and the draw walks the kept
+// tokens in the order that left them, which the same logits always give.
 func (s *Sampler) SampleMasked(logits []float32, history []int, mask []uint64) int {
-	p := s.p
-	if p.Greedy() {
-		return argmaxMasked(logits, mask)
+	c, pick := s.candidates(logits, history, mask)
+	if c == nil {
+		return pick
 	}
-	s.cand = s.cand[:0]
-	for id, l := range logits {
-		s.cand = append(s.cand, candidate{id: id, p: l})
-	}
-	for id, b := range p.LogitBias {
-		if id >= 0 && id < len(s.cand) {
-			s.cand[id].p += b
-		}
-	}
-	s.applyPenalties(history)
-	if mask != nil {
-		kept := s.cand[:0]
-		for _, c := range s.cand {
-			if allowed(mask, c.id) {
-				kept = append(kept, c)
-			}
-		}
-		s.cand = kept
-		if len(kept) == 0 {
-			return -1
-		}
-	}
-	if p.Temperature <= 0 {
-		best := 0
-		for i, c := range s.cand {
-			// ties go to the lowest id, as torch.argmax does
-			if c.p > s.cand[best].p {
-				best = i
-			}
-		}
-		return s.cand[best].id
-	}
-	for i := range s.cand {
-		s.cand[i].p /= p.Temperature
-	}
-	// Sorting by logit (stable on id) makes filtering and the draw
-	// independent of map or scheduling order, which determinism needs.
-	sort.SliceStable(s.cand, func(a, b int) bool { return s.cand[a].p > s.cand[b].p })
-	if p.TopK > 0 && p.TopK < len(s.cand) {
-		s.cand = s.cand[:p.TopK]
-	}
-	softmaxCandidates(s.cand)
-	if p.TopP > 0 && p.TopP < 1 {
-		var cum float32
-		for i, c := range s.cand {
-			cum += c.p
-			if cum >= p.TopP {
-				s.cand = s.cand[:i+1]
-				break
-			}
-		}
-	}
-	if p.MinP > 0 {
-		floor := s.cand[0].p * p.MinP
-		keep := 1
-		for keep < len(s.cand) && s.cand[keep].p >= floor {
-			keep++
-		}
-		s.cand = s.cand[:keep]
-	}
-	var total float64
-	for _, c := range s.cand {
-		total += float64(c.p)
-	}
-	r := s.rng.float64() * total
-	for _, c := range s.cand {
-		r -= float64(c.p)
+	r := s.rng.float64() * weightSum(c)
+	for _, x := range c {
+		r -= x.p
 		if r < 0 {
-			return c.id
+			return x.id
 		}
 	}
-	return s.cand[len(s.cand)-1].id
+	return c[len(c)-1].id
 }
 
-func (s *Sampler) applyPenalties(history []int) {
+// candidates is what SampleMasked draws from: the tokens kept, with their weights; or, when nothing is
+// left to draw (greedy, or no token allowed), nil and the token.
+func (s *Sampler) candidates(logits []float32, history []int, mask []uint64) ([]candidate, int) {
 	p := s.p
+	if p.Greedy() {
+		return nil, argmaxMasked(logits, mask)
+	}
+	w := append(s.work[:0], logits...)
+	s.work = w
+	for id, b := range p.LogitBias {
+		if id >= 0 && id < len(w) {
+			w[id] += b
+		}
+	}
+	applyPenalties(p, w, history)
+	best := argmaxMasked(w, mask)
+	if best < 0 || p.Temperature <= 0 || math.IsInf(float64(w[best]), -1) {
+		return nil, best
+	}
+	top, t := float64(w[best]), float64(p.Temperature)
+	cut := top - sampleCutoff*t
+	s.cand = s.cand[:0]
+	for id, l := range w {
+		if float64(l) >= cut && (mask == nil || allowed(mask, id)) {
+			s.cand = append(s.cand, candidate{id: id, l: l, p: math.Exp((float64(l) - top) / t)})
+		}
+	}
+	c := s.cand
+	if p.TopK > 0 && p.TopK < len(c) {
+		selectBest(c, p.TopK)
+		c = c[:p.TopK]
+	}
+	if p.TopP > 0 && p.TopP < 1 {
+		c = c[:nucleus(c, float64(p.TopP)*weightSum(c))]
+	}
+	if p.MinP > 0 {
+		// The best token is still in c (top-k and top-p keep it): weights are relative to its 1.
+		floor := float64(p.MinP)
+		kept := c[:0]
+		for _, x := range c {
+			if x.p >= floor {
+				kept = append(kept, x)
+			}
+		}
+		c = kept
+	}
+	return c, -1
+}
+
+func weightSum(c []candidate) float64 {
+	var sum float64
+	for _, x := range c {
+		sum += x.p
+	}
+	return sum
+}
+
+// partition orders c around a pivot (the median of its first, middle and last
+// candidates): the candidates better than the pivot, the pivot at the index
+// returned, then the worse ones.
+func partition(c []candidate) int {
+	last, mid := len(c)-1, len(c)/2
+	if better(c[mid], c[0]) {
+		c[mid], c[0] = c[0], c[mid]
+	}
+	if better(c[last], c[0]) {
+		c[last], c[0] = c[0], c[last]
+	}
+	if better(c[last], c[mid]) {
+		c[last], c[mid] = c[mid], c[last]
+	}
+	c[mid], c[last] = c[last], c[mid] // the median is the pivot, at the end
+	i := 0
+	for k := range last {
+		if better(c[k], c[last]) {
+			c[i], c[k] = c[k], c[i]
+			i++
+		}
+	}
+	c[i], c[last] = c[last], c[i]
+	return i
+}
+
+// selectBest moves the k best candidates of c to its front (in no order).
+func selectBest(c []candidate, k int) {
+	lo, hi := 0, len(c)
+	for hi-lo > 1 {
+		j := lo + partition(c[lo:hi])
+		switch {
+		case j == k || j+1 == k:
+			return
+		case j < k:
+			lo = j + 1
+		default:
+			hi = j
+		}
+	}
+}
+
+// nucleus reorders c so that its first n candidates are the best ones whose
+// weights first reach target in order from the best (the smallest such
+// prefix of a sort), and returns n; all of c when the weights never do.
+func nucleus(c []candidate, target float64) int {
+	lo, hi := 0, len(c) // the answer is in (lo, hi]; c[:lo] are the best lo, with their weight taken off target
+	for lo < hi {
+		j := lo + partition(c[lo:hi])
+		above := weightSum(c[lo:j])
+		if above >= target {
+			hi = j
+			continue
+		}
+		target -= above
+		if c[j].p >= target {
+			return j + 1
+		}
+		target -= c[j].p
+		lo = j + 1
+	}
+	return hi
+}
+
+// applyPenalties moves the logits w of the tokens in history (the last
+// PenaltyLastN of them, when set) by p's repetition, presence and frequency
+// penalties, in place.
+func applyPenalties(p SamplingParams, w []float32, history []int) {
 	rep := p.RepetitionPenalty != 0 && p.RepetitionPenalty != 1
 	if !rep && p.PresencePenalty == 0 && p.FrequencyPenalty == 0 {
 		return
@@ -178,13 +252,12 @@ func (s *Sampler) applyPenalties(history []int) {
 	}
 	counts := map[int]int{}
 	for _, id := range history {
-		if id >= 0 && id < len(s.cand) {
+		if id >= 0 && id < len(w) {
 			counts[id]++
 		}
 	}
-	// cand is still indexed by token id here.
 	for id, n := range counts {
-		l := s.cand[id].p
+		l := w[id]
 		if rep {
 			if l > 0 {
 				l /= p.RepetitionPenalty
@@ -193,7 +266,7 @@ func (s *Sampler) applyPenalties(history []int) {
 			}
 		}
 		l -= float32(n)*p.FrequencyPenalty + p.PresencePenalty
-		s.cand[id].p = l
+		w[id] = l
 	}
 }
 
@@ -243,23 +316,6 @@ func argmaxMasked(logits []float32, mask []uint64) int {
 		}
 	}
 	return best
-}
-
-// softmaxCandidates turns logits into probabilities, in place.
-func softmaxCandidates(c []candidate) {
-	m := float32(math.Inf(-1))
-	for _, x := range c {
-		m = max(m, x.p)
-	}
-	var sum float64
-	for i := range c {
-		e := math.Exp(float64(c[i].p - m))
-		c[i].p = float32(e)
-		sum += e
-	}
-	for i := range c {
-		c[i].p = float32(float64(c[i].p) / sum)
-	}
 }
 
 // rng is xoshiro256** seeded through splitmix64. It is implemented here, not

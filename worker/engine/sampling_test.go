@@ -98,24 +98,16 @@ func TestPenalties(t *testing.T) {
 		t.Fatalf("repetition: %d", got)
 	}
 	// Negative logits are multiplied: token 1 -1 → -2 stays below token 3.
-	s := NewSampler(SamplingParams{RepetitionPenalty: 2})
-	s.cand = s.cand[:0]
-	for id, v := range logits {
-		s.cand = append(s.cand, candidate{id, v})
-	}
-	s.applyPenalties([]int{1, 0})
-	if s.cand[1].p != -2 || s.cand[0].p != 1 || s.cand[2].p != 1.9 {
-		t.Fatalf("repetition applied: %+v", s.cand)
+	w := slices.Clone(logits)
+	applyPenalties(SamplingParams{RepetitionPenalty: 2}, w, []int{1, 0})
+	if w[1] != -2 || w[0] != 1 || w[2] != 1.9 {
+		t.Fatalf("repetition applied: %v", w)
 	}
 	// Frequency 0.3 per occurrence plus presence 0.5: token 0 seen twice → 2-0.6-0.5 = 0.9.
-	s = NewSampler(SamplingParams{FrequencyPenalty: 0.3, PresencePenalty: 0.5})
-	s.cand = s.cand[:0]
-	for id, v := range logits {
-		s.cand = append(s.cand, candidate{id, v})
-	}
-	s.applyPenalties([]int{0, 3, 0})
-	if math.Abs(float64(s.cand[0].p-0.9)) > 1e-6 || math.Abs(float64(s.cand[3].p+0.8)) > 1e-6 {
-		t.Fatalf("frequency/presence applied: %+v", s.cand)
+	w = slices.Clone(logits)
+	applyPenalties(SamplingParams{FrequencyPenalty: 0.3, PresencePenalty: 0.5}, w, []int{0, 3, 0})
+	if math.Abs(float64(w[0]-0.9)) > 1e-6 || math.Abs(float64(w[3]+0.8)) > 1e-6 {
+		t.Fatalf("frequency/presence applied: %v", w)
 	}
 	// PenaltyLastN 1 only sees the last token.
 	if got := NewSampler(SamplingParams{RepetitionPenalty: 10, PenaltyLastN: 1}).Sample(logits, []int{0, 3}); got != 0 {

@@ -20,10 +20,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -227,6 +229,8 @@ type running struct {
 	logits  []float32
 	picked  int   // the next token when the backend chose it (GreedyDecoder)
 	hasPick bool  // picked is set (logits are nil)
+	drawn   int   // the sampler's draw from logits, made ahead by drawAhead
+	hasDraw bool  // drawn is set
 	maskErr error // the constraint's Allowed failed for the step the backend picked (MaskedDecoder)
 	gen     []int
 	step    int
@@ -653,6 +657,7 @@ func (r *running) result() Result {
 // all in one Decode call. A sequence's KV holds its history but the token
 // just sampled, which the decode appends.
 func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
+	drawAhead(run)
 	kept := run[:0]
 	for _, r := range run {
 		if err := r.h.ctx.Err(); err != nil {
@@ -761,6 +766,35 @@ func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]floa
 	return logits, nil, err
 }
 
+// drawAhead samples, all at once over the host's cores, the next token of
+// every request in run whose logits came to the host and that has no
+// constraint (whose matcher runs in order in sample): a draw from a 128k
+// vocabulary costs a millisecond or more, one request after another it
+// was the batch's step. sample then takes the draw; each request's sampler is
+// its own, so the tokens are those of drawing in turn.
+func drawAhead(run []*running) {
+	var todo []*running
+	for _, r := range run {
+		if !r.prefilling() && !r.hasPick && r.logits != nil && r.h.req.Constraint == nil {
+			todo = append(todo, r)
+		}
+	}
+	if len(todo) < 2 {
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(len(todo), runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(todo)); i = next.Add(1) - 1 {
+				r := todo[i]
+				r.drawn, r.hasDraw = r.sampler.SampleMasked(r.logits, r.history, nil), true
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // allGreedy says whether every request picks the argmax of the model's
 // logits (of those its constraint allows) and needs nothing else of them.
 func allGreedy(run []*running) bool {
@@ -827,7 +861,12 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 				return true, res
 			}
 		}
-		if tok = r.sampler.SampleMasked(r.logits, r.history, mask); tok < 0 {
+		if r.hasDraw {
+			tok, r.hasDraw = r.drawn, false
+		} else {
+			tok = r.sampler.SampleMasked(r.logits, r.history, mask)
+		}
+		if tok < 0 {
 			res := r.result()
 			res.Err = errNoneAllowed
 			return true, res

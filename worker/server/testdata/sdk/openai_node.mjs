@@ -82,7 +82,7 @@ await check("json_schema over 100 seeds", async () => {
   const outputs = await Promise.all(Array.from({ length: 100 }, (_, seed) =>
     client.chat.completions.create({ model, messages: [{ role: "user", content: "Describe a Go identifier as JSON." }],
       response_format: { type: "json_schema", json_schema: { name: "ident", schema, strict: true } },
-      temperature: 1, seed, max_completion_tokens: 200 })));
+      temperature: 1, seed, max_completion_tokens: 400 })));
   const bad = [];
   for (const [seed, r] of outputs.entries()) {
     const text = r.choices[0].message.content;

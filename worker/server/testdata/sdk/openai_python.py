@@ -92,7 +92,7 @@ def _():
     def one(seed):
         return client.chat.completions.create(
             model=model, messages=user("Describe a Go identifier as JSON."), temperature=1, seed=seed,
-            extra_body={"max_completion_tokens": 200},  # newer than this SDK: sent as an application would
+            extra_body={"max_completion_tokens": 400},  # newer than this SDK: sent as an application would
             response_format={"type": "json_schema", "json_schema": {"name": "ident", "schema": schema, "strict": True}})
 
     with ThreadPoolExecutor(16) as pool:
