@@ -65,6 +65,7 @@ kic_status launch_q8_0_split(const uint8_t *raw, int64_t nblocks, int8_t *qs, __
 kic_status launch_q8_0_to_f32(const int8_t *qs, const __half *d, int64_t first, int64_t count, float *y,
                               cudaStream_t s) {
 	if (count <= 0) return KIC_OK;
+	// One row of count values from element first: a tile as wide as its matrix.
 	q8_0_dequant_kernel<float><<<grid_for(count), 256, 0, s>>>(qs, d, count, first, count, count, y);
 	KIC_LAUNCHED();
 	return KIC_OK;
