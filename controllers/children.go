@@ -372,6 +372,9 @@ func workerArgs(iw *inferencev1alpha1.InferenceWorker) []string {
 	if u := iw.Spec.Serving.GPUMemoryUtilization; u > 0 {
 		args = append(args, "--gpu-memory-utilization", strconv.FormatFloat(u, 'g', -1, 64))
 	}
+	if p := iw.Spec.Serving.SchedulingPolicy; p != "" {
+		args = append(args, "--scheduling-policy", string(p))
+	}
 	return args
 }
 

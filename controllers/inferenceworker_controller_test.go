@@ -173,7 +173,7 @@ func TestLlamaSampleCreatesChildren(t *testing.T) {
 	for flag, want := range map[string]string{
 		"--model": "/models/demo/llama-go.gguf", "--arch": "llama", "--served-name": "llama-go",
 		"--port": "8000", "--device": "cuda", "--max-context": "2048", "--max-concurrent": "8", "--inference-events": "Sampled",
-		"--kv-cache-type": "auto", "--gpu-memory-utilization": "0.9",
+		"--kv-cache-type": "auto", "--gpu-memory-utilization": "0.9", "--scheduling-policy": "fcfs",
 	} {
 		if got := argValue(w.Args, flag); got != want {
 			t.Errorf("worker arg %s = %q, want %q (args %v)", flag, got, want, w.Args)
@@ -391,6 +391,7 @@ func TestSpecChangeRollsPodsAndSuspend(t *testing.T) {
 	iw.Spec.Serving.MaxConcurrentRequests = 16
 	iw.Spec.Serving.KVCacheType = inferencev1alpha1.KVCacheQ8_0
 	iw.Spec.Serving.GPUMemoryUtilization = 0.75
+	iw.Spec.Serving.SchedulingPolicy = inferencev1alpha1.SchedulingPriority
 	iw.Spec.Image = "registry.test/kubeinfer:v2"
 	if err := k8sClient.Update(context.Background(), iw); err != nil {
 		t.Fatal(err)
@@ -403,7 +404,8 @@ func TestSpecChangeRollsPodsAndSuspend(t *testing.T) {
 	}
 	w := container(t, after.Spec.Template.Spec, workerContainerName, false)
 	if argValue(w.Args, "--max-concurrent") != "16" || w.Image != "registry.test/kubeinfer:v2" ||
-		argValue(w.Args, "--kv-cache-type") != "q8_0" || argValue(w.Args, "--gpu-memory-utilization") != "0.75" {
+		argValue(w.Args, "--kv-cache-type") != "q8_0" || argValue(w.Args, "--gpu-memory-utilization") != "0.75" ||
+		argValue(w.Args, "--scheduling-policy") != "priority" {
 		t.Errorf("template not updated: %s %v", w.Image, w.Args)
 	}
 	if ev := hasEvent(r.recorder.take(), inferencev1alpha1.ReasonUpdated); ev == nil {

@@ -288,6 +288,17 @@ type ServingSpec struct {
 	// +optional
 	GPUMemoryUtilization float64 `json:"gpuMemoryUtilization,omitempty"`
 
+	// schedulingPolicy is the order in which a worker serves waiting requests: `fcfs`, first come
+	// first served, or `priority`, by the request's `priority` field (vLLM's extension of the
+	// OpenAI API: lower is served first, 0 by default; first come first served within one
+	// priority), which also decides whose sequence makes way when the KV cache runs out. Under
+	// `fcfs` a request with a priority other than 0 is refused (HTTP 400), as vLLM does: any
+	// client could otherwise put itself ahead of the others.
+	// +kubebuilder:default=fcfs
+	// +kubebuilder:validation:Enum=fcfs;priority
+	// +optional
+	SchedulingPolicy SchedulingPolicy `json:"schedulingPolicy,omitempty"`
+
 	// apiKeySecretRef names a Secret key holding the API keys clients must send as
 	// `Authorization: Bearer <key>`, one key per line (several during a rotation). Requests
 	// without a valid key get HTTP 401; /healthz, /readyz and /metrics stay open. The
@@ -296,6 +307,14 @@ type ServingSpec struct {
 	// +optional
 	APIKeySecretRef *SecretKeyRef `json:"apiKeySecretRef,omitempty"`
 }
+
+// SchedulingPolicy is the order in which a worker serves waiting requests.
+type SchedulingPolicy string
+
+const (
+	SchedulingFCFS     SchedulingPolicy = "fcfs"
+	SchedulingPriority SchedulingPolicy = "priority"
+)
 
 // KVCacheType is a storage type of the KV cache.
 type KVCacheType string

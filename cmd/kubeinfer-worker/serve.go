@@ -40,6 +40,8 @@ type serveConfig struct {
 	MaxQueue      int
 	MaxContext    int
 	PrefillChunk  int
+	// SchedulingPolicy is fcfs or priority (server.Config.Priority).
+	SchedulingPolicy string
 	// KVCacheType and GPUMemoryUtilization size and type the GPU's KV pool (memplan.Options).
 	KVCacheType          string
 	GPUMemoryUtilization float64
@@ -80,6 +82,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Port, "port", 8000, "port to listen on")
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", 8, "sequences generated together")
 	fs.IntVar(&c.MaxQueue, "max-queue", -1, "requests waiting for a slot before 429 (default 4 × max-concurrent)")
+	fs.StringVar(&c.SchedulingPolicy, "scheduling-policy", "fcfs",
+		"fcfs (first come first served; a request's priority other than 0 is refused) or priority (by the request's priority field, lower first)")
 	fs.IntVar(&c.MaxContext, "max-context", 0, "tokens per request, prompt included (default: the model's context)")
 	fs.IntVar(&c.PrefillChunk, "prefill-chunk", scheduler.DefaultPrefillChunk,
 		"most prompt tokens prefilled per step, between the running streams' decode steps")
@@ -142,6 +146,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.PrefillChunk < 1 {
 		errs = append(errs, errors.New("--prefill-chunk must be at least 1"))
+	}
+	if c.SchedulingPolicy != "fcfs" && c.SchedulingPolicy != "priority" {
+		errs = append(errs, fmt.Errorf("--scheduling-policy %q: want fcfs or priority", c.SchedulingPolicy))
 	}
 	if _, err := kvcache.ParseType(c.KVCacheType); err != nil {
 		errs = append(errs, fmt.Errorf("--kv-cache-type: %w", err))
@@ -209,7 +216,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	srv := server.New(server.Config{ServedName: c.ServedName, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue,
 		MaxContext: c.MaxContext, PrefillChunk: c.PrefillChunk, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
 		MaxRequestBytes: c.MaxRequestBytes, MaxConnections: c.MaxConnections, ReadHeaderTimeout: c.ReadHeaderTimeout,
-		ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, APIKeys: keys})
+		ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, APIKeys: keys,
+		Priority: c.SchedulingPolicy == "priority"})
 
 	// Listen before loading, so that liveness probes pass while a big model loads.
 	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, fmt.Sprint(c.Port)))

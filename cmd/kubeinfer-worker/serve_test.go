@@ -208,6 +208,10 @@ func TestServeKVCacheFlags(t *testing.T) {
 											GPUMemoryUtilization struct {
 												Default float64 `json:"default"`
 											} `json:"gpuMemoryUtilization"`
+											SchedulingPolicy struct {
+												Enum    []string `json:"enum"`
+												Default string   `json:"default"`
+											} `json:"schedulingPolicy"`
 										} `json:"properties"`
 									} `json:"serving"`
 								} `json:"properties"`
@@ -235,6 +239,26 @@ func TestServeKVCacheFlags(t *testing.T) {
 	if d := serving.GPUMemoryUtilization.Default; d != memplan.DefaultGPUMemoryUtilization {
 		t.Errorf("the CRD's gpuMemoryUtilization default %g is not the worker's %g", d, memplan.DefaultGPUMemoryUtilization)
 	}
+	// Every scheduling policy the CRD admits is one the worker takes, and the defaults agree.
+	if len(serving.SchedulingPolicy.Enum) != 2 {
+		t.Errorf("the CRD admits schedulingPolicy %v", serving.SchedulingPolicy.Enum)
+	}
+	for _, p := range serving.SchedulingPolicy.Enum {
+		var cfg serveConfig
+		fs := newFlagSet("serve", "", os.Stderr)
+		cfg.flags(fs)
+		if err := parseWithEnv(fs, []string{"--model", "/models/x.gguf", "--arch", "llama", "--scheduling-policy", p}); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.validate(); err != nil {
+			t.Errorf("the CRD's schedulingPolicy %q: %v", p, err)
+		}
+	}
+	var defaults serveConfig
+	defaults.flags(newFlagSet("serve", "", os.Stderr))
+	if d := serving.SchedulingPolicy.Default; d != defaults.SchedulingPolicy {
+		t.Errorf("the CRD's schedulingPolicy default %q is not the worker's %q", d, defaults.SchedulingPolicy)
+	}
 
 	for _, c := range []struct {
 		args []string
@@ -245,6 +269,7 @@ func TestServeKVCacheFlags(t *testing.T) {
 		{[]string{"--kv-cache-type", "q8_0", "--gpu-memory-utilization", "0.75"}, memplan.Options{KVType: kvcache.Q8_0, GPUMemoryUtilization: 0.75}, ""},
 		{[]string{"--kv-cache-type", "q4_0"}, memplan.Options{}, `--kv-cache-type: KV cache type "q4_0": want one of auto, f32, f16, bf16, q8_0`},
 		{[]string{"--gpu-memory-utilization", "90"}, memplan.Options{}, "--gpu-memory-utilization 90: want a fraction greater than 0 and at most 1, e.g. 0.9"},
+		{[]string{"--scheduling-policy", "lifo"}, memplan.Options{}, `--scheduling-policy "lifo": want fcfs or priority`},
 	} {
 		var cfg serveConfig
 		fs := newFlagSet("serve", "", os.Stderr)

@@ -89,6 +89,10 @@ type Request struct {
 	// Pooling, when set, asks for the prompt's embedding instead of a
 	// generation (Result.Embedding); the backend must be an engine.Embedder.
 	Pooling engine.Pooling
+	// Priority orders requests as vLLM's priority scheduling does: a lower
+	// value is served first; requests of one priority, first come first
+	// served. 0 is the default.
+	Priority int
 }
 
 // TokenLogprob is a token with its log probability.
@@ -219,7 +223,7 @@ func (h *Handle) wake() {
 // running is the scheduler's state for one admitted request.
 type running struct {
 	h       *Handle
-	order   uint64 // admission order: preemption takes the newest first
+	order   uint64 // admission order (rank: preemption takes the least urgent, newest first)
 	seq     engine.SeqID
 	hasSeq  bool // false while preempted
 	sampler *engine.Sampler
@@ -318,9 +322,21 @@ func (s *Scheduler) Submit(ctx context.Context, req Request) (*Handle, error) {
 	case s.nRunning+len(s.queue) >= s.cfg.MaxConcurrent+s.cfg.MaxQueue:
 		return nil, ErrQueueFull
 	}
-	s.queue = append(s.queue, h)
+	// After every waiting request of the same or a more urgent priority.
+	i := len(s.queue)
+	for i > 0 && s.queue[i-1].req.Priority > req.Priority {
+		i--
+	}
+	s.queue = slices.Insert(s.queue, i, h)
 	s.wake()
 	return h, nil
+}
+
+// rank orders running requests: the more urgent priority first, then the
+// earlier admission. Preempted sequences resume in this order and
+// preemption takes the last.
+func rank(a, b *running) int {
+	return cmp.Or(cmp.Compare(a.h.req.Priority, b.h.req.Priority), cmp.Compare(a.order, b.order))
 }
 
 func (s *Scheduler) wake() {
@@ -361,7 +377,7 @@ func (s *Scheduler) Draining() bool {
 
 func (s *Scheduler) loop() {
 	defer close(s.stopped)
-	var run, pre []*running // running, and preempted in admission order
+	var run, pre []*running // running, and preempted in rank order
 	for {
 		s.mu.Lock()
 		cut, draining := s.cut, s.draining
@@ -385,8 +401,9 @@ func (s *Scheduler) loop() {
 }
 
 // admit drops cancelled requests, resumes preempted sequences while the pool
-// has room for them, then admits waiting requests that fit, first come first
-// served: nothing newer starts while an older sequence waits for KV space
+// has room for them, then admits waiting requests that fit in queue order
+// (the more urgent priority first, then first come first served): nothing
+// later in it starts while an earlier sequence waits for KV space
 // (past one that waits for a shared prompt's prefill, only with what that one
 // leaves; see next).
 // Room is what the pool has free less what admitted sequences still need to
@@ -566,7 +583,7 @@ func (s *Scheduler) start(r *running, run []*running) []*running {
 }
 
 // prefill computes up to PrefillChunk tokens of the prefilling sequences,
-// oldest first, one Prefill call per sequence: a long prompt takes several
+// by rank (the more urgent priority, then the oldest, first), one Prefill call per sequence: a long prompt takes several
 // steps, and the decode of every running sequence goes on between them. A
 // sequence whose last chunk is done has its logits and joins this step's decode.
 func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
@@ -576,7 +593,7 @@ func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
 			todo = append(todo, r)
 		}
 	}
-	slices.SortFunc(todo, func(a, b *running) int { return cmp.Compare(a.order, b.order) })
+	slices.SortFunc(todo, rank)
 	budget := s.cfg.PrefillChunk
 	var gone []*running
 	for _, r := range todo {
@@ -618,7 +635,7 @@ func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
 	return run, pre
 }
 
-// preempted frees r's sequence and files it among pre by admission order.
+// preempted frees r's sequence and files it among pre by rank.
 func (s *Scheduler) preempted(pre []*running, r *running) []*running {
 	if r.hasSeq {
 		s.b.FreeSequence(r.seq)
@@ -629,7 +646,7 @@ func (s *Scheduler) preempted(pre []*running, r *running) []*running {
 	s.nPreempted++
 	s.preemptions++
 	s.mu.Unlock()
-	i, _ := slices.BinarySearchFunc(pre, r.order, func(p *running, o uint64) int { return cmp.Compare(p.order, o) })
+	i, _ := slices.BinarySearchFunc(pre, r, rank)
 	s.log.V(2).Info("preempted for KV space", "tokens", len(r.history), "freeBlocks", s.kv.FreeBlocks())
 	return slices.Insert(pre, i, r)
 }
@@ -686,14 +703,14 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 		return n
 	}
 	for len(run) > 0 && need() > s.room(run) {
-		newest := 0
+		last := 0 // the least urgent, newest request
 		for i, r := range run {
-			if r.order > run[newest].order {
-				newest = i
+			if rank(r, run[last]) > 0 {
+				last = i
 			}
 		}
-		r := run[newest]
-		run = slices.Delete(run, newest, newest+1)
+		r := run[last]
+		run = slices.Delete(run, last, last+1)
 		pre = s.preempted(pre, r)
 	}
 	var next []*running

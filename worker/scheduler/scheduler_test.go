@@ -177,6 +177,34 @@ func TestCancelFreesSlot(t *testing.T) {
 	}
 }
 
+// gatedBackend holds every Prefill until gate is closed, and records the sequences started and freed, in order.
+type gatedBackend struct {
+	engine.Backend
+	gate           chan struct{}
+	mu             sync.Mutex
+	started, freed []engine.SeqID
+}
+
+func (g *gatedBackend) Prefill(seq engine.SeqID, tokens []int, all bool) ([][]float32, error) {
+	<-g.gate
+	return g.Backend.Prefill(seq, tokens, all)
+}
+
+func (g *gatedBackend) StartSequence(maxTokens int, prompt []int) (engine.SeqID, int, error) {
+	id, cached, err := g.Backend.StartSequence(maxTokens, prompt)
+	g.mu.Lock()
+	g.started = append(g.started, id)
+	g.mu.Unlock()
+	return id, cached, err
+}
+
+func (g *gatedBackend) FreeSequence(seq engine.SeqID) {
+	g.mu.Lock()
+	g.freed = append(g.freed, seq)
+	g.mu.Unlock()
+	g.Backend.FreeSequence(seq)
+}
+
 // heldBackend blocks every Decode until release is closed, so a test knows a
 // request is still running however fast the engine is.
 type heldBackend struct {
@@ -1086,5 +1114,80 @@ func TestWindowedModelOutgrowsTheKVPool(t *testing.T) {
 	}
 	if st := s.Stats(); st.KVUsedTokens != 0 || small.KV().FreeBlocks() != small.KV().Blocks() {
 		t.Errorf("after the request: %+v, %d of %d blocks free", st, small.KV().FreeBlocks(), small.KV().Blocks())
+	}
+}
+
+// Priorities (vLLM's: lower first): waiting requests are admitted by priority, first come first served within
+// one; when the KV pool runs out, the least urgent sequence is preempted, though it is the older one.
+func TestPriorityOrdersAdmissionAndPreemption(t *testing.T) {
+	ctx := context.Background()
+	cpu, tok := load(t)
+	held := &heldBackend{Backend: cpu, release: make(chan struct{})}
+	s := New(held, tok, Config{MaxConcurrent: 1, MaxQueue: 8})
+	defer s.Drain(ctx)
+	busy, err := s.Submit(ctx, Request{Prompt: tok.Encode("busy", true), MaxTokens: 3, IgnoreEOS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := busy.Next(ctx); !ok { // running: the four below wait
+		t.Fatal("no token")
+	}
+	type queued struct {
+		name string
+		h    *Handle
+	}
+	var qs []queued
+	for _, q := range []struct {
+		name     string
+		priority int
+	}{{"low", 5}, {"normal 1", 0}, {"urgent", -1}, {"normal 2", 0}} {
+		h, err := s.Submit(ctx, Request{Prompt: tok.Encode(q.name, true), MaxTokens: 3, IgnoreEOS: true, Priority: q.priority})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs = append(qs, queued{q.name, h})
+	}
+	close(held.release)
+	collect(t, busy)
+	for _, q := range qs {
+		collect(t, q.h)
+	}
+	// One slot: each is admitted when the one before it ends.
+	slices.SortFunc(qs, func(a, b queued) int { return a.h.admitted.Compare(b.h.admitted) })
+	var order []string
+	for _, q := range qs {
+		order = append(order, q.name)
+	}
+	if want := []string{"urgent", "normal 1", "normal 2", "low"}; !slices.Equal(order, want) {
+		t.Errorf("one slot admitted %v, want %v", order, want)
+	}
+
+	// Two sequences that outgrow a 3-block pool together: the older but less urgent one makes way. The first is
+	// admitted (its sequence started) and its prefill held until the second is submitted, so both run together.
+	small, _ := loadKV(t, 48)
+	gated := &gatedBackend{Backend: small, gate: make(chan struct{})}
+	s2 := New(gated, tok, Config{MaxConcurrent: 2, MaxQueue: 2})
+	defer s2.Drain(ctx)
+	prompt := tok.Encode("grow", true)
+	var hs []*Handle
+	for _, p := range []int{1, 0} {
+		h, err := s2.Submit(ctx, Request{Prompt: prompt, MaxTokens: 30, IgnoreEOS: true, Priority: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+		for p == 1 && func() bool { gated.mu.Lock(); defer gated.mu.Unlock(); return len(gated.started) == 0 }() {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(gated.gate)
+	for _, h := range hs {
+		collect(t, h)
+	}
+	// Both need the whole pool to finish, so the first sequence freed is the one preempted: the older one (the
+	// first started), which is the less urgent.
+	if st := s2.Stats(); st.Preemptions == 0 || len(gated.freed) == 0 || gated.freed[0] != gated.started[0] {
+		t.Errorf("%d preemptions; started %v, freed %v: the older, less urgent sequence should have made way",
+			st.Preemptions, gated.started, gated.freed)
 	}
 }

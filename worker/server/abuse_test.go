@@ -458,6 +458,7 @@ func TestAbuseAPIEdges(t *testing.T) {
 		{"logit_bias token", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","logit_bias":{"99999":100}}`, 400, "logit_bias", "", "vocabulary"},
 		{"logit_bias value", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","logit_bias":{"5":101}}`, 400, "logit_bias", "", "between -100 and 100"},
 		{"min_p", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","min_p":1.5}`, 400, "min_p", "", ""},
+		{"priority under fcfs", "POST", "/v1/chat/completions", "application/json", `{"model":"tiny",` + msgs + `,"priority":-5}`, 400, "priority", "", "first come first served"},
 		{"repetition_penalty", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","repetition_penalty":0}`, 400, "repetition_penalty", "", ""},
 		{"n too large", "POST", "/v1/completions", "application/json", `{"model":"tiny","prompt":"x","n":17}`, 400, "n", "", "between 1 and"},
 		{"embedding format", "POST", "/v1/embeddings", "application/json", `{"model":"tiny","input":"x","encoding_format":"int8"}`, 400, "encoding_format", "", ""},

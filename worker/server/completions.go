@@ -45,6 +45,7 @@ type serving struct {
 	m        *load.Model
 	lim      Limits
 	grammars *grammarCache
+	priority bool // Config.Priority
 }
 
 // available checks that the server takes requests.
@@ -53,7 +54,7 @@ func (s *Server) available() (serving, *apiError) {
 		return serving{}, errShuttingDown()
 	}
 	s.mu.RLock()
-	sv := serving{s.sched, s.model, s.lim, s.grammars}
+	sv := serving{s.sched, s.model, s.lim, s.grammars, s.cfg.Priority}
 	s.mu.RUnlock()
 	if sv.sched == nil {
 		return sv, &apiError{Status: http.StatusServiceUnavailable, Type: "service_unavailable", Code: strp("model_loading"),
@@ -188,6 +189,12 @@ func (f *samplingFields) sampling(sv serving, maxTokens *int, maxTokensParam str
 	}
 	if f.FrequencyPenalty != nil {
 		req.Sampling.FrequencyPenalty = float32(*f.FrequencyPenalty)
+	}
+	if f.Priority != nil && *f.Priority != 0 {
+		if !sv.priority {
+			return req, 0, invalid("priority", "priority is %d; this worker serves requests first come first served, so only 0 is allowed (spec.serving.schedulingPolicy: priority honours it).", *f.Priority)
+		}
+		req.Priority = *f.Priority
 	}
 	if f.TopK != nil {
 		if *f.TopK < -1 {

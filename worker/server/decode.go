@@ -68,7 +68,9 @@ var (
 		// ignore_eos is vLLM's and llama.cpp's server's extension, which benchmarks use to fix output lengths;
 		// top_k, min_p and repetition_penalty are their sampling extensions.
 		"ignore_eos": impl, "top_k": impl, "min_p": impl, "repetition_penalty": impl,
-		"user": ignore,
+		// priority is vLLM's, for its priority scheduling (Config.Priority).
+		"priority": impl,
+		"user":     ignore,
 	}
 	completionFields = withShared(map[string]field{
 		"prompt": impl, "logprobs": impl,

@@ -121,6 +121,7 @@ type samplingFields struct {
 	// LogitBias maps token ids, as strings, to a bias from -100 to 100.
 	LogitBias map[string]float64 `json:"logit_bias"`
 	// Extensions of vLLM's and llama.cpp's servers.
+	Priority          *int     `json:"priority"`
 	TopK              *int     `json:"top_k"`
 	MinP              *float64 `json:"min_p"`
 	RepetitionPenalty *float64 `json:"repetition_penalty"`

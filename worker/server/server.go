@@ -36,6 +36,10 @@ type Config struct {
 	MaxQueue      int
 	MaxContext    int
 	PrefillChunk  int
+	// Priority honours requests' priority field (vLLM's priority scheduling:
+	// lower first); without it a priority other than 0 is refused, so no client
+	// can put itself ahead of the others.
+	Priority bool
 	// RetryAfter is the Retry-After seconds of a 429; 0 means 1.
 	RetryAfter int
 	// MaxRequestBytes caps a request body; 0 means 16 bytes per context

@@ -675,3 +675,41 @@ func TestShutdownCutsAfterGrace(t *testing.T) {
 		t.Error("a cut stream ended without an error")
 	}
 }
+
+// A worker with priority scheduling takes a request's priority (vLLM's field) and answers it; one that
+// schedules first come first served takes priority 0 and refuses others (abuse_test's table).
+func TestPriorityField(t *testing.T) {
+	for _, c := range []struct {
+		priority bool
+		body     string
+		code     int
+	}{
+		{true, `"priority":-3`, 200},
+		{true, `"priority":7`, 200},
+		{false, `"priority":0`, 200},
+		{false, `"priority":1`, 400},
+	} {
+		h := start(t, Config{MaxConcurrent: 1, Priority: c.priority})
+		body := `{"model":"` + servedName + `","prompt":"x","max_tokens":2,` + c.body + `}`
+		resp, err := http.Post(h.http.URL+"/v1/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.code {
+			t.Errorf("priority scheduling %v, %s: HTTP %d, want %d", c.priority, c.body, resp.StatusCode, c.code)
+		}
+		if c.code == 200 { // and the scheduler is told
+			sv, e := h.s.available()
+			if e != nil {
+				t.Fatal(e.Message)
+			}
+			j, e := h.s.completionJob([]byte(body), sv)
+			var want int
+			fmt.Sscanf(strings.TrimPrefix(c.body, `"priority":`), "%d", &want)
+			if e != nil || j.req.Priority != want {
+				t.Errorf("%s: the scheduler's request has priority %d (%v), want %d", c.body, j.req.Priority, e, want)
+			}
+		}
+	}
+}
