@@ -160,3 +160,15 @@ func BenchmarkSample128k(b *testing.B) {
 		})
 	}
 }
+
+// Rows a caller should have refused (NaN, +Inf) or that ban every token (-Inf) still give a token id, not a
+// panic: the best one, as greedy picks it.
+func TestSamplerSurvivesNonFiniteRows(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, logits := range [][]float32{{nan, 1, 2}, {1, inf, 2}, {-inf, -inf, -inf}, {nan, nan, nan}} {
+		tok := NewSampler(SamplingParams{Temperature: 1, TopP: 0.9, Seed: 1}).Sample(logits, nil)
+		if tok < 0 || tok >= len(logits) {
+			t.Errorf("%v: token %d", logits, tok)
+		}
+	}
+}

@@ -134,7 +134,9 @@ func (s *Sampler) candidates(logits []float32, history []int, mask []uint64) ([]
 	}
 	applyPenalties(p, w, history)
 	best := argmaxMasked(w, mask)
-	if best < 0 || p.Temperature <= 0 || math.IsInf(float64(w[best]), -1) {
+	// Nothing to draw from: greedy, no token allowed, or no finite best logit (callers check logits with
+	// CheckFinite first; -Inf everywhere means every allowed token is banned).
+	if best < 0 || p.Temperature <= 0 || math.IsInf(float64(w[best]), 0) || math.IsNaN(float64(w[best])) {
 		return nil, best
 	}
 	top, t := float64(w[best]), float64(p.Temperature)
@@ -146,6 +148,9 @@ func (s *Sampler) candidates(logits []float32, history []int, mask []uint64) ([]
 		}
 	}
 	c := s.cand
+	if len(c) == 0 { // NaNs left none above the cutoff
+		return nil, best
+	}
 	if p.TopK > 0 && p.TopK < len(c) {
 		selectBest(c, p.TopK)
 		c = c[:p.TopK]
