@@ -582,10 +582,11 @@ func (s *Scheduler) start(r *running, run []*running) []*running {
 	return append(run, r)
 }
 
-// prefill computes up to PrefillChunk tokens of the prefilling sequences,
-// by rank (the more urgent priority, then the oldest, first), one Prefill call per sequence: a long prompt takes several
-// steps, and the decode of every running sequence goes on between them. A
-// sequence whose last chunk is done has its logits and joins this step's decode.
+// prefill computes up to PrefillChunk tokens of the prefilling sequences, by
+// rank (the more urgent priority, then the oldest, first), one Prefill call
+// per sequence: a long prompt takes several steps, and the decode of every
+// running sequence goes on between them. A sequence whose last chunk is done
+// has its logits and joins this step's decode.
 func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
 	var todo []*running
 	for _, r := range run {
