@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/kubeinfer/kubeinfer/worker/model"
-	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
 
 // fidelityDir holds fixtures made by hack/fixtures/make_fixtures.py from
@@ -66,16 +65,8 @@ func runFixture(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Load(strings.TrimSuffix(path, ".json")+".gguf", family)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
 	// The file must be servable as a whole, tokenizer included.
-	tok, err := tokenizer.FromGGUF(m.File)
-	if err != nil {
-		t.Fatalf("tokenizer from %s: %v", path, err)
-	}
+	m, tok := loadServable(t, strings.TrimSuffix(path, ".json")+".gguf", family)
 	if text := "Hello, fidelity!"; tok.Decode(tok.Encode(text, false)) != text {
 		t.Errorf("tokenizer round trip of %q gave %q", text, tok.Decode(tok.Encode(text, false)))
 	}

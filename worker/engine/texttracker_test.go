@@ -74,15 +74,7 @@ func (t *redecodeTracker) take(upTo int) string {
 func TestTextTrackerMatchesRedecoding(t *testing.T) {
 	for _, name := range []string{"gpt2", "qwen3", "llama_gqa", "gemma3"} {
 		t.Run(name, func(t *testing.T) {
-			m, err := model.Load(filepath.Join("..", "testdata", "fidelity", name+".gguf"), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			tok, err := tokenizer.FromGGUF(m.File)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, tok := loadServable(t, filepath.Join("..", "testdata", "fidelity", name+".gguf"), "")
 			vocab := m.Hyper.VocabSize
 			rng := rand.New(rand.NewPCG(7, uint64(len(name))))
 			text := tok.Encode("naïve café — 東京 🙂 ok, done. ", false) // multi-byte characters in the vocabulary's own pieces
@@ -133,4 +125,19 @@ func TestTextTrackerMatchesRedecoding(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loadServable loads the model at path with its tokenizer, as a worker serves it; the model closes with the test.
+func loadServable(t *testing.T, path string, family model.Family) (*model.Model, *tokenizer.Tokenizer) {
+	t.Helper()
+	m, err := model.Load(path, family)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	tok, err := tokenizer.FromGGUF(m.File)
+	if err != nil {
+		t.Fatalf("tokenizer from %s: %v", path, err)
+	}
+	return m, tok
 }

@@ -114,15 +114,7 @@ func checkTrained(t *testing.T, tm trainedModel) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Load(path, family)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	tok, err := tokenizer.FromGGUF(m.File)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, tok := loadServable(t, path, family)
 	if tok.EOS() != tm.Tokenizer.EOS {
 		t.Errorf("EOS %d, want %d", tok.EOS(), tm.Tokenizer.EOS)
 	}
