@@ -9,7 +9,8 @@
 #                                    BENCH_PATHS="int8 float" times decode with and without the int8 matvec path
 #   bash hack/gpu-bench.sh serving [SHAPE]  a worker serving the Llama-3.2-1B shape (or llama3.1-8b; bf16) over
 #                                    HTTP to the load generator (test/bench/serving) at 1, 8, 32 and 64 concurrent
-#                                    streams (128-token prompts, 256 generated), 128 clients of 512-token prompts,
+#                                    streams (128-token prompts, 256 generated; 1 and 64 again sampled at temperature
+#                                    0.8), 128 clients of 512-token prompts,
 #                                    60 streams with and without one 8192-token prompt arriving (inter-token
 #                                    latency), 64 streams sharing a 1024-token prefix; the KV cache as f16 (auto),
 #                                    then the 64-stream level again with it as q8_0
@@ -83,6 +84,8 @@ serving() {
 	echo "## $shape bf16, KV cache auto (f16)"
 	start auto
 	$gen --url $url --concurrency 1,8,32,64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000
+	echo "## sampled at temperature 0.8 (the load generator's non-greedy setting), not greedy"
+	$gen --url $url --concurrency 1,64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000 --greedy=false
 	$gen --url $url --concurrency 128 --prompt-tokens 512 --gen-tokens 128 --requests-per-client 1 --vocab 128000
 	echo "## inter-token latency of 60 streams, without and with one 8192-token prompt arriving"
 	$gen --url $url --concurrency 60 --prompt-tokens 128 --gen-tokens 512 --requests-per-client 1 --vocab 128000
