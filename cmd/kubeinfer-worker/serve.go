@@ -82,7 +82,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Port, "port", 8000, "port to listen on")
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", 8, "sequences generated together")
 	fs.IntVar(&c.MaxQueue, "max-queue", -1, "requests waiting for a slot before 429 (default 4 × max-concurrent)")
-	fs.StringVar(&c.SchedulingPolicy, "scheduling-policy", "fcfs",
+	fs.StringVar(&c.SchedulingPolicy, "scheduling-policy", string(v1alpha1.SchedulingFCFS),
 		"fcfs (first come first served; a request's priority other than 0 is refused) or priority (by the request's priority field, lower first)")
 	fs.IntVar(&c.MaxContext, "max-context", 0, "tokens per request, prompt included (default: the model's context)")
 	fs.IntVar(&c.PrefillChunk, "prefill-chunk", scheduler.DefaultPrefillChunk,
@@ -147,7 +147,7 @@ func (c *serveConfig) validate() error {
 	if c.PrefillChunk < 1 {
 		errs = append(errs, errors.New("--prefill-chunk must be at least 1"))
 	}
-	if c.SchedulingPolicy != "fcfs" && c.SchedulingPolicy != "priority" {
+	if p := v1alpha1.SchedulingPolicy(c.SchedulingPolicy); p != v1alpha1.SchedulingFCFS && p != v1alpha1.SchedulingPriority {
 		errs = append(errs, fmt.Errorf("--scheduling-policy %q: want fcfs or priority", c.SchedulingPolicy))
 	}
 	if _, err := kvcache.ParseType(c.KVCacheType); err != nil {
@@ -217,7 +217,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		MaxContext: c.MaxContext, PrefillChunk: c.PrefillChunk, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
 		MaxRequestBytes: c.MaxRequestBytes, MaxConnections: c.MaxConnections, ReadHeaderTimeout: c.ReadHeaderTimeout,
 		ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, APIKeys: keys,
-		Priority: c.SchedulingPolicy == "priority"})
+		Priority: v1alpha1.SchedulingPolicy(c.SchedulingPolicy) == v1alpha1.SchedulingPriority})
 
 	// Listen before loading, so that liveness probes pass while a big model loads.
 	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, fmt.Sprint(c.Port)))
