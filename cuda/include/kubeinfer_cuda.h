@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 10
+#define KIC_ABI_VERSION 11
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -163,13 +163,13 @@ typedef enum kic_slot {
 	KIC_Q_NORM, KIC_K_NORM, KIC_POST_ATTN_NORM, KIC_POST_FFN_NORM, KIC_GATE_UP,
 } kic_slot;
 
-/* Sampling parameters for kic_sample (on the GPU). temperature <= 0 is greedy. */
+/* One row's sampling parameters for kic_sample (on the GPU). temperature <= 0 is greedy. */
 typedef struct kic_sampling {
 	float temperature;
 	int32_t top_k;              /* 0 disables */
 	float top_p;                /* 0 or >= 1 disables */
 	uint64_t seed;
-	uint64_t step;              /* mixed into the seed so each step draws anew */
+	uint64_t step;              /* mixed into the seed so each step draws anew; the row's place in the batch is not */
 } kic_sampling;
 
 typedef struct kic_model kic_model;
@@ -245,9 +245,10 @@ KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, c
 #define KIC_SAMPLE_NONFINITE (-1)   /* greedy: the row holds a NaN or +infinity */
 #define KIC_SAMPLE_NONE_ALLOWED (-2) /* the row's mask allows no token of the vocabulary */
 
-/* Samples one token per logit row of the last kic_forward (rows in order). Greedy sampling gives
- * KIC_SAMPLE_NONFINITE for a row holding a NaN or +infinity anywhere, the tokens a mask excludes too (the host
- * never sees those logits, so this is how it learns). masks (host memory; NULL: every token) limits row i to the tokens its allowed-token bitmask
+/* Samples one token per logit row of the last kic_forward (rows in order), row i by params[i]. A row holding a
+ * NaN or +infinity anywhere, the tokens a mask excludes too, gives KIC_SAMPLE_NONFINITE, greedy or sampled (the
+ * host never sees those logits, so this is how it learns). A row's draw depends on its logits, mask, seed and
+ * step only, not on the other rows of the batch. masks (host memory; NULL: every token) limits row i to the tokens its allowed-token bitmask
  * at masks + i * ceil(vocab / 64) has set, bit t % 64 of word t / 64 for token t, as worker/engine.Constraint
  * lays it out (vocab: kic_vocab_out's, the whole vocabulary under tensor parallelism; bits past it are ignored):
  * greedy is the argmax of the allowed tokens (lowest id on ties), temperature, top-k and top-p see the allowed

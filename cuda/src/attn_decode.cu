@@ -19,6 +19,14 @@
 bool kic_attn_pipeline = true;
 
 constexpr int kDecodeTile = 32;
+constexpr int kDecodeBlocksPerSM = 8;
+
+int kic_decode_splits(int n, int rows, int heads_kv, int sms) {
+	int most = kic_attn_decode_splits(n, rows);
+	int64_t groups = (int64_t)(n > 0 ? n : 1) * (heads_kv > 0 ? heads_kv : 1);
+	int64_t want = ((int64_t)kDecodeBlocksPerSM * (sms > 0 ? sms : 1) + groups - 1) / groups;
+	return (int)(want < 1 ? 1 : want > most ? most : want);
+}
 constexpr int kLoadBatch = 8; // pieces of a tile a thread has in flight at once
 
 // The shared-memory row stride of a key tile: head_dim + 4 floats, or + 8 where that keeps (stride / 4) odd,

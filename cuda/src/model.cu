@@ -123,6 +123,7 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	KIC_CUDA(cudaSetDevice(ordinal));
 	int cc_major = 0;
 	KIC_CUDA(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, ordinal));
+	KIC_CUDA(cudaDeviceGetAttribute(&m->sms, cudaDevAttrMultiProcessorCount, ordinal));
 	const char *pdl_env = getenv("KUBEINFER_CUDA_PDL");
 	kic_pdl = cc_major >= 9 && !(pdl_env && strcmp(pdl_env, "0") == 0);
 	const char *int8_env = getenv("KUBEINFER_CUDA_MATVEC_INT8");
@@ -593,7 +594,7 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 	a.out = m->att, a.seq = seq, a.pos = pos, a.n = n, a.heads = c.heads, a.heads_kv = c.heads_kv;
 	a.head_dim = c.head_dim, a.scale = c.attn_scale > 0.f ? c.attn_scale : (float)(1.0 / sqrt((double)c.head_dim));
 	a.softcap = c.attn_softcap;
-	if (!prefill) a.splits = kic_attn_decode_splits(n, kic_logit_rows(&c)); // decode steps: n <= kic_logit_rows
+	if (!prefill) a.splits = kic_decode_splits(n, (int)kic_logit_rows(&c), c.heads_kv, m->sms); // n <= kic_logit_rows
 	// A layer's pool: its elements, then (q8_0) their scales (kvcache.cuh).
 	uint64_t slots = (uint64_t)c.kv_blocks * c.kv_block_tokens, layer_pool = slots * kic_kv_row_bytes(c.kv_type, nkv);
 	for (int li = 0; li < c.layers; li++) {
@@ -799,7 +800,7 @@ extern "C" KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_s
 		KIC_CUDA(cudaMemcpyAsync(m->masks, m->masks_host, bytes, cudaMemcpyHostToDevice, m->stream));
 	}
 	kic_profile_begin(m->prof, "sample", rows, m->stream);
-	KIC_TRY(launch_sample(m->logits, rows, (int)V, *params, masks ? m->masks : nullptr, m->sampled_dev, m->partials,
+	KIC_TRY(launch_sample(m->logits, rows, (int)V, params, masks ? m->masks : nullptr, m->sampled_dev, m->partials,
 	                      m->stream));
 	kic_profile_mark(m->prof, masks ? "sample, masked" : "sample", m->stream);
 	kic_profile_end(m->prof, m->stream);

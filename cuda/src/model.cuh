@@ -41,6 +41,7 @@ struct kic_slab {
 
 struct kic_model {
 	int ordinal = 0;
+	int sms = 0; // the device's multiprocessors (decode attention's splits)
 	kic_model_config cfg{};
 	cudaStream_t stream = nullptr;
 	cublasHandle_t blas = nullptr;

@@ -14,14 +14,26 @@ __device__ __forceinline__ uint64_t splitmix64(uint64_t x) {
 }
 
 // A masked-out token takes no part anywhere: not in the argmax, the top-k and top-p thresholds, nor the draw.
+// A launch's rows' parameters travel in the kernel's arguments (2 KB), so a batch's sampling needs no upload.
+constexpr int kSampleRowsPerLaunch = 64;
+struct SampleRows {
+	kic_sampling p[kSampleRowsPerLaunch];
+};
+
+// Block b draws row row0 + b. The greedy kernels ran first over every row: a greedy row keeps their argmax,
+// and a row they marked (NaN or +inf anywhere, or no token allowed) keeps the mark, as the host ends such a
+// request whether it samples or not.
 __global__ void __launch_bounds__(kSampleThreads)
-    sample_kernel(const float *logits, int vocab, kic_sampling p, const uint64_t *masks, int words, int32_t *tokens) {
+    sample_kernel(const float *logits, int vocab, SampleRows rows, int row0, const uint64_t *masks, int words,
+                  int32_t *tokens) {
 	__shared__ float scratch[32];
 	__shared__ float scan[kSampleThreads];
 	__shared__ float best_v[kSampleThreads];
 	__shared__ int best_i[kSampleThreads];
 	__shared__ int found;
-	int row = blockIdx.x, tid = threadIdx.x;
+	int row = row0 + blockIdx.x, tid = threadIdx.x;
+	const kic_sampling p = rows.p[blockIdx.x];
+	if (p.temperature <= 0.f || tokens[row] < 0) return;
 	const float *l = logits + (int64_t)row * vocab;
 	const uint64_t *mask = masks ? masks + (int64_t)row * words : nullptr;
 
@@ -44,10 +56,7 @@ __global__ void __launch_bounds__(kSampleThreads)
 	int argmax = best_i[0];
 	float mx = best_v[0];
 	// Nothing to draw from when no allowed logit is above -inf: the argmax (the first allowed token) stands.
-	if (p.temperature <= 0.f || argmax >= vocab || mx == -INFINITY) {
-		if (tid == 0) tokens[row] = argmax < vocab ? argmax : KIC_SAMPLE_NONE_ALLOWED;
-		return;
-	}
+	if (argmax >= vocab || mx == -INFINITY) return;
 	float inv_t = 1.f / p.temperature;
 
 	// Top-k: the largest logit threshold t with count(l >= t) >= k.
@@ -107,7 +116,9 @@ __global__ void __launch_bounds__(kSampleThreads)
 		__syncthreads();
 	}
 	float total = scan[blockDim.x - 1];
-	uint64_t bits = splitmix64(p.seed ^ splitmix64(p.step * 0x100000001b3ull + (uint64_t)row));
+	// The draw depends on the row's seed and step only, not on where the batch put the row: a seeded request
+	// draws the same tokens whoever it is batched with.
+	uint64_t bits = splitmix64(p.seed ^ splitmix64(p.step * 0x100000001b3ull));
 	float r = (float)((bits >> 11) * (1.0 / 9007199254740992.0)) * total;
 	float before = scan[tid] - mine;
 	if (mine > 0.f && r >= before && r < scan[tid]) {
@@ -201,19 +212,24 @@ __global__ void argmax_final_kernel(const float *part_v, const int *part_i, int 
 
 int64_t kic_sample_scratch_floats(int rows) { return (int64_t)rows * kArgmaxBlocks * 2; }
 
-kic_status launch_sample(const float *logits, int rows, int vocab, const kic_sampling &p, const uint64_t *masks,
+kic_status launch_sample(const float *logits, int rows, int vocab, const kic_sampling *params, const uint64_t *masks,
                          int32_t *tokens, float *scratch, cudaStream_t s) {
 	if (rows <= 0) return KIC_OK;
 	int words = (int)kic_mask_words(vocab); // a row's mask
-	if (p.temperature <= 0.f) {
-		float *part_v = scratch;
-		int *part_i = reinterpret_cast<int *>(scratch + (int64_t)rows * kArgmaxBlocks);
-		KIC_TRY(kic_launch(argmax_partial_kernel, dim3(kArgmaxBlocks, rows), dim3(kArgmaxThreads), 0, s, logits, vocab,
-		                   masks, words, part_v, part_i));
-		return kic_launch(argmax_final_kernel, dim3(rows), dim3(32), 0, s, (const float *)part_v, (const int *)part_i,
-		                  vocab, tokens);
+	float *part_v = scratch;
+	int *part_i = reinterpret_cast<int *>(scratch + (int64_t)rows * kArgmaxBlocks);
+	KIC_TRY(kic_launch(argmax_partial_kernel, dim3(kArgmaxBlocks, rows), dim3(kArgmaxThreads), 0, s, logits, vocab,
+	                   masks, words, part_v, part_i));
+	KIC_TRY(kic_launch(argmax_final_kernel, dim3(rows), dim3(32), 0, s, (const float *)part_v, (const int *)part_i,
+	                   vocab, tokens));
+	for (int r0 = 0; r0 < rows; r0 += kSampleRowsPerLaunch) {
+		int n = rows - r0 < kSampleRowsPerLaunch ? rows - r0 : kSampleRowsPerLaunch;
+		SampleRows chunk{};
+		bool draws = false;
+		for (int i = 0; i < n; i++) chunk.p[i] = params[r0 + i], draws = draws || params[r0 + i].temperature > 0.f;
+		if (!draws) continue;
+		sample_kernel<<<n, kSampleThreads, 0, s>>>(logits, vocab, chunk, r0, masks, words, tokens);
+		KIC_LAUNCHED();
 	}
-	sample_kernel<<<rows, kSampleThreads, 0, s>>>(logits, vocab, p, masks, words, tokens);
-	KIC_LAUNCHED();
 	return KIC_OK;
 }

@@ -239,7 +239,7 @@ extern "C" KIC_API kic_status kic_bench_gemm(int32_t dtype, int64_t rows, int64_
 
 // kic_bench_attn_decode times one decode attention call over n sequences of len keys each (every row at
 // its sequence's last position; each sequence its own blocks, so nothing is read twice) with up to splits
-// chunks a row (0: what a model whose partials hold n rows takes, kic_attn_decode_splits). Bytes are the K
+// chunks a row (0: what a model whose partials hold n rows takes on this device, kic_decode_splits). Bytes are the K
 // and V rows the call reads.
 extern "C" KIC_API kic_status kic_bench_attn_decode(int32_t kv_type, int32_t heads, int32_t heads_kv, int32_t head_dim,
                                                     int32_t len, int32_t n, int32_t splits, int32_t iters,
@@ -277,7 +277,10 @@ extern "C" KIC_API kic_status kic_bench_attn_decode(int32_t kv_type, int32_t hea
 	kic_attn_args a;
 	a.q = qd.as<float>(), a.q_stride = nq, a.out = od.as<float>(), a.seq = sd.as<int32_t>(), a.pos = pd.as<int32_t>();
 	a.n = n, a.heads = heads, a.heads_kv = heads_kv, a.head_dim = head_dim, a.scale = (float)(1.0 / sqrt((double)head_dim));
-	a.splits = splits > 0 ? splits : kic_attn_decode_splits(n, n);
+	int dev = 0, sms = 0;
+	KIC_CUDA(cudaGetDevice(&dev));
+	KIC_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+	a.splits = splits > 0 ? splits : kic_decode_splits(n, n, heads_kv, sms);
 	auto once = [&]() { return launch_attn_decode(a, kv, part.as<float>(), counters.as<int>(), 0); };
 	KIC_TRY(time_calls(once, 3, iters, us_per_call));
 	*bytes_per_sec = 2.0 * n * len * row / (*us_per_call / 1e6);
@@ -555,6 +558,6 @@ extern "C" KIC_API kic_status kic_test_sample(const float *logits, int32_t rows,
 	if (masks) KIC_TRY(to_dev(md, masks, sizeof(uint64_t) * rows * kic_mask_words(vocab)));
 	dbuf scratch;
 	KIC_TRY(to_dev(scratch, nullptr, sizeof(float) * kic_sample_scratch_floats(rows)));
-	KIC_TRY(launch_sample(ld.as<float>(), rows, vocab, *params, md.as<uint64_t>(), td.as<int32_t>(), scratch.as<float>(), 0));
+	KIC_TRY(launch_sample(ld.as<float>(), rows, vocab, params, md.as<uint64_t>(), td.as<int32_t>(), scratch.as<float>(), 0));
 	return finish(tokens_out, td, sizeof(int32_t) * rows);
 }

@@ -608,7 +608,7 @@ static void bench_gemm(void) {
 
 // bench_attn prints decode attention's KV bandwidth (not a check) for the Llama-3.2-1B and Llama-3.1-8B
 // attention shapes with the KV cache in f16: one row at several context lengths, with the 16 splits a full
-// batch's row gets and with the splits one row takes (kic_attn_decode_splits), and 64 rows of 2048 keys.
+// batch's row gets and with the splits the library picks for one row, and 64 rows of 2048 keys.
 static void bench_attn(double copy) {
 	struct {
 		const char *what;
@@ -631,7 +631,8 @@ static void bench_attn(double copy) {
 					continue;
 				}
 				char sp[40];
-				snprintf(sp, sizeof sp, "splits %d%s", splits ? splits : kic_attn_decode_splits(n, n), pipe ? " piped" : "");
+				if (splits) snprintf(sp, sizeof sp, "splits %d%s", splits, pipe ? " piped" : "");
+				else snprintf(sp, sizeof sp, "splits auto%s", pipe ? " piped" : "");
 				printf("bench attention decode %-12s f16 %2d rows x %5d keys %-16s %8.1f us  %7.1f GB/s  %5.1f%% of copy\n",
 				       shapes[i].what, n, len, sp, us, bps / 1e9, copy > 0 ? 100 * bps / copy : 0);
 			}
@@ -639,12 +640,33 @@ static void bench_attn(double copy) {
 	}
 }
 
+// bench_attn_splits sweeps decode attention's splits over batch sizes and contexts of the Llama-3.2-1B shape
+// (f16 KV, tiles pipelined): the figures kic_decode_splits's blocks-per-SM target is chosen from.
+static void bench_attn_splits(double copy) {
+	int rows[] = {1, 8, 64}, lens[] = {256, 1024, 4096}, splits[] = {0, 1, 2, 4, 8, 16, 32, 128};
+	for (unsigned r = 0; r < sizeof rows / sizeof rows[0]; r++)
+		for (unsigned l = 0; l < sizeof lens / sizeof lens[0]; l++)
+			for (unsigned k = 0; k < sizeof splits / sizeof splits[0]; k++) {
+				if ((int64_t)splits[k] * rows[r] > kic_attn_partial_slots(rows[r])) continue; // past the partials' room
+				double bps = 0, us = 0;
+				if (kic_bench_attn_decode(KIC_F16, 32, 8, 64, lens[l], rows[r], splits[k], 100, &bps, &us) != KIC_OK) {
+					printf("bench attention splits failed: %s\n", kic_last_error());
+					continue;
+				}
+				char sp[16];
+				if (splits[k]) snprintf(sp, sizeof sp, "%d", splits[k]);
+				else snprintf(sp, sizeof sp, "auto");
+				printf("bench attention splits llama3.2-1b %2d rows x %5d keys splits %-4s %8.1f us  %5.1f%% of copy\n", rows[r],
+				       lens[l], sp, us, copy > 0 ? 100 * bps / copy : 0);
+			}
+}
+
 // run_benches runs the benchmarks `which` names: "1" all of them, else "matvec", "attention" or "gemm".
 static void run_benches(const char *which) {
 	int all = strcmp(which, "1") == 0;
 	double copy = bench_copy();
 	if (all || strcmp(which, "matvec") == 0) bench_matvec(copy);
-	if (all || strcmp(which, "attention") == 0) bench_attn(copy);
+	if (all || strcmp(which, "attention") == 0) bench_attn(copy), bench_attn_splits(copy);
 	if (all || strcmp(which, "gemm") == 0) bench_gemm();
 }
 
@@ -830,6 +852,15 @@ static void test_attention(int kv_type, int heads, int hkv, int hd, int len, int
 	test_attention_ws(kv_type, heads, hkv, hd, len, n, kernel, 0, 0);
 }
 
+// sample_all samples rows rows of l, each by p.
+static kic_status sample_all(const float *l, int rows, int vocab, kic_sampling p, const uint64_t *masks, int32_t *got) {
+	kic_sampling *ps = malloc(sizeof(kic_sampling) * (size_t)rows);
+	for (int r = 0; r < rows; r++) ps[r] = p;
+	kic_status st = kic_test_sample(l, rows, vocab, ps, masks, got);
+	free(ps);
+	return st;
+}
+
 static void test_sample(void) {
 	int rows = 3, vocab = 5000;
 	float *l = malloc(sizeof(float) * rows * vocab);
@@ -841,13 +872,13 @@ static void test_sample(void) {
 			if (l[r * vocab + j] > l[r * vocab + best[r]]) best[r] = j;
 	}
 	kic_sampling p = {0};
-	CALL(kic_test_sample(l, rows, vocab, &p, NULL, got));
+	CALL(sample_all(l, rows, vocab, p, NULL, got));
 	checks++;
 	int ok = got[0] == best[0] && got[1] == best[1] && got[2] == best[2];
 	failures += !ok;
 	printf("%s greedy sample = argmax\n", ok ? "ok  " : "FAIL");
 	p.temperature = 1, p.top_k = 1, p.seed = 7;
-	CALL(kic_test_sample(l, rows, vocab, &p, NULL, got));
+	CALL(sample_all(l, rows, vocab, p, NULL, got));
 	checks++;
 	ok = got[0] == best[0] && got[1] == best[1] && got[2] == best[2];
 	failures += !ok;
@@ -857,7 +888,7 @@ static void test_sample(void) {
 	int inside = 1, distinct = 0, first = -1;
 	for (int step = 0; step < 50; step++) {
 		p.step = (uint64_t)step;
-		CALL(kic_test_sample(l, 1, vocab, &p, NULL, got));
+		CALL(sample_all(l, 1, vocab, p, NULL, got));
 		int above = 0;
 		for (int j = 0; j < vocab; j++) above += l[j] > l[got[0]];
 		inside &= above < 10;
@@ -876,7 +907,7 @@ static void test_sample(void) {
 	l[70001] = l[140003] = 50.f;
 	l[vocab + vocab - 2] = 60.f;
 	p = (kic_sampling){0};
-	CALL(kic_test_sample(l, 2, vocab, &p, NULL, got));
+	CALL(sample_all(l, 2, vocab, p, NULL, got));
 	checks++;
 	ok = got[0] == 70001 && got[1] == vocab - 2;
 	failures += !ok;
@@ -884,10 +915,10 @@ static void test_sample(void) {
 	// A NaN in row 0, +inf in row 1: both marked -1; -inf (a masked token) is an ordinary logit.
 	l[123457] = NAN;
 	l[vocab + 7] = INFINITY;
-	CALL(kic_test_sample(l, 2, vocab, &p, NULL, got));
+	CALL(sample_all(l, 2, vocab, p, NULL, got));
 	int32_t nan_rows[2] = {got[0], got[1]};
 	l[123457] = -INFINITY, l[vocab + 7] = -INFINITY;
-	CALL(kic_test_sample(l, 2, vocab, &p, NULL, got));
+	CALL(sample_all(l, 2, vocab, p, NULL, got));
 	checks++;
 	ok = nan_rows[0] == -1 && nan_rows[1] == -1 && got[0] == 70001 && got[1] == vocab - 2;
 	failures += !ok;
@@ -950,7 +981,7 @@ static void test_sample_masked(void) {
 		else l[9 * vocab + j] = 50.f + (float)(j % 11);
 	int32_t got[ROWS];
 	kic_sampling p = {0};
-	CALL(kic_test_sample(l, ROWS, vocab, &p, m, got));
+	CALL(sample_all(l, ROWS, vocab, p, m, got));
 	for (int r = 0; r < ROWS; r++) {
 		int want = ref_argmax_masked(l + (long)r * vocab, m + (long)r * words, vocab);
 		checks++;
@@ -973,7 +1004,7 @@ static void test_sample_masked(void) {
 		int first = -1;
 		for (int step = 0; step < 50; step++) {
 			p.step = (uint64_t)step;
-			CALL(kic_test_sample(l, ROWS, vocab, &p, m, got));
+			CALL(sample_all(l, ROWS, vocab, p, m, got));
 			for (int r = 0; r < ROWS; r++) {
 				const float *lr = l + (long)r * vocab;
 				const uint64_t *mr = m + (long)r * words;
@@ -1003,6 +1034,61 @@ static void test_sample_masked(void) {
 	printf("%s masked draws (temperature, top-k %d, top-p) stay allowed, in the allowed top k, and vary (%d, %d, %d)\n",
 	       ok ? "ok  " : "FAIL", k, inside, in_top_k, distinct);
 	free(l), free(m);
+}
+
+// A batch samples each row by its own parameters (a server's requests differ): 70 rows (two launches of the
+// sampler's 64 rows) mixing greedy and temperature rows, seeds and steps. Each row gives what it gives alone
+// (its place in the batch changes nothing), greedy rows their argmax, top-k 1 rows their argmax, and a NaN or
+// +inf in a sampled row is marked as in a greedy one.
+static void test_sample_rows(void) {
+	enum { ROWS = 70 };
+	int vocab = 3000;
+	float *l = malloc(sizeof(float) * ROWS * vocab);
+	fill(l, (long)ROWS * vocab, 3);
+	kic_sampling ps[ROWS];
+	for (int r = 0; r < ROWS; r++) {
+		ps[r] = (kic_sampling){0};
+		if (r % 3) ps[r] = (kic_sampling){.temperature = 0.5f + 0.1f * (float)(r % 7), .seed = 1000u + (uint64_t)r, .step = (uint64_t)(r % 5)};
+		if (r % 5 == 1) ps[r].top_k = 1 + r % 4;
+		if (r % 5 == 2) ps[r].top_p = 0.8f;
+	}
+	ps[4].top_k = 1; // temperature with top-k 1: the argmax
+	l[7L * vocab + 11] = NAN;       // sampled rows (7 % 3 != 0)
+	l[65L * vocab + 2999] = INFINITY;
+	int32_t got[ROWS], alone;
+	CALL(kic_test_sample(l, ROWS, vocab, ps, NULL, got));
+	int same = 1, greedy = 1, marked = got[7] == -1 && got[65] == -1;
+	for (int r = 0; r < ROWS; r++) {
+		if (r == 7 || r == 65) continue;
+		CALL(kic_test_sample(l + (long)r * vocab, 1, vocab, &ps[r], NULL, &alone));
+		if (got[r] != alone) {
+			if (same) printf("     row %d drew %d in the batch, %d alone\n", r, got[r], alone);
+			same = 0;
+		}
+		if (ps[r].temperature <= 0.f || ps[r].top_k == 1) {
+			int best = 0;
+			for (int j = 1; j < vocab; j++)
+				if (l[(long)r * vocab + j] > l[(long)r * vocab + best]) best = j;
+			greedy &= got[r] == best;
+		}
+	}
+	// The same row twice with different seeds or steps draws differently somewhere: the parameters reach the row.
+	float *two = malloc(sizeof(float) * 2 * vocab);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < vocab; j++) two[(long)i * vocab + j] = 0.01f * (float)(j % 13); // a flat distribution
+	int differ = 0;
+	for (int t = 0; t < 20 && !differ; t++) {
+		kic_sampling pair[2] = {{.temperature = 1.f, .seed = 5, .step = (uint64_t)t}, {.temperature = 1.f, .seed = 6, .step = (uint64_t)t}};
+		int32_t g2[2];
+		CALL(kic_test_sample(two, 2, vocab, pair, NULL, g2));
+		differ |= g2[0] != g2[1];
+	}
+	checks++;
+	int ok = same && greedy && marked && differ;
+	failures += !ok;
+	printf("%s per-row sampling: %d rows as alone, greedy and top-k 1 rows their argmax, NaN/+inf marked, seeds their own (%d, %d, %d, %d)\n",
+	       ok ? "ok  " : "FAIL", ROWS, same, greedy, marked, differ);
+	free(l), free(two);
 }
 
 // read_file loads a whole file; NULL (and a FAIL) when it cannot.
@@ -1299,6 +1385,7 @@ int main(void) {
 	}
 	test_sample();
 	test_sample_masked();
+	test_sample_rows();
 	run_benches("1");
 	printf("%d passed, %d failed\n", checks - failures, failures);
 	return failures ? 1 : 0;

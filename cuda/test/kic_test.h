@@ -93,7 +93,8 @@ KIC_API kic_status kic_test_matvec_qkv(int32_t dtype, const void *w_host, uint64
 KIC_API kic_status kic_test_attention(int32_t kv_type, const float *q, const float *k, const float *v, int32_t len,
                                       const int32_t *pos, int32_t n, int32_t heads, int32_t heads_kv,
                                       int32_t head_dim, int32_t window, float softcap, int32_t prefill, float *out);
-/* The sampler over rows x vocab logits; masks (NULL: none) holds each row's allowed-token bitmask, as kic_sample's. */
+/* The sampler over rows x vocab logits, row i by params[i]; masks (NULL: none) holds each row's allowed-token
+ * bitmask, as kic_sample's. */
 KIC_API kic_status kic_test_sample(const float *logits, int32_t rows, int32_t vocab, const kic_sampling *params,
                                    const uint64_t *masks, int32_t *tokens_out);
 

@@ -59,7 +59,8 @@ type cudaSeq struct {
 
 var (
 	_ engine.Backend       = (*Backend)(nil)
-	_ engine.MaskedDecoder = (*Backend)(nil)
+	_ engine.MaskedDecoder   = (*Backend)(nil)
+	_ engine.SamplingDecoder = (*Backend)(nil)
 )
 
 // Open loads m onto the GPU, or over opts.GPUs GPUs with tensor
@@ -616,10 +617,23 @@ func (b *Backend) Decode(batch []engine.DecodeInput) ([][]float32, error) {
 	return out, err
 }
 
-// DecodeSample is Decode with the next token chosen on the GPU: the logits
-// stay on the device and only one token id per sequence comes back, which is
-// the whole per-token traffic of a greedy or plainly sampled decode.
+// DecodeSample is Decode with the next token chosen on the GPU, every row by
+// p: the logits stay on the device and only one token id per sequence comes
+// back, which is the whole per-token traffic of a greedy or plainly sampled
+// decode.
 func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, error) {
+	rows := make([]Sampling, len(batch))
+	for i := range rows {
+		rows[i] = p
+	}
+	return b.DecodeSampled(batch, rows)
+}
+
+// DecodeSampled implements engine.SamplingDecoder: row i is drawn on the GPU by rows[i].
+func (b *Backend) DecodeSampled(batch []engine.DecodeInput, rows []engine.RowSampling) ([]int, error) {
+	if len(rows) != len(batch) {
+		return nil, fmt.Errorf("decode: %d sampling rows for a batch of %d", len(rows), len(batch))
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []int
@@ -627,7 +641,7 @@ func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, e
 		if _, err := b.forward(tok, pos, seq, len(tok), tables, 0, want, false); err != nil {
 			return err
 		}
-		toks, err := b.sampleLast(len(tok), p, nil)
+		toks, err := b.sampleLast(len(tok), rows[len(out):len(out)+len(tok)], nil)
 		out = append(out, toks...)
 		return err
 	})
@@ -636,7 +650,7 @@ func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, e
 
 // DecodeGreedy implements engine.GreedyDecoder: the argmax is taken on the GPU.
 func (b *Backend) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) {
-	return b.DecodeSample(batch, Sampling{})
+	return b.DecodeSampled(batch, make([]engine.RowSampling, len(batch)))
 }
 
 // DecodeGreedyMasked implements engine.MaskedDecoder: the masks go up to the
@@ -660,7 +674,7 @@ func (b *Backend) DecodeGreedyMasked(batch []engine.DecodeInput, masks func() []
 			}
 		}
 		part := rows[len(out) : len(out)+len(tok)]
-		toks, err := b.sampleLast(len(tok), Sampling{}, b.flatMasks(part))
+		toks, err := b.sampleLast(len(tok), make([]Sampling, len(tok)), b.flatMasks(part))
 		out = append(out, toks...)
 		return err
 	})
@@ -799,22 +813,33 @@ func (b *Backend) forward(tok, pos, seq []int32, nseq int, tables []int32, flags
 func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.sampleLast(rows, p, nil)
+	ps := make([]Sampling, max(rows, 0))
+	for i := range ps {
+		ps[i] = p
+	}
+	return b.sampleLast(rows, ps, nil)
 }
 
 // maskWords is kic_mask_words of the logits' vocabulary (all of it, under tensor parallelism): one row's mask.
 func (b *Backend) maskWords() int { return (b.h.VocabSize + 63) / 64 }
 
-// sampleLast is SampleLast with masks (nil: none), rows x ceil(vocab/64) words as flatMasks lays them out.
-func (b *Backend) sampleLast(rows int, p Sampling, masks []uint64) ([]int, error) {
+// sampleLast is SampleLast with row i drawn by ps[i] and masks (nil: none), rows x ceil(vocab/64) words as
+// flatMasks lays them out.
+func (b *Backend) sampleLast(rows int, ps []Sampling, masks []uint64) ([]int, error) {
 	if b.closed {
 		return nil, engine.ErrClosed
 	}
 	if rows <= 0 {
 		return nil, errors.New("sample: no rows")
 	}
-	cp := C.kic_sampling{temperature: C.float(p.Temperature), top_k: C.int32_t(p.TopK), top_p: C.float(p.TopP),
-		seed: C.uint64_t(p.Seed), step: C.uint64_t(p.Step)}
+	if len(ps) != rows {
+		return nil, fmt.Errorf("sample: %d sampling rows for %d rows", len(ps), rows)
+	}
+	cp := make([]C.kic_sampling, rows)
+	for i, p := range ps {
+		cp[i] = C.kic_sampling{temperature: C.float(p.Temperature), top_k: C.int32_t(p.TopK), top_p: C.float(p.TopP),
+			seed: C.uint64_t(p.Seed), step: C.uint64_t(p.Step)}
+	}
 	toks := make([]int32, rows)
 	var cm *C.uint64_t
 	if masks != nil {
@@ -824,7 +849,7 @@ func (b *Backend) sampleLast(rows int, p Sampling, masks []uint64) ([]int, error
 		cm = (*C.uint64_t)(unsafe.Pointer(unsafe.SliceData(masks)))
 	}
 	if err := b.lib.call("sample", func() C.kic_status {
-		return C.call_sample(b.lib.api, b.cm, C.int32_t(rows), &cp, cm, (*C.int32_t)(unsafe.Pointer(&toks[0])))
+		return C.call_sample(b.lib.api, b.cm, C.int32_t(rows), &cp[0], cm, (*C.int32_t)(unsafe.Pointer(&toks[0])))
 	}); err != nil {
 		return nil, err
 	}

@@ -273,7 +273,7 @@ func bothPick(gpu *Backend) picker {
 				return err
 			}
 			ms := masks()[len(host) : len(host)+len(tok)]
-			dev, err := gpu.sampleLast(len(tok), Sampling{}, gpu.flatMasks(ms))
+			dev, err := gpu.sampleLast(len(tok), make([]Sampling, len(tok)), gpu.flatMasks(ms))
 			if err != nil {
 				return err
 			}

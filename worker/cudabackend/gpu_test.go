@@ -403,6 +403,90 @@ func TestDecodeBatchMatchesSingle(t *testing.T) {
 // sequence filled takes them, computes only the rest, and gives the logits a cold
 // engine gives: to 1e-4 with float32 KV; with f16 KV (the default) within what the
 // f16 storage costs, since a cold prefill's matmuls cut the tokens differently.
+// Each row of a sampled batch is drawn by its own parameters: the same sequences decoded for 8 steps in two
+// batch orders draw the same tokens each (a draw depends on the row's seed and step, not its place), a greedy
+// row among sampled ones keeps the argmax of Decode's logits, and two seeds do not draw alike throughout.
+func TestDecodeSampledRowsAreTheirOwn(t *testing.T) {
+	needGPU(t)
+	m, err := model.Load(filepath.Join(fidelityDir, "llama_gqa.gguf"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	gpu, err := Open(m, Options{Memory: memplan.Options{KVCacheTokens: 512}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gpu.Close()
+	prompts := [][]int{{1, 5, 9}, {1, 17, 33, 44, 50, 60, 70}, {1, 2}}
+	params := []Sampling{{Temperature: 1.5, Seed: 3}, {Temperature: 1.5, Seed: 4}, {}}
+	run := func(order []int) [][]int {
+		t.Helper()
+		seqs := make([]engine.SeqID, len(prompts))
+		for i, p := range prompts {
+			if seqs[i], err = gpu.NewSequence(32); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := gpu.Prefill(seqs[i], p, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		defer func() {
+			for _, s := range seqs {
+				gpu.FreeSequence(s)
+			}
+		}()
+		toks := make([][]int, len(prompts))
+		next := []int{7, 7, 7}
+		for step := 1; step <= 8; step++ {
+			batch, rows := make([]engine.DecodeInput, len(order)), make([]engine.RowSampling, len(order))
+			for j, i := range order {
+				batch[j] = engine.DecodeInput{Seq: seqs[i], Token: next[i]}
+				rows[j] = params[i]
+				rows[j].Step = uint64(step)
+			}
+			got, err := gpu.DecodeSampled(batch, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, i := range order {
+				if got[j] < 0 || got[j] >= m.Hyper.VocabSize {
+					t.Fatalf("sequence %d step %d drew %d", i, step, got[j])
+				}
+				next[i] = got[j]
+				toks[i] = append(toks[i], got[j])
+			}
+		}
+		return toks
+	}
+	a, b := run([]int{0, 1, 2}), run([]int{2, 0, 1})
+	for i := range a {
+		if fmt.Sprint(a[i]) != fmt.Sprint(b[i]) {
+			t.Errorf("sequence %d (%+v): %v in one order, %v in another", i, params[i], a[i], b[i])
+		}
+	}
+	if fmt.Sprint(a[0]) == fmt.Sprint(a[1]) && fmt.Sprint(prompts[0]) == fmt.Sprint(prompts[1]) {
+		t.Errorf("seeds 3 and 4 drew the same tokens %v", a[0])
+	}
+	// The greedy row against Decode's logits, step by step on a fresh sequence.
+	s, _ := gpu.NewSequence(32)
+	defer gpu.FreeSequence(s)
+	if _, err := gpu.Prefill(s, prompts[2], false); err != nil {
+		t.Fatal(err)
+	}
+	tok := 7
+	for step, want := range a[2] {
+		out, err := gpu.Decode([]engine.DecodeInput{{Seq: s, Token: tok}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := argmax(out[0]); got != want {
+			t.Fatalf("greedy row step %d: %d among sampled rows, argmax of Decode %d", step+1, want, got)
+		}
+		tok = want
+	}
+}
+
 func TestPrefixReuseMatchesCold(t *testing.T) {
 	needGPU(t)
 	for kt, tol := range map[kvcache.Type]float64{kvcache.F32: 1e-4, kvcache.F16: kvMatchTol[kvcache.F16]} {

@@ -39,6 +39,11 @@ func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, e
 	return nil, errNoCgo
 }
 
+// DecodeSampled needs cgo.
+func (b *Backend) DecodeSampled(batch []engine.DecodeInput, rows []engine.RowSampling) ([]int, error) {
+	return nil, errNoCgo
+}
+
 // SampleLast needs cgo.
 func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) { return nil, errNoCgo }
 

@@ -1,6 +1,9 @@
 package cudabackend
 
-import "github.com/kubeinfer/kubeinfer/worker/memplan"
+import (
+	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/memplan"
+)
 
 // Options configure Open.
 type Options struct {
@@ -26,10 +29,5 @@ type Options struct {
 // fault on the device.
 const EnvGPUMask = "KUBEINFER_GPU_MASK"
 
-// Sampling chooses how SampleLast picks tokens on the GPU.
-type Sampling struct {
-	Temperature float32 // <= 0: greedy
-	TopK        int
-	TopP        float32
-	Seed, Step  uint64
-}
+// Sampling chooses how SampleLast picks a row's token on the GPU.
+type Sampling = engine.RowSampling

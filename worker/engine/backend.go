@@ -52,6 +52,40 @@ type MaskedDecoder interface {
 	MasksOnDevice() bool
 }
 
+// SamplingDecoder is a GreedyDecoder that also draws sampled tokens where the
+// logits are, each row by its own RowSampling, so a batch of requests at a
+// temperature (the OpenAI SDKs' default is 1) returns one id per sequence
+// instead of a vocabulary-sized row of logits each. A row with a temperature
+// <= 0 gives DecodeGreedy's token; a row whose logits hold a NaN or +Inf gives
+// NonFiniteToken, sampled or not. The draws are the backend's own random
+// stream, reproducible for a row's seed and step whatever it is batched with,
+// not a Sampler's.
+type SamplingDecoder interface {
+	GreedyDecoder
+	DecodeSampled(batch []DecodeInput, rows []RowSampling) ([]int, error)
+}
+
+// RowSampling is what a SamplingDecoder needs of one row: the SamplingParams
+// it can apply (OnDevice) and the draw's seed and step.
+type RowSampling struct {
+	Temperature float32 // <= 0: greedy
+	TopK        int
+	TopP        float32
+	Seed, Step  uint64
+}
+
+// OnDevice says whether a SamplingDecoder can draw with p: no min-p,
+// penalty or bias, which need the logits on the host (or the history).
+func (p SamplingParams) OnDevice() bool {
+	return p.MinP == 0 && (p.RepetitionPenalty == 0 || p.RepetitionPenalty == 1) &&
+		p.PresencePenalty == 0 && p.FrequencyPenalty == 0 && len(p.LogitBias) == 0
+}
+
+// Row is p as a SamplingDecoder takes it at step (the tokens drawn before).
+func (p SamplingParams) Row(step int) RowSampling {
+	return RowSampling{Temperature: p.Temperature, TopK: p.TopK, TopP: p.TopP, Seed: p.Seed, Step: uint64(step)}
+}
+
 // NoAllowedToken is what MaskedDecoder.DecodeGreedyMasked gives for a row
 // whose mask allows no token of the vocabulary.
 const NoAllowedToken = -2

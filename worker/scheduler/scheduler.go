@@ -231,7 +231,7 @@ type running struct {
 	filled  int // tokens of history whose keys and values the sequence holds
 	text    *engine.TextTracker
 	logits  []float32
-	picked  int   // the next token when the backend chose it (GreedyDecoder)
+	picked  int   // the next token when the backend chose it (GreedyDecoder, SamplingDecoder)
 	hasPick bool  // picked is set (logits are nil)
 	drawn   int   // the sampler's draw from logits, made ahead by drawAhead
 	hasDraw bool  // drawn is set
@@ -767,8 +767,11 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 // greedily and wants no logprobs, a GreedyDecoder backend picks the tokens
 // itself and no logits cross to the host: the same tokens, less traffic.
 // Constrained requests go that way too when the backend applies their masks
-// (MaskedDecoder); otherwise the batch's logits come to the host, where
-// sample masks them.
+// (MaskedDecoder). A batch with requests at a temperature goes to a
+// SamplingDecoder when the backend can apply all of their parameters (and
+// none is constrained): each draws on the device from its seed and the
+// number of tokens it has drawn. Otherwise the batch's logits come to the
+// host, where sample draws and masks.
 func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]float32, []int, error) {
 	if allGreedy(run) {
 		if md, ok := s.b.(engine.MaskedDecoder); ok && md.MasksOnDevice() {
@@ -780,8 +783,23 @@ func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]floa
 			return nil, picked, err
 		}
 	}
+	if sd, ok := s.b.(engine.SamplingDecoder); ok && !slices.ContainsFunc(run, needsLogits) {
+		rows := make([]engine.RowSampling, len(run))
+		for i, r := range run {
+			rows[i] = r.h.req.Sampling.Row(r.step)
+		}
+		picked, err := sd.DecodeSampled(batch, rows)
+		return nil, picked, err
+	}
 	logits, err := s.b.Decode(batch)
 	return logits, nil, err
+}
+
+// needsLogits says whether r's next token needs its logits on the host: for
+// logprobs, a constraint's mask, or sampling parameters a SamplingDecoder
+// does not apply.
+func needsLogits(r *running) bool {
+	return r.h.req.Logprobs || constrained(r) || !r.h.req.Sampling.OnDevice()
 }
 
 // drawAhead samples, all at once over the host's cores, the next token of

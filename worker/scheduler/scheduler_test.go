@@ -1191,3 +1191,116 @@ func TestPriorityOrdersAdmissionAndPreemption(t *testing.T) {
 			st.Preemptions, gated.started, gated.freed)
 	}
 }
+
+// sampledCPU is greedyCPU with engine.SamplingDecoder on top, as the CUDA backend draws on the GPU: row i is
+// drawn by a sampler seeded from its row's seed and step alone (the device's contract), and the steps each
+// seed was drawn at are recorded, with the widest batch.
+type sampledCPU struct {
+	greedyCPU
+	sampledSteps int
+	widest       int
+	steps        map[uint64][]uint64 // seed -> the steps it was drawn at, in order
+}
+
+func (g *sampledCPU) DecodeSampled(batch []engine.DecodeInput, rows []engine.RowSampling) ([]int, error) {
+	if len(rows) != len(batch) {
+		return nil, fmt.Errorf("%d rows for a batch of %d", len(rows), len(batch))
+	}
+	g.mu.Lock()
+	g.sampledSteps++
+	g.widest = max(g.widest, len(batch))
+	for _, r := range rows {
+		g.steps[r.Seed] = append(g.steps[r.Seed], r.Step)
+	}
+	g.mu.Unlock()
+	logits, err := g.CPU.Decode(batch)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(rows))
+	for i, r := range rows {
+		p := engine.SamplingParams{Temperature: r.Temperature, TopK: r.TopK, TopP: r.TopP, Seed: r.Seed*1000003 + r.Step}
+		out[i] = engine.NewSampler(p).Sample(logits[i], nil)
+	}
+	return out, nil
+}
+
+// A request at a temperature is drawn where the logits are when the backend can apply its parameters: the
+// same tokens batched as alone (its row's parameters, not a neighbour's), drawn at steps 1, 2, ... (the first
+// token comes from the prefill's logits on the host); what needs the logits on the host keeps Decode.
+func TestSampledRequestsPickTheirTokensOnTheDevice(t *testing.T) {
+	cpu, tok := load(t)
+	g := &sampledCPU{greedyCPU: greedyCPU{CPU: cpu}, steps: map[uint64][]uint64{}}
+	s := New(g, tok, Config{MaxConcurrent: 8, MaxQueue: 16})
+	defer s.Drain(context.Background())
+	prompt := tok.Encode("sampled on the device", true)
+	const n = 12
+	req := func(p engine.SamplingParams) Request {
+		return Request{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: p}
+	}
+	mine := engine.SamplingParams{Temperature: 0.9, TopK: 40, TopP: 0.95, Seed: 5}
+	alone, err := s.Submit(context.Background(), req(mine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want := collect(t, alone)
+	if want.Err != nil || len(want.Tokens) != n {
+		t.Fatalf("alone: %d tokens, err %v", len(want.Tokens), want.Err)
+	}
+	if g.sampledSteps == 0 || g.logitsSteps != 0 || g.greedySteps != 0 {
+		t.Errorf("sampled request: %d DecodeSampled, %d Decode, %d DecodeGreedy steps; want only DecodeSampled",
+			g.sampledSteps, g.logitsSteps, g.greedySteps)
+	}
+	wantSteps := make([]uint64, n-1)
+	for i := range wantSteps {
+		wantSteps[i] = uint64(i + 1)
+	}
+	if fmt.Sprint(g.steps[5]) != fmt.Sprint(wantSteps) {
+		t.Errorf("seed 5 drawn at steps %v, want %v", g.steps[5], wantSteps)
+	}
+
+	// The same request among others (another seed, another temperature, a greedy one): its own tokens.
+	others := []engine.SamplingParams{{Temperature: 1.3, Seed: 6}, {Temperature: 0.5, TopP: 0.5, Seed: 7}, {}}
+	var hs []*Handle
+	for _, p := range append(others, mine) {
+		h, err := s.Submit(context.Background(), req(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+	}
+	var got Result
+	for i, h := range hs {
+		if _, res := collect(t, h); res.Err != nil {
+			t.Fatal(res.Err)
+		} else if i == len(hs)-1 {
+			got = res
+		}
+	}
+	if g.widest < 2 {
+		t.Fatalf("the requests were never decoded together (widest batch %d)", g.widest)
+	}
+	if fmt.Sprint(got.Tokens) != fmt.Sprint(want.Tokens) {
+		t.Errorf("batched %v, alone %v", got.Tokens, want.Tokens)
+	}
+
+	// Parameters only the host applies, and logprobs, keep the logits path.
+	for _, r := range []Request{
+		req(engine.SamplingParams{Temperature: 0.8, MinP: 0.1, Seed: 8}),
+		req(engine.SamplingParams{Temperature: 0.8, PresencePenalty: 0.5, Seed: 9}),
+		{Prompt: prompt, MaxTokens: 4, Logprobs: true, Sampling: engine.SamplingParams{Temperature: 0.8, Seed: 10}},
+	} {
+		before, logits := g.sampledSteps, g.logitsSteps
+		h, err := s.Submit(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, res := collect(t, h); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if g.sampledSteps != before || g.logitsSteps == logits {
+			t.Errorf("%+v logprobs %v: %d DecodeSampled steps, %d Decode steps; want only Decode", r.Sampling, r.Logprobs,
+				g.sampledSteps-before, g.logitsSteps-logits)
+		}
+	}
+}
