@@ -58,7 +58,7 @@ type cudaSeq struct {
 }
 
 var (
-	_ engine.Backend       = (*Backend)(nil)
+	_ engine.Backend         = (*Backend)(nil)
 	_ engine.MaskedDecoder   = (*Backend)(nil)
 	_ engine.SamplingDecoder = (*Backend)(nil)
 )
