@@ -46,7 +46,7 @@ kic_status launch_attn_prefill(const kic_attn_args &a, const kic_kv_view &kv, fl
 kic_status launch_attn_prefill_tc(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,
                                   int max_tiles, cudaStream_t s, bool *launched);
 // The splits a decode step of n query rows takes on a device of sms SMs, when the partials hold `rows` rows:
-// enough (row, KV head, split) blocks for about kDecodeBlocksPerSM a SM and no more, within the partials' room
+// about kDecodeBlocksPerSM (row, KV head, split) blocks a SM, at least one split, within the partials' room
 // (kic_attn_decode_splits). Every split past that only adds a partial to write and merge: 64 rows of a
 // 300-key context took 16 splits, 10 of them a 32-key tile each and a merge.
 int kic_decode_splits(int n, int rows, int heads_kv, int sms);
