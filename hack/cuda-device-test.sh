@@ -28,6 +28,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dir=.cuda-device
+binaries=(cudabackend.test kubeinfer-worker serving) # what prepare builds, compressed for the trip
 
 prepare() {
 	set -e
@@ -41,14 +42,16 @@ prepare() {
 	CGO_ENABLED=1 go build -trimpath -ldflags "-s -w" -o "$dir/kubeinfer-worker" ./cmd/kubeinfer-worker
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/serving" ./test/bench/serving # hack/gpu-bench.sh serving
 	# Compressed, so the repository (with its trained models) and these fit the device tool's 64 MiB.
-	gzip -9 "$dir/cudabackend.test" "$dir/kubeinfer-worker" "$dir/serving"
+	gzip -9 "${binaries[@]/#/$dir/}"
 	ls -la "$dir"
 }
 
-# unpack restores the binaries prepare compressed (idempotent).
+# unpack restores the binaries prepare compressed (idempotent); other archives in $dir (hack/calm's) stay as
+# they are.
 unpack() {
 	local f
-	for f in "$dir"/*.gz; do
+	for f in "${binaries[@]/#/$dir/}"; do
+		f=$f.gz
 		[ -e "$f" ] || continue
 		gunzip -f "$f" && chmod +x "${f%.gz}"
 	done

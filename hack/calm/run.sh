@@ -22,6 +22,12 @@ build=$!
 
 tar -xzf .cuda-device/calm.tar.gz -C "$work"
 gunzip -c .cuda-device/llama3-tokenizer.json.gz >"$work/tokenizer.json"
+# CUDA 13's headers no longer define _ALIGNAS, which calm's helpers.cuh uses; alignas is its C++11 spelling.
+# Nor cudaDeviceProp.memoryClockRate, which calm only prints (its peak bandwidth line): 0 there.
+sed -i 's/union _ALIGNAS(\(.*\)) ablock/union alignas(\1) ablock/' "$work/calm/src/helpers.cuh"
+sed -i 's/(double)devprop\.memoryClockRate/0.0/' "$work/calm/src/infer.cu"
+# gcc links calm's C++ objects here (nvcc's host compiler runtime is not implied): add libstdc++.
+sed -i 's/^LDFLAGS=-lm$/LDFLAGS=-lm -lstdc++/' "$work/calm/Makefile"
 make -C "$work/calm" CUARCH=sm_90 >"$out/calm-build.log" 2>&1 || { echo "calm: build failed"; tail -20 "$out/calm-build.log"; exit 1; }
 python3 hack/calm/make_model.py "$work/hf" "$work/tokenizer.json" 2>&1 | tail -1
 python3 "$work/calm/tools/convert.py" "$work/l1b.calm" "$work/hf" --dtype fp16 >"$out/calm-convert.log" 2>&1 ||
