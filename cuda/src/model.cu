@@ -724,9 +724,14 @@ static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int
 	memcpy(h, tokens, sizeof(int32_t) * n);
 	memcpy(h + B, pos, sizeof(int32_t) * n);
 	memcpy(h + 2 * B, seq, sizeof(int32_t) * n);
-	memcpy(h + 4 * B, block_tables, sizeof(int32_t) * nseq * kic_table_width(&c));
-	KIC_CUDA(cudaMemcpyAsync(m->in_dev, h, sizeof(int32_t) * (4 * B + (int64_t)nseq * kic_table_width(&c)),
-	                         cudaMemcpyHostToDevice, m->stream));
+	KIC_CUDA(cudaMemcpyAsync(m->in_dev, h, sizeof(int32_t) * 4 * B, cudaMemcpyHostToDevice, m->stream));
+	// Of each (sequence, group) table only the blocks up to the step's last position: the kernels read no
+	// further, and a 128k-context model's tables are 8192 blocks wide (2 MB a step at 64 sequences).
+	int64_t used = 0, segs = (int64_t)nseq * kic_kv_groups(&c), msb = c.max_seq_blocks;
+	for (int i = 0; i < n; i++) used = std::max(used, (int64_t)pos[i] / c.kv_block_tokens + 1);
+	for (int64_t r = 0; r < segs; r++) memcpy(h + 4 * B + r * msb, block_tables + r * msb, sizeof(int32_t) * used);
+	KIC_CUDA(cudaMemcpy2DAsync(m->in_dev + 4 * B, sizeof(int32_t) * msb, h + 4 * B, sizeof(int32_t) * msb,
+	                           sizeof(int32_t) * used, segs, cudaMemcpyHostToDevice, m->stream));
 	KIC_CUDA(cudaEventRecord(m->inputs_sent, m->stream));
 	if (!prefill && c.use_graphs && nrows == n && !m->prof.on) return run_graph(m, n);
 	kic_profile_begin(m->prof, prefill ? "prefill" : "decode", n, m->stream);

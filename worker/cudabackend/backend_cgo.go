@@ -49,6 +49,7 @@ type Backend struct {
 	nextID engine.SeqID
 	closed bool
 	masks  []uint64 // the masks of one sample call, reused
+	tables []int32  // the block-table rows of one forward call, reused (tableRows)
 }
 
 // cudaSeq is one sequence: its claim on the KV pool and its length limit.
@@ -581,7 +582,8 @@ func (b *Backend) prefill(what string, seq engine.SeqID, tokens []int, flags C.i
 	if err := s.kv.Reserve(tokens); err != nil {
 		return nil, fmt.Errorf("%s sequence %d: %w", what, seq, err)
 	}
-	table := b.table(nil, s)
+	table := b.tableRows(1)
+	b.fillRow(table, s)
 	var out [][]float32
 	for start := 0; start < len(tokens); start += step {
 		chunk := tokens[start:min(len(tokens), start+step)]
@@ -740,11 +742,11 @@ func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, ta
 		part := batch[start:min(len(batch), start+b.sz.LogitRows())]
 		n := len(part)
 		tok, pos, seqIdx, want := make([]int32, n), make([]int32, n), make([]int32, n), make([]uint8, n)
-		var tables []int32
+		tables, width := b.tableRows(n), b.tableWidth()
 		for i, in := range part {
 			s := seqs[start+i]
 			tok[i], pos[i], seqIdx[i], want[i] = int32(in.Token), int32(lengths[start+i]), int32(i), 1
-			tables = b.table(tables, s)
+			b.fillRow(tables[i*width:(i+1)*width], s)
 		}
 		if err := step(tok, pos, seqIdx, tables, want); err != nil {
 			for i, s := range seqs {
@@ -759,13 +761,23 @@ func (b *Backend) decode(batch []engine.DecodeInput, step func(tok, pos, seq, ta
 	return nil
 }
 
-// table appends s's row of block tables: each layer group's, padded to the library's width.
-func (b *Backend) table(dst []int32, s *cudaSeq) []int32 {
-	row := make([]int32, b.kv.Groups()*b.sz.MaxSeqBlocks)
+// tableWidth is one sequence's row of block tables: every layer group's, MaxSeqBlocks each (kic_table_width).
+func (b *Backend) tableWidth() int { return b.kv.Groups() * b.sz.MaxSeqBlocks }
+
+// tableRows returns n rows of block tables in b.tables, reused from call to call: a 128k-context model's row
+// is 8192 blocks a group, and a new one per sequence per step cost more than the step's kernels at 64
+// sequences. Entries past a sequence's blocks keep what an earlier call left: kic_forward reads a
+// sequence's table only up to the blocks of its positions. b.mu is held.
+func (b *Backend) tableRows(n int) []int32 {
+	b.tables = slices.Grow(b.tables[:0], n*b.tableWidth())[:n*b.tableWidth()]
+	return b.tables
+}
+
+// fillRow writes s's blocks into its row of block tables.
+func (b *Backend) fillRow(row []int32, s *cudaSeq) {
 	for g := range b.kv.Groups() {
-		copy(row[g*b.sz.MaxSeqBlocks:], s.kv.GroupBlocks(g))
+		copy(row[g*b.sz.MaxSeqBlocks:(g+1)*b.sz.MaxSeqBlocks], s.kv.GroupBlocks(g))
 	}
-	return append(dst, row...)
 }
 
 // forward runs the model on the tokens; with copyLogits the rows that want
