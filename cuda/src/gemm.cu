@@ -96,28 +96,3 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 	}
 	return launch_add_bias(y, bias, n, (int)w.rows, s);
 }
-
-kic_status launch_gemm_pair(cublasHandle_t h, const kic_mat &w0, const kic_mat &w1, const float *x, int n, float *y0,
-                            float *y1, const kic_gemm_scratch &sc, cudaStream_t s) {
-	bool half = w0.dtype == KIC_F16 || w0.dtype == KIC_BF16;
-	const uint16_t *a0 = (const uint16_t *)w0.data, *a1 = (const uint16_t *)w1.data;
-	if (!half || w1.dtype != w0.dtype || w1.rows != w0.rows || w1.cols != w0.cols || a1 <= a0 || y1 <= y0) {
-		KIC_TRY(launch_gemm(h, w0, x, n, nullptr, false, y0, sc, s));
-		return launch_gemm(h, w1, x, n, nullptr, false, y1, sc, s);
-	}
-	if (n <= 0) return KIC_OK;
-	int64_t need = (int64_t)n * w0.cols;
-	if (need > sc.act16_elems) return kic_set_error(KIC_ERR_INVALID, "gemm: %lld activations exceed scratch", (long long)need);
-	KIC_CUBLAS(cublasSetStream(h, s));
-	cudaDataType t = w0.dtype == KIC_F16 ? CUDA_R_16F : CUDA_R_16BF;
-	void *lo = (uint16_t *)sc.act16 + sc.act16_elems;
-	KIC_TRY(launch_f32_split(w0.dtype, x, need, sc.act16, lo, s));
-	const float alpha = 1.f, zero = 0.f, one = 1.f;
-	long long stride_a = a1 - a0, stride_c = y1 - y0;
-	for (int half_i = 0; half_i < 2; half_i++) // hi, then lo added to it
-		KIC_CUBLAS(cublasGemmStridedBatchedEx(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)w0.rows, n, (int)w0.cols, &alpha, a0, t,
-		                                      (int)w0.cols, stride_a, half_i ? lo : sc.act16, t, (int)w0.cols, 0,
-		                                      half_i ? &one : &zero, y0, CUDA_R_32F, (int)w0.rows, stride_c, 2,
-		                                      CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-	return KIC_OK;
-}

@@ -18,11 +18,3 @@ struct kic_gemm_scratch {
 // fp16 a chunk of rows at a time.
 kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n, const float *bias, bool accumulate,
                        float *y, const kic_gemm_scratch &sc, cudaStream_t s);
-
-// launch_gemm_pair is launch_gemm of two 16-bit weights of one type and shape over the same x, no bias,
-// y0 = x W0^T and y1 = x W1^T, as one strided-batched product per activation half: a Llama-3.2-1B layer's gate
-// and up at 64 tokens were 64 output tiles each, half the H200's SMs, one after the other. w1 must lie past
-// w0 and y1 past y0 (a fused [gate; up] matrix and the MLP's two buffers); otherwise, or for other types, it
-// runs the two products in turn.
-kic_status launch_gemm_pair(cublasHandle_t h, const kic_mat &w0, const kic_mat &w1, const float *x, int n, float *y0,
-                            float *y1, const kic_gemm_scratch &sc, cudaStream_t s);

@@ -537,15 +537,10 @@ static kic_status mlp_in(kic_model *m, const kic_layer &l, int n, const float *n
 		mark(m, fused_norm ? "norm+gate+up+act" : "gate+up+act");
 		return KIC_OK;
 	}
-	if (n >= c.gemm_min_tokens && !l.up_b) {
-		KIC_TRY(launch_gemm_pair(m->blas, l.gate, l.up, m->xn, n, m->ff1, m->ff2, m->gemm, s));
-		mark(m, "gate+up");
-	} else {
-		KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1));
-		mark(m, "gate");
-		KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2));
-		mark(m, "up");
-	}
+	KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1));
+	mark(m, "gate");
+	KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2));
+	mark(m, "up");
 	KIC_TRY(launch_glu(c.act, m->ff1, m->ff2, (int64_t)n * F, m->ff1, s));
 	mark(m, "glu");
 	return KIC_OK;
