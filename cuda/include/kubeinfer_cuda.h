@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 11
+#define KIC_ABI_VERSION 12
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -256,6 +256,11 @@ KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t *tokens, c
  * buffer sized at kic_model_create (no allocation per call). */
 KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_sampling *params, const uint64_t *masks,
                               int32_t *tokens_out);
+/* Copies the logits of rows rows[0..count) of the last kic_forward (indices among its logit rows, as kic_sample
+ * numbers them) to out (count x vocab floats, host memory; vocab: kic_vocab_out's): a batch sampled on the GPU
+ * brings to the host only the rows that need their logits there (logprobs, penalties, constraints). Before or
+ * after kic_sample; neither changes the logits. */
+KIC_API kic_status kic_logits(kic_model *m, int32_t count, const int32_t *rows, float *out);
 KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled);
 
 #ifdef __cplusplus

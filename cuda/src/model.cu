@@ -815,6 +815,25 @@ extern "C" KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_s
 	return KIC_OK;
 }
 
+extern "C" KIC_API kic_status kic_logits(kic_model *m, int32_t count, const int32_t *rows, float *out) {
+	if (!m || !rows || !out) return kic_set_error(KIC_ERR_INVALID, "kic_logits: null argument");
+	if (count <= 0 || count > m->last_rows)
+		return kic_set_error(KIC_ERR_INVALID, "kic_logits: %d rows but the last forward left %d", count, m->last_rows);
+	for (int i = 0; i < count; i++)
+		if (rows[i] < 0 || rows[i] >= m->last_rows)
+			return kic_set_error(KIC_ERR_INVALID, "kic_logits: row %d of %d", rows[i], m->last_rows);
+	KIC_CUDA(cudaSetDevice(m->ordinal));
+	int64_t V = kic_vocab_out(&m->cfg);
+	// Through the pinned mirror, which holds kic_logit_rows rows (count <= last_rows <= that), on the stream: after
+	// the forward pass.
+	for (int i = 0; i < count; i++)
+		KIC_CUDA(cudaMemcpyAsync(m->logits_host + i * V, m->logits + (int64_t)rows[i] * V, sizeof(float) * V,
+		                         cudaMemcpyDeviceToHost, m->stream));
+	KIC_CUDA(cudaStreamSynchronize(m->stream));
+	memcpy(out, m->logits_host, sizeof(float) * count * V);
+	return KIC_OK;
+}
+
 extern "C" KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled) {
 	if (!m) return kic_set_error(KIC_ERR_INVALID, "kic_set_graphs: null model");
 	m->cfg.use_graphs = enabled;

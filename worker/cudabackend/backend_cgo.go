@@ -59,9 +59,9 @@ type cudaSeq struct {
 }
 
 var (
-	_ engine.Backend         = (*Backend)(nil)
-	_ engine.MaskedDecoder   = (*Backend)(nil)
-	_ engine.SamplingDecoder = (*Backend)(nil)
+	_ engine.Backend       = (*Backend)(nil)
+	_ engine.MaskedDecoder = (*Backend)(nil)
+	_ engine.MixedDecoder  = (*Backend)(nil)
 )
 
 // Open loads m onto the GPU, or over opts.GPUs GPUs with tensor
@@ -648,6 +648,53 @@ func (b *Backend) DecodeSampled(batch []engine.DecodeInput, rows []engine.RowSam
 		return err
 	})
 	return out, err
+}
+
+// DecodeMixed implements engine.MixedDecoder: every row is picked on the GPU (rows[i] for the host's rows
+// too, whose picks are dropped) and only the host rows' logits are copied back (kic_logits).
+func (b *Backend) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSampling, host []bool) ([]int, [][]float32, error) {
+	if len(rows) != len(batch) || len(host) != len(batch) {
+		return nil, nil, fmt.Errorf("decode: %d sampling rows and %d host flags for a batch of %d", len(rows), len(host), len(batch))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var (
+		out    []int
+		logits = make([][]float32, len(batch))
+	)
+	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
+		if _, err := b.forward(tok, pos, seq, len(tok), tables, 0, want, false); err != nil {
+			return err
+		}
+		start := len(out)
+		toks, err := b.sampleLast(len(tok), rows[start:start+len(tok)], nil)
+		if err != nil {
+			return err
+		}
+		out = append(out, toks...)
+		var idx []int32
+		for i := range tok {
+			if host[start+i] {
+				idx = append(idx, int32(i))
+			}
+		}
+		if len(idx) == 0 {
+			return nil
+		}
+		width := b.h.VocabSize
+		flat := make([]float32, len(idx)*width)
+		if err := b.lib.call("logits", func() C.kic_status {
+			return C.call_logits(b.lib.api, b.cm, C.int32_t(len(idx)), (*C.int32_t)(unsafe.Pointer(&idx[0])),
+				(*C.float)(unsafe.Pointer(unsafe.SliceData(flat))))
+		}); err != nil {
+			return err
+		}
+		for j, i := range idx {
+			logits[start+int(i)] = flat[j*width : (j+1)*width : (j+1)*width]
+		}
+		return nil
+	})
+	return out, logits, err
 }
 
 // DecodeGreedy implements engine.GreedyDecoder: the argmax is taken on the GPU.

@@ -487,6 +487,59 @@ func TestDecodeSampledRowsAreTheirOwn(t *testing.T) {
 	}
 }
 
+// DecodeMixed copies back only the host rows' logits, and they are what Decode gives for the same sequences;
+// the other rows get DecodeSampled's tokens.
+func TestDecodeMixedCopiesTheHostRows(t *testing.T) {
+	needGPU(t)
+	m, err := model.Load(filepath.Join(fidelityDir, "llama_gqa.gguf"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	gpu, err := Open(m, Options{Memory: memplan.Options{KVCacheTokens: 512}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gpu.Close()
+	prompts := [][]int{{1, 5, 9}, {1, 17, 33, 44}, {1, 2}}
+	open := func() []engine.DecodeInput {
+		in := make([]engine.DecodeInput, len(prompts))
+		for i, p := range prompts {
+			s, err := gpu.NewSequence(16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := gpu.Prefill(s, p, false); err != nil {
+				t.Fatal(err)
+			}
+			in[i] = engine.DecodeInput{Seq: s, Token: 7}
+		}
+		return in
+	}
+	rows := []engine.RowSampling{{Temperature: 1, Seed: 9, Step: 1}, {}, {}}
+	want, err := gpu.Decode(open())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPicks, err := gpu.DecodeSampled(open(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	picked, logits, err := gpu.DecodeMixed(open(), rows, []bool{false, true, false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logits[0] != nil || logits[2] != nil || logits[1] == nil {
+		t.Fatalf("host rows [false true false]: got logits rows %v %v %v", logits[0] != nil, logits[1] != nil, logits[2] != nil)
+	}
+	if d := maxRelDiff(logits[1], want[1]); d > 1e-4 {
+		t.Errorf("the host row's logits differ from Decode's by %.3g", d)
+	}
+	if picked[0] != wantPicks[0] || picked[2] != wantPicks[2] {
+		t.Errorf("device rows picked %d, %d; DecodeSampled %d, %d", picked[0], picked[2], wantPicks[0], wantPicks[2])
+	}
+}
+
 func TestPrefixReuseMatchesCold(t *testing.T) {
 	needGPU(t)
 	for kt, tol := range map[kvcache.Type]float64{kvcache.F32: 1e-4, kvcache.F16: kvMatchTol[kvcache.F16]} {

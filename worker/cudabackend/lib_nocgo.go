@@ -44,6 +44,11 @@ func (b *Backend) DecodeSampled(batch []engine.DecodeInput, rows []engine.RowSam
 	return nil, errNoCgo
 }
 
+// DecodeMixed needs cgo.
+func (b *Backend) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSampling, host []bool) ([]int, [][]float32, error) {
+	return nil, nil, errNoCgo
+}
+
 // SampleLast needs cgo.
 func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) { return nil, errNoCgo }
 

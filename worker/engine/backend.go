@@ -65,6 +65,17 @@ type SamplingDecoder interface {
 	DecodeSampled(batch []DecodeInput, rows []RowSampling) ([]int, error)
 }
 
+// MixedDecoder is a SamplingDecoder that brings to the host only the logits
+// of the rows that need them there (logprobs, min-p, penalties, bias, a
+// constraint the backend does not apply): DecodeMixed is DecodeSampled where
+// a row with host[i] set gives its logits in logits[i] (picked[i] is then
+// meaningless) and every other row its token (logits[i] nil). One request
+// with logprobs among 63 sampled ones then costs its own row, not 64.
+type MixedDecoder interface {
+	SamplingDecoder
+	DecodeMixed(batch []DecodeInput, rows []RowSampling, host []bool) (picked []int, logits [][]float32, err error)
+}
+
 // RowSampling is what a SamplingDecoder needs of one row: the SamplingParams
 // it can apply (OnDevice) and the draw's seed and step.
 type RowSampling struct {

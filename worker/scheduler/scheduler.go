@@ -754,10 +754,10 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 	}
 	for i, r := range next {
 		r.filled = len(r.history)
-		if picked != nil {
-			r.logits, r.picked, r.hasPick = nil, picked[i], true
-		} else {
+		if logits != nil && logits[i] != nil {
 			r.logits, r.hasPick = logits[i], false
+		} else {
+			r.logits, r.picked, r.hasPick = nil, picked[i], true
 		}
 	}
 	return run, pre
@@ -771,7 +771,9 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 // SamplingDecoder when the backend can apply all of their parameters (and
 // none is constrained): each draws on the device from its seed and the
 // number of tokens it has drawn. Otherwise the batch's logits come to the
-// host, where sample draws and masks.
+// host, where sample draws and masks: those rows' logits only when the backend
+// is a MixedDecoder, the whole batch's otherwise. A row has its logits or
+// its pick: decode's results hold a non-nil logits row or a picked token.
 func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]float32, []int, error) {
 	if allGreedy(run) {
 		if md, ok := s.b.(engine.MaskedDecoder); ok && md.MasksOnDevice() {
@@ -783,13 +785,23 @@ func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]floa
 			return nil, picked, err
 		}
 	}
-	if sd, ok := s.b.(engine.SamplingDecoder); ok && !slices.ContainsFunc(run, needsLogits) {
-		rows := make([]engine.RowSampling, len(run))
-		for i, r := range run {
-			rows[i] = r.h.req.Sampling.Row(r.step)
+	// Each row's sampling on the device; a row drawn on the host keeps the zero value (greedy), its pick unused.
+	rows, host := make([]engine.RowSampling, len(run)), make([]bool, len(run))
+	anyHost, anyDevice := false, false
+	for i, r := range run {
+		if host[i] = needsLogits(r); host[i] {
+			anyHost = true
+		} else {
+			rows[i], anyDevice = r.h.req.Sampling.Row(r.step), true
 		}
+	}
+	if sd, ok := s.b.(engine.SamplingDecoder); ok && !anyHost {
 		picked, err := sd.DecodeSampled(batch, rows)
 		return nil, picked, err
+	}
+	if md, ok := s.b.(engine.MixedDecoder); ok && anyDevice {
+		picked, logits, err := md.DecodeMixed(batch, rows, host)
+		return logits, picked, err
 	}
 	logits, err := s.b.Decode(batch)
 	return logits, nil, err

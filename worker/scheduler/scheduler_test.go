@@ -1304,3 +1304,105 @@ func TestSampledRequestsPickTheirTokensOnTheDevice(t *testing.T) {
 		}
 	}
 }
+
+// mixedCPU is sampledCPU with engine.MixedDecoder on top: the rows drawn on the device are drawn as
+// sampledCPU draws them, and only the host rows' logits come back; it counts the rows of each kind.
+type mixedCPU struct {
+	sampledCPU
+	mixedSteps, hostRows, deviceRows int
+}
+
+func (g *mixedCPU) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSampling, host []bool) ([]int, [][]float32, error) {
+	if len(rows) != len(batch) || len(host) != len(batch) {
+		return nil, nil, fmt.Errorf("%d rows, %d host flags for a batch of %d", len(rows), len(host), len(batch))
+	}
+	logits, err := g.CPU.Decode(batch)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.mu.Lock()
+	g.mixedSteps++
+	g.widest = max(g.widest, len(batch))
+	g.mu.Unlock()
+	picked, out := make([]int, len(batch)), make([][]float32, len(batch))
+	for i, r := range rows {
+		if host[i] {
+			out[i] = logits[i]
+			g.hostRows++
+			continue
+		}
+		g.deviceRows++
+		g.mu.Lock()
+		g.steps[r.Seed] = append(g.steps[r.Seed], r.Step)
+		g.mu.Unlock()
+		p := engine.SamplingParams{Temperature: r.Temperature, TopK: r.TopK, TopP: r.TopP, Seed: r.Seed*1000003 + r.Step}
+		picked[i] = engine.NewSampler(p).Sample(logits[i], nil)
+	}
+	return picked, out, nil
+}
+
+// A batch where some requests need their logits on the host (logprobs, min-p) and others do not brings
+// back only the former's rows: each request gets the tokens it gets alone, the host's requests their
+// logprobs, and no step copies a device row.
+func TestMixedBatchesCopyOnlyTheHostRows(t *testing.T) {
+	cpu, tok := load(t)
+	g := &mixedCPU{sampledCPU: sampledCPU{greedyCPU: greedyCPU{CPU: cpu}, steps: map[uint64][]uint64{}}}
+	s := New(g, tok, Config{MaxConcurrent: 8, MaxQueue: 16})
+	defer s.Drain(context.Background())
+	prompt := tok.Encode("some rows on the host", true)
+	const n = 10
+	reqs := []Request{
+		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: engine.SamplingParams{Temperature: 0.9, Seed: 21}},
+		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Logprobs: true, TopLogprobs: 2, Sampling: engine.SamplingParams{Temperature: 0.9, Seed: 22}},
+		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: engine.SamplingParams{Temperature: 0.9, MinP: 0.05, Seed: 23}},
+		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true},
+	}
+	type out struct {
+		tokens string
+		events []Event
+	}
+	run := func(rs []Request) []out {
+		t.Helper()
+		var hs []*Handle
+		for _, r := range rs {
+			h, err := s.Submit(context.Background(), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs = append(hs, h)
+		}
+		var outs []out
+		for _, h := range hs {
+			evs, res := collect(t, h)
+			if res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			outs = append(outs, out{fmt.Sprint(res.Tokens), evs})
+		}
+		return outs
+	}
+	var alone []out
+	for _, r := range reqs {
+		alone = append(alone, run([]Request{r})...)
+	}
+	g.mixedSteps, g.hostRows, g.deviceRows, g.widest = 0, 0, 0, 0
+	together := run(reqs)
+	if g.mixedSteps == 0 || g.widest < 2 {
+		t.Fatalf("%d DecodeMixed steps, widest batch %d: the requests were never decoded together", g.mixedSteps, g.widest)
+	}
+	for i := range reqs {
+		if together[i].tokens != alone[i].tokens {
+			t.Errorf("request %d: %s batched, %s alone", i, together[i].tokens, alone[i].tokens)
+		}
+	}
+	for _, ev := range together[1].events {
+		if ev.Token >= 0 && (ev.Logprob == nil || len(ev.Top) != 2) {
+			t.Fatalf("logprobs request: event %+v has no logprob or not 2 alternatives", ev)
+		}
+	}
+	// The logprobs and min-p requests' rows came to the host, the other two were picked where the logits are.
+	if g.hostRows == 0 || g.deviceRows == 0 || g.hostRows > 2*(n-1) {
+		t.Errorf("%d host rows, %d device rows over the batch's steps; want at most %d host rows and some device ones",
+			g.hostRows, g.deviceRows, 2*(n-1))
+	}
+}
