@@ -312,20 +312,27 @@ func TestQuantizedAgainstReferences(t *testing.T) {
 	}
 }
 
-// TestDecodeBatchMatchesSingle checks that a batch of sequences at different
-// lengths decodes as each would alone, and that KV blocks are reused.
-func TestDecodeBatchMatchesSingle(t *testing.T) {
-	needGPU(t)
+// openGQA opens the llama_gqa fixture on the GPU with opts; both close when the test ends.
+func openGQA(t *testing.T, opts Options) *Backend {
+	t.Helper()
 	m, err := model.Load(filepath.Join(fidelityDir, "llama_gqa.gguf"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
-	gpu, err := Open(m, Options{Memory: memplan.Options{KVCacheTokens: 256}})
+	t.Cleanup(func() { m.Close() })
+	gpu, err := Open(m, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer gpu.Close()
+	t.Cleanup(func() { gpu.Close() })
+	return gpu
+}
+
+// TestDecodeBatchMatchesSingle checks that a batch of sequences at different
+// lengths decodes as each would alone, and that KV blocks are reused.
+func TestDecodeBatchMatchesSingle(t *testing.T) {
+	needGPU(t)
+	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 256}})
 	prompts := [][]int{{1, 5, 9}, {1, 17, 33, 44, 50, 60, 70}, {1}}
 	var seqs []engine.SeqID
 	var single [][]float32
@@ -399,34 +406,23 @@ func TestDecodeBatchMatchesSingle(t *testing.T) {
 	}
 }
 
-// TestPrefixReuseMatchesCold: a sequence started on a prompt whose first blocks an earlier
-// sequence filled takes them, computes only the rest, and gives the logits a cold
-// engine gives: to 1e-4 with float32 KV; with f16 KV (the default) within what the
-// f16 storage costs, since a cold prefill's matmuls cut the tokens differently.
 // Each row of a sampled batch is drawn by its own parameters: the same sequences decoded for 8 steps in two
 // batch orders draw the same tokens each (a draw depends on the row's seed and step, not its place), a greedy
 // row among sampled ones keeps the argmax of Decode's logits, and two seeds do not draw alike throughout.
 func TestDecodeSampledRowsAreTheirOwn(t *testing.T) {
 	needGPU(t)
-	m, err := model.Load(filepath.Join(fidelityDir, "llama_gqa.gguf"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	gpu, err := Open(m, Options{Memory: memplan.Options{KVCacheTokens: 512}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gpu.Close()
+	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 512}})
 	prompts := [][]int{{1, 5, 9}, {1, 17, 33, 44, 50, 60, 70}, {1, 2}}
 	params := []Sampling{{Temperature: 1.5, Seed: 3}, {Temperature: 1.5, Seed: 4}, {}}
 	run := func(order []int) [][]int {
 		t.Helper()
 		seqs := make([]engine.SeqID, len(prompts))
 		for i, p := range prompts {
-			if seqs[i], err = gpu.NewSequence(32); err != nil {
+			s, err := gpu.NewSequence(32)
+			if err != nil {
 				t.Fatal(err)
 			}
+			seqs[i] = s
 			if _, err := gpu.Prefill(seqs[i], p, false); err != nil {
 				t.Fatal(err)
 			}
@@ -450,7 +446,7 @@ func TestDecodeSampledRowsAreTheirOwn(t *testing.T) {
 				t.Fatal(err)
 			}
 			for j, i := range order {
-				if got[j] < 0 || got[j] >= m.Hyper.VocabSize {
+				if got[j] < 0 || got[j] >= gpu.Model().Hyper.VocabSize {
 					t.Fatalf("sequence %d step %d drew %d", i, step, got[j])
 				}
 				next[i] = got[j]
@@ -491,16 +487,7 @@ func TestDecodeSampledRowsAreTheirOwn(t *testing.T) {
 // the other rows get DecodeSampled's tokens.
 func TestDecodeMixedCopiesTheHostRows(t *testing.T) {
 	needGPU(t)
-	m, err := model.Load(filepath.Join(fidelityDir, "llama_gqa.gguf"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	gpu, err := Open(m, Options{Memory: memplan.Options{KVCacheTokens: 512}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gpu.Close()
+	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 512}})
 	prompts := [][]int{{1, 5, 9}, {1, 17, 33, 44}, {1, 2}}
 	open := func() []engine.DecodeInput {
 		in := make([]engine.DecodeInput, len(prompts))
@@ -540,6 +527,10 @@ func TestDecodeMixedCopiesTheHostRows(t *testing.T) {
 	}
 }
 
+// TestPrefixReuseMatchesCold: a sequence started on a prompt whose first blocks an earlier
+// sequence filled takes them, computes only the rest, and gives the logits a cold
+// engine gives: to 1e-4 with float32 KV; with f16 KV (the default) within what the
+// f16 storage costs, since a cold prefill's matmuls cut the tokens differently.
 func TestPrefixReuseMatchesCold(t *testing.T) {
 	needGPU(t)
 	for kt, tol := range map[kvcache.Type]float64{kvcache.F32: 1e-4, kvcache.F16: kvMatchTol[kvcache.F16]} {
