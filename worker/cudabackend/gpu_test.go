@@ -407,8 +407,9 @@ func TestDecodeBatchMatchesSingle(t *testing.T) {
 }
 
 // Each row of a sampled batch is drawn by its own parameters: the same sequences decoded for 8 steps in two
-// batch orders draw the same tokens each (a draw depends on the row's seed and step, not its place), a greedy
-// row among sampled ones keeps the argmax of Decode's logits, and two seeds do not draw alike throughout.
+// batch orders draw the same tokens each (a draw depends on the row's seed and step, not its place), and a
+// greedy row among sampled ones keeps the argmax of Decode's logits. (That seeds reach their rows is the kernel
+// check "per-row sampling".)
 func TestDecodeSampledRowsAreTheirOwn(t *testing.T) {
 	needGPU(t)
 	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 512}})
@@ -460,9 +461,6 @@ func TestDecodeSampledRowsAreTheirOwn(t *testing.T) {
 		if fmt.Sprint(a[i]) != fmt.Sprint(b[i]) {
 			t.Errorf("sequence %d (%+v): %v in one order, %v in another", i, params[i], a[i], b[i])
 		}
-	}
-	if fmt.Sprint(a[0]) == fmt.Sprint(a[1]) && fmt.Sprint(prompts[0]) == fmt.Sprint(prompts[1]) {
-		t.Errorf("seeds 3 and 4 drew the same tokens %v", a[0])
 	}
 	// The greedy row against Decode's logits, step by step on a fresh sequence.
 	s, _ := gpu.NewSequence(32)
