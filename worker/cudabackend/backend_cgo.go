@@ -624,30 +624,22 @@ func (b *Backend) Decode(batch []engine.DecodeInput) ([][]float32, error) {
 // back, which is the whole per-token traffic of a greedy or plainly sampled
 // decode.
 func (b *Backend) DecodeSample(batch []engine.DecodeInput, p Sampling) ([]int, error) {
-	rows := make([]Sampling, len(batch))
-	for i := range rows {
-		rows[i] = p
-	}
-	return b.DecodeSampled(batch, rows)
+	return b.DecodeSampled(batch, repeat(p, len(batch)))
 }
 
 // DecodeSampled implements engine.SamplingDecoder: row i is drawn on the GPU by rows[i].
 func (b *Backend) DecodeSampled(batch []engine.DecodeInput, rows []engine.RowSampling) ([]int, error) {
-	if len(rows) != len(batch) {
-		return nil, fmt.Errorf("decode: %d sampling rows for a batch of %d", len(rows), len(batch))
+	picked, _, err := b.DecodeMixed(batch, rows, make([]bool, len(batch)))
+	return picked, err
+}
+
+// repeat is n rows sampled by p.
+func repeat(p Sampling, n int) []Sampling {
+	ps := make([]Sampling, max(n, 0))
+	for i := range ps {
+		ps[i] = p
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []int
-	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
-		if _, err := b.forward(tok, pos, seq, len(tok), tables, 0, want, false); err != nil {
-			return err
-		}
-		toks, err := b.sampleLast(len(tok), rows[len(out):len(out)+len(tok)], nil)
-		out = append(out, toks...)
-		return err
-	})
-	return out, err
+	return ps
 }
 
 // DecodeMixed implements engine.MixedDecoder: every row is picked on the GPU (rows[i] for the host's rows
@@ -699,7 +691,7 @@ func (b *Backend) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSampl
 
 // DecodeGreedy implements engine.GreedyDecoder: the argmax is taken on the GPU.
 func (b *Backend) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) {
-	return b.DecodeSampled(batch, make([]engine.RowSampling, len(batch)))
+	return b.DecodeSampled(batch, make([]Sampling, len(batch)))
 }
 
 // DecodeGreedyMasked implements engine.MaskedDecoder: the masks go up to the
@@ -872,11 +864,7 @@ func (b *Backend) forward(tok, pos, seq []int32, nseq int, tables []int32, flags
 func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	ps := make([]Sampling, max(rows, 0))
-	for i := range ps {
-		ps[i] = p
-	}
-	return b.sampleLast(rows, ps, nil)
+	return b.sampleLast(rows, repeat(p, rows), nil)
 }
 
 // maskWords is kic_mask_words of the logits' vocabulary (all of it, under tensor parallelism): one row's mask.

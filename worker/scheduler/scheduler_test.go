@@ -1209,9 +1209,6 @@ func (g *sampledCPU) DecodeSampled(batch []engine.DecodeInput, rows []engine.Row
 	g.mu.Lock()
 	g.sampledSteps++
 	g.widest = max(g.widest, len(batch))
-	for _, r := range rows {
-		g.steps[r.Seed] = append(g.steps[r.Seed], r.Step)
-	}
 	g.mu.Unlock()
 	logits, err := g.CPU.Decode(batch)
 	if err != nil {
@@ -1219,10 +1216,18 @@ func (g *sampledCPU) DecodeSampled(batch []engine.DecodeInput, rows []engine.Row
 	}
 	out := make([]int, len(rows))
 	for i, r := range rows {
-		p := engine.SamplingParams{Temperature: r.Temperature, TopK: r.TopK, TopP: r.TopP, Seed: r.Seed*1000003 + r.Step}
-		out[i] = engine.NewSampler(p).Sample(logits[i], nil)
+		out[i] = g.draw(logits[i], r)
 	}
 	return out, nil
+}
+
+// draw is the device's pick for one row: a sampler seeded from the row's seed and step alone; it records the step.
+func (g *sampledCPU) draw(logits []float32, r engine.RowSampling) int {
+	g.mu.Lock()
+	g.steps[r.Seed] = append(g.steps[r.Seed], r.Step)
+	g.mu.Unlock()
+	p := engine.SamplingParams{Temperature: r.Temperature, TopK: r.TopK, TopP: r.TopP, Seed: r.Seed*1000003 + r.Step}
+	return engine.NewSampler(p).Sample(logits, nil)
 }
 
 // A request at a temperature is drawn where the logits are when the backend can apply its parameters: the
@@ -1332,11 +1337,7 @@ func (g *mixedCPU) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSamp
 			continue
 		}
 		g.deviceRows++
-		g.mu.Lock()
-		g.steps[r.Seed] = append(g.steps[r.Seed], r.Step)
-		g.mu.Unlock()
-		p := engine.SamplingParams{Temperature: r.Temperature, TopK: r.TopK, TopP: r.TopP, Seed: r.Seed*1000003 + r.Step}
-		picked[i] = engine.NewSampler(p).Sample(logits[i], nil)
+		picked[i] = g.draw(logits[i], r)
 	}
 	return picked, out, nil
 }
