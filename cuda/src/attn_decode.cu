@@ -19,6 +19,8 @@
 bool kic_attn_pipeline = true;
 
 constexpr int kDecodeTile = 32;
+constexpr int kLoadBatch = 8; // pieces of a tile a thread has in flight at once
+
 // `bench attention splits` on the H200 (132 SMs, 1B shape): the fastest were 1 split at 64 rows (256 keys: 38 us
 // vs 66 at 16 splits), 8 at 8 rows (1024 keys: 26 vs 30 at 16), 32 at 1 row (4096 keys: 26 vs 43 at 128),
 // all about 4 blocks a SM; more splits only add partials and merges.
@@ -30,7 +32,6 @@ int kic_decode_splits(int n, int rows, int heads_kv, int sms) {
 	int64_t want = (int64_t)kDecodeBlocksPerSM * (sms > 0 ? sms : 1) / groups;
 	return (int)(want < 1 ? 1 : want > most ? most : want);
 }
-constexpr int kLoadBatch = 8; // pieces of a tile a thread has in flight at once
 
 // The shared-memory row stride of a key tile: head_dim + 4 floats, or + 8 where that keeps (stride / 4) odd,
 // so eight lanes' float4 reads of eight rows cover the 32 banks once.
