@@ -9,6 +9,7 @@
 #include "arch.cuh"
 #include "dequant.cuh"
 #include "embed.cuh"
+#include "gemm_skinny.cuh"
 #include "glu.cuh"
 #include "matvec.cuh"
 #include "model.cuh"
@@ -492,15 +493,28 @@ extern "C" KIC_API kic_status kic_model_ready(kic_model *m) {
 // mark ends the profiled stage `label` (profile.cuh; nothing unless KUBEINFER_CUDA_PROFILE=1).
 static void mark(kic_model *m, const char *label) { kic_profile_mark(m->prof, label, m->stream); }
 
+// The kernels of a projection of n tokens: cuBLAS from gemm_min_tokens (16) on; below, the skinny tensor-core
+// kernel for 2 or more tokens of the weights it takes, the matvec kernels otherwise. On the H200 (KIC_BENCH_ONLY=skinny
+// cuda/build/kernels) the skinny kernel ties cuBLAS at 16 tokens on the Llama-3.2-1B and 3.1-8B projections and
+// loses to it on most from 32, where its per-warp activation loads and splits, not the weights, bound it.
+enum kic_path { kPathMatvec, kPathSkinny, kPathGemm };
+static kic_path path_of(const kic_model *m, const kic_mat &w, int n) {
+	if (n >= m->cfg.gemm_min_tokens) return kPathGemm;
+	return n >= 2 && kic_skinny_ok(w, n) ? kPathSkinny : kPathMatvec;
+}
+
 static kic_status linear(kic_model *m, const kic_mat &w, const float *x, int n, const float *bias, bool acc, float *y) {
-	if (n >= m->cfg.gemm_min_tokens) return launch_gemm(m->blas, w, x, n, bias, acc, y, m->gemm, m->stream);
-	return launch_matvec(w, x, n, bias, acc, y, m->stream);
+	switch (path_of(m, w, n)) {
+	case kPathGemm: return launch_gemm(m->blas, w, x, n, bias, acc, y, m->gemm, m->stream);
+	case kPathSkinny: return launch_skinny(w, x, n, bias, acc, y, m->stream);
+	default: return launch_matvec(w, x, n, bias, acc, y, m->stream);
+	}
 }
 
 // matvec_norm says whether a layer norm can run inside the projection w: single-token steps on the matvec
 // path (shared memory holds one normalized row).
 static bool matvec_norm(const kic_model *m, int n, const kic_mat &w) {
-	return n == 1 && n < m->cfg.gemm_min_tokens && kic_matvec_can_norm(w);
+	return n == 1 && path_of(m, w, n) == kPathMatvec && kic_matvec_can_norm(w);
 }
 
 // mlp_in runs the MLP's first half on the residual stream x into ff1: the norm with weights nw, nb (the
@@ -512,16 +526,20 @@ static kic_status mlp_in(kic_model *m, const kic_layer &l, int n, const float *n
 	bool gpt = c.family == KIC_FAMILY_GPT;
 	int64_t E = c.embd, F = c.ffn;
 	kic_matvec_norm nrm{nw, nb, c.norm_eps};
-	bool fused_glu = !gpt && n < c.gemm_min_tokens && l.gate_up_parts == 2 && !l.up_b;
 	const kic_mat &first = gpt ? l.up : l.gate_up;
+	kic_path path = path_of(m, first, n);
+	bool fused_glu = !gpt && path != kPathGemm && l.gate_up_parts == 2 && !l.up_b;
 	bool fused_norm = (gpt || fused_glu) && matvec_norm(m, n, first);
 	if (!fused_norm) {
 		KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, nw, nb, n, (int)E, c.norm_eps, m->xn, s));
 		mark(m, "mlp norm");
 	}
 	const float *in = fused_norm ? m->x : m->xn;
-	if (gpt && n < c.gemm_min_tokens) {
-		KIC_TRY(launch_matvec_act(c.act, l.up, in, n, l.up_b, m->ff1, s, fused_norm ? &nrm : nullptr));
+	if (gpt && path != kPathGemm) {
+		if (path == kPathSkinny)
+			KIC_TRY(launch_skinny_act(c.act, l.up, in, n, l.up_b, m->ff1, s));
+		else
+			KIC_TRY(launch_matvec_act(c.act, l.up, in, n, l.up_b, m->ff1, s, fused_norm ? &nrm : nullptr));
 		mark(m, fused_norm ? "norm+up+act" : "up+act");
 		return KIC_OK;
 	}
@@ -533,7 +551,10 @@ static kic_status mlp_in(kic_model *m, const kic_layer &l, int n, const float *n
 		return KIC_OK;
 	}
 	if (fused_glu) {
-		KIC_TRY(launch_matvec_glu(c.act, l.gate_up, in, n, m->ff1, s, fused_norm ? &nrm : nullptr));
+		if (path == kPathSkinny)
+			KIC_TRY(launch_skinny_glu(c.act, l.gate_up, in, n, m->ff1, s));
+		else
+			KIC_TRY(launch_matvec_glu(c.act, l.gate_up, in, n, m->ff1, s, fused_norm ? &nrm : nullptr));
 		mark(m, fused_norm ? "norm+gate+up+act" : "gate+up+act");
 		return KIC_OK;
 	}

@@ -1,6 +1,7 @@
 // entry.cu: single-kernel entry points for cuda/test/kernels.c (host pointers in and out; each copies to the
 // device, runs one kernel, copies back). They are built into libkubeinfer_cuda_test.so with the library's
 // own objects, never into the shipped libkubeinfer_cuda.so.
+#include <algorithm>
 #include <stdio.h>
 #include <string.h>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "dequant.cuh"
 #include "embed.cuh"
 #include "gemm.cuh"
+#include "gemm_skinny.cuh"
 #include "glu.cuh"
 #include "matvec.cuh"
 #include "norm.cuh"
@@ -101,6 +103,24 @@ extern "C" KIC_API kic_status kic_test_linear_glu(int32_t act, int32_t dtype, co
 	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * (rows / 2)));
 	KIC_TRY(launch_matvec_glu(act, w, xd.as<float>(), n, yd.as<float>(), 0));
 	return finish(y, yd, sizeof(float) * n * (rows / 2));
+}
+
+extern "C" KIC_API kic_status kic_test_skinny(int32_t kind, int32_t act, const uint16_t *w_host, int64_t rows, int64_t cols,
+                                              const float *x, int32_t n, const float *bias, int32_t accumulate, float *y) {
+	kic_mat w;
+	dbuf wd, ws, xd, bd, yd;
+	int64_t out = kind == 2 ? rows / 2 : rows;
+	KIC_TRY(test_mat(w, wd, ws, KIC_BF16, w_host, sizeof(uint16_t) * rows * cols, rows, cols));
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * cols));
+	KIC_TRY(to_dev(yd, y, sizeof(float) * n * out));
+	if (bias) KIC_TRY(to_dev(bd, bias, sizeof(float) * out));
+	switch (kind) {
+	case 0: KIC_TRY(launch_skinny(w, xd.as<float>(), n, bd.as<float>(), accumulate, yd.as<float>(), 0)); break;
+	case 1: KIC_TRY(launch_skinny_act(act, w, xd.as<float>(), n, bd.as<float>(), yd.as<float>(), 0)); break;
+	case 2: KIC_TRY(launch_skinny_glu(act, w, xd.as<float>(), n, yd.as<float>(), 0)); break;
+	default: return kic_set_error(KIC_ERR_INVALID, "kic_test_skinny: kind %d", kind);
+	}
+	return finish(y, yd, sizeof(float) * n * out);
 }
 
 extern "C" KIC_API int32_t kic_test_matvec_int8(int32_t on) {
@@ -203,6 +223,48 @@ extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int6
 		              : launch_matvec(w, xd.as<float>(), 1, nullptr, false, yd.as<float>(), 0);
 	};
 	KIC_TRY(time_calls(once, 3, iters, us_per_call));
+	*bytes_per_sec = bytes / (*us_per_call / 1e6);
+	return KIC_OK;
+}
+
+// kic_bench_linear times a batched decode step's projection: n tokens through a rows x cols bf16 matrix (glu: the
+// [gate; up] form) on the matvec kernels (path 0), the skinny tensor-core kernel (1) or cuBLAS (2, no glu).
+// bytes_per_sec counts the weights once. Calls rotate over enough copies of the matrix to overflow L2, so a
+// small matrix is read from memory as in a model's step, not from the cache the previous call left.
+extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64_t cols, int32_t n, int32_t glu,
+                                               int32_t iters, double *bytes_per_sec, double *us_per_call) {
+	if (!bytes_per_sec || !us_per_call || iters <= 0 || n <= 0 || path < 0 || path > 2 || (glu && path == 2))
+		return kic_set_error(KIC_ERR_INVALID, "kic_bench_linear: bad argument");
+	uint64_t bytes = (uint64_t)rows * cols * 2;
+	int copies = (int)std::min<uint64_t>(16, (256ull << 20) / bytes + 1); // 256 MB of weights: several L2s
+	std::vector<dbuf> wd(copies), ws(copies);
+	std::vector<kic_mat> w(copies);
+	for (int i = 0; i < copies; i++) KIC_TRY(bench_weights(w[i], wd[i], ws[i], KIC_BF16, rows, cols, &bytes));
+	dbuf xd, yd, a16;
+	KIC_TRY(to_dev(xd, nullptr, sizeof(float) * n * cols));
+	KIC_CUDA(cudaMemset(xd.p, 0, sizeof(float) * n * cols));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * rows));
+	kic_gemm_scratch sc;
+	sc.act16_elems = (int64_t)n * cols;
+	KIC_TRY(to_dev(a16, nullptr, sc.act16_elems * 4));
+	sc.act16 = a16.p;
+	cublasHandle_t h = nullptr;
+	if (path == 2 && cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
+	int next = 0;
+	auto once = [&]() {
+		const kic_mat &m = w[next];
+		next = (next + 1) % copies;
+		float *y = yd.as<float>();
+		const float *x = xd.as<float>();
+		switch (path) {
+		case 0: return glu ? launch_matvec_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_matvec(m, x, n, nullptr, false, y, 0);
+		case 1: return glu ? launch_skinny_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_skinny(m, x, n, nullptr, false, y, 0);
+		default: return launch_gemm(h, m, x, n, nullptr, false, y, sc, 0);
+		}
+	};
+	kic_status st = time_calls(once, 3, iters, us_per_call);
+	if (h) cublasDestroy(h);
+	KIC_TRY(st);
 	*bytes_per_sec = bytes / (*us_per_call / 1e6);
 	return KIC_OK;
 }

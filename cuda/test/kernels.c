@@ -383,6 +383,59 @@ static void test_linear_glu(int act, int dtype, long half, long cols, int n) {
 	free(w), free(wq), free(x), free(gu), free(y), free(want), free(raw);
 }
 
+// The skinny tensor-core kernel (kind 0 plain with bias and accumulate, 1 act with bias, 2 the [gate; up] pair)
+// against the double reference over the bf16 weights and x itself (the kernel splits x into hi + lo, so it sees
+// ~16 of its mantissa bits): token counts inside and across its tiles of 8, rows past a 16-row tile, columns in
+// whole and partial turns of the block's warps.
+static void test_skinny(int kind, int act, long rows, long cols, int n) {
+	long nw = rows * cols, out = kind == 2 ? rows / 2 : rows;
+	float *w = malloc(sizeof(float) * nw), *wq = malloc(sizeof(float) * nw), *x = malloc(sizeof(float) * n * cols);
+	float *bias = malloc(sizeof(float) * out), *gu = malloc(sizeof(float) * n * rows);
+	float *y = malloc(sizeof(float) * n * out), *want = malloc(sizeof(float) * n * out);
+	uint16_t *h = malloc(nw * 2);
+	fill(w, nw, 1), fill(x, n * cols, 1), fill(bias, out, 1), fill(y, n * out, 1);
+	for (long i = 0; i < nw; i++) h[i] = to_bf16(w[i], &wq[i]);
+	ref_linear(wq, x, kind == 2 ? NULL : bias, 0, rows, cols, n, gu);
+	for (int t = 0; t < n; t++)
+		for (long r = 0; r < out; r++) {
+			double v = gu[t * rows + r];
+			want[t * out + r] = (float)(kind == 0   ? y[t * out + r] + v
+			                            : kind == 1 ? ref_act(act, v)
+			                                        : ref_act(act, v) * gu[t * rows + out + r]);
+		}
+	char name[96];
+	snprintf(name, sizeof name, "skinny %s bf16 %ldx%ld n=%d", kind == 0 ? "bias+acc" : kind == 1 ? act_name(act) : "glu",
+	         rows, cols, n);
+	kic_status st = kic_test_skinny(kind, act, h, rows, cols, x, n, kind == 2 ? NULL : bias, 1, y);
+	if (st != KIC_OK) {
+		printf("FAIL %s: %s\n", name, kic_last_error());
+		failures++;
+	} else {
+		check(name, y, want, n * out, TOL_F32 * 10);
+	}
+	free(w), free(wq), free(x), free(bias), free(gu), free(y), free(want), free(h);
+}
+
+// A token's result does not depend on the batch around it: the first tokens of a 20-token call (3 tiles) are the
+// same bits as those tokens alone (1 tile), since every tile's sums are added in the same order.
+static void test_skinny_batch_invariant(long rows, long cols) {
+	int n = 20, few = 5;
+	float *w = malloc(sizeof(float) * rows * cols), *wq = malloc(sizeof(float) * rows * cols);
+	float *x = malloc(sizeof(float) * n * cols), *y = calloc(n * rows, sizeof(float)), *y1 = calloc(few * rows, sizeof(float));
+	uint16_t *h = malloc(rows * cols * 2);
+	fill(w, rows * cols, 1), fill(x, n * cols, 1);
+	for (long i = 0; i < rows * cols; i++) h[i] = to_bf16(w[i], &wq[i]);
+	CALL(kic_test_skinny(0, 0, h, rows, cols, x, n, NULL, 0, y));
+	CALL(kic_test_skinny(0, 0, h, rows, cols, x, few, NULL, 0, y1));
+	long differ = 0;
+	for (long i = 0; i < few * rows; i++) differ += memcmp(&y[i], &y1[i], sizeof(float)) != 0;
+	checks++;
+	if (differ) failures++;
+	printf("%s skinny %ldx%ld: %d tokens alone vs in %d: %ld of %ld values differ\n", differ ? "FAIL" : "ok  ", rows, cols,
+	       few, n, differ, few * rows);
+	free(w), free(wq), free(x), free(y), free(y1), free(h);
+}
+
 // The GPT family's MLP up projection: act(W x + b) in the matvec epilogue, at one token with the block's
 // LayerNorm (or RMSNorm) inside the kernel, and at three tokens on x as given. fp32 weights: fp32 arithmetic.
 static void test_linear_act(int act, long rows, long cols, int norm) {
@@ -606,6 +659,38 @@ static void bench_gemm(void) {
 	}
 }
 
+// bench_skinny prints what a batched decode step's projections cost on each path, for the Llama-3.2-1B and
+// Llama-3.1-8B shapes in bf16: the matvec kernels, the skinny tensor-core kernel and cuBLAS (hi + lo: two products),
+// at 1-64 tokens, and the skinny kernel's weight bandwidth as a share of the copy bandwidth.
+static void bench_skinny(double copy) {
+	struct {
+		const char *what;
+		long rows, cols;
+		int glu;
+	} shapes[] = {{"llama3.2-1b qkv", 3072, 2048, 0},      {"llama3.2-1b o", 2048, 2048, 0},
+	              {"llama3.2-1b gate+up", 16384, 2048, 1}, {"llama3.2-1b down", 2048, 8192, 0},
+	              {"llama3.2-1b lm_head", 128256, 2048, 0}, {"llama3.1-8b qkv", 6144, 4096, 0},
+	              {"llama3.1-8b o", 4096, 4096, 0},        {"llama3.1-8b gate+up", 28672, 4096, 1},
+	              {"llama3.1-8b down", 4096, 14336, 0},    {"llama3.1-8b lm_head", 128256, 4096, 0}};
+	const int ns[] = {1, 2, 4, 8, 16, 32, 64};
+	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+		for (unsigned k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+			double us[3] = {0, 0, 0}, bps[3] = {0, 0, 0};
+			for (int path = 0; path < 3; path++) {
+				if (path == 2 && shapes[i].glu) continue;
+				if (kic_bench_linear(path, shapes[i].rows, shapes[i].cols, ns[k], shapes[i].glu, 20, &bps[path], &us[path]) != KIC_OK) {
+					printf("bench skinny %s n=%d path %d failed: %s\n", shapes[i].what, ns[k], path, kic_last_error());
+					us[path] = 0;
+				}
+			}
+			char cub[32] = "-";
+			if (us[2] > 0) snprintf(cub, sizeof cub, "%.1f us", us[2]);
+			printf("bench skinny %-20s %6ldx%-5ld n=%-2d  matvec %8.1f us  skinny %8.1f us (%6.1f GB/s, %3.0f%% of copy)  cublas %s\n",
+			       shapes[i].what, shapes[i].rows, shapes[i].cols, ns[k], us[0], us[1], bps[1] / 1e9,
+			       copy > 0 ? 100 * bps[1] / copy : 0, cub);
+		}
+}
+
 // bench_attn prints decode attention's KV bandwidth (not a check) for the Llama-3.2-1B and Llama-3.1-8B
 // attention shapes with the KV cache in f16: one row at several context lengths, with the 16 splits a full
 // batch's row gets and with the splits the library picks for one row, and 64 rows of 2048 keys.
@@ -668,6 +753,7 @@ static void run_benches(const char *which) {
 	if (all || strcmp(which, "matvec") == 0) bench_matvec(copy);
 	if (all || strcmp(which, "attention") == 0) bench_attn(copy), bench_attn_splits(copy);
 	if (all || strcmp(which, "gemm") == 0) bench_gemm();
+	if (all || strcmp(which, "skinny") == 0) bench_skinny(copy);
 }
 
 static void test_norms(void) {
@@ -1278,7 +1364,7 @@ int main(void) {
 		printf("device 0: %s, cc %d.%d, %d SMs, %llu MiB free of %llu\n", info.name, info.cc_major, info.cc_minor,
 		       info.sm_count, (unsigned long long)(info.free_bytes >> 20), (unsigned long long)(info.total_bytes >> 20));
 	// KIC_BENCH_ONLY=1: the benchmarks alone (no checks), for a quick measurement on a GPU machine; =matvec,
-	// =attention or =gemm: that one (run_benches).
+	// =attention, =gemm or =skinny: that one (run_benches).
 	const char *bench_only = getenv("KIC_BENCH_ONLY");
 	if (bench_only && *bench_only && strcmp(bench_only, "0") != 0) {
 		run_benches(bench_only);
@@ -1301,6 +1387,16 @@ int main(void) {
 	test_linear(KIC_Q8_0, 4100, 256, 3, 2100 * 256); // pieces of 2048 rows: thick enough to stay whole rows
 	test_linear(KIC_BF16, 65, 172, 3, 0); // cols % 8 != 0: scalar path
 	test_linear(KIC_F32, 65, 172, 3, 0);
+	// The skinny tensor-core kernel: 1, 7 (one partial tile), 8, 9, 31 and 64 tokens; 40 rows (a partial tile),
+	// 96 columns (3 chunks: most warps idle) and 2080 (65 chunks: one warp a chunk more than the rest).
+	for (int k = 0; k < 3; k++) {
+		const int ns[] = {1, 7, 8, 9, 31, 64};
+		for (unsigned i = 0; i < sizeof ns / sizeof ns[0]; i++) test_skinny(k, KIC_ACT_SILU, k == 2 ? 80 : 40, 2080, ns[i]);
+		test_skinny(k, KIC_ACT_GELU_TANH, 300, 96, 12);
+	}
+	test_skinny(1, KIC_ACT_GELU, 48, 512, 3);
+	test_skinny(0, 0, 4096, 4096, 16);
+	test_skinny_batch_invariant(300, 1024);
 	test_linear_glu(KIC_ACT_SILU, KIC_BF16, 300, 512, 1);
 	test_linear_glu(KIC_ACT_SILU, KIC_F16, 257, 1024, 5);
 	test_linear_glu(KIC_ACT_SILU, KIC_Q8_0, 129, 512, 2);

@@ -28,6 +28,11 @@ KIC_API kic_status kic_test_linear_glu(int32_t act, int32_t dtype, const void *w
 KIC_API kic_status kic_test_linear_act(int32_t act, int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows,
                                        int64_t cols, const float *x, int32_t n, const float *bias, const float *norm_w,
                                        const float *norm_b, float eps, float *y);
+/* The skinny tensor-core kernel (gemm_skinny.cuh) on a bf16 W (rows x cols values as stored): kind 0
+ * y[t][r] = W_r . x_t (+ bias[r]) (+ y[t][r] when accumulate), 1 act(W_r . x_t + bias[r]), 2 the [gate; up] pair,
+ * y[t][r] = act(gate_r . x_t) * (up_r . x_t) for r < rows / 2; act a kic_act. */
+KIC_API kic_status kic_test_skinny(int32_t kind, int32_t act, const uint16_t *w_host, int64_t rows, int64_t cols,
+                                   const float *x, int32_t n, const float *bias, int32_t accumulate, float *y);
 /* Chooses the matvec's path for the block formats and Q8_0: on 1 the int8
  * path where its rule allows (activations rounded to int8 blocks of 32, __dp4a),
  * 0 the float kernels. Returns the previous setting. */
@@ -42,6 +47,11 @@ KIC_API int32_t kic_test_attn_pipeline(int32_t on);
  * and microseconds per call. */
 KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int64_t cols, int32_t swiglu, int32_t int8,
                                     int32_t iters, double *bytes_per_sec, double *us_per_call);
+/* Times n tokens through a rows x cols bf16 matrix (glu: the [gate; up] form) on path 0 (the matvec kernels), 1
+ * (the skinny tensor-core kernel) or 2 (cuBLAS; not glu), the weights read from memory each call: their bytes
+ * per second and microseconds per call. */
+KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64_t cols, int32_t n, int32_t glu, int32_t iters,
+                                    double *bytes_per_sec, double *us_per_call);
 KIC_API kic_status kic_bench_gemm(int32_t dtype, int64_t rows, int64_t cols, int32_t n, int64_t w16_elems, int32_t iters,
                                   double *flops_per_sec, double *us_per_call);
 KIC_API kic_status kic_bench_attn_decode(int32_t kv_type, int32_t heads, int32_t heads_kv, int32_t head_dim, int32_t len,

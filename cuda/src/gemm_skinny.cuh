@@ -1,0 +1,31 @@
+// gemm_skinny.cuh: linear layers of a few tokens (a batched decode step, a short prompt) on tensor cores,
+// reading each weight once.
+//
+// Between one token (the matvec kernels, bound by the weight bytes) and a prefill chunk (cuBLAS) lies the batched
+// decode step: 2-64 tokens, where the weights still dominate the bytes but the matvec kernels' fp32 FMAs do not
+// keep up (8 tokens cost 3.5x one on Llama-3.1-8B) and cuBLAS reads the weights twice, once per activation half.
+// Here a warp holds 16 rows x 32 columns of W in registers and multiplies them by both halves of up to 64 tokens
+// with mma.sync (bf16 in, fp32 accumulate); a block's warps split the columns and sum their partials in shared
+// memory in a fixed order, so a token's result does not depend on the batch around it. The model sends it 2-15
+// tokens (model.cu's path_of): every warp loads and splits all the tokens' activations for its columns, which past
+// 16 tokens costs more than cuBLAS's second read of the weights.
+#pragma once
+#include "common.cuh"
+
+// The most tokens one call takes: 8 mma tiles of 8 tokens.
+constexpr int kic_skinny_max_tokens = 64;
+
+// kic_skinny_ok says whether the kernel takes n tokens of w: bf16 weights whose rows are whole 32-column chunks
+// (so every 16-byte load is aligned), 1..kic_skinny_max_tokens tokens.
+static inline bool kic_skinny_ok(const kic_mat &w, int n) {
+	return w.dtype == KIC_BF16 && w.cols % 32 == 0 && w.cols > 0 && n >= 1 && n <= kic_skinny_max_tokens;
+}
+
+// Same contracts as launch_matvec, launch_matvec_act and launch_matvec_glu (matvec.cuh) for the weights and token
+// counts kic_skinny_ok takes: y[t][r] = W_r . x_t (+ bias[r]) (+ y[t][r] when accumulate); act(W_r . x_t + bias[r]);
+// act(gate_r . x_t) * (up_r . x_t) with W = [gate; up]. Activations are split into bf16 hi + lo in registers, as
+// gemm.cu's products split them, so the sums keep ~16 mantissa bits of x.
+kic_status launch_skinny(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
+                         cudaStream_t s);
+kic_status launch_skinny_act(int act, const kic_mat &w, const float *x, int n, const float *bias, float *y, cudaStream_t s);
+kic_status launch_skinny_glu(int act, const kic_mat &w, const float *x, int n, float *y, cudaStream_t s);
