@@ -141,7 +141,9 @@ typedef struct kic_model_config {
 	int32_t max_batch;          /* most tokens one kic_forward call takes; of them,
 	                               at most min(max_batch, KIC_MAX_LOGIT_ROWS) may want
 	                               logits, and a decode call takes at most that many */
-	int32_t gemm_min_tokens;    /* use cuBLAS for a call of at least this many tokens; <=0: 16 */
+	int32_t gemm_min_tokens;    /* use cuBLAS for a call of at least this many tokens (1: every call); <=0: the
+	                               library's choice per weight (from 33 for bf16, whose 2-32-token calls take
+	                               tensor-core kernels that read it once; 16 otherwise) */
 	int32_t use_graphs;         /* capture decode steps in CUDA graphs */
 	uint64_t weight_bytes;      /* one allocation for every tensor: the sum of their device sizes (Q8_0:
 	                             * quants and scales apart), each rounded up to 256; 0: one per tensor */

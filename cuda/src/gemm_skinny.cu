@@ -1,4 +1,6 @@
-// gemm_skinny.cu: the tensor-core kernel for linear layers of 1-64 tokens with bf16 weights (gemm_skinny.cuh).
+// gemm_skinny.cu: the tensor-core kernels for linear layers of 1-64 tokens with bf16 weights (gemm_skinny.cuh).
+#include <algorithm>
+#include <cooperative_groups.h>
 #include <cuda_bf16.h>
 
 #include "act.cuh"
@@ -162,18 +164,189 @@ __global__ void __launch_bounds__(kBlockThreads<TILES, KIND == kGLU ? 2 : 1>)
 	}
 }
 
-// sm_count is the current device's SM count, asked once per device.
-int sm_count() {
-	static int counts[64];
-	int dev = 0;
-	if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return 132;
-	if (!counts[dev] && cudaDeviceGetAttribute(&counts[dev], cudaDevAttrMultiProcessorCount, dev) != cudaSuccess)
-		counts[dev] = 132;
-	return counts[dev];
-}
+// ---- The tiled kernel ----
+//
+// skinny_kernel's warps split the columns, so each loads and splits every token's activations for its columns: past
+// ~16 tokens that, not the weights, bounds it (and a 16-row tile a warp re-reads them per block). Here a block's 8 warps take 8 different 16-row tiles (128 output
+// rows) over the same columns, and the block stages each step's activations once in shared memory as bf16 hi and
+// lo, which all 8 warps read. The blocks of a thread-block cluster (Hopper; 1-8 of them, grid.y) split the columns
+// and add their sums through distributed shared memory in rank order, so a token's result is still independent of
+// the other tokens and no global scratch is needed; before Hopper a block takes all the columns.
+constexpr int kTiledWarps = 8, kTiledThreads = 32 * kTiledWarps, kTiledRows = kTiledWarps * kTileRows;
+constexpr int kMaxSlices = 8; // the portable cluster size
+template <int R> constexpr int kStepCols = kChunkCols * kUnroll<R>;
+
+// Shared memory of one block: two stages of activations, each [hi | lo][token][columns of the step + 32], the 64
+// bytes of padding putting a quarter warp's eight 16-byte reads (two token rows) on distinct banks; the cluster's
+// sum exchange reuses it, [value][thread].
+template <int TILES, int R> struct TiledSmem {
+	static constexpr int row = kStepCols<R> + 32;
+	static constexpr int half = TILES * kTileTokens * row; // one of hi, lo (bf16 values)
+	static constexpr size_t x_bytes = 2 * 2 * half * sizeof(uint16_t);
+	static constexpr size_t sum_bytes = (size_t)R * TILES * 4 * kTiledThreads * sizeof(float);
+	static constexpr size_t bytes = x_bytes > sum_bytes ? x_bytes : sum_bytes;
+};
+
+// tiled_cols_ok: the columns are whole steps.
+template <int R> static inline bool tiled_cols_ok(int64_t cols) { return cols % kStepCols<R> == 0; }
 
 template <int TILES, int KIND>
-kic_status launch_tiles(const kic_mat &w, int64_t out_rows, const float *x, int n, const float *bias, bool acc, float *y,
+__global__ void __launch_bounds__(kTiledThreads, 2)
+    tiled_kernel(const uint16_t *__restrict__ w, int64_t cols, int64_t out_rows, const float *__restrict__ x, int n,
+                 const float *__restrict__ bias, bool acc, float *__restrict__ y, int act, int slices) {
+	constexpr int R = KIND == kGLU ? 2 : 1, U = kUnroll<R>, SC = kStepCols<R>;
+	using SM = TiledSmem<TILES, R>;
+	constexpr int PIECES = TILES * kTileTokens * SC / 8; // 8-value pieces of a stage
+	constexpr int PER_THREAD = (PIECES + kTiledThreads - 1) / kTiledThreads;
+	extern __shared__ __align__(16) uint16_t xs[];
+	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+	const int64_t r0 = (int64_t)blockIdx.x * kTiledRows + warp * kTileRows;
+	const int64_t steps = cols / SC, s0 = steps * blockIdx.y / slices, s1 = steps * (blockIdx.y + 1) / slices;
+
+	const uint4 *wp[R][2];
+#pragma unroll
+	for (int r = 0; r < R; r++)
+#pragma unroll
+		for (int h = 0; h < 2; h++) {
+			int64_t row = min(r0 + g + 8 * h, out_rows - 1) + r * out_rows;
+			wp[r][h] = reinterpret_cast<const uint4 *>(w + row * cols) + t;
+		}
+	uint4 buf[U][R][2];
+	auto load = [&](int64_t step, int u) {
+		if (step < s1)
+#pragma unroll
+			for (int r = 0; r < R; r++)
+#pragma unroll
+				for (int h = 0; h < 2; h++) buf[u][r][h] = __ldcs(wp[r][h] + (step * U + u) * (kChunkCols / 8));
+	};
+#pragma unroll
+	for (int u = 0; u < U; u++) load(s0, u);
+	pdl_wait();
+	pdl_launch_dependents();
+
+	// A thread's pieces of a stage: loaded at the top of the step before, split and stored at its bottom.
+	float4 xin[PER_THREAD][2];
+	auto fetch = [&](int64_t step) {
+#pragma unroll
+		for (int k = 0; k < PER_THREAD; k++) {
+			int p = threadIdx.x + k * kTiledThreads, tok = p / (SC / 8), c = p % (SC / 8) * 8;
+			xin[k][0] = xin[k][1] = make_float4(0.f, 0.f, 0.f, 0.f);
+			if (p < PIECES && tok < n && step < s1) {
+				const float4 *xp = reinterpret_cast<const float4 *>(x + (int64_t)tok * cols + step * SC + c);
+				xin[k][0] = __ldg(xp), xin[k][1] = __ldg(xp + 1);
+			}
+		}
+	};
+	auto store = [&](int stage) {
+		uint16_t *hi = xs + stage * 2 * SM::half, *lo = hi + SM::half;
+#pragma unroll
+		for (int k = 0; k < PER_THREAD; k++) {
+			int p = threadIdx.x + k * kTiledThreads, tok = p / (SC / 8), c = p % (SC / 8) * 8;
+			if (p < PIECES) {
+				uint32_t h[4], l[4];
+				split8(xin[k][0], xin[k][1], h, l);
+				*reinterpret_cast<uint4 *>(hi + tok * SM::row + c) = make_uint4(h[0], h[1], h[2], h[3]);
+				*reinterpret_cast<uint4 *>(lo + tok * SM::row + c) = make_uint4(l[0], l[1], l[2], l[3]);
+			}
+		}
+	};
+	fetch(s0);
+	store(0);
+	__syncthreads();
+
+	float sum[R][TILES][4];
+#pragma unroll
+	for (int r = 0; r < R; r++)
+#pragma unroll
+		for (int i = 0; i < TILES; i++) sum[r][i][0] = sum[r][i][1] = sum[r][i][2] = sum[r][i][3] = 0.f;
+	for (int64_t step = s0, stage = 0; step < s1; step++, stage ^= 1) {
+		fetch(step + 1);
+		const uint16_t *hi = xs + stage * 2 * SM::half, *lo = hi + SM::half;
+#pragma unroll
+		for (int u = 0; u < U; u++) {
+			uint4 a[R][2];
+#pragma unroll
+			for (int r = 0; r < R; r++) a[r][0] = buf[u][r][0], a[r][1] = buf[u][r][1];
+			load(step + 1, u);
+#pragma unroll
+			for (int i = 0; i < TILES; i++) {
+				int off = (i * kTileTokens + g) * SM::row + u * kChunkCols + 8 * t;
+				uint4 fh = *reinterpret_cast<const uint4 *>(hi + off), fl = *reinterpret_cast<const uint4 *>(lo + off);
+#pragma unroll
+				for (int r = 0; r < R; r++) {
+					const uint4 &ra = a[r][0], &rb = a[r][1];
+					mma(sum[r][i], ra.x, rb.x, ra.y, rb.y, fh.x, fh.y);
+					mma(sum[r][i], ra.x, rb.x, ra.y, rb.y, fl.x, fl.y);
+					mma(sum[r][i], ra.z, rb.z, ra.w, rb.w, fh.z, fh.w);
+					mma(sum[r][i], ra.z, rb.z, ra.w, rb.w, fl.z, fl.w);
+				}
+			}
+		}
+		store(stage ^ 1);
+		__syncthreads();
+	}
+
+	if (slices > 1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+		namespace cg = cooperative_groups;
+		cg::cluster_group cluster = cg::this_cluster();
+		float *mine = reinterpret_cast<float *>(xs);
+#pragma unroll
+		for (int r = 0; r < R; r++)
+#pragma unroll
+			for (int i = 0; i < TILES; i++)
+#pragma unroll
+				for (int e = 0; e < 4; e++) mine[((r * TILES + i) * 4 + e) * kTiledThreads + threadIdx.x] = sum[r][i][e];
+		cluster.sync();
+		bool first = cluster.block_rank() == 0;
+		if (first)
+			for (int k = 1; k < slices; k++) {
+				const float *theirs = cluster.map_shared_rank(mine, k);
+#pragma unroll
+				for (int r = 0; r < R; r++)
+#pragma unroll
+					for (int i = 0; i < TILES; i++)
+#pragma unroll
+						for (int e = 0; e < 4; e++) sum[r][i][e] += theirs[((r * TILES + i) * 4 + e) * kTiledThreads + threadIdx.x];
+			}
+		cluster.sync(); // the others' shared memory stays until rank 0 has read it
+		if (!first) return;
+#endif
+	}
+
+	// Lane (g, t) holds rows g and g + 8 of its warp's tile for tokens 2t and 2t + 1 of each token tile.
+#pragma unroll
+	for (int i = 0; i < TILES; i++)
+#pragma unroll
+		for (int e = 0; e < 4; e++) {
+			int tok = i * kTileTokens + 2 * t + (e & 1);
+			int64_t orow = r0 + g + 8 * (e >> 1);
+			if (tok >= n || orow >= out_rows) continue;
+			float *yp = y + (int64_t)tok * out_rows + orow;
+			if (KIND == kGLU) {
+				*yp = kic_activate(act, sum[0][i][e]) * sum[R - 1][i][e];
+			} else {
+				float v = sum[0][i][e] + (bias ? bias[orow] : 0.f);
+				if (KIND == kAct) v = kic_activate(act, v);
+				else if (acc) v += *yp;
+				*yp = v;
+			}
+		}
+}
+
+// device_attr is an attribute of the current device, asked once per device (fallback when the query fails).
+int device_attr(cudaDeviceAttr what, int fallback) {
+	static int cache[2][64];
+	int dev = 0, k = what == cudaDevAttrMultiProcessorCount ? 0 : 1;
+	if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return fallback;
+	if (!cache[k][dev] && cudaDeviceGetAttribute(&cache[k][dev], what, dev) != cudaSuccess) cache[k][dev] = fallback;
+	return cache[k][dev];
+}
+int sm_count() { return device_attr(cudaDevAttrMultiProcessorCount, 132); }
+int cc_major() { return device_attr(cudaDevAttrComputeCapabilityMajor, 8); }
+
+template <int TILES, int KIND>
+kic_status launch_split(const kic_mat &w, int64_t out_rows, const float *x, int n, const float *bias, bool acc, float *y,
                         int act, cudaStream_t s) {
 	constexpr int R = KIND == kGLU ? 2 : 1;
 	int64_t blocks = (out_rows + kTileRows - 1) / kTileRows;
@@ -183,6 +356,71 @@ kic_status launch_tiles(const kic_mat &w, int64_t out_rows, const float *x, int 
 	nw = min(nw, kBlockThreads<TILES, R> / 32);
 	return kic_launch(skinny_kernel<TILES, KIND>, dim3((unsigned)blocks), dim3(32 * nw), 0, s,
 	                  (const uint16_t *)w.data, w.cols, out_rows, x, n, bias, acc, y, act);
+}
+
+// The column slices of a tiled launch: enough blocks for about two an SM, in one cluster a row block (Hopper);
+// every slice at least one step.
+int tiled_slices(int64_t row_blocks, int64_t steps) {
+	if (cc_major() < 9) return 1;
+	int64_t want = (2 * sm_count() + row_blocks / 2) / row_blocks;
+	return (int)std::max<int64_t>(1, std::min<int64_t>(std::min<int64_t>(want, kMaxSlices), steps));
+}
+
+// tiled_wins picks the kernel: the tiled one where each block's slice of the columns is long enough for its
+// one-step-ahead pipeline, or from 16 tokens for a single matrix. On the H200 (KIC_BENCH_ONLY=skinny) the split
+// kernel won on Llama-3.2-1B's o projection (2 steps a slice) at 2-8 tokens and its [gate; up] pair (8 steps of 64
+// columns a slice: 25 us against 34 at 8 tokens, 39 against 56 at 32); the tiled one won everywhere else, most on
+// the lm_head (137 us against 198 at 8 tokens, 91% of copy bandwidth) and on Llama-3.1-8B's projections.
+template <int R> bool tiled_wins(int64_t out_rows, int64_t cols, int n) {
+	if (!tiled_cols_ok<R>(cols)) return false;
+	int64_t steps = cols / kStepCols<R>, slices = tiled_slices((out_rows + kTiledRows - 1) / kTiledRows, steps);
+	return steps / slices >= (R == 2 ? 16 : 4) || (R == 1 && n >= 16);
+}
+
+template <int TILES, int KIND>
+kic_status launch_tiled(const kic_mat &w, int64_t out_rows, const float *x, int n, const float *bias, bool acc, float *y,
+                        int act, cudaStream_t s) {
+	constexpr int R = KIND == kGLU ? 2 : 1;
+	constexpr size_t smem = TiledSmem<TILES, R>::bytes;
+	auto kernel = tiled_kernel<TILES, KIND>;
+	static bool sized[64];
+	int dev = 0;
+	KIC_CUDA(cudaGetDevice(&dev));
+	if (dev < 0 || dev >= 64) return kic_set_error(KIC_ERR_INVALID, "tiled gemm: device %d", dev);
+	if (!sized[dev]) {
+		KIC_CUDA(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+		sized[dev] = true;
+	}
+	int64_t row_blocks = (out_rows + kTiledRows - 1) / kTiledRows;
+	int slices = tiled_slices(row_blocks, w.cols / kStepCols<R>);
+	cudaLaunchConfig_t cfg = {};
+	cfg.gridDim = dim3((unsigned)row_blocks, (unsigned)slices), cfg.blockDim = dim3(kTiledThreads);
+	cfg.dynamicSmemBytes = smem, cfg.stream = s;
+	cudaLaunchAttribute attr[2];
+	int na = 0;
+	if (kic_pdl) {
+		attr[na].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+		attr[na++].val.programmaticStreamSerializationAllowed = 1;
+	}
+	if (slices > 1) {
+		attr[na].id = cudaLaunchAttributeClusterDimension;
+		attr[na].val.clusterDim.x = 1, attr[na].val.clusterDim.y = (unsigned)slices, attr[na++].val.clusterDim.z = 1;
+	}
+	cfg.attrs = attr, cfg.numAttrs = na;
+	KIC_CUDA(cudaLaunchKernelEx(&cfg, kernel, (const uint16_t *)w.data, w.cols, out_rows, x, n, bias, acc, y, act, slices));
+	return KIC_OK;
+}
+
+template <int TILES, int KIND>
+kic_status launch_tiles(const kic_mat &w, int64_t out_rows, const float *x, int n, const float *bias, bool acc, float *y,
+                        int act, cudaStream_t s) {
+	constexpr int R = KIND == kGLU ? 2 : 1;
+	if (kic_skinny_kernel == 2 && !tiled_cols_ok<R>(w.cols))
+		return kic_set_error(KIC_ERR_INVALID, "tiled gemm: %lld columns are not whole steps of %d", (long long)w.cols,
+		                     kStepCols<R>);
+	bool tiled = kic_skinny_kernel == 2 || (kic_skinny_kernel == 0 && tiled_wins<R>(out_rows, w.cols, n));
+	if (tiled) return launch_tiled<TILES, KIND>(w, out_rows, x, n, bias, acc, y, act, s);
+	return launch_split<TILES, KIND>(w, out_rows, x, n, bias, acc, y, act, s);
 }
 
 template <int KIND>
@@ -209,6 +447,8 @@ kic_status launch_kind(const kic_mat &w, const float *x, int n, const float *bia
 static_assert(kic_skinny_max_tokens == 8 * kTileTokens, "launch_kind instantiates 1-8 tiles");
 
 } // namespace
+
+int kic_skinny_kernel = 0;
 
 kic_status launch_skinny(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,
                          cudaStream_t s) {

@@ -4,16 +4,25 @@
 // Between one token (the matvec kernels, bound by the weight bytes) and a prefill chunk (cuBLAS) lies the batched
 // decode step: 2-64 tokens, where the weights still dominate the bytes but the matvec kernels' fp32 FMAs do not
 // keep up (8 tokens cost 3.5x one on Llama-3.1-8B) and cuBLAS reads the weights twice, once per activation half.
-// Here a warp holds 16 rows x 32 columns of W in registers and multiplies them by both halves of up to 64 tokens
-// with mma.sync (bf16 in, fp32 accumulate); a block's warps split the columns and sum their partials in shared
-// memory in a fixed order, so a token's result does not depend on the batch around it. The model sends it 2-15
-// tokens (model.cu's path_of): every warp loads and splits all the tokens' activations for its columns, which past
-// 16 tokens costs more than cuBLAS's second read of the weights.
+// Here warps hold 16 rows x 32 columns of W in registers and multiply them by both halves of the tokens with
+// mma.sync (bf16 in, fp32 accumulate). Two kernels: in skinny_kernel a block's warps split the columns and each
+// loads and splits every token's activations for its own; in tiled_kernel they take different rows and share the
+// activations staged in shared memory, and a cluster's blocks split the columns. Both add their partial sums in a
+// fixed order, so with one kernel a token's result does not depend on the other tokens of the call.
 #pragma once
 #include "common.cuh"
 
 // The most tokens one call takes: 8 mma tiles of 8 tokens.
 constexpr int kic_skinny_max_tokens = 64;
+
+// Where the model hands a bf16 projection to cuBLAS unless told otherwise (model.cu's path_of): on the H200
+// (KIC_BENCH_ONLY=skinny cuda/build/kernels) the better of the two kernels beat cuBLAS on every Llama-3.2-1B and
+// 3.1-8B projection up to 32 tokens but lost on most at 64.
+constexpr int kic_skinny_gemm_from = 33;
+
+// kic_skinny_kernel forces a kernel for the kernel tests and benchmarks: 1 skinny_kernel, 2 tiled_kernel, 0 (the
+// default) the one gemm_skinny.cu's tiled_wins picks for the shape.
+extern int kic_skinny_kernel;
 
 // kic_skinny_ok says whether the kernel takes n tokens of w: bf16 weights whose rows are whole 32-column chunks
 // (so every 16-byte load is aligned), 1..kic_skinny_max_tokens tokens.

@@ -120,7 +120,9 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	m->cfg.rope_inv_freq = nullptr; // the caller's arrays are not kept
 	m->cfg.layer_window = nullptr;
 	m->cfg.layer_kv_group = m->cfg.layer_kv_slot = nullptr;
-	if (m->cfg.gemm_min_tokens <= 0) m->cfg.gemm_min_tokens = 16;
+	// A measurement knob, as KUBEINFER_CUDA_MATVEC_INT8: where cuBLAS takes over, for every weight.
+	const char *gemm_env = getenv("KUBEINFER_CUDA_GEMM_MIN_TOKENS");
+	if (gemm_env && atoi(gemm_env) > 0) m->cfg.gemm_min_tokens = atoi(gemm_env);
 	KIC_CUDA(cudaSetDevice(ordinal));
 	int cc_major = 0;
 	KIC_CUDA(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, ordinal));
@@ -493,13 +495,15 @@ extern "C" KIC_API kic_status kic_model_ready(kic_model *m) {
 // mark ends the profiled stage `label` (profile.cuh; nothing unless KUBEINFER_CUDA_PROFILE=1).
 static void mark(kic_model *m, const char *label) { kic_profile_mark(m->prof, label, m->stream); }
 
-// The kernels of a projection of n tokens: cuBLAS from gemm_min_tokens (16) on; below, the skinny tensor-core
-// kernel for 2 or more tokens of the weights it takes, the matvec kernels otherwise. On the H200 (KIC_BENCH_ONLY=skinny
-// cuda/build/kernels) the skinny kernel ties cuBLAS at 16 tokens on the Llama-3.2-1B and 3.1-8B projections and
-// loses to it on most from 32, where its per-warp activation loads and splits, not the weights, bound it.
+// The kernels of a projection of n tokens: cuBLAS from gemm_min_tokens on; below, the skinny tensor-core kernels
+// for 2 or more tokens of the weights they take, the matvec kernels otherwise. gemm_min_tokens <= 0 is the
+// library's choice per weight: kic_skinny_gemm_from where the skinny kernels take it, else 16 (where cuBLAS
+// overtakes the matvec kernels).
 enum kic_path { kPathMatvec, kPathSkinny, kPathGemm };
 static kic_path path_of(const kic_model *m, const kic_mat &w, int n) {
-	if (n >= m->cfg.gemm_min_tokens) return kPathGemm;
+	int from = m->cfg.gemm_min_tokens;
+	if (from <= 0) from = kic_skinny_ok(w, 2) ? kic_skinny_gemm_from : 16;
+	if (n >= from) return kPathGemm;
 	return n >= 2 && kic_skinny_ok(w, n) ? kPathSkinny : kPathMatvec;
 }
 

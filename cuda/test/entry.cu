@@ -123,6 +123,12 @@ extern "C" KIC_API kic_status kic_test_skinny(int32_t kind, int32_t act, const u
 	return finish(y, yd, sizeof(float) * n * out);
 }
 
+extern "C" KIC_API int32_t kic_test_skinny_kernel(int32_t which) {
+	int32_t was = kic_skinny_kernel;
+	kic_skinny_kernel = which;
+	return was;
+}
+
 extern "C" KIC_API int32_t kic_test_matvec_int8(int32_t on) {
 	int32_t was = kic_matvec_int8 ? 1 : 0;
 	kic_matvec_int8 = on != 0;
@@ -228,12 +234,13 @@ extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int6
 }
 
 // kic_bench_linear times a batched decode step's projection: n tokens through a rows x cols bf16 matrix (glu: the
-// [gate; up] form) on the matvec kernels (path 0), the skinny tensor-core kernel (1) or cuBLAS (2, no glu).
+// [gate; up] form) on the matvec kernels (path 0), the skinny tensor-core kernels (1: warps split the columns, 3:
+// warps split the rows, gemm_skinny.cuh) or cuBLAS (2, no glu).
 // bytes_per_sec counts the weights once. Calls rotate over enough copies of the matrix to overflow L2, so a
 // small matrix is read from memory as in a model's step, not from the cache the previous call left.
 extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64_t cols, int32_t n, int32_t glu,
                                                int32_t iters, double *bytes_per_sec, double *us_per_call) {
-	if (!bytes_per_sec || !us_per_call || iters <= 0 || n <= 0 || path < 0 || path > 2 || (glu && path == 2))
+	if (!bytes_per_sec || !us_per_call || iters <= 0 || n <= 0 || path < 0 || path > 3 || (glu && path == 2))
 		return kic_set_error(KIC_ERR_INVALID, "kic_bench_linear: bad argument");
 	uint64_t bytes = (uint64_t)rows * cols * 2;
 	int copies = (int)std::min<uint64_t>(16, (256ull << 20) / bytes + 1); // 256 MB of weights: several L2s
@@ -250,7 +257,8 @@ extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64
 	sc.act16 = a16.p;
 	cublasHandle_t h = nullptr;
 	if (path == 2 && cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
-	int next = 0;
+	int next = 0, was = kic_skinny_kernel;
+	kic_skinny_kernel = path == 3 ? 2 : path == 1 ? 1 : 0;
 	auto once = [&]() {
 		const kic_mat &m = w[next];
 		next = (next + 1) % copies;
@@ -258,11 +266,12 @@ extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64
 		const float *x = xd.as<float>();
 		switch (path) {
 		case 0: return glu ? launch_matvec_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_matvec(m, x, n, nullptr, false, y, 0);
-		case 1: return glu ? launch_skinny_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_skinny(m, x, n, nullptr, false, y, 0);
-		default: return launch_gemm(h, m, x, n, nullptr, false, y, sc, 0);
+		case 2: return launch_gemm(h, m, x, n, nullptr, false, y, sc, 0);
+		default: return glu ? launch_skinny_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_skinny(m, x, n, nullptr, false, y, 0);
 		}
 	};
 	kic_status st = time_calls(once, 3, iters, us_per_call);
+	kic_skinny_kernel = was;
 	if (h) cublasDestroy(h);
 	KIC_TRY(st);
 	*bytes_per_sec = bytes / (*us_per_call / 1e6);

@@ -383,6 +383,13 @@ static void test_linear_glu(int act, int dtype, long half, long cols, int n) {
 	free(w), free(wq), free(x), free(gu), free(y), free(want), free(raw);
 }
 
+// skinny_kernel_now is the skinny kernel kic_test_skinny_kernel last forced.
+static int skinny_kernel_now(void) {
+	int which = kic_test_skinny_kernel(0);
+	kic_test_skinny_kernel(which);
+	return which;
+}
+
 // The skinny tensor-core kernel (kind 0 plain with bias and accumulate, 1 act with bias, 2 the [gate; up] pair)
 // against the double reference over the bf16 weights and x itself (the kernel splits x into hi + lo, so it sees
 // ~16 of its mantissa bits): token counts inside and across its tiles of 8, rows past a 16-row tile, columns in
@@ -404,8 +411,9 @@ static void test_skinny(int kind, int act, long rows, long cols, int n) {
 			                                        : ref_act(act, v) * gu[t * rows + out + r]);
 		}
 	char name[96];
-	snprintf(name, sizeof name, "skinny %s bf16 %ldx%ld n=%d", kind == 0 ? "bias+acc" : kind == 1 ? act_name(act) : "glu",
-	         rows, cols, n);
+	int which = skinny_kernel_now();
+	snprintf(name, sizeof name, "skinny%s %s bf16 %ldx%ld n=%d", which == 2 ? " tiled" : which == 1 ? " split" : "",
+	         kind == 0 ? "bias+acc" : kind == 1 ? act_name(act) : "glu", rows, cols, n);
 	kic_status st = kic_test_skinny(kind, act, h, rows, cols, x, n, kind == 2 ? NULL : bias, 1, y);
 	if (st != KIC_OK) {
 		printf("FAIL %s: %s\n", name, kic_last_error());
@@ -416,8 +424,8 @@ static void test_skinny(int kind, int act, long rows, long cols, int n) {
 	free(w), free(wq), free(x), free(bias), free(gu), free(y), free(want), free(h);
 }
 
-// A token's result does not depend on the batch around it: the first tokens of a 20-token call (3 tiles) are the
-// same bits as those tokens alone (1 tile), since every tile's sums are added in the same order.
+// With one kernel, a token's result does not depend on the other tokens of the call: the first tokens of a 20-token
+// call (3 tiles) are the same bits as those tokens alone (1 tile), since every tile's sums are added in the same order.
 static void test_skinny_batch_invariant(long rows, long cols) {
 	int n = 20, few = 5;
 	float *w = malloc(sizeof(float) * rows * cols), *wq = malloc(sizeof(float) * rows * cols);
@@ -431,8 +439,8 @@ static void test_skinny_batch_invariant(long rows, long cols) {
 	for (long i = 0; i < few * rows; i++) differ += memcmp(&y[i], &y1[i], sizeof(float)) != 0;
 	checks++;
 	if (differ) failures++;
-	printf("%s skinny %ldx%ld: %d tokens alone vs in %d: %ld of %ld values differ\n", differ ? "FAIL" : "ok  ", rows, cols,
-	       few, n, differ, few * rows);
+	printf("%s skinny kernel %d %ldx%ld: %d tokens alone vs in %d: %ld of %ld values differ\n", differ ? "FAIL" : "ok  ",
+	       skinny_kernel_now(), rows, cols, few, n, differ, few * rows);
 	free(w), free(wq), free(x), free(y), free(y1), free(h);
 }
 
@@ -675,8 +683,8 @@ static void bench_skinny(double copy) {
 	const int ns[] = {1, 2, 4, 8, 16, 32, 64};
 	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
 		for (unsigned k = 0; k < sizeof ns / sizeof ns[0]; k++) {
-			double us[3] = {0, 0, 0}, bps[3] = {0, 0, 0};
-			for (int path = 0; path < 3; path++) {
+			double us[4] = {0, 0, 0, 0}, bps[4] = {0, 0, 0, 0};
+			for (int path = 0; path < 4; path++) {
 				if (path == 2 && shapes[i].glu) continue;
 				if (kic_bench_linear(path, shapes[i].rows, shapes[i].cols, ns[k], shapes[i].glu, 20, &bps[path], &us[path]) != KIC_OK) {
 					printf("bench skinny %s n=%d path %d failed: %s\n", shapes[i].what, ns[k], path, kic_last_error());
@@ -685,9 +693,9 @@ static void bench_skinny(double copy) {
 			}
 			char cub[32] = "-";
 			if (us[2] > 0) snprintf(cub, sizeof cub, "%.1f us", us[2]);
-			printf("bench skinny %-20s %6ldx%-5ld n=%-2d  matvec %8.1f us  skinny %8.1f us (%6.1f GB/s, %3.0f%% of copy)  cublas %s\n",
-			       shapes[i].what, shapes[i].rows, shapes[i].cols, ns[k], us[0], us[1], bps[1] / 1e9,
-			       copy > 0 ? 100 * bps[1] / copy : 0, cub);
+			printf("bench skinny %-20s %6ldx%-5ld n=%-2d  matvec %7.1f us  split %7.1f us (%3.0f%%)  tiled %7.1f us (%3.0f%% of copy)  cublas %s\n",
+			       shapes[i].what, shapes[i].rows, shapes[i].cols, ns[k], us[0], us[1], copy > 0 ? 100 * bps[1] / copy : 0,
+			       us[3], copy > 0 ? 100 * bps[3] / copy : 0, cub);
 		}
 }
 
@@ -1387,16 +1395,25 @@ int main(void) {
 	test_linear(KIC_Q8_0, 4100, 256, 3, 2100 * 256); // pieces of 2048 rows: thick enough to stay whole rows
 	test_linear(KIC_BF16, 65, 172, 3, 0); // cols % 8 != 0: scalar path
 	test_linear(KIC_F32, 65, 172, 3, 0);
-	// The skinny tensor-core kernel: 1, 7 (one partial tile), 8, 9, 31 and 64 tokens; 40 rows (a partial tile),
-	// 96 columns (3 chunks: most warps idle) and 2080 (65 chunks: one warp a chunk more than the rest).
-	for (int k = 0; k < 3; k++) {
-		const int ns[] = {1, 7, 8, 9, 31, 64};
-		for (unsigned i = 0; i < sizeof ns / sizeof ns[0]; i++) test_skinny(k, KIC_ACT_SILU, k == 2 ? 80 : 40, 2080, ns[i]);
-		test_skinny(k, KIC_ACT_GELU_TANH, 300, 96, 12);
+	// The skinny tensor-core kernels, each forced: 1, 7 (one partial tile), 8, 9, 31 and 64 tokens; 40 rows (a partial
+	// tile). The column-splitting kernel on 96 columns (3 chunks: most warps idle) and 2080 (65 chunks: one warp a chunk
+	// more than the rest); the tiled one on 2048 (its 8 cluster blocks 2 steps each, 4 for the [gate; up] pair), 256
+	// (2 slices) and a matrix of enough rows for one slice (no cluster).
+	for (int which = 1; which <= 2; which++) {
+		kic_test_skinny_kernel(which);
+		long cols = which == 1 ? 2080 : 2048;
+		for (int k = 0; k < 3; k++) {
+			const int ns[] = {1, 7, 8, 9, 31, 64};
+			for (unsigned i = 0; i < sizeof ns / sizeof ns[0]; i++) test_skinny(k, KIC_ACT_SILU, k == 2 ? 80 : 40, cols, ns[i]);
+			test_skinny(k, KIC_ACT_GELU_TANH, 300, which == 1 ? 96 : 256, 12);
+		}
+		test_skinny(1, KIC_ACT_GELU, 48, 512, 3);
+		test_skinny(0, 0, 4096, 4096, 16);
+		test_skinny_batch_invariant(300, 1024);
 	}
-	test_skinny(1, KIC_ACT_GELU, 48, 512, 3);
-	test_skinny(0, 0, 4096, 4096, 16);
-	test_skinny_batch_invariant(300, 1024);
+	test_skinny(0, 0, 24576, 256, 20); // tiled: 192 row blocks, one slice each
+	test_skinny(2, KIC_ACT_SILU, 49152, 128, 40);
+	kic_test_skinny_kernel(0);
 	test_linear_glu(KIC_ACT_SILU, KIC_BF16, 300, 512, 1);
 	test_linear_glu(KIC_ACT_SILU, KIC_F16, 257, 1024, 5);
 	test_linear_glu(KIC_ACT_SILU, KIC_Q8_0, 129, 512, 2);

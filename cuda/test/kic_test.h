@@ -31,6 +31,10 @@ KIC_API kic_status kic_test_linear_act(int32_t act, int32_t dtype, const void *w
 /* The skinny tensor-core kernel (gemm_skinny.cuh) on a bf16 W (rows x cols values as stored): kind 0
  * y[t][r] = W_r . x_t (+ bias[r]) (+ y[t][r] when accumulate), 1 act(W_r . x_t + bias[r]), 2 the [gate; up] pair,
  * y[t][r] = act(gate_r . x_t) * (up_r . x_t) for r < rows / 2; act a kic_act. */
+/* Forces the skinny kernel for kic_test_skinny: 1 skinny_kernel (warps split the columns), 2 tiled_kernel (warps
+ * split the rows; an error where the columns are not whole steps of 128, 64 for the [gate; up] pair), 0 by the
+ * token count. Returns the previous setting. */
+KIC_API int32_t kic_test_skinny_kernel(int32_t which);
 KIC_API kic_status kic_test_skinny(int32_t kind, int32_t act, const uint16_t *w_host, int64_t rows, int64_t cols,
                                    const float *x, int32_t n, const float *bias, int32_t accumulate, float *y);
 /* Chooses the matvec's path for the block formats and Q8_0: on 1 the int8

@@ -45,7 +45,8 @@ type Options struct {
 	// MaxBatch is the most tokens one forward call runs (a prefill chunk);
 	// 0 means 1024. Of them, at most LogitRows want logits.
 	MaxBatch int
-	// GemmMinTokens is the token count from which linear layers use cuBLAS; 0 means 16.
+	// GemmMinTokens is the token count from which linear layers use cuBLAS (1:
+	// every call); 0 leaves it to the library, which picks per weight type.
 	GemmMinTokens int
 	// GPUs is how many GPUs the model is split over by tensor parallelism
 	// (worker/shard); 0 means 1. The plan is then each GPU's.
@@ -84,9 +85,6 @@ func (o Options) WithDefaults(h model.Hyper) Options {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 1024
-	}
-	if o.GemmMinTokens <= 0 {
-		o.GemmMinTokens = 16
 	}
 	o.GPUs = max(1, o.GPUs)
 	return o
