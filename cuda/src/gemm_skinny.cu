@@ -167,7 +167,7 @@ __global__ void __launch_bounds__(kBlockThreads<TILES, KIND == kGLU ? 2 : 1>)
 // ---- The tiled kernel ----
 //
 // skinny_kernel's warps split the columns, so each loads and splits every token's activations for its columns: past
-// ~16 tokens that, not the weights, bounds it (and a 16-row tile a warp re-reads them per block). Here a block's 8 warps take 8 different 16-row tiles (128 output
+// ~16 tokens that, not the weights, bounds it. Here a block's 8 warps take 8 different 16-row tiles (128 output
 // rows) over the same columns, and the block stages each step's activations once in shared memory as bf16 hi and
 // lo, which all 8 warps read. The blocks of a thread-block cluster (Hopper; 1-8 of them, grid.y) split the columns
 // and add their sums through distributed shared memory in rank order, so a token's result is still independent of
