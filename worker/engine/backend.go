@@ -76,6 +76,22 @@ type MixedDecoder interface {
 	DecodeMixed(batch []DecodeInput, rows []RowSampling, host []bool) (picked []int, logits [][]float32, err error)
 }
 
+// BatchPrefiller is a Backend that prefills chunks of several sequences in
+// one pass over the weights, so prompts that arrive together share each weight
+// read instead of taking a pass each. PrefillBatch is Prefill for every part
+// (each sequence at most once), returning each part's last-position logits in
+// order; a call that fails (an invalid part, kvcache.ErrFull for the parts
+// together) changes no sequence.
+type BatchPrefiller interface {
+	PrefillBatch(parts []PrefillPart) ([][]float32, error)
+}
+
+// PrefillPart is one sequence's chunk of a BatchPrefiller call.
+type PrefillPart struct {
+	Seq    SeqID
+	Tokens []int
+}
+
 // RowSampling is what a SamplingDecoder needs of one row: the SamplingParams
 // it can apply (OnDevice) and the draw's seed and step.
 type RowSampling struct {

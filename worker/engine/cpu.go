@@ -413,9 +413,9 @@ func (c *CPU) lookup(id SeqID) (*cpuSeq, error) {
 	return s, nil
 }
 
-// extend checks that tokens may follow seq's KV and reserves their blocks;
-// it returns the sequence and its length before them. c.mu is held.
-func (c *CPU) extend(verb string, seq SeqID, tokens []int) (*cpuSeq, int, error) {
+// check says whether tokens may follow seq's KV; it returns the sequence and
+// its length before them. c.mu is held.
+func (c *CPU) check(verb string, seq SeqID, tokens []int) (*cpuSeq, int, error) {
 	if len(tokens) == 0 {
 		return nil, 0, fmt.Errorf("%s sequence %d: no tokens", verb, seq)
 	}
@@ -425,6 +425,15 @@ func (c *CPU) extend(verb string, seq SeqID, tokens []int) (*cpuSeq, int, error)
 	}
 	length := s.kv.Len()
 	if err := CheckPrefill(seq, tokens, length, s.capacity, c.h.VocabSize); err != nil {
+		return nil, 0, err
+	}
+	return s, length, nil
+}
+
+// extend is check, then the reservation of the tokens' blocks. c.mu is held.
+func (c *CPU) extend(verb string, seq SeqID, tokens []int) (*cpuSeq, int, error) {
+	s, length, err := c.check(verb, seq, tokens)
+	if err != nil {
 		return nil, 0, err
 	}
 	if err := c.reserve([]*cpuSeq{s}, [][]int{tokens}); err != nil {
@@ -447,6 +456,42 @@ func (c *CPU) Prefill(seq SeqID, tokens []int, allLogits bool) ([][]float32, err
 	}
 	out := c.forward(items, false)
 	s.kv.Filled()
+	return out, nil
+}
+
+var _ BatchPrefiller = (*CPU)(nil)
+
+// PrefillBatch implements BatchPrefiller: one forward over every part's
+// tokens, each attending to its own sequence.
+func (c *CPU) PrefillBatch(parts []PrefillPart) ([][]float32, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seqs, tokens, lengths := make([]*cpuSeq, len(parts)), make([][]int, len(parts)), make([]int, len(parts))
+	seen := make(map[SeqID]bool, len(parts))
+	for i, p := range parts {
+		if seen[p.Seq] {
+			return nil, fmt.Errorf("prefill batch: sequence %d appears twice", p.Seq)
+		}
+		seen[p.Seq] = true
+		s, length, err := c.check("prefill", p.Seq, p.Tokens)
+		if err != nil {
+			return nil, err
+		}
+		seqs[i], tokens[i], lengths[i] = s, p.Tokens, length
+	}
+	if err := c.reserve(seqs, tokens); err != nil {
+		return nil, fmt.Errorf("prefill batch of %d sequences: %w", len(parts), err)
+	}
+	var items []item
+	for i, p := range parts {
+		for j, tok := range p.Tokens {
+			items = append(items, item{seq: seqs[i], token: tok, pos: lengths[i] + j, logits: j == len(p.Tokens)-1})
+		}
+	}
+	out := c.forward(items, false)
+	for _, s := range seqs {
+		s.kv.Filled()
+	}
 	return out, nil
 }
 
@@ -509,7 +554,8 @@ func (c *CPU) Decode(batch []DecodeInput) ([][]float32, error) {
 }
 
 // forward runs the model over items (a prefill's tokens in position order,
-// or one token for each of several sequences), writing their keys and
+// several sequences' prefill chunks one after another, or one token for each
+// of several sequences), writing their keys and
 // values into the caches, and returns logits for the items that asked, or
 // with hidden their final normed hidden states. Simulated ranks run at once,
 // each on its own goroutine as each GPU has its own thread, and their logits,

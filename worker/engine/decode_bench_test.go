@@ -60,6 +60,50 @@ func BenchmarkPrefill(b *testing.B) {
 	}
 }
 
+// BenchmarkPrefillBatch prefills 8 prompts of 16 tokens (a burst of short chat turns) on the model named by
+// KUBEINFER_BENCH_MODEL, one Prefill call each (separate) or one PrefillBatch call (batched), and reports
+// prompt tokens a second: go test ./worker/engine -run - -bench PrefillBatch
+func BenchmarkPrefillBatch(b *testing.B) {
+	c, m := benchCPU(b, true)
+	const prompts, length = 8, 16
+	parts := make([]PrefillPart, prompts)
+	for p := range parts {
+		parts[p].Tokens = make([]int, length)
+		for i := range parts[p].Tokens {
+			parts[p].Tokens[i] = (p*length*7919 + i*31 + 1) % m.Hyper.VocabSize
+		}
+	}
+	for _, batched := range []bool{false, true} {
+		name := map[bool]string{false: "separate", true: "batched"}[batched]
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				for p := range parts {
+					seq, err := c.NewSequence(length)
+					if err != nil {
+						b.Fatal(err)
+					}
+					parts[p].Seq = seq
+				}
+				if batched {
+					if _, err := c.PrefillBatch(parts); err != nil {
+						b.Fatal(err)
+					}
+				} else {
+					for _, p := range parts {
+						if _, err := c.Prefill(p.Seq, p.Tokens, false); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				for _, p := range parts {
+					c.FreeSequence(p.Seq)
+				}
+			}
+			b.ReportMetric(float64(prompts*length)*float64(b.N)/b.Elapsed().Seconds(), "prompt-tok/s")
+		})
+	}
+}
+
 // benchCPU is a CPU engine (closed with the benchmark) on the model named by KUBEINFER_BENCH_MODEL.
 func benchCPU(b *testing.B, int8 bool) (*CPU, *model.Model) {
 	path := os.Getenv("KUBEINFER_BENCH_MODEL")

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 )
@@ -132,6 +133,107 @@ func TestBatchedDecodeMatchesSingle(t *testing.T) {
 	}
 	if d := max(maxDiff(got[0], wantB), maxDiff(got[1], wantA)); d > sameMathTol {
 		t.Fatalf("batched decode differs by %g", d)
+	}
+}
+
+// Several sequences' chunks prefilled in one pass give what each gives alone, a
+// sequence already holding tokens included, and the sequences then decode as
+// after separate prefills.
+func TestPrefillBatchMatchesSeparatePrefills(t *testing.T) {
+	for name, cfg := range variants() {
+		t.Run(name, func(t *testing.T) {
+			b := newBackend(t, cfg, nil)
+			alone := func(head, chunk []int) ([]float32, []float32) {
+				s, _ := b.NewSequence(0)
+				defer b.FreeSequence(s)
+				if len(head) > 0 {
+					b.Prefill(s, head, false)
+				}
+				out, err := b.Prefill(s, chunk, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				next, err := b.Decode([]DecodeInput{{Seq: s, Token: 4}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out[0], next[0]
+			}
+			wantA, nextA := alone(nil, prompt[:7])
+			wantB, nextB := alone(prompt[:3], prompt[3:10])
+			wantC, nextC := alone(nil, prompt[5:6])
+
+			a, _ := b.NewSequence(0)
+			c, _ := b.NewSequence(0)
+			bb, _ := b.NewSequence(0)
+			b.Prefill(bb, prompt[:3], false)
+			got, err := b.PrefillBatch([]PrefillPart{{Seq: a, Tokens: prompt[:7]}, {Seq: bb, Tokens: prompt[3:10]}, {Seq: c, Tokens: prompt[5:6]}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 3 {
+				t.Fatalf("%d logit rows for 3 parts", len(got))
+			}
+			if d := max(maxDiff(got[0], wantA), maxDiff(got[1], wantB), maxDiff(got[2], wantC)); d > sameMathTol {
+				t.Errorf("batched prefill differs by %g", d)
+			}
+			next, err := b.Decode([]DecodeInput{{Seq: a, Token: 4}, {Seq: bb, Token: 4}, {Seq: c, Token: 4}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := max(maxDiff(next[0], nextA), maxDiff(next[1], nextB), maxDiff(next[2], nextC)); d > sameMathTol {
+				t.Errorf("decode after the batched prefill differs by %g", d)
+			}
+		})
+	}
+}
+
+// A batched prefill that cannot run changes no sequence: a repeated sequence, an
+// invalid token, or more KV blocks than the pool has for the parts together.
+func TestPrefillBatchFailsWhole(t *testing.T) {
+	cfg := variants()["llama_gqa"]
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	if err := modeltest.WriteTensors(path, cfg, modeltest.Tensors(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	b, err := NewCPU(m, CPUOptions{KVCacheTokens: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	bt := b.KV().BlockTokens()
+	a, _ := b.NewSequence(0)
+	c, _ := b.NewSequence(0)
+	long := make([]int, 32-bt+1) // with the other part's block: one block more than the pool
+	for i := range long {
+		long[i] = 1 + i%20
+	}
+	free := b.KV().FreeBlocks()
+	for name, parts := range map[string][]PrefillPart{
+		"repeated": {{Seq: a, Tokens: prompt[:3]}, {Seq: a, Tokens: prompt[3:5]}},
+		"token":    {{Seq: a, Tokens: prompt[:3]}, {Seq: c, Tokens: []int{1, cfg.Vocab}}},
+		"full":     {{Seq: a, Tokens: prompt[:3]}, {Seq: c, Tokens: long}},
+	} {
+		if _, err := b.PrefillBatch(parts); err == nil {
+			t.Errorf("%s: no error", name)
+		} else if name == "full" && !errors.Is(err, kvcache.ErrFull) {
+			t.Errorf("full: %v, want kvcache.ErrFull", err)
+		}
+		if b.KV().FreeBlocks() != free {
+			t.Errorf("%s: %d free blocks after the failed call, want %d", name, b.KV().FreeBlocks(), free)
+		}
+	}
+	// Both sequences are still empty: each takes its prompt as a first prefill.
+	if _, err := b.Prefill(a, prompt[:3], false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Prefill(c, prompt[:2], false); err != nil {
+		t.Fatal(err)
 	}
 }
 

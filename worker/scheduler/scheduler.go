@@ -583,10 +583,13 @@ func (s *Scheduler) start(r *running, run []*running) []*running {
 }
 
 // prefill computes up to PrefillChunk tokens of the prefilling sequences, by
-// rank (the more urgent priority, then the oldest, first), one Prefill call
-// per sequence: a long prompt takes several steps, and the decode of every
-// running sequence goes on between them. A sequence whose last chunk is done
-// has its logits and joins this step's decode.
+// rank (the more urgent priority, then the oldest, first): a long prompt takes
+// several steps, and the decode of every running sequence goes on between
+// them. Where the backend prefills several sequences in one pass
+// (engine.BatchPrefiller), the step's chunks go in one call, so prompts that
+// arrive together share the pass over the weights; otherwise, or when that
+// call fails (which changes no sequence), one Prefill call each. A sequence
+// whose last chunk is done has its logits and joins this step's decode.
 func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
 	var todo []*running
 	for _, r := range run {
@@ -596,7 +599,8 @@ func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
 	}
 	slices.SortFunc(todo, rank)
 	budget := s.cfg.PrefillChunk
-	var gone []*running
+	var gone, chunked []*running
+	var parts []engine.PrefillPart
 	for _, r := range todo {
 		if budget == 0 {
 			break
@@ -609,7 +613,23 @@ func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
 			continue
 		}
 		n := min(budget, len(r.history)-r.filled)
-		logits, err := s.b.Prefill(r.seq, r.history[r.filled:r.filled+n], false)
+		chunked = append(chunked, r)
+		parts = append(parts, engine.PrefillPart{Seq: r.seq, Tokens: r.history[r.filled : r.filled+n]})
+		budget -= n
+	}
+	if bp, ok := s.b.(engine.BatchPrefiller); ok && len(parts) > 1 {
+		logits, err := bp.PrefillBatch(parts)
+		if err == nil {
+			for i, r := range chunked {
+				r.prefilled(len(parts[i].Tokens), logits[i])
+			}
+			chunked = nil
+		} else {
+			s.log.V(1).Info("batched prefill failed; prefilling its sequences one at a time", "sequences", len(parts), "err", err.Error())
+		}
+	}
+	for i, r := range chunked {
+		logits, err := s.b.Prefill(r.seq, parts[i].Tokens, false)
 		switch {
 		case errors.Is(err, kvcache.ErrFull):
 			// Admission kept room for this prompt; recomputing later is still right.
@@ -624,16 +644,21 @@ func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
 			gone = append(gone, r)
 			continue
 		}
-		r.filled += n
-		budget -= n
-		if r.filled == len(r.history) {
-			r.logits = logits[0]
-		}
+		r.prefilled(len(parts[i].Tokens), logits[0])
 	}
 	if len(gone) > 0 {
 		run = slices.DeleteFunc(run, func(r *running) bool { return slices.Contains(gone, r) })
 	}
 	return run, pre
+}
+
+// prefilled records n more prompt tokens computed; after the last, logits are
+// the prompt's next-token logits.
+func (r *running) prefilled(n int, logits []float32) {
+	r.filled += n
+	if r.filled == len(r.history) {
+		r.logits = logits
+	}
 }
 
 // preempted frees r's sequence and files it among pre by rank.

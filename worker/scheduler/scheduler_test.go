@@ -205,6 +205,126 @@ func (g *gatedBackend) FreeSequence(seq engine.SeqID) {
 	g.Backend.FreeSequence(seq)
 }
 
+// batchingBackend is the CPU engine, a batched prefill, whose first prefill call waits for gate (entered is
+// closed once it does); it records the parts of every PrefillBatch call.
+type batchingBackend struct {
+	*engine.CPU
+	gate, entered chan struct{}
+	once          sync.Once
+	refuse        bool // every PrefillBatch fails, changing nothing, as a backend's may
+	mu            sync.Mutex
+	batches       [][]engine.PrefillPart
+	singles       int
+}
+
+func (b *batchingBackend) wait() {
+	b.once.Do(func() { close(b.entered) })
+	<-b.gate
+}
+
+func (b *batchingBackend) Prefill(seq engine.SeqID, tokens []int, all bool) ([][]float32, error) {
+	b.wait()
+	b.mu.Lock()
+	b.singles++
+	b.mu.Unlock()
+	return b.CPU.Prefill(seq, tokens, all)
+}
+
+func (b *batchingBackend) PrefillBatch(parts []engine.PrefillPart) ([][]float32, error) {
+	b.wait()
+	b.mu.Lock()
+	b.batches = append(b.batches, slices.Clone(parts))
+	b.mu.Unlock()
+	if b.refuse {
+		return nil, errors.New("batched prefill refused")
+	}
+	return b.CPU.PrefillBatch(parts)
+}
+
+// runTogether submits prompts to s, the first alone until its prefill is under way (b.entered) and the rest while it
+// waits at b.gate, and returns each one's tokens.
+func runTogether(t *testing.T, s *Scheduler, b *batchingBackend, tok *tokenizer.Tokenizer, prompts []string) [][]int {
+	t.Helper()
+	var hs []*Handle
+	for i, p := range prompts {
+		h, err := s.Submit(context.Background(), Request{Prompt: tok.Encode(p, true), MaxTokens: 8, IgnoreEOS: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+		if i == 0 {
+			<-b.entered
+		}
+	}
+	close(b.gate)
+	var got [][]int
+	for _, h := range hs {
+		_, res := collect(t, h)
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		got = append(got, res.Tokens)
+	}
+	return got
+}
+
+// checkAlone runs each prompt alone on a fresh engine whose Prefill is all the scheduler sees, and compares its
+// tokens with got's.
+func checkAlone(t *testing.T, tok *tokenizer.Tokenizer, prompts []string, got [][]int) {
+	t.Helper()
+	alone, _ := load(t)
+	one := New(struct{ engine.Backend }{alone}, tok, Config{MaxConcurrent: 1, MaxQueue: 1})
+	defer one.Drain(context.Background())
+	for i, p := range prompts {
+		h, err := one.Submit(context.Background(), Request{Prompt: tok.Encode(p, true), MaxTokens: 8, IgnoreEOS: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, res := collect(t, h); !slices.Equal(res.Tokens, got[i]) {
+			t.Errorf("prompt %q: %v with the others, %v alone", p, got[i], res.Tokens)
+		}
+	}
+}
+
+// Prompts that arrive while another is being prefilled are prefilled together, in one call, and each answers
+// what it answers alone on an engine that prefills one sequence a call.
+func TestPromptsArrivingTogetherArePrefilledInOneCall(t *testing.T) {
+	cpu, tok := load(t)
+	b := &batchingBackend{CPU: cpu, gate: make(chan struct{}), entered: make(chan struct{})}
+	s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 4})
+	defer s.Drain(context.Background())
+	prompts := []string{"the first", "a second prompt", "third", "and a fourth one"}
+	got := runTogether(t, s, b, tok, prompts)
+	b.mu.Lock()
+	widest := 0
+	for _, parts := range b.batches {
+		widest = max(widest, len(parts))
+	}
+	b.mu.Unlock()
+	if widest < len(prompts)-1 {
+		t.Errorf("the widest batched prefill had %d sequences, want the %d that arrived together", widest, len(prompts)-1)
+	}
+	checkAlone(t, tok, prompts, got)
+}
+
+// When the batched prefill fails (changing nothing), the step's chunks go one Prefill a sequence, and every
+// request answers what it answers alone.
+func TestFailedBatchedPrefillGoesOneByOne(t *testing.T) {
+	cpu, tok := load(t)
+	b := &batchingBackend{CPU: cpu, gate: make(chan struct{}), entered: make(chan struct{}), refuse: true}
+	s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 4})
+	defer s.Drain(context.Background())
+	prompts := []string{"one", "two prompts", "and three"}
+	got := runTogether(t, s, b, tok, prompts)
+	b.mu.Lock()
+	tried, singles := len(b.batches), b.singles
+	b.mu.Unlock()
+	if tried == 0 || singles != len(prompts) {
+		t.Errorf("%d batched prefills tried and %d single ones, want at least 1 and %d", tried, singles, len(prompts))
+	}
+	checkAlone(t, tok, prompts, got)
+}
+
 // heldBackend blocks every Decode until release is closed, so a test knows a
 // request is still running however fast the engine is.
 type heldBackend struct {
