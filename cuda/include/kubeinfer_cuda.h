@@ -225,7 +225,8 @@ KIC_API kic_status kic_nccl_version(int32_t *version);
 
 /* ---- forward ----------------------------------------------------------- */
 /* kic_forward's flags. */
-#define KIC_FORWARD_PREFILL 1 /* all tokens belong to seq 0 at consecutive positions (flash attention kernel) */
+#define KIC_FORWARD_PREFILL 1 /* tokens come in runs, each one sequence's consecutive positions (flash attention
+                               * kernel, a launch a run) */
 #define KIC_FORWARD_HIDDEN 2  /* with PREFILL: logits_out receives the wanted rows' final normed hidden states
                                * (count x embd floats: what the vocabulary projection would read, for
                                * embeddings) instead of their logits, which are not computed */
@@ -233,8 +234,9 @@ KIC_API kic_status kic_nccl_version(int32_t *version);
 /* Runs n tokens. tokens[i] goes at position pos[i] of sequence seq[i], whose
  * KV blocks are block_tables[seq[i] * max_seq_blocks ...] (nseq rows given).
  * Blocks are owned by the caller (the Go side allocates them). With
- * KIC_FORWARD_PREFILL in flags all tokens belong to seq 0 at consecutive
- * positions; otherwise each token is one sequence's decode step.
+ * KIC_FORWARD_PREFILL in flags the tokens come in runs, each the consecutive
+ * positions of one sequence (several prompts' chunks prefilled together; no
+ * sequence in two runs); otherwise each token is one sequence's decode step.
  * Logits of the rows with want_logits[i] != 0 are written in order to
  * logits_out (count x vocab floats, host memory) and left on the device for
  * kic_sample. With logits_out NULL the step is only enqueued: kic_sample

@@ -678,9 +678,15 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 		}
 		a.q = r.q, a.q_stride = r.q_stride, a.window = l.window;
 		if (prefill) {
-			// Split-K needs partials for every query row: chunks of up to kic_logit_rows tokens.
-			int max_tiles = n <= kic_logit_rows(&c) ? (int)(kic_logit_rows(&c) * c.heads_kv) : 0;
-			KIC_TRY(launch_attn_prefill(a, kv, m->partials, m->attn_counters, max_tiles, s));
+			// One launch a run: the kernel's blocks take consecutive positions of one sequence. Split-K needs
+			// partials for every query row: runs of up to kic_logit_rows tokens.
+			for (auto [first, len] : m->runs) {
+				kic_attn_args r = a;
+				r.q = a.q + first * a.q_stride, r.out = a.out + (int64_t)first * nq;
+				r.seq = a.seq + first, r.pos = a.pos + first, r.n = len;
+				int max_tiles = len <= kic_logit_rows(&c) ? (int)(kic_logit_rows(&c) * c.heads_kv) : 0;
+				KIC_TRY(launch_attn_prefill(r, kv, m->partials, m->attn_counters, max_tiles, s));
+			}
 		} else {
 			KIC_TRY(launch_attn_decode(a, kv, m->partials, m->attn_counters, s));
 		}
@@ -758,6 +764,12 @@ static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int
 	KIC_CUDA(cudaMemcpy2DAsync(m->in_dev + 4 * B, sizeof(int32_t) * msb, h + 4 * B, sizeof(int32_t) * msb,
 	                           sizeof(int32_t) * used, segs, cudaMemcpyHostToDevice, m->stream));
 	KIC_CUDA(cudaEventRecord(m->inputs_sent, m->stream));
+	m->runs.clear();
+	if (prefill)
+		for (int i = 0; i < n; i++) {
+			if (i == 0 || seq[i] != seq[i - 1]) m->runs.push_back({i, 0});
+			m->runs.back().second++;
+		}
 	if (!prefill && c.use_graphs && nrows == n && !m->prof.on) return run_graph(m, n);
 	kic_profile_begin(m->prof, prefill ? "prefill" : "decode", n, m->stream);
 	KIC_TRY(run(m, n, prefill, nrows, hidden));
@@ -791,6 +803,17 @@ extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t
 			if (blk < 0 || blk >= c.kv_blocks) return kic_set_error(KIC_ERR_INVALID, "KV block %d of %d", blk, c.kv_blocks);
 		}
 		if (want_logits[i]) nrows++;
+	}
+	if (prefill) { // runs of one sequence each, at consecutive positions, no sequence in two
+		std::vector<char> seen(nseq);
+		for (int i = 0; i < n; i++) {
+			bool next = i > 0 && seq[i] == seq[i - 1];
+			if (next && pos[i] != pos[i - 1] + 1)
+				return kic_set_error(KIC_ERR_INVALID, "kic_forward: prefill token %d of sequence %d at position %d, after %d",
+				                     i, seq[i], pos[i], pos[i - 1]);
+			if (!next && seen[seq[i]]++)
+				return kic_set_error(KIC_ERR_INVALID, "kic_forward: sequence %d in two runs of one prefill", seq[i]);
+		}
 	}
 	if (nrows > kic_logit_rows(&c) || (!prefill && n > kic_logit_rows(&c)))
 		return kic_set_error(KIC_ERR_INVALID, "kic_forward: %d rows want logits, %d decode tokens (max %d each)", nrows,

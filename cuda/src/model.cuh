@@ -48,6 +48,8 @@ struct kic_model {
 
 	// Arena: every device allocation, freed together.
 	std::vector<void *> allocs;
+	// A prefill's runs, (first token, tokens): each one sequence's consecutive positions (kic_forward).
+	std::vector<std::pair<int, int>> runs;
 	uint64_t device_bytes = 0;
 
 	kic_slab weights; // every tensor, when the caller sized it (kic_model_config.weight_bytes)

@@ -40,6 +40,8 @@ type Backend struct {
 	usedBytes uint64
 	// masksOnDevice: constrained rows are masked on the GPU (EnvGPUMask).
 	masksOnDevice bool
+	// batchPrefill: PrefillBatch runs (Options.BatchPrefill, EnvBatchPrefill).
+	batchPrefill bool
 
 	kv *kvcache.Pool // the blocks of the library's KV pool, by index
 
@@ -93,7 +95,8 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 			return nil, fmt.Errorf("tensor parallelism over %d GPUs: %w", n, err)
 		}
 	}
-	b := &Backend{lib: l, m: m, h: m.Hyper, sp: sp, seqs: map[engine.SeqID]*cudaSeq{}, masksOnDevice: getenv(EnvGPUMask) != "0"}
+	b := &Backend{lib: l, m: m, h: m.Hyper, sp: sp, seqs: map[engine.SeqID]*cudaSeq{}, masksOnDevice: getenv(EnvGPUMask) != "0",
+		batchPrefill: opts.BatchPrefill || getenv(EnvBatchPrefill) == "1"}
 	infos := make([]DeviceInfo, n)
 	var smallest uint64
 	for r := range n {
@@ -541,6 +544,72 @@ func (b *Backend) Prefill(seq engine.SeqID, tokens []int, allLogits bool) ([][]f
 	return b.prefill("prefill", seq, tokens, C.KIC_FORWARD_PREFILL, step, func(i int) bool { return allLogits || i == last })
 }
 
+var _ engine.BatchPrefiller = (*Backend)(nil)
+
+// PrefillBatch implements engine.BatchPrefiller: one kic_forward over every part's tokens, a run of consecutive
+// positions each, whose last rows' logits come back. The parts' tokens must fit one call (MaxBatch tokens,
+// LogitRows parts); the scheduler's chunk budget keeps them there.
+func (b *Backend) PrefillBatch(parts []engine.PrefillPart) ([][]float32, error) {
+	if !b.batchPrefill {
+		return nil, engine.ErrNoBatchPrefill
+	}
+	total := 0
+	for _, p := range parts {
+		total += len(p.Tokens)
+	}
+	if len(parts) == 0 || total > b.sz.MaxBatch || len(parts) > b.sz.LogitRows() {
+		return nil, fmt.Errorf("prefill batch: %d sequences, %d tokens (one call takes %d sequences, %d tokens)",
+			len(parts), total, b.sz.LogitRows(), b.sz.MaxBatch)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seqs, kvs, toks, lengths := make([]*cudaSeq, len(parts)), make([]*kvcache.Seq, len(parts)), make([][]int, len(parts)), make([]int, len(parts))
+	for i, p := range parts {
+		if slices.ContainsFunc(parts[:i], func(q engine.PrefillPart) bool { return q.Seq == p.Seq }) {
+			return nil, fmt.Errorf("prefill batch: sequence %d appears twice", p.Seq)
+		}
+		if len(p.Tokens) == 0 {
+			return nil, fmt.Errorf("prefill sequence %d: no tokens", p.Seq)
+		}
+		s, err := b.lookup(p.Seq)
+		if err != nil {
+			return nil, err
+		}
+		lengths[i] = s.kv.Len()
+		if err := engine.CheckPrefill(p.Seq, p.Tokens, lengths[i], s.capacity, b.h.VocabSize); err != nil {
+			return nil, err
+		}
+		seqs[i], kvs[i], toks[i] = s, s.kv, p.Tokens
+	}
+	if err := kvcache.Reserve(kvs, toks); err != nil {
+		return nil, fmt.Errorf("prefill batch of %d sequences: %w", len(parts), err)
+	}
+	table := b.tableRows(len(parts))
+	tok, pos, seqIdx, wanted := make([]int32, 0, total), make([]int32, 0, total), make([]int32, 0, total), make([]uint8, 0, total)
+	for i, p := range parts {
+		b.fillRow(table[i*b.tableWidth():(i+1)*b.tableWidth()], seqs[i])
+		for j, t := range p.Tokens {
+			tok, pos, seqIdx = append(tok, int32(t)), append(pos, int32(lengths[i]+j)), append(seqIdx, int32(i))
+			last := uint8(0)
+			if j == len(p.Tokens)-1 {
+				last = 1
+			}
+			wanted = append(wanted, last)
+		}
+	}
+	rows, err := b.forward(tok, pos, seqIdx, len(parts), table, C.KIC_FORWARD_PREFILL, wanted, true)
+	if err != nil {
+		for i, s := range seqs {
+			s.kv.Unreserve(lengths[i])
+		}
+		return nil, fmt.Errorf("prefill batch of %d sequences: %w", len(parts), err)
+	}
+	for _, s := range seqs {
+		s.kv.Filled()
+	}
+	return rows, nil
+}
+
 var _ engine.Embedder = (*Backend)(nil)
 
 // Embed implements engine.Embedder: a prefill whose wanted rows come back as their final normed hidden states
@@ -819,8 +888,6 @@ func (b *Backend) fillRow(row []int32, s *cudaSeq) {
 	}
 }
 
-// forward runs the model on the tokens; with copyLogits the rows that want
-// them come back, else they stay on the device for sampleLast.
 // forward runs one kic_forward (flags: KIC_FORWARD_*) and, with copyOut, returns the wanted rows: logits, or with
 // KIC_FORWARD_HIDDEN the final normed hidden states.
 func (b *Backend) forward(tok, pos, seq []int32, nseq int, tables []int32, flags C.int32_t, want []uint8, copyOut bool) ([][]float32, error) {

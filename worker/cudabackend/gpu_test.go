@@ -328,6 +328,84 @@ func openGQA(t *testing.T, opts Options) *Backend {
 	return gpu
 }
 
+// TestPrefillBatchMatchesSeparate prefills three sequences' chunks in one call (a fresh 70-token prompt, whose run
+// spans two of the attention kernel's 64-row blocks; a 20-token chunk after 5 tokens; one token) and checks each
+// part's logits, and the next decode step's, against the same chunks prefilled one call each. Off by default, the
+// call answers engine.ErrNoBatchPrefill.
+func TestPrefillBatchMatchesSeparate(t *testing.T) {
+	needGPU(t)
+	off := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 64}})
+	if _, err := off.PrefillBatch([]engine.PrefillPart{{Seq: 1, Tokens: []int{1}}}); !errors.Is(err, engine.ErrNoBatchPrefill) {
+		t.Errorf("batched prefill without the option: %v, want engine.ErrNoBatchPrefill", err)
+	}
+	off.Close()
+	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 1024}, BatchPrefill: true})
+	long := make([]int, 70)
+	for i := range long {
+		long[i] = 1 + (i*13)%60
+	}
+	heads := [][]int{nil, {1, 4, 9, 16, 25}, nil}
+	chunks := [][]int{long, {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4}, {7}}
+	start := func() []engine.SeqID {
+		var seqs []engine.SeqID
+		for i := range chunks {
+			s, err := gpu.NewSequence(128)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if heads[i] != nil {
+				if _, err := gpu.Prefill(s, heads[i], false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			seqs = append(seqs, s)
+		}
+		return seqs
+	}
+	next := func(seqs []engine.SeqID) [][]float32 {
+		batch := make([]engine.DecodeInput, len(seqs))
+		for i, s := range seqs {
+			batch[i] = engine.DecodeInput{Seq: s, Token: 11}
+		}
+		out, err := gpu.Decode(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	alone := start()
+	var want [][]float32
+	for i, s := range alone {
+		out, err := gpu.Prefill(s, chunks[i], false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, out[0])
+	}
+	wantNext := next(alone)
+	together := start()
+	parts := make([]engine.PrefillPart, len(chunks))
+	for i, s := range together {
+		parts[i] = engine.PrefillPart{Seq: s, Tokens: chunks[i]}
+	}
+	got, err := gpu.PrefillBatch(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(chunks) {
+		t.Fatalf("%d logit rows for %d parts", len(got), len(chunks))
+	}
+	gotNext := next(together)
+	for i := range chunks {
+		if d := maxRelDiff(got[i], want[i]); d > 1e-3 {
+			t.Errorf("part %d: batched vs alone prefill logits differ by %.3g", i, d)
+		}
+		if d := maxRelDiff(gotNext[i], wantNext[i]); d > 1e-3 {
+			t.Errorf("part %d: the decode step after differs by %.3g", i, d)
+		}
+	}
+}
+
 // TestDecodeBatchMatchesSingle checks that a batch of sequences at different
 // lengths decodes as each would alone, and that KV blocks are reused.
 func TestDecodeBatchMatchesSingle(t *testing.T) {

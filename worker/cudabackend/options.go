@@ -21,7 +21,16 @@ type Options struct {
 	Memory memplan.Options
 	// DisableGraphs runs decode steps without CUDA graph capture.
 	DisableGraphs bool
+	// BatchPrefill prefills several sequences' chunks in one pass
+	// (engine.BatchPrefiller: prompts that arrive together share the weight
+	// reads). Off unless set here or by EnvBatchPrefill=1 until its GPU test
+	// (TestPrefillBatchMatchesSeparate) has run on a GPU; off, PrefillBatch
+	// answers engine.ErrNoBatchPrefill.
+	BatchPrefill bool
 }
+
+// EnvBatchPrefill set to "1" turns Options.BatchPrefill on.
+const EnvBatchPrefill = "KUBEINFER_GPU_BATCH_PREFILL"
 
 // EnvGPUMask set to "0" turns constrained decoding's masking on the GPU off
 // (Backend.MasksOnDevice): constrained greedy rows then copy their logits to

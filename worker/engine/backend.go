@@ -81,7 +81,8 @@ type MixedDecoder interface {
 // read instead of taking a pass each. PrefillBatch is Prefill for every part
 // (each sequence at most once), returning each part's last-position logits in
 // order; a call that fails (an invalid part, kvcache.ErrFull for the parts
-// together) changes no sequence.
+// together) changes no sequence. A backend set not to batch prefills returns
+// ErrNoBatchPrefill, and the caller stops asking.
 type BatchPrefiller interface {
 	PrefillBatch(parts []PrefillPart) ([][]float32, error)
 }
@@ -124,6 +125,9 @@ var (
 	// sequence was started with; the server finishes such a request with "length".
 	ErrSequenceFull = errors.New("sequence is full")
 	ErrClosed       = errors.New("backend is closed")
+	// ErrNoBatchPrefill is a BatchPrefiller's answer when it is set not to
+	// batch prefills.
+	ErrNoBatchPrefill = errors.New("batched prefill is off")
 )
 
 // Backend runs a model's forward pass. It is shaped for continuous batching:

@@ -250,6 +250,8 @@ type Scheduler struct {
 
 	kv     *kvcache.Pool
 	admits uint64 // admissions so far, the next running.order
+	// noBatchPrefill: the backend answered engine.ErrNoBatchPrefill; the loop's own.
+	noBatchPrefill bool
 
 	mu          sync.Mutex
 	queue       []*Handle
@@ -617,14 +619,17 @@ func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
 		parts = append(parts, engine.PrefillPart{Seq: r.seq, Tokens: r.history[r.filled : r.filled+n]})
 		budget -= n
 	}
-	if bp, ok := s.b.(engine.BatchPrefiller); ok && len(parts) > 1 {
+	if bp, ok := s.b.(engine.BatchPrefiller); ok && len(parts) > 1 && !s.noBatchPrefill {
 		logits, err := bp.PrefillBatch(parts)
-		if err == nil {
+		switch {
+		case err == nil:
 			for i, r := range chunked {
 				r.prefilled(len(parts[i].Tokens), logits[i])
 			}
 			chunked = nil
-		} else {
+		case errors.Is(err, engine.ErrNoBatchPrefill):
+			s.noBatchPrefill = true
+		default:
 			s.log.V(1).Info("batched prefill failed; prefilling its sequences one at a time", "sequences", len(parts), "err", err.Error())
 		}
 	}

@@ -205,21 +205,34 @@ func (g *gatedBackend) FreeSequence(seq engine.SeqID) {
 	g.Backend.FreeSequence(seq)
 }
 
-// batchingBackend is the CPU engine, a batched prefill, whose first prefill call waits for gate (entered is
-// closed once it does); it records the parts of every PrefillBatch call.
+// batchingBackend is the CPU engine, a batched prefill, that records the parts of every PrefillBatch call and
+// counts the single Prefill calls; after hold, the next prefill call of either kind waits for the gate.
 type batchingBackend struct {
 	*engine.CPU
-	gate, entered chan struct{}
-	once          sync.Once
-	refuse        bool // every PrefillBatch fails, changing nothing, as a backend's may
+	refuse        error // every PrefillBatch fails with it, changing nothing, as a backend's may
 	mu            sync.Mutex
+	gate, entered chan struct{}
 	batches       [][]engine.PrefillPart
 	singles       int
 }
 
+// hold makes the next prefill call close entered, then wait until gate is closed.
+func (b *batchingBackend) hold() (entered, gate chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.entered, b.gate = make(chan struct{}), make(chan struct{})
+	return b.entered, b.gate
+}
+
 func (b *batchingBackend) wait() {
-	b.once.Do(func() { close(b.entered) })
-	<-b.gate
+	b.mu.Lock()
+	entered, gate := b.entered, b.gate
+	b.entered = nil
+	b.mu.Unlock()
+	if entered != nil {
+		close(entered)
+		<-gate
+	}
 }
 
 func (b *batchingBackend) Prefill(seq engine.SeqID, tokens []int, all bool) ([][]float32, error) {
@@ -235,16 +248,17 @@ func (b *batchingBackend) PrefillBatch(parts []engine.PrefillPart) ([][]float32,
 	b.mu.Lock()
 	b.batches = append(b.batches, slices.Clone(parts))
 	b.mu.Unlock()
-	if b.refuse {
-		return nil, errors.New("batched prefill refused")
+	if b.refuse != nil {
+		return nil, b.refuse
 	}
 	return b.CPU.PrefillBatch(parts)
 }
 
-// runTogether submits prompts to s, the first alone until its prefill is under way (b.entered) and the rest while it
-// waits at b.gate, and returns each one's tokens.
+// runTogether submits prompts to s, the first alone until its prefill is under way and the rest while it waits
+// (b.hold), and returns each one's tokens.
 func runTogether(t *testing.T, s *Scheduler, b *batchingBackend, tok *tokenizer.Tokenizer, prompts []string) [][]int {
 	t.Helper()
+	entered, gate := b.hold()
 	var hs []*Handle
 	for i, p := range prompts {
 		h, err := s.Submit(context.Background(), Request{Prompt: tok.Encode(p, true), MaxTokens: 8, IgnoreEOS: true})
@@ -253,10 +267,10 @@ func runTogether(t *testing.T, s *Scheduler, b *batchingBackend, tok *tokenizer.
 		}
 		hs = append(hs, h)
 		if i == 0 {
-			<-b.entered
+			<-entered
 		}
 	}
-	close(b.gate)
+	close(gate)
 	var got [][]int
 	for _, h := range hs {
 		_, res := collect(t, h)
@@ -290,7 +304,7 @@ func checkAlone(t *testing.T, tok *tokenizer.Tokenizer, prompts []string, got []
 // what it answers alone on an engine that prefills one sequence a call.
 func TestPromptsArrivingTogetherArePrefilledInOneCall(t *testing.T) {
 	cpu, tok := load(t)
-	b := &batchingBackend{CPU: cpu, gate: make(chan struct{}), entered: make(chan struct{})}
+	b := &batchingBackend{CPU: cpu}
 	s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 4})
 	defer s.Drain(context.Background())
 	prompts := []string{"the first", "a second prompt", "third", "and a fourth one"}
@@ -308,21 +322,30 @@ func TestPromptsArrivingTogetherArePrefilledInOneCall(t *testing.T) {
 }
 
 // When the batched prefill fails (changing nothing), the step's chunks go one Prefill a sequence, and every
-// request answers what it answers alone.
+// request answers what it answers alone; a backend that answers engine.ErrNoBatchPrefill is not asked again.
 func TestFailedBatchedPrefillGoesOneByOne(t *testing.T) {
-	cpu, tok := load(t)
-	b := &batchingBackend{CPU: cpu, gate: make(chan struct{}), entered: make(chan struct{}), refuse: true}
-	s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 4})
-	defer s.Drain(context.Background())
-	prompts := []string{"one", "two prompts", "and three"}
-	got := runTogether(t, s, b, tok, prompts)
-	b.mu.Lock()
-	tried, singles := len(b.batches), b.singles
-	b.mu.Unlock()
-	if tried == 0 || singles != len(prompts) {
-		t.Errorf("%d batched prefills tried and %d single ones, want at least 1 and %d", tried, singles, len(prompts))
+	for _, c := range []struct {
+		name   string
+		refuse error
+		tries  int // batched calls over two bursts of arrivals
+	}{{"failed", errors.New("batched prefill refused"), 2}, {"off", engine.ErrNoBatchPrefill, 1}} {
+		t.Run(c.name, func(t *testing.T) {
+			cpu, tok := load(t)
+			b := &batchingBackend{CPU: cpu, refuse: c.refuse}
+			s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 4})
+			defer s.Drain(context.Background())
+			first, second := []string{"one", "two prompts", "and three"}, []string{"four", "five prompts", "and six"}
+			got := runTogether(t, s, b, tok, first)
+			got = append(got, runTogether(t, s, b, tok, second)...)
+			b.mu.Lock()
+			tries, singles := len(b.batches), b.singles
+			b.mu.Unlock()
+			if tries != c.tries || singles != len(first)+len(second) {
+				t.Errorf("%d batched prefills tried and %d single ones, want %d and %d", tries, singles, c.tries, len(first)+len(second))
+			}
+			checkAlone(t, tok, append(first, second...), got)
+		})
 	}
-	checkAlone(t, tok, prompts, got)
 }
 
 // heldBackend blocks every Decode until release is closed, so a test knows a
