@@ -45,12 +45,19 @@ static gemm_tile gemm_tile_of(int64_t rows, int64_t cols, int64_t elems) {
 	return {r >= 128 ? r / 128 * 128 : r, cols};
 }
 
+bool kic_gemm_one_read = false;
+
 kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n, const float *bias, bool accumulate,
-                       float *y, const kic_gemm_scratch &sc, cudaStream_t s) {
+                       float *y, const kic_gemm_scratch &sc, cudaStream_t s, int64_t y_rows) {
 	if (n <= 0) return KIC_OK;
 	KIC_CUBLAS(cublasSetStream(h, s));
 	float beta = accumulate ? 1.f : 0.f;
 	int64_t need = (int64_t)n * w.cols;
+	// One read: lo right after hi in the scratch, so [hi; lo] is one operand of 2n columns (ld cols); the product's
+	// lo rows land in y's rows n..2n, zeroed first when the first n accumulate onto y.
+	bool one = kic_gemm_one_read && w.dtype != KIC_F32 && n <= kic_gemm_one_read_max && y_rows >= 2 * (int64_t)n;
+	int cols_n = one ? 2 * n : n;
+	if (one && accumulate) KIC_CUDA(cudaMemsetAsync(y + (int64_t)n * w.rows, 0, sizeof(float) * n * w.rows, s));
 	switch (w.dtype) {
 	case KIC_F32:
 		KIC_TRY(gemm_ex(h, w.data, CUDA_R_32F, x, CUDA_R_32F, w.rows, n, w.cols, w.cols, y, w.rows, beta));
@@ -61,10 +68,10 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 		// which is what holds prefill logits to the fp32 reference (bf16 alone is off by ~0.1 on logits).
 		if (need > sc.act16_elems) return kic_set_error(KIC_ERR_INVALID, "gemm: %lld activations exceed scratch", (long long)need);
 		cudaDataType t = w.dtype == KIC_F16 ? CUDA_R_16F : CUDA_R_16BF;
-		void *lo = (uint16_t *)sc.act16 + sc.act16_elems;
+		void *lo = (uint16_t *)sc.act16 + (one ? need : sc.act16_elems);
 		KIC_TRY(launch_f32_split(w.dtype, x, need, sc.act16, lo, s));
-		KIC_TRY(gemm_ex(h, w.data, t, sc.act16, t, w.rows, n, w.cols, w.cols, y, w.rows, beta));
-		KIC_TRY(gemm_ex(h, w.data, t, lo, t, w.rows, n, w.cols, w.cols, y, w.rows, 1.f));
+		KIC_TRY(gemm_ex(h, w.data, t, sc.act16, t, w.rows, cols_n, w.cols, w.cols, y, w.rows, beta));
+		if (!one) KIC_TRY(gemm_ex(h, w.data, t, lo, t, w.rows, n, w.cols, w.cols, y, w.rows, 1.f));
 		break;
 	}
 	default: {
@@ -75,7 +82,7 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 		if (need > sc.act16_elems) return kic_set_error(KIC_ERR_INVALID, "gemm: %lld activations exceed scratch", (long long)need);
 		gemm_tile t = gemm_tile_of(w.rows, w.cols, sc.w16_elems);
 		if (t.rows <= 0) return kic_set_error(KIC_ERR_INVALID, "gemm: dequantization scratch smaller than one row");
-		void *lo = (uint16_t *)sc.act16 + sc.act16_elems;
+		void *lo = (uint16_t *)sc.act16 + (one ? need : sc.act16_elems);
 		KIC_TRY(launch_f32_split(KIC_F16, x, need, sc.act16, lo, s));
 		for (int64_t r0 = 0; r0 < w.rows; r0 += t.rows) {
 			int64_t m = w.rows - r0 < t.rows ? w.rows - r0 : t.rows;
@@ -87,12 +94,13 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 					KIC_TRY(launch_dequant_tile(w.dtype, w.data, w.cols, r0, m, c0, k, sc.w16, s));
 				// Activations of columns c0.. (ld w.cols); a later column tile adds to what the first wrote.
 				const __half *hi16 = (const __half *)sc.act16 + c0, *lo16 = (const __half *)lo + c0;
-				KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, hi16, CUDA_R_16F, m, n, k, w.cols, y + r0, w.rows, c0 ? 1.f : beta));
-				KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, lo16, CUDA_R_16F, m, n, k, w.cols, y + r0, w.rows, 1.f));
+				KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, hi16, CUDA_R_16F, m, cols_n, k, w.cols, y + r0, w.rows, c0 ? 1.f : beta));
+				if (!one) KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, lo16, CUDA_R_16F, m, n, k, w.cols, y + r0, w.rows, 1.f));
 			}
 		}
 		break;
 	}
 	}
+	if (one) KIC_TRY(launch_add(y, y + (int64_t)n * w.rows, (int64_t)n * w.rows, s));
 	return launch_add_bias(y, bias, n, (int)w.rows, s);
 }

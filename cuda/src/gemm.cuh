@@ -16,5 +16,14 @@ struct kic_gemm_scratch {
 // F32 weights multiply fp32 activations in fp32 (no TF32); BF16/F16 weights multiply the activations split
 // into hi + lo of that type (two tensor-core products, fp32 accumulate); Q8_0 weights are dequantized to
 // fp16 a chunk of rows at a time.
+//
+// y_rows is the token rows y has room for. With kic_gemm_one_read on, a call of at most kic_gemm_one_read_max
+// tokens whose y holds 2n rows takes one product of W with [hi; lo] as 2n columns instead of two of n, so W is
+// read once (a decode step's products are bound by reading W), and adds the lo half's rows into the first n.
 kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n, const float *bias, bool accumulate,
-                       float *y, const kic_gemm_scratch &sc, cudaStream_t s);
+                       float *y, const kic_gemm_scratch &sc, cudaStream_t s, int64_t y_rows = 0);
+
+// The one-read form of launch_gemm: off until its kernel checks and GPU tests have run on a GPU
+// (KUBEINFER_CUDA_GEMM_ONE_READ=1 at kic_model_create turns it on; the kernel tests set it).
+extern bool kic_gemm_one_read;
+constexpr int kic_gemm_one_read_max = 64;

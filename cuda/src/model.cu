@@ -123,6 +123,8 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	// A measurement knob, as KUBEINFER_CUDA_MATVEC_INT8: where cuBLAS takes over, for every weight.
 	const char *gemm_env = getenv("KUBEINFER_CUDA_GEMM_MIN_TOKENS");
 	if (gemm_env && atoi(gemm_env) > 0) m->cfg.gemm_min_tokens = atoi(gemm_env);
+	const char *one_env = getenv("KUBEINFER_CUDA_GEMM_ONE_READ");
+	kic_gemm_one_read = one_env && strcmp(one_env, "1") == 0;
 	KIC_CUDA(cudaSetDevice(ordinal));
 	int cc_major = 0;
 	KIC_CUDA(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, ordinal));
@@ -507,9 +509,12 @@ static kic_path path_of(const kic_model *m, const kic_mat &w, int n) {
 	return n >= 2 && kic_skinny_ok(w, n) ? kPathSkinny : kPathMatvec;
 }
 
-static kic_status linear(kic_model *m, const kic_mat &w, const float *x, int n, const float *bias, bool acc, float *y) {
+// linear runs y = W x (+ bias) (+ y with acc) for n tokens on path_of's kernels; y holds y_rows token rows (the
+// max_batch of the activation buffers, kic_logit_rows of the logits), which cuBLAS's one-read form may use.
+static kic_status linear(kic_model *m, const kic_mat &w, const float *x, int n, const float *bias, bool acc, float *y,
+                         int64_t y_rows) {
 	switch (path_of(m, w, n)) {
-	case kPathGemm: return launch_gemm(m->blas, w, x, n, bias, acc, y, m->gemm, m->stream);
+	case kPathGemm: return launch_gemm(m->blas, w, x, n, bias, acc, y, m->gemm, m->stream, y_rows);
 	case kPathSkinny: return launch_skinny(w, x, n, bias, acc, y, m->stream);
 	default: return launch_matvec(w, x, n, bias, acc, y, m->stream);
 	}
@@ -548,7 +553,7 @@ static kic_status mlp_in(kic_model *m, const kic_layer &l, int n, const float *n
 		return KIC_OK;
 	}
 	if (gpt) {
-		KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff1));
+		KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff1, c.max_batch));
 		mark(m, "up");
 		KIC_TRY(launch_act(c.act, m->ff1, (int64_t)n * F, m->ff1, s));
 		mark(m, "act");
@@ -562,9 +567,9 @@ static kic_status mlp_in(kic_model *m, const kic_layer &l, int n, const float *n
 		mark(m, fused_norm ? "norm+gate+up+act" : "gate+up+act");
 		return KIC_OK;
 	}
-	KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1));
+	KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1, c.max_batch));
 	mark(m, "gate");
-	KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2));
+	KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2, c.max_batch));
 	mark(m, "up");
 	KIC_TRY(launch_glu(c.act, m->ff1, m->ff2, (int64_t)n * F, m->ff1, s));
 	mark(m, "glu");
@@ -584,10 +589,10 @@ static kic_status residual_add(kic_model *m, const kic_mat &w, const float *in, 
 	const float *bias = rank0 ? b : nullptr;
 	int64_t count = (int64_t)n * c.embd;
 	if (!post) {
-		KIC_TRY(linear(m, w, in, n, bias, rank0, m->x));
+		KIC_TRY(linear(m, w, in, n, bias, rank0, m->x, c.max_batch));
 		return kic_tp_all_reduce(m, m->x, count);
 	}
-	KIC_TRY(linear(m, w, in, n, bias, false, m->xn));
+	KIC_TRY(linear(m, w, in, n, bias, false, m->xn, c.max_batch));
 	KIC_TRY(kic_tp_all_reduce(m, m->xn, count));
 	return launch_rmsnorm_add(m->xn, post, n, c.embd, c.norm_eps, m->x, m->stream);
 }
@@ -658,11 +663,11 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 			KIC_TRY(launch_norm_rows(gpt, m->x, nullptr, l.attn_norm, l.attn_norm_b, n, (int)E, c.norm_eps, m->xn, s));
 			mark(m, "attn norm");
 			if (fused_qkv) {
-				KIC_TRY(linear(m, l.qkv, m->xn, n, qkv_b, false, m->q));
+				KIC_TRY(linear(m, l.qkv, m->xn, n, qkv_b, false, m->q, B));
 			} else {
-				KIC_TRY(linear(m, l.q, m->xn, n, l.q_b, false, m->q));
-				KIC_TRY(linear(m, l.k, m->xn, n, l.k_b, false, m->k));
-				KIC_TRY(linear(m, l.v, m->xn, n, l.v_b, false, m->v));
+				KIC_TRY(linear(m, l.q, m->xn, n, l.q_b, false, m->q, B));
+				KIC_TRY(linear(m, l.k, m->xn, n, l.k_b, false, m->k, B));
+				KIC_TRY(linear(m, l.v, m->xn, n, l.v_b, false, m->v, B));
 			}
 			mark(m, "qkv");
 		}
@@ -704,11 +709,11 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 	if (hidden) return KIC_OK; // every rank's alike after the last all-reduce
 	const kic_mat &out = c.tied_output ? m->tok_embd : m->output;
 	if (!tp) {
-		KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->logits));
+		KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->logits, kic_logit_rows(&c)));
 		mark(m, "lm_head");
 	} else {
 		// out_b is the rank's piece of the logit bias (its vocabulary rows).
-		KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->gather));
+		KIC_TRY(linear(m, out, m->xn, nrows, m->out_b, false, m->gather, kic_logit_rows(&c)));
 		KIC_TRY(kic_tp_gather_logits(m, nrows));
 		if (c.tp_rank != 0) return KIC_OK;
 	}

@@ -73,7 +73,11 @@ extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host,
 	dbuf wd, ws, xd, bd, yd;
 	KIC_TRY(test_mat(w, wd, ws, dtype, w_host, w_bytes, rows, cols));
 	KIC_TRY(to_dev(xd, x, sizeof(float) * n * cols));
-	KIC_TRY(to_dev(yd, y, sizeof(float) * n * rows));
+	// Room for 2n rows, as the model's buffers have, for cuBLAS's one-read form (kic_test_gemm_one_read); the
+	// rows past n start as garbage, as a buffer's unused rows do.
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * 2 * n * rows));
+	KIC_CUDA(cudaMemset(yd.p, 0x7f, sizeof(float) * 2 * n * rows));
+	KIC_CUDA(cudaMemcpy(yd.p, y, sizeof(float) * n * rows, cudaMemcpyHostToDevice));
 	if (bias) KIC_TRY(to_dev(bd, bias, sizeof(float) * rows));
 	if (use_gemm) {
 		cublasHandle_t h;
@@ -85,7 +89,7 @@ extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host,
 		kic_status st = to_dev(a16, nullptr, sc.act16_elems * 4); // hi and lo halves
 		if (st == KIC_OK) st = to_dev(w16, nullptr, sc.w16_elems * 2);
 		sc.act16 = a16.p, sc.w16 = w16.as<__half>();
-		if (st == KIC_OK) st = launch_gemm(h, w, xd.as<float>(), n, bd.as<float>(), accumulate, yd.as<float>(), sc, 0);
+		if (st == KIC_OK) st = launch_gemm(h, w, xd.as<float>(), n, bd.as<float>(), accumulate, yd.as<float>(), sc, 0, 2 * n);
 		if (st == KIC_OK) st = finish(y, yd, sizeof(float) * n * rows);
 		cublasDestroy(h);
 		return st;
@@ -121,6 +125,12 @@ extern "C" KIC_API kic_status kic_test_skinny(int32_t kind, int32_t act, const u
 	default: return kic_set_error(KIC_ERR_INVALID, "kic_test_skinny: kind %d", kind);
 	}
 	return finish(y, yd, sizeof(float) * n * out);
+}
+
+extern "C" KIC_API int32_t kic_test_gemm_one_read(int32_t on) {
+	int32_t was = kic_gemm_one_read;
+	kic_gemm_one_read = on != 0;
+	return was;
 }
 
 extern "C" KIC_API int32_t kic_test_skinny_kernel(int32_t which) {
@@ -235,12 +245,12 @@ extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int6
 
 // kic_bench_linear times a batched decode step's projection: n tokens through a rows x cols bf16 matrix (glu: the
 // [gate; up] form) on the matvec kernels (path 0), the skinny tensor-core kernels (1: warps split the columns, 3:
-// warps split the rows, gemm_skinny.cuh) or cuBLAS (2, no glu).
+// warps split the rows, gemm_skinny.cuh) or cuBLAS (2, no glu; 4: its one-read form, kic_gemm_one_read).
 // bytes_per_sec counts the weights once. Calls rotate over enough copies of the matrix to overflow L2, so a
 // small matrix is read from memory as in a model's step, not from the cache the previous call left.
 extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64_t cols, int32_t n, int32_t glu,
                                                int32_t iters, double *bytes_per_sec, double *us_per_call) {
-	if (!bytes_per_sec || !us_per_call || iters <= 0 || n <= 0 || path < 0 || path > 3 || (glu && path == 2))
+	if (!bytes_per_sec || !us_per_call || iters <= 0 || n <= 0 || path < 0 || path > 4 || (glu && (path == 2 || path == 4)))
 		return kic_set_error(KIC_ERR_INVALID, "kic_bench_linear: bad argument");
 	uint64_t bytes = (uint64_t)rows * cols * 2;
 	int copies = (int)std::min<uint64_t>(16, (256ull << 20) / bytes + 1); // 256 MB of weights: several L2s
@@ -250,15 +260,18 @@ extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64
 	dbuf xd, yd, a16;
 	KIC_TRY(to_dev(xd, nullptr, sizeof(float) * n * cols));
 	KIC_CUDA(cudaMemset(xd.p, 0, sizeof(float) * n * cols));
-	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * n * rows));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * 2 * n * rows)); // room for cuBLAS's one-read form (path 4)
 	kic_gemm_scratch sc;
 	sc.act16_elems = (int64_t)n * cols;
 	KIC_TRY(to_dev(a16, nullptr, sc.act16_elems * 4));
 	sc.act16 = a16.p;
 	cublasHandle_t h = nullptr;
-	if (path == 2 && cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
+	if ((path == 2 || path == 4) && cublasCreate(&h) != CUBLAS_STATUS_SUCCESS)
+		return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
 	int next = 0, was = kic_skinny_kernel;
+	bool one_was = kic_gemm_one_read;
 	kic_skinny_kernel = path == 3 ? 2 : path == 1 ? 1 : 0;
+	kic_gemm_one_read = path == 4;
 	auto once = [&]() {
 		const kic_mat &m = w[next];
 		next = (next + 1) % copies;
@@ -266,12 +279,14 @@ extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64
 		const float *x = xd.as<float>();
 		switch (path) {
 		case 0: return glu ? launch_matvec_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_matvec(m, x, n, nullptr, false, y, 0);
-		case 2: return launch_gemm(h, m, x, n, nullptr, false, y, sc, 0);
+		case 2:
+		case 4: return launch_gemm(h, m, x, n, nullptr, false, y, sc, 0, 2 * n);
 		default: return glu ? launch_skinny_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_skinny(m, x, n, nullptr, false, y, 0);
 		}
 	};
 	kic_status st = time_calls(once, 3, iters, us_per_call);
 	kic_skinny_kernel = was;
+	kic_gemm_one_read = one_was;
 	if (h) cublasDestroy(h);
 	KIC_TRY(st);
 	*bytes_per_sec = bytes / (*us_per_call / 1e6);

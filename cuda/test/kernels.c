@@ -318,8 +318,10 @@ static void test_linear(int dtype, long rows, long cols, int n, int gemm) {
 	for (long i = 0; i < n * cols; i++) xr[i] = x[i];
 	ref_linear(wr, xr, bias, 1, rows, cols, n, want);
 	char name[96];
-	snprintf(name, sizeof name, "linear %s %ldx%ld n=%d %s", dtype == KIC_F32 ? "f32" : dtype == KIC_F16 ? "f16" : dtype == KIC_BF16 ? "bf16" : "q8_0",
-	         rows, cols, n, gemm > 1 ? "cublas, weight in tiles" : gemm ? "cublas" : "matvec");
+	int one = kic_test_gemm_one_read(0);
+	kic_test_gemm_one_read(one);
+	snprintf(name, sizeof name, "linear %s %ldx%ld n=%d %s%s", dtype == KIC_F32 ? "f32" : dtype == KIC_F16 ? "f16" : dtype == KIC_BF16 ? "bf16" : "q8_0",
+	         rows, cols, n, gemm > 1 ? "cublas, weight in tiles" : gemm ? "cublas" : "matvec", gemm && one ? ", one read" : "");
 	kic_status st = kic_test_linear(dtype, raw, bytes, rows, cols, x, n, bias, 1, gemm, y);
 	if (st != KIC_OK) {
 		printf("FAIL %s: %s\n", name, kic_last_error());
@@ -683,16 +685,16 @@ static void bench_skinny(double copy) {
 	const int ns[] = {1, 2, 4, 8, 16, 32, 64};
 	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
 		for (unsigned k = 0; k < sizeof ns / sizeof ns[0]; k++) {
-			double us[4] = {0, 0, 0, 0}, bps[4] = {0, 0, 0, 0};
-			for (int path = 0; path < 4; path++) {
-				if (path == 2 && shapes[i].glu) continue;
+			double us[5] = {0, 0, 0, 0, 0}, bps[5] = {0, 0, 0, 0, 0};
+			for (int path = 0; path < 5; path++) {
+				if ((path == 2 || path == 4) && shapes[i].glu) continue;
 				if (kic_bench_linear(path, shapes[i].rows, shapes[i].cols, ns[k], shapes[i].glu, 20, &bps[path], &us[path]) != KIC_OK) {
 					printf("bench skinny %s n=%d path %d failed: %s\n", shapes[i].what, ns[k], path, kic_last_error());
 					us[path] = 0;
 				}
 			}
-			char cub[32] = "-";
-			if (us[2] > 0) snprintf(cub, sizeof cub, "%.1f us", us[2]);
+			char cub[48] = "-";
+			if (us[2] > 0) snprintf(cub, sizeof cub, "%.1f us, one read %.1f us", us[2], us[4]);
 			printf("bench skinny %-20s %6ldx%-5ld n=%-2d  matvec %7.1f us  split %7.1f us (%3.0f%%)  tiled %7.1f us (%3.0f%% of copy)  cublas %s\n",
 			       shapes[i].what, shapes[i].rows, shapes[i].cols, ns[k], us[0], us[1], copy > 0 ? 100 * bps[1] / copy : 0,
 			       us[3], copy > 0 ? 100 * bps[3] / copy : 0, cub);
@@ -1393,6 +1395,15 @@ int main(void) {
 	test_linear(KIC_Q8_0, 384, 4096, 5, 384 * 1024);
 	test_linear(KIC_Q8_0, 1000, 1024, 3, 300 * 1024);
 	test_linear(KIC_Q8_0, 4100, 256, 3, 2100 * 256); // pieces of 2048 rows: thick enough to stay whole rows
+	// cuBLAS's one-read form (W times [hi; lo] as one product of 2n columns; y's rows past n start as garbage): 16-bit
+	// weights, Q8_0 whole and in tiles (row pieces and column tiles summed into y), with the bias and accumulate on.
+	kic_test_gemm_one_read(1);
+	test_linear(KIC_BF16, 384, 512, 40, 1);
+	test_linear(KIC_F16, 257, 1024, 64, 1);
+	test_linear(KIC_Q8_0, 384, 512, 17, 1);
+	test_linear(KIC_Q8_0, 384, 4096, 5, 384 * 1024);
+	test_linear(KIC_Q8_0, 1000, 1024, 3, 300 * 1024);
+	kic_test_gemm_one_read(0);
 	test_linear(KIC_BF16, 65, 172, 3, 0); // cols % 8 != 0: scalar path
 	test_linear(KIC_F32, 65, 172, 3, 0);
 	// The skinny tensor-core kernels, each forced: 1, 7 (one partial tile), 8, 9, 31 and 64 tokens; 40 rows (a partial

@@ -128,6 +128,8 @@ func TestFidelityAgainstCPU(t *testing.T) {
 		{"graphs", Options{Memory: f32}},
 		{"nographs", Options{Memory: f32, DisableGraphs: true}},
 		{"cublas", Options{Memory: memplan.Options{KVType: kvcache.F32, GemmMinTokens: 1}}},
+		// cuBLAS's one-read form (KUBEINFER_CUDA_GEMM_ONE_READ=1): W times [hi; lo] as one product.
+		{"oneread", Options{Memory: memplan.Options{KVType: kvcache.F32, GemmMinTokens: 1}}},
 		{"chunked", Options{Memory: memplan.Options{KVType: kvcache.F32, MaxBatch: 3}, DisableGraphs: true}},
 		{"float", Options{Memory: f32}}, // the int8 matvec path off
 	}
@@ -142,6 +144,9 @@ func TestFidelityAgainstCPU(t *testing.T) {
 				int8 := v.name != "float" && fx.DType == "" // the quantized fixtures name no dtype
 				if !int8 {
 					t.Setenv(envMatvecInt8, "0")
+				}
+				if v.name == "oneread" {
+					t.Setenv("KUBEINFER_CUDA_GEMM_ONE_READ", "1")
 				}
 				m, cpu, gpu := openFixture(t, path, fx, v.opts)
 				if gpu == nil {
