@@ -60,17 +60,32 @@ __device__ __forceinline__ void pdl_launch_dependents() {
 // kic_pdl turns the launch attribute on; set once a Hopper-or-newer device is in use (kic_model_create).
 extern bool kic_pdl;
 
+// kic_launch_cluster is kic_launch with the grid's blocks in thread-block clusters of cluster's shape (Hopper; a
+// cluster of one block is none).
+template <typename... Params, typename... Args>
+static kic_status kic_launch_cluster(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, cudaStream_t s,
+                                     dim3 cluster, Args &&...args) {
+	cudaLaunchConfig_t cfg = {};
+	cfg.gridDim = grid, cfg.blockDim = block, cfg.dynamicSmemBytes = smem, cfg.stream = s;
+	cudaLaunchAttribute attr[2];
+	int n = 0;
+	if (kic_pdl) {
+		attr[n].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+		attr[n++].val.programmaticStreamSerializationAllowed = 1;
+	}
+	if (cluster.x * cluster.y * cluster.z > 1) {
+		attr[n].id = cudaLaunchAttributeClusterDimension;
+		attr[n].val.clusterDim.x = cluster.x, attr[n].val.clusterDim.y = cluster.y, attr[n++].val.clusterDim.z = cluster.z;
+	}
+	cfg.attrs = attr, cfg.numAttrs = n;
+	KIC_CUDA(cudaLaunchKernelEx(&cfg, kernel, static_cast<Args &&>(args)...));
+	return KIC_OK;
+}
+
 template <typename... Params, typename... Args>
 static kic_status kic_launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, cudaStream_t s,
                              Args &&...args) {
-	cudaLaunchConfig_t cfg = {};
-	cfg.gridDim = grid, cfg.blockDim = block, cfg.dynamicSmemBytes = smem, cfg.stream = s;
-	cudaLaunchAttribute attr[1];
-	attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-	attr[0].val.programmaticStreamSerializationAllowed = 1;
-	cfg.attrs = attr, cfg.numAttrs = kic_pdl ? 1 : 0;
-	KIC_CUDA(cudaLaunchKernelEx(&cfg, kernel, static_cast<Args &&>(args)...));
-	return KIC_OK;
+	return kic_launch_cluster(kernel, grid, block, smem, s, dim3(1, 1, 1), static_cast<Args &&>(args)...);
 }
 
 __device__ __forceinline__ float warp_sum(float v) {

@@ -393,22 +393,9 @@ kic_status launch_tiled(const kic_mat &w, int64_t out_rows, const float *x, int 
 	}
 	int64_t row_blocks = (out_rows + kTiledRows - 1) / kTiledRows;
 	int slices = tiled_slices(row_blocks, w.cols / kStepCols<R>);
-	cudaLaunchConfig_t cfg = {};
-	cfg.gridDim = dim3((unsigned)row_blocks, (unsigned)slices), cfg.blockDim = dim3(kTiledThreads);
-	cfg.dynamicSmemBytes = smem, cfg.stream = s;
-	cudaLaunchAttribute attr[2];
-	int na = 0;
-	if (kic_pdl) {
-		attr[na].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-		attr[na++].val.programmaticStreamSerializationAllowed = 1;
-	}
-	if (slices > 1) {
-		attr[na].id = cudaLaunchAttributeClusterDimension;
-		attr[na].val.clusterDim.x = 1, attr[na].val.clusterDim.y = (unsigned)slices, attr[na++].val.clusterDim.z = 1;
-	}
-	cfg.attrs = attr, cfg.numAttrs = na;
-	KIC_CUDA(cudaLaunchKernelEx(&cfg, kernel, (const uint16_t *)w.data, w.cols, out_rows, x, n, bias, acc, y, act, slices));
-	return KIC_OK;
+	return kic_launch_cluster(kernel, dim3((unsigned)row_blocks, (unsigned)slices), dim3(kTiledThreads), smem, s,
+	                          dim3(1, (unsigned)slices, 1), (const uint16_t *)w.data, w.cols, out_rows, x, n, bias, acc,
+	                          y, act, slices);
 }
 
 template <int TILES, int KIND>
