@@ -45,11 +45,51 @@ __device__ __forceinline__ void split8(float4 p, float4 q, uint32_t hi[4], uint3
 	}
 }
 
+// mma_chunk adds a lane's 8 columns of rows g and g + 8 (ra, rb) times the same columns of a token's activations,
+// split into hi and lo (4 bf16 pairs each), to sum: the first product takes each lane's values 0-3, the second 4-7.
+__device__ __forceinline__ void mma_chunk(float sum[4], const uint4 &ra, const uint4 &rb, const uint32_t hi[4],
+                                          const uint32_t lo[4]) {
+	mma(sum, ra.x, rb.x, ra.y, rb.y, hi[0], hi[1]);
+	mma(sum, ra.x, rb.x, ra.y, rb.y, lo[0], lo[1]);
+	mma(sum, ra.z, rb.z, ra.w, rb.w, hi[2], hi[3]);
+	mma(sum, ra.z, rb.z, ra.w, rb.w, lo[2], lo[3]);
+}
+
+// row_loads points a lane's loads at rows g and g + 8 of each row tile starting at r0 (of gate, then of up for the
+// [gate; up] pair: R row tiles), columns 8t on: a last partial tile loads a valid row in place of those past the end
+// and never stores them.
+template <int R>
+__device__ __forceinline__ void row_loads(const uint4 *wp[R][2], const uint16_t *w, int64_t cols, int64_t out_rows,
+                                          int64_t r0, int g, int t) {
+#pragma unroll
+	for (int r = 0; r < R; r++)
+#pragma unroll
+		for (int h = 0; h < 2; h++) {
+			int64_t row = min(r0 + g + 8 * h, out_rows - 1) + r * out_rows;
+			wp[r][h] = reinterpret_cast<const uint4 *>(w + row * cols) + t;
+		}
+}
+
+// put stores output (tok, orow) of a launch of kind KIND from its sums s (gate's, then up's for kGLU).
+template <int KIND>
+__device__ __forceinline__ void put(float *y, int64_t out_rows, int tok, int64_t orow, float s0, float s1,
+                                    const float *bias, bool acc, int act) {
+	float *yp = y + (int64_t)tok * out_rows + orow;
+	if (KIND == kGLU) {
+		*yp = kic_activate(act, s0) * s1;
+	} else {
+		float v = s0 + (bias ? bias[orow] : 0.f);
+		if (KIND == kAct) v = kic_activate(act, v);
+		else if (acc) v += *yp;
+		*yp = v;
+	}
+}
+
 // skinny_kernel: block b computes output rows 16b..16b+15 (of gate and of up for kGLU: R row tiles) for n tokens in
 // TILES tiles of 8. Lane (g, t) of a warp loads, for each row tile, rows g and g + 8 at columns 8t..8t+7 of a
 // 32-column chunk, and token g's x at the same columns: the mma's k order is a permutation of the chunk's columns,
-// the same for A and B, so each load is one 16-byte access and a warp's loads of a row are 64 contiguous bytes.
-// The first product takes each lane's values 0-3, the second 4-7. The warps of a block take chunks in turns of
+// the same for A and B, so each load is one 16-byte access and a warp's loads of a row are 64 contiguous bytes
+// (mma_chunk). The warps of a block take chunks in turns of
 // kUnroll and leave their sums in shared memory, which the block adds in warp order a tile at a time.
 template <int TILES, int KIND>
 __global__ void __launch_bounds__(kBlockThreads<TILES, KIND == kGLU ? 2 : 1>)
@@ -61,16 +101,8 @@ __global__ void __launch_bounds__(kBlockThreads<TILES, KIND == kGLU ? 2 : 1>)
 	const int g = lane >> 2, t = lane & 3;
 	const int64_t r0 = (int64_t)blockIdx.x * kTileRows, chunks = cols / kChunkCols;
 
-	// A last partial tile loads a valid row in place of those past the end and never stores them; up rows follow
-	// the gate rows in a [gate; up] matrix.
 	const uint4 *wp[R][2];
-#pragma unroll
-	for (int r = 0; r < R; r++)
-#pragma unroll
-		for (int h = 0; h < 2; h++) {
-			int64_t row = min(r0 + g + 8 * h, out_rows - 1) + r * out_rows;
-			wp[r][h] = reinterpret_cast<const uint4 *>(w + row * cols) + t;
-		}
+	row_loads<R>(wp, w, cols, out_rows, r0, g, t);
 	uint4 buf[U][R][2];
 	auto load = [&](int64_t step, int u) {
 		int64_t c = step * U + u;
@@ -119,13 +151,7 @@ __global__ void __launch_bounds__(kBlockThreads<TILES, KIND == kGLU ? 2 : 1>)
 				uint32_t hi[4], lo[4];
 				split8(p, q, hi, lo);
 #pragma unroll
-				for (int r = 0; r < R; r++) {
-					const uint4 &ra = a[r][0], &rb = a[r][1]; // rows g and g + 8
-					mma(sum[r][i], ra.x, rb.x, ra.y, rb.y, hi[0], hi[1]);
-					mma(sum[r][i], ra.x, rb.x, ra.y, rb.y, lo[0], lo[1]);
-					mma(sum[r][i], ra.z, rb.z, ra.w, rb.w, hi[2], hi[3]);
-					mma(sum[r][i], ra.z, rb.z, ra.w, rb.w, lo[2], lo[3]);
-				}
+				for (int r = 0; r < R; r++) mma_chunk(sum[r][i], a[r][0], a[r][1], hi, lo);
 			}
 		}
 	}
@@ -150,15 +176,7 @@ __global__ void __launch_bounds__(kBlockThreads<TILES, KIND == kGLU ? 2 : 1>)
 				s[r] = 0.f;
 				for (int k = 0; k < nw; k++) s[r] += part[k][r][row][idx / kTileRows];
 			}
-			float *yp = y + (int64_t)tok * out_rows + orow;
-			if (KIND == kGLU) {
-				*yp = kic_activate(act, s[0]) * s[R - 1];
-			} else {
-				float v = s[0] + (bias ? bias[orow] : 0.f);
-				if (KIND == kAct) v = kic_activate(act, v);
-				else if (acc) v += *yp;
-				*yp = v;
-			}
+			put<KIND>(y, out_rows, tok, orow, s[0], s[R - 1], bias, acc, act);
 		}
 		__syncthreads();
 	}
@@ -204,13 +222,7 @@ __global__ void __launch_bounds__(kTiledThreads, 2)
 	const int64_t steps = cols / SC, s0 = steps * blockIdx.y / slices, s1 = steps * (blockIdx.y + 1) / slices;
 
 	const uint4 *wp[R][2];
-#pragma unroll
-	for (int r = 0; r < R; r++)
-#pragma unroll
-		for (int h = 0; h < 2; h++) {
-			int64_t row = min(r0 + g + 8 * h, out_rows - 1) + r * out_rows;
-			wp[r][h] = reinterpret_cast<const uint4 *>(w + row * cols) + t;
-		}
+	row_loads<R>(wp, w, cols, out_rows, r0, g, t);
 	uint4 buf[U][R][2];
 	auto load = [&](int64_t step, int u) {
 		if (step < s1)
@@ -272,14 +284,9 @@ __global__ void __launch_bounds__(kTiledThreads, 2)
 			for (int i = 0; i < TILES; i++) {
 				int off = (i * kTileTokens + g) * SM::row + u * kChunkCols + 8 * t;
 				uint4 fh = *reinterpret_cast<const uint4 *>(hi + off), fl = *reinterpret_cast<const uint4 *>(lo + off);
+				const uint32_t h4[4] = {fh.x, fh.y, fh.z, fh.w}, l4[4] = {fl.x, fl.y, fl.z, fl.w};
 #pragma unroll
-				for (int r = 0; r < R; r++) {
-					const uint4 &ra = a[r][0], &rb = a[r][1];
-					mma(sum[r][i], ra.x, rb.x, ra.y, rb.y, fh.x, fh.y);
-					mma(sum[r][i], ra.x, rb.x, ra.y, rb.y, fl.x, fl.y);
-					mma(sum[r][i], ra.z, rb.z, ra.w, rb.w, fh.z, fh.w);
-					mma(sum[r][i], ra.z, rb.z, ra.w, rb.w, fl.z, fl.w);
-				}
+				for (int r = 0; r < R; r++) mma_chunk(sum[r][i], a[r][0], a[r][1], h4, l4);
 			}
 		}
 		store(stage ^ 1);
@@ -321,16 +328,7 @@ __global__ void __launch_bounds__(kTiledThreads, 2)
 		for (int e = 0; e < 4; e++) {
 			int tok = i * kTileTokens + 2 * t + (e & 1);
 			int64_t orow = r0 + g + 8 * (e >> 1);
-			if (tok >= n || orow >= out_rows) continue;
-			float *yp = y + (int64_t)tok * out_rows + orow;
-			if (KIND == kGLU) {
-				*yp = kic_activate(act, sum[0][i][e]) * sum[R - 1][i][e];
-			} else {
-				float v = sum[0][i][e] + (bias ? bias[orow] : 0.f);
-				if (KIND == kAct) v = kic_activate(act, v);
-				else if (acc) v += *yp;
-				*yp = v;
-			}
+			if (tok < n && orow < out_rows) put<KIND>(y, out_rows, tok, orow, sum[0][i][e], sum[R - 1][i][e], bias, acc, act);
 		}
 }
 
