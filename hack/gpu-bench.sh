@@ -13,7 +13,8 @@
 #                                    0.8), 128 clients of 512-token prompts,
 #                                    60 streams with and without one 8192-token prompt arriving (inter-token
 #                                    latency), 64 streams sharing a 1024-token prefix; the KV cache as f16 (auto),
-#                                    then the 64-stream level again with it as q8_0
+#                                    then the 64-stream level again with it as q8_0; SERVING=streams stops after the
+#                                    1-64 streams table (a quick check of a change to the batched step)
 #   bash hack/gpu-bench.sh kvtypes [SHAPE [TYPE...]]  1 and 64 streams with the KV cache stored as each type
 #                                    (default f32 f16 bf16 q8_0): what the storage type costs the decode step
 #   bash hack/gpu-bench.sh roofline [SHAPE...]  batch-1 decode of the bf16 shapes (default llama3.2-1b) after
@@ -84,6 +85,10 @@ serving() {
 	echo "## $shape bf16, KV cache auto (f16)"
 	start auto
 	$gen --url $url --concurrency 1,8,32,64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000
+	if [ "${SERVING:-}" = streams ]; then
+		stop
+		return
+	fi
 	echo "## sampled at temperature 0.8 (the load generator's non-greedy setting), not greedy"
 	$gen --url $url --concurrency 1,64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000 --greedy=false
 	$gen --url $url --concurrency 128 --prompt-tokens 512 --gen-tokens 128 --requests-per-client 1 --vocab 128000
