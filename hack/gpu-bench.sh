@@ -10,11 +10,13 @@
 #   bash hack/gpu-bench.sh serving [SHAPE]  a worker serving the Llama-3.2-1B shape (or llama3.1-8b; bf16) over
 #                                    HTTP to the load generator (test/bench/serving) at 1, 8, 32 and 64 concurrent
 #                                    streams (128-token prompts, 256 generated; 1 and 64 again sampled at temperature
-#                                    0.8), 128 clients of 512-token prompts,
+#                                    0.8), 64 and 128 clients of 512-token prompts,
 #                                    60 streams with and without one 8192-token prompt arriving (inter-token
 #                                    latency), 64 streams sharing a 1024-token prefix; the KV cache as f16 (auto),
 #                                    then the 64-stream level again with it as q8_0; SERVING=streams stops after the
-#                                    1-64 streams table (a quick check of a change to the batched step)
+#                                    1-64 streams table (a quick check of a change to the batched step),
+#                                    SERVING=prompts runs only the 512-token prompts and the 8k prompt; SERVE_ARGS adds
+#                                    flags to the worker (e.g. SERVE_ARGS="--prefill-chunk 2048")
 #   bash hack/gpu-bench.sh kvtypes [SHAPE [TYPE...]]  1 and 64 streams with the KV cache stored as each type
 #                                    (default f32 f16 bf16 q8_0): what the storage type costs the decode step
 #   bash hack/gpu-bench.sh roofline [SHAPE...]  batch-1 decode of the bf16 shapes (default llama3.2-1b) after
@@ -73,7 +75,8 @@ serving() {
 	"$worker" bench --synthetic "$shape" --type bf16 --model "$model" --device cuda --prompt-tokens 8 --gen-tokens 4 >/dev/null 2>&1
 	start() { # start KV_TYPE: a worker with 64 slots whose requests may hold an 8k prompt
 		"$worker" serve --model "$model" --arch llama --device cuda --port $port --served-name llama \
-			--max-concurrent 64 --max-queue 256 --max-context 8448 --kv-cache-type "$1" --inference-events Off >>"$log" 2>&1 &
+			--max-concurrent 64 --max-queue 256 --max-context 8448 --kv-cache-type "$1" --inference-events Off \
+			${SERVE_ARGS:-} >>"$log" 2>&1 &
 		pid=$!
 		for _ in $(seq 1 180); do
 			curl -sf "$url/../readyz" >/dev/null && break
@@ -84,17 +87,26 @@ serving() {
 	stop() { kill "$pid"; wait "$pid" 2>/dev/null; }
 	echo "## $shape bf16, KV cache auto (f16)"
 	start auto
-	$gen --url $url --concurrency 1,8,32,64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000
+	if [ "${SERVING:-}" != prompts ]; then
+		$gen --url $url --concurrency 1,8,32,64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000
+	fi
 	if [ "${SERVING:-}" = streams ]; then
 		stop
 		return
 	fi
-	echo "## sampled at temperature 0.8 (the load generator's non-greedy setting), not greedy"
-	$gen --url $url --concurrency 1,64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000 --greedy=false
-	$gen --url $url --concurrency 128 --prompt-tokens 512 --gen-tokens 128 --requests-per-client 1 --vocab 128000
+	if [ "${SERVING:-}" != prompts ]; then
+		echo "## sampled at temperature 0.8 (the load generator's non-greedy setting), not greedy"
+		$gen --url $url --concurrency 1,64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000 --greedy=false
+	fi
+	echo "## 512-token prompts: 64 clients (every one admitted at once) and 128 (half of them queue for a slot)"
+	$gen --url $url --concurrency 64,128 --prompt-tokens 512 --gen-tokens 128 --requests-per-client 1 --vocab 128000
 	echo "## inter-token latency of 60 streams, without and with one 8192-token prompt arriving"
 	$gen --url $url --concurrency 60 --prompt-tokens 128 --gen-tokens 512 --requests-per-client 1 --vocab 128000
 	$gen --url $url --concurrency 60 --prompt-tokens 128 --gen-tokens 512 --requests-per-client 1 --vocab 128000 --long-prompt 8192
+	if [ "${SERVING:-}" = prompts ]; then
+		stop
+		return
+	fi
 	echo "## a shared 1024-token prefix (the first request of each client computes it, or finds it cached)"
 	$gen --url $url --concurrency 64 --prompt-tokens 1152 --shared-prefix 1024 --gen-tokens 256 --requests-per-client 2 --vocab 128000
 	curl -s "$url/../metrics" | grep -E '^kubeinfer_worker_(prefix_cache|preemptions)'

@@ -32,7 +32,7 @@ struct kic_attn_args {
 	int window = 0;            // > 0: the keys a query sees are its own and the window - 1 before it
 	float softcap = 0.f;       // > 0: scores are soft-capped
 	int splits = kic_attn_splits; // decode: the most chunks a query's keys are cut into (kic_attn_decode_splits)
-	bool pipeline = kic_attn_pipeline; // decode: load the next key tile while computing this one
+	bool pipeline = kic_attn_pipeline; // decode: key tiles in flight while one is computed (cp.async for 16-bit pools)
 };
 
 // Prefill runs on the tensor cores (attn_prefill_tc.cu) where the device has the shared memory for the

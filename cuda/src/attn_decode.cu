@@ -70,11 +70,92 @@ __device__ __forceinline__ void stash_pieces(float *kt, float *vt, int ks, int h
 	}
 }
 
+// decode_finish ends a block's work on its split: the output row when the split held every key (active == 1),
+// else its partial (max, sum, output) for head h, and the last block of (token i, KV group g) to arrive merges
+// them. acc holds dims lane + 32*j.
+template <int J>
+__device__ __forceinline__ void decode_finish(const kic_attn_args &a, int i, int h, int g, int sp, int active, float m,
+                                              float l, const float (&acc)[J], float *partials, int *counters) {
+	__shared__ bool merge;
+	int lane = threadIdx.x & 31, hd = a.head_dim;
+	float *o = a.out + (int64_t)i * a.heads * hd + (int64_t)h * hd;
+	if (active == 1) { // short sequences: one split holds every key, nothing to merge
+#pragma unroll
+		for (int j = 0; j < J; j++) {
+			int d = lane + 32 * j;
+			if (d < hd) o[d] = acc[j] / l;
+		}
+		return;
+	}
+	float *base = partials + ((int64_t)i * a.heads + h) * a.splits * (hd + 2);
+	float *part = base + sp * (hd + 2);
+	if (lane == 0) part[0] = m, part[1] = l;
+#pragma unroll
+	for (int j = 0; j < J; j++) {
+		int d = lane + 32 * j;
+		if (d < hd) part[2 + d] = acc[j];
+	}
+
+	// The last of the active blocks of (token, group) merges; its reads see every block's partial through
+	// the fence before each arrival.
+	__threadfence();
+	__syncthreads();
+	if (threadIdx.x == 0) {
+		int *counter = counters + (int64_t)i * a.heads_kv + g;
+		merge = atomicAdd(counter, 1) == active - 1;
+		if (merge) *counter = 0;
+	}
+	__syncthreads();
+	if (!merge) return;
+	__threadfence();
+	// Lane s reads split s's (max, sum), 32 splits a round, so the weights come from a few loads and two
+	// reductions.
+	const int stride = hd + 2;
+	float M = -INFINITY;
+	for (int s0 = lane; s0 < active; s0 += 32) M = fmaxf(M, __ldcg(base + s0 * stride));
+	M = warp_max(M);
+	float L = 0.f;
+	for (int s0 = lane; s0 < active; s0 += 32) {
+		float ms = __ldcg(base + s0 * stride);
+		if (ms != -INFINITY) L += __expf(ms - M) * __ldcg(base + s0 * stride + 1);
+	}
+	L = warp_sum(L);
+	float out[J];
+#pragma unroll
+	for (int j = 0; j < J; j++) out[j] = 0.f;
+	for (int r0 = 0; r0 < active; r0 += 32) {
+		float ms = r0 + lane < active ? __ldcg(base + (r0 + lane) * stride) : -INFINITY;
+		float ws = ms == -INFINITY ? 0.f : __expf(ms - M);
+		int round = min(32, active - r0);
+		for (int s0 = 0; s0 < round; s0 += 4) {
+			float wv[4], pv[4][J];
+#pragma unroll
+			for (int u = 0; u < 4; u++) {
+				int sidx = s0 + u;
+				wv[u] = __shfl_sync(0xffffffffu, ws, sidx & 31);
+#pragma unroll
+				for (int j = 0; j < J; j++) {
+					int d = lane + 32 * j;
+					pv[u][j] = sidx < round && d < hd ? __ldcg(base + (r0 + sidx) * stride + 2 + d) : 0.f;
+				}
+			}
+#pragma unroll
+			for (int u = 0; u < 4; u++)
+#pragma unroll
+				for (int j = 0; j < J; j++) out[j] += wv[u] * pv[u][j];
+		}
+	}
+#pragma unroll
+	for (int j = 0; j < J; j++) {
+		int d = lane + 32 * j;
+		if (d < hd) o[d] = out[j] / L;
+	}
+}
+
 template <int J, int KT, bool PIPE>
 __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *partials, int *counters) {
 	extern __shared__ float4 decode_smem4[];
 	float *smem = reinterpret_cast<float *>(decode_smem4);
-	__shared__ bool merge;
 	int g = blockIdx.x, i = blockIdx.y, sp = blockIdx.z, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
 	int group = a.heads / a.heads_kv, h = g * group + warp, hd = a.head_dim, ks = decode_key_stride(hd);
 	float *qs = smem, *kt = smem + group * hd, *vt = kt + kDecodeTile * ks;
@@ -155,78 +236,151 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 			}
 		}
 	}
-	float *o = a.out + (int64_t)i * a.heads * hd + (int64_t)h * hd;
-	if (active == 1) { // short sequences: one split holds every key, nothing to merge
-#pragma unroll
-		for (int j = 0; j < J; j++) {
-			int d = lane + 32 * j;
-			if (d < hd) o[d] = acc[j] / l;
-		}
-		return;
-	}
-	float *base = partials + ((int64_t)i * a.heads + h) * a.splits * (hd + 2);
-	float *part = base + sp * (hd + 2);
-	if (lane == 0) part[0] = m, part[1] = l;
-#pragma unroll
-	for (int j = 0; j < J; j++) {
-		int d = lane + 32 * j;
-		if (d < hd) part[2 + d] = acc[j];
-	}
+	decode_finish<J>(a, i, h, g, sp, active, m, l, acc, partials, counters);
+}
 
-	// The last of the active blocks of (token, group) merges; its reads see every block's partial through
-	// the fence before each arrival.
-	__threadfence();
-	__syncthreads();
-	if (threadIdx.x == 0) {
-		int *counter = counters + (int64_t)i * a.heads_kv + g;
-		merge = atomicAdd(counter, 1) == active - 1;
-		if (merge) *counter = 0;
+// The 16-bit pools (f16, the default, and bf16) with head_dim a multiple of 8 take attn_decode_async_kernel: a
+// tile's K and V rows are copied as they are stored into shared memory with cp.async, 16 bytes a copy, kStages
+// tiles in flight, and converted to fp32 where they are read. The kernel above holds one tile ahead in registers,
+// which left a block one round trip per tile: 64 rows x 2048 keys read at 17% of the copy bandwidth.
+template <int J> constexpr int kStages = J >= 8 ? 3 : 4; // head_dim 256: 34 KB a stage
+
+// A tile's key rows are head_dim + 8 elements apart: 16 bytes of padding put eight lanes' 16-byte reads of eight
+// rows on distinct banks.
+__host__ __device__ constexpr int async_key_stride(int hd) { return hd + 8; }
+__host__ __device__ constexpr int async_stage_elems(int hd) { return kDecodeTile * (async_key_stride(hd) + hd); }
+// Bytes of shared memory a block takes: the G queries (fp32) and the stages.
+__host__ __device__ constexpr size_t async_smem_bytes(int group, int hd, int stages) {
+	return sizeof(float) * group * hd + sizeof(uint16_t) * stages * async_stage_elems(hd);
+}
+
+__device__ __forceinline__ void cp_async16(void *dst, const void *src) {
+	unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+	asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+// issue_tile starts the copies of `keys` keys from k0 of head_off's KV head into a stage: 16-byte pieces of K rows
+// and of V rows, spread over the block.
+__device__ __forceinline__ void issue_tile(const kic_kv_view &kv, int sq, int k0, int keys, int64_t head_off, int hd,
+                                           uint16_t *stage) {
+	int pieces_row = hd / 8, pieces = keys * pieces_row, ks = async_key_stride(hd);
+	uint16_t *kt = stage, *vt = stage + kDecodeTile * ks;
+	const uint16_t *k = reinterpret_cast<const uint16_t *>(kv.k), *v = reinterpret_cast<const uint16_t *>(kv.v);
+	for (int c = threadIdx.x; c < pieces; c += blockDim.x) {
+		int t = c / pieces_row, u = 8 * (c - t * pieces_row);
+		int64_t off = kv_offset(kv, sq, k0 + t) + head_off + u;
+		cp_async16(kt + t * ks + u, k + off);
+		cp_async16(vt + t * hd + u, v + off);
 	}
-	__syncthreads();
-	if (!merge) return;
-	__threadfence();
-	// Lane s reads split s's (max, sum), 32 splits a round, so the weights come from a few loads and two
-	// reductions.
-	const int stride = hd + 2;
-	float M = -INFINITY;
-	for (int s0 = lane; s0 < active; s0 += 32) M = fmaxf(M, __ldcg(base + s0 * stride));
-	M = warp_max(M);
-	float L = 0.f;
-	for (int s0 = lane; s0 < active; s0 += 32) {
-		float ms = __ldcg(base + s0 * stride);
-		if (ms != -INFINITY) L += __expf(ms - M) * __ldcg(base + s0 * stride + 1);
+}
+
+template <int KT> __device__ __forceinline__ float kv16_to_float(uint16_t b) {
+	if constexpr (KT == KIC_F16) return half_bits_to_float(b);
+	else return bf16_bits_to_float(b);
+}
+
+template <int J, int KT>
+__global__ void attn_decode_async_kernel(kic_attn_args a, kic_kv_view kv, float *partials, int *counters) {
+	constexpr int S = kStages<J>;
+	extern __shared__ float4 decode_smem4[];
+	float *qs = reinterpret_cast<float *>(decode_smem4);
+	int g = blockIdx.x, i = blockIdx.y, sp = blockIdx.z, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+	int group = a.heads / a.heads_kv, h = g * group + warp, hd = a.head_dim, ks = async_key_stride(hd);
+	uint16_t *stages = reinterpret_cast<uint16_t *>(qs + group * hd);
+	const int stage_elems = async_stage_elems(hd);
+	pdl_wait();
+	pdl_launch_dependents();
+	int sq = a.seq[i], last = a.pos[i] + 1; // as attn_decode_kernel
+	int first = a.window > 0 ? max(0, last - a.window) : 0;
+	int len = last - first;
+	int chunk = (len + a.splits - 1) / a.splits;
+	chunk = (chunk + 31) / 32 * 32;
+	int active = (len + chunk - 1) / chunk;
+	if (sp >= active) return;
+	int start = first + sp * chunk, end = min(last, start + chunk);
+	int tiles = (end - start + kDecodeTile - 1) / kDecodeTile;
+	int64_t head_off = (int64_t)g * hd;
+	// S - 1 tiles in flight before the first is read; a group is committed every round, empty past the end, so
+	// waiting for all but the newest S - 2 groups always means "tile it has landed".
+#pragma unroll
+	for (int t = 0; t < S - 1; t++) {
+		if (t < tiles)
+			issue_tile(kv, sq, start + t * kDecodeTile, min(kDecodeTile, end - start - t * kDecodeTile), head_off, hd,
+			           stages + t * stage_elems);
+		cp_async_commit();
 	}
-	L = warp_sum(L);
-	float out[J];
+	const float *q = a.q + (int64_t)i * a.q_stride + (int64_t)h * hd;
+	float *myq = qs + warp * hd;
+	for (int d = lane; d < hd; d += 32) myq[d] = q[d];
+
+	float m = -INFINITY, l = 0.f, acc[J];
 #pragma unroll
-	for (int j = 0; j < J; j++) out[j] = 0.f;
-	for (int r0 = 0; r0 < active; r0 += 32) {
-		float ms = r0 + lane < active ? __ldcg(base + (r0 + lane) * stride) : -INFINITY;
-		float ws = ms == -INFINITY ? 0.f : __expf(ms - M);
-		int round = min(32, active - r0);
-		for (int s0 = 0; s0 < round; s0 += 4) {
-			float wv[4], pv[4][J];
+	for (int j = 0; j < J; j++) acc[j] = 0.f;
+	for (int it = 0; it < tiles; it++) {
+		cp_async_wait<S - 2>();
+		__syncthreads(); // tile it is in; every warp is done with tile it - 1, whose stage the next copies refill
+		int next = it + S - 1;
+		if (next < tiles)
+			issue_tile(kv, sq, start + next * kDecodeTile, min(kDecodeTile, end - start - next * kDecodeTile), head_off,
+			           hd, stages + (next % S) * stage_elems);
+		cp_async_commit();
+		const uint16_t *kt = stages + (it % S) * stage_elems, *vt = kt + kDecodeTile * ks;
+		int tile = min(kDecodeTile, end - start - it * kDecodeTile);
+		float score = -INFINITY;
+		if (lane < tile) {
+			const uint4 *k8 = reinterpret_cast<const uint4 *>(kt + lane * ks);
+			const float4 *q4 = reinterpret_cast<const float4 *>(myq);
+			float dot = 0.f;
 #pragma unroll
-			for (int u = 0; u < 4; u++) {
-				int sidx = s0 + u;
-				wv[u] = __shfl_sync(0xffffffffu, ws, sidx & 31);
-#pragma unroll
-				for (int j = 0; j < J; j++) {
-					int d = lane + 32 * j;
-					pv[u][j] = sidx < round && d < hd ? __ldcg(base + (r0 + sidx) * stride + 2 + d) : 0.f;
+			for (int c = 0; c < J * 4; c++)
+				if (c < hd / 8) {
+					uint4 kk = k8[c];
+					float4 qa = q4[2 * c], qb = q4[2 * c + 1];
+					float2 k0 = kv_io<KT>::two(kk.x), k1 = kv_io<KT>::two(kk.y), k2 = kv_io<KT>::two(kk.z),
+					       k3 = kv_io<KT>::two(kk.w);
+					dot += qa.x * k0.x + qa.y * k0.y + qa.z * k1.x + qa.w * k1.y + qb.x * k2.x + qb.y * k2.y + qb.z * k3.x +
+					       qb.w * k3.y;
 				}
+			score = dot * a.scale;
+			if (a.softcap > 0.f) score = kic_softcap(score, a.softcap);
+		}
+		float tile_max = warp_max(score); // online softmax over the tile, as attn_tile_update
+		float m_new = fmaxf(m, tile_max);
+		float corr = m == -INFINITY ? 0.f : __expf(m - m_new);
+		float p = score == -INFINITY ? 0.f : __expf(score - m_new);
+		l = l * corr + warp_sum(p);
+#pragma unroll
+		for (int j = 0; j < J; j++) acc[j] *= corr;
+		m = m_new;
+#pragma unroll 4
+		for (int t = 0; t < tile; t++) {
+			float pk = __shfl_sync(0xffffffffu, p, t);
+			const uint16_t *vr = vt + t * hd;
+#pragma unroll
+			for (int j = 0; j < J; j++) {
+				int d = lane + 32 * j;
+				if (d < hd) acc[j] += pk * kv16_to_float<KT>(vr[d]);
 			}
-#pragma unroll
-			for (int u = 0; u < 4; u++)
-#pragma unroll
-				for (int j = 0; j < J; j++) out[j] += wv[u] * pv[u][j];
 		}
 	}
-#pragma unroll
-	for (int j = 0; j < J; j++) {
-		int d = lane + 32 * j;
-		if (d < hd) o[d] = out[j] / L;
+	cp_async_wait<0>(); // (only empty groups are left; nothing may be in flight when the block exits)
+	decode_finish<J>(a, i, h, g, sp, active, m, l, acc, partials, counters);
+}
+
+template <int J, int KT>
+static kic_status launch_async(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters, cudaStream_t s) {
+	auto kernel = attn_decode_async_kernel<J, KT>;
+	static bool configured = false; // the opt-in above 48 KB, once per kernel, for the largest group and head
+	if (!configured) {
+		KIC_CUDA(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+		                              (int)async_smem_bytes(32, 32 * J, kStages<J>)));
+		configured = true;
 	}
+	size_t smem = async_smem_bytes(a.heads / a.heads_kv, a.head_dim, kStages<J>);
+	return kic_launch(kernel, dim3(a.heads_kv, a.n, a.splits), dim3(32 * (a.heads / a.heads_kv)), smem, s, a, kv,
+	                  partials, counters);
 }
 
 template <int J, int KT, bool PIPE>
@@ -247,6 +401,8 @@ template <int J, int KT>
 static kic_status launch_jt(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters, cudaStream_t s) {
 	// A tile is one batch of pieces a thread when 32 keys x head_dim / 4 pieces <= kLoadBatch x 32 x group.
 	bool one_batch = kDecodeTile * (a.head_dim / 4) <= kLoadBatch * 32 * (a.heads / a.heads_kv);
+	if constexpr (KT == KIC_F16 || KT == KIC_BF16)
+		if (a.pipeline && a.head_dim % 8 == 0) return launch_async<J, KT>(a, kv, partials, counters, s);
 	if (a.pipeline && one_batch) return launch_pipe<J, KT, true>(a, kv, partials, counters, s);
 	return launch_pipe<J, KT, false>(a, kv, partials, counters, s);
 }

@@ -45,7 +45,7 @@ static gemm_tile gemm_tile_of(int64_t rows, int64_t cols, int64_t elems) {
 	return {r >= 128 ? r / 128 * 128 : r, cols};
 }
 
-bool kic_gemm_one_read = false;
+bool kic_gemm_one_read = true;
 
 kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n, const float *bias, bool accumulate,
                        float *y, const kic_gemm_scratch &sc, cudaStream_t s, int64_t y_rows) {

@@ -124,7 +124,7 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	const char *gemm_env = getenv("KUBEINFER_CUDA_GEMM_MIN_TOKENS");
 	if (gemm_env && atoi(gemm_env) > 0) m->cfg.gemm_min_tokens = atoi(gemm_env);
 	const char *one_env = getenv("KUBEINFER_CUDA_GEMM_ONE_READ");
-	kic_gemm_one_read = one_env && strcmp(one_env, "1") == 0;
+	kic_gemm_one_read = !(one_env && strcmp(one_env, "0") == 0);
 	KIC_CUDA(cudaSetDevice(ordinal));
 	int cc_major = 0;
 	KIC_CUDA(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, ordinal));
@@ -499,12 +499,15 @@ static void mark(kic_model *m, const char *label) { kic_profile_mark(m->prof, la
 
 // The kernels of a projection of n tokens: cuBLAS from gemm_min_tokens on; below, the skinny tensor-core kernels
 // for 2 or more tokens of the weights they take, the matvec kernels otherwise. gemm_min_tokens <= 0 is the
-// library's choice per weight: kic_skinny_gemm_from where the skinny kernels take it, else 16 (where cuBLAS
-// overtakes the matvec kernels).
+// library's choice per weight: where the skinny kernels take it, kic_skinny_gemm_from (kic_skinny_gemm_from_wide
+// for a wide matrix when cuBLAS reads it once), else 16 (where cuBLAS overtakes the matvec kernels).
 enum kic_path { kPathMatvec, kPathSkinny, kPathGemm };
 static kic_path path_of(const kic_model *m, const kic_mat &w, int n) {
 	int from = m->cfg.gemm_min_tokens;
-	if (from <= 0) from = kic_skinny_ok(w, 2) ? kic_skinny_gemm_from : 16;
+	if (from <= 0) {
+		bool wide = kic_gemm_one_read && w.cols >= kic_skinny_wide_cols;
+		from = !kic_skinny_ok(w, 2) ? 16 : wide ? kic_skinny_gemm_from_wide : kic_skinny_gemm_from;
+	}
 	if (n >= from) return kPathGemm;
 	return n >= 2 && kic_skinny_ok(w, n) ? kPathSkinny : kPathMatvec;
 }

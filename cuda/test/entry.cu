@@ -245,12 +245,13 @@ extern "C" KIC_API kic_status kic_bench_matvec(int32_t dtype, int64_t rows, int6
 
 // kic_bench_linear times a batched decode step's projection: n tokens through a rows x cols bf16 matrix (glu: the
 // [gate; up] form) on the matvec kernels (path 0), the skinny tensor-core kernels (1: warps split the columns, 3:
-// warps split the rows, gemm_skinny.cuh) or cuBLAS (2, no glu; 4: its one-read form, kic_gemm_one_read).
+// warps split the rows, gemm_skinny.cuh) or cuBLAS (2; 4: its one-read form, kic_gemm_one_read; a [gate; up] pair as
+// the model runs it there: one product per half, then the GLU kernel).
 // bytes_per_sec counts the weights once. Calls rotate over enough copies of the matrix to overflow L2, so a
 // small matrix is read from memory as in a model's step, not from the cache the previous call left.
 extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64_t cols, int32_t n, int32_t glu,
                                                int32_t iters, double *bytes_per_sec, double *us_per_call) {
-	if (!bytes_per_sec || !us_per_call || iters <= 0 || n <= 0 || path < 0 || path > 4 || (glu && (path == 2 || path == 4)))
+	if (!bytes_per_sec || !us_per_call || iters <= 0 || n <= 0 || path < 0 || path > 4 || (glu && rows % 2))
 		return kic_set_error(KIC_ERR_INVALID, "kic_bench_linear: bad argument");
 	uint64_t bytes = (uint64_t)rows * cols * 2;
 	int copies = (int)std::min<uint64_t>(16, (256ull << 20) / bytes + 1); // 256 MB of weights: several L2s
@@ -280,7 +281,16 @@ extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64
 		switch (path) {
 		case 0: return glu ? launch_matvec_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_matvec(m, x, n, nullptr, false, y, 0);
 		case 2:
-		case 4: return launch_gemm(h, m, x, n, nullptr, false, y, sc, 0, 2 * n);
+		case 4: {
+			if (!glu) return launch_gemm(h, m, x, n, nullptr, false, y, sc, 0, 2 * n);
+			kic_mat gate = m, up = m;
+			gate.rows = up.rows = rows / 2;
+			up.data = (uint16_t *)m.data + gate.rows * cols;
+			float *y2 = y + (int64_t)n * rows; // each half's product has room for 2n rows of rows / 2
+			KIC_TRY(launch_gemm(h, gate, x, n, nullptr, false, y, sc, 0, 2 * n));
+			KIC_TRY(launch_gemm(h, up, x, n, nullptr, false, y2, sc, 0, 2 * n));
+			return launch_glu(KIC_ACT_SILU, y, y2, (int64_t)n * gate.rows, y, 0);
+		}
 		default: return glu ? launch_skinny_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_skinny(m, x, n, nullptr, false, y, 0);
 		}
 	};

@@ -670,8 +670,9 @@ static void bench_gemm(void) {
 }
 
 // bench_skinny prints what a batched decode step's projections cost on each path, for the Llama-3.2-1B and
-// Llama-3.1-8B shapes in bf16: the matvec kernels, the skinny tensor-core kernel and cuBLAS (hi + lo: two products),
-// at 1-64 tokens, and the skinny kernel's weight bandwidth as a share of the copy bandwidth.
+// Llama-3.1-8B shapes in bf16: the matvec kernels, the skinny tensor-core kernels and cuBLAS (hi + lo: two products,
+// or one of W by [hi; lo]; a [gate; up] pair as two such and the GLU kernel), at 1-64 tokens, and the skinny
+// kernels' weight bandwidth as a share of the copy bandwidth.
 static void bench_skinny(double copy) {
 	struct {
 		const char *what;
@@ -682,18 +683,22 @@ static void bench_skinny(double copy) {
 	              {"llama3.2-1b lm_head", 128256, 2048, 0}, {"llama3.1-8b qkv", 6144, 4096, 0},
 	              {"llama3.1-8b o", 4096, 4096, 0},        {"llama3.1-8b gate+up", 28672, 4096, 1},
 	              {"llama3.1-8b down", 4096, 14336, 0},    {"llama3.1-8b lm_head", 128256, 4096, 0}};
-	const int ns[] = {1, 2, 4, 8, 16, 32, 64};
+	const int ns[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
 	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
 		for (unsigned k = 0; k < sizeof ns / sizeof ns[0]; k++) {
 			double us[5] = {0, 0, 0, 0, 0}, bps[5] = {0, 0, 0, 0, 0};
-			for (int path = 0; path < 5; path++) {
-				if ((path == 2 || path == 4) && shapes[i].glu) continue;
+			for (int path = ns[k] > 64 ? 2 : 0; path < 5; path += ns[k] > 64 ? 2 : 1) { // past 64: cuBLAS only
 				if (kic_bench_linear(path, shapes[i].rows, shapes[i].cols, ns[k], shapes[i].glu, 20, &bps[path], &us[path]) != KIC_OK) {
 					printf("bench skinny %s n=%d path %d failed: %s\n", shapes[i].what, ns[k], path, kic_last_error());
 					us[path] = 0;
 				}
 			}
 			char cub[48] = "-";
+			if (ns[k] > 64) { // prefill chunks, past the skinny kernels' 64 tokens
+				printf("bench skinny %-20s %6ldx%-5ld n=%-3d cublas %.1f us, one read %.1f us\n", shapes[i].what, shapes[i].rows,
+				       shapes[i].cols, ns[k], us[2], us[4]);
+				continue;
+			}
 			if (us[2] > 0) snprintf(cub, sizeof cub, "%.1f us, one read %.1f us", us[2], us[4]);
 			printf("bench skinny %-20s %6ldx%-5ld n=%-2d  matvec %7.1f us  split %7.1f us (%3.0f%%)  tiled %7.1f us (%3.0f%% of copy)  cublas %s\n",
 			       shapes[i].what, shapes[i].rows, shapes[i].cols, ns[k], us[0], us[1], copy > 0 ? 100 * bps[1] / copy : 0,
@@ -702,8 +707,8 @@ static void bench_skinny(double copy) {
 }
 
 // bench_attn prints decode attention's KV bandwidth (not a check) for the Llama-3.2-1B and Llama-3.1-8B
-// attention shapes with the KV cache in f16: one row at several context lengths, with the 16 splits a full
-// batch's row gets and with the splits the library picks for one row, and 64 rows of 2048 keys.
+// attention shapes with the KV cache in f16: one row at several context lengths and 64 rows of 2048 keys, with 16
+// splits and with the splits the library picks (kic_decode_splits).
 static void bench_attn(double copy) {
 	struct {
 		const char *what;
@@ -713,9 +718,8 @@ static void bench_attn(double copy) {
 	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
 		for (unsigned l = 0; l < sizeof lens / sizeof lens[0] + 1; l++) {
 			int last = l == sizeof lens / sizeof lens[0], n = last ? 64 : 1, len = last ? 2048 : lens[l];
-			for (int p = 0; p < 4; p++) { // splits 16 / the row's own, each with the tiles pipelined and not
+			for (int p = 0; p < 4; p++) { // splits 16 / the library's, each with the tiles pipelined and not
 				int splits = p / 2 ? 0 : KIC_ATTN_SPLITS, pipe = p % 2 == 0;
-				if (last && p / 2) break; // 64 rows take KIC_ATTN_SPLITS either way
 				double bps = 0, us = 0;
 				int was = kic_test_attn_pipeline(pipe);
 				kic_status st = kic_bench_attn_decode(KIC_F16, shapes[i].heads, shapes[i].hkv, shapes[i].hd, len, n, splits, 100,
@@ -726,6 +730,7 @@ static void bench_attn(double copy) {
 					continue;
 				}
 				char sp[40];
+				// piped: the library's default (f16 takes the cp.async kernel); else one tile at a time.
 				if (splits) snprintf(sp, sizeof sp, "splits %d%s", splits, pipe ? " piped" : "");
 				else snprintf(sp, sizeof sp, "splits auto%s", pipe ? " piped" : "");
 				printf("bench attention decode %-12s f16 %2d rows x %5d keys %-16s %8.1f us  %7.1f GB/s  %5.1f%% of copy\n",
@@ -1383,6 +1388,8 @@ int main(void) {
 	// The float kernels by default (the checks below hold them to fp32 rounding); test_int8 turns the int8 path on
 	// for its own checks.
 	kic_test_matvec_int8(0);
+	// cuBLAS's two products first (KUBEINFER_CUDA_GEMM_ONE_READ=0), then its one-read form, the library's default.
+	kic_test_gemm_one_read(0);
 	int dtypes[4] = {KIC_F32, KIC_F16, KIC_BF16, KIC_Q8_0};
 	for (int d = 0; d < 4; d++) {
 		test_linear(dtypes[d], 300, 512, 1, 0);
@@ -1400,10 +1407,10 @@ int main(void) {
 	kic_test_gemm_one_read(1);
 	test_linear(KIC_BF16, 384, 512, 40, 1);
 	test_linear(KIC_F16, 257, 1024, 64, 1);
+	test_linear(KIC_BF16, 300, 512, 100, 1); // a prefill chunk, up to kic_gemm_one_read_max
 	test_linear(KIC_Q8_0, 384, 512, 17, 1);
 	test_linear(KIC_Q8_0, 384, 4096, 5, 384 * 1024);
 	test_linear(KIC_Q8_0, 1000, 1024, 3, 300 * 1024);
-	kic_test_gemm_one_read(0);
 	test_linear(KIC_BF16, 65, 172, 3, 0); // cols % 8 != 0: scalar path
 	test_linear(KIC_F32, 65, 172, 3, 0);
 	// The skinny tensor-core kernels, each forced: 1, 7 (one partial tile), 8, 9, 31 and 64 tokens; 40 rows (a partial
@@ -1493,6 +1500,17 @@ int main(void) {
 		test_attention_ws(KIC_BF16, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 200, 1, 37, 0.5f);
 		test_attention_ws(KIC_Q8_0, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0, 37, 0);
 	}
+	// Decode over the 16-bit pools (f16 is the default): the cp.async kernel, stages refilled while tiles are read,
+	// across KV blocks, split-K chunks and partial tiles, with windows and soft-capping; a batch of short rows.
+	for (int s = 0; s < 6; s++)
+		for (int t16 = 0; t16 < 2; t16++) {
+			int kt = t16 ? KIC_BF16 : KIC_F16;
+			test_attention(kt, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0);
+			test_attention(kt, shapes[s][0], shapes[s][1], shapes[s][2], 5000, 1, 0);
+			test_attention(kt, shapes[s][0], shapes[s][1], shapes[s][2], 300, 64, 0);
+			test_attention_ws(kt, shapes[s][0], shapes[s][1], shapes[s][2], 1500, 5, 0, 37, 0.5f);
+			test_attention_ws(kt, shapes[s][0], shapes[s][1], shapes[s][2], 77, 5, 0, 300, 0);
+		}
 	// The KV storage types: every row width of the shapes above is whole groups of 32, as q8_0 needs.
 	int kv_types[3] = {KIC_F16, KIC_BF16, KIC_Q8_0};
 	for (int t = 0; t < 3; t++) {

@@ -40,7 +40,7 @@ type Backend struct {
 	usedBytes uint64
 	// masksOnDevice: constrained rows are masked on the GPU (EnvGPUMask).
 	masksOnDevice bool
-	// batchPrefill: PrefillBatch runs (Options.BatchPrefill, EnvBatchPrefill).
+	// batchPrefill: PrefillBatch runs (unless Options.SeparatePrefill or EnvBatchPrefill=0).
 	batchPrefill bool
 
 	kv *kvcache.Pool // the blocks of the library's KV pool, by index
@@ -96,7 +96,7 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 		}
 	}
 	b := &Backend{lib: l, m: m, h: m.Hyper, sp: sp, seqs: map[engine.SeqID]*cudaSeq{}, masksOnDevice: getenv(EnvGPUMask) != "0",
-		batchPrefill: opts.BatchPrefill || getenv(EnvBatchPrefill) == "1"}
+		batchPrefill: !opts.SeparatePrefill && getenv(EnvBatchPrefill) != "0"}
 	infos := make([]DeviceInfo, n)
 	var smallest uint64
 	for r := range n {

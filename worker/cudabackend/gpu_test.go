@@ -128,8 +128,9 @@ func TestFidelityAgainstCPU(t *testing.T) {
 		{"graphs", Options{Memory: f32}},
 		{"nographs", Options{Memory: f32, DisableGraphs: true}},
 		{"cublas", Options{Memory: memplan.Options{KVType: kvcache.F32, GemmMinTokens: 1}}},
-		// cuBLAS's one-read form (KUBEINFER_CUDA_GEMM_ONE_READ=1): W times [hi; lo] as one product.
-		{"oneread", Options{Memory: memplan.Options{KVType: kvcache.F32, GemmMinTokens: 1}}},
+		// cuBLAS's two-read form (KUBEINFER_CUDA_GEMM_ONE_READ=0): W times hi, then W times lo; by default a
+		// call of up to 64 tokens is one product of W by [hi; lo].
+		{"tworeads", Options{Memory: memplan.Options{KVType: kvcache.F32, GemmMinTokens: 1}}},
 		{"chunked", Options{Memory: memplan.Options{KVType: kvcache.F32, MaxBatch: 3}, DisableGraphs: true}},
 		{"float", Options{Memory: f32}}, // the int8 matvec path off
 	}
@@ -145,8 +146,8 @@ func TestFidelityAgainstCPU(t *testing.T) {
 				if !int8 {
 					t.Setenv(envMatvecInt8, "0")
 				}
-				if v.name == "oneread" {
-					t.Setenv("KUBEINFER_CUDA_GEMM_ONE_READ", "1")
+				if v.name == "tworeads" {
+					t.Setenv("KUBEINFER_CUDA_GEMM_ONE_READ", "0")
 				}
 				m, cpu, gpu := openFixture(t, path, fx, v.opts)
 				if gpu == nil {
@@ -335,16 +336,16 @@ func openGQA(t *testing.T, opts Options) *Backend {
 
 // TestPrefillBatchMatchesSeparate prefills three sequences' chunks in one call (a fresh 70-token prompt, whose run
 // spans two of the attention kernel's 64-row blocks; a 20-token chunk after 5 tokens; one token) and checks each
-// part's logits, and the next decode step's, against the same chunks prefilled one call each. Off by default, the
-// call answers engine.ErrNoBatchPrefill.
+// part's logits, and the next decode step's, against the same chunks prefilled one call each. With
+// Options.SeparatePrefill the call answers engine.ErrNoBatchPrefill.
 func TestPrefillBatchMatchesSeparate(t *testing.T) {
 	needGPU(t)
-	off := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 64}})
+	off := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 64}, SeparatePrefill: true})
 	if _, err := off.PrefillBatch([]engine.PrefillPart{{Seq: 1, Tokens: []int{1}}}); !errors.Is(err, engine.ErrNoBatchPrefill) {
 		t.Errorf("batched prefill without the option: %v, want engine.ErrNoBatchPrefill", err)
 	}
 	off.Close()
-	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 1024}, BatchPrefill: true})
+	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 1024}})
 	long := make([]int, 70)
 	for i := range long {
 		long[i] = 1 + (i*13)%60

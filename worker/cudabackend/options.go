@@ -21,15 +21,14 @@ type Options struct {
 	Memory memplan.Options
 	// DisableGraphs runs decode steps without CUDA graph capture.
 	DisableGraphs bool
-	// BatchPrefill prefills several sequences' chunks in one pass
-	// (engine.BatchPrefiller: prompts that arrive together share the weight
-	// reads). Off unless set here or by EnvBatchPrefill=1 until its GPU test
-	// (TestPrefillBatchMatchesSeparate) has run on a GPU; off, PrefillBatch
-	// answers engine.ErrNoBatchPrefill.
-	BatchPrefill bool
+	// SeparatePrefill prefills one sequence's chunk a pass: PrefillBatch
+	// answers engine.ErrNoBatchPrefill, so prompts that arrive together no
+	// longer share the weight reads (engine.BatchPrefiller). A measurement
+	// knob, also set by EnvBatchPrefill=0.
+	SeparatePrefill bool
 }
 
-// EnvBatchPrefill set to "1" turns Options.BatchPrefill on.
+// EnvBatchPrefill set to "0" turns batched prefill off (Options.SeparatePrefill).
 const EnvBatchPrefill = "KUBEINFER_GPU_BATCH_PREFILL"
 
 // EnvGPUMask set to "0" turns constrained decoding's masking on the GPU off
