@@ -126,6 +126,20 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	sampledRate := float64(*genTokens-1) / onDevice.Seconds()
 	fmt.Fprintf(e.stdout, "decode, sampled on the GPU: %d tokens in %s, %.1f tok/s (%.3f ms/token)\n", *genTokens-1,
 		onDevice.Round(time.Microsecond), sampledRate, 1e3/sampledRate)
+	// What a request with logprobs (top 5) costs a token: worked out on the GPU, or on the host from copied logits.
+	for _, onGPU := range []bool{true, false} {
+		d, err := benchLogprobs(ctx, gpu, prompt, *genTokens, onGPU)
+		if err != nil {
+			return err
+		}
+		where := "on the host (logits copied)"
+		if onGPU {
+			where = "on the GPU"
+		}
+		rate := float64(*genTokens-1) / d.Seconds()
+		fmt.Fprintf(e.stdout, "decode, top-%d logprobs %s: %.1f tok/s (%.3f ms/token, %.1f%% of sampled on the GPU)\n",
+			benchTopLogprobs, where, rate, 1e3/rate, 100*rate/sampledRate)
+	}
 	bw, err := gpu.MeasureBandwidth(1 << 30)
 	if err != nil {
 		return err
@@ -241,6 +255,42 @@ func benchBatch(ctx context.Context, b *cudabackend.Backend, prompt []int, gen, 
 // benchDeviceSampled decodes gen-1 tokens after a prefill of prompt with
 // greedy sampling on the GPU, and returns the decode time.
 func benchDeviceSampled(ctx context.Context, b *cudabackend.Backend, prompt []int, gen int) (time.Duration, error) {
+	return benchSteps(ctx, b, prompt, gen, func(in []engine.DecodeInput) (int, error) {
+		toks, err := b.DecodeSample(in, cudabackend.Sampling{})
+		if err != nil {
+			return 0, err
+		}
+		return toks[0], nil
+	})
+}
+
+// benchTopLogprobs is the alternatives a token the logprobs benchmark asks for (an eval harness's usual 5).
+const benchTopLogprobs = 5
+
+// benchLogprobs decodes gen tokens greedily with their logprobs, as the scheduler does for a request that wants
+// them: worked out on the GPU (DecodeSampledLogprobs), or from the logits copied to the host (engine.Logprobs).
+func benchLogprobs(ctx context.Context, b *cudabackend.Backend, prompt []int, gen int, onGPU bool) (time.Duration, error) {
+	return benchSteps(ctx, b, prompt, gen, func(in []engine.DecodeInput) (int, error) {
+		if onGPU {
+			picked, _, err := b.DecodeSampledLogprobs(in, []engine.RowSampling{{}}, benchTopLogprobs)
+			if err != nil {
+				return 0, err
+			}
+			return picked[0], nil
+		}
+		logits, err := b.Decode(in)
+		if err != nil {
+			return 0, err
+		}
+		tok := argmaxTok(logits[0]) // the host sampler's pick, then its logprobs
+		engine.Logprobs(logits[0], tok, benchTopLogprobs)
+		return tok, nil
+	})
+}
+
+// benchSteps prefills prompt in a new sequence, picks its first token on the GPU, then times gen-1 calls of
+// step, each given the last token and returning the next.
+func benchSteps(ctx context.Context, b *cudabackend.Backend, prompt []int, gen int, step func([]engine.DecodeInput) (int, error)) (time.Duration, error) {
 	seq, err := b.NewSequence(len(prompt) + gen)
 	if err != nil {
 		return 0, err
@@ -253,12 +303,13 @@ func benchDeviceSampled(ctx context.Context, b *cudabackend.Backend, prompt []in
 	if err != nil {
 		return 0, err
 	}
+	tok := toks[0]
 	t0 := time.Now()
 	for range gen - 1 {
 		if ctx.Err() != nil {
 			return 0, errors.New("interrupted")
 		}
-		if toks, err = b.DecodeSample([]engine.DecodeInput{{Seq: seq, Token: toks[0]}}, cudabackend.Sampling{}); err != nil {
+		if tok, err = step([]engine.DecodeInput{{Seq: seq, Token: tok}}); err != nil {
 			return 0, err
 		}
 	}

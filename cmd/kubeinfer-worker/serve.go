@@ -233,7 +233,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	tracker := load.NewTracker(narrator.OnModelLoading, nil)
 	m, err := load.Watch(ctx, tracker, c.LoadStallTimeout, stallCheckInterval(c.LoadStallTimeout), func() (*load.Model, error) {
 		return load.Load(load.Options{Path: c.Model, Family: family, Backend: c.newBackend(log), Log: log,
-			Plan: c.memoryPlan, Progress: tracker.Update, Prewarm: c.prewarm()})
+			Plan: c.memoryPlan, Progress: tracker.Update, Prewarm: c.prewarm(), WarmBatch: c.MaxConcurrent})
 	})
 	if err == nil {
 		logKVCache(log, m.Backend, c.KVCacheType)

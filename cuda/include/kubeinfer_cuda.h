@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 12
+#define KIC_ABI_VERSION 13
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -174,6 +174,16 @@ typedef struct kic_sampling {
 	uint64_t step;              /* mixed into the seed so each step draws anew; the row's place in the batch is not */
 } kic_sampling;
 
+/* The most alternatives kic_logprobs gives a row: the OpenAI API's top_logprobs limit (worker/engine.MaxTopLogprobs). */
+#define KIC_MAX_TOP_LOGPROBS 20
+
+/* One row's logprobs (kic_logprobs): log-softmax values of the row's logits. */
+typedef struct kic_logprob_row {
+	float chosen;                            /* at the token kic_sample picked; NaN where it picked none */
+	int32_t top_ids[KIC_MAX_TOP_LOGPROBS];   /* the top_n highest logits, best first, ties to the lower id */
+	float top_logprobs[KIC_MAX_TOP_LOGPROBS];
+} kic_logprob_row;
+
 typedef struct kic_model kic_model;
 
 /* ---- library and devices ---------------------------------------------- */
@@ -265,6 +275,11 @@ KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_sampling *pa
  * brings to the host only the rows that need their logits there (logprobs, penalties, constraints). Before or
  * after kic_sample; neither changes the logits. */
 KIC_API kic_status kic_logits(kic_model *m, int32_t count, const int32_t *rows, float *out);
+/* Works out on the device, for logit rows 0..rows of the last kic_forward, what the OpenAI API returns as logprobs:
+ * the log-softmax at the token the last kic_sample picked for the row and at the top_n (0..KIC_MAX_TOP_LOGPROBS)
+ * highest logits; out (host memory) gets rows entries of a few hundred bytes instead of the rows' logits. After
+ * kic_sample of at least that many rows, before the next kic_forward. */
+KIC_API kic_status kic_logprobs(kic_model *m, int32_t rows, int32_t top_n, kic_logprob_row *out);
 KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled);
 
 #ifdef __cplusplus

@@ -15,6 +15,7 @@
 #include "model.cuh"
 #include "norm.cuh"
 #include "rope.cuh"
+#include "logprobs.cuh"
 #include "sample.cuh"
 #include "softcap.cuh"
 #include "types.h"
@@ -831,6 +832,7 @@ extern "C" KIC_API kic_status kic_forward(kic_model *m, int32_t n, const int32_t
 	else
 		KIC_TRY(kic_tp_each(m, [&](kic_model *r) { return step(r, n, tokens, pos, seq, nseq, block_tables, flags, want_logits); }));
 	m->last_rows = hidden ? 0 : nrows; // no logits for kic_sample after a hidden pass
+	m->sampled_rows = 0;
 	if (!logits_out || nrows == 0) return KIC_OK; // kic_sample (or the next call) waits for the step
 	int64_t width = hidden ? (int64_t)c.embd : V;
 	KIC_CUDA(cudaSetDevice(m->ordinal));
@@ -868,6 +870,28 @@ extern "C" KIC_API kic_status kic_sample(kic_model *m, int32_t rows, const kic_s
 	KIC_CUDA(cudaMemcpyAsync(m->sampled_host, m->sampled_dev, sizeof(int32_t) * rows, cudaMemcpyDeviceToHost, m->stream));
 	KIC_CUDA(cudaStreamSynchronize(m->stream));
 	memcpy(tokens_out, m->sampled_host, sizeof(int32_t) * rows);
+	m->sampled_rows = rows;
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_logprobs(kic_model *m, int32_t rows, int32_t top_n, kic_logprob_row *out) {
+	if (!m || !out) return kic_set_error(KIC_ERR_INVALID, "kic_logprobs: null argument");
+	if (rows <= 0 || rows > m->sampled_rows)
+		return kic_set_error(KIC_ERR_INVALID, "kic_logprobs: %d rows but the last kic_sample picked %d", rows, m->sampled_rows);
+	if (top_n < 0 || top_n > KIC_MAX_TOP_LOGPROBS)
+		return kic_set_error(KIC_ERR_INVALID, "kic_logprobs: top_n %d (0 to %d)", top_n, KIC_MAX_TOP_LOGPROBS);
+	KIC_CUDA(cudaSetDevice(m->ordinal));
+	// The rows land in the attention partials (free between steps, as sampling's scratch) and come up through the
+	// pinned logits mirror, which holds far more than kic_logit_rows of them.
+	uint64_t bytes = sizeof(kic_logprob_row) * rows;
+	if (bytes > sizeof(float) * kic_attn_partials(rows, m->cfg.heads, m->cfg.head_dim))
+		return kic_set_error(KIC_ERR_UNSUPPORTED, "kic_logprobs: %d heads of dim %d leave too little scratch", m->cfg.heads,
+		                     m->cfg.head_dim);
+	kic_logprob_row *dev = reinterpret_cast<kic_logprob_row *>(m->partials);
+	KIC_TRY(launch_logprobs(m->logits, rows, (int)kic_vocab_out(&m->cfg), m->sampled_dev, top_n, dev, m->stream));
+	KIC_CUDA(cudaMemcpyAsync(m->logits_host, dev, bytes, cudaMemcpyDeviceToHost, m->stream));
+	KIC_CUDA(cudaStreamSynchronize(m->stream));
+	memcpy(out, m->logits_host, bytes);
 	return KIC_OK;
 }
 

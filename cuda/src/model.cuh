@@ -79,6 +79,7 @@ struct kic_model {
 
 	std::map<int, cudaGraphExec_t> graphs; // decode batch size -> captured step
 	int last_rows = 0;
+	int sampled_rows = 0; // rows the last kic_sample picked after the last forward (kic_logprobs reads their picks)
 	kic_profile prof; // KUBEINFER_CUDA_PROFILE=1 (profile.cuh)
 
 	// Tensor parallelism (kic_model_create_tp): this model is one rank's share (cfg.tp_rank of cfg.tp_ranks),

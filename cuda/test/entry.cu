@@ -20,6 +20,7 @@
 #include "norm.cuh"
 #include "rope.cuh"
 #include "quant.cuh"
+#include "logprobs.cuh"
 #include "sample.cuh"
 #include "softcap.cuh"
 #include "kic_test.h"
@@ -656,4 +657,14 @@ extern "C" KIC_API kic_status kic_test_sample(const float *logits, int32_t rows,
 	KIC_TRY(to_dev(scratch, nullptr, sizeof(float) * kic_sample_scratch_floats(rows)));
 	KIC_TRY(launch_sample(ld.as<float>(), rows, vocab, params, md.as<uint64_t>(), td.as<int32_t>(), scratch.as<float>(), 0));
 	return finish(tokens_out, td, sizeof(int32_t) * rows);
+}
+
+extern "C" KIC_API kic_status kic_test_logprobs(const float *logits, int32_t rows, int32_t vocab, const int32_t *tokens,
+                                                int32_t top_n, kic_logprob_row *out) {
+	dbuf ld, td, od;
+	KIC_TRY(to_dev(ld, logits, sizeof(float) * rows * vocab));
+	KIC_TRY(to_dev(td, tokens, sizeof(int32_t) * rows));
+	KIC_TRY(to_dev(od, nullptr, sizeof(kic_logprob_row) * rows));
+	KIC_TRY(launch_logprobs(ld.as<float>(), rows, vocab, td.as<int32_t>(), top_n, od.as<kic_logprob_row>(), 0));
+	return finish(out, od, sizeof(kic_logprob_row) * rows);
 }

@@ -1049,6 +1049,49 @@ static int irand(int n) { // uniform in [0, n)
 
 // Sampling with allowed-token masks (structured output): greedy against the host's masked argmax on rows that
 // cover the cases, and temperature, top-k and top-p draws that never leave the allowed tokens.
+// Logprobs on the device against a double reference: the log-softmax at the picked token and the top_n best, best
+// first with ties to the lower id (rows with tied logits, a NaN, a row without a pick), on a Llama-3-sized
+// vocabulary.
+static void test_logprobs(void) {
+	enum { ROWS = 4, TOP = 20 };
+	int vocab = 128256;
+	float *l = malloc(sizeof(float) * ROWS * vocab);
+	fill(l, (long)ROWS * vocab, 4);
+	l[1 * vocab + 7] = l[1 * vocab + 9] = l[1 * vocab + 3] = 9.f; // a three-way tie at the top: ids 3, 7, 9
+	l[2 * vocab + 100] = NAN;                                      // never among the best
+	int32_t toks[ROWS] = {5, 9, 77, -1};
+	kic_logprob_row got[ROWS];
+	CALL(kic_test_logprobs(l, ROWS, vocab, toks, TOP, got));
+	for (int r = 0; r < ROWS; r++) {
+		const float *row = l + (long)r * vocab;
+		double m = -INFINITY, sum = 0;
+		for (int j = 0; j < vocab; j++)
+			if (row[j] == row[j] && row[j] > m) m = row[j];
+		for (int j = 0; j < vocab; j++)
+			if (row[j] == row[j]) sum += exp((double)row[j] - m);
+		double lse = m + log(sum), worst = 0;
+		int ok = toks[r] < 0 ? got[r].chosen != got[r].chosen : fabs(got[r].chosen - (row[toks[r]] - lse)) < 1e-4;
+		int prev = -1;
+		for (int k = 0; k < TOP; k++) { // the best after the previous pick, by (logit desc, id asc)
+			int best = -1;
+			for (int j = 0; j < vocab; j++) {
+				if (row[j] != row[j]) continue;
+				if (prev >= 0 && !(row[j] < row[prev] || (row[j] == row[prev] && j > prev))) continue;
+				if (best < 0 || row[j] > row[best]) best = j;
+			}
+			double d = fabs(got[r].top_logprobs[k] - (row[best] - lse));
+			worst = d > worst ? d : worst;
+			ok &= got[r].top_ids[k] == best && d < 1e-4;
+			prev = best;
+		}
+		checks++;
+		failures += !ok;
+		printf("%s logprobs row %d: chosen %.5f, top %d, %d, %d ... (worst %.1e)\n", ok ? "ok  " : "FAIL", r, got[r].chosen,
+		       got[r].top_ids[0], got[r].top_ids[1], got[r].top_ids[2], worst);
+	}
+	free(l);
+}
+
 static void test_sample_masked(void) {
 	// A Llama-3-sized vocabulary less 23, so the last mask word is partial (41 of its bits are tokens).
 	enum { ROWS = 10 };
@@ -1527,6 +1570,7 @@ int main(void) {
 	}
 	test_sample();
 	test_sample_masked();
+	test_logprobs();
 	test_sample_rows();
 	run_benches("1");
 	printf("%d passed, %d failed\n", checks - failures, failures);

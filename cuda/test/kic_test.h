@@ -114,6 +114,9 @@ KIC_API kic_status kic_test_attention(int32_t kv_type, const float *q, const flo
  * bitmask, as kic_sample's. */
 KIC_API kic_status kic_test_sample(const float *logits, int32_t rows, int32_t vocab, const kic_sampling *params,
                                    const uint64_t *masks, int32_t *tokens_out);
+/* launch_logprobs over rows x vocab logits at tokens[i] (negative: none), the top_n best of each row. */
+KIC_API kic_status kic_test_logprobs(const float *logits, int32_t rows, int32_t vocab, const int32_t *tokens, int32_t top_n,
+                                     kic_logprob_row *out);
 
 #ifdef __cplusplus
 }

@@ -42,6 +42,8 @@ type Backend struct {
 	masksOnDevice bool
 	// batchPrefill: PrefillBatch runs (unless Options.SeparatePrefill or EnvBatchPrefill=0).
 	batchPrefill bool
+	// graphs: decode steps replay CUDA graphs (not Options.DisableGraphs; SetGraphs changes it).
+	graphs bool
 
 	kv *kvcache.Pool // the blocks of the library's KV pool, by index
 
@@ -96,7 +98,7 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 		}
 	}
 	b := &Backend{lib: l, m: m, h: m.Hyper, sp: sp, seqs: map[engine.SeqID]*cudaSeq{}, masksOnDevice: getenv(EnvGPUMask) != "0",
-		batchPrefill: !opts.SeparatePrefill && getenv(EnvBatchPrefill) != "0"}
+		batchPrefill: !opts.SeparatePrefill && getenv(EnvBatchPrefill) != "0", graphs: !opts.DisableGraphs}
 	infos := make([]DeviceInfo, n)
 	var smallest uint64
 	for r := range n {
@@ -724,11 +726,8 @@ func (b *Backend) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSampl
 		logits = make([][]float32, len(batch))
 	)
 	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
-		if _, err := b.forward(tok, pos, seq, len(tok), tables, 0, want, false); err != nil {
-			return err
-		}
 		start := len(out)
-		toks, err := b.sampleLast(len(tok), rows[start:start+len(tok)], nil)
+		toks, err := b.forwardSampled(tok, pos, seq, tables, want, rows[start:start+len(tok)])
 		if err != nil {
 			return err
 		}
@@ -756,6 +755,111 @@ func (b *Backend) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSampl
 		return nil
 	})
 	return out, logits, err
+}
+
+var _ engine.LogprobDecoder = (*Backend)(nil)
+
+// The library's bound on alternatives is the engine's (a negative array length otherwise).
+var (
+	_ [engine.MaxTopLogprobs - C.KIC_MAX_TOP_LOGPROBS]struct{}
+	_ [C.KIC_MAX_TOP_LOGPROBS - engine.MaxTopLogprobs]struct{}
+)
+
+// DecodeSampledLogprobs implements engine.LogprobDecoder: every row is picked on the GPU by rows[i], and its
+// logprobs (the pick's and the topN best) are worked out there (kic_logprobs), so a row brings up
+// 4 + 8 x topN bytes instead of its logits.
+func (b *Backend) DecodeSampledLogprobs(batch []engine.DecodeInput, rows []engine.RowSampling, topN int) ([]int, []engine.RowLogprobs, error) {
+	if len(rows) != len(batch) {
+		return nil, nil, fmt.Errorf("decode: %d sampling rows for a batch of %d", len(rows), len(batch))
+	}
+	if topN < 0 || topN > C.KIC_MAX_TOP_LOGPROBS {
+		return nil, nil, fmt.Errorf("decode: %d alternatives a token (0 to %d)", topN, C.KIC_MAX_TOP_LOGPROBS)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var (
+		out []int
+		lps = make([]engine.RowLogprobs, 0, len(batch))
+	)
+	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
+		start := len(out)
+		toks, err := b.forwardSampled(tok, pos, seq, tables, want, rows[start:start+len(tok)])
+		if err != nil {
+			return err
+		}
+		out = append(out, toks...)
+		cr := make([]C.kic_logprob_row, len(tok))
+		if err := b.lib.call("logprobs", func() C.kic_status {
+			return C.call_logprobs(b.lib.api, b.cm, C.int32_t(len(tok)), C.int32_t(topN), &cr[0])
+		}); err != nil {
+			return err
+		}
+		for _, r := range cr {
+			lp := engine.RowLogprobs{Chosen: float32(r.chosen), Top: make([]engine.IDLogprob, topN)}
+			for k := range lp.Top {
+				lp.Top[k] = engine.IDLogprob{ID: int(r.top_ids[k]), Logprob: float32(r.top_logprobs[k])}
+			}
+			lps = append(lps, lp)
+		}
+		return nil
+	})
+	return out, lps, err
+}
+
+var _ engine.Warmer = (*Backend)(nil)
+
+// Warmup implements engine.Warmer: with CUDA graphs on, a greedy decode step of each batch size from 1 to
+// maxBatch (at most LogitRows), so each size's graph is captured at load and not during a client's first
+// request of that size (~2 ms a size: on a freshly started worker 64 clients' 512-token prompts waited 416 ms
+// for their first token at the median, 291 ms once the worker had run). Sequence i takes part in the steps of
+// i + 1 sequences and more; a pool too small for them all warms fewer sizes.
+func (b *Backend) Warmup(maxBatch int) (int, error) {
+	n := min(maxBatch, b.sz.LogitRows())
+	bt := b.kv.BlockTokens()
+	for n > 0 && n*((n+bt)/bt)*b.kv.Groups() > b.kv.FreeBlocks() { // n sequences of up to n + 1 tokens, each group's
+		n /= 2
+	}
+	b.mu.Lock()
+	graphs := b.graphs
+	b.mu.Unlock()
+	if n <= 0 || !graphs {
+		return 0, nil
+	}
+	seqs := make([]engine.SeqID, n)
+	parts := make([]engine.PrefillPart, n)
+	for i := range seqs {
+		id, err := b.NewSequence(n + 1)
+		if err != nil {
+			return 0, err
+		}
+		defer b.FreeSequence(id)
+		seqs[i], parts[i] = id, engine.PrefillPart{Seq: id, Tokens: []int{0}}
+	}
+	if _, err := b.PrefillBatch(parts); err != nil {
+		for _, p := range parts {
+			if _, err := b.Prefill(p.Seq, p.Tokens, false); err != nil {
+				return 0, err
+			}
+		}
+	}
+	in := make([]engine.DecodeInput, n)
+	for k := 1; k <= n; k++ {
+		for i := range k {
+			in[i] = engine.DecodeInput{Seq: seqs[i], Token: 0}
+		}
+		if _, err := b.DecodeGreedy(in[:k]); err != nil {
+			return k - 1, fmt.Errorf("warm-up decode of %d sequences: %w", k, err)
+		}
+	}
+	return n, nil
+}
+
+// forwardSampled runs one part of a decode batch (b.decode's step) and picks its rows on the GPU by rows.
+func (b *Backend) forwardSampled(tok, pos, seq, tables []int32, want []uint8, rows []engine.RowSampling) ([]int, error) {
+	if _, err := b.forward(tok, pos, seq, len(tok), tables, 0, want, false); err != nil {
+		return nil, err
+	}
+	return b.sampleLast(len(tok), rows, nil)
 }
 
 // DecodeGreedy implements engine.GreedyDecoder: the argmax is taken on the GPU.
@@ -982,7 +1086,11 @@ func (b *Backend) SetGraphs(on bool) error {
 	if on {
 		v = 1
 	}
-	return b.lib.call("set graphs", func() C.kic_status { return C.call_set_graphs(b.lib.api, b.cm, v) })
+	if err := b.lib.call("set graphs", func() C.kic_status { return C.call_set_graphs(b.lib.api, b.cm, v) }); err != nil {
+		return err
+	}
+	b.graphs = on
+	return nil
 }
 
 // MeasureBandwidth times device-to-device copies of bytes (read + write

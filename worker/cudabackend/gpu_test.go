@@ -571,20 +571,7 @@ func TestDecodeMixedCopiesTheHostRows(t *testing.T) {
 	needGPU(t)
 	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 512}})
 	prompts := [][]int{{1, 5, 9}, {1, 17, 33, 44}, {1, 2}}
-	open := func() []engine.DecodeInput {
-		in := make([]engine.DecodeInput, len(prompts))
-		for i, p := range prompts {
-			s, err := gpu.NewSequence(16)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := gpu.Prefill(s, p, false); err != nil {
-				t.Fatal(err)
-			}
-			in[i] = engine.DecodeInput{Seq: s, Token: 7}
-		}
-		return in
-	}
+	open := func() []engine.DecodeInput { return prefilled(t, gpu, prompts) }
 	rows := []engine.RowSampling{{Temperature: 1, Seed: 9, Step: 1}, {}, {}}
 	want, err := gpu.Decode(open())
 	if err != nil {
@@ -606,6 +593,100 @@ func TestDecodeMixedCopiesTheHostRows(t *testing.T) {
 	}
 	if picked[0] != wantPicks[0] || picked[2] != wantPicks[2] {
 		t.Errorf("device rows picked %d, %d; DecodeSampled %d, %d", picked[0], picked[2], wantPicks[0], wantPicks[2])
+	}
+}
+
+// prefilled is a decode step's inputs (token 7) for new sequences of 16 tokens prefilled with prompts.
+func prefilled(t *testing.T, gpu *Backend, prompts [][]int) []engine.DecodeInput {
+	t.Helper()
+	in := make([]engine.DecodeInput, len(prompts))
+	for i, p := range prompts {
+		s, err := gpu.NewSequence(16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gpu.Prefill(s, p, false); err != nil {
+			t.Fatal(err)
+		}
+		in[i] = engine.DecodeInput{Seq: s, Token: 7}
+	}
+	return in
+}
+
+// TestLogprobsOnTheGPUMatchTheHost decodes the same step through DecodeSampledLogprobs and through Decode (the
+// logits to the host, engine.Logprobs there): the same picks as DecodeSampled, and the same logprobs, the
+// alternatives' ids exactly (the same logits) and their values to fp32 summation.
+func TestLogprobsOnTheGPUMatchTheHost(t *testing.T) {
+	needGPU(t)
+	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 512}})
+	prompts := [][]int{{1, 5, 9}, {1, 17, 33, 44}, {1, 2}}
+	open := func() []engine.DecodeInput { return prefilled(t, gpu, prompts) }
+	rows := []engine.RowSampling{{Temperature: 1, Seed: 9, Step: 1}, {}, {Temperature: 0.5, TopK: 3, Seed: 4, Step: 2}}
+	logits, err := gpu.Decode(open())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPicks, err := gpu.DecodeSampled(open(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const top = engine.MaxTopLogprobs
+	picked, lps, err := gpu.DecodeSampledLogprobs(open(), rows, top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(picked) != len(rows) || len(lps) != len(rows) {
+		t.Fatalf("%d picks, %d logprob rows for %d rows", len(picked), len(lps), len(rows))
+	}
+	for i := range rows {
+		if picked[i] != wantPicks[i] {
+			t.Errorf("row %d picked %d, DecodeSampled %d", i, picked[i], wantPicks[i])
+		}
+		want := engine.Logprobs(logits[i], picked[i], top)
+		if d := math.Abs(float64(lps[i].Chosen - want.Chosen)); d > 1e-4 {
+			t.Errorf("row %d: the pick's logprob %v, host %v", i, lps[i].Chosen, want.Chosen)
+		}
+		if len(lps[i].Top) != top {
+			t.Fatalf("row %d: %d alternatives, want %d", i, len(lps[i].Top), top)
+		}
+		for k, alt := range lps[i].Top {
+			if alt.ID != want.Top[k].ID || math.Abs(float64(alt.Logprob-want.Top[k].Logprob)) > 1e-4 {
+				t.Errorf("row %d alternative %d: %+v, host %+v", i, k, alt, want.Top[k])
+			}
+		}
+	}
+	if _, _, err := gpu.DecodeSampledLogprobs(open(), rows, top+1); err == nil {
+		t.Errorf("%d alternatives: no error", top+1)
+	}
+}
+
+// TestWarmupLeavesThePoolAsItFoundIt: Warmup runs a decode step of every batch size up to what it was asked (the
+// pool holds them), frees its sequences, and the steps after it give what a backend that never warmed up gives.
+func TestWarmupLeavesThePoolAsItFoundIt(t *testing.T) {
+	needGPU(t)
+	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 2048}})
+	cold := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 2048}})
+	free := gpu.KV().FreeBlocks()
+	n, err := gpu.Warmup(12)
+	if err != nil || n != 12 {
+		t.Fatalf("Warmup(12): %d batch sizes, %v", n, err)
+	}
+	if got := gpu.KV().FreeBlocks(); got != free {
+		t.Errorf("%d blocks free after the warm-up (cached ones count), %d before", got, free)
+	}
+	prompts := [][]int{{1, 5, 9}, {1, 17, 33, 44}, {1, 2}}
+	want, err := cold.Decode(prefilled(t, cold, prompts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := gpu.Decode(prefilled(t, gpu, prompts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if d := maxRelDiff(got[i], want[i]); d != 0 {
+			t.Errorf("row %d: logits after the warm-up differ from a cold backend's by %.3g", i, d)
+		}
 	}
 }
 

@@ -30,6 +30,7 @@ typedef struct kic_api {
 	kic_status (*forward)(kic_model *, int32_t, const int32_t *, const int32_t *, const int32_t *, int32_t, const int32_t *, int32_t, const uint8_t *, float *);
 	kic_status (*sample)(kic_model *, int32_t, const kic_sampling *, const uint64_t *, int32_t *);
 	kic_status (*logits)(kic_model *, int32_t, const int32_t *, float *);
+	kic_status (*logprobs)(kic_model *, int32_t, int32_t, kic_logprob_row *);
 	kic_status (*set_graphs)(kic_model *, int32_t);
 } kic_api;
 
@@ -63,6 +64,7 @@ static const char *kic_resolve(void *h, kic_api *api) {
 	SYM(forward, "kic_forward")
 	SYM(sample, "kic_sample")
 	SYM(logits, "kic_logits")
+	SYM(logprobs, "kic_logprobs")
 	SYM(set_graphs, "kic_set_graphs")
 #undef SYM
 	return NULL;
@@ -87,5 +89,6 @@ static kic_status call_nccl_version(kic_api *a, int32_t *version) { return a->nc
 static kic_status call_forward(kic_api *a, kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos, const int32_t *seq, int32_t nseq, const int32_t *block_tables, int32_t flags, const uint8_t *want_logits, float *logits_out) { return a->forward(m, n, tokens, pos, seq, nseq, block_tables, flags, want_logits, logits_out); }
 static kic_status call_sample(kic_api *a, kic_model *m, int32_t rows, const kic_sampling *params, const uint64_t *masks, int32_t *tokens_out) { return a->sample(m, rows, params, masks, tokens_out); }
 static kic_status call_logits(kic_api *a, kic_model *m, int32_t count, const int32_t *rows, float *out) { return a->logits(m, count, rows, out); }
+static kic_status call_logprobs(kic_api *a, kic_model *m, int32_t rows, int32_t top_n, kic_logprob_row *out) { return a->logprobs(m, rows, top_n, out); }
 static kic_status call_set_graphs(kic_api *a, kic_model *m, int32_t enabled) { return a->set_graphs(m, enabled); }
 #endif

@@ -49,6 +49,14 @@ func (b *Backend) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSampl
 	return nil, nil, errNoCgo
 }
 
+// DecodeSampledLogprobs needs cgo.
+func (b *Backend) DecodeSampledLogprobs(batch []engine.DecodeInput, rows []engine.RowSampling, topN int) ([]int, []engine.RowLogprobs, error) {
+	return nil, nil, errNoCgo
+}
+
+// Warmup needs cgo.
+func (b *Backend) Warmup(maxBatch int) (int, error) { return 0, errNoCgo }
+
 // SampleLast needs cgo.
 func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) { return nil, errNoCgo }
 

@@ -76,6 +76,26 @@ type MixedDecoder interface {
 	DecodeMixed(batch []DecodeInput, rows []RowSampling, host []bool) (picked []int, logits [][]float32, err error)
 }
 
+// LogprobDecoder is a SamplingDecoder that also works out, where the logits
+// are, what the OpenAI API returns as logprobs: DecodeSampledLogprobs is
+// DecodeSampled that gives, for every row, the log-softmax of its logits at
+// the token it picked and the topN most likely tokens (topN <= MaxTopLogprobs),
+// as Logprobs computes them on the host, so a request with logprobs costs a
+// few hundred bytes a step instead of a vocabulary-sized row of logits and a
+// pass over it on the host.
+type LogprobDecoder interface {
+	SamplingDecoder
+	DecodeSampledLogprobs(batch []DecodeInput, rows []RowSampling, topN int) (picked []int, lps []RowLogprobs, err error)
+}
+
+// Warmer is a Backend that prepares at load what its first decode steps of
+// each batch size would otherwise prepare while clients wait (the CUDA engine
+// captures a graph a batch size): Warmup runs decode steps of 1 to maxBatch
+// sequences of its own and frees them. It returns the batch sizes it warmed.
+type Warmer interface {
+	Warmup(maxBatch int) (int, error)
+}
+
 // BatchPrefiller is a Backend that prefills chunks of several sequences in
 // one pass over the weights, so prompts that arrive together share each weight
 // read instead of taking a pass each. PrefillBatch is Prefill for every part

@@ -58,6 +58,10 @@ type Options struct {
 	// called: the CUDA serve path starts the driver's context there, which
 	// otherwise sits on the load's critical path. Its errors resurface in Backend.
 	Prewarm func()
+	// WarmBatch is the most sequences one decode step will hold (the server's
+	// concurrency): a backend that prepares each batch size (engine.Warmer)
+	// runs its steps of 1 to WarmBatch sequences after the self-check. 0 skips it.
+	WarmBatch int
 }
 
 // Load reads the model, builds its tokenizer, chat template and backend. The
@@ -120,7 +124,27 @@ func Load(o Options) (*Model, error) {
 		m.Close()
 		return nil, err
 	}
+	warmup(b, o.WarmBatch, o.Log)
 	return &Model{Backend: b, Tokenizer: t.tok, Template: t.tpl, LoadTime: time.Since(start), Plan: plan, file: m}, nil
+}
+
+// warmup runs b's warm-up (engine.Warmer) for up to maxBatch sequences. A
+// failure is logged, not returned: the batch sizes it missed still run, and
+// prepare themselves on their first step.
+func warmup(b engine.Backend, maxBatch int, log logr.Logger) {
+	w, ok := b.(engine.Warmer)
+	if !ok || maxBatch <= 0 {
+		return
+	}
+	start := time.Now()
+	n, err := w.Warmup(maxBatch)
+	if err != nil {
+		log.Error(err, "decode warm-up failed; the batch sizes it missed prepare on their first step", "warmed", n)
+		return
+	}
+	if n > 0 {
+		log.Info("warmed up the decode steps", "batchSizes", n, "took", time.Since(start).Round(time.Millisecond))
+	}
 }
 
 // SelfCheck runs a short prompt and one decode step through b and checks that

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"errors"
 	"math"
 	"path/filepath"
 	"strings"
@@ -78,5 +79,51 @@ func TestLoadSelfCheckRejectsNonFiniteLogits(t *testing.T) {
 				t.Fatalf("err = %v, want the self-check's non-finite logit", err)
 			}
 		})
+	}
+}
+
+// warmingCPU is the CPU engine with engine.Warmer on top: it records the batch it was asked to warm, and fails
+// when told to.
+type warmingCPU struct {
+	*engine.CPU
+	asked int
+	fail  bool
+}
+
+func (w *warmingCPU) Warmup(maxBatch int) (int, error) {
+	w.asked = maxBatch
+	if w.fail {
+		return 3, errors.New("no graphs today")
+	}
+	return maxBatch, nil
+}
+
+// A backend that warms up is asked to, for the server's concurrency, after the self-check; a warm-up that fails
+// still loads the model (its batch sizes prepare on their first step), and WarmBatch 0 skips it.
+func TestLoadWarmsUpTheBackend(t *testing.T) {
+	modelPath := filepath.Join(t.TempDir(), "tiny.gguf")
+	cfg := modeltest.Small("gpt2")
+	cfg.Vocab = 320
+	if err := modeltest.WriteFile(modelPath, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		batch, want int
+		fail        bool
+	}{{64, 64, false}, {8, 8, true}, {0, 0, false}} {
+		var w *warmingCPU
+		m, err := Load(Options{Path: modelPath, Log: testr.New(t), WarmBatch: tc.batch,
+			Backend: func(m *model.Model) (engine.Backend, error) {
+				cpu, err := engine.NewCPU(m, engine.CPUOptions{})
+				w = &warmingCPU{CPU: cpu, fail: tc.fail}
+				return w, err
+			}})
+		if err != nil {
+			t.Fatalf("WarmBatch %d (warm-up fails: %v): %v", tc.batch, tc.fail, err)
+		}
+		m.Close()
+		if w.asked != tc.want {
+			t.Errorf("WarmBatch %d: warm-up asked for %d sequences, want %d", tc.batch, w.asked, tc.want)
+		}
 	}
 }

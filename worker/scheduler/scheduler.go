@@ -19,10 +19,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -231,11 +229,12 @@ type running struct {
 	filled  int // tokens of history whose keys and values the sequence holds
 	text    *engine.TextTracker
 	logits  []float32
-	picked  int   // the next token when the backend chose it (GreedyDecoder, SamplingDecoder)
-	hasPick bool  // picked is set (logits are nil)
-	drawn   int   // the sampler's draw from logits, made ahead by drawAhead
-	hasDraw bool  // drawn is set
-	maskErr error // the constraint's Allowed failed for the step the backend picked (MaskedDecoder)
+	picked  int                 // the next token when the backend chose it (GreedyDecoder, SamplingDecoder)
+	hasPick bool                // picked is set (logits are nil)
+	lp      *engine.RowLogprobs // picked's logprobs, worked out where the logits are (LogprobDecoder)
+	drawn   int                 // the sampler's draw from logits, made ahead by drawAhead
+	hasDraw bool                // drawn is set
+	maskErr error               // the constraint's Allowed failed for the step the backend picked (MaskedDecoder)
 	gen     []int
 	step    int
 }
@@ -757,7 +756,7 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 	for i, r := range next {
 		batch[i] = engine.DecodeInput{Seq: r.seq, Token: r.history[len(r.history)-1]}
 	}
-	logits, picked, err := s.decode(next, batch)
+	logits, picked, lps, err := s.decode(next, batch)
 	if err != nil {
 		run = slices.DeleteFunc(run, func(r *running) bool { return slices.Contains(next, r) })
 	}
@@ -784,10 +783,14 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 	}
 	for i, r := range next {
 		r.filled = len(r.history)
+		r.lp = nil
 		if logits != nil && logits[i] != nil {
 			r.logits, r.hasPick = logits[i], false
 		} else {
 			r.logits, r.picked, r.hasPick = nil, picked[i], true
+			if lps != nil && r.h.req.Logprobs {
+				r.lp = &lps[i]
+			}
 		}
 	}
 	return run, pre
@@ -804,15 +807,28 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 // host, where sample draws and masks: those rows' logits only when the backend
 // is a MixedDecoder, the whole batch's otherwise. A row has its logits or
 // its pick: decode's results hold a non-nil logits row or a picked token.
-func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]float32, []int, error) {
+// Rows that want logprobs but could otherwise be drawn where the logits are
+// get them there from a LogprobDecoder (lps, by row), when no row of the
+// batch needs its logits on the host for anything else.
+func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) (logits [][]float32, picked []int, lps []engine.RowLogprobs, err error) {
 	if allGreedy(run) {
 		if md, ok := s.b.(engine.MaskedDecoder); ok && md.MasksOnDevice() {
 			picked, err := md.DecodeGreedyMasked(batch, func() [][]uint64 { return masks(run) })
-			return nil, picked, err
+			return nil, picked, nil, err
 		}
 		if gd, ok := s.b.(engine.GreedyDecoder); ok && !slices.ContainsFunc(run, constrained) {
 			picked, err := gd.DecodeGreedy(batch)
-			return nil, picked, err
+			return nil, picked, nil, err
+		}
+	}
+	if ld, ok := s.b.(engine.LogprobDecoder); ok && !slices.ContainsFunc(run, hostOnly) {
+		if topN, want := topLogprobs(run); want {
+			rows := make([]engine.RowSampling, len(run))
+			for i, r := range run {
+				rows[i] = r.h.req.Sampling.Row(r.step)
+			}
+			picked, lps, err := ld.DecodeSampledLogprobs(batch, rows, topN)
+			return nil, picked, lps, err
 		}
 	}
 	// Each row's sampling on the device; a row drawn on the host keeps the zero value (greedy), its pick unused.
@@ -827,21 +843,34 @@ func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) ([][]floa
 	}
 	if sd, ok := s.b.(engine.SamplingDecoder); ok && !anyHost {
 		picked, err := sd.DecodeSampled(batch, rows)
-		return nil, picked, err
+		return nil, picked, nil, err
 	}
 	if md, ok := s.b.(engine.MixedDecoder); ok && anyDevice {
 		picked, logits, err := md.DecodeMixed(batch, rows, host)
-		return logits, picked, err
+		return logits, picked, nil, err
 	}
-	logits, err := s.b.Decode(batch)
-	return logits, nil, err
+	logits, err = s.b.Decode(batch)
+	return logits, nil, nil, err
 }
 
 // needsLogits says whether r's next token needs its logits on the host: for
 // logprobs, a constraint's mask, or sampling parameters a SamplingDecoder
 // does not apply.
-func needsLogits(r *running) bool {
-	return r.h.req.Logprobs || constrained(r) || !r.h.req.Sampling.OnDevice()
+func needsLogits(r *running) bool { return r.h.req.Logprobs || hostOnly(r) }
+
+// hostOnly says whether r's next token needs its logits on the host for
+// more than logprobs, which a LogprobDecoder works out where the logits are.
+func hostOnly(r *running) bool { return constrained(r) || !r.h.req.Sampling.OnDevice() }
+
+// topLogprobs is the most alternatives a request of run wants, and whether
+// any wants logprobs at all.
+func topLogprobs(run []*running) (n int, want bool) {
+	for _, r := range run {
+		if r.h.req.Logprobs {
+			n, want = max(n, r.h.req.TopLogprobs), true
+		}
+	}
+	return n, want
 }
 
 // drawAhead samples, all at once over the host's cores, the next token of
@@ -963,6 +992,7 @@ func (s *Scheduler) sample(r *running) (bool, Result) {
 	ev := Event{Token: tok}
 	if req.Logprobs {
 		ev.Logprob, ev.Top = s.logprobs(r, tok, req.TopLogprobs)
+		r.lp = nil
 	}
 	r.history = append(r.history, tok)
 	r.gen = append(r.gen, tok)
@@ -998,41 +1028,21 @@ func (s *Scheduler) final(r *running, finish engine.FinishReason, stop string) R
 // logprobs returns the log-softmax of the model's logits (before
 // temperature and penalties, as OpenAI reports them) for tok and the top n.
 func (s *Scheduler) logprobs(r *running, tok, n int) (*TokenLogprob, []TokenLogprob) {
-	logits := r.logits
-	m := float32(math.Inf(-1))
-	for _, l := range logits {
-		m = max(m, l)
+	var lps engine.RowLogprobs
+	if r.lp != nil { // worked out where the logits are, for the n most any request of the step wanted
+		lps = *r.lp
+		lps.Top = lps.Top[:min(n, len(lps.Top))]
+	} else {
+		lps = engine.Logprobs(r.logits, tok, n)
 	}
-	var sum float64
-	for _, l := range logits {
-		sum += math.Exp(float64(l - m))
-	}
-	lse := float64(m) + math.Log(sum)
 	prev := r.history[len(r.history)-1]
-	lp := func(id int) TokenLogprob {
-		return TokenLogprob{Token: id, Text: tokenText(s.d, prev, id), Logprob: float32(float64(logits[id]) - lse)}
-	}
-	chosen := lp(tok)
+	chosen := TokenLogprob{Token: tok, Text: tokenText(s.d, prev, tok), Logprob: lps.Chosen}
 	if n <= 0 {
 		return &chosen, nil
 	}
-	// Keep the n best, best first; ties go to the lower id.
-	best := make([]int, 0, n+1)
-	for id, l := range logits {
-		if len(best) == n && l <= logits[best[n-1]] {
-			continue
-		}
-		i := sort.Search(len(best), func(i int) bool { return logits[best[i]] < l })
-		best = append(best, 0)
-		copy(best[i+1:], best[i:])
-		best[i] = id
-		if len(best) > n {
-			best = best[:n]
-		}
-	}
-	top := make([]TokenLogprob, len(best))
-	for i, id := range best {
-		top[i] = lp(id)
+	top := make([]TokenLogprob, len(lps.Top))
+	for i, t := range lps.Top {
+		top[i] = TokenLogprob{Token: t.ID, Text: tokenText(s.d, prev, t.ID), Logprob: t.Logprob}
 	}
 	return &chosen, top
 }

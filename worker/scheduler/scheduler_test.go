@@ -1550,3 +1550,128 @@ func TestMixedBatchesCopyOnlyTheHostRows(t *testing.T) {
 			g.hostRows, g.deviceRows, 2*(n-1))
 	}
 }
+
+// logprobCPU is mixedCPU with engine.LogprobDecoder on top: every row drawn as sampledCPU draws it, with its
+// logprobs worked out from the same logits (engine.Logprobs), as the CUDA backend does on the GPU.
+type logprobCPU struct {
+	mixedCPU
+	logprobSteps, widestTop int
+}
+
+func (g *logprobCPU) DecodeSampledLogprobs(batch []engine.DecodeInput, rows []engine.RowSampling, topN int) ([]int, []engine.RowLogprobs, error) {
+	if len(rows) != len(batch) || topN > engine.MaxTopLogprobs {
+		return nil, nil, fmt.Errorf("%d rows for a batch of %d, %d alternatives", len(rows), len(batch), topN)
+	}
+	logits, err := g.CPU.Decode(batch)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.mu.Lock()
+	g.logprobSteps++
+	g.widest, g.widestTop = max(g.widest, len(batch)), max(g.widestTop, topN)
+	g.mu.Unlock()
+	picked, lps := make([]int, len(batch)), make([]engine.RowLogprobs, len(batch))
+	for i, r := range rows {
+		picked[i] = g.draw(logits[i], r)
+		lps[i] = engine.Logprobs(logits[i], picked[i], topN)
+	}
+	return picked, lps, nil
+}
+
+// Requests with logprobs whose tokens can be drawn where the logits are get their logprobs from there too: greedy
+// ones the same tokens and logprobs as the host works out (a MixedDecoder copying their rows), each request its own
+// number of alternatives though the step asked for the most of the batch's; a request that needs its logits on the
+// host for more (min-p) sends its batch back to DecodeMixed.
+func TestLogprobsComeFromTheDevice(t *testing.T) {
+	cpu, tok := load(t)
+	host := &mixedCPU{sampledCPU: sampledCPU{greedyCPU: greedyCPU{CPU: cpu}, steps: map[uint64][]uint64{}}}
+	dev := &logprobCPU{mixedCPU: mixedCPU{sampledCPU: sampledCPU{greedyCPU: greedyCPU{CPU: cpu}, steps: map[uint64][]uint64{}}}}
+	prompt := tok.Encode("logprobs where the logits are", true)
+	const n = 8
+	reqs := []Request{
+		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Logprobs: true, TopLogprobs: 2, Sampling: engine.SamplingParams{Temperature: 0.9, Seed: 31}},
+		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Logprobs: true, TopLogprobs: 5},
+		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Logprobs: true},
+		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: engine.SamplingParams{Temperature: 0.7, Seed: 32}},
+	}
+	run := func(b engine.Backend, rs []Request) [][]Event {
+		t.Helper()
+		s := New(b, tok, Config{MaxConcurrent: 8, MaxQueue: 16})
+		defer s.Drain(context.Background())
+		var hs []*Handle
+		for _, r := range rs {
+			h, err := s.Submit(context.Background(), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs = append(hs, h)
+		}
+		var out [][]Event
+		for _, h := range hs {
+			evs, res := collect(t, h)
+			if res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			out = append(out, evs)
+		}
+		return out
+	}
+	want, got := run(host, reqs), run(dev, reqs)
+	if dev.logprobSteps == 0 || dev.mixedSteps != 0 || dev.logitsSteps != 0 || dev.widestTop != 5 {
+		t.Fatalf("%d DecodeSampledLogprobs steps (most alternatives %d), %d DecodeMixed, %d Decode; want only the first, 5",
+			dev.logprobSteps, dev.widestTop, dev.mixedSteps, dev.logitsSteps)
+	}
+	for i := range reqs {
+		if !reqs[i].Sampling.Greedy() { // drawn by the device's own random stream, not the host sampler's
+			for k, ev := range got[i] {
+				if ev.Token >= 0 && reqs[i].Logprobs && (ev.Logprob == nil || len(ev.Top) != reqs[i].TopLogprobs ||
+					ev.Top[0].Logprob < ev.Top[len(ev.Top)-1].Logprob || ev.Logprob.Logprob > ev.Top[0].Logprob) {
+					t.Errorf("request %d event %d: logprob %v, alternatives %+v", i, k, ev.Logprob, ev.Top)
+				}
+			}
+			continue
+		}
+		if fmt.Sprint(eventTokens(got[i])) != fmt.Sprint(eventTokens(want[i])) {
+			t.Fatalf("request %d: tokens %v from the device's logprobs path, %v from the host's", i, eventTokens(got[i]), eventTokens(want[i]))
+		}
+		for k, ev := range got[i] {
+			w := want[i][k]
+			if (ev.Logprob == nil) != (w.Logprob == nil) || len(ev.Top) != len(w.Top) || len(ev.Top) != reqs[i].TopLogprobs*btoi(reqs[i].Logprobs && ev.Token >= 0) {
+				t.Fatalf("request %d event %d: logprob %v top %d, host %v top %d", i, k, ev.Logprob, len(ev.Top), w.Logprob, len(w.Top))
+			}
+			if ev.Logprob != nil && (ev.Logprob.Logprob != w.Logprob.Logprob || ev.Logprob.Text != w.Logprob.Text) {
+				t.Errorf("request %d event %d: logprob %+v, host %+v", i, k, *ev.Logprob, *w.Logprob)
+			}
+			for j := range ev.Top {
+				if ev.Top[j] != w.Top[j] {
+					t.Errorf("request %d event %d alternative %d: %+v, host %+v", i, k, j, ev.Top[j], w.Top[j])
+				}
+			}
+		}
+	}
+
+	// A min-p request among them needs its row's logits on the host: those steps copy the logits rows (DecodeMixed:
+	// the plain sampled request is still drawn where the logits are).
+	minp := Request{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: engine.SamplingParams{Temperature: 0.9, MinP: 0.05, Seed: 33}}
+	run(dev, []Request{reqs[0], minp, reqs[3]})
+	if dev.mixedSteps == 0 {
+		t.Errorf("a batch with a min-p request: %d DecodeMixed steps, %d Decode; want DecodeMixed", dev.mixedSteps, dev.logitsSteps)
+	}
+}
+
+func eventTokens(evs []Event) []int {
+	var toks []int
+	for _, ev := range evs {
+		if ev.Token >= 0 {
+			toks = append(toks, ev.Token)
+		}
+	}
+	return toks
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

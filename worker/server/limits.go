@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kubeinfer/kubeinfer/worker/engine"
 	"github.com/kubeinfer/kubeinfer/worker/tokenizer"
 )
 
@@ -55,7 +56,7 @@ const (
 	// OpenAI's bounds: stop sequences per request, alternatives per token
 	// (top_logprobs of chat, logprobs of completions).
 	maxStopSequences         = 4
-	maxTopLogprobs           = 20
+	maxTopLogprobs           = engine.MaxTopLogprobs
 	maxCompletionTopLogprobs = 5
 
 	// maxParallelToolCalls bounds the calls of one constrained turn, so a
