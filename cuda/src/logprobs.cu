@@ -5,6 +5,7 @@
 // One block a row: the max, the sum of exponentials (so the log-sum-exp), then top_n rounds, each a block-wide
 // argmax over the tokens that come after the last pick in the order (logit descending, id ascending); a row is
 // 512 KB for a 128k vocabulary, so the rounds read it from L2. NaN logits compare false everywhere: never picked.
+// The order of a thread's visits does not matter: ties are settled by id.
 constexpr int kLogprobThreads = 1024;
 
 // better says whether (v, i) comes before (bv, bi): a higher logit, or the same and a lower id.
@@ -31,7 +32,26 @@ __device__ __forceinline__ void block_best(float &v, int &i) {
 	}
 }
 
-__global__ void __launch_bounds__(kLogprobThreads)
+// scan calls f(v, t) for each token t of the row a thread visits, with kScanBatch of its loads in flight: one at a
+// time, each waits an L2 round trip before the next goes out, ~125 in series a pass over a 128k vocabulary.
+constexpr int kScanBatch = 8;
+template <typename F> __device__ __forceinline__ void scan(const float *l, int vocab, F f) {
+	for (int t0 = threadIdx.x; t0 < vocab; t0 += kScanBatch * blockDim.x) {
+		float v[kScanBatch];
+#pragma unroll
+		for (int u = 0; u < kScanBatch; u++) {
+			int t = t0 + u * blockDim.x;
+			v[u] = t < vocab ? l[t] : 0.f;
+		}
+#pragma unroll
+		for (int u = 0; u < kScanBatch; u++) {
+			int t = t0 + u * blockDim.x;
+			if (t < vocab) f(v[u], t);
+		}
+	}
+}
+
+__global__ void __launch_bounds__(kLogprobThreads, 1)
 logprobs_kernel(const float *logits, int vocab, const int32_t *tokens, int top_n, kic_logprob_row *out) {
 	const float *l = logits + (int64_t)blockIdx.x * vocab;
 	kic_logprob_row *o = out + blockIdx.x;
@@ -39,12 +59,13 @@ logprobs_kernel(const float *logits, int vocab, const int32_t *tokens, int top_n
 	pdl_launch_dependents();
 	float bv = -INFINITY;
 	int bi = INT_MAX;
-	for (int t = threadIdx.x; t < vocab; t += blockDim.x)
-		if (better(l[t], t, bv, bi)) bv = l[t], bi = t;
+	scan(l, vocab, [&](float v, int t) {
+		if (better(v, t, bv, bi)) bv = v, bi = t;
+	});
 	block_best(bv, bi);
 	__shared__ float scratch[32];
 	float m = bv, sum = 0.f;
-	for (int t = threadIdx.x; t < vocab; t += blockDim.x) sum += expf(l[t] - m);
+	scan(l, vocab, [&](float v, int) { sum += expf(v - m); });
 	float lse = m + logf(block_sum(sum, scratch));
 	if (threadIdx.x == 0) {
 		int tok = tokens[blockIdx.x];
@@ -56,11 +77,10 @@ logprobs_kernel(const float *logits, int vocab, const int32_t *tokens, int top_n
 			float pv = bv;
 			int pi = bi;
 			bv = -INFINITY, bi = INT_MAX;
-			for (int t = threadIdx.x; t < vocab; t += blockDim.x) {
-				float v = l[t];
+			scan(l, vocab, [&](float v, int t) {
 				bool after = v < pv || (v == pv && t > pi);
 				if (after && better(v, t, bv, bi)) bv = v, bi = t;
-			}
+			});
 			block_best(bv, bi);
 		}
 		if (threadIdx.x == 0) {

@@ -579,7 +579,7 @@ func (s *Scheduler) start(r *running, run []*running) []*running {
 		return run
 	}
 	r.seq, r.hasSeq, r.filled = seq, true, cached
-	r.logits, r.hasPick = nil, false
+	r.logits, r.hasPick, r.lp = nil, false, nil
 	return append(run, r)
 }
 
@@ -671,7 +671,7 @@ func (s *Scheduler) preempted(pre []*running, r *running) []*running {
 		s.b.FreeSequence(r.seq)
 		r.hasSeq = false
 	}
-	r.logits, r.hasPick, r.filled = nil, false, 0
+	r.logits, r.hasPick, r.lp, r.filled = nil, false, nil, 0
 	s.mu.Lock()
 	s.nPreempted++
 	s.preemptions++
