@@ -163,6 +163,17 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "decode, batch %d, sampled on the GPU (KV %s): %.3f ms/step, %.1f tok/s; weights %.1f MiB + KV %.1f MiB a step = %.1f%% of %.1f GB/s\n",
 			*batch, kt.Or(kvcache.F16), 1e3*step.Seconds(), float64(*batch)/step.Seconds(), float64(wb)/(1<<20), kvBytes/(1<<20),
 			100*(float64(wb)+kvBytes)/step.Seconds()/bw, bw/1e9)
+		// The other side of the step's roofline: its arithmetic against the tensor cores' peak.
+		info := gpu.DeviceInfo()
+		if peak := publishedBF16TFLOPS(info.Name); peak > 0 {
+			flops := stepFLOPs(m, *batch, len(prompt)+*genTokens/2)
+			memT, flopT := (float64(wb)+kvBytes)/bw, flops/(peak*1e12)
+			roof := max(memT, flopT)
+			fmt.Fprintf(e.stdout, "decode, batch %d: %.1f GFLOP a step = %.1f%% of %s's %.0f TFLOP/s bf16 dense peak (published; the "+
+				"hi/lo split runs the matmuls twice); step roofline max(bytes %.3f ms, FLOPs %.3f ms) = %.3f ms, the step %.1fx it\n",
+				*batch, flops/1e9, 100*flops/step.Seconds()/(peak*1e12), info.Name, peak, 1e3*memT, 1e3*flopT, 1e3*roof,
+				step.Seconds()/roof)
+		}
 	}
 	for _, n := range ctxLens {
 		if n+*genTokens > m.Hyper.ContextLength {
@@ -187,6 +198,27 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			rate(sampled), 100*perToken*rate(sampled)/bw, float64(wb)/(1<<20), kv/(1<<20), bw/1e9)
 	}
 	return nil
+}
+
+// stepFLOPs is a decode step's arithmetic for batch sequences at context ctx: each token's matmuls (2 FLOPs a
+// weight) and its attention (q.k and p.v: 4 FLOPs a head dimension a key, every layer).
+func stepFLOPs(m *model.Model, batch, ctx int) float64 {
+	h := m.Hyper
+	attn := 4 * float64(h.Heads) * float64(h.HeadDim) * float64(ctx) * float64(h.Blocks)
+	return float64(batch) * (2*float64(m.MatmulParams()) + attn)
+}
+
+// publishedBF16TFLOPS is the dense bf16 tensor-core peak NVIDIA publishes for a GPU of that name (0: not known).
+func publishedBF16TFLOPS(name string) float64 {
+	for _, p := range []struct {
+		match  string
+		tflops float64
+	}{{"H200", 989.4}, {"H100 80GB HBM3", 989.4}, {"H100 SXM", 989.4}, {"H100 NVL", 835.6}, {"H100 PCIe", 756.5}, {"A100", 312}} {
+		if strings.Contains(name, p.match) {
+			return p.tflops
+		}
+	}
+	return 0
 }
 
 // benchPrompt is n token ids spread over the vocabulary: what the weights are does not matter to speed.

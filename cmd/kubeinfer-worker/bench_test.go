@@ -1,9 +1,11 @@
 package main
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/kubeinfer/kubeinfer/worker/gguf"
+	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 )
 
@@ -64,6 +66,32 @@ func TestParseContexts(t *testing.T) {
 	for _, bad := range []string{"0", "12,x", "-5", "1,,2"} {
 		if _, err := parseContexts(bad); err == nil {
 			t.Errorf("parseContexts(%q) accepted", bad)
+		}
+	}
+}
+
+// The batched step's FLOPs: 2 a matmul weight and 4 a head dimension a key of context, a token; the published
+// peaks are looked up by the names the driver gives.
+func TestStepFLOPsAndPeaks(t *testing.T) {
+	cfg := modeltest.Small("llama")
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	if err := modeltest.WriteFile(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	h := m.Hyper
+	want := 3 * (2*float64(m.MatmulParams()) + 4*float64(h.Heads*h.HeadDim*100*h.Blocks))
+	if got := stepFLOPs(m, 3, 100); got != want {
+		t.Errorf("stepFLOPs(3 tokens, 100 keys) = %g, want %g", got, want)
+	}
+	for name, want := range map[string]float64{"NVIDIA H200": 989.4, "NVIDIA H100 80GB HBM3": 989.4, "NVIDIA H100 PCIe": 756.5,
+		"NVIDIA A100-SXM4-80GB": 312, "NVIDIA GeForce RTX 4090": 0} {
+		if got := publishedBF16TFLOPS(name); got != want {
+			t.Errorf("%s: %v TFLOP/s, want %v", name, got, want)
 		}
 	}
 }

@@ -44,6 +44,8 @@ type Backend struct {
 	batchPrefill bool
 	// graphs: decode steps replay CUDA graphs (not Options.DisableGraphs; SetGraphs changes it).
 	graphs bool
+	// info is rank 0's GPU, as Open found it.
+	info DeviceInfo
 
 	kv *kvcache.Pool // the blocks of the library's KV pool, by index
 
@@ -114,6 +116,7 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 			smallest = infos[r].TotalBytes
 		}
 	}
+	b.info = infos[0]
 	// The same pure function inspect and the operator use, given the GPUs' size: the plan of the GPU
 	// that needs most, and a KV pool every GPU holds its part of.
 	if b.plan, b.mem, err = memplan.ForDevice(m, opts.Memory, smallest, b.Device()); err != nil {
@@ -445,6 +448,9 @@ func (b *Backend) Device() string {
 	}
 	return strings.Join(names, ",")
 }
+
+// DeviceInfo is rank 0's GPU as the backend found it at Open.
+func (b *Backend) DeviceInfo() DeviceInfo { return b.info }
 
 // GPUs is the number of GPUs the model is split over.
 func (b *Backend) GPUs() int { return len(b.ordinals) }

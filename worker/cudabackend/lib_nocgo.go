@@ -54,6 +54,9 @@ func (b *Backend) DecodeSampledLogprobs(batch []engine.DecodeInput, rows []engin
 	return nil, nil, errNoCgo
 }
 
+// DeviceInfo needs cgo.
+func (b *Backend) DeviceInfo() DeviceInfo { return DeviceInfo{} }
+
 // Warmup needs cgo.
 func (b *Backend) Warmup(maxBatch int) (int, error) { return 0, errNoCgo }
 

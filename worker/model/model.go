@@ -142,6 +142,28 @@ func (m *Model) Tensors() []*Tensor {
 	return out
 }
 
+// MatmulParams is the weight elements a token's forward pass multiplies: every layer's projections and the
+// output projection (the token embeddings when tied); 2 x MatmulParams is a token's matmul FLOPs.
+func (m *Model) MatmulParams() uint64 {
+	var n uint64
+	add := func(ts ...*Tensor) {
+		for _, t := range ts {
+			if t != nil {
+				n += uint64(t.Rows) * uint64(t.Cols)
+			}
+		}
+	}
+	if m.Weights.Output != nil {
+		add(m.Weights.Output)
+	} else {
+		add(m.Weights.TokenEmbedding)
+	}
+	for _, l := range m.Weights.Layers {
+		add(l.Q, l.K, l.V, l.QKV, l.Output, l.Gate, l.GateUp, l.Up, l.Down)
+	}
+	return n
+}
+
 // TensorBytes is the stored size of the bound weights: the total of load progress.
 func (m *Model) TensorBytes() uint64 {
 	var n uint64

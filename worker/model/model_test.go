@@ -308,3 +308,24 @@ func TestHyperparametersOutOfRange(t *testing.T) {
 		t.Errorf("zero rope frequency factor: %v", err)
 	}
 }
+
+// MatmulParams counts every layer's projections and the output projection, the token embeddings in its place
+// when they are tied, and nothing else (norms, biases, the embedding lookup).
+func TestMatmulParams(t *testing.T) {
+	for _, tied := range []bool{false, true} {
+		cfg := modeltest.Small("llama")
+		cfg.TiedOutput = tied
+		m, err := model.Load(write(t, cfg), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, f, v := uint64(cfg.Embedding), uint64(cfg.FeedForward), uint64(cfg.Vocab)
+		hd := e / uint64(cfg.Heads)
+		q, kv := uint64(cfg.Heads)*hd, uint64(cfg.HeadsKV)*hd
+		layer := q*e + 2*kv*e + e*q + 3*f*e
+		if got, want := m.MatmulParams(), uint64(cfg.Blocks)*layer+v*e; got != want {
+			t.Errorf("tied %v: %d matmul weights, want %d", tied, got, want)
+		}
+		m.Close()
+	}
+}
