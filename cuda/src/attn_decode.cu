@@ -70,6 +70,21 @@ __device__ __forceinline__ void stash_pieces(float *kt, float *vt, int ks, int h
 	}
 }
 
+// softmax_step folds a tile's scores (a lane's, or -inf past the tile) into the running max m and sum l, rescales
+// the output sums acc, and returns the lane's weight for the tile's values: the online softmax of
+// attn_tile_update, which the decode kernels inline to batch their value loads.
+template <int J>
+__device__ __forceinline__ float softmax_step(float score, float &m, float &l, float (&acc)[J]) {
+	float m_new = fmaxf(m, warp_max(score));
+	float corr = m == -INFINITY ? 0.f : __expf(m - m_new);
+	float p = score == -INFINITY ? 0.f : __expf(score - m_new);
+	l = l * corr + warp_sum(p);
+#pragma unroll
+	for (int j = 0; j < J; j++) acc[j] *= corr;
+	m = m_new;
+	return p;
+}
+
 // decode_finish ends a block's work on its split: the output row when the split held every key (active == 1),
 // else its partial (max, sum, output) for head h, and the last block of (token i, KV group g) to arrive merges
 // them. acc holds dims lane + 32*j.
@@ -216,15 +231,7 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 			score = dot * a.scale;
 			if (a.softcap > 0.f) score = kic_softcap(score, a.softcap);
 		}
-		// Online softmax over the tile, as attn_tile_update.
-		float tile_max = warp_max(score);
-		float m_new = fmaxf(m, tile_max);
-		float corr = m == -INFINITY ? 0.f : __expf(m - m_new);
-		float p = score == -INFINITY ? 0.f : __expf(score - m_new);
-		l = l * corr + warp_sum(p);
-#pragma unroll
-		for (int j = 0; j < J; j++) acc[j] *= corr;
-		m = m_new;
+		float p = softmax_step<J>(score, m, l, acc);
 #pragma unroll 4
 		for (int t = 0; t < tile; t++) {
 			float pk = __shfl_sync(0xffffffffu, p, t);
@@ -346,14 +353,7 @@ __global__ void attn_decode_async_kernel(kic_attn_args a, kic_kv_view kv, float 
 			score = dot * a.scale;
 			if (a.softcap > 0.f) score = kic_softcap(score, a.softcap);
 		}
-		float tile_max = warp_max(score); // online softmax over the tile, as attn_tile_update
-		float m_new = fmaxf(m, tile_max);
-		float corr = m == -INFINITY ? 0.f : __expf(m - m_new);
-		float p = score == -INFINITY ? 0.f : __expf(score - m_new);
-		l = l * corr + warp_sum(p);
-#pragma unroll
-		for (int j = 0; j < J; j++) acc[j] *= corr;
-		m = m_new;
+		float p = softmax_step<J>(score, m, l, acc);
 #pragma unroll 4
 		for (int t = 0; t < tile; t++) {
 			float pk = __shfl_sync(0xffffffffu, p, t);
