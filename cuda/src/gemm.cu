@@ -46,6 +46,25 @@ static gemm_tile gemm_tile_of(int64_t rows, int64_t cols, int64_t elems) {
 }
 
 bool kic_gemm_one_read = true;
+int kic_gemm_split_k = 1;
+
+int kic_gemm_slices(int64_t cols, int n, int64_t y_rows) {
+	int s = kic_gemm_split_k;
+	while (s > 1 && (cols % s || (cols / s) % 8 || (int64_t)n * (1 + 2 * s) > y_rows)) s--;
+	return s;
+}
+
+// gemm_split is gemm_ex of the one-read form in slices of the k columns: slice j multiplies columns j*k/slices.. of
+// A and of B (ld k both) into its own m x n block of c (c + j * m * n), all in one cuBLAS call.
+static kic_status gemm_split(cublasHandle_t h, const void *a, cudaDataType at, const void *b, cudaDataType bt,
+                             int64_t m, int n, int64_t k, int slices, float *c) {
+	const float alpha = 1.f, beta = 0.f;
+	int64_t ks = k / slices;
+	KIC_CUBLAS(cublasGemmStridedBatchedEx(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)m, n, (int)ks, &alpha, a, at, (int)k, ks, b,
+	                                      bt, (int)k, ks, &beta, c, CUDA_R_32F, (int)m, m * n, slices,
+	                                      CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+	return KIC_OK;
+}
 
 kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n, const float *bias, bool accumulate,
                        float *y, const kic_gemm_scratch &sc, cudaStream_t s, int64_t y_rows) {
@@ -57,7 +76,9 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 	// lo rows land in y's rows n..2n, zeroed first when the first n accumulate onto y.
 	bool one = kic_gemm_one_read && w.dtype != KIC_F32 && n <= kic_gemm_one_read_max && y_rows >= 2 * (int64_t)n;
 	int cols_n = one ? 2 * n : n;
-	if (one && accumulate) KIC_CUDA(cudaMemsetAsync(y + (int64_t)n * w.rows, 0, sizeof(float) * n * w.rows, s));
+	// Split over the columns (16-bit weights): the slices' products in y's rows n.., summed with bias and acc after.
+	int slices = one && (w.dtype == KIC_BF16 || w.dtype == KIC_F16) ? kic_gemm_slices(w.cols, n, y_rows) : 1;
+	if (one && accumulate && slices == 1) KIC_CUDA(cudaMemsetAsync(y + (int64_t)n * w.rows, 0, sizeof(float) * n * w.rows, s));
 	switch (w.dtype) {
 	case KIC_F32:
 		KIC_TRY(gemm_ex(h, w.data, CUDA_R_32F, x, CUDA_R_32F, w.rows, n, w.cols, w.cols, y, w.rows, beta));
@@ -70,6 +91,11 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 		cudaDataType t = w.dtype == KIC_F16 ? CUDA_R_16F : CUDA_R_16BF;
 		void *lo = (uint16_t *)sc.act16 + (one ? need : sc.act16_elems);
 		KIC_TRY(launch_f32_split(w.dtype, x, need, sc.act16, lo, s));
+		if (slices > 1) {
+			float *parts = y + (int64_t)n * w.rows;
+			KIC_TRY(gemm_split(h, w.data, t, sc.act16, t, w.rows, cols_n, w.cols, slices, parts));
+			return launch_add_split(y, parts, n, (int)w.rows, slices, bias, accumulate, s);
+		}
 		KIC_TRY(gemm_ex(h, w.data, t, sc.act16, t, w.rows, cols_n, w.cols, w.cols, y, w.rows, beta));
 		if (!one) KIC_TRY(gemm_ex(h, w.data, t, lo, t, w.rows, n, w.cols, w.cols, y, w.rows, 1.f));
 		break;

@@ -126,6 +126,8 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	if (gemm_env && atoi(gemm_env) > 0) m->cfg.gemm_min_tokens = atoi(gemm_env);
 	const char *one_env = getenv("KUBEINFER_CUDA_GEMM_ONE_READ");
 	kic_gemm_one_read = !(one_env && strcmp(one_env, "0") == 0);
+	const char *split_env = getenv("KUBEINFER_CUDA_GEMM_SPLIT_K");
+	kic_gemm_split_k = split_env && atoi(split_env) > 1 ? std::min(atoi(split_env), 16) : 1;
 	KIC_CUDA(cudaSetDevice(ordinal));
 	int cc_major = 0;
 	KIC_CUDA(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, ordinal));

@@ -74,10 +74,12 @@ extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host,
 	dbuf wd, ws, xd, bd, yd;
 	KIC_TRY(test_mat(w, wd, ws, dtype, w_host, w_bytes, rows, cols));
 	KIC_TRY(to_dev(xd, x, sizeof(float) * n * cols));
-	// Room for 2n rows, as the model's buffers have, for cuBLAS's one-read form (kic_test_gemm_one_read); the
-	// rows past n start as garbage, as a buffer's unused rows do.
-	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * 2 * n * rows));
-	KIC_CUDA(cudaMemset(yd.p, 0x7f, sizeof(float) * 2 * n * rows));
+	// Room for the rows cuBLAS's one-read form (kic_test_gemm_one_read) takes, 2n, or n + 2n a slice when it is
+	// split (kic_test_gemm_split_k), as the model's buffers have; the rows past n start as garbage, as a buffer's
+	// unused rows do.
+	int64_t y_rows = (int64_t)n * (1 + 2 * std::max(kic_gemm_split_k, 1));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * y_rows * rows));
+	KIC_CUDA(cudaMemset(yd.p, 0x7f, sizeof(float) * y_rows * rows));
 	KIC_CUDA(cudaMemcpy(yd.p, y, sizeof(float) * n * rows, cudaMemcpyHostToDevice));
 	if (bias) KIC_TRY(to_dev(bd, bias, sizeof(float) * rows));
 	if (use_gemm) {
@@ -90,7 +92,7 @@ extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host,
 		kic_status st = to_dev(a16, nullptr, sc.act16_elems * 4); // hi and lo halves
 		if (st == KIC_OK) st = to_dev(w16, nullptr, sc.w16_elems * 2);
 		sc.act16 = a16.p, sc.w16 = w16.as<__half>();
-		if (st == KIC_OK) st = launch_gemm(h, w, xd.as<float>(), n, bd.as<float>(), accumulate, yd.as<float>(), sc, 0, 2 * n);
+		if (st == KIC_OK) st = launch_gemm(h, w, xd.as<float>(), n, bd.as<float>(), accumulate, yd.as<float>(), sc, 0, y_rows);
 		if (st == KIC_OK) st = finish(y, yd, sizeof(float) * n * rows);
 		cublasDestroy(h);
 		return st;
@@ -126,6 +128,12 @@ extern "C" KIC_API kic_status kic_test_skinny(int32_t kind, int32_t act, const u
 	default: return kic_set_error(KIC_ERR_INVALID, "kic_test_skinny: kind %d", kind);
 	}
 	return finish(y, yd, sizeof(float) * n * out);
+}
+
+extern "C" KIC_API int32_t kic_test_gemm_split_k(int32_t slices) {
+	int32_t was = kic_gemm_split_k;
+	kic_gemm_split_k = slices > 1 ? slices : 1;
+	return was;
 }
 
 extern "C" KIC_API int32_t kic_test_gemm_one_read(int32_t on) {
@@ -262,7 +270,9 @@ extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64
 	dbuf xd, yd, a16;
 	KIC_TRY(to_dev(xd, nullptr, sizeof(float) * n * cols));
 	KIC_CUDA(cudaMemset(xd.p, 0, sizeof(float) * n * cols));
-	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * 2 * n * rows)); // room for cuBLAS's one-read form (path 4)
+	// Room for cuBLAS's one-read form (path 4), split as kic_gemm_split_k says.
+	int64_t y_rows = (int64_t)n * (1 + 2 * std::max(kic_gemm_split_k, 1));
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * y_rows * rows));
 	kic_gemm_scratch sc;
 	sc.act16_elems = (int64_t)n * cols;
 	KIC_TRY(to_dev(a16, nullptr, sc.act16_elems * 4));
@@ -283,13 +293,13 @@ extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64
 		case 0: return glu ? launch_matvec_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_matvec(m, x, n, nullptr, false, y, 0);
 		case 2:
 		case 4: {
-			if (!glu) return launch_gemm(h, m, x, n, nullptr, false, y, sc, 0, 2 * n);
+			if (!glu) return launch_gemm(h, m, x, n, nullptr, false, y, sc, 0, y_rows);
 			kic_mat gate = m, up = m;
 			gate.rows = up.rows = rows / 2;
 			up.data = (uint16_t *)m.data + gate.rows * cols;
-			float *y2 = y + (int64_t)n * rows; // each half's product has room for 2n rows of rows / 2
-			KIC_TRY(launch_gemm(h, gate, x, n, nullptr, false, y, sc, 0, 2 * n));
-			KIC_TRY(launch_gemm(h, up, x, n, nullptr, false, y2, sc, 0, 2 * n));
+			float *y2 = y + y_rows * gate.rows; // each half's product has y_rows token rows of rows / 2
+			KIC_TRY(launch_gemm(h, gate, x, n, nullptr, false, y, sc, 0, y_rows));
+			KIC_TRY(launch_gemm(h, up, x, n, nullptr, false, y2, sc, 0, y_rows));
 			return launch_glu(KIC_ACT_SILU, y, y2, (int64_t)n * gate.rows, y, 0);
 		}
 		default: return glu ? launch_skinny_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_skinny(m, x, n, nullptr, false, y, 0);

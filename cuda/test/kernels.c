@@ -320,8 +320,11 @@ static void test_linear(int dtype, long rows, long cols, int n, int gemm) {
 	char name[96];
 	int one = kic_test_gemm_one_read(0);
 	kic_test_gemm_one_read(one);
-	snprintf(name, sizeof name, "linear %s %ldx%ld n=%d %s%s", dtype == KIC_F32 ? "f32" : dtype == KIC_F16 ? "f16" : dtype == KIC_BF16 ? "bf16" : "q8_0",
-	         rows, cols, n, gemm > 1 ? "cublas, weight in tiles" : gemm ? "cublas" : "matvec", gemm && one ? ", one read" : "");
+	int split = kic_test_gemm_split_k(1);
+	kic_test_gemm_split_k(split);
+	snprintf(name, sizeof name, "linear %s %ldx%ld n=%d %s%s%s", dtype == KIC_F32 ? "f32" : dtype == KIC_F16 ? "f16" : dtype == KIC_BF16 ? "bf16" : "q8_0",
+	         rows, cols, n, gemm > 1 ? "cublas, weight in tiles" : gemm ? "cublas" : "matvec", gemm && one ? ", one read" : "",
+	         gemm && one && split > 1 ? ", split" : "");
 	kic_status st = kic_test_linear(dtype, raw, bytes, rows, cols, x, n, bias, 1, gemm, y);
 	if (st != KIC_OK) {
 		printf("FAIL %s: %s\n", name, kic_last_error());
@@ -693,13 +696,22 @@ static void bench_skinny(double copy) {
 					us[path] = 0;
 				}
 			}
-			char cub[48] = "-";
+			// The one-read form split over the columns in 2 and 4 slices (kic_gemm_split_k; up to 128 tokens).
+			double split[2] = {0, 0}, sbps = 0;
+			for (int j = 0; j < 2 && ns[k] <= 128; j++) {
+				int was = kic_test_gemm_split_k(2 << j);
+				if (kic_bench_linear(4, shapes[i].rows, shapes[i].cols, ns[k], shapes[i].glu, 20, &sbps, &split[j]) != KIC_OK)
+					printf("bench skinny %s n=%d split %d failed: %s\n", shapes[i].what, ns[k], 2 << j, kic_last_error());
+				kic_test_gemm_split_k(was);
+			}
+			char cub[80] = "-";
 			if (ns[k] > 64) { // prefill chunks, past the skinny kernels' 64 tokens
-				printf("bench skinny %-20s %6ldx%-5ld n=%-3d cublas %.1f us, one read %.1f us\n", shapes[i].what, shapes[i].rows,
-				       shapes[i].cols, ns[k], us[2], us[4]);
+				printf("bench skinny %-20s %6ldx%-5ld n=%-3d cublas %.1f us, one read %.1f us (split 2: %.1f, 4: %.1f)\n",
+				       shapes[i].what, shapes[i].rows, shapes[i].cols, ns[k], us[2], us[4], split[0], split[1]);
 				continue;
 			}
-			if (us[2] > 0) snprintf(cub, sizeof cub, "%.1f us, one read %.1f us", us[2], us[4]);
+			if (us[2] > 0)
+				snprintf(cub, sizeof cub, "%.1f us, one read %.1f us (split 2: %.1f, 4: %.1f)", us[2], us[4], split[0], split[1]);
 			printf("bench skinny %-20s %6ldx%-5ld n=%-2d  matvec %7.1f us  split %7.1f us (%3.0f%%)  tiled %7.1f us (%3.0f%% of copy)  cublas %s\n",
 			       shapes[i].what, shapes[i].rows, shapes[i].cols, ns[k], us[0], us[1], copy > 0 ? 100 * bps[1] / copy : 0,
 			       us[3], copy > 0 ? 100 * bps[3] / copy : 0, cub);
@@ -1454,6 +1466,16 @@ int main(void) {
 	test_linear(KIC_Q8_0, 384, 512, 17, 1);
 	test_linear(KIC_Q8_0, 384, 4096, 5, 384 * 1024);
 	test_linear(KIC_Q8_0, 1000, 1024, 3, 300 * 1024);
+	// Split over the columns: 2 and 3 slices (3 does not divide 512 in multiples of 8: 2 are taken), 16-bit weights,
+	// bias and accumulate on, y's spare rows garbage; Q8_0 is never split.
+	for (int slices = 2; slices <= 3; slices++) {
+		int was = kic_test_gemm_split_k(slices);
+		test_linear(KIC_BF16, 384, 512, 40, 1);
+		test_linear(KIC_F16, 257, 1024, 64, 1);
+		test_linear(KIC_BF16, 300, 768, 7, 1);
+		test_linear(KIC_Q8_0, 384, 512, 17, 1);
+		kic_test_gemm_split_k(was);
+	}
 	test_linear(KIC_BF16, 65, 172, 3, 0); // cols % 8 != 0: scalar path
 	test_linear(KIC_F32, 65, 172, 3, 0);
 	// The skinny tensor-core kernels, each forced: 1, 7 (one partial tile), 8, 9, 31 and 64 tokens; 40 rows (a partial
