@@ -1675,3 +1675,51 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// Requests whose logits come to the host have their logprobs worked out with their draws, over the host's cores
+// (drawAhead): batched, each gets the tokens and logprobs it gets alone.
+func TestHostLogprobsAreTheirRowsOwn(t *testing.T) {
+	cpu, tok := load(t)
+	prompt := tok.Encode("each row its own logprobs", true)
+	reqs := []Request{
+		{Prompt: prompt, MaxTokens: 6, IgnoreEOS: true, Logprobs: true, TopLogprobs: 3, Sampling: engine.SamplingParams{Temperature: 0.9, Seed: 41}},
+		{Prompt: tok.Encode("another prompt entirely", true), MaxTokens: 6, IgnoreEOS: true, Logprobs: true, TopLogprobs: 1, Sampling: engine.SamplingParams{Temperature: 1.2, Seed: 42}},
+		{Prompt: prompt, MaxTokens: 6, IgnoreEOS: true, Logprobs: true, Sampling: engine.SamplingParams{Temperature: 0.5, MinP: 0.1, Seed: 43}},
+	}
+	run := func(rs []Request) [][]Event {
+		t.Helper()
+		s := New(cpu, tok, Config{MaxConcurrent: 8, MaxQueue: 16})
+		defer s.Drain(context.Background())
+		var hs []*Handle
+		for _, r := range rs {
+			h, err := s.Submit(context.Background(), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs = append(hs, h)
+		}
+		var out [][]Event
+		for _, h := range hs {
+			evs, res := collect(t, h)
+			if res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			out = append(out, evs)
+		}
+		return out
+	}
+	together := run(reqs)
+	for i, r := range reqs {
+		alone := run([]Request{r})[0]
+		if fmt.Sprint(eventTokens(alone)) != fmt.Sprint(eventTokens(together[i])) {
+			t.Fatalf("request %d: tokens %v batched, %v alone", i, eventTokens(together[i]), eventTokens(alone))
+		}
+		for k, ev := range together[i] {
+			w := alone[k]
+			if (ev.Logprob == nil) != (w.Logprob == nil) || fmt.Sprint(ev.Top) != fmt.Sprint(w.Top) ||
+				(ev.Logprob != nil && *ev.Logprob != *w.Logprob) {
+				t.Errorf("request %d event %d: %v %v batched, %v %v alone", i, k, ev.Logprob, ev.Top, w.Logprob, w.Top)
+			}
+		}
+	}
+}
