@@ -18,12 +18,13 @@ constexpr int kic_skinny_max_tokens = 64;
 // Where the model hands a bf16 projection to cuBLAS unless told otherwise (model.cu's path_of): on the H200
 // (KIC_BENCH_ONLY=skinny cuda/build/kernels) the better of the two kernels beat cuBLAS reading W twice on every
 // Llama-3.2-1B and 3.1-8B projection up to 32 tokens but lost on most at 64. cuBLAS reading W once (gemm.cuh's
-// one-read form) overtakes them earlier on matrices of kic_skinny_wide_cols columns or more: Llama-3.1-8B's
+// one-read form) overtakes them earlier on matrices of kic_skinny_wide rows and columns or more: Llama-3.1-8B's
 // projections at 32 tokens took 22.6 / 21.5 / 89.5 / 43.5 us (qkv, o, [gate; up], down) against the skinny
-// kernels' 39.4 / 28.3 / 117.2 / 68.2, while Llama-3.2-1B's (2048 columns) stayed faster on the skinny kernels.
+// kernels' 39.4 / 28.3 / 117.2 / 68.2, while Llama-3.2-1B's stayed faster on the skinny kernels (its down
+// projection, 2048 x 8192, 19.5 us tiled against 28.9 at 16 tokens, as fast at 32).
 constexpr int kic_skinny_gemm_from = 33;
 constexpr int kic_skinny_gemm_from_wide = 17;
-constexpr int64_t kic_skinny_wide_cols = 4096;
+constexpr int64_t kic_skinny_wide = 4096;
 
 // kic_skinny_kernel forces a kernel for the kernel tests and benchmarks: 1 skinny_kernel, 2 tiled_kernel, 0 (the
 // default) the one gemm_skinny.cu's tiled_wins picks for the shape.

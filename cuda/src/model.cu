@@ -508,7 +508,7 @@ enum kic_path { kPathMatvec, kPathSkinny, kPathGemm };
 static kic_path path_of(const kic_model *m, const kic_mat &w, int n) {
 	int from = m->cfg.gemm_min_tokens;
 	if (from <= 0) {
-		bool wide = kic_gemm_one_read && w.cols >= kic_skinny_wide_cols;
+		bool wide = kic_gemm_one_read && w.cols >= kic_skinny_wide && w.rows >= kic_skinny_wide;
 		from = !kic_skinny_ok(w, 2) ? 16 : wide ? kic_skinny_gemm_from_wide : kic_skinny_gemm_from;
 	}
 	if (n >= from) return kPathGemm;
