@@ -70,6 +70,39 @@ __device__ __forceinline__ void stash_pieces(float *kt, float *vt, int ks, int h
 	}
 }
 
+// decode_range is split sp's keys of query row i: [start, end), and how many splits have keys (active). The keys
+// the query sees (0..pos[i], or the last `window` of them) are cut into a.splits chunks of whole 32-key tiles, so
+// fewer splits do the work when sequences are short; the rest have nothing to do.
+struct decode_range {
+	int start, end, active;
+};
+__device__ __forceinline__ decode_range decode_range_of(const kic_attn_args &a, int i, int sp) {
+	int last = a.pos[i] + 1; // one past the query's last key
+	int first = a.window > 0 ? max(0, last - a.window) : 0;
+	int len = last - first;
+	int chunk = (len + a.splits - 1) / a.splits;
+	chunk = (chunk + 31) / 32 * 32;
+	int start = first + sp * chunk;
+	return {start, min(last, start + chunk), (len + chunk - 1) / chunk};
+}
+
+// add_values adds the tile's value rows (vt, head_dim apart, elements read through val) weighted by the lanes' p
+// (lane t's for key t) to a lane's output dims lane + 32*j.
+template <int J, typename T, typename Val>
+__device__ __forceinline__ void add_values(float p, int tile, const T *vt, int hd, float (&acc)[J], Val val) {
+	int lane = threadIdx.x & 31;
+#pragma unroll 4
+	for (int t = 0; t < tile; t++) {
+		float pk = __shfl_sync(0xffffffffu, p, t);
+		const T *vr = vt + t * hd;
+#pragma unroll
+		for (int j = 0; j < J; j++) {
+			int d = lane + 32 * j;
+			if (d < hd) acc[j] += pk * val(vr[d]);
+		}
+	}
+}
+
 // softmax_step folds a tile's scores (a lane's, or -inf past the tile) into the running max m and sum l, rescales
 // the output sums acc, and returns the lane's weight for the tile's values: the online softmax of
 // attn_tile_update, which the decode kernels inline to batch their value loads.
@@ -176,14 +209,10 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 	float *qs = smem, *kt = smem + group * hd, *vt = kt + kDecodeTile * ks;
 	pdl_wait();
 	pdl_launch_dependents();
-	int sq = a.seq[i], last = a.pos[i] + 1; // one past the query's last key
-	int first = a.window > 0 ? max(0, last - a.window) : 0;
-	int len = last - first;
-	int chunk = (len + a.splits - 1) / a.splits;
-	chunk = (chunk + 31) / 32 * 32; // whole tiles, so fewer splits do the work when sequences are short
-	int active = (len + chunk - 1) / chunk; // splits with keys; the rest have nothing to do
-	if (sp >= active) return;
-	int start = first + sp * chunk, end = min(last, start + chunk);
+	int sq = a.seq[i];
+	decode_range r = decode_range_of(a, i, sp);
+	if (sp >= r.active) return;
+	int start = r.start, end = r.end, active = r.active;
 	const float *q = a.q + (int64_t)i * a.q_stride + (int64_t)h * hd;
 	float *myq = qs + warp * hd;
 	for (int d = lane; d < hd; d += 32) myq[d] = q[d];
@@ -232,16 +261,7 @@ __global__ void attn_decode_kernel(kic_attn_args a, kic_kv_view kv, float *parti
 			if (a.softcap > 0.f) score = kic_softcap(score, a.softcap);
 		}
 		float p = softmax_step<J>(score, m, l, acc);
-#pragma unroll 4
-		for (int t = 0; t < tile; t++) {
-			float pk = __shfl_sync(0xffffffffu, p, t);
-			const float *vr = vt + t * hd;
-#pragma unroll
-			for (int j = 0; j < J; j++) {
-				int d = lane + 32 * j;
-				if (d < hd) acc[j] += pk * vr[d];
-			}
-		}
+		add_values<J>(p, tile, vt, hd, acc, [](float v) { return v; });
 	}
 	decode_finish<J>(a, i, h, g, sp, active, m, l, acc, partials, counters);
 }
@@ -299,14 +319,10 @@ __global__ void attn_decode_async_kernel(kic_attn_args a, kic_kv_view kv, float 
 	const int stage_elems = async_stage_elems(hd);
 	pdl_wait();
 	pdl_launch_dependents();
-	int sq = a.seq[i], last = a.pos[i] + 1; // as attn_decode_kernel
-	int first = a.window > 0 ? max(0, last - a.window) : 0;
-	int len = last - first;
-	int chunk = (len + a.splits - 1) / a.splits;
-	chunk = (chunk + 31) / 32 * 32;
-	int active = (len + chunk - 1) / chunk;
-	if (sp >= active) return;
-	int start = first + sp * chunk, end = min(last, start + chunk);
+	int sq = a.seq[i];
+	decode_range r = decode_range_of(a, i, sp);
+	if (sp >= r.active) return;
+	int start = r.start, end = r.end, active = r.active;
 	int tiles = (end - start + kDecodeTile - 1) / kDecodeTile;
 	int64_t head_off = (int64_t)g * hd;
 	// S - 1 tiles in flight before the first is read; a group is committed every round, empty past the end, so
@@ -354,16 +370,7 @@ __global__ void attn_decode_async_kernel(kic_attn_args a, kic_kv_view kv, float 
 			if (a.softcap > 0.f) score = kic_softcap(score, a.softcap);
 		}
 		float p = softmax_step<J>(score, m, l, acc);
-#pragma unroll 4
-		for (int t = 0; t < tile; t++) {
-			float pk = __shfl_sync(0xffffffffu, p, t);
-			const uint16_t *vr = vt + t * hd;
-#pragma unroll
-			for (int j = 0; j < J; j++) {
-				int d = lane + 32 * j;
-				if (d < hd) acc[j] += pk * kv16_to_float<KT>(vr[d]);
-			}
-		}
+		add_values<J>(p, tile, vt, hd, acc, [](uint16_t v) { return kv16_to_float<KT>(v); });
 	}
 	cp_async_wait<0>(); // (only empty groups are left; nothing may be in flight when the block exits)
 	decode_finish<J>(a, i, h, g, sp, active, m, l, acc, partials, counters);

@@ -727,19 +727,10 @@ func (b *Backend) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSampl
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var (
-		out    []int
-		logits = make([][]float32, len(batch))
-	)
-	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
-		start := len(out)
-		toks, err := b.forwardSampled(tok, pos, seq, tables, want, rows[start:start+len(tok)])
-		if err != nil {
-			return err
-		}
-		out = append(out, toks...)
+	logits := make([][]float32, len(batch))
+	out, err := b.decodePicked(batch, rows, func(start, n int) error {
 		var idx []int32
-		for i := range tok {
+		for i := range n {
 			if host[start+i] {
 				idx = append(idx, int32(i))
 			}
@@ -763,6 +754,26 @@ func (b *Backend) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSampl
 	return out, logits, err
 }
 
+// decodePicked runs a decode batch (b.decode's parts), picks every row on the GPU by rows, then calls each(start,
+// n) for the part of n rows from batch row start, before the next part's forward pass overwrites its logits.
+// b.mu is held.
+func (b *Backend) decodePicked(batch []engine.DecodeInput, rows []engine.RowSampling, each func(start, n int) error) ([]int, error) {
+	var out []int
+	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
+		start := len(out)
+		if _, err := b.forward(tok, pos, seq, len(tok), tables, 0, want, false); err != nil {
+			return err
+		}
+		toks, err := b.sampleLast(len(tok), rows[start:start+len(tok)], nil)
+		if err != nil {
+			return err
+		}
+		out = append(out, toks...)
+		return each(start, len(tok))
+	})
+	return out, err
+}
+
 var _ engine.LogprobDecoder = (*Backend)(nil)
 
 // The library's bound on alternatives is the engine's (a negative array length otherwise).
@@ -783,20 +794,11 @@ func (b *Backend) DecodeSampledLogprobs(batch []engine.DecodeInput, rows []engin
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var (
-		out []int
-		lps = make([]engine.RowLogprobs, 0, len(batch))
-	)
-	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
-		start := len(out)
-		toks, err := b.forwardSampled(tok, pos, seq, tables, want, rows[start:start+len(tok)])
-		if err != nil {
-			return err
-		}
-		out = append(out, toks...)
-		cr := make([]C.kic_logprob_row, len(tok))
+	lps := make([]engine.RowLogprobs, 0, len(batch))
+	out, err := b.decodePicked(batch, rows, func(_, n int) error {
+		cr := make([]C.kic_logprob_row, n)
 		if err := b.lib.call("logprobs", func() C.kic_status {
-			return C.call_logprobs(b.lib.api, b.cm, C.int32_t(len(tok)), C.int32_t(topN), &cr[0])
+			return C.call_logprobs(b.lib.api, b.cm, C.int32_t(n), C.int32_t(topN), &cr[0])
 		}); err != nil {
 			return err
 		}
@@ -858,14 +860,6 @@ func (b *Backend) Warmup(maxBatch int) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// forwardSampled runs one part of a decode batch (b.decode's step) and picks its rows on the GPU by rows.
-func (b *Backend) forwardSampled(tok, pos, seq, tables []int32, want []uint8, rows []engine.RowSampling) ([]int, error) {
-	if _, err := b.forward(tok, pos, seq, len(tok), tables, 0, want, false); err != nil {
-		return nil, err
-	}
-	return b.sampleLast(len(tok), rows, nil)
 }
 
 // DecodeGreedy implements engine.GreedyDecoder: the argmax is taken on the GPU.

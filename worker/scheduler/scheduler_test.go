@@ -1594,28 +1594,7 @@ func TestLogprobsComeFromTheDevice(t *testing.T) {
 		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Logprobs: true},
 		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: engine.SamplingParams{Temperature: 0.7, Seed: 32}},
 	}
-	run := func(b engine.Backend, rs []Request) [][]Event {
-		t.Helper()
-		s := New(b, tok, Config{MaxConcurrent: 8, MaxQueue: 16})
-		defer s.Drain(context.Background())
-		var hs []*Handle
-		for _, r := range rs {
-			h, err := s.Submit(context.Background(), r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			hs = append(hs, h)
-		}
-		var out [][]Event
-		for _, h := range hs {
-			evs, res := collect(t, h)
-			if res.Err != nil {
-				t.Fatal(res.Err)
-			}
-			out = append(out, evs)
-		}
-		return out
-	}
+	run := func(b engine.Backend, rs []Request) [][]Event { return submitAll(t, b, tok, rs) }
 	want, got := run(host, reqs), run(dev, reqs)
 	if dev.logprobSteps == 0 || dev.mixedSteps != 0 || dev.logitsSteps != 0 || dev.widestTop != 5 {
 		t.Fatalf("%d DecodeSampledLogprobs steps (most alternatives %d), %d DecodeMixed, %d Decode; want only the first, 5",
@@ -1659,6 +1638,32 @@ func TestLogprobsComeFromTheDevice(t *testing.T) {
 	}
 }
 
+// submitAll submits rs at once to a new scheduler over b and returns each request's events; a request that
+// fails fails the test.
+func submitAll(t *testing.T, b engine.Backend, tok *tokenizer.Tokenizer, rs []Request) [][]Event {
+	t.Helper()
+	s := New(b, tok, Config{MaxConcurrent: 8, MaxQueue: 16})
+	defer s.Drain(context.Background())
+	var hs []*Handle
+	for _, r := range rs {
+		h, err := s.Submit(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+	}
+	var out [][]Event
+	for _, h := range hs {
+		evs, res := collect(t, h)
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		out = append(out, evs)
+	}
+	return out
+}
+
+// eventTokens is the token ids of events, without the text-only ones.
 func eventTokens(evs []Event) []int {
 	var toks []int
 	for _, ev := range evs {
@@ -1686,28 +1691,7 @@ func TestHostLogprobsAreTheirRowsOwn(t *testing.T) {
 		{Prompt: tok.Encode("another prompt entirely", true), MaxTokens: 6, IgnoreEOS: true, Logprobs: true, TopLogprobs: 1, Sampling: engine.SamplingParams{Temperature: 1.2, Seed: 42}},
 		{Prompt: prompt, MaxTokens: 6, IgnoreEOS: true, Logprobs: true, Sampling: engine.SamplingParams{Temperature: 0.5, MinP: 0.1, Seed: 43}},
 	}
-	run := func(rs []Request) [][]Event {
-		t.Helper()
-		s := New(cpu, tok, Config{MaxConcurrent: 8, MaxQueue: 16})
-		defer s.Drain(context.Background())
-		var hs []*Handle
-		for _, r := range rs {
-			h, err := s.Submit(context.Background(), r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			hs = append(hs, h)
-		}
-		var out [][]Event
-		for _, h := range hs {
-			evs, res := collect(t, h)
-			if res.Err != nil {
-				t.Fatal(res.Err)
-			}
-			out = append(out, evs)
-		}
-		return out
-	}
+	run := func(rs []Request) [][]Event { return submitAll(t, cpu, tok, rs) }
 	together := run(reqs)
 	for i, r := range reqs {
 		alone := run([]Request{r})[0]
