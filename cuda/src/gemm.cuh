@@ -27,14 +27,18 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 // lm_head took 201 us against 302 for two products, of Llama-3.1-8B's down projection 47 against 81.
 // KUBEINFER_CUDA_GEMM_ONE_READ=0 at kic_model_create turns it off (a measurement knob); the kernel tests set it.
 extern bool kic_gemm_one_read;
-// kic_gemm_split_k cuts the one-read product of a 16-bit weight into that many slices of its columns, one cuBLAS
-// call of a batch of products whose sums launch_add_split adds up: a small matrix (Llama-3.2-1B's o projection,
-// 2048 rows) gives cuBLAS too few output tiles at 64 tokens to busy the device (14 us for 8 MB, 15% of copy).
-// 1 (the default) is off until measured (KUBEINFER_CUDA_GEMM_SPLIT_K=N at kic_model_create; the kernel tests and
-// `bench skinny` set it). A call takes fewer slices where they would not divide the columns in multiples of 8 or
-// their products would not fit y's rows past the first n (2n rows a slice).
+// kic_gemm_split_k cuts the one-read product of a 16-bit weight into slices of its columns, one cuBLAS call of a
+// batch of products whose sums launch_add_split adds up: a wide matrix gives cuBLAS few output tiles for its bytes.
+// 1 (the default) never splits, 0 takes kic_gemm_auto_slices' rule, N > 1 always asks for N
+// (KUBEINFER_CUDA_GEMM_SPLIT_K=auto or N at kic_model_create; the kernel tests and `bench skinny` set it): the rule
+// won on single products but not in a whole step (H200, `bench --batch 64` of the 1B shape: 2.085 ms a step with it,
+// 2.063 without, in one run). A call takes fewer
+// slices where they would not divide the columns in multiples of 8 or their products would not fit y's rows past
+// the first n (2n rows a slice).
 extern int kic_gemm_split_k;
-int kic_gemm_slices(int64_t cols, int n, int64_t y_rows);
+// The most slices a call can ask for at the current setting: a buffer of n * (1 + 2 * that) rows never limits it.
+int kic_gemm_max_slices();
+int kic_gemm_slices(int64_t rows, int64_t cols, int n, int64_t y_rows);
 // Short prefill chunks too: at 128 tokens the one product beat two on every projection of both shapes (1B lm_head
 // 273 us against 341, 8B [gate; up] 129 against 171); at 256 it lost on the tall ones (8B lm_head 817 against 740).
 constexpr int kic_gemm_one_read_max = 128;

@@ -2,11 +2,24 @@
 
 #include "logprobs.cuh"
 
-// One block a row: the max, the sum of exponentials (so the log-sum-exp), then top_n rounds, each a block-wide
-// argmax over the tokens that come after the last pick in the order (logit descending, id ascending); a row is
-// 512 KB for a 128k vocabulary, so the rounds read it from L2. NaN logits compare false everywhere: never picked.
-// The order of a thread's visits does not matter: ties are settled by id.
-constexpr int kLogprobThreads = 1024;
+// Two kernels. logprobs_part_kernel: a block per kLogprobChunk logits of a row (a 128k vocabulary is 63 blocks, so
+// the row is read once, spread over the SMs, instead of six times by one block as a single-block kernel would)
+// holds its chunk in registers and writes a part: the chunk's max, the sum of exponentials from it, and its top_n
+// in the order (logit descending, id ascending). logprobs_merge_kernel: a block a row, the log-sum-exp from the
+// parts and the top_n of their candidates (the best top_n of a row are among its chunks' best top_n).
+// NaN logits compare false everywhere: never picked, and left out of the sums (engine.Logprobs does the same).
+constexpr int kPartThreads = 256, kPartPerThread = 8, kMergeThreads = 256;
+constexpr int kLogprobChunk = kPartThreads * kPartPerThread;
+
+struct lp_part {
+	float max, sum; // sum of exp(logit - max) over the chunk
+	float v[KIC_MAX_TOP_LOGPROBS];
+	int32_t id[KIC_MAX_TOP_LOGPROBS];
+};
+
+int kic_logprobs_parts(int vocab) { return (vocab + kLogprobChunk - 1) / kLogprobChunk; }
+
+uint64_t kic_logprobs_scratch(int rows, int vocab) { return sizeof(lp_part) * rows * kic_logprobs_parts(vocab); }
 
 // better says whether (v, i) comes before (bv, bi): a higher logit, or the same and a lower id.
 __device__ __forceinline__ bool better(float v, int i, float bv, int bi) { return v > bv || (v == bv && i < bi); }
@@ -32,69 +45,96 @@ __device__ __forceinline__ void block_best(float &v, int &i) {
 	}
 }
 
-// scan calls f(v, t) for each token t of the row a thread visits, with kScanBatch of its loads in flight: one at a
-// time, each waits an L2 round trip before the next goes out, ~125 in series a pass over a 128k vocabulary.
-constexpr int kScanBatch = 8;
-template <typename F> __device__ __forceinline__ void scan(const float *l, int vocab, F f) {
-	for (int t0 = threadIdx.x; t0 < vocab; t0 += kScanBatch * blockDim.x) {
-		float v[kScanBatch];
+__global__ void __launch_bounds__(kPartThreads)
+logprobs_part_kernel(const float *logits, int vocab, int top_n, lp_part *parts) {
+	const float *l = logits + (int64_t)blockIdx.y * vocab;
+	lp_part *p = parts + (int64_t)blockIdx.y * gridDim.x + blockIdx.x;
+	int base = blockIdx.x * kLogprobChunk + threadIdx.x;
+	pdl_wait();
+	pdl_launch_dependents();
+	float v[kPartPerThread];
+	float m = -INFINITY;
 #pragma unroll
-		for (int u = 0; u < kScanBatch; u++) {
-			int t = t0 + u * blockDim.x;
-			v[u] = t < vocab ? l[t] : 0.f;
-		}
+	for (int u = 0; u < kPartPerThread; u++) {
+		int t = base + u * kPartThreads;
+		v[u] = t < vocab ? l[t] : NAN; // past the row: a NaN, never counted
+		m = v[u] > m ? v[u] : m;
+	}
+	__shared__ float scratch[32];
+	m = block_max(m, scratch);
+	float sum = 0.f;
 #pragma unroll
-		for (int u = 0; u < kScanBatch; u++) {
-			int t = t0 + u * blockDim.x;
-			if (t < vocab) f(v[u], t);
-		}
+	for (int u = 0; u < kPartPerThread; u++) sum += v[u] == v[u] ? expf(v[u] - m) : 0.f;
+	sum = block_sum(sum, scratch);
+	if (threadIdx.x == 0) p->max = m, p->sum = sum;
+	// Each round takes the block's best and marks it taken in the thread that holds it.
+	unsigned taken = 0;
+	for (int r = 0; r < top_n; r++) {
+		float bv = -INFINITY;
+		int bi = INT_MAX;
+#pragma unroll
+		for (int u = 0; u < kPartPerThread; u++)
+			if (!(taken >> u & 1) && better(v[u], base + u * kPartThreads, bv, bi)) bv = v[u], bi = base + u * kPartThreads;
+		block_best(bv, bi);
+		int u = bi - base;
+		if (bi != INT_MAX && u >= 0 && u % kPartThreads == 0) taken |= 1u << (u / kPartThreads);
+		if (threadIdx.x == 0) p->v[r] = bv, p->id[r] = bi == INT_MAX ? -1 : bi;
 	}
 }
 
-__global__ void __launch_bounds__(kLogprobThreads, 1)
-logprobs_kernel(const float *logits, int vocab, const int32_t *tokens, int top_n, kic_logprob_row *out) {
-	const float *l = logits + (int64_t)blockIdx.x * vocab;
+__global__ void __launch_bounds__(kMergeThreads)
+logprobs_merge_kernel(const float *logits, int vocab, const int32_t *tokens, int top_n, const lp_part *parts, int nparts,
+                      kic_logprob_row *out) {
+	const lp_part *p = parts + (int64_t)blockIdx.x * nparts;
 	kic_logprob_row *o = out + blockIdx.x;
 	pdl_wait();
 	pdl_launch_dependents();
-	float bv = -INFINITY;
-	int bi = INT_MAX;
-	scan(l, vocab, [&](float v, int t) {
-		if (better(v, t, bv, bi)) bv = v, bi = t;
-	});
-	block_best(bv, bi);
 	__shared__ float scratch[32];
-	float m = bv, sum = 0.f;
-	scan(l, vocab, [&](float v, int) { sum += expf(v - m); });
+	float m = -INFINITY;
+	for (int j = threadIdx.x; j < nparts; j += blockDim.x) m = fmaxf(m, p[j].max);
+	m = block_max(m, scratch);
+	float sum = 0.f;
+	for (int j = threadIdx.x; j < nparts; j += blockDim.x)
+		if (p[j].sum > 0.f) sum += p[j].sum * expf(p[j].max - m);
 	float lse = m + logf(block_sum(sum, scratch));
 	if (threadIdx.x == 0) {
 		int tok = tokens[blockIdx.x];
-		o->chosen = tok >= 0 && tok < vocab ? l[tok] - lse : NAN;
+		o->chosen = tok >= 0 && tok < vocab ? logits[(int64_t)blockIdx.x * vocab + tok] - lse : NAN;
 	}
-	// Round 0's pick is the max found above; each later round takes the best after the previous pick.
+	// Each round: the best candidate after the previous pick. A part's list is best first, so a part contributes
+	// its first entry after the pick (no entry past a -1: the chunk had no more).
+	float pv = INFINITY;
+	int pi = -1;
 	for (int r = 0; r < top_n; r++) {
-		if (r > 0) {
-			float pv = bv;
-			int pi = bi;
-			bv = -INFINITY, bi = INT_MAX;
-			scan(l, vocab, [&](float v, int t) {
-				bool after = v < pv || (v == pv && t > pi);
-				if (after && better(v, t, bv, bi)) bv = v, bi = t;
-			});
-			block_best(bv, bi);
-		}
+		float bv = -INFINITY;
+		int bi = INT_MAX;
+		for (int j = threadIdx.x; j < nparts; j += blockDim.x)
+			for (int k = 0; k < top_n && p[j].id[k] >= 0; k++) {
+				float v = p[j].v[k];
+				int id = p[j].id[k];
+				if (v < pv || (v == pv && id > pi)) {
+					if (better(v, id, bv, bi)) bv = v, bi = id;
+					break;
+				}
+			}
+		block_best(bv, bi);
 		if (threadIdx.x == 0) {
-			bool found = bi < vocab;
+			bool found = bi != INT_MAX;
 			o->top_ids[r] = found ? bi : -1;
 			o->top_logprobs[r] = found ? bv - lse : -INFINITY;
 		}
+		pv = bv, pi = bi;
 	}
 }
 
-kic_status launch_logprobs(const float *logits, int rows, int vocab, const int32_t *tokens, int top_n,
+kic_status launch_logprobs(const float *logits, int rows, int vocab, const int32_t *tokens, int top_n, void *scratch,
                            kic_logprob_row *out, cudaStream_t s) {
 	if (rows <= 0) return KIC_OK;
 	if (top_n < 0 || top_n > KIC_MAX_TOP_LOGPROBS || vocab <= 0)
 		return kic_set_error(KIC_ERR_INVALID, "logprobs: top_n %d (0 to %d), vocab %d", top_n, KIC_MAX_TOP_LOGPROBS, vocab);
-	return kic_launch(logprobs_kernel, dim3(rows), dim3(kLogprobThreads), 0, s, logits, vocab, tokens, top_n, out);
+	int nparts = kic_logprobs_parts(vocab);
+	lp_part *parts = static_cast<lp_part *>(scratch);
+	KIC_TRY(kic_launch(logprobs_part_kernel, dim3(nparts, rows), dim3(kPartThreads), 0, s, logits, vocab, top_n, parts));
+	return kic_launch(logprobs_merge_kernel, dim3(rows), dim3(kMergeThreads), 0, s, logits, vocab, tokens, top_n,
+	                  (const lp_part *)parts, nparts, out);
 }

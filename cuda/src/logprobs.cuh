@@ -4,7 +4,8 @@
 #pragma once
 #include "common.cuh"
 
-// logits: rows x vocab floats on the device; tokens: rows picks (negative: none, chosen is NaN); out: rows entries
-// on the device. top_n: 0..KIC_MAX_TOP_LOGPROBS.
-kic_status launch_logprobs(const float *logits, int rows, int vocab, const int32_t *tokens, int top_n,
+// logits: rows x vocab floats on the device; tokens: rows picks (negative: none, chosen is NaN); scratch:
+// kic_logprobs_scratch(rows, vocab) bytes on the device; out: rows entries on the device. top_n: 0..KIC_MAX_TOP_LOGPROBS.
+kic_status launch_logprobs(const float *logits, int rows, int vocab, const int32_t *tokens, int top_n, void *scratch,
                            kic_logprob_row *out, cudaStream_t s);
+uint64_t kic_logprobs_scratch(int rows, int vocab);

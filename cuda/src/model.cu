@@ -127,7 +127,7 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	const char *one_env = getenv("KUBEINFER_CUDA_GEMM_ONE_READ");
 	kic_gemm_one_read = !(one_env && strcmp(one_env, "0") == 0);
 	const char *split_env = getenv("KUBEINFER_CUDA_GEMM_SPLIT_K");
-	kic_gemm_split_k = split_env && atoi(split_env) > 1 ? std::min(atoi(split_env), 16) : 1;
+	kic_gemm_split_k = !split_env || !*split_env ? 1 : strcmp(split_env, "auto") == 0 ? 0 : std::clamp(atoi(split_env), 1, 16);
 	KIC_CUDA(cudaSetDevice(ordinal));
 	int cc_major = 0;
 	KIC_CUDA(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, ordinal));
@@ -690,13 +690,29 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 		a.q = r.q, a.q_stride = r.q_stride, a.window = l.window;
 		if (prefill) {
 			// One launch a run: the kernel's blocks take consecutive positions of one sequence. Split-K needs
-			// partials for every query row: runs of up to kic_logit_rows tokens.
-			for (auto [first, len] : m->runs) {
-				kic_attn_args r = a;
+			// partials for every query row: runs of up to kic_logit_rows tokens. Consecutive one-token runs (a
+			// decode step's rows carried in a prefill pass) take the decode kernel, one launch for up to
+			// kic_logit_rows of them.
+			auto rows_of = [&](kic_attn_args r, int first, int len) {
 				r.q = a.q + first * a.q_stride, r.out = a.out + (int64_t)first * nq;
 				r.seq = a.seq + first, r.pos = a.pos + first, r.n = len;
-				int max_tiles = len <= kic_logit_rows(&c) ? (int)(kic_logit_rows(&c) * c.heads_kv) : 0;
-				KIC_TRY(launch_attn_prefill(r, kv, m->partials, m->attn_counters, max_tiles, s));
+				return r;
+			};
+			int logit_rows = (int)kic_logit_rows(&c);
+			for (size_t i = 0; i < m->runs.size();) {
+				auto [first, len] = m->runs[i];
+				size_t j = i;
+				while (j < m->runs.size() && m->runs[j].second == 1 && (int)(j - i) < logit_rows) j++;
+				if (j - i > 1) {
+					kic_attn_args r = rows_of(a, first, (int)(j - i));
+					r.splits = kic_decode_splits(r.n, logit_rows, c.heads_kv, m->sms);
+					KIC_TRY(launch_attn_decode(r, kv, m->partials, m->attn_counters, s));
+					i = j;
+					continue;
+				}
+				int max_tiles = len <= logit_rows ? logit_rows * c.heads_kv : 0;
+				KIC_TRY(launch_attn_prefill(rows_of(a, first, len), kv, m->partials, m->attn_counters, max_tiles, s));
+				i++;
 			}
 		} else {
 			KIC_TRY(launch_attn_decode(a, kv, m->partials, m->attn_counters, s));
@@ -883,14 +899,17 @@ extern "C" KIC_API kic_status kic_logprobs(kic_model *m, int32_t rows, int32_t t
 	if (top_n < 0 || top_n > KIC_MAX_TOP_LOGPROBS)
 		return kic_set_error(KIC_ERR_INVALID, "kic_logprobs: top_n %d (0 to %d)", top_n, KIC_MAX_TOP_LOGPROBS);
 	KIC_CUDA(cudaSetDevice(m->ordinal));
-	// The rows land in the attention partials (free between steps, as sampling's scratch) and come up through the
-	// pinned logits mirror, which holds far more than kic_logit_rows of them.
-	uint64_t bytes = sizeof(kic_logprob_row) * rows;
-	if (bytes > sizeof(float) * kic_attn_partials(rows, m->cfg.heads, m->cfg.head_dim))
-		return kic_set_error(KIC_ERR_UNSUPPORTED, "kic_logprobs: %d heads of dim %d leave too little scratch", m->cfg.heads,
-		                     m->cfg.head_dim);
+	// The rows and the kernels' scratch after them land in the attention partials (free between steps, as
+	// sampling's scratch); the rows come up through the pinned logits mirror, which holds far more than
+	// kic_logit_rows of them.
+	int vocab = (int)kic_vocab_out(&m->cfg);
+	uint64_t bytes = sizeof(kic_logprob_row) * rows, at = (bytes + 255) / 256 * 256;
+	if (at + kic_logprobs_scratch(rows, vocab) > sizeof(float) * kic_attn_partials(rows, m->cfg.heads, m->cfg.head_dim))
+		return kic_set_error(KIC_ERR_UNSUPPORTED, "kic_logprobs: %d heads of dim %d leave too little scratch for %d tokens",
+		                     m->cfg.heads, m->cfg.head_dim, vocab);
 	kic_logprob_row *dev = reinterpret_cast<kic_logprob_row *>(m->partials);
-	KIC_TRY(launch_logprobs(m->logits, rows, (int)kic_vocab_out(&m->cfg), m->sampled_dev, top_n, dev, m->stream));
+	KIC_TRY(launch_logprobs(m->logits, rows, vocab, m->sampled_dev, top_n, reinterpret_cast<char *>(m->partials) + at, dev,
+	                        m->stream));
 	KIC_CUDA(cudaMemcpyAsync(m->logits_host, dev, bytes, cudaMemcpyDeviceToHost, m->stream));
 	KIC_CUDA(cudaStreamSynchronize(m->stream));
 	memcpy(out, m->logits_host, bytes);

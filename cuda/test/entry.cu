@@ -77,7 +77,7 @@ extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host,
 	// Room for the rows cuBLAS's one-read form (kic_test_gemm_one_read) takes, 2n, or n + 2n a slice when it is
 	// split (kic_test_gemm_split_k), as the model's buffers have; the rows past n start as garbage, as a buffer's
 	// unused rows do.
-	int64_t y_rows = (int64_t)n * (1 + 2 * std::max(kic_gemm_split_k, 1));
+	int64_t y_rows = (int64_t)n * (1 + 2 * kic_gemm_max_slices());
 	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * y_rows * rows));
 	KIC_CUDA(cudaMemset(yd.p, 0x7f, sizeof(float) * y_rows * rows));
 	KIC_CUDA(cudaMemcpy(yd.p, y, sizeof(float) * n * rows, cudaMemcpyHostToDevice));
@@ -132,7 +132,7 @@ extern "C" KIC_API kic_status kic_test_skinny(int32_t kind, int32_t act, const u
 
 extern "C" KIC_API int32_t kic_test_gemm_split_k(int32_t slices) {
 	int32_t was = kic_gemm_split_k;
-	kic_gemm_split_k = slices > 1 ? slices : 1;
+	kic_gemm_split_k = slices < 0 ? 0 : slices; // 0: the library's rule
 	return was;
 }
 
@@ -271,7 +271,7 @@ extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64
 	KIC_TRY(to_dev(xd, nullptr, sizeof(float) * n * cols));
 	KIC_CUDA(cudaMemset(xd.p, 0, sizeof(float) * n * cols));
 	// Room for cuBLAS's one-read form (path 4), split as kic_gemm_split_k says.
-	int64_t y_rows = (int64_t)n * (1 + 2 * std::max(kic_gemm_split_k, 1));
+	int64_t y_rows = (int64_t)n * (1 + 2 * kic_gemm_max_slices());
 	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * y_rows * rows));
 	kic_gemm_scratch sc;
 	sc.act16_elems = (int64_t)n * cols;
@@ -671,10 +671,11 @@ extern "C" KIC_API kic_status kic_test_sample(const float *logits, int32_t rows,
 
 extern "C" KIC_API kic_status kic_test_logprobs(const float *logits, int32_t rows, int32_t vocab, const int32_t *tokens,
                                                 int32_t top_n, kic_logprob_row *out) {
-	dbuf ld, td, od;
+	dbuf ld, td, od, sd;
 	KIC_TRY(to_dev(ld, logits, sizeof(float) * rows * vocab));
 	KIC_TRY(to_dev(td, tokens, sizeof(int32_t) * rows));
 	KIC_TRY(to_dev(od, nullptr, sizeof(kic_logprob_row) * rows));
-	KIC_TRY(launch_logprobs(ld.as<float>(), rows, vocab, td.as<int32_t>(), top_n, od.as<kic_logprob_row>(), 0));
+	KIC_TRY(to_dev(sd, nullptr, kic_logprobs_scratch(rows, vocab)));
+	KIC_TRY(launch_logprobs(ld.as<float>(), rows, vocab, td.as<int32_t>(), top_n, sd.p, od.as<kic_logprob_row>(), 0));
 	return finish(out, od, sizeof(kic_logprob_row) * rows);
 }

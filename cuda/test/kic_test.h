@@ -38,7 +38,8 @@ KIC_API int32_t kic_test_skinny_kernel(int32_t which);
 /* Turns launch_gemm's one-read form (W times [hi; lo] as one product, gemm.cuh) on or off for kic_test_linear's
  * cuBLAS calls, whose y has room for 2n rows; returns the previous setting. */
 KIC_API int32_t kic_test_gemm_one_read(int32_t on);
-/* cuBLAS's one-read form split into that many slices of the columns (1: not split); returns the previous setting. */
+/* cuBLAS's one-read form split into that many slices of the columns (1: not split, 0: the library's rule);
+ * returns the previous setting. */
 KIC_API int32_t kic_test_gemm_split_k(int32_t slices);
 KIC_API kic_status kic_test_skinny(int32_t kind, int32_t act, const uint16_t *w_host, int64_t rows, int64_t cols,
                                    const float *x, int32_t n, const float *bias, int32_t accumulate, float *y);

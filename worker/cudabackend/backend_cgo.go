@@ -42,6 +42,8 @@ type Backend struct {
 	masksOnDevice bool
 	// batchPrefill: PrefillBatch runs (unless Options.SeparatePrefill or EnvBatchPrefill=0).
 	batchPrefill bool
+	// mixedSteps: StepMixed runs (with batchPrefill, when Options.MixedSteps or EnvMixedStep=1).
+	mixedSteps bool
 	// graphs: decode steps replay CUDA graphs (not Options.DisableGraphs; SetGraphs changes it).
 	graphs bool
 	// info is rank 0's GPU, as Open found it.
@@ -101,6 +103,7 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 	}
 	b := &Backend{lib: l, m: m, h: m.Hyper, sp: sp, seqs: map[engine.SeqID]*cudaSeq{}, masksOnDevice: getenv(EnvGPUMask) != "0",
 		batchPrefill: !opts.SeparatePrefill && getenv(EnvBatchPrefill) != "0", graphs: !opts.DisableGraphs}
+	b.mixedSteps = b.batchPrefill && (opts.MixedSteps || getenv(EnvMixedStep) == "1")
 	infos := make([]DeviceInfo, n)
 	var smallest uint64
 	for r := range n {
@@ -571,26 +574,57 @@ func (b *Backend) PrefillBatch(parts []engine.PrefillPart) ([][]float32, error) 
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	seqs, kvs, toks, lengths := make([]*cudaSeq, len(parts)), make([]*kvcache.Seq, len(parts)), make([][]int, len(parts)), make([]int, len(parts))
+	seqs, lengths, err := b.partSeqs(parts)
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]float32
+	err = b.runParts(parts, seqs, lengths, total, func(tok, pos, seq, table []int32, want []uint8) error {
+		var err error
+		rows, err = b.forward(tok, pos, seq, len(parts), table, C.KIC_FORWARD_PREFILL, want, true)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prefill batch of %d sequences: %w", len(parts), err)
+	}
+	return rows, nil
+}
+
+// partSeqs looks up and checks the sequences of parts (each at most once, tokens that fit) and their lengths
+// before them. b.mu is held.
+func (b *Backend) partSeqs(parts []engine.PrefillPart) ([]*cudaSeq, []int, error) {
+	seqs, lengths := make([]*cudaSeq, len(parts)), make([]int, len(parts))
 	for i, p := range parts {
 		if slices.ContainsFunc(parts[:i], func(q engine.PrefillPart) bool { return q.Seq == p.Seq }) {
-			return nil, fmt.Errorf("prefill batch: sequence %d appears twice", p.Seq)
+			return nil, nil, fmt.Errorf("sequence %d appears twice", p.Seq)
 		}
 		if len(p.Tokens) == 0 {
-			return nil, fmt.Errorf("prefill sequence %d: no tokens", p.Seq)
+			return nil, nil, fmt.Errorf("prefill sequence %d: no tokens", p.Seq)
 		}
 		s, err := b.lookup(p.Seq)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		lengths[i] = s.kv.Len()
 		if err := engine.CheckPrefill(p.Seq, p.Tokens, lengths[i], s.capacity, b.h.VocabSize); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		seqs[i], kvs[i], toks[i] = s, s.kv, p.Tokens
+		seqs[i] = s
+	}
+	return seqs, lengths, nil
+}
+
+// runParts reserves KV for every part (all or none), lays the parts out as one forward call's runs (part i is
+// sequence i of the call, its last token's logits wanted) and calls run; the sequences keep the tokens when run
+// succeeds and give them back when it fails. b.mu is held.
+func (b *Backend) runParts(parts []engine.PrefillPart, seqs []*cudaSeq, lengths []int, total int,
+	run func(tok, pos, seq, table []int32, want []uint8) error) error {
+	kvs, toks := make([]*kvcache.Seq, len(parts)), make([][]int, len(parts))
+	for i, p := range parts {
+		kvs[i], toks[i] = seqs[i].kv, p.Tokens
 	}
 	if err := kvcache.Reserve(kvs, toks); err != nil {
-		return nil, fmt.Errorf("prefill batch of %d sequences: %w", len(parts), err)
+		return err
 	}
 	table := b.tableRows(len(parts))
 	tok, pos, seqIdx, wanted := make([]int32, 0, total), make([]int32, 0, total), make([]int32, 0, total), make([]uint8, 0, total)
@@ -605,17 +639,75 @@ func (b *Backend) PrefillBatch(parts []engine.PrefillPart) ([][]float32, error) 
 			wanted = append(wanted, last)
 		}
 	}
-	rows, err := b.forward(tok, pos, seqIdx, len(parts), table, C.KIC_FORWARD_PREFILL, wanted, true)
-	if err != nil {
+	if err := run(tok, pos, seqIdx, table, wanted); err != nil {
 		for i, s := range seqs {
 			s.kv.Unreserve(lengths[i])
 		}
-		return nil, fmt.Errorf("prefill batch of %d sequences: %w", len(parts), err)
+		return err
 	}
 	for _, s := range seqs {
 		s.kv.Filled()
 	}
-	return rows, nil
+	return nil
+}
+
+var _ engine.MixedStepper = (*Backend)(nil)
+
+// MixedStepLimits implements engine.MixedStepper: one kic_forward's tokens and logit rows.
+func (b *Backend) MixedStepLimits() (tokens, rows int) { return b.sz.MaxBatch, b.sz.LogitRows() }
+
+// StepMixed implements engine.MixedStepper: one kic_forward (KIC_FORWARD_PREFILL) of the decode rows, one-token runs
+// first (the library's decode attention takes them in one launch), then the parts' runs; the decode rows are picked
+// on the GPU by rows and the parts' last rows' logits come back (kic_logits). Off unless Options.MixedSteps
+// (ErrNoMixedStep).
+func (b *Backend) StepMixed(batch []engine.DecodeInput, rows []engine.RowSampling, parts []engine.PrefillPart) ([]int, [][]float32, error) {
+	if !b.mixedSteps {
+		return nil, nil, engine.ErrNoMixedStep
+	}
+	if len(rows) != len(batch) {
+		return nil, nil, fmt.Errorf("mixed step: %d sampling rows for a batch of %d", len(rows), len(batch))
+	}
+	total := len(batch)
+	for _, p := range parts {
+		total += len(p.Tokens)
+	}
+	maxTokens, maxRows := b.MixedStepLimits()
+	if len(batch) == 0 || len(parts) == 0 || total > maxTokens || len(batch)+len(parts) > maxRows {
+		return nil, nil, fmt.Errorf("mixed step: %d decode rows and %d prefill parts, %d tokens (one call takes %d rows, %d tokens)",
+			len(batch), len(parts), total, maxRows, maxTokens)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	all := make([]engine.PrefillPart, 0, len(batch)+len(parts))
+	for _, in := range batch {
+		all = append(all, engine.PrefillPart{Seq: in.Seq, Tokens: []int{in.Token}})
+	}
+	all = append(all, parts...)
+	seqs, lengths, err := b.partSeqs(all) // a full decode sequence: ErrSequenceFull
+	if err != nil {
+		return nil, nil, fmt.Errorf("mixed step: %w", err)
+	}
+	var picked []int
+	var logits [][]float32
+	err = b.runParts(all, seqs, lengths, total, func(tok, pos, seq, table []int32, want []uint8) error {
+		if _, err := b.forward(tok, pos, seq, len(all), table, C.KIC_FORWARD_PREFILL, want, false); err != nil {
+			return err
+		}
+		var err error
+		if picked, err = b.sampleLast(len(batch), rows, nil); err != nil {
+			return err
+		}
+		idx := make([]int32, len(parts))
+		for i := range idx {
+			idx[i] = int32(len(batch) + i)
+		}
+		logits, err = b.logitRows(idx)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("mixed step: %w", err)
+	}
+	return picked, logits, nil
 }
 
 var _ engine.Embedder = (*Backend)(nil)
@@ -738,20 +830,32 @@ func (b *Backend) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSampl
 		if len(idx) == 0 {
 			return nil
 		}
-		width := b.h.VocabSize
-		flat := make([]float32, len(idx)*width)
-		if err := b.lib.call("logits", func() C.kic_status {
-			return C.call_logits(b.lib.api, b.cm, C.int32_t(len(idx)), (*C.int32_t)(unsafe.Pointer(&idx[0])),
-				(*C.float)(unsafe.Pointer(unsafe.SliceData(flat))))
-		}); err != nil {
-			return err
-		}
+		rows, err := b.logitRows(idx)
 		for j, i := range idx {
-			logits[start+int(i)] = flat[j*width : (j+1)*width : (j+1)*width]
+			if err == nil {
+				logits[start+int(i)] = rows[j]
+			}
 		}
-		return nil
+		return err
 	})
 	return out, logits, err
+}
+
+// logitRows copies the given rows of the last forward's logits (kic_logits) to the host. b.mu is held.
+func (b *Backend) logitRows(idx []int32) ([][]float32, error) {
+	width := b.h.VocabSize
+	flat := make([]float32, len(idx)*width)
+	if err := b.lib.call("logits", func() C.kic_status {
+		return C.call_logits(b.lib.api, b.cm, C.int32_t(len(idx)), (*C.int32_t)(unsafe.Pointer(&idx[0])),
+			(*C.float)(unsafe.Pointer(unsafe.SliceData(flat))))
+	}); err != nil {
+		return nil, err
+	}
+	rows := make([][]float32, len(idx))
+	for j := range rows {
+		rows[j] = flat[j*width : (j+1)*width : (j+1)*width]
+	}
+	return rows, nil
 }
 
 // decodePicked runs a decode batch (b.decode's parts), picks every row on the GPU by rows, then calls each(start,

@@ -412,6 +412,114 @@ func TestPrefillBatchMatchesSeparate(t *testing.T) {
 	}
 }
 
+// TestStepMixedMatchesSeparate: a decode step of three sequences (greedy and sampled rows) carrying two prompts'
+// chunks (70 tokens after nothing, 20 after a cached head) and a one-token prompt picks the tokens the decode step
+// alone picks, gives the prompts the logits their batched prefill gives, and leaves every sequence's KV as the
+// separate calls do (the decode step after matches); a step past the backend's limits fails and changes nothing.
+func TestStepMixedMatchesSeparate(t *testing.T) {
+	needGPU(t)
+	off := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 64}})
+	if _, _, err := off.StepMixed(nil, nil, nil); !errors.Is(err, engine.ErrNoMixedStep) {
+		t.Errorf("mixed step without the option: %v, want engine.ErrNoMixedStep", err)
+	}
+	off.Close()
+	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 2048}, MixedSteps: true})
+	long := make([]int, 70)
+	for i := range long {
+		long[i] = 1 + (i*13)%60
+	}
+	streams := [][]int{{1, 5, 9}, {1, 17, 33, 44, 50, 60, 70}, {2, 4}}
+	heads := [][]int{nil, {1, 4, 9, 16, 25}, nil}
+	chunks := [][]int{long, {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4}, {7}}
+	rows := []engine.RowSampling{{}, {Temperature: 0.8, TopK: 20, Seed: 7, Step: 3}, {Temperature: 1.1, TopP: 0.9, Seed: 9, Step: 1}}
+	start := func() (dec []engine.DecodeInput, parts []engine.PrefillPart) {
+		for _, p := range streams {
+			s, err := gpu.NewSequence(256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := gpu.Prefill(s, p, false); err != nil {
+				t.Fatal(err)
+			}
+			dec = append(dec, engine.DecodeInput{Seq: s, Token: 11})
+		}
+		for i := range chunks {
+			s, err := gpu.NewSequence(256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if heads[i] != nil {
+				if _, err := gpu.Prefill(s, heads[i], false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			parts = append(parts, engine.PrefillPart{Seq: s, Tokens: chunks[i]})
+		}
+		return dec, parts
+	}
+	next := func(dec []engine.DecodeInput, parts []engine.PrefillPart) [][]float32 {
+		var batch []engine.DecodeInput
+		for _, d := range dec {
+			batch = append(batch, engine.DecodeInput{Seq: d.Seq, Token: 12})
+		}
+		for _, p := range parts {
+			batch = append(batch, engine.DecodeInput{Seq: p.Seq, Token: 13})
+		}
+		out, err := gpu.Decode(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	dec, parts := start()
+	wantPicked, err := gpu.DecodeSampled(dec, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := gpu.PrefillBatch(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNext := next(dec, parts)
+
+	dec, parts = start()
+	free := gpu.KV().FreeBlocks()
+	most, _ := gpu.MixedStepLimits()
+	tooMany := append(slices.Clone(parts), engine.PrefillPart{Seq: parts[0].Seq + 1000, Tokens: make([]int, most)})
+	if _, _, err := gpu.StepMixed(dec, rows, tooMany); err == nil {
+		t.Fatal("a mixed step past the backend's tokens ran")
+	}
+	bad := slices.Clone(parts)
+	bad[1] = engine.PrefillPart{Seq: bad[1].Seq, Tokens: []int{1, 1 << 30}}
+	if _, _, err := gpu.StepMixed(dec, rows, bad); err == nil {
+		t.Fatal("a mixed step with a token outside the vocabulary ran")
+	}
+	if got := gpu.KV().FreeBlocks(); got != free {
+		t.Fatalf("failed mixed steps left %d free blocks, %d before", got, free)
+	}
+	picked, got, err := gpu.StepMixed(dec, rows, parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(picked, wantPicked) {
+		t.Errorf("mixed step picked %v, the decode step alone %v", picked, wantPicked)
+	}
+	if len(got) != len(parts) {
+		t.Fatalf("%d logit rows for %d parts", len(got), len(parts))
+	}
+	gotNext := next(dec, parts)
+	for i := range parts {
+		if d := maxRelDiff(got[i], want[i]); d > 1e-3 {
+			t.Errorf("part %d: mixed vs batched prefill logits differ by %.3g", i, d)
+		}
+	}
+	for i := range gotNext {
+		if d := maxRelDiff(gotNext[i], wantNext[i]); d > 1e-3 {
+			t.Errorf("sequence %d: the decode step after differs by %.3g", i, d)
+		}
+	}
+}
+
 // TestDecodeBatchMatchesSingle checks that a batch of sequences at different
 // lengths decodes as each would alone, and that KV blocks are reused.
 func TestDecodeBatchMatchesSingle(t *testing.T) {

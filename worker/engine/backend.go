@@ -107,6 +107,21 @@ type BatchPrefiller interface {
 	PrefillBatch(parts []PrefillPart) ([][]float32, error)
 }
 
+// MixedStepper is a SamplingDecoder that also carries prefill chunks of other
+// sequences in a decode step's pass over the weights, so a prompt arriving
+// among running streams costs them its extra tokens, not a pass of its own:
+// StepMixed is DecodeSampled for batch and PrefillBatch for parts in one call,
+// all or nothing (a failure changes no sequence). MixedStepLimits are the most
+// tokens (decode rows and prefill tokens together) and rows (decode rows and
+// parts) one call takes; a call past them fails, and the caller steps
+// separately. A backend set not to mix returns ErrNoMixedStep, and the
+// caller stops asking.
+type MixedStepper interface {
+	SamplingDecoder
+	StepMixed(batch []DecodeInput, rows []RowSampling, parts []PrefillPart) (picked []int, logits [][]float32, err error)
+	MixedStepLimits() (tokens, rows int)
+}
+
 // PrefillPart is one sequence's chunk of a BatchPrefiller call.
 type PrefillPart struct {
 	Seq    SeqID
@@ -148,6 +163,9 @@ var (
 	// ErrNoBatchPrefill is a BatchPrefiller's answer when it is set not to
 	// batch prefills.
 	ErrNoBatchPrefill = errors.New("batched prefill is off")
+	// ErrNoMixedStep is a MixedStepper's answer when it is set not to mix
+	// prefill chunks into decode steps.
+	ErrNoMixedStep = errors.New("mixed steps are off")
 )
 
 // Backend runs a model's forward pass. It is shaped for continuous batching:

@@ -25,14 +25,20 @@ type RowLogprobs struct {
 // Logprobs is the log-softmax of logits at tok (float64 sums, as the values
 // the API returns) and at the n tokens of the highest logits, best first,
 // ties to the lower id; the reference a LogprobDecoder is checked against.
+// NaN logits are left out of the sum and never among the best, as on the
+// device (the sampler refuses such a row anyway).
 func Logprobs(logits []float32, tok, n int) RowLogprobs {
 	m := float32(math.Inf(-1))
 	for _, l := range logits {
-		m = max(m, l)
+		if l > m { // false for NaN (the builtin max would return it)
+			m = l
+		}
 	}
 	var sum float64
 	for _, l := range logits {
-		sum += math.Exp(float64(l - m))
+		if !math.IsNaN(float64(l)) {
+			sum += math.Exp(float64(l - m))
+		}
 	}
 	lse := float64(m) + math.Log(sum)
 	lp := func(id int) float32 { return float32(float64(logits[id]) - lse) }
@@ -42,7 +48,7 @@ func Logprobs(logits []float32, tok, n int) RowLogprobs {
 	}
 	best := make([]int, 0, n+1)
 	for id, l := range logits {
-		if len(best) == n && l <= logits[best[n-1]] {
+		if math.IsNaN(float64(l)) || len(best) == n && l <= logits[best[n-1]] {
 			continue
 		}
 		i := sort.Search(len(best), func(i int) bool { return logits[best[i]] < l })

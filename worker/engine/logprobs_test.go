@@ -34,3 +34,23 @@ func TestLogprobsOrderAndValues(t *testing.T) {
 		t.Errorf("0 alternatives: %+v", none.Top)
 	}
 }
+
+// A NaN logit is left out, as the device kernel leaves it: the others keep
+// their log-softmax over the rest, and it is never an alternative.
+func TestLogprobsLeaveNaNOut(t *testing.T) {
+	nan := float32(math.NaN())
+	with := Logprobs([]float32{nan, 1, 3, nan, 2}, 2, 5)
+	without := Logprobs([]float32{1, 3, 2}, 1, 5)
+	if with.Chosen != without.Chosen {
+		t.Errorf("chosen %v with NaNs beside, %v without", with.Chosen, without.Chosen)
+	}
+	wantIDs := []int{2, 4, 1}
+	if len(with.Top) != len(wantIDs) {
+		t.Fatalf("alternatives %+v, want ids %v", with.Top, wantIDs)
+	}
+	for i, id := range wantIDs {
+		if with.Top[i].ID != id || with.Top[i].Logprob != without.Top[i].Logprob {
+			t.Errorf("alternative %d: %+v, want id %d logprob %v", i, with.Top[i], id, without.Top[i].Logprob)
+		}
+	}
+}

@@ -249,8 +249,9 @@ type Scheduler struct {
 
 	kv     *kvcache.Pool
 	admits uint64 // admissions so far, the next running.order
-	// noBatchPrefill: the backend answered engine.ErrNoBatchPrefill; the loop's own.
-	noBatchPrefill bool
+	// noBatchPrefill, noMixedStep: the backend answered engine.ErrNoBatchPrefill, engine.ErrNoMixedStep;
+	// the loop's own.
+	noBatchPrefill, noMixedStep bool
 
 	mu          sync.Mutex
 	queue       []*Handle
@@ -396,9 +397,38 @@ func (s *Scheduler) loop() {
 			continue
 		}
 		run, pre = s.admit(run, pre)
-		run, pre = s.prefill(run, pre)
-		run, pre = s.step(run, pre)
+		ms := s.mixer(run)
+		if ms == nil {
+			run, pre = s.prefill(run, pre)
+		}
+		run, pre = s.step(run, pre, ms)
 	}
+}
+
+// mixer is the backend as an engine.MixedStepper when this step's prefill chunks can ride in its decode pass:
+// some sequences prefill, some decode, and every decoding one is drawn where the logits are (no logprobs, no
+// constraint, parameters the device applies). Nil otherwise, and after the backend answered
+// engine.ErrNoMixedStep.
+func (s *Scheduler) mixer(run []*running) engine.MixedStepper {
+	ms, ok := s.b.(engine.MixedStepper)
+	if !ok || s.noMixedStep {
+		return nil
+	}
+	prefilling, decoding := false, false
+	for _, r := range run {
+		switch {
+		case r.prefilling():
+			prefilling = true
+		case needsLogits(r):
+			return nil
+		default:
+			decoding = true
+		}
+	}
+	if !prefilling || !decoding {
+		return nil
+	}
+	return ms
 }
 
 // admit drops cancelled requests, resumes preempted sequences while the pool
@@ -592,18 +622,22 @@ func (s *Scheduler) start(r *running, run []*running) []*running {
 // call fails (which changes no sequence), one Prefill call each. A sequence
 // whose last chunk is done has its logits and joins this step's decode.
 func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
-	var todo []*running
+	run, chunked, parts := s.chunks(run, s.cfg.PrefillChunk, s.cfg.MaxConcurrent)
+	return s.prefillParts(run, pre, chunked, parts)
+}
+
+// chunks picks this step's prefill chunks, most urgent first: up to budget tokens over at most maxParts
+// sequences. A prefilling request whose client went away is released and left out of run.
+func (s *Scheduler) chunks(run []*running, budget, maxParts int) (rest, chunked []*running, parts []engine.PrefillPart) {
+	var todo, gone []*running
 	for _, r := range run {
 		if r.prefilling() {
 			todo = append(todo, r)
 		}
 	}
 	slices.SortFunc(todo, rank)
-	budget := s.cfg.PrefillChunk
-	var gone, chunked []*running
-	var parts []engine.PrefillPart
 	for _, r := range todo {
-		if budget == 0 {
+		if budget <= 0 || len(parts) == maxParts {
 			break
 		}
 		if err := r.h.ctx.Err(); err != nil {
@@ -618,6 +652,16 @@ func (s *Scheduler) prefill(run, pre []*running) ([]*running, []*running) {
 		parts = append(parts, engine.PrefillPart{Seq: r.seq, Tokens: r.history[r.filled : r.filled+n]})
 		budget -= n
 	}
+	if len(gone) > 0 {
+		run = slices.DeleteFunc(run, func(r *running) bool { return slices.Contains(gone, r) })
+	}
+	return run, chunked, parts
+}
+
+// prefillParts runs the chunks chunks picked: in one BatchPrefiller call when the backend has one, else (or
+// when that call fails) one Prefill each.
+func (s *Scheduler) prefillParts(run, pre, chunked []*running, parts []engine.PrefillPart) ([]*running, []*running) {
+	var gone []*running
 	if bp, ok := s.b.(engine.BatchPrefiller); ok && len(parts) > 1 && !s.noBatchPrefill {
 		logits, err := bp.PrefillBatch(parts)
 		switch {
@@ -702,8 +746,9 @@ func (r *running) result() Result {
 // prefill, preempts the newest sequences while the pool cannot hold the step
 // (besides what prefilling ones still need), then decodes those that go on,
 // all in one Decode call. A sequence's KV holds its history but the token
-// just sampled, which the decode appends.
-func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
+// just sampled, which the decode appends. With ms (mixer's) the step's
+// prefill chunks go in the same call (StepMixed), or apart when they cannot.
+func (s *Scheduler) step(run, pre []*running, ms engine.MixedStepper) ([]*running, []*running) {
 	drawAhead(run)
 	kept := run[:0]
 	for _, r := range run {
@@ -749,12 +794,19 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 			next = append(next, r)
 		}
 	}
-	if len(next) == 0 {
-		return run, pre
-	}
 	batch := make([]engine.DecodeInput, len(next))
 	for i, r := range next {
 		batch[i] = engine.DecodeInput{Seq: r.seq, Token: r.history[len(r.history)-1]}
+	}
+	if ms != nil {
+		var mixed bool
+		if run, mixed = s.stepMixed(ms, run, next, batch); mixed {
+			return run, pre
+		}
+		run, pre = s.prefill(run, pre)
+	}
+	if len(next) == 0 {
+		return run, pre
 	}
 	logits, picked, lps, err := s.decode(next, batch)
 	if err != nil {
@@ -781,6 +833,12 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 		}
 		return run, pre
 	}
+	decoded(next, logits, picked, lps)
+	return run, pre
+}
+
+// decoded records a decode step's results for its rows: each row's logits, or its pick (and logprobs).
+func decoded(next []*running, logits [][]float32, picked []int, lps []engine.RowLogprobs) {
 	for i, r := range next {
 		r.filled = len(r.history)
 		r.lp = nil
@@ -793,7 +851,38 @@ func (s *Scheduler) step(run, pre []*running) ([]*running, []*running) {
 			}
 		}
 	}
-	return run, pre
+}
+
+// stepMixed runs the decode batch of next and this step's prefill chunks (as many as ms's limits leave room for)
+// in one StepMixed call. It reports false when there was nothing to prefill or the call failed, which changes
+// no sequence: the caller then prefills and decodes apart.
+func (s *Scheduler) stepMixed(ms engine.MixedStepper, run, next []*running, batch []engine.DecodeInput) ([]*running, bool) {
+	if len(next) == 0 {
+		return run, false
+	}
+	maxTokens, maxRows := ms.MixedStepLimits()
+	run, chunked, parts := s.chunks(run, min(s.cfg.PrefillChunk, maxTokens-len(next)), maxRows-len(next))
+	if len(parts) == 0 {
+		return run, false
+	}
+	rows := make([]engine.RowSampling, len(next))
+	for i, r := range next {
+		rows[i] = r.h.req.Sampling.Row(r.step)
+	}
+	picked, logits, err := ms.StepMixed(batch, rows, parts)
+	if err != nil {
+		if errors.Is(err, engine.ErrNoMixedStep) {
+			s.noMixedStep = true
+		} else {
+			s.log.V(1).Info("mixed step failed; prefilling and decoding apart", "decoding", len(next), "prefilling", len(parts), "err", err.Error())
+		}
+		return run, false
+	}
+	for i, r := range chunked {
+		r.prefilled(len(parts[i].Tokens), logits[i])
+	}
+	decoded(next, nil, picked, nil)
+	return run, true
 }
 
 // decode runs one step for the batch. When every request in it samples

@@ -1707,3 +1707,160 @@ func TestHostLogprobsAreTheirRowsOwn(t *testing.T) {
 		}
 	}
 }
+
+// stepMixedCPU is sampledCPU with engine.MixedStepper on top: StepMixed is the CPU's PrefillBatch of the parts and
+// sampledCPU's draw of the decode rows, in one call it counts (failing every call when fail is set, before
+// touching any sequence, as the CUDA backend's checks do).
+type stepMixedCPU struct {
+	sampledCPU
+	fail               bool
+	mixedCalls, mixed  int // calls, and calls that ran
+	mixedParts, widest int
+}
+
+func (g *stepMixedCPU) MixedStepLimits() (int, int) { return 64, 8 }
+
+func (g *stepMixedCPU) StepMixed(batch []engine.DecodeInput, rows []engine.RowSampling, parts []engine.PrefillPart) ([]int, [][]float32, error) {
+	g.mu.Lock()
+	g.mixedCalls++
+	g.mu.Unlock()
+	tokens, most := len(batch), 0
+	for _, p := range parts {
+		tokens += len(p.Tokens)
+	}
+	if most, _ = g.MixedStepLimits(); g.fail || tokens > most || len(batch)+len(parts) > 8 {
+		return nil, nil, fmt.Errorf("mixed step of %d tokens refused", tokens)
+	}
+	logits, err := g.CPU.PrefillBatch(parts)
+	if err != nil {
+		return nil, nil, err
+	}
+	picked, err := g.DecodeSampled(batch, rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.mu.Lock()
+	g.mixed++
+	g.mixedParts += len(parts)
+	g.widest = max(g.widest, len(batch)+len(parts))
+	g.mu.Unlock()
+	return picked, logits, nil
+}
+
+// Prompts that arrive while others stream are prefilled in the streams' decode pass (StepMixed), within the
+// backend's limits, and every request's tokens are the ones it gets alone; a backend whose mixed step fails
+// prefills and decodes apart with the same tokens; a request that wants logprobs keeps the steps apart.
+func TestPromptsRideInTheDecodeStep(t *testing.T) {
+	ctx := context.Background()
+	cpu, tok := load(t)
+	long := tok.Encode("a prompt long enough to take two of the mixed step's chunks, at 64 tokens a step less the rows"+
+		" that decode in it, so its prefill spans steps", true)
+	req := func(prompt []int, p engine.SamplingParams, n int) Request {
+		return Request{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: p}
+	}
+	reqs := []Request{
+		req(tok.Encode("streaming", true), engine.SamplingParams{}, 40),
+		req(tok.Encode("joins greedy", true), engine.SamplingParams{}, 12),
+		req(tok.Encode("joins sampled", true), engine.SamplingParams{Temperature: 0.9, TopK: 40, Seed: 3}, 12),
+		req(long, engine.SamplingParams{Temperature: 0.7, Seed: 4}, 8),
+	}
+	alone := make([][]int, len(reqs))
+	ref := New(&sampledCPU{greedyCPU: greedyCPU{CPU: cpu}, steps: map[uint64][]uint64{}}, tok, Config{MaxConcurrent: 8, MaxQueue: 8})
+	for i, r := range reqs {
+		h, err := ref.Submit(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, res := collect(t, h); res.Err != nil {
+			t.Fatal(res.Err)
+		} else {
+			alone[i] = res.Tokens
+		}
+	}
+	ref.Drain(ctx)
+
+	// run submits the first request, waits for its first token, then the rest, and compares each one's tokens.
+	run := func(g *stepMixedCPU, extra ...Request) {
+		t.Helper()
+		s := New(g, tok, Config{MaxConcurrent: 8, MaxQueue: 8})
+		defer s.Drain(ctx)
+		first, err := s.Submit(ctx, reqs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := first.Next(ctx); !ok {
+			t.Fatal("the first request ended before its first token")
+		}
+		hs := []*Handle{first}
+		for _, r := range append(reqs[1:], extra...) {
+			h, err := s.Submit(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs = append(hs, h)
+		}
+		for i, h := range hs {
+			_, res := collect(t, h)
+			if res.Err != nil {
+				t.Fatalf("request %d: %v", i, res.Err)
+			}
+			if i < len(alone) && !slices.Equal(res.Tokens, alone[i]) {
+				t.Errorf("request %d: %v with others, %v alone", i, res.Tokens, alone[i])
+			}
+		}
+	}
+	newMixed := func(fail bool) *stepMixedCPU {
+		return &stepMixedCPU{sampledCPU: sampledCPU{greedyCPU: greedyCPU{CPU: cpu}, steps: map[uint64][]uint64{}}, fail: fail}
+	}
+
+	g := newMixed(false)
+	run(g)
+	if g.mixed == 0 || g.mixedParts < len(reqs)-1 {
+		t.Errorf("%d mixed steps carrying %d prefill chunks; want the %d prompts that arrived during the stream in them",
+			g.mixed, g.mixedParts, len(reqs)-1)
+	}
+	if g.widest > 8 {
+		t.Errorf("a mixed step of %d rows, past the backend's 8", g.widest)
+	}
+
+	failing := newMixed(true)
+	run(failing)
+	if failing.mixedCalls == 0 || failing.mixed != 0 {
+		t.Errorf("failing backend: %d mixed calls, %d ran; want calls, none run", failing.mixedCalls, failing.mixed)
+	}
+
+}
+
+// mixer mixes only a step with sequences to prefill and to decode, every decoding one drawn on the device.
+func TestMixerNeedsDeviceDrawnRowsAndPrompts(t *testing.T) {
+	cpu, _ := load(t)
+	g := &stepMixedCPU{sampledCPU: sampledCPU{greedyCPU: greedyCPU{CPU: cpu}, steps: map[uint64][]uint64{}}}
+	s := &Scheduler{b: g}
+	row := func(prefilling bool, req Request) *running {
+		return &running{h: &Handle{req: req}, hasSeq: true, hasPick: !prefilling}
+	}
+	prompt, decode := row(true, Request{}), row(false, Request{Sampling: engine.SamplingParams{Temperature: 0.8, Seed: 1}})
+	for _, c := range []struct {
+		what string
+		run  []*running
+		want bool
+	}{
+		{"a prompt and a sampled stream", []*running{decode, prompt}, true},
+		{"streams only", []*running{decode}, false},
+		{"prompts only", []*running{prompt}, false},
+		{"a stream with logprobs", []*running{decode, prompt, row(false, Request{Logprobs: true})}, false},
+		{"a stream with min-p", []*running{decode, prompt, row(false, Request{Sampling: engine.SamplingParams{MinP: 0.1}})}, false},
+		{"a prompt with logprobs", []*running{decode, row(true, Request{Logprobs: true})}, true},
+	} {
+		if got := s.mixer(c.run) != nil; got != c.want {
+			t.Errorf("%s: mixed %v, want %v", c.what, got, c.want)
+		}
+	}
+	s.noMixedStep = true
+	if s.mixer([]*running{decode, prompt}) != nil {
+		t.Error("mixed after the backend said mixed steps are off")
+	}
+	if (&Scheduler{b: &g.sampledCPU}).mixer([]*running{decode, prompt}) != nil {
+		t.Error("mixed on a backend without StepMixed")
+	}
+}
