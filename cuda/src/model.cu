@@ -47,6 +47,7 @@ void kic_model_release(kic_model *m) {
 	if (m->stream) cudaStreamSynchronize(m->stream);
 	if (m->prof.on) kic_profile_print(m->prof);
 	for (auto &g : m->graphs) cudaGraphExecDestroy(g.second);
+	for (auto &g : m->pass_graphs) cudaGraphExecDestroy(g.second);
 	for (void *p : m->allocs) cudaFree(p);
 	for (int b = 0; b < 2; b++) {
 		if (m->stage[b]) cudaFreeHost(m->stage[b]);
@@ -136,6 +137,8 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	kic_pdl = cc_major >= 9 && !(pdl_env && strcmp(pdl_env, "0") == 0);
 	const char *int8_env = getenv("KUBEINFER_CUDA_MATVEC_INT8");
 	kic_matvec_int8 = !(int8_env && strcmp(int8_env, "0") == 0);
+	const char *pass_env = getenv("KUBEINFER_CUDA_PREFILL_GRAPHS");
+	m->prefill_graphs = pass_env && strcmp(pass_env, "1") == 0;
 	const char *prof_env = getenv("KUBEINFER_CUDA_PROFILE");
 	m->prof.on = prof_env && strcmp(prof_env, "1") == 0;
 	KIC_CUDA(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking));
@@ -744,23 +747,59 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 	return KIC_OK;
 }
 
+// capture records one pass (run's arguments) into an executable graph; the stream runs nothing meanwhile.
+static kic_status capture(kic_model *m, int n, bool prefill, int nrows, bool hidden, cudaGraphExec_t *out) {
+	cudaGraph_t g = nullptr;
+	KIC_CUDA(cudaStreamBeginCapture(m->stream, cudaStreamCaptureModeThreadLocal));
+	kic_status st = run(m, n, prefill, nrows, hidden);
+	cudaError_t err = cudaStreamEndCapture(m->stream, &g);
+	if (st != KIC_OK) {
+		if (g) cudaGraphDestroy(g);
+		return st;
+	}
+	KIC_CUDA(err);
+	err = cudaGraphInstantiateWithFlags(out, g, 0);
+	cudaGraphDestroy(g);
+	KIC_CUDA(err);
+	return KIC_OK;
+}
+
 static kic_status run_graph(kic_model *m, int n) {
 	auto it = m->graphs.find(n);
 	if (it == m->graphs.end()) {
-		cudaGraph_t g = nullptr;
-		KIC_CUDA(cudaStreamBeginCapture(m->stream, cudaStreamCaptureModeThreadLocal));
-		kic_status st = run(m, n, false, n);
-		cudaError_t err = cudaStreamEndCapture(m->stream, &g);
-		if (st != KIC_OK) {
-			if (g) cudaGraphDestroy(g);
-			return st;
-		}
-		KIC_CUDA(err);
 		cudaGraphExec_t exec = nullptr;
-		err = cudaGraphInstantiateWithFlags(&exec, g, 0);
-		cudaGraphDestroy(g);
-		KIC_CUDA(err);
+		KIC_TRY(capture(m, n, false, n, false, &exec));
 		it = m->graphs.emplace(n, exec).first;
+	}
+	KIC_CUDA(cudaGraphLaunch(it->second, m->stream));
+	return KIC_OK;
+}
+
+// prefill_shape is everything a prefill pass's launches depend on: the tokens, the rows that want logits, whether
+// it stops at the hidden states, and the length of each run (m->runs). Positions, sequences, tokens and block
+// tables reach the kernels through in_dev, so one graph serves every pass of a shape.
+static std::vector<int32_t> prefill_shape(const kic_model *m, int n, int nrows, bool hidden) {
+	std::vector<int32_t> key{n, nrows, hidden};
+	for (auto [first, len] : m->runs) key.push_back(len);
+	return key;
+}
+
+// kic_max_prefill_graphs bounds the captured prefill shapes (each graph holds a pass's ~20 nodes a layer); a
+// shape is captured on its second pass, so one-off shapes (a prompt's last chunk) cost no capture.
+constexpr size_t kic_max_prefill_graphs = 64, kic_max_shapes_seen = 1024;
+
+static kic_status run_prefill(kic_model *m, int n, int nrows, bool hidden) {
+	std::vector<int32_t> key = prefill_shape(m, n, nrows, hidden);
+	auto it = m->pass_graphs.find(key);
+	if (it == m->pass_graphs.end()) {
+		if (m->pass_graphs.size() >= kic_max_prefill_graphs || ++m->shapes_seen[key] < 2) {
+			if (m->shapes_seen.size() > kic_max_shapes_seen) m->shapes_seen.clear();
+			return run(m, n, true, nrows, hidden);
+		}
+		m->shapes_seen.erase(key);
+		cudaGraphExec_t exec = nullptr;
+		KIC_TRY(capture(m, n, true, nrows, hidden, &exec));
+		it = m->pass_graphs.emplace(std::move(key), exec).first;
 	}
 	KIC_CUDA(cudaGraphLaunch(it->second, m->stream));
 	return KIC_OK;
@@ -798,6 +837,7 @@ static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int
 			m->runs.back().second++;
 		}
 	if (!prefill && c.use_graphs && nrows == n && !m->prof.on) return run_graph(m, n);
+	if (prefill && c.use_graphs && m->prefill_graphs && c.tp_ranks == 1 && !m->prof.on) return run_prefill(m, n, nrows, hidden);
 	kic_profile_begin(m->prof, prefill ? "prefill" : "decode", n, m->stream);
 	KIC_TRY(run(m, n, prefill, nrows, hidden));
 	kic_profile_end(m->prof, m->stream);

@@ -520,6 +520,85 @@ func TestStepMixedMatchesSeparate(t *testing.T) {
 	}
 }
 
+// TestPrefillGraphsMatchPlainPasses: with KUBEINFER_CUDA_PREFILL_GRAPHS=1 a prefill pass of a shape seen before
+// runs from a captured graph; passes of one shape at other positions, sequences and tokens (a 20-token chunk after
+// heads of 3-9 tokens, two prompts prefilled together, a decode step carrying a chunk) give the logits the plain
+// passes give, and leave the KV they leave (the decode step after matches).
+func TestPrefillGraphsMatchPlainPasses(t *testing.T) {
+	needGPU(t)
+	t.Setenv("KUBEINFER_CUDA_PREFILL_GRAPHS", "1")
+	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 4096}, MixedSteps: true})
+	chunk := func(salt, n int) []int {
+		c := make([]int, n)
+		for i := range c {
+			c[i] = 1 + (i*7+salt*13)%60
+		}
+		return c
+	}
+	// passes runs the same calls on fresh sequences and returns every logits row they give, in order.
+	passes := func() [][]float32 {
+		var out [][]float32
+		keep := func(rows [][]float32, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, rows...)
+		}
+		newSeq := func(head []int) engine.SeqID {
+			s, err := gpu.NewSequence(256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if head != nil {
+				keep(gpu.Prefill(s, head, false))
+			}
+			return s
+		}
+		var seqs []engine.SeqID
+		for i := range 4 { // one shape four times: plain, captured, replayed twice
+			s := newSeq(chunk(100+i, 3+2*i))
+			keep(gpu.Prefill(s, chunk(i, 20), false))
+			seqs = append(seqs, s)
+		}
+		for i := range 3 { // two runs of 12 and 30 tokens
+			a, b := newSeq(chunk(200+i, 1+i)), newSeq(nil)
+			keep(gpu.PrefillBatch([]engine.PrefillPart{{Seq: a, Tokens: chunk(10+i, 12)}, {Seq: b, Tokens: chunk(20+i, 30)}}))
+			seqs = append(seqs, a, b)
+		}
+		for i := range 3 { // two decode rows carrying a 16-token chunk
+			p := newSeq(chunk(300+i, 2))
+			dec := []engine.DecodeInput{{Seq: seqs[0], Token: 5 + i}, {Seq: seqs[1], Token: 9 + i}}
+			picked, rows, err := gpu.StepMixed(dec, make([]engine.RowSampling, 2), []engine.PrefillPart{{Seq: p, Tokens: chunk(30+i, 16)}})
+			keep(rows, err)
+			out = append(out, []float32{float32(picked[0]), float32(picked[1])})
+			seqs = append(seqs, p)
+		}
+		batch := make([]engine.DecodeInput, len(seqs))
+		for i, s := range seqs {
+			batch[i] = engine.DecodeInput{Seq: s, Token: 11}
+		}
+		keep(gpu.Decode(batch))
+		for _, s := range seqs {
+			gpu.FreeSequence(s)
+		}
+		return out
+	}
+	got := passes()
+	if err := gpu.SetGraphs(false); err != nil {
+		t.Fatal(err)
+	}
+	want := passes()
+	if len(got) != len(want) {
+		t.Fatalf("%d rows with prefill graphs, %d without", len(got), len(want))
+	}
+	for i := range got {
+		if d := maxRelDiff(got[i], want[i]); d > 1e-5 {
+			t.Errorf("row %d: with prefill graphs vs plain passes differ by %.3g", i, d)
+		}
+	}
+}
+
 // TestDecodeBatchMatchesSingle checks that a batch of sequences at different
 // lengths decodes as each would alone, and that KV blocks are reused.
 func TestDecodeBatchMatchesSingle(t *testing.T) {
