@@ -23,6 +23,9 @@
 #                                    prompts of 128, 2048 and 8192 tokens (CONTEXTS), logits to the host and sampled
 #                                    on the GPU, each as a share of the copy bandwidth for the weights and KV bytes a
 #                                    token reads
+#   bash hack/gpu-bench.sh knobs [SHAPE]    the knobs that are off until measured (prefill graphs, hi-only
+#                                    products, mixed steps; KNOBS picks the settings), one after another: prefill of
+#                                    128/512/2048 tokens and 32 and 64 serving streams under each
 #   bash hack/gpu-bench.sh calm             batch-1 decode of zeux/calm (built from source there; after
 #                                    CALM_SRC=... hack/calm/prepare.sh here) and of kubeinfer on the Llama-3.2-1B
 #                                    shape in the same run (hack/calm/run.sh)
@@ -88,7 +91,7 @@ serving() {
 	echo "## $shape bf16, KV cache auto (f16)"
 	start auto
 	if [ "${SERVING:-}" != prompts ]; then
-		$gen --url $url --concurrency 1,8,32,64 --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000
+		$gen --url $url --concurrency "${STREAMS:-1,8,32,64}" --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000
 	fi
 	if [ "${SERVING:-}" = streams ]; then
 		stop
@@ -151,6 +154,28 @@ roofline() {
 	done
 }
 
+# knobs [SHAPE]: the library's knobs that are off until measured, one setting after another in one call:
+# bench's prefill of 128, 512 and 2048 tokens (median of 5 passes) and 32 and 64 serving streams under each.
+# KNOBS: the settings, separated by ';', each "none" or environment assignments.
+knobs() {
+	local shape=${1:-llama3.2-1b} model=/tmp/knobs-${1:-llama3.2-1b}.gguf knob p
+	local both="KUBEINFER_CUDA_PREFILL_GRAPHS=1 KUBEINFER_CUDA_GEMM_HI_FROM=65" # 65: past a 64-stream step
+	local settings
+	IFS=";" read -ra settings <<<"${KNOBS:-none;KUBEINFER_CUDA_PREFILL_GRAPHS=1;KUBEINFER_CUDA_GEMM_HI_FROM=65;$both;$both KUBEINFER_GPU_MIXED_STEP=1}"
+	"$worker" bench --synthetic "$shape" --type bf16 --model "$model" --device cuda --prompt-tokens 8 --gen-tokens 2 >/dev/null 2>&1
+	for knob in "${settings[@]}"; do
+		echo "## $knob"
+		(
+			# shellcheck disable=SC2086 # the setting's assignments, one word each
+			[ "$knob" = none ] || export $knob
+			for p in 128 512 2048; do
+				timeout 120 "$worker" bench --model "$model" --device cuda --prompt-tokens $p --gen-tokens 2 2>&1 | grep -E "^prefill"
+			done
+			SERVING=streams STREAMS=32,64 serving "$shape" | grep -vE "^##|capacity"
+		)
+	done
+}
+
 peers() {
 	python3 test/bench/serving/hf_peer.py --shape "${1:-llama3.2-1b}" --batch 1,8,32,64,128 --prompt-tokens 128 --gen-tokens 256
 }
@@ -161,6 +186,7 @@ serving) shift; serving "$@" ;;
 kvtypes) shift; kvtypes "$@" ;;
 peers) shift; peers "$@" ;;
 roofline) shift; roofline "$@" ;;
+knobs) shift; knobs "$@" ;;
 calm) bash hack/calm/run.sh ;;
-*) echo "usage: $0 quant|serving|kvtypes|peers|roofline|calm" >&2; exit 2 ;;
+*) echo "usage: $0 quant|serving|kvtypes|peers|roofline|knobs|calm" >&2; exit 2 ;;
 esac

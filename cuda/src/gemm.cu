@@ -47,6 +47,7 @@ static gemm_tile gemm_tile_of(int64_t rows, int64_t cols, int64_t elems) {
 
 bool kic_gemm_one_read = true;
 int kic_gemm_split_k = 1;
+int kic_gemm_hi_from = 0;
 
 // kic_gemm_auto_slices: a weight of at least twice as many columns as rows in cols / rows slices, at most 4 (a power
 // of two). On the H200 at 64 tokens (KIC_BENCH_ONLY=skinny) the 1B down projection (2048 x 8192) took 19.9 us in 4
@@ -87,7 +88,8 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 	int64_t need = (int64_t)n * w.cols;
 	// One read: lo right after hi in the scratch, so [hi; lo] is one operand of 2n columns (ld cols); the product's
 	// lo rows land in y's rows n..2n, zeroed first when the first n accumulate onto y.
-	bool one = kic_gemm_one_read && w.dtype != KIC_F32 && n <= kic_gemm_one_read_max && y_rows >= 2 * (int64_t)n;
+	bool hi_only = kic_gemm_hi_from > 0 && n >= kic_gemm_hi_from; // no lo product at all
+	bool one = !hi_only && kic_gemm_one_read && w.dtype != KIC_F32 && n <= kic_gemm_one_read_max && y_rows >= 2 * (int64_t)n;
 	int cols_n = one ? 2 * n : n;
 	// Split over the columns (16-bit weights): the slices' products in y's rows n.., summed with bias and acc after.
 	int slices = one && (w.dtype == KIC_BF16 || w.dtype == KIC_F16) ? kic_gemm_slices(w.rows, w.cols, n, y_rows) : 1;
@@ -99,7 +101,8 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 	case KIC_F16:
 	case KIC_BF16: {
 		// Two products, W*hi + W*lo: activations keep ~16 (bf16) / 22 (f16) mantissa bits instead of 8 / 11,
-		// which is what holds prefill logits to the fp32 reference (bf16 alone is off by ~0.1 on logits).
+		// which is what holds prefill logits to the fp32 reference (bf16 alone is off by ~0.1 on logits); calls of
+		// kic_gemm_hi_from tokens or more take W*hi alone.
 		if (need > sc.act16_elems) return kic_set_error(KIC_ERR_INVALID, "gemm: %lld activations exceed scratch", (long long)need);
 		cudaDataType t = w.dtype == KIC_F16 ? CUDA_R_16F : CUDA_R_16BF;
 		void *lo = (uint16_t *)sc.act16 + (one ? need : sc.act16_elems);
@@ -110,7 +113,7 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 			return launch_add_split(y, parts, n, (int)w.rows, slices, bias, accumulate, s);
 		}
 		KIC_TRY(gemm_ex(h, w.data, t, sc.act16, t, w.rows, cols_n, w.cols, w.cols, y, w.rows, beta));
-		if (!one) KIC_TRY(gemm_ex(h, w.data, t, lo, t, w.rows, n, w.cols, w.cols, y, w.rows, 1.f));
+		if (!one && !hi_only) KIC_TRY(gemm_ex(h, w.data, t, lo, t, w.rows, n, w.cols, w.cols, y, w.rows, 1.f));
 		break;
 	}
 	default: {
@@ -134,7 +137,8 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 				// Activations of columns c0.. (ld w.cols); a later column tile adds to what the first wrote.
 				const __half *hi16 = (const __half *)sc.act16 + c0, *lo16 = (const __half *)lo + c0;
 				KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, hi16, CUDA_R_16F, m, cols_n, k, w.cols, y + r0, w.rows, c0 ? 1.f : beta));
-				if (!one) KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, lo16, CUDA_R_16F, m, n, k, w.cols, y + r0, w.rows, 1.f));
+				if (!one && !hi_only)
+					KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, lo16, CUDA_R_16F, m, n, k, w.cols, y + r0, w.rows, 1.f));
 			}
 		}
 		break;

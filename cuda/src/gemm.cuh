@@ -39,6 +39,12 @@ extern int kic_gemm_split_k;
 // The most slices a call can ask for at the current setting: a buffer of n * (1 + 2 * that) rows never limits it.
 int kic_gemm_max_slices();
 int kic_gemm_slices(int64_t rows, int64_t cols, int n, int64_t y_rows);
+// kic_gemm_hi_from: cuBLAS products of at least that many tokens multiply the activations' hi half alone (rounded
+// to the weight's 16-bit type, fp16 for the block formats), half the arithmetic of hi and lo; 0 (the default)
+// never. Prefill passes are compute-bound on the two products; the logits then move as the int8 matvec path's
+// rounding moves them (the fidelity suite's "hionly" variant holds them to the same bound).
+// KUBEINFER_CUDA_GEMM_HI_FROM=N at kic_model_create; the kernel tests set it.
+extern int kic_gemm_hi_from;
 // Short prefill chunks too: at 128 tokens the one product beat two on every projection of both shapes (1B lm_head
 // 273 us against 341, 8B [gate; up] 129 against 171); at 256 it lost on the tall ones (8B lm_head 817 against 740).
 constexpr int kic_gemm_one_read_max = 128;

@@ -137,6 +137,8 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	kic_pdl = cc_major >= 9 && !(pdl_env && strcmp(pdl_env, "0") == 0);
 	const char *int8_env = getenv("KUBEINFER_CUDA_MATVEC_INT8");
 	kic_matvec_int8 = !(int8_env && strcmp(int8_env, "0") == 0);
+	const char *hi_env = getenv("KUBEINFER_CUDA_GEMM_HI_FROM");
+	kic_gemm_hi_from = hi_env && atoi(hi_env) > 0 ? atoi(hi_env) : 0;
 	const char *pass_env = getenv("KUBEINFER_CUDA_PREFILL_GRAPHS");
 	m->prefill_graphs = pass_env && strcmp(pass_env, "1") == 0;
 	const char *prof_env = getenv("KUBEINFER_CUDA_PROFILE");
@@ -798,6 +800,7 @@ static kic_status run_prefill(kic_model *m, int n, int nrows, bool hidden) {
 		}
 		m->shapes_seen.erase(key);
 		cudaGraphExec_t exec = nullptr;
+		// A failed capture fails the call (the knob is a measurement's: its tests must see it fail).
 		KIC_TRY(capture(m, n, true, nrows, hidden, &exec));
 		it = m->pass_graphs.emplace(std::move(key), exec).first;
 	}
@@ -972,6 +975,12 @@ extern "C" KIC_API kic_status kic_logits(kic_model *m, int32_t count, const int3
 		                         cudaMemcpyDeviceToHost, m->stream));
 	KIC_CUDA(cudaStreamSynchronize(m->stream));
 	memcpy(out, m->logits_host, sizeof(float) * count * V);
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_graph_counts(const kic_model *m, int32_t *decode, int32_t *prefill) {
+	if (!m || !decode || !prefill) return kic_set_error(KIC_ERR_INVALID, "kic_graph_counts: null argument");
+	*decode = (int32_t)m->graphs.size(), *prefill = (int32_t)m->pass_graphs.size();
 	return KIC_OK;
 }
 

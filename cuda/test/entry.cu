@@ -136,6 +136,12 @@ extern "C" KIC_API int32_t kic_test_gemm_split_k(int32_t slices) {
 	return was;
 }
 
+extern "C" KIC_API int32_t kic_test_gemm_hi_from(int32_t tokens) {
+	int32_t was = kic_gemm_hi_from;
+	kic_gemm_hi_from = tokens > 0 ? tokens : 0;
+	return was;
+}
+
 extern "C" KIC_API int32_t kic_test_gemm_one_read(int32_t on) {
 	int32_t was = kic_gemm_one_read;
 	kic_gemm_one_read = on != 0;

@@ -322,14 +322,30 @@ static void test_linear(int dtype, long rows, long cols, int n, int gemm) {
 	kic_test_gemm_one_read(one);
 	int split = kic_test_gemm_split_k(1);
 	kic_test_gemm_split_k(split);
+	int hi_from = kic_test_gemm_hi_from(0);
+	kic_test_gemm_hi_from(hi_from);
+	int hi_only = gemm && dtype != KIC_F32 && hi_from > 0 && n >= hi_from;
 	char how[24] = "";
-	if (gemm && one && split != 1) snprintf(how, sizeof how, split ? ", split %d" : ", split by rule", split);
+	if (hi_only) snprintf(how, sizeof how, ", hi only");
+	else if (gemm && one && split != 1) snprintf(how, sizeof how, split ? ", split %d" : ", split by rule", split);
 	snprintf(name, sizeof name, "linear %s %ldx%ld n=%d %s%s%s", dtype == KIC_F32 ? "f32" : dtype == KIC_F16 ? "f16" : dtype == KIC_BF16 ? "bf16" : "q8_0",
 	         rows, cols, n, gemm > 1 ? "cublas, weight in tiles" : gemm ? "cublas" : "matvec", gemm && one ? ", one read" : "", how);
 	kic_status st = kic_test_linear(dtype, raw, bytes, rows, cols, x, n, bias, 1, gemm, y);
 	if (st != KIC_OK) {
 		printf("FAIL %s: %s\n", name, kic_last_error());
 		failures++;
+	} else if (hi_only) {
+		// The activations rounded to the product's 16-bit type (bf16 for bf16 weights, else fp16): each moves an
+		// output by at most its unit roundoff times |w x|.
+		double *bound = malloc(sizeof(double) * n * rows), u = dtype == KIC_BF16 ? 0x1p-8 : 0x1p-11;
+		for (int t = 0; t < n; t++)
+			for (long r = 0; r < rows; r++) {
+				double a = 0;
+				for (long c = 0; c < cols; c++) a += fabs((double)wr[r * cols + c] * x[t * cols + c]);
+				bound[t * rows + r] = a * u;
+			}
+		check_rounding(name, y, want, bound, n * rows, TOL_F32 * 10);
+		free(bound);
 	} else {
 		check(name, y, want, n * rows, TOL_F32 * 10);
 		if (gemm && dtype == KIC_Q8_0) {
@@ -1508,6 +1524,14 @@ int main(void) {
 	test_linear(KIC_BF16, 128, 1024, 40, 1);
 	test_linear(KIC_BF16, 256, 256, 33, 1);
 	kic_test_gemm_split_k(split_was);
+	// Prefill products from 33 tokens on the activations' hi half alone (kic_gemm_hi_from): 16-bit weights in one
+	// read's range and past it, Q8_0 in tiles; 17 tokens stay hi and lo.
+	int hi_was = kic_test_gemm_hi_from(33);
+	test_linear(KIC_BF16, 384, 512, 40, 1);
+	test_linear(KIC_F16, 257, 1024, 200, 1);
+	test_linear(KIC_Q8_0, 384, 4096, 64, 384 * 1024);
+	test_linear(KIC_BF16, 384, 512, 17, 1);
+	kic_test_gemm_hi_from(hi_was);
 	test_linear(KIC_BF16, 65, 172, 3, 0); // cols % 8 != 0: scalar path
 	test_linear(KIC_F32, 65, 172, 3, 0);
 	// The skinny tensor-core kernels, each forced: 1, 7 (one partial tile), 8, 9, 31 and 64 tokens; 40 rows (a partial

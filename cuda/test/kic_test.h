@@ -41,6 +41,9 @@ KIC_API int32_t kic_test_gemm_one_read(int32_t on);
 /* cuBLAS's one-read form split into that many slices of the columns (1: not split, 0: the library's rule);
  * returns the previous setting. */
 KIC_API int32_t kic_test_gemm_split_k(int32_t slices);
+/* cuBLAS products of at least that many tokens multiply the activations' hi half alone (0: never); returns the
+ * previous setting. */
+KIC_API int32_t kic_test_gemm_hi_from(int32_t tokens);
 KIC_API kic_status kic_test_skinny(int32_t kind, int32_t act, const uint16_t *w_host, int64_t rows, int64_t cols,
                                    const float *x, int32_t n, const float *bias, int32_t accumulate, float *y);
 /* Chooses the matvec's path for the block formats and Q8_0: on 1 the int8

@@ -1197,6 +1197,18 @@ func (b *Backend) SetGraphs(on bool) error {
 	return nil
 }
 
+// GraphCounts is how many CUDA graphs the library holds: decode steps (one a batch size) and prefill passes (one
+// a shape, with KUBEINFER_CUDA_PREFILL_GRAPHS=1).
+func (b *Backend) GraphCounts() (decode, prefill int, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var d, p C.int32_t
+	if err := b.lib.call("graph counts", func() C.kic_status { return C.call_graph_counts(b.lib.api, b.cm, &d, &p) }); err != nil {
+		return 0, 0, err
+	}
+	return int(d), int(p), nil
+}
+
 // MeasureBandwidth times device-to-device copies of bytes (read + write
 // counted) on the backend's GPU, the denominator of a roofline figure.
 func (b *Backend) MeasureBandwidth(bytes uint64) (float64, error) {

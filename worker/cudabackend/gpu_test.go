@@ -132,6 +132,9 @@ func TestFidelityAgainstCPU(t *testing.T) {
 		// call of up to 64 tokens is one product of W by [hi; lo].
 		{"tworeads", Options{Memory: memplan.Options{KVType: kvcache.F32, GemmMinTokens: 1}}},
 		{"chunked", Options{Memory: memplan.Options{KVType: kvcache.F32, MaxBatch: 3}, DisableGraphs: true}},
+		// Every cuBLAS product on the activations' hi half alone (KUBEINFER_CUDA_GEMM_HI_FROM=1): held to the
+		// int8 path's bound, the rounding of activations to 8-11 bits it shares.
+		{"hionly", Options{Memory: memplan.Options{KVType: kvcache.F32, GemmMinTokens: 1}}},
 		{"float", Options{Memory: f32}}, // the int8 matvec path off
 	}
 	for _, path := range paths {
@@ -149,17 +152,20 @@ func TestFidelityAgainstCPU(t *testing.T) {
 				if v.name == "tworeads" {
 					t.Setenv("KUBEINFER_CUDA_GEMM_ONE_READ", "0")
 				}
+				if v.name == "hionly" {
+					t.Setenv("KUBEINFER_CUDA_GEMM_HI_FROM", "1")
+				}
 				m, cpu, gpu := openFixture(t, path, fx, v.opts)
 				if gpu == nil {
 					return
 				}
 				b := bound{tol: tolerance(fx.DType, v.opts.Memory.GemmMinTokens == 1)}
-				if int8 {
+				if int8 || v.name == "hionly" {
 					b = bound{tol: int8Tol, perStd: true}
 				}
 				for pi, ids := range fx.prompts() {
 					// 32 tokens, or as many as the (small) fixture's context holds.
-					compare(t, cpu, gpu, ids, min(32, m.Hyper.ContextLength-len(ids)), b, pi, int8)
+					compare(t, cpu, gpu, ids, min(32, m.Hyper.ContextLength-len(ids)), b, pi, int8 || v.name == "hionly")
 				}
 			})
 		}
@@ -562,12 +568,12 @@ func TestPrefillGraphsMatchPlainPasses(t *testing.T) {
 			seqs = append(seqs, s)
 		}
 		for i := range 3 { // two runs of 12 and 30 tokens
-			a, b := newSeq(chunk(200+i, 1+i)), newSeq(nil)
+			a, b := newSeq(chunk(200+i, 11+i)), newSeq(nil) // heads of lengths no other pass has: no graph
 			keep(gpu.PrefillBatch([]engine.PrefillPart{{Seq: a, Tokens: chunk(10+i, 12)}, {Seq: b, Tokens: chunk(20+i, 30)}}))
 			seqs = append(seqs, a, b)
 		}
 		for i := range 3 { // two decode rows carrying a 16-token chunk
-			p := newSeq(chunk(300+i, 2))
+			p := newSeq(chunk(300+i, 17+i))
 			dec := []engine.DecodeInput{{Seq: seqs[0], Token: 5 + i}, {Seq: seqs[1], Token: 9 + i}}
 			picked, rows, err := gpu.StepMixed(dec, make([]engine.RowSampling, 2), []engine.PrefillPart{{Seq: p, Tokens: chunk(30+i, 16)}})
 			keep(rows, err)
@@ -585,6 +591,10 @@ func TestPrefillGraphsMatchPlainPasses(t *testing.T) {
 		return out
 	}
 	got := passes()
+	// One graph a repeated shape: the 20-token chunk, the two-prompt pass, the mixed step.
+	if _, prefill, err := gpu.GraphCounts(); err != nil || prefill != 3 {
+		t.Errorf("%d prefill graphs (%v), want 3", prefill, err)
+	}
 	if err := gpu.SetGraphs(false); err != nil {
 		t.Fatal(err)
 	}
@@ -860,6 +870,9 @@ func TestWarmupLeavesThePoolAsItFoundIt(t *testing.T) {
 	}
 	if got := gpu.KV().FreeBlocks(); got != free {
 		t.Errorf("%d blocks free after the warm-up (cached ones count), %d before", got, free)
+	}
+	if decode, _, err := gpu.GraphCounts(); err != nil || decode != 12 {
+		t.Errorf("%d decode graphs after warming 12 batch sizes (%v)", decode, err)
 	}
 	prompts := [][]int{{1, 5, 9}, {1, 17, 33, 44}, {1, 2}}
 	want, err := cold.Decode(prefilled(t, cold, prompts))

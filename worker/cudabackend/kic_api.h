@@ -32,6 +32,7 @@ typedef struct kic_api {
 	kic_status (*logits)(kic_model *, int32_t, const int32_t *, float *);
 	kic_status (*logprobs)(kic_model *, int32_t, int32_t, kic_logprob_row *);
 	kic_status (*set_graphs)(kic_model *, int32_t);
+	kic_status (*graph_counts)(const kic_model *, int32_t *, int32_t *);
 } kic_api;
 
 // kic_dlopen opens path and, on failure, returns dlerror's message from the
@@ -66,6 +67,7 @@ static const char *kic_resolve(void *h, kic_api *api) {
 	SYM(logits, "kic_logits")
 	SYM(logprobs, "kic_logprobs")
 	SYM(set_graphs, "kic_set_graphs")
+	SYM(graph_counts, "kic_graph_counts")
 #undef SYM
 	return NULL;
 }
@@ -91,4 +93,5 @@ static kic_status call_sample(kic_api *a, kic_model *m, int32_t rows, const kic_
 static kic_status call_logits(kic_api *a, kic_model *m, int32_t count, const int32_t *rows, float *out) { return a->logits(m, count, rows, out); }
 static kic_status call_logprobs(kic_api *a, kic_model *m, int32_t rows, int32_t top_n, kic_logprob_row *out) { return a->logprobs(m, rows, top_n, out); }
 static kic_status call_set_graphs(kic_api *a, kic_model *m, int32_t enabled) { return a->set_graphs(m, enabled); }
+static kic_status call_graph_counts(kic_api *a, const kic_model *m, int32_t *decode, int32_t *prefill) { return a->graph_counts(m, decode, prefill); }
 #endif

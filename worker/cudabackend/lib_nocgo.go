@@ -31,6 +31,9 @@ func (b *Backend) WeightBytes() uint64 { return 0 }
 // UsedBytes is 0 in a build without cgo.
 func (b *Backend) UsedBytes() uint64 { return 0 }
 
+// GraphCounts always fails in a build without cgo.
+func (b *Backend) GraphCounts() (decode, prefill int, err error) { return 0, 0, errNoCgo }
+
 // MeasureBandwidth always fails in a build without cgo.
 func (b *Backend) MeasureBandwidth(bytes uint64) (float64, error) { return 0, errNoCgo }
 
