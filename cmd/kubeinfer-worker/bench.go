@@ -417,6 +417,12 @@ var syntheticShapes = map[string]modeltest.Config{
 		Vocab: 128256, Context: 131072, TiedOutput: true, RopeBase: 500000, Seed: 1},
 	"llama3.1-8b": {Arch: "llama", Embedding: 4096, Heads: 32, HeadsKV: 8, FeedForward: 14336, Blocks: 32,
 		Vocab: 128256, Context: 131072, RopeBase: 500000, Seed: 1},
+	// The small shapes of the batch-1 goals beside the Llama-3.2-1B shape: many small matrices, so per-kernel
+	// overhead weighs more (Qwen2.5-0.5B: head dim 64, 2 KV heads, q/k/v biases; GPT-2 XL: 25 heads, LayerNorm).
+	"qwen2.5-0.5b": {Arch: "qwen2", Embedding: 896, Heads: 14, HeadsKV: 2, FeedForward: 4864, Blocks: 24,
+		Vocab: 151936, Context: 32768, TiedOutput: true, RopeBase: 1000000, Seed: 1},
+	"gpt2-xl": {Arch: "gpt2", Embedding: 1600, Heads: 25, FeedForward: 6400, Blocks: 48, Vocab: 50257, Context: 1024,
+		TiedOutput: true, Seed: 1},
 	// Larger than one 80 GB GPU in bf16: the shape tensor parallelism is for.
 	"llama3.1-70b": {Arch: "llama", Embedding: 8192, Heads: 64, HeadsKV: 8, FeedForward: 28672, Blocks: 80,
 		Vocab: 128256, Context: 131072, RopeBase: 500000, Seed: 1},

@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KIC_ABI_VERSION 14
+#define KIC_ABI_VERSION 15
 
 #if defined(__GNUC__)
 #define KIC_API __attribute__((visibility("default")))
@@ -172,6 +172,7 @@ typedef struct kic_sampling {
 	float top_p;                /* 0 or >= 1 disables */
 	uint64_t seed;
 	uint64_t step;              /* mixed into the seed so each step draws anew; the row's place in the batch is not */
+	float min_p;                /* 0 disables: after top-k and top-p, tokens less likely than min_p x the best */
 } kic_sampling;
 
 /* The most alternatives kic_logprobs gives a row: the OpenAI API's top_logprobs limit (worker/engine.MaxTopLogprobs). */

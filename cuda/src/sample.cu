@@ -99,12 +99,16 @@ __global__ void __launch_bounds__(kSampleThreads)
 		tp = lo * z;
 	}
 
+	// Min-p, after top-k and top-p as on the host: e is a token's probability relative to the best's (whose e is
+	// 1, and which top-k and top-p keep), so the floor is min_p itself.
+	float floor = fmaxf(tp, p.min_p > 0.f ? p.min_p : 0.f);
+
 	// Draw: each thread owns a contiguous chunk; a prefix sum over the chunks finds the owner of r.
 	int cs = (vocab + blockDim.x - 1) / blockDim.x, j0 = tid * cs, j1 = min(vocab, j0 + cs);
 	float mine = 0.f;
 	for (int j = j0; j < j1; j++) {
 		float e = allowed(mask, j) && l[j] >= tk ? __expf((l[j] - mx) * inv_t) : 0.f;
-		if (e >= tp) mine += e;
+		if (e >= floor) mine += e;
 	}
 	scan[tid] = mine;
 	if (tid == 0) found = vocab;
@@ -126,7 +130,7 @@ __global__ void __launch_bounds__(kSampleThreads)
 		int pick = -1;
 		for (int j = j0; j < j1; j++) {
 			float e = allowed(mask, j) && l[j] >= tk ? __expf((l[j] - mx) * inv_t) : 0.f;
-			if (e < tp || e == 0.f) continue;
+			if (e < floor || e == 0.f) continue;
 			pick = j;
 			acc += e;
 			if (r < acc) break;

@@ -1031,6 +1031,27 @@ static void test_sample(void) {
 	checks++;
 	failures += !(inside && distinct);
 	printf("%s top-k 10 / top-p 0.9 draws stay in the top 10 and vary (%d, %d)\n", inside && distinct ? "ok  " : "FAIL", inside, distinct);
+	// Min-p at temperature 1: with the best logit 10 and the next 9 (probability 0.37 of the best's), the rest at
+	// most 4, a floor of 0.3 keeps the two, and draws vary between them; 0.5 keeps the best alone.
+	for (int j = 0; j < vocab; j++) l[j] = 4.f * (float)j / (float)vocab;
+	l[1234] = 10.f, l[4321] = 9.f;
+	p = (kic_sampling){0};
+	p.temperature = 1, p.seed = 11, p.min_p = 0.3f;
+	int two = 1, seen_best = 0, seen_next = 0, one = 1;
+	for (int step = 0; step < 60; step++) {
+		p.step = (uint64_t)step, p.min_p = 0.3f;
+		CALL(sample_all(l, 1, vocab, p, NULL, got));
+		two &= got[0] == 1234 || got[0] == 4321;
+		seen_best |= got[0] == 1234, seen_next |= got[0] == 4321;
+		p.min_p = 0.5f;
+		CALL(sample_all(l, 1, vocab, p, NULL, got));
+		one &= got[0] == 1234;
+	}
+	checks++;
+	ok = two && seen_best && seen_next && one;
+	failures += !ok;
+	printf("%s min-p 0.3 draws the best two (both seen: %d, %d), 0.5 the best alone (%d)\n", ok ? "ok  " : "FAIL", seen_best,
+	       seen_next, one);
 	free(l);
 	// Greedy over a Qwen-sized vocabulary, spread over many blocks: the maximum planted twice in row 0 (the
 	// lower index wins), near the end in row 1.

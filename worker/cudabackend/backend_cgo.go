@@ -1159,7 +1159,7 @@ func (b *Backend) sampleLast(rows int, ps []Sampling, masks []uint64) ([]int, er
 	}
 	cp := make([]C.kic_sampling, rows)
 	for i, p := range ps {
-		cp[i] = C.kic_sampling{temperature: C.float(p.Temperature), top_k: C.int32_t(p.TopK), top_p: C.float(p.TopP),
+		cp[i] = C.kic_sampling{temperature: C.float(p.Temperature), top_k: C.int32_t(p.TopK), top_p: C.float(p.TopP), min_p: C.float(p.MinP),
 			seed: C.uint64_t(p.Seed), step: C.uint64_t(p.Step)}
 	}
 	toks := make([]int32, rows)

@@ -810,6 +810,58 @@ func prefilled(t *testing.T, gpu *Backend, prompts [][]int) []engine.DecodeInput
 	return in
 }
 
+// TestMinPDrawsOnTheGPU: 32 sequences of one prompt draw their next token at temperature 2 with min-p 0.2, each
+// from its own seed: every pick's probability is at least 0.2 of the best's (by the logits the same step gives on
+// the host), the picks vary, and min-p 1 leaves the best alone.
+func TestMinPDrawsOnTheGPU(t *testing.T) {
+	needGPU(t)
+	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 2048}})
+	prompts := make([][]int, 33)
+	for i := range prompts {
+		prompts[i] = []int{1, 5, 9, 14}
+	}
+	in := prefilled(t, gpu, prompts)
+	ref, err := gpu.Decode(in[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ref[0]
+	best := argmax(l)
+	const temp, floor = 2, 0.2
+	rel := func(j int) float64 { return math.Exp((float64(l[j]) - float64(l[best])) / temp) }
+	above := 0
+	for j := range l {
+		if rel(j) >= floor {
+			above++
+		}
+	}
+	if above < 2 {
+		t.Fatalf("only %d tokens above the floor: the fixture's logits leave nothing to vary", above)
+	}
+	rows := make([]engine.RowSampling, 32)
+	for i := range rows {
+		rows[i] = engine.RowSampling{Temperature: temp, MinP: floor, Seed: uint64(100 + i)}
+	}
+	rows[31].MinP = 1 // the best alone
+	picked, err := gpu.DecodeSampled(in[1:], rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for i, tok := range picked[:31] {
+		seen[tok] = true
+		if rel(tok) < floor-1e-3 {
+			t.Errorf("row %d picked %d at %.3f of the best's probability, under min-p %g", i, tok, rel(tok), floor)
+		}
+	}
+	if len(seen) < 2 {
+		t.Errorf("31 seeds drew only %v of the %d tokens above the floor", seen, above)
+	}
+	if picked[31] != best {
+		t.Errorf("min-p 1 picked %d, the best is %d", picked[31], best)
+	}
+}
+
 // TestLogprobsOnTheGPUMatchTheHost decodes the same step through DecodeSampledLogprobs and through Decode (the
 // logits to the host, engine.Logprobs there): the same picks as DecodeSampled, and the same logprobs, the
 // alternatives' ids exactly (the same logits) and their values to fp32 summation.

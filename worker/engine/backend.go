@@ -66,7 +66,7 @@ type SamplingDecoder interface {
 }
 
 // MixedDecoder is a SamplingDecoder that brings to the host only the logits
-// of the rows that need them there (logprobs, min-p, penalties, bias, a
+// of the rows that need them there (logprobs, penalties, bias, a
 // constraint the backend does not apply): DecodeMixed is DecodeSampled where
 // a row with host[i] set gives its logits in logits[i] (picked[i] is then
 // meaningless) and every other row its token (logits[i] nil). One request
@@ -134,19 +134,20 @@ type RowSampling struct {
 	Temperature float32 // <= 0: greedy
 	TopK        int
 	TopP        float32
+	MinP        float32 // after top-k and top-p, as the Sampler applies it
 	Seed, Step  uint64
 }
 
-// OnDevice says whether a SamplingDecoder can draw with p: no min-p,
-// penalty or bias, which need the logits on the host (or the history).
+// OnDevice says whether a SamplingDecoder can draw with p: no penalty or
+// bias, which need the logits on the host (or the history).
 func (p SamplingParams) OnDevice() bool {
-	return p.MinP == 0 && (p.RepetitionPenalty == 0 || p.RepetitionPenalty == 1) &&
+	return (p.RepetitionPenalty == 0 || p.RepetitionPenalty == 1) &&
 		p.PresencePenalty == 0 && p.FrequencyPenalty == 0 && len(p.LogitBias) == 0
 }
 
 // Row is p as a SamplingDecoder takes it at step (the tokens drawn before).
 func (p SamplingParams) Row(step int) RowSampling {
-	return RowSampling{Temperature: p.Temperature, TopK: p.TopK, TopP: p.TopP, Seed: p.Seed, Step: uint64(step)}
+	return RowSampling{Temperature: p.Temperature, TopK: p.TopK, TopP: p.TopP, MinP: p.MinP, Seed: p.Seed, Step: uint64(step)}
 }
 
 // NoAllowedToken is what MaskedDecoder.DecodeGreedyMasked gives for a row

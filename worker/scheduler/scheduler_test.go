@@ -1369,7 +1369,7 @@ func (g *sampledCPU) draw(logits []float32, r engine.RowSampling) int {
 	g.mu.Lock()
 	g.steps[r.Seed] = append(g.steps[r.Seed], r.Step)
 	g.mu.Unlock()
-	p := engine.SamplingParams{Temperature: r.Temperature, TopK: r.TopK, TopP: r.TopP, Seed: r.Seed*1000003 + r.Step}
+	p := engine.SamplingParams{Temperature: r.Temperature, TopK: r.TopK, TopP: r.TopP, MinP: r.MinP, Seed: r.Seed*1000003 + r.Step}
 	return engine.NewSampler(p).Sample(logits, nil)
 }
 
@@ -1432,9 +1432,22 @@ func TestSampledRequestsPickTheirTokensOnTheDevice(t *testing.T) {
 		t.Errorf("batched %v, alone %v", got.Tokens, want.Tokens)
 	}
 
+	// Min-p is drawn where the logits are too.
+	before, logits := g.sampledSteps, g.logitsSteps
+	h, err := s.Submit(context.Background(), req(engine.SamplingParams{Temperature: 0.8, MinP: 0.1, Seed: 8}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, res := collect(t, h); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if g.sampledSteps == before || g.logitsSteps != logits {
+		t.Errorf("min-p: %d DecodeSampled steps, %d Decode steps; want only DecodeSampled", g.sampledSteps-before, g.logitsSteps-logits)
+	}
+
 	// Parameters only the host applies, and logprobs, keep the logits path.
 	for _, r := range []Request{
-		req(engine.SamplingParams{Temperature: 0.8, MinP: 0.1, Seed: 8}),
+		req(engine.SamplingParams{Temperature: 0.8, FrequencyPenalty: 0.3, Seed: 7}),
 		req(engine.SamplingParams{Temperature: 0.8, PresencePenalty: 0.5, Seed: 9}),
 		{Prompt: prompt, MaxTokens: 4, Logprobs: true, Sampling: engine.SamplingParams{Temperature: 0.8, Seed: 10}},
 	} {
@@ -1485,7 +1498,7 @@ func (g *mixedCPU) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSamp
 	return picked, out, nil
 }
 
-// A batch where some requests need their logits on the host (logprobs, min-p) and others do not brings
+// A batch where some requests need their logits on the host (logprobs, a penalty) and others do not brings
 // back only the former's rows: each request gets the tokens it gets alone, the host's requests their
 // logprobs, and no step copies a device row.
 func TestMixedBatchesCopyOnlyTheHostRows(t *testing.T) {
@@ -1498,7 +1511,7 @@ func TestMixedBatchesCopyOnlyTheHostRows(t *testing.T) {
 	reqs := []Request{
 		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: engine.SamplingParams{Temperature: 0.9, Seed: 21}},
 		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Logprobs: true, TopLogprobs: 2, Sampling: engine.SamplingParams{Temperature: 0.9, Seed: 22}},
-		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: engine.SamplingParams{Temperature: 0.9, MinP: 0.05, Seed: 23}},
+		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: engine.SamplingParams{Temperature: 0.9, PresencePenalty: 0.4, Seed: 23}},
 		{Prompt: prompt, MaxTokens: n, IgnoreEOS: true},
 	}
 	type out struct {
@@ -1544,7 +1557,7 @@ func TestMixedBatchesCopyOnlyTheHostRows(t *testing.T) {
 			t.Fatalf("logprobs request: event %+v has no logprob or not 2 alternatives", ev)
 		}
 	}
-	// The logprobs and min-p requests' rows came to the host, the other two were picked where the logits are.
+	// The logprobs and penalty requests' rows came to the host, the other two were picked where the logits are.
 	if g.hostRows == 0 || g.deviceRows == 0 || g.hostRows > 2*(n-1) {
 		t.Errorf("%d host rows, %d device rows over the batch's steps; want at most %d host rows and some device ones",
 			g.hostRows, g.deviceRows, 2*(n-1))
@@ -1629,12 +1642,12 @@ func TestLogprobsComeFromTheDevice(t *testing.T) {
 		}
 	}
 
-	// A min-p request among them needs its row's logits on the host: those steps copy the logits rows (DecodeMixed:
-	// the plain sampled request is still drawn where the logits are).
-	minp := Request{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: engine.SamplingParams{Temperature: 0.9, MinP: 0.05, Seed: 33}}
-	run(dev, []Request{reqs[0], minp, reqs[3]})
+	// A penalized request among them needs its row's logits on the host: those steps copy the logits rows
+	// (DecodeMixed: the plain sampled request is still drawn where the logits are).
+	pen := Request{Prompt: prompt, MaxTokens: n, IgnoreEOS: true, Sampling: engine.SamplingParams{Temperature: 0.9, FrequencyPenalty: 0.3, Seed: 33}}
+	run(dev, []Request{reqs[0], pen, reqs[3]})
 	if dev.mixedSteps == 0 {
-		t.Errorf("a batch with a min-p request: %d DecodeMixed steps, %d Decode; want DecodeMixed", dev.mixedSteps, dev.logitsSteps)
+		t.Errorf("a batch with a penalized request: %d DecodeMixed steps, %d Decode; want DecodeMixed", dev.mixedSteps, dev.logitsSteps)
 	}
 }
 
@@ -1849,7 +1862,8 @@ func TestMixerNeedsDeviceDrawnRowsAndPrompts(t *testing.T) {
 		{"streams only", []*running{decode}, false},
 		{"prompts only", []*running{prompt}, false},
 		{"a stream with logprobs", []*running{decode, prompt, row(false, Request{Logprobs: true})}, false},
-		{"a stream with min-p", []*running{decode, prompt, row(false, Request{Sampling: engine.SamplingParams{MinP: 0.1}})}, false},
+		{"a stream with a penalty", []*running{decode, prompt, row(false, Request{Sampling: engine.SamplingParams{PresencePenalty: 0.5}})}, false},
+		{"a stream with min-p", []*running{decode, prompt, row(false, Request{Sampling: engine.SamplingParams{Temperature: 0.7, MinP: 0.1}})}, true},
 		{"a prompt with logprobs", []*running{decode, row(true, Request{Logprobs: true})}, true},
 	} {
 		if got := s.mixer(c.run) != nil; got != c.want {
