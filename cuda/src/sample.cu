@@ -14,11 +14,13 @@ __device__ __forceinline__ uint64_t splitmix64(uint64_t x) {
 }
 
 // A masked-out token takes no part anywhere: not in the argmax, the top-k and top-p thresholds, nor the draw.
-// A launch's rows' parameters travel in the kernel's arguments (2 KB), so a batch's sampling needs no upload.
+// A launch's rows' parameters travel in the kernel's arguments (2.5 KB of the 4 KB a launch's arguments may
+// take), so a batch's sampling needs no upload.
 constexpr int kSampleRowsPerLaunch = 64;
 struct SampleRows {
 	kic_sampling p[kSampleRowsPerLaunch];
 };
+static_assert(sizeof(SampleRows) + 64 <= 4096, "a launch's rows fit its argument space with the other arguments");
 
 // Block b draws row row0 + b. The greedy kernels ran first over every row: a greedy row keeps their argmax,
 // and a row they marked (NaN or +inf anywhere, or no token allowed) keeps the mark, as the host ends such a
