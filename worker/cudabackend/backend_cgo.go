@@ -976,23 +976,35 @@ func (b *Backend) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) {
 // (512 KB), and masks is called between the forward pass's launch and the
 // sampling, so the host's matchers overlap the device's work.
 func (b *Backend) DecodeGreedyMasked(batch []engine.DecodeInput, masks func() [][]uint64) ([]int, error) {
+	return b.DecodeSampledMasked(batch, make([]engine.RowSampling, len(batch)), masks)
+}
+
+var _ engine.SampledMaskedDecoder = (*Backend)(nil)
+
+// DecodeSampledMasked implements engine.SampledMaskedDecoder: every row is picked on the GPU by rows[i] among
+// its mask's tokens (kic_sample with masks); the masks are asked for once the first part's forward pass is under
+// way, so the host works them out while the GPU computes.
+func (b *Backend) DecodeSampledMasked(batch []engine.DecodeInput, rows []engine.RowSampling, masks func() [][]uint64) ([]int, error) {
+	if len(rows) != len(batch) {
+		return nil, fmt.Errorf("decode: %d sampling rows for a batch of %d", len(rows), len(batch))
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var (
-		out  []int
-		rows [][]uint64
+		out []int
+		ms  [][]uint64
 	)
 	err := b.decode(batch, func(tok, pos, seq []int32, tables []int32, want []uint8) error {
 		if _, err := b.forward(tok, pos, seq, len(tok), tables, 0, want, false); err != nil {
 			return err
 		}
-		if rows == nil { // the first part's forward pass is under way
-			if rows = masks(); len(rows) != len(batch) {
-				return fmt.Errorf("%d masks for a batch of %d", len(rows), len(batch))
+		if ms == nil { // the first part's forward pass is under way
+			if ms = masks(); len(ms) != len(batch) {
+				return fmt.Errorf("%d masks for a batch of %d", len(ms), len(batch))
 			}
 		}
-		part := rows[len(out) : len(out)+len(tok)]
-		toks, err := b.sampleLast(len(tok), make([]Sampling, len(tok)), b.flatMasks(part))
+		start := len(out)
+		toks, err := b.sampleLast(len(tok), rows[start:start+len(tok)], b.flatMasks(ms[start:start+len(tok)]))
 		out = append(out, toks...)
 		return err
 	})

@@ -69,6 +69,11 @@ func (b *Backend) SampleLast(rows int, p Sampling) ([]int, error) { return nil, 
 // DecodeGreedy needs cgo.
 func (b *Backend) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) { return nil, errNoCgo }
 
+// DecodeSampledMasked needs cgo.
+func (b *Backend) DecodeSampledMasked(batch []engine.DecodeInput, rows []engine.RowSampling, masks func() [][]uint64) ([]int, error) {
+	return nil, errNoCgo
+}
+
 // DecodeGreedyMasked needs cgo.
 func (b *Backend) DecodeGreedyMasked(batch []engine.DecodeInput, masks func() [][]uint64) ([]int, error) {
 	return nil, errNoCgo

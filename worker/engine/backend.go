@@ -52,6 +52,18 @@ type MaskedDecoder interface {
 	MasksOnDevice() bool
 }
 
+// SampledMaskedDecoder is a MaskedDecoder that also draws sampled rows among
+// their masks' tokens where the logits are: DecodeSampledMasked is
+// DecodeSampled where row i draws among the tokens masks()[i] allows (nil:
+// every token; temperature, top-k, top-p and min-p see the allowed tokens
+// only), with DecodeGreedyMasked's NonFiniteToken and NoAllowedToken, and
+// masks called as there. A structured-output request at a temperature then
+// costs its mask's upload, not its logits' download.
+type SampledMaskedDecoder interface {
+	MaskedDecoder
+	DecodeSampledMasked(batch []DecodeInput, rows []RowSampling, masks func() [][]uint64) ([]int, error)
+}
+
 // SamplingDecoder is a GreedyDecoder that also draws sampled tokens where the
 // logits are, each row by its own RowSampling, so a batch of requests at a
 // temperature (the OpenAI SDKs' default is 1) returns one id per sequence

@@ -892,7 +892,8 @@ func (s *Scheduler) stepMixed(ms engine.MixedStepper, run, next []*running, batc
 // (MaskedDecoder). A batch with requests at a temperature goes to a
 // SamplingDecoder when the backend can apply all of their parameters (and
 // none is constrained): each draws on the device from its seed and the
-// number of tokens it has drawn. Otherwise the batch's logits come to the
+// number of tokens it has drawn; constrained ones among them draw among their
+// masks' tokens there (SampledMaskedDecoder). Otherwise the batch's logits come to the
 // host, where sample draws and masks: those rows' logits only when the backend
 // is a MixedDecoder, the whole batch's otherwise. A row has its logits or
 // its pick: decode's results hold a non-nil logits row or a picked token.
@@ -909,6 +910,17 @@ func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) (logits [
 			picked, err := gd.DecodeGreedy(batch)
 			return nil, picked, nil, err
 		}
+	}
+	// Constrained rows at a temperature draw among their masks' tokens on the device too, when no row of the
+	// batch needs its logits on the host for anything else.
+	if smd, ok := s.b.(engine.SampledMaskedDecoder); ok && smd.MasksOnDevice() && slices.ContainsFunc(run, constrained) &&
+		!slices.ContainsFunc(run, hostBesidesMask) {
+		rows := make([]engine.RowSampling, len(run))
+		for i, r := range run {
+			rows[i] = r.h.req.Sampling.Row(r.step)
+		}
+		picked, err := smd.DecodeSampledMasked(batch, rows, func() [][]uint64 { return masks(run) })
+		return nil, picked, nil, err
 	}
 	if ld, ok := s.b.(engine.LogprobDecoder); ok && !slices.ContainsFunc(run, hostOnly) {
 		if topN, want := topLogprobs(run); want {
@@ -950,6 +962,10 @@ func needsLogits(r *running) bool { return r.h.req.Logprobs || hostOnly(r) }
 // hostOnly says whether r's next token needs its logits on the host for
 // more than logprobs, which a LogprobDecoder works out where the logits are.
 func hostOnly(r *running) bool { return constrained(r) || !r.h.req.Sampling.OnDevice() }
+
+// hostBesidesMask says whether r's next token needs its logits on the host for more than a constraint's mask
+// (which a SampledMaskedDecoder applies where the logits are).
+func hostBesidesMask(r *running) bool { return r.h.req.Logprobs || !r.h.req.Sampling.OnDevice() }
 
 // topLogprobs is the most alternatives a request of run wants, and whether
 // any wants logprobs at all.

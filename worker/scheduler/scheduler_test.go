@@ -1878,3 +1878,110 @@ func TestMixerNeedsDeviceDrawnRowsAndPrompts(t *testing.T) {
 		t.Error("mixed on a backend without StepMixed")
 	}
 }
+
+// sampledMaskedCPU is sampledCPU with engine.SampledMaskedDecoder on top: each row drawn as sampledCPU draws it
+// (greedy rows their argmax), among its mask's tokens, and the steps counted.
+type sampledMaskedCPU struct {
+	sampledCPU
+	off         bool // MasksOnDevice's answer is false
+	maskedSteps int
+}
+
+func (g *sampledMaskedCPU) MasksOnDevice() bool { return !g.off }
+
+func (g *sampledMaskedCPU) DecodeGreedyMasked(batch []engine.DecodeInput, masks func() [][]uint64) ([]int, error) {
+	return g.DecodeSampledMasked(batch, make([]engine.RowSampling, len(batch)), masks)
+}
+
+func (g *sampledMaskedCPU) DecodeSampledMasked(batch []engine.DecodeInput, rows []engine.RowSampling, masks func() [][]uint64) ([]int, error) {
+	g.mu.Lock()
+	g.maskedSteps++
+	g.mu.Unlock()
+	logits, err := g.CPU.Decode(batch)
+	if err != nil {
+		return nil, err
+	}
+	ms := masks()
+	out := make([]int, len(rows))
+	for i, r := range rows {
+		p := engine.SamplingParams{Temperature: r.Temperature, TopK: r.TopK, TopP: r.TopP, MinP: r.MinP, Seed: r.Seed*1000003 + r.Step}
+		switch {
+		case engine.CheckFinite(logits[i]) != nil:
+			out[i] = engine.NonFiniteToken
+		default:
+			if out[i] = engine.NewSampler(p).SampleMasked(logits[i], nil, ms[i]); out[i] < 0 {
+				out[i] = engine.NoAllowedToken
+			}
+		}
+	}
+	return out, nil
+}
+
+// A constrained request at a temperature draws among its mask's tokens where the logits are (SampledMaskedDecoder),
+// batched with a sampled and a constrained greedy one: a whole JSON document, each request's tokens as alone, no
+// logits to the host; with MasksOnDevice off its logits come to the host and it still writes a whole document.
+func TestSampledConstrainedRequestsDrawOnTheDevice(t *testing.T) {
+	cpu, tok := load(t)
+	pieces := make([][]byte, tok.VocabSize())
+	for id := range pieces {
+		pieces[id] = tok.Piece(id)
+	}
+	g, err := grammar.FromJSONSchema([]byte(`{"type":"object","properties":{"name":{"type":"string","maxLength":8},
+		"age":{"type":"integer","minimum":0,"maximum":99}},"required":["name","age"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mach, err := grammar.NewMachine(g, grammar.NewVocab(pieces, tok.IsEOG, tok.IsControl), 16<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonPrompt, freePrompt := tok.Encode("a person as JSON: ", true), tok.Encode("free text", true)
+	reqs := func() []Request {
+		return []Request{
+			{Prompt: jsonPrompt, MaxTokens: 120, Constraint: mach.NewMatcher(), Sampling: engine.SamplingParams{Temperature: 0.9, TopP: 0.95, Seed: 51}},
+			{Prompt: freePrompt, MaxTokens: 20, IgnoreEOS: true, Sampling: engine.SamplingParams{Temperature: 0.8, Seed: 52}},
+			{Prompt: jsonPrompt, MaxTokens: 120, Constraint: mach.NewMatcher()},
+		}
+	}
+	for _, off := range []bool{false, true} {
+		b := &sampledMaskedCPU{sampledCPU: sampledCPU{greedyCPU: greedyCPU{CPU: cpu}, steps: map[uint64][]uint64{}}, off: off}
+		var alone []Result
+		for _, r := range reqs() {
+			_, res := collect(t, submitOne(t, b, tok, r))
+			alone = append(alone, res)
+		}
+		before := b.maskedSteps
+		evs := submitAll(t, b, tok, reqs())
+		for i, res := range alone {
+			var got []int
+			for _, ev := range evs[i] {
+				if ev.Token >= 0 {
+					got = append(got, ev.Token)
+				}
+			}
+			if res.Err != nil || !off && !slices.Equal(got, res.Tokens) {
+				t.Errorf("off %v, request %d: %v together, %v alone (%v)", off, i, got, res.Tokens, res.Err)
+			}
+		}
+		for _, i := range []int{0, 2} {
+			if alone[i].Finish != engine.FinishStop || !json.Valid([]byte(alone[i].Text)) {
+				t.Errorf("off %v, request %d: %q (%s) is not a whole JSON document", off, i, alone[i].Text, alone[i].Finish)
+			}
+		}
+		if off && b.maskedSteps != 0 || !off && (b.maskedSteps == before || b.logitsSteps != 0) {
+			t.Errorf("off %v: %d masked steps (%d together), %d Decode steps", off, b.maskedSteps, b.maskedSteps-before, b.logitsSteps)
+		}
+	}
+}
+
+// submitOne runs r alone on a new scheduler over b.
+func submitOne(t *testing.T, b engine.Backend, tok *tokenizer.Tokenizer, r Request) *Handle {
+	t.Helper()
+	s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 4})
+	t.Cleanup(func() { s.Drain(context.Background()) })
+	h, err := s.Submit(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
