@@ -1594,7 +1594,7 @@ func (g *logprobCPU) DecodeSampledLogprobs(batch []engine.DecodeInput, rows []en
 // Requests with logprobs whose tokens can be drawn where the logits are get their logprobs from there too: greedy
 // ones the same tokens and logprobs as the host works out (a MixedDecoder copying their rows), each request its own
 // number of alternatives though the step asked for the most of the batch's; a request that needs its logits on the
-// host for more (min-p) sends its batch back to DecodeMixed.
+// host for more (a penalty) sends its batch back to DecodeMixed.
 func TestLogprobsComeFromTheDevice(t *testing.T) {
 	cpu, tok := load(t)
 	host := &mixedCPU{sampledCPU: sampledCPU{greedyCPU: greedyCPU{CPU: cpu}, steps: map[uint64][]uint64{}}}
