@@ -8,6 +8,7 @@ package cudabackend
 import "C"
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -46,6 +47,9 @@ type Backend struct {
 	mixedSteps bool
 	// graphs: decode steps replay CUDA graphs (not Options.DisableGraphs; SetGraphs changes it).
 	graphs bool
+	// prefillChunk: the most prompt tokens the scheduler prefills a step (memplan.Options.PrefillChunk), the
+	// prefill Warmup runs.
+	prefillChunk int
 	// info is rank 0's GPU, as Open found it.
 	info DeviceInfo
 
@@ -104,6 +108,7 @@ func Open(m *model.Model, opts Options) (*Backend, error) {
 	b := &Backend{lib: l, m: m, h: m.Hyper, sp: sp, seqs: map[engine.SeqID]*cudaSeq{}, masksOnDevice: getenv(EnvGPUMask) != "0",
 		batchPrefill: !opts.SeparatePrefill && getenv(EnvBatchPrefill) != "0", graphs: !opts.DisableGraphs}
 	b.mixedSteps = b.batchPrefill && (opts.MixedSteps || getenv(EnvMixedStep) == "1")
+	b.prefillChunk = cmp.Or(opts.Memory.PrefillChunk, kvcache.DefaultStepTokens)
 	infos := make([]DeviceInfo, n)
 	var smallest uint64
 	for r := range n {
@@ -963,7 +968,31 @@ func (b *Backend) Warmup(maxBatch int) (int, error) {
 			return k - 1, fmt.Errorf("warm-up decode of %d sequences: %w", k, err)
 		}
 	}
-	return n, nil
+	return n, b.warmPrefill()
+}
+
+// warmPrefill prefills one prompt of the scheduler's chunk (at most MaxBatch tokens) in a sequence of its own,
+// freed after, so the first prompts' passes do not pick cuBLAS's algorithms and load the prefill kernels of that
+// size while clients wait. Skipped when the pool lacks the room.
+func (b *Backend) warmPrefill() error {
+	n := min(b.prefillChunk, b.sz.MaxBatch, b.h.ContextLength-1)
+	bt := b.kv.BlockTokens()
+	if n <= 0 || (n+bt)/bt*b.kv.Groups() > b.kv.FreeBlocks() {
+		return nil
+	}
+	seq, err := b.NewSequence(n + 1)
+	if err != nil {
+		return err
+	}
+	defer b.FreeSequence(seq)
+	tokens := make([]int, n)
+	for i := range tokens {
+		tokens[i] = i % b.h.VocabSize
+	}
+	if _, err := b.Prefill(seq, tokens, false); err != nil {
+		return fmt.Errorf("warm-up prefill of %d tokens: %w", n, err)
+	}
+	return nil
 }
 
 // DecodeGreedy implements engine.GreedyDecoder: the argmax is taken on the GPU.

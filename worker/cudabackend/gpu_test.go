@@ -913,7 +913,7 @@ func TestLogprobsOnTheGPUMatchTheHost(t *testing.T) {
 // pool holds them), frees its sequences, and the steps after it give what a backend that never warmed up gives.
 func TestWarmupLeavesThePoolAsItFoundIt(t *testing.T) {
 	needGPU(t)
-	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 2048}})
+	gpu := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 2048, PrefillChunk: 40}})
 	cold := openGQA(t, Options{Memory: memplan.Options{KVCacheTokens: 2048}})
 	free := gpu.KV().FreeBlocks()
 	n, err := gpu.Warmup(12)
@@ -925,6 +925,17 @@ func TestWarmupLeavesThePoolAsItFoundIt(t *testing.T) {
 	}
 	if decode, _, err := gpu.GraphCounts(); err != nil || decode != 12 {
 		t.Errorf("%d decode graphs after warming 12 batch sizes (%v)", decode, err)
+	}
+	// The warm-up's prefill of one 40-token chunk (0, 1, 2, ...) left its whole blocks in the prefix cache.
+	ramp := make([]int, 48)
+	for i := range ramp {
+		ramp[i] = i
+	}
+	wantCached := 40 / gpu.KV().BlockTokens() * gpu.KV().BlockTokens()
+	if s, cached, err := gpu.StartSequence(64, ramp); err != nil || cached != wantCached || cached == 0 {
+		t.Errorf("a prompt of the warm-up's tokens found %d cached (%v), want the prefill's %d", cached, err, wantCached)
+	} else {
+		gpu.FreeSequence(s)
 	}
 	prompts := [][]int{{1, 5, 9}, {1, 17, 33, 44}, {1, 2}}
 	want, err := cold.Decode(prefilled(t, cold, prompts))

@@ -101,9 +101,11 @@ type LogprobDecoder interface {
 }
 
 // Warmer is a Backend that prepares at load what its first decode steps of
-// each batch size would otherwise prepare while clients wait (the CUDA engine
-// captures a graph a batch size): Warmup runs decode steps of 1 to maxBatch
-// sequences of its own and frees them. It returns the batch sizes it warmed.
+// each batch size, and its first prompts, would otherwise prepare while
+// clients wait (the CUDA engine captures a graph a batch size, and its GEMMs
+// pick their algorithms for a prefill chunk's size): Warmup runs decode steps
+// of 1 to maxBatch sequences of its own and a prefill, and frees them. It
+// returns the batch sizes it warmed.
 type Warmer interface {
 	Warmup(maxBatch int) (int, error)
 }

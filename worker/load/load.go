@@ -143,7 +143,7 @@ func warmup(b engine.Backend, maxBatch int, log logr.Logger) {
 		return
 	}
 	if n > 0 {
-		log.Info("warmed up the decode steps", "batchSizes", n, "took", time.Since(start).Round(time.Millisecond))
+		log.Info("warmed up the decode steps and a prefill", "batchSizes", n, "took", time.Since(start).Round(time.Millisecond))
 	}
 }
 
