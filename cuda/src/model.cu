@@ -809,7 +809,8 @@ static kic_status run_prefill(kic_model *m, int n, int nrows, bool hidden) {
 }
 
 // step enqueues one forward call on one rank: its inputs (copied through its pinned mirror), then the pass,
-// from a captured graph for a decode step when graphs are on.
+// from a captured graph for a decode step when graphs are on (and for a prefill pass of a shape seen before, with
+// KUBEINFER_CUDA_PREFILL_GRAPHS=1).
 static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos, const int32_t *seq,
                        int32_t nseq, const int32_t *block_tables, int32_t flags, const uint8_t *want_logits) {
 	bool prefill = flags & KIC_FORWARD_PREFILL, hidden = flags & KIC_FORWARD_HIDDEN;
