@@ -570,19 +570,7 @@ func (f *runsOut) Done() bool       { return false }
 // constraint that allows nothing or fails ends its request with the host path's error.
 func TestMaskedDecoderPicksTheSameTokens(t *testing.T) {
 	cpu, tok := load(t)
-	pieces := make([][]byte, tok.VocabSize())
-	for id := range pieces {
-		pieces[id] = tok.Piece(id)
-	}
-	g, err := grammar.FromJSONSchema([]byte(`{"type":"object","properties":{"name":{"type":"string","maxLength":8},
-		"age":{"type":"integer","minimum":0,"maximum":99}},"required":["name","age"]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mach, err := grammar.NewMachine(g, grammar.NewVocab(pieces, tok.IsEOG, tok.IsControl), 16<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mach := personMachine(t, tok)
 	jsonPrompt, freePrompt := tok.Encode("a person as JSON: ", true), tok.Encode("free text", true)
 	want, err := engine.Generate(context.Background(), cpu, tok, engine.Request{Prompt: jsonPrompt, MaxTokens: 120,
 		Constraint: mach.NewMatcher()}, nil)
@@ -634,6 +622,25 @@ func TestMaskedDecoderPicksTheSameTokens(t *testing.T) {
 	if want.Finish != engine.FinishStop || !json.Valid([]byte(want.Text)) {
 		t.Errorf("the constrained reference %q (%s) is not a whole document", want.Text, want.Finish)
 	}
+}
+
+// personMachine is the grammar of a small JSON schema (a person: name and age) over tok's vocabulary.
+func personMachine(t *testing.T, tok *tokenizer.Tokenizer) *grammar.Machine {
+	t.Helper()
+	pieces := make([][]byte, tok.VocabSize())
+	for id := range pieces {
+		pieces[id] = tok.Piece(id)
+	}
+	g, err := grammar.FromJSONSchema([]byte(`{"type":"object","properties":{"name":{"type":"string","maxLength":8},
+		"age":{"type":"integer","minimum":0,"maximum":99}},"required":["name","age"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mach, err := grammar.NewMachine(g, grammar.NewVocab(pieces, tok.IsEOG, tok.IsControl), 16<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mach
 }
 
 // loadKV is load with a KV pool of tokens tokens.
@@ -1922,19 +1929,7 @@ func (g *sampledMaskedCPU) DecodeSampledMasked(batch []engine.DecodeInput, rows 
 // logits to the host; with MasksOnDevice off its logits come to the host and it still writes a whole document.
 func TestSampledConstrainedRequestsDrawOnTheDevice(t *testing.T) {
 	cpu, tok := load(t)
-	pieces := make([][]byte, tok.VocabSize())
-	for id := range pieces {
-		pieces[id] = tok.Piece(id)
-	}
-	g, err := grammar.FromJSONSchema([]byte(`{"type":"object","properties":{"name":{"type":"string","maxLength":8},
-		"age":{"type":"integer","minimum":0,"maximum":99}},"required":["name","age"]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mach, err := grammar.NewMachine(g, grammar.NewVocab(pieces, tok.IsEOG, tok.IsControl), 16<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mach := personMachine(t, tok)
 	jsonPrompt, freePrompt := tok.Encode("a person as JSON: ", true), tok.Encode("free text", true)
 	reqs := func() []Request {
 		return []Request{
