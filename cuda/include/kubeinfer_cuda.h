@@ -282,8 +282,8 @@ KIC_API kic_status kic_logits(kic_model *m, int32_t count, const int32_t *rows, 
  * kic_sample of at least that many rows, before the next kic_forward. */
 KIC_API kic_status kic_logprobs(kic_model *m, int32_t rows, int32_t top_n, kic_logprob_row *out);
 KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled);
-/* The CUDA graphs m holds: decode steps (one a batch size) and prefill passes (one a shape, with
- * KUBEINFER_CUDA_PREFILL_GRAPHS=1). */
+/* The CUDA graphs m holds: decode steps (one a batch size) and prefill passes (one a shape seen twice; none
+ * with KUBEINFER_CUDA_PREFILL_GRAPHS=0). */
 KIC_API kic_status kic_graph_counts(const kic_model *m, int32_t *decode, int32_t *prefill);
 
 #ifdef __cplusplus

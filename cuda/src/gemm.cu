@@ -80,6 +80,30 @@ static kic_status gemm_split(cublasHandle_t h, const void *a, cudaDataType at, c
 	return KIC_OK;
 }
 
+bool kic_gemm_pair_ok(const kic_mat &w0, const kic_mat &w1, int n, const float *y0, const float *y1,
+                      const kic_gemm_scratch &sc) {
+	// cuBLAS steps from one product's operands to the other's by a stride: W1 and y1 after W0 and y0.
+	bool hi_only = kic_gemm_hi_from > 0 && n >= kic_gemm_hi_from;
+	return hi_only && (w0.dtype == KIC_BF16 || w0.dtype == KIC_F16) && w1.dtype == w0.dtype && w1.rows == w0.rows &&
+	       w1.cols == w0.cols && (const char *)w1.data > (const char *)w0.data && y1 > y0 &&
+	       (int64_t)n * w0.cols <= sc.act16_elems;
+}
+
+kic_status launch_gemm_pair(cublasHandle_t h, const kic_mat &w0, const kic_mat &w1, const float *x, int n, float *y0,
+                            float *y1, const kic_gemm_scratch &sc, cudaStream_t s) {
+	if (!kic_gemm_pair_ok(w0, w1, n, y0, y1, sc)) return kic_set_error(KIC_ERR_INVALID, "gemm pair: operands it does not take");
+	KIC_CUBLAS(cublasSetStream(h, s));
+	int64_t need = (int64_t)n * w0.cols;
+	KIC_TRY(launch_f32_split(w0.dtype, x, need, sc.act16, (uint16_t *)sc.act16 + sc.act16_elems, s));
+	cudaDataType t = w0.dtype == KIC_F16 ? CUDA_R_16F : CUDA_R_16BF;
+	const float alpha = 1.f, beta = 0.f;
+	long long stride_w = ((const char *)w1.data - (const char *)w0.data) / (long long)sizeof(uint16_t);
+	KIC_CUBLAS(cublasGemmStridedBatchedEx(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)w0.rows, n, (int)w0.cols, &alpha, w0.data, t,
+	                                      (int)w0.cols, stride_w, sc.act16, t, (int)w0.cols, 0, &beta, y0, CUDA_R_32F,
+	                                      (int)w0.rows, y1 - y0, 2, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+	return KIC_OK;
+}
+
 kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n, const float *bias, bool accumulate,
                        float *y, const kic_gemm_scratch &sc, cudaStream_t s, int64_t y_rows) {
 	if (n <= 0) return KIC_OK;

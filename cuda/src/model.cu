@@ -138,9 +138,9 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	const char *int8_env = getenv("KUBEINFER_CUDA_MATVEC_INT8");
 	kic_matvec_int8 = !(int8_env && strcmp(int8_env, "0") == 0);
 	const char *hi_env = getenv("KUBEINFER_CUDA_GEMM_HI_FROM");
-	kic_gemm_hi_from = hi_env && atoi(hi_env) > 0 ? atoi(hi_env) : 0;
+	kic_gemm_hi_from = hi_env && *hi_env ? std::max(atoi(hi_env), 0) : kic_gemm_hi_from_default;
 	const char *pass_env = getenv("KUBEINFER_CUDA_PREFILL_GRAPHS");
-	m->prefill_graphs = pass_env && strcmp(pass_env, "1") == 0;
+	m->prefill_graphs = !(pass_env && strcmp(pass_env, "0") == 0);
 	const char *prof_env = getenv("KUBEINFER_CUDA_PROFILE");
 	m->prof.on = prof_env && strcmp(prof_env, "1") == 0;
 	KIC_CUDA(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking));
@@ -578,10 +578,15 @@ static kic_status mlp_in(kic_model *m, const kic_layer &l, int n, const float *n
 		mark(m, fused_norm ? "norm+gate+up+act" : "gate+up+act");
 		return KIC_OK;
 	}
-	KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1, c.max_batch));
-	mark(m, "gate");
-	KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2, c.max_batch));
-	mark(m, "up");
+	if (path_of(m, l.gate, n) == kPathGemm && !l.up_b && kic_gemm_pair_ok(l.gate, l.up, n, m->ff1, m->ff2, m->gemm)) {
+		KIC_TRY(launch_gemm_pair(m->blas, l.gate, l.up, m->xn, n, m->ff1, m->ff2, m->gemm, s));
+		mark(m, "gate+up");
+	} else {
+		KIC_TRY(linear(m, l.gate, m->xn, n, nullptr, false, m->ff1, c.max_batch));
+		mark(m, "gate");
+		KIC_TRY(linear(m, l.up, m->xn, n, l.up_b, false, m->ff2, c.max_batch));
+		mark(m, "up");
+	}
 	KIC_TRY(launch_glu(c.act, m->ff1, m->ff2, (int64_t)n * F, m->ff1, s));
 	mark(m, "glu");
 	return KIC_OK;
@@ -800,7 +805,7 @@ static kic_status run_prefill(kic_model *m, int n, int nrows, bool hidden) {
 		}
 		m->shapes_seen.erase(key);
 		cudaGraphExec_t exec = nullptr;
-		// A failed capture fails the call (the knob is a measurement's: its tests must see it fail).
+		// A failed capture fails the call, as a decode step's does (run_graph): its tests must see it fail.
 		KIC_TRY(capture(m, n, true, nrows, hidden, &exec));
 		it = m->pass_graphs.emplace(std::move(key), exec).first;
 	}
@@ -809,8 +814,8 @@ static kic_status run_prefill(kic_model *m, int n, int nrows, bool hidden) {
 }
 
 // step enqueues one forward call on one rank: its inputs (copied through its pinned mirror), then the pass,
-// from a captured graph for a decode step when graphs are on (and for a prefill pass of a shape seen before, with
-// KUBEINFER_CUDA_PREFILL_GRAPHS=1).
+// from a captured graph when graphs are on: a decode step, and a prefill pass of a shape seen before (unless
+// KUBEINFER_CUDA_PREFILL_GRAPHS=0).
 static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int32_t *pos, const int32_t *seq,
                        int32_t nseq, const int32_t *block_tables, int32_t flags, const uint8_t *want_logits) {
 	bool prefill = flags & KIC_FORWARD_PREFILL, hidden = flags & KIC_FORWARD_HIDDEN;
@@ -841,7 +846,7 @@ static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int
 			m->runs.back().second++;
 		}
 	if (!prefill && c.use_graphs && nrows == n && !m->prof.on) return run_graph(m, n);
-	if (prefill && c.use_graphs && m->prefill_graphs && c.tp_ranks == 1 && !m->prof.on) return run_prefill(m, n, nrows, hidden);
+	if (prefill && c.use_graphs && m->prefill_graphs && c.tp_ranks <= 1 && !m->prof.on) return run_prefill(m, n, nrows, hidden);
 	kic_profile_begin(m->prof, prefill ? "prefill" : "decode", n, m->stream);
 	KIC_TRY(run(m, n, prefill, nrows, hidden));
 	kic_profile_end(m->prof, m->stream);

@@ -78,10 +78,10 @@ struct kic_model {
 	uint8_t *q8_raw = nullptr;
 
 	std::map<int, cudaGraphExec_t> graphs; // decode batch size -> captured step
-	// Prefill passes from graphs too (KUBEINFER_CUDA_PREFILL_GRAPHS=1, one GPU): a pass's launches depend only on
-	// its shape (prefill_shape), so a shape seen twice is captured and replayed after; at most
-	// kic_max_prefill_graphs of them, and shapes_seen counts the ones not captured yet.
-	bool prefill_graphs = false;
+	// Prefill passes from graphs too (one GPU; KUBEINFER_CUDA_PREFILL_GRAPHS=0 turns them off): a pass's
+	// launches depend only on its shape (prefill_shape), so a shape seen twice is captured and replayed after; at
+	// most kic_max_prefill_graphs of them, and shapes_seen counts the ones not captured yet.
+	bool prefill_graphs = true;
 	std::map<std::vector<int32_t>, cudaGraphExec_t> pass_graphs;
 	std::map<std::vector<int32_t>, int> shapes_seen;
 	int last_rows = 0;

@@ -101,6 +101,35 @@ extern "C" KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host,
 	return finish(y, yd, sizeof(float) * n * rows);
 }
 
+// kic_test_gemm_pair runs launch_gemm_pair on W's two halves of rows / 2 rows each (as an MLP's grouped gate and
+// up are stored): y0 = top x, y1 = bottom x, n rows of rows / 2 each.
+extern "C" KIC_API kic_status kic_test_gemm_pair(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows,
+                                                 int64_t cols, const float *x, int32_t n, float *y0, float *y1) {
+	kic_mat w;
+	dbuf wd, ws, xd, yd, a16;
+	KIC_TRY(test_mat(w, wd, ws, dtype, w_host, w_bytes, rows, cols));
+	kic_mat top = w, bottom = w;
+	top.rows = bottom.rows = rows / 2;
+	bottom.data = (uint16_t *)w.data + top.rows * cols;
+	KIC_TRY(to_dev(xd, x, sizeof(float) * n * cols));
+	// The two outputs a gap apart, as the model's ff1 and ff2 are.
+	int64_t half = (int64_t)n * top.rows, gap = 96;
+	KIC_TRY(to_dev(yd, nullptr, sizeof(float) * (2 * half + gap)));
+	kic_gemm_scratch sc;
+	sc.act16_elems = (int64_t)n * cols;
+	KIC_TRY(to_dev(a16, nullptr, sc.act16_elems * 4));
+	sc.act16 = a16.p;
+	float *d0 = yd.as<float>(), *d1 = d0 + half + gap;
+	if (!kic_gemm_pair_ok(top, bottom, n, d0, d1, sc)) return kic_set_error(KIC_ERR_INVALID, "gemm pair: not taken");
+	cublasHandle_t h;
+	if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) return kic_set_error(KIC_ERR_CUBLAS, "cublasCreate failed");
+	kic_status st = launch_gemm_pair(h, top, bottom, xd.as<float>(), n, d0, d1, sc, 0);
+	if (st == KIC_OK) st = finish(y0, yd, sizeof(float) * half);
+	if (st == KIC_OK) KIC_CUDA(cudaMemcpy(y1, d1, sizeof(float) * half, cudaMemcpyDeviceToHost));
+	cublasDestroy(h);
+	return st;
+}
+
 extern "C" KIC_API kic_status kic_test_linear_glu(int32_t act, int32_t dtype, const void *w_host, uint64_t w_bytes,
                                                   int64_t rows, int64_t cols, const float *x, int32_t n, float *y) {
 	kic_mat w;
@@ -304,8 +333,12 @@ extern "C" KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64
 			gate.rows = up.rows = rows / 2;
 			up.data = (uint16_t *)m.data + gate.rows * cols;
 			float *y2 = y + y_rows * gate.rows; // each half's product has y_rows token rows of rows / 2
-			KIC_TRY(launch_gemm(h, gate, x, n, nullptr, false, y, sc, 0, y_rows));
-			KIC_TRY(launch_gemm(h, up, x, n, nullptr, false, y2, sc, 0, y_rows));
+			if (kic_gemm_pair_ok(gate, up, n, y, y2, sc)) { // as the model runs them
+				KIC_TRY(launch_gemm_pair(h, gate, up, x, n, y, y2, sc, 0));
+			} else {
+				KIC_TRY(launch_gemm(h, gate, x, n, nullptr, false, y, sc, 0, y_rows));
+				KIC_TRY(launch_gemm(h, up, x, n, nullptr, false, y2, sc, 0, y_rows));
+			}
 			return launch_glu(KIC_ACT_SILU, y, y2, (int64_t)n * gate.rows, y, 0);
 		}
 		default: return glu ? launch_skinny_glu(KIC_ACT_SILU, m, x, n, y, 0) : launch_skinny(m, x, n, nullptr, false, y, 0);

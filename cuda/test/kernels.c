@@ -288,6 +288,38 @@ static double ref_act(int a, double v) {
 
 static const char *act_name(int a) { return a == KIC_ACT_GELU_TANH ? "gelu-tanh" : a == KIC_ACT_GELU ? "gelu" : "silu"; }
 
+// test_gemm_pair checks launch_gemm_pair's two products (a [gate; up] matrix's halves, hi only) against the
+// float64 reference within the hi half's rounding bound, and that each half went to its own output.
+static void test_gemm_pair(int dtype, long rows, long cols, int n) {
+	long nw = rows * cols, half = rows / 2;
+	float *w = malloc(sizeof(float) * nw), *wq = malloc(sizeof(float) * nw), *x = malloc(sizeof(float) * n * cols);
+	float *y = malloc(sizeof(float) * n * rows), *want = malloc(sizeof(float) * n * rows);
+	uint16_t *raw = malloc(nw * 2);
+	fill(w, nw, 1), fill(x, n * cols, 1);
+	for (long i = 0; i < nw; i++) raw[i] = dtype == KIC_BF16 ? to_bf16(w[i], &wq[i]) : to_f16(w[i], &wq[i]);
+	double *bound = malloc(sizeof(double) * n * rows), u = dtype == KIC_BF16 ? 0x1p-8 : 0x1p-11;
+	// want and bound in the call's order: n rows of the top half's products, then n of the bottom's.
+	for (int p = 0; p < 2; p++) {
+		ref_linear(wq + p * half * cols, x, NULL, 0, half, cols, n, want + p * n * half);
+		for (int t = 0; t < n; t++)
+			for (long r = 0; r < half; r++) {
+				double a = 0;
+				for (long c = 0; c < cols; c++) a += fabs((double)wq[(p * half + r) * cols + c] * x[t * cols + c]);
+				bound[p * n * half + t * half + r] = a * u;
+			}
+	}
+	char name[96];
+	snprintf(name, sizeof name, "gemm pair %s 2x%ldx%ld n=%d, hi only", dtype == KIC_BF16 ? "bf16" : "f16", half, cols, n);
+	kic_status st = kic_test_gemm_pair(dtype, raw, nw * 2, rows, cols, x, n, y, y + n * half);
+	if (st != KIC_OK) {
+		printf("FAIL %s: %s\n", name, kic_last_error());
+		failures++;
+	} else {
+		check_rounding(name, y, want, bound, n * rows, TOL_F32 * 10);
+	}
+	free(w), free(wq), free(x), free(y), free(want), free(raw), free(bound);
+}
+
 static void test_linear(int dtype, long rows, long cols, int n, int gemm) {
 	long nw = rows * cols;
 	float *w = malloc(sizeof(float) * nw), *wq = malloc(sizeof(float) * nw), *x = malloc(sizeof(float) * n * cols);
@@ -1552,6 +1584,9 @@ int main(void) {
 	test_linear(KIC_F16, 257, 1024, 200, 1);
 	test_linear(KIC_Q8_0, 384, 4096, 64, 384 * 1024);
 	test_linear(KIC_BF16, 384, 512, 17, 1);
+	// An MLP's gate and up as two products of one call, where the hi half alone is taken.
+	test_gemm_pair(KIC_BF16, 2 * 320, 512, 64);
+	test_gemm_pair(KIC_F16, 2 * 256, 1024, 40);
 	kic_test_gemm_hi_from(hi_was);
 	test_linear(KIC_BF16, 65, 172, 3, 0); // cols % 8 != 0: scalar path
 	test_linear(KIC_F32, 65, 172, 3, 0);

@@ -526,8 +526,8 @@ func TestStepMixedMatchesSeparate(t *testing.T) {
 	}
 }
 
-// TestPrefillGraphsMatchPlainPasses: with KUBEINFER_CUDA_PREFILL_GRAPHS=1 a prefill pass of a shape seen before
-// runs from a captured graph; passes of one shape at other positions, sequences and tokens (a 20-token chunk after
+// TestPrefillGraphsMatchPlainPasses: a prefill pass of a shape seen before runs from a captured graph (the
+// default; KUBEINFER_CUDA_PREFILL_GRAPHS=0 turns it off); passes of one shape at other positions, sequences and tokens (a 20-token chunk after
 // heads of 3-9 tokens, two prompts prefilled together, a decode step carrying a chunk) give the logits the plain
 // passes give, and leave the KV they leave (the decode step after matches).
 func TestPrefillGraphsMatchPlainPasses(t *testing.T) {
