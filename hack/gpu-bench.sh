@@ -23,9 +23,10 @@
 #                                    prompts of 128, 2048 and 8192 tokens (CONTEXTS), logits to the host and sampled
 #                                    on the GPU, each as a share of the copy bandwidth for the weights and KV bytes a
 #                                    token reads
-#   bash hack/gpu-bench.sh knobs [SHAPE]    the knobs that are off until measured (prefill graphs, hi-only
-#                                    products, mixed steps; KNOBS picks the settings), one after another: prefill of
-#                                    128/512/2048 tokens and 32 and 64 serving streams under each
+#   bash hack/gpu-bench.sh knobs [SHAPE]    the library's knobs against their defaults (prefill graphs off,
+#                                    both activation halves in every product, mixed steps on; KNOBS picks the
+#                                    settings), one after another: prefill of 128/512/2048 tokens and 32 and 64
+#                                    serving streams under each
 #   bash hack/gpu-bench.sh calm             batch-1 decode of zeux/calm (built from source there; after
 #                                    CALM_SRC=... hack/calm/prepare.sh here) and of kubeinfer on the Llama-3.2-1B
 #                                    shape in the same run (hack/calm/run.sh)
@@ -91,7 +92,9 @@ serving() {
 	echo "## $shape bf16, KV cache auto (f16)"
 	start auto
 	if [ "${SERVING:-}" != prompts ]; then
-		$gen --url $url --concurrency "${STREAMS:-1,8,32,64}" --prompt-tokens 128 --gen-tokens 256 --requests-per-client 2 --vocab 128000
+		# 8 requests a client: the first round's prompts arrive together and the last finish with few
+		# streams left; over 8 rounds that ramp is a small share of the run, as over vLLM's 1,000 prompts.
+		$gen --url $url --concurrency "${STREAMS:-1,8,32,64}" --prompt-tokens 128 --gen-tokens 256 --requests-per-client "${ROUNDS:-8}" --vocab 128000
 	fi
 	if [ "${SERVING:-}" = streams ]; then
 		stop
@@ -154,14 +157,13 @@ roofline() {
 	done
 }
 
-# knobs [SHAPE]: the library's knobs that are off until measured, one setting after another in one call:
-# bench's prefill of 128, 512 and 2048 tokens (median of 5 passes) and 32 and 64 serving streams under each.
-# KNOBS: the settings, separated by ';', each "none" or environment assignments.
+# knobs [SHAPE]: the library's knobs against their defaults, one setting after another in one call: bench's
+# prefill of 128, 512 and 2048 tokens (median of 5 passes) and 32 and 64 serving streams under each.
+# KNOBS: the settings, separated by ';', each "none" (the defaults) or environment assignments.
 knobs() {
 	local shape=${1:-llama3.2-1b} model=/tmp/knobs-${1:-llama3.2-1b}.gguf knob p
-	local both="KUBEINFER_CUDA_PREFILL_GRAPHS=1 KUBEINFER_CUDA_GEMM_HI_FROM=65" # 65: past a 64-stream step
 	local settings
-	IFS=";" read -ra settings <<<"${KNOBS:-none;KUBEINFER_CUDA_PREFILL_GRAPHS=1;KUBEINFER_CUDA_GEMM_HI_FROM=65;$both;$both KUBEINFER_GPU_MIXED_STEP=1}"
+	IFS=";" read -ra settings <<<"${KNOBS:-none;KUBEINFER_CUDA_PREFILL_GRAPHS=0;KUBEINFER_CUDA_GEMM_HI_FROM=0;KUBEINFER_GPU_MIXED_STEP=1}"
 	"$worker" bench --synthetic "$shape" --type bf16 --model "$model" --device cuda --prompt-tokens 8 --gen-tokens 2 >/dev/null 2>&1
 	for knob in "${settings[@]}"; do
 		echo "## $knob"

@@ -40,6 +40,7 @@ type serveConfig struct {
 	MaxQueue      int
 	MaxContext    int
 	PrefillChunk  int
+	PrefillHold   int
 	// SchedulingPolicy is fcfs or priority (server.Config.Priority).
 	SchedulingPolicy string
 	// KVCacheType and GPUMemoryUtilization size and type the GPU's KV pool (memplan.Options).
@@ -87,6 +88,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxContext, "max-context", 0, "tokens per request, prompt included (default: the model's context)")
 	fs.IntVar(&c.PrefillChunk, "prefill-chunk", scheduler.DefaultPrefillChunk,
 		"most prompt tokens prefilled per step, between the running streams' decode steps")
+	fs.IntVar(&c.PrefillHold, "prefill-hold", scheduler.DefaultPrefillHold,
+		"most decode steps a new prompt waits, while other streams decode, for more prompts to share its prefill pass (0: never)")
 	fs.StringVar(&c.KVCacheType, "kv-cache-type", string(kvcache.Auto),
 		"how the KV cache stores keys and values: auto (f16 on a GPU, f32 on the CPU), f32, f16, bf16 or q8_0")
 	fs.Float64Var(&c.GPUMemoryUtilization, "gpu-memory-utilization", memplan.DefaultGPUMemoryUtilization,
@@ -146,6 +149,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.PrefillChunk < 1 {
 		errs = append(errs, errors.New("--prefill-chunk must be at least 1"))
+	}
+	if c.PrefillHold < 0 {
+		errs = append(errs, errors.New("--prefill-hold must be 0 or more"))
 	}
 	if p := v1alpha1.SchedulingPolicy(c.SchedulingPolicy); p != v1alpha1.SchedulingFCFS && p != v1alpha1.SchedulingPriority {
 		errs = append(errs, fmt.Errorf("--scheduling-policy %q: want fcfs or priority", c.SchedulingPolicy))
@@ -214,7 +220,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv := server.New(server.Config{ServedName: c.ServedName, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue,
-		MaxContext: c.MaxContext, PrefillChunk: c.PrefillChunk, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
+		MaxContext: c.MaxContext, PrefillChunk: c.PrefillChunk, PrefillHold: c.PrefillHold, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
 		MaxRequestBytes: c.MaxRequestBytes, MaxConnections: c.MaxConnections, ReadHeaderTimeout: c.ReadHeaderTimeout,
 		ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, APIKeys: keys,
 		Priority: v1alpha1.SchedulingPolicy(c.SchedulingPolicy) == v1alpha1.SchedulingPriority})

@@ -321,6 +321,104 @@ func TestPromptsArrivingTogetherArePrefilledInOneCall(t *testing.T) {
 	checkAlone(t, tok, prompts, got)
 }
 
+// pacedBackend is the CPU engine (several prompts a prefill call) whose every decode step announces itself on
+// entered and waits for proceed, so a test submits prompts between two steps; log holds the calls in order:
+// "decode", or "prefill N" for a call over N prompts.
+type pacedBackend struct {
+	*engine.CPU
+	entered, proceed chan struct{}
+	mu               sync.Mutex
+	log              []string
+}
+
+func (b *pacedBackend) add(what string) {
+	b.mu.Lock()
+	b.log = append(b.log, what)
+	b.mu.Unlock()
+}
+
+func (b *pacedBackend) Prefill(seq engine.SeqID, tokens []int, all bool) ([][]float32, error) {
+	b.add("prefill 1")
+	return b.CPU.Prefill(seq, tokens, all)
+}
+
+func (b *pacedBackend) PrefillBatch(parts []engine.PrefillPart) ([][]float32, error) {
+	b.add(fmt.Sprintf("prefill %d", len(parts)))
+	return b.CPU.PrefillBatch(parts)
+}
+
+func (b *pacedBackend) Decode(batch []engine.DecodeInput) ([][]float32, error) {
+	b.entered <- struct{}{}
+	<-b.proceed
+	b.add("decode")
+	return b.CPU.Decode(batch)
+}
+
+// Prompts arriving while a stream decodes wait up to PrefillHold steps for others to share their prefill pass
+// (two prompts arriving a step apart go in one call after four steps), not at all with PrefillHold 0 or once they
+// hold half a prefill chunk; held or not, each answers what it answers alone.
+func TestPromptsWaitToShareAPrefillPass(t *testing.T) {
+	_, tok := load(t)
+	prompts := []string{"a second prompt", "and a third one"}
+	half := min(len(tok.Encode(prompts[0], true)), len(tok.Encode(prompts[1], true)))
+	oneByOne := []string{"prefill 1", "decode", "prefill 1", "decode", "prefill 1"}
+	for _, c := range []struct {
+		name        string
+		hold, chunk int
+		want        []string // the log's first calls: the stream's prefill, then the prompts'
+	}{
+		{"held", 4, 512, []string{"prefill 1", "decode", "decode", "decode", "decode", "decode", "prefill 2"}},
+		{"never held", 0, 512, oneByOne},
+		{"half a chunk waiting", 4, 2 * half, oneByOne},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cpu, _ := load(t)
+			b := &pacedBackend{CPU: cpu, entered: make(chan struct{}), proceed: make(chan struct{})}
+			s := New(b, tok, Config{MaxConcurrent: 4, MaxQueue: 4, PrefillChunk: c.chunk, PrefillHold: c.hold})
+			stream := submitted(t, s, context.Background(), Request{Prompt: tok.Encode("the stream", true), MaxTokens: 40, IgnoreEOS: true})
+			var hs []*Handle
+			for _, p := range prompts { // each submitted while the loop waits in a decode step
+				<-b.entered
+				hs = append(hs, submitted(t, s, context.Background(), Request{Prompt: tok.Encode(p, true), MaxTokens: 8, IgnoreEOS: true}))
+				b.proceed <- struct{}{}
+			}
+			done := make(chan struct{})
+			go func() { // every later step at once
+				for {
+					select {
+					case <-b.entered:
+						b.proceed <- struct{}{}
+					case <-done:
+						return
+					}
+				}
+			}()
+			var got [][]int
+			for _, h := range hs {
+				_, res := collect(t, h)
+				if res.Err != nil {
+					t.Fatal(res.Err)
+				}
+				got = append(got, res.Tokens)
+			}
+			if _, res := collect(t, stream); res.Err != nil || len(res.Tokens) != 40 {
+				t.Errorf("the stream: %v after %d tokens", res.Err, len(res.Tokens))
+			}
+			if err := s.Drain(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			close(done)
+			b.mu.Lock()
+			log := slices.Clone(b.log)
+			b.mu.Unlock()
+			if len(log) < len(c.want) || !slices.Equal(log[:len(c.want)], c.want) {
+				t.Errorf("calls %v, want them to start %v", log[:min(len(log), len(c.want)+2)], c.want)
+			}
+			checkAlone(t, tok, prompts, got)
+		})
+	}
+}
+
 // When the batched prefill fails (changing nothing), the step's chunks go one Prefill a sequence, and every
 // request answers what it answers alone; a backend that answers engine.ErrNoBatchPrefill is not asked again.
 func TestFailedBatchedPrefillGoesOneByOne(t *testing.T) {

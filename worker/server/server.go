@@ -30,12 +30,13 @@ import (
 type Config struct {
 	// ServedName is the model name clients send and /v1/models lists.
 	ServedName string
-	// MaxConcurrent, MaxQueue, MaxContext and PrefillChunk size the scheduler
-	// (see scheduler.Config); MaxQueue < 0 means 4 × MaxConcurrent.
+	// MaxConcurrent, MaxQueue, MaxContext, PrefillChunk and PrefillHold size
+	// the scheduler (see scheduler.Config); MaxQueue < 0 means 4 × MaxConcurrent.
 	MaxConcurrent int
 	MaxQueue      int
 	MaxContext    int
 	PrefillChunk  int
+	PrefillHold   int
 	// Priority honours requests' priority field (vLLM's priority scheduling:
 	// lower first); without it a priority other than 0 is refused, so no client
 	// can put itself ahead of the others.
@@ -172,7 +173,7 @@ func (s *Server) Start(ctx context.Context, m *load.Model) error {
 	start := time.Now()
 	sched := scheduler.New(m.Backend, m.Tokenizer, scheduler.Config{
 		MaxConcurrent: s.cfg.MaxConcurrent, MaxQueue: s.cfg.MaxQueue, MaxContext: s.cfg.MaxContext,
-		PrefillChunk: s.cfg.PrefillChunk, Log: s.log.WithName("scheduler"),
+		PrefillChunk: s.cfg.PrefillChunk, PrefillHold: s.cfg.PrefillHold, Log: s.log.WithName("scheduler"),
 	})
 	warm := m.Tokenizer.Encode("Hello", true)
 	if len(warm) == 0 {
