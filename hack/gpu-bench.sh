@@ -27,6 +27,9 @@
 #                                    both activation halves in every product, mixed steps on; KNOBS picks the
 #                                    settings), one after another: prefill of 128/512/2048 tokens and 32 and 64
 #                                    serving streams under each
+#   bash hack/gpu-bench.sh persistent [SHAPE...]   batch-1 decode on the per-kernel path and on the persistent one
+#                                    (KUBEINFER_CUDA_PERSISTENT=1) at contexts 128, 2048 and 8192 (CONTEXTS), one
+#                                    after the other on the same file
 #   bash hack/gpu-bench.sh calm             batch-1 decode of zeux/calm (built from source there; after
 #                                    CALM_SRC=... hack/calm/prepare.sh here) and of kubeinfer on the Llama-3.2-1B
 #                                    shape in the same run (hack/calm/run.sh)
@@ -157,6 +160,20 @@ roofline() {
 	done
 }
 
+persistent() {
+	local shapes=("$@") path
+	[ ${#shapes[@]} -gt 0 ] || shapes=(llama3.2-1b)
+	for shape in "${shapes[@]}"; do
+		"$worker" bench --synthetic "$shape" --type bf16 --model "/tmp/$shape-bf16.gguf" --device cuda --prompt-tokens 8 \
+			--gen-tokens 2 >/dev/null 2>&1
+		for path in 0 1; do
+			KUBEINFER_CUDA_PERSISTENT=$path timeout 300 "$worker" bench --model "/tmp/$shape-bf16.gguf" --device cuda \
+				--prompt-tokens 128 --gen-tokens 128 --contexts "${CONTEXTS:-128,2048,8192}" 2>&1 |
+				grep -E "^decode path|^context|sampled on the GPU:|measured device copy" | sed "s/^/$shape persistent=$path: /"
+		done
+	done
+}
+
 # knobs [SHAPE]: the library's knobs against their defaults, one setting after another in one call: bench's
 # prefill of 128, 512 and 2048 tokens (median of 5 passes) and 32 and 64 serving streams under each.
 # KNOBS: the settings, separated by ';', each "none" (the defaults) or environment assignments.
@@ -189,6 +206,7 @@ kvtypes) shift; kvtypes "$@" ;;
 peers) shift; peers "$@" ;;
 roofline) shift; roofline "$@" ;;
 knobs) shift; knobs "$@" ;;
+persistent) shift; persistent "$@" ;;
 calm) bash hack/calm/run.sh ;;
-*) echo "usage: $0 quant|serving|kvtypes|peers|roofline|knobs|calm" >&2; exit 2 ;;
+*) echo "usage: $0 quant|serving|kvtypes|peers|roofline|knobs|persistent|calm" >&2; exit 2 ;;
 esac

@@ -139,6 +139,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	sampledRate := float64(*genTokens-1) / onDevice.Seconds()
 	fmt.Fprintf(e.stdout, "decode, sampled on the GPU: %d tokens in %s, %.1f tok/s (%.3f ms/token)\n", *genTokens-1,
 		onDevice.Round(time.Microsecond), sampledRate, 1e3/sampledRate)
+	if on, err := gpu.PersistentDecode(); err != nil {
+		return err
+	} else if on {
+		fmt.Fprintln(e.stdout, "decode path: one persistent launch for the layers (KUBEINFER_CUDA_PERSISTENT=1)")
+	} else {
+		fmt.Fprintln(e.stdout, "decode path: a kernel a stage")
+	}
 	// What a request with logprobs (top 5) costs a token: worked out on the GPU, or on the host from copied logits.
 	for _, onGPU := range []bool{true, false} {
 		d, err := benchLogprobs(ctx, gpu, prompt, *genTokens, onGPU)

@@ -139,6 +139,10 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	kic_matvec_int8 = !(int8_env && strcmp(int8_env, "0") == 0);
 	const char *hi_env = getenv("KUBEINFER_CUDA_GEMM_HI_FROM");
 	kic_gemm_hi_from = hi_env && *hi_env ? std::max(atoi(hi_env), 0) : kic_gemm_hi_from_default;
+	const char *from_env = getenv("KUBEINFER_CUDA_GEMM_FROM");
+	kic_gemm_from = from_env ? std::max(atoi(from_env), 0) : 0;
+	const char *persist_env = getenv("KUBEINFER_CUDA_PERSISTENT");
+	m->persist_wanted = persist_env && strcmp(persist_env, "1") == 0;
 	const char *pass_env = getenv("KUBEINFER_CUDA_PREFILL_GRAPHS");
 	m->prefill_graphs = !(pass_env && strcmp(pass_env, "0") == 0);
 	const char *prof_env = getenv("KUBEINFER_CUDA_PROFILE");
@@ -515,6 +519,7 @@ static kic_path path_of(const kic_model *m, const kic_mat &w, int n) {
 	if (from <= 0) {
 		bool wide = kic_gemm_one_read && w.cols >= kic_skinny_wide && w.rows >= kic_skinny_wide;
 		from = !kic_skinny_ok(w, 2) ? 16 : wide ? kic_skinny_gemm_from_wide : kic_skinny_gemm_from;
+		if (kic_gemm_from > 0) from = kic_gemm_from;
 	}
 	if (n >= from) return kPathGemm;
 	return n >= 2 && kic_skinny_ok(w, n) ? kPathSkinny : kPathMatvec;
@@ -613,6 +618,25 @@ static kic_status residual_add(kic_model *m, const kic_mat &w, const float *in, 
 	return launch_rmsnorm_add(m->xn, post, n, c.embd, c.norm_eps, m->x, m->stream);
 }
 
+// attn_scale multiplies q.k: the architecture's, or 1/sqrt(head_dim), rounded to fp32 as the CPU engine does.
+static float attn_scale(const kic_model_config &c) {
+	return c.attn_scale > 0.f ? c.attn_scale : (float)(1.0 / sqrt((double)c.head_dim));
+}
+
+// layer_kv is layer l's view of the KV pool: its slot of its group's blocks (each pool its elements, then for
+// q8_0 their scales; kvcache.cuh), and that group's block table in each sequence's row of in_dev's tables.
+static kic_kv_view layer_kv(const kic_model *m, const kic_layer &l) {
+	const kic_model_config &c = m->cfg;
+	int64_t nkv = (int64_t)c.heads_kv * c.head_dim;
+	uint64_t slots = (uint64_t)c.kv_blocks * c.kv_block_tokens, layer_pool = slots * kic_kv_row_bytes(c.kv_type, nkv);
+	kic_kv_view kv;
+	kv.k = m->k_pool + l.kv_slot * layer_pool, kv.v = m->v_pool + l.kv_slot * layer_pool;
+	kv.tables = m->in_dev + 4 * (int64_t)c.max_batch + (int64_t)l.kv_group * c.max_seq_blocks;
+	kv.max_blocks = (int)kic_table_width(&c), kv.block_tokens = c.kv_block_tokens, kv.kv_dim = (int)nkv;
+	kv.type = c.kv_type, kv.scales = c.kv_type == KIC_Q8_0 ? (int64_t)(slots * nkv) : 0;
+	return kv;
+}
+
 // run enqueues the whole forward pass for n tokens whose inputs are already in in_dev.
 // run enqueues the pass over n tokens; with hidden it stops at the final norm, leaving the nrows wanted rows'
 // hidden states in xn.
@@ -623,7 +647,6 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 	int64_t B = c.max_batch, E = c.embd;
 	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
 	const int32_t *tokens = m->in_dev, *pos = m->in_dev + B, *seq = m->in_dev + 2 * B, *rows = m->in_dev + 3 * B;
-	const int32_t *tables = m->in_dev + 4 * B;
 	// Parallel blocks (GPT-NeoX, Phi-2) feed attention and MLP the block's input: the MLP's first half runs
 	// before attention changes x, its second half after, so x gets attention's sum, then the MLP's, as on the CPU.
 	bool parallel = c.residual != KIC_RESIDUAL_SEQUENTIAL, shared = c.residual == KIC_RESIDUAL_PARALLEL_SHARED;
@@ -638,20 +661,18 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 	mark(m, "embed");
 	kic_attn_args a;
 	a.out = m->att, a.seq = seq, a.pos = pos, a.n = n, a.heads = c.heads, a.heads_kv = c.heads_kv;
-	a.head_dim = c.head_dim, a.scale = c.attn_scale > 0.f ? c.attn_scale : (float)(1.0 / sqrt((double)c.head_dim));
-	a.softcap = c.attn_softcap;
+	a.head_dim = c.head_dim, a.scale = attn_scale(c), a.softcap = c.attn_softcap;
 	if (!prefill) a.splits = kic_decode_splits(n, (int)kic_logit_rows(&c), c.heads_kv, m->sms); // n <= kic_logit_rows
-	// A layer's pool: its elements, then (q8_0) their scales (kvcache.cuh).
-	uint64_t slots = (uint64_t)c.kv_blocks * c.kv_block_tokens, layer_pool = slots * kic_kv_row_bytes(c.kv_type, nkv);
-	for (int li = 0; li < c.layers; li++) {
+	// One-token decode steps on the persistent path: every layer in one launch (persist_setup).
+	bool persistent = !prefill && n == 1 && m->persist_blocks > 0;
+	if (persistent) {
+		KIC_TRY(launch_persistent_decode(m->persist, m->persist_blocks, s));
+		mark(m, "layers (persistent)");
+	}
+	for (int li = 0; !persistent && li < c.layers; li++) {
 		kic_layer &l = m->layers[li];
 		if (parallel) KIC_TRY(mlp_in(m, l, n, shared ? l.attn_norm : l.ffn_norm, shared ? l.attn_norm_b : l.ffn_norm_b));
-		kic_kv_view kv;
-		// The layer's slot of its group's blocks, and that group's block table in each sequence's row.
-		kv.k = m->k_pool + l.kv_slot * layer_pool, kv.v = m->v_pool + l.kv_slot * layer_pool;
-		kv.tables = tables + (int64_t)l.kv_group * c.max_seq_blocks;
-		kv.max_blocks = (int)kic_table_width(&c), kv.block_tokens = c.kv_block_tokens, kv.kv_dim = (int)nkv;
-		kv.type = c.kv_type, kv.scales = c.kv_type == KIC_Q8_0 ? (int64_t)(slots * nkv) : 0;
+		kic_kv_view kv = layer_kv(m, l);
 
 		kic_qkv_rows r;
 		r.heads = c.heads, r.heads_kv = c.heads_kv, r.head_dim = c.head_dim;
@@ -813,6 +834,56 @@ static kic_status run_prefill(kic_model *m, int n, int nrows, bool hidden) {
 	return KIC_OK;
 }
 
+// persist_setup turns the persistent decode path on where the model allows it: the llama family's sequential
+// blocks on one GPU, every layer's q/k/v and gate/up grouped, of one weight type, without biases but qkv's, per-head
+// norms, post-norms or windows, whole heads rotated, no attention soft-cap; and kic_persist_shapes_ok's shapes.
+// Otherwise every step stays on the per-kernel path. Before the first forward call: its copy of the layers'
+// operands is a synchronous upload, which a graph capture could not hold.
+static kic_status persist_setup(kic_model *m) {
+	const kic_model_config &c = m->cfg;
+	m->persist_tried = true;
+	if (c.family == KIC_FAMILY_GPT || c.residual != KIC_RESIDUAL_SEQUENTIAL || c.tp_ranks > 1 || c.qk_norm ||
+	    c.post_norms || c.attn_softcap > 0.f || (c.rope_mode != KIC_ROPE_NORM && c.rope_mode != KIC_ROPE_NEOX) ||
+	    c.rope_dim != c.head_dim)
+		return KIC_OK;
+	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
+	int wtype = m->layers.empty() ? -1 : m->layers[0].qkv.dtype;
+	std::vector<kic_persist_layer> host(c.layers);
+	for (int li = 0; li < c.layers; li++) {
+		const kic_layer &l = m->layers[li];
+		auto same = [&](const kic_mat &w, int64_t rows, int64_t cols) {
+			return w.dtype == wtype && w.rows == rows && w.cols == cols && w.data;
+		};
+		if (l.qkv_parts != 3 || (l.qkv_b_parts != 0 && l.qkv_b_parts != 3) || l.gate_up_parts != 2 || l.o_b ||
+		    l.up_b || l.down_b || l.attn_norm_b || l.post_attn_norm || l.post_ffn_norm || l.window ||
+		    !same(l.qkv, nq + 2 * nkv, c.embd) || !same(l.o, c.embd, nq) || !same(l.gate_up, 2 * (int64_t)c.ffn, c.embd) ||
+		    !same(l.down, c.embd, c.ffn))
+			return KIC_OK;
+		kic_persist_layer &p = host[li];
+		p.qkv = l.qkv.data, p.o = l.o.data, p.gate_up = l.gate_up.data, p.down = l.down.data;
+		p.attn_norm = l.attn_norm, p.ffn_norm = l.ffn_norm, p.qkv_b = l.qkv_b_parts ? l.qkv_b : nullptr;
+		p.inv_freq = l.rope_inv_freq, p.kv = layer_kv(m, l);
+	}
+	kic_persist_args &a = m->persist;
+	a.layers_n = c.layers, a.x = m->x, a.q = m->q, a.att = m->att, a.ff = m->ff1, a.partials = m->partials;
+	a.max_chunks = (int)kic_attn_partial_slots(kic_logit_rows(&c));
+	a.pos = m->in_dev + c.max_batch, a.seq = m->in_dev + 2 * (int64_t)c.max_batch;
+	a.embd = c.embd, a.heads = c.heads, a.heads_kv = c.heads_kv, a.head_dim = c.head_dim, a.ffn = c.ffn;
+	a.rope_mode = c.rope_mode, a.act = c.act, a.eps = c.norm_eps;
+	a.scale = attn_scale(c);
+	a.mscale = c.rope_attn_factor > 0.f ? c.rope_attn_factor : 1.f;
+	a.weight_type = wtype, a.kv_type = c.kv_type;
+	int blocks = 0;
+	KIC_TRY(kic_persist_grid(a, &blocks));
+	if (blocks <= 0) return KIC_OK;
+	void *dev = nullptr;
+	KIC_TRY(arena_alloc(m, sizeof(kic_persist_layer) * host.size(), &dev));
+	KIC_CUDA(cudaMemcpy(dev, host.data(), sizeof(kic_persist_layer) * host.size(), cudaMemcpyHostToDevice));
+	a.layers = static_cast<const kic_persist_layer *>(dev);
+	m->persist_blocks = blocks;
+	return KIC_OK;
+}
+
 // step enqueues one forward call on one rank: its inputs (copied through its pinned mirror), then the pass,
 // from a captured graph when graphs are on: a decode step, and a prefill pass of a shape seen before (unless
 // KUBEINFER_CUDA_PREFILL_GRAPHS=0).
@@ -821,6 +892,7 @@ static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int
 	bool prefill = flags & KIC_FORWARD_PREFILL, hidden = flags & KIC_FORWARD_HIDDEN;
 	const kic_model_config &c = m->cfg;
 	KIC_CUDA(cudaSetDevice(m->ordinal));
+	if (m->persist_wanted && !m->persist_tried) KIC_TRY(persist_setup(m));
 	int64_t B = c.max_batch;
 	int32_t *h = m->in_host;
 	KIC_CUDA(cudaEventSynchronize(m->inputs_sent)); // the last step's input copy has left in_host
@@ -994,5 +1066,11 @@ extern "C" KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled) {
 	if (!m) return kic_set_error(KIC_ERR_INVALID, "kic_set_graphs: null model");
 	m->cfg.use_graphs = enabled;
 	for (kic_model *p : m->peers) p->cfg.use_graphs = enabled;
+	return KIC_OK;
+}
+
+extern "C" KIC_API kic_status kic_decode_path(const kic_model *m, int32_t *persistent) {
+	if (!m || !persistent) return kic_set_error(KIC_ERR_INVALID, "kic_decode_path: null argument");
+	*persistent = m->persist_blocks > 0;
 	return KIC_OK;
 }

@@ -9,6 +9,7 @@
 #include "gemm.cuh"
 #include "layout.h"
 #include "nccl.cuh"
+#include "persistent.cuh"
 #include "profile.cuh"
 
 struct kic_rank_thread; // tp.cu
@@ -87,6 +88,12 @@ struct kic_model {
 	int last_rows = 0;
 	int sampled_rows = 0; // rows the last kic_sample picked after the last forward (kic_logprobs reads their picks)
 	kic_profile prof; // KUBEINFER_CUDA_PROFILE=1 (profile.cuh)
+	// One-token decode steps' layers in one launch (persistent.cuh; KUBEINFER_CUDA_PERSISTENT=1): wanted at
+	// create, set up before the first forward (persist_setup) where the model's layers allow it, then on when
+	// persist_blocks > 0. persist.layers is a device copy of every layer's operands.
+	bool persist_wanted = false, persist_tried = false;
+	int persist_blocks = 0;
+	kic_persist_args persist;
 
 	// Tensor parallelism (kic_model_create_tp): this model is one rank's share (cfg.tp_rank of cfg.tp_ranks),
 	// meeting the others through comm. Rank 0's handle is the caller's: it owns the other ranks (peers, rank

@@ -1250,6 +1250,18 @@ func (b *Backend) GraphCounts() (decode, prefill int, err error) {
 	return int(d), int(p), nil
 }
 
+// PersistentDecode says whether one-token decode steps run their layers in one persistent launch
+// (KUBEINFER_CUDA_PERSISTENT=1 at Open, on a model the path takes; known after the first forward call).
+func (b *Backend) PersistentDecode() (bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var on C.int32_t
+	if err := b.lib.call("decode path", func() C.kic_status { return C.call_decode_path(b.lib.api, b.cm, &on) }); err != nil {
+		return false, err
+	}
+	return on != 0, nil
+}
+
 // MeasureBandwidth times device-to-device copies of bytes (read + write
 // counted) on the backend's GPU, the denominator of a roofline figure.
 func (b *Backend) MeasureBandwidth(bytes uint64) (float64, error) {

@@ -105,6 +105,11 @@ func (f fixture) prompts() [][]int {
 	return out
 }
 
+// persistentFixtures are the fidelity fixtures the persistent decode path takes: llama-family sequential blocks
+// of fp32 or bf16 weights, whole heads rotated (normal and NeoX), GQA and MHA, a qkv bias (qwen2), scaled
+// frequencies (llama3_rope_scaling).
+var persistentFixtures = []string{"llama_gqa", "llama_gqa_bf16", "llama_mha", "qwen2", "llama3_rope_scaling"}
+
 // TestFidelityAgainstCPU runs every fixture on both engines: logits of every
 // prompt position within tolerance, and identical 32-token greedy
 // continuations, with and without CUDA graphs, and with cuBLAS forced. The
@@ -136,6 +141,9 @@ func TestFidelityAgainstCPU(t *testing.T) {
 		// int8 path's bound, the rounding of activations to 8-11 bits it shares.
 		{"hionly", Options{Memory: memplan.Options{KVType: kvcache.F32, GemmMinTokens: 1}}},
 		{"float", Options{Memory: f32}}, // the int8 matvec path off
+		// One-token decode steps' layers in one persistent launch (KUBEINFER_CUDA_PERSISTENT=1) where the model
+		// allows it; persistentFixtures must take it.
+		{"persistent", Options{Memory: f32}},
 	}
 	for _, path := range paths {
 		name := strings.TrimSuffix(filepath.Base(path), ".json")
@@ -155,6 +163,9 @@ func TestFidelityAgainstCPU(t *testing.T) {
 				if v.name == "hionly" {
 					t.Setenv("KUBEINFER_CUDA_GEMM_HI_FROM", "1")
 				}
+				if v.name == "persistent" {
+					t.Setenv("KUBEINFER_CUDA_PERSISTENT", "1")
+				}
 				m, cpu, gpu := openFixture(t, path, fx, v.opts)
 				if gpu == nil {
 					return
@@ -166,6 +177,13 @@ func TestFidelityAgainstCPU(t *testing.T) {
 				for pi, ids := range fx.prompts() {
 					// 32 tokens, or as many as the (small) fixture's context holds.
 					compare(t, cpu, gpu, ids, min(32, m.Hyper.ContextLength-len(ids)), b, pi, int8 || v.name == "hionly")
+				}
+				if v.name == "persistent" {
+					on, err := gpu.PersistentDecode()
+					if err != nil || (slices.Contains(persistentFixtures, name) && !on) {
+						t.Errorf("persistent decode path %v (%v); the fixtures that must take it: %v", on, err, persistentFixtures)
+					}
+					t.Logf("persistent decode path: %v", on)
 				}
 			})
 		}
@@ -523,6 +541,84 @@ func TestStepMixedMatchesSeparate(t *testing.T) {
 		if d := maxRelDiff(gotNext[i], wantNext[i]); d > 1e-3 {
 			t.Errorf("sequence %d: the decode step after differs by %.3g", i, d)
 		}
+	}
+}
+
+// TestPersistentDecodeMatchesPerKernel: with KUBEINFER_CUDA_PERSISTENT=1 the bf16 fixture's one-token decode steps
+// run their layers in one persistent launch (from a CUDA graph and without), over the fp16 KV cache the GPU uses
+// by default and a context long enough for each head's keys to be cut into several chunks; every step's logits
+// match the per-kernel path's, and two sequences decoded one after the other keep their own KV.
+func TestPersistentDecodeMatchesPerKernel(t *testing.T) {
+	needGPU(t)
+	for _, graphs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("graphs=%v", graphs), func(t *testing.T) {
+			open := func(persistent bool) *Backend {
+				t.Helper()
+				t.Setenv("KUBEINFER_CUDA_PERSISTENT", map[bool]string{true: "1", false: "0"}[persistent])
+				m, err := model.Load(filepath.Join(fidelityDir, "llama_gqa_bf16.gguf"), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { m.Close() })
+				gpu, err := Open(m, Options{Memory: memplan.Options{KVType: kvcache.F16, KVCacheTokens: 1024}, DisableGraphs: !graphs})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { gpu.Close() })
+				return gpu
+			}
+			per, ref := open(true), open(false)
+			prompts := [][]int{{1, 17, 33, 5, 9, 60, 2}, {1, 40, 41, 42}}
+			type state struct{ per, ref engine.SeqID }
+			var seqs []state
+			var last [][]float32
+			for _, p := range prompts {
+				var st state
+				var rows [2][][]float32
+				for i, b := range []*Backend{per, ref} {
+					s, err := b.NewSequence(120)
+					if err != nil {
+						t.Fatal(err)
+					}
+					r, err := b.Prefill(s, p, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					rows[i] = r
+					if i == 0 {
+						st.per = s
+					} else {
+						st.ref = s
+					}
+				}
+				seqs = append(seqs, st)
+				last = append(last, rows[1][0])
+			}
+			// The sequences in turn, each step fed the per-kernel path's argmax: up to ~110 keys.
+			for step := range 100 {
+				for i, st := range seqs {
+					tok := argmax(last[i])
+					got, err := per.Decode([]engine.DecodeInput{{Seq: st.per, Token: tok}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := ref.Decode([]engine.DecodeInput{{Seq: st.ref, Token: tok}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if d := maxRelDiff(got[0], want[0]); d > 1e-3 {
+						t.Fatalf("sequence %d step %d: persistent vs per-kernel logits differ by %.3g", i, step, d)
+					}
+					last[i] = want[0]
+				}
+			}
+			if on, err := per.PersistentDecode(); err != nil || !on {
+				t.Errorf("persistent path on: %v (%v), want true", on, err)
+			}
+			if on, err := ref.PersistentDecode(); err != nil || on {
+				t.Errorf("per-kernel backend on the persistent path: %v (%v)", on, err)
+			}
+		})
 	}
 }
 

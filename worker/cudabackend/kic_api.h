@@ -33,6 +33,7 @@ typedef struct kic_api {
 	kic_status (*logprobs)(kic_model *, int32_t, int32_t, kic_logprob_row *);
 	kic_status (*set_graphs)(kic_model *, int32_t);
 	kic_status (*graph_counts)(const kic_model *, int32_t *, int32_t *);
+	kic_status (*decode_path)(const kic_model *, int32_t *);
 } kic_api;
 
 // kic_dlopen opens path and, on failure, returns dlerror's message from the
@@ -68,6 +69,7 @@ static const char *kic_resolve(void *h, kic_api *api) {
 	SYM(logprobs, "kic_logprobs")
 	SYM(set_graphs, "kic_set_graphs")
 	SYM(graph_counts, "kic_graph_counts")
+	SYM(decode_path, "kic_decode_path")
 #undef SYM
 	return NULL;
 }
@@ -94,4 +96,5 @@ static kic_status call_logits(kic_api *a, kic_model *m, int32_t count, const int
 static kic_status call_logprobs(kic_api *a, kic_model *m, int32_t rows, int32_t top_n, kic_logprob_row *out) { return a->logprobs(m, rows, top_n, out); }
 static kic_status call_set_graphs(kic_api *a, kic_model *m, int32_t enabled) { return a->set_graphs(m, enabled); }
 static kic_status call_graph_counts(kic_api *a, const kic_model *m, int32_t *decode, int32_t *prefill) { return a->graph_counts(m, decode, prefill); }
+static kic_status call_decode_path(kic_api *a, const kic_model *m, int32_t *persistent) { return a->decode_path(m, persistent); }
 #endif

@@ -34,6 +34,9 @@ func (b *Backend) UsedBytes() uint64 { return 0 }
 // GraphCounts always fails in a build without cgo.
 func (b *Backend) GraphCounts() (decode, prefill int, err error) { return 0, 0, errNoCgo }
 
+// PersistentDecode always fails in a build without cgo.
+func (b *Backend) PersistentDecode() (bool, error) { return false, errNoCgo }
+
 // MeasureBandwidth always fails in a build without cgo.
 func (b *Backend) MeasureBandwidth(bytes uint64) (float64, error) { return 0, errNoCgo }
 

@@ -1,0 +1,315 @@
+#include <cooperative_groups.h>
+
+#include "act.cuh"
+#include "persistent.cuh"
+
+namespace cg = cooperative_groups;
+
+constexpr int kWarps = kic_persist_threads / 32;
+
+// wt<WT> reads a weight row of type WT (fp32, fp16 or bf16) 16 bytes at a time: dot16 multiplies one 16-byte
+// load's values (element 0 in the low bits of .x) by as many fp32 values of x.
+template <int WT> struct wt;
+template <> struct wt<KIC_F32> {
+	static constexpr int per16 = 4;
+	static __device__ __forceinline__ float dot16(uint4 w, const float *x, float s) {
+		float4 a = *reinterpret_cast<const float4 *>(x);
+		s = fmaf(__uint_as_float(w.x), a.x, s);
+		s = fmaf(__uint_as_float(w.y), a.y, s);
+		s = fmaf(__uint_as_float(w.z), a.z, s);
+		return fmaf(__uint_as_float(w.w), a.w, s);
+	}
+};
+template <> struct wt<KIC_BF16> {
+	static constexpr int per16 = 8;
+	static __device__ __forceinline__ float dot16(uint4 w, const float *x, float s) {
+		float4 a = *reinterpret_cast<const float4 *>(x), b = *reinterpret_cast<const float4 *>(x + 4);
+		s = fmaf(__uint_as_float(w.x << 16), a.x, s);
+		s = fmaf(__uint_as_float(w.x & 0xffff0000u), a.y, s);
+		s = fmaf(__uint_as_float(w.y << 16), a.z, s);
+		s = fmaf(__uint_as_float(w.y & 0xffff0000u), a.w, s);
+		s = fmaf(__uint_as_float(w.z << 16), b.x, s);
+		s = fmaf(__uint_as_float(w.z & 0xffff0000u), b.y, s);
+		s = fmaf(__uint_as_float(w.w << 16), b.z, s);
+		return fmaf(__uint_as_float(w.w & 0xffff0000u), b.w, s);
+	}
+};
+template <> struct wt<KIC_F16> {
+	static constexpr int per16 = 8;
+	static __device__ __forceinline__ float dot16(uint4 w, const float *x, float s) {
+		float4 a = *reinterpret_cast<const float4 *>(x), b = *reinterpret_cast<const float4 *>(x + 4);
+		uint32_t u[4] = {w.x, w.y, w.z, w.w};
+		float v[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			float2 f = __half22float2(*reinterpret_cast<const __half2 *>(&u[i]));
+			s = fmaf(f.x, v[2 * i], s);
+			s = fmaf(f.y, v[2 * i + 1], s);
+		}
+		return s;
+	}
+};
+
+// The byte address of row r of a matrix of cols values of type WT.
+template <int WT> __device__ __forceinline__ const uint4 *row_of(const void *w, int64_t r, int cols) {
+	return reinterpret_cast<const uint4 *>(static_cast<const uint8_t *>(w) + r * cols * (WT == KIC_F32 ? 4 : 2));
+}
+
+// rows_dot: a warp's dot products of rows r0 and r1 of w (cols values each, whole 16-byte loads) with xs in shared
+// memory; every lane gets both sums. Both rows' loads are in flight together.
+template <int WT>
+__device__ __forceinline__ float2 rows_dot(const void *w, int64_t r0, int64_t r1, const float *xs, int cols) {
+	const uint4 *a = row_of<WT>(w, r0, cols), *b = row_of<WT>(w, r1, cols);
+	constexpr int k = wt<WT>::per16;
+	int lane = threadIdx.x & 31;
+	float s0 = 0.f, s1 = 0.f;
+#pragma unroll 4
+	for (int c = lane; c < cols / k; c += 32) {
+		uint4 wa = __ldg(a + c), wb = __ldg(b + c);
+		s0 = wt<WT>::dot16(wa, xs + k * c, s0);
+		s1 = wt<WT>::dot16(wb, xs + k * c, s1);
+	}
+	return make_float2(warp_sum(s0), warp_sum(s1));
+}
+
+template <int WT> __device__ __forceinline__ float row_dot(const void *w, int64_t r, const float *xs, int cols) {
+	const uint4 *a = row_of<WT>(w, r, cols);
+	constexpr int k = wt<WT>::per16;
+	int lane = threadIdx.x & 31;
+	float s = 0.f;
+#pragma unroll 4
+	for (int c = lane; c < cols / k; c += 32) s = wt<WT>::dot16(__ldg(a + c), xs + k * c, s);
+	return warp_sum(s);
+}
+
+// rms_to_shared: xs = x * rsqrt(mean(x^2) + eps) * w, each block its own copy (norm_kernel's arithmetic: fp32
+// sums over a stride, combined over the block).
+__device__ void rms_to_shared(const float *x, const float *w, int dim, float eps, float *xs, float *red) {
+	float ss = 0.f;
+	for (int c = threadIdx.x; c < dim; c += blockDim.x) {
+		float v = x[c];
+		ss += v * v;
+	}
+	float scale = rsqrtf(block_sum(ss, red) / dim + eps);
+	for (int c = threadIdx.x; c < dim; c += blockDim.x) xs[c] = x[c] * scale * w[c];
+	__syncthreads();
+}
+
+__device__ void copy_to_shared(const float *src, int n, float *xs) {
+	for (int c = threadIdx.x; c < n; c += blockDim.x) xs[c] = src[c];
+	__syncthreads();
+}
+
+// The key chunks of a head's attention for a context of ctx keys: about one (head, chunk) unit a warp of the
+// grid, at most max_chunks; every block works out the same.
+__device__ __forceinline__ int chunk_keys(int ctx, int heads, int max_chunks) {
+	int warps = gridDim.x * kWarps, target = warps / heads;
+	int chunks = min(max(target, 1), min(max_chunks, (ctx + 31) / 32));
+	return (ctx + chunks - 1) / chunks;
+}
+
+// store_pair finishes a pair of qkv rows (sec 0 q, 1 k, 2 v; elements ea and eb of head h; rows ra and rb): the
+// bias, rope_store_kv_kernel's rotation of q and k (fp32 position times frequency, sin and cos in double), then
+// q into the q buffer and k or v into the layer's KV cache at (seq, pos).
+template <int KT>
+__device__ void store_pair(const kic_persist_args &a, const kic_persist_layer &L, int sec, int h, int j, int ea, int eb,
+                           int ra, int rb, float2 d, int pos, int seq) {
+	float x0 = d.x, x1 = d.y;
+	if (L.qkv_b) x0 += L.qkv_b[ra], x1 += L.qkv_b[rb];
+	if (sec < 2) {
+		double sn, cs;
+		sincos((double)((float)pos * L.inv_freq[j]), &sn, &cs);
+		float c = (float)cs * a.mscale, s = (float)sn * a.mscale;
+		float y0 = x0 * c - x1 * s, y1 = x0 * s + x1 * c;
+		x0 = y0, x1 = y1;
+	}
+	int hd = a.head_dim;
+	if (sec == 0) {
+		a.q[h * hd + ea] = x0, a.q[h * hd + eb] = x1;
+		return;
+	}
+	int64_t off = kv_offset(L.kv, seq, pos) + (int64_t)h * hd;
+	uint8_t *pool = sec == 1 ? L.kv.k : L.kv.v;
+	kv_io<KT>::store1(pool, off + ea, x0);
+	kv_io<KT>::store1(pool, off + eb, x1);
+}
+
+template <int WT, int KT>
+__global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kernel(kic_persist_args a) {
+	extern __shared__ float smem[];
+	__shared__ float red[32];
+	cg::grid_group grid = cg::this_grid();
+	const int E = a.embd, hd = a.head_dim, nq = a.heads * hd, nkv = a.heads_kv * hd, F = a.ffn;
+	int xs_len = max(max(E, nq), F);
+	float *xs = smem, *qs = smem + ((xs_len + 3) & ~3) + (threadIdx.x >> 5) * hd;
+	const int lane = threadIdx.x & 31;
+	const int gwarp = blockIdx.x * kWarps + (threadIdx.x >> 5), gwarps = gridDim.x * kWarps;
+	const int pos = a.pos[0], seq = a.seq[0], ctx = pos + 1, group = a.heads / a.heads_kv;
+	const int chunk = chunk_keys(ctx, a.heads, a.max_chunks), chunks = (ctx + chunk - 1) / chunk;
+	const int half = hd / 2;
+	for (int li = 0; li < a.layers_n; li++) {
+		const kic_persist_layer &L = a.layers[li];
+		const kic_kv_view &kv = L.kv;
+
+		// A: norm, qkv rows in pairs (a rotation's two rows, or two v rows), rotated, stored.
+		rms_to_shared(a.x, L.attn_norm, E, a.eps, xs, red);
+		for (int u = gwarp; u < (nq + 2 * nkv) / 2; u += gwarps) {
+			int sec = u < nq / 2 ? 0 : u < (nq + nkv) / 2 ? 1 : 2;
+			int base = sec == 0 ? 0 : sec == 1 ? nq : nq + nkv;
+			int pi = u - base / 2, h = pi / half, j = pi % half;
+			bool neox = sec < 2 && a.rope_mode == KIC_ROPE_NEOX;
+			int ea = neox ? j : 2 * j, eb = neox ? j + half : 2 * j + 1; // elements of the head
+			int ra = base + h * hd + ea, rb = base + h * hd + eb;
+			float2 d = rows_dot<WT>(L.qkv, ra, rb, xs, E);
+			if (lane == 0) store_pair<KT>(a, L, sec, h, j, ea, eb, ra, rb, d, pos, seq);
+		}
+		grid.sync();
+
+		// B: each (query head, key chunk): online softmax over its keys, a lane a key of each 32-key tile.
+		for (int u = gwarp; u < a.heads * chunks; u += gwarps) {
+			int h = u / chunks, ck = u % chunks, kvh = h / group;
+			for (int d = lane; d < hd; d += 32) qs[d] = a.q[h * hd + d];
+			__syncwarp();
+			int p0 = ck * chunk, p1 = min(p0 + chunk, ctx);
+			float m = -INFINITY, l = 0.f, acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+			for (int t = p0; t < p1; t += 32) {
+				int p = t + lane;
+				float score = -INFINITY;
+				if (p < p1) {
+					int64_t off = kv_offset(kv, seq, p) + (int64_t)kvh * hd;
+					float s = 0.f;
+					for (int d = 0; d < hd; d += 4) {
+						float4 k4 = kv_io<KT>::load4(kv.k, kv.scales, off + d);
+						s += qs[d] * k4.x + qs[d + 1] * k4.y + qs[d + 2] * k4.z + qs[d + 3] * k4.w;
+					}
+					score = s * a.scale;
+				}
+				float m_new = fmaxf(m, warp_max(score));
+				float corr = m == -INFINITY ? 0.f : __expf(m - m_new);
+				float pr = score == -INFINITY ? 0.f : __expf(score - m_new);
+				l = l * corr + warp_sum(pr);
+#pragma unroll
+				for (int j = 0; j < 8; j++) acc[j] *= corr;
+				int keys = min(32, p1 - t);
+				for (int kk = 0; kk < keys; kk++) {
+					float pk = __shfl_sync(0xffffffffu, pr, kk);
+					int64_t off = kv_offset(kv, seq, t + kk) + (int64_t)kvh * hd;
+#pragma unroll
+					for (int j = 0; j < 8; j++) {
+						int d = lane + 32 * j;
+						if (d < hd) acc[j] += pk * kv_io<KT>::load1(kv.v, kv.scales, off + d);
+					}
+				}
+				m = m_new;
+			}
+			float *part = a.partials + ((int64_t)h * a.max_chunks + ck) * (hd + 2);
+			if (lane == 0) part[0] = m, part[1] = l;
+#pragma unroll
+			for (int j = 0; j < 8; j++) {
+				int d = lane + 32 * j;
+				if (d < hd) part[2 + d] = acc[j];
+			}
+			__syncwarp();
+		}
+		grid.sync();
+
+		// C: a warp a head merges its chunks into att.
+		for (int h = gwarp; h < a.heads; h += gwarps) {
+			const float *part = a.partials + (int64_t)h * a.max_chunks * (hd + 2);
+			float mx = -INFINITY;
+			for (int ck = 0; ck < chunks; ck++) mx = fmaxf(mx, part[ck * (hd + 2)]);
+			float sum = 0.f;
+			for (int ck = 0; ck < chunks; ck++) sum += part[ck * (hd + 2) + 1] * __expf(part[ck * (hd + 2)] - mx);
+			for (int d = lane; d < hd; d += 32) {
+				float o = 0.f;
+				for (int ck = 0; ck < chunks; ck++) o += part[ck * (hd + 2) + 2 + d] * __expf(part[ck * (hd + 2)] - mx);
+				a.att[h * hd + d] = o / sum;
+			}
+		}
+		grid.sync();
+
+		// D: the o rows onto the residual stream.
+		copy_to_shared(a.att, nq, xs);
+		for (int r = gwarp; r < E; r += gwarps) {
+			float d = row_dot<WT>(L.o, r, xs, nq);
+			if (lane == 0) a.x[r] += d;
+		}
+		grid.sync();
+
+		// E: norm, then act(gate) * up, the pair's two rows together.
+		rms_to_shared(a.x, L.ffn_norm, E, a.eps, xs, red);
+		for (int f = gwarp; f < F; f += gwarps) {
+			float2 d = rows_dot<WT>(L.gate_up, f, F + f, xs, E);
+			if (lane == 0) a.ff[f] = kic_activate(a.act, d.x) * d.y;
+		}
+		grid.sync();
+
+		// F: the down rows onto the residual stream.
+		copy_to_shared(a.ff, F, xs);
+		for (int r = gwarp; r < E; r += gwarps) {
+			float d = row_dot<WT>(L.down, r, xs, F);
+			if (lane == 0) a.x[r] += d;
+		}
+		if (li + 1 < a.layers_n) grid.sync();
+	}
+}
+
+size_t kic_persist_smem(const kic_persist_args &a) {
+	int64_t xs = std::max<int64_t>(std::max<int64_t>(a.embd, (int64_t)a.heads * a.head_dim), a.ffn);
+	return sizeof(float) * (((xs + 3) & ~3) + (int64_t)kWarps * a.head_dim);
+}
+
+// kernel_of: the instantiation for weight type wt and KV type kt, or null.
+using persist_kernel = void (*)(kic_persist_args);
+template <int WT> static persist_kernel kernel_kv(int kt) {
+	switch (kt) {
+	case KIC_F32: return persistent_decode_kernel<WT, KIC_F32>;
+	case KIC_F16: return persistent_decode_kernel<WT, KIC_F16>;
+	case KIC_BF16: return persistent_decode_kernel<WT, KIC_BF16>;
+	default: return nullptr;
+	}
+}
+static persist_kernel kernel_of(int wt, int kt) {
+	switch (wt) {
+	case KIC_F32: return kernel_kv<KIC_F32>(kt);
+	case KIC_F16: return kernel_kv<KIC_F16>(kt);
+	case KIC_BF16: return kernel_kv<KIC_BF16>(kt);
+	default: return nullptr;
+	}
+}
+
+bool kic_persist_shapes_ok(const kic_persist_args &a) {
+	int per16 = a.weight_type == KIC_F32 ? 4 : 8;
+	return a.head_dim > 0 && a.head_dim <= 256 && a.head_dim % 4 == 0 && a.embd % per16 == 0 && a.ffn % per16 == 0 &&
+	       (a.heads * a.head_dim) % per16 == 0 && a.heads_kv > 0 && a.heads % a.heads_kv == 0 &&
+	       kernel_of(a.weight_type, a.kv_type) != nullptr;
+}
+
+kic_status kic_persist_grid(const kic_persist_args &a, int *blocks) {
+	*blocks = 0;
+	persist_kernel k = kernel_of(a.weight_type, a.kv_type);
+	if (!k || !kic_persist_shapes_ok(a)) return KIC_OK;
+	int dev = 0, sms = 0, per_sm = 0;
+	KIC_CUDA(cudaGetDevice(&dev));
+	KIC_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+	size_t smem = kic_persist_smem(a);
+	KIC_CUDA(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+	KIC_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, kic_persist_threads, smem));
+	*blocks = per_sm * sms;
+	return KIC_OK;
+}
+
+kic_status launch_persistent_decode(const kic_persist_args &a, int blocks, cudaStream_t s) {
+	persist_kernel k = kernel_of(a.weight_type, a.kv_type);
+	if (blocks <= 0 || !k || !kic_persist_shapes_ok(a))
+		return kic_set_error(KIC_ERR_INVALID, "persistent decode: weights %d, KV %d of shapes it does not take", a.weight_type, a.kv_type);
+	cudaLaunchConfig_t cfg = {};
+	cfg.gridDim = dim3(blocks), cfg.blockDim = dim3(kic_persist_threads), cfg.dynamicSmemBytes = kic_persist_smem(a);
+	cfg.stream = s;
+	// Cooperative: every block resident at once, which grid.sync() needs (a captured graph keeps the attribute).
+	cudaLaunchAttribute attr[1];
+	attr[0].id = cudaLaunchAttributeCooperative, attr[0].val.cooperative = 1;
+	cfg.attrs = attr, cfg.numAttrs = 1;
+	KIC_CUDA(cudaLaunchKernelEx(&cfg, k, a));
+	return KIC_OK;
+}

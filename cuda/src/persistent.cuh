@@ -1,0 +1,54 @@
+// persistent.cuh: a one-token decode step's layers in one kernel launch (KUBEINFER_CUDA_PERSISTENT=1).
+//
+// At batch 1 each of the ~5 kernels a layer costs several microseconds of launch, ramp-up and tail for a few
+// microseconds of weight bytes (Llama-3.2-1B's qkv and o projections move their bytes at about a quarter of the
+// copy bandwidth; its 128-token attention costs ~12 us a layer for almost no bytes). Here every SM runs one
+// cooperative grid that walks the layers in stages separated by grid-wide barriers, each stage spreading its rows
+// over every warp of the device:
+//   A  RMS norm (each block its own copy, in shared memory), the qkv rows two at a time, rotated, q to the q
+//      buffer and k, v into the KV cache;
+//   B  attention of each (query head, chunk of keys): partial max, sum and output;
+//   C  each head's partials merged into att;
+//   D  att into shared memory, the o rows added to the residual stream x;
+//   E  RMS norm again, the gate and up rows, act(gate) * up into ff;
+//   F  ff into shared memory, the down rows added to x.
+// The embedding before and the final norm, lm_head and sampling after stay the per-kernel path's launches.
+// What the path takes is persist_setup's (model.cu) and kic_persist_shapes_ok's: the llama family's sequential
+// blocks, fp32/fp16/bf16 weights, rotation of whole heads, no per-head norms, windows, soft-caps or post-norms, one GPU; anything else, and
+// every call of more than one token, runs the per-kernel path, which stays the reference.
+#pragma once
+#include "kvcache.cuh"
+
+// One layer's operands: the weights (rows of the args' weight_type), norms, optional qkv bias, rotation frequencies and KV view.
+struct kic_persist_layer {
+	const void *qkv = nullptr, *o = nullptr, *gate_up = nullptr, *down = nullptr;
+	const float *attn_norm = nullptr, *ffn_norm = nullptr, *qkv_b = nullptr, *inv_freq = nullptr;
+	kic_kv_view kv;
+};
+
+struct kic_persist_args {
+	const kic_persist_layer *layers = nullptr; // device array of `layers`
+	int layers_n = 0;
+	float *x = nullptr;        // residual stream, embd
+	float *q = nullptr;        // heads * head_dim
+	float *att = nullptr;      // heads * head_dim
+	float *ff = nullptr;       // ffn
+	float *partials = nullptr; // heads * max_chunks * (head_dim + 2)
+	int max_chunks = 0;        // the most key chunks a head's attention is cut into
+	const int32_t *pos = nullptr, *seq = nullptr; // the token's (device: a captured graph stays valid)
+	int embd = 0, heads = 0, heads_kv = 0, head_dim = 0, ffn = 0;
+	int rope_mode = 0, act = 0;
+	int weight_type = KIC_BF16, kv_type = KIC_F16; // kic_dtype of every projection's weights, of the KV cache
+	float eps = 0.f, scale = 0.f, mscale = 1.f;
+};
+
+// The block size and the dynamic shared memory a block of the kernel takes for args' shapes.
+constexpr int kic_persist_threads = 512;
+size_t kic_persist_smem(const kic_persist_args &a);
+// Whether the kernel takes args' shapes and types: fp32, fp16 or bf16 weights whose rows are whole 16-byte loads,
+// a KV cache of fp32, fp16 or bf16, heads of up to 256 values in multiples of 4.
+bool kic_persist_shapes_ok(const kic_persist_args &a);
+// The most blocks of the kernel the device holds at once (the cooperative grid); 0 where it does not apply.
+kic_status kic_persist_grid(const kic_persist_args &a, int *blocks);
+// launch_persistent_decode runs the layers of one decode token; blocks from kic_persist_grid.
+kic_status launch_persistent_decode(const kic_persist_args &a, int blocks, cudaStream_t s);
