@@ -100,6 +100,15 @@ __device__ void copy_to_shared(const float *src, int n, float *xs) {
 	__syncthreads();
 }
 
+// prefetch_l2: the grid's warps together ask L2 for the n bytes at p, a 128-byte line a lane at a time, so a
+// later stage's first loads find them there (the stages between read little: the barrier waits and attention
+// leave the memory system idle otherwise).
+__device__ __forceinline__ void prefetch_l2(const void *p, int64_t n, int gwarp, int gwarps) {
+	const char *c = static_cast<const char *>(p);
+	for (int64_t off = ((int64_t)gwarp * 32 + (threadIdx.x & 31)) * 128; off < n; off += (int64_t)gwarps * 32 * 128)
+		asm volatile("prefetch.global.L2 [%0];" ::"l"(c + off));
+}
+
 // The key chunks of a head's attention for a context of ctx keys: about one (head, chunk) unit a warp of the
 // grid, at most max_chunks; every block works out the same.
 __device__ __forceinline__ int chunk_keys(int ctx, int heads, int max_chunks) {
@@ -146,7 +155,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 	const int gwarp = blockIdx.x * kWarps + (threadIdx.x >> 5), gwarps = gridDim.x * kWarps;
 	const int pos = a.pos[0], seq = a.seq[0], ctx = pos + 1, group = a.heads / a.heads_kv;
 	const int chunk = chunk_keys(ctx, a.heads, a.max_chunks), chunks = (ctx + chunk - 1) / chunk;
-	const int half = hd / 2;
+	const int half = hd / 2, es = WT == KIC_F32 ? 4 : 2; // bytes a weight
 	for (int li = 0; li < a.layers_n; li++) {
 		const kic_persist_layer &L = a.layers[li];
 		const kic_kv_view &kv = L.kv;
@@ -163,6 +172,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 			float2 d = rows_dot<WT>(L.qkv, ra, rb, xs, E);
 			if (lane == 0) store_pair<KT>(a, L, sec, h, j, ea, eb, ra, rb, d, pos, seq);
 		}
+		prefetch_l2(L.o, (int64_t)E * nq * es, gwarp, gwarps); // for D, past attention
 		grid.sync();
 
 		// B: each (query head, key chunk): online softmax over its keys, a lane a key of each 32-key tile.
@@ -250,7 +260,10 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 			float d = row_dot<WT>(L.down, r, xs, F);
 			if (lane == 0) a.x[r] += d;
 		}
-		if (li + 1 < a.layers_n) grid.sync();
+		if (li + 1 < a.layers_n) {
+			prefetch_l2(a.layers[li + 1].qkv, (int64_t)(nq + 2 * nkv) * E * es, gwarp, gwarps); // the next A's
+			grid.sync();
+		}
 	}
 }
 

@@ -12,6 +12,7 @@
 //   D  att into shared memory, the o rows added to the residual stream x;
 //   E  RMS norm again, the gate and up rows, act(gate) * up into ff;
 //   F  ff into shared memory, the down rows added to x.
+// While attention runs, the grid asks L2 for the o rows D reads, and during F for the next layer's qkv rows.
 // The embedding before and the final norm, lm_head and sampling after stay the per-kernel path's launches.
 // What the path takes is persist_setup's (model.cu) and kic_persist_shapes_ok's: the llama family's sequential
 // blocks, fp32/fp16/bf16 weights, rotation of whole heads, no per-head norms, windows, soft-caps or post-norms, one GPU; anything else, and
