@@ -271,6 +271,12 @@ func runTogether(t *testing.T, s *Scheduler, b *batchingBackend, tok *tokenizer.
 		}
 	}
 	close(gate)
+	return tokensOf(t, hs)
+}
+
+// tokensOf waits for every request of hs and returns each one's tokens; a failed request fails the test.
+func tokensOf(t *testing.T, hs []*Handle) [][]int {
+	t.Helper()
 	var got [][]int
 	for _, h := range hs {
 		_, res := collect(t, h)
@@ -393,14 +399,7 @@ func TestPromptsWaitToShareAPrefillPass(t *testing.T) {
 					}
 				}
 			}()
-			var got [][]int
-			for _, h := range hs {
-				_, res := collect(t, h)
-				if res.Err != nil {
-					t.Fatal(res.Err)
-				}
-				got = append(got, res.Tokens)
-			}
+			got := tokensOf(t, hs)
 			if _, res := collect(t, stream); res.Err != nil || len(res.Tokens) != 40 {
 				t.Errorf("the stream: %v after %d tokens", res.Err, len(res.Tokens))
 			}
