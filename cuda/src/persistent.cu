@@ -6,6 +6,8 @@
 namespace cg = cooperative_groups;
 
 constexpr int kWarps = kic_persist_threads / 32;
+// A lane's dims of a head (lane + 32 j): heads of up to kic_persist_max_head_dim values.
+constexpr int kMaxDims = kic_persist_max_head_dim / 32;
 
 // wt<WT> reads a weight row of type WT (fp32, fp16 or bf16) 16 bytes at a time: dot16 multiplies one 16-byte
 // load's values (element 0 in the low bits of .x) by as many fp32 values of x.
@@ -175,19 +177,22 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 		prefetch_l2(L.o, (int64_t)E * nq * es, gwarp, gwarps); // for D, past attention
 		grid.sync();
 
-		// B: each (query head, key chunk): online softmax over its keys, a lane a key of each 32-key tile.
+		// B: each (query head, key chunk): online softmax over its keys, a lane a key of each 32-key tile. A lane
+		// looks up its key's block once; the value rows' offsets reach the other lanes by shuffle, and the values
+		// of 8 keys are loaded before any is used, so a tile costs a few memory round trips, not 32.
 		for (int u = gwarp; u < a.heads * chunks; u += gwarps) {
 			int h = u / chunks, ck = u % chunks, kvh = h / group;
 			for (int d = lane; d < hd; d += 32) qs[d] = a.q[h * hd + d];
 			__syncwarp();
 			int p0 = ck * chunk, p1 = min(p0 + chunk, ctx);
-			float m = -INFINITY, l = 0.f, acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+			float m = -INFINITY, l = 0.f, acc[kMaxDims] = {};
 			for (int t = p0; t < p1; t += 32) {
 				int p = t + lane;
+				int64_t off = p < p1 ? kv_offset(kv, seq, p) + (int64_t)kvh * hd : 0;
 				float score = -INFINITY;
 				if (p < p1) {
-					int64_t off = kv_offset(kv, seq, p) + (int64_t)kvh * hd;
 					float s = 0.f;
+#pragma unroll 8
 					for (int d = 0; d < hd; d += 4) {
 						float4 k4 = kv_io<KT>::load4(kv.k, kv.scales, off + d);
 						s += qs[d] * k4.x + qs[d + 1] * k4.y + qs[d + 2] * k4.z + qs[d + 3] * k4.w;
@@ -199,23 +204,32 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 				float pr = score == -INFINITY ? 0.f : __expf(score - m_new);
 				l = l * corr + warp_sum(pr);
 #pragma unroll
-				for (int j = 0; j < 8; j++) acc[j] *= corr;
+				for (int j = 0; j < kMaxDims; j++) acc[j] *= corr;
 				int keys = min(32, p1 - t);
-				for (int kk = 0; kk < keys; kk++) {
-					float pk = __shfl_sync(0xffffffffu, pr, kk);
-					int64_t off = kv_offset(kv, seq, t + kk) + (int64_t)kvh * hd;
+				for (int k0 = 0; k0 < keys; k0 += 8) {
+					float v[8][kMaxDims], pk[8];
 #pragma unroll
-					for (int j = 0; j < 8; j++) {
-						int d = lane + 32 * j;
-						if (d < hd) acc[j] += pk * kv_io<KT>::load1(kv.v, kv.scales, off + d);
+					for (int kk = 0; kk < 8; kk++) {
+						int key = k0 + kk;
+						int64_t o = __shfl_sync(0xffffffffu, off, key & 31);
+						pk[kk] = __shfl_sync(0xffffffffu, pr, key & 31);
+#pragma unroll
+						for (int j = 0; j < kMaxDims; j++) {
+							int d = lane + 32 * j;
+							v[kk][j] = key < keys && d < hd ? kv_io<KT>::load1(kv.v, kv.scales, o + d) : 0.f;
+						}
 					}
+#pragma unroll
+					for (int kk = 0; kk < 8; kk++)
+#pragma unroll
+						for (int j = 0; j < kMaxDims; j++) acc[j] += pk[kk] * v[kk][j];
 				}
 				m = m_new;
 			}
 			float *part = a.partials + ((int64_t)h * a.max_chunks + ck) * (hd + 2);
 			if (lane == 0) part[0] = m, part[1] = l;
 #pragma unroll
-			for (int j = 0; j < 8; j++) {
+			for (int j = 0; j < kMaxDims; j++) {
 				int d = lane + 32 * j;
 				if (d < hd) part[2 + d] = acc[j];
 			}
@@ -223,17 +237,30 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 		}
 		grid.sync();
 
-		// C: a warp a head merges its chunks into att.
+		// C: a warp a head merges its chunks into att, the lanes over the chunks for the max and the sum, then
+		// each lane its dims over the chunks, 8 chunks' loads in flight.
 		for (int h = gwarp; h < a.heads; h += gwarps) {
 			const float *part = a.partials + (int64_t)h * a.max_chunks * (hd + 2);
-			float mx = -INFINITY;
-			for (int ck = 0; ck < chunks; ck++) mx = fmaxf(mx, part[ck * (hd + 2)]);
-			float sum = 0.f;
-			for (int ck = 0; ck < chunks; ck++) sum += part[ck * (hd + 2) + 1] * __expf(part[ck * (hd + 2)] - mx);
-			for (int d = lane; d < hd; d += 32) {
-				float o = 0.f;
-				for (int ck = 0; ck < chunks; ck++) o += part[ck * (hd + 2) + 2 + d] * __expf(part[ck * (hd + 2)] - mx);
-				a.att[h * hd + d] = o / sum;
+			float mx = -INFINITY, sum = 0.f;
+			for (int ck = lane; ck < chunks; ck += 32) mx = fmaxf(mx, part[ck * (hd + 2)]);
+			mx = warp_max(mx);
+			for (int ck = lane; ck < chunks; ck += 32) sum += part[ck * (hd + 2) + 1] * __expf(part[ck * (hd + 2)] - mx);
+			sum = warp_sum(sum);
+			float o[kMaxDims] = {};
+#pragma unroll 8
+			for (int ck = 0; ck < chunks; ck++) {
+				const float *c = part + ck * (hd + 2);
+				float e = __expf(c[0] - mx);
+#pragma unroll
+				for (int j = 0; j < kMaxDims; j++) {
+					int d = lane + 32 * j;
+					if (d < hd) o[j] += c[2 + d] * e;
+				}
+			}
+#pragma unroll
+			for (int j = 0; j < kMaxDims; j++) {
+				int d = lane + 32 * j;
+				if (d < hd) a.att[h * hd + d] = o[j] / sum;
 			}
 		}
 		grid.sync();
@@ -293,7 +320,7 @@ static persist_kernel kernel_of(int wt, int kt) {
 
 bool kic_persist_shapes_ok(const kic_persist_args &a) {
 	int per16 = a.weight_type == KIC_F32 ? 4 : 8;
-	return a.head_dim > 0 && a.head_dim <= 256 && a.head_dim % 4 == 0 && a.embd % per16 == 0 && a.ffn % per16 == 0 &&
+	return a.head_dim > 0 && a.head_dim <= kic_persist_max_head_dim && a.head_dim % 4 == 0 && a.embd % per16 == 0 && a.ffn % per16 == 0 &&
 	       (a.heads * a.head_dim) % per16 == 0 && a.heads_kv > 0 && a.heads % a.heads_kv == 0 &&
 	       kernel_of(a.weight_type, a.kv_type) != nullptr;
 }

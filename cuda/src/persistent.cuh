@@ -45,9 +45,11 @@ struct kic_persist_args {
 
 // The block size and the dynamic shared memory a block of the kernel takes for args' shapes.
 constexpr int kic_persist_threads = 512;
+// The largest head the attention stage takes (a lane holds head_dim / 32 of its values, for 8 keys at a time).
+constexpr int kic_persist_max_head_dim = 128;
 size_t kic_persist_smem(const kic_persist_args &a);
 // Whether the kernel takes args' shapes and types: fp32, fp16 or bf16 weights whose rows are whole 16-byte loads,
-// a KV cache of fp32, fp16 or bf16, heads of up to 256 values in multiples of 4.
+// a KV cache of fp32, fp16 or bf16, heads of up to kic_persist_max_head_dim values in multiples of 4.
 bool kic_persist_shapes_ok(const kic_persist_args &a);
 // The most blocks of the kernel the device holds at once (the cooperative grid); 0 where it does not apply.
 kic_status kic_persist_grid(const kic_persist_args &a, int *blocks);
