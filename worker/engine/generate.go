@@ -170,6 +170,11 @@ type TextTracker struct {
 	text    []byte // the generation's text: text[:done], then the window's
 	emitted int    // bytes of text already handed out
 	stops   []string
+	// pre is the text of the token preCtx alone, which decode strips from the window's text: the window's
+	// context changes only when its head is folded, so most steps decode one call, not two.
+	preCtx  int
+	pre     string
+	scratch []int // decode's ids: the context, then the window
 }
 
 // trackerWindow is how many tokens the window keeps when its head is folded
@@ -177,7 +182,7 @@ type TextTracker struct {
 const trackerWindow = 4
 
 func NewTextTracker(d Detokenizer, prompt []int, stops []string) *TextTracker {
-	t := &TextTracker{d: d, last: prompt[len(prompt)-1]}
+	t := &TextTracker{d: d, last: prompt[len(prompt)-1], preCtx: -1}
 	for _, s := range stops {
 		if s != "" {
 			t.stops = append(t.stops, s)
@@ -192,9 +197,12 @@ func (t *TextTracker) decode(from, to int) string {
 	if from > 0 {
 		ctx = t.gen[from-1]
 	}
-	pre := t.d.Decode([]int{ctx})
-	if full := t.d.Decode(append([]int{ctx}, t.gen[from:to]...)); strings.HasPrefix(full, pre) {
-		return full[len(pre):]
+	if ctx != t.preCtx {
+		t.preCtx, t.pre = ctx, t.d.Decode([]int{ctx})
+	}
+	t.scratch = append(append(t.scratch[:0], ctx), t.gen[from:to]...)
+	if full := t.d.Decode(t.scratch); strings.HasPrefix(full, t.pre) {
+		return full[len(t.pre):]
 	}
 	return t.d.Decode(t.gen[from:to])
 }

@@ -345,6 +345,11 @@ func (t *Tokenizer) encodeText(ids []int, text string, prefixSpace bool) []int {
 // Invalid UTF-8 produced by byte tokens is returned as is.
 func (t *Tokenizer) Decode(ids []int) string {
 	var b strings.Builder
+	n := 0
+	for _, id := range ids {
+		n += len(t.piece(id))
+	}
+	b.Grow(n) // one allocation: a step decodes a window of tokens for every stream
 	stripSpace := t.vocab.Model == "llama" && !t.vocab.NoSpacePrefix
 	for i, id := range ids {
 		piece := t.piece(id)
