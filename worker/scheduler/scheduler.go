@@ -188,7 +188,14 @@ func (h *Handle) Next(ctx context.Context) (Event, bool) {
 		h.mu.Lock()
 		if len(h.events) > 0 {
 			ev := h.events[0]
-			h.events = h.events[1:]
+			if len(h.events) == 1 {
+				// Drained: the next push reuses the array (a stream's reader takes each token as it comes,
+				// so slicing past it left no room and every push allocated).
+				h.events[0] = Event{}
+				h.events = h.events[:0]
+			} else {
+				h.events = h.events[1:]
+			}
 			h.mu.Unlock()
 			return ev, true
 		}
