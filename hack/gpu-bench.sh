@@ -24,8 +24,8 @@
 #                                    on the GPU, each as a share of the copy bandwidth for the weights and KV bytes a
 #                                    token reads
 #   bash hack/gpu-bench.sh knobs [SHAPE]    the library's knobs against their defaults (prefill graphs off,
-#                                    both activation halves in every product, mixed steps on; KNOBS picks the
-#                                    settings), one after another: prefill of 128/512/2048 tokens and 32 and 64
+#                                    both activation halves in every product, mixed steps on, cuBLAS from 17
+#                                    tokens; KNOBS picks the settings), one after another: prefill of 128/512/2048 tokens and 32 and 64
 #                                    serving streams under each
 #   bash hack/gpu-bench.sh persistent [SHAPE...]   batch-1 decode on the per-kernel path and on the persistent one
 #                                    (KUBEINFER_CUDA_PERSISTENT=1) at contexts 128, 2048 and 8192 (CONTEXTS), one
@@ -180,7 +180,8 @@ persistent() {
 knobs() {
 	local shape=${1:-llama3.2-1b} model=/tmp/knobs-${1:-llama3.2-1b}.gguf knob p
 	local settings
-	IFS=";" read -ra settings <<<"${KNOBS:-none;KUBEINFER_CUDA_PREFILL_GRAPHS=0;KUBEINFER_CUDA_GEMM_HI_FROM=0;KUBEINFER_GPU_MIXED_STEP=1}"
+	# GEMM_FROM=17 with HI_FROM=17: 17-32-token steps on cuBLAS's hi-half products instead of the skinny kernels.
+	IFS=";" read -ra settings <<<"${KNOBS:-none;KUBEINFER_CUDA_PREFILL_GRAPHS=0;KUBEINFER_CUDA_GEMM_HI_FROM=0;KUBEINFER_GPU_MIXED_STEP=1;KUBEINFER_CUDA_GEMM_FROM=17 KUBEINFER_CUDA_GEMM_HI_FROM=17}"
 	"$worker" bench --synthetic "$shape" --type bf16 --model "$model" --device cuda --prompt-tokens 8 --gen-tokens 2 >/dev/null 2>&1
 	for knob in "${settings[@]}"; do
 		echo "## $knob"
