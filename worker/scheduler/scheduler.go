@@ -150,6 +150,11 @@ type Stats struct {
 	Preemptions uint64
 	// Prefix reuse since the start: prompt tokens looked up in the KV pool, and those found.
 	PrefixQueriedTokens, PrefixHitTokens uint64
+	// Where the scheduling loop's time went since the start, while it had work: in the backend's decode steps
+	// (DecodeSteps of them) and prefill calls, and on the host between them (admission, sampling, turning
+	// tokens into text and events), when the device waits for the next call.
+	DecodeTime, PrefillTime, HostTime time.Duration
+	DecodeSteps                       uint64
 }
 
 // Handle is a submitted request. Read its events with Next until it
@@ -276,12 +281,15 @@ type Scheduler struct {
 	// the loop's own.
 	noBatchPrefill, noMixedStep bool
 	held                        int // steps the prefilling prompts have waited (holdPrefill)
+	// The loop's time in backend calls this iteration (Stats' DecodeTime and PrefillTime take them when it ends).
+	decodeTime, prefillTime time.Duration
 
 	mu          sync.Mutex
 	queue       []*Handle
 	nRunning    int // admitted, not finished: running or preempted
 	nPreempted  int
 	preemptions uint64
+	times       Stats // DecodeTime, PrefillTime, HostTime and DecodeSteps so far
 	draining    bool
 	cut         bool
 	wakeCh      chan struct{}
@@ -320,7 +328,9 @@ func (s *Scheduler) Stats() Stats {
 	ps := s.kv.Stats()
 	return Stats{Queued: len(s.queue), Running: s.nRunning, Preempted: s.nPreempted, Preemptions: s.preemptions,
 		KVUsedTokens: s.kv.UsedTokens(), KVCapacityTokens: s.kv.CapacityTokens(), KVBlockTokens: s.kv.BlockTokens(),
-		PrefixQueriedTokens: ps.QueriedTokens, PrefixHitTokens: ps.HitTokens}
+		PrefixQueriedTokens: ps.QueriedTokens, PrefixHitTokens: ps.HitTokens,
+		DecodeTime: s.times.DecodeTime, PrefillTime: s.times.PrefillTime, HostTime: s.times.HostTime,
+		DecodeSteps: s.times.DecodeSteps}
 }
 
 // Submit queues req. ctx is the request's: when it ends, the request stops
@@ -420,6 +430,7 @@ func (s *Scheduler) loop() {
 			<-s.wakeCh
 			continue
 		}
+		start := time.Now()
 		run, pre = s.admit(run, pre)
 		var ms engine.MixedStepper
 		if !s.holdPrefill(run) {
@@ -428,7 +439,21 @@ func (s *Scheduler) loop() {
 			}
 		}
 		run, pre = s.step(run, pre, ms)
+		s.account(time.Since(start))
 	}
+}
+
+// account adds one loop iteration of took to the Stats' times: the backend calls it made, and the rest as host time.
+func (s *Scheduler) account(took time.Duration) {
+	s.mu.Lock()
+	s.times.DecodeTime += s.decodeTime
+	s.times.PrefillTime += s.prefillTime
+	s.times.HostTime += max(took-s.decodeTime-s.prefillTime, 0)
+	if s.decodeTime > 0 {
+		s.times.DecodeSteps++
+	}
+	s.mu.Unlock()
+	s.decodeTime, s.prefillTime = 0, 0
 }
 
 // holdPrefill says whether this step's prompts wait (Config.PrefillHold) for
@@ -604,6 +629,7 @@ func (s *Scheduler) awaitsPrefill(run []*running, prompt []int) bool {
 
 // embed computes r's embedding in a sequence of its own and finishes it.
 func (s *Scheduler) embed(r *running) {
+	defer func(t0 time.Time) { s.prefillTime += time.Since(t0) }(time.Now())
 	res := Result{PromptTokens: len(r.h.req.Prompt)}
 	em, ok := s.b.(engine.Embedder)
 	if !ok {
@@ -712,6 +738,7 @@ func (s *Scheduler) chunks(run []*running, budget, maxParts int) (rest, chunked 
 // prefillParts runs the chunks chunks picked: in one BatchPrefiller call when the backend has one, else (or
 // when that call fails) one Prefill each.
 func (s *Scheduler) prefillParts(run, pre, chunked []*running, parts []engine.PrefillPart) ([]*running, []*running) {
+	defer func(t0 time.Time) { s.prefillTime += time.Since(t0) }(time.Now())
 	var gone []*running
 	if bp, ok := s.b.(engine.BatchPrefiller); ok && len(parts) > 1 && !s.noBatchPrefill {
 		logits, err := bp.PrefillBatch(parts)
@@ -852,7 +879,10 @@ func (s *Scheduler) step(run, pre []*running, ms engine.MixedStepper) ([]*runnin
 	}
 	if ms != nil {
 		var mixed bool
-		if run, mixed = s.stepMixed(ms, run, next, batch); mixed {
+		t0 := time.Now()
+		run, mixed = s.stepMixed(ms, run, next, batch)
+		s.decodeTime += time.Since(t0)
+		if mixed {
 			return run, pre
 		}
 		run, pre = s.prefill(run, pre)
@@ -860,7 +890,9 @@ func (s *Scheduler) step(run, pre []*running, ms engine.MixedStepper) ([]*runnin
 	if len(next) == 0 {
 		return run, pre
 	}
+	t0 := time.Now()
 	logits, picked, lps, err := s.decode(next, batch)
+	s.decodeTime += time.Since(t0)
 	if err != nil {
 		run = slices.DeleteFunc(run, func(r *running) bool { return slices.Contains(next, r) })
 	}

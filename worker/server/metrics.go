@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,6 +79,25 @@ func newMetrics(servedName string, stats func() (scheduler.Stats, bool)) *metric
 	m.reg.MustRegister(m.requests, m.promptTokens, m.generatedTokens, m.timeToFirstToken, m.interToken, m.modelLoadSeconds,
 		m.nonFinite, m.e2eLatency, m.queueTime, m.promptLength, m.generationLength)
 	m.reg.MustRegister(protocolCollectors(servedName, stats)...)
+	// The scheduling loop's time by phase: decode and prefill are the backend's calls, host the loop's own work
+	// between them, while the device waits (per decode step: host / decode_steps_total).
+	for _, p := range []struct {
+		phase string
+		of    func(scheduler.Stats) time.Duration
+	}{
+		{"decode", func(s scheduler.Stats) time.Duration { return s.DecodeTime }},
+		{"prefill", func(s scheduler.Stats) time.Duration { return s.PrefillTime }},
+		{"host", func(s scheduler.Stats) time.Duration { return s.HostTime }},
+	} {
+		labels := prometheus.Labels{"phase": p.phase}
+		maps.Copy(labels, model)
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: "scheduler_seconds_total",
+			ConstLabels: labels, Help: "Time the scheduling loop spent, while it had work, by phase: decode and prefill " +
+				"(the backend's calls) and host (its own work between them)."}, func() float64 {
+			st, _ := stats()
+			return p.of(st).Seconds()
+		}))
+	}
 	gauge := func(opts prometheus.GaugeOpts, f func() float64) prometheus.Collector {
 		opts.Namespace, opts.ConstLabels = ns, model
 		return prometheus.NewGaugeFunc(opts, f)
@@ -103,6 +123,11 @@ func newMetrics(servedName string, stats func() (scheduler.Stats, bool)) *metric
 			Help: "Prompt tokens found there, whose keys and values were not computed again (hit rate: hit / queried)."}, func() float64 {
 			st, _ := stats()
 			return float64(st.PrefixHitTokens)
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: "decode_steps_total", ConstLabels: model,
+			Help: "Decode steps the scheduler ran (a step advances every decoding sequence by a token)."}, func() float64 {
+			st, _ := stats()
+			return float64(st.DecodeSteps)
 		}),
 		gauge(prometheus.GaugeOpts{Name: "kv_cache_used_tokens",
 			Help: "KV cache tokens in the blocks sequences hold."}, stat(func(s scheduler.Stats) int { return s.KVUsedTokens })),

@@ -84,6 +84,30 @@ func TestEveryWorkerMetricCarriesModelName(t *testing.T) {
 	}
 }
 
+// TestSchedulerTimeByPhase: after a request the loop's time shows in the decode and prefill phases and on the
+// host, and the decode steps count the request's steps (a token each after the first, which the prefill gives).
+func TestSchedulerTimeByPhase(t *testing.T) {
+	h := start(t, Config{MaxConcurrent: 2, MaxQueue: 2})
+	c := complete(t, h, "hello there", 6)
+	waitFor(t, "the request to finish", func() bool { st := h.s.Stats(); return st.Running == 0 && st.Queued == 0 })
+	families := scrape(t, h)
+	phases := map[string]float64{}
+	for _, m := range families["kubeinfer_worker_scheduler_seconds_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "phase" {
+				phases[l.GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if len(phases) != 3 || phases["decode"] <= 0 || phases["prefill"] <= 0 || phases["host"] <= 0 {
+		t.Errorf("scheduler seconds by phase %v, want decode, prefill and host, each above 0", phases)
+	}
+	steps := families["kubeinfer_worker_decode_steps_total"].GetMetric()
+	if len(steps) != 1 || steps[0].GetCounter().GetValue() < float64(c.Usage.CompletionTokens-1) {
+		t.Errorf("decode steps %v for %d generated tokens", steps, c.Usage.CompletionTokens)
+	}
+}
+
 // TestQueueTimeCountsTheWait: a request that waits for the only slot reports its wait.
 func TestQueueTimeCountsTheWait(t *testing.T) {
 	h := start(t, Config{MaxConcurrent: 1, MaxQueue: 2})

@@ -107,7 +107,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			"TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "errors")
 	}
 	for _, c := range o.concurrency {
+		before, _ := loopTimes(ctx, client, o.url)
 		r := level(ctx, client, o, c)
+		if after, ok := loopTimes(ctx, client, o.url); ok {
+			r.Loop = after.since(before)
+		}
 		if o.json {
 			if err := json.NewEncoder(out).Encode(r); err != nil {
 				return err
@@ -120,6 +124,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%6d %9d %10.0f %8.2f %9.1fms %9.1fms %8.2fms %8.2fms %s%s\n", c, r.Requests, r.OutputTokensPerSecond,
 			r.RequestsPerSecond, r.TTFTP50Ms, r.TTFTP99Ms, r.ITLP50Ms, r.ITLP99Ms, r.errorText(), long)
+		if l := r.Loop; l != nil && l.DecodeSteps > 0 {
+			steps := float64(l.DecodeSteps)
+			fmt.Fprintf(out, "%6s worker loop: %.0f decode steps, %.3f ms decode + %.3f ms host a step, prefill %.0f ms (%.0f%% of the loop)\n",
+				"", steps, 1e3*l.DecodeSeconds/steps, 1e3*l.HostSeconds/steps, 1e3*l.PrefillSeconds,
+				100*l.PrefillSeconds/(l.DecodeSeconds+l.PrefillSeconds+l.HostSeconds))
+		}
 	}
 	return nil
 }
@@ -138,6 +148,61 @@ type result struct {
 	LongPromptTTFTMs      float64        `json:"longPromptTtftMs,omitempty"`
 	ITL                   [2]float64     `json:"itlMsP50P99"`
 	Errors                map[string]int `json:"errors,omitempty"`
+	Loop                  *loop          `json:"workerLoop,omitempty"`
+}
+
+// loop is where the worker's scheduling loop spent a level's time (its kubeinfer_worker_scheduler_seconds_total
+// by phase and kubeinfer_worker_decode_steps_total, differences over the level): what a step costs on the device
+// and what the device waits for the host between steps.
+type loop struct {
+	DecodeSeconds  float64 `json:"decodeSeconds"`
+	PrefillSeconds float64 `json:"prefillSeconds"`
+	HostSeconds    float64 `json:"hostSeconds"`
+	DecodeSteps    float64 `json:"decodeSteps"`
+}
+
+func (l loop) since(b loop) *loop {
+	return &loop{l.DecodeSeconds - b.DecodeSeconds, l.PrefillSeconds - b.PrefillSeconds, l.HostSeconds - b.HostSeconds,
+		l.DecodeSteps - b.DecodeSteps}
+}
+
+// loopTimes reads the worker's loop counters from its /metrics (beside the API's /v1); false when it has none.
+func loopTimes(ctx context.Context, client *http.Client, url string) (loop, bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(url, "/v1")+"/metrics", nil)
+	if err != nil {
+		return loop{}, false
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return loop{}, false
+	}
+	defer resp.Body.Close()
+	var l loop
+	found := false
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		name, rest, _ := strings.Cut(line, "{")
+		var field *float64
+		switch {
+		case name == "kubeinfer_worker_decode_steps_total":
+			field = &l.DecodeSteps
+		case name == "kubeinfer_worker_scheduler_seconds_total" && strings.Contains(rest, `phase="decode"`):
+			field = &l.DecodeSeconds
+		case name == "kubeinfer_worker_scheduler_seconds_total" && strings.Contains(rest, `phase="prefill"`):
+			field = &l.PrefillSeconds
+		case name == "kubeinfer_worker_scheduler_seconds_total" && strings.Contains(rest, `phase="host"`):
+			field = &l.HostSeconds
+		default:
+			continue
+		}
+		fs := strings.Fields(line)
+		if v, err := strconv.ParseFloat(fs[len(fs)-1], 64); err == nil {
+			*field, found = v, true
+		}
+	}
+	return l, found && resp.StatusCode == http.StatusOK
 }
 
 func (r result) errorText() string {

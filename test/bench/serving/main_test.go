@@ -61,6 +61,13 @@ func TestLoadGeneratorAgainstAWorker(t *testing.T) {
 		t.Errorf("with a long prompt: %+v", r)
 	}
 	o.longPrompt = 0
+	// The worker's loop counters around a level: its decode steps and where the time went.
+	before, ok := loopTimes(context.Background(), client, o.url)
+	level(context.Background(), client, o, 2)
+	after, ok2 := loopTimes(context.Background(), client, o.url)
+	if l := after.since(before); !ok || !ok2 || l.DecodeSteps < 11 || l.DecodeSeconds <= 0 || l.PrefillSeconds <= 0 || l.HostSeconds <= 0 {
+		t.Errorf("worker loop over 2 clients x 3 requests of 12 tokens: %+v (read %v, %v)", l, ok, ok2)
+	}
 	// The sharegpt mix draws varied lengths around the means.
 	o.mix = "sharegpt"
 	r = level(context.Background(), client, o, 2)
