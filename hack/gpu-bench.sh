@@ -180,8 +180,8 @@ persistent() {
 knobs() {
 	local shape=${1:-llama3.2-1b} model=/tmp/knobs-${1:-llama3.2-1b}.gguf knob p
 	local settings
-	# GEMM_FROM=17 with HI_FROM=17: 17-32-token steps on cuBLAS's hi-half products instead of the skinny kernels.
-	IFS=";" read -ra settings <<<"${KNOBS:-none;KUBEINFER_CUDA_PREFILL_GRAPHS=0;KUBEINFER_CUDA_GEMM_HI_FROM=0;KUBEINFER_GPU_MIXED_STEP=1;KUBEINFER_CUDA_GEMM_FROM=17 KUBEINFER_CUDA_GEMM_HI_FROM=17}"
+	# GEMM_MIN_TOKENS=17 with HI_FROM=17: 17-32-token steps on cuBLAS's hi-half products, not the skinny kernels.
+	IFS=";" read -ra settings <<<"${KNOBS:-none;KUBEINFER_CUDA_PREFILL_GRAPHS=0;KUBEINFER_CUDA_GEMM_HI_FROM=0;KUBEINFER_GPU_MIXED_STEP=1;KUBEINFER_CUDA_GEMM_MIN_TOKENS=17 KUBEINFER_CUDA_GEMM_HI_FROM=17}"
 	"$worker" bench --synthetic "$shape" --type bf16 --model "$model" --device cuda --prompt-tokens 8 --gen-tokens 2 >/dev/null 2>&1
 	for knob in "${settings[@]}"; do
 		echo "## $knob"

@@ -433,7 +433,6 @@ static_assert(kic_skinny_max_tokens == 8 * kTileTokens, "launch_kind instantiate
 
 } // namespace
 
-int kic_gemm_from = 0;
 int kic_skinny_kernel = 0;
 
 kic_status launch_skinny(const kic_mat &w, const float *x, int n, const float *bias, bool accumulate, float *y,

@@ -25,10 +25,6 @@ constexpr int kic_skinny_max_tokens = 64;
 constexpr int kic_skinny_gemm_from = 33;
 constexpr int kic_skinny_gemm_from_wide = 17;
 constexpr int64_t kic_skinny_wide = 4096;
-// kic_gemm_from, when > 0, replaces that rule for every weight (KUBEINFER_CUDA_GEMM_FROM=N at kic_model_create, a
-// measurement knob: with products of 33 tokens or more on the hi half alone, cuBLAS at 17-32 tokens may beat the
-// skinny kernels' two halves).
-extern int kic_gemm_from;
 
 // kic_skinny_kernel forces a kernel for the kernel tests and benchmarks: 1 skinny_kernel, 2 tiled_kernel, 0 (the
 // default) the one gemm_skinny.cu's tiled_wins picks for the shape.

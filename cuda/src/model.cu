@@ -139,8 +139,6 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	kic_matvec_int8 = !(int8_env && strcmp(int8_env, "0") == 0);
 	const char *hi_env = getenv("KUBEINFER_CUDA_GEMM_HI_FROM");
 	kic_gemm_hi_from = hi_env && *hi_env ? std::max(atoi(hi_env), 0) : kic_gemm_hi_from_default;
-	const char *from_env = getenv("KUBEINFER_CUDA_GEMM_FROM");
-	kic_gemm_from = from_env ? std::max(atoi(from_env), 0) : 0;
 	const char *persist_env = getenv("KUBEINFER_CUDA_PERSISTENT");
 	m->persist_wanted = persist_env && strcmp(persist_env, "1") == 0;
 	const char *pass_env = getenv("KUBEINFER_CUDA_PREFILL_GRAPHS");
@@ -519,7 +517,6 @@ static kic_path path_of(const kic_model *m, const kic_mat &w, int n) {
 	if (from <= 0) {
 		bool wide = kic_gemm_one_read && w.cols >= kic_skinny_wide && w.rows >= kic_skinny_wide;
 		from = !kic_skinny_ok(w, 2) ? 16 : wide ? kic_skinny_gemm_from_wide : kic_skinny_gemm_from;
-		if (kic_gemm_from > 0) from = kic_gemm_from;
 	}
 	if (n >= from) return kPathGemm;
 	return n >= 2 && kic_skinny_ok(w, n) ? kPathSkinny : kPathMatvec;
