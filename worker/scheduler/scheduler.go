@@ -458,11 +458,9 @@ func (s *Scheduler) account(took time.Duration) {
 
 // holdPrefill says whether this step's prompts wait (Config.PrefillHold) for
 // more to share their prefill pass: only while other sequences decode, for at
-// most PrefillHold steps in a row, and while they hold less than half a
-// PrefillChunk. A long prompt's later chunks are never held: its remaining
-// tokens are past half a chunk until its last one, which goes with the
-// earlier ones' rhythm (held counts from the first step that could have
-// prefilled).
+// most PrefillHold steps in a row, while they hold less than half a
+// PrefillChunk, and never once a prompt's prefill has begun (a long prompt's
+// later chunks keep their pace).
 func (s *Scheduler) holdPrefill(run []*running) bool {
 	waiting, decoding, started := 0, false, false
 	for _, r := range run {
