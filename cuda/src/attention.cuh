@@ -54,6 +54,19 @@ int kic_decode_splits(int n, int rows, int heads_kv, int sms);
 kic_status launch_attn_decode(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,
                               cudaStream_t s);
 
+// attn_store_partial writes one chunk's partial of a query head's keys (decode attention's split-K, the persistent
+// path's key chunks): its max and sum of exponentials, then head_dim outputs; a lane's acc holds dims lane + 32 j.
+template <int J>
+__device__ __forceinline__ void attn_store_partial(float *part, float m, float l, const float (&acc)[J], int head_dim) {
+	int lane = threadIdx.x & 31;
+	if (lane == 0) part[0] = m, part[1] = l;
+#pragma unroll
+	for (int j = 0; j < J; j++) {
+		int d = lane + 32 * j;
+		if (d < head_dim) part[2 + d] = acc[j];
+	}
+}
+
 // The prefill kernel's online-softmax step (the decode kernel inlines it to batch its value loads): the
 // lane's score for one key of a tile of up to 32 keys (or -inf), and row(kk) giving the value row of tile
 // key kk. acc holds dims lane + 32*j.

@@ -136,13 +136,7 @@ __device__ __forceinline__ void decode_finish(const kic_attn_args &a, int i, int
 		return;
 	}
 	float *base = partials + ((int64_t)i * a.heads + h) * a.splits * (hd + 2);
-	float *part = base + sp * (hd + 2);
-	if (lane == 0) part[0] = m, part[1] = l;
-#pragma unroll
-	for (int j = 0; j < J; j++) {
-		int d = lane + 32 * j;
-		if (d < hd) part[2 + d] = acc[j];
-	}
+	attn_store_partial(base + sp * (hd + 2), m, l, acc, hd);
 
 	// The last of the active blocks of (token, group) merges; its reads see every block's partial through
 	// the fence before each arrival.

@@ -226,13 +226,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 				}
 				m = m_new;
 			}
-			float *part = a.partials + ((int64_t)h * a.max_chunks + ck) * (hd + 2);
-			if (lane == 0) part[0] = m, part[1] = l;
-#pragma unroll
-			for (int j = 0; j < kMaxDims; j++) {
-				int d = lane + 32 * j;
-				if (d < hd) part[2 + d] = acc[j];
-			}
+			attn_store_partial(a.partials + ((int64_t)h * a.max_chunks + ck) * (hd + 2), m, l, acc, hd);
 			__syncwarp();
 		}
 		grid.sync();

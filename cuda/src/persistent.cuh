@@ -18,7 +18,7 @@
 // blocks, fp32/fp16/bf16 weights, rotation of whole heads, no per-head norms, windows, soft-caps or post-norms, one GPU; anything else, and
 // every call of more than one token, runs the per-kernel path, which stays the reference.
 #pragma once
-#include "kvcache.cuh"
+#include "attention.cuh"
 
 // One layer's operands: the weights (rows of the args' weight_type), norms, optional qkv bias, rotation frequencies and KV view.
 struct kic_persist_layer {
