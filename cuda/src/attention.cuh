@@ -54,6 +54,21 @@ int kic_decode_splits(int n, int rows, int heads_kv, int sms);
 kic_status launch_attn_decode(const kic_attn_args &a, const kic_kv_view &kv, float *partials, int *counters,
                               cudaStream_t s);
 
+// softmax_step folds a tile's scores (a lane's, or -inf past the tile) into the running max m and sum l, rescales
+// the output sums acc, and returns the lane's weight for the tile's values: the online softmax of
+// attn_tile_update, which the decode kernels (and the persistent path) inline to batch their value loads.
+template <int J>
+__device__ __forceinline__ float softmax_step(float score, float &m, float &l, float (&acc)[J]) {
+	float m_new = fmaxf(m, warp_max(score));
+	float corr = m == -INFINITY ? 0.f : __expf(m - m_new);
+	float p = score == -INFINITY ? 0.f : __expf(score - m_new);
+	l = l * corr + warp_sum(p);
+#pragma unroll
+	for (int j = 0; j < J; j++) acc[j] *= corr;
+	m = m_new;
+	return p;
+}
+
 // attn_store_partial writes one chunk's partial of a query head's keys (decode attention's split-K, the persistent
 // path's key chunks): its max and sum of exponentials, then head_dim outputs; a lane's acc holds dims lane + 32 j.
 template <int J>

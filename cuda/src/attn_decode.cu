@@ -103,20 +103,6 @@ __device__ __forceinline__ void add_values(float p, int tile, const T *vt, int h
 	}
 }
 
-// softmax_step folds a tile's scores (a lane's, or -inf past the tile) into the running max m and sum l, rescales
-// the output sums acc, and returns the lane's weight for the tile's values: the online softmax of
-// attn_tile_update, which the decode kernels inline to batch their value loads.
-template <int J>
-__device__ __forceinline__ float softmax_step(float score, float &m, float &l, float (&acc)[J]) {
-	float m_new = fmaxf(m, warp_max(score));
-	float corr = m == -INFINITY ? 0.f : __expf(m - m_new);
-	float p = score == -INFINITY ? 0.f : __expf(score - m_new);
-	l = l * corr + warp_sum(p);
-#pragma unroll
-	for (int j = 0; j < J; j++) acc[j] *= corr;
-	m = m_new;
-	return p;
-}
 
 // decode_finish ends a block's work on its split: the output row when the split held every key (active == 1),
 // else its partial (max, sum, output) for head h, and the last block of (token i, KV group g) to arrive merges

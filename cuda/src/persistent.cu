@@ -199,12 +199,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 					}
 					score = s * a.scale;
 				}
-				float m_new = fmaxf(m, warp_max(score));
-				float corr = m == -INFINITY ? 0.f : __expf(m - m_new);
-				float pr = score == -INFINITY ? 0.f : __expf(score - m_new);
-				l = l * corr + warp_sum(pr);
-#pragma unroll
-				for (int j = 0; j < kMaxDims; j++) acc[j] *= corr;
+				float pr = softmax_step(score, m, l, acc);
 				int keys = min(32, p1 - t);
 				for (int k0 = 0; k0 < keys; k0 += 8) {
 					float v[8][kMaxDims], pk[8];
@@ -224,7 +219,6 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 #pragma unroll
 						for (int j = 0; j < kMaxDims; j++) acc[j] += pk[kk] * v[kk][j];
 				}
-				m = m_new;
 			}
 			attn_store_partial(a.partials + ((int64_t)h * a.max_chunks + ck) * (hd + 2), m, l, acc, hd);
 			__syncwarp();
