@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/kubeinfer/kubeinfer/worker/engine"
+	"github.com/kubeinfer/kubeinfer/worker/gguf"
 	"github.com/kubeinfer/kubeinfer/worker/kvcache"
 	"github.com/kubeinfer/kubeinfer/worker/memplan"
 	"github.com/kubeinfer/kubeinfer/worker/model"
@@ -544,81 +545,99 @@ func TestStepMixedMatchesSeparate(t *testing.T) {
 	}
 }
 
-// TestPersistentDecodeMatchesPerKernel: with KUBEINFER_CUDA_PERSISTENT=1 the bf16 fixture's one-token decode steps
-// run their layers in one persistent launch (from a CUDA graph and without), over the fp16 KV cache the GPU uses
-// by default and a context long enough for each head's keys to be cut into several chunks; every step's logits
-// match the per-kernel path's, and two sequences decoded one after the other keep their own KV.
+// TestPersistentDecodeMatchesPerKernel: with KUBEINFER_CUDA_PERSISTENT=1 one-token decode steps run their layers
+// in one persistent launch (from a CUDA graph and without), over the fp16 KV cache the GPU uses by default; every
+// step's logits match the per-kernel path's, and sequences decoded in turn keep their own KV. Two models: the bf16
+// fixture (two short prompts, 100 steps each), and a bf16 Qwen2-shaped model (q/k/v biases, NeoX rotation) after
+// a 1500-token prompt, where each head's keys are cut into dozens of chunks and merged.
 func TestPersistentDecodeMatchesPerKernel(t *testing.T) {
 	needGPU(t)
-	for _, graphs := range []bool{true, false} {
-		t.Run(fmt.Sprintf("graphs=%v", graphs), func(t *testing.T) {
-			open := func(persistent bool) *Backend {
-				t.Helper()
-				t.Setenv("KUBEINFER_CUDA_PERSISTENT", map[bool]string{true: "1", false: "0"}[persistent])
-				m, err := model.Load(filepath.Join(fidelityDir, "llama_gqa_bf16.gguf"), "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { m.Close() })
-				gpu, err := Open(m, Options{Memory: memplan.Options{KVType: kvcache.F16, KVCacheTokens: 1024}, DisableGraphs: !graphs})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { gpu.Close() })
-				return gpu
-			}
-			per, ref := open(true), open(false)
-			prompts := [][]int{{1, 17, 33, 5, 9, 60, 2}, {1, 40, 41, 42}}
-			type state struct{ per, ref engine.SeqID }
-			var seqs []state
-			var last [][]float32
-			for _, p := range prompts {
-				var st state
-				var rows [2][][]float32
-				for i, b := range []*Backend{per, ref} {
-					s, err := b.NewSequence(120)
+	long := filepath.Join(t.TempDir(), "long.gguf")
+	cfg := modeltest.Small("qwen2")
+	cfg.Embedding, cfg.Heads, cfg.HeadsKV, cfg.FeedForward, cfg.Vocab, cfg.Context = 256, 4, 2, 512, 300, 2048
+	cfg.QKVBias, cfg.Type = true, gguf.TypeBF16
+	if err := modeltest.WriteFile(long, cfg); err != nil {
+		t.Fatal(err)
+	}
+	longPrompt := make([]int, 1500)
+	for i := range longPrompt {
+		longPrompt[i] = 1 + (i*37)%290
+	}
+	for _, c := range []struct {
+		name    string
+		path    string
+		prompts [][]int
+		steps   int
+	}{
+		{"fixture", filepath.Join(fidelityDir, "llama_gqa_bf16.gguf"), [][]int{{1, 17, 33, 5, 9, 60, 2}, {1, 40, 41, 42}}, 100},
+		{"long context", long, [][]int{longPrompt}, 40},
+	} {
+		for _, graphs := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/graphs=%v", c.name, graphs), func(t *testing.T) {
+				open := func(persistent bool) *Backend {
+					t.Helper()
+					t.Setenv("KUBEINFER_CUDA_PERSISTENT", map[bool]string{true: "1", false: "0"}[persistent])
+					m, err := model.Load(c.path, "")
 					if err != nil {
 						t.Fatal(err)
 					}
-					r, err := b.Prefill(s, p, false)
+					t.Cleanup(func() { m.Close() })
+					gpu, err := Open(m, Options{Memory: memplan.Options{KVType: kvcache.F16, KVCacheTokens: 4096}, DisableGraphs: !graphs})
 					if err != nil {
 						t.Fatal(err)
 					}
-					rows[i] = r
-					if i == 0 {
-						st.per = s
-					} else {
-						st.ref = s
+					t.Cleanup(func() { gpu.Close() })
+					return gpu
+				}
+				per, ref := open(true), open(false)
+				type state struct{ per, ref engine.SeqID }
+				var seqs []state
+				var last [][]float32
+				for _, p := range c.prompts {
+					var st state
+					for i, b := range []*Backend{per, ref} {
+						s, err := b.NewSequence(len(p) + c.steps + 1)
+						if err != nil {
+							t.Fatal(err)
+						}
+						r, err := b.Prefill(s, p, false)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if i == 0 {
+							st.per = s
+						} else {
+							st.ref, last = s, append(last, r[0])
+						}
+					}
+					seqs = append(seqs, st)
+				}
+				// The sequences in turn, each step fed the per-kernel path's argmax.
+				for step := range c.steps {
+					for i, st := range seqs {
+						tok := argmax(last[i])
+						got, err := per.Decode([]engine.DecodeInput{{Seq: st.per, Token: tok}})
+						if err != nil {
+							t.Fatal(err)
+						}
+						want, err := ref.Decode([]engine.DecodeInput{{Seq: st.ref, Token: tok}})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if d := maxRelDiff(got[0], want[0]); d > 1e-3 {
+							t.Fatalf("sequence %d step %d: persistent vs per-kernel logits differ by %.3g", i, step, d)
+						}
+						last[i] = want[0]
 					}
 				}
-				seqs = append(seqs, st)
-				last = append(last, rows[1][0])
-			}
-			// The sequences in turn, each step fed the per-kernel path's argmax: up to ~110 keys.
-			for step := range 100 {
-				for i, st := range seqs {
-					tok := argmax(last[i])
-					got, err := per.Decode([]engine.DecodeInput{{Seq: st.per, Token: tok}})
-					if err != nil {
-						t.Fatal(err)
-					}
-					want, err := ref.Decode([]engine.DecodeInput{{Seq: st.ref, Token: tok}})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if d := maxRelDiff(got[0], want[0]); d > 1e-3 {
-						t.Fatalf("sequence %d step %d: persistent vs per-kernel logits differ by %.3g", i, step, d)
-					}
-					last[i] = want[0]
+				if on, err := per.PersistentDecode(); err != nil || !on {
+					t.Errorf("persistent path on: %v (%v), want true", on, err)
 				}
-			}
-			if on, err := per.PersistentDecode(); err != nil || !on {
-				t.Errorf("persistent path on: %v (%v), want true", on, err)
-			}
-			if on, err := ref.PersistentDecode(); err != nil || on {
-				t.Errorf("per-kernel backend on the persistent path: %v (%v)", on, err)
-			}
-		})
+				if on, err := ref.PersistentDecode(); err != nil || on {
+					t.Errorf("per-kernel backend on the persistent path: %v (%v)", on, err)
+				}
+			})
+		}
 	}
 }
 
