@@ -831,17 +831,20 @@ static kic_status run_prefill(kic_model *m, int n, int nrows, bool hidden) {
 	return KIC_OK;
 }
 
-// persist_setup turns the persistent decode path on where the model allows it: the llama family's sequential
-// blocks on one GPU, every layer's q/k/v and gate/up grouped, of one weight type, without biases but qkv's, per-head
-// norms, post-norms or windows, whole heads rotated, no attention soft-cap; and kic_persist_shapes_ok's shapes.
+// persist_setup turns the persistent decode path on where the model allows it: sequential blocks on one GPU (RMS
+// norms and a gated MLP in the llama family, layer norms and act(up + b) in gpt), every layer's q/k/v grouped (and
+// the llama family's gate/up), of one weight type, without per-head norms, post-norms or windows, whole heads
+// rotated or none, no attention soft-cap; and kic_persist_shapes_ok's shapes.
 // Otherwise every step stays on the per-kernel path. Before the first forward call: its copy of the layers'
 // operands is a synchronous upload, which a graph capture could not hold.
 static kic_status persist_setup(kic_model *m) {
 	const kic_model_config &c = m->cfg;
 	m->persist_tried = true;
-	if (c.family == KIC_FAMILY_GPT || c.residual != KIC_RESIDUAL_SEQUENTIAL || c.tp_ranks > 1 || c.qk_norm ||
-	    c.post_norms || c.attn_softcap > 0.f || (c.rope_mode != KIC_ROPE_NORM && c.rope_mode != KIC_ROPE_NEOX) ||
-	    c.rope_dim != c.head_dim)
+	bool gpt = c.family == KIC_FAMILY_GPT, whole_rope = c.rope_mode == KIC_ROPE_NONE ||
+	                                                 ((c.rope_mode == KIC_ROPE_NORM || c.rope_mode == KIC_ROPE_NEOX) &&
+	                                                  c.rope_dim == c.head_dim);
+	if (c.residual != KIC_RESIDUAL_SEQUENTIAL || c.tp_ranks > 1 || c.qk_norm || c.post_norms || c.attn_softcap > 0.f ||
+	    !whole_rope)
 		return KIC_OK;
 	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
 	int wtype = m->layers.empty() ? -1 : m->layers[0].qkv.dtype;
@@ -851,14 +854,20 @@ static kic_status persist_setup(kic_model *m) {
 		auto same = [&](const kic_mat &w, int64_t rows, int64_t cols) {
 			return w.dtype == wtype && w.rows == rows && w.cols == cols && w.data;
 		};
-		if (l.qkv_parts != 3 || (l.qkv_b_parts != 0 && l.qkv_b_parts != 3) || l.gate_up_parts != 2 || l.o_b ||
-		    l.up_b || l.down_b || l.attn_norm_b || l.post_attn_norm || l.post_ffn_norm || l.window ||
-		    !same(l.qkv, nq + 2 * nkv, c.embd) || !same(l.o, c.embd, nq) || !same(l.gate_up, 2 * (int64_t)c.ffn, c.embd) ||
-		    !same(l.down, c.embd, c.ffn))
+		// The MLP's first half: [gate; up] grouped (the llama family, no up bias), or up alone (gpt).
+		bool mlp_in = gpt ? same(l.up, c.ffn, c.embd) : l.gate_up_parts == 2 && !l.up_b && same(l.gate_up, 2 * (int64_t)c.ffn, c.embd);
+		if (l.qkv_parts != 3 || (l.qkv_b_parts != 0 && l.qkv_b_parts != 3) || !mlp_in || l.post_attn_norm ||
+		    l.post_ffn_norm || l.window || (!gpt && (l.attn_norm_b || l.ffn_norm_b)) || !same(l.qkv, nq + 2 * nkv, c.embd) ||
+		    !same(l.o, c.embd, nq) || !same(l.down, c.embd, c.ffn))
 			return KIC_OK;
 		kic_persist_layer &p = host[li];
-		p.qkv = l.qkv.data, p.o = l.o.data, p.gate_up = l.gate_up.data, p.down = l.down.data;
-		p.attn_norm = l.attn_norm, p.ffn_norm = l.ffn_norm, p.qkv_b = l.qkv_b_parts ? l.qkv_b : nullptr;
+		p.qkv = l.qkv.data, p.o = l.o.data, p.down = l.down.data;
+		if (gpt)
+			p.up = l.up.data;
+		else
+			p.gate_up = l.gate_up.data;
+		p.attn_norm = l.attn_norm, p.attn_norm_b = l.attn_norm_b, p.ffn_norm = l.ffn_norm, p.ffn_norm_b = l.ffn_norm_b;
+		p.qkv_b = l.qkv_b_parts ? l.qkv_b : nullptr, p.o_b = l.o_b, p.up_b = l.up_b, p.down_b = l.down_b;
 		p.inv_freq = l.rope_inv_freq, p.kv = layer_kv(m, l);
 	}
 	kic_persist_args &a = m->persist;
@@ -866,7 +875,7 @@ static kic_status persist_setup(kic_model *m) {
 	a.max_chunks = (int)kic_attn_partial_slots(kic_logit_rows(&c));
 	a.pos = m->in_dev + c.max_batch, a.seq = m->in_dev + 2 * (int64_t)c.max_batch;
 	a.embd = c.embd, a.heads = c.heads, a.heads_kv = c.heads_kv, a.head_dim = c.head_dim, a.ffn = c.ffn;
-	a.rope_mode = c.rope_mode, a.act = c.act, a.eps = c.norm_eps;
+	a.rope_mode = c.rope_mode, a.act = c.act, a.eps = c.norm_eps, a.layer_norm = gpt, a.gated = !gpt;
 	a.scale = attn_scale(c);
 	a.mscale = c.rope_attn_factor > 0.f ? c.rope_attn_factor : 1.f;
 	a.weight_type = wtype, a.kv_type = c.kv_type;

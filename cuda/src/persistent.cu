@@ -84,16 +84,27 @@ template <int WT> __device__ __forceinline__ float row_dot(const void *w, int64_
 	return warp_sum(s);
 }
 
-// rms_to_shared: xs = x * rsqrt(mean(x^2) + eps) * w, each block its own copy (norm_kernel's arithmetic: fp32
-// sums over a stride, combined over the block).
-__device__ void rms_to_shared(const float *x, const float *w, int dim, float eps, float *xs, float *red) {
+// norm_to_shared: xs = the RMS norm of x times w, or with layer the layer norm (x - mean) / sd * w + b, each block
+// its own copy (norm_kernel's arithmetic: fp32 sums over a stride, combined over the block).
+__device__ void norm_to_shared(bool layer, const float *x, const float *w, const float *b, int dim, float eps, float *xs,
+                               float *red) {
+	float mean = 0.f;
+	if (layer) {
+		float sum = 0.f;
+		for (int c = threadIdx.x; c < dim; c += blockDim.x) sum += x[c];
+		mean = block_sum(sum, red) / dim;
+	}
 	float ss = 0.f;
 	for (int c = threadIdx.x; c < dim; c += blockDim.x) {
-		float v = x[c];
+		float v = x[c] - mean;
 		ss += v * v;
 	}
+	__syncthreads();
 	float scale = rsqrtf(block_sum(ss, red) / dim + eps);
-	for (int c = threadIdx.x; c < dim; c += blockDim.x) xs[c] = x[c] * scale * w[c];
+	for (int c = threadIdx.x; c < dim; c += blockDim.x) {
+		float v = (x[c] - mean) * scale * w[c];
+		xs[c] = layer && b ? v + b[c] : v;
+	}
 	__syncthreads();
 }
 
@@ -127,7 +138,7 @@ __device__ void store_pair(const kic_persist_args &a, const kic_persist_layer &L
                            int ra, int rb, float2 d, int pos, int seq) {
 	float x0 = d.x, x1 = d.y;
 	if (L.qkv_b) x0 += L.qkv_b[ra], x1 += L.qkv_b[rb];
-	if (sec < 2) {
+	if (sec < 2 && a.rope_mode != KIC_ROPE_NONE) {
 		double sn, cs;
 		sincos((double)((float)pos * L.inv_freq[j]), &sn, &cs);
 		float c = (float)cs * a.mscale, s = (float)sn * a.mscale;
@@ -163,7 +174,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 		const kic_kv_view &kv = L.kv;
 
 		// A: norm, qkv rows in pairs (a rotation's two rows, or two v rows), rotated, stored.
-		rms_to_shared(a.x, L.attn_norm, E, a.eps, xs, red);
+		norm_to_shared(a.layer_norm, a.x, L.attn_norm, L.attn_norm_b, E, a.eps, xs, red);
 		for (int u = gwarp; u < (nq + 2 * nkv) / 2; u += gwarps) {
 			int sec = u < nq / 2 ? 0 : u < (nq + nkv) / 2 ? 1 : 2;
 			int base = sec == 0 ? 0 : sec == 1 ? nq : nq + nkv;
@@ -257,15 +268,20 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 		copy_to_shared(a.att, nq, xs);
 		for (int r = gwarp; r < E; r += gwarps) {
 			float d = row_dot<WT>(L.o, r, xs, nq);
-			if (lane == 0) a.x[r] += d;
+			if (lane == 0) a.x[r] += L.o_b ? d + L.o_b[r] : d;
 		}
 		grid.sync();
 
-		// E: norm, then act(gate) * up, the pair's two rows together.
-		rms_to_shared(a.x, L.ffn_norm, E, a.eps, xs, red);
+		// E: norm, then act(gate) * up, the pair's two rows together; without a gate (the gpt family) act(up + b).
+		norm_to_shared(a.layer_norm, a.x, L.ffn_norm, L.ffn_norm_b, E, a.eps, xs, red);
 		for (int f = gwarp; f < F; f += gwarps) {
-			float2 d = rows_dot<WT>(L.gate_up, f, F + f, xs, E);
-			if (lane == 0) a.ff[f] = kic_activate(a.act, d.x) * d.y;
+			if (a.gated) {
+				float2 d = rows_dot<WT>(L.gate_up, f, F + f, xs, E);
+				if (lane == 0) a.ff[f] = kic_activate(a.act, d.x) * d.y;
+			} else {
+				float d = row_dot<WT>(L.up, f, xs, E);
+				if (lane == 0) a.ff[f] = kic_activate(a.act, L.up_b ? d + L.up_b[f] : d);
+			}
 		}
 		grid.sync();
 
@@ -273,7 +289,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 		copy_to_shared(a.ff, F, xs);
 		for (int r = gwarp; r < E; r += gwarps) {
 			float d = row_dot<WT>(L.down, r, xs, F);
-			if (lane == 0) a.x[r] += d;
+			if (lane == 0) a.x[r] += L.down_b ? d + L.down_b[r] : d;
 		}
 		if (li + 1 < a.layers_n) {
 			prefetch_l2(a.layers[li + 1].qkv, (int64_t)(nq + 2 * nkv) * E * es, gwarp, gwarps); // the next A's

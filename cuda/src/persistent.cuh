@@ -5,25 +5,28 @@
 // copy bandwidth; its 128-token attention costs ~12 us a layer for almost no bytes). Here every SM runs one
 // cooperative grid that walks the layers in stages separated by grid-wide barriers, each stage spreading its rows
 // over every warp of the device:
-//   A  RMS norm (each block its own copy, in shared memory), the qkv rows two at a time, rotated, q to the q
-//      buffer and k, v into the KV cache;
+//   A  the norm (each block its own copy, in shared memory), the qkv rows two at a time (+ bias), rotated, q to
+//      the q buffer and k, v into the KV cache;
 //   B  attention of each (query head, chunk of keys): partial max, sum and output;
 //   C  each head's partials merged into att;
-//   D  att into shared memory, the o rows added to the residual stream x;
-//   E  RMS norm again, the gate and up rows, act(gate) * up into ff;
-//   F  ff into shared memory, the down rows added to x.
+//   D  att into shared memory, the o rows (+ bias) added to the residual stream x;
+//   E  the norm again, the gate and up rows, act(gate) * up into ff (act(up + b) without a gate);
+//   F  ff into shared memory, the down rows (+ bias) added to x.
 // While attention runs, the grid asks L2 for the o rows D reads, and during F for the next layer's qkv rows.
 // The embedding before and the final norm, lm_head and sampling after stay the per-kernel path's launches.
-// What the path takes is persist_setup's (model.cu) and kic_persist_shapes_ok's: the llama family's sequential
-// blocks, fp32/fp16/bf16 weights, rotation of whole heads, no per-head norms, windows, soft-caps or post-norms, one GPU; anything else, and
+// What the path takes is persist_setup's (model.cu) and kic_persist_shapes_ok's: sequential blocks of the llama
+// (RMS norms, gated MLP) or gpt family (layer norms, biases, act(up + b)), fp32/fp16/bf16 weights, whole heads
+// rotated or none, no per-head norms, windows, soft-caps or post-norms, one GPU; anything else, and
 // every call of more than one token, runs the per-kernel path, which stays the reference.
 #pragma once
 #include "attention.cuh"
 
-// One layer's operands: the weights (rows of the args' weight_type), norms, optional qkv bias, rotation frequencies and KV view.
+// One layer's operands: the weights (rows of the args' weight_type; gate_up with a gate, up without), norms and
+// their biases (a layer norm's), the projections' optional biases, rotation frequencies and KV view.
 struct kic_persist_layer {
-	const void *qkv = nullptr, *o = nullptr, *gate_up = nullptr, *down = nullptr;
-	const float *attn_norm = nullptr, *ffn_norm = nullptr, *qkv_b = nullptr, *inv_freq = nullptr;
+	const void *qkv = nullptr, *o = nullptr, *gate_up = nullptr, *up = nullptr, *down = nullptr;
+	const float *attn_norm = nullptr, *attn_norm_b = nullptr, *ffn_norm = nullptr, *ffn_norm_b = nullptr;
+	const float *qkv_b = nullptr, *o_b = nullptr, *up_b = nullptr, *down_b = nullptr, *inv_freq = nullptr;
 	kic_kv_view kv;
 };
 
@@ -39,6 +42,8 @@ struct kic_persist_args {
 	const int32_t *pos = nullptr, *seq = nullptr; // the token's (device: a captured graph stays valid)
 	int embd = 0, heads = 0, heads_kv = 0, head_dim = 0, ffn = 0;
 	int rope_mode = 0, act = 0;
+	bool layer_norm = false; // the gpt family's layer norms (mean and bias), else RMS norms
+	bool gated = true;       // act(gate) * up (the llama family), else act(up + b)
 	int weight_type = KIC_BF16, kv_type = KIC_F16; // kic_dtype of every projection's weights, of the KV cache
 	float eps = 0.f, scale = 0.f, mscale = 1.f;
 };

@@ -106,10 +106,10 @@ func (f fixture) prompts() [][]int {
 	return out
 }
 
-// persistentFixtures are the fidelity fixtures the persistent decode path takes: llama-family sequential blocks
+// persistentFixtures are fidelity fixtures the persistent decode path must take: llama-family sequential blocks
 // of fp32 or bf16 weights, whole heads rotated (normal and NeoX), GQA and MHA, a qkv bias (qwen2), scaled
-// frequencies (llama3_rope_scaling).
-var persistentFixtures = []string{"llama_gqa", "llama_gqa_bf16", "llama_mha", "qwen2", "llama3_rope_scaling"}
+// frequencies (llama3_rope_scaling); GPT-2's layer norms, biases and learned positions in fp32 and fp16.
+var persistentFixtures = []string{"llama_gqa", "llama_gqa_bf16", "llama_mha", "qwen2", "llama3_rope_scaling", "gpt2", "gpt2_f16"}
 
 // TestFidelityAgainstCPU runs every fixture on both engines: logits of every
 // prompt position within tolerance, and identical 32-token greedy
