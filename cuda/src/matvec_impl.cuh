@@ -4,6 +4,7 @@
 // matvec.cu dispatches on the type at run time.
 #pragma once
 #include "act.cuh"
+#include "norm.cuh"
 #include "matvec_launch.cuh"
 #include "quant_q8.cuh"
 
@@ -162,23 +163,10 @@ __device__ float *normalize(const float *x, int64_t cols, const kic_matvec_norm 
 	extern __shared__ float xs[];
 	__shared__ float scratch[32];
 	int n = (int)cols;
-	float mean = 0.f;
-	if (NORM == kNormLayer) {
-		float sum = 0.f;
-		for (int c = threadIdx.x; c < n; c += blockDim.x) sum += xs[c] = x[c];
-		mean = block_sum(sum, scratch) / n;
-	} else {
-		for (int c = threadIdx.x; c < n; c += blockDim.x) xs[c] = x[c];
-	}
-	float ss = 0.f;
+	float2 st = kic_norm_stats(NORM == kNormLayer, x, n, nrm.eps, scratch);
+	float mean = st.x, scale = st.y;
 	for (int c = threadIdx.x; c < n; c += blockDim.x) {
-		float d = xs[c] - mean;
-		ss += d * d;
-	}
-	__syncthreads();
-	float scale = rsqrtf(block_sum(ss, scratch) / n + nrm.eps);
-	for (int c = threadIdx.x; c < n; c += blockDim.x) {
-		float v = (xs[c] - mean) * scale * nrm.w[c];
+		float v = (x[c] - mean) * scale * nrm.w[c];
 		xs[c] = NORM == kNormLayer ? v + nrm.b[c] : v;
 	}
 	__syncthreads();
@@ -252,18 +240,8 @@ __device__ kic_xq quantize_x(const float *x, int64_t cols, const kic_matvec_norm
 	float mean = 0.f, scale = 1.f;
 	if (NORM != kNormNone) { // norm_kernel's arithmetic, as normalize does it, reading x from global memory
 		__shared__ float scratch[32];
-		int n = (int)cols;
-		if (NORM == kNormLayer) {
-			float sum = 0.f;
-			for (int c = threadIdx.x; c < n; c += blockDim.x) sum += x[c];
-			mean = block_sum(sum, scratch) / n;
-		}
-		float ss = 0.f;
-		for (int c = threadIdx.x; c < n; c += blockDim.x) {
-			float d = x[c] - mean;
-			ss += d * d;
-		}
-		scale = rsqrtf(block_sum(ss, scratch) / n + nrm.eps);
+		float2 st = kic_norm_stats(NORM == kNormLayer, x, (int)cols, nrm.eps, scratch);
+		mean = st.x, scale = st.y;
 	}
 	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
 	int64_t total = NT * cols;

@@ -1,6 +1,7 @@
 #include <cooperative_groups.h>
 
 #include "act.cuh"
+#include "norm.cuh"
 #include "persistent.cuh"
 
 namespace cg = cooperative_groups;
@@ -88,19 +89,8 @@ template <int WT> __device__ __forceinline__ float row_dot(const void *w, int64_
 // its own copy (norm_kernel's arithmetic: fp32 sums over a stride, combined over the block).
 __device__ void norm_to_shared(bool layer, const float *x, const float *w, const float *b, int dim, float eps, float *xs,
                                float *red) {
-	float mean = 0.f;
-	if (layer) {
-		float sum = 0.f;
-		for (int c = threadIdx.x; c < dim; c += blockDim.x) sum += x[c];
-		mean = block_sum(sum, red) / dim;
-	}
-	float ss = 0.f;
-	for (int c = threadIdx.x; c < dim; c += blockDim.x) {
-		float v = x[c] - mean;
-		ss += v * v;
-	}
-	__syncthreads();
-	float scale = rsqrtf(block_sum(ss, red) / dim + eps);
+	float2 st = kic_norm_stats(layer, x, dim, eps, red);
+	float mean = st.x, scale = st.y;
 	for (int c = threadIdx.x; c < dim; c += blockDim.x) {
 		float v = (x[c] - mean) * scale * w[c];
 		xs[c] = layer && b ? v + b[c] : v;
