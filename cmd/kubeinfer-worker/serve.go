@@ -88,8 +88,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxContext, "max-context", 0, "tokens per request, prompt included (default: the model's context)")
 	fs.IntVar(&c.PrefillChunk, "prefill-chunk", scheduler.DefaultPrefillChunk,
 		"most prompt tokens prefilled per step, between the running streams' decode steps")
-	fs.IntVar(&c.PrefillHold, "prefill-hold", scheduler.DefaultPrefillHold,
-		"most decode steps a new prompt waits, while other streams decode, for more prompts to share its prefill pass (0: never)")
+	fs.IntVar(&c.PrefillHold, "prefill-hold", -1,
+		fmt.Sprintf("most decode steps a new prompt waits, while other streams decode, for more prompts to share its prefill pass (0: never; default %d on a GPU, 0 on the CPU engine)", scheduler.DefaultPrefillHold))
 	fs.StringVar(&c.KVCacheType, "kv-cache-type", string(kvcache.Auto),
 		"how the KV cache stores keys and values: auto (f16 on a GPU, f32 on the CPU), f32, f16, bf16 or q8_0")
 	fs.Float64Var(&c.GPUMemoryUtilization, "gpu-memory-utilization", memplan.DefaultGPUMemoryUtilization,
@@ -150,8 +150,8 @@ func (c *serveConfig) validate() error {
 	if c.PrefillChunk < 1 {
 		errs = append(errs, errors.New("--prefill-chunk must be at least 1"))
 	}
-	if c.PrefillHold < 0 {
-		errs = append(errs, errors.New("--prefill-hold must be 0 or more"))
+	if c.PrefillHold < -1 {
+		errs = append(errs, errors.New("--prefill-hold must be 0 or more (or -1: the device's default)"))
 	}
 	if p := v1alpha1.SchedulingPolicy(c.SchedulingPolicy); p != v1alpha1.SchedulingFCFS && p != v1alpha1.SchedulingPriority {
 		errs = append(errs, fmt.Errorf("--scheduling-policy %q: want fcfs or priority", c.SchedulingPolicy))

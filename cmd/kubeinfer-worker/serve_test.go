@@ -270,7 +270,7 @@ func TestServeKVCacheFlags(t *testing.T) {
 		{[]string{"--kv-cache-type", "q4_0"}, memplan.Options{}, `--kv-cache-type: KV cache type "q4_0": want one of auto, f32, f16, bf16, q8_0`},
 		{[]string{"--gpu-memory-utilization", "90"}, memplan.Options{}, "--gpu-memory-utilization 90: want a fraction greater than 0 and at most 1, e.g. 0.9"},
 		{[]string{"--scheduling-policy", "lifo"}, memplan.Options{}, `--scheduling-policy "lifo": want fcfs or priority`},
-		{[]string{"--prefill-hold", "-1"}, memplan.Options{}, "--prefill-hold must be 0 or more"},
+		{[]string{"--prefill-hold", "-2"}, memplan.Options{}, "--prefill-hold must be 0 or more"},
 	} {
 		var cfg serveConfig
 		fs := newFlagSet("serve", "", os.Stderr)

@@ -69,7 +69,7 @@ type Config struct {
 	Log         logr.Logger
 }
 
-// DefaultPrefillHold is the worker's --prefill-hold: at 64 streams of
+// DefaultPrefillHold is the worker's --prefill-hold on a GPU (the CPU engine's is 0): at 64 streams of
 // 128-token prompts about one prompt arrives every four steps, so four steps
 // gather about two prompts a pass for a few milliseconds of time to first
 // token. On the H200 (Llama-3.2-1B, 64 streams, 8 requests a client) 26,187

@@ -31,7 +31,8 @@ type Config struct {
 	// ServedName is the model name clients send and /v1/models lists.
 	ServedName string
 	// MaxConcurrent, MaxQueue, MaxContext, PrefillChunk and PrefillHold size
-	// the scheduler (see scheduler.Config); MaxQueue < 0 means 4 × MaxConcurrent.
+	// the scheduler (see scheduler.Config); MaxQueue < 0 means 4 × MaxConcurrent,
+	// PrefillHold < 0 the backend's (prefillHold).
 	MaxConcurrent int
 	MaxQueue      int
 	MaxContext    int
@@ -173,7 +174,7 @@ func (s *Server) Start(ctx context.Context, m *load.Model) error {
 	start := time.Now()
 	sched := scheduler.New(m.Backend, m.Tokenizer, scheduler.Config{
 		MaxConcurrent: s.cfg.MaxConcurrent, MaxQueue: s.cfg.MaxQueue, MaxContext: s.cfg.MaxContext,
-		PrefillChunk: s.cfg.PrefillChunk, PrefillHold: s.cfg.PrefillHold, Log: s.log.WithName("scheduler"),
+		PrefillChunk: s.cfg.PrefillChunk, PrefillHold: prefillHold(s.cfg.PrefillHold, m.Backend), Log: s.log.WithName("scheduler"),
 	})
 	warm := m.Tokenizer.Encode("Hello", true)
 	if len(warm) == 0 {
@@ -390,4 +391,18 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			log.V(1).Info("request served", "status", code, "seconds", time.Since(start).Seconds())
 		}
 	})
+}
+
+// prefillHold is the scheduler's PrefillHold for a configured hold (< 0: none given) on backend b: given, as
+// given; else scheduler.DefaultPrefillHold on a GPU, where a step takes a millisecond or two and a pass over the
+// weights for several prompts costs little more than for one, and 0 on the CPU engine, whose steps are long
+// enough that a held prompt's wait would show in its time to first token.
+func prefillHold(configured int, b engine.Backend) int {
+	if configured >= 0 {
+		return configured
+	}
+	if _, cpu := b.(*engine.CPU); cpu {
+		return 0
+	}
+	return scheduler.DefaultPrefillHold
 }

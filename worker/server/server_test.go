@@ -27,6 +27,7 @@ import (
 	"github.com/kubeinfer/kubeinfer/worker/model"
 	"github.com/kubeinfer/kubeinfer/worker/model/modeltest"
 	"github.com/kubeinfer/kubeinfer/worker/report"
+	"github.com/kubeinfer/kubeinfer/worker/scheduler"
 )
 
 const (
@@ -710,6 +711,27 @@ func TestPriorityField(t *testing.T) {
 			if e != nil || j.req.Priority != want {
 				t.Errorf("%s: the scheduler's request has priority %d (%v), want %d", c.body, j.req.Priority, e, want)
 			}
+		}
+	}
+}
+
+// TestPrefillHoldByBackend: a hold given is kept; without one (< 0) prompts wait for company on a GPU backend
+// (scheduler.DefaultPrefillHold steps) and never on the CPU engine, whose slow steps a wait would add to TTFT.
+func TestPrefillHoldByBackend(t *testing.T) {
+	var cpu *engine.CPU
+	gpu := struct{ engine.Backend }{}
+	for _, c := range []struct {
+		configured int
+		b          engine.Backend
+		want       int
+	}{
+		{-1, cpu, 0},
+		{-1, gpu, scheduler.DefaultPrefillHold},
+		{3, cpu, 3},
+		{0, gpu, 0},
+	} {
+		if got := prefillHold(c.configured, c.b); got != c.want {
+			t.Errorf("prefillHold(%d, %T) = %d, want %d", c.configured, c.b, got, c.want)
 		}
 	}
 }
