@@ -286,7 +286,7 @@ KIC_API kic_status kic_set_graphs(kic_model *m, int32_t enabled);
  * with KUBEINFER_CUDA_PREFILL_GRAPHS=0). */
 KIC_API kic_status kic_graph_counts(const kic_model *m, int32_t *decode, int32_t *prefill);
 /* Whether m's one-token decode steps run their layers in one persistent launch (KUBEINFER_CUDA_PERSISTENT=1 at
- * create, and a model the path takes; set up by the first kic_forward): *persistent 1, else 0. */
+ * create, and a model the path takes; set up by kic_model_ready): *persistent 1, else 0. */
 KIC_API kic_status kic_decode_path(const kic_model *m, int32_t *persistent);
 
 #ifdef __cplusplus

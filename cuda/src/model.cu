@@ -497,10 +497,13 @@ static kic_status ready(kic_model *m) {
 	return KIC_OK;
 }
 
+static kic_status persist_setup(kic_model *m);
+
 extern "C" KIC_API kic_status kic_model_ready(kic_model *m) {
 	if (!m) return kic_set_error(KIC_ERR_INVALID, "kic_model_ready: null model");
 	KIC_TRY(ready(m));
 	for (kic_model *p : m->peers) KIC_TRY(ready(p));
+	if (m->persist_wanted) KIC_TRY(persist_setup(m));
 	return KIC_OK;
 }
 
@@ -620,6 +623,9 @@ static float attn_scale(const kic_model_config &c) {
 	return c.attn_scale > 0.f ? c.attn_scale : (float)(1.0 / sqrt((double)c.head_dim));
 }
 
+// rope_mscale multiplies RoPE's cos and sin: LongRoPE's magnitude correction, or 1.
+static float rope_mscale(const kic_model_config &c) { return c.rope_attn_factor > 0.f ? c.rope_attn_factor : 1.f; }
+
 // layer_kv is layer l's view of the KV pool: its slot of its group's blocks (each pool its elements, then for
 // q8_0 their scales; kvcache.cuh), and that group's block table in each sequence's row of in_dev's tables.
 static kic_kv_view layer_kv(const kic_model *m, const kic_layer &l) {
@@ -677,7 +683,7 @@ static kic_status run(kic_model *m, int n, bool prefill, int nrows, bool hidden 
 		const float *qkv_b = l.qkv_b_parts ? l.qkv_b : nullptr;
 		kic_rope rp;
 		rp.mode = c.rope_mode, rp.dim = c.rope_dim, rp.inv_freq = l.rope_inv_freq;
-		rp.mscale = c.rope_attn_factor > 0.f ? c.rope_attn_factor : 1.f;
+		rp.mscale = rope_mscale(c);
 		if (c.qk_norm) rp.q_norm = l.q_norm, rp.k_norm = l.k_norm, rp.norm_eps = c.norm_eps;
 		// One-token decode: the norm runs inside the projection, and rope and the KV append in its epilogue
 		// (not with q/k norms, which need whole heads).
@@ -835,11 +841,10 @@ static kic_status run_prefill(kic_model *m, int n, int nrows, bool hidden) {
 // norms and a gated MLP in the llama family, layer norms and act(up + b) in gpt), every layer's q/k/v grouped (and
 // the llama family's gate/up), of one weight type, without per-head norms, post-norms or windows, whole heads
 // rotated or none, no attention soft-cap; and kic_persist_shapes_ok's shapes.
-// Otherwise every step stays on the per-kernel path. Before the first forward call: its copy of the layers'
-// operands is a synchronous upload, which a graph capture could not hold.
+// Otherwise every step stays on the per-kernel path. At kic_model_ready, once every weight is in place and before
+// any forward call: its copy of the layers' operands is a synchronous upload, which a graph capture could not hold.
 static kic_status persist_setup(kic_model *m) {
 	const kic_model_config &c = m->cfg;
-	m->persist_tried = true;
 	bool gpt = c.family == KIC_FAMILY_GPT, whole_rope = c.rope_mode == KIC_ROPE_NONE ||
 	                                                 ((c.rope_mode == KIC_ROPE_NORM || c.rope_mode == KIC_ROPE_NEOX) &&
 	                                                  c.rope_dim == c.head_dim);
@@ -877,7 +882,7 @@ static kic_status persist_setup(kic_model *m) {
 	a.embd = c.embd, a.heads = c.heads, a.heads_kv = c.heads_kv, a.head_dim = c.head_dim, a.ffn = c.ffn;
 	a.rope_mode = c.rope_mode, a.act = c.act, a.eps = c.norm_eps, a.layer_norm = gpt, a.gated = !gpt;
 	a.scale = attn_scale(c);
-	a.mscale = c.rope_attn_factor > 0.f ? c.rope_attn_factor : 1.f;
+	a.mscale = rope_mscale(c);
 	a.weight_type = wtype, a.kv_type = c.kv_type;
 	int blocks = 0;
 	KIC_TRY(kic_persist_grid(a, &blocks));
@@ -898,7 +903,6 @@ static kic_status step(kic_model *m, int32_t n, const int32_t *tokens, const int
 	bool prefill = flags & KIC_FORWARD_PREFILL, hidden = flags & KIC_FORWARD_HIDDEN;
 	const kic_model_config &c = m->cfg;
 	KIC_CUDA(cudaSetDevice(m->ordinal));
-	if (m->persist_wanted && !m->persist_tried) KIC_TRY(persist_setup(m));
 	int64_t B = c.max_batch;
 	int32_t *h = m->in_host;
 	KIC_CUDA(cudaEventSynchronize(m->inputs_sent)); // the last step's input copy has left in_host

@@ -89,9 +89,9 @@ struct kic_model {
 	int sampled_rows = 0; // rows the last kic_sample picked after the last forward (kic_logprobs reads their picks)
 	kic_profile prof; // KUBEINFER_CUDA_PROFILE=1 (profile.cuh)
 	// One-token decode steps' layers in one launch (persistent.cuh; KUBEINFER_CUDA_PERSISTENT=1): wanted at
-	// create, set up before the first forward (persist_setup) where the model's layers allow it, then on when
+	// create, set up at kic_model_ready (persist_setup) where the model's layers allow it, then on when
 	// persist_blocks > 0. persist.layers is a device copy of every layer's operands.
-	bool persist_wanted = false, persist_tried = false;
+	bool persist_wanted = false;
 	int persist_blocks = 0;
 	kic_persist_args persist;
 

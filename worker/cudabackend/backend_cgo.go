@@ -1251,7 +1251,7 @@ func (b *Backend) GraphCounts() (decode, prefill int, err error) {
 }
 
 // PersistentDecode says whether one-token decode steps run their layers in one persistent launch
-// (KUBEINFER_CUDA_PERSISTENT=1 at Open, on a model the path takes; known after the first forward call).
+// (KUBEINFER_CUDA_PERSISTENT=1 at Open, on a model the path takes).
 func (b *Backend) PersistentDecode() (bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
