@@ -83,8 +83,7 @@ static kic_status gemm_split(cublasHandle_t h, const void *a, cudaDataType at, c
 bool kic_gemm_pair_ok(const kic_mat &w0, const kic_mat &w1, int n, const float *y0, const float *y1,
                       const kic_gemm_scratch &sc) {
 	// cuBLAS steps from one product's operands to the other's by a stride: W1 and y1 after W0 and y0.
-	bool hi_only = kic_gemm_hi_from > 0 && n >= kic_gemm_hi_from;
-	return hi_only && (w0.dtype == KIC_BF16 || w0.dtype == KIC_F16) && w1.dtype == w0.dtype && w1.rows == w0.rows &&
+	return kic_gemm_hi_only(n) && (w0.dtype == KIC_BF16 || w0.dtype == KIC_F16) && w1.dtype == w0.dtype && w1.rows == w0.rows &&
 	       w1.cols == w0.cols && (const char *)w1.data > (const char *)w0.data && y1 > y0 &&
 	       (int64_t)n * w0.cols <= sc.act16_elems;
 }
@@ -94,7 +93,7 @@ kic_status launch_gemm_pair(cublasHandle_t h, const kic_mat &w0, const kic_mat &
 	if (!kic_gemm_pair_ok(w0, w1, n, y0, y1, sc)) return kic_set_error(KIC_ERR_INVALID, "gemm pair: operands it does not take");
 	KIC_CUBLAS(cublasSetStream(h, s));
 	int64_t need = (int64_t)n * w0.cols;
-	KIC_TRY(launch_f32_split(w0.dtype, x, need, sc.act16, (uint16_t *)sc.act16 + sc.act16_elems, s));
+	KIC_TRY(launch_f32_to(w0.dtype, x, need, sc.act16, s));
 	cudaDataType t = w0.dtype == KIC_F16 ? CUDA_R_16F : CUDA_R_16BF;
 	const float alpha = 1.f, beta = 0.f;
 	long long stride_w = ((const char *)w1.data - (const char *)w0.data) / (long long)sizeof(uint16_t);
@@ -112,7 +111,7 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 	int64_t need = (int64_t)n * w.cols;
 	// One read: lo right after hi in the scratch, so [hi; lo] is one operand of 2n columns (ld cols); the product's
 	// lo rows land in y's rows n..2n, zeroed first when the first n accumulate onto y.
-	bool hi_only = kic_gemm_hi_from > 0 && n >= kic_gemm_hi_from; // no lo product at all
+	bool hi_only = kic_gemm_hi_only(n); // no lo half, no lo product
 	bool one = !hi_only && kic_gemm_one_read && w.dtype != KIC_F32 && n <= kic_gemm_one_read_max && y_rows >= 2 * (int64_t)n;
 	int cols_n = one ? 2 * n : n;
 	// Split over the columns (16-bit weights): the slices' products in y's rows n.., summed with bias and acc after.
@@ -129,8 +128,8 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 		// kic_gemm_hi_from tokens or more take W*hi alone.
 		if (need > sc.act16_elems) return kic_set_error(KIC_ERR_INVALID, "gemm: %lld activations exceed scratch", (long long)need);
 		cudaDataType t = w.dtype == KIC_F16 ? CUDA_R_16F : CUDA_R_16BF;
-		void *lo = (uint16_t *)sc.act16 + (one ? need : sc.act16_elems);
-		KIC_TRY(launch_f32_split(w.dtype, x, need, sc.act16, lo, s));
+		void *lo = hi_only ? nullptr : (uint16_t *)sc.act16 + (one ? need : sc.act16_elems);
+		KIC_TRY(lo ? launch_f32_split(w.dtype, x, need, sc.act16, lo, s) : launch_f32_to(w.dtype, x, need, sc.act16, s));
 		if (slices > 1) {
 			float *parts = y + (int64_t)n * w.rows;
 			KIC_TRY(gemm_split(h, w.data, t, sc.act16, t, w.rows, cols_n, w.cols, slices, parts));
@@ -148,8 +147,8 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 		if (need > sc.act16_elems) return kic_set_error(KIC_ERR_INVALID, "gemm: %lld activations exceed scratch", (long long)need);
 		gemm_tile t = gemm_tile_of(w.rows, w.cols, sc.w16_elems);
 		if (t.rows <= 0) return kic_set_error(KIC_ERR_INVALID, "gemm: dequantization scratch smaller than one row");
-		void *lo = (uint16_t *)sc.act16 + (one ? need : sc.act16_elems);
-		KIC_TRY(launch_f32_split(KIC_F16, x, need, sc.act16, lo, s));
+		void *lo = hi_only ? nullptr : (uint16_t *)sc.act16 + (one ? need : sc.act16_elems);
+		KIC_TRY(lo ? launch_f32_split(KIC_F16, x, need, sc.act16, lo, s) : launch_f32_to(KIC_F16, x, need, sc.act16, s));
 		for (int64_t r0 = 0; r0 < w.rows; r0 += t.rows) {
 			int64_t m = w.rows - r0 < t.rows ? w.rows - r0 : t.rows;
 			for (int64_t c0 = 0; c0 < w.cols; c0 += t.cols) {
@@ -159,10 +158,11 @@ kic_status launch_gemm(cublasHandle_t h, const kic_mat &w, const float *x, int n
 				else
 					KIC_TRY(launch_dequant_tile(w.dtype, w.data, w.cols, r0, m, c0, k, sc.w16, s));
 				// Activations of columns c0.. (ld w.cols); a later column tile adds to what the first wrote.
-				const __half *hi16 = (const __half *)sc.act16 + c0, *lo16 = (const __half *)lo + c0;
+				const __half *hi16 = (const __half *)sc.act16 + c0;
 				KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, hi16, CUDA_R_16F, m, cols_n, k, w.cols, y + r0, w.rows, c0 ? 1.f : beta));
 				if (!one && !hi_only)
-					KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, lo16, CUDA_R_16F, m, n, k, w.cols, y + r0, w.rows, 1.f));
+					KIC_TRY(gemm_ex(h, sc.w16, CUDA_R_16F, (const __half *)lo + c0, CUDA_R_16F, m, n, k, w.cols, y + r0,
+					                w.rows, 1.f));
 			}
 		}
 		break;

@@ -55,6 +55,8 @@ int kic_gemm_slices(int64_t rows, int64_t cols, int n, int64_t y_rows);
 // KUBEINFER_CUDA_GEMM_HI_FROM=N at kic_model_create (0: never), else kic_gemm_hi_from_default; the kernel tests
 // set it.
 extern int kic_gemm_hi_from;
+// Whether a call of n tokens takes the hi half alone.
+static inline bool kic_gemm_hi_only(int n) { return kic_gemm_hi_from > 0 && n >= kic_gemm_hi_from; }
 // From where cuBLAS takes a decode step over from the skinny kernels (gemm_skinny.cuh, which keep both halves in
 // registers). On the H200, Llama-3.2-1B bf16: `bench --batch 64` 1.839 ms a step from 33 tokens, 2.130 from 65,
 // 2.159 with both halves everywhere; prefill of 128 / 512 / 2048 tokens 2.51 / 5.00 / 25.6 ms against 3.22 /
