@@ -288,6 +288,17 @@ static double ref_act(int a, double v) {
 
 static const char *act_name(int a) { return a == KIC_ACT_GELU_TANH ? "gelu-tanh" : a == KIC_ACT_GELU ? "gelu" : "silu"; }
 
+// rounding_bound: for rows of w (cols values each) times n token rows of x, u * sum |w x| (bound[t * rows + r]),
+// what a rounding of relative size u in each product's terms can move its output.
+static void rounding_bound(const float *w, const float *x, long rows, long cols, int n, double u, double *bound) {
+	for (int t = 0; t < n; t++)
+		for (long r = 0; r < rows; r++) {
+			double a = 0;
+			for (long c = 0; c < cols; c++) a += fabs((double)w[r * cols + c] * x[t * cols + c]);
+			bound[t * rows + r] = a * u;
+		}
+}
+
 // test_gemm_pair checks launch_gemm_pair's two products (a [gate; up] matrix's halves, hi only) against the
 // float64 reference within the hi half's rounding bound, and that each half went to its own output.
 static void test_gemm_pair(int dtype, long rows, long cols, int n) {
@@ -301,12 +312,7 @@ static void test_gemm_pair(int dtype, long rows, long cols, int n) {
 	// want and bound in the call's order: n rows of the top half's products, then n of the bottom's.
 	for (int p = 0; p < 2; p++) {
 		ref_linear(wq + p * half * cols, x, NULL, 0, half, cols, n, want + p * n * half);
-		for (int t = 0; t < n; t++)
-			for (long r = 0; r < half; r++) {
-				double a = 0;
-				for (long c = 0; c < cols; c++) a += fabs((double)wq[(p * half + r) * cols + c] * x[t * cols + c]);
-				bound[p * n * half + t * half + r] = a * u;
-			}
+		rounding_bound(wq + p * half * cols, x, half, cols, n, u, bound + p * n * half);
 	}
 	char name[96];
 	snprintf(name, sizeof name, "gemm pair %s 2x%ldx%ld n=%d, hi only", dtype == KIC_BF16 ? "bf16" : "f16", half, cols, n);
@@ -369,13 +375,8 @@ static void test_linear(int dtype, long rows, long cols, int n, int gemm) {
 	} else if (hi_only) {
 		// The activations rounded to the product's 16-bit type (bf16 for bf16 weights, else fp16): each moves an
 		// output by at most its unit roundoff times |w x|.
-		double *bound = malloc(sizeof(double) * n * rows), u = dtype == KIC_BF16 ? 0x1p-8 : 0x1p-11;
-		for (int t = 0; t < n; t++)
-			for (long r = 0; r < rows; r++) {
-				double a = 0;
-				for (long c = 0; c < cols; c++) a += fabs((double)wr[r * cols + c] * x[t * cols + c]);
-				bound[t * rows + r] = a * u;
-			}
+		double *bound = malloc(sizeof(double) * n * rows);
+		rounding_bound(wr, x, rows, cols, n, dtype == KIC_BF16 ? 0x1p-8 : 0x1p-11, bound);
 		check_rounding(name, y, want, bound, n * rows, TOL_F32 * 10);
 		free(bound);
 	} else {
@@ -1473,17 +1474,14 @@ static void test_block_quant(const char *dir, const kic_type_traits *t) {
 			fill(x, n * cols, 1);
 			for (int tk = 0; tk < n; tk++)
 				for (long r = 0; r < rows; r++) {
-					double d = 0, a = 0;
-					for (long c = 0; c < cols; c++) {
-						d += (double)vals[r * cols + c] * x[tk * cols + c];
-						a += fabs((double)vals[r * cols + c] * x[tk * cols + c]);
-					}
-					// fp32 sums of cols terms move an output by at most cols units of rounding of sum |w x|; the
-					// GEMM's weights rounded to fp16 by half an ulp each on top. The test data's large rows make
-					// outputs that cancel to near zero, where only such a bound separates rounding from a bug.
+					double d = 0;
+					for (long c = 0; c < cols; c++) d += (double)vals[r * cols + c] * x[tk * cols + c];
 					ref[tk * rows + r] = (float)d;
-					bound[tk * rows + r] = a * ((double)cols * 0x1p-24 + (gemm ? 0x1p-11 : 0));
 				}
+			// fp32 sums of cols terms move an output by at most cols units of rounding of sum |w x|; the GEMM's
+			// weights rounded to fp16 by half an ulp each on top. The test data's large rows make outputs that
+			// cancel to near zero, where only such a bound separates rounding from a bug.
+			rounding_bound(vals, x, rows, cols, n, (double)cols * 0x1p-24 + (gemm ? 0x1p-11 : 0), bound);
 			char name[64];
 			snprintf(name, sizeof name, "%s %s n=%d", gemm ? "gemm" : "matvec", t->name, n);
 			if (kic_test_linear(t->dtype, quant, nq, rows, cols, x, n, NULL, 0, gemm, y) != KIC_OK) {

@@ -19,12 +19,12 @@ extern "C" {
 KIC_API kic_status kic_test_linear(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows, int64_t cols,
                                    const float *x, int32_t n, const float *bias, int32_t accumulate,
                                    int32_t use_gemm, float *y);
-/* The fused GLU projection: W is [gate; up] (rows = 2F), y[t][r] =
- * act(gate_r . x_t) * (up_r . x_t) for r < F, act a kic_act. */
 /* launch_gemm_pair (a 16-bit W's two halves of rows / 2 rows as two products in one call) at n tokens that
  * kic_gemm_hi_from takes: y0 = top x, y1 = bottom x. */
 KIC_API kic_status kic_test_gemm_pair(int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows, int64_t cols,
                                       const float *x, int32_t n, float *y0, float *y1);
+/* The fused GLU projection: W is [gate; up] (rows = 2F), y[t][r] =
+ * act(gate_r . x_t) * (up_r . x_t) for r < F, act a kic_act. */
 KIC_API kic_status kic_test_linear_glu(int32_t act, int32_t dtype, const void *w_host, uint64_t w_bytes, int64_t rows,
                                        int64_t cols, const float *x, int32_t n, float *y);
 /* The matvec with an activation epilogue: y[t][r] = act(W_r . x_t + bias[r]); with norm_w (n = 1 only) x is
