@@ -5,6 +5,7 @@
 #pragma once
 #include "act.cuh"
 #include "norm.cuh"
+#include "rope.cuh"
 #include "matvec_launch.cuh"
 #include "quant_q8.cuh"
 
@@ -515,9 +516,8 @@ __global__ void __launch_bounds__(Warps<DT, 1, Q8PATH>::value * 32)
 	__syncthreads();
 	if (row >= rows || lane != 0) return;
 	if (rotate) { // as rope_rotate: x0 is the pair's first row, x1 its second
-		double sd, cd;
-		sincos((double)(p * freq), &sd, &cd);
-		float cs = (float)cd * st.mscale, sn = (float)sd * st.mscale, x0 = vals[warp & ~1], x1 = vals[warp | 1];
+		float2 r = kic_rope_cos_sin(p, freq, st.mscale);
+		float cs = r.x, sn = r.y, x0 = vals[warp & ~1], x1 = vals[warp | 1];
 		v = warp & 1 ? x0 * sn + x1 * cs : x0 * cs - x1 * sn;
 	}
 	y[row] = v;

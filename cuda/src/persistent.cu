@@ -2,6 +2,7 @@
 
 #include "act.cuh"
 #include "norm.cuh"
+#include "rope.cuh"
 #include "persistent.cuh"
 
 namespace cg = cooperative_groups;
@@ -121,7 +122,7 @@ __device__ __forceinline__ int chunk_keys(int ctx, int heads, int max_chunks) {
 }
 
 // store_pair finishes a pair of qkv rows (sec 0 q, 1 k, 2 v; elements ea and eb of head h; rows ra and rb): the
-// bias, rope_store_kv_kernel's rotation of q and k (fp32 position times frequency, sin and cos in double), then
+// bias, the rotation of q and k (kic_rope_cos_sin), then
 // q into the q buffer and k or v into the layer's KV cache at (seq, pos).
 template <int KT>
 __device__ void store_pair(const kic_persist_args &a, const kic_persist_layer &L, int sec, int h, int j, int ea, int eb,
@@ -129,10 +130,8 @@ __device__ void store_pair(const kic_persist_args &a, const kic_persist_layer &L
 	float x0 = d.x, x1 = d.y;
 	if (L.qkv_b) x0 += L.qkv_b[ra], x1 += L.qkv_b[rb];
 	if (sec < 2 && a.rope_mode != KIC_ROPE_NONE) {
-		double sn, cs;
-		sincos((double)((float)pos * L.inv_freq[j]), &sn, &cs);
-		float c = (float)cs * a.mscale, s = (float)sn * a.mscale;
-		float y0 = x0 * c - x1 * s, y1 = x0 * s + x1 * c;
+		float2 r = kic_rope_cos_sin((float)pos, L.inv_freq[j], a.mscale);
+		float c = r.x, s = r.y, y0 = x0 * c - x1 * s, y1 = x0 * s + x1 * c;
 		x0 = y0, x1 = y1;
 	}
 	int hd = a.head_dim;
@@ -152,8 +151,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 	__shared__ float red[32];
 	cg::grid_group grid = cg::this_grid();
 	const int E = a.embd, hd = a.head_dim, nq = a.heads * hd, nkv = a.heads_kv * hd, F = a.ffn;
-	int xs_len = max(max(E, nq), F);
-	float *xs = smem, *qs = smem + ((xs_len + 3) & ~3) + (threadIdx.x >> 5) * hd;
+	float *xs = smem, *qs = smem + kic_persist_xs_floats(a) + (threadIdx.x >> 5) * hd;
 	const int lane = threadIdx.x & 31;
 	const int gwarp = blockIdx.x * kWarps + (threadIdx.x >> 5), gwarps = gridDim.x * kWarps;
 	const int pos = a.pos[0], seq = a.seq[0], ctx = pos + 1, group = a.heads / a.heads_kv;
@@ -289,8 +287,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 }
 
 size_t kic_persist_smem(const kic_persist_args &a) {
-	int64_t xs = std::max<int64_t>(std::max<int64_t>(a.embd, (int64_t)a.heads * a.head_dim), a.ffn);
-	return sizeof(float) * (((xs + 3) & ~3) + (int64_t)kWarps * a.head_dim);
+	return sizeof(float) * (kic_persist_xs_floats(a) + (int64_t)kWarps * a.head_dim);
 }
 
 // kernel_of: the instantiation for weight type wt and KV type kt, or null.

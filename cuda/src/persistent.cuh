@@ -53,6 +53,13 @@ constexpr int kic_persist_threads = 512;
 // The largest head the attention stage takes (a lane holds head_dim / 32 of its values, for 8 keys at a time).
 constexpr int kic_persist_max_head_dim = 128;
 size_t kic_persist_smem(const kic_persist_args &a);
+// A block's shared memory: xs (the normalized token, att or ff: the widest of them, rounded up to whole float4s),
+// then each warp's query head of head_dim floats. kic_persist_xs_floats is xs's length, where the heads start.
+__host__ __device__ inline int64_t kic_persist_xs_floats(const kic_persist_args &a) {
+	int64_t e = a.embd, q = (int64_t)a.heads * a.head_dim, f = a.ffn, xs = e > q ? e : q;
+	xs = xs > f ? xs : f;
+	return (xs + 3) & ~(int64_t)3;
+}
 // Whether the kernel takes args' shapes and types: fp32, fp16 or bf16 weights whose rows are whole 16-byte loads,
 // a KV cache of fp32, fp16 or bf16, heads of up to kic_persist_max_head_dim values in multiples of 4.
 bool kic_persist_shapes_ok(const kic_persist_args &a);

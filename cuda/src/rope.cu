@@ -18,12 +18,11 @@ __device__ void rotate(float *row, int heads, int head_dim, int mode, int rope_d
 	}
 }
 
-// mscale multiplies cos and sin after their rounding to fp32, as the CPU engine's LongRoPE factor does.
+// angles works out each frequency's cos and sin (kic_rope_cos_sin) once a row, into shared memory.
 __device__ void angles(float p, int half, const float *inv_freq, float mscale, float *cs, float *sn) {
 	for (int j = threadIdx.x; j < half; j += blockDim.x) {
-		double s, c;
-		sincos((double)(p * inv_freq[j]), &s, &c);
-		cs[j] = (float)c * mscale, sn[j] = (float)s * mscale;
+		float2 r = kic_rope_cos_sin(p, inv_freq[j], mscale);
+		cs[j] = r.x, sn[j] = r.y;
 	}
 	__syncthreads();
 }

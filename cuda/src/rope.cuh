@@ -18,6 +18,15 @@ struct kic_rope {
 	float norm_eps = 0.f;
 };
 
+// kic_rope_cos_sin is the rotation of position p by frequency freq, as every kernel that rotates computes it: the
+// fp32 angle p * freq (the CPU engine's float32(pos) * f), its cos and sin in double (math.Sincos), rounded to fp32,
+// then times mscale (LongRoPE's factor, applied after the rounding as the CPU engine does).
+__device__ __forceinline__ float2 kic_rope_cos_sin(float p, float freq, float mscale) {
+	double s, c;
+	sincos((double)(p * freq), &s, &c);
+	return make_float2((float)c * mscale, (float)s * mscale);
+}
+
 // Rotates (and normalizes, with rp.q_norm), in place, each of heads head vectors in the n rows of x (row stride
 // row_stride floats) for position pos[i].
 kic_status launch_rope(float *x, int64_t row_stride, const int32_t *pos, int n, int heads, int head_dim, const kic_rope &rp,
