@@ -109,8 +109,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	passes := 1
 	if backend.Name() == "cuda" {
-		// The median of 5 passes on fresh sequences: with KUBEINFER_CUDA_PREFILL_GRAPHS=1 the first of them
-		// captures the shape's graph and the rest replay it.
+		// The median of 5 passes on fresh sequences: the second of them captures the shape's prefill graph and
+		// the rest replay it.
 		passes = 5
 		if prefill, err = benchPrefill(backend, prompt, passes); err != nil {
 			return err

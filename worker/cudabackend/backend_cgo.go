@@ -976,8 +976,7 @@ func (b *Backend) Warmup(maxBatch int) (int, error) {
 // size while clients wait. Skipped when the pool lacks the room.
 func (b *Backend) warmPrefill() error {
 	n := min(b.prefillChunk, b.sz.MaxBatch, b.h.ContextLength-1)
-	bt := b.kv.BlockTokens()
-	if n <= 0 || (n+bt)/bt*b.kv.Groups() > b.kv.FreeBlocks() {
+	if n <= 0 || b.kv.Need(0, n+1, n) > b.kv.FreeBlocks() {
 		return nil
 	}
 	seq, err := b.NewSequence(n + 1)
@@ -1239,7 +1238,7 @@ func (b *Backend) SetGraphs(on bool) error {
 }
 
 // GraphCounts is how many CUDA graphs the library holds: decode steps (one a batch size) and prefill passes (one
-// a shape, with KUBEINFER_CUDA_PREFILL_GRAPHS=1).
+// a shape seen twice; none with KUBEINFER_CUDA_PREFILL_GRAPHS=0).
 func (b *Backend) GraphCounts() (decode, prefill int, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
