@@ -443,6 +443,12 @@ func (s *Scheduler) loop() {
 	}
 }
 
+// timed starts a clock whose returned stop adds the time since to *total (the loop's decodeTime, prefillTime).
+func timed(total *time.Duration) func() {
+	t0 := time.Now()
+	return func() { *total += time.Since(t0) }
+}
+
 // account adds one loop iteration of took to the Stats' times: the backend calls it made, and the rest as host time.
 func (s *Scheduler) account(took time.Duration) {
 	s.mu.Lock()
@@ -627,7 +633,7 @@ func (s *Scheduler) awaitsPrefill(run []*running, prompt []int) bool {
 
 // embed computes r's embedding in a sequence of its own and finishes it.
 func (s *Scheduler) embed(r *running) {
-	defer func(t0 time.Time) { s.prefillTime += time.Since(t0) }(time.Now())
+	defer timed(&s.prefillTime)()
 	res := Result{PromptTokens: len(r.h.req.Prompt)}
 	em, ok := s.b.(engine.Embedder)
 	if !ok {
@@ -736,7 +742,7 @@ func (s *Scheduler) chunks(run []*running, budget, maxParts int) (rest, chunked 
 // prefillParts runs the chunks chunks picked: in one BatchPrefiller call when the backend has one, else (or
 // when that call fails) one Prefill each.
 func (s *Scheduler) prefillParts(run, pre, chunked []*running, parts []engine.PrefillPart) ([]*running, []*running) {
-	defer func(t0 time.Time) { s.prefillTime += time.Since(t0) }(time.Now())
+	defer timed(&s.prefillTime)()
 	var gone []*running
 	if bp, ok := s.b.(engine.BatchPrefiller); ok && len(parts) > 1 && !s.noBatchPrefill {
 		logits, err := bp.PrefillBatch(parts)
@@ -877,9 +883,9 @@ func (s *Scheduler) step(run, pre []*running, ms engine.MixedStepper) ([]*runnin
 	}
 	if ms != nil {
 		var mixed bool
-		t0 := time.Now()
+		done := timed(&s.decodeTime)
 		run, mixed = s.stepMixed(ms, run, next, batch)
-		s.decodeTime += time.Since(t0)
+		done()
 		if mixed {
 			return run, pre
 		}
@@ -888,9 +894,9 @@ func (s *Scheduler) step(run, pre []*running, ms engine.MixedStepper) ([]*runnin
 	if len(next) == 0 {
 		return run, pre
 	}
-	t0 := time.Now()
+	done := timed(&s.decodeTime)
 	logits, picked, lps, err := s.decode(next, batch)
-	s.decodeTime += time.Since(t0)
+	done()
 	if err != nil {
 		run = slices.DeleteFunc(run, func(r *running) bool { return slices.Contains(next, r) })
 	}
@@ -947,10 +953,7 @@ func (s *Scheduler) stepMixed(ms engine.MixedStepper, run, next []*running, batc
 	if len(parts) == 0 {
 		return run, false
 	}
-	rows := make([]engine.RowSampling, len(next))
-	for i, r := range next {
-		rows[i] = r.h.req.Sampling.Row(r.step)
-	}
+	rows := samplingRows(next)
 	picked, logits, err := ms.StepMixed(batch, rows, parts)
 	if err != nil {
 		if errors.Is(err, engine.ErrNoMixedStep) {
@@ -997,19 +1000,12 @@ func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) (logits [
 	// batch needs its logits on the host for anything else.
 	if smd, ok := s.b.(engine.SampledMaskedDecoder); ok && smd.MasksOnDevice() && slices.ContainsFunc(run, constrained) &&
 		!slices.ContainsFunc(run, hostBesidesMask) {
-		rows := make([]engine.RowSampling, len(run))
-		for i, r := range run {
-			rows[i] = r.h.req.Sampling.Row(r.step)
-		}
-		picked, err := smd.DecodeSampledMasked(batch, rows, func() [][]uint64 { return masks(run) })
+		picked, err := smd.DecodeSampledMasked(batch, samplingRows(run), func() [][]uint64 { return masks(run) })
 		return nil, picked, nil, err
 	}
 	if ld, ok := s.b.(engine.LogprobDecoder); ok && !slices.ContainsFunc(run, hostOnly) {
 		if topN, want := topLogprobs(run); want {
-			rows := make([]engine.RowSampling, len(run))
-			for i, r := range run {
-				rows[i] = r.h.req.Sampling.Row(r.step)
-			}
+			rows := samplingRows(run)
 			picked, lps, err := ld.DecodeSampledLogprobs(batch, rows, topN)
 			return nil, picked, lps, err
 		}
@@ -1044,6 +1040,15 @@ func needsLogits(r *running) bool { return r.h.req.Logprobs || hostOnly(r) }
 // hostOnly says whether r's next token needs its logits on the host for
 // more than logprobs, which a LogprobDecoder works out where the logits are.
 func hostOnly(r *running) bool { return constrained(r) || !r.h.req.Sampling.OnDevice() }
+
+// samplingRows is each sequence's sampling for its next draw on the device.
+func samplingRows(run []*running) []engine.RowSampling {
+	rows := make([]engine.RowSampling, len(run))
+	for i, r := range run {
+		rows[i] = r.h.req.Sampling.Row(r.step)
+	}
+	return rows
+}
 
 // hostBesidesMask says whether r's next token needs its logits on the host for more than a constraint's mask
 // (which a SampledMaskedDecoder applies where the logits are).
