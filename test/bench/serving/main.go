@@ -33,6 +33,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 type options struct {
@@ -177,32 +180,31 @@ func loopTimes(ctx context.Context, client *http.Client, url string) (loop, bool
 		return loop{}, false
 	}
 	defer resp.Body.Close()
-	var l loop
-	found := false
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		name, rest, _ := strings.Cut(line, "{")
-		var field *float64
-		switch {
-		case name == "kubeinfer_worker_decode_steps_total":
-			field = &l.DecodeSteps
-		case name == "kubeinfer_worker_scheduler_seconds_total" && strings.Contains(rest, `phase="decode"`):
-			field = &l.DecodeSeconds
-		case name == "kubeinfer_worker_scheduler_seconds_total" && strings.Contains(rest, `phase="prefill"`):
-			field = &l.PrefillSeconds
-		case name == "kubeinfer_worker_scheduler_seconds_total" && strings.Contains(rest, `phase="host"`):
-			field = &l.HostSeconds
-		default:
-			continue
-		}
-		fs := strings.Fields(line)
-		if v, err := strconv.ParseFloat(fs[len(fs)-1], 64); err == nil {
-			*field, found = v, true
+	if resp.StatusCode != http.StatusOK {
+		return loop{}, false
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil || families["kubeinfer_worker_decode_steps_total"] == nil {
+		return loop{}, false
+	}
+	l := loop{DecodeSteps: families["kubeinfer_worker_decode_steps_total"].GetMetric()[0].GetCounter().GetValue()}
+	for _, m := range families["kubeinfer_worker_scheduler_seconds_total"].GetMetric() {
+		for _, lp := range m.GetLabel() {
+			if lp.GetName() != "phase" {
+				continue
+			}
+			switch v := m.GetCounter().GetValue(); lp.GetValue() {
+			case "decode":
+				l.DecodeSeconds = v
+			case "prefill":
+				l.PrefillSeconds = v
+			case "host":
+				l.HostSeconds = v
+			}
 		}
 	}
-	return l, found && resp.StatusCode == http.StatusOK
+	return l, true
 }
 
 func (r result) errorText() string {
