@@ -125,6 +125,21 @@ __device__ __forceinline__ float block_max(float v, float *scratch) {
 __device__ __forceinline__ float bf16_bits_to_float(uint16_t b) { return __uint_as_float((uint32_t)b << 16); }
 __device__ __forceinline__ float half_bits_to_float(uint16_t b) { return __half2float(__ushort_as_half(b)); }
 
+// A 16-byte load of 8 bf16 (or fp16) values, element 0 in the low bits of .x, as 8 floats.
+__device__ __forceinline__ void bf16x8_to_float(uint4 u, float out[8]) {
+	uint32_t p[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+	for (int k = 0; k < 4; k++) out[2 * k] = __uint_as_float(p[k] << 16), out[2 * k + 1] = __uint_as_float(p[k] & 0xffff0000u);
+}
+__device__ __forceinline__ void f16x8_to_float(uint4 u, float out[8]) {
+	const __half2 *h = reinterpret_cast<const __half2 *>(&u);
+#pragma unroll
+	for (int k = 0; k < 4; k++) {
+		float2 f = __half22float2(h[k]);
+		out[2 * k] = f.x, out[2 * k + 1] = f.y;
+	}
+}
+
 // load_elem reads element i of a plain (non-quantized) array of dtype as float.
 __device__ __forceinline__ float load_elem(int dtype, const void *p, int64_t i) {
 	switch (dtype) {

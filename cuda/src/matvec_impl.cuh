@@ -49,14 +49,7 @@ template <> struct Chunk<KIC_BF16> {
 	__device__ __forceinline__ void load(const void *w, const __half *, int64_t idx) {
 		u = __ldcs(reinterpret_cast<const uint4 *>((const uint16_t *)w + idx));
 	}
-	__device__ __forceinline__ void get(float out[8]) const {
-		uint32_t p[4] = {u.x, u.y, u.z, u.w};
-#pragma unroll
-		for (int k = 0; k < 4; k++) {
-			out[2 * k] = __uint_as_float(p[k] << 16);
-			out[2 * k + 1] = __uint_as_float(p[k] & 0xffff0000u);
-		}
-	}
+	__device__ __forceinline__ void get(float out[8]) const { bf16x8_to_float(u, out); }
 	static __device__ __forceinline__ float one(const void *w, const __half *, int64_t idx) {
 		return bf16_bits_to_float(((const uint16_t *)w)[idx]);
 	}
@@ -66,15 +59,7 @@ template <> struct Chunk<KIC_F16> {
 	__device__ __forceinline__ void load(const void *w, const __half *, int64_t idx) {
 		u = __ldcs(reinterpret_cast<const uint4 *>((const uint16_t *)w + idx));
 	}
-	__device__ __forceinline__ void get(float out[8]) const {
-		const __half2 *h = reinterpret_cast<const __half2 *>(&u);
-#pragma unroll
-		for (int k = 0; k < 4; k++) {
-			float2 f = __half22float2(h[k]);
-			out[2 * k] = f.x;
-			out[2 * k + 1] = f.y;
-		}
-	}
+	__device__ __forceinline__ void get(float out[8]) const { f16x8_to_float(u, out); }
 	static __device__ __forceinline__ float one(const void *w, const __half *, int64_t idx) {
 		return half_bits_to_float(((const uint16_t *)w)[idx]);
 	}

@@ -24,35 +24,23 @@ template <> struct wt<KIC_F32> {
 		return fmaf(__uint_as_float(w.w), a.w, s);
 	}
 };
-template <> struct wt<KIC_BF16> {
+// The 16-bit types: 8 values a load (bf16x8_to_float, f16x8_to_float), dotted with 8 values of x.
+template <int WT> struct wt16 {
 	static constexpr int per16 = 8;
 	static __device__ __forceinline__ float dot16(uint4 w, const float *x, float s) {
+		float v[8];
+		if constexpr (WT == KIC_BF16)
+			bf16x8_to_float(w, v);
+		else
+			f16x8_to_float(w, v);
 		float4 a = *reinterpret_cast<const float4 *>(x), b = *reinterpret_cast<const float4 *>(x + 4);
-		s = fmaf(__uint_as_float(w.x << 16), a.x, s);
-		s = fmaf(__uint_as_float(w.x & 0xffff0000u), a.y, s);
-		s = fmaf(__uint_as_float(w.y << 16), a.z, s);
-		s = fmaf(__uint_as_float(w.y & 0xffff0000u), a.w, s);
-		s = fmaf(__uint_as_float(w.z << 16), b.x, s);
-		s = fmaf(__uint_as_float(w.z & 0xffff0000u), b.y, s);
-		s = fmaf(__uint_as_float(w.w << 16), b.z, s);
-		return fmaf(__uint_as_float(w.w & 0xffff0000u), b.w, s);
+		s = fmaf(v[0], a.x, s), s = fmaf(v[1], a.y, s), s = fmaf(v[2], a.z, s), s = fmaf(v[3], a.w, s);
+		s = fmaf(v[4], b.x, s), s = fmaf(v[5], b.y, s), s = fmaf(v[6], b.z, s);
+		return fmaf(v[7], b.w, s);
 	}
 };
-template <> struct wt<KIC_F16> {
-	static constexpr int per16 = 8;
-	static __device__ __forceinline__ float dot16(uint4 w, const float *x, float s) {
-		float4 a = *reinterpret_cast<const float4 *>(x), b = *reinterpret_cast<const float4 *>(x + 4);
-		uint32_t u[4] = {w.x, w.y, w.z, w.w};
-		float v[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
-#pragma unroll
-		for (int i = 0; i < 4; i++) {
-			float2 f = __half22float2(*reinterpret_cast<const __half2 *>(&u[i]));
-			s = fmaf(f.x, v[2 * i], s);
-			s = fmaf(f.y, v[2 * i + 1], s);
-		}
-		return s;
-	}
-};
+template <> struct wt<KIC_BF16> : wt16<KIC_BF16> {};
+template <> struct wt<KIC_F16> : wt16<KIC_F16> {};
 
 // The byte address of row r of a matrix of cols values of type WT.
 template <int WT> __device__ __forceinline__ const uint4 *row_of(const void *w, int64_t r, int cols) {
