@@ -101,6 +101,28 @@ __device__ __forceinline__ void prefetch_l2(const void *p, int64_t n, int gwarp,
 		asm volatile("prefetch.global.L2 [%0];" ::"l"(c + off));
 }
 
+// kv_load4 and kv_load1 read keys and values as kv_io's loads do, but on the coherent path: stage A of this
+// launch wrote the rows stage B reads, and kv_io's __ldg (the read-only cache) is only for data no thread of the
+// kernel writes. Elements and alignment as kv_io's (e a multiple of 4 for kv_load4).
+template <int KT> __device__ __forceinline__ float4 kv_load4(const uint8_t *p, int64_t e) {
+	if constexpr (KT == KIC_F32) {
+		return *reinterpret_cast<const float4 *>(reinterpret_cast<const float *>(p) + e);
+	} else {
+		uint2 u = *reinterpret_cast<const uint2 *>(reinterpret_cast<const uint16_t *>(p) + e);
+		float2 a = kv_io<KT>::two(u.x), b = kv_io<KT>::two(u.y);
+		return make_float4(a.x, a.y, b.x, b.y);
+	}
+}
+template <int KT> __device__ __forceinline__ float kv_load1(const uint8_t *p, int64_t e) {
+	if constexpr (KT == KIC_F32) {
+		return reinterpret_cast<const float *>(p)[e];
+	} else {
+		uint16_t b = reinterpret_cast<const uint16_t *>(p)[e];
+		if constexpr (KT == KIC_F16) return half_bits_to_float(b);
+		else return bf16_bits_to_float(b);
+	}
+}
+
 // The key chunks of a head's attention for a context of ctx keys: about one (head, chunk) unit a warp of the
 // grid, at most max_chunks; every block works out the same.
 __device__ __forceinline__ int chunk_keys(int ctx, int heads, int max_chunks) {
@@ -135,7 +157,7 @@ __device__ void store_pair(const kic_persist_args &a, const kic_persist_layer &L
 
 template <int WT, int KT>
 __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kernel(kic_persist_args a) {
-	extern __shared__ float smem[];
+	extern __shared__ __align__(16) float smem[]; // xs is read as float4s
 	__shared__ float red[32];
 	cg::grid_group grid = cg::this_grid();
 	const int E = a.embd, hd = a.head_dim, nq = a.heads * hd, nkv = a.heads_kv * hd, F = a.ffn;
@@ -181,7 +203,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 					float s = 0.f;
 #pragma unroll 8
 					for (int d = 0; d < hd; d += 4) {
-						float4 k4 = kv_io<KT>::load4(kv.k, kv.scales, off + d);
+						float4 k4 = kv_load4<KT>(kv.k, off + d);
 						s += qs[d] * k4.x + qs[d + 1] * k4.y + qs[d + 2] * k4.z + qs[d + 3] * k4.w;
 					}
 					score = s * a.scale;
@@ -198,7 +220,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 #pragma unroll
 						for (int j = 0; j < kMaxDims; j++) {
 							int d = lane + 32 * j;
-							v[kk][j] = key < keys && d < hd ? kv_io<KT>::load1(kv.v, kv.scales, o + d) : 0.f;
+							v[kk][j] = key < keys && d < hd ? kv_load1<KT>(kv.v, o + d) : 0.f;
 						}
 					}
 #pragma unroll
@@ -308,11 +330,20 @@ kic_status kic_persist_grid(const kic_persist_args &a, int *blocks) {
 	*blocks = 0;
 	persist_kernel k = kernel_of(a.weight_type, a.kv_type);
 	if (!k || !kic_persist_shapes_ok(a)) return KIC_OK;
-	int dev = 0, sms = 0, per_sm = 0;
+	int dev = 0, sms = 0, per_sm = 0, coop = 0, optin = 0;
 	KIC_CUDA(cudaGetDevice(&dev));
 	KIC_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-	size_t smem = kic_persist_smem(a);
-	KIC_CUDA(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+	KIC_CUDA(cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, dev));
+	KIC_CUDA(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+	cudaFuncAttributes fa;
+	KIC_CUDA(cudaFuncGetAttributes(&fa, k));
+	size_t smem = kic_persist_smem(a), most = (size_t)optin - fa.sharedSizeBytes;
+	// A token wider than a block's shared memory (or a device without cooperative launches) stays on the
+	// per-kernel path, rather than failing kic_model_ready on the attribute below.
+	if (!coop || smem > most) return KIC_OK;
+	// The opt-in is the kernel's for every model in the process: set to the most, so that a model set up later
+	// with narrower rows does not lower it under an earlier one's launches.
+	KIC_CUDA(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)most));
 	KIC_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, kic_persist_threads, smem));
 	*blocks = per_sm * sms;
 	return KIC_OK;
