@@ -41,6 +41,7 @@ type serveConfig struct {
 	MaxContext    int
 	PrefillChunk  int
 	PrefillHold   int
+	SerialSteps   bool
 	// SchedulingPolicy is fcfs or priority (server.Config.Priority).
 	SchedulingPolicy string
 	// KVCacheType and GPUMemoryUtilization size and type the GPU's KV pool (memplan.Options).
@@ -90,6 +91,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 		"most prompt tokens prefilled per step, between the running streams' decode steps")
 	fs.IntVar(&c.PrefillHold, "prefill-hold", -1,
 		fmt.Sprintf("most decode steps a new prompt waits, while other streams decode, for more prompts to share its prefill pass (0: never; default %d on a GPU, 0 on the CPU engine)", scheduler.DefaultPrefillHold))
+	fs.BoolVar(&c.SerialSteps, "serial-steps", false,
+		"decode each step after the last step's tokens are streamed rather than during it (to measure what the overlap is worth)")
 	fs.StringVar(&c.KVCacheType, "kv-cache-type", string(kvcache.Auto),
 		"how the KV cache stores keys and values: auto (f16 on a GPU, f32 on the CPU), f32, f16, bf16 or q8_0")
 	fs.Float64Var(&c.GPUMemoryUtilization, "gpu-memory-utilization", memplan.DefaultGPUMemoryUtilization,
@@ -220,7 +223,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv := server.New(server.Config{ServedName: c.ServedName, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue,
-		MaxContext: c.MaxContext, PrefillChunk: c.PrefillChunk, PrefillHold: c.PrefillHold, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
+		MaxContext: c.MaxContext, PrefillChunk: c.PrefillChunk, PrefillHold: c.PrefillHold, SerialSteps: c.SerialSteps, Narrator: narrator, Collectors: narrator.Collectors(), Log: log,
 		MaxRequestBytes: c.MaxRequestBytes, MaxConnections: c.MaxConnections, ReadHeaderTimeout: c.ReadHeaderTimeout,
 		ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, APIKeys: keys,
 		Priority: v1alpha1.SchedulingPolicy(c.SchedulingPolicy) == v1alpha1.SchedulingPriority})

@@ -66,7 +66,15 @@ type Config struct {
 	// at once when nothing decodes. 0 never waits (the server's default is
 	// DefaultPrefillHold).
 	PrefillHold int
-	Log         logr.Logger
+	// Serial runs each decode step after the host has emitted the last
+	// step's tokens, rather than during it (the default: the GPU then waits
+	// for the host only to pick the tokens and launch the step). Outputs are
+	// the same either way; it is there to measure what the overlap is worth.
+	Serial bool
+	Log    logr.Logger
+
+	// testHookEmit, when set (by this package's tests), runs as each token is emitted.
+	testHookEmit func()
 }
 
 // DefaultPrefillHold is the worker's --prefill-hold on a GPU (the CPU engine's is 0): at 64 streams of
@@ -831,26 +839,23 @@ func (r *running) result() Result {
 // all in one Decode call. A sequence's KV holds its history but the token
 // just sampled, which the decode appends. With ms (mixer's) the step's
 // prefill chunks go in the same call (StepMixed), or apart when they cannot.
+//
+// Unless Config.Serial, the decode starts as soon as the tokens are picked and the host's work on them
+// (their text, stop sequences, events) runs while it computes (stepOverlapped).
 func (s *Scheduler) step(run, pre []*running, ms engine.MixedStepper) ([]*running, []*running) {
 	drawAhead(run)
-	kept := run[:0]
-	for _, r := range run {
-		if err := r.h.ctx.Err(); err != nil {
-			res := r.result()
-			res.Err = err
-			s.release(r, res)
-			continue
-		}
-		if !r.prefilling() {
-			if done, res := s.sample(r); done {
-				s.release(r, res)
-				continue
-			}
-		}
-		kept = append(kept, r)
+	run, picked, toks := s.pickAll(run)
+	if ms == nil && s.overlaps(run, picked) {
+		return s.stepOverlapped(run, pre, picked, toks)
 	}
-	clear(run[len(kept):])
-	run = kept
+	ended := make([]bool, len(picked))
+	for i, r := range picked {
+		if done, res := s.emit(r, toks[i]); done {
+			s.release(r, res)
+			ended[i] = true
+		}
+	}
+	run = without(run, picked, ended)
 	need := func() int {
 		n := 0
 		for _, r := range run {
@@ -895,13 +900,109 @@ func (s *Scheduler) step(run, pre []*running, ms engine.MixedStepper) ([]*runnin
 		return run, pre
 	}
 	done := timed(&s.decodeTime)
-	logits, picked, lps, err := s.decode(next, batch)
+	logits, picks, lps, err := s.decode(next, batch, drawRows(next, 0))
 	done()
+	return s.decodedAll(run, pre, next, logits, picks, lps, err)
+}
+
+// pickAll picks the next token of every decoding request of run (pick). Those that end there, or whose client
+// went away, are released and left out of run; picked are the others, toks their tokens, not yet emitted.
+func (s *Scheduler) pickAll(run []*running) (kept, picked []*running, toks []int) {
+	kept = run[:0]
+	for _, r := range run {
+		if err := r.h.ctx.Err(); err != nil {
+			res := r.result()
+			res.Err = err
+			s.release(r, res)
+			continue
+		}
+		if !r.prefilling() {
+			tok, done, res := s.pick(r)
+			if done {
+				s.release(r, res)
+				continue
+			}
+			picked, toks = append(picked, r), append(toks, tok)
+		}
+		kept = append(kept, r)
+	}
+	clear(run[len(kept):])
+	return kept, picked, toks
+}
+
+// overlaps says whether this step's decode can run while the host emits the picked tokens (stepOverlapped): not
+// under Config.Serial; some picked request goes on; none is constrained (its matcher, which the next step's
+// mask reads, is the loop's); and the pool holds the step without preempting anything (preemption takes the
+// newest requests, whose tokens must be emitted first).
+func (s *Scheduler) overlaps(run, picked []*running) bool {
+	if s.cfg.Serial || slices.ContainsFunc(picked, constrained) {
+		return false
+	}
+	need, goes := 0, false
+	for _, r := range picked {
+		if !r.lastToken() {
+			need += s.kv.Need(len(r.history), len(r.history)+1, 1)
+			goes = true
+		}
+	}
+	return goes && need <= s.room(run)
+}
+
+// stepOverlapped is step with the decode started before the picked tokens are emitted: the backend computes the
+// next token of every picked request that goes on (not at its last token) while another goroutine turns toks
+// into text and events. A request that a stop sequence ends then has had one token more computed, whose result is
+// dropped; its KV holds only tokens of its history. Requests that end are released once the decode has
+// returned: the step still holds their sequences, and a backend's FreeSequence would wait for it anyway.
+func (s *Scheduler) stepOverlapped(run, pre, picked []*running, toks []int) ([]*running, []*running) {
+	var next []*running
+	var batch []engine.DecodeInput
+	row := make([]int, len(picked)) // picked[i]'s row of next, or -1
+	for i, r := range picked {
+		row[i] = -1
+		if !r.lastToken() {
+			row[i] = len(next)
+			next = append(next, r)
+			batch = append(batch, engine.DecodeInput{Seq: r.seq, Token: toks[i]})
+		}
+	}
+	// The rows' sampling is read now: emit moves each request's step on.
+	draw := drawRows(next, 1)
+	// The decode stays on this goroutine, so that it is launched without waiting for the Go scheduler; the
+	// emits go to another, which only the results wait for.
+	ended, results := make([]bool, len(picked)), make([]Result, len(picked))
+	emitted := make(chan struct{})
+	go func() {
+		defer close(emitted)
+		for i, r := range picked {
+			ended[i], results[i] = s.emit(r, toks[i])
+		}
+	}()
+	done := timed(&s.decodeTime)
+	logits, picks, lps, err := s.decode(next, batch, draw)
+	done()
+	<-emitted
+	dropped := make([]bool, len(next))
+	for i, r := range picked {
+		if ended[i] {
+			s.release(r, results[i])
+			if row[i] >= 0 {
+				dropped[row[i]] = true
+			}
+		}
+	}
+	run = without(run, picked, ended)
+	return s.decodedAll(run, pre, without(next, next, dropped), dropRows(logits, dropped), dropRows(picks, dropped),
+		dropRows(lps, dropped), err)
+}
+
+// decodedAll takes a decode step's outcome for next: each row's result (decoded), or on an error their end, or
+// their preemption when the pool ran out.
+func (s *Scheduler) decodedAll(run, pre, next []*running, logits [][]float32, picks []int, lps []engine.RowLogprobs, err error) ([]*running, []*running) {
 	if err != nil {
 		run = slices.DeleteFunc(run, func(r *running) bool { return slices.Contains(next, r) })
 	}
 	if errors.Is(err, kvcache.ErrFull) {
-		// The check above makes this a bug in the accounting; recomputing later is still
+		// The check before the step makes this a bug in the accounting; recomputing later is still
 		// right, so the requests wait rather than fail.
 		s.log.Error(err, "decode step ran out of KV blocks after the scheduler's check; preempting the batch")
 		for _, r := range next {
@@ -921,9 +1022,123 @@ func (s *Scheduler) step(run, pre []*running, ms engine.MixedStepper) ([]*runnin
 		}
 		return run, pre
 	}
-	decoded(next, logits, picked, lps)
+	decoded(next, logits, picks, lps)
 	return run, pre
 }
+
+// without is run less the requests rs[i] whose flag is set.
+func without(run, rs []*running, flags []bool) []*running {
+	var gone []*running
+	for i, r := range rs {
+		if flags[i] {
+			gone = append(gone, r)
+		}
+	}
+	if len(gone) == 0 {
+		return run
+	}
+	return slices.DeleteFunc(run, func(r *running) bool { return slices.Contains(gone, r) })
+}
+
+// dropRows is xs (a step's results by row; nil stays nil) less the rows whose drop is set.
+func dropRows[T any](xs []T, drop []bool) []T {
+	if xs == nil || !slices.Contains(drop, true) {
+		return xs
+	}
+	kept := make([]T, 0, len(xs))
+	for i, x := range xs {
+		if !drop[i] {
+			kept = append(kept, x)
+		}
+	}
+	return kept
+}
+
+// pick is r's next token: the backend's pick, or drawn here from its logits, and accepted by its constraint. A
+// request that ends before its token is emitted (an end-of-generation token, a non-finite logit, a constraint
+// that fails or allows nothing) reports done with its result. It and emit follow engine.Generate step for step,
+// so that the outputs are identical.
+func (s *Scheduler) pick(r *running) (tok int, done bool, res Result) {
+	req := &r.h.req
+	tok = r.picked
+	fail := func(err error) (int, bool, Result) {
+		res := r.result()
+		res.Err = err
+		return 0, true, res
+	}
+	switch {
+	case r.hasPick && tok == engine.NonFiniteToken:
+		// The backend picked where the logits are and found NaN or Inf there.
+		return fail(fmt.Errorf("%w (found where the greedy token was picked, on the %s)", engine.ErrNonFinite, s.b.Device()))
+	case r.hasPick && r.maskErr != nil:
+		return fail(fmt.Errorf("constraint: %w", r.maskErr))
+	case r.hasPick && tok == engine.NoAllowedToken:
+		return fail(errNoneAllowed)
+	case !r.hasPick:
+		// Sampling from NaN or Inf picks garbage: end the request with the cause.
+		if err := engine.CheckFinite(r.logits); err != nil {
+			return fail(err)
+		}
+		var mask []uint64
+		if req.Constraint != nil {
+			var err error
+			if mask, err = req.Constraint.Allowed(); err != nil {
+				return fail(fmt.Errorf("constraint: %w", err))
+			}
+		}
+		if r.hasDraw {
+			tok, r.hasDraw = r.drawn, false
+		} else {
+			tok = r.sampler.SampleMasked(r.logits, r.history, mask)
+		}
+		if tok < 0 {
+			return fail(errNoneAllowed)
+		}
+	}
+	if !req.IgnoreEOS && s.d.IsEOG(tok) {
+		return 0, true, s.final(r, engine.FinishStop, "")
+	}
+	if req.Constraint != nil {
+		if err := req.Constraint.Accept(tok); err != nil {
+			return fail(fmt.Errorf("constraint: %w", err))
+		}
+	}
+	return tok, false, Result{}
+}
+
+// emit streams r's picked token tok (with its logprobs) and reports whether that ends the request: a stop
+// sequence, a constraint done, its last token (lastToken).
+func (s *Scheduler) emit(r *running, tok int) (bool, Result) {
+	if s.cfg.testHookEmit != nil {
+		s.cfg.testHookEmit()
+	}
+	req := &r.h.req
+	last := r.lastToken()
+	ev := Event{Token: tok}
+	if req.Logprobs {
+		ev.Logprob, ev.Top = s.logprobs(r, tok, req.TopLogprobs)
+		r.lp = nil
+	}
+	r.history = append(r.history, tok)
+	r.gen = append(r.gen, tok)
+	piece, stop := r.text.Add(tok)
+	ev.Text = piece
+	r.h.push(ev)
+	r.step++
+	if stop != "" {
+		return true, s.final(r, engine.FinishStop, stop)
+	}
+	if req.Constraint != nil && req.Constraint.Done() {
+		return true, s.final(r, engine.FinishStop, "")
+	}
+	if last {
+		return true, s.final(r, engine.FinishLength, "")
+	}
+	return false, Result{}
+}
+
+// lastToken says whether the token r emits next is its last: MaxTokens (or the context's room) reached.
+func (r *running) lastToken() bool { return r.step+1 >= r.h.maxNew }
 
 // decoded records a decode step's results for its rows: each row's logits, or its pick (and logprobs).
 func decoded(next []*running, logits [][]float32, picked []int, lps []engine.RowLogprobs) {
@@ -953,7 +1168,7 @@ func (s *Scheduler) stepMixed(ms engine.MixedStepper, run, next []*running, batc
 	if len(parts) == 0 {
 		return run, false
 	}
-	rows := samplingRows(next)
+	rows := drawRows(next, 0)
 	picked, logits, err := ms.StepMixed(batch, rows, parts)
 	if err != nil {
 		if errors.Is(err, engine.ErrNoMixedStep) {
@@ -979,13 +1194,15 @@ func (s *Scheduler) stepMixed(ms engine.MixedStepper, run, next []*running, batc
 // none is constrained): each draws on the device from its seed and the
 // number of tokens it has drawn; constrained ones among them draw among their
 // masks' tokens there (SampledMaskedDecoder). Otherwise the batch's logits come to the
-// host, where sample draws and masks: those rows' logits only when the backend
+// host, where pick draws and masks: those rows' logits only when the backend
 // is a MixedDecoder, the whole batch's otherwise. A row has its logits or
 // its pick: decode's results hold a non-nil logits row or a picked token.
 // Rows that want logprobs but could otherwise be drawn where the logits are
 // get them there from a LogprobDecoder (lps, by row), when no row of the
-// batch needs its logits on the host for anything else.
-func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) (logits [][]float32, picked []int, lps []engine.RowLogprobs, err error) {
+// batch needs its logits on the host for anything else. draw is each row's
+// sampling on the device (drawRows). decode changes no request: it may run
+// while the loop emits their last tokens (stepOverlapped).
+func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput, draw []engine.RowSampling) (logits [][]float32, picked []int, lps []engine.RowLogprobs, err error) {
 	if allGreedy(run) {
 		if md, ok := s.b.(engine.MaskedDecoder); ok && md.MasksOnDevice() {
 			picked, err := md.DecodeGreedyMasked(batch, func() [][]uint64 { return masks(run) })
@@ -1000,13 +1217,12 @@ func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) (logits [
 	// batch needs its logits on the host for anything else.
 	if smd, ok := s.b.(engine.SampledMaskedDecoder); ok && smd.MasksOnDevice() && slices.ContainsFunc(run, constrained) &&
 		!slices.ContainsFunc(run, hostBesidesMask) {
-		picked, err := smd.DecodeSampledMasked(batch, samplingRows(run), func() [][]uint64 { return masks(run) })
+		picked, err := smd.DecodeSampledMasked(batch, draw, func() [][]uint64 { return masks(run) })
 		return nil, picked, nil, err
 	}
 	if ld, ok := s.b.(engine.LogprobDecoder); ok && !slices.ContainsFunc(run, hostOnly) {
 		if topN, want := topLogprobs(run); want {
-			rows := samplingRows(run)
-			picked, lps, err := ld.DecodeSampledLogprobs(batch, rows, topN)
+			picked, lps, err := ld.DecodeSampledLogprobs(batch, draw, topN)
 			return nil, picked, lps, err
 		}
 	}
@@ -1017,7 +1233,7 @@ func (s *Scheduler) decode(run []*running, batch []engine.DecodeInput) (logits [
 		if host[i] = needsLogits(r); host[i] {
 			anyHost = true
 		} else {
-			rows[i], anyDevice = r.h.req.Sampling.Row(r.step), true
+			rows[i], anyDevice = draw[i], true
 		}
 	}
 	if sd, ok := s.b.(engine.SamplingDecoder); ok && !anyHost {
@@ -1041,11 +1257,12 @@ func needsLogits(r *running) bool { return r.h.req.Logprobs || hostOnly(r) }
 // more than logprobs, which a LogprobDecoder works out where the logits are.
 func hostOnly(r *running) bool { return constrained(r) || !r.h.req.Sampling.OnDevice() }
 
-// samplingRows is each sequence's sampling for its next draw on the device.
-func samplingRows(run []*running) []engine.RowSampling {
+// drawRows is each request's sampling for its next draw on the device, with ahead tokens picked and not yet
+// emitted (stepOverlapped's one): a row's draw depends on the tokens it has drawn before.
+func drawRows(run []*running, ahead int) []engine.RowSampling {
 	rows := make([]engine.RowSampling, len(run))
 	for i, r := range run {
-		rows[i] = r.h.req.Sampling.Row(r.step)
+		rows[i] = r.h.req.Sampling.Row(r.step + ahead)
 	}
 	return rows
 }
@@ -1067,9 +1284,9 @@ func topLogprobs(run []*running) (n int, want bool) {
 
 // drawAhead samples, all at once over the host's cores, the next token of
 // every request in run whose logits came to the host and that has no
-// constraint (whose matcher runs in order in sample): a draw from a 128k
+// constraint (whose matcher runs in order in pick): a draw from a 128k
 // vocabulary costs a millisecond or more, one request after another it
-// was the batch's step. sample then takes the draw; each request's sampler is
+// was the batch's step. pick then takes the draw; each request's sampler is
 // its own, so the tokens are those of drawing in turn. A request that wants
 // logprobs has them worked out in the same pass (another pass over its
 // logits, ~2 ms for a 128k vocabulary on one core).
@@ -1115,11 +1332,11 @@ func constrained(r *running) bool { return r.h.req.Constraint != nil }
 
 // masks are the constraints' allowed tokens for the step being decoded (nil
 // for a request without one); a request whose constraint fails keeps the
-// error in maskErr, for sample to end it with, and masks nothing.
+// error in maskErr, for pick to end it with, and masks nothing. Only
+// constrained requests are written to (none of them is in an overlapped step).
 func masks(run []*running) [][]uint64 {
 	out := make([][]uint64, len(run))
 	for i, r := range run {
-		r.maskErr = nil
 		if constrained(r) {
 			out[i], r.maskErr = r.h.req.Constraint.Allowed()
 			if r.maskErr != nil {
@@ -1128,86 +1345,6 @@ func masks(run []*running) [][]uint64 {
 		}
 	}
 	return out
-}
-
-// sample picks r's next token and streams it; it reports whether the
-// request is finished, with its result. It follows engine.Generate step for
-// step so that the outputs are identical.
-func (s *Scheduler) sample(r *running) (bool, Result) {
-	req := &r.h.req
-	tok := r.picked
-	switch {
-	case r.hasPick && tok == engine.NonFiniteToken:
-		// The backend picked where the logits are and found NaN or Inf there.
-		res := r.result()
-		res.Err = fmt.Errorf("%w (found where the greedy token was picked, on the %s)", engine.ErrNonFinite, s.b.Device())
-		return true, res
-	case r.hasPick && r.maskErr != nil:
-		res := r.result()
-		res.Err = fmt.Errorf("constraint: %w", r.maskErr)
-		return true, res
-	case r.hasPick && tok == engine.NoAllowedToken:
-		res := r.result()
-		res.Err = errNoneAllowed
-		return true, res
-	case !r.hasPick:
-		// Sampling from NaN or Inf picks garbage: end the request with the cause.
-		if err := engine.CheckFinite(r.logits); err != nil {
-			res := r.result()
-			res.Err = err
-			return true, res
-		}
-		var mask []uint64
-		if req.Constraint != nil {
-			var err error
-			if mask, err = req.Constraint.Allowed(); err != nil {
-				res := r.result()
-				res.Err = fmt.Errorf("constraint: %w", err)
-				return true, res
-			}
-		}
-		if r.hasDraw {
-			tok, r.hasDraw = r.drawn, false
-		} else {
-			tok = r.sampler.SampleMasked(r.logits, r.history, mask)
-		}
-		if tok < 0 {
-			res := r.result()
-			res.Err = errNoneAllowed
-			return true, res
-		}
-	}
-	if !req.IgnoreEOS && s.d.IsEOG(tok) {
-		return true, s.final(r, engine.FinishStop, "")
-	}
-	if req.Constraint != nil {
-		if err := req.Constraint.Accept(tok); err != nil {
-			res := r.result()
-			res.Err = fmt.Errorf("constraint: %w", err)
-			return true, res
-		}
-	}
-	ev := Event{Token: tok}
-	if req.Logprobs {
-		ev.Logprob, ev.Top = s.logprobs(r, tok, req.TopLogprobs)
-		r.lp = nil
-	}
-	r.history = append(r.history, tok)
-	r.gen = append(r.gen, tok)
-	piece, stop := r.text.Add(tok)
-	ev.Text = piece
-	r.h.push(ev)
-	r.step++
-	if stop != "" {
-		return true, s.final(r, engine.FinishStop, stop)
-	}
-	if req.Constraint != nil && req.Constraint.Done() {
-		return true, s.final(r, engine.FinishStop, "")
-	}
-	if r.step >= r.h.maxNew {
-		return true, s.final(r, engine.FinishLength, "")
-	}
-	return false, Result{}
 }
 
 var errNoneAllowed = errors.New("constraint: no token of the vocabulary is allowed")

@@ -537,20 +537,30 @@ type greedyCPU struct {
 	mu          sync.Mutex
 	greedySteps int
 	logitsSteps int
+	during      func(batch []engine.DecodeInput) // set before the scheduler starts; runs in every decode (decodeRows)
+}
+
+// decodeRows is the CPU engine's logits for batch, through the test's hook (during) when it has one: every
+// decode method of greedyCPU and the fakes built on it computes its rows here.
+func (g *greedyCPU) decodeRows(batch []engine.DecodeInput) ([][]float32, error) {
+	if g.during != nil {
+		g.during(batch)
+	}
+	return g.CPU.Decode(batch)
 }
 
 func (g *greedyCPU) Decode(batch []engine.DecodeInput) ([][]float32, error) {
 	g.mu.Lock()
 	g.logitsSteps++
 	g.mu.Unlock()
-	return g.CPU.Decode(batch)
+	return g.decodeRows(batch)
 }
 
 func (g *greedyCPU) DecodeGreedy(batch []engine.DecodeInput) ([]int, error) {
 	g.mu.Lock()
 	g.greedySteps++
 	g.mu.Unlock()
-	rows, err := g.CPU.Decode(batch)
+	rows, err := g.decodeRows(batch)
 	if err != nil {
 		return nil, err
 	}
@@ -622,7 +632,7 @@ func (g *maskedCPU) DecodeGreedyMasked(batch []engine.DecodeInput, masks func() 
 	g.mu.Lock()
 	g.maskedSteps++
 	g.mu.Unlock()
-	rows, err := g.CPU.Decode(batch)
+	rows, err := g.decodeRows(batch)
 	if err != nil {
 		return nil, err
 	}
@@ -1457,7 +1467,7 @@ func (g *sampledCPU) DecodeSampled(batch []engine.DecodeInput, rows []engine.Row
 	g.sampledSteps++
 	g.widest = max(g.widest, len(batch))
 	g.mu.Unlock()
-	logits, err := g.CPU.Decode(batch)
+	logits, err := g.decodeRows(batch)
 	if err != nil {
 		return nil, err
 	}
@@ -1581,7 +1591,7 @@ func (g *mixedCPU) DecodeMixed(batch []engine.DecodeInput, rows []engine.RowSamp
 	if len(rows) != len(batch) || len(host) != len(batch) {
 		return nil, nil, fmt.Errorf("%d rows, %d host flags for a batch of %d", len(rows), len(host), len(batch))
 	}
-	logits, err := g.CPU.Decode(batch)
+	logits, err := g.decodeRows(batch)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -1679,7 +1689,7 @@ func (g *logprobCPU) DecodeSampledLogprobs(batch []engine.DecodeInput, rows []en
 	if len(rows) != len(batch) || topN > engine.MaxTopLogprobs {
 		return nil, nil, fmt.Errorf("%d rows for a batch of %d, %d alternatives", len(rows), len(batch), topN)
 	}
-	logits, err := g.CPU.Decode(batch)
+	logits, err := g.decodeRows(batch)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -2001,7 +2011,7 @@ func (g *sampledMaskedCPU) DecodeSampledMasked(batch []engine.DecodeInput, rows 
 	g.mu.Lock()
 	g.maskedSteps++
 	g.mu.Unlock()
-	logits, err := g.CPU.Decode(batch)
+	logits, err := g.decodeRows(batch)
 	if err != nil {
 		return nil, err
 	}

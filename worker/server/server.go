@@ -38,6 +38,9 @@ type Config struct {
 	MaxContext    int
 	PrefillChunk  int
 	PrefillHold   int
+	// SerialSteps runs each decode step after the last step's tokens are
+	// streamed rather than during it (scheduler.Config.Serial).
+	SerialSteps bool
 	// Priority honours requests' priority field (vLLM's priority scheduling:
 	// lower first); without it a priority other than 0 is refused, so no client
 	// can put itself ahead of the others.
@@ -174,7 +177,7 @@ func (s *Server) Start(ctx context.Context, m *load.Model) error {
 	start := time.Now()
 	sched := scheduler.New(m.Backend, m.Tokenizer, scheduler.Config{
 		MaxConcurrent: s.cfg.MaxConcurrent, MaxQueue: s.cfg.MaxQueue, MaxContext: s.cfg.MaxContext,
-		PrefillChunk: s.cfg.PrefillChunk, PrefillHold: prefillHold(s.cfg.PrefillHold, m.Backend), Log: s.log.WithName("scheduler"),
+		PrefillChunk: s.cfg.PrefillChunk, PrefillHold: prefillHold(s.cfg.PrefillHold, m.Backend), Serial: s.cfg.SerialSteps, Log: s.log.WithName("scheduler"),
 	})
 	warm := m.Tokenizer.Encode("Hello", true)
 	if len(warm) == 0 {
