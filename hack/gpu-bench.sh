@@ -30,6 +30,8 @@
 #   bash hack/gpu-bench.sh persistent [SHAPE...]   batch-1 decode on the per-kernel path and on the persistent one
 #                                    (KUBEINFER_CUDA_PERSISTENT=1) at contexts 128, 2048 and 8192 (CONTEXTS), one
 #                                    after the other on the same file
+#   bash hack/gpu-bench.sh profile [SHAPE]  where the time of batch-1 decode, a 64-token step and prefill of 512
+#                                    and 2048 tokens goes, stage by stage (KUBEINFER_CUDA_PROFILE=1)
 #   bash hack/gpu-bench.sh calm             batch-1 decode of zeux/calm (built from source there; after
 #                                    CALM_SRC=... hack/calm/prepare.sh here) and of kubeinfer on the Llama-3.2-1B
 #                                    shape in the same run (hack/calm/run.sh)
@@ -196,6 +198,28 @@ knobs() {
 	done
 }
 
+# profile_tables PASS: the tables of the library's profile (kic_profile_print) whose header holds PASS.
+profile_tables() {
+	awk -v want="$1" '/^kubeinfer cuda profile:/ {on = index($0, want) > 0} on && (/^kubeinfer cuda profile:/ || /^  /)'
+}
+
+# profile [SHAPE]: where each pass's time goes, stage by stage (KUBEINFER_CUDA_PROFILE=1: no graphs, an event
+# after each stage, so the stages' sum is the pass without launch overlap): batch-1 decode and a 64-token step
+# (one bench --batch 64 run), then prefill passes of 512 and 2048 tokens.
+
+profile() {
+	local shape=${1:-llama3.2-1b} model=/tmp/profile-${1:-llama3.2-1b}.gguf p
+	"$worker" bench --synthetic "$shape" --type bf16 --model "$model" --device cuda --prompt-tokens 8 --gen-tokens 2 >/dev/null 2>&1
+	echo "## $shape bf16: decode at 1 and 64 tokens a step (128-token prompts)"
+	KUBEINFER_CUDA_PROFILE=1 timeout 180 "$worker" bench --model "$model" --device cuda --prompt-tokens 128 --gen-tokens 64 \
+		--batch 64 2>&1 | profile_tables "profile: decode"
+	for p in 512 2048; do
+		echo "## $shape bf16: prefill of $p tokens"
+		KUBEINFER_CUDA_PROFILE=1 timeout 120 "$worker" bench --model "$model" --device cuda --prompt-tokens $p --gen-tokens 2 \
+			2>&1 | profile_tables "profile: prefill"
+	done
+}
+
 peers() {
 	python3 test/bench/serving/hf_peer.py --shape "${1:-llama3.2-1b}" --batch 1,8,32,64,128 --prompt-tokens 128 --gen-tokens 256
 }
@@ -207,7 +231,8 @@ kvtypes) shift; kvtypes "$@" ;;
 peers) shift; peers "$@" ;;
 roofline) shift; roofline "$@" ;;
 knobs) shift; knobs "$@" ;;
+profile) shift; profile "$@" ;;
 persistent) shift; persistent "$@" ;;
 calm) bash hack/calm/run.sh ;;
-*) echo "usage: $0 quant|serving|kvtypes|peers|roofline|knobs|persistent|calm" >&2; exit 2 ;;
+*) echo "usage: $0 quant|serving|kvtypes|peers|roofline|knobs|persistent|profile|calm" >&2; exit 2 ;;
 esac
