@@ -82,6 +82,54 @@ __device__ __forceinline__ void attn_store_partial(float *part, float m, float l
 	}
 }
 
+// attn_merge_partials: a warp merges count partials of one query head (attn_store_partial's, head_dim + 2 floats
+// apart from base, written by other blocks of the same launch: read through L2) into out's head_dim values, the
+// max first, then each partial's sum and outputs weighted by exp(its max - the max). Lane s reads partial s's
+// (max, sum), 32 partials a round, and each lane its dims of 4 partials at a time.
+template <int J>
+__device__ __forceinline__ void attn_merge_partials(const float *base, int count, int head_dim, float *out) {
+	const int lane = threadIdx.x & 31, stride = head_dim + 2;
+	float M = -INFINITY;
+	for (int s0 = lane; s0 < count; s0 += 32) M = fmaxf(M, __ldcg(base + s0 * stride));
+	M = warp_max(M);
+	float L = 0.f;
+	for (int s0 = lane; s0 < count; s0 += 32) {
+		float ms = __ldcg(base + s0 * stride);
+		if (ms != -INFINITY) L += __expf(ms - M) * __ldcg(base + s0 * stride + 1);
+	}
+	L = warp_sum(L);
+	float o[J];
+#pragma unroll
+	for (int j = 0; j < J; j++) o[j] = 0.f;
+	for (int r0 = 0; r0 < count; r0 += 32) {
+		float ms = r0 + lane < count ? __ldcg(base + (r0 + lane) * stride) : -INFINITY;
+		float ws = ms == -INFINITY ? 0.f : __expf(ms - M);
+		int round = min(32, count - r0);
+		for (int s0 = 0; s0 < round; s0 += 4) {
+			float wv[4], pv[4][J];
+#pragma unroll
+			for (int u = 0; u < 4; u++) {
+				int sidx = s0 + u;
+				wv[u] = __shfl_sync(0xffffffffu, ws, sidx & 31);
+#pragma unroll
+				for (int j = 0; j < J; j++) {
+					int d = lane + 32 * j;
+					pv[u][j] = sidx < round && d < head_dim ? __ldcg(base + (r0 + sidx) * stride + 2 + d) : 0.f;
+				}
+			}
+#pragma unroll
+			for (int u = 0; u < 4; u++)
+#pragma unroll
+				for (int j = 0; j < J; j++) o[j] += wv[u] * pv[u][j];
+		}
+	}
+#pragma unroll
+	for (int j = 0; j < J; j++) {
+		int d = lane + 32 * j;
+		if (d < head_dim) out[d] = o[j] / L;
+	}
+}
+
 // The prefill kernel's online-softmax step (the decode kernel inlines it to batch its value loads): the
 // lane's score for one key of a tile of up to 32 keys (or -inf), and row(kk) giving the value row of tile
 // key kk. acc holds dims lane + 32*j.

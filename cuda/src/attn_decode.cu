@@ -136,48 +136,7 @@ __device__ __forceinline__ void decode_finish(const kic_attn_args &a, int i, int
 	__syncthreads();
 	if (!merge) return;
 	__threadfence();
-	// Lane s reads split s's (max, sum), 32 splits a round, so the weights come from a few loads and two
-	// reductions.
-	const int stride = hd + 2;
-	float M = -INFINITY;
-	for (int s0 = lane; s0 < active; s0 += 32) M = fmaxf(M, __ldcg(base + s0 * stride));
-	M = warp_max(M);
-	float L = 0.f;
-	for (int s0 = lane; s0 < active; s0 += 32) {
-		float ms = __ldcg(base + s0 * stride);
-		if (ms != -INFINITY) L += __expf(ms - M) * __ldcg(base + s0 * stride + 1);
-	}
-	L = warp_sum(L);
-	float out[J];
-#pragma unroll
-	for (int j = 0; j < J; j++) out[j] = 0.f;
-	for (int r0 = 0; r0 < active; r0 += 32) {
-		float ms = r0 + lane < active ? __ldcg(base + (r0 + lane) * stride) : -INFINITY;
-		float ws = ms == -INFINITY ? 0.f : __expf(ms - M);
-		int round = min(32, active - r0);
-		for (int s0 = 0; s0 < round; s0 += 4) {
-			float wv[4], pv[4][J];
-#pragma unroll
-			for (int u = 0; u < 4; u++) {
-				int sidx = s0 + u;
-				wv[u] = __shfl_sync(0xffffffffu, ws, sidx & 31);
-#pragma unroll
-				for (int j = 0; j < J; j++) {
-					int d = lane + 32 * j;
-					pv[u][j] = sidx < round && d < hd ? __ldcg(base + (r0 + sidx) * stride + 2 + d) : 0.f;
-				}
-			}
-#pragma unroll
-			for (int u = 0; u < 4; u++)
-#pragma unroll
-				for (int j = 0; j < J; j++) out[j] += wv[u] * pv[u][j];
-		}
-	}
-#pragma unroll
-	for (int j = 0; j < J; j++) {
-		int d = lane + 32 * j;
-		if (d < hd) o[d] = out[j] / L;
-	}
+	attn_merge_partials<J>(base, active, hd, o);
 }
 
 template <int J, int KT, bool PIPE>

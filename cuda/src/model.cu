@@ -141,6 +141,8 @@ kic_status kic_model_init(int32_t ordinal, const kic_model_config *cfg, kic_mode
 	kic_gemm_hi_from = hi_env && *hi_env ? std::max(atoi(hi_env), 0) : kic_gemm_hi_from_default;
 	const char *persist_env = getenv("KUBEINFER_CUDA_PERSISTENT");
 	m->persist_wanted = persist_env && strcmp(persist_env, "1") == 0;
+	const char *mlp_env = getenv("KUBEINFER_CUDA_PERSIST_PREFETCH_MB");
+	m->persist.prefetch_mlp = mlp_env && *mlp_env ? (int64_t)std::max(atoi(mlp_env), 0) << 20 : 0;
 	const char *pass_env = getenv("KUBEINFER_CUDA_PREFILL_GRAPHS");
 	m->prefill_graphs = !(pass_env && strcmp(pass_env, "0") == 0);
 	const char *prof_env = getenv("KUBEINFER_CUDA_PROFILE");
@@ -887,10 +889,13 @@ static kic_status persist_setup(kic_model *m) {
 	int blocks = 0;
 	KIC_TRY(kic_persist_grid(a, &blocks));
 	if (blocks <= 0) return KIC_OK;
-	void *dev = nullptr;
+	void *dev = nullptr, *counters = nullptr;
 	KIC_TRY(arena_alloc(m, sizeof(kic_persist_layer) * host.size(), &dev));
 	KIC_CUDA(cudaMemcpy(dev, host.data(), sizeof(kic_persist_layer) * host.size(), cudaMemcpyHostToDevice));
 	a.layers = static_cast<const kic_persist_layer *>(dev);
+	KIC_TRY(arena_alloc(m, sizeof(int) * c.heads, &counters));
+	KIC_CUDA(cudaMemset(counters, 0, sizeof(int) * c.heads));
+	a.counters = static_cast<int *>(counters);
 	m->persist_blocks = blocks;
 	return KIC_OK;
 }

@@ -184,11 +184,14 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 			if (lane == 0) store_pair<KT>(a, L, sec, h, j, ea, eb, ra, rb, d, pos, seq);
 		}
 		prefetch_l2(L.o, (int64_t)E * nq * es, gwarp, gwarps); // for D, past attention
+		if (a.prefetch_mlp > 0) // for E
+			prefetch_l2(a.gated ? L.gate_up : L.up, min(a.prefetch_mlp, (int64_t)(a.gated ? 2 : 1) * F * E * es), gwarp, gwarps);
 		grid.sync();
 
 		// B: each (query head, key chunk): online softmax over its keys, a lane a key of each 32-key tile. A lane
 		// looks up its key's block once; the value rows' offsets reach the other lanes by shuffle, and the values
-		// of 8 keys are loaded before any is used, so a tile costs a few memory round trips, not 32.
+		// of 8 keys are loaded before any is used, so a tile costs a few memory round trips, not 32. The head's
+		// last chunk merges the head into att.
 		for (int u = gwarp; u < a.heads * chunks; u += gwarps) {
 			int h = u / chunks, ck = u % chunks, kvh = h / group;
 			for (int d = lane; d < hd; d += 32) qs[d] = a.q[h * hd + d];
@@ -229,36 +232,33 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 						for (int j = 0; j < kMaxDims; j++) acc[j] += pk[kk] * v[kk][j];
 				}
 			}
-			attn_store_partial(a.partials + ((int64_t)h * a.max_chunks + ck) * (hd + 2), m, l, acc, hd);
-			__syncwarp();
-		}
-		grid.sync();
-
-		// C: a warp a head merges its chunks into att, the lanes over the chunks for the max and the sum, then
-		// each lane its dims over the chunks, 8 chunks' loads in flight.
-		for (int h = gwarp; h < a.heads; h += gwarps) {
-			const float *part = a.partials + (int64_t)h * a.max_chunks * (hd + 2);
-			float mx = -INFINITY, sum = 0.f;
-			for (int ck = lane; ck < chunks; ck += 32) mx = fmaxf(mx, part[ck * (hd + 2)]);
-			mx = warp_max(mx);
-			for (int ck = lane; ck < chunks; ck += 32) sum += part[ck * (hd + 2) + 1] * __expf(part[ck * (hd + 2)] - mx);
-			sum = warp_sum(sum);
-			float o[kMaxDims] = {};
-#pragma unroll 8
-			for (int ck = 0; ck < chunks; ck++) {
-				const float *c = part + ck * (hd + 2);
-				float e = __expf(c[0] - mx);
+			float *out = a.att + h * hd;
+			if (chunks == 1) { // every key in one chunk: nothing to merge
 #pragma unroll
 				for (int j = 0; j < kMaxDims; j++) {
 					int d = lane + 32 * j;
-					if (d < hd) o[j] += c[2 + d] * e;
+					if (d < hd) out[d] = acc[j] / l;
 				}
+				__syncwarp();
+				continue;
 			}
-#pragma unroll
-			for (int j = 0; j < kMaxDims; j++) {
-				int d = lane + 32 * j;
-				if (d < hd) a.att[h * hd + d] = o[j] / sum;
+			// The last chunk of the head to finish merges the head's partials into att (as decode attention's
+			// last block does): the fence before each arrival makes every partial visible to it. The merger puts
+			// the counter back to 0 for the next layer.
+			float *part = a.partials + (int64_t)h * a.max_chunks * (hd + 2);
+			attn_store_partial(part + ck * (hd + 2), m, l, acc, hd);
+			__threadfence();
+			__syncwarp();
+			int last = 0;
+			if (lane == 0) {
+				last = atomicAdd(a.counters + h, 1) == chunks - 1;
+				if (last) a.counters[h] = 0;
 			}
+			if (__shfl_sync(0xffffffffu, last, 0)) {
+				__threadfence();
+				attn_merge_partials<kMaxDims>(part, chunks, hd, out);
+			}
+			__syncwarp();
 		}
 		grid.sync();
 

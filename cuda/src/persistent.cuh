@@ -7,12 +7,13 @@
 // over every warp of the device:
 //   A  the norm (each block its own copy, in shared memory), the qkv rows two at a time (+ bias), rotated, q to
 //      the q buffer and k, v into the KV cache;
-//   B  attention of each (query head, chunk of keys): partial max, sum and output;
-//   C  each head's partials merged into att;
+//   B  attention of each (query head, chunk of keys): partial max, sum and output, the head's last chunk to
+//      finish merging its partials into att (no barrier of its own, as decode attention's last block merges);
 //   D  att into shared memory, the o rows (+ bias) added to the residual stream x;
 //   E  the norm again, the gate and up rows, act(gate) * up into ff (act(up + b) without a gate);
 //   F  ff into shared memory, the down rows (+ bias) added to x.
-// While attention runs, the grid asks L2 for the o rows D reads, and during F for the next layer's qkv rows.
+// While attention runs, the grid asks L2 for the o rows D reads (and, KUBEINFER_CUDA_PERSIST_PREFETCH_MB, the
+// start of the MLP's rows E reads), and during F for the next layer's qkv rows.
 // The embedding before and the final norm, lm_head and sampling after stay the per-kernel path's launches.
 // What the path takes is persist_setup's (model.cu) and kic_persist_shapes_ok's: sequential blocks of the llama
 // (RMS norms, gated MLP) or gpt family (layer norms, biases, act(up + b)), fp32/fp16/bf16 weights, whole heads
@@ -38,6 +39,7 @@ struct kic_persist_args {
 	float *att = nullptr;      // heads * head_dim
 	float *ff = nullptr;       // ffn
 	float *partials = nullptr; // heads * max_chunks * (head_dim + 2)
+	int *counters = nullptr;   // heads: each head's chunks done this layer, zero between layers (the merger's reset)
 	int max_chunks = 0;        // the most key chunks a head's attention is cut into
 	const int32_t *pos = nullptr, *seq = nullptr; // the token's (device: a captured graph stays valid)
 	int embd = 0, heads = 0, heads_kv = 0, head_dim = 0, ffn = 0;
@@ -46,6 +48,10 @@ struct kic_persist_args {
 	bool gated = true;       // act(gate) * up (the llama family), else act(up + b)
 	int weight_type = KIC_BF16, kv_type = KIC_F16; // kic_dtype of every projection's weights, of the KV cache
 	float eps = 0.f, scale = 0.f, mscale = 1.f;
+	// Bytes of the MLP's first matrix (gate_up, or up) asked of L2 at the end of stage A, besides the o rows, so
+	// that E's first loads find them there (KUBEINFER_CUDA_PERSIST_PREFETCH_MB; 0 by default until measured: L2
+	// holds ~50 MB, and lines evicted before E reads them cost their bytes twice).
+	int64_t prefetch_mlp = 0;
 };
 
 // The block size and the dynamic shared memory a block of the kernel takes for args' shapes.

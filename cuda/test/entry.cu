@@ -6,6 +6,7 @@
 #include <string.h>
 #include <vector>
 
+#include <cooperative_groups.h>
 #include <cublas_v2.h>
 
 #include "act.cuh"
@@ -430,6 +431,36 @@ extern "C" KIC_API kic_status kic_bench_attn_decode(int32_t kv_type, int32_t hea
 	auto once = [&]() { return launch_attn_decode(a, kv, part.as<float>(), counters.as<int>(), 0); };
 	KIC_TRY(time_calls(once, 3, iters, us_per_call));
 	*bytes_per_sec = 2.0 * n * len * row / (*us_per_call / 1e6);
+	return KIC_OK;
+}
+
+// barrier_kernel crosses `syncs` grid-wide barriers and nothing else.
+__global__ void barrier_kernel(int syncs) {
+	cooperative_groups::grid_group grid = cooperative_groups::this_grid();
+	for (int i = 0; i < syncs; i++) grid.sync();
+}
+
+// kic_bench_grid_barrier times one grid-wide barrier of a cooperative grid of one block of `threads` an SM, the
+// persistent decode path's grid: a launch with `syncs` barriers less one with none, over syncs.
+extern "C" KIC_API kic_status kic_bench_grid_barrier(int32_t threads, int32_t syncs, double *us_per_sync) {
+	if (!us_per_sync || threads <= 0 || syncs <= 0) return kic_set_error(KIC_ERR_INVALID, "kic_bench_grid_barrier: bad argument");
+	int dev = 0, sms = 0, coop = 0;
+	KIC_CUDA(cudaGetDevice(&dev));
+	KIC_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+	KIC_CUDA(cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, dev));
+	if (!coop) return kic_set_error(KIC_ERR_UNSUPPORTED, "device %d has no cooperative launches", dev);
+	auto with = [&](int n) {
+		return [=]() -> kic_status {
+			int arg = n;
+			void *args[] = {&arg};
+			KIC_CUDA(cudaLaunchCooperativeKernel((const void *)barrier_kernel, dim3(sms), dim3(threads), args, 0, 0));
+			return KIC_OK;
+		};
+	};
+	double none = 0, some = 0;
+	KIC_TRY(time_calls(with(0), 3, 20, &none));
+	KIC_TRY(time_calls(with(syncs), 3, 20, &some));
+	*us_per_sync = (some - none) / syncs;
 	return KIC_OK;
 }
 

@@ -826,7 +826,18 @@ static void bench_attn_splits(double copy) {
 			}
 }
 
-// run_benches runs the benchmarks `which` names: "1" all of them, else "matvec", "attention" or "gemm".
+// bench_barrier: what one grid-wide barrier costs the persistent decode path (five a layer).
+static void bench_barrier(void) {
+	double us = 0;
+	if (kic_bench_grid_barrier(512, 1000, &us) != KIC_OK) {
+		printf("bench grid barrier failed: %s\n", kic_last_error());
+		return;
+	}
+	printf("bench grid barrier: %.2f us a barrier (one 512-thread block an SM, cooperative launch)\n", us);
+}
+
+// run_benches runs the benchmarks `which` names: "1" all of them, else "matvec", "attention", "gemm", "skinny" or
+// "barrier".
 static void run_benches(const char *which) {
 	int all = strcmp(which, "1") == 0;
 	double copy = bench_copy();
@@ -834,6 +845,7 @@ static void run_benches(const char *which) {
 	if (all || strcmp(which, "attention") == 0) bench_attn(copy), bench_attn_splits(copy);
 	if (all || strcmp(which, "gemm") == 0) bench_gemm();
 	if (all || strcmp(which, "skinny") == 0) bench_skinny(copy);
+	if (all || strcmp(which, "barrier") == 0) bench_barrier();
 }
 
 static void test_norms(void) {

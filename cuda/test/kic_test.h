@@ -71,6 +71,9 @@ KIC_API kic_status kic_bench_linear(int32_t path, int64_t rows, int64_t cols, in
                                     double *bytes_per_sec, double *us_per_call);
 KIC_API kic_status kic_bench_gemm(int32_t dtype, int64_t rows, int64_t cols, int32_t n, int64_t w16_elems, int32_t iters,
                                   double *flops_per_sec, double *us_per_call);
+/* One grid-wide barrier of a cooperative grid of one block of threads an SM (the persistent decode path's), in
+ * microseconds: a launch crossing syncs of them less one crossing none. */
+KIC_API kic_status kic_bench_grid_barrier(int32_t threads, int32_t syncs, double *us_per_sync);
 KIC_API kic_status kic_bench_attn_decode(int32_t kv_type, int32_t heads, int32_t heads_kv, int32_t head_dim, int32_t len,
                                          int32_t n, int32_t splits, int32_t iters, double *bytes_per_sec,
                                          double *us_per_call);
