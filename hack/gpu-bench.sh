@@ -30,7 +30,8 @@
 #   bash hack/gpu-bench.sh persistent [SHAPE...]   batch-1 decode on the per-kernel path and on the persistent one
 #                                    (KUBEINFER_CUDA_PERSISTENT=1) at contexts 128, 2048 and 8192 (CONTEXTS), one
 #                                    after the other on the same file; PREFETCH_MB="0 16 32" runs the persistent
-#                                    path once for each L2 prefetch of the MLP rows (KUBEINFER_CUDA_PERSIST_PREFETCH_MB)
+#                                    path once for each L2 prefetch of the MLP rows (KUBEINFER_CUDA_PERSIST_PREFETCH_MB),
+#                                    BENCH_TYPES="bf16 q4_k_m" each weight type
 #   bash hack/gpu-bench.sh profile [SHAPE]  where the time of batch-1 decode, a 64-token step and prefill of 512
 #                                    and 2048 tokens goes, stage by stage (KUBEINFER_CUDA_PROFILE=1)
 #   bash hack/gpu-bench.sh calm             batch-1 decode of zeux/calm (built from source there; after
@@ -164,20 +165,24 @@ roofline() {
 }
 
 persistent() {
-	local shapes=("$@") shape mb
+	local shapes=("$@") shape typ mb
 	[ ${#shapes[@]} -gt 0 ] || shapes=(llama3.2-1b)
-	decode_path() { # decode_path SHAPE PERSISTENT PREFETCH_MB
-		KUBEINFER_CUDA_PERSISTENT=$2 KUBEINFER_CUDA_PERSIST_PREFETCH_MB=$3 timeout 300 "$worker" bench \
-			--model "/tmp/$1-bf16.gguf" --device cuda --prompt-tokens 128 --gen-tokens 128 \
+	decode_path() { # decode_path SHAPE TYPE PERSISTENT PREFETCH_MB
+		KUBEINFER_CUDA_PERSISTENT=$3 KUBEINFER_CUDA_PERSIST_PREFETCH_MB=$4 timeout 300 "$worker" bench \
+			--model "/tmp/$1-$2.gguf" --device cuda --prompt-tokens 128 --gen-tokens 128 \
 			--contexts "${CONTEXTS:-128,2048,8192}" 2>&1 |
-			grep -E "^decode path|^context|sampled on the GPU:|measured device copy" | sed "s/^/$1 persistent=$2 prefetch=${3}MB: /"
+			grep -E "^decode path|^context|sampled on the GPU:|measured device copy" |
+			sed "s/^/$1 $2 persistent=$3 prefetch=${4}MB: /"
 	}
 	for shape in "${shapes[@]}"; do
-		"$worker" bench --synthetic "$shape" --type bf16 --model "/tmp/$shape-bf16.gguf" --device cuda --prompt-tokens 8 \
-			--gen-tokens 2 >/dev/null 2>&1
-		decode_path "$shape" 0 0
-		for mb in ${PREFETCH_MB:-0}; do # MiB of each layer's MLP rows the persistent path asks L2 for during attention
-			decode_path "$shape" 1 "$mb"
+		for typ in ${BENCH_TYPES:-bf16}; do
+			"$worker" bench --synthetic "$shape" --type "$typ" --model "/tmp/$shape-$typ.gguf" --device cuda \
+				--prompt-tokens 8 --gen-tokens 2 >/dev/null 2>&1
+			decode_path "$shape" "$typ" 0 0
+			for mb in ${PREFETCH_MB:-0}; do # MiB of each layer's MLP rows the persistent path asks L2 for during attention
+				decode_path "$shape" "$typ" 1 "$mb"
+			done
+			rm -f "/tmp/$shape-$typ.gguf"
 		done
 	done
 }

@@ -840,9 +840,10 @@ static kic_status run_prefill(kic_model *m, int n, int nrows, bool hidden) {
 }
 
 // persist_setup turns the persistent decode path on where the model allows it: sequential blocks on one GPU (RMS
-// norms and a gated MLP in the llama family, layer norms and act(up + b) in gpt), every layer's q/k/v grouped (and
-// the llama family's gate/up), of one weight type, without per-head norms, post-norms or windows, whole heads
-// rotated or none, no attention soft-cap; and kic_persist_shapes_ok's shapes.
+// norms and a gated MLP in the llama family, layer norms and act(up + b) in gpt), projections of types the kernel
+// reads (kic_persist_type_ok; one fp32/fp16/bf16 type for all takes the kernel built for it, anything else the
+// one that reads each matrix by its type), without per-head norms, post-norms or windows, whole heads rotated or
+// none, no attention soft-cap; and kic_persist_shapes_ok's shapes.
 // Otherwise every step stays on the per-kernel path. At kic_model_ready, once every weight is in place and before
 // any forward call: its copy of the layers' operands is a synchronous upload, which a graph capture could not hold.
 static kic_status persist_setup(kic_model *m) {
@@ -853,30 +854,52 @@ static kic_status persist_setup(kic_model *m) {
 	if (c.residual != KIC_RESIDUAL_SEQUENTIAL || c.tp_ranks > 1 || c.qk_norm || c.post_norms || c.attn_softcap > 0.f ||
 	    !whole_rope)
 		return KIC_OK;
-	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim;
-	int wtype = m->layers.empty() ? -1 : m->layers[0].qkv.dtype;
+	int64_t nq = (int64_t)c.heads * c.head_dim, nkv = (int64_t)c.heads_kv * c.head_dim, E = c.embd, F = c.ffn;
+	// Rows [r0, r0 + rows) of cols values of w as the kernel reads them; ok turns false where w lacks them or is
+	// of a type the kernel does not read (kic_persist_type_ok).
+	bool ok = true;
+	auto view = [&](const kic_mat &w, int64_t r0, int64_t rows, int64_t cols) {
+		kic_persist_mat v;
+		if (!w.data || w.cols != cols || w.rows < r0 + rows || !kic_persist_type_ok(w.dtype, cols)) {
+			ok = false;
+			return v;
+		}
+		v.row_bytes = (int64_t)kic_type_bytes(w.dtype, (uint64_t)cols), v.type = w.dtype;
+		v.w = static_cast<const uint8_t *>(w.data) + r0 * v.row_bytes;
+		return v;
+	};
 	std::vector<kic_persist_layer> host(c.layers);
+	int wtype = -1; // the one type of every projection, or kic_persist_mixed (-1: none seen yet)
 	for (int li = 0; li < c.layers; li++) {
 		const kic_layer &l = m->layers[li];
-		auto same = [&](const kic_mat &w, int64_t rows, int64_t cols) {
-			return w.dtype == wtype && w.rows == rows && w.cols == cols && w.data;
-		};
-		// The MLP's first half: [gate; up] grouped (the llama family, no up bias), or up alone (gpt).
-		bool mlp_in = gpt ? same(l.up, c.ffn, c.embd) : l.gate_up_parts == 2 && !l.up_b && same(l.gate_up, 2 * (int64_t)c.ffn, c.embd);
-		if (l.qkv_parts != 3 || (l.qkv_b_parts != 0 && l.qkv_b_parts != 3) || !mlp_in || l.post_attn_norm ||
-		    l.post_ffn_norm || l.window || (!gpt && (l.attn_norm_b || l.ffn_norm_b)) || !same(l.qkv, nq + 2 * nkv, c.embd) ||
-		    !same(l.o, c.embd, nq) || !same(l.down, c.embd, c.ffn))
+		if ((l.qkv_b_parts != 0 && l.qkv_b_parts != 3) || (!gpt && l.up_b) || l.post_attn_norm || l.post_ffn_norm ||
+		    l.window || (!gpt && (l.attn_norm_b || l.ffn_norm_b)))
 			return KIC_OK;
 		kic_persist_layer &p = host[li];
-		p.qkv = l.qkv.data, p.o = l.o.data, p.down = l.down.data;
-		if (gpt)
-			p.up = l.up.data;
+		// q, k and v grouped in one matrix where the model has them so (one type), else each its own.
+		if (l.qkv_parts == 3)
+			p.q = view(l.qkv, 0, nq, E), p.k = view(l.qkv, nq, nkv, E), p.v = view(l.qkv, nq + nkv, nkv, E);
 		else
-			p.gate_up = l.gate_up.data;
+			p.q = view(l.q, 0, nq, E), p.k = view(l.k, 0, nkv, E), p.v = view(l.v, 0, nkv, E);
+		// The MLP's first half: gate and up (grouped or not; the llama family, no up bias), or up alone (gpt).
+		if (gpt)
+			p.up = view(l.up, 0, F, E);
+		else if (l.gate_up_parts == 2)
+			p.gate = view(l.gate_up, 0, F, E), p.up = view(l.gate_up, F, F, E);
+		else
+			p.gate = view(l.gate, 0, F, E), p.up = view(l.up, 0, F, E);
+		p.o = view(l.o, 0, E, nq), p.down = view(l.down, 0, E, F);
+		if (!ok) return KIC_OK;
+		for (const kic_persist_mat *w : {&p.q, &p.k, &p.v, &p.o, &p.gate, &p.up, &p.down}) {
+			if (!w->w) continue; // the gpt family's gate
+			bool plain = w->type == KIC_F32 || w->type == KIC_F16 || w->type == KIC_BF16;
+			wtype = (wtype == -1 || wtype == w->type) && plain ? w->type : kic_persist_mixed;
+		}
 		p.attn_norm = l.attn_norm, p.attn_norm_b = l.attn_norm_b, p.ffn_norm = l.ffn_norm, p.ffn_norm_b = l.ffn_norm_b;
 		p.qkv_b = l.qkv_b_parts ? l.qkv_b : nullptr, p.o_b = l.o_b, p.up_b = l.up_b, p.down_b = l.down_b;
 		p.inv_freq = l.rope_inv_freq, p.kv = layer_kv(m, l);
 	}
+	if (c.layers == 0) return KIC_OK;
 	kic_persist_args &a = m->persist;
 	a.layers_n = c.layers, a.x = m->x, a.q = m->q, a.att = m->att, a.ff = m->ff1, a.partials = m->partials;
 	a.max_chunks = (int)kic_attn_partial_slots(kic_logit_rows(&c));

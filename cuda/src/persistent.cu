@@ -2,6 +2,7 @@
 
 #include "act.cuh"
 #include "norm.cuh"
+#include "quant_piece.cuh"
 #include "rope.cuh"
 #include "persistent.cuh"
 
@@ -42,16 +43,11 @@ template <int WT> struct wt16 {
 template <> struct wt<KIC_BF16> : wt16<KIC_BF16> {};
 template <> struct wt<KIC_F16> : wt16<KIC_F16> {};
 
-// The byte address of row r of a matrix of cols values of type WT.
-template <int WT> __device__ __forceinline__ const uint4 *row_of(const void *w, int64_t r, int cols) {
-	return reinterpret_cast<const uint4 *>(static_cast<const uint8_t *>(w) + r * cols * (WT == KIC_F32 ? 4 : 2));
-}
-
-// rows_dot: a warp's dot products of rows r0 and r1 of w (cols values each, whole 16-byte loads) with xs in shared
-// memory; every lane gets both sums. Both rows' loads are in flight together.
+// rows_dot: a warp's dot products of rows a and b (cols values of type WT each, whole 16-byte loads) with xs in
+// shared memory; every lane gets both sums. Both rows' loads are in flight together.
 template <int WT>
-__device__ __forceinline__ float2 rows_dot(const void *w, int64_t r0, int64_t r1, const float *xs, int cols) {
-	const uint4 *a = row_of<WT>(w, r0, cols), *b = row_of<WT>(w, r1, cols);
+__device__ __forceinline__ float2 rows_dot(const uint8_t *ra, const uint8_t *rb, const float *xs, int cols) {
+	const uint4 *a = reinterpret_cast<const uint4 *>(ra), *b = reinterpret_cast<const uint4 *>(rb);
 	constexpr int k = wt<WT>::per16;
 	int lane = threadIdx.x & 31;
 	float s0 = 0.f, s1 = 0.f;
@@ -64,14 +60,95 @@ __device__ __forceinline__ float2 rows_dot(const void *w, int64_t r0, int64_t r1
 	return make_float2(warp_sum(s0), warp_sum(s1));
 }
 
-template <int WT> __device__ __forceinline__ float row_dot(const void *w, int64_t r, const float *xs, int cols) {
-	const uint4 *a = row_of<WT>(w, r, cols);
+template <int WT> __device__ __forceinline__ float row_dot(const uint8_t *ra, const float *xs, int cols) {
+	const uint4 *a = reinterpret_cast<const uint4 *>(ra);
 	constexpr int k = wt<WT>::per16;
 	int lane = threadIdx.x & 31;
 	float s = 0.f;
 #pragma unroll 4
 	for (int c = lane; c < cols / k; c += 32) s = wt<WT>::dot16(__ldg(a + c), xs + k * c, s);
 	return warp_sum(s);
+}
+
+// piece_dots: the same for R rows of a block format, a lane pieces l, l + 32, ... of each row (quant_piece.cuh:
+// 16 bytes of quants and their scales, dequantized in registers, as the per-kernel path's float matvec reads
+// them), two pieces a row in flight.
+template <int DT, int R>
+__device__ __forceinline__ void piece_dots(const uint8_t *const rows[R], const float *xs, int cols, float out[R]) {
+	using P = Piece<DT>;
+	static_assert(P::ok, "a block format without pieces");
+	const int lane = threadIdx.x & 31, n = cols / P::QK * P::PER_BLOCK;
+	float acc[R][1] = {};
+#pragma unroll 2
+	for (int i = lane; i < n; i += 32) {
+		int blk = i / P::PER_BLOCK, p = i % P::PER_BLOCK;
+		typename P::Raw raw[R];
+#pragma unroll
+		for (int r = 0; r < R; r++) raw[r] = P::load(rows[r] + (int64_t)blk * P::BYTES, p);
+#pragma unroll
+		for (int r = 0; r < R; r++) P::template dot<1, true>(raw[r], p, xs + (int64_t)blk * P::QK, cols, acc[r]);
+	}
+#pragma unroll
+	for (int r = 0; r < R; r++) out[r] = warp_sum(acc[r][0]);
+}
+
+// The block formats the path reads (kic_persist_type_ok), for each dispatch switch.
+#define KIC_PERSIST_PIECES(X) \
+	X(KIC_Q4_0) X(KIC_Q4_1) X(KIC_Q5_0) X(KIC_Q5_1) X(KIC_Q4_K) X(KIC_Q5_K) X(KIC_Q6_K) X(KIC_IQ4_NL) X(KIC_IQ4_XS)
+
+// R rows of one matrix of type t (kic_persist_type_ok's), dotted with xs: a switch a warp takes alike.
+template <int R> __device__ void mixed_dots(int t, const uint8_t *const rows[R], const float *xs, int cols, float out[R]) {
+	switch (t) {
+#define PIECE_CASE(DT) \
+	case DT: piece_dots<DT, R>(rows, xs, cols, out); return;
+		KIC_PERSIST_PIECES(PIECE_CASE)
+#undef PIECE_CASE
+	}
+	if constexpr (R == 2) {
+		float2 d = t == KIC_F32 ? rows_dot<KIC_F32>(rows[0], rows[1], xs, cols)
+		           : t == KIC_F16 ? rows_dot<KIC_F16>(rows[0], rows[1], xs, cols)
+		                          : rows_dot<KIC_BF16>(rows[0], rows[1], xs, cols);
+		out[0] = d.x, out[1] = d.y;
+	} else {
+		out[0] = t == KIC_F32 ? row_dot<KIC_F32>(rows[0], xs, cols)
+		         : t == KIC_F16 ? row_dot<KIC_F16>(rows[0], xs, cols)
+		                        : row_dot<KIC_BF16>(rows[0], xs, cols);
+	}
+}
+
+__device__ __forceinline__ const uint8_t *row_at(const kic_persist_mat &m, int64_t r) {
+	return static_cast<const uint8_t *>(m.w) + r * m.row_bytes;
+}
+
+// dot2: row ra of ma and row rb of mb dotted with xs (cols values each). WT: every matrix of that type, the
+// kernel's own; kic_persist_mixed: each matrix's type, read as it is (both rows in one pass where they share it).
+template <int WT>
+__device__ __forceinline__ float2 dot2(const kic_persist_mat &ma, int64_t ra, const kic_persist_mat &mb, int64_t rb,
+                                       const float *xs, int cols) {
+	const uint8_t *rows[2] = {row_at(ma, ra), row_at(mb, rb)};
+	if constexpr (WT != kic_persist_mixed) {
+		return rows_dot<WT>(rows[0], rows[1], xs, cols);
+	} else {
+		float out[2];
+		if (ma.type == mb.type) {
+			mixed_dots<2>(ma.type, rows, xs, cols, out);
+		} else {
+			mixed_dots<1>(ma.type, rows, xs, cols, out);
+			mixed_dots<1>(mb.type, rows + 1, xs, cols, out + 1);
+		}
+		return make_float2(out[0], out[1]);
+	}
+}
+
+template <int WT> __device__ __forceinline__ float dot1(const kic_persist_mat &m, int64_t r, const float *xs, int cols) {
+	const uint8_t *rows[1] = {row_at(m, r)};
+	if constexpr (WT != kic_persist_mixed) {
+		return row_dot<WT>(rows[0], xs, cols);
+	} else {
+		float out[1];
+		mixed_dots<1>(m.type, rows, xs, cols, out);
+		return out[0];
+	}
 }
 
 // norm_to_shared: xs = the RMS norm of x times w, or with layer the layer norm (x - mean) / sd * w + b, each block
@@ -166,7 +243,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 	const int gwarp = blockIdx.x * kWarps + (threadIdx.x >> 5), gwarps = gridDim.x * kWarps;
 	const int pos = a.pos[0], seq = a.seq[0], ctx = pos + 1, group = a.heads / a.heads_kv;
 	const int chunk = chunk_keys(ctx, a.heads, a.max_chunks), chunks = (ctx + chunk - 1) / chunk;
-	const int half = hd / 2, es = WT == KIC_F32 ? 4 : 2; // bytes a weight
+	const int half = hd / 2;
 	for (int li = 0; li < a.layers_n; li++) {
 		const kic_persist_layer &L = a.layers[li];
 		const kic_kv_view &kv = L.kv;
@@ -179,13 +256,16 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 			int pi = u - base / 2, h = pi / half, j = pi % half;
 			bool neox = sec < 2 && a.rope_mode == KIC_ROPE_NEOX;
 			int ea = neox ? j : 2 * j, eb = neox ? j + half : 2 * j + 1; // elements of the head
-			int ra = base + h * hd + ea, rb = base + h * hd + eb;
-			float2 d = rows_dot<WT>(L.qkv, ra, rb, xs, E);
+			int ra = base + h * hd + ea, rb = base + h * hd + eb; // rows of [q; k; v] (the bias's)
+			const kic_persist_mat &M = sec == 0 ? L.q : sec == 1 ? L.k : L.v;
+			float2 d = dot2<WT>(M, ra - base, M, rb - base, xs, E);
 			if (lane == 0) store_pair<KT>(a, L, sec, h, j, ea, eb, ra, rb, d, pos, seq);
 		}
-		prefetch_l2(L.o, (int64_t)E * nq * es, gwarp, gwarps); // for D, past attention
-		if (a.prefetch_mlp > 0) // for E
-			prefetch_l2(a.gated ? L.gate_up : L.up, min(a.prefetch_mlp, (int64_t)(a.gated ? 2 : 1) * F * E * es), gwarp, gwarps);
+		prefetch_l2(L.o.w, E * L.o.row_bytes, gwarp, gwarps); // for C, past attention
+		if (a.prefetch_mlp > 0) { // for D
+			const kic_persist_mat &first = a.gated ? L.gate : L.up;
+			prefetch_l2(first.w, min(a.prefetch_mlp, F * first.row_bytes), gwarp, gwarps);
+		}
 		grid.sync();
 
 		// B: each (query head, key chunk): online softmax over its keys, a lane a key of each 32-key tile. A lane
@@ -262,35 +342,38 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 		}
 		grid.sync();
 
-		// D: the o rows onto the residual stream.
+		// C: the o rows onto the residual stream.
 		copy_to_shared(a.att, nq, xs);
 		for (int r = gwarp; r < E; r += gwarps) {
-			float d = row_dot<WT>(L.o, r, xs, nq);
+			float d = dot1<WT>(L.o, r, xs, nq);
 			if (lane == 0) a.x[r] += L.o_b ? d + L.o_b[r] : d;
 		}
 		grid.sync();
 
-		// E: norm, then act(gate) * up, the pair's two rows together; without a gate (the gpt family) act(up + b).
+		// D: norm, then act(gate) * up, the pair's two rows together; without a gate (the gpt family) act(up + b).
 		norm_to_shared(a.layer_norm, a.x, L.ffn_norm, L.ffn_norm_b, E, a.eps, xs, red);
 		for (int f = gwarp; f < F; f += gwarps) {
 			if (a.gated) {
-				float2 d = rows_dot<WT>(L.gate_up, f, F + f, xs, E);
+				float2 d = dot2<WT>(L.gate, f, L.up, f, xs, E);
 				if (lane == 0) a.ff[f] = kic_activate(a.act, d.x) * d.y;
 			} else {
-				float d = row_dot<WT>(L.up, f, xs, E);
+				float d = dot1<WT>(L.up, f, xs, E);
 				if (lane == 0) a.ff[f] = kic_activate(a.act, L.up_b ? d + L.up_b[f] : d);
 			}
 		}
 		grid.sync();
 
-		// F: the down rows onto the residual stream.
+		// E: the down rows onto the residual stream.
 		copy_to_shared(a.ff, F, xs);
 		for (int r = gwarp; r < E; r += gwarps) {
-			float d = row_dot<WT>(L.down, r, xs, F);
+			float d = dot1<WT>(L.down, r, xs, F);
 			if (lane == 0) a.x[r] += L.down_b ? d + L.down_b[r] : d;
 		}
 		if (li + 1 < a.layers_n) {
-			prefetch_l2(a.layers[li + 1].qkv, (int64_t)(nq + 2 * nkv) * E * es, gwarp, gwarps); // the next A's
+			const kic_persist_layer &N = a.layers[li + 1]; // the next A's rows
+			prefetch_l2(N.q.w, nq * N.q.row_bytes, gwarp, gwarps);
+			prefetch_l2(N.k.w, nkv * N.k.row_bytes, gwarp, gwarps);
+			prefetch_l2(N.v.w, nkv * N.v.row_bytes, gwarp, gwarps);
 			grid.sync();
 		}
 	}
@@ -315,15 +398,27 @@ static persist_kernel kernel_of(int wt, int kt) {
 	case KIC_F32: return kernel_kv<KIC_F32>(kt);
 	case KIC_F16: return kernel_kv<KIC_F16>(kt);
 	case KIC_BF16: return kernel_kv<KIC_BF16>(kt);
+	case kic_persist_mixed: return kernel_kv<kic_persist_mixed>(kt);
 	default: return nullptr;
 	}
 }
 
+bool kic_persist_type_ok(int type, int64_t cols) {
+	switch (type) {
+	case KIC_F32: return cols % 4 == 0; // whole 16-byte loads (wt<>)
+	case KIC_F16:
+	case KIC_BF16: return cols % 8 == 0;
+#define PIECE_CASE(DT) \
+	case DT: return cols % Piece<DT>::QK == 0;
+		KIC_PERSIST_PIECES(PIECE_CASE)
+#undef PIECE_CASE
+	default: return false;
+	}
+}
+
 bool kic_persist_shapes_ok(const kic_persist_args &a) {
-	int per16 = a.weight_type == KIC_F32 ? 4 : 8;
-	return a.head_dim > 0 && a.head_dim <= kic_persist_max_head_dim && a.head_dim % 4 == 0 && a.embd % per16 == 0 && a.ffn % per16 == 0 &&
-	       (a.heads * a.head_dim) % per16 == 0 && a.heads_kv > 0 && a.heads % a.heads_kv == 0 &&
-	       kernel_of(a.weight_type, a.kv_type) != nullptr;
+	return a.head_dim > 0 && a.head_dim <= kic_persist_max_head_dim && a.head_dim % 4 == 0 && a.heads_kv > 0 &&
+	       a.heads % a.heads_kv == 0 && kernel_of(a.weight_type, a.kv_type) != nullptr;
 }
 
 kic_status kic_persist_grid(const kic_persist_args &a, int *blocks) {

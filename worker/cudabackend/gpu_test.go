@@ -108,8 +108,12 @@ func (f fixture) prompts() [][]int {
 
 // persistentFixtures are fidelity fixtures the persistent decode path must take: llama-family sequential blocks
 // of fp32 or bf16 weights, whole heads rotated (normal and NeoX), GQA and MHA, a qkv bias (qwen2), scaled
-// frequencies (llama3_rope_scaling); GPT-2's layer norms, biases and learned positions in fp32 and fp16.
-var persistentFixtures = []string{"llama_gqa", "llama_gqa_bf16", "llama_mha", "qwen2", "llama3_rope_scaling", "gpt2", "gpt2_f16"}
+// frequencies (llama3_rope_scaling); GPT-2's layer norms, biases and learned positions in fp32 and fp16; and
+// llama.cpp's quantized files whose projections are all of the block formats it reads (Q4_K_M's Q4_K and Q6_K,
+// Q5_K_M's Q5_K and Q6_K, Q6_K, Q4_0, Q4_1, IQ4_XS with Q5_K, IQ4_NL; the Q8_0 ones stay on the per-kernel path).
+var persistentFixtures = []string{"llama_gqa", "llama_gqa_bf16", "llama_mha", "qwen2", "llama3_rope_scaling", "gpt2", "gpt2_f16",
+	"llama_q4_k_m", "llama_q5_k_m", "llama_q6_k", "llama_q4_0", "llama_iq4_xs", "llama_small_q4_1", "llama_small_iq4_xs",
+	"gpt2_q4_k_m", "gpt2_q5_k_m", "gpt2_q6_k", "gpt2_q4_0", "gpt2_iq4_xs"}
 
 // TestFidelityAgainstCPU runs every fixture on both engines: logits of every
 // prompt position within tolerance, and identical 32-token greedy
@@ -547,9 +551,11 @@ func TestStepMixedMatchesSeparate(t *testing.T) {
 
 // TestPersistentDecodeMatchesPerKernel: with KUBEINFER_CUDA_PERSISTENT=1 one-token decode steps run their layers
 // in one persistent launch (from a CUDA graph and without), over the fp16 KV cache the GPU uses by default; every
-// step's logits match the per-kernel path's, and sequences decoded in turn keep their own KV. Two models: the bf16
-// fixture (two short prompts, 100 steps each), and a bf16 Qwen2-shaped model (q/k/v biases, NeoX rotation) after
-// a 1500-token prompt, where each head's keys are cut into dozens of chunks and merged.
+// step's logits match the per-kernel path's, and sequences decoded in turn keep their own KV. Three models: the
+// bf16 fixture (two short prompts, 100 steps each), a bf16 Qwen2-shaped model (q/k/v biases, NeoX rotation) after
+// a 1500-token prompt, where each head's keys are cut into dozens of chunks and merged, and llama.cpp's Q4_K_M
+// fixture (Q4_K and Q6_K matrices, v apart from q and k) against the per-kernel path's float matvec (the int8
+// path off: the persistent path dequantizes as it does).
 func TestPersistentDecodeMatchesPerKernel(t *testing.T) {
 	needGPU(t)
 	long := filepath.Join(t.TempDir(), "long.gguf")
@@ -571,9 +577,13 @@ func TestPersistentDecodeMatchesPerKernel(t *testing.T) {
 	}{
 		{"fixture", filepath.Join(fidelityDir, "llama_gqa_bf16.gguf"), [][]int{{1, 17, 33, 5, 9, 60, 2}, {1, 40, 41, 42}}, 100},
 		{"long context", long, [][]int{longPrompt}, 40},
+		{"q4_k_m", filepath.Join(quantDir, "llama_q4_k_m.gguf"), [][]int{{1, 17, 33, 5, 9, 60, 2}, {1, 40, 41, 42}}, 50},
 	} {
 		for _, graphs := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/graphs=%v", c.name, graphs), func(t *testing.T) {
+				if c.name == "q4_k_m" {
+					t.Setenv(envMatvecInt8, "0")
+				}
 				open := func(persistent bool) *Backend {
 					t.Helper()
 					t.Setenv("KUBEINFER_CUDA_PERSISTENT", map[bool]string{true: "1", false: "0"}[persistent])
