@@ -876,19 +876,12 @@ static kic_status persist_setup(kic_model *m) {
 		    l.window || (!gpt && (l.attn_norm_b || l.ffn_norm_b)))
 			return KIC_OK;
 		kic_persist_layer &p = host[li];
-		// q, k and v grouped in one matrix where the model has them so (one type), else each its own.
-		if (l.qkv_parts == 3)
-			p.q = view(l.qkv, 0, nq, E), p.k = view(l.qkv, nq, nkv, E), p.v = view(l.qkv, nq + nkv, nkv, E);
-		else
-			p.q = view(l.q, 0, nq, E), p.k = view(l.k, 0, nkv, E), p.v = view(l.v, 0, nkv, E);
-		// The MLP's first half: gate and up (grouped or not; the llama family, no up bias), or up alone (gpt).
-		if (gpt)
-			p.up = view(l.up, 0, F, E);
-		else if (l.gate_up_parts == 2)
-			p.gate = view(l.gate_up, 0, F, E), p.up = view(l.gate_up, F, F, E);
-		else
-			p.gate = view(l.gate, 0, F, E), p.up = view(l.up, 0, F, E);
-		p.o = view(l.o, 0, E, nq), p.down = view(l.down, 0, E, F);
+		// Each projection by its member matrix: a view into the group where q/k/v (gate/up) are grouped
+		// (upload_grouped), so one type or several alike. The MLP's first half: gate and up (the llama family, no
+		// up bias), or up alone (gpt).
+		p.q = view(l.q, 0, nq, E), p.k = view(l.k, 0, nkv, E), p.v = view(l.v, 0, nkv, E);
+		if (!gpt) p.gate = view(l.gate, 0, F, E);
+		p.up = view(l.up, 0, F, E), p.o = view(l.o, 0, E, nq), p.down = view(l.down, 0, E, F);
 		if (!ok) return KIC_OK;
 		for (const kic_persist_mat *w : {&p.q, &p.k, &p.v, &p.o, &p.gate, &p.up, &p.down}) {
 			if (!w->w) continue; // the gpt family's gate
