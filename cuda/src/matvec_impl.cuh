@@ -243,22 +243,7 @@ __device__ kic_xq quantize_x(const float *x, int64_t cols, const kic_matvec_norm
 					if (NORM == kNormLayer) v[k] += nrm.b[i + k];
 				}
 		}
-		float amax = fmaxf(fmaxf(fabsf(v[0]), fabsf(v[1])), fmaxf(fabsf(v[2]), fabsf(v[3])));
-#pragma unroll
-		for (int o = 1; o < 8; o <<= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
-		float id = amax > 0.f ? 127.f / amax : 0.f;
-		int q[4];
-#pragma unroll
-		for (int k = 0; k < 4; k++) q[k] = __float2int_rn(v[k] * id);
-		int half = (q[0] + q[1]) + (q[2] + q[3]);
-		half += __shfl_xor_sync(0xffffffffu, half, 1);
-		half += __shfl_xor_sync(0xffffffffu, half, 2); // lanes 0-3 of the 8: the first 16 values' sum
-		int all = half + __shfl_xor_sync(0xffffffffu, half, 4);
-		if (i < total) {
-			*reinterpret_cast<uint32_t *>(qs + i) = (uint32_t)(q[0] & 0xff) | (uint32_t)(q[1] & 0xff) << 8 |
-			                                        (uint32_t)(q[2] & 0xff) << 16 | (uint32_t)(q[3] & 0xff) << 24;
-			if ((lane & 7) == 0) meta[i / 32] = make_int4(__float_as_int(amax / 127.f), all, half, 0);
-		}
+		kic_q8_store4(v, i, i < total, qs, meta);
 	}
 	__syncthreads();
 	return {qs, meta};

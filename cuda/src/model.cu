@@ -901,7 +901,7 @@ static kic_status persist_setup(kic_model *m) {
 	a.rope_mode = c.rope_mode, a.act = c.act, a.eps = c.norm_eps, a.layer_norm = gpt, a.gated = !gpt;
 	a.scale = attn_scale(c);
 	a.mscale = rope_mscale(c);
-	a.weight_type = wtype, a.kv_type = c.kv_type;
+	a.weight_type = wtype, a.kv_type = c.kv_type, a.int8 = kic_matvec_int8;
 	int blocks = 0;
 	KIC_TRY(kic_persist_grid(a, &blocks));
 	if (blocks <= 0) return KIC_OK;

@@ -2,7 +2,7 @@
 
 #include "act.cuh"
 #include "norm.cuh"
-#include "quant_piece.cuh"
+#include "quant_q8.cuh"
 #include "rope.cuh"
 #include "persistent.cuh"
 
@@ -92,12 +92,83 @@ __device__ __forceinline__ void piece_dots(const uint8_t *const rows[R], const f
 	for (int r = 0; r < R; r++) out[r] = warp_sum(acc[r][0]);
 }
 
+// q8_dots: the same on the int8 path (quant_q8.cuh, as the per-kernel path's matvec dots them): the token rounded
+// to int8 blocks in shared memory (xq, quantize_shared), each piece of packed quants dotted with __dp4a. A lane
+// takes pieces lane, lane + 32, ... of each row: with PER_BLOCK dividing 32 all are piece lane % PER_BLOCK of their
+// blocks, 32 / PER_BLOCK blocks apart (row_dots_q8's walk, without its software pipeline).
+template <int DT, int R>
+__device__ __forceinline__ void q8_dots(const uint8_t *const rows[R], const kic_xq &xq, int cols, float out[R]) {
+	using P = Q8<DT>;
+	static_assert(P::ok && !P::SCALES && 32 % P::PER_BLOCK == 0, "a format the int8 walk does not take");
+	constexpr int kStep = 32 / P::PER_BLOCK;
+	const int lane = threadIdx.x & 31, first = lane / P::PER_BLOCK, n = cols / P::QK * P::PER_BLOCK;
+	const uint8_t *at[R][P::PTRS];
+	typename P::Lane ln[R];
+#pragma unroll
+	for (int r = 0; r < R; r++) {
+		const uint8_t *blk = rows[r] + (int64_t)first * P::BYTES;
+		ln[r] = P::lane(lane % P::PER_BLOCK, blk);
+#pragma unroll
+		for (int k = 0; k < P::PTRS; k++) at[r][k] = blk + ln[r].off[k];
+	}
+	const int8_t *q = xq.q + first * P::QK + ln[0].x0;
+	const int4 *m = xq.m + first * (P::QK / 32) + ln[0].x0 / 32;
+	float acc[R][1] = {};
+#pragma unroll 1
+	for (int i = lane; i < n; i += 32) {
+		typename P::Raw raw[R];
+#pragma unroll
+		for (int r = 0; r < R; r++) {
+			raw[r] = P::load(at[r], nullptr, ln[r]);
+#pragma unroll
+			for (int k = 0; k < P::PTRS; k++) at[r][k] += kStep * P::BYTES;
+		}
+#pragma unroll
+		for (int r = 0; r < R; r++) P::template dot<1>(raw[r], ln[r], q, m, cols, acc[r]);
+		q += kStep * P::QK, m += kStep * (P::QK / 32);
+	}
+#pragma unroll
+	for (int r = 0; r < R; r++) out[r] = warp_sum(acc[r][0]);
+}
+
+// quantize_shared rounds xs's n values (a block's own, in shared memory) to the int8 blocks q8_dots reads, as the
+// matvec's quantize_x rounds its token (kic_q8_store4); every thread of the block calls it.
+__device__ void quantize_shared(const float *xs, int n, int8_t *q, int4 *meta) {
+	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+	for (int i = warp * 128 + 4 * lane; i - 4 * lane < n; i += nw * 128) {
+		float v[4] = {0.f, 0.f, 0.f, 0.f};
+		if (i < n) {
+			float4 f = *reinterpret_cast<const float4 *>(xs + i);
+			v[0] = f.x, v[1] = f.y, v[2] = f.z, v[3] = f.w;
+		}
+		kic_q8_store4(v, i, i < n, q, meta);
+	}
+	__syncthreads();
+}
+
 // The block formats the path reads (kic_persist_type_ok), for each dispatch switch.
 #define KIC_PERSIST_PIECES(X) \
 	X(KIC_Q4_0) X(KIC_Q4_1) X(KIC_Q5_0) X(KIC_Q5_1) X(KIC_Q4_K) X(KIC_Q5_K) X(KIC_Q6_K) X(KIC_IQ4_NL) X(KIC_IQ4_XS)
 
-// R rows of one matrix of type t (kic_persist_type_ok's), dotted with xs: a switch a warp takes alike.
-template <int R> __device__ void mixed_dots(int t, const uint8_t *const rows[R], const float *xs, int cols, float out[R]) {
+// The token as a stage's rows read it: xs, the floats in shared memory, and on the int8 path (int8) xq, the same
+// rounded by quantize_shared.
+struct stage_x {
+	const float *xs;
+	kic_xq xq;
+	bool int8;
+};
+
+// R rows of one matrix of type t (kic_persist_type_ok's), dotted with the token: a switch a warp takes alike.
+template <int R> __device__ void mixed_dots(int t, const uint8_t *const rows[R], const stage_x &x, int cols, float out[R]) {
+	const float *xs = x.xs;
+	if (x.int8) {
+		switch (t) {
+#define Q8_CASE(DT) \
+	case DT: q8_dots<DT, R>(rows, x.xq, cols, out); return;
+			KIC_PERSIST_PIECES(Q8_CASE)
+#undef Q8_CASE
+		}
+	}
 	switch (t) {
 #define PIECE_CASE(DT) \
 	case DT: piece_dots<DT, R>(rows, xs, cols, out); return;
@@ -124,29 +195,29 @@ __device__ __forceinline__ const uint8_t *row_at(const kic_persist_mat &m, int64
 // kernel's own; kic_persist_mixed: each matrix's type, read as it is (both rows in one pass where they share it).
 template <int WT>
 __device__ __forceinline__ float2 dot2(const kic_persist_mat &ma, int64_t ra, const kic_persist_mat &mb, int64_t rb,
-                                       const float *xs, int cols) {
+                                       const stage_x &x, int cols) {
 	const uint8_t *rows[2] = {row_at(ma, ra), row_at(mb, rb)};
 	if constexpr (WT != kic_persist_mixed) {
-		return rows_dot<WT>(rows[0], rows[1], xs, cols);
+		return rows_dot<WT>(rows[0], rows[1], x.xs, cols);
 	} else {
 		float out[2];
 		if (ma.type == mb.type) {
-			mixed_dots<2>(ma.type, rows, xs, cols, out);
+			mixed_dots<2>(ma.type, rows, x, cols, out);
 		} else {
-			mixed_dots<1>(ma.type, rows, xs, cols, out);
-			mixed_dots<1>(mb.type, rows + 1, xs, cols, out + 1);
+			mixed_dots<1>(ma.type, rows, x, cols, out);
+			mixed_dots<1>(mb.type, rows + 1, x, cols, out + 1);
 		}
 		return make_float2(out[0], out[1]);
 	}
 }
 
-template <int WT> __device__ __forceinline__ float dot1(const kic_persist_mat &m, int64_t r, const float *xs, int cols) {
+template <int WT> __device__ __forceinline__ float dot1(const kic_persist_mat &m, int64_t r, const stage_x &x, int cols) {
 	const uint8_t *rows[1] = {row_at(m, r)};
 	if constexpr (WT != kic_persist_mixed) {
-		return row_dot<WT>(rows[0], xs, cols);
+		return row_dot<WT>(rows[0], x.xs, cols);
 	} else {
 		float out[1];
-		mixed_dots<1>(m.type, rows, xs, cols, out);
+		mixed_dots<1>(m.type, rows, x, cols, out);
 		return out[0];
 	}
 }
@@ -232,13 +303,32 @@ __device__ void store_pair(const kic_persist_args &a, const kic_persist_layer &L
 	kv_io<KT>::store1(pool, off + eb, x1);
 }
 
+// A block's shared memory (persist_layout): xs (kic_persist_xs_floats floats), then on the int8 path the quants of
+// xs (persist_quant_bytes: whole 16 bytes) and an int4 a 32 of them, then each warp's query head of head_dim floats.
+__host__ __device__ inline int64_t persist_quant_bytes(int64_t xsf) { return (xsf + 15) & ~(int64_t)15; }
+__host__ __device__ inline int64_t persist_heads_at(const kic_persist_args &a) { // in floats
+	int64_t xsf = kic_persist_xs_floats(a);
+	bool int8 = a.weight_type == kic_persist_mixed && a.int8;
+	return xsf + (int8 ? (persist_quant_bytes(xsf) + (xsf + 31) / 32 * 16) / 4 : 0);
+}
+
 template <int WT, int KT>
 __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kernel(kic_persist_args a) {
 	extern __shared__ __align__(16) float smem[]; // xs is read as float4s
 	__shared__ float red[32];
 	cg::grid_group grid = cg::this_grid();
 	const int E = a.embd, hd = a.head_dim, nq = a.heads * hd, nkv = a.heads_kv * hd, F = a.ffn;
-	float *xs = smem, *qs = smem + kic_persist_xs_floats(a) + (threadIdx.x >> 5) * hd;
+	const int64_t xsf = kic_persist_xs_floats(a);
+	// xs, then (the int8 path) its quants and their blocks' int4s, then each warp's query head (persist_layout).
+	float *xs = smem, *qs = smem + persist_heads_at(a) + (threadIdx.x >> 5) * hd;
+	int8_t *x8 = reinterpret_cast<int8_t *>(smem + xsf);
+	int4 *x8m = reinterpret_cast<int4 *>(x8 + persist_quant_bytes(xsf));
+	const bool int8 = WT == kic_persist_mixed && a.int8;
+	const stage_x sx{xs, {x8, x8m}, int8};
+	// stage_in: every block's copy of a stage's token is in xs; the int8 path rounds it too.
+	auto stage_in = [&](int n) {
+		if (int8) quantize_shared(xs, n, x8, x8m);
+	};
 	const int lane = threadIdx.x & 31;
 	const int gwarp = blockIdx.x * kWarps + (threadIdx.x >> 5), gwarps = gridDim.x * kWarps;
 	const int pos = a.pos[0], seq = a.seq[0], ctx = pos + 1, group = a.heads / a.heads_kv;
@@ -250,6 +340,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 
 		// A: norm, qkv rows in pairs (a rotation's two rows, or two v rows), rotated, stored.
 		norm_to_shared(a.layer_norm, a.x, L.attn_norm, L.attn_norm_b, E, a.eps, xs, red);
+		stage_in(E);
 		for (int u = gwarp; u < (nq + 2 * nkv) / 2; u += gwarps) {
 			int sec = u < nq / 2 ? 0 : u < (nq + nkv) / 2 ? 1 : 2;
 			int base = sec == 0 ? 0 : sec == 1 ? nq : nq + nkv;
@@ -258,7 +349,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 			int ea = neox ? j : 2 * j, eb = neox ? j + half : 2 * j + 1; // elements of the head
 			int ra = base + h * hd + ea, rb = base + h * hd + eb; // rows of [q; k; v] (the bias's)
 			const kic_persist_mat &M = sec == 0 ? L.q : sec == 1 ? L.k : L.v;
-			float2 d = dot2<WT>(M, ra - base, M, rb - base, xs, E);
+			float2 d = dot2<WT>(M, ra - base, M, rb - base, sx, E);
 			if (lane == 0) store_pair<KT>(a, L, sec, h, j, ea, eb, ra, rb, d, pos, seq);
 		}
 		prefetch_l2(L.o.w, E * L.o.row_bytes, gwarp, gwarps); // for C, past attention
@@ -344,20 +435,22 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 
 		// C: the o rows onto the residual stream.
 		copy_to_shared(a.att, nq, xs);
+		stage_in(nq);
 		for (int r = gwarp; r < E; r += gwarps) {
-			float d = dot1<WT>(L.o, r, xs, nq);
+			float d = dot1<WT>(L.o, r, sx, nq);
 			if (lane == 0) a.x[r] += L.o_b ? d + L.o_b[r] : d;
 		}
 		grid.sync();
 
 		// D: norm, then act(gate) * up, the pair's two rows together; without a gate (the gpt family) act(up + b).
 		norm_to_shared(a.layer_norm, a.x, L.ffn_norm, L.ffn_norm_b, E, a.eps, xs, red);
+		stage_in(E);
 		for (int f = gwarp; f < F; f += gwarps) {
 			if (a.gated) {
-				float2 d = dot2<WT>(L.gate, f, L.up, f, xs, E);
+				float2 d = dot2<WT>(L.gate, f, L.up, f, sx, E);
 				if (lane == 0) a.ff[f] = kic_activate(a.act, d.x) * d.y;
 			} else {
-				float d = dot1<WT>(L.up, f, xs, E);
+				float d = dot1<WT>(L.up, f, sx, E);
 				if (lane == 0) a.ff[f] = kic_activate(a.act, L.up_b ? d + L.up_b[f] : d);
 			}
 		}
@@ -365,8 +458,9 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 
 		// E: the down rows onto the residual stream.
 		copy_to_shared(a.ff, F, xs);
+		stage_in(F);
 		for (int r = gwarp; r < E; r += gwarps) {
-			float d = dot1<WT>(L.down, r, xs, F);
+			float d = dot1<WT>(L.down, r, sx, F);
 			if (lane == 0) a.x[r] += L.down_b ? d + L.down_b[r] : d;
 		}
 		if (li + 1 < a.layers_n) {
@@ -380,7 +474,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 }
 
 size_t kic_persist_smem(const kic_persist_args &a) {
-	return sizeof(float) * (kic_persist_xs_floats(a) + (int64_t)kWarps * a.head_dim);
+	return sizeof(float) * (persist_heads_at(a) + (int64_t)kWarps * a.head_dim);
 }
 
 // kernel_of: the instantiation for weight type wt and KV type kt, or null.

@@ -63,6 +63,9 @@ struct kic_persist_args {
 	// that D's first loads find them there (KUBEINFER_CUDA_PERSIST_PREFETCH_MB; 0 by default until measured: L2
 	// holds ~50 MB, and lines evicted before D reads them cost their bytes twice).
 	int64_t prefetch_mlp = 0;
+	// The block formats dotted on the int8 path (the token rounded to int8 blocks in each block's shared memory,
+	// as the per-kernel matvec does: kic_matvec_int8), else dequantized to floats (quant_piece.cuh).
+	bool int8 = false;
 };
 
 // The block size and the dynamic shared memory a block of the kernel takes for args' shapes.
@@ -77,8 +80,8 @@ bool kic_persist_type_ok(int type, int64_t cols);
 // The largest head the attention stage takes (a lane holds head_dim / 32 of its values, for 8 keys at a time).
 constexpr int kic_persist_max_head_dim = 128;
 size_t kic_persist_smem(const kic_persist_args &a);
-// A block's shared memory: xs (the normalized token, att or ff: the widest of them, rounded up to whole float4s),
-// then each warp's query head of head_dim floats. kic_persist_xs_floats is xs's length, where the heads start.
+// A block's shared memory starts with xs (the normalized token, att or ff: the widest of them, rounded up to whole
+// float4s); kic_persist_xs_floats is its length (persistent.cu's persist_heads_at the rest of the layout).
 __host__ __device__ inline int64_t kic_persist_xs_floats(const kic_persist_args &a) {
 	int64_t e = a.embd, q = (int64_t)a.heads * a.head_dim, f = a.ffn, xs = e > q ? e : q;
 	xs = xs > f ? xs : f;

@@ -37,6 +37,29 @@ struct kic_xq {
 // Bytes of shared memory the activations of nt token rows of cols values take.
 __host__ __device__ constexpr int64_t kic_xq_bytes(int nt, int64_t cols) { return nt * cols + nt * cols / 32 * 16; }
 
+// kic_q8_store4 rounds a lane's 4 activation values v (values i..i+3; 8 lanes make a block of 32) to int8 at qs + i
+// with their block's scale d = amax / 127, q = round(x * 127 / amax); the block's first lane stores its int4 {d,
+// sum of the 32 quants, sum of the first 16} at meta[i / 32]. Every lane of the warp calls it (shuffles); a lane
+// stores only where valid (i inside the row). The matvec's quantize_x and the persistent path round alike.
+__device__ __forceinline__ void kic_q8_store4(const float v[4], int64_t i, bool valid, int8_t *qs, int4 *meta) {
+	float amax = fmaxf(fmaxf(fabsf(v[0]), fabsf(v[1])), fmaxf(fabsf(v[2]), fabsf(v[3])));
+#pragma unroll
+	for (int o = 1; o < 8; o <<= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
+	float id = amax > 0.f ? 127.f / amax : 0.f;
+	int q[4];
+#pragma unroll
+	for (int k = 0; k < 4; k++) q[k] = __float2int_rn(v[k] * id);
+	int half = (q[0] + q[1]) + (q[2] + q[3]);
+	half += __shfl_xor_sync(0xffffffffu, half, 1);
+	half += __shfl_xor_sync(0xffffffffu, half, 2); // lanes 0-3 of the 8: the first 16 values' sum
+	int all = half + __shfl_xor_sync(0xffffffffu, half, 4);
+	if (valid) {
+		*reinterpret_cast<uint32_t *>(qs + i) = (uint32_t)(q[0] & 0xff) | (uint32_t)(q[1] & 0xff) << 8 |
+		                                        (uint32_t)(q[2] & 0xff) << 16 | (uint32_t)(q[3] & 0xff) << 24;
+		if ((threadIdx.x & 7) == 0) meta[i / 32] = make_int4(__float_as_int(amax / 127.f), all, half, 0);
+	}
+}
+
 // kic_dot16 is the exact dot of 16 weight bytes (4 words, signed, or unsigned below 128) with 16 int8 quants;
 // acc is added to the sum (one chain of __dp4a for 32 values).
 __device__ __forceinline__ int kic_dot16(const uint32_t w[4], const int4 &x, int acc = 0) {

@@ -554,8 +554,8 @@ func TestStepMixedMatchesSeparate(t *testing.T) {
 // step's logits match the per-kernel path's, and sequences decoded in turn keep their own KV. Three models: the
 // bf16 fixture (two short prompts, 100 steps each), a bf16 Qwen2-shaped model (q/k/v biases, NeoX rotation) after
 // a 1500-token prompt, where each head's keys are cut into dozens of chunks and merged, and llama.cpp's Q4_K_M
-// fixture (Q4_K and Q6_K matrices, v apart from q and k) against the per-kernel path's float matvec (the int8
-// path off: the persistent path dequantizes as it does).
+// fixture (Q4_K and Q6_K matrices, v apart from q and k) against the per-kernel matvec on both of its paths: the
+// int8 path (the token rounded to int8 blocks as the matvec rounds it) and, with it off, the float one.
 func TestPersistentDecodeMatchesPerKernel(t *testing.T) {
 	needGPU(t)
 	long := filepath.Join(t.TempDir(), "long.gguf")
@@ -574,14 +574,16 @@ func TestPersistentDecodeMatchesPerKernel(t *testing.T) {
 		path    string
 		prompts [][]int
 		steps   int
+		float   bool // the int8 matvec path off, on both
 	}{
-		{"fixture", filepath.Join(fidelityDir, "llama_gqa_bf16.gguf"), [][]int{{1, 17, 33, 5, 9, 60, 2}, {1, 40, 41, 42}}, 100},
-		{"long context", long, [][]int{longPrompt}, 40},
-		{"q4_k_m", filepath.Join(quantDir, "llama_q4_k_m.gguf"), [][]int{{1, 17, 33, 5, 9, 60, 2}, {1, 40, 41, 42}}, 50},
+		{"fixture", filepath.Join(fidelityDir, "llama_gqa_bf16.gguf"), [][]int{{1, 17, 33, 5, 9, 60, 2}, {1, 40, 41, 42}}, 100, false},
+		{"long context", long, [][]int{longPrompt}, 40, false},
+		{"q4_k_m float", filepath.Join(quantDir, "llama_q4_k_m.gguf"), [][]int{{1, 17, 33, 5, 9, 60, 2}, {1, 40, 41, 42}}, 50, true},
+		{"q4_k_m int8", filepath.Join(quantDir, "llama_q4_k_m.gguf"), [][]int{{1, 17, 33, 5, 9, 60, 2}, {1, 40, 41, 42}}, 50, false},
 	} {
 		for _, graphs := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/graphs=%v", c.name, graphs), func(t *testing.T) {
-				if c.name == "q4_k_m" {
+				if c.float {
 					t.Setenv(envMatvecInt8, "0")
 				}
 				open := func(persistent bool) *Backend {
