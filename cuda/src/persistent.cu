@@ -303,7 +303,7 @@ __device__ void store_pair(const kic_persist_args &a, const kic_persist_layer &L
 	kv_io<KT>::store1(pool, off + eb, x1);
 }
 
-// A block's shared memory (persist_layout): xs (kic_persist_xs_floats floats), then on the int8 path the quants of
+// A block's shared memory: xs (kic_persist_xs_floats floats), then on the int8 path the quants of
 // xs (persist_quant_bytes: whole 16 bytes) and an int4 a 32 of them, then each warp's query head of head_dim floats.
 __host__ __device__ inline int64_t persist_quant_bytes(int64_t xsf) { return (xsf + 15) & ~(int64_t)15; }
 __host__ __device__ inline int64_t persist_heads_at(const kic_persist_args &a) { // in floats
@@ -319,7 +319,7 @@ __global__ void __launch_bounds__(kic_persist_threads, 1) persistent_decode_kern
 	cg::grid_group grid = cg::this_grid();
 	const int E = a.embd, hd = a.head_dim, nq = a.heads * hd, nkv = a.heads_kv * hd, F = a.ffn;
 	const int64_t xsf = kic_persist_xs_floats(a);
-	// xs, then (the int8 path) its quants and their blocks' int4s, then each warp's query head (persist_layout).
+	// xs, then (the int8 path) its quants and their blocks' int4s, then each warp's query head (persist_heads_at).
 	float *xs = smem, *qs = smem + persist_heads_at(a) + (threadIdx.x >> 5) * hd;
 	int8_t *x8 = reinterpret_cast<int8_t *>(smem + xsf);
 	int4 *x8m = reinterpret_cast<int4 *>(x8 + persist_quant_bytes(xsf));
